@@ -1,0 +1,152 @@
+//! The pending-event set.
+//!
+//! Events come out in order of (time, insertion sequence): two events scheduled for the same
+//! nanosecond leave in the order they were scheduled (FIFO), so a run never depends on how a heap
+//! happens to break ties.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use super::time::SimTime;
+
+/// The total order of events: earlier time first, then earlier insertion first.
+///
+/// `seq` is a counter that grows with every insertion, so equal-time events are first-in,
+/// first-out and the order is total even when two events are equal in every other respect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EventKey {
+    /// When the event happens.
+    pub time: SimTime,
+    /// Insertion sequence number, the tie-breaker.
+    pub seq: u64,
+}
+
+struct Entry<E> {
+    key: EventKey,
+    event: E,
+}
+
+impl<E> PartialEq for Entry<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+impl<E> Eq for Entry<E> {}
+impl<E> PartialOrd for Entry<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<E> Ord for Entry<E> {
+    // BinaryHeap is a max-heap: reverse so the smallest key is on top.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.key.cmp(&self.key)
+    }
+}
+
+/// A priority queue of events of any type `E`, with a clock that only moves forward.
+///
+/// Storage grows to the largest number of pending events and is then reused, so scheduling does
+/// not allocate in steady state.
+pub struct EventQueue<E> {
+    heap: BinaryHeap<Entry<E>>,
+    next_seq: u64,
+    now: SimTime,
+}
+
+impl<E> Default for EventQueue<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E> EventQueue<E> {
+    /// An empty queue with the clock at zero.
+    pub fn new() -> Self {
+        EventQueue {
+            heap: BinaryHeap::with_capacity(1024),
+            next_seq: 0,
+            now: SimTime::ZERO,
+        }
+    }
+
+    /// The time of the event most recently taken out (zero before the first).
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// Schedules `event` at `time`. Scheduling in the past is a bug in the model.
+    pub fn schedule(&mut self, time: SimTime, event: E) {
+        debug_assert!(time >= self.now, "event scheduled in the past");
+        let key = EventKey {
+            time,
+            seq: self.next_seq,
+        };
+        self.next_seq += 1;
+        self.heap.push(Entry { key, event });
+    }
+
+    /// The time of the next event, if any.
+    pub fn peek_time(&self) -> Option<SimTime> {
+        self.heap.peek().map(|e| e.key.time)
+    }
+
+    /// Removes the next event and advances the clock to its time.
+    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        let entry = self.heap.pop()?;
+        self.now = entry.key.time;
+        Some((entry.key.time, entry.event))
+    }
+
+    /// Number of pending events.
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    /// Whether no event is pending.
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_leave_in_time_order() {
+        let mut q = EventQueue::new();
+        q.schedule(SimTime(30), 'c');
+        q.schedule(SimTime(10), 'a');
+        q.schedule(SimTime(20), 'b');
+        let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, vec!['a', 'b', 'c']);
+    }
+
+    #[test]
+    fn equal_times_leave_first_in_first_out() {
+        let mut q = EventQueue::new();
+        for i in 0..1000u32 {
+            q.schedule(SimTime(5), i);
+        }
+        q.schedule(SimTime(1), 9999);
+        assert_eq!(q.pop(), Some((SimTime(1), 9999)));
+        for i in 0..1000u32 {
+            assert_eq!(q.pop(), Some((SimTime(5), i)));
+        }
+        assert!(q.pop().is_none());
+    }
+
+    #[test]
+    fn fifo_holds_for_events_scheduled_while_running() {
+        let mut q = EventQueue::new();
+        q.schedule(SimTime(1), 0u32);
+        let (t, _) = q.pop().unwrap();
+        assert_eq!(q.now(), t);
+        q.schedule(t, 1);
+        q.schedule(t, 2);
+        q.schedule(SimTime(0).max(t), 3);
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, vec![1, 2, 3]);
+    }
+}

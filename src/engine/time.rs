@@ -1,0 +1,148 @@
+//! Simulated time as integer nanoseconds.
+//!
+//! Integer time never runs backwards through rounding and makes event order exact; conversion to
+//! floating point happens only when reporting.
+
+use std::fmt;
+use std::ops::{Add, Sub};
+
+/// A point in simulated time, in nanoseconds since the start of the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimTime(pub u64);
+
+/// A length of simulated time, in nanoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimDuration(pub u64);
+
+/// Nanoseconds in one second.
+pub const NANOS_PER_SEC: u64 = 1_000_000_000;
+
+impl SimTime {
+    /// The start of every run.
+    pub const ZERO: SimTime = SimTime(0);
+    /// A time later than any run can reach.
+    pub const NEVER: SimTime = SimTime(u64::MAX);
+
+    /// Seconds since the start, for reporting.
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / NANOS_PER_SEC as f64
+    }
+
+    /// The time `secs` seconds after the start, rounded to the nearest nanosecond.
+    pub fn from_secs_f64(secs: f64) -> SimTime {
+        SimTime(secs_to_nanos(secs))
+    }
+
+    /// Time elapsed since `earlier` (zero if `earlier` is later).
+    pub fn since(self, earlier: SimTime) -> SimDuration {
+        SimDuration(self.0.saturating_sub(earlier.0))
+    }
+}
+
+impl SimDuration {
+    /// No time at all.
+    pub const ZERO: SimDuration = SimDuration(0);
+
+    /// A duration of whole milliseconds.
+    pub const fn from_millis(ms: u64) -> SimDuration {
+        SimDuration(ms * 1_000_000)
+    }
+
+    /// A duration of whole seconds.
+    pub const fn from_secs(s: u64) -> SimDuration {
+        SimDuration(s * NANOS_PER_SEC)
+    }
+
+    /// A duration of `secs` seconds, rounded to the nearest nanosecond (negative becomes zero).
+    pub fn from_secs_f64(secs: f64) -> SimDuration {
+        SimDuration(secs_to_nanos(secs))
+    }
+
+    /// The length in seconds.
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / NANOS_PER_SEC as f64
+    }
+
+    /// The length in milliseconds.
+    pub fn as_millis_f64(self) -> f64 {
+        self.0 as f64 / 1_000_000.0
+    }
+}
+
+fn secs_to_nanos(secs: f64) -> u64 {
+    if secs.is_nan() || secs <= 0.0 {
+        0
+    } else {
+        let ns = (secs * NANOS_PER_SEC as f64).round();
+        if ns >= u64::MAX as f64 {
+            u64::MAX
+        } else {
+            ns as u64
+        }
+    }
+}
+
+impl Add<SimDuration> for SimTime {
+    type Output = SimTime;
+    fn add(self, d: SimDuration) -> SimTime {
+        SimTime(self.0.saturating_add(d.0))
+    }
+}
+
+impl Sub<SimDuration> for SimTime {
+    type Output = SimTime;
+    fn sub(self, d: SimDuration) -> SimTime {
+        SimTime(self.0.saturating_sub(d.0))
+    }
+}
+
+impl Add for SimDuration {
+    type Output = SimDuration;
+    fn add(self, d: SimDuration) -> SimDuration {
+        SimDuration(self.0.saturating_add(d.0))
+    }
+}
+
+impl fmt::Display for SimDuration {
+    /// Human form with the largest unit that divides the value exactly: `300s`, `5ms`, `250us`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const UNITS: [(u64, &str); 6] = [
+            (3_600 * NANOS_PER_SEC, "h"),
+            (60 * NANOS_PER_SEC, "m"),
+            (NANOS_PER_SEC, "s"),
+            (1_000_000, "ms"),
+            (1_000, "us"),
+            (1, "ns"),
+        ];
+        if self.0 == 0 {
+            return write!(f, "0s");
+        }
+        for (size, unit) in UNITS {
+            if self.0 % size == 0 {
+                return write!(f, "{}{}", self.0 / size, unit);
+            }
+        }
+        unreachable!("every duration is a whole number of nanoseconds")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_picks_the_largest_exact_unit() {
+        assert_eq!(SimDuration::from_secs(300).to_string(), "5m");
+        assert_eq!(SimDuration::from_secs(90).to_string(), "90s");
+        assert_eq!(SimDuration::from_millis(5).to_string(), "5ms");
+        assert_eq!(SimDuration(1_500).to_string(), "1500ns");
+        assert_eq!(SimDuration(0).to_string(), "0s");
+    }
+
+    #[test]
+    fn float_conversion_rounds_and_clamps() {
+        assert_eq!(SimDuration::from_secs_f64(0.0015).0, 1_500_000);
+        assert_eq!(SimDuration::from_secs_f64(-1.0).0, 0);
+        assert_eq!(SimTime::from_secs_f64(f64::NAN), SimTime::ZERO);
+    }
+}

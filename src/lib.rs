@@ -1,0 +1,20 @@
+//! cachestorm: a deterministic discrete-event simulator of cache failure modes.
+//!
+//! A scenario file describes clients, app instances, a cache cluster and a capacity-limited
+//! database, plus named strategies that each override part of it. Every strategy is simulated on
+//! the same seeded workload and the results are written as CSV and charts side by side.
+//!
+//! Layers, each depending only on the ones below it:
+//! - [`cli`] and `main`: arguments and exit codes;
+//! - [`experiment`]: strategies in parallel;
+//! - [`model`]: the simulated world (and [`scenario`], which builds its configuration from TOML);
+//! - [`engine`]: time, events and random streams, knowing nothing of caches;
+//! - [`metrics`] collects figures; [`report`] turns them into files.
+
+pub mod cli;
+pub mod engine;
+pub mod experiment;
+pub mod metrics;
+pub mod model;
+pub mod report;
+pub mod scenario;

@@ -1,0 +1,329 @@
+//! Collects measurements while a run goes, one bucket at a time.
+
+use hdrhistogram::Histogram;
+
+use super::{BucketRow, LatencyStats, RunResult, Summary};
+use crate::engine::{SimDuration, SimTime};
+
+/// Why a request failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The client gave up waiting.
+    Timeout,
+    /// A database query was rejected because the queue was full.
+    DbRejected,
+    /// A database query waited longer than the queue timeout.
+    DbTimeout,
+    /// The request was shed at the door (app queue full or in-flight cap).
+    Overload,
+}
+
+/// Largest latency the histograms resolve: one hour, in nanoseconds.
+const MAX_LATENCY_NS: u64 = 3_600_000_000_000;
+
+/// Per-bucket counters and latency histograms, fed by the model in time order.
+pub struct Recorder {
+    bucket_ns: u64,
+    buckets: usize,
+    end: SimTime,
+    db_slots: u64,
+    current: usize,
+    row: BucketRow,
+    rows: Vec<BucketRow>,
+    bucket_latency: Histogram<u64>,
+    run_latency: Histogram<u64>,
+    db_busy: u64,
+    db_busy_since: SimTime,
+    db_busy_ns: u128,
+    total_busy_ns: u128,
+    db_queue_len: u64,
+    wait_ns: u128,
+    wait_count: u64,
+    total_wait_ns: u128,
+    total_wait_count: u64,
+    hit_in_flight_cap: bool,
+}
+
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_LATENCY_NS, 3).expect("fixed histogram bounds are valid")
+}
+
+impl Recorder {
+    /// A recorder for a run of `duration` in buckets of `bucket`, with a database of `db_slots`.
+    pub fn new(duration: SimDuration, bucket: SimDuration, db_slots: u32) -> Self {
+        let buckets = duration.0.div_ceil(bucket.0) as usize;
+        let mut r = Recorder {
+            bucket_ns: bucket.0,
+            buckets,
+            end: SimTime(duration.0),
+            db_slots: db_slots as u64,
+            current: 0,
+            row: BucketRow::default(),
+            rows: Vec::with_capacity(buckets),
+            bucket_latency: new_histogram(),
+            run_latency: new_histogram(),
+            db_busy: 0,
+            db_busy_since: SimTime::ZERO,
+            db_busy_ns: 0,
+            total_busy_ns: 0,
+            db_queue_len: 0,
+            wait_ns: 0,
+            wait_count: 0,
+            total_wait_ns: 0,
+            total_wait_count: 0,
+            hit_in_flight_cap: false,
+        };
+        r.open_bucket();
+        r
+    }
+
+    /// Index of the bucket being filled.
+    pub fn current_bucket(&self) -> usize {
+        self.current
+    }
+
+    fn bucket_start(&self, i: usize) -> SimTime {
+        SimTime(i as u64 * self.bucket_ns)
+    }
+
+    fn bucket_end(&self, i: usize) -> SimTime {
+        SimTime(((i as u64 + 1) * self.bucket_ns).min(self.end.0))
+    }
+
+    fn open_bucket(&mut self) {
+        let start = self.bucket_start(self.current);
+        self.row = BucketRow {
+            start_s: start.as_secs_f64(),
+            width_s: self.bucket_end(self.current).since(start).as_secs_f64(),
+            db_queue_max: self.db_queue_len,
+            ..BucketRow::default()
+        };
+    }
+
+    /// Closes every bucket that ends at or before `now`. Call before recording anything at `now`.
+    #[inline]
+    pub fn advance(&mut self, now: SimTime) {
+        while now >= self.bucket_end(self.current) && self.current + 1 < self.buckets {
+            self.close_bucket();
+            self.current += 1;
+            self.open_bucket();
+        }
+    }
+
+    fn integrate_busy(&mut self, until: SimTime) {
+        let dt = until.since(self.db_busy_since).0 as u128;
+        let busy = self.db_busy as u128 * dt;
+        self.db_busy_ns += busy;
+        self.total_busy_ns += busy;
+        self.db_busy_since = until;
+    }
+
+    fn close_bucket(&mut self) {
+        let end = self.bucket_end(self.current);
+        self.integrate_busy(end);
+        let width_ns = end.since(self.bucket_start(self.current)).0 as f64;
+        let row = &mut self.row;
+        row.db_busy_fraction = if width_ns > 0.0 {
+            self.db_busy_ns as f64 / (width_ns * self.db_slots as f64)
+        } else {
+            0.0
+        };
+        row.db_wait_mean_ms = mean_ms(self.wait_ns, self.wait_count);
+        row.latency = stats(&self.bucket_latency);
+        self.rows.push(std::mem::take(&mut self.row));
+        self.bucket_latency.reset();
+        self.db_busy_ns = 0;
+        self.wait_ns = 0;
+        self.wait_count = 0;
+    }
+
+    /// A request arrived.
+    #[inline]
+    pub fn arrived(&mut self) {
+        self.row.arrived += 1;
+    }
+
+    /// A request was answered successfully after `latency`.
+    #[inline]
+    pub fn completed(&mut self, latency: SimDuration) {
+        self.row.completed += 1;
+        let v = latency.0.min(MAX_LATENCY_NS);
+        // Within bounds by construction, so recording cannot fail.
+        let _ = self.bucket_latency.record(v);
+        let _ = self.run_latency.record(v);
+    }
+
+    /// A request failed.
+    #[inline]
+    pub fn error(&mut self, kind: ErrorKind) {
+        match kind {
+            ErrorKind::Timeout => self.row.errors_timeout += 1,
+            ErrorKind::DbRejected => self.row.errors_db_rejected += 1,
+            ErrorKind::DbTimeout => self.row.errors_db_timeout += 1,
+            ErrorKind::Overload => self.row.errors_overload += 1,
+        }
+    }
+
+    /// The in-flight safety cap was reached.
+    pub fn in_flight_cap_reached(&mut self) {
+        self.hit_in_flight_cap = true;
+    }
+
+    /// A cache lookup found a fresh entry.
+    #[inline]
+    pub fn cache_hit(&mut self) {
+        self.row.cache_hits += 1;
+    }
+
+    /// A cache lookup found nothing fresh.
+    #[inline]
+    pub fn cache_miss(&mut self) {
+        self.row.cache_misses += 1;
+    }
+
+    /// LRU evicted `n` entries.
+    #[inline]
+    pub fn evicted(&mut self, n: u32) {
+        self.row.evictions += n as u64;
+    }
+
+    /// A query entered service at `now` after waiting `wait`; `busy` slots are now in use.
+    #[inline]
+    pub fn db_started(&mut self, now: SimTime, wait: SimDuration, busy: u32) {
+        self.row.db_started += 1;
+        self.wait_ns += wait.0 as u128;
+        self.wait_count += 1;
+        self.total_wait_ns += wait.0 as u128;
+        self.total_wait_count += 1;
+        self.db_busy_changed(now, busy);
+    }
+
+    /// A query finished service at `now`; `busy` slots are now in use.
+    #[inline]
+    pub fn db_completed(&mut self, now: SimTime, busy: u32) {
+        self.row.db_completed += 1;
+        self.db_busy_changed(now, busy);
+    }
+
+    #[inline]
+    fn db_busy_changed(&mut self, now: SimTime, busy: u32) {
+        self.integrate_busy(now);
+        self.db_busy = busy as u64;
+    }
+
+    /// The database queue now holds `len` queries.
+    #[inline]
+    pub fn db_queue_len(&mut self, len: usize) {
+        self.db_queue_len = len as u64;
+        self.row.db_queue_max = self.row.db_queue_max.max(len as u64);
+    }
+
+    /// Closes the last bucket and returns every row and the summary.
+    pub fn finish(mut self) -> RunResult {
+        self.advance(self.end);
+        self.close_bucket();
+        let mut totals = BucketRow {
+            start_s: 0.0,
+            width_s: self.end.as_secs_f64(),
+            ..BucketRow::default()
+        };
+        let mut peak_db_qps: f64 = 0.0;
+        for r in &self.rows {
+            totals.arrived += r.arrived;
+            totals.completed += r.completed;
+            totals.errors_timeout += r.errors_timeout;
+            totals.errors_db_rejected += r.errors_db_rejected;
+            totals.errors_db_timeout += r.errors_db_timeout;
+            totals.errors_overload += r.errors_overload;
+            totals.cache_hits += r.cache_hits;
+            totals.cache_misses += r.cache_misses;
+            totals.db_started += r.db_started;
+            totals.db_completed += r.db_completed;
+            totals.db_queue_max = totals.db_queue_max.max(r.db_queue_max);
+            totals.evictions += r.evictions;
+            peak_db_qps = peak_db_qps.max(r.db_qps());
+        }
+        let run_ns = self.end.0 as f64 * self.db_slots as f64;
+        totals.db_busy_fraction = if run_ns > 0.0 { self.total_busy_ns as f64 / run_ns } else { 0.0 };
+        totals.db_wait_mean_ms = mean_ms(self.total_wait_ns, self.total_wait_count);
+        totals.latency = stats(&self.run_latency);
+        RunResult {
+            buckets: self.rows,
+            summary: Summary {
+                totals,
+                peak_db_qps,
+                hit_in_flight_cap: self.hit_in_flight_cap,
+            },
+        }
+    }
+}
+
+fn mean_ms(total_ns: u128, count: u64) -> f64 {
+    if count == 0 {
+        0.0
+    } else {
+        total_ns as f64 / count as f64 / 1e6
+    }
+}
+
+fn stats(h: &Histogram<u64>) -> LatencyStats {
+    if h.is_empty() {
+        return LatencyStats::default();
+    }
+    let ms = |ns: u64| ns as f64 / 1e6;
+    LatencyStats {
+        count: h.len(),
+        mean_ms: h.mean() / 1e6,
+        p50_ms: ms(h.value_at_quantile(0.50)),
+        p95_ms: ms(h.value_at_quantile(0.95)),
+        p99_ms: ms(h.value_at_quantile(0.99)),
+        p999_ms: ms(h.value_at_quantile(0.999)),
+        max_ms: ms(h.max()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_land_in_their_buckets_and_sum_in_totals() {
+        let mut r = Recorder::new(SimDuration::from_secs(3), SimDuration::from_secs(1), 2);
+        r.arrived();
+        r.advance(SimTime(1_500_000_000));
+        r.arrived();
+        r.arrived();
+        r.completed(SimDuration::from_millis(10));
+        r.advance(SimTime(2_999_999_999));
+        r.error(ErrorKind::Timeout);
+        let res = r.finish();
+        assert_eq!(res.buckets.len(), 3);
+        assert_eq!(res.buckets.iter().map(|b| b.arrived).collect::<Vec<_>>(), vec![1, 2, 0]);
+        assert_eq!(res.buckets[2].errors_timeout, 1);
+        assert_eq!(res.summary.totals.arrived, 3);
+        assert!((res.buckets[1].latency.p99_ms - 10.0).abs() < 0.01);
+        assert_eq!(res.buckets[0].latency.count, 0);
+    }
+
+    #[test]
+    fn busy_fraction_splits_across_bucket_boundaries() {
+        let mut r = Recorder::new(SimDuration::from_secs(2), SimDuration::from_secs(1), 2);
+        // One of two slots busy from 0.5 s to 1.5 s.
+        r.advance(SimTime(500_000_000));
+        r.db_started(SimTime(500_000_000), SimDuration::ZERO, 1);
+        r.advance(SimTime(1_500_000_000));
+        r.db_completed(SimTime(1_500_000_000), 0);
+        let res = r.finish();
+        assert!((res.buckets[0].db_busy_fraction - 0.25).abs() < 1e-9);
+        assert!((res.buckets[1].db_busy_fraction - 0.25).abs() < 1e-9);
+        assert!((res.summary.totals.db_busy_fraction - 0.25).abs() < 1e-9);
+    }
+
+    #[test]
+    fn last_bucket_may_be_short() {
+        let r = Recorder::new(SimDuration::from_millis(2500), SimDuration::from_secs(1), 1);
+        let res = r.finish();
+        assert_eq!(res.buckets.len(), 3);
+        assert!((res.buckets[2].width_s - 0.5).abs() < 1e-12);
+    }
+}

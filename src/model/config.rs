@@ -1,0 +1,224 @@
+//! The validated description of one simulated world: what the model runs.
+//!
+//! Built by [`crate::scenario`] from a scenario file (base plus one strategy's overrides); every
+//! value here has already been checked, so the model can trust it.
+
+use crate::engine::{SimDuration, SimTime};
+
+/// Everything one simulation run needs, apart from the seed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelConfig {
+    /// Simulated time to run for.
+    pub duration: SimDuration,
+    /// Width of one metrics bucket.
+    pub bucket: SimDuration,
+    /// The clients generating load.
+    pub clients: ClientsConfig,
+    /// The application tier.
+    pub app: AppConfig,
+    /// The cache cluster; `None` runs without a cache (every read goes to the database).
+    pub cache: Option<CacheConfig>,
+    /// The database.
+    pub db: DbConfig,
+    /// Actions at given times (flushes, preloads, rate changes), sorted by time.
+    pub timeline: Vec<TimelineEvent>,
+    /// Safety limits.
+    pub limits: LimitsConfig,
+}
+
+/// Open-loop Poisson clients.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientsConfig {
+    /// Arrival rate at time zero, requests per second (changed by `set_rate` timeline events).
+    pub rps: f64,
+    /// Number of distinct keys; keys are numbered 0.. in decreasing popularity.
+    pub keyspace: u32,
+    /// How keys are chosen.
+    pub popularity: Popularity,
+    /// Distinct keys each request needs, fetched in parallel.
+    pub fanout: u32,
+    /// A request not answered within this time counts as failed (`None`: clients wait for ever).
+    pub timeout: Option<SimDuration>,
+}
+
+/// Key popularity.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Popularity {
+    /// Every key equally likely.
+    Uniform,
+    /// Key of rank i (from 1) has weight 1 / i^s.
+    Zipf {
+        /// The exponent s (> 0).
+        s: f64,
+    },
+}
+
+/// The application tier.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppConfig {
+    /// Number of app instances; requests are spread round-robin.
+    pub instances: u32,
+    /// Concurrent requests per instance (`None`: unlimited).
+    pub workers: Option<u32>,
+    /// Requests waiting for a worker per instance before new ones are rejected (`None`: unlimited).
+    pub queue_limit: Option<u32>,
+    /// Whether a queued request whose client already gave up is dropped instead of served.
+    pub discard_abandoned: bool,
+}
+
+/// The cache cluster.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CacheConfig {
+    /// Number of cache nodes.
+    pub nodes: u32,
+    /// Virtual nodes per cache node on the consistent-hash ring.
+    pub vnodes: u32,
+    /// Entries per node before LRU eviction (`None`: unbounded).
+    pub capacity: Option<u32>,
+    /// Time for one cache operation (get), as seen by the app.
+    pub latency: Distribution,
+    /// Base time to live of an entry.
+    pub ttl: SimDuration,
+    /// Uniform TTL jitter as a fraction of the TTL: expiry is ttl * (1 + jitter * u), u in [-1, 1).
+    pub ttl_jitter: f64,
+}
+
+/// The database.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DbConfig {
+    /// Queries served in parallel.
+    pub slots: u32,
+    /// Service time of one query.
+    pub service: Distribution,
+    /// Queries allowed to wait for a slot; further ones are rejected (`None`: unlimited).
+    pub queue_limit: Option<u32>,
+    /// A query waiting longer than this is dropped with an error (`None`: waits for ever).
+    pub queue_timeout: Option<SimDuration>,
+}
+
+/// Safety limits that keep an unstable run from exhausting memory.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LimitsConfig {
+    /// Requests in the system at once; arrivals beyond it are rejected and counted as overload.
+    pub max_in_flight: u32,
+}
+
+/// A random duration.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Distribution {
+    /// Always the same value.
+    Constant(SimDuration),
+    /// Exponential with this mean.
+    Exponential {
+        /// The mean.
+        mean: SimDuration,
+    },
+    /// Log-normal given by its median and 99th percentile (p99 > median).
+    LogNormal {
+        /// The median.
+        median: SimDuration,
+        /// The 99th percentile.
+        p99: SimDuration,
+    },
+    /// Uniform between two values.
+    Uniform {
+        /// The smallest value.
+        min: SimDuration,
+        /// The largest value.
+        max: SimDuration,
+    },
+}
+
+/// z such that P(Z < z) = 0.99 for a standard normal Z.
+pub const Z_99: f64 = 2.326_347_874_040_841;
+
+impl Distribution {
+    /// The mean, in seconds.
+    pub fn mean_secs(&self) -> f64 {
+        match *self {
+            Distribution::Constant(d) => d.as_secs_f64(),
+            Distribution::Exponential { mean } => mean.as_secs_f64(),
+            Distribution::LogNormal { median, p99 } => {
+                let sigma = (p99.as_secs_f64() / median.as_secs_f64()).ln() / Z_99;
+                median.as_secs_f64() * (sigma * sigma / 2.0).exp()
+            }
+            Distribution::Uniform { min, max } => (min.as_secs_f64() + max.as_secs_f64()) / 2.0,
+        }
+    }
+}
+
+/// An action at a given time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimelineEvent {
+    /// When it happens.
+    pub at: SimTime,
+    /// What happens.
+    pub action: TimelineAction,
+}
+
+/// What a timeline event does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TimelineAction {
+    /// Empties the whole cache, or one node of it.
+    Flush {
+        /// The node to flush (`None`: all nodes).
+        node: Option<u32>,
+    },
+    /// Writes keys into the cache without touching the database, all with one TTL (plus the
+    /// cache's jitter), the way a bulk load or a warm restore does.
+    Preload {
+        /// Which keys.
+        keys: KeySet,
+        /// Their TTL (the cache's own if not given).
+        ttl: Option<SimDuration>,
+    },
+    /// Changes the arrival rate, at once or along a linear ramp.
+    SetRate {
+        /// The new rate, requests per second.
+        rps: f64,
+        /// Time over which the rate moves linearly to `rps` (zero: a step).
+        ramp: SimDuration,
+    },
+}
+
+/// A set of keys named in a timeline event.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum KeySet {
+    /// Every key.
+    All,
+    /// The `n` most popular keys.
+    Top(u32),
+}
+
+impl TimelineEvent {
+    /// A short label for charts, such as `flush`, `preload top 5000`, `rate 4000/s`.
+    pub fn label(&self) -> String {
+        match &self.action {
+            TimelineAction::Flush { node: None } => "flush".to_string(),
+            TimelineAction::Flush { node: Some(n) } => format!("flush node {n}"),
+            TimelineAction::Preload { keys: KeySet::All, .. } => "preload all".to_string(),
+            TimelineAction::Preload {
+                keys: KeySet::Top(n),
+                ..
+            } => format!("preload top {n}"),
+            TimelineAction::SetRate { rps, .. } => format!("rate {rps}/s"),
+        }
+    }
+}
+
+impl ModelConfig {
+    /// Number of metrics buckets (the last may be shorter than `bucket`).
+    pub fn bucket_count(&self) -> usize {
+        self.duration.0.div_ceil(self.bucket.0) as usize
+    }
+
+    /// Database capacity in queries per second: slots / mean service time.
+    pub fn db_capacity_qps(&self) -> f64 {
+        let mean = self.db.service.mean_secs();
+        if mean > 0.0 {
+            self.db.slots as f64 / mean
+        } else {
+            f64::INFINITY
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The simulated world: clients, app instances, a cache cluster and a database.
+//!
+//! [`simulate`] runs one configuration with one seed and returns its measurements. Failure modes
+//! are not scripted: spikes, queues and timeouts emerge from arrivals, expiries and service times.
+//! This module knows nothing of files or charts.
+
+pub mod cache;
+pub mod clients;
+pub mod config;
+pub mod database;
+pub mod distribution;
+mod world;
+
+pub use config::*;
+pub use world::simulate;

@@ -1,0 +1,140 @@
+//! The scenario file as written: serde structs that mirror the TOML, with no checks beyond types.
+//!
+//! Every struct denies unknown fields, so a typo is an error naming the field rather than a
+//! silently ignored setting. [`super::validate`] turns these into a checked
+//! [`crate::model::ModelConfig`].
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, value::MapAccessDeserializer, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+use super::duration::HumanDuration;
+
+/// The top level of a scenario file (without its `strategies`, which are read separately).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub seed: u64,
+    pub duration: HumanDuration,
+    pub bucket: Option<HumanDuration>,
+    pub clients: RawClients,
+    #[serde(default)]
+    pub app: RawApp,
+    #[serde(default)]
+    pub cache: RawCache,
+    pub db: RawDb,
+    #[serde(default)]
+    pub timeline: Vec<RawTimelineEvent>,
+    #[serde(default)]
+    pub limits: RawLimits,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClients {
+    pub rps: f64,
+    pub keyspace: i64,
+    pub popularity: Option<StringOrTable<RawPopularity>>,
+    pub fanout: Option<i64>,
+    pub timeout: Option<HumanDuration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPopularity {
+    pub dist: String,
+    pub s: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApp {
+    pub instances: Option<i64>,
+    pub workers: Option<i64>,
+    pub queue_limit: Option<i64>,
+    pub discard_abandoned: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCache {
+    pub enabled: Option<bool>,
+    pub nodes: Option<i64>,
+    pub vnodes: Option<i64>,
+    pub capacity: Option<i64>,
+    pub latency: Option<StringOrTable<RawDistribution>>,
+    pub ttl: Option<HumanDuration>,
+    pub ttl_jitter: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDb {
+    pub slots: i64,
+    pub service: StringOrTable<RawDistribution>,
+    pub queue_limit: Option<i64>,
+    pub queue_timeout: Option<HumanDuration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDistribution {
+    pub dist: String,
+    pub value: Option<HumanDuration>,
+    pub mean: Option<HumanDuration>,
+    pub median: Option<HumanDuration>,
+    pub p99: Option<HumanDuration>,
+    pub min: Option<HumanDuration>,
+    pub max: Option<HumanDuration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTimelineEvent {
+    pub at: HumanDuration,
+    pub action: String,
+    pub node: Option<i64>,
+    pub top: Option<i64>,
+    pub ttl: Option<HumanDuration>,
+    pub rps: Option<f64>,
+    pub ramp: Option<HumanDuration>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub max_in_flight: Option<i64>,
+}
+
+/// A field written either as a short string (`"5ms"`, `"uniform"`) or as a table.
+#[derive(Debug)]
+pub enum StringOrTable<T> {
+    /// The short form.
+    Text(String),
+    /// The table form.
+    Table(T),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for StringOrTable<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = StringOrTable<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or a table")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(StringOrTable::Text(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map)).map(StringOrTable::Table)
+            }
+        }
+        deserializer.deserialize_any(V(PhantomData))
+    }
+}

@@ -1,0 +1,472 @@
+//! Checks a [`RawScenario`] and turns it into a [`ModelConfig`].
+//!
+//! Every error names the field path (`db.slots`) and says what is allowed.
+
+use super::raw::*;
+use crate::engine::{SimDuration, SimTime};
+use crate::model::config::*;
+
+/// A problem with one field: its dotted path and what is wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    /// Dotted path of the field, such as `db.slots` or `timeline[2].rps`.
+    pub field: String,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+type Result<T> = std::result::Result<T, FieldError>;
+
+fn err<T>(field: impl Into<String>, message: impl Into<String>) -> Result<T> {
+    Err(FieldError {
+        field: field.into(),
+        message: message.into(),
+    })
+}
+
+/// Largest keyspace accepted.
+pub const MAX_KEYSPACE: i64 = 100_000_000;
+/// Largest fan-out accepted.
+pub const MAX_FANOUT: i64 = 1_000;
+/// Most metrics buckets in one run.
+pub const MAX_BUCKETS: u64 = 1_000_000;
+/// Default in-flight cap.
+pub const DEFAULT_MAX_IN_FLIGHT: i64 = 1_000_000;
+
+/// Checks a scenario's name: used as a folder name, so a plain word.
+pub fn check_name(field: &str, name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if ok {
+        Ok(())
+    } else {
+        err(
+            field,
+            format!(
+                "`{name}` is not allowed; use 1 to 64 letters, digits, `-`, `_` or `.` (not starting with `.`)"
+            ),
+        )
+    }
+}
+
+fn int_in(field: &str, v: i64, min: i64, max: i64, what: &str) -> Result<u32> {
+    if v < min || v > max {
+        err(
+            field,
+            format!("must be an integer from {min} to {max} ({what}), got {v}"),
+        )
+    } else {
+        Ok(v as u32)
+    }
+}
+
+fn positive(field: &str, d: SimDuration, what: &str) -> Result<SimDuration> {
+    if d.0 == 0 {
+        err(field, format!("must be longer than 0 ({what})"))
+    } else {
+        Ok(d)
+    }
+}
+
+fn rate(field: &str, v: f64) -> Result<f64> {
+    if !v.is_finite() || v < 0.0 || v > 1e9 {
+        err(
+            field,
+            format!("must be a number of requests per second from 0 to 1e9, got {v}"),
+        )
+    } else {
+        Ok(v)
+    }
+}
+
+/// Validates a whole scenario (base or base merged with a strategy's overrides).
+pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
+    let duration = positive("duration", raw.duration.0, "length of the simulated run")?;
+    let bucket = match raw.bucket {
+        Some(b) => positive("bucket", b.0, "width of a metrics bucket")?,
+        None => SimDuration::from_secs(1),
+    };
+    if bucket > duration {
+        return err(
+            "bucket",
+            format!("{bucket} is longer than the run ({duration}); use a bucket no longer than `duration`"),
+        );
+    }
+    if duration.0.div_ceil(bucket.0) > MAX_BUCKETS {
+        return err(
+            "bucket",
+            format!("{bucket} gives more than {MAX_BUCKETS} buckets over {duration}; use a wider bucket"),
+        );
+    }
+    let clients = clients(&raw.clients)?;
+    let app = app(&raw.app)?;
+    let cache = cache(&raw.cache)?;
+    let db = db(&raw.db)?;
+    let mut timeline = Vec::with_capacity(raw.timeline.len());
+    for (i, e) in raw.timeline.iter().enumerate() {
+        timeline.push(timeline_event(
+            &format!("timeline[{i}]"),
+            e,
+            duration,
+            &clients,
+            cache.as_ref(),
+        )?);
+    }
+    // Stable sort: events at the same time keep file order.
+    timeline.sort_by_key(|e| e.at);
+    let max_in_flight = int_in(
+        "limits.max_in_flight",
+        raw.limits.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT),
+        1,
+        100_000_000,
+        "requests in the system at once before arrivals are shed",
+    )?;
+    Ok(ModelConfig {
+        duration,
+        bucket,
+        clients,
+        app,
+        cache,
+        db,
+        timeline,
+        limits: LimitsConfig { max_in_flight },
+    })
+}
+
+fn clients(raw: &RawClients) -> Result<ClientsConfig> {
+    let rps = rate("clients.rps", raw.rps)?;
+    let keyspace = int_in(
+        "clients.keyspace",
+        raw.keyspace,
+        1,
+        MAX_KEYSPACE,
+        "number of distinct keys",
+    )?;
+    let popularity = match &raw.popularity {
+        None => Popularity::Uniform,
+        Some(StringOrTable::Text(t)) if t == "uniform" => Popularity::Uniform,
+        Some(StringOrTable::Text(t)) if t == "zipf" => {
+            return err(
+                "clients.popularity",
+                "zipf needs its exponent: write { dist = \"zipf\", s = 0.99 }",
+            )
+        }
+        Some(StringOrTable::Text(t)) => {
+            return err(
+                "clients.popularity",
+                format!("`{t}` is not allowed; use \"uniform\" or {{ dist = \"zipf\", s = 0.99 }}"),
+            )
+        }
+        Some(StringOrTable::Table(p)) => match (p.dist.as_str(), p.s) {
+            ("uniform", None) => Popularity::Uniform,
+            ("zipf", Some(s)) if s.is_finite() && s > 0.0 && s <= 10.0 => Popularity::Zipf { s },
+            ("zipf", Some(s)) => {
+                return err(
+                    "clients.popularity.s",
+                    format!("must be a number greater than 0 and at most 10, got {s}"),
+                )
+            }
+            ("zipf", None) => return err("clients.popularity.s", "is required for zipf (for example s = 0.99)"),
+            ("uniform", Some(_)) => return err("clients.popularity.s", "applies only to zipf"),
+            (d, _) => {
+                return err(
+                    "clients.popularity.dist",
+                    format!("`{d}` is not allowed; use \"uniform\" or \"zipf\""),
+                )
+            }
+        },
+    };
+    let fanout = int_in(
+        "clients.fanout",
+        raw.fanout.unwrap_or(1),
+        1,
+        MAX_FANOUT,
+        "distinct keys per request",
+    )?;
+    if fanout > keyspace {
+        return err(
+            "clients.fanout",
+            format!("{fanout} is larger than the keyspace ({keyspace}); a request needs that many distinct keys"),
+        );
+    }
+    let timeout = match raw.timeout {
+        Some(t) => Some(positive("clients.timeout", t.0, "time a client waits")?),
+        None => None,
+    };
+    Ok(ClientsConfig {
+        rps,
+        keyspace,
+        popularity,
+        fanout,
+        timeout,
+    })
+}
+
+fn app(raw: &RawApp) -> Result<AppConfig> {
+    let instances = int_in(
+        "app.instances",
+        raw.instances.unwrap_or(1),
+        1,
+        10_000,
+        "number of app instances",
+    )?;
+    let workers = raw
+        .workers
+        .map(|w| int_in("app.workers", w, 1, 10_000_000, "concurrent requests per instance"))
+        .transpose()?;
+    let queue_limit = raw
+        .queue_limit
+        .map(|q| int_in("app.queue_limit", q, 0, 100_000_000, "requests waiting per instance"))
+        .transpose()?;
+    Ok(AppConfig {
+        instances,
+        workers,
+        queue_limit,
+        discard_abandoned: raw.discard_abandoned.unwrap_or(true),
+    })
+}
+
+fn cache(raw: &RawCache) -> Result<Option<CacheConfig>> {
+    if raw.enabled == Some(false) {
+        return Ok(None);
+    }
+    let nodes = int_in("cache.nodes", raw.nodes.unwrap_or(1), 1, 1024, "number of cache nodes")?;
+    let vnodes = int_in(
+        "cache.vnodes",
+        raw.vnodes.unwrap_or(160),
+        1,
+        10_000,
+        "virtual nodes per cache node",
+    )?;
+    let capacity = raw
+        .capacity
+        .map(|c| int_in("cache.capacity", c, 1, i32::MAX as i64, "entries per node; leave it out for unbounded"))
+        .transpose()?;
+    let latency = match &raw.latency {
+        Some(d) => distribution("cache.latency", d)?,
+        None => Distribution::Constant(SimDuration(500_000)),
+    };
+    let ttl = positive(
+        "cache.ttl",
+        raw.ttl.map(|t| t.0).unwrap_or(SimDuration::from_secs(300)),
+        "time to live of an entry",
+    )?;
+    let ttl_jitter = raw.ttl_jitter.unwrap_or(0.0);
+    if !(0.0..=1.0).contains(&ttl_jitter) {
+        return err(
+            "cache.ttl_jitter",
+            format!("must be a fraction of the TTL from 0 to 1 (0.2 = ±20%), got {ttl_jitter}"),
+        );
+    }
+    Ok(Some(CacheConfig {
+        nodes,
+        vnodes,
+        capacity,
+        latency,
+        ttl,
+        ttl_jitter,
+    }))
+}
+
+fn db(raw: &RawDb) -> Result<DbConfig> {
+    let slots = int_in("db.slots", raw.slots, 1, 1_000_000, "queries served in parallel")?;
+    let service = distribution("db.service", &raw.service)?;
+    let queue_limit = raw
+        .queue_limit
+        .map(|q| int_in("db.queue_limit", q, 0, 100_000_000, "queries waiting for a slot"))
+        .transpose()?;
+    let queue_timeout = match raw.queue_timeout {
+        Some(t) => Some(positive("db.queue_timeout", t.0, "longest wait for a slot")?),
+        None => None,
+    };
+    Ok(DbConfig {
+        slots,
+        service,
+        queue_limit,
+        queue_timeout,
+    })
+}
+
+const DIST_FORMS: &str = "a duration such as \"5ms\", or a table: { dist = \"constant\", value = \"5ms\" }, \
+{ dist = \"exponential\", mean = \"5ms\" }, { dist = \"lognormal\", median = \"5ms\", p99 = \"40ms\" } or \
+{ dist = \"uniform\", min = \"1ms\", max = \"9ms\" }";
+
+/// Validates a distribution written as a duration string or a table.
+pub fn distribution(field: &str, raw: &StringOrTable<RawDistribution>) -> Result<Distribution> {
+    let t = match raw {
+        StringOrTable::Text(s) => {
+            return super::duration::parse_duration(s)
+                .map(Distribution::Constant)
+                .map_err(|m| FieldError {
+                    field: field.to_string(),
+                    message: format!("{m}; or use {DIST_FORMS}"),
+                })
+        }
+        StringOrTable::Table(t) => t,
+    };
+    let given = [
+        ("value", t.value),
+        ("mean", t.mean),
+        ("median", t.median),
+        ("p99", t.p99),
+        ("min", t.min),
+        ("max", t.max),
+    ];
+    let needs: &[&str] = match t.dist.as_str() {
+        "constant" => &["value"],
+        "exponential" => &["mean"],
+        "lognormal" => &["median", "p99"],
+        "uniform" => &["min", "max"],
+        other => {
+            return err(
+                format!("{field}.dist"),
+                format!("`{other}` is not allowed; use constant, exponential, lognormal or uniform"),
+            )
+        }
+    };
+    for (name, value) in given {
+        let needed = needs.contains(&name);
+        if needed && value.is_none() {
+            return err(
+                format!("{field}.{name}"),
+                format!("is required for dist = \"{}\" (needs {})", t.dist, needs.join(" and ")),
+            );
+        }
+        if !needed && value.is_some() {
+            return err(
+                format!("{field}.{name}"),
+                format!("does not apply to dist = \"{}\" (it takes {})", t.dist, needs.join(" and ")),
+            );
+        }
+    }
+    let get = |n: &str| {
+        given
+            .iter()
+            .find(|(k, _)| *k == n)
+            .and_then(|(_, v)| v.map(|h| h.0))
+            .unwrap_or_default()
+    };
+    match t.dist.as_str() {
+        "constant" => Ok(Distribution::Constant(get("value"))),
+        "exponential" => Ok(Distribution::Exponential {
+            mean: positive(&format!("{field}.mean"), get("mean"), "mean of the exponential")?,
+        }),
+        "lognormal" => {
+            let median = positive(&format!("{field}.median"), get("median"), "median")?;
+            let p99 = get("p99");
+            if p99 <= median {
+                return err(
+                    format!("{field}.p99"),
+                    format!("must be larger than the median ({median}), got {p99}"),
+                );
+            }
+            Ok(Distribution::LogNormal { median, p99 })
+        }
+        _ => {
+            let (min, max) = (get("min"), get("max"));
+            if min > max {
+                return err(
+                    format!("{field}.max"),
+                    format!("must be at least min ({min}), got {max}"),
+                );
+            }
+            Ok(Distribution::Uniform { min, max })
+        }
+    }
+}
+
+fn timeline_event(
+    field: &str,
+    raw: &RawTimelineEvent,
+    duration: SimDuration,
+    clients: &ClientsConfig,
+    cache: Option<&CacheConfig>,
+) -> Result<TimelineEvent> {
+    let at = raw.at.0;
+    if at > duration {
+        return err(
+            format!("{field}.at"),
+            format!("{at} is after the end of the run ({duration})"),
+        );
+    }
+    let allowed: &[&str] = match raw.action.as_str() {
+        "flush" => &["node"],
+        "preload" => &["top", "ttl"],
+        "set_rate" => &["rps", "ramp"],
+        other => {
+            return err(
+                format!("{field}.action"),
+                format!("`{other}` is not allowed; use flush, preload or set_rate"),
+            )
+        }
+    };
+    let present = [
+        ("node", raw.node.is_some()),
+        ("top", raw.top.is_some()),
+        ("ttl", raw.ttl.is_some()),
+        ("rps", raw.rps.is_some()),
+        ("ramp", raw.ramp.is_some()),
+    ];
+    for (name, is_set) in present {
+        if is_set && !allowed.contains(&name) {
+            return err(
+                format!("{field}.{name}"),
+                format!(
+                    "does not apply to action \"{}\" (it takes {})",
+                    raw.action,
+                    allowed.join(", ")
+                ),
+            );
+        }
+    }
+    let action = match raw.action.as_str() {
+        "flush" => {
+            let node = match raw.node {
+                None => None,
+                Some(n) => {
+                    let nodes = match cache {
+                        Some(c) => c.nodes,
+                        None => return err(format!("{field}.node"), "there is no cache (cache.enabled = false)"),
+                    };
+                    Some(int_in(&format!("{field}.node"), n, 0, nodes as i64 - 1, "index of a cache node")?)
+                }
+            };
+            TimelineAction::Flush { node }
+        }
+        "preload" => {
+            let keys = match raw.top {
+                None => KeySet::All,
+                Some(n) => KeySet::Top(int_in(
+                    &format!("{field}.top"),
+                    n,
+                    1,
+                    clients.keyspace as i64,
+                    "number of most popular keys, at most the keyspace",
+                )?),
+            };
+            let ttl = match raw.ttl {
+                Some(t) => Some(positive(&format!("{field}.ttl"), t.0, "TTL of preloaded entries")?),
+                None => None,
+            };
+            TimelineAction::Preload { keys, ttl }
+        }
+        _ => {
+            let rps = match raw.rps {
+                Some(r) => rate(&format!("{field}.rps"), r)?,
+                None => return err(format!("{field}.rps"), "is required for set_rate (requests per second)"),
+            };
+            TimelineAction::SetRate {
+                rps,
+                ramp: raw.ramp.map(|r| r.0).unwrap_or_default(),
+            }
+        }
+    };
+    Ok(TimelineEvent {
+        at: SimTime(at.0),
+        action,
+    })
+}
