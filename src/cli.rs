@@ -1,1 +1,67 @@
 //! Command-line arguments (clap derive types only).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::ImageFormat;
+
+/// Deterministic discrete-event simulator of cache failure modes.
+///
+/// Replays a scenario file (clients, app instances, cache cluster, database) under each of its
+/// strategies on the same seeded workload, and writes CSV and charts of latency, hit ratio and
+/// database load side by side.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cachestorm",
+    version,
+    after_help = "Examples:\n  cachestorm run scenarios/avalanche.toml\n  cachestorm run scenarios/avalanche.toml --strategy fixed-ttl --format svg --out /tmp/results\n  cachestorm validate scenarios/*.toml\n\nExit codes: 0 success, 2 bad input (file, field or argument), 1 any other failure."
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate every strategy of each scenario file and write CSV and charts.
+    #[command(
+        after_help = "Example:\n  cachestorm run scenarios/avalanche.toml\n\nWrites OUT/<scenario name>/timeseries.csv, summary.csv, latency_p99.png, db_load.png and\nhit_ratio.png, then prints one line per strategy with its headline figures."
+    )]
+    Run(RunArgs),
+    /// Check scenario files without running them.
+    #[command(
+        after_help = "Example:\n  cachestorm validate scenarios/*.toml\n\nPrints one line per file; exits 2 if any file has an error."
+    )]
+    Validate(ValidateArgs),
+}
+
+/// Arguments of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario files (TOML).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Parent folder of the outputs: each scenario writes to DIR/<scenario name>/.
+    #[arg(long, value_name = "DIR", default_value = "output")]
+    pub out: PathBuf,
+    /// Seed for every random stream, instead of the file's own.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Run only this strategy (repeat for several); it must exist in every file.
+    #[arg(long = "strategy", value_name = "NAME")]
+    pub strategies: Vec<String>,
+    /// Image format of the charts.
+    #[arg(long, value_enum, default_value_t = ImageFormat::Png)]
+    pub format: ImageFormat,
+}
+
+/// Arguments of `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Scenario files (TOML).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}

@@ -12,6 +12,7 @@
 //! - [`metrics`] collects figures; [`report`] turns them into files.
 
 pub mod cli;
+pub mod commands;
 pub mod engine;
 pub mod experiment;
 pub mod metrics;

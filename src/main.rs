@@ -1,1 +1,9 @@
-fn main() {}
+use clap::Parser;
+
+fn main() {
+    let cli = cachestorm::cli::Cli::parse();
+    if let Err(e) = cachestorm::commands::execute(cli) {
+        eprintln!("error: {e:#}");
+        std::process::exit(e.exit_code());
+    }
+}

@@ -55,8 +55,14 @@ mod tests {
     #[test]
     fn same_seed_and_purpose_give_the_same_draws() {
         let s = RandomStreams::new(7);
-        let a: Vec<u64> = (0..5).map(|_| 0).scan(s.stream(1), |r, _| Some(r.random())).collect();
-        let b: Vec<u64> = (0..5).map(|_| 0).scan(s.stream(1), |r, _| Some(r.random())).collect();
+        let a: Vec<u64> = (0..5)
+            .map(|_| 0)
+            .scan(s.stream(1), |r, _| Some(r.random()))
+            .collect();
+        let b: Vec<u64> = (0..5)
+            .map(|_| 0)
+            .scan(s.stream(1), |r, _| Some(r.random()))
+            .collect();
         assert_eq!(a, b);
     }
 

@@ -69,7 +69,10 @@ pub struct LatencyStats {
 impl BucketRow {
     /// Total failed requests of every kind.
     pub fn errors(&self) -> u64 {
-        self.errors_timeout + self.errors_db_rejected + self.errors_db_timeout + self.errors_overload
+        self.errors_timeout
+            + self.errors_db_rejected
+            + self.errors_db_timeout
+            + self.errors_overload
     }
 
     /// Hits over lookups (0 when there were no lookups).

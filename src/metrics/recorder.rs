@@ -244,7 +244,11 @@ impl Recorder {
             peak_db_qps = peak_db_qps.max(r.db_qps());
         }
         let run_ns = self.end.0 as f64 * self.db_slots as f64;
-        totals.db_busy_fraction = if run_ns > 0.0 { self.total_busy_ns as f64 / run_ns } else { 0.0 };
+        totals.db_busy_fraction = if run_ns > 0.0 {
+            self.total_busy_ns as f64 / run_ns
+        } else {
+            0.0
+        };
         totals.db_wait_mean_ms = mean_ms(self.total_wait_ns, self.total_wait_count);
         totals.latency = stats(&self.run_latency);
         RunResult {
@@ -298,7 +302,10 @@ mod tests {
         r.error(ErrorKind::Timeout);
         let res = r.finish();
         assert_eq!(res.buckets.len(), 3);
-        assert_eq!(res.buckets.iter().map(|b| b.arrived).collect::<Vec<_>>(), vec![1, 2, 0]);
+        assert_eq!(
+            res.buckets.iter().map(|b| b.arrived).collect::<Vec<_>>(),
+            vec![1, 2, 0]
+        );
         assert_eq!(res.buckets[2].errors_timeout, 1);
         assert_eq!(res.summary.totals.arrived, 3);
         assert!((res.buckets[1].latency.p99_ms - 10.0).abs() < 0.01);

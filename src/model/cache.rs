@@ -176,7 +176,9 @@ impl CacheCluster {
     }
 
     fn unlink(&mut self, key: u32) {
-        let Entry { prev, next, node, .. } = self.entries[key as usize];
+        let Entry {
+            prev, next, node, ..
+        } = self.entries[key as usize];
         let n = &mut self.nodes[node as usize];
         if prev == NONE {
             n.head = next;
@@ -221,7 +223,14 @@ impl HashRing {
     /// The ring of `nodes` nodes with `vnodes` points each.
     pub fn new(nodes: u32, vnodes: u32) -> Self {
         let mut points: Vec<(u64, u16)> = (0..nodes)
-            .flat_map(|n| (0..vnodes).map(move |v| (splitmix64(((n as u64) << 32) | v as u64 ^ 0xC0FFEE), n as u16)))
+            .flat_map(|n| {
+                (0..vnodes).map(move |v| {
+                    (
+                        splitmix64(((n as u64) << 32) | v as u64 ^ 0xC0FFEE),
+                        n as u16,
+                    )
+                })
+            })
             .collect();
         points.sort_unstable();
         HashRing { points }
@@ -282,7 +291,10 @@ mod tests {
             assert!((c as f64 - 25_000.0).abs() < 3_000.0, "{per_node:?}");
         }
         // Adding a fifth node should move about a fifth of the keys, not most of them.
-        assert!((moved as f64 / n as f64 - 0.2).abs() < 0.05, "moved {moved}");
+        assert!(
+            (moved as f64 / n as f64 - 0.2).abs() < 0.05,
+            "moved {moved}"
+        );
     }
 
     #[test]
@@ -293,7 +305,11 @@ mod tests {
         }
         c.flush_node(1);
         for k in 0..1000 {
-            let expect = if c.node_of(k) == 1 { Lookup::Absent } else { Lookup::Hit };
+            let expect = if c.node_of(k) == 1 {
+                Lookup::Absent
+            } else {
+                Lookup::Hit
+            };
             assert_eq!(c.get(k, SimTime(0)), expect);
         }
         c.flush_all();

@@ -23,7 +23,9 @@ impl ArrivalProcess {
     /// The profile of a model: its initial rate changed by its `set_rate` timeline events.
     pub fn from_config(config: &ModelConfig) -> Self {
         let changes = config.timeline.iter().filter_map(|e| match e.action {
-            TimelineAction::SetRate { rps, ramp } => Some((e.at.as_secs_f64(), rps, ramp.as_secs_f64())),
+            TimelineAction::SetRate { rps, ramp } => {
+                Some((e.at.as_secs_f64(), rps, ramp.as_secs_f64()))
+            }
             _ => None,
         });
         Self::new(config.clients.rps, changes)
@@ -93,7 +95,11 @@ fn rate_at(points: &[(f64, f64)], t: f64) -> f64 {
         if t >= t1 {
             rate = r1;
         } else if t >= t0 {
-            return if t1 > t0 { r0 + (r1 - r0) * (t - t0) / (t1 - t0) } else { r1 };
+            return if t1 > t0 {
+                r0 + (r1 - r0) * (t - t0) / (t1 - t0)
+            } else {
+                r1
+            };
         }
     }
     rate
@@ -122,7 +128,8 @@ impl KeyChooser {
         match popularity {
             Popularity::Uniform => KeyChooser::Uniform(keyspace),
             Popularity::Zipf { s } => {
-                let weights: Vec<f64> = (1..=keyspace as u64).map(|i| (i as f64).powf(-s)).collect();
+                let weights: Vec<f64> =
+                    (1..=keyspace as u64).map(|i| (i as f64).powf(-s)).collect();
                 KeyChooser::Alias(alias_table(&weights))
             }
         }
@@ -258,10 +265,18 @@ mod tests {
     fn counts_follow_a_step_and_a_ramp() {
         // 1000/s for 10 s, step to 5000/s at 10 s, ramp back down to 1000/s over 10 s at 20 s.
         let base = process(1000.0, &[(10.0, 5000.0, 0.0), (20.0, 1000.0, 10.0)]);
-        let cases = [(0.0, 10.0, 10_000.0), (10.0, 20.0, 50_000.0), (20.0, 30.0, 30_000.0), (30.0, 40.0, 10_000.0)];
+        let cases = [
+            (0.0, 10.0, 10_000.0),
+            (10.0, 20.0, 50_000.0),
+            (20.0, 30.0, 30_000.0),
+            (30.0, 40.0, 10_000.0),
+        ];
         for (a, b, expected) in cases {
             let n = count_between(&mut base.clone(), a, b) as f64;
-            assert!((n - expected).abs() < 4.0 * expected.sqrt(), "[{a},{b}): {n} vs {expected}");
+            assert!(
+                (n - expected).abs() < 4.0 * expected.sqrt(),
+                "[{a},{b}): {n} vs {expected}"
+            );
         }
         assert_eq!(base.rate_at(25.0), 3000.0);
     }

@@ -196,7 +196,9 @@ impl TimelineEvent {
         match &self.action {
             TimelineAction::Flush { node: None } => "flush".to_string(),
             TimelineAction::Flush { node: Some(n) } => format!("flush node {n}"),
-            TimelineAction::Preload { keys: KeySet::All, .. } => "preload all".to_string(),
+            TimelineAction::Preload {
+                keys: KeySet::All, ..
+            } => "preload all".to_string(),
             TimelineAction::Preload {
                 keys: KeySet::Top(n),
                 ..

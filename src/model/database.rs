@@ -84,7 +84,10 @@ impl Database {
         if self.busy < self.slots {
             self.busy += 1;
             (Admission::Started, q)
-        } else if self.queue_limit.is_some_and(|l| self.queue.len() >= l as usize) {
+        } else if self
+            .queue_limit
+            .is_some_and(|l| self.queue.len() >= l as usize)
+        {
             (Admission::Rejected, q)
         } else {
             self.queue.push_back(q);
@@ -131,7 +134,11 @@ mod tests {
         let (a, queued) = db.submit(origin(), 3, t);
         assert_eq!(a, Admission::Queued);
         assert_eq!(db.submit(origin(), 4, t).0, Admission::Rejected);
-        assert_eq!(db.finish(), Some(queued), "a finishing slot takes the next in line");
+        assert_eq!(
+            db.finish(),
+            Some(queued),
+            "a finishing slot takes the next in line"
+        );
         assert_eq!(db.busy(), 2);
         assert_eq!(db.finish(), None);
         assert_eq!(db.busy(), 1);

@@ -47,7 +47,9 @@ impl Sampler {
     pub fn sample(&self, rng: &mut Stream) -> SimDuration {
         match *self {
             Sampler::Constant(v) => SimDuration(v),
-            Sampler::Exponential(mean) => SimDuration::from_secs_f64(-mean * open_unit(rng).ln() * 1e-9),
+            Sampler::Exponential(mean) => {
+                SimDuration::from_secs_f64(-mean * open_unit(rng).ln() * 1e-9)
+            }
             Sampler::LogNormal { mu, sigma } => {
                 let z: f64 = rng.sample(StandardNormal);
                 SimDuration::from_secs_f64((mu + sigma * z).exp() * 1e-9)
@@ -65,7 +67,10 @@ mod tests {
     fn mean_of(d: Distribution, n: usize) -> f64 {
         let s = Sampler::new(&d);
         let mut rng = RandomStreams::new(3).stream(0);
-        (0..n).map(|_| s.sample(&mut rng).as_secs_f64()).sum::<f64>() / n as f64
+        (0..n)
+            .map(|_| s.sample(&mut rng).as_secs_f64())
+            .sum::<f64>()
+            / n as f64
     }
 
     #[test]
@@ -74,12 +79,21 @@ mod tests {
         for d in [
             Distribution::Constant(ms(5)),
             Distribution::Exponential { mean: ms(5) },
-            Distribution::LogNormal { median: ms(5), p99: ms(40) },
-            Distribution::Uniform { min: ms(1), max: ms(9) },
+            Distribution::LogNormal {
+                median: ms(5),
+                p99: ms(40),
+            },
+            Distribution::Uniform {
+                min: ms(1),
+                max: ms(9),
+            },
         ] {
             let m = mean_of(d, 200_000);
             let want = d.mean_secs();
-            assert!((m - want).abs() / want < 0.02, "{d:?}: sample mean {m} vs {want}");
+            assert!(
+                (m - want).abs() / want < 0.02,
+                "{d:?}: sample mean {m} vs {want}"
+            );
         }
     }
 

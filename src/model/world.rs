@@ -195,8 +195,11 @@ impl<'a> World<'a> {
         self.recorder.arrived();
         // Draw keys and pick the instance before any admission check, so every strategy consumes
         // the same draws for the same arrival.
-        self.keys
-            .choose_distinct(&mut self.key_rng, self.config.clients.fanout, &mut self.scratch_keys);
+        self.keys.choose_distinct(
+            &mut self.key_rng,
+            self.config.clients.fanout,
+            &mut self.scratch_keys,
+        );
         let instance = self.next_instance;
         self.next_instance = (self.next_instance + 1) % self.config.app.instances;
 
@@ -290,7 +293,10 @@ impl<'a> World<'a> {
 
     fn on_cache_reply(&mut self, now: SimTime, req: u32, key_idx: u32) {
         let key = self.requests[req as usize].keys[key_idx as usize];
-        let cache = self.cache.as_mut().expect("cache replies only exist with a cache");
+        let cache = self
+            .cache
+            .as_mut()
+            .expect("cache replies only exist with a cache");
         match cache.get(key, now) {
             Lookup::Hit => {
                 self.recorder.cache_hit();
@@ -341,7 +347,10 @@ impl<'a> World<'a> {
             None => self.recorder.db_completed(now, self.db.busy()),
         }
         if let Some(expires) = self.expiry(now, None) {
-            let cache = self.cache.as_mut().expect("expiry is only computed with a cache");
+            let cache = self
+                .cache
+                .as_mut()
+                .expect("expiry is only computed with a cache");
             let evicted = cache.set(key, expires);
             self.recorder.evicted(evicted);
         }
@@ -423,8 +432,14 @@ impl<'a> World<'a> {
                     KeySet::Top(n) => n,
                 };
                 for key in 0..n {
-                    let expires = self.expiry(now, ttl).expect("checked above: there is a cache");
-                    let evicted = self.cache.as_mut().expect("checked above").set(key, expires);
+                    let expires = self
+                        .expiry(now, ttl)
+                        .expect("checked above: there is a cache");
+                    let evicted = self
+                        .cache
+                        .as_mut()
+                        .expect("checked above")
+                        .set(key, expires);
                     self.recorder.evicted(evicted);
                 }
             }

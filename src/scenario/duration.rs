@@ -31,7 +31,11 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
         "h" => 3600e9,
         "" if number.is_empty() => return Err(format!("`{text}` is not {DURATION_FORMS}")),
         "" => return Err(format!("`{text}` has no unit; use {DURATION_FORMS}")),
-        _ => return Err(format!("`{text}` has an unknown unit `{unit}`; use {DURATION_FORMS}")),
+        _ => {
+            return Err(format!(
+                "`{text}` has an unknown unit `{unit}`; use {DURATION_FORMS}"
+            ))
+        }
     };
     let value: f64 = number
         .parse()
@@ -89,7 +93,10 @@ mod tests {
         assert_eq!(parse_duration("1h").unwrap(), SimDuration::from_secs(3600));
         assert_eq!(parse_duration("250us").unwrap(), SimDuration(250_000));
         assert_eq!(parse_duration("7ns").unwrap(), SimDuration(7));
-        assert_eq!(parse_duration("1.5s").unwrap(), SimDuration::from_millis(1500));
+        assert_eq!(
+            parse_duration("1.5s").unwrap(),
+            SimDuration::from_millis(1500)
+        );
         assert_eq!(parse_duration("0s").unwrap(), SimDuration::ZERO);
     }
 

@@ -93,10 +93,12 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
         field,
         message,
     };
-    let mut top: toml::Table = text.parse().map_err(|e: toml::de::Error| ScenarioError::Syntax {
-        file: file.to_path_buf(),
-        message: e.to_string().trim().replace('\n', " "),
-    })?;
+    let mut top: toml::Table =
+        text.parse()
+            .map_err(|e: toml::de::Error| ScenarioError::Syntax {
+                file: file.to_path_buf(),
+                message: e.to_string().trim().replace('\n', " "),
+            })?;
     let raw_strategies = match top.remove("strategies") {
         None => Vec::new(),
         Some(toml::Value::Array(items)) => items,
@@ -121,7 +123,12 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
         let name = match table.remove("name") {
             Some(toml::Value::String(s)) => s,
             Some(_) => return Err(field_err(format!("{at}.name"), "must be a string".into())),
-            None => return Err(field_err(format!("{at}.name"), "is required: every strategy needs a name".into())),
+            None => {
+                return Err(field_err(
+                    format!("{at}.name"),
+                    "is required: every strategy needs a name".into(),
+                ))
+            }
         };
         if name.is_empty() || name.len() > 40 || name.contains(['\n', '\r']) {
             return Err(field_err(
@@ -130,11 +137,19 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
             ));
         }
         if strategies.iter().any(|s: &Strategy| s.name == name) {
-            return Err(field_err(format!("{at}.name"), format!("`{name}` is used by an earlier strategy; names must be unique")));
+            return Err(field_err(
+                format!("{at}.name"),
+                format!("`{name}` is used by an earlier strategy; names must be unique"),
+            ));
         }
         let description = match table.remove("description") {
             Some(toml::Value::String(s)) => s,
-            Some(_) => return Err(field_err(format!("{at}.description"), "must be a string".into())),
+            Some(_) => {
+                return Err(field_err(
+                    format!("{at}.description"),
+                    "must be a string".into(),
+                ))
+            }
             None => String::new(),
         };
         let label = format!("{at} (`{name}`)");
@@ -151,7 +166,8 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
         let mut merged = top.clone();
         merge(&mut merged, table);
         let raw = deserialize(&merged).map_err(|(f, m)| field_err(format!("{label}.{f}"), m))?;
-        let config = validate::model_config(&raw).map_err(|e| field_err(format!("{label}.{}", e.field), e.message))?;
+        let config = validate::model_config(&raw)
+            .map_err(|e| field_err(format!("{label}.{}", e.field), e.message))?;
         strategies.push(Strategy {
             name,
             description,
@@ -194,7 +210,11 @@ fn deserialize(table: &toml::Table) -> Result<raw::RawScenario, (String, String)
             };
             return (field, "is required".to_string());
         }
-        let field = if path == "." || path.is_empty() { "(top level)".to_string() } else { path };
+        let field = if path == "." || path.is_empty() {
+            "(top level)".to_string()
+        } else {
+            path
+        };
         (field, message)
     })
 }
@@ -256,7 +276,11 @@ service = "5ms"
         let b = &s.strategies[1].config;
         assert_eq!(b.db.slots, 8);
         assert_eq!(b.cache.as_ref().unwrap().ttl_jitter, 0.2);
-        assert_eq!(b.cache.as_ref().unwrap().ttl.0, 5_000_000_000, "untouched fields keep the base value");
+        assert_eq!(
+            b.cache.as_ref().unwrap().ttl.0,
+            5_000_000_000,
+            "untouched fields keep the base value"
+        );
     }
 
     #[test]
@@ -269,9 +293,13 @@ service = "5ms"
         assert_eq!(field_of(e), "clients.rps");
         let e = parse_str(&BASE.replace("seed = 1\n", "")).unwrap_err();
         assert_eq!(field_of(e), "seed");
-        let e = parse_str(&format!("{BASE}\n[[strategies]]\nname = \"j\"\ncache.ttl_jitter = 1.5\n")).unwrap_err();
+        let e = parse_str(&format!(
+            "{BASE}\n[[strategies]]\nname = \"j\"\ncache.ttl_jitter = 1.5\n"
+        ))
+        .unwrap_err();
         assert_eq!(field_of(e), "strategies[0] (`j`).cache.ttl_jitter");
-        let e = parse_str(&format!("{BASE}\n[[strategies]]\nname = \"j\"\nseed = 3\n")).unwrap_err();
+        let e =
+            parse_str(&format!("{BASE}\n[[strategies]]\nname = \"j\"\nseed = 3\n")).unwrap_err();
         assert_eq!(field_of(e), "strategies[0] (`j`).seed");
     }
 
@@ -288,7 +316,10 @@ service = "5ms"
             "service = { dist = \"lognormal\", median = \"5ms\", p99 = \"40ms\" }",
         ))
         .unwrap();
-        assert!(matches!(s.base.db.service, crate::model::Distribution::LogNormal { .. }));
+        assert!(matches!(
+            s.base.db.service,
+            crate::model::Distribution::LogNormal { .. }
+        ));
         let e = parse_str(&BASE.replace(
             "service = \"5ms\"",
             "service = { dist = \"lognormal\", median = \"5ms\" }",

@@ -170,7 +170,12 @@ fn clients(raw: &RawClients) -> Result<ClientsConfig> {
                     format!("must be a number greater than 0 and at most 10, got {s}"),
                 )
             }
-            ("zipf", None) => return err("clients.popularity.s", "is required for zipf (for example s = 0.99)"),
+            ("zipf", None) => {
+                return err(
+                    "clients.popularity.s",
+                    "is required for zipf (for example s = 0.99)",
+                )
+            }
             ("uniform", Some(_)) => return err("clients.popularity.s", "applies only to zipf"),
             (d, _) => {
                 return err(
@@ -216,11 +221,27 @@ fn app(raw: &RawApp) -> Result<AppConfig> {
     )?;
     let workers = raw
         .workers
-        .map(|w| int_in("app.workers", w, 1, 10_000_000, "concurrent requests per instance"))
+        .map(|w| {
+            int_in(
+                "app.workers",
+                w,
+                1,
+                10_000_000,
+                "concurrent requests per instance",
+            )
+        })
         .transpose()?;
     let queue_limit = raw
         .queue_limit
-        .map(|q| int_in("app.queue_limit", q, 0, 100_000_000, "requests waiting per instance"))
+        .map(|q| {
+            int_in(
+                "app.queue_limit",
+                q,
+                0,
+                100_000_000,
+                "requests waiting per instance",
+            )
+        })
         .transpose()?;
     Ok(AppConfig {
         instances,
@@ -234,7 +255,13 @@ fn cache(raw: &RawCache) -> Result<Option<CacheConfig>> {
     if raw.enabled == Some(false) {
         return Ok(None);
     }
-    let nodes = int_in("cache.nodes", raw.nodes.unwrap_or(1), 1, 1024, "number of cache nodes")?;
+    let nodes = int_in(
+        "cache.nodes",
+        raw.nodes.unwrap_or(1),
+        1,
+        1024,
+        "number of cache nodes",
+    )?;
     let vnodes = int_in(
         "cache.vnodes",
         raw.vnodes.unwrap_or(160),
@@ -244,7 +271,15 @@ fn cache(raw: &RawCache) -> Result<Option<CacheConfig>> {
     )?;
     let capacity = raw
         .capacity
-        .map(|c| int_in("cache.capacity", c, 1, i32::MAX as i64, "entries per node; leave it out for unbounded"))
+        .map(|c| {
+            int_in(
+                "cache.capacity",
+                c,
+                1,
+                i32::MAX as i64,
+                "entries per node; leave it out for unbounded",
+            )
+        })
         .transpose()?;
     let latency = match &raw.latency {
         Some(d) => distribution("cache.latency", d)?,
@@ -273,14 +308,32 @@ fn cache(raw: &RawCache) -> Result<Option<CacheConfig>> {
 }
 
 fn db(raw: &RawDb) -> Result<DbConfig> {
-    let slots = int_in("db.slots", raw.slots, 1, 1_000_000, "queries served in parallel")?;
+    let slots = int_in(
+        "db.slots",
+        raw.slots,
+        1,
+        1_000_000,
+        "queries served in parallel",
+    )?;
     let service = distribution("db.service", &raw.service)?;
     let queue_limit = raw
         .queue_limit
-        .map(|q| int_in("db.queue_limit", q, 0, 100_000_000, "queries waiting for a slot"))
+        .map(|q| {
+            int_in(
+                "db.queue_limit",
+                q,
+                0,
+                100_000_000,
+                "queries waiting for a slot",
+            )
+        })
         .transpose()?;
     let queue_timeout = match raw.queue_timeout {
-        Some(t) => Some(positive("db.queue_timeout", t.0, "longest wait for a slot")?),
+        Some(t) => Some(positive(
+            "db.queue_timeout",
+            t.0,
+            "longest wait for a slot",
+        )?),
         None => None,
     };
     Ok(DbConfig {
@@ -324,7 +377,9 @@ pub fn distribution(field: &str, raw: &StringOrTable<RawDistribution>) -> Result
         other => {
             return err(
                 format!("{field}.dist"),
-                format!("`{other}` is not allowed; use constant, exponential, lognormal or uniform"),
+                format!(
+                    "`{other}` is not allowed; use constant, exponential, lognormal or uniform"
+                ),
             )
         }
     };
@@ -333,13 +388,21 @@ pub fn distribution(field: &str, raw: &StringOrTable<RawDistribution>) -> Result
         if needed && value.is_none() {
             return err(
                 format!("{field}.{name}"),
-                format!("is required for dist = \"{}\" (needs {})", t.dist, needs.join(" and ")),
+                format!(
+                    "is required for dist = \"{}\" (needs {})",
+                    t.dist,
+                    needs.join(" and ")
+                ),
             );
         }
         if !needed && value.is_some() {
             return err(
                 format!("{field}.{name}"),
-                format!("does not apply to dist = \"{}\" (it takes {})", t.dist, needs.join(" and ")),
+                format!(
+                    "does not apply to dist = \"{}\" (it takes {})",
+                    t.dist,
+                    needs.join(" and ")
+                ),
             );
         }
     }
@@ -353,7 +416,11 @@ pub fn distribution(field: &str, raw: &StringOrTable<RawDistribution>) -> Result
     match t.dist.as_str() {
         "constant" => Ok(Distribution::Constant(get("value"))),
         "exponential" => Ok(Distribution::Exponential {
-            mean: positive(&format!("{field}.mean"), get("mean"), "mean of the exponential")?,
+            mean: positive(
+                &format!("{field}.mean"),
+                get("mean"),
+                "mean of the exponential",
+            )?,
         }),
         "lognormal" => {
             let median = positive(&format!("{field}.median"), get("median"), "median")?;
@@ -430,9 +497,20 @@ fn timeline_event(
                 Some(n) => {
                     let nodes = match cache {
                         Some(c) => c.nodes,
-                        None => return err(format!("{field}.node"), "there is no cache (cache.enabled = false)"),
+                        None => {
+                            return err(
+                                format!("{field}.node"),
+                                "there is no cache (cache.enabled = false)",
+                            )
+                        }
                     };
-                    Some(int_in(&format!("{field}.node"), n, 0, nodes as i64 - 1, "index of a cache node")?)
+                    Some(int_in(
+                        &format!("{field}.node"),
+                        n,
+                        0,
+                        nodes as i64 - 1,
+                        "index of a cache node",
+                    )?)
                 }
             };
             TimelineAction::Flush { node }
@@ -449,7 +527,11 @@ fn timeline_event(
                 )?),
             };
             let ttl = match raw.ttl {
-                Some(t) => Some(positive(&format!("{field}.ttl"), t.0, "TTL of preloaded entries")?),
+                Some(t) => Some(positive(
+                    &format!("{field}.ttl"),
+                    t.0,
+                    "TTL of preloaded entries",
+                )?),
                 None => None,
             };
             TimelineAction::Preload { keys, ttl }
@@ -457,7 +539,12 @@ fn timeline_event(
         _ => {
             let rps = match raw.rps {
                 Some(r) => rate(&format!("{field}.rps"), r)?,
-                None => return err(format!("{field}.rps"), "is required for set_rate (requests per second)"),
+                None => {
+                    return err(
+                        format!("{field}.rps"),
+                        "is required for set_rate (requests per second)",
+                    )
+                }
             };
             TimelineAction::SetRate {
                 rps,

@@ -1,0 +1,172 @@
+//! What each subcommand does: load and check inputs, run, report. `main` only maps the result
+//! to an exit code.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::cli::{Cli, Command, RunArgs, ValidateArgs};
+use crate::experiment::{self, ScenarioResult};
+use crate::report::{self, ImageFormat};
+use crate::scenario::{self, Scenario};
+
+/// How a command failed, which decides the exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// Bad input: a scenario file, a field or an argument (exit code 2).
+    #[error("{0}")]
+    Input(String),
+    /// Anything else (exit code 1).
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl CommandError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CommandError::Input(_) => 2,
+            CommandError::Other(_) => 1,
+        }
+    }
+}
+
+/// Runs the parsed command line.
+pub fn execute(cli: Cli) -> Result<(), CommandError> {
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Validate(args) => validate(args),
+    }
+}
+
+fn validate(args: ValidateArgs) -> Result<(), CommandError> {
+    let mut failures = Vec::new();
+    for file in &args.files {
+        match scenario::load(file) {
+            Ok(s) => println!(
+                "ok: {} (scenario `{}`, {} strateg{}, {} simulated)",
+                file.display(),
+                s.name,
+                s.strategies.len(),
+                if s.strategies.len() == 1 { "y" } else { "ies" },
+                s.base.duration
+            ),
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(CommandError::Input(failures.join("\n")))
+    }
+}
+
+/// Loads every file and applies the command-line overrides; nothing runs until all are valid.
+fn prepare(args: &RunArgs) -> Result<Vec<Scenario>, CommandError> {
+    let mut scenarios = Vec::new();
+    for file in &args.files {
+        let mut s = scenario::load(file).map_err(|e| CommandError::Input(e.to_string()))?;
+        if let Some(seed) = args.seed {
+            s.seed = seed;
+        }
+        if !args.strategies.is_empty() {
+            for wanted in &args.strategies {
+                if !s.strategies.iter().any(|st| &st.name == wanted) {
+                    let known: Vec<&str> = s.strategies.iter().map(|st| st.name.as_str()).collect();
+                    return Err(CommandError::Input(format!(
+                        "{}: --strategy `{wanted}` is not in this file; its strategies are: {}",
+                        file.display(),
+                        known.join(", ")
+                    )));
+                }
+            }
+            s.strategies.retain(|st| args.strategies.contains(&st.name));
+        }
+        if let Some(other) = scenarios.iter().find(|o: &&Scenario| o.name == s.name) {
+            return Err(CommandError::Input(format!(
+                "{}: scenario name `{}` is also used by {}; both would write to the same folder",
+                file.display(),
+                s.name,
+                other.file.display()
+            )));
+        }
+        scenarios.push(s);
+    }
+    Ok(scenarios)
+}
+
+fn run(args: RunArgs) -> Result<(), CommandError> {
+    let scenarios = prepare(&args)?;
+    for s in &scenarios {
+        let result = simulate_with_progress(s);
+        let dir = args.out.join(&s.name);
+        let written = write_outputs(&result, &dir, args.format)?;
+        print!("{}", report::table::headline(&result));
+        for st in &result.strategies {
+            if st.result.summary.hit_in_flight_cap {
+                eprintln!(
+                    "warning: strategy `{}` reached the in-flight cap (limits.max_in_flight): the system was \
+                     unstable and its queues grew without bound, so arrivals were shed to bound memory; \
+                     consider db.queue_limit, db.queue_timeout or app.queue_limit",
+                    st.name
+                );
+            }
+        }
+        let names: Vec<String> = written
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        println!(
+            "seed {}; wrote {}/{{{}}}\n",
+            result.seed,
+            dir.display(),
+            names.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn simulate_with_progress(s: &Scenario) -> ScenarioResult {
+    let total = s.base.duration.as_secs_f64() * s.strategies.len() as f64;
+    let bar = ProgressBar::with_draw_target(
+        Some((total * 1000.0) as u64),
+        if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        },
+    );
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {percent}% simulated, {elapsed} elapsed")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_prefix(s.name.clone());
+    let result = experiment::run_scenario(s, &|secs| bar.inc((secs * 1000.0) as u64));
+    bar.finish_and_clear();
+    result
+}
+
+fn write_outputs(
+    result: &ScenarioResult,
+    dir: &std::path::Path,
+    format: ImageFormat,
+) -> Result<Vec<PathBuf>, CommandError> {
+    let mut files = vec![
+        (
+            "timeseries.csv".to_string(),
+            report::csv::timeseries(result),
+        ),
+        ("summary.csv".to_string(), report::csv::summary(result)),
+    ];
+    for chart in report::charts::render_all(result, format).context("drawing the charts")? {
+        files.push((
+            format!("{}.{}", chart.file_stem, format.extension()),
+            chart.bytes,
+        ));
+    }
+    let written = report::write::write_all(dir, &files)
+        .with_context(|| format!("writing the outputs to {}", dir.display()))?;
+    Ok(written)
+}
