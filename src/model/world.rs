@@ -21,6 +21,13 @@ mod purpose {
     pub const TTL_JITTER: u64 = 5;
 }
 
+/// FIFO lanes of the event queue for constant-delay events.
+mod lane {
+    pub const CLIENT_TIMEOUT: usize = 0;
+    pub const DB_QUEUE_TIMEOUT: usize = 1;
+    pub const COUNT: usize = 2;
+}
+
 /// Everything that can happen. Small and `Copy`, so scheduling never allocates.
 #[derive(Clone, Copy, Debug)]
 enum Event {
@@ -101,7 +108,7 @@ impl<'a> World<'a> {
         let c = &config.clients;
         World {
             config,
-            events: EventQueue::new(),
+            events: EventQueue::with_lanes(lane::COUNT),
             end: SimTime(config.duration.0),
             arrivals: ArrivalProcess::from_config(config),
             keys: KeyChooser::new(c.keyspace, c.popularity),
@@ -224,8 +231,11 @@ impl<'a> World<'a> {
         let req = self.alloc_request(now, instance);
         if let Some(timeout) = self.config.clients.timeout {
             let gen = self.requests[req as usize].gen;
-            self.events
-                .schedule(now + timeout, Event::ClientTimeout { req, gen });
+            self.events.schedule_in_lane(
+                lane::CLIENT_TIMEOUT,
+                now + timeout,
+                Event::ClientTimeout { req, gen },
+            );
         }
         if has_worker {
             self.start_request(now, req);
@@ -316,8 +326,11 @@ impl<'a> World<'a> {
             Admission::Queued => {
                 self.recorder.db_queue_len(self.db.queue_len());
                 if let Some(t) = self.config.db.queue_timeout {
-                    self.events
-                        .schedule(now + t, Event::DbQueueTimeout { id: query.id });
+                    self.events.schedule_in_lane(
+                        lane::DB_QUEUE_TIMEOUT,
+                        now + t,
+                        Event::DbQueueTimeout { id: query.id },
+                    );
                 }
             }
             Admission::Rejected => self.query_failed(now, origin, ErrorKind::DbRejected),

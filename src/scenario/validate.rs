@@ -73,7 +73,7 @@ fn positive(field: &str, d: SimDuration, what: &str) -> Result<SimDuration> {
 }
 
 fn rate(field: &str, v: f64) -> Result<f64> {
-    if !v.is_finite() || v < 0.0 || v > 1e9 {
+    if !v.is_finite() || !(0.0..=1e9).contains(&v) {
         err(
             field,
             format!("must be a number of requests per second from 0 to 1e9, got {v}"),

@@ -1,0 +1,256 @@
+//! The command line as a user types it: outputs, exit codes and error messages.
+
+use std::fs;
+
+use super::{cachestorm, scenario_path};
+
+const GOOD: &str = r#"
+name = "tiny"
+seed = 7
+duration = "20s"
+[clients]
+rps = 500
+keyspace = 200
+timeout = "1s"
+[cache]
+ttl = "5s"
+[db]
+slots = 2
+service = "2ms"
+[[timeline]]
+at = "10s"
+action = "flush"
+[[strategies]]
+name = "a"
+[[strategies]]
+name = "b"
+cache.ttl_jitter = 0.5
+"#;
+
+#[test]
+fn run_on_the_shipped_scenario_writes_every_documented_file() {
+    let out = tempfile::tempdir().unwrap();
+    let assert = cachestorm()
+        .arg("run")
+        .arg(scenario_path("avalanche.toml"))
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(
+        stdout.contains("fixed-ttl") && stdout.contains("jittered-ttl"),
+        "{stdout}"
+    );
+    let dir = out.path().join("avalanche");
+    for f in [
+        "timeseries.csv",
+        "summary.csv",
+        "latency_p99.png",
+        "db_load.png",
+        "hit_ratio.png",
+    ] {
+        let bytes = fs::read(dir.join(f)).unwrap_or_else(|_| panic!("{f} missing"));
+        assert!(bytes.len() > 100, "{f} is suspiciously small");
+    }
+    let summary = fs::read_to_string(dir.join("summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 3, "header + one row per strategy");
+    let names: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.starts_with('.')),
+        "temporary files left: {names:?}"
+    );
+}
+
+#[test]
+fn avalanche_shows_spikes_for_fixed_ttl_and_not_with_jitter() {
+    let out = tempfile::tempdir().unwrap();
+    cachestorm()
+        .args(["run", "--out"])
+        .arg(out.path())
+        .arg(scenario_path("avalanche.toml"))
+        .assert()
+        .success();
+    let text = fs::read_to_string(out.path().join("avalanche/summary.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let headers = rows.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let recs: Vec<csv::StringRecord> = rows.records().map(|r| r.unwrap()).collect();
+    let get = |r: usize, c: &str| recs[r][col(c)].parse::<f64>().unwrap();
+    let capacity = get(0, "db_capacity_qps");
+    // Fixed TTL: expiry bursts push the database to its capacity and requests time out.
+    assert!(get(0, "peak_db_queries_per_s") > 0.95 * capacity);
+    assert!(get(0, "errors_timeout") > 1000.0);
+    // Jitter: refills spread out, the peak stays well under capacity and nothing fails.
+    assert!(get(1, "peak_db_queries_per_s") < 0.7 * capacity);
+    assert_eq!(get(1, "errors_total"), 0.0);
+    assert!(get(1, "p99_latency_ms") < get(0, "p99_latency_ms") / 10.0);
+}
+
+#[test]
+fn validate_accepts_every_shipped_scenario() {
+    let mut cmd = cachestorm();
+    cmd.arg("validate");
+    for entry in fs::read_dir(scenario_path("")).unwrap() {
+        cmd.arg(entry.unwrap().path());
+    }
+    cmd.assert().success();
+}
+
+#[test]
+fn strategy_filter_and_svg_format() {
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("tiny.toml");
+    fs::write(&file, GOOD).unwrap();
+    cachestorm()
+        .args(["run", "--strategy", "b", "--format", "svg", "--out"])
+        .arg(out.path())
+        .arg(&file)
+        .assert()
+        .success();
+    let summary = fs::read_to_string(out.path().join("tiny/summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 2);
+    assert!(summary.lines().nth(1).unwrap().starts_with("b,"));
+    let svg = fs::read_to_string(out.path().join("tiny/latency_p99.svg")).unwrap();
+    assert!(svg.contains("<svg"));
+
+    let assert = cachestorm()
+        .args(["run", "--strategy", "nope", "--out"])
+        .arg(out.path())
+        .arg(&file)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("nope") && stderr.contains("a, b"),
+        "{stderr}"
+    );
+}
+
+/// Each broken input: how to break the good file, and what the message must name.
+fn broken_cases() -> Vec<(&'static str, String, &'static str)> {
+    vec![
+        (
+            "malformed",
+            "name = \"x\"\nseed = [".to_string(),
+            "malformed TOML",
+        ),
+        (
+            "unknown-field",
+            GOOD.replace("slots = 2", "slots = 2\nslotz = 3"),
+            "db.slotz",
+        ),
+        (
+            "negative-rate",
+            GOOD.replace("rps = 500", "rps = -5"),
+            "clients.rps",
+        ),
+        (
+            "zero-slots",
+            GOOD.replace("slots = 2", "slots = 0"),
+            "db.slots",
+        ),
+        (
+            "probability-above-1",
+            GOOD.replace("ttl = \"5s\"", "ttl = \"5s\"\nttl_jitter = 1.5"),
+            "cache.ttl_jitter",
+        ),
+        (
+            "bucket-too-long",
+            GOOD.replace("duration = \"20s\"", "duration = \"20s\"\nbucket = \"30s\""),
+            "bucket",
+        ),
+        (
+            "keyspace-zero",
+            GOOD.replace("keyspace = 200", "keyspace = 0"),
+            "clients.keyspace",
+        ),
+        (
+            "fanout-too-large",
+            GOOD.replace("keyspace = 200", "keyspace = 3\nfanout = 4"),
+            "clients.fanout",
+        ),
+        (
+            "bad-duration",
+            GOOD.replace("duration = \"20s\"", "duration = \"20 parsecs\""),
+            "duration",
+        ),
+        (
+            "strategy-override",
+            GOOD.replace("cache.ttl_jitter = 0.5", "db.slots = -1"),
+            "strategies[1] (`b`).db.slots",
+        ),
+        (
+            "timeline-after-end",
+            GOOD.replace("at = \"10s\"", "at = \"30s\""),
+            "timeline[0].at",
+        ),
+    ]
+}
+
+#[test]
+fn broken_files_exit_2_name_the_field_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, needle) in broken_cases() {
+        let file = dir.path().join(format!("{name}.toml"));
+        fs::write(&file, &text).unwrap();
+        for sub in ["validate", "run"] {
+            let out = dir.path().join(format!("out-{name}-{sub}"));
+            let mut cmd = cachestorm();
+            cmd.arg(sub).arg(&file);
+            if sub == "run" {
+                cmd.arg("--out").arg(&out);
+            }
+            let assert = cmd.assert().code(2);
+            let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+            assert!(
+                stderr.contains(needle),
+                "{name} ({sub}): message should name `{needle}`: {stderr}"
+            );
+            assert!(
+                stderr.contains(&format!("{name}.toml")),
+                "{name}: message should name the file: {stderr}"
+            );
+            assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+            assert!(!out.exists(), "{name}: run wrote output despite bad input");
+        }
+    }
+}
+
+#[test]
+fn missing_file_exits_2_and_a_good_file_is_not_run_when_another_is_bad() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("tiny.toml");
+    fs::write(&good, GOOD).unwrap();
+    let out = dir.path().join("out");
+    let assert = cachestorm()
+        .arg("run")
+        .arg(&good)
+        .arg(dir.path().join("does-not-exist.toml"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("does-not-exist.toml"), "{stderr}");
+    assert!(
+        !out.exists(),
+        "nothing may be written when any input is bad"
+    );
+}
+
+#[test]
+fn help_explains_itself_with_examples() {
+    for args in [
+        vec!["--help"],
+        vec!["run", "--help"],
+        vec!["validate", "--help"],
+    ] {
+        let assert = cachestorm().args(&args).assert().success();
+        let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+        assert!(stdout.contains("Example"), "{args:?}: {stdout}");
+    }
+}

@@ -1,0 +1,19 @@
+//! The one integration test binary: the real CLI, determinism, and the model against theory.
+
+mod cli;
+mod determinism;
+mod theory;
+
+use std::path::{Path, PathBuf};
+
+/// Path of a shipped scenario.
+pub fn scenario_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name)
+}
+
+/// The cachestorm binary built for these tests.
+pub fn cachestorm() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("cachestorm").expect("the binary is built with the tests")
+}
