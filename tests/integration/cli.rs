@@ -254,3 +254,45 @@ fn help_explains_itself_with_examples() {
         assert!(stdout.contains("Example"), "{args:?}: {stdout}");
     }
 }
+
+#[test]
+fn an_unstable_run_is_bounded_and_reported() {
+    // The database gets twice what it can serve, with no queue limit, no queue timeout and no
+    // client timeout: queues would grow for ever. The in-flight cap must bound them and say so.
+    let text = GOOD
+        .replace("timeout = \"1s\"\n", "")
+        .replace("rps = 500", "rps = 2000")
+        .replace(
+            "[cache]\nttl = \"5s\"",
+            "[cache]\nenabled = false\n[limits]\nmax_in_flight = 2000",
+        );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("unstable.toml");
+    fs::write(&file, text).unwrap();
+    let assert = cachestorm()
+        .args(["run", "--strategy", "a", "--out"])
+        .arg(dir.path())
+        .arg(&file)
+        .assert()
+        .success();
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("max_in_flight") && stderr.contains("`a`"),
+        "{stderr}"
+    );
+    let summary = fs::read_to_string(dir.path().join("tiny/summary.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(summary.as_bytes());
+    let col = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "errors_overload")
+        .unwrap();
+    let overload: u64 = reader.records().next().unwrap().unwrap()[col]
+        .parse()
+        .unwrap();
+    assert!(
+        overload > 1000,
+        "arrivals beyond the cap are shed and counted: {overload}"
+    );
+}
