@@ -1,13 +1,1445 @@
-//! placeholder
+//! Charts of a scenario's results, as PNG or SVG bytes.
+//!
+//! Three charts are drawn for every scenario, each with one line per strategy:
+//! - `latency_p99`: p99 request latency over time;
+//! - `db_load`: database queries per second (with the database capacity as a dashed reference
+//!   line) above the database queue length, sharing the time axis;
+//! - `hit_ratio`: cache hit ratio over time.
+//!
+//! Every chart marks the scenario's timeline events as dashed vertical lines labelled in a band
+//! above the plot, and names the strategies in a legend to the right of the plot, so neither
+//! labels nor legend ever cover data. The y axis always starts at 0 and reaches past the largest
+//! value, so a spike is never cut off.
+//!
+//! Text is drawn with an embedded DejaVu Sans font (no system font library is needed), and
+//! images are produced entirely in memory. The output is deterministic: the same result always
+//! gives the same bytes.
+
+use std::sync::OnceLock;
+
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+use image::{ColorType, ImageEncoder};
+use plotters::coord::cartesian::Cartesian2d;
+use plotters::coord::ranged1d::Ranged;
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{register_font, FontStyle};
+
 use crate::experiment::ScenarioResult;
+use crate::metrics::BucketRow;
 use crate::report::ImageFormat;
+
+/// One chart: its file stem (e.g. `"latency_p99"`) and its encoded bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Chart {
+    /// File name without extension; add [`ImageFormat::extension`] to name the file.
     pub file_stem: &'static str,
+    /// The encoded image (PNG or SVG).
     pub bytes: Vec<u8>,
 }
+
+/// Why a chart could not be produced.
 #[derive(Debug, thiserror::Error)]
-#[error("chart")]
-pub struct ChartError;
-pub fn render_all(_r: &ScenarioResult, _f: ImageFormat) -> Result<Vec<Chart>, ChartError> {
-    Ok(vec![])
+pub enum ChartError {
+    /// The embedded font could not be parsed.
+    #[error("could not load the embedded chart font")]
+    Font,
+    /// The plotting library reported an error while drawing.
+    #[error("could not draw chart {chart}: {message}")]
+    Draw {
+        /// Stem of the chart being drawn.
+        chart: &'static str,
+        /// What went wrong.
+        message: String,
+    },
+    /// The drawn image could not be encoded as PNG.
+    #[error("could not encode chart {chart} as PNG: {message}")]
+    Encode {
+        /// Stem of the chart being encoded.
+        chart: &'static str,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Renders all charts of a scenario, in a fixed order: `latency_p99`, `db_load`, `hit_ratio`.
+pub fn render_all(result: &ScenarioResult, format: ImageFormat) -> Result<Vec<Chart>, ChartError> {
+    ensure_font()?;
+    KINDS
+        .iter()
+        .map(|&kind| {
+            let figure = build_figure(kind, result);
+            Ok(Chart {
+                file_stem: kind.stem(),
+                bytes: render(kind.stem(), &figure, format)?,
+            })
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Font
+
+/// Name the embedded font is registered under; also the family written into SVG files.
+const FONT_FAMILY: &str = "sans-serif";
+
+static FONT_BYTES: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/fonts/DejaVuSans.ttf"
+));
+
+/// Registers the embedded font with plotters, once per process.
+fn ensure_font() -> Result<(), ChartError> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED
+        .get_or_init(|| register_font(FONT_FAMILY, FontStyle::Normal, FONT_BYTES).is_ok());
+    if ok {
+        Ok(())
+    } else {
+        Err(ChartError::Font)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chart kinds and the backend-independent description of a figure
+
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Latency,
+    DbLoad,
+    HitRatio,
+}
+
+const KINDS: [Kind; 3] = [Kind::Latency, Kind::DbLoad, Kind::HitRatio];
+
+impl Kind {
+    fn stem(self) -> &'static str {
+        match self {
+            Kind::Latency => "latency_p99",
+            Kind::DbLoad => "db_load",
+            Kind::HitRatio => "hit_ratio",
+        }
+    }
+}
+
+/// Everything needed to draw one chart, with no reference to a backend.
+struct Figure {
+    size: (u32, u32),
+    title: String,
+    x_max: f64,
+    /// Timeline events inside the x range, sorted by time.
+    events: Vec<(f64, String)>,
+    /// Panels from top to bottom; only the last shows the time axis labels.
+    panels: Vec<Panel>,
+    legend: Vec<LegendEntry>,
+}
+
+struct Panel {
+    y_desc: &'static str,
+    y_max: f64,
+    /// Relative height.
+    weight: f64,
+    /// Whether the values are whole numbers (ticks then never fall between integers).
+    integer: bool,
+    /// Horizontal dashed reference lines, drawn under the data.
+    refs: Vec<(f64, RGBColor)>,
+    series: Vec<Series>,
+}
+
+impl Panel {
+    /// How many y ticks to ask for: fewer for small whole-number axes, so steps stay whole.
+    fn y_labels(&self) -> usize {
+        if self.integer && self.y_max < Y_LABELS as f64 {
+            (self.y_max.floor() as usize + 1).max(2)
+        } else {
+            Y_LABELS
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.series.iter().all(|s| s.segments.is_empty())
+    }
+}
+
+struct Series {
+    color: RGBColor,
+    /// Unbroken runs of points; a gap in the data starts a new segment.
+    segments: Vec<Vec<(f64, f64)>>,
+}
+
+struct LegendEntry {
+    text: String,
+    color: RGBColor,
+    dashed: bool,
+    /// A secondary entry (smaller, indented), e.g. a strategy's own capacity.
+    minor: bool,
+}
+
+/// Colour-blind-friendly palette (Okabe–Ito, yellow replaced by olive for contrast on white).
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 0, 0),
+    RGBColor(153, 136, 34),
+];
+
+fn strategy_color(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+const EVENT_COLOR: RGBColor = RGBColor(130, 130, 130);
+const CAPACITY_COLOR: RGBColor = RGBColor(90, 90, 90);
+const TEXT_COLOR: RGBColor = RGBColor(20, 20, 20);
+
+fn build_figure(kind: Kind, result: &ScenarioResult) -> Figure {
+    let x_max = x_extent(result);
+    let mut events: Vec<(f64, String)> = result
+        .timeline
+        .iter()
+        .filter(|(t, _)| t.is_finite() && *t >= 0.0 && *t <= x_max)
+        .cloned()
+        .collect();
+    events.sort_by(|a, b| a.0.total_cmp(&b.0));
+
+    let legend: Vec<LegendEntry> = result
+        .strategies
+        .iter()
+        .enumerate()
+        .map(|(i, s)| LegendEntry {
+            text: s.name.clone(),
+            color: strategy_color(i),
+            dashed: false,
+            minor: false,
+        })
+        .collect();
+
+    match kind {
+        Kind::Latency => {
+            let series = collect_series(result, |b| {
+                (b.latency.count > 0).then_some(b.latency.p99_ms)
+            });
+            Figure {
+                size: (1200, 700),
+                title: format!("{}: p99 request latency", result.name),
+                x_max,
+                events,
+                panels: vec![Panel {
+                    y_desc: "p99 latency (ms)",
+                    y_max: padded_max(&series, &[]),
+                    weight: 1.0,
+                    integer: false,
+                    refs: Vec::new(),
+                    series,
+                }],
+                legend,
+            }
+        }
+        Kind::HitRatio => {
+            let series = collect_series(result, |b| {
+                (b.cache_hits + b.cache_misses > 0).then(|| b.hit_ratio())
+            });
+            // A ratio never exceeds 1: keep the natural 0..1 scale, with headroom above 1 so
+            // a line at 100% does not sit on the frame.
+            let y_max = (max_value(&series, &[]) * 1.05).max(1.05);
+            Figure {
+                size: (1200, 700),
+                title: format!("{}: cache hit ratio", result.name),
+                x_max,
+                events,
+                panels: vec![Panel {
+                    y_desc: "hit ratio",
+                    y_max,
+                    weight: 1.0,
+                    integer: false,
+                    refs: Vec::new(),
+                    series,
+                }],
+                legend,
+            }
+        }
+        Kind::DbLoad => db_load_figure(result, x_max, events, legend),
+    }
+}
+
+fn db_load_figure(
+    result: &ScenarioResult,
+    x_max: f64,
+    events: Vec<(f64, String)>,
+    mut legend: Vec<LegendEntry>,
+) -> Figure {
+    let qps = collect_series(result, |b| Some(b.db_qps()));
+    let queue = collect_series(result, |b| Some(b.db_queue_max as f64));
+
+    let capacities: Vec<f64> = result
+        .strategies
+        .iter()
+        .map(|s| s.db_capacity_qps)
+        .collect();
+    let valid = |c: f64| c.is_finite() && c > 0.0;
+    let mut refs = Vec::new();
+    let shared = capacities
+        .first()
+        .filter(|&&c| capacities.iter().all(|&o| o == c))
+        .copied();
+    match shared {
+        Some(c) if valid(c) => {
+            refs.push((c, CAPACITY_COLOR));
+            legend.push(LegendEntry {
+                text: format!("DB capacity {} q/s", format_quantity(c)),
+                color: CAPACITY_COLOR,
+                dashed: true,
+                minor: false,
+            });
+        }
+        Some(_) => {}
+        None => {
+            // Capacities differ: one line per strategy, listed under the strategy's name.
+            let mut with_caps = Vec::with_capacity(legend.len() * 2);
+            for (entry, &c) in legend.into_iter().zip(&capacities) {
+                let color = entry.color;
+                with_caps.push(entry);
+                if valid(c) {
+                    refs.push((c, color));
+                    with_caps.push(LegendEntry {
+                        text: format!("capacity {} q/s", format_quantity(c)),
+                        color,
+                        dashed: true,
+                        minor: true,
+                    });
+                }
+            }
+            legend = with_caps;
+        }
+    }
+    let ref_values: Vec<f64> = refs.iter().map(|r| r.0).collect();
+
+    Figure {
+        size: (1200, 900),
+        title: format!("{}: database load", result.name),
+        x_max,
+        events,
+        panels: vec![
+            Panel {
+                y_desc: "queries/s",
+                y_max: padded_max(&qps, &ref_values),
+                weight: 0.58,
+                integer: false,
+                refs,
+                series: qps,
+            },
+            Panel {
+                y_desc: "queue length",
+                y_max: padded_max(&queue, &[]),
+                weight: 0.42,
+                integer: true,
+                refs: Vec::new(),
+                series: queue,
+            },
+        ],
+        legend,
+    }
+}
+
+/// End of the time axis: the run's duration, stretched to cover every bucket.
+fn x_extent(result: &ScenarioResult) -> f64 {
+    let mut end = if result.duration_s.is_finite() {
+        result.duration_s.max(0.0)
+    } else {
+        0.0
+    };
+    for s in &result.strategies {
+        for b in &s.result.buckets {
+            if b.start_s.is_finite() {
+                end = end.max(b.start_s);
+            }
+        }
+    }
+    if end > 0.0 {
+        end
+    } else {
+        1.0
+    }
+}
+
+/// One series per strategy; `value` returns `None` for buckets to leave out (breaking the line).
+fn collect_series(
+    result: &ScenarioResult,
+    value: impl Fn(&BucketRow) -> Option<f64>,
+) -> Vec<Series> {
+    result
+        .strategies
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut segments: Vec<Vec<(f64, f64)>> = Vec::new();
+            let mut current: Vec<(f64, f64)> = Vec::new();
+            for b in &s.result.buckets {
+                match value(b) {
+                    Some(v) if v.is_finite() && b.start_s.is_finite() && b.start_s >= 0.0 => {
+                        current.push((b.start_s, v.max(0.0)));
+                    }
+                    _ => {
+                        if !current.is_empty() {
+                            segments.push(std::mem::take(&mut current));
+                        }
+                    }
+                }
+            }
+            if !current.is_empty() {
+                segments.push(current);
+            }
+            Series {
+                color: strategy_color(i),
+                segments,
+            }
+        })
+        .collect()
+}
+
+fn max_value(series: &[Series], extra: &[f64]) -> f64 {
+    series
+        .iter()
+        .flat_map(|s| s.segments.iter().flatten().map(|p| p.1))
+        .chain(extra.iter().copied())
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max)
+}
+
+/// Top of a y axis: 10% above the largest value, or 1 when everything is zero.
+fn padded_max(series: &[Series], extra: &[f64]) -> f64 {
+    let max = max_value(series, extra);
+    if max > 0.0 {
+        let padded = max * 1.1;
+        if padded.is_finite() {
+            padded
+        } else {
+            max
+        }
+    } else {
+        1.0
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Number formatting
+
+const X_LABELS: usize = 12;
+const Y_LABELS: usize = 8;
+
+/// Formats axis ticks with as many decimals as the tick spacing needs.
+#[derive(Clone, Copy, Debug)]
+struct TickFormat {
+    decimals: usize,
+    group: bool,
+}
+
+impl TickFormat {
+    fn for_axis(max: f64, labels: usize) -> TickFormat {
+        let range: RangedCoordf64 = (0.0..max).into();
+        let points = range.key_points(labels);
+        let step = match points.as_slice() {
+            [a, b, ..] => b - a,
+            _ => max,
+        };
+        let decimals = if step.is_finite() && step > 0.0 {
+            (-(step.log10() + 1e-9).floor()).clamp(0.0, 9.0) as usize
+        } else {
+            0
+        };
+        TickFormat {
+            decimals,
+            group: decimals == 0 && max >= 10_000.0,
+        }
+    }
+
+    fn format(self, v: f64) -> String {
+        format_number(v, self.decimals, self.group)
+    }
+}
+
+fn format_number(v: f64, decimals: usize, group: bool) -> String {
+    let half_unit = 0.5 * 10f64.powi(-(decimals as i32));
+    let v = if v.abs() < half_unit { 0.0 } else { v };
+    let text = format!("{v:.decimals$}");
+    if group {
+        group_thousands(&text)
+    } else {
+        text
+    }
+}
+
+/// Inserts thousands separators into the integer part of a formatted number.
+fn group_thousands(text: &str) -> String {
+    let (sign, rest) = match text.strip_prefix('-') {
+        Some(r) => ("-", r),
+        None => ("", text),
+    };
+    let (int, frac) = match rest.find('.') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}{grouped}{frac}")
+}
+
+/// A quantity for a label: whole numbers from 100 up, otherwise up to one decimal.
+fn format_quantity(v: f64) -> String {
+    if v >= 100.0 {
+        format_number(v.round(), 0, v >= 10_000.0)
+    } else {
+        let text = format!("{v:.1}");
+        text.strip_suffix(".0").map(str::to_owned).unwrap_or(text)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering to bytes
+
+fn render(stem: &'static str, figure: &Figure, format: ImageFormat) -> Result<Vec<u8>, ChartError> {
+    let draw_err = |message: String| ChartError::Draw {
+        chart: stem,
+        message,
+    };
+    let (w, h) = figure.size;
+    match format {
+        ImageFormat::Png => {
+            let mut buffer = vec![0u8; w as usize * h as usize * 3];
+            {
+                let root = BitMapBackend::with_buffer(&mut buffer, (w, h)).into_drawing_area();
+                draw_figure(figure, &root).map_err(|e| draw_err(e.to_string()))?;
+                root.present().map_err(|e| draw_err(e.to_string()))?;
+            }
+            let mut png = Vec::new();
+            PngEncoder::new_with_quality(&mut png, CompressionType::Default, FilterType::Adaptive)
+                .write_image(&buffer, w, h, ColorType::Rgb8)
+                .map_err(|e| ChartError::Encode {
+                    chart: stem,
+                    message: e.to_string(),
+                })?;
+            Ok(png)
+        }
+        ImageFormat::Svg => {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+                draw_figure(figure, &root).map_err(|e| draw_err(e.to_string()))?;
+                root.present().map_err(|e| draw_err(e.to_string()))?;
+            }
+            Ok(svg.into_bytes())
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drawing
+
+type DrawResult<T, DB> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+const MARGIN: i32 = 14;
+const MARGIN_RIGHT: i32 = 24;
+const TITLE_FONT: f64 = 24.0;
+const TITLE_HEIGHT: i32 = 48;
+const DESC_FONT: f64 = 16.0;
+const TICK_FONT: f64 = 14.0;
+const LEGEND_FONT: f64 = 14.0;
+const LEGEND_MINOR_FONT: f64 = 12.0;
+const EVENT_FONT: f64 = 12.0;
+const EVENT_ROW_HEIGHT: i32 = 15;
+const EVENT_MAX_ROWS: usize = 4;
+const EVENT_MAX_LABELS: usize = 20;
+const X_LABEL_AREA: i32 = 52;
+const PANEL_GAP: i32 = 12;
+const LEGEND_SAMPLE: i32 = 28;
+const LEGEND_PAD: i32 = 10;
+const LEGEND_MIN_TEXT: i32 = 80;
+const LEGEND_MAX_TEXT: i32 = 260;
+const LEGEND_MAX_LINES: usize = 3;
+
+fn font(size: f64) -> TextStyle<'static> {
+    TextStyle::from((FONT_FAMILY, size).into_font()).color(&TEXT_COLOR)
+}
+
+fn text_width<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    text: &str,
+    style: &TextStyle,
+) -> DrawResult<i32, DB> {
+    let (w, _) = root.estimate_text_size(text, style)?;
+    Ok(i32::try_from(w).unwrap_or(i32::MAX))
+}
+
+/// Cuts `text` to fit `max_width` pixels, ending it with an ellipsis when shortened.
+fn truncate_to_width<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    text: &str,
+    style: &TextStyle,
+    max_width: i32,
+) -> DrawResult<String, DB> {
+    if text_width(root, text, style)? <= max_width {
+        return Ok(text.to_owned());
+    }
+    // Longest prefix that fits with the ellipsis (text width grows with the prefix).
+    let chars: Vec<char> = text.chars().collect();
+    let with_ellipsis = |keep: usize| chars[..keep].iter().chain(['…'].iter()).collect::<String>();
+    let (mut lo, mut hi) = (0, chars.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if text_width(root, &with_ellipsis(mid), style)? <= max_width {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    Ok(with_ellipsis(lo))
+}
+
+/// Splits `text` into lines of at most `max_width` pixels, preferring breaks after `-`, `_`,
+/// `/`, `.` or spaces; at most `max_lines` lines, the last one truncated if needed.
+fn wrap_to_width<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    text: &str,
+    style: &TextStyle,
+    max_width: i32,
+    max_lines: usize,
+) -> DrawResult<Vec<String>, DB> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut lines = Vec::new();
+    let mut start = 0;
+    while start < chars.len() {
+        if lines.len() + 1 == max_lines {
+            let rest: String = chars[start..].iter().collect();
+            lines.push(truncate_to_width(root, &rest, style, max_width)?);
+            return Ok(lines);
+        }
+        // Longest prefix that fits, then back off to the last break character in it.
+        let mut end = start + 1;
+        while end < chars.len() {
+            let candidate: String = chars[start..=end].iter().collect();
+            if text_width(root, &candidate, style)? > max_width {
+                break;
+            }
+            end += 1;
+        }
+        if end < chars.len() {
+            if let Some(brk) = (start + 1..end)
+                .rev()
+                .find(|&i| matches!(chars[i - 1], '-' | '_' | '/' | '.' | ' '))
+            {
+                end = brk;
+            }
+        }
+        lines.push(
+            chars[start..end]
+                .iter()
+                .collect::<String>()
+                .trim()
+                .to_owned(),
+        );
+        start = end;
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    Ok(lines)
+}
+
+/// Where an event label goes: its row in the band (0 = top) and left edge in pixels.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct LabelSlot {
+    row: usize,
+    left: i32,
+}
+
+/// Places event labels in rows above the plot so that no two labels overlap and no label crosses
+/// another event's line. `events` are (line x in pixels, label width), sorted by x. Labels go to
+/// the right of their line, or to its left near the right edge; at most [`EVENT_MAX_LABELS`] are
+/// placed and those that fit nowhere are left out (their line is still drawn).
+fn place_event_labels(
+    events: &[(i32, i32)],
+    plot_x: (i32, i32),
+    right_limit: i32,
+) -> Vec<Option<LabelSlot>> {
+    const GAP: i32 = 8;
+    const OFFSET: i32 = 4;
+    // Lines closer than this always stagger, whatever the label widths.
+    let near = ((plot_x.1 - plot_x.0) as f64 * 0.05) as i32;
+    // Per row: label intervals, and lines passing through the row from labels above it.
+    let mut labels: Vec<Vec<(i32, i32)>> = vec![Vec::new(); EVENT_MAX_ROWS];
+    let mut lines: Vec<Vec<(i32, i32)>> = vec![Vec::new(); EVENT_MAX_ROWS];
+    // Per row: x of the lines whose label sits in that row.
+    let mut anchors: Vec<Vec<i32>> = vec![Vec::new(); EVENT_MAX_ROWS];
+    let overlaps = |iv: &(i32, i32), (a, b): (i32, i32)| iv.0 < b && a < iv.1;
+    let mut placed = 0;
+    let mut slots = Vec::with_capacity(events.len());
+    for &(x, width) in events {
+        if placed >= EVENT_MAX_LABELS {
+            slots.push(None);
+            continue;
+        }
+        let left = if x + OFFSET + width <= right_limit {
+            x + OFFSET
+        } else {
+            x - OFFSET - width
+        };
+        let text = (left, left + width);
+        // Labels keep a gap between each other; lines only need to miss the text itself.
+        let span = (left - GAP, left + width + GAP);
+        let line = (x - 1, x + 2);
+        // A row is free when the label touches no other label or line there, its line is not
+        // too close to the line of another label in that row, and its line, running down
+        // through the rows below, crosses no label.
+        let free = |row: usize| {
+            labels[row].iter().all(|iv| !overlaps(iv, span))
+                && lines[row].iter().all(|iv| !overlaps(iv, text))
+                && anchors[row].iter().all(|&ax| (ax - x).abs() >= near)
+                && labels[row + 1..]
+                    .iter()
+                    .flatten()
+                    .all(|iv| !overlaps(iv, line))
+        };
+        match (0..EVENT_MAX_ROWS).find(|&r| left >= 0 && free(r)) {
+            Some(row) => {
+                labels[row].push(text);
+                anchors[row].push(x);
+                for r in &mut lines[row + 1..] {
+                    r.push(line);
+                }
+                placed += 1;
+                slots.push(Some(LabelSlot { row, left }));
+            }
+            None => slots.push(None),
+        }
+    }
+    slots
+}
+
+/// Reduces a line to the pixels that matter: consecutive points in the same pixel column are
+/// cut down to the first, lowest, highest and last of them (so spikes stay visible however many
+/// points share a column), and repeated pixels are dropped. Repeated points would also make the
+/// bitmap backend's thick-line join computation degenerate and draw stray lines.
+fn pixel_path(points: impl Iterator<Item = (i32, i32)>) -> Vec<(i32, i32)> {
+    let mut out: Vec<(i32, i32)> = Vec::new();
+    let push = |out: &mut Vec<(i32, i32)>, p: (i32, i32)| {
+        if out.last() != Some(&p) {
+            out.push(p);
+        }
+    };
+    let mut column: Vec<(i32, i32)> = Vec::new();
+    let flush = |out: &mut Vec<(i32, i32)>, column: &mut Vec<(i32, i32)>| {
+        if let (Some(&first), Some(&last)) = (column.first(), column.last()) {
+            let (mut lo, mut hi) = (0, 0);
+            for (i, p) in column.iter().enumerate() {
+                if p.1 < column[lo].1 {
+                    lo = i;
+                }
+                if p.1 > column[hi].1 {
+                    hi = i;
+                }
+            }
+            push(out, first);
+            push(out, column[lo.min(hi)]);
+            push(out, column[lo.max(hi)]);
+            push(out, last);
+        }
+        column.clear();
+    };
+    for p in points {
+        if column.last().is_some_and(|q| q.0 != p.0) {
+            flush(&mut out, &mut column);
+        }
+        column.push(p);
+    }
+    flush(&mut out, &mut column);
+    out
+}
+
+/// Splits a path where it turns back sharply (less than 60 degrees between the two segments),
+/// so each piece is drawn on its own. The bitmap backend outlines thick paths with mitred
+/// joins, and at a sharp spike the inner corner of that outline lands far away from the line,
+/// which paints a stray wedge across the chart.
+fn split_sharp_turns(path: &[(i32, i32)]) -> Vec<&[(i32, i32)]> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for i in 1..path.len().saturating_sub(1) {
+        let (a, b, c) = (path[i - 1], path[i], path[i + 1]);
+        let u = (f64::from(a.0 - b.0), f64::from(a.1 - b.1));
+        let v = (f64::from(c.0 - b.0), f64::from(c.1 - b.1));
+        let norms = u.0.hypot(u.1) * v.0.hypot(v.1);
+        if norms > 0.0 && (u.0 * v.0 + u.1 * v.1) / norms > 0.5 {
+            pieces.push(&path[start..=i]);
+            start = i;
+        }
+    }
+    pieces.push(&path[start..]);
+    pieces
+}
+
+/// A legend entry laid out in lines.
+struct LegendLayout<'a> {
+    entry: &'a LegendEntry,
+    lines: Vec<String>,
+}
+
+fn legend_style(entry: &LegendEntry) -> TextStyle<'static> {
+    font(if entry.minor {
+        LEGEND_MINOR_FONT
+    } else {
+        LEGEND_FONT
+    })
+}
+
+fn legend_indent(entry: &LegendEntry) -> i32 {
+    if entry.minor {
+        12
+    } else {
+        0
+    }
+}
+
+fn legend_line_height(entry: &LegendEntry) -> i32 {
+    if entry.minor {
+        15
+    } else {
+        18
+    }
+}
+
+/// Lays out the legend; returns the entries and the legend's total width (0 when empty).
+fn layout_legend<'a, DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    legend: &'a [LegendEntry],
+) -> DrawResult<(Vec<LegendLayout<'a>>, i32), DB> {
+    if legend.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let mut natural = LEGEND_MIN_TEXT;
+    for entry in legend {
+        let w = text_width(root, &entry.text, &legend_style(entry))? + legend_indent(entry);
+        natural = natural.max(w);
+    }
+    let text_w = natural.min(LEGEND_MAX_TEXT);
+    let mut layout = Vec::with_capacity(legend.len());
+    for entry in legend {
+        let max = text_w - legend_indent(entry);
+        let lines = wrap_to_width(
+            root,
+            &entry.text,
+            &legend_style(entry),
+            max,
+            LEGEND_MAX_LINES,
+        )?;
+        layout.push(LegendLayout { entry, lines });
+    }
+    Ok((layout, 2 * LEGEND_PAD + LEGEND_SAMPLE + 8 + text_w))
+}
+
+/// Draws the legend box with its top-left corner at (`left`, `top`). Entries that would reach
+/// below `bottom` are left out and counted in a last "+ N more" line.
+fn draw_legend<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    layout: &[LegendLayout],
+    (left, top): (i32, i32),
+    width: i32,
+    bottom: i32,
+) -> DrawResult<(), DB> {
+    if layout.is_empty() {
+        return Ok(());
+    }
+    const SPACING: i32 = 6;
+    let entry_h = |l: &LegendLayout| l.lines.len() as i32 * legend_line_height(l.entry) + SPACING;
+    let room = bottom - top - 2 * LEGEND_PAD + SPACING;
+    let total: i32 = layout.iter().map(entry_h).sum();
+    let (shown, more_h) = if total <= room {
+        (layout.len(), 0)
+    } else {
+        let more_h = legend_line_height(layout[0].entry) + SPACING;
+        let mut used = 0;
+        let fits = layout
+            .iter()
+            .take_while(|l| {
+                used += entry_h(l);
+                used + more_h <= room
+            })
+            .count();
+        (fits, more_h)
+    };
+    let height =
+        layout[..shown].iter().map(entry_h).sum::<i32>() + more_h + 2 * LEGEND_PAD - SPACING;
+    root.draw(&Rectangle::new(
+        [(left, top), (left + width, top + height)],
+        WHITE.filled(),
+    ))?;
+    root.draw(&Rectangle::new(
+        [(left, top), (left + width, top + height)],
+        RGBColor(190, 190, 190).stroke_width(1),
+    ))?;
+    if shown < layout.len() {
+        let style = font(LEGEND_FONT).pos(Pos::new(HPos::Left, VPos::Center));
+        let y = top + height - LEGEND_PAD - legend_line_height(layout[0].entry) / 2;
+        let text = format!("+ {} more", layout.len() - shown);
+        root.draw(&Text::new(text, (left + LEGEND_PAD, y), style))?;
+    }
+    let mut y = top + LEGEND_PAD;
+    for item in &layout[..shown] {
+        let entry = item.entry;
+        let line_h = legend_line_height(entry);
+        let x = left + LEGEND_PAD + legend_indent(entry);
+        let sample_y = y + line_h / 2;
+        let style = entry.color.stroke_width(2);
+        let sample_end = x + LEGEND_SAMPLE - legend_indent(entry);
+        if entry.dashed {
+            root.draw(&DashedPathElement::new(
+                [(x, sample_y), (sample_end, sample_y)],
+                6,
+                4,
+                style,
+            ))?;
+        } else {
+            root.draw(&PathElement::new(
+                vec![(x, sample_y), (sample_end, sample_y)],
+                style,
+            ))?;
+        }
+        let text_style = legend_style(entry).pos(Pos::new(HPos::Left, VPos::Center));
+        for (i, line) in item.lines.iter().enumerate() {
+            let line_y = y + i as i32 * line_h + line_h / 2;
+            root.draw(&Text::new(
+                line.as_str(),
+                (sample_end + 8, line_y),
+                text_style.clone(),
+            ))?;
+        }
+        y += entry_h(item);
+    }
+    Ok(())
+}
+
+/// Draws inside one panel's plot: event lines (`(x, top)` in pixels, `top` when the line reaches
+/// above the plot to its label), reference lines, then the data.
+fn draw_panel<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &ChartContext<DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    panel: &Panel,
+    event_lines: &[(i32, Option<i32>)],
+) -> DrawResult<(), DB> {
+    let (px, py) = chart.plotting_area().get_pixel_range();
+
+    // Timeline events: dashed vertical lines.
+    for &(x, top) in event_lines {
+        root.draw(&DashedPathElement::new(
+            [(x, top.unwrap_or(py.start)), (x, py.end - 1)],
+            5,
+            4,
+            EVENT_COLOR.stroke_width(1),
+        ))?;
+    }
+
+    // Reference lines (database capacity), under the data.
+    for &(y, color) in &panel.refs {
+        let y = chart.backend_coord(&(0.0, y)).1;
+        root.draw(&DashedPathElement::new(
+            [(px.start, y), (px.end - 1, y)],
+            10,
+            6,
+            color.stroke_width(2),
+        ))?;
+    }
+
+    if panel.is_empty() {
+        let style = font(DESC_FONT)
+            .color(&RGBColor(120, 120, 120))
+            .pos(Pos::new(HPos::Center, VPos::Center));
+        let centre = ((px.start + px.end) / 2, (py.start + py.end) / 2);
+        root.draw(&Text::new("no data", centre, style))?;
+    }
+
+    // Data, drawn as pixel paths (see `pixel_path`) in strategy order.
+    for series in &panel.series {
+        let style = series.color.stroke_width(2);
+        for segment in &series.segments {
+            let path = pixel_path(segment.iter().map(|p| chart.backend_coord(p)));
+            if let [point] = path.as_slice() {
+                root.draw(&Circle::new(*point, 2, series.color.filled()))?;
+            } else {
+                for piece in split_sharp_turns(&path) {
+                    root.draw(&PathElement::new(piece, style))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Draws a whole figure: title, event label band, panels and legend.
+fn draw_figure<DB: DrawingBackend>(
+    figure: &Figure,
+    root: &DrawingArea<DB, Shift>,
+) -> DrawResult<(), DB> {
+    root.fill(&WHITE)?;
+    let (w, h) = (figure.size.0 as i32, figure.size.1 as i32);
+
+    // Title.
+    let title_style = font(TITLE_FONT).pos(Pos::new(HPos::Center, VPos::Top));
+    let title = truncate_to_width(root, &figure.title, &title_style, w - 2 * MARGIN)?;
+    root.draw(&Text::new(title, (w / 2, 14), title_style))?;
+
+    // Legend to the right of the plots.
+    let (legend, legend_w) = layout_legend(root, &figure.legend)?;
+    let main_w = if legend_w > 0 {
+        w - legend_w - MARGIN
+    } else {
+        w
+    };
+
+    // Tick formats and the width of the y label area, shared by all panels so they line up.
+    let tick_style = font(TICK_FONT);
+    let x_format = TickFormat::for_axis(figure.x_max, X_LABELS);
+    let mut y_formats = Vec::with_capacity(figure.panels.len());
+    let mut widest_tick = 0;
+    for panel in &figure.panels {
+        let format = TickFormat::for_axis(panel.y_max, panel.y_labels());
+        let range: RangedCoordf64 = (0.0..panel.y_max).into();
+        for v in range.key_points(panel.y_labels()) {
+            widest_tick = widest_tick.max(text_width(root, &format.format(v), &tick_style)?);
+        }
+        y_formats.push(format);
+    }
+    let y_label_area = widest_tick + 48;
+
+    // Event labels: laid out against the plot's predicted horizontal extent.
+    let plot_x = (MARGIN + y_label_area, main_w - MARGIN_RIGHT);
+    let event_style = font(EVENT_FONT).color(&RGBColor(70, 70, 70));
+    let to_px =
+        |t: f64| plot_x.0 + ((t / figure.x_max) * f64::from(plot_x.1 - plot_x.0)).round() as i32;
+    let max_label_w = ((plot_x.1 - plot_x.0) as f64 * 0.4) as i32;
+    let mut event_labels = Vec::with_capacity(figure.events.len());
+    let mut event_geometry = Vec::with_capacity(figure.events.len());
+    for (t, label) in &figure.events {
+        let text = truncate_to_width(root, label, &event_style, max_label_w)?;
+        event_geometry.push((to_px(*t), text_width(root, &text, &event_style)?));
+        event_labels.push(text);
+    }
+    let slots = place_event_labels(&event_geometry, plot_x, main_w - 4);
+    let rows_used = slots.iter().flatten().map(|s| s.row + 1).max().unwrap_or(0);
+    let band_top = TITLE_HEIGHT;
+    let band_h = if rows_used > 0 {
+        rows_used as i32 * EVENT_ROW_HEIGHT + 6
+    } else {
+        0
+    };
+
+    // Panels, stacked below the band.
+    let panels_top = band_top + band_h;
+    let (_, body) = root.split_vertically(panels_top);
+    let (main, _) = body.split_horizontally(main_w);
+    let available = (h - panels_top - MARGIN).max(1);
+    let total_weight: f64 = figure.panels.iter().map(|p| p.weight).sum();
+    let mut areas = Vec::with_capacity(figure.panels.len());
+    let mut rest = main;
+    for (i, panel) in figure.panels.iter().enumerate() {
+        if i + 1 == figure.panels.len() {
+            areas.push(rest.clone());
+        } else {
+            let height = (f64::from(available) * panel.weight / total_weight).round() as i32;
+            let (top, bottom) = rest.split_vertically(height);
+            areas.push(top);
+            rest = bottom;
+        }
+    }
+
+    let mut plot_top = panels_top;
+    let mut event_x: Vec<i32> = Vec::new();
+    let last = figure.panels.len().saturating_sub(1);
+    for (i, (panel, area)) in figure.panels.iter().zip(&areas).enumerate() {
+        let is_last = i == last;
+        let y_format = y_formats[i];
+        let mut chart = ChartBuilder::on(area)
+            .margin_left(MARGIN)
+            .margin_right(MARGIN_RIGHT)
+            .margin_top(match (i, band_h) {
+                (0, 0) => 12,
+                (0, _) => 4,
+                _ => PANEL_GAP / 2,
+            })
+            .margin_bottom(if is_last { MARGIN } else { PANEL_GAP / 2 })
+            .x_label_area_size(if is_last { X_LABEL_AREA } else { 8 })
+            .y_label_area_size(y_label_area)
+            .build_cartesian_2d(0.0..figure.x_max, 0.0..panel.y_max)?;
+
+        let x_fmt = move |v: &f64| x_format.format(*v);
+        let hide = |_: &f64| String::new();
+        let y_fmt = move |v: &f64| y_format.format(*v);
+        let mut mesh = chart.configure_mesh();
+        mesh.x_labels(X_LABELS)
+            .y_labels(panel.y_labels())
+            .y_label_formatter(&y_fmt)
+            .y_desc(panel.y_desc)
+            .label_style(font(TICK_FONT))
+            .axis_desc_style(font(DESC_FONT))
+            .bold_line_style(RGBColor(225, 225, 225))
+            .light_line_style(RGBColor(244, 244, 244))
+            .axis_style(RGBColor(90, 90, 90));
+        if is_last {
+            mesh.x_label_formatter(&x_fmt).x_desc("time (s)");
+        } else {
+            mesh.x_label_formatter(&hide);
+        }
+        mesh.draw()?;
+
+        if i == 0 {
+            plot_top = chart.plotting_area().get_pixel_range().1.start;
+            event_x = figure
+                .events
+                .iter()
+                .map(|(t, _)| chart.backend_coord(&(*t, 0.0)).0)
+                .collect();
+        }
+        // Event lines reach up to their label in the top panel.
+        let event_lines: Vec<(i32, Option<i32>)> = event_x
+            .iter()
+            .zip(&slots)
+            .map(|(&x, slot)| {
+                let top = slot
+                    .filter(|_| i == 0)
+                    .map(|slot| band_top + slot.row as i32 * EVENT_ROW_HEIGHT + 2);
+                (x, top)
+            })
+            .collect();
+        draw_panel(root, &chart, panel, &event_lines)?;
+    }
+
+    // Event labels, in the band above the first plot.
+    let label_style = event_style.pos(Pos::new(HPos::Left, VPos::Top));
+    for (k, (slot, text)) in slots.iter().zip(&event_labels).enumerate() {
+        if let (Some(slot), Some(&actual)) = (slot, event_x.get(k)) {
+            // Keep the side chosen by the layout, next to where the line was really drawn.
+            let left = slot.left + (actual - event_geometry[k].0);
+            let y = band_top + slot.row as i32 * EVENT_ROW_HEIGHT + 2;
+            root.draw(&Text::new(text.as_str(), (left, y), label_style.clone()))?;
+        }
+    }
+
+    draw_legend(root, &legend, (main_w, plot_top), legend_w, h - MARGIN)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::StrategyResult;
+    use crate::metrics::{LatencyStats, RunResult};
+
+    const STEMS: [&str; 3] = ["latency_p99", "db_load", "hit_ratio"];
+
+    fn bucket(
+        start_s: f64,
+        qps: u64,
+        queue: u64,
+        p99_ms: f64,
+        hits: u64,
+        misses: u64,
+    ) -> BucketRow {
+        BucketRow {
+            start_s,
+            width_s: 1.0,
+            cache_hits: hits,
+            cache_misses: misses,
+            db_completed: qps,
+            db_queue_max: queue,
+            latency: LatencyStats {
+                count: u64::from(p99_ms > 0.0),
+                p99_ms,
+                ..LatencyStats::default()
+            },
+            ..BucketRow::default()
+        }
+    }
+
+    fn strategy(name: &str, capacity: f64, buckets: Vec<BucketRow>) -> StrategyResult {
+        StrategyResult {
+            name: name.to_owned(),
+            description: String::new(),
+            db_capacity_qps: capacity,
+            result: RunResult {
+                buckets,
+                summary: Default::default(),
+            },
+        }
+    }
+
+    fn scenario(strategies: Vec<StrategyResult>) -> ScenarioResult {
+        ScenarioResult {
+            name: "avalanche".to_owned(),
+            description: String::new(),
+            seed: 7,
+            duration_s: 120.0,
+            bucket_s: 1.0,
+            timeline: vec![
+                (0.0, "preload top 20000".to_owned()),
+                (0.5, "rate 4000/s".to_owned()),
+                (60.0, "flush".to_owned()),
+            ],
+            strategies,
+        }
+    }
+
+    fn sample() -> ScenarioResult {
+        let spiky = (0..120)
+            .map(|i| {
+                let spike = i % 60 < 3;
+                let (qps, queue, p99) = if spike {
+                    (5000, 3000, 1000.0)
+                } else {
+                    (300, 0, 8.0)
+                };
+                let hits = if spike { 200 } else { 950 };
+                bucket(f64::from(i), qps, queue, p99, hits, 1000 - hits)
+            })
+            .collect();
+        let flat = (0..120)
+            .map(|i| bucket(f64::from(i), 300, 1, 10.0, 950, 50))
+            .collect();
+        scenario(vec![
+            strategy("fixed-ttl", 1600.0, spiky),
+            strategy("jittered-10", 1600.0, flat),
+        ])
+    }
+
+    fn stems(charts: &[Chart]) -> Vec<&'static str> {
+        charts.iter().map(|c| c.file_stem).collect()
+    }
+
+    #[test]
+    fn renders_three_charts_in_fixed_order() {
+        for format in [ImageFormat::Png, ImageFormat::Svg] {
+            let charts = render_all(&sample(), format).unwrap();
+            assert_eq!(stems(&charts), STEMS);
+            assert!(charts.iter().all(|c| !c.bytes.is_empty()));
+        }
+    }
+
+    #[test]
+    fn png_output_is_png() {
+        for chart in render_all(&sample(), ImageFormat::Png).unwrap() {
+            assert!(
+                chart.bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+                "{} is not a PNG",
+                chart.file_stem
+            );
+        }
+    }
+
+    #[test]
+    fn svg_output_is_svg_with_titles_and_labels() {
+        let charts = render_all(&sample(), ImageFormat::Svg).unwrap();
+        let texts: Vec<String> = charts
+            .iter()
+            .map(|c| String::from_utf8(c.bytes.clone()).unwrap())
+            .collect();
+        assert!(texts.iter().all(|t| t.contains("<svg")));
+        assert!(texts[0].contains("avalanche: p99 request latency"));
+        assert!(texts[0].contains("p99 latency (ms)"));
+        assert!(texts[1].contains("avalanche: database load"));
+        assert!(texts[1].contains("queue length"));
+        assert!(texts[1].contains("DB capacity 1600 q/s"));
+        assert!(texts[2].contains("avalanche: cache hit ratio"));
+        for t in &texts {
+            assert!(t.contains("time (s)"));
+            assert!(t.contains("fixed-ttl") && t.contains("jittered-10"));
+            assert!(t.contains("rate 4000/s") && t.contains("flush"));
+        }
+    }
+
+    #[test]
+    fn rendering_is_deterministic() {
+        let result = sample();
+        for format in [ImageFormat::Png, ImageFormat::Svg] {
+            assert_eq!(
+                render_all(&result, format).unwrap(),
+                render_all(&result, format).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn degenerate_results_render_without_panicking() {
+        let zeros = (0..10)
+            .map(|i| bucket(f64::from(i), 0, 0, 0.0, 0, 0))
+            .collect();
+        let mut odd = sample();
+        odd.duration_s = f64::NAN;
+        odd.timeline.push((f64::INFINITY, "never".to_owned()));
+        odd.timeline.push((-5.0, "before".to_owned()));
+        odd.strategies[0].result.buckets[5].latency.p99_ms = f64::NAN;
+        odd.strategies[0].db_capacity_qps = f64::INFINITY;
+        let mut huge = sample();
+        huge.duration_s = 1e300;
+        huge.timeline.push((1e299, "late".to_owned()));
+        huge.strategies[0].result.buckets[3].latency.p99_ms = f64::MAX;
+        huge.strategies[1].db_capacity_qps = 1e307;
+        let cases = [
+            scenario(Vec::new()),
+            scenario(vec![strategy("idle", 0.0, zeros)]),
+            scenario(vec![strategy("no-buckets", 100.0, Vec::new())]),
+            ScenarioResult {
+                duration_s: 0.0,
+                timeline: Vec::new(),
+                ..scenario(Vec::new())
+            },
+            odd,
+            huge,
+        ];
+        for case in &cases {
+            for format in [ImageFormat::Png, ImageFormat::Svg] {
+                let charts = render_all(case, format).unwrap();
+                assert_eq!(stems(&charts), STEMS);
+            }
+        }
+    }
+
+    #[test]
+    fn many_strategies_with_long_names_render() {
+        let strategies = (0..12)
+            .map(|i| {
+                let buckets = (0..50)
+                    .map(|j| bucket(f64::from(j), 100 * i, i, f64::from(j), 9, 1))
+                    .collect();
+                let name = format!("strategy-{i}-with-a-very-long-descriptive-name-indeed");
+                strategy(&name, 1000.0 + f64::from(i as u32), buckets)
+            })
+            .collect();
+        let charts = render_all(&scenario(strategies), ImageFormat::Svg).unwrap();
+        let db = String::from_utf8(charts[1].bytes.clone()).unwrap();
+        assert!(db.contains("capacity 1011 q/s"));
+    }
+
+    #[test]
+    fn close_events_are_staggered_and_labels_never_overlap() {
+        let events = [(100, 120), (101, 80), (400, 40), (402, 40), (405, 40)];
+        let slots = place_event_labels(&events, (100, 1000), 1100);
+        let placed: Vec<LabelSlot> = slots.iter().flatten().copied().collect();
+        assert_eq!(placed.len(), events.len());
+        assert_ne!(placed[0].row, placed[1].row);
+        for (i, a) in slots.iter().enumerate() {
+            for (j, b) in slots.iter().enumerate().skip(i + 1) {
+                if let (Some(a), Some(b)) = (a, b) {
+                    if a.row == b.row {
+                        let (wa, wb) = (events[i].1, events[j].1);
+                        assert!(a.left + wa <= b.left || b.left + wb <= a.left);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn at_most_twenty_event_labels() {
+        let events: Vec<(i32, i32)> = (0..40).map(|i| (i * 100, 30)).collect();
+        let slots = place_event_labels(&events, (0, 4000), 4100);
+        assert_eq!(slots.iter().flatten().count(), EVENT_MAX_LABELS);
+        assert!(slots[..EVENT_MAX_LABELS].iter().all(Option::is_some));
+    }
+
+    #[test]
+    fn labels_near_the_right_edge_go_left_of_their_line() {
+        let slots = place_event_labels(&[(990, 60)], (100, 1000), 1000);
+        let slot = slots[0].unwrap();
+        assert!(slot.left + 60 < 990);
+    }
+
+    #[test]
+    fn tick_labels_are_short() {
+        let f = TickFormat::for_axis(1.1, Y_LABELS);
+        assert_eq!(f.format(0.30000000000000004), "0.3");
+        let f = TickFormat::for_axis(5500.0, Y_LABELS);
+        assert_eq!(f.format(2000.0000000001), "2000");
+        let f = TickFormat::for_axis(0.0044, Y_LABELS);
+        assert_eq!(f.format(0.0020000000001), "0.002");
+        let f = TickFormat::for_axis(20_000.0, X_LABELS);
+        assert_eq!(f.format(12_000.0), "12,000");
+        assert_eq!(format_number(-1e-12, 1, false), "0.0");
+        assert_eq!(group_thousands("1234567.5"), "1,234,567.5");
+        assert_eq!(format_quantity(1600.0), "1600");
+        assert_eq!(format_quantity(12.25), "12.2");
+        assert_eq!(format_quantity(0.5), "0.5");
+        assert_eq!(format_quantity(25_000.0), "25,000");
+    }
+
+    #[test]
+    fn y_axis_always_reaches_past_the_maximum() {
+        let result = sample();
+        for kind in KINDS {
+            let figure = build_figure(kind, &result);
+            for panel in &figure.panels {
+                let max = max_value(&panel.series, &[]);
+                assert!(panel.y_max > max, "{} {}", kind.stem(), panel.y_desc);
+            }
+        }
+        let db = build_figure(Kind::DbLoad, &result);
+        assert!((db.panels[0].y_max - 5500.0).abs() < 1e-6);
+        assert!((db.panels[1].y_max - 3300.0).abs() < 1e-6);
+        let zeros = scenario(vec![strategy(
+            "idle",
+            0.0,
+            vec![bucket(0.0, 0, 0, 0.0, 0, 0)],
+        )]);
+        assert_eq!(build_figure(Kind::DbLoad, &zeros).panels[0].y_max, 1.0);
+    }
+
+    #[test]
+    fn gaps_break_lines() {
+        let mut result = sample();
+        result.strategies[1].result.buckets[10].latency.count = 0;
+        result.strategies[1].result.buckets[20].cache_hits = 0;
+        result.strategies[1].result.buckets[20].cache_misses = 0;
+        let latency = build_figure(Kind::Latency, &result);
+        assert_eq!(latency.panels[0].series[1].segments.len(), 2);
+        let hits = build_figure(Kind::HitRatio, &result);
+        assert_eq!(hits.panels[0].series[1].segments.len(), 2);
+    }
+
+    #[test]
+    fn per_strategy_capacity_lines_when_capacities_differ() {
+        let mut result = sample();
+        result.strategies[1].db_capacity_qps = 800.0;
+        let db = build_figure(Kind::DbLoad, &result);
+        assert_eq!(db.panels[0].refs.len(), 2);
+        assert_eq!(db.panels[0].refs[1].1, strategy_color(1));
+        assert_eq!(db.legend.iter().filter(|e| e.dashed).count(), 2);
+        let shared = build_figure(Kind::DbLoad, &sample());
+        assert_eq!(shared.panels[0].refs, vec![(1600.0, CAPACITY_COLOR)]);
+    }
+
+    #[test]
+    fn pixel_paths_keep_spikes_and_split_sharp_turns() {
+        let path = pixel_path([(0, 50), (0, 10), (0, 90), (0, 40), (1, 40), (1, 40)].into_iter());
+        assert_eq!(path, vec![(0, 50), (0, 10), (0, 90), (0, 40), (1, 40)]);
+        let spike = [(0, 100), (5, 0), (10, 100), (20, 100)];
+        let pieces = split_sharp_turns(&spike);
+        assert_eq!(pieces, vec![&spike[..2], &spike[1..]]);
+        let gentle = [(0, 0), (10, 1), (20, 0)];
+        assert_eq!(split_sharp_turns(&gentle).len(), 1);
+    }
+
+    #[test]
+    fn error_messages_name_the_chart() {
+        let err = ChartError::Draw {
+            chart: "latency_p99",
+            message: "boom".to_owned(),
+        };
+        assert_eq!(err.to_string(), "could not draw chart latency_p99: boom");
+    }
 }

@@ -66,7 +66,7 @@ fn run_on_the_shipped_scenario_writes_every_documented_file() {
 }
 
 #[test]
-fn avalanche_shows_spikes_for_fixed_ttl_and_not_with_jitter() {
+fn avalanche_shows_periodic_spikes_for_fixed_ttl_and_not_with_jitter() {
     let out = tempfile::tempdir().unwrap();
     cachestorm()
         .args(["run", "--out"])
@@ -74,20 +74,55 @@ fn avalanche_shows_spikes_for_fixed_ttl_and_not_with_jitter() {
         .arg(scenario_path("avalanche.toml"))
         .assert()
         .success();
-    let text = fs::read_to_string(out.path().join("avalanche/summary.csv")).unwrap();
-    let mut rows = csv::Reader::from_reader(text.as_bytes());
-    let headers = rows.headers().unwrap().clone();
+    let text = fs::read_to_string(out.path().join("avalanche/timeseries.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let recs: Vec<csv::StringRecord> = rows.records().map(|r| r.unwrap()).collect();
-    let get = |r: usize, c: &str| recs[r][col(c)].parse::<f64>().unwrap();
-    let capacity = get(0, "db_capacity_qps");
-    // Fixed TTL: expiry bursts push the database to its capacity and requests time out.
-    assert!(get(0, "peak_db_queries_per_s") > 0.95 * capacity);
-    assert!(get(0, "errors_timeout") > 1000.0);
-    // Jitter: refills spread out, the peak stays well under capacity and nothing fails.
-    assert!(get(1, "peak_db_queries_per_s") < 0.7 * capacity);
-    assert_eq!(get(1, "errors_total"), 0.0);
-    assert!(get(1, "p99_latency_ms") < get(0, "p99_latency_ms") / 10.0);
+    let (qps, p99, errors) = (
+        col("db_queries_per_s"),
+        col("p99_latency_ms"),
+        col("errors_total"),
+    );
+    let mut by_strategy: std::collections::BTreeMap<String, Vec<(f64, f64, f64)>> =
+        Default::default();
+    for rec in reader.records() {
+        let rec = rec.unwrap();
+        let num = |c: usize| rec[c].parse::<f64>().unwrap();
+        by_strategy
+            .entry(rec[0].to_string())
+            .or_default()
+            .push((num(qps), num(p99), num(errors)));
+    }
+    let summary = fs::read_to_string(out.path().join("avalanche/summary.csv")).unwrap();
+    let capacity: f64 = {
+        let mut r = csv::Reader::from_reader(summary.as_bytes());
+        let c = r
+            .headers()
+            .unwrap()
+            .iter()
+            .position(|h| h == "db_capacity_qps")
+            .unwrap();
+        r.records().next().unwrap().unwrap()[c].parse().unwrap()
+    };
+    // A spike: a run of buckets whose database load is above half the capacity.
+    let spikes = |rows: &[(f64, f64, f64)]| {
+        rows.windows(2)
+            .filter(|w| w[0].0 <= 0.5 * capacity && w[1].0 > 0.5 * capacity)
+            .count()
+    };
+    let fixed = &by_strategy["fixed-ttl"];
+    let jittered = &by_strategy["jittered-ttl"];
+    // Fixed TTL: one spike per TTL period (60 s over a 600 s run, the first at 60 s).
+    assert!(spikes(fixed) >= 8, "fixed-ttl spikes: {}", spikes(fixed));
+    assert!(
+        fixed.iter().map(|r| r.1).fold(0.0, f64::max) > 500.0,
+        "fixed-ttl p99 should reach the timeout"
+    );
+    assert!(fixed.iter().map(|r| r.2).sum::<f64>() > 1000.0);
+    // Jitter: refills spread out, load stays under half the capacity and nothing fails.
+    assert_eq!(spikes(jittered), 0);
+    assert!(jittered.iter().map(|r| r.1).fold(0.0, f64::max) < 50.0);
+    assert_eq!(jittered.iter().map(|r| r.2).sum::<f64>(), 0.0);
 }
 
 #[test]
