@@ -6,7 +6,7 @@
 
 mod recorder;
 
-pub use recorder::{ErrorKind, Recorder};
+pub use recorder::{Cause, ErrorKind, Recorder};
 
 /// Measurements for one time bucket of one run.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -27,10 +27,30 @@ pub struct BucketRow {
     pub errors_db_timeout: u64,
     /// Requests rejected at the door: app queue full or the in-flight safety cap reached.
     pub errors_overload: u64,
+    /// Requests failed because a mitigation refused to rebuild a key and had nothing stale to
+    /// serve (lock or lease gave up, rate limit), or because a lock holder died with them.
+    pub errors_fallback: u64,
+    /// Requests whose every key was a fresh cache hit.
+    pub requests_all_hit: u64,
     /// Cache lookups that found a fresh entry.
     pub cache_hits: u64,
     /// Cache lookups that found nothing or an expired entry.
     pub cache_misses: u64,
+    /// Expired values served (stale-while-revalidate, lease, lock or rate-limit fallback).
+    pub stale_serves: u64,
+    /// Reads that waited for another reader's lock or lease.
+    pub lock_waits: u64,
+    /// Mean time those reads waited, ms (counted when the wait ended).
+    pub lock_wait_mean_ms: f64,
+    /// Database queries submitted, split by cause.
+    pub db_by_cause: CauseCounts,
+    /// Herds of the hot key (key 0) that ended in the bucket: groups of database queries for it
+    /// between two writes of its value.
+    pub herds: u64,
+    /// Largest herd that ended in the bucket (queries).
+    pub herd_max: u64,
+    /// Sum of the sizes of those herds (queries), for the mean.
+    pub herd_queries: u64,
     /// Database queries that entered service.
     pub db_started: u64,
     /// Database queries that finished service.
@@ -45,6 +65,32 @@ pub struct BucketRow {
     pub evictions: u64,
     /// Latency percentiles of requests completed successfully in the bucket, ms (0 if none).
     pub latency: LatencyStats,
+}
+
+/// Database queries by why they were made.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CauseCounts {
+    /// A read missed and rebuilt the key.
+    pub miss: u64,
+    /// XFetch recomputed before expiry.
+    pub early_refresh: u64,
+    /// Refresh-ahead or stale-while-revalidate refreshed in the background.
+    pub background_refresh: u64,
+    /// Warm-up before or at a deploy.
+    pub warmup: u64,
+    /// A lock or lease gave up waiting and fell back to the database.
+    pub fallback: u64,
+}
+
+impl CauseCounts {
+    /// Adds another count to this one.
+    pub fn add(&mut self, o: &CauseCounts) {
+        self.miss += o.miss;
+        self.early_refresh += o.early_refresh;
+        self.background_refresh += o.background_refresh;
+        self.warmup += o.warmup;
+        self.fallback += o.fallback;
+    }
 }
 
 /// Latency percentiles, milliseconds.
@@ -78,6 +124,11 @@ impl BucketRow {
     /// Hits over lookups (0 when there were no lookups).
     pub fn hit_ratio(&self) -> f64 {
         ratio(self.cache_hits, self.cache_hits + self.cache_misses)
+    }
+
+    /// Mean herd size of the hot key (0 when no herd ended).
+    pub fn herd_mean(&self) -> f64 {
+        ratio(self.herd_queries, self.herds)
     }
 
     /// Database queries completed per second.

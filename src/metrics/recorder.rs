@@ -16,6 +16,23 @@ pub enum ErrorKind {
     DbTimeout,
     /// The request was shed at the door (app queue full or in-flight cap).
     Overload,
+    /// A mitigation would not rebuild a key and had nothing stale to serve.
+    Fallback,
+}
+
+/// Why a database query was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// A read missed.
+    Miss,
+    /// XFetch recomputed early.
+    EarlyRefresh,
+    /// Refresh-ahead or stale-while-revalidate.
+    BackgroundRefresh,
+    /// Deploy warm-up.
+    Warmup,
+    /// Lock or lease fallback to the database.
+    Fallback,
 }
 
 /// Largest latency the histograms resolve: one hour, in nanoseconds.
@@ -42,6 +59,8 @@ pub struct Recorder {
     total_wait_ns: u128,
     total_wait_count: u64,
     hit_in_flight_cap: bool,
+    lock_wait_ns: u128,
+    total_lock_wait_ns: u128,
 }
 
 fn new_histogram() -> Histogram<u64> {
@@ -72,6 +91,8 @@ impl Recorder {
             total_wait_ns: 0,
             total_wait_count: 0,
             hit_in_flight_cap: false,
+            lock_wait_ns: 0,
+            total_lock_wait_ns: 0,
         };
         r.open_bucket();
         r
@@ -129,12 +150,14 @@ impl Recorder {
             0.0
         };
         row.db_wait_mean_ms = mean_ms(self.wait_ns, self.wait_count);
+        row.lock_wait_mean_ms = mean_ms(self.lock_wait_ns, row.lock_waits);
         row.latency = stats(&self.bucket_latency);
         self.rows.push(std::mem::take(&mut self.row));
         self.bucket_latency.reset();
         self.db_busy_ns = 0;
         self.wait_ns = 0;
         self.wait_count = 0;
+        self.lock_wait_ns = 0;
     }
 
     /// A request arrived.
@@ -161,7 +184,49 @@ impl Recorder {
             ErrorKind::DbRejected => self.row.errors_db_rejected += 1,
             ErrorKind::DbTimeout => self.row.errors_db_timeout += 1,
             ErrorKind::Overload => self.row.errors_overload += 1,
+            ErrorKind::Fallback => self.row.errors_fallback += 1,
         }
+    }
+
+    /// A request's keys were all fresh hits.
+    #[inline]
+    pub fn all_hit(&mut self) {
+        self.row.requests_all_hit += 1;
+    }
+
+    /// An expired value was served.
+    #[inline]
+    pub fn stale_serve(&mut self) {
+        self.row.stale_serves += 1;
+    }
+
+    /// A read finished waiting for a lock or lease after `wait`.
+    #[inline]
+    pub fn lock_wait(&mut self, wait: SimDuration) {
+        self.row.lock_waits += 1;
+        self.lock_wait_ns += wait.0 as u128;
+        self.total_lock_wait_ns += wait.0 as u128;
+    }
+
+    /// A database query was submitted for `cause`.
+    #[inline]
+    pub fn db_submitted(&mut self, cause: Cause) {
+        let c = &mut self.row.db_by_cause;
+        match cause {
+            Cause::Miss => c.miss += 1,
+            Cause::EarlyRefresh => c.early_refresh += 1,
+            Cause::BackgroundRefresh => c.background_refresh += 1,
+            Cause::Warmup => c.warmup += 1,
+            Cause::Fallback => c.fallback += 1,
+        }
+    }
+
+    /// A herd of `size` queries for the hot key ended.
+    #[inline]
+    pub fn herd(&mut self, size: u64) {
+        self.row.herds += 1;
+        self.row.herd_queries += size;
+        self.row.herd_max = self.row.herd_max.max(size);
     }
 
     /// The in-flight safety cap was reached.
@@ -235,6 +300,14 @@ impl Recorder {
             totals.errors_db_rejected += r.errors_db_rejected;
             totals.errors_db_timeout += r.errors_db_timeout;
             totals.errors_overload += r.errors_overload;
+            totals.errors_fallback += r.errors_fallback;
+            totals.requests_all_hit += r.requests_all_hit;
+            totals.stale_serves += r.stale_serves;
+            totals.lock_waits += r.lock_waits;
+            totals.db_by_cause.add(&r.db_by_cause);
+            totals.herds += r.herds;
+            totals.herd_queries += r.herd_queries;
+            totals.herd_max = totals.herd_max.max(r.herd_max);
             totals.cache_hits += r.cache_hits;
             totals.cache_misses += r.cache_misses;
             totals.db_started += r.db_started;
@@ -250,6 +323,7 @@ impl Recorder {
             0.0
         };
         totals.db_wait_mean_ms = mean_ms(self.total_wait_ns, self.total_wait_count);
+        totals.lock_wait_mean_ms = mean_ms(self.total_lock_wait_ns, totals.lock_waits);
         totals.latency = stats(&self.run_latency);
         RunResult {
             buckets: self.rows,

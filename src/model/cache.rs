@@ -7,7 +7,7 @@
 //! evicted, as in memcached.
 
 use crate::engine::rng::splitmix64;
-use crate::engine::SimTime;
+use crate::engine::{SimDuration, SimTime};
 
 const NONE: u32 = u32::MAX;
 const ABSENT: u16 = u16::MAX;
@@ -15,6 +15,8 @@ const ABSENT: u16 = u16::MAX;
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     expires: SimTime,
+    /// How long the value took to compute, for early expiration.
+    delta: SimDuration,
     prev: u32,
     next: u32,
     /// Node holding the entry, or `ABSENT`.
@@ -35,9 +37,17 @@ struct Node {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lookup {
     /// A fresh entry.
-    Hit,
-    /// An entry whose TTL has passed.
-    Expired,
+    Hit {
+        /// When it expires.
+        expires: SimTime,
+        /// How long its value took to compute.
+        delta: SimDuration,
+    },
+    /// An entry whose TTL has passed, still held (stale).
+    Expired {
+        /// When it expired.
+        expired_at: SimTime,
+    },
     /// No entry.
     Absent,
 }
@@ -60,6 +70,7 @@ impl CacheCluster {
             entries: vec![
                 Entry {
                     expires: SimTime::ZERO,
+                    delta: SimDuration::ZERO,
                     prev: NONE,
                     next: NONE,
                     node: ABSENT,
@@ -99,18 +110,31 @@ impl CacheCluster {
                 self.unlink(key);
                 self.push_front(key);
             }
-            Lookup::Hit
+            Lookup::Hit {
+                expires: e.expires,
+                delta: e.delta,
+            }
         } else {
-            Lookup::Expired
+            Lookup::Expired {
+                expired_at: e.expires,
+            }
         }
     }
 
-    /// Writes `key` with expiry `expires`; returns how many entries LRU evicted (0 or 1).
+    /// Whether `key` holds an expired value at `now` (without touching LRU order).
+    pub fn holds_stale(&self, key: u32, now: SimTime) -> bool {
+        let e = self.entries[key as usize];
+        e.node != ABSENT && e.expires <= now
+    }
+
+    /// Writes `key` with expiry `expires` and compute time `delta`; returns how many entries LRU
+    /// evicted (0 or 1).
     #[inline]
-    pub fn set(&mut self, key: u32, expires: SimTime) -> u32 {
+    pub fn set(&mut self, key: u32, expires: SimTime, delta: SimDuration) -> u32 {
         let owner = self.node_of_key[key as usize];
         let e = &mut self.entries[key as usize];
         e.expires = expires;
+        e.delta = delta;
         if e.node == owner {
             if self.nodes[owner as usize].capacity.is_some() {
                 self.unlink(key);
@@ -145,6 +169,13 @@ impl CacheCluster {
             n.len = 0;
             n.head = NONE;
             n.tail = NONE;
+        }
+    }
+
+    /// Removes the entries of keys `range` (a cache-key version being reused).
+    pub fn flush_keys(&mut self, range: std::ops::Range<u32>) {
+        for key in range {
+            self.remove(key);
         }
     }
 
@@ -252,25 +283,35 @@ mod tests {
     fn hit_expired_absent() {
         let mut c = CacheCluster::new(10, 1, 1, None);
         assert_eq!(c.get(3, SimTime(0)), Lookup::Absent);
-        c.set(3, SimTime(100));
-        assert_eq!(c.get(3, SimTime(99)), Lookup::Hit);
-        assert_eq!(c.get(3, SimTime(100)), Lookup::Expired);
+        c.set(3, SimTime(100), SimDuration::ZERO);
+        assert!(matches!(c.get(3, SimTime(99)), Lookup::Hit { .. }));
+        assert_eq!(
+            c.get(3, SimTime(100)),
+            Lookup::Expired {
+                expired_at: SimTime(100)
+            }
+        );
+        assert!(c.holds_stale(3, SimTime(100)));
     }
 
     #[test]
     fn lru_evicts_the_least_recently_used() {
         let mut c = CacheCluster::new(10, 1, 1, Some(3));
         let far = SimTime(1_000);
-        assert_eq!(c.set(0, far) + c.set(1, far) + c.set(2, far), 0);
-        assert_eq!(c.get(0, SimTime(1)), Lookup::Hit); // 1 is now the least recent
-        assert_eq!(c.set(3, far), 1);
+        let z = SimDuration::ZERO;
+        assert_eq!(c.set(0, far, z) + c.set(1, far, z) + c.set(2, far, z), 0);
+        assert!(matches!(c.get(0, SimTime(1)), Lookup::Hit { .. })); // 1 is now the least recent
+        assert_eq!(c.set(3, far, z), 1);
         assert_eq!(c.get(1, SimTime(1)), Lookup::Absent);
         for k in [0, 2, 3] {
-            assert_eq!(c.get(k, SimTime(1)), Lookup::Hit, "key {k}");
+            assert!(
+                matches!(c.get(k, SimTime(1)), Lookup::Hit { .. }),
+                "key {k}"
+            );
         }
         assert_eq!(c.node_len(0), 3);
         // Overwriting an entry does not evict.
-        assert_eq!(c.set(2, far), 0);
+        assert_eq!(c.set(2, far, z), 0);
         assert_eq!(c.node_len(0), 3);
     }
 
@@ -301,16 +342,12 @@ mod tests {
     fn flushing_one_node_keeps_the_others() {
         let mut c = CacheCluster::new(1000, 3, 50, None);
         for k in 0..1000 {
-            c.set(k, SimTime(10));
+            c.set(k, SimTime(10), SimDuration::ZERO);
         }
         c.flush_node(1);
         for k in 0..1000 {
-            let expect = if c.node_of(k) == 1 {
-                Lookup::Absent
-            } else {
-                Lookup::Hit
-            };
-            assert_eq!(c.get(k, SimTime(0)), expect);
+            let hit = matches!(c.get(k, SimTime(0)), Lookup::Hit { .. });
+            assert_eq!(hit, c.node_of(k) != 1, "key {k}");
         }
         c.flush_all();
         assert!((0..1000).all(|k| c.get(k, SimTime(0)) == Lookup::Absent));

@@ -20,7 +20,9 @@ pub struct ModelConfig {
     pub cache: Option<CacheConfig>,
     /// The database.
     pub db: DbConfig,
-    /// Actions at given times (flushes, preloads, rate changes), sorted by time.
+    /// Stampede mitigations switched on.
+    pub mitigations: MitigationsConfig,
+    /// Actions at given times (flushes, preloads, rate changes, deploys), sorted by time.
     pub timeline: Vec<TimelineEvent>,
     /// Safety limits.
     pub limits: LimitsConfig,
@@ -94,6 +96,89 @@ pub struct DbConfig {
     pub queue_limit: Option<u32>,
     /// A query waiting longer than this is dropped with an error (`None`: waits for ever).
     pub queue_timeout: Option<SimDuration>,
+}
+
+/// Stampede mitigations; each is off unless configured.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MitigationsConfig {
+    /// Probabilistic early expiration (XFetch).
+    pub early_expiration: Option<EarlyExpiration>,
+    /// Background refresh when little of the TTL is left.
+    pub refresh_ahead: Option<RefreshAhead>,
+    /// Concurrent misses for one key on one app instance share one fetch (singleflight).
+    pub coalescing: bool,
+    /// A distributed lock or a lease on rebuilding a key.
+    pub lock: Option<LockConfig>,
+    /// Serve an expired entry younger than this while one background refresh runs.
+    pub stale_while_revalidate: Option<SimDuration>,
+    /// Token bucket on cache-miss database queries, per app instance.
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// XFetch, after Vattani, Chierichetti and Lowenstein (VLDB 2015): a read recomputes early when
+/// `now - delta * beta * ln(U) >= expiry`, with `delta` the last recompute time and U in (0, 1].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EarlyExpiration {
+    /// Eagerness; 1 is the paper's optimum, larger recomputes earlier.
+    pub beta: f64,
+}
+
+/// Refresh-ahead: a read finding less than `fraction` of the TTL left starts one background
+/// refresh and is served the current value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RefreshAhead {
+    /// Fraction of the TTL, in (0, 1).
+    pub fraction: f64,
+}
+
+/// Lock or lease on rebuilding a key, held on the cache node that owns the key.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LockConfig {
+    /// Which protocol this is (for reports).
+    pub kind: LockKind,
+    /// How long a lock lives if never released (`None`: for ever, the dangerous case). For a
+    /// lease, the lease period: at most one token per key per period.
+    pub ttl: Option<SimDuration>,
+    /// Time between two polls of a waiting reader.
+    pub retry_interval: SimDuration,
+    /// Polls before the reader falls back.
+    pub max_retries: u32,
+    /// What a reader does when it has polled `max_retries` times.
+    pub fallback: Fallback,
+    /// Serve an expired value at once instead of waiting, when one is held (leases do).
+    pub stale_while_waiting: bool,
+    /// Whether the holder releases the lock after writing the value (a lock does; a lease is
+    /// only ever given out once per period).
+    pub release_on_fill: bool,
+}
+
+/// The two lock protocols.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockKind {
+    /// SETNX-style lock with an optional TTL.
+    Lock,
+    /// Memcache-style lease ("Scaling Memcache at Facebook", NSDI 2013).
+    Lease,
+}
+
+/// What a reader does when it may not rebuild a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    /// Serve the expired value if the cache still holds one, else fail.
+    Stale,
+    /// Fail the request.
+    Error,
+    /// Query the database anyway.
+    Database,
+}
+
+/// A token bucket.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateLimit {
+    /// Tokens added per second.
+    pub rate: f64,
+    /// Bucket size (tokens available after a quiet period).
+    pub burst: u32,
 }
 
 /// Safety limits that keep an unstable run from exhausting memory.
@@ -172,6 +257,12 @@ pub enum TimelineAction {
         /// Their TTL (the cache's own if not given).
         ttl: Option<SimDuration>,
     },
+    /// Switches to a new cache-key version, so every old entry becomes unreachable: at once or
+    /// in waves of app instances, optionally after warming the new version's keys.
+    Deploy(Deploy),
+    /// The next client to take a rebuild lock dies holding it: it never writes the value and
+    /// never releases the lock.
+    KillLockHolder,
     /// Changes the arrival rate, at once or along a linear ramp.
     SetRate {
         /// The new rate, requests per second.
@@ -179,6 +270,35 @@ pub enum TimelineAction {
         /// Time over which the rate moves linearly to `rps` (zero: a step).
         ramp: SimDuration,
     },
+}
+
+/// A deploy that changes the cache-key version.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Deploy {
+    /// Number of waves (1: every instance at once).
+    pub waves: u32,
+    /// Time between two waves.
+    pub wave_interval: SimDuration,
+    /// Keys to warm under the new version before or at the cut-over.
+    pub warmup: Option<Warmup>,
+}
+
+impl Deploy {
+    /// Time from the deploy's `at` to its last wave.
+    pub fn span(&self) -> SimDuration {
+        SimDuration(self.wave_interval.0 * (self.waves as u64 - 1))
+    }
+}
+
+/// Warming the top keys through the database at a bounded rate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Warmup {
+    /// The most popular `top` keys are warmed.
+    pub top: u32,
+    /// Keys warmed per second.
+    pub rate: f64,
+    /// How long before the deploy's first wave warming starts (zero: at the cut-over).
+    pub lead: SimDuration,
 }
 
 /// A set of keys named in a timeline event.
@@ -204,6 +324,10 @@ impl TimelineEvent {
                 ..
             } => format!("preload top {n}"),
             TimelineAction::SetRate { rps, .. } => format!("rate {rps}/s"),
+            TimelineAction::Deploy(d) if d.waves > 1 => format!("deploy ({} waves)", d.waves),
+            TimelineAction::Deploy(d) if d.warmup.is_some() => "deploy (warmed)".to_string(),
+            TimelineAction::Deploy(_) => "deploy".to_string(),
+            TimelineAction::KillLockHolder => "lock holder dies".to_string(),
         }
     }
 }

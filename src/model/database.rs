@@ -3,17 +3,37 @@
 use std::collections::VecDeque;
 
 use crate::engine::SimTime;
+use crate::metrics::Cause;
+
+/// One key of one request: request slot `req`, key number `idx` within it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyRef {
+    /// Request slot.
+    pub req: u32,
+    /// Index of the key within the request.
+    pub idx: u32,
+}
+
+impl KeyRef {
+    /// No key (end of a list).
+    pub const NONE: KeyRef = KeyRef {
+        req: u32::MAX,
+        idx: u32::MAX,
+    };
+}
 
 /// Who is waiting for a query's result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
-    /// Key `key_idx` of the request in slot `req`.
-    Request {
-        /// Request slot.
-        req: u32,
-        /// Index of the key within the request.
-        key_idx: u32,
+    /// A request's key.
+    Key(KeyRef),
+    /// A background refresh started by an app instance.
+    Background {
+        /// The instance.
+        instance: u32,
     },
+    /// Deploy warm-up.
+    Warmup,
 }
 
 /// A query for one key.
@@ -21,7 +41,9 @@ pub enum Origin {
 pub struct Query {
     /// Who needs the result.
     pub origin: Origin,
-    /// The key read.
+    /// Why it was made.
+    pub cause: Cause,
+    /// The cache key (key and version) it will fill.
     pub key: u32,
     /// When it was submitted.
     pub submitted: SimTime,
@@ -73,9 +95,16 @@ impl Database {
     }
 
     /// Submits a query for `key` at `now`; returns what happened and the query.
-    pub fn submit(&mut self, origin: Origin, key: u32, now: SimTime) -> (Admission, Query) {
+    pub fn submit(
+        &mut self,
+        origin: Origin,
+        cause: Cause,
+        key: u32,
+        now: SimTime,
+    ) -> (Admission, Query) {
         let q = Query {
             origin,
+            cause,
             key,
             submitted: now,
             id: self.next_id,
@@ -122,18 +151,21 @@ mod tests {
     use super::*;
 
     fn origin() -> Origin {
-        Origin::Request { req: 0, key_idx: 0 }
+        Origin::Key(KeyRef { req: 0, idx: 0 })
     }
 
     #[test]
     fn slots_then_queue_then_rejection() {
         let mut db = Database::new(2, Some(1));
         let t = SimTime::ZERO;
-        assert_eq!(db.submit(origin(), 1, t).0, Admission::Started);
-        assert_eq!(db.submit(origin(), 2, t).0, Admission::Started);
-        let (a, queued) = db.submit(origin(), 3, t);
+        assert_eq!(db.submit(origin(), Cause::Miss, 1, t).0, Admission::Started);
+        assert_eq!(db.submit(origin(), Cause::Miss, 2, t).0, Admission::Started);
+        let (a, queued) = db.submit(origin(), Cause::Miss, 3, t);
         assert_eq!(a, Admission::Queued);
-        assert_eq!(db.submit(origin(), 4, t).0, Admission::Rejected);
+        assert_eq!(
+            db.submit(origin(), Cause::Miss, 4, t).0,
+            Admission::Rejected
+        );
         assert_eq!(
             db.finish(),
             Some(queued),
@@ -148,9 +180,9 @@ mod tests {
     fn time_out_removes_only_the_head() {
         let mut db = Database::new(1, None);
         let t = SimTime::ZERO;
-        db.submit(origin(), 1, t);
-        let (_, a) = db.submit(origin(), 2, t);
-        let (_, b) = db.submit(origin(), 3, t);
+        db.submit(origin(), Cause::Miss, 1, t);
+        let (_, a) = db.submit(origin(), Cause::Miss, 2, t);
+        let (_, b) = db.submit(origin(), Cause::Miss, 3, t);
         assert_eq!(db.time_out(b.id), None);
         assert_eq!(db.time_out(a.id), Some(a));
         assert_eq!(db.time_out(b.id), Some(b));

@@ -29,6 +29,8 @@ pub struct RawScenario {
     pub cache: RawCache,
     pub db: RawDb,
     #[serde(default)]
+    pub mitigations: RawMitigations,
+    #[serde(default)]
     pub timeline: Vec<RawTimelineEvent>,
     #[serde(default)]
     pub limits: RawLimits,
@@ -81,6 +83,63 @@ pub struct RawDb {
     pub queue_timeout: Option<HumanDuration>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMitigations {
+    pub coalescing: Option<bool>,
+    pub early_expiration: Option<RawEarlyExpiration>,
+    pub refresh_ahead: Option<RawRefreshAhead>,
+    pub stale_while_revalidate: Option<RawStaleWhileRevalidate>,
+    pub lock: Option<RawLock>,
+    pub lease: Option<RawLease>,
+    pub rate_limit: Option<RawRateLimit>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEarlyExpiration {
+    pub beta: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRefreshAhead {
+    pub fraction: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStaleWhileRevalidate {
+    pub max_stale: HumanDuration,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLock {
+    /// A duration, or "none" for a lock that is never released if its holder dies.
+    pub ttl: String,
+    pub retry_interval: Option<HumanDuration>,
+    pub max_retries: Option<i64>,
+    pub fallback: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLease {
+    pub period: Option<HumanDuration>,
+    pub retry_interval: Option<HumanDuration>,
+    pub max_retries: Option<i64>,
+    pub serve_stale: Option<bool>,
+    pub fallback: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateLimit {
+    pub rate: f64,
+    pub burst: Option<i64>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDistribution {
@@ -103,6 +162,11 @@ pub struct RawTimelineEvent {
     pub ttl: Option<HumanDuration>,
     pub rps: Option<f64>,
     pub ramp: Option<HumanDuration>,
+    pub waves: Option<i64>,
+    pub wave_interval: Option<HumanDuration>,
+    pub warmup_top: Option<i64>,
+    pub warmup_rate: Option<f64>,
+    pub warmup_lead: Option<HumanDuration>,
 }
 
 #[derive(Debug, Default, Deserialize)]

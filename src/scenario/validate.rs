@@ -106,6 +106,7 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
     let app = app(&raw.app)?;
     let cache = cache(&raw.cache)?;
     let db = db(&raw.db)?;
+    let mitigations = mitigations(&raw.mitigations, cache.as_ref())?;
     let mut timeline = Vec::with_capacity(raw.timeline.len());
     for (i, e) in raw.timeline.iter().enumerate() {
         timeline.push(timeline_event(
@@ -114,10 +115,12 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
             duration,
             &clients,
             cache.as_ref(),
+            &app,
         )?);
     }
     // Stable sort: events at the same time keep file order.
     timeline.sort_by_key(|e| e.at);
+    check_deploys_do_not_overlap(&timeline, &raw.timeline)?;
     let max_in_flight = int_in(
         "limits.max_in_flight",
         raw.limits.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT),
@@ -132,6 +135,7 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
         app,
         cache,
         db,
+        mitigations,
         timeline,
         limits: LimitsConfig { max_in_flight },
     })
@@ -344,6 +348,220 @@ fn db(raw: &RawDb) -> Result<DbConfig> {
     })
 }
 
+fn fraction(field: &str, v: f64, low_open: bool, what: &str) -> Result<f64> {
+    let ok = v.is_finite() && v <= 1.0 && if low_open { v > 0.0 } else { v >= 0.0 };
+    if ok {
+        Ok(v)
+    } else {
+        let range = if low_open {
+            "greater than 0 and at most 1"
+        } else {
+            "from 0 to 1"
+        };
+        err(
+            field,
+            format!("must be a fraction {range} ({what}), got {v}"),
+        )
+    }
+}
+
+fn fallback(field: &str, raw: Option<&str>, default: Fallback) -> Result<Fallback> {
+    match raw {
+        None => Ok(default),
+        Some("stale") => Ok(Fallback::Stale),
+        Some("error") => Ok(Fallback::Error),
+        Some("db") => Ok(Fallback::Database),
+        Some(other) => err(
+            field,
+            format!("`{other}` is not allowed; use \"stale\" (serve the expired value if held, else fail), \"error\" or \"db\" (query the database anyway)"),
+        ),
+    }
+}
+
+fn mitigations(raw: &RawMitigations, cache: Option<&CacheConfig>) -> Result<MitigationsConfig> {
+    let any = raw.coalescing == Some(true)
+        || raw.early_expiration.is_some()
+        || raw.refresh_ahead.is_some()
+        || raw.stale_while_revalidate.is_some()
+        || raw.lock.is_some()
+        || raw.lease.is_some()
+        || raw.rate_limit.is_some();
+    if any && cache.is_none() {
+        return err(
+            "mitigations",
+            "need a cache; remove them or set cache.enabled = true",
+        );
+    }
+    let early_expiration = match &raw.early_expiration {
+        None => None,
+        Some(e) => {
+            let beta = e.beta.unwrap_or(1.0);
+            if !beta.is_finite() || beta <= 0.0 || beta > 100.0 {
+                return err(
+                    "mitigations.early_expiration.beta",
+                    format!("must be a number greater than 0 and at most 100 (1 is the paper's optimum), got {beta}"),
+                );
+            }
+            Some(EarlyExpiration { beta })
+        }
+    };
+    let refresh_ahead = match &raw.refresh_ahead {
+        None => None,
+        Some(r) => {
+            let f = fraction(
+                "mitigations.refresh_ahead.fraction",
+                r.fraction,
+                true,
+                "of the TTL left that triggers a refresh",
+            )?;
+            if f >= 1.0 {
+                return err(
+                    "mitigations.refresh_ahead.fraction",
+                    "must be less than 1 (1 would refresh on every read)",
+                );
+            }
+            Some(RefreshAhead { fraction: f })
+        }
+    };
+    let stale_while_revalidate = match &raw.stale_while_revalidate {
+        None => None,
+        Some(s) => Some(positive(
+            "mitigations.stale_while_revalidate.max_stale",
+            s.max_stale.0,
+            "oldest expired entry still served",
+        )?),
+    };
+    let retries = |field: &str, v: Option<i64>, default: i64| {
+        int_in(
+            field,
+            v.unwrap_or(default),
+            0,
+            1_000_000,
+            "polls before falling back",
+        )
+    };
+    let lock = match (&raw.lock, &raw.lease) {
+        (Some(_), Some(_)) => {
+            return err(
+                "mitigations.lease",
+                "a strategy uses either a lock or a lease, not both",
+            )
+        }
+        (Some(l), None) => {
+            let ttl = if l.ttl == "none" {
+                None
+            } else {
+                let d = super::duration::parse_duration(&l.ttl).map_err(|m| FieldError {
+                    field: "mitigations.lock.ttl".into(),
+                    message: format!("{m}, or \"none\" for a lock that never expires"),
+                })?;
+                Some(positive(
+                    "mitigations.lock.ttl",
+                    d,
+                    "lock lifetime; use \"none\" for no TTL",
+                )?)
+            };
+            Some(LockConfig {
+                kind: LockKind::Lock,
+                ttl,
+                retry_interval: positive(
+                    "mitigations.lock.retry_interval",
+                    l.retry_interval
+                        .map(|d| d.0)
+                        .unwrap_or(SimDuration::from_millis(20)),
+                    "time between polls",
+                )?,
+                max_retries: retries("mitigations.lock.max_retries", l.max_retries, 25)?,
+                fallback: fallback(
+                    "mitigations.lock.fallback",
+                    l.fallback.as_deref(),
+                    Fallback::Stale,
+                )?,
+                stale_while_waiting: false,
+                release_on_fill: true,
+            })
+        }
+        (None, Some(l)) => Some(LockConfig {
+            kind: LockKind::Lease,
+            ttl: Some(positive(
+                "mitigations.lease.period",
+                l.period.map(|d| d.0).unwrap_or(SimDuration::from_secs(10)),
+                "at most one lease per key per period",
+            )?),
+            retry_interval: positive(
+                "mitigations.lease.retry_interval",
+                l.retry_interval
+                    .map(|d| d.0)
+                    .unwrap_or(SimDuration::from_millis(20)),
+                "time between polls",
+            )?,
+            max_retries: retries("mitigations.lease.max_retries", l.max_retries, 25)?,
+            fallback: fallback(
+                "mitigations.lease.fallback",
+                l.fallback.as_deref(),
+                Fallback::Database,
+            )?,
+            stale_while_waiting: l.serve_stale.unwrap_or(true),
+            release_on_fill: false,
+        }),
+        (None, None) => None,
+    };
+    let rate_limit = match &raw.rate_limit {
+        None => None,
+        Some(r) => {
+            if !r.rate.is_finite() || r.rate <= 0.0 || r.rate > 1e9 {
+                return err(
+                    "mitigations.rate_limit.rate",
+                    format!("must be a number of rebuild queries per second per instance, greater than 0 and at most 1e9, got {}", r.rate),
+                );
+            }
+            let burst = int_in(
+                "mitigations.rate_limit.burst",
+                r.burst.unwrap_or(1),
+                1,
+                100_000_000,
+                "tokens in a full bucket",
+            )?;
+            Some(RateLimit {
+                rate: r.rate,
+                burst,
+            })
+        }
+    };
+    Ok(MitigationsConfig {
+        early_expiration,
+        refresh_ahead,
+        coalescing: raw.coalescing.unwrap_or(false),
+        lock,
+        stale_while_revalidate,
+        rate_limit,
+    })
+}
+
+fn check_deploys_do_not_overlap(
+    timeline: &[TimelineEvent],
+    raw: &[RawTimelineEvent],
+) -> Result<()> {
+    let mut previous_end: Option<SimTime> = None;
+    for e in timeline {
+        if let TimelineAction::Deploy(d) = &e.action {
+            let start = e.at - d.warmup.map(|w| w.lead).unwrap_or_default();
+            if previous_end.is_some_and(|end| start <= end) {
+                let i = raw
+                    .iter()
+                    .position(|r| r.at.0 .0 == e.at.0 && r.action == "deploy")
+                    .unwrap_or(0);
+                return err(
+                    format!("timeline[{i}].at"),
+                    "this deploy (with its warm-up) starts before the previous deploy's last wave; deploys may not overlap",
+                );
+            }
+            previous_end = Some(e.at + d.span());
+        }
+    }
+    Ok(())
+}
+
 const DIST_FORMS: &str = "a duration such as \"5ms\", or a table: { dist = \"constant\", value = \"5ms\" }, \
 { dist = \"exponential\", mean = \"5ms\" }, { dist = \"lognormal\", median = \"5ms\", p99 = \"40ms\" } or \
 { dist = \"uniform\", min = \"1ms\", max = \"9ms\" }";
@@ -452,6 +670,7 @@ fn timeline_event(
     duration: SimDuration,
     clients: &ClientsConfig,
     cache: Option<&CacheConfig>,
+    app: &AppConfig,
 ) -> Result<TimelineEvent> {
     let at = raw.at.0;
     if at > duration {
@@ -464,10 +683,12 @@ fn timeline_event(
         "flush" => &["node"],
         "preload" => &["top", "ttl"],
         "set_rate" => &["rps", "ramp"],
+        "deploy" => &["waves", "wave_interval", "warmup_top", "warmup_rate", "warmup_lead"],
+        "kill_lock_holder" => &[],
         other => {
             return err(
                 format!("{field}.action"),
-                format!("`{other}` is not allowed; use flush, preload or set_rate"),
+                format!("`{other}` is not allowed; use flush, preload, set_rate, deploy or kill_lock_holder"),
             )
         }
     };
@@ -477,6 +698,11 @@ fn timeline_event(
         ("ttl", raw.ttl.is_some()),
         ("rps", raw.rps.is_some()),
         ("ramp", raw.ramp.is_some()),
+        ("waves", raw.waves.is_some()),
+        ("wave_interval", raw.wave_interval.is_some()),
+        ("warmup_top", raw.warmup_top.is_some()),
+        ("warmup_rate", raw.warmup_rate.is_some()),
+        ("warmup_lead", raw.warmup_lead.is_some()),
     ];
     for (name, is_set) in present {
         if is_set && !allowed.contains(&name) {
@@ -485,7 +711,11 @@ fn timeline_event(
                 format!(
                     "does not apply to action \"{}\" (it takes {})",
                     raw.action,
-                    allowed.join(", ")
+                    if allowed.is_empty() {
+                        "no other fields".to_string()
+                    } else {
+                        allowed.join(", ")
+                    }
                 ),
             );
         }
@@ -536,6 +766,77 @@ fn timeline_event(
             };
             TimelineAction::Preload { keys, ttl }
         }
+        "deploy" => {
+            if cache.is_none() {
+                return err(
+                    format!("{field}.action"),
+                    "a deploy changes cache keys; it needs a cache (cache.enabled = true)",
+                );
+            }
+            let waves = int_in(
+                &format!("{field}.waves"),
+                raw.waves.unwrap_or(1),
+                1,
+                app.instances as i64,
+                "waves of app instances, at most app.instances",
+            )?;
+            let wave_interval = match raw.wave_interval {
+                Some(d) => d.0,
+                None if waves > 1 => {
+                    return err(
+                        format!("{field}.wave_interval"),
+                        "is required when waves > 1 (time between waves)",
+                    )
+                }
+                None => SimDuration::ZERO,
+            };
+            let warmup = match (raw.warmup_top, raw.warmup_rate) {
+                (None, None) => {
+                    if raw.warmup_lead.is_some() {
+                        return err(
+                            format!("{field}.warmup_lead"),
+                            "applies only with warmup_top and warmup_rate",
+                        );
+                    }
+                    None
+                }
+                (Some(top), Some(rate)) => {
+                    let top = int_in(
+                        &format!("{field}.warmup_top"),
+                        top,
+                        1,
+                        clients.keyspace as i64,
+                        "most popular keys to warm, at most the keyspace",
+                    )?;
+                    if !rate.is_finite() || rate <= 0.0 || rate > 1e9 {
+                        return err(format!("{field}.warmup_rate"), format!("must be keys per second, greater than 0 and at most 1e9, got {rate}"));
+                    }
+                    let lead = raw.warmup_lead.map(|d| d.0).unwrap_or_default();
+                    if lead > at {
+                        return err(format!("{field}.warmup_lead"), format!("{lead} would start warming before the run starts (the deploy is at {at})"));
+                    }
+                    Some(Warmup { top, rate, lead })
+                }
+                (Some(_), None) => {
+                    return err(
+                        format!("{field}.warmup_rate"),
+                        "is required with warmup_top (keys warmed per second)",
+                    )
+                }
+                (None, Some(_)) => {
+                    return err(
+                        format!("{field}.warmup_top"),
+                        "is required with warmup_rate (how many of the most popular keys)",
+                    )
+                }
+            };
+            TimelineAction::Deploy(Deploy {
+                waves,
+                wave_interval,
+                warmup,
+            })
+        }
+        "kill_lock_holder" => TimelineAction::KillLockHolder,
         _ => {
             let rps = match raw.rps {
                 Some(r) => rate(&format!("{field}.rps"), r)?,

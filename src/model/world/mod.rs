@@ -1,0 +1,627 @@
+//! The event loop of one run: how requests flow through app instances, the cache and the
+//! database. The read path and its mitigations live in [`read_path`]; timeline actions
+//! (flushes, preloads, deploys, warm-up) in [`timeline`].
+
+mod read_path;
+mod timeline;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use rand::Rng;
+
+use super::cache::CacheCluster;
+use super::clients::{ArrivalProcess, KeyChooser};
+use super::config::{ModelConfig, TimelineAction};
+use super::database::{Admission, Database, KeyRef, Origin, Query};
+use super::distribution::Sampler;
+use crate::engine::{EventQueue, RandomStreams, SimDuration, SimTime, Stream};
+use crate::metrics::{Cause, ErrorKind, Recorder, RunResult};
+
+/// Purposes of the random streams. Fixed numbers: changing one changes every published result.
+mod purpose {
+    pub const ARRIVALS: u64 = 1;
+    pub const KEYS: u64 = 2;
+    pub const CACHE_LATENCY: u64 = 3;
+    pub const DB_SERVICE: u64 = 4;
+    pub const TTL_JITTER: u64 = 5;
+    pub const EARLY_EXPIRATION: u64 = 6;
+    pub const LOCK_LATENCY: u64 = 7;
+}
+
+/// FIFO lanes of the event queue for constant-delay events.
+mod lane {
+    pub const CLIENT_TIMEOUT: usize = 0;
+    pub const DB_QUEUE_TIMEOUT: usize = 1;
+    pub const COUNT: usize = 2;
+}
+
+/// The key whose herds are measured: the most popular one.
+const HOT_KEY: u32 = 0;
+
+/// Everything that can happen. Small and `Copy`, so scheduling never allocates.
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    /// The next client request arrives.
+    Arrival,
+    /// Timeline entry `i` of the configuration takes effect.
+    Timeline(u32),
+    /// The cache answered a read.
+    CacheReply(KeyRef),
+    /// The cache answered a lock (or lease) request made after a miss.
+    LockReply(KeyRef),
+    /// The cache answered the poll of a reader waiting for another's lock.
+    PollReply(KeyRef),
+    /// The database finished the query in service slot `i`.
+    DbDone(u32),
+    /// Query `id` has waited its full queue timeout.
+    DbQueueTimeout(u64),
+    /// The client of request `req` (generation `gen`) gives up.
+    ClientTimeout { req: u32, gen: u32 },
+    /// Wave `wave` of the deploy at timeline entry `deploy` switches its instances.
+    DeployWave { deploy: u32, wave: u32 },
+    /// Warm-up of the deploy at timeline entry `deploy` sends its next query.
+    WarmupTick { deploy: u32 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Free,
+    Queued,
+    Running,
+}
+
+/// One key of a request and where its read stands.
+#[derive(Clone, Copy, Debug)]
+struct KeySlot {
+    /// Logical key (0 is the most popular).
+    key: u32,
+    /// Cache key: the key under the version of the instance serving the request.
+    ckey: u32,
+    /// Next reader waiting on the same coalesced fetch (when this one leads it).
+    next_waiter: KeyRef,
+    /// Whether this read leads a coalesced fetch on its instance.
+    leader: bool,
+    /// Lock token held while rebuilding (0: none).
+    lock_token: u32,
+    /// When this read started waiting for another's lock (`NEVER`: not waiting).
+    waiting_since: SimTime,
+    /// Polls made while waiting.
+    polls: u32,
+    /// Whether it was answered by a fresh cache hit.
+    fresh_hit: bool,
+}
+
+/// A request in the system. Slots are reused; `gen` tells a reused slot from its past self.
+#[derive(Clone, Debug)]
+struct Request {
+    state: State,
+    gen: u32,
+    arrived: SimTime,
+    instance: u32,
+    pending: u32,
+    error: Option<ErrorKind>,
+    abandoned: bool,
+    keys: Vec<KeySlot>,
+}
+
+/// A tiny deterministic hasher for integer keys (FxHash's multiply). Maps keyed with it are
+/// never iterated, so hashing never reaches the output either way.
+#[derive(Default)]
+struct IntHasher(u64);
+
+impl Hasher for IntHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(*b as u64);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(n as u64);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type IntMap<V> = HashMap<u32, V, BuildHasherDefault<IntHasher>>;
+type IntSet = HashSet<u32, BuildHasherDefault<IntHasher>>;
+
+struct Instance {
+    busy: u32,
+    queue: VecDeque<u32>,
+    /// Cache-key version this instance reads and writes.
+    version: u32,
+    /// Coalesced fetches in flight: cache key -> leading read.
+    fetching: IntMap<KeyRef>,
+    /// Background refreshes in flight (cache keys).
+    refreshing: IntSet,
+    /// Rebuild rate limit: tokens and when they were last topped up.
+    tokens: f64,
+    tokens_at: SimTime,
+}
+
+/// Per-deploy state, indexed like the timeline.
+#[derive(Clone, Copy, Debug, Default)]
+struct DeployState {
+    /// Version the deploy switches to.
+    version: u32,
+    /// Whether the new version's keys were cleared of older entries yet.
+    prepared: bool,
+    /// Next key to warm.
+    warm_cursor: u32,
+}
+
+struct World<'a> {
+    config: &'a ModelConfig,
+    events: EventQueue<Event>,
+    end: SimTime,
+    arrivals: ArrivalProcess,
+    keys: KeyChooser,
+    arrival_rng: Stream,
+    key_rng: Stream,
+    cache_latency_rng: Stream,
+    lock_latency_rng: Stream,
+    db_rng: Stream,
+    jitter_rng: Stream,
+    xfetch_rng: Stream,
+    cache_latency: Sampler,
+    db_service: Sampler,
+    cache: Option<CacheCluster>,
+    /// Lock per cache key: held until (ZERO: free, NEVER: no TTL) and the holder's token.
+    locks: Vec<(SimTime, u32)>,
+    next_lock_token: u32,
+    kill_next_lock_holder: bool,
+    db: Database,
+    in_service: Vec<Query>,
+    in_service_free: Vec<u32>,
+    instances: Vec<Instance>,
+    next_instance: u32,
+    requests: Vec<Request>,
+    free: Vec<u32>,
+    in_flight: u32,
+    scratch_keys: Vec<u32>,
+    deploys: Vec<DeployState>,
+    /// Database queries for the hot key since its value was last written.
+    hot_herd: u64,
+    recorder: Recorder,
+}
+
+/// Runs `config` with `seed` to the end and returns its measurements. `progress` is called with
+/// the simulated seconds covered each time a metrics bucket closes.
+pub fn simulate(config: &ModelConfig, seed: u64, progress: &(dyn Fn(f64) + Sync)) -> RunResult {
+    let mut world = World::new(config, seed);
+    world.run(progress);
+    world.recorder.finish()
+}
+
+impl<'a> World<'a> {
+    fn new(config: &'a ModelConfig, seed: u64) -> Self {
+        let streams = RandomStreams::new(seed);
+        let c = &config.clients;
+        let has_deploy = config
+            .timeline
+            .iter()
+            .any(|e| matches!(e.action, TimelineAction::Deploy(_)));
+        // With deploys, two versions of every key can coexist (old and new).
+        let cache_keys = if has_deploy {
+            2 * c.keyspace
+        } else {
+            c.keyspace
+        };
+        World {
+            config,
+            events: EventQueue::with_lanes(lane::COUNT),
+            end: SimTime(config.duration.0),
+            arrivals: ArrivalProcess::from_config(config),
+            keys: KeyChooser::new(c.keyspace, c.popularity),
+            arrival_rng: streams.stream(purpose::ARRIVALS),
+            key_rng: streams.stream(purpose::KEYS),
+            cache_latency_rng: streams.stream(purpose::CACHE_LATENCY),
+            lock_latency_rng: streams.stream(purpose::LOCK_LATENCY),
+            db_rng: streams.stream(purpose::DB_SERVICE),
+            jitter_rng: streams.stream(purpose::TTL_JITTER),
+            xfetch_rng: streams.stream(purpose::EARLY_EXPIRATION),
+            cache_latency: config
+                .cache
+                .as_ref()
+                .map(|cc| Sampler::new(&cc.latency))
+                .unwrap_or(Sampler::Constant(0)),
+            db_service: Sampler::new(&config.db.service),
+            cache: config
+                .cache
+                .as_ref()
+                .map(|cc| CacheCluster::new(cache_keys, cc.nodes, cc.vnodes, cc.capacity)),
+            locks: if config.mitigations.lock.is_some() {
+                vec![(SimTime::ZERO, 0); cache_keys as usize]
+            } else {
+                Vec::new()
+            },
+            next_lock_token: 1,
+            kill_next_lock_holder: false,
+            db: Database::new(config.db.slots, config.db.queue_limit),
+            in_service: Vec::new(),
+            in_service_free: Vec::new(),
+            instances: (0..config.app.instances)
+                .map(|_| Instance {
+                    busy: 0,
+                    queue: VecDeque::new(),
+                    version: 0,
+                    fetching: IntMap::default(),
+                    refreshing: IntSet::default(),
+                    tokens: config
+                        .mitigations
+                        .rate_limit
+                        .map(|r| r.burst as f64)
+                        .unwrap_or(0.0),
+                    tokens_at: SimTime::ZERO,
+                })
+                .collect(),
+            next_instance: 0,
+            requests: Vec::new(),
+            free: Vec::new(),
+            in_flight: 0,
+            scratch_keys: Vec::with_capacity(c.fanout as usize),
+            deploys: vec![DeployState::default(); config.timeline.len()],
+            hot_herd: 0,
+            recorder: Recorder::new(config.duration, config.bucket, config.db.slots),
+        }
+    }
+
+    fn run(&mut self, progress: &(dyn Fn(f64) + Sync)) {
+        self.schedule_timeline();
+        self.schedule_next_arrival();
+        let bucket_s = self.config.bucket.as_secs_f64();
+        let mut reported = 0;
+        while let Some((now, event)) = self.events.pop() {
+            if now >= self.end {
+                break;
+            }
+            self.recorder.advance(now);
+            let bucket = self.recorder.current_bucket();
+            if bucket > reported {
+                progress((bucket - reported) as f64 * bucket_s);
+                reported = bucket;
+            }
+            self.handle(now, event);
+        }
+        let left = self.config.duration.as_secs_f64() - reported as f64 * bucket_s;
+        progress(left.max(0.0));
+    }
+
+    fn handle(&mut self, now: SimTime, event: Event) {
+        match event {
+            Event::Arrival => self.on_arrival(now),
+            Event::Timeline(i) => self.on_timeline(now, i as usize),
+            Event::CacheReply(k) => self.on_cache_reply(now, k),
+            Event::LockReply(k) => self.on_lock_reply(now, k),
+            Event::PollReply(k) => self.on_poll_reply(now, k),
+            Event::DbDone(slot) => self.on_db_done(now, slot),
+            Event::DbQueueTimeout(id) => {
+                if let Some(q) = self.db.time_out(id) {
+                    self.recorder.db_queue_len(self.db.queue_len());
+                    self.query_failed(now, q.origin, q.key, ErrorKind::DbTimeout);
+                }
+            }
+            Event::ClientTimeout { req, gen } => {
+                let r = &mut self.requests[req as usize];
+                if r.gen == gen && r.state != State::Free && !r.abandoned {
+                    r.abandoned = true;
+                    self.recorder.error(ErrorKind::Timeout);
+                }
+            }
+            Event::DeployWave { deploy, wave } => self.on_deploy_wave(now, deploy as usize, wave),
+            Event::WarmupTick { deploy } => self.on_warmup_tick(now, deploy as usize),
+        }
+    }
+
+    fn schedule_next_arrival(&mut self) {
+        if let Some(t) = self.arrivals.next(&mut self.arrival_rng) {
+            let at = SimTime::from_secs_f64(t);
+            if at < self.end {
+                self.events.schedule(at, Event::Arrival);
+            }
+        }
+    }
+
+    fn on_arrival(&mut self, now: SimTime) {
+        self.schedule_next_arrival();
+        self.recorder.arrived();
+        // Draw keys and pick the instance before any admission check, so every strategy consumes
+        // the same draws for the same arrival.
+        self.keys.choose_distinct(
+            &mut self.key_rng,
+            self.config.clients.fanout,
+            &mut self.scratch_keys,
+        );
+        let instance = self.next_instance;
+        self.next_instance = (self.next_instance + 1) % self.config.app.instances;
+
+        if self.in_flight >= self.config.limits.max_in_flight {
+            self.recorder.in_flight_cap_reached();
+            self.recorder.error(ErrorKind::Overload);
+            return;
+        }
+        let inst = &self.instances[instance as usize];
+        let has_worker = self.config.app.workers.is_none_or(|w| inst.busy < w);
+        if !has_worker
+            && self
+                .config
+                .app
+                .queue_limit
+                .is_some_and(|l| inst.queue.len() >= l as usize)
+        {
+            self.recorder.error(ErrorKind::Overload);
+            return;
+        }
+
+        let req = self.alloc_request(now, instance);
+        if let Some(timeout) = self.config.clients.timeout {
+            let gen = self.requests[req as usize].gen;
+            self.events.schedule_in_lane(
+                lane::CLIENT_TIMEOUT,
+                now + timeout,
+                Event::ClientTimeout { req, gen },
+            );
+        }
+        if has_worker {
+            self.start_request(now, req);
+        } else {
+            self.requests[req as usize].state = State::Queued;
+            self.instances[instance as usize].queue.push_back(req);
+        }
+    }
+
+    fn alloc_request(&mut self, now: SimTime, instance: u32) -> u32 {
+        self.in_flight += 1;
+        let idx = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.requests.push(Request {
+                    state: State::Free,
+                    gen: 0,
+                    arrived: now,
+                    instance,
+                    pending: 0,
+                    error: None,
+                    abandoned: false,
+                    keys: Vec::with_capacity(self.config.clients.fanout as usize),
+                });
+                (self.requests.len() - 1) as u32
+            }
+        };
+        let r = &mut self.requests[idx as usize];
+        r.arrived = now;
+        r.instance = instance;
+        r.error = None;
+        r.abandoned = false;
+        r.keys.clear();
+        r.keys.extend(self.scratch_keys.iter().map(|&key| KeySlot {
+            key,
+            ckey: key,
+            next_waiter: KeyRef::NONE,
+            leader: false,
+            lock_token: 0,
+            waiting_since: SimTime::NEVER,
+            polls: 0,
+            fresh_hit: false,
+        }));
+        idx
+    }
+
+    fn free_request(&mut self, req: u32) {
+        let r = &mut self.requests[req as usize];
+        r.state = State::Free;
+        r.gen = r.gen.wrapping_add(1);
+        self.free.push(req);
+        self.in_flight -= 1;
+    }
+
+    /// The cache key of `key` under `version`: versions alternate between two key ranges.
+    fn cache_key(&self, key: u32, version: u32) -> u32 {
+        key + (version % 2) * self.config.clients.keyspace
+    }
+
+    /// A worker takes the request: read every key from the cache (or the database without one).
+    fn start_request(&mut self, now: SimTime, req: u32) {
+        let instance = self.requests[req as usize].instance;
+        let version = self.instances[instance as usize].version;
+        self.instances[instance as usize].busy += 1;
+        let fanout = self.requests[req as usize].keys.len() as u32;
+        for idx in 0..fanout {
+            let ckey = self.cache_key(self.requests[req as usize].keys[idx as usize].key, version);
+            self.requests[req as usize].keys[idx as usize].ckey = ckey;
+        }
+        let r = &mut self.requests[req as usize];
+        r.state = State::Running;
+        r.pending = fanout;
+        for idx in 0..fanout {
+            let k = KeyRef { req, idx };
+            if self.cache.is_some() {
+                let latency = self.cache_latency.sample(&mut self.cache_latency_rng);
+                self.events.schedule(now + latency, Event::CacheReply(k));
+            } else {
+                let ckey = self.slot(k).ckey;
+                self.submit_query(now, Origin::Key(k), Cause::Miss, ckey);
+            }
+        }
+    }
+
+    fn slot(&self, k: KeyRef) -> &KeySlot {
+        &self.requests[k.req as usize].keys[k.idx as usize]
+    }
+
+    fn slot_mut(&mut self, k: KeyRef) -> &mut KeySlot {
+        &mut self.requests[k.req as usize].keys[k.idx as usize]
+    }
+
+    fn submit_query(&mut self, now: SimTime, origin: Origin, cause: Cause, ckey: u32) {
+        self.recorder.db_submitted(cause);
+        if ckey % self.config.clients.keyspace == HOT_KEY {
+            self.hot_herd += 1;
+        }
+        let (admission, query) = self.db.submit(origin, cause, ckey, now);
+        match admission {
+            Admission::Started => self.start_query(now, query),
+            Admission::Queued => {
+                self.recorder.db_queue_len(self.db.queue_len());
+                if let Some(t) = self.config.db.queue_timeout {
+                    self.events.schedule_in_lane(
+                        lane::DB_QUEUE_TIMEOUT,
+                        now + t,
+                        Event::DbQueueTimeout(query.id),
+                    );
+                }
+            }
+            Admission::Rejected => self.query_failed(now, origin, ckey, ErrorKind::DbRejected),
+        }
+    }
+
+    fn start_query(&mut self, now: SimTime, q: Query) {
+        self.recorder
+            .db_started(now, now.since(q.submitted), self.db.busy());
+        let slot = match self.in_service_free.pop() {
+            Some(s) => {
+                self.in_service[s as usize] = q;
+                s
+            }
+            None => {
+                self.in_service.push(q);
+                (self.in_service.len() - 1) as u32
+            }
+        };
+        let service = self.db_service.sample(&mut self.db_rng);
+        self.events.schedule(now + service, Event::DbDone(slot));
+    }
+
+    fn on_db_done(&mut self, now: SimTime, slot: u32) {
+        let q = self.in_service[slot as usize];
+        self.in_service_free.push(slot);
+        match self.db.finish() {
+            Some(next) => {
+                self.recorder.db_completed(now, self.db.busy());
+                self.recorder.db_queue_len(self.db.queue_len());
+                self.start_query(now, next);
+            }
+            None => self.recorder.db_completed(now, self.db.busy()),
+        }
+        // The app writes the value back; the compute time it saw is stored for early expiration.
+        if self.cache.is_some() {
+            self.write_value(now, q.key, None, now.since(q.submitted));
+        }
+        match q.origin {
+            Origin::Key(k) => {
+                self.release_lock(k);
+                self.resolve(now, k, None);
+            }
+            Origin::Background { instance } => {
+                self.instances[instance as usize].refreshing.remove(&q.key);
+            }
+            Origin::Warmup => {}
+        }
+    }
+
+    /// Writes `ckey` into the cache at `now` with `ttl` (the cache's TTL if `None`) plus
+    /// jitter, and closes the hot key's herd when it is the hot key.
+    fn write_value(
+        &mut self,
+        now: SimTime,
+        ckey: u32,
+        ttl: Option<SimDuration>,
+        delta: SimDuration,
+    ) {
+        let Some(cache_config) = self.config.cache.as_ref() else {
+            return;
+        };
+        let ttl = ttl.unwrap_or(cache_config.ttl);
+        let expires = if cache_config.ttl_jitter == 0.0 {
+            now + ttl
+        } else {
+            let u: f64 = self.jitter_rng.random::<f64>() * 2.0 - 1.0;
+            now + SimDuration::from_secs_f64(
+                ttl.as_secs_f64() * (1.0 + cache_config.ttl_jitter * u),
+            )
+        };
+        let cache = self
+            .cache
+            .as_mut()
+            .expect("checked above: there is a cache config");
+        let evicted = cache.set(ckey, expires, delta);
+        self.recorder.evicted(evicted);
+        if ckey % self.config.clients.keyspace == HOT_KEY && self.hot_herd > 0 {
+            self.recorder.herd(self.hot_herd);
+            self.hot_herd = 0;
+        }
+    }
+
+    fn query_failed(&mut self, now: SimTime, origin: Origin, ckey: u32, kind: ErrorKind) {
+        match origin {
+            Origin::Key(k) => {
+                self.release_lock(k);
+                self.resolve(now, k, Some(kind));
+            }
+            Origin::Background { instance } => {
+                self.instances[instance as usize].refreshing.remove(&ckey);
+            }
+            Origin::Warmup => {}
+        }
+    }
+
+    /// A key of a request is answered (`None`) or failed; so is every read coalesced on it.
+    fn resolve(&mut self, now: SimTime, k: KeyRef, error: Option<ErrorKind>) {
+        let slot = *self.slot(k);
+        if slot.leader {
+            let instance = self.requests[k.req as usize].instance;
+            self.instances[instance as usize]
+                .fetching
+                .remove(&slot.ckey);
+            let mut w = slot.next_waiter;
+            while w != KeyRef::NONE {
+                let next = self.slot(w).next_waiter;
+                self.key_done(now, w, error);
+                w = next;
+            }
+        }
+        self.key_done(now, k, error);
+    }
+
+    /// One key of a request is done (or failed); the request finishes when all are.
+    fn key_done(&mut self, now: SimTime, k: KeyRef, error: Option<ErrorKind>) {
+        let r = &mut self.requests[k.req as usize];
+        if r.error.is_none() {
+            r.error = error;
+        }
+        r.pending -= 1;
+        if r.pending == 0 {
+            self.finish_request(now, k.req);
+        }
+    }
+
+    fn finish_request(&mut self, now: SimTime, req: u32) {
+        let r = &self.requests[req as usize];
+        let (instance, abandoned, error, arrived) = (r.instance, r.abandoned, r.error, r.arrived);
+        if r.keys.iter().all(|s| s.fresh_hit) {
+            self.recorder.all_hit();
+        }
+        if !abandoned {
+            match error {
+                None => self.recorder.completed(now.since(arrived)),
+                Some(kind) => self.recorder.error(kind),
+            }
+        }
+        self.free_request(req);
+        self.instances[instance as usize].busy -= 1;
+        // The freed worker takes the next queued request whose client is still waiting.
+        while let Some(next) = self.instances[instance as usize].queue.pop_front() {
+            if self.config.app.discard_abandoned && self.requests[next as usize].abandoned {
+                self.free_request(next);
+                continue;
+            }
+            self.start_request(now, next);
+            break;
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! The cache-aside read path and the stampede mitigations that change it: early expiration
+//! (XFetch), refresh-ahead, stale-while-revalidate, per-instance coalescing, locks and leases,
+//! and the rebuild rate limit.
+
+use super::{Event, World};
+use crate::engine::rng::open_unit;
+use crate::engine::SimTime;
+use crate::metrics::{Cause, ErrorKind};
+use crate::model::cache::Lookup;
+use crate::model::config::Fallback;
+use crate::model::database::{KeyRef, Origin};
+
+impl World<'_> {
+    /// The cache answered the read of key `k`.
+    pub(super) fn on_cache_reply(&mut self, now: SimTime, k: KeyRef) {
+        let ckey = self.slot(k).ckey;
+        let m = &self.config.mitigations;
+        let (early, ahead, swr) = (
+            m.early_expiration,
+            m.refresh_ahead,
+            m.stale_while_revalidate,
+        );
+        let lookup = self
+            .cache
+            .as_mut()
+            .expect("cache replies only exist with a cache")
+            .get(ckey, now);
+        match lookup {
+            Lookup::Hit { expires, delta } => {
+                if let Some(x) = early {
+                    // XFetch: recompute now if now - delta * beta * ln(U) >= expiry.
+                    let lead = delta.as_secs_f64() * x.beta * -open_unit(&mut self.xfetch_rng).ln();
+                    if delta.0 > 0 && now.as_secs_f64() + lead >= expires.as_secs_f64() {
+                        self.recorder.cache_miss();
+                        self.submit_query(now, Origin::Key(k), Cause::EarlyRefresh, ckey);
+                        return;
+                    }
+                }
+                self.recorder.cache_hit();
+                self.slot_mut(k).fresh_hit = true;
+                if let Some(r) = ahead {
+                    let ttl = self
+                        .config
+                        .cache
+                        .as_ref()
+                        .map(|c| c.ttl)
+                        .unwrap_or_default();
+                    let left = expires.since(now).as_secs_f64();
+                    if left < r.fraction * ttl.as_secs_f64() {
+                        let instance = self.requests[k.req as usize].instance;
+                        self.background_refresh(now, instance, ckey);
+                    }
+                }
+                self.resolve(now, k, None);
+            }
+            Lookup::Expired { expired_at }
+                if swr.is_some_and(|max| now.since(expired_at) < max) =>
+            {
+                self.recorder.cache_hit();
+                self.recorder.stale_serve();
+                let instance = self.requests[k.req as usize].instance;
+                self.background_refresh(now, instance, ckey);
+                self.resolve(now, k, None);
+            }
+            Lookup::Expired { .. } | Lookup::Absent => {
+                self.recorder.cache_miss();
+                self.on_miss(now, k);
+            }
+        }
+    }
+
+    /// Starts one background refresh of `ckey` from `instance`, unless one is already running.
+    fn background_refresh(&mut self, now: SimTime, instance: u32, ckey: u32) {
+        if self.instances[instance as usize].refreshing.insert(ckey) {
+            self.submit_query(
+                now,
+                Origin::Background { instance },
+                Cause::BackgroundRefresh,
+                ckey,
+            );
+        }
+    }
+
+    /// A read found nothing fresh: join a fetch in flight on this instance, or rebuild.
+    fn on_miss(&mut self, now: SimTime, k: KeyRef) {
+        if self.config.mitigations.coalescing {
+            let instance = self.requests[k.req as usize].instance as usize;
+            let ckey = self.slot(k).ckey;
+            if let Some(&leader) = self.instances[instance].fetching.get(&ckey) {
+                // Singleflight: wait for the leader's result instead of querying again.
+                let after_leader = self.slot(leader).next_waiter;
+                self.slot_mut(k).next_waiter = after_leader;
+                self.slot_mut(leader).next_waiter = k;
+                return;
+            }
+            self.instances[instance].fetching.insert(ckey, k);
+            self.slot_mut(k).leader = true;
+        }
+        self.rebuild(now, k);
+    }
+
+    /// This read is to rebuild its key: subject to the rate limit, then the lock, then the DB.
+    fn rebuild(&mut self, now: SimTime, k: KeyRef) {
+        if !self.take_rebuild_token(now, k) {
+            self.serve_stale_or_fail(now, k);
+            return;
+        }
+        if self.config.mitigations.lock.is_some() {
+            let latency = self.cache_latency.sample(&mut self.lock_latency_rng);
+            self.events.schedule(now + latency, Event::LockReply(k));
+            return;
+        }
+        let ckey = self.slot(k).ckey;
+        self.submit_query(now, Origin::Key(k), Cause::Miss, ckey);
+    }
+
+    /// Takes a token from the instance's rebuild bucket; always succeeds without a rate limit.
+    fn take_rebuild_token(&mut self, now: SimTime, k: KeyRef) -> bool {
+        let Some(limit) = self.config.mitigations.rate_limit else {
+            return true;
+        };
+        let inst = &mut self.instances[self.requests[k.req as usize].instance as usize];
+        let elapsed = now.since(inst.tokens_at).as_secs_f64();
+        inst.tokens = (inst.tokens + elapsed * limit.rate).min(limit.burst as f64);
+        inst.tokens_at = now;
+        if inst.tokens >= 1.0 {
+            inst.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Serves the expired value if the cache still holds one; otherwise the read fails.
+    fn serve_stale_or_fail(&mut self, now: SimTime, k: KeyRef) {
+        let ckey = self.slot(k).ckey;
+        let stale = self
+            .cache
+            .as_ref()
+            .is_some_and(|c| c.holds_stale(ckey, now));
+        if stale {
+            self.recorder.stale_serve();
+            self.resolve(now, k, None);
+        } else {
+            self.resolve(now, k, Some(ErrorKind::Fallback));
+        }
+    }
+
+    /// The cache answered the lock request made after a miss.
+    pub(super) fn on_lock_reply(&mut self, now: SimTime, k: KeyRef) {
+        if self.try_lock(now, k) {
+            return;
+        }
+        let lock = self
+            .config
+            .mitigations
+            .lock
+            .expect("lock replies only exist with a lock");
+        let ckey = self.slot(k).ckey;
+        if lock.stale_while_waiting
+            && self
+                .cache
+                .as_ref()
+                .is_some_and(|c| c.holds_stale(ckey, now))
+        {
+            // A lease's "wait" answer comes with the stale value when one is held.
+            self.recorder.stale_serve();
+            self.resolve(now, k, None);
+            return;
+        }
+        let slot = self.slot_mut(k);
+        slot.waiting_since = now;
+        slot.polls = 0;
+        self.schedule_poll(now, k);
+    }
+
+    fn schedule_poll(&mut self, now: SimTime, k: KeyRef) {
+        let lock = self
+            .config
+            .mitigations
+            .lock
+            .expect("polls only exist with a lock");
+        let latency = self.cache_latency.sample(&mut self.lock_latency_rng);
+        self.events
+            .schedule(now + lock.retry_interval + latency, Event::PollReply(k));
+    }
+
+    /// A waiting reader's poll: the value may be there now, or the lock free.
+    pub(super) fn on_poll_reply(&mut self, now: SimTime, k: KeyRef) {
+        let ckey = self.slot(k).ckey;
+        let cache = self.cache.as_mut().expect("polls only exist with a cache");
+        if matches!(cache.get(ckey, now), Lookup::Hit { .. }) {
+            self.end_wait(now, k);
+            self.resolve(now, k, None);
+            return;
+        }
+        if self.try_lock(now, k) {
+            return;
+        }
+        let lock = self
+            .config
+            .mitigations
+            .lock
+            .expect("polls only exist with a lock");
+        let slot = self.slot_mut(k);
+        slot.polls += 1;
+        if slot.polls < lock.max_retries {
+            self.schedule_poll(now, k);
+            return;
+        }
+        self.end_wait(now, k);
+        match lock.fallback {
+            Fallback::Stale => self.serve_stale_or_fail(now, k),
+            Fallback::Error => self.resolve(now, k, Some(ErrorKind::Fallback)),
+            Fallback::Database => self.submit_query(now, Origin::Key(k), Cause::Fallback, ckey),
+        }
+    }
+
+    fn end_wait(&mut self, now: SimTime, k: KeyRef) {
+        let since = self.slot(k).waiting_since;
+        if since != SimTime::NEVER {
+            self.recorder.lock_wait(now.since(since));
+            self.slot_mut(k).waiting_since = SimTime::NEVER;
+        }
+    }
+
+    /// Takes the key's lock if it is free (or its TTL has passed) and rebuilds; `false` if
+    /// another reader holds it.
+    fn try_lock(&mut self, now: SimTime, k: KeyRef) -> bool {
+        let lock = self
+            .config
+            .mitigations
+            .lock
+            .expect("only called with a lock");
+        let ckey = self.slot(k).ckey;
+        let (until, _) = self.locks[ckey as usize];
+        if until > now {
+            return false;
+        }
+        let token = self.next_lock_token;
+        self.next_lock_token = self.next_lock_token.wrapping_add(1).max(1);
+        let until = lock.ttl.map(|t| now + t).unwrap_or(SimTime::NEVER);
+        self.locks[ckey as usize] = (until, token);
+        self.end_wait(now, k);
+        if std::mem::take(&mut self.kill_next_lock_holder) {
+            // The holder dies: it never queries, never writes, never releases. Its own request
+            // (and any read coalesced on it) gets no answer.
+            self.resolve(now, k, Some(ErrorKind::Timeout));
+            return true;
+        }
+        self.slot_mut(k).lock_token = token;
+        self.submit_query(now, Origin::Key(k), Cause::Miss, ckey);
+        true
+    }
+
+    /// Releases the lock `k` holds, if it still holds it and the protocol releases on fill.
+    pub(super) fn release_lock(&mut self, k: KeyRef) {
+        let token = std::mem::take(&mut self.slot_mut(k).lock_token);
+        let Some(lock) = self.config.mitigations.lock else {
+            return;
+        };
+        if token == 0 || !lock.release_on_fill {
+            return;
+        }
+        let ckey = self.slot(k).ckey as usize;
+        if self.locks[ckey].1 == token {
+            self.locks[ckey] = (SimTime::ZERO, 0);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Timeline actions: flushes, preloads, lock-holder deaths, deploys and their warm-up.
+
+use super::{DeployState, Event, World};
+use crate::engine::{SimDuration, SimTime};
+use crate::metrics::Cause;
+use crate::model::config::{KeySet, TimelineAction};
+use crate::model::database::Origin;
+
+impl World<'_> {
+    /// Schedules every timeline entry, and the waves and warm-up of every deploy.
+    pub(super) fn schedule_timeline(&mut self) {
+        let mut version = 0;
+        for (i, e) in self.config.timeline.iter().enumerate() {
+            self.events.schedule(e.at, Event::Timeline(i as u32));
+            if let TimelineAction::Deploy(d) = &e.action {
+                version += 1;
+                self.deploys[i] = DeployState {
+                    version,
+                    ..DeployState::default()
+                };
+                if let Some(w) = d.warmup {
+                    self.events
+                        .schedule(e.at - w.lead, Event::WarmupTick { deploy: i as u32 });
+                }
+                for wave in 0..d.waves {
+                    let at = e.at + SimDuration(d.wave_interval.0 * wave as u64);
+                    self.events.schedule(
+                        at,
+                        Event::DeployWave {
+                            deploy: i as u32,
+                            wave,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    pub(super) fn on_timeline(&mut self, now: SimTime, i: usize) {
+        match self.config.timeline[i].action {
+            TimelineAction::Flush { node } => {
+                if let Some(cache) = self.cache.as_mut() {
+                    match node {
+                        Some(n) => cache.flush_node(n),
+                        None => cache.flush_all(),
+                    }
+                }
+            }
+            TimelineAction::Preload { keys, ttl } => {
+                if self.cache.is_none() {
+                    return;
+                }
+                let n = match keys {
+                    KeySet::All => self.config.clients.keyspace,
+                    KeySet::Top(n) => n,
+                };
+                // A bulk load knows what each value cost: record the database's mean service
+                // time, so early expiration has a compute time to work with from the start.
+                let delta = SimDuration::from_secs_f64(self.config.db.service.mean_secs());
+                let version = self.instances[0].version;
+                for key in 0..n {
+                    let ckey = self.cache_key(key, version);
+                    self.write_value(now, ckey, ttl, delta);
+                }
+            }
+            TimelineAction::KillLockHolder => self.kill_next_lock_holder = true,
+            // Rate changes are part of the arrival process from the start; deploys act
+            // through their own wave and warm-up events.
+            TimelineAction::SetRate { .. } | TimelineAction::Deploy(_) => {}
+        }
+    }
+
+    /// Entries left under the new version's key range by the deploy before last are garbage:
+    /// clear them once, before the new version is first written.
+    fn prepare_deploy(&mut self, i: usize) {
+        if std::mem::replace(&mut self.deploys[i].prepared, true) {
+            return;
+        }
+        let n = self.config.clients.keyspace;
+        let start = self.cache_key(0, self.deploys[i].version);
+        if let Some(cache) = self.cache.as_mut() {
+            cache.flush_keys(start..start + n);
+        }
+    }
+
+    pub(super) fn on_deploy_wave(&mut self, _now: SimTime, i: usize, wave: u32) {
+        self.prepare_deploy(i);
+        let TimelineAction::Deploy(d) = self.config.timeline[i].action else {
+            unreachable!("deploy waves are only scheduled for deploys");
+        };
+        let n = self.instances.len() as u32;
+        let (from, to) = (wave * n / d.waves, (wave + 1) * n / d.waves);
+        let version = self.deploys[i].version;
+        for inst in &mut self.instances[from as usize..to as usize] {
+            inst.version = version;
+        }
+    }
+
+    pub(super) fn on_warmup_tick(&mut self, now: SimTime, i: usize) {
+        self.prepare_deploy(i);
+        let TimelineAction::Deploy(d) = self.config.timeline[i].action else {
+            unreachable!("warm-up is only scheduled for deploys");
+        };
+        let Some(w) = d.warmup else {
+            unreachable!("warm-up ticks are only scheduled with a warm-up");
+        };
+        let key = self.deploys[i].warm_cursor;
+        self.deploys[i].warm_cursor += 1;
+        let ckey = self.cache_key(key, self.deploys[i].version);
+        self.submit_query(now, Origin::Warmup, Cause::Warmup, ckey);
+        if key + 1 < w.top {
+            // Key n is warmed n / rate after warm-up starts (no drift from rounding).
+            let start = self.config.timeline[i].at - w.lead;
+            let next = start + SimDuration::from_secs_f64((key + 1) as f64 / w.rate);
+            self.events
+                .schedule(next.max(now), Event::WarmupTick { deploy: i as u32 });
+        }
+    }
+}
