@@ -25,6 +25,84 @@ pub fn ttl_hit_ratio(rate: f64, ttl_s: f64) -> f64 {
     x / (1.0 + x)
 }
 
+/// Expected database queries when one key expires under Poisson reads at `rate` per second and
+/// its rebuild takes `rebuild_s` seconds, with no protection: the first miss plus every read
+/// that arrives while the rebuild runs, 1 + rate·Δ.
+pub fn herd_size(rate: f64, rebuild_s: f64) -> f64 {
+    1.0 + rate * rebuild_s
+}
+
+/// XFetch (Vattani et al., VLDB 2015): probability that no read recomputes before expiry, for
+/// Poisson reads at `rate`, recompute time `delta_s` and eagerness `beta`: exp(-rate·Δ·β).
+///
+/// A read at time s before expiry recomputes with probability exp(-s / (Δβ)), so early
+/// recomputes form a Poisson process of intensity rate·exp(-s/(Δβ)), whose total mass is rate·Δ·β.
+pub fn xfetch_p_no_early(rate: f64, delta_s: f64, beta: f64) -> f64 {
+    (-rate * delta_s * beta).exp()
+}
+
+/// XFetch: expected recomputes (database queries) per expiry cycle, under the same model.
+///
+/// With no early recompute, the cycle ends in an ordinary herd of 1 + rate·Δ. Otherwise the
+/// first early recompute starts at s before expiry and, while it runs (for Δ), every read
+/// recomputes too with probability exp(-s'/(Δβ)), or 1 once the value has expired. Integrated
+/// numerically over the density of the first recompute.
+pub fn xfetch_expected_recomputes(rate: f64, delta_s: f64, beta: f64) -> f64 {
+    let scale = delta_s * beta;
+    let lambda = |s: f64| rate * (-s / scale).exp();
+    // Expected extra recomputes while the first one (started at s) runs.
+    let extra = |s: f64| {
+        let lo = (s - delta_s).max(0.0);
+        let before_expiry = rate * scale * ((-lo / scale).exp() - (-s / scale).exp());
+        let after_expiry = rate * (delta_s - s).max(0.0);
+        before_expiry + after_expiry
+    };
+    let upper = scale * (rate * scale).max(1.0).ln() + 40.0 * scale;
+    let steps = 200_000;
+    let h = upper / steps as f64;
+    let mut early = 0.0;
+    for i in 0..steps {
+        let s = (i as f64 + 0.5) * h;
+        let density = lambda(s) * (-rate * scale * (-s / scale).exp()).exp();
+        early += density * (1.0 + extra(s)) * h;
+    }
+    xfetch_p_no_early(rate, delta_s, beta) * herd_size(rate, delta_s) + early
+}
+
+/// Che's approximation of the hit ratio of an LRU cache of `capacity` entries under independent
+/// requests with key probabilities `p`: find the characteristic time T with
+/// Σ (1 - e^{-p_i T}) = capacity, then the hit ratio is Σ p_i (1 - e^{-p_i T}).
+pub fn che_lru_hit_ratio(p: &[f64], capacity: f64) -> f64 {
+    if capacity >= p.len() as f64 {
+        return 1.0;
+    }
+    let occupancy = |t: f64| p.iter().map(|&q| 1.0 - (-q * t).exp()).sum::<f64>();
+    let (mut lo, mut hi) = (0.0, 1.0);
+    while occupancy(hi) < capacity {
+        hi *= 2.0;
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if occupancy(mid) < capacity {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let t = 0.5 * (lo + hi);
+    p.iter().map(|&q| q * (1.0 - (-q * t).exp())).sum()
+}
+
+/// Probability that all `k` independent dependencies hit when each hits with probability `h`.
+pub fn fanout_all_hit(h: f64, k: u32) -> f64 {
+    h.powi(k as i32)
+}
+
+/// Per-dependency hit rate needed for all `k` to hit with probability `target`: target^(1/k).
+pub fn fanout_required_hit_rate(target: f64, k: u32) -> f64 {
+    target.powf(1.0 / k as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -37,6 +115,31 @@ mod tests {
         assert!((erlang_c(2, 1.0) - 1.0 / 3.0).abs() < 1e-12);
         // M/M/1 mean wait: ρ / (μ - λ).
         assert!((mmc_mean_wait(1, 0.5, 1.0) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn xfetch_limits() {
+        // Very lazy beta: almost never early, so a plain herd.
+        let lazy = xfetch_expected_recomputes(100.0, 0.01, 1e-4);
+        assert!((lazy - herd_size(100.0, 0.01)).abs() < 0.01, "{lazy}");
+        assert!((xfetch_p_no_early(100.0, 0.01, 1.0) - (-1.0f64).exp()).abs() < 1e-12);
+        // Eager beta: nearly always early, and more than one recompute is rare at r·Δ = 0.1.
+        let eager = xfetch_expected_recomputes(10.0, 0.01, 50.0);
+        assert!((1.0..1.2).contains(&eager), "{eager}");
+    }
+
+    #[test]
+    fn che_limits() {
+        let uniform = vec![0.001; 1000];
+        // Uniform popularity: LRU holds C of N keys, hit ratio C/N.
+        assert!((che_lru_hit_ratio(&uniform, 250.0) - 0.25).abs() < 1e-3);
+        assert_eq!(che_lru_hit_ratio(&uniform, 2000.0), 1.0);
+    }
+
+    #[test]
+    fn fanout_formulas() {
+        assert!((fanout_all_hit(0.5, 5) - 0.03125).abs() < 1e-12);
+        assert!((fanout_required_hit_rate(0.03125, 5) - 0.5).abs() < 1e-12);
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub struct BucketRow {
     /// Herds of the hot key (key 0) that ended in the bucket: groups of database queries for it
     /// between two writes of its value.
     pub herds: u64,
+    /// Of those, herds that began before the value expired (early or background refresh).
+    pub herds_early: u64,
     /// Largest herd that ended in the bucket (queries).
     pub herd_max: u64,
     /// Sum of the sizes of those herds (queries), for the mean.
@@ -119,6 +121,7 @@ impl BucketRow {
             + self.errors_db_rejected
             + self.errors_db_timeout
             + self.errors_overload
+            + self.errors_fallback
     }
 
     /// Hits over lookups (0 when there were no lookups).

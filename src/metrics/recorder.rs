@@ -221,10 +221,12 @@ impl Recorder {
         }
     }
 
-    /// A herd of `size` queries for the hot key ended.
+    /// A herd of `size` queries for the hot key ended; `early` if it began before the value
+    /// expired (an early or background refresh).
     #[inline]
-    pub fn herd(&mut self, size: u64) {
+    pub fn herd(&mut self, size: u64, early: bool) {
         self.row.herds += 1;
+        self.row.herds_early += early as u64;
         self.row.herd_queries += size;
         self.row.herd_max = self.row.herd_max.max(size);
     }
@@ -306,6 +308,7 @@ impl Recorder {
             totals.lock_waits += r.lock_waits;
             totals.db_by_cause.add(&r.db_by_cause);
             totals.herds += r.herds;
+            totals.herds_early += r.herds_early;
             totals.herd_queries += r.herd_queries;
             totals.herd_max = totals.herd_max.max(r.herd_max);
             totals.cache_hits += r.cache_hits;

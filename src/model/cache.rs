@@ -121,6 +121,11 @@ impl CacheCluster {
         }
     }
 
+    /// Whether `key` holds a value, fresh or expired (without touching LRU order).
+    pub fn holds_any(&self, key: u32) -> bool {
+        self.entries[key as usize].node != ABSENT
+    }
+
     /// Whether `key` holds an expired value at `now` (without touching LRU order).
     pub fn holds_stale(&self, key: u32, now: SimTime) -> bool {
         let e = self.entries[key as usize];

@@ -260,9 +260,12 @@ pub enum TimelineAction {
     /// Switches to a new cache-key version, so every old entry becomes unreachable: at once or
     /// in waves of app instances, optionally after warming the new version's keys.
     Deploy(Deploy),
-    /// The next client to take a rebuild lock dies holding it: it never writes the value and
-    /// never releases the lock.
-    KillLockHolder,
+    /// The next client to take the rebuild lock of `key` dies holding it: it never writes the
+    /// value and never releases the lock.
+    KillLockHolder {
+        /// The logical key (0 is the most popular).
+        key: u32,
+    },
     /// Changes the arrival rate, at once or along a linear ramp.
     SetRate {
         /// The new rate, requests per second.
@@ -327,7 +330,8 @@ impl TimelineEvent {
             TimelineAction::Deploy(d) if d.waves > 1 => format!("deploy ({} waves)", d.waves),
             TimelineAction::Deploy(d) if d.warmup.is_some() => "deploy (warmed)".to_string(),
             TimelineAction::Deploy(_) => "deploy".to_string(),
-            TimelineAction::KillLockHolder => "lock holder dies".to_string(),
+            TimelineAction::KillLockHolder { key: 0 } => "lock holder dies".to_string(),
+            TimelineAction::KillLockHolder { key } => format!("lock holder of key {key} dies"),
         }
     }
 }

@@ -1,70 +1,14 @@
 //! `timeseries.csv` (one row per strategy and bucket) and `summary.csv` (one row per strategy).
 //!
-//! Column names carry their units; the README documents each. Numbers are written with a fixed
+//! Columns are declared once, as (name, value) pairs, so a column can never drift from its
+//! header. Names carry their units; the README documents each. Numbers are written with a fixed
 //! number of decimals so the same results always give the same bytes.
 
-use crate::experiment::ScenarioResult;
-use crate::metrics::BucketRow;
+use crate::experiment::{ScenarioResult, StrategyResult};
+use crate::metrics::{ratio, BucketRow};
 
-/// Columns of `timeseries.csv`, in order.
-pub const TIMESERIES_COLUMNS: [&str; 25] = [
-    "strategy",
-    "bucket_start_s",
-    "bucket_width_s",
-    "requests_arrived",
-    "requests_completed",
-    "errors_total",
-    "errors_timeout",
-    "errors_db_rejected",
-    "errors_db_timeout",
-    "errors_overload",
-    "cache_hits",
-    "cache_misses",
-    "hit_ratio",
-    "db_queries_started",
-    "db_queries_completed",
-    "db_queries_per_s",
-    "db_queue_max",
-    "db_busy_fraction",
-    "db_wait_mean_ms",
-    "evictions",
-    "p50_latency_ms",
-    "p95_latency_ms",
-    "p99_latency_ms",
-    "max_latency_ms",
-    "latency_samples",
-];
-
-/// Columns of `summary.csv`, in order.
-pub const SUMMARY_COLUMNS: [&str; 27] = [
-    "strategy",
-    "duration_s",
-    "requests_arrived",
-    "requests_completed",
-    "errors_total",
-    "errors_timeout",
-    "errors_db_rejected",
-    "errors_db_timeout",
-    "errors_overload",
-    "error_ratio",
-    "cache_hits",
-    "cache_misses",
-    "hit_ratio",
-    "db_queries_started",
-    "db_queries_completed",
-    "peak_db_queries_per_s",
-    "db_capacity_qps",
-    "peak_db_queue",
-    "db_busy_fraction",
-    "db_wait_mean_ms",
-    "evictions",
-    "mean_latency_ms",
-    "p50_latency_ms",
-    "p95_latency_ms",
-    "p99_latency_ms",
-    "p999_latency_ms",
-    "max_latency_ms",
-];
+type BucketColumn = (&'static str, fn(&BucketRow) -> String);
+type SummaryColumn = (&'static str, fn(&StrategyResult) -> String);
 
 fn f3(x: f64) -> String {
     format!("{x:.3}")
@@ -74,45 +18,124 @@ fn f6(x: f64) -> String {
     format!("{x:.6}")
 }
 
-/// Request counters shared by both files: arrived, completed, then the errors.
-fn request_counters(b: &BucketRow) -> [String; 7] {
-    [
-        b.arrived.to_string(),
-        b.completed.to_string(),
-        b.errors().to_string(),
-        b.errors_timeout.to_string(),
-        b.errors_db_rejected.to_string(),
-        b.errors_db_timeout.to_string(),
-        b.errors_overload.to_string(),
-    ]
+/// Counters that mean the same per bucket and over the whole run.
+const COUNTERS: &[BucketColumn] = &[
+    ("requests_arrived", |b| b.arrived.to_string()),
+    ("requests_completed", |b| b.completed.to_string()),
+    ("errors_total", |b| b.errors().to_string()),
+    ("errors_timeout", |b| b.errors_timeout.to_string()),
+    ("errors_db_rejected", |b| b.errors_db_rejected.to_string()),
+    ("errors_db_timeout", |b| b.errors_db_timeout.to_string()),
+    ("errors_overload", |b| b.errors_overload.to_string()),
+    ("errors_fallback", |b| b.errors_fallback.to_string()),
+    ("requests_all_hit", |b| b.requests_all_hit.to_string()),
+    ("cache_hits", |b| b.cache_hits.to_string()),
+    ("cache_misses", |b| b.cache_misses.to_string()),
+    ("hit_ratio", |b| f6(b.hit_ratio())),
+    ("stale_serves", |b| b.stale_serves.to_string()),
+    ("lock_waits", |b| b.lock_waits.to_string()),
+    ("lock_wait_mean_ms", |b| f3(b.lock_wait_mean_ms)),
+    ("db_queries_miss", |b| b.db_by_cause.miss.to_string()),
+    ("db_queries_early_refresh", |b| {
+        b.db_by_cause.early_refresh.to_string()
+    }),
+    ("db_queries_background_refresh", |b| {
+        b.db_by_cause.background_refresh.to_string()
+    }),
+    ("db_queries_warmup", |b| b.db_by_cause.warmup.to_string()),
+    ("db_queries_fallback", |b| {
+        b.db_by_cause.fallback.to_string()
+    }),
+    ("db_queries_started", |b| b.db_started.to_string()),
+    ("db_queries_completed", |b| b.db_completed.to_string()),
+    ("db_busy_fraction", |b| f6(b.db_busy_fraction)),
+    ("db_wait_mean_ms", |b| f3(b.db_wait_mean_ms)),
+    ("evictions", |b| b.evictions.to_string()),
+    ("herds", |b| b.herds.to_string()),
+    ("herds_early", |b| b.herds_early.to_string()),
+    ("herd_max", |b| b.herd_max.to_string()),
+];
+
+/// Columns of `timeseries.csv` after `strategy`.
+const TIMESERIES: &[&[BucketColumn]] = &[
+    &[
+        ("bucket_start_s", |b| f3(b.start_s)),
+        ("bucket_width_s", |b| f3(b.width_s)),
+    ],
+    COUNTERS,
+    &[
+        ("db_queries_per_s", |b| f3(b.db_qps())),
+        ("db_queue_max", |b| b.db_queue_max.to_string()),
+        ("p50_latency_ms", |b| f3(b.latency.p50_ms)),
+        ("p95_latency_ms", |b| f3(b.latency.p95_ms)),
+        ("p99_latency_ms", |b| f3(b.latency.p99_ms)),
+        ("max_latency_ms", |b| f3(b.latency.max_ms)),
+        ("latency_samples", |b| b.latency.count.to_string()),
+    ],
+];
+
+/// Whole-run columns of `summary.csv` after the counters.
+const SUMMARY_EXTRA: &[SummaryColumn] = &[
+    ("error_ratio", |s| {
+        let t = &s.result.summary.totals;
+        f6(ratio(t.errors(), t.arrived))
+    }),
+    ("all_hit_ratio", |s| {
+        let t = &s.result.summary.totals;
+        f6(ratio(t.requests_all_hit, t.completed + t.errors()))
+    }),
+    ("herd_mean", |s| f3(s.result.summary.totals.herd_mean())),
+    ("peak_db_queries_per_s", |s| {
+        f3(s.result.summary.peak_db_qps)
+    }),
+    ("db_capacity_qps", |s| f3(s.db_capacity_qps)),
+    ("peak_db_queue", |s| {
+        s.result.summary.totals.db_queue_max.to_string()
+    }),
+    ("mean_latency_ms", |s| {
+        f3(s.result.summary.totals.latency.mean_ms)
+    }),
+    ("p50_latency_ms", |s| {
+        f3(s.result.summary.totals.latency.p50_ms)
+    }),
+    ("p95_latency_ms", |s| {
+        f3(s.result.summary.totals.latency.p95_ms)
+    }),
+    ("p99_latency_ms", |s| {
+        f3(s.result.summary.totals.latency.p99_ms)
+    }),
+    ("p999_latency_ms", |s| {
+        f3(s.result.summary.totals.latency.p999_ms)
+    }),
+    ("max_latency_ms", |s| {
+        f3(s.result.summary.totals.latency.max_ms)
+    }),
+];
+
+/// Header of `timeseries.csv`.
+pub fn timeseries_columns() -> Vec<&'static str> {
+    std::iter::once("strategy")
+        .chain(TIMESERIES.iter().flat_map(|g| g.iter().map(|c| c.0)))
+        .collect()
+}
+
+/// Header of `summary.csv`.
+pub fn summary_columns() -> Vec<&'static str> {
+    ["strategy", "duration_s"]
+        .into_iter()
+        .chain(COUNTERS.iter().map(|c| c.0))
+        .chain(SUMMARY_EXTRA.iter().map(|c| c.0))
+        .collect()
 }
 
 /// The bytes of `timeseries.csv`.
 pub fn timeseries(result: &ScenarioResult) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    write_row(&mut w, TIMESERIES_COLUMNS.iter().map(|s| s.to_string()));
+    write_row(&mut w, timeseries_columns().into_iter().map(String::from));
     for s in &result.strategies {
         for b in &s.result.buckets {
-            let row = [s.name.clone(), f3(b.start_s), f3(b.width_s)]
-                .into_iter()
-                .chain(request_counters(b))
-                .chain([
-                    b.cache_hits.to_string(),
-                    b.cache_misses.to_string(),
-                    f6(b.hit_ratio()),
-                    b.db_started.to_string(),
-                    b.db_completed.to_string(),
-                    f3(b.db_qps()),
-                    b.db_queue_max.to_string(),
-                    f6(b.db_busy_fraction),
-                    f3(b.db_wait_mean_ms),
-                    b.evictions.to_string(),
-                    f3(b.latency.p50_ms),
-                    f3(b.latency.p95_ms),
-                    f3(b.latency.p99_ms),
-                    f3(b.latency.max_ms),
-                    b.latency.count.to_string(),
-                ]);
+            let row = std::iter::once(s.name.clone())
+                .chain(TIMESERIES.iter().flat_map(|g| g.iter().map(|c| (c.1)(b))));
             write_row(&mut w, row);
         }
     }
@@ -122,44 +145,101 @@ pub fn timeseries(result: &ScenarioResult) -> Vec<u8> {
 /// The bytes of `summary.csv`.
 pub fn summary(result: &ScenarioResult) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    write_row(&mut w, SUMMARY_COLUMNS.iter().map(|s| s.to_string()));
+    write_row(&mut w, summary_columns().into_iter().map(String::from));
     for s in &result.strategies {
-        let sum = &s.result.summary;
-        let t = &sum.totals;
+        let t = &s.result.summary.totals;
         let row = [s.name.clone(), f3(t.width_s)]
             .into_iter()
-            .chain(request_counters(t))
-            .chain([
-                f6(crate::metrics::ratio(t.errors(), t.arrived)),
-                t.cache_hits.to_string(),
-                t.cache_misses.to_string(),
-                f6(t.hit_ratio()),
-                t.db_started.to_string(),
-                t.db_completed.to_string(),
-                f3(sum.peak_db_qps),
-                f3(s.db_capacity_qps),
-                t.db_queue_max.to_string(),
-                f6(t.db_busy_fraction),
-                f3(t.db_wait_mean_ms),
-                t.evictions.to_string(),
-                f3(t.latency.mean_ms),
-                f3(t.latency.p50_ms),
-                f3(t.latency.p95_ms),
-                f3(t.latency.p99_ms),
-                f3(t.latency.p999_ms),
-                f3(t.latency.max_ms),
-            ]);
+            .chain(COUNTERS.iter().map(|c| (c.1)(t)))
+            .chain(SUMMARY_EXTRA.iter().map(|c| (c.1)(s)));
         write_row(&mut w, row);
     }
     finish(w)
 }
 
 fn write_row(w: &mut csv::Writer<Vec<u8>>, row: impl IntoIterator<Item = String>) {
-    // Writing to a Vec cannot fail.
     w.write_record(row.into_iter().collect::<Vec<_>>())
         .expect("writing CSV to memory cannot fail");
 }
 
 fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
     w.into_inner().expect("flushing CSV to memory cannot fail")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{RunResult, Summary};
+
+    fn result() -> ScenarioResult {
+        let bucket = BucketRow {
+            width_s: 1.0,
+            arrived: 10,
+            completed: 8,
+            errors_timeout: 2,
+            cache_hits: 3,
+            cache_misses: 1,
+            ..BucketRow::default()
+        };
+        ScenarioResult {
+            name: "t".into(),
+            description: String::new(),
+            seed: 1,
+            duration_s: 2.0,
+            bucket_s: 1.0,
+            timeline: vec![],
+            strategies: vec![StrategyResult {
+                name: "a, b".into(),
+                description: String::new(),
+                db_capacity_qps: 100.0,
+                result: RunResult {
+                    buckets: vec![
+                        bucket.clone(),
+                        BucketRow {
+                            start_s: 1.0,
+                            ..bucket.clone()
+                        },
+                    ],
+                    summary: Summary {
+                        totals: bucket,
+                        peak_db_qps: 0.0,
+                        hit_in_flight_cap: false,
+                    },
+                },
+            }],
+        }
+    }
+
+    #[test]
+    fn every_row_has_as_many_fields_as_the_header() {
+        let r = result();
+        for (bytes, header) in [
+            (timeseries(&r), timeseries_columns()),
+            (summary(&r), summary_columns()),
+        ] {
+            let mut reader = csv::Reader::from_reader(bytes.as_slice());
+            assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), header);
+            for rec in reader.records() {
+                assert_eq!(rec.unwrap().len(), header.len());
+            }
+        }
+    }
+
+    #[test]
+    fn values_land_under_their_column() {
+        let r = result();
+        let bytes = timeseries(&r);
+        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+        let h = reader.headers().unwrap().clone();
+        let rec = reader.records().next().unwrap().unwrap();
+        let get = |name: &str| rec[h.iter().position(|c| c == name).unwrap()].to_string();
+        assert_eq!(
+            get("strategy"),
+            "a, b",
+            "names with commas are quoted, not split"
+        );
+        assert_eq!(get("requests_arrived"), "10");
+        assert_eq!(get("errors_total"), "2");
+        assert_eq!(get("hit_ratio"), "0.750000");
+    }
 }

@@ -162,6 +162,7 @@ pub struct RawTimelineEvent {
     pub ttl: Option<HumanDuration>,
     pub rps: Option<f64>,
     pub ramp: Option<HumanDuration>,
+    pub key: Option<i64>,
     pub waves: Option<i64>,
     pub wave_interval: Option<HumanDuration>,
     pub warmup_top: Option<i64>,

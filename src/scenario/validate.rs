@@ -684,7 +684,7 @@ fn timeline_event(
         "preload" => &["top", "ttl"],
         "set_rate" => &["rps", "ramp"],
         "deploy" => &["waves", "wave_interval", "warmup_top", "warmup_rate", "warmup_lead"],
-        "kill_lock_holder" => &[],
+        "kill_lock_holder" => &["key"],
         other => {
             return err(
                 format!("{field}.action"),
@@ -698,6 +698,7 @@ fn timeline_event(
         ("ttl", raw.ttl.is_some()),
         ("rps", raw.rps.is_some()),
         ("ramp", raw.ramp.is_some()),
+        ("key", raw.key.is_some()),
         ("waves", raw.waves.is_some()),
         ("wave_interval", raw.wave_interval.is_some()),
         ("warmup_top", raw.warmup_top.is_some()),
@@ -836,7 +837,15 @@ fn timeline_event(
                 warmup,
             })
         }
-        "kill_lock_holder" => TimelineAction::KillLockHolder,
+        "kill_lock_holder" => TimelineAction::KillLockHolder {
+            key: int_in(
+                &format!("{field}.key"),
+                raw.key.unwrap_or(0),
+                0,
+                clients.keyspace as i64 - 1,
+                "a key number; 0 is the most popular",
+            )?,
+        },
         _ => {
             let rps = match raw.rps {
                 Some(r) => rate(&format!("{field}.rps"), r)?,

@@ -2,6 +2,7 @@
 
 mod cli;
 mod determinism;
+mod stampede;
 mod theory;
 
 use std::path::{Path, PathBuf};
@@ -16,4 +17,11 @@ pub fn scenario_path(name: &str) -> PathBuf {
 /// The cachestorm binary built for these tests.
 pub fn cachestorm() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("cachestorm").expect("the binary is built with the tests")
+}
+
+/// Runs the first strategy of a scenario given as TOML text.
+pub fn simulate(toml: &str) -> cachestorm::metrics::RunResult {
+    let s =
+        cachestorm::scenario::parse(toml, Path::new("test.toml")).expect("test scenario is valid");
+    cachestorm::model::simulate(&s.strategies[0].config, s.seed, &|_| {})
 }

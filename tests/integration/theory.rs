@@ -1,14 +1,8 @@
 //! The model against closed forms: Erlang C for the database alone, λT/(1+λT) for a TTL cache.
 
-use std::path::Path;
+use cachestorm::theory;
 
-use cachestorm::metrics::RunResult;
-use cachestorm::{model, scenario, theory};
-
-fn simulate(toml: &str) -> RunResult {
-    let s = scenario::parse(toml, Path::new("theory.toml")).expect("test scenario is valid");
-    model::simulate(&s.strategies[0].config, s.seed, &|_| {})
-}
+use super::simulate;
 
 /// No cache, unlimited app workers: requests reach the database as a Poisson stream, so the
 /// database is an M/M/c queue when service is exponential.

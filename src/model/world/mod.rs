@@ -174,7 +174,8 @@ struct World<'a> {
     /// Lock per cache key: held until (ZERO: free, NEVER: no TTL) and the holder's token.
     locks: Vec<(SimTime, u32)>,
     next_lock_token: u32,
-    kill_next_lock_holder: bool,
+    /// A lock holder of this logical key is to die (set by `kill_lock_holder`).
+    kill_lock_holder_of: Option<u32>,
     db: Database,
     in_service: Vec<Query>,
     in_service_free: Vec<u32>,
@@ -185,8 +186,12 @@ struct World<'a> {
     in_flight: u32,
     scratch_keys: Vec<u32>,
     deploys: Vec<DeployState>,
+    /// Whether the cache holds two key versions (the scenario deploys).
+    has_versions: bool,
     /// Database queries for the hot key since its value was last written.
     hot_herd: u64,
+    /// Whether the current hot-key herd began before the value expired (early or background).
+    hot_herd_early: bool,
     recorder: Recorder,
 }
 
@@ -241,7 +246,7 @@ impl<'a> World<'a> {
                 Vec::new()
             },
             next_lock_token: 1,
-            kill_next_lock_holder: false,
+            kill_lock_holder_of: None,
             db: Database::new(config.db.slots, config.db.queue_limit),
             in_service: Vec::new(),
             in_service_free: Vec::new(),
@@ -266,7 +271,9 @@ impl<'a> World<'a> {
             in_flight: 0,
             scratch_keys: Vec::with_capacity(c.fanout as usize),
             deploys: vec![DeployState::default(); config.timeline.len()],
+            has_versions: has_deploy,
             hot_herd: 0,
+            hot_herd_early: false,
             recorder: Recorder::new(config.duration, config.bucket, config.db.slots),
         }
     }
@@ -461,6 +468,10 @@ impl<'a> World<'a> {
     fn submit_query(&mut self, now: SimTime, origin: Origin, cause: Cause, ckey: u32) {
         self.recorder.db_submitted(cause);
         if ckey % self.config.clients.keyspace == HOT_KEY {
+            if self.hot_herd == 0 {
+                self.hot_herd_early =
+                    matches!(cause, Cause::EarlyRefresh | Cause::BackgroundRefresh);
+            }
             self.hot_herd += 1;
         }
         let (admission, query) = self.db.submit(origin, cause, ckey, now);
@@ -552,7 +563,7 @@ impl<'a> World<'a> {
         let evicted = cache.set(ckey, expires, delta);
         self.recorder.evicted(evicted);
         if ckey % self.config.clients.keyspace == HOT_KEY && self.hot_herd > 0 {
-            self.recorder.herd(self.hot_herd);
+            self.recorder.herd(self.hot_herd, self.hot_herd_early);
             self.hot_herd = 0;
         }
     }

@@ -131,13 +131,16 @@ impl World<'_> {
         }
     }
 
-    /// Serves the expired value if the cache still holds one; otherwise the read fails.
+    /// Serves the expired value if the cache still holds one (under this version, or the
+    /// previous version's value during a deploy); otherwise the read fails.
     fn serve_stale_or_fail(&mut self, now: SimTime, k: KeyRef) {
         let ckey = self.slot(k).ckey;
+        let n = self.config.clients.keyspace;
+        let previous = self.has_versions.then(|| (ckey + n) % (2 * n));
         let stale = self
             .cache
             .as_ref()
-            .is_some_and(|c| c.holds_stale(ckey, now));
+            .is_some_and(|c| c.holds_stale(ckey, now) || previous.is_some_and(|p| c.holds_any(p)));
         if stale {
             self.recorder.stale_serve();
             self.resolve(now, k, None);
@@ -242,7 +245,9 @@ impl World<'_> {
         let until = lock.ttl.map(|t| now + t).unwrap_or(SimTime::NEVER);
         self.locks[ckey as usize] = (until, token);
         self.end_wait(now, k);
-        if std::mem::take(&mut self.kill_next_lock_holder) {
+        let key = self.slot(k).key;
+        if self.kill_lock_holder_of == Some(key) {
+            self.kill_lock_holder_of = None;
             // The holder dies: it never queries, never writes, never releases. Its own request
             // (and any read coalesced on it) gets no answer.
             self.resolve(now, k, Some(ErrorKind::Timeout));

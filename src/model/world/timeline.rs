@@ -63,7 +63,7 @@ impl World<'_> {
                     self.write_value(now, ckey, ttl, delta);
                 }
             }
-            TimelineAction::KillLockHolder => self.kill_next_lock_holder = true,
+            TimelineAction::KillLockHolder { key } => self.kill_lock_holder_of = Some(key),
             // Rate changes are part of the arrival process from the start; deploys act
             // through their own wave and warm-up events.
             TimelineAction::SetRate { .. } | TimelineAction::Deploy(_) => {}

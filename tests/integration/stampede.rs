@@ -1,0 +1,338 @@
+//! Stampede mechanics against their analyses: herd size, coalescing, locks, XFetch, TTL jitter,
+//! LRU under Zipf (Che's approximation), fan-out, and a lock holder dying.
+
+use cachestorm::metrics::{BucketRow, RunResult};
+use cachestorm::model::clients::KeyChooser;
+use cachestorm::model::Popularity;
+use cachestorm::theory;
+
+use super::simulate;
+
+/// One hot key read as a Poisson stream at `rps`, rebuilt in a constant `rebuild_ms` by a
+/// database with room for every query (no queueing), cache answering instantly.
+fn one_key(rps: f64, rebuild_ms: f64, ttl: &str, duration: &str, extra: &str) -> String {
+    format!(
+        r#"
+name = "one-key"
+seed = 3
+duration = "{duration}"
+bucket = "10s"
+[clients]
+rps = {rps}
+keyspace = 1
+[app]
+instances = 4
+[cache]
+latency = "0s"
+ttl = "{ttl}"
+[db]
+slots = 100000
+service = "{rebuild_ms}ms"
+{extra}
+"#
+    )
+}
+
+#[test]
+fn unprotected_herd_is_one_plus_rate_times_rebuild_time() {
+    // Tolerance: 5% of the expected herd (about 1,000 expiries are averaged).
+    for (rps, rebuild_ms) in [(200.0, 50.0), (1000.0, 20.0), (50.0, 10.0)] {
+        let t = simulate(&one_key(rps, rebuild_ms, "1s", "1000s", ""))
+            .summary
+            .totals;
+        let want = theory::herd_size(rps, rebuild_ms / 1000.0);
+        let got = t.herd_mean();
+        assert!(t.herds > 500, "{} herds", t.herds);
+        assert!(
+            (got - want).abs() / want < 0.05,
+            "rate {rps}, Δ {rebuild_ms} ms: herd {got:.2} vs {want:.2}"
+        );
+    }
+}
+
+#[test]
+fn coalescing_allows_at_most_one_query_per_instance_per_expiry() {
+    let plain = simulate(&one_key(1000.0, 20.0, "1s", "200s", ""))
+        .summary
+        .totals;
+    let t = simulate(&one_key(
+        1000.0,
+        20.0,
+        "1s",
+        "200s",
+        "[mitigations]\ncoalescing = true",
+    ))
+    .summary
+    .totals;
+    assert!(
+        plain.herd_max > 4,
+        "without coalescing the herd is large: {}",
+        plain.herd_max
+    );
+    assert!(t.herds > 100);
+    assert!(t.herd_max <= 4, "4 instances, herd max {}", t.herd_max);
+    assert!(
+        t.herd_mean() > 3.0,
+        "with 20 reads per rebuild every instance joins: {}",
+        t.herd_mean()
+    );
+    assert_eq!(t.errors(), 0);
+}
+
+#[test]
+fn a_lock_allows_one_query_per_expiry() {
+    let lock =
+        "[mitigations]\nlock = { ttl = \"5s\", retry_interval = \"5ms\", max_retries = 100 }";
+    let t = simulate(&one_key(1000.0, 20.0, "1s", "200s", lock))
+        .summary
+        .totals;
+    assert!(t.herds > 100);
+    assert_eq!(t.herd_max, 1, "one rebuild per expiry");
+    assert!(t.lock_waits > 1000, "the others waited: {}", t.lock_waits);
+    assert!(
+        t.lock_wait_mean_ms > 0.0 && t.lock_wait_mean_ms < 40.0,
+        "{}",
+        t.lock_wait_mean_ms
+    );
+    assert_eq!(t.errors(), 0);
+}
+
+#[test]
+fn xfetch_matches_the_papers_analysis() {
+    // (rate, Δ in ms, β). Tolerances: 0.03 absolute on P(no early recompute) (about 2,000
+    // cycles, standard error ≤ 0.011) and 5% on expected recomputes per cycle.
+    for (rps, delta_ms, beta) in [
+        (100.0, 10.0, 1.0),
+        (500.0, 10.0, 0.5),
+        (200.0, 10.0, 2.0),
+        (50.0, 20.0, 1.0),
+    ] {
+        let extra = format!("[mitigations]\nearly_expiration = {{ beta = {beta} }}");
+        let t = simulate(&one_key(rps, delta_ms, "1s", "2000s", &extra))
+            .summary
+            .totals;
+        let delta = delta_ms / 1000.0;
+        let p_no_early = 1.0 - t.herds_early as f64 / t.herds as f64;
+        let want_p = theory::xfetch_p_no_early(rps, delta, beta);
+        let recomputes = t.herd_mean();
+        let want_r = theory::xfetch_expected_recomputes(rps, delta, beta);
+        assert!(t.herds > 1500, "{} cycles", t.herds);
+        assert!(
+            (p_no_early - want_p).abs() < 0.03,
+            "r={rps} Δ={delta_ms}ms β={beta}: P(no early) {p_no_early:.4} vs {want_p:.4}"
+        );
+        assert!(
+            (recomputes - want_r).abs() / want_r < 0.05,
+            "r={rps} Δ={delta_ms}ms β={beta}: recomputes/cycle {recomputes:.3} vs {want_r:.3}"
+        );
+    }
+}
+
+fn mean_qps(rows: &[BucketRow], from_s: f64, to_s: f64) -> f64 {
+    let sel: Vec<&BucketRow> = rows
+        .iter()
+        .filter(|b| b.start_s >= from_s && b.start_s + b.width_s <= to_s)
+        .collect();
+    sel.iter().map(|b| b.db_qps()).sum::<f64>() / sel.len() as f64
+}
+
+fn jitter_run(jitter: f64) -> RunResult {
+    // 2,000 keys loaded at 0 with TTL 100 s; each key is read 20 times a second, so it is
+    // refilled within about 50 ms of expiring; the database has room for everything.
+    simulate(&format!(
+        r#"
+name = "jitter"
+seed = 9
+duration = "130s"
+[clients]
+rps = 40000
+keyspace = 2000
+[cache]
+latency = "0s"
+ttl = "100s"
+ttl_jitter = {jitter}
+[db]
+slots = 10000
+service = "1ms"
+[[timeline]]
+at = "0s"
+action = "preload"
+"#
+    ))
+}
+
+#[test]
+fn jitter_spreads_refills_at_n_over_2jt() {
+    let (n, t, j) = (2000.0, 100.0, 0.2);
+    let spread = jitter_run(j);
+    let want = n / (2.0 * j * t); // 50 refills per second over [80 s, 120 s]
+    let got = mean_qps(&spread.buckets, 82.0, 118.0);
+    assert!(
+        (got - want).abs() / want < 0.05,
+        "refill rate {got:.1}/s vs N/(2jT) = {want:.1}/s"
+    );
+    assert_eq!(
+        mean_qps(&spread.buckets, 0.0, 79.0),
+        0.0,
+        "nothing expires before (1-j)T"
+    );
+    assert_eq!(
+        mean_qps(&spread.buckets, 121.0, 130.0),
+        0.0,
+        "everything expired by (1+j)T"
+    );
+
+    let burst = jitter_run(0.0);
+    let in_burst: u64 = burst
+        .buckets
+        .iter()
+        .filter(|b| (100.0..102.0).contains(&b.start_s))
+        .map(|b| b.db_by_cause.miss)
+        .sum();
+    let total: u64 = burst.buckets.iter().map(|b| b.db_by_cause.miss).sum();
+    assert!(total >= 2000);
+    assert!(
+        in_burst as f64 >= 0.99 * total as f64,
+        "without jitter the refill lands in the 2 s after T: {in_burst} of {total}"
+    );
+}
+
+#[test]
+fn lru_under_zipf_matches_che() {
+    // One node of capacity C over N keys, Zipf(s), no expiry. Tolerance: 0.01 on the hit ratio
+    // (Che's approximation is within a fraction of a percent for N in the thousands).
+    for (n, c, s) in [
+        (10_000u32, 1_000u32, 0.8),
+        (5_000, 500, 1.1),
+        (2_000, 1_000, 0.6),
+    ] {
+        let res = simulate(&format!(
+            r#"
+name = "che"
+seed = 4
+duration = "60s"
+[clients]
+rps = 20000
+keyspace = {n}
+popularity = {{ dist = "zipf", s = {s} }}
+[cache]
+capacity = {c}
+latency = "0s"
+ttl = "1h"
+[db]
+slots = 100000
+service = "1ns"
+"#
+        ));
+        // Skip the first 10 s while the cache fills.
+        let (hits, misses) = res.buckets[10..]
+            .iter()
+            .fold((0, 0), |(h, m), b| (h + b.cache_hits, m + b.cache_misses));
+        let got = hits as f64 / (hits + misses) as f64;
+        let want = theory::che_lru_hit_ratio(
+            &KeyChooser::probabilities(n, Popularity::Zipf { s }),
+            c as f64,
+        );
+        assert!(
+            (got - want).abs() < 0.01,
+            "N={n} C={c} s={s}: hit ratio {got:.4} vs Che {want:.4}"
+        );
+        assert!(
+            res.summary.totals.evictions > 0,
+            "the cache must be full and evicting"
+        );
+    }
+}
+
+#[test]
+fn fanout_all_hit_fraction_is_h_to_the_k() {
+    // Uniform keys, LRU holding half of them: each lookup hits with h ≈ 0.5.
+    for k in [1u32, 3, 6] {
+        let t = simulate(&format!(
+            r#"
+name = "fanout"
+seed = 2
+duration = "60s"
+[clients]
+rps = 10000
+keyspace = 4000
+fanout = {k}
+[cache]
+capacity = 2000
+latency = "0s"
+ttl = "1h"
+[db]
+slots = 100000
+service = "1ns"
+"#
+        ))
+        .summary
+        .totals;
+        let h = t.hit_ratio();
+        let all_hit = t.requests_all_hit as f64 / t.completed as f64;
+        let want = theory::fanout_all_hit(h, k);
+        assert!(
+            (all_hit - want).abs() < 0.01,
+            "k={k}, h={h:.3}: all-hit {all_hit:.4} vs h^k {want:.4}"
+        );
+    }
+}
+
+fn lock_holder_dies(lock_ttl: &str) -> RunResult {
+    simulate(&format!(
+        r#"
+name = "dead-holder"
+seed = 5
+duration = "40s"
+[clients]
+rps = 500
+keyspace = 1
+timeout = "2s"
+[app]
+instances = 2
+[cache]
+latency = "200us"
+ttl = "2s"
+[db]
+slots = 100
+service = "5ms"
+[mitigations]
+lock = {{ ttl = "{lock_ttl}", retry_interval = "20ms", max_retries = 25, fallback = "error" }}
+[[timeline]]
+at = "10s"
+action = "kill_lock_holder"
+"#
+    ))
+}
+
+fn errors_from(res: &RunResult, from_s: f64) -> Vec<u64> {
+    res.buckets
+        .iter()
+        .filter(|b| b.start_s >= from_s)
+        .map(|b| b.errors())
+        .collect()
+}
+
+#[test]
+fn a_dead_lock_holder_without_ttl_is_an_outage_and_a_lock_ttl_recovers() {
+    let no_ttl = lock_holder_dies("none");
+    let with_ttl = lock_holder_dies("1s");
+    // Before the death both are healthy.
+    assert!(errors_from(&no_ttl, 0.0)[..10].iter().all(|&e| e == 0));
+    // Without a TTL the key can never be rebuilt again: every second until the end has errors.
+    let after = errors_from(&no_ttl, 14.0);
+    assert!(
+        after.iter().all(|&e| e > 100),
+        "errors per second after the death: {after:?}"
+    );
+    // With a 1 s lock TTL the lock frees itself: errors only within a few seconds of the death.
+    let recovered = errors_from(&with_ttl, 15.0);
+    assert!(
+        recovered.iter().all(|&e| e == 0),
+        "errors after recovery: {recovered:?}"
+    );
+    assert!(
+        with_ttl.summary.totals.errors() > 0,
+        "the death itself is felt"
+    );
+}
