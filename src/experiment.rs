@@ -60,12 +60,25 @@ pub fn run_scenario(scenario: &Scenario, progress: &(dyn Fn(f64) + Sync)) -> Sce
         seed: scenario.seed,
         duration_s: scenario.base.duration.as_secs_f64(),
         bucket_s: scenario.base.bucket.as_secs_f64(),
-        timeline: scenario
-            .base
-            .timeline
-            .iter()
-            .map(|e| (e.at.as_secs_f64(), e.label()))
-            .collect(),
+        timeline: timeline_marks(scenario),
         strategies,
     }
+}
+
+/// Timeline events to mark on charts: those of every selected strategy, once each, in time order.
+fn timeline_marks(scenario: &Scenario) -> Vec<(f64, String)> {
+    let mut marks: Vec<(crate::engine::SimTime, String)> = Vec::new();
+    for s in &scenario.strategies {
+        for e in &s.config.timeline {
+            let mark = (e.at, e.label());
+            if !marks.contains(&mark) {
+                marks.push(mark);
+            }
+        }
+    }
+    marks.sort_by_key(|m| m.0);
+    marks
+        .into_iter()
+        .map(|(t, l)| (t.as_secs_f64(), l))
+        .collect()
 }

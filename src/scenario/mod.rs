@@ -75,7 +75,15 @@ pub enum ScenarioError {
 /// Keys a strategy may set besides overrides of the world.
 const STRATEGY_OWN_KEYS: [&str; 2] = ["name", "description"];
 /// Parts of the world a strategy may override.
-const OVERRIDABLE: [&str; 6] = ["clients", "app", "cache", "db", "timeline", "limits"];
+const OVERRIDABLE: [&str; 7] = [
+    "clients",
+    "app",
+    "cache",
+    "db",
+    "mitigations",
+    "timeline",
+    "limits",
+];
 
 /// Reads and checks a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
