@@ -31,6 +31,12 @@ pub enum Command {
         after_help = "Example:\n  cachestorm run scenarios/avalanche.toml\n\nWrites OUT/<scenario name>/timeseries.csv, summary.csv, latency_p99.png, db_load.png and\nhit_ratio.png, then prints one line per strategy with its headline figures."
     )]
     Run(RunArgs),
+    /// Probability that all of a request's k dependencies hit: analytic, and simulated with a
+    /// scenario whose strategies vary the fan-out.
+    #[command(
+        after_help = "Examples:\n  cachestorm fanout --deps 5 --hit-rate 0.5\n  cachestorm fanout --deps 10 --target 0.95\n  cachestorm fanout --scenario scenarios/fanout.toml\n\nWith --scenario, also writes OUT/<scenario name>/fanout.csv, fanout_all_hit.png and\nfanout_latency.png beside the usual outputs."
+    )]
+    Fanout(FanoutArgs),
     /// Check scenario files without running them.
     #[command(
         after_help = "Example:\n  cachestorm validate scenarios/*.toml\n\nPrints one line per file; exits 2 if any file has an error."
@@ -64,4 +70,30 @@ pub struct ValidateArgs {
     /// Scenario files (TOML).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+}
+
+/// Arguments of `fanout`.
+#[derive(Debug, Args)]
+pub struct FanoutArgs {
+    /// Dependencies per request (k).
+    #[arg(long, value_name = "K")]
+    pub deps: Option<u32>,
+    /// Probability that one dependency hits (h, 0 to 1).
+    #[arg(long = "hit-rate", value_name = "H")]
+    pub hit_rate: Option<f64>,
+    /// All-hit probability to reach; prints the per-dependency hit rate it needs.
+    #[arg(long, value_name = "P", default_value_t = 0.9)]
+    pub target: f64,
+    /// Scenario to simulate; each strategy's `clients.fanout` is its k.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Parent folder of the outputs (with --scenario).
+    #[arg(long, value_name = "DIR", default_value = "output")]
+    pub out: PathBuf,
+    /// Seed instead of the scenario's own.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Image format of the charts.
+    #[arg(long, value_enum, default_value_t = ImageFormat::Png)]
+    pub format: ImageFormat,
 }

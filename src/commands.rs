@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::{Cli, Command, RunArgs, ValidateArgs};
+use crate::cli::{Cli, Command, FanoutArgs, RunArgs, ValidateArgs};
 use crate::experiment::{self, ScenarioResult};
 use crate::report::{self, ImageFormat};
 use crate::scenario::{self, Scenario};
@@ -38,6 +38,7 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Validate(args) => validate(args),
+        Command::Fanout(args) => fanout(args),
     }
 }
 
@@ -102,7 +103,7 @@ fn run(args: RunArgs) -> Result<(), CommandError> {
     for s in &scenarios {
         let result = simulate_with_progress(s);
         let dir = args.out.join(&s.name);
-        let written = write_outputs(&result, &dir, args.format)?;
+        let written = write_outputs(&result, &dir, args.format, Vec::new())?;
         print!("{}", report::table::headline(&result));
         for st in &result.strategies {
             if st.result.summary.hit_in_flight_cap {
@@ -114,18 +115,79 @@ fn run(args: RunArgs) -> Result<(), CommandError> {
                 );
             }
         }
-        let names: Vec<String> = written
-            .iter()
-            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .collect();
-        println!(
-            "seed {}; wrote {}/{{{}}}\n",
-            result.seed,
-            dir.display(),
-            names.join(", ")
-        );
+        print_written(result.seed, &dir, &written);
     }
     Ok(())
+}
+
+fn fanout(args: FanoutArgs) -> Result<(), CommandError> {
+    let bad = |m: String| Err(CommandError::Input(m));
+    if args.deps.is_none() && args.hit_rate.is_none() && args.scenario.is_none() {
+        return bad("fanout needs --deps and/or --hit-rate, or --scenario FILE (see cachestorm fanout --help)".into());
+    }
+    if let Some(k) = args.deps {
+        if !(1..=1000).contains(&k) {
+            return bad(format!("--deps must be from 1 to 1000, got {k}"));
+        }
+    }
+    if let Some(h) = args.hit_rate {
+        if !(0.0..=1.0).contains(&h) {
+            return bad(format!(
+                "--hit-rate must be a probability from 0 to 1, got {h}"
+            ));
+        }
+    }
+    if !(args.target > 0.0 && args.target <= 1.0) {
+        return bad(format!(
+            "--target must be a probability greater than 0 and at most 1, got {}",
+            args.target
+        ));
+    }
+    let analytic = report::fanout::analytic_report(args.deps, args.hit_rate, args.target);
+    print!("{analytic}");
+    let Some(file) = &args.scenario else {
+        return Ok(());
+    };
+    let run_args = RunArgs {
+        files: vec![file.clone()],
+        out: args.out.clone(),
+        seed: args.seed,
+        strategies: Vec::new(),
+        format: args.format,
+    };
+    let scenario = prepare(&run_args)?.remove(0);
+    let result = simulate_with_progress(&scenario);
+    let rows = report::fanout::rows(&result);
+    let mut extra = vec![("fanout.csv".to_string(), report::fanout::csv(&rows))];
+    let data = report::fanout::chart_data(&result.name, &rows);
+    for chart in
+        report::charts::render_fanout(&data, args.format).context("drawing the fan-out charts")?
+    {
+        extra.push((
+            format!("{}.{}", chart.file_stem, args.format.extension()),
+            chart.bytes,
+        ));
+    }
+    let dir = args.out.join(&scenario.name);
+    let written = write_outputs(&result, &dir, args.format, extra)?;
+    if !analytic.is_empty() {
+        println!();
+    }
+    print!("{}", report::fanout::table(&rows));
+    print_written(result.seed, &dir, &written);
+    Ok(())
+}
+
+fn print_written(seed: u64, dir: &std::path::Path, written: &[PathBuf]) {
+    let names: Vec<String> = written
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    println!(
+        "seed {seed}; wrote {}/{{{}}}\n",
+        dir.display(),
+        names.join(", ")
+    );
 }
 
 fn simulate_with_progress(s: &Scenario) -> ScenarioResult {
@@ -148,10 +210,12 @@ fn simulate_with_progress(s: &Scenario) -> ScenarioResult {
     result
 }
 
+/// Writes the CSVs and charts of `result`, plus `extra` files, into `dir` atomically.
 fn write_outputs(
     result: &ScenarioResult,
     dir: &std::path::Path,
     format: ImageFormat,
+    extra: Vec<(String, Vec<u8>)>,
 ) -> Result<Vec<PathBuf>, CommandError> {
     let mut files = vec![
         (
@@ -166,6 +230,7 @@ fn write_outputs(
             chart.bytes,
         ));
     }
+    files.extend(extra);
     let written = report::write::write_all(dir, &files)
         .with_context(|| format!("writing the outputs to {}", dir.display()))?;
     Ok(written)

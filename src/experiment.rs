@@ -37,6 +37,8 @@ pub struct StrategyResult {
     pub description: String,
     /// Database capacity, queries per second (slots / mean service time).
     pub db_capacity_qps: f64,
+    /// Keys per request.
+    pub fanout: u32,
     /// Per-bucket rows and summary.
     pub result: RunResult,
 }
@@ -51,6 +53,7 @@ pub fn run_scenario(scenario: &Scenario, progress: &(dyn Fn(f64) + Sync)) -> Sce
             name: s.name.clone(),
             description: s.description.clone(),
             db_capacity_qps: s.config.db_capacity_qps(),
+            fanout: s.config.clients.fanout,
             result: model::simulate(&s.config, scenario.seed, progress),
         })
         .collect();

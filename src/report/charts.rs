@@ -1173,6 +1173,7 @@ mod tests {
             name: name.to_owned(),
             description: String::new(),
             db_capacity_qps: capacity,
+            fanout: 1,
             result: RunResult {
                 buckets,
                 summary: Default::default(),
@@ -1442,4 +1443,21 @@ mod tests {
         };
         assert_eq!(err.to_string(), "could not draw chart latency_p99: boom");
     }
+}
+
+// TEMPORARY STUB until the fan-out charts land.
+/// Data for the fan-out charts of `cachestorm fanout`.
+pub struct FanoutChartData {
+    /// Title prefix.
+    pub title: String,
+    /// Curves of h^k for these k.
+    pub curve_ks: Vec<u32>,
+    /// Simulated points (k, h, all-hit).
+    pub simulated: Vec<(u32, f64, f64)>,
+    /// Latency by k.
+    pub latency_by_k: Vec<(u32, f64, f64, f64)>,
+}
+/// Fan-out charts.
+pub fn render_fanout(_d: &FanoutChartData, _f: ImageFormat) -> Result<Vec<Chart>, ChartError> {
+    Ok(vec![])
 }

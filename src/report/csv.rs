@@ -192,6 +192,7 @@ mod tests {
                 name: "a, b".into(),
                 description: String::new(),
                 db_capacity_qps: 100.0,
+                fanout: 1,
                 result: RunResult {
                     buckets: vec![
                         bucket.clone(),

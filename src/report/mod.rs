@@ -6,6 +6,7 @@
 
 pub mod charts;
 pub mod csv;
+pub mod fanout;
 pub mod table;
 pub mod write;
 

@@ -1,41 +1,102 @@
 //! The compact table printed when a run ends: one row per strategy with its headline figures.
+//! Columns about mitigations (hot-key herd, stale serves, lock waits) appear only when some
+//! strategy has something to show in them.
 
-use crate::experiment::ScenarioResult;
+use crate::experiment::{ScenarioResult, StrategyResult};
 use crate::metrics::ratio;
+
+type Column = (
+    &'static str,
+    fn(&StrategyResult) -> String,
+    fn(&StrategyResult) -> bool,
+);
+
+const COLUMNS: &[Column] = &[
+    (
+        "hit ratio",
+        |s| format!("{:.1}%", 100.0 * s.result.summary.totals.hit_ratio()),
+        |_| true,
+    ),
+    (
+        "p50 ms",
+        |s| format!("{:.1}", s.result.summary.totals.latency.p50_ms),
+        |_| true,
+    ),
+    (
+        "p99 ms",
+        |s| format!("{:.1}", s.result.summary.totals.latency.p99_ms),
+        |_| true,
+    ),
+    (
+        "peak DB q/s",
+        |s| format!("{:.0}", s.result.summary.peak_db_qps),
+        |_| true,
+    ),
+    (
+        "DB cap q/s",
+        |s| format!("{:.0}", s.db_capacity_qps),
+        |_| true,
+    ),
+    (
+        "peak DB queue",
+        |s| s.result.summary.totals.db_queue_max.to_string(),
+        |_| true,
+    ),
+    (
+        "hot-key herd mean/max",
+        |s| {
+            let t = &s.result.summary.totals;
+            format!("{:.1}/{}", t.herd_mean(), t.herd_max)
+        },
+        |s| s.result.summary.totals.herd_max > 1,
+    ),
+    (
+        "stale serves",
+        |s| s.result.summary.totals.stale_serves.to_string(),
+        |s| s.result.summary.totals.stale_serves > 0,
+    ),
+    (
+        "lock waits",
+        |s| s.result.summary.totals.lock_waits.to_string(),
+        |s| s.result.summary.totals.lock_waits > 0,
+    ),
+    (
+        "errors",
+        |s| {
+            let t = &s.result.summary.totals;
+            let cap = if s.result.summary.hit_in_flight_cap {
+                " !"
+            } else {
+                ""
+            };
+            format!(
+                "{} ({:.2}%){cap}",
+                t.errors(),
+                100.0 * ratio(t.errors(), t.arrived)
+            )
+        },
+        |_| true,
+    ),
+];
 
 /// The table as text, columns aligned, ending with a newline.
 pub fn headline(result: &ScenarioResult) -> String {
-    let header = [
-        "strategy",
-        "hit ratio",
-        "p50 ms",
-        "p99 ms",
-        "peak DB q/s",
-        "DB cap q/s",
-        "peak DB queue",
-        "errors",
-    ];
-    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+    let shown: Vec<&Column> = COLUMNS
+        .iter()
+        .filter(|c| result.strategies.iter().any(|s| (c.2)(s)))
+        .collect();
+    let mut rows: Vec<Vec<String>> = vec![std::iter::once("strategy")
+        .chain(shown.iter().map(|c| c.0))
+        .map(String::from)
+        .collect()];
     for s in &result.strategies {
-        let sum = &s.result.summary;
-        let t = &sum.totals;
-        let errors = t.errors();
-        rows.push(vec![
-            s.name.clone(),
-            format!("{:.1}%", 100.0 * t.hit_ratio()),
-            format!("{:.1}", t.latency.p50_ms),
-            format!("{:.1}", t.latency.p99_ms),
-            format!("{:.0}", sum.peak_db_qps),
-            format!("{:.0}", s.db_capacity_qps),
-            t.db_queue_max.to_string(),
-            format!(
-                "{errors} ({:.2}%){}",
-                100.0 * ratio(errors, t.arrived),
-                if sum.hit_in_flight_cap { " !" } else { "" }
-            ),
-        ]);
+        rows.push(
+            std::iter::once(s.name.clone())
+                .chain(shown.iter().map(|c| (c.1)(s)))
+                .collect(),
+        );
     }
-    let widths: Vec<usize> = (0..header.len())
+    let widths: Vec<usize> = (0..rows[0].len())
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();

@@ -27,41 +27,132 @@ name = "b"
 cache.ttl_jitter = 0.5
 "#;
 
+/// Files every `run` writes.
+const DOCUMENTED: [&str; 6] = [
+    "timeseries.csv",
+    "summary.csv",
+    "latency_p99.png",
+    "db_load.png",
+    "hit_ratio.png",
+    "errors.png",
+];
+
 #[test]
-fn run_on_the_shipped_scenario_writes_every_documented_file() {
+fn every_shipped_scenario_runs_and_writes_every_documented_file() {
     let out = tempfile::tempdir().unwrap();
+    let mut names = Vec::new();
+    for entry in fs::read_dir(scenario_path("")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = fs::read_to_string(&path).unwrap();
+        let scenario = cachestorm::scenario::parse(&text, &path).unwrap();
+        let assert = cachestorm()
+            .arg("run")
+            .arg(&path)
+            .arg("--out")
+            .arg(out.path())
+            .assert()
+            .success();
+        let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+        let dir = out.path().join(&scenario.name);
+        for s in &scenario.strategies {
+            assert!(
+                stdout.contains(&s.name),
+                "{}: table lacks {}",
+                scenario.name,
+                s.name
+            );
+        }
+        for f in DOCUMENTED {
+            let bytes =
+                fs::read(dir.join(f)).unwrap_or_else(|_| panic!("{}: {f} missing", scenario.name));
+            assert!(bytes.len() > 100, "{f} is suspiciously small");
+        }
+        let summary = fs::read_to_string(dir.join("summary.csv")).unwrap();
+        assert_eq!(
+            summary.lines().count(),
+            1 + scenario.strategies.len(),
+            "header + one row per strategy"
+        );
+        let files: Vec<String> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            files.iter().all(|n| !n.starts_with('.')),
+            "temporary files left: {files:?}"
+        );
+        names.push(scenario.name);
+    }
+    names.sort();
+    assert_eq!(
+        names,
+        ["avalanche", "cold-deploy", "fanout", "thundering-herd"]
+    );
+}
+
+#[test]
+fn fanout_prints_the_analytic_answer_and_checks_its_arguments() {
     let assert = cachestorm()
-        .arg("run")
-        .arg(scenario_path("avalanche.toml"))
+        .args(["fanout", "--deps", "5", "--hit-rate", "0.5"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("3.125%"), "0.5^5: {stdout}");
+    assert!(stdout.contains("97.915%"), "0.9^(1/5): {stdout}");
+    for bad in [
+        vec!["fanout"],
+        vec!["fanout", "--deps", "0"],
+        vec!["fanout", "--hit-rate", "1.5"],
+        vec!["fanout", "--deps", "3", "--target", "0"],
+    ] {
+        let assert = cachestorm().args(&bad).assert().code(2);
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert!(
+            !stderr.contains("panicked") && !stderr.is_empty(),
+            "{bad:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn fanout_with_a_scenario_compares_simulation_with_h_to_the_k() {
+    let out = tempfile::tempdir().unwrap();
+    cachestorm()
+        .args(["fanout", "--scenario"])
+        .arg(scenario_path("fanout.toml"))
         .arg("--out")
         .arg(out.path())
         .assert()
         .success();
-    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
-    assert!(
-        stdout.contains("fixed-ttl") && stdout.contains("jittered-ttl"),
-        "{stdout}"
-    );
-    let dir = out.path().join("avalanche");
+    let dir = out.path().join("fanout");
     for f in [
-        "timeseries.csv",
+        "fanout.csv",
+        "fanout_all_hit.png",
+        "fanout_latency.png",
         "summary.csv",
-        "latency_p99.png",
-        "db_load.png",
-        "hit_ratio.png",
     ] {
-        let bytes = fs::read(dir.join(f)).unwrap_or_else(|_| panic!("{f} missing"));
-        assert!(bytes.len() > 100, "{f} is suspiciously small");
+        assert!(dir.join(f).exists(), "{f} missing");
     }
-    let summary = fs::read_to_string(dir.join("summary.csv")).unwrap();
-    assert_eq!(summary.lines().count(), 3, "header + one row per strategy");
-    let names: Vec<String> = fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let text = fs::read_to_string(dir.join("fanout.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let h = reader.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let mut p99 = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.unwrap();
+        let sim: f64 = rec[col("all_hit_simulated")].parse().unwrap();
+        let analytic: f64 = rec[col("all_hit_analytic")].parse().unwrap();
+        assert!(
+            (sim - analytic).abs() < 0.01,
+            "{}: simulated {sim} vs h^k {analytic}",
+            &rec[0]
+        );
+        p99.push(rec[col("p99_latency_ms")].parse::<f64>().unwrap());
+    }
+    assert_eq!(p99.len(), 5);
     assert!(
-        names.iter().all(|n| !n.starts_with('.')),
-        "temporary files left: {names:?}"
+        p99.windows(2).all(|w| w[1] > w[0]),
+        "p99 grows with k: {p99:?}"
     );
 }
 
