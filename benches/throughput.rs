@@ -14,21 +14,16 @@ fn load(name: &str) -> cachestorm::scenario::Scenario {
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("simulate");
     group.sample_size(10);
-    for (label, file, fanout) in [
-        (
-            "zipf-lru-1M-requests",
-            "benches/scenarios/throughput.toml",
-            None,
-        ),
-        (
-            "zipf-lru-fanout-4",
-            "benches/scenarios/throughput.toml",
-            Some(4),
-        ),
-        ("avalanche-fixed-ttl", "scenarios/avalanche.toml", None),
+    const BENCH: &str = "benches/scenarios/throughput.toml";
+    // (label, file, strategy index, fan-out override)
+    for (label, file, strategy, fanout) in [
+        ("zipf-lru-1M-requests", BENCH, 0, None),
+        ("zipf-lru-fanout-4", BENCH, 0, Some(4)),
+        ("zipf-lru-mitigations-on", BENCH, 1, None),
+        ("avalanche-fixed-ttl", "scenarios/avalanche.toml", 0, None),
     ] {
         let scenario = load(file);
-        let mut config = scenario.strategies[0].config.clone();
+        let mut config = scenario.strategies[strategy].config.clone();
         if let Some(k) = fanout {
             config.clients.fanout = k;
         }

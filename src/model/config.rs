@@ -289,7 +289,7 @@ pub struct Deploy {
 impl Deploy {
     /// Time from the deploy's `at` to its last wave.
     pub fn span(&self) -> SimDuration {
-        SimDuration(self.wave_interval.0 * (self.waves as u64 - 1))
+        SimDuration(self.wave_interval.0.saturating_mul(self.waves as u64 - 1))
     }
 }
 

@@ -312,6 +312,43 @@ service = "5ms"
     }
 
     #[test]
+    fn mitigation_and_deploy_errors_name_the_field() {
+        let cases = [
+            ("[mitigations]\nlock = { ttl = \"2s\" }\nlease = {}", "mitigations.lease"),
+            ("[mitigations]\nlock = { ttl = \"forever\" }", "mitigations.lock.ttl"),
+            ("[mitigations]\nlock = { ttl = \"1s\", fallback = \"pray\" }", "mitigations.lock.fallback"),
+            ("[mitigations]\nrefresh_ahead = { fraction = 1.0 }", "mitigations.refresh_ahead.fraction"),
+            ("[mitigations]\nearly_expiration = { beta = -1 }", "mitigations.early_expiration.beta"),
+            ("[mitigations]\nrate_limit = { rate = 0 }", "mitigations.rate_limit.rate"),
+            ("[mitigations]\ncoalesce = true", "mitigations.coalesce"),
+            ("[[timeline]]\nat = \"1s\"\naction = \"deploy\"\nwaves = 3", "timeline[0].waves"),
+            ("[[timeline]]\nat = \"1s\"\naction = \"deploy\"\nwarmup_top = 5", "timeline[0].warmup_rate"),
+            ("[[timeline]]\nat = \"1s\"\naction = \"deploy\"\nwarmup_top = 5\nwarmup_rate = 1\nwarmup_lead = \"2s\"", "timeline[0].warmup_lead"),
+            ("[[timeline]]\nat = \"1s\"\naction = \"kill_lock_holder\"\nkey = 10", "timeline[0].key"),
+            ("[[timeline]]\nat = \"1s\"\naction = \"flush\"\nrps = 10", "timeline[0].rps"),
+        ];
+        for (extra, field) in cases {
+            let e = parse_str(&format!("{BASE}\n{extra}\n")).unwrap_err();
+            assert_eq!(field_of(e), field, "{extra}");
+        }
+    }
+
+    #[test]
+    fn mitigations_parse() {
+        let s = parse_str(&format!(
+            "{BASE}\n[mitigations]\ncoalescing = true\nlock = {{ ttl = \"none\", max_retries = 3, fallback = \"db\" }}\n"
+        ))
+        .unwrap();
+        let m = &s.base.mitigations;
+        assert!(m.coalescing);
+        let lock = m.lock.unwrap();
+        assert_eq!(lock.ttl, None);
+        assert_eq!(lock.max_retries, 3);
+        assert_eq!(lock.fallback, crate::model::Fallback::Database);
+        assert!(lock.release_on_fill);
+    }
+
+    #[test]
     fn malformed_toml_is_a_syntax_error() {
         let e = parse_str("name = ").unwrap_err();
         assert!(matches!(e, ScenarioError::Syntax { .. }), "{e}");

@@ -25,7 +25,7 @@ fn err<T>(field: impl Into<String>, message: impl Into<String>) -> Result<T> {
 }
 
 /// Largest keyspace accepted.
-pub const MAX_KEYSPACE: i64 = 100_000_000;
+pub const MAX_KEYSPACE: i64 = 20_000_000;
 /// Largest fan-out accepted.
 pub const MAX_FANOUT: i64 = 1_000;
 /// Most metrics buckets in one run.

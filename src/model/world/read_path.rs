@@ -174,7 +174,11 @@ impl World<'_> {
         let slot = self.slot_mut(k);
         slot.waiting_since = now;
         slot.polls = 0;
-        self.schedule_poll(now, k);
+        if lock.max_retries == 0 {
+            self.fall_back(now, k);
+        } else {
+            self.schedule_poll(now, k);
+        }
     }
 
     fn schedule_poll(&mut self, now: SimTime, k: KeyRef) {
@@ -211,11 +215,24 @@ impl World<'_> {
             self.schedule_poll(now, k);
             return;
         }
+        self.fall_back(now, k);
+    }
+
+    /// A reader gave up waiting for another's lock: the configured fallback.
+    fn fall_back(&mut self, now: SimTime, k: KeyRef) {
         self.end_wait(now, k);
+        let lock = self
+            .config
+            .mitigations
+            .lock
+            .expect("only called with a lock");
         match lock.fallback {
             Fallback::Stale => self.serve_stale_or_fail(now, k),
             Fallback::Error => self.resolve(now, k, Some(ErrorKind::Fallback)),
-            Fallback::Database => self.submit_query(now, Origin::Key(k), Cause::Fallback, ckey),
+            Fallback::Database => {
+                let ckey = self.slot(k).ckey;
+                self.submit_query(now, Origin::Key(k), Cause::Fallback, ckey)
+            }
         }
     }
 

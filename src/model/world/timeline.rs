@@ -23,7 +23,7 @@ impl World<'_> {
                         .schedule(e.at - w.lead, Event::WarmupTick { deploy: i as u32 });
                 }
                 for wave in 0..d.waves {
-                    let at = e.at + SimDuration(d.wave_interval.0 * wave as u64);
+                    let at = e.at + SimDuration(d.wave_interval.0.saturating_mul(wave as u64));
                     self.events.schedule(
                         at,
                         Event::DeployWave {
