@@ -1,18 +1,27 @@
-//! Charts of a scenario's results, as PNG or SVG bytes.
+//! Charts of a scenario's results, and of the fan-out experiment, as PNG or SVG bytes.
 //!
-//! Three charts are drawn for every scenario, each with one line per strategy:
-//! - `latency_p99`: p99 request latency over time;
+//! Four charts are drawn for every scenario ([`render_all`]), each with one line per strategy:
+//! - `latency_p99`: p99 request latency over time, on a logarithmic axis so that small spikes
+//!   stay visible next to a huge one;
 //! - `db_load`: database queries per second (with the database capacity as a dashed reference
 //!   line) above the database queue length, sharing the time axis;
-//! - `hit_ratio`: cache hit ratio over time.
+//! - `hit_ratio`: cache hit ratio over time;
+//! - `errors`: failed requests per second over time.
 //!
-//! Every chart marks the scenario's timeline events as dashed vertical lines labelled in a band
-//! above the plot, and names the strategies in a legend to the right of the plot, so neither
-//! labels nor legend ever cover data. The y axis always starts at 0 and reaches past the largest
-//! value, so a spike is never cut off.
+//! [`render_fanout`] draws the charts of `cachestorm fanout`:
+//! - `fanout_all_hit`: the probability h^k that all k dependencies of a request hit, against the
+//!   per-dependency hit rate h, one curve per k, with the simulated points as markers;
+//! - `fanout_latency`: request latency percentiles against k (log axis), when measured.
+//!
+//! Every time chart marks the scenario's timeline events as dashed vertical lines labelled in a
+//! band above the plot, and every chart names its lines in a legend to the right of the plot, so
+//! neither labels nor legend ever cover data. Linear y axes start at 0 and reach past the largest
+//! value, so a spike is never cut off; logarithmic axes run from a power of ten at or below the
+//! smallest value to a round number well above the largest, and leave out values that are not
+//! positive (a gap in the line).
 //!
 //! Text is drawn with an embedded DejaVu Sans font (no system font library is needed), and
-//! images are produced entirely in memory. The output is deterministic: the same result always
+//! images are produced entirely in memory. The output is deterministic: the same input always
 //! gives the same bytes.
 
 use std::sync::OnceLock;
@@ -20,7 +29,9 @@ use std::sync::OnceLock;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ColorType, ImageEncoder};
 use plotters::coord::cartesian::Cartesian2d;
-use plotters::coord::ranged1d::Ranged;
+use plotters::coord::ranged1d::{
+    BoldPoints, DefaultFormatting, KeyPointHint, KeyPointWeight, Ranged,
+};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
@@ -65,7 +76,8 @@ pub enum ChartError {
     },
 }
 
-/// Renders all charts of a scenario, in a fixed order: `latency_p99`, `db_load`, `hit_ratio`.
+/// Renders all charts of a scenario, in a fixed order: `latency_p99`, `db_load`, `hit_ratio`,
+/// `errors`.
 pub fn render_all(result: &ScenarioResult, format: ImageFormat) -> Result<Vec<Chart>, ChartError> {
     ensure_font()?;
     KINDS
@@ -75,6 +87,44 @@ pub fn render_all(result: &ScenarioResult, format: ImageFormat) -> Result<Vec<Ch
             Ok(Chart {
                 file_stem: kind.stem(),
                 bytes: render(kind.stem(), &figure, format)?,
+            })
+        })
+        .collect()
+}
+
+/// Data for the fan-out charts of `cachestorm fanout`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FanoutChartData {
+    /// Title prefix, e.g. the scenario name or "fan-out".
+    pub title: String,
+    /// Curves of all-hit probability h^k are drawn for these k.
+    pub curve_ks: Vec<u32>,
+    /// Simulated points: (k, per-dependency hit rate, fraction of requests whose k lookups all
+    /// hit).
+    pub simulated: Vec<(u32, f64, f64)>,
+    /// Request latency percentiles by k: (k, p50_ms, p95_ms, p99_ms). May be empty.
+    pub latency_by_k: Vec<(u32, f64, f64, f64)>,
+}
+
+/// Renders the fan-out charts, in a fixed order: `fanout_all_hit`, then `fanout_latency` when
+/// `data.latency_by_k` is not empty.
+///
+/// Points that are not finite are left out; hit rates and probabilities are clamped to 0..1.
+pub fn render_fanout(
+    data: &FanoutChartData,
+    format: ImageFormat,
+) -> Result<Vec<Chart>, ChartError> {
+    ensure_font()?;
+    let mut figures = vec![(FANOUT_ALL_HIT, fanout_all_hit_figure(data))];
+    if !data.latency_by_k.is_empty() {
+        figures.push((FANOUT_LATENCY, fanout_latency_figure(data)));
+    }
+    figures
+        .iter()
+        .map(|(stem, figure)| {
+            Ok(Chart {
+                file_stem: stem,
+                bytes: render(stem, figure, format)?,
             })
         })
         .collect()
@@ -111,9 +161,10 @@ enum Kind {
     Latency,
     DbLoad,
     HitRatio,
+    Errors,
 }
 
-const KINDS: [Kind; 3] = [Kind::Latency, Kind::DbLoad, Kind::HitRatio];
+const KINDS: [Kind; 4] = [Kind::Latency, Kind::DbLoad, Kind::HitRatio, Kind::Errors];
 
 impl Kind {
     fn stem(self) -> &'static str {
@@ -121,15 +172,21 @@ impl Kind {
             Kind::Latency => "latency_p99",
             Kind::DbLoad => "db_load",
             Kind::HitRatio => "hit_ratio",
+            Kind::Errors => "errors",
         }
     }
 }
+
+const FANOUT_ALL_HIT: &str = "fanout_all_hit";
+const FANOUT_LATENCY: &str = "fanout_latency";
 
 /// Everything needed to draw one chart, with no reference to a backend.
 struct Figure {
     size: (u32, u32),
     title: String,
-    x_max: f64,
+    /// The x axis, shared by all panels.
+    x: Axis,
+    x_desc: &'static str,
     /// Timeline events inside the x range, sorted by time.
     events: Vec<(f64, String)>,
     /// Panels from top to bottom; only the last shows the time axis labels.
@@ -139,7 +196,7 @@ struct Figure {
 
 struct Panel {
     y_desc: &'static str,
-    y_max: f64,
+    y: Axis,
     /// Relative height.
     weight: f64,
     /// Whether the values are whole numbers (ticks then never fall between integers).
@@ -152,8 +209,8 @@ struct Panel {
 impl Panel {
     /// How many y ticks to ask for: fewer for small whole-number axes, so steps stay whole.
     fn y_labels(&self) -> usize {
-        if self.integer && self.y_max < Y_LABELS as f64 {
-            (self.y_max.floor() as usize + 1).max(2)
+        if self.integer && self.y.scale == Scale::Linear && self.y.hi < Y_LABELS as f64 {
+            (self.y.hi.floor() as usize + 1).max(2)
         } else {
             Y_LABELS
         }
@@ -168,14 +225,50 @@ struct Series {
     color: RGBColor,
     /// Unbroken runs of points; a gap in the data starts a new segment.
     segments: Vec<Vec<(f64, f64)>>,
+    /// Whether the points of a segment are joined by a line.
+    line: bool,
+    /// Radius of the filled circle drawn at every point, if any.
+    marker: Option<i32>,
+}
+
+impl Series {
+    /// A plain line, no markers.
+    fn line(color: RGBColor, segments: Vec<Vec<(f64, f64)>>) -> Series {
+        Series {
+            color,
+            segments,
+            line: true,
+            marker: None,
+        }
+    }
+}
+
+/// What a legend entry shows before its text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sample {
+    Line,
+    Dashed,
+    Marker,
+    LineMarker,
 }
 
 struct LegendEntry {
     text: String,
     color: RGBColor,
-    dashed: bool,
+    sample: Sample,
     /// A secondary entry (smaller, indented), e.g. a strategy's own capacity.
     minor: bool,
+}
+
+impl LegendEntry {
+    fn new(text: String, color: RGBColor, sample: Sample) -> LegendEntry {
+        LegendEntry {
+            text,
+            color,
+            sample,
+            minor: false,
+        }
+    }
 }
 
 /// Colour-blind-friendly palette (Okabe–Ito, yellow replaced by olive for contrast on white).
@@ -195,6 +288,7 @@ fn strategy_color(index: usize) -> RGBColor {
 }
 
 const EVENT_COLOR: RGBColor = RGBColor(130, 130, 130);
+const NEUTRAL_COLOR: RGBColor = RGBColor(110, 110, 110);
 const CAPACITY_COLOR: RGBColor = RGBColor(90, 90, 90);
 const TEXT_COLOR: RGBColor = RGBColor(20, 20, 20);
 
@@ -212,34 +306,42 @@ fn build_figure(kind: Kind, result: &ScenarioResult) -> Figure {
         .strategies
         .iter()
         .enumerate()
-        .map(|(i, s)| LegendEntry {
-            text: s.name.clone(),
-            color: strategy_color(i),
-            dashed: false,
-            minor: false,
-        })
+        .map(|(i, s)| LegendEntry::new(s.name.clone(), strategy_color(i), Sample::Line))
         .collect();
+
+    let time_figure = |size: (u32, u32), title: &str, panels: Vec<Panel>, legend| Figure {
+        size,
+        title: format!("{}: {title}", result.name),
+        x: Axis::linear(0.0, x_max),
+        x_desc: "time (s)",
+        events: events.clone(),
+        panels,
+        legend,
+    };
+    let single = |y_desc, y, series| {
+        vec![Panel {
+            y_desc,
+            y,
+            weight: 1.0,
+            integer: false,
+            refs: Vec::new(),
+            series,
+        }]
+    };
 
     match kind {
         Kind::Latency => {
+            // Log scale: buckets without a positive latency are gaps.
             let series = collect_series(result, |b| {
-                (b.latency.count > 0).then_some(b.latency.p99_ms)
+                (b.latency.count > 0 && b.latency.p99_ms > 0.0).then_some(b.latency.p99_ms)
             });
-            Figure {
-                size: (1200, 700),
-                title: format!("{}: p99 request latency", result.name),
-                x_max,
-                events,
-                panels: vec![Panel {
-                    y_desc: "p99 latency (ms)",
-                    y_max: padded_max(&series, &[]),
-                    weight: 1.0,
-                    integer: false,
-                    refs: Vec::new(),
-                    series,
-                }],
+            let y = log_axis_for(values(&series));
+            time_figure(
+                (1200, 700),
+                "p99 request latency",
+                single("p99 latency (ms)", y, series),
                 legend,
-            }
+            )
         }
         Kind::HitRatio => {
             let series = collect_series(result, |b| {
@@ -248,32 +350,38 @@ fn build_figure(kind: Kind, result: &ScenarioResult) -> Figure {
             // A ratio never exceeds 1: keep the natural 0..1 scale, with headroom above 1 so
             // a line at 100% does not sit on the frame.
             let y_max = (max_value(&series, &[]) * 1.05).max(1.05);
-            Figure {
-                size: (1200, 700),
-                title: format!("{}: cache hit ratio", result.name),
-                x_max,
-                events,
-                panels: vec![Panel {
-                    y_desc: "hit ratio",
-                    y_max,
-                    weight: 1.0,
-                    integer: false,
-                    refs: Vec::new(),
-                    series,
-                }],
+            time_figure(
+                (1200, 700),
+                "cache hit ratio",
+                single("hit ratio", Axis::linear(0.0, y_max), series),
                 legend,
-            }
+            )
         }
-        Kind::DbLoad => db_load_figure(result, x_max, events, legend),
+        Kind::Errors => {
+            let series = collect_series(result, |b| {
+                (b.width_s > 0.0).then(|| b.errors() as f64 / b.width_s)
+            });
+            let y = Axis::linear(0.0, padded_max(&series, &[]));
+            time_figure(
+                (1200, 700),
+                "failed requests",
+                single("errors/s", y, series),
+                legend,
+            )
+        }
+        Kind::DbLoad => {
+            let (panels, legend) = db_load_panels(result, legend);
+            time_figure((1200, 900), "database load", panels, legend)
+        }
     }
 }
 
-fn db_load_figure(
+/// The two panels of the database load chart (queries/s above queue length), and the legend
+/// with the capacity lines added.
+fn db_load_panels(
     result: &ScenarioResult,
-    x_max: f64,
-    events: Vec<(f64, String)>,
     mut legend: Vec<LegendEntry>,
-) -> Figure {
+) -> (Vec<Panel>, Vec<LegendEntry>) {
     let qps = collect_series(result, |b| Some(b.db_qps()));
     let queue = collect_series(result, |b| Some(b.db_queue_max as f64));
 
@@ -291,12 +399,11 @@ fn db_load_figure(
     match shared {
         Some(c) if valid(c) => {
             refs.push((c, CAPACITY_COLOR));
-            legend.push(LegendEntry {
-                text: format!("DB capacity {} q/s", format_quantity(c)),
-                color: CAPACITY_COLOR,
-                dashed: true,
-                minor: false,
-            });
+            legend.push(LegendEntry::new(
+                format!("DB capacity {} q/s", format_quantity(c)),
+                CAPACITY_COLOR,
+                Sample::Dashed,
+            ));
         }
         Some(_) => {}
         None => {
@@ -310,7 +417,7 @@ fn db_load_figure(
                     with_caps.push(LegendEntry {
                         text: format!("capacity {} q/s", format_quantity(c)),
                         color,
-                        dashed: true,
+                        sample: Sample::Dashed,
                         minor: true,
                     });
                 }
@@ -320,31 +427,25 @@ fn db_load_figure(
     }
     let ref_values: Vec<f64> = refs.iter().map(|r| r.0).collect();
 
-    Figure {
-        size: (1200, 900),
-        title: format!("{}: database load", result.name),
-        x_max,
-        events,
-        panels: vec![
-            Panel {
-                y_desc: "queries/s",
-                y_max: padded_max(&qps, &ref_values),
-                weight: 0.58,
-                integer: false,
-                refs,
-                series: qps,
-            },
-            Panel {
-                y_desc: "queue length",
-                y_max: padded_max(&queue, &[]),
-                weight: 0.42,
-                integer: true,
-                refs: Vec::new(),
-                series: queue,
-            },
-        ],
-        legend,
-    }
+    let panels = vec![
+        Panel {
+            y_desc: "queries/s",
+            y: Axis::linear(0.0, padded_max(&qps, &ref_values)),
+            weight: 0.58,
+            integer: false,
+            refs,
+            series: qps,
+        },
+        Panel {
+            y_desc: "queue length",
+            y: Axis::linear(0.0, padded_max(&queue, &[])),
+            weight: 0.42,
+            integer: true,
+            refs: Vec::new(),
+            series: queue,
+        },
+    ];
+    (panels, legend)
 }
 
 /// End of the time axis: the run's duration, stretched to cover every bucket.
@@ -395,12 +496,16 @@ fn collect_series(
             if !current.is_empty() {
                 segments.push(current);
             }
-            Series {
-                color: strategy_color(i),
-                segments,
-            }
+            Series::line(strategy_color(i), segments)
         })
         .collect()
+}
+
+/// Every y value of `series`.
+fn values(series: &[Series]) -> impl Iterator<Item = f64> + '_ {
+    series
+        .iter()
+        .flat_map(|s| s.segments.iter().flatten().map(|p| p.1))
 }
 
 fn max_value(series: &[Series], extra: &[f64]) -> f64 {
@@ -428,39 +533,500 @@ fn padded_max(series: &[Series], extra: &[f64]) -> f64 {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Fan-out figures
+
+/// Points on each curve h^k, evenly spaced in h.
+const CURVE_POINTS: usize = 600;
+const SIMULATED_MARKER: i32 = 5;
+const LATENCY_MARKER: i32 = 4;
+
+fn fanout_all_hit_figure(data: &FanoutChartData) -> Figure {
+    // Each k once, in the order given.
+    let mut curve_ks: Vec<u32> = Vec::with_capacity(data.curve_ks.len());
+    for &k in &data.curve_ks {
+        if !curve_ks.contains(&k) {
+            curve_ks.push(k);
+        }
+    }
+    let simulated: Vec<(u32, f64, f64)> = data
+        .simulated
+        .iter()
+        .filter(|(_, h, p)| h.is_finite() && p.is_finite())
+        .map(|&(k, h, p)| (k, h.clamp(0.0, 1.0), p.clamp(0.0, 1.0)))
+        .collect();
+    let mut extra_ks: Vec<u32> = simulated
+        .iter()
+        .map(|p| p.0)
+        .filter(|k| !curve_ks.contains(k))
+        .collect();
+    extra_ks.sort_unstable();
+    extra_ks.dedup();
+
+    let points_of = |k: u32| -> Vec<(f64, f64)> {
+        let mut points: Vec<(f64, f64)> = simulated
+            .iter()
+            .filter(|p| p.0 == k)
+            .map(|p| (p.1, p.2))
+            .collect();
+        points.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        points
+    };
+    let markers = |color: RGBColor, points: Vec<(f64, f64)>| Series {
+        color,
+        segments: if points.is_empty() {
+            Vec::new()
+        } else {
+            vec![points]
+        },
+        line: false,
+        marker: Some(SIMULATED_MARKER),
+    };
+
+    let mut curves = Vec::with_capacity(curve_ks.len());
+    let mut points = Vec::new();
+    let mut legend = Vec::new();
+    for (i, &k) in curve_ks.iter().enumerate() {
+        let color = strategy_color(i);
+        let curve = (0..=CURVE_POINTS)
+            .map(|j| {
+                let h = j as f64 / CURVE_POINTS as f64;
+                (h, h.powf(f64::from(k)))
+            })
+            .collect();
+        curves.push(Series::line(color, vec![curve]));
+        points.push(markers(color, points_of(k)));
+        legend.push(LegendEntry::new(format!("k = {k}"), color, Sample::Line));
+    }
+    for (j, &k) in extra_ks.iter().enumerate() {
+        let color = strategy_color(curve_ks.len() + j);
+        points.push(markers(color, points_of(k)));
+        legend.push(LegendEntry::new(
+            format!("k = {k} (simulated)"),
+            color,
+            Sample::Marker,
+        ));
+    }
+    if !simulated.is_empty() {
+        legend.push(LegendEntry::new(
+            "markers: simulated".to_owned(),
+            NEUTRAL_COLOR,
+            Sample::Marker,
+        ));
+    }
+    curves.extend(points);
+
+    Figure {
+        size: (1200, 700),
+        title: format!("{}: probability that all k dependencies hit", data.title),
+        x: Axis::linear(0.0, 1.0),
+        x_desc: "per-dependency hit rate h",
+        events: Vec::new(),
+        panels: vec![Panel {
+            y_desc: "P(all k dependencies hit)",
+            y: Axis::linear(0.0, 1.05),
+            weight: 1.0,
+            integer: false,
+            refs: Vec::new(),
+            series: curves,
+        }],
+        legend,
+    }
+}
+
+fn fanout_latency_figure(data: &FanoutChartData) -> Figure {
+    let mut rows = data.latency_by_k.clone();
+    rows.sort_by_key(|r| r.0);
+    let percentiles = ["p50", "p95", "p99"];
+    let mut series = Vec::with_capacity(percentiles.len());
+    let mut legend = Vec::with_capacity(percentiles.len());
+    for (i, name) in percentiles.iter().enumerate() {
+        let color = strategy_color(i);
+        let mut segments: Vec<Vec<(f64, f64)>> = Vec::new();
+        let mut current = Vec::new();
+        for row in &rows {
+            let v = [row.1, row.2, row.3][i];
+            if v.is_finite() && v > 0.0 {
+                current.push((f64::from(row.0), v));
+            } else if !current.is_empty() {
+                segments.push(std::mem::take(&mut current));
+            }
+        }
+        if !current.is_empty() {
+            segments.push(current);
+        }
+        series.push(Series {
+            color,
+            segments,
+            line: true,
+            marker: Some(LATENCY_MARKER),
+        });
+        legend.push(LegendEntry::new(
+            (*name).to_owned(),
+            color,
+            Sample::LineMarker,
+        ));
+    }
+    let (k_min, k_max) = match (rows.first(), rows.last()) {
+        (Some(first), Some(last)) => (f64::from(first.0), f64::from(last.0)),
+        _ => (1.0, 1.0),
+    };
+    // Keep the end markers off the frame.
+    let pad = ((k_max - k_min) * 0.03).max(0.5);
+    let y = log_axis_for(values(&series));
+    Figure {
+        size: (1200, 700),
+        title: format!("{}: request latency by fan-out", data.title),
+        x: Axis::integer(k_min - pad, k_max + pad),
+        x_desc: "fan-out k (dependencies per request)",
+        events: Vec::new(),
+        panels: vec![Panel {
+            y_desc: "request latency (ms)",
+            y,
+            weight: 1.0,
+            integer: false,
+            refs: Vec::new(),
+            series,
+        }],
+        legend,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Axes
+
+/// How values map onto an axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scale {
+    /// Linear, ticks at round numbers.
+    Linear,
+    /// Linear, ticks at whole numbers only.
+    Integer,
+    /// Base-10 logarithmic, ticks at powers of ten (also at 2 and 5 times them on short axes).
+    Log,
+}
+
+/// One axis: its range (always finite, `lo < hi`, and `lo > 0` on a log axis) and scale.
+#[derive(Clone, Debug, PartialEq)]
+struct Axis {
+    lo: f64,
+    hi: f64,
+    scale: Scale,
+}
+
+/// The smallest value a log latency axis starts at, ms.
+const LOG_FLOOR_MIN: f64 = 0.01;
+
+impl Axis {
+    fn new(lo: f64, hi: f64, scale: Scale) -> Axis {
+        let lo = if lo.is_finite() { lo } else { 0.0 };
+        let hi = if hi.is_finite() && hi > lo {
+            hi
+        } else if (lo + 1.0).is_finite() && lo + 1.0 > lo {
+            lo + 1.0
+        } else {
+            return Axis {
+                lo: lo - lo.abs() * 1e-6,
+                hi: lo,
+                scale,
+            };
+        };
+        Axis { lo, hi, scale }
+    }
+
+    fn linear(lo: f64, hi: f64) -> Axis {
+        Axis::new(lo, hi, Scale::Linear)
+    }
+
+    fn integer(lo: f64, hi: f64) -> Axis {
+        Axis::new(lo, hi, Scale::Integer)
+    }
+
+    /// A log axis from `lo` to `hi`; out-of-range bounds fall back to a decade.
+    fn log(lo: f64, hi: f64) -> Axis {
+        let lo = if lo.is_finite() && lo > 0.0 { lo } else { 1.0 };
+        let (lo, hi) = if hi.is_finite() && hi > lo {
+            (lo, hi)
+        } else if (lo * 10.0).is_finite() {
+            (lo, lo * 10.0)
+        } else {
+            (lo / 10.0, lo)
+        };
+        Axis {
+            lo,
+            hi,
+            scale: Scale::Log,
+        }
+    }
+
+    /// The linear coordinate values are mapped through (log10 of them on a log axis).
+    fn linear_coord(&self) -> RangedCoordf64 {
+        match self.scale {
+            Scale::Log => (self.lo.log10()..self.hi.log10()).into(),
+            Scale::Linear | Scale::Integer => (self.lo..self.hi).into(),
+        }
+    }
+
+    /// Labelled ticks, at most `max` of them.
+    fn ticks(&self, max: usize) -> Vec<f64> {
+        match self.scale {
+            Scale::Linear => {
+                // plotters' key_points loops for ever when asked for a single point.
+                let mut ticks = self.linear_coord().key_points(max.max(2));
+                ticks.truncate(max);
+                ticks
+            }
+            Scale::Integer => integer_ticks(self.lo, self.hi, max),
+            Scale::Log => log_ticks(self.lo, self.hi, max),
+        }
+    }
+
+    /// Light grid lines: the 1..9 multiples of each power of ten on a log axis (none when there
+    /// would be more than `max`); a linear axis draws its own through `key_points`.
+    fn minor_ticks(&self, max: usize) -> Vec<f64> {
+        match self.scale {
+            Scale::Linear | Scale::Integer => Vec::new(),
+            Scale::Log => {
+                let first = (self.lo.log10() - 1e-9).floor() as i32;
+                let last = (self.hi.log10() + 1e-9).ceil() as i32;
+                if (last - first) as usize * 9 > max {
+                    return Vec::new();
+                }
+                let minor: Vec<f64> = (first..=last)
+                    .flat_map(|n| (1..=9).map(move |m| decimal(m, n)))
+                    .filter(|v| self.contains(*v))
+                    .collect();
+                if minor.len() > max {
+                    Vec::new()
+                } else {
+                    minor
+                }
+            }
+        }
+    }
+
+    /// Whether `v` is within the axis, allowing for rounding.
+    fn contains(&self, v: f64) -> bool {
+        let slack = match self.scale {
+            Scale::Log => 1e-9 * v.abs(),
+            Scale::Linear | Scale::Integer => 1e-9 * (self.hi - self.lo),
+        };
+        v.is_finite() && v >= self.lo - slack && v <= self.hi + slack
+    }
+}
+
+impl Ranged for Axis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    /// Values beyond a log axis (including those that are not positive) sit on its edge.
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        match self.scale {
+            Scale::Log => {
+                let v = if value.is_nan() {
+                    self.lo
+                } else {
+                    value.clamp(self.lo, self.hi)
+                };
+                self.linear_coord().map(&v.log10(), limit)
+            }
+            Scale::Linear | Scale::Integer => self.linear_coord().map(value, limit),
+        }
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if self.scale == Scale::Linear {
+            return self.linear_coord().key_points(hint.max_num_points());
+        }
+        match hint.weight() {
+            KeyPointWeight::Bold => self.ticks(hint.max_num_points()),
+            KeyPointWeight::Any => {
+                let mut points = self.ticks(hint.bold_points());
+                points.extend(self.minor_ticks(hint.max_num_points()));
+                points
+            }
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.lo..self.hi
+    }
+}
+
+/// `m` × 10^`n`, correctly rounded (no `1.0000000000000002e-5`).
+fn decimal(m: u32, n: i32) -> f64 {
+    format!("{m}e{n}").parse().unwrap_or(f64::NAN)
+}
+
+/// Largest power of ten at or below `v` (> 0, finite); 0 below the smallest one.
+fn power_of_ten_below(v: f64) -> f64 {
+    if !(v.is_finite() && v > 0.0) {
+        return 0.0;
+    }
+    let mut n = v.log10().floor() as i32;
+    while decimal(1, n) > v {
+        n -= 1;
+    }
+    while decimal(1, n + 1) <= v {
+        n += 1;
+    }
+    decimal(1, n)
+}
+
+/// Smallest of 1, 2, 5 × 10^n at or above `v` (> 0, finite); infinite if there is none.
+fn round_number_above(v: f64) -> f64 {
+    if !(v.is_finite() && v > 0.0) {
+        return f64::INFINITY;
+    }
+    let n = v.log10().floor() as i32;
+    [(1, n), (2, n), (5, n), (1, n + 1), (2, n + 1)]
+        .into_iter()
+        .map(|(m, n)| decimal(m, n))
+        .find(|&r| r >= v)
+        .unwrap_or(f64::INFINITY)
+}
+
+/// A log axis for these values (those not positive and finite are ignored): from the largest
+/// power of ten at or below the smallest value, but at least [`LOG_FLOOR_MIN`], to the first
+/// 1, 2 or 5 × 10^n at or above 1.5 × the largest value, and at least one decade long. When the
+/// smallest value lies on or just above that power of ten, the axis starts a little lower, so
+/// the line does not run along the frame.
+fn log_axis_for(values: impl Iterator<Item = f64>) -> Axis {
+    const BOTTOM_ROOM: f64 = 1.25;
+    let (min, max) = values
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if max <= 0.0 {
+        return Axis::log(1.0, 1000.0);
+    }
+    let floor = power_of_ten_below(min).max(LOG_FLOOR_MIN);
+    let top = round_number_above(max * 1.5).max(floor * 10.0);
+    let hi = if top.is_finite() { top } else { max };
+    let lo = if min >= floor && min < floor * BOTTOM_ROOM {
+        floor / BOTTOM_ROOM
+    } else {
+        floor
+    };
+    Axis::log(lo, hi)
+}
+
+/// Ticks of a log axis: powers of ten (every few decades on a long axis), or 1, 2 and 5 times
+/// them on an axis shorter than two decades.
+fn log_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
+    if max == 0 {
+        return Vec::new();
+    }
+    let axis = Axis::log(lo, hi);
+    let first = (axis.lo.log10() - 1e-9).floor() as i32;
+    let last = (axis.hi.log10() + 1e-9).ceil() as i32;
+    if axis.hi / axis.lo < 100.0 {
+        let ticks: Vec<f64> = (first..=last)
+            .flat_map(|n| [1, 2, 5].into_iter().map(move |m| decimal(m, n)))
+            .filter(|v| axis.contains(*v))
+            .collect();
+        if ticks.len() <= max && ticks.len() >= 2 {
+            return ticks;
+        }
+    }
+    let decades: Vec<i32> = (first..=last)
+        .filter(|&n| axis.contains(decimal(1, n)))
+        .collect();
+    let step = decades.len().div_ceil(max).max(1);
+    decades
+        .iter()
+        .step_by(step)
+        .map(|&n| decimal(1, n))
+        .collect()
+}
+
+/// Whole-number ticks from `lo` to `hi`, 1, 2 or 5 × 10^n apart, at most `max` of them.
+fn integer_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
+    let (first, last) = (lo.ceil(), hi.floor());
+    if max == 0 || first.is_nan() || last.is_nan() || first > last {
+        return Vec::new();
+    }
+    let mut step = 1.0;
+    for candidate in (0..20).flat_map(|n| [1, 2, 5].into_iter().map(move |m| decimal(m, n))) {
+        step = candidate;
+        if ((last - first) / step).floor() + 1.0 <= max as f64 {
+            break;
+        }
+    }
+    let start = (first / step).ceil() * step;
+    let mut ticks: Vec<f64> = (0..max)
+        .map(|i| start + i as f64 * step)
+        .take_while(|&v| v <= last)
+        .filter(|v| v.is_finite())
+        .collect();
+    // Past 2^53 adding a step can give the same float again.
+    ticks.dedup();
+    ticks
+}
+
+// ---------------------------------------------------------------------------------------------
 // Number formatting
 
 const X_LABELS: usize = 12;
 const Y_LABELS: usize = 8;
 
-/// Formats axis ticks with as many decimals as the tick spacing needs.
+/// Formats axis ticks: on a linear axis with as many decimals as the tick spacing needs, on a
+/// log axis each tick with the decimals it needs itself.
 #[derive(Clone, Copy, Debug)]
-struct TickFormat {
-    decimals: usize,
-    group: bool,
+enum TickFormat {
+    Fixed { decimals: usize, group: bool },
+    Log,
 }
 
 impl TickFormat {
-    fn for_axis(max: f64, labels: usize) -> TickFormat {
-        let range: RangedCoordf64 = (0.0..max).into();
-        let points = range.key_points(labels);
-        let step = match points.as_slice() {
-            [a, b, ..] => b - a,
-            _ => max,
-        };
-        let decimals = if step.is_finite() && step > 0.0 {
-            (-(step.log10() + 1e-9).floor()).clamp(0.0, 9.0) as usize
-        } else {
-            0
-        };
-        TickFormat {
-            decimals,
-            group: decimals == 0 && max >= 10_000.0,
+    fn for_axis(axis: &Axis, labels: usize) -> TickFormat {
+        let largest = axis.lo.abs().max(axis.hi.abs());
+        match axis.scale {
+            Scale::Log => TickFormat::Log,
+            Scale::Integer => TickFormat::Fixed {
+                decimals: 0,
+                group: largest >= 10_000.0,
+            },
+            Scale::Linear => {
+                let points = axis.ticks(labels);
+                let step = match points.as_slice() {
+                    [a, b, ..] => b - a,
+                    _ => axis.hi - axis.lo,
+                };
+                let decimals = if step.is_finite() && step > 0.0 {
+                    (-(step.log10() + 1e-9).floor()).clamp(0.0, 9.0) as usize
+                } else {
+                    0
+                };
+                TickFormat::Fixed {
+                    decimals,
+                    group: decimals == 0 && largest >= 10_000.0,
+                }
+            }
         }
     }
 
     fn format(self, v: f64) -> String {
-        format_number(v, self.decimals, self.group)
+        match self {
+            TickFormat::Fixed { decimals, group } => format_number(v, decimals, group),
+            TickFormat::Log => format_log_tick(v),
+        }
+    }
+}
+
+/// A log-axis tick (a power of ten or a small multiple of one): plain from 0.0001 to below a
+/// million (`0.01`, `5`, `1000`, `20,000`), `1e-5` or `2e6` beyond.
+fn format_log_tick(v: f64) -> String {
+    if !(v.is_finite() && v > 0.0) {
+        return "0".to_owned();
+    }
+    let n = (v.log10() + 1e-9).floor() as i32;
+    if (-4..6).contains(&n) {
+        let decimals = (-n).max(0) as usize;
+        format_number(v, decimals, v >= 10_000.0)
+    } else {
+        let m = (v / decimal(1, n)).round();
+        format!("{m}e{n}")
     }
 }
 
@@ -900,18 +1466,19 @@ fn draw_legend<DB: DrawingBackend>(
         let sample_y = y + line_h / 2;
         let style = entry.color.stroke_width(2);
         let sample_end = x + LEGEND_SAMPLE - legend_indent(entry);
-        if entry.dashed {
-            root.draw(&DashedPathElement::new(
-                [(x, sample_y), (sample_end, sample_y)],
-                6,
-                4,
-                style,
-            ))?;
-        } else {
-            root.draw(&PathElement::new(
-                vec![(x, sample_y), (sample_end, sample_y)],
-                style,
-            ))?;
+        let line = vec![(x, sample_y), (sample_end, sample_y)];
+        match entry.sample {
+            Sample::Dashed => root.draw(&DashedPathElement::new(line, 6, 4, style))?,
+            Sample::Line | Sample::LineMarker => root.draw(&PathElement::new(line, style))?,
+            Sample::Marker => {}
+        }
+        let radius = match entry.sample {
+            Sample::Marker => Some(SIMULATED_MARKER),
+            Sample::LineMarker => Some(LATENCY_MARKER),
+            Sample::Line | Sample::Dashed => None,
+        };
+        if let Some(radius) = radius {
+            draw_marker(root, ((x + sample_end) / 2, sample_y), radius, entry.color)?;
         }
         let text_style = legend_style(entry).pos(Pos::new(HPos::Left, VPos::Center));
         for (i, line) in item.lines.iter().enumerate() {
@@ -931,7 +1498,7 @@ fn draw_legend<DB: DrawingBackend>(
 /// above the plot to its label), reference lines, then the data.
 fn draw_panel<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    chart: &ChartContext<DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    chart: &ChartContext<DB, Cartesian2d<Axis, Axis>>,
     panel: &Panel,
     event_lines: &[(i32, Option<i32>)],
 ) -> DrawResult<(), DB> {
@@ -966,13 +1533,15 @@ fn draw_panel<DB: DrawingBackend>(
         root.draw(&Text::new("no data", centre, style))?;
     }
 
-    // Data, drawn as pixel paths (see `pixel_path`) in strategy order.
-    for series in &panel.series {
+    // Data, drawn as pixel paths (see `pixel_path`) in series order, then markers on top.
+    for series in panel.series.iter().filter(|s| s.line) {
         let style = series.color.stroke_width(2);
         for segment in &series.segments {
             let path = pixel_path(segment.iter().map(|p| chart.backend_coord(p)));
             if let [point] = path.as_slice() {
-                root.draw(&Circle::new(*point, 2, series.color.filled()))?;
+                if series.marker.is_none() {
+                    root.draw(&Circle::new(*point, 2, series.color.filled()))?;
+                }
             } else {
                 for piece in split_sharp_turns(&path) {
                     root.draw(&PathElement::new(piece, style))?;
@@ -980,6 +1549,26 @@ fn draw_panel<DB: DrawingBackend>(
             }
         }
     }
+    for series in &panel.series {
+        if let Some(radius) = series.marker {
+            for point in series.segments.iter().flatten() {
+                draw_marker(root, chart.backend_coord(point), radius, series.color)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A filled circle with a thin white rim, so it stands out from a line of its own colour.
+fn draw_marker<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    centre: (i32, i32),
+    radius: i32,
+    color: RGBColor,
+) -> DrawResult<(), DB> {
+    let radius = u32::try_from(radius).unwrap_or(0);
+    root.draw(&Circle::new(centre, radius + 1, WHITE.filled()))?;
+    root.draw(&Circle::new(centre, radius, color.filled()))?;
     Ok(())
 }
 
@@ -1006,13 +1595,12 @@ fn draw_figure<DB: DrawingBackend>(
 
     // Tick formats and the width of the y label area, shared by all panels so they line up.
     let tick_style = font(TICK_FONT);
-    let x_format = TickFormat::for_axis(figure.x_max, X_LABELS);
+    let x_format = TickFormat::for_axis(&figure.x, X_LABELS);
     let mut y_formats = Vec::with_capacity(figure.panels.len());
     let mut widest_tick = 0;
     for panel in &figure.panels {
-        let format = TickFormat::for_axis(panel.y_max, panel.y_labels());
-        let range: RangedCoordf64 = (0.0..panel.y_max).into();
-        for v in range.key_points(panel.y_labels()) {
+        let format = TickFormat::for_axis(&panel.y, panel.y_labels());
+        for v in panel.y.key_points(BoldPoints(panel.y_labels())) {
             widest_tick = widest_tick.max(text_width(root, &format.format(v), &tick_style)?);
         }
         y_formats.push(format);
@@ -1022,8 +1610,10 @@ fn draw_figure<DB: DrawingBackend>(
     // Event labels: laid out against the plot's predicted horizontal extent.
     let plot_x = (MARGIN + y_label_area, main_w - MARGIN_RIGHT);
     let event_style = font(EVENT_FONT).color(&RGBColor(70, 70, 70));
-    let to_px =
-        |t: f64| plot_x.0 + ((t / figure.x_max) * f64::from(plot_x.1 - plot_x.0)).round() as i32;
+    let (x_lo, x_hi) = (figure.x.lo, figure.x.hi);
+    let to_px = |t: f64| {
+        plot_x.0 + (((t - x_lo) / (x_hi - x_lo)) * f64::from(plot_x.1 - plot_x.0)).round() as i32
+    };
     let max_label_w = ((plot_x.1 - plot_x.0) as f64 * 0.4) as i32;
     let mut event_labels = Vec::with_capacity(figure.events.len());
     let mut event_geometry = Vec::with_capacity(figure.events.len());
@@ -1077,7 +1667,7 @@ fn draw_figure<DB: DrawingBackend>(
             .margin_bottom(if is_last { MARGIN } else { PANEL_GAP / 2 })
             .x_label_area_size(if is_last { X_LABEL_AREA } else { 8 })
             .y_label_area_size(y_label_area)
-            .build_cartesian_2d(0.0..figure.x_max, 0.0..panel.y_max)?;
+            .build_cartesian_2d(figure.x.clone(), panel.y.clone())?;
 
         let x_fmt = move |v: &f64| x_format.format(*v);
         let hide = |_: &f64| String::new();
@@ -1093,7 +1683,7 @@ fn draw_figure<DB: DrawingBackend>(
             .light_line_style(RGBColor(244, 244, 244))
             .axis_style(RGBColor(90, 90, 90));
         if is_last {
-            mesh.x_label_formatter(&x_fmt).x_desc("time (s)");
+            mesh.x_label_formatter(&x_fmt).x_desc(figure.x_desc);
         } else {
             mesh.x_label_formatter(&hide);
         }
@@ -1104,7 +1694,7 @@ fn draw_figure<DB: DrawingBackend>(
             event_x = figure
                 .events
                 .iter()
-                .map(|(t, _)| chart.backend_coord(&(*t, 0.0)).0)
+                .map(|(t, _)| chart.backend_coord(&(*t, panel.y.lo)).0)
                 .collect();
         }
         // Event lines reach up to their label in the top panel.
@@ -1142,7 +1732,8 @@ mod tests {
     use crate::experiment::StrategyResult;
     use crate::metrics::{LatencyStats, RunResult};
 
-    const STEMS: [&str; 3] = ["latency_p99", "db_load", "hit_ratio"];
+    const STEMS: [&str; 4] = ["latency_p99", "db_load", "hit_ratio", "errors"];
+    const FANOUT_STEMS: [&str; 2] = ["fanout_all_hit", "fanout_latency"];
 
     fn bucket(
         start_s: f64,
@@ -1224,7 +1815,7 @@ mod tests {
     }
 
     #[test]
-    fn renders_three_charts_in_fixed_order() {
+    fn renders_four_charts_in_fixed_order() {
         for format in [ImageFormat::Png, ImageFormat::Svg] {
             let charts = render_all(&sample(), format).unwrap();
             assert_eq!(stems(&charts), STEMS);
@@ -1257,6 +1848,8 @@ mod tests {
         assert!(texts[1].contains("queue length"));
         assert!(texts[1].contains("DB capacity 1600 q/s"));
         assert!(texts[2].contains("avalanche: cache hit ratio"));
+        assert!(texts[3].contains("avalanche: failed requests"));
+        assert!(texts[3].contains("errors/s"));
         for t in &texts {
             assert!(t.contains("time (s)"));
             assert!(t.contains("fixed-ttl") && t.contains("jittered-10"));
@@ -1286,6 +1879,10 @@ mod tests {
         odd.timeline.push((-5.0, "before".to_owned()));
         odd.strategies[0].result.buckets[5].latency.p99_ms = f64::NAN;
         odd.strategies[0].db_capacity_qps = f64::INFINITY;
+        odd.strategies[1].result.buckets[2].latency.p99_ms = 5e-324;
+        odd.strategies[1].result.buckets[3].width_s = f64::NAN;
+        odd.strategies[1].result.buckets[4].width_s = 1e-300;
+        odd.strategies[1].result.buckets[4].errors_timeout = u64::MAX;
         let mut huge = sample();
         huge.duration_s = 1e300;
         huge.timeline.push((1e299, "late".to_owned()));
@@ -1363,14 +1960,26 @@ mod tests {
 
     #[test]
     fn tick_labels_are_short() {
-        let f = TickFormat::for_axis(1.1, Y_LABELS);
+        let f = TickFormat::for_axis(&Axis::linear(0.0, 1.1), Y_LABELS);
         assert_eq!(f.format(0.30000000000000004), "0.3");
-        let f = TickFormat::for_axis(5500.0, Y_LABELS);
+        let f = TickFormat::for_axis(&Axis::linear(0.0, 5500.0), Y_LABELS);
         assert_eq!(f.format(2000.0000000001), "2000");
-        let f = TickFormat::for_axis(0.0044, Y_LABELS);
+        let f = TickFormat::for_axis(&Axis::linear(0.0, 0.0044), Y_LABELS);
         assert_eq!(f.format(0.0020000000001), "0.002");
-        let f = TickFormat::for_axis(20_000.0, X_LABELS);
+        let f = TickFormat::for_axis(&Axis::linear(0.0, 20_000.0), X_LABELS);
         assert_eq!(f.format(12_000.0), "12,000");
+        let f = TickFormat::for_axis(&Axis::integer(0.5, 10.5), X_LABELS);
+        assert_eq!(f.format(3.0), "3");
+        let f = TickFormat::for_axis(&Axis::log(0.01, 20_000.0), Y_LABELS);
+        let labels: Vec<String> = [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 10_000.0]
+            .iter()
+            .map(|&v| f.format(v))
+            .collect();
+        assert_eq!(labels, ["0.01", "0.1", "1", "10", "100", "1000", "10,000"]);
+        assert_eq!(format_log_tick(0.0001), "0.0001");
+        assert_eq!(format_log_tick(2e-5), "2e-5");
+        assert_eq!(format_log_tick(1e37), "1e37");
+        assert_eq!(format_log_tick(0.0), "0");
         assert_eq!(format_number(-1e-12, 1, false), "0.0");
         assert_eq!(group_thousands("1234567.5"), "1,234,567.5");
         assert_eq!(format_quantity(1600.0), "1600");
@@ -1386,18 +1995,320 @@ mod tests {
             let figure = build_figure(kind, &result);
             for panel in &figure.panels {
                 let max = max_value(&panel.series, &[]);
-                assert!(panel.y_max > max, "{} {}", kind.stem(), panel.y_desc);
+                assert!(panel.y.hi > max, "{} {}", kind.stem(), panel.y_desc);
+                let min = values(&panel.series).fold(f64::INFINITY, f64::min);
+                assert!(panel.y.lo <= min, "{} {}", kind.stem(), panel.y_desc);
             }
         }
         let db = build_figure(Kind::DbLoad, &result);
-        assert!((db.panels[0].y_max - 5500.0).abs() < 1e-6);
-        assert!((db.panels[1].y_max - 3300.0).abs() < 1e-6);
+        assert_eq!(db.panels[0].y.scale, Scale::Linear);
+        assert_eq!(db.panels[0].y.lo, 0.0);
+        assert!((db.panels[0].y.hi - 5500.0).abs() < 1e-6);
+        assert!((db.panels[1].y.hi - 3300.0).abs() < 1e-6);
         let zeros = scenario(vec![strategy(
             "idle",
             0.0,
             vec![bucket(0.0, 0, 0, 0.0, 0, 0)],
         )]);
-        assert_eq!(build_figure(Kind::DbLoad, &zeros).panels[0].y_max, 1.0);
+        assert_eq!(build_figure(Kind::DbLoad, &zeros).panels[0].y.hi, 1.0);
+        assert_eq!(build_figure(Kind::Errors, &zeros).panels[0].y.hi, 1.0);
+    }
+
+    #[test]
+    fn latency_axis_is_logarithmic_with_decade_ticks() {
+        // p99 from 8 ms to 1000 ms: 1 ms up to 2000 ms, labelled at every power of ten.
+        let latency = build_figure(Kind::Latency, &sample());
+        let y = &latency.panels[0].y;
+        assert_eq!(y.scale, Scale::Log);
+        assert_eq!((y.lo, y.hi), (1.0, 2000.0));
+        assert_eq!(y.ticks(Y_LABELS), [1.0, 10.0, 100.0, 1000.0]);
+        // Light grid lines at 2..9 × each power of ten.
+        let minor = y.minor_ticks(80);
+        assert!(minor.contains(&20.0) && minor.contains(&900.0) && minor.contains(&2000.0));
+        assert!(!minor.contains(&3000.0));
+
+        // After a 1000 ms spike, a 10 ms spike over a 3 ms baseline is still plain to see.
+        let height = 500;
+        let px = |v: f64| y.map(&v, (0, height));
+        assert!(px(10.0) - px(3.0) > height / 10, "{} {}", px(10.0), px(3.0));
+        let linear = Axis::linear(0.0, 1100.0);
+        assert!(linear.map(&10.0, (0, height)) - linear.map(&3.0, (0, height)) < 5);
+
+        // Floor: a power of ten, at least 0.01 ms; room below a minimum that sits on it.
+        assert_eq!(log_axis_for([0.35, 12.0].into_iter()).lo, 0.1);
+        assert_eq!(log_axis_for([0.0001, 0.5].into_iter()).lo, 0.01);
+        assert_eq!(log_axis_for([5.0, 8.0].into_iter()).lo, 1.0);
+        let on_floor = log_axis_for([1.0, 200.0].into_iter());
+        assert!(on_floor.lo < 1.0 && on_floor.lo > 0.5);
+        assert_eq!(on_floor.hi, 500.0);
+        // Ceiling: a round number above 1.5 × the max, at least a decade above the floor.
+        assert_eq!(log_axis_for([5.0, 8.0].into_iter()).hi, 20.0);
+        assert_eq!(log_axis_for([3.0, 600.0].into_iter()).hi, 1000.0);
+        assert_eq!(log_axis_for(std::iter::empty()), Axis::log(1.0, 1000.0));
+        assert_eq!(
+            log_axis_for([f64::NAN, -1.0, 0.0, f64::INFINITY].into_iter()),
+            Axis::log(1.0, 1000.0)
+        );
+        let huge = log_axis_for([1.0, f64::MAX].into_iter());
+        assert!(huge.hi.is_finite() && huge.hi >= 1e308);
+        assert!(huge.ticks(Y_LABELS).len() <= Y_LABELS);
+        // Short axes get 1-2-5 ticks.
+        assert_eq!(
+            Axis::log(1.0, 20.0).ticks(Y_LABELS),
+            [1.0, 2.0, 5.0, 10.0, 20.0]
+        );
+        assert_eq!(
+            Axis::log(0.01, 0.1).ticks(Y_LABELS),
+            [0.01, 0.02, 0.05, 0.1]
+        );
+    }
+
+    #[test]
+    fn axis_ticks_stay_in_range_sorted_and_within_count() {
+        let bounds = [
+            5e-324,
+            1e-300,
+            1e-9,
+            0.003,
+            0.01,
+            0.5,
+            0.8,
+            1.0,
+            3.0,
+            10.0,
+            1234.5,
+            1e20,
+            1e300,
+            f64::MAX,
+        ];
+        for &lo in &bounds {
+            for &hi in &bounds {
+                for max in [0, 1, 2, 8, 12] {
+                    for axis in [
+                        Axis::log(lo, hi),
+                        Axis::integer(lo, hi),
+                        Axis::integer(-lo, hi),
+                        // Linear axes always start at 0 here.
+                        Axis::linear(0.0, hi),
+                    ] {
+                        assert!(axis.lo < axis.hi && axis.lo.is_finite() && axis.hi.is_finite());
+                        let ticks = axis.ticks(max);
+                        // (Linear ticks come from plotters, which may give two for one.)
+                        if axis.scale != Scale::Linear {
+                            assert!(ticks.len() <= max, "{axis:?} {max} {ticks:?}");
+                        }
+                        assert!(ticks.windows(2).all(|w| w[0] < w[1]), "{axis:?} {ticks:?}");
+                        assert!(
+                            ticks.iter().all(|&t| axis.contains(t)),
+                            "{axis:?} {ticks:?}"
+                        );
+                        let minor = axis.minor_ticks(max * 10);
+                        assert!(minor.len() <= max * 10);
+                        for v in [f64::NAN, -1.0, 0.0, lo, hi, f64::INFINITY] {
+                            let _ = axis.map(&v, (0, 500));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn latency_gaps_where_nothing_completed_or_p99_is_not_positive() {
+        let mut result = sample();
+        result.strategies[1].result.buckets[10].latency.count = 0;
+        result.strategies[1].result.buckets[20].latency.p99_ms = 0.0;
+        result.strategies[1].result.buckets[30].latency.p99_ms = -1.0;
+        let latency = build_figure(Kind::Latency, &result);
+        assert_eq!(latency.panels[0].series[1].segments.len(), 4);
+        assert!(values(&latency.panels[0].series).all(|v| v > 0.0));
+    }
+
+    #[test]
+    fn errors_chart_shows_failed_requests_per_second() {
+        let mut result = sample();
+        let b = &mut result.strategies[0].result.buckets[3];
+        b.width_s = 0.5;
+        b.errors_timeout = 10;
+        b.errors_db_rejected = 20;
+        b.errors_db_timeout = 30;
+        b.errors_overload = 40;
+        result.strategies[0].result.buckets[4].width_s = 0.0;
+        let errors = build_figure(Kind::Errors, &result);
+        let panel = &errors.panels[0];
+        assert_eq!(panel.y_desc, "errors/s");
+        assert_eq!(panel.y.scale, Scale::Linear);
+        assert!((panel.y.hi - 220.0).abs() < 1e-9);
+        let series = &panel.series[0];
+        assert_eq!(series.segments.len(), 2, "a bucket of zero width is a gap");
+        assert_eq!(series.segments[0][3], (3.0, 200.0));
+        assert_eq!(errors.legend.len(), 2);
+        assert_eq!(errors.x_desc, "time (s)");
+    }
+
+    fn fanout_sample() -> FanoutChartData {
+        let mut simulated = Vec::new();
+        for k in [1u32, 5, 10] {
+            for h in [0.5f64, 0.7, 0.9, 0.95, 0.99] {
+                simulated.push((k, h, h.powf(f64::from(k)) + 0.01));
+            }
+        }
+        simulated.push((7, 0.9, 0.5));
+        FanoutChartData {
+            title: "fan-out".to_owned(),
+            curve_ks: vec![1, 2, 5, 10, 20],
+            simulated,
+            latency_by_k: (1..=10u32)
+                .map(|k| {
+                    (
+                        k,
+                        f64::from(k) * 0.5,
+                        f64::from(k) * 3.0,
+                        f64::from(k) * 20.0,
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn fanout_renders_two_charts_or_one_without_latency() {
+        for format in [ImageFormat::Png, ImageFormat::Svg] {
+            let mut data = fanout_sample();
+            let charts = render_fanout(&data, format).unwrap();
+            assert_eq!(stems(&charts), FANOUT_STEMS);
+            assert!(charts.iter().all(|c| !c.bytes.is_empty()));
+            data.latency_by_k.clear();
+            let charts = render_fanout(&data, format).unwrap();
+            assert_eq!(stems(&charts), FANOUT_STEMS[..1]);
+        }
+        let svg = render_fanout(&fanout_sample(), ImageFormat::Svg).unwrap();
+        let texts: Vec<String> = svg
+            .iter()
+            .map(|c| String::from_utf8(c.bytes.clone()).unwrap())
+            .collect();
+        assert!(texts[0].contains("fan-out: probability that all k dependencies hit"));
+        assert!(texts[0].contains("k = 20") && texts[0].contains("k = 7 (simulated)"));
+        assert!(texts[0].contains("markers: simulated"));
+        assert!(texts[1].contains("fan-out: request latency by fan-out"));
+        assert!(texts[1].contains("p50") && texts[1].contains("p95") && texts[1].contains("p99"));
+    }
+
+    #[test]
+    fn fanout_markers_take_the_colour_of_their_curve() {
+        let figure = fanout_all_hit_figure(&fanout_sample());
+        let panel = &figure.panels[0];
+        let curves: Vec<&Series> = panel.series.iter().filter(|s| s.line).collect();
+        let markers: Vec<&Series> = panel.series.iter().filter(|s| !s.line).collect();
+        assert_eq!(curves.len(), 5);
+        assert!(curves.iter().all(|s| s.marker.is_none()));
+        // Curve k = 5: h^5 at h = 0.5.
+        let k5 = &curves[2].segments[0];
+        assert_eq!(k5.first(), Some(&(0.0, 0.0)));
+        assert_eq!(k5.last(), Some(&(1.0, 1.0)));
+        let mid = k5.iter().find(|p| (p.0 - 0.5).abs() < 1e-12).unwrap();
+        assert!((mid.1 - 0.03125).abs() < 1e-12);
+        // One marker series per curve (empty for k = 2 and 20), then k = 7 on its own.
+        assert_eq!(markers.len(), 6);
+        for (curve, marker) in curves.iter().zip(&markers) {
+            assert_eq!(curve.color, marker.color);
+        }
+        assert_eq!(markers[0].segments[0].len(), 5);
+        assert!(markers[1].segments.is_empty());
+        assert_eq!(markers[5].segments, vec![vec![(0.9, 0.5)]]);
+        assert!(!curves.iter().any(|c| c.color == markers[5].color));
+        assert_eq!(markers[5].marker, Some(SIMULATED_MARKER));
+        let legend: Vec<&str> = figure.legend.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(
+            legend,
+            [
+                "k = 1",
+                "k = 2",
+                "k = 5",
+                "k = 10",
+                "k = 20",
+                "k = 7 (simulated)",
+                "markers: simulated"
+            ]
+        );
+        assert_eq!(figure.legend[5].sample, Sample::Marker);
+        assert_eq!(figure.legend[5].color, markers[5].color);
+    }
+
+    #[test]
+    fn fanout_latency_has_integer_k_ticks_and_a_log_axis() {
+        let figure = fanout_latency_figure(&fanout_sample());
+        assert_eq!(figure.x.scale, Scale::Integer);
+        let ticks = figure.x.ticks(X_LABELS);
+        assert_eq!(ticks, (1..=10).map(f64::from).collect::<Vec<_>>());
+        assert_eq!(
+            integer_ticks(0.0, 60.0, 12),
+            [0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0]
+        );
+        assert_eq!(integer_ticks(0.5, 0.9, 12), Vec::<f64>::new());
+        let panel = &figure.panels[0];
+        assert_eq!(panel.y.scale, Scale::Log);
+        assert_eq!(panel.series.len(), 3);
+        assert!(panel
+            .series
+            .iter()
+            .all(|s| s.line && s.marker == Some(LATENCY_MARKER)));
+        assert!(panel.y.lo <= 0.5 && panel.y.hi > 200.0);
+        let legend: Vec<&str> = figure.legend.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(legend, ["p50", "p95", "p99"]);
+    }
+
+    #[test]
+    fn fanout_rendering_is_deterministic() {
+        let data = fanout_sample();
+        for format in [ImageFormat::Png, ImageFormat::Svg] {
+            assert_eq!(
+                render_fanout(&data, format).unwrap(),
+                render_fanout(&data, format).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn degenerate_fanout_data_renders_without_panicking() {
+        let nan = f64::NAN;
+        let cases = [
+            FanoutChartData::default(),
+            FanoutChartData {
+                title: String::new(),
+                curve_ks: vec![0, 0, 1, u32::MAX],
+                simulated: vec![
+                    (0, 0.0, 1.0),
+                    (1, 1.0, 1.0),
+                    (2, 0.0, 0.0),
+                    (3, nan, 0.5),
+                    (3, 0.5, nan),
+                    (4, f64::INFINITY, -3.0),
+                    (5, -1.0, 2.0),
+                    (u32::MAX, 1.0, 0.0),
+                ],
+                latency_by_k: vec![(0, 0.0, -1.0, nan), (0, nan, nan, nan)],
+            },
+            FanoutChartData {
+                title: "one point".to_owned(),
+                curve_ks: Vec::new(),
+                simulated: vec![(7, 0.5, 0.01)],
+                latency_by_k: vec![(u32::MAX, 1.0, 2.0, f64::MAX)],
+            },
+            FanoutChartData {
+                title: "many ks".to_owned(),
+                curve_ks: (0..40).collect(),
+                simulated: (0..40).map(|k| (k + 100, 0.5, 0.5)).collect(),
+                latency_by_k: (0..1000).map(|k| (k, 1e-9, 1.0, 1e300)).collect(),
+            },
+        ];
+        for case in &cases {
+            for format in [ImageFormat::Png, ImageFormat::Svg] {
+                let charts = render_fanout(case, format).unwrap();
+                let expected = if case.latency_by_k.is_empty() { 1 } else { 2 };
+                assert_eq!(charts.len(), expected);
+            }
+        }
     }
 
     #[test]
@@ -1419,7 +2330,13 @@ mod tests {
         let db = build_figure(Kind::DbLoad, &result);
         assert_eq!(db.panels[0].refs.len(), 2);
         assert_eq!(db.panels[0].refs[1].1, strategy_color(1));
-        assert_eq!(db.legend.iter().filter(|e| e.dashed).count(), 2);
+        assert_eq!(
+            db.legend
+                .iter()
+                .filter(|e| e.sample == Sample::Dashed)
+                .count(),
+            2
+        );
         let shared = build_figure(Kind::DbLoad, &sample());
         assert_eq!(shared.panels[0].refs, vec![(1600.0, CAPACITY_COLOR)]);
     }
@@ -1443,21 +2360,4 @@ mod tests {
         };
         assert_eq!(err.to_string(), "could not draw chart latency_p99: boom");
     }
-}
-
-// TEMPORARY STUB until the fan-out charts land.
-/// Data for the fan-out charts of `cachestorm fanout`.
-pub struct FanoutChartData {
-    /// Title prefix.
-    pub title: String,
-    /// Curves of h^k for these k.
-    pub curve_ks: Vec<u32>,
-    /// Simulated points (k, h, all-hit).
-    pub simulated: Vec<(u32, f64, f64)>,
-    /// Latency by k.
-    pub latency_by_k: Vec<(u32, f64, f64, f64)>,
-}
-/// Fan-out charts.
-pub fn render_fanout(_d: &FanoutChartData, _f: ImageFormat) -> Result<Vec<Chart>, ChartError> {
-    Ok(vec![])
 }
