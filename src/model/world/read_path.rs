@@ -7,7 +7,7 @@ use crate::engine::rng::open_unit;
 use crate::engine::SimTime;
 use crate::metrics::{Cause, ErrorKind};
 use crate::model::cache::Lookup;
-use crate::model::config::Fallback;
+use crate::model::config::{Fallback, LockConfig};
 use crate::model::database::{KeyRef, Origin};
 
 impl World<'_> {
@@ -154,11 +154,7 @@ impl World<'_> {
         if self.try_lock(now, k) {
             return;
         }
-        let lock = self
-            .config
-            .mitigations
-            .lock
-            .expect("lock replies only exist with a lock");
+        let lock = self.lock_config();
         let ckey = self.slot(k).ckey;
         if lock.stale_while_waiting
             && self
@@ -182,11 +178,7 @@ impl World<'_> {
     }
 
     fn schedule_poll(&mut self, now: SimTime, k: KeyRef) {
-        let lock = self
-            .config
-            .mitigations
-            .lock
-            .expect("polls only exist with a lock");
+        let lock = self.lock_config();
         let latency = self.cache_latency.sample(&mut self.lock_latency_rng);
         self.events
             .schedule(now + lock.retry_interval + latency, Event::PollReply(k));
@@ -204,11 +196,7 @@ impl World<'_> {
         if self.try_lock(now, k) {
             return;
         }
-        let lock = self
-            .config
-            .mitigations
-            .lock
-            .expect("polls only exist with a lock");
+        let lock = self.lock_config();
         let slot = self.slot_mut(k);
         slot.polls += 1;
         if slot.polls < lock.max_retries {
@@ -221,11 +209,7 @@ impl World<'_> {
     /// A reader gave up waiting for another's lock: the configured fallback.
     fn fall_back(&mut self, now: SimTime, k: KeyRef) {
         self.end_wait(now, k);
-        let lock = self
-            .config
-            .mitigations
-            .lock
-            .expect("only called with a lock");
+        let lock = self.lock_config();
         match lock.fallback {
             Fallback::Stale => self.serve_stale_or_fail(now, k),
             Fallback::Error => self.resolve(now, k, Some(ErrorKind::Fallback)),
@@ -247,11 +231,7 @@ impl World<'_> {
     /// Takes the key's lock if it is free (or its TTL has passed) and rebuilds; `false` if
     /// another reader holds it.
     fn try_lock(&mut self, now: SimTime, k: KeyRef) -> bool {
-        let lock = self
-            .config
-            .mitigations
-            .lock
-            .expect("only called with a lock");
+        let lock = self.lock_config();
         let ckey = self.slot(k).ckey;
         let (until, _) = self.locks[ckey as usize];
         if until > now {
@@ -273,6 +253,14 @@ impl World<'_> {
         self.slot_mut(k).lock_token = token;
         self.submit_query(now, Origin::Key(k), Cause::Miss, ckey);
         true
+    }
+
+    /// The lock or lease configuration; only called on paths that exist with one.
+    fn lock_config(&self) -> LockConfig {
+        self.config
+            .mitigations
+            .lock
+            .expect("lock paths only run with a lock or lease configured")
     }
 
     /// Releases the lock `k` holds, if it still holds it and the protocol releases on fill.
