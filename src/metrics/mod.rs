@@ -38,7 +38,7 @@ pub struct BucketRow {
     pub cache_misses: u64,
     /// Expired values served (stale-while-revalidate, lease, lock or rate-limit fallback).
     pub stale_serves: u64,
-    /// Reads that waited for another reader's lock or lease.
+    /// Reads that polled another reader's lock or lease (coalesced reads are not counted again).
     pub lock_waits: u64,
     /// Mean time those reads waited, ms (counted when the wait ended).
     pub lock_wait_mean_ms: f64,

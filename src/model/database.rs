@@ -45,6 +45,9 @@ pub struct Query {
     pub cause: Cause,
     /// The cache key (key and version) it will fill.
     pub key: u32,
+    /// The key version that owned `key`'s range when the query was made: a result for a
+    /// range that has since been handed to a newer version is not written.
+    pub version: u32,
     /// When it was submitted.
     pub submitted: SimTime,
     /// Unique number, to match queue-timeout events.
@@ -100,12 +103,14 @@ impl Database {
         origin: Origin,
         cause: Cause,
         key: u32,
+        version: u32,
         now: SimTime,
     ) -> (Admission, Query) {
         let q = Query {
             origin,
             cause,
             key,
+            version,
             submitted: now,
             id: self.next_id,
         };
@@ -158,12 +163,18 @@ mod tests {
     fn slots_then_queue_then_rejection() {
         let mut db = Database::new(2, Some(1));
         let t = SimTime::ZERO;
-        assert_eq!(db.submit(origin(), Cause::Miss, 1, t).0, Admission::Started);
-        assert_eq!(db.submit(origin(), Cause::Miss, 2, t).0, Admission::Started);
-        let (a, queued) = db.submit(origin(), Cause::Miss, 3, t);
+        assert_eq!(
+            db.submit(origin(), Cause::Miss, 1, 0, t).0,
+            Admission::Started
+        );
+        assert_eq!(
+            db.submit(origin(), Cause::Miss, 2, 0, t).0,
+            Admission::Started
+        );
+        let (a, queued) = db.submit(origin(), Cause::Miss, 3, 0, t);
         assert_eq!(a, Admission::Queued);
         assert_eq!(
-            db.submit(origin(), Cause::Miss, 4, t).0,
+            db.submit(origin(), Cause::Miss, 4, 0, t).0,
             Admission::Rejected
         );
         assert_eq!(
@@ -180,9 +191,9 @@ mod tests {
     fn time_out_removes_only_the_head() {
         let mut db = Database::new(1, None);
         let t = SimTime::ZERO;
-        db.submit(origin(), Cause::Miss, 1, t);
-        let (_, a) = db.submit(origin(), Cause::Miss, 2, t);
-        let (_, b) = db.submit(origin(), Cause::Miss, 3, t);
+        db.submit(origin(), Cause::Miss, 1, 0, t);
+        let (_, a) = db.submit(origin(), Cause::Miss, 2, 0, t);
+        let (_, b) = db.submit(origin(), Cause::Miss, 3, 0, t);
         assert_eq!(db.time_out(b.id), None);
         assert_eq!(db.time_out(a.id), Some(a));
         assert_eq!(db.time_out(b.id), Some(b));

@@ -98,6 +98,67 @@ fn a_lock_allows_one_query_per_expiry() {
 }
 
 #[test]
+fn a_lock_taken_after_a_slow_miss_does_not_rebuild_a_value_written_meanwhile() {
+    // With a 1 ms cache round trip, a read can miss just before the holder writes the value
+    // and reach the lock just after it is released. The lock request looks at the value
+    // again, so there is still one rebuild per expiry: one cycle lasts the TTL plus the
+    // rebuild (20 ms) plus two round trips (miss, lock), about 200 / 1.022 = 196 cycles.
+    let lock =
+        "[mitigations]\nlock = { ttl = \"5s\", retry_interval = \"5ms\", max_retries = 100 }";
+    let scenario =
+        one_key(1000.0, 20.0, "1s", "200s", lock).replace("latency = \"0s\"", "latency = \"1ms\"");
+    let t = simulate(&scenario).summary.totals;
+    let cycles = 200.0 / 1.022;
+    assert_eq!(t.herd_max, 1);
+    assert!(
+        (t.db_started as f64) < cycles * 1.02,
+        "{} queries for about {cycles:.0} expiries",
+        t.db_started
+    );
+    assert!(t.db_started as f64 > cycles * 0.95, "{}", t.db_started);
+    assert_eq!(t.errors(), 0);
+}
+
+#[test]
+fn a_rate_limit_only_spends_tokens_on_queries_made() {
+    // One instance may rebuild 2 keys a second; the lock lets one read per expiry rebuild
+    // (about one a second) while the others wait. Waiting reads must not use up tokens, so no
+    // read is ever refused.
+    let extra = "[mitigations]\nlock = { ttl = \"5s\", retry_interval = \"5ms\", max_retries = 100 }\nrate_limit = { rate = 2, burst = 1 }";
+    let scenario = one_key(1000.0, 20.0, "1s", "100s", extra)
+        .replace("instances = 4", "instances = 1")
+        .replace("latency = \"0s\"", "latency = \"1ms\"");
+    let t = simulate(&scenario).summary.totals;
+    assert!(t.herds > 90, "{}", t.herds);
+    assert_eq!(t.herd_max, 1);
+    assert_eq!(t.stale_serves, 0, "no read was refused a token");
+    assert_eq!(t.errors(), 0);
+}
+
+#[test]
+fn stale_serves_count_every_read_coalesced_on_one() {
+    // The rate limit allows a single rebuild in the whole run: after the first value expires,
+    // every read is answered with it, stale, whether it asked itself or joined another's
+    // lock request (1 ms round trip at 1,000 reads/s, so about half the reads join one). Only
+    // the reads around the first rebuild (about 22 ms of them) are neither hits nor stale.
+    let extra = "[mitigations]\ncoalescing = true\nlock = { ttl = \"5s\", retry_interval = \"5ms\", max_retries = 100 }\nrate_limit = { rate = 0.0001, burst = 1 }";
+    let scenario = one_key(1000.0, 20.0, "1s", "20s", extra)
+        .replace("instances = 4", "instances = 1")
+        .replace("latency = \"0s\"", "latency = \"1ms\"");
+    let t = simulate(&scenario).summary.totals;
+    let not_stale = t.completed - t.cache_hits - t.stale_serves;
+    assert!(t.stale_serves > 15_000, "{}", t.stale_serves);
+    assert!(
+        not_stale < 40,
+        "{} served, {} fresh hits, {} stale",
+        t.completed,
+        t.cache_hits,
+        t.stale_serves
+    );
+    assert_eq!(t.errors(), 0);
+}
+
+#[test]
 fn xfetch_matches_the_papers_analysis() {
     // (rate, Δ in ms, β). Tolerances: 0.03 absolute on P(no early recompute) (about 2,000
     // cycles, standard error ≤ 0.011) and 5% on expected recomputes per cycle.
@@ -331,8 +392,95 @@ fn a_dead_lock_holder_without_ttl_is_an_outage_and_a_lock_ttl_recovers() {
         recovered.iter().all(|&e| e == 0),
         "errors after recovery: {recovered:?}"
     );
+    let t = &with_ttl.summary.totals;
+    assert!(t.errors() > 0, "the death itself is felt");
+    // The holder's own request and the waiters that gave up are fallback errors; no client
+    // waited out its 2 s timeout.
+    assert_eq!(t.errors(), t.errors_fallback);
+}
+
+/// One key, two deploys: version 2 reuses the cache-key range of version 0. Queries take 5 s,
+/// so version 0's rebuilds (made before the first deploy at 1 s) finish after version 2 is
+/// live (2 s), and version 2's own first rebuilds finish at 7 s.
+fn two_deploys(extra: &str) -> RunResult {
+    simulate(&format!(
+        r#"
+name = "two-deploys"
+seed = 9
+duration = "12s"
+bucket = "1s"
+[clients]
+rps = 100
+keyspace = 1
+[cache]
+latency = "1ms"
+ttl = "1000s"
+[db]
+slots = 100000
+service = "5s"
+{extra}
+[[timeline]]
+at = "1s"
+action = "deploy"
+[[timeline]]
+at = "2s"
+action = "deploy"
+"#
+    ))
+}
+
+#[test]
+fn a_deploy_does_not_serve_values_the_version_before_last_wrote() {
+    let res = two_deploys("");
+    let hits: Vec<u64> = res.buckets.iter().map(|b| b.cache_hits).collect();
+    // Version 0's results land at 5-6 s in the range version 2 now uses: they are garbage.
     assert!(
-        with_ttl.summary.totals.errors() > 0,
-        "the death itself is felt"
+        hits[..7].iter().all(|&h| h == 0),
+        "hits before version 2's own rebuilds: {hits:?}"
+    );
+    assert!(hits[8..].iter().all(|&h| h > 50), "{hits:?}");
+}
+
+#[test]
+fn a_deploy_clears_locks_the_version_before_last_left_behind() {
+    // The first rebuilder under version 0 dies holding a lock without TTL: an outage. Version 1
+    // (3 s) has its own lock; version 2 (6 s) reuses version 0's range and must not inherit
+    // the dead lock.
+    let res = simulate(
+        r#"
+name = "dead-lock-reused"
+seed = 9
+duration = "10s"
+bucket = "1s"
+[clients]
+rps = 100
+keyspace = 1
+[cache]
+latency = "1ms"
+ttl = "1000s"
+[db]
+slots = 100
+service = "20ms"
+[mitigations]
+lock = { ttl = "none", retry_interval = "50ms", max_retries = 2, fallback = "error" }
+[[timeline]]
+at = "0s"
+action = "kill_lock_holder"
+[[timeline]]
+at = "3s"
+action = "deploy"
+[[timeline]]
+at = "6s"
+action = "deploy"
+"#,
+    );
+    let errors: Vec<u64> = res.buckets.iter().map(|b| b.errors()).collect();
+    assert!(
+        errors[..3].iter().all(|&e| e > 50),
+        "version 0 is dead: {errors:?}"
+    );
+    assert!(
+        errors[4..].iter().all(|&e| e == 0),
+        "versions 1 and 2 have locks of their own: {errors:?}"
     );
 }

@@ -188,6 +188,9 @@ struct World<'a> {
     deploys: Vec<DeployState>,
     /// Whether the cache holds two key versions (the scenario deploys).
     has_versions: bool,
+    /// The version that owns each of the two cache-key ranges: version v uses range v % 2 and
+    /// takes it over from version v - 2 when its deploy is prepared.
+    range_version: [u32; 2],
     /// Database queries for the hot key since its value was last written.
     hot_herd: u64,
     /// Whether the current hot-key herd began before the value expired (early or background).
@@ -272,6 +275,7 @@ impl<'a> World<'a> {
             scratch_keys: Vec::with_capacity(c.fanout as usize),
             deploys: vec![DeployState::default(); config.timeline.len()],
             has_versions: has_deploy,
+            range_version: [0, 1],
             hot_herd: 0,
             hot_herd_early: false,
             recorder: Recorder::new(config.duration, config.bucket, config.db.slots),
@@ -310,7 +314,7 @@ impl<'a> World<'a> {
             Event::DbQueueTimeout(id) => {
                 if let Some(q) = self.db.time_out(id) {
                     self.recorder.db_queue_len(self.db.queue_len());
-                    self.query_failed(now, q.origin, q.key, ErrorKind::DbTimeout);
+                    self.query_failed(now, &q, ErrorKind::DbTimeout);
                 }
             }
             Event::ClientTimeout { req, gen } => {
@@ -432,6 +436,11 @@ impl<'a> World<'a> {
         key + (version % 2) * self.config.clients.keyspace
     }
 
+    /// The version that currently owns the range of cache key `ckey`.
+    fn owner_of(&self, ckey: u32) -> u32 {
+        self.range_version[(ckey / self.config.clients.keyspace) as usize]
+    }
+
     /// A worker takes the request: read every key from the cache (or the database without one).
     fn start_request(&mut self, now: SimTime, req: u32) {
         let instance = self.requests[req as usize].instance;
@@ -474,7 +483,8 @@ impl<'a> World<'a> {
             }
             self.hot_herd += 1;
         }
-        let (admission, query) = self.db.submit(origin, cause, ckey, now);
+        let version = self.owner_of(ckey);
+        let (admission, query) = self.db.submit(origin, cause, ckey, version, now);
         match admission {
             Admission::Started => self.start_query(now, query),
             Admission::Queued => {
@@ -487,7 +497,7 @@ impl<'a> World<'a> {
                     );
                 }
             }
-            Admission::Rejected => self.query_failed(now, origin, ckey, ErrorKind::DbRejected),
+            Admission::Rejected => self.query_failed(now, &query, ErrorKind::DbRejected),
         }
     }
 
@@ -520,7 +530,9 @@ impl<'a> World<'a> {
             None => self.recorder.db_completed(now, self.db.busy()),
         }
         // The app writes the value back; the compute time it saw is stored for early expiration.
-        if self.cache.is_some() {
+        // A result for a version whose key range a newer deploy took over is garbage: dropped.
+        let current = q.version == self.owner_of(q.key);
+        if self.cache.is_some() && current {
             self.write_value(now, q.key, None, now.since(q.submitted));
         }
         match q.origin {
@@ -529,7 +541,9 @@ impl<'a> World<'a> {
                 self.resolve(now, k, None);
             }
             Origin::Background { instance } => {
-                self.instances[instance as usize].refreshing.remove(&q.key);
+                if current {
+                    self.instances[instance as usize].refreshing.remove(&q.key);
+                }
             }
             Origin::Warmup => {}
         }
@@ -568,14 +582,16 @@ impl<'a> World<'a> {
         }
     }
 
-    fn query_failed(&mut self, now: SimTime, origin: Origin, ckey: u32, kind: ErrorKind) {
-        match origin {
+    fn query_failed(&mut self, now: SimTime, q: &Query, kind: ErrorKind) {
+        match q.origin {
             Origin::Key(k) => {
                 self.release_lock(k);
                 self.resolve(now, k, Some(kind));
             }
             Origin::Background { instance } => {
-                self.instances[instance as usize].refreshing.remove(&ckey);
+                if q.version == self.owner_of(q.key) {
+                    self.instances[instance as usize].refreshing.remove(&q.key);
+                }
             }
             Origin::Warmup => {}
         }
@@ -585,10 +601,11 @@ impl<'a> World<'a> {
     fn resolve(&mut self, now: SimTime, k: KeyRef, error: Option<ErrorKind>) {
         let slot = *self.slot(k);
         if slot.leader {
-            let instance = self.requests[k.req as usize].instance;
-            self.instances[instance as usize]
-                .fetching
-                .remove(&slot.ckey);
+            let instance = self.requests[k.req as usize].instance as usize;
+            // A deploy may have cleared this fetch and a newer read may lead one for the key.
+            if self.instances[instance].fetching.get(&slot.ckey) == Some(&k) {
+                self.instances[instance].fetching.remove(&slot.ckey);
+            }
             let mut w = slot.next_waiter;
             while w != KeyRef::NONE {
                 let next = self.slot(w).next_waiter;

@@ -99,15 +99,16 @@ impl World<'_> {
         self.rebuild(now, k);
     }
 
-    /// This read is to rebuild its key: subject to the rate limit, then the lock, then the DB.
+    /// This read is to rebuild its key: through the lock if there is one, then subject to the
+    /// rate limit (a token is only spent on a query that is made), then the DB.
     fn rebuild(&mut self, now: SimTime, k: KeyRef) {
-        if !self.take_rebuild_token(now, k) {
-            self.serve_stale_or_fail(now, k);
-            return;
-        }
         if self.config.mitigations.lock.is_some() {
             let latency = self.cache_latency.sample(&mut self.lock_latency_rng);
             self.events.schedule(now + latency, Event::LockReply(k));
+            return;
+        }
+        if !self.take_rebuild_token(now, k) {
+            self.serve_stale_or_fail(now, k);
             return;
         }
         let ckey = self.slot(k).ckey;
@@ -136,26 +137,52 @@ impl World<'_> {
     fn serve_stale_or_fail(&mut self, now: SimTime, k: KeyRef) {
         let ckey = self.slot(k).ckey;
         let n = self.config.clients.keyspace;
-        let previous = self.has_versions.then(|| (ckey + n) % (2 * n));
+        // The other key range holds the previous version only if it is older than this one
+        // (during a rolling deploy, an old instance's other range is the *new* version).
+        let previous = (self.has_versions)
+            .then(|| (ckey + n) % (2 * n))
+            .filter(|&p| self.owner_of(p) < self.owner_of(ckey));
         let stale = self
             .cache
             .as_ref()
             .is_some_and(|c| c.holds_stale(ckey, now) || previous.is_some_and(|p| c.holds_any(p)));
         if stale {
-            self.recorder.stale_serve();
-            self.resolve(now, k, None);
+            self.resolve_stale(now, k);
         } else {
             self.resolve(now, k, Some(ErrorKind::Fallback));
         }
     }
 
-    /// The cache answered the lock request made after a miss.
+    /// Answers `k`, and every read coalesced on it, with an expired value.
+    fn resolve_stale(&mut self, now: SimTime, k: KeyRef) {
+        self.recorder.stale_serve();
+        if self.slot(k).leader {
+            let mut w = self.slot(k).next_waiter;
+            while w != KeyRef::NONE {
+                self.recorder.stale_serve();
+                w = self.slot(w).next_waiter;
+            }
+        }
+        self.resolve(now, k, None);
+    }
+
+    /// The cache answered the lock request made after a miss. The request is "look again, and
+    /// take the lock if still missing" in one round trip, so a value written since the miss
+    /// is served rather than rebuilt a second time.
     pub(super) fn on_lock_reply(&mut self, now: SimTime, k: KeyRef) {
+        let ckey = self.slot(k).ckey;
+        let cache = self
+            .cache
+            .as_mut()
+            .expect("lock replies only exist with a cache");
+        if matches!(cache.get(ckey, now), Lookup::Hit { .. }) {
+            self.resolve(now, k, None);
+            return;
+        }
         if self.try_lock(now, k) {
             return;
         }
         let lock = self.lock_config();
-        let ckey = self.slot(k).ckey;
         if lock.stale_while_waiting
             && self
                 .cache
@@ -163,8 +190,7 @@ impl World<'_> {
                 .is_some_and(|c| c.holds_stale(ckey, now))
         {
             // A lease's "wait" answer comes with the stale value when one is held.
-            self.recorder.stale_serve();
-            self.resolve(now, k, None);
+            self.resolve_stale(now, k);
             return;
         }
         let slot = self.slot_mut(k);
@@ -229,13 +255,19 @@ impl World<'_> {
     }
 
     /// Takes the key's lock if it is free (or its TTL has passed) and rebuilds; `false` if
-    /// another reader holds it.
+    /// another reader holds it. A free lock with no rebuild token left (rate limit) is not
+    /// taken: the read falls back to a stale value at once.
     fn try_lock(&mut self, now: SimTime, k: KeyRef) -> bool {
         let lock = self.lock_config();
         let ckey = self.slot(k).ckey;
         let (until, _) = self.locks[ckey as usize];
         if until > now {
             return false;
+        }
+        if !self.take_rebuild_token(now, k) {
+            self.end_wait(now, k);
+            self.serve_stale_or_fail(now, k);
+            return true;
         }
         let token = self.next_lock_token;
         self.next_lock_token = self.next_lock_token.wrapping_add(1).max(1);
@@ -246,8 +278,8 @@ impl World<'_> {
         if self.kill_lock_holder_of == Some(key) {
             self.kill_lock_holder_of = None;
             // The holder dies: it never queries, never writes, never releases. Its own request
-            // (and any read coalesced on it) gets no answer.
-            self.resolve(now, k, Some(ErrorKind::Timeout));
+            // (and any read coalesced on it) fails.
+            self.resolve(now, k, Some(ErrorKind::Fallback));
             return true;
         }
         self.slot_mut(k).lock_token = token;

@@ -57,7 +57,8 @@ impl World<'_> {
                 // A bulk load knows what each value cost: record the database's mean service
                 // time, so early expiration has a compute time to work with from the start.
                 let delta = SimDuration::from_secs_f64(self.config.db.service.mean_secs());
-                let version = self.instances[0].version;
+                // A bulk load writes the newest version any instance runs.
+                let version = self.instances.iter().map(|i| i.version).max().unwrap_or(0);
                 for key in 0..n {
                     let ckey = self.cache_key(key, version);
                     self.write_value(now, ckey, ttl, delta);
@@ -70,16 +71,28 @@ impl World<'_> {
         }
     }
 
-    /// Entries left under the new version's key range by the deploy before last are garbage:
-    /// clear them once, before the new version is first written.
+    /// The new version takes over the key range of the version before last. What that version
+    /// left there is garbage: its entries, locks and fetches in flight. Clear them once, before
+    /// the new version is first read or written; its queries still in flight are dropped when
+    /// they finish (their version no longer owns the range).
     fn prepare_deploy(&mut self, i: usize) {
         if std::mem::replace(&mut self.deploys[i].prepared, true) {
             return;
         }
         let n = self.config.clients.keyspace;
-        let start = self.cache_key(0, self.deploys[i].version);
+        let version = self.deploys[i].version;
+        let start = self.cache_key(0, version);
+        let range = start..start + n;
+        self.range_version[(version % 2) as usize] = version;
         if let Some(cache) = self.cache.as_mut() {
-            cache.flush_keys(start..start + n);
+            cache.flush_keys(range.clone());
+        }
+        if let Some(locks) = self.locks.get_mut(range.start as usize..range.end as usize) {
+            locks.fill((SimTime::ZERO, 0));
+        }
+        for inst in &mut self.instances {
+            inst.fetching.retain(|ckey, _| !range.contains(ckey));
+            inst.refreshing.retain(|ckey| !range.contains(ckey));
         }
     }
 
@@ -104,9 +117,14 @@ impl World<'_> {
         let Some(w) = d.warmup else {
             unreachable!("warm-up ticks are only scheduled with a warm-up");
         };
+        let version = self.deploys[i].version;
+        if self.owner_of(self.cache_key(0, version)) != version {
+            // A newer deploy took this version's key range over: its warm-up has no point.
+            return;
+        }
         let key = self.deploys[i].warm_cursor;
         self.deploys[i].warm_cursor += 1;
-        let ckey = self.cache_key(key, self.deploys[i].version);
+        let ckey = self.cache_key(key, version);
         self.submit_query(now, Origin::Warmup, Cause::Warmup, ckey);
         if key + 1 < w.top {
             // Key n is warmed n / rate after warm-up starts (no drift from rounding).
