@@ -1,7 +1,9 @@
 //! Stampede mechanics against their analyses: herd size, coalescing, locks, XFetch, TTL jitter,
-//! LRU under Zipf (Che's approximation), fan-out, and a lock holder dying.
+//! LRU under Zipf (Che's approximation), fan-out, a lock holder dying, and the read path across
+//! deploys (key versions reusing a range, falling back to the previous version).
 
 use cachestorm::metrics::{BucketRow, RunResult};
+use cachestorm::model::cache::HashRing;
 use cachestorm::model::clients::KeyChooser;
 use cachestorm::model::Popularity;
 use cachestorm::theory;
@@ -483,4 +485,71 @@ action = "deploy"
         errors[4..].iter().all(|&e| e == 0),
         "versions 1 and 2 have locks of their own: {errors:?}"
     );
+}
+
+/// Half-way through a rolling deploy (instance 0 on version 1, instance 1 still on version 0),
+/// with every rebuild token spent, the cache node holding one version of key 0 is flushed at
+/// 3 s: with 6 nodes of 160 points, cache key 0 (version 0) and 1 (version 1) sit on
+/// different nodes.
+fn rolling_deploy_flush(version: u32) -> Vec<(u64, u64)> {
+    let ring = HashRing::new(6, 160);
+    assert_ne!(
+        ring.node_for(0),
+        ring.node_for(1),
+        "the test needs two nodes"
+    );
+    let node = ring.node_for(version);
+    let res = simulate(&format!(
+        r#"
+name = "rolling-flush"
+seed = 3
+duration = "10s"
+bucket = "1s"
+[clients]
+rps = 100
+keyspace = 1
+[app]
+instances = 2
+[cache]
+nodes = 6
+latency = "1ms"
+ttl = "1000s"
+[db]
+slots = 100
+service = "20ms"
+[mitigations]
+rate_limit = {{ rate = 0.0001, burst = 1 }}
+[[timeline]]
+at = "1s"
+action = "deploy"
+waves = 2
+wave_interval = "20s"
+warmup_top = 1
+warmup_rate = 10
+warmup_lead = "0.5s"
+[[timeline]]
+at = "3s"
+action = "flush"
+node = {node}
+"#
+    ));
+    res.buckets[4..]
+        .iter()
+        .map(|b| (b.errors_fallback, b.stale_serves))
+        .collect()
+}
+
+#[test]
+fn a_refused_rebuild_falls_back_to_the_previous_version_never_the_next() {
+    // The new version's value is gone: instance 0 may serve the old version's value.
+    for (errors, stale) in rolling_deploy_flush(1) {
+        assert_eq!(errors, 0);
+        assert!(stale > 30, "{stale}");
+    }
+    // The old version's value is gone: instance 1 must not serve the new version's value (an
+    // old binary cannot read it), so its reads fail.
+    for (errors, stale) in rolling_deploy_flush(0) {
+        assert_eq!(stale, 0);
+        assert!(errors > 30, "{errors}");
+    }
 }
