@@ -77,7 +77,8 @@ pub enum ChartError {
 }
 
 /// Renders all charts of a scenario, in a fixed order: `latency_p99`, `db_load`, `hit_ratio`,
-/// `errors`.
+/// `errors`, then the small multiples `latency_p99_by_strategy` and `db_load_by_strategy` (one
+/// panel per strategy on a shared scale, for when the overlaid lines hide each other).
 pub fn render_all(result: &ScenarioResult, format: ImageFormat) -> Result<Vec<Chart>, ChartError> {
     ensure_font()?;
     KINDS
@@ -162,9 +163,18 @@ enum Kind {
     DbLoad,
     HitRatio,
     Errors,
+    LatencyByStrategy,
+    DbLoadByStrategy,
 }
 
-const KINDS: [Kind; 4] = [Kind::Latency, Kind::DbLoad, Kind::HitRatio, Kind::Errors];
+const KINDS: [Kind; 6] = [
+    Kind::Latency,
+    Kind::DbLoad,
+    Kind::HitRatio,
+    Kind::Errors,
+    Kind::LatencyByStrategy,
+    Kind::DbLoadByStrategy,
+];
 
 impl Kind {
     fn stem(self) -> &'static str {
@@ -173,6 +183,8 @@ impl Kind {
             Kind::DbLoad => "db_load",
             Kind::HitRatio => "hit_ratio",
             Kind::Errors => "errors",
+            Kind::LatencyByStrategy => "latency_p99_by_strategy",
+            Kind::DbLoadByStrategy => "db_load_by_strategy",
         }
     }
 }
@@ -196,6 +208,8 @@ struct Figure {
 
 struct Panel {
     y_desc: &'static str,
+    /// A name drawn in the top-left corner of the plot, in its colour (small multiples).
+    label: Option<(String, RGBColor)>,
     y: Axis,
     /// Relative height.
     weight: f64,
@@ -207,12 +221,19 @@ struct Panel {
 }
 
 impl Panel {
-    /// How many y ticks to ask for: fewer for small whole-number axes, so steps stay whole.
+    /// How many y ticks to ask for: fewer on a short small-multiples panel (a log axis keeps a
+    /// label per decade), and fewer for small
+    /// whole-number axes, so steps stay whole.
     fn y_labels(&self) -> usize {
-        if self.integer && self.y.scale == Scale::Linear && self.y.hi < Y_LABELS as f64 {
-            (self.y.hi.floor() as usize + 1).max(2)
+        let most = if self.label.is_some() && self.y.scale == Scale::Linear {
+            SMALL_MULTIPLE_Y_LABELS
         } else {
             Y_LABELS
+        };
+        if self.integer && self.y.scale == Scale::Linear && self.y.hi < most as f64 {
+            (self.y.hi.floor() as usize + 1).max(2)
+        } else {
+            most
         }
     }
 
@@ -321,6 +342,7 @@ fn build_figure(kind: Kind, result: &ScenarioResult) -> Figure {
     let single = |y_desc, y, series| {
         vec![Panel {
             y_desc,
+            label: None,
             y,
             weight: 1.0,
             integer: false,
@@ -373,7 +395,100 @@ fn build_figure(kind: Kind, result: &ScenarioResult) -> Figure {
             let (panels, legend) = db_load_panels(result, legend);
             time_figure((1200, 900), "database load", panels, legend)
         }
+        Kind::LatencyByStrategy => {
+            let series = collect_series(result, |b| {
+                (b.latency.count > 0 && b.latency.p99_ms > 0.0).then_some(b.latency.p99_ms)
+            });
+            let y = log_axis_for(values(&series));
+            let panels = small_multiples(result, series, "p99 (ms)", y, |max| {
+                format!("max {} ms", format_quantity(max))
+            });
+            let size = small_multiples_size(panels.len());
+            time_figure(size, "p99 request latency by strategy", panels, Vec::new())
+        }
+        Kind::DbLoadByStrategy => {
+            let series = collect_series(result, |b| Some(b.db_qps()));
+            let capacities: Vec<f64> = result
+                .strategies
+                .iter()
+                .map(|s| s.db_capacity_qps)
+                .collect();
+            let caps: Vec<f64> = capacities
+                .iter()
+                .copied()
+                .filter(|c| c.is_finite() && *c > 0.0)
+                .collect();
+            let y = Axis::linear(0.0, padded_max(&series, &caps));
+            let mut panels = small_multiples(result, series, "queries/s", y, |max| {
+                format!("peak {} q/s", format_quantity(max))
+            });
+            for (panel, &c) in panels.iter_mut().zip(&capacities) {
+                if c.is_finite() && c > 0.0 {
+                    panel.refs.push((c, CAPACITY_COLOR));
+                }
+            }
+            let legend = if caps.is_empty() {
+                Vec::new()
+            } else {
+                vec![LegendEntry::new(
+                    "DB capacity".to_owned(),
+                    CAPACITY_COLOR,
+                    Sample::Dashed,
+                )]
+            };
+            let size = small_multiples_size(panels.len());
+            time_figure(size, "database load by strategy", panels, legend)
+        }
     }
+}
+
+/// Height of one small-multiples panel, px.
+const SMALL_MULTIPLE_HEIGHT: u32 = 130;
+
+/// A figure tall enough for `panels` small multiples under the title and event band.
+fn small_multiples_size(panels: usize) -> (u32, u32) {
+    let panels = u32::try_from(panels.max(1)).unwrap_or(u32::MAX);
+    let height = panels
+        .saturating_mul(SMALL_MULTIPLE_HEIGHT)
+        .saturating_add(190)
+        .min(8000);
+    (1200, height)
+}
+
+/// One panel per strategy, every panel on the same `y` axis, labelled with the strategy's
+/// name and `summary` of its largest value.
+fn small_multiples(
+    result: &ScenarioResult,
+    series: Vec<Series>,
+    y_desc: &'static str,
+    y: Axis,
+    summary: impl Fn(f64) -> String,
+) -> Vec<Panel> {
+    let last = result.strategies.len().saturating_sub(1);
+    result
+        .strategies
+        .iter()
+        .zip(series)
+        .enumerate()
+        .map(|(i, (s, series))| {
+            let max = max_value(std::slice::from_ref(&series), &[]);
+            Panel {
+                y_desc,
+                label: Some((format!("{}: {}", s.name, summary(max)), series.color)),
+                y: y.clone(),
+                // The last panel also holds the time axis: as tall again as that, so its plot
+                // is the same height as the others'.
+                weight: if i == last {
+                    1.0 + f64::from(X_LABEL_AREA) / f64::from(SMALL_MULTIPLE_HEIGHT)
+                } else {
+                    1.0
+                },
+                integer: false,
+                refs: Vec::new(),
+                series: vec![series],
+            }
+        })
+        .collect()
 }
 
 /// The two panels of the database load chart (queries/s above queue length), and the legend
@@ -430,6 +545,7 @@ fn db_load_panels(
     let panels = vec![
         Panel {
             y_desc: "queries/s",
+            label: None,
             y: Axis::linear(0.0, padded_max(&qps, &ref_values)),
             weight: 0.58,
             integer: false,
@@ -438,6 +554,7 @@ fn db_load_panels(
         },
         Panel {
             y_desc: "queue length",
+            label: None,
             y: Axis::linear(0.0, padded_max(&queue, &[])),
             weight: 0.42,
             integer: true,
@@ -623,6 +740,7 @@ fn fanout_all_hit_figure(data: &FanoutChartData) -> Figure {
         events: Vec::new(),
         panels: vec![Panel {
             y_desc: "P(all k dependencies hit)",
+            label: None,
             y: Axis::linear(0.0, 1.05),
             weight: 1.0,
             integer: false,
@@ -681,6 +799,7 @@ fn fanout_latency_figure(data: &FanoutChartData) -> Figure {
         events: Vec::new(),
         panels: vec![Panel {
             y_desc: "request latency (ms)",
+            label: None,
             y,
             weight: 1.0,
             integer: false,
@@ -975,6 +1094,7 @@ fn integer_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
 
 const X_LABELS: usize = 12;
 const Y_LABELS: usize = 8;
+const SMALL_MULTIPLE_Y_LABELS: usize = 4;
 
 /// Formats axis ticks: on a linear axis with as many decimals as the tick spacing needs, on a
 /// log axis each tick with the decimals it needs itself.
@@ -1562,6 +1682,32 @@ fn draw_panel<DB: DrawingBackend>(
             }
         }
     }
+
+    // The panel's name on top of its data.
+    if let Some((text, color)) = &panel.label {
+        let style = font(LEGEND_FONT).color(color);
+        let w = text_width(root, text, &style)?;
+        let corner = (px.start + 6, py.start + 4);
+        root.draw(&Rectangle::new(
+            [
+                corner,
+                (corner.0 + w + 10, corner.1 + LEGEND_FONT as i32 + 8),
+            ],
+            WHITE.filled(),
+        ))?;
+        root.draw(&Rectangle::new(
+            [
+                corner,
+                (corner.0 + w + 10, corner.1 + LEGEND_FONT as i32 + 8),
+            ],
+            RGBColor(200, 200, 200).stroke_width(1),
+        ))?;
+        root.draw(&Text::new(
+            text.as_str(),
+            (corner.0 + 5, corner.1 + 4),
+            style,
+        ))?;
+    }
     Ok(())
 }
 
@@ -1738,7 +1884,14 @@ mod tests {
     use crate::experiment::StrategyResult;
     use crate::metrics::{LatencyStats, RunResult};
 
-    const STEMS: [&str; 4] = ["latency_p99", "db_load", "hit_ratio", "errors"];
+    const STEMS: [&str; 6] = [
+        "latency_p99",
+        "db_load",
+        "hit_ratio",
+        "errors",
+        "latency_p99_by_strategy",
+        "db_load_by_strategy",
+    ];
     const FANOUT_STEMS: [&str; 2] = ["fanout_all_hit", "fanout_latency"];
 
     fn bucket(
@@ -1821,12 +1974,45 @@ mod tests {
     }
 
     #[test]
-    fn renders_four_charts_in_fixed_order() {
+    fn renders_every_chart_in_fixed_order() {
         for format in [ImageFormat::Png, ImageFormat::Svg] {
             let charts = render_all(&sample(), format).unwrap();
             assert_eq!(stems(&charts), STEMS);
             assert!(charts.iter().all(|c| !c.bytes.is_empty()));
         }
+    }
+
+    #[test]
+    fn small_multiples_give_each_strategy_a_named_panel_on_one_scale() {
+        let result = sample();
+        let db = build_figure(Kind::DbLoadByStrategy, &result);
+        assert_eq!(db.panels.len(), 2);
+        let labels: Vec<&str> = db
+            .panels
+            .iter()
+            .map(|p| p.label.as_ref().unwrap().0.as_str())
+            .collect();
+        assert_eq!(
+            labels,
+            ["fixed-ttl: peak 5000 q/s", "jittered-10: peak 300 q/s"]
+        );
+        // One shared y axis reaching past the largest value of any strategy, so the flat
+        // strategy looks flat next to the spiky one; each panel shows its own capacity.
+        assert!(db.panels.iter().all(|p| p.y == db.panels[0].y));
+        assert!(db.panels[0].y.hi > 5000.0);
+        assert_eq!(db.panels[1].series.len(), 1);
+        assert_eq!(db.panels[1].refs, [(1600.0, CAPACITY_COLOR)]);
+        // The last panel carries the time axis and is taller by that much.
+        assert!(db.panels[1].weight > db.panels[0].weight);
+        assert!(db.size.1 > 2 * SMALL_MULTIPLE_HEIGHT);
+
+        let latency = build_figure(Kind::LatencyByStrategy, &result);
+        assert_eq!(latency.panels[0].y.scale, Scale::Log);
+        assert_eq!(
+            latency.panels[1].label.as_ref().unwrap().0,
+            "jittered-10: max 10 ms"
+        );
+        assert!(latency.legend.is_empty());
     }
 
     #[test]

@@ -28,13 +28,15 @@ cache.ttl_jitter = 0.5
 "#;
 
 /// Files every `run` writes.
-const DOCUMENTED: [&str; 6] = [
+const DOCUMENTED: [&str; 8] = [
     "timeseries.csv",
     "summary.csv",
     "latency_p99.png",
     "db_load.png",
     "hit_ratio.png",
     "errors.png",
+    "latency_p99_by_strategy.png",
+    "db_load_by_strategy.png",
 ];
 
 #[test]
