@@ -1,0 +1,721 @@
+//! Drawing a figure with plotters onto a PNG or SVG backend: the embedded font, layout of the
+//! title, event labels, panels and legend, and encoding to bytes.
+
+use std::sync::OnceLock;
+
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+use image::{ColorType, ImageEncoder};
+use plotters::coord::cartesian::Cartesian2d;
+use plotters::coord::ranged1d::{BoldPoints, Ranged};
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{register_font, FontStyle};
+
+use super::*;
+use crate::report::ImageFormat;
+
+/// Name the embedded font is registered under; also the family written into SVG files.
+pub(super) const FONT_FAMILY: &str = "sans-serif";
+
+pub(super) static FONT_BYTES: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/fonts/DejaVuSans.ttf"
+));
+
+/// Registers the embedded font with plotters, once per process.
+pub(super) fn ensure_font() -> Result<(), ChartError> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED
+        .get_or_init(|| register_font(FONT_FAMILY, FontStyle::Normal, FONT_BYTES).is_ok());
+    if ok {
+        Ok(())
+    } else {
+        Err(ChartError::Font)
+    }
+}
+
+// Rendering to bytes
+
+pub(super) fn render(
+    stem: &'static str,
+    figure: &Figure,
+    format: ImageFormat,
+) -> Result<Vec<u8>, ChartError> {
+    let draw_err = |message: String| ChartError::Draw {
+        chart: stem,
+        message,
+    };
+    let (w, h) = figure.size;
+    match format {
+        ImageFormat::Png => {
+            let mut buffer = vec![0u8; w as usize * h as usize * 3];
+            {
+                let root = BitMapBackend::with_buffer(&mut buffer, (w, h)).into_drawing_area();
+                draw_figure(figure, &root).map_err(|e| draw_err(e.to_string()))?;
+                root.present().map_err(|e| draw_err(e.to_string()))?;
+            }
+            let mut png = Vec::new();
+            PngEncoder::new_with_quality(&mut png, CompressionType::Default, FilterType::Adaptive)
+                .write_image(&buffer, w, h, ColorType::Rgb8)
+                .map_err(|e| ChartError::Encode {
+                    chart: stem,
+                    message: e.to_string(),
+                })?;
+            Ok(png)
+        }
+        ImageFormat::Svg => {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+                draw_figure(figure, &root).map_err(|e| draw_err(e.to_string()))?;
+                root.present().map_err(|e| draw_err(e.to_string()))?;
+            }
+            Ok(svg.into_bytes())
+        }
+    }
+}
+
+// Drawing
+
+pub(super) type DrawResult<T, DB> =
+    Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+pub(super) const MARGIN: i32 = 14;
+pub(super) const MARGIN_RIGHT: i32 = 24;
+pub(super) const TITLE_FONT: f64 = 24.0;
+pub(super) const TITLE_HEIGHT: i32 = 48;
+pub(super) const DESC_FONT: f64 = 16.0;
+pub(super) const TICK_FONT: f64 = 14.0;
+pub(super) const LEGEND_FONT: f64 = 14.0;
+pub(super) const LEGEND_MINOR_FONT: f64 = 12.0;
+pub(super) const EVENT_FONT: f64 = 12.0;
+pub(super) const EVENT_ROW_HEIGHT: i32 = 15;
+pub(super) const EVENT_MAX_ROWS: usize = 4;
+pub(super) const EVENT_MAX_LABELS: usize = 20;
+pub(super) const X_LABEL_AREA: i32 = 52;
+pub(super) const PANEL_GAP: i32 = 12;
+pub(super) const LEGEND_SAMPLE: i32 = 28;
+pub(super) const LEGEND_PAD: i32 = 10;
+pub(super) const LEGEND_MIN_TEXT: i32 = 80;
+pub(super) const LEGEND_MAX_TEXT: i32 = 260;
+pub(super) const LEGEND_MAX_LINES: usize = 3;
+
+pub(super) fn font(size: f64) -> TextStyle<'static> {
+    TextStyle::from((FONT_FAMILY, size).into_font()).color(&TEXT_COLOR)
+}
+
+pub(super) fn text_width<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    text: &str,
+    style: &TextStyle,
+) -> DrawResult<i32, DB> {
+    let (w, _) = root.estimate_text_size(text, style)?;
+    Ok(i32::try_from(w).unwrap_or(i32::MAX))
+}
+
+/// Cuts `text` to fit `max_width` pixels, ending it with an ellipsis when shortened.
+pub(super) fn truncate_to_width<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    text: &str,
+    style: &TextStyle,
+    max_width: i32,
+) -> DrawResult<String, DB> {
+    if text_width(root, text, style)? <= max_width {
+        return Ok(text.to_owned());
+    }
+    // Longest prefix that fits with the ellipsis (text width grows with the prefix).
+    let chars: Vec<char> = text.chars().collect();
+    let with_ellipsis = |keep: usize| chars[..keep].iter().chain(['…'].iter()).collect::<String>();
+    let (mut lo, mut hi) = (0, chars.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if text_width(root, &with_ellipsis(mid), style)? <= max_width {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    Ok(with_ellipsis(lo))
+}
+
+/// Splits `text` into lines of at most `max_width` pixels, preferring breaks after `-`, `_`,
+/// `/`, `.` or spaces; at most `max_lines` lines, the last one truncated if needed.
+pub(super) fn wrap_to_width<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    text: &str,
+    style: &TextStyle,
+    max_width: i32,
+    max_lines: usize,
+) -> DrawResult<Vec<String>, DB> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut lines = Vec::new();
+    let mut start = 0;
+    while start < chars.len() {
+        if lines.len() + 1 == max_lines {
+            let rest: String = chars[start..].iter().collect();
+            lines.push(truncate_to_width(root, &rest, style, max_width)?);
+            return Ok(lines);
+        }
+        // Longest prefix that fits, then back off to the last break character in it.
+        let mut end = start + 1;
+        while end < chars.len() {
+            let candidate: String = chars[start..=end].iter().collect();
+            if text_width(root, &candidate, style)? > max_width {
+                break;
+            }
+            end += 1;
+        }
+        if end < chars.len() {
+            if let Some(brk) = (start + 1..end)
+                .rev()
+                .find(|&i| matches!(chars[i - 1], '-' | '_' | '/' | '.' | ' '))
+            {
+                end = brk;
+            }
+        }
+        lines.push(
+            chars[start..end]
+                .iter()
+                .collect::<String>()
+                .trim()
+                .to_owned(),
+        );
+        start = end;
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    Ok(lines)
+}
+
+/// Where an event label goes: its row in the band (0 = top) and left edge in pixels.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct LabelSlot {
+    pub(super) row: usize,
+    pub(super) left: i32,
+}
+
+/// Places event labels in rows above the plot so that no two labels overlap and no label crosses
+/// another event's line. `events` are (line x in pixels, label width), sorted by x. Labels go to
+/// the right of their line, or to its left near the right edge; at most [`EVENT_MAX_LABELS`] are
+/// placed and those that fit nowhere are left out (their line is still drawn).
+pub(super) fn place_event_labels(
+    events: &[(i32, i32)],
+    plot_x: (i32, i32),
+    right_limit: i32,
+) -> Vec<Option<LabelSlot>> {
+    const GAP: i32 = 8;
+    const OFFSET: i32 = 4;
+    // Lines closer than this always stagger, whatever the label widths.
+    let near = ((plot_x.1 - plot_x.0) as f64 * 0.05) as i32;
+    // Per row: label intervals, and lines passing through the row from labels above it.
+    let mut labels: Vec<Vec<(i32, i32)>> = vec![Vec::new(); EVENT_MAX_ROWS];
+    let mut lines: Vec<Vec<(i32, i32)>> = vec![Vec::new(); EVENT_MAX_ROWS];
+    // Per row: x of the lines whose label sits in that row.
+    let mut anchors: Vec<Vec<i32>> = vec![Vec::new(); EVENT_MAX_ROWS];
+    let overlaps = |iv: &(i32, i32), (a, b): (i32, i32)| iv.0 < b && a < iv.1;
+    let mut placed = 0;
+    let mut slots = Vec::with_capacity(events.len());
+    for &(x, width) in events {
+        if placed >= EVENT_MAX_LABELS {
+            slots.push(None);
+            continue;
+        }
+        let left = if x + OFFSET + width <= right_limit {
+            x + OFFSET
+        } else {
+            x - OFFSET - width
+        };
+        let text = (left, left + width);
+        // Labels keep a gap between each other; lines only need to miss the text itself.
+        let span = (left - GAP, left + width + GAP);
+        let line = (x - 1, x + 2);
+        // A row is free when the label touches no other label or line there, its line is not
+        // too close to the line of another label in that row, and its line, running down
+        // through the rows below, crosses no label.
+        let free = |row: usize| {
+            labels[row].iter().all(|iv| !overlaps(iv, span))
+                && lines[row].iter().all(|iv| !overlaps(iv, text))
+                && anchors[row].iter().all(|&ax| (ax - x).abs() >= near)
+                && labels[row + 1..]
+                    .iter()
+                    .flatten()
+                    .all(|iv| !overlaps(iv, line))
+        };
+        match (0..EVENT_MAX_ROWS).find(|&r| left >= 0 && free(r)) {
+            Some(row) => {
+                labels[row].push(text);
+                anchors[row].push(x);
+                for r in &mut lines[row + 1..] {
+                    r.push(line);
+                }
+                placed += 1;
+                slots.push(Some(LabelSlot { row, left }));
+            }
+            None => slots.push(None),
+        }
+    }
+    slots
+}
+
+/// Reduces a line to the pixels that matter: consecutive points in the same pixel column are
+/// cut down to the first, lowest, highest and last of them (so spikes stay visible however many
+/// points share a column), and repeated pixels are dropped. Repeated points would also make the
+/// bitmap backend's thick-line join computation degenerate and draw stray lines.
+pub(super) fn pixel_path(points: impl Iterator<Item = (i32, i32)>) -> Vec<(i32, i32)> {
+    let mut out: Vec<(i32, i32)> = Vec::new();
+    let push = |out: &mut Vec<(i32, i32)>, p: (i32, i32)| {
+        if out.last() != Some(&p) {
+            out.push(p);
+        }
+    };
+    let mut column: Vec<(i32, i32)> = Vec::new();
+    let flush = |out: &mut Vec<(i32, i32)>, column: &mut Vec<(i32, i32)>| {
+        if let (Some(&first), Some(&last)) = (column.first(), column.last()) {
+            let (mut lo, mut hi) = (0, 0);
+            for (i, p) in column.iter().enumerate() {
+                if p.1 < column[lo].1 {
+                    lo = i;
+                }
+                if p.1 > column[hi].1 {
+                    hi = i;
+                }
+            }
+            push(out, first);
+            push(out, column[lo.min(hi)]);
+            push(out, column[lo.max(hi)]);
+            push(out, last);
+        }
+        column.clear();
+    };
+    for p in points {
+        if column.last().is_some_and(|q| q.0 != p.0) {
+            flush(&mut out, &mut column);
+        }
+        column.push(p);
+    }
+    flush(&mut out, &mut column);
+    out
+}
+
+/// Splits a path where it turns back sharply (less than 60 degrees between the two segments),
+/// so each piece is drawn on its own. The bitmap backend outlines thick paths with mitred
+/// joins, and at a sharp spike the inner corner of that outline lands far away from the line,
+/// which paints a stray wedge across the chart.
+pub(super) fn split_sharp_turns(path: &[(i32, i32)]) -> Vec<&[(i32, i32)]> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for i in 1..path.len().saturating_sub(1) {
+        let (a, b, c) = (path[i - 1], path[i], path[i + 1]);
+        let u = (f64::from(a.0 - b.0), f64::from(a.1 - b.1));
+        let v = (f64::from(c.0 - b.0), f64::from(c.1 - b.1));
+        let norms = u.0.hypot(u.1) * v.0.hypot(v.1);
+        if norms > 0.0 && (u.0 * v.0 + u.1 * v.1) / norms > 0.5 {
+            pieces.push(&path[start..=i]);
+            start = i;
+        }
+    }
+    pieces.push(&path[start..]);
+    pieces
+}
+
+/// A legend entry laid out in lines.
+pub(super) struct LegendLayout<'a> {
+    pub(super) entry: &'a LegendEntry,
+    pub(super) lines: Vec<String>,
+}
+
+pub(super) fn legend_style(entry: &LegendEntry) -> TextStyle<'static> {
+    font(if entry.minor {
+        LEGEND_MINOR_FONT
+    } else {
+        LEGEND_FONT
+    })
+}
+
+pub(super) fn legend_indent(entry: &LegendEntry) -> i32 {
+    if entry.minor {
+        12
+    } else {
+        0
+    }
+}
+
+pub(super) fn legend_line_height(entry: &LegendEntry) -> i32 {
+    if entry.minor {
+        15
+    } else {
+        18
+    }
+}
+
+/// Lays out the legend; returns the entries and the legend's total width (0 when empty).
+pub(super) fn layout_legend<'a, DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    legend: &'a [LegendEntry],
+) -> DrawResult<(Vec<LegendLayout<'a>>, i32), DB> {
+    if legend.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let mut natural = LEGEND_MIN_TEXT;
+    for entry in legend {
+        let w = text_width(root, &entry.text, &legend_style(entry))? + legend_indent(entry);
+        natural = natural.max(w);
+    }
+    let text_w = natural.min(LEGEND_MAX_TEXT);
+    let mut layout = Vec::with_capacity(legend.len());
+    for entry in legend {
+        let max = text_w - legend_indent(entry);
+        let lines = wrap_to_width(
+            root,
+            &entry.text,
+            &legend_style(entry),
+            max,
+            LEGEND_MAX_LINES,
+        )?;
+        layout.push(LegendLayout { entry, lines });
+    }
+    Ok((layout, 2 * LEGEND_PAD + LEGEND_SAMPLE + 8 + text_w))
+}
+
+/// Draws the legend box with its top-left corner at (`left`, `top`). Entries that would reach
+/// below `bottom` are left out and counted in a last "+ N more" line.
+pub(super) fn draw_legend<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    layout: &[LegendLayout],
+    (left, top): (i32, i32),
+    width: i32,
+    bottom: i32,
+) -> DrawResult<(), DB> {
+    if layout.is_empty() {
+        return Ok(());
+    }
+    const SPACING: i32 = 6;
+    let entry_h = |l: &LegendLayout| l.lines.len() as i32 * legend_line_height(l.entry) + SPACING;
+    let room = bottom - top - 2 * LEGEND_PAD + SPACING;
+    let total: i32 = layout.iter().map(entry_h).sum();
+    let (shown, more_h) = if total <= room {
+        (layout.len(), 0)
+    } else {
+        let more_h = legend_line_height(layout[0].entry) + SPACING;
+        let mut used = 0;
+        let fits = layout
+            .iter()
+            .take_while(|l| {
+                used += entry_h(l);
+                used + more_h <= room
+            })
+            .count();
+        (fits, more_h)
+    };
+    let height =
+        layout[..shown].iter().map(entry_h).sum::<i32>() + more_h + 2 * LEGEND_PAD - SPACING;
+    root.draw(&Rectangle::new(
+        [(left, top), (left + width, top + height)],
+        WHITE.filled(),
+    ))?;
+    root.draw(&Rectangle::new(
+        [(left, top), (left + width, top + height)],
+        RGBColor(190, 190, 190).stroke_width(1),
+    ))?;
+    if shown < layout.len() {
+        let style = font(LEGEND_FONT).pos(Pos::new(HPos::Left, VPos::Center));
+        let y = top + height - LEGEND_PAD - legend_line_height(layout[0].entry) / 2;
+        let text = format!("+ {} more", layout.len() - shown);
+        root.draw(&Text::new(text, (left + LEGEND_PAD, y), style))?;
+    }
+    let mut y = top + LEGEND_PAD;
+    for item in &layout[..shown] {
+        let entry = item.entry;
+        let line_h = legend_line_height(entry);
+        let x = left + LEGEND_PAD + legend_indent(entry);
+        let sample_y = y + line_h / 2;
+        let style = entry.color.stroke_width(2);
+        let sample_end = x + LEGEND_SAMPLE - legend_indent(entry);
+        let line = vec![(x, sample_y), (sample_end, sample_y)];
+        match entry.sample {
+            Sample::Dashed => root.draw(&DashedPathElement::new(line, 6, 4, style))?,
+            Sample::Line | Sample::LineMarker => root.draw(&PathElement::new(line, style))?,
+            Sample::Marker => {}
+        }
+        let radius = match entry.sample {
+            Sample::Marker => Some(SIMULATED_MARKER),
+            Sample::LineMarker => Some(LATENCY_MARKER),
+            Sample::Line | Sample::Dashed => None,
+        };
+        if let Some(radius) = radius {
+            draw_marker(root, ((x + sample_end) / 2, sample_y), radius, entry.color)?;
+        }
+        let text_style = legend_style(entry).pos(Pos::new(HPos::Left, VPos::Center));
+        for (i, line) in item.lines.iter().enumerate() {
+            let line_y = y + i as i32 * line_h + line_h / 2;
+            root.draw(&Text::new(
+                line.as_str(),
+                (sample_end + 8, line_y),
+                text_style.clone(),
+            ))?;
+        }
+        y += entry_h(item);
+    }
+    Ok(())
+}
+
+/// Draws inside one panel's plot: event lines (`(x, top)` in pixels, `top` when the line reaches
+/// above the plot to its label), reference lines, then the data.
+pub(super) fn draw_panel<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &ChartContext<DB, Cartesian2d<Axis, Axis>>,
+    panel: &Panel,
+    event_lines: &[(i32, Option<i32>)],
+) -> DrawResult<(), DB> {
+    let (px, py) = chart.plotting_area().get_pixel_range();
+
+    // Timeline events: dashed vertical lines.
+    for &(x, top) in event_lines {
+        root.draw(&DashedPathElement::new(
+            [(x, top.unwrap_or(py.start)), (x, py.end - 1)],
+            5,
+            4,
+            EVENT_COLOR.stroke_width(1),
+        ))?;
+    }
+
+    // Reference lines (database capacity), under the data.
+    for &(y, color) in &panel.refs {
+        let y = chart.backend_coord(&(0.0, y)).1;
+        root.draw(&DashedPathElement::new(
+            [(px.start, y), (px.end - 1, y)],
+            10,
+            6,
+            color.stroke_width(2),
+        ))?;
+    }
+
+    if panel.is_empty() {
+        let style = font(DESC_FONT)
+            .color(&RGBColor(120, 120, 120))
+            .pos(Pos::new(HPos::Center, VPos::Center));
+        let centre = ((px.start + px.end) / 2, (py.start + py.end) / 2);
+        root.draw(&Text::new("no data", centre, style))?;
+    }
+
+    // Data, drawn as pixel paths (see `pixel_path`) in series order, then markers on top.
+    for series in panel.series.iter().filter(|s| s.line) {
+        let style = series.color.stroke_width(2);
+        for segment in &series.segments {
+            let path = pixel_path(segment.iter().map(|p| chart.backend_coord(p)));
+            if let [point] = path.as_slice() {
+                if series.marker.is_none() {
+                    root.draw(&Circle::new(*point, 2, series.color.filled()))?;
+                }
+            } else {
+                for piece in split_sharp_turns(&path) {
+                    root.draw(&PathElement::new(piece, style))?;
+                }
+            }
+        }
+    }
+    for series in &panel.series {
+        if let Some(radius) = series.marker {
+            for point in series.segments.iter().flatten() {
+                draw_marker(root, chart.backend_coord(point), radius, series.color)?;
+            }
+        }
+    }
+
+    // The panel's name on top of its data.
+    if let Some((text, color)) = &panel.label {
+        let style = font(LEGEND_FONT).color(color);
+        let w = text_width(root, text, &style)?;
+        let corner = (px.start + 6, py.start + 4);
+        root.draw(&Rectangle::new(
+            [
+                corner,
+                (corner.0 + w + 10, corner.1 + LEGEND_FONT as i32 + 8),
+            ],
+            WHITE.filled(),
+        ))?;
+        root.draw(&Rectangle::new(
+            [
+                corner,
+                (corner.0 + w + 10, corner.1 + LEGEND_FONT as i32 + 8),
+            ],
+            RGBColor(200, 200, 200).stroke_width(1),
+        ))?;
+        root.draw(&Text::new(
+            text.as_str(),
+            (corner.0 + 5, corner.1 + 4),
+            style,
+        ))?;
+    }
+    Ok(())
+}
+
+/// A filled circle with a thin white rim, so it stands out from a line of its own colour.
+pub(super) fn draw_marker<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    centre: (i32, i32),
+    radius: i32,
+    color: RGBColor,
+) -> DrawResult<(), DB> {
+    let radius = u32::try_from(radius).unwrap_or(0);
+    root.draw(&Circle::new(centre, radius + 1, WHITE.filled()))?;
+    root.draw(&Circle::new(centre, radius, color.filled()))?;
+    Ok(())
+}
+
+/// Draws a whole figure: title, event label band, panels and legend.
+pub(super) fn draw_figure<DB: DrawingBackend>(
+    figure: &Figure,
+    root: &DrawingArea<DB, Shift>,
+) -> DrawResult<(), DB> {
+    root.fill(&WHITE)?;
+    let (w, h) = (figure.size.0 as i32, figure.size.1 as i32);
+
+    // Title.
+    let title_style = font(TITLE_FONT).pos(Pos::new(HPos::Center, VPos::Top));
+    let title = truncate_to_width(root, &figure.title, &title_style, w - 2 * MARGIN)?;
+    root.draw(&Text::new(title, (w / 2, 14), title_style))?;
+
+    // Legend to the right of the plots.
+    let (legend, legend_w) = layout_legend(root, &figure.legend)?;
+    let main_w = if legend_w > 0 {
+        w - legend_w - MARGIN
+    } else {
+        w
+    };
+
+    // Tick formats and the width of the y label area, shared by all panels so they line up.
+    let tick_style = font(TICK_FONT);
+    let x_format = TickFormat::for_axis(&figure.x, X_LABELS);
+    let mut y_formats = Vec::with_capacity(figure.panels.len());
+    let mut widest_tick = 0;
+    for panel in &figure.panels {
+        let format = TickFormat::for_axis(&panel.y, panel.y_labels());
+        for v in panel.y.key_points(BoldPoints(panel.y_labels())) {
+            widest_tick = widest_tick.max(text_width(root, &format.format(v), &tick_style)?);
+        }
+        y_formats.push(format);
+    }
+    let y_label_area = widest_tick + 48;
+
+    // Event labels: laid out against the plot's predicted horizontal extent.
+    let plot_x = (MARGIN + y_label_area, main_w - MARGIN_RIGHT);
+    let event_style = font(EVENT_FONT).color(&RGBColor(70, 70, 70));
+    let (x_lo, x_hi) = (figure.x.lo, figure.x.hi);
+    let to_px = |t: f64| {
+        plot_x.0 + (((t - x_lo) / (x_hi - x_lo)) * f64::from(plot_x.1 - plot_x.0)).round() as i32
+    };
+    let max_label_w = ((plot_x.1 - plot_x.0) as f64 * 0.4) as i32;
+    let mut event_labels = Vec::with_capacity(figure.events.len());
+    let mut event_geometry = Vec::with_capacity(figure.events.len());
+    for (t, label) in &figure.events {
+        let text = truncate_to_width(root, label, &event_style, max_label_w)?;
+        event_geometry.push((to_px(*t), text_width(root, &text, &event_style)?));
+        event_labels.push(text);
+    }
+    let slots = place_event_labels(&event_geometry, plot_x, main_w - 4);
+    let rows_used = slots.iter().flatten().map(|s| s.row + 1).max().unwrap_or(0);
+    let band_top = TITLE_HEIGHT;
+    let band_h = if rows_used > 0 {
+        rows_used as i32 * EVENT_ROW_HEIGHT + 6
+    } else {
+        0
+    };
+
+    // Panels, stacked below the band.
+    let panels_top = band_top + band_h;
+    let (_, body) = root.split_vertically(panels_top);
+    let (main, _) = body.split_horizontally(main_w);
+    let available = (h - panels_top - MARGIN).max(1);
+    let total_weight: f64 = figure.panels.iter().map(|p| p.weight).sum();
+    let mut areas = Vec::with_capacity(figure.panels.len());
+    let mut rest = main;
+    for (i, panel) in figure.panels.iter().enumerate() {
+        if i + 1 == figure.panels.len() {
+            areas.push(rest.clone());
+        } else {
+            let height = (f64::from(available) * panel.weight / total_weight).round() as i32;
+            let (top, bottom) = rest.split_vertically(height);
+            areas.push(top);
+            rest = bottom;
+        }
+    }
+
+    let mut plot_top = panels_top;
+    let mut event_x: Vec<i32> = Vec::new();
+    let last = figure.panels.len().saturating_sub(1);
+    for (i, (panel, area)) in figure.panels.iter().zip(&areas).enumerate() {
+        let is_last = i == last;
+        let y_format = y_formats[i];
+        let mut chart = ChartBuilder::on(area)
+            .margin_left(MARGIN)
+            .margin_right(MARGIN_RIGHT)
+            .margin_top(match (i, band_h) {
+                (0, 0) => 12,
+                (0, _) => 4,
+                _ => PANEL_GAP / 2,
+            })
+            .margin_bottom(if is_last { MARGIN } else { PANEL_GAP / 2 })
+            .x_label_area_size(if is_last { X_LABEL_AREA } else { 8 })
+            .y_label_area_size(y_label_area)
+            .build_cartesian_2d(figure.x.clone(), panel.y.clone())?;
+
+        let x_fmt = move |v: &f64| x_format.format(*v);
+        let hide = |_: &f64| String::new();
+        let y_fmt = move |v: &f64| y_format.format(*v);
+        let mut mesh = chart.configure_mesh();
+        mesh.x_labels(X_LABELS)
+            .y_labels(panel.y_labels())
+            .y_label_formatter(&y_fmt)
+            .y_desc(panel.y_desc)
+            .label_style(font(TICK_FONT))
+            .axis_desc_style(font(DESC_FONT))
+            .bold_line_style(RGBColor(225, 225, 225))
+            .light_line_style(RGBColor(244, 244, 244))
+            .axis_style(RGBColor(90, 90, 90));
+        if is_last {
+            mesh.x_label_formatter(&x_fmt).x_desc(figure.x_desc);
+        } else {
+            mesh.x_label_formatter(&hide);
+        }
+        mesh.draw()?;
+
+        if i == 0 {
+            plot_top = chart.plotting_area().get_pixel_range().1.start;
+            event_x = figure
+                .events
+                .iter()
+                .map(|(t, _)| chart.backend_coord(&(*t, panel.y.lo)).0)
+                .collect();
+        }
+        // Event lines reach up to their label in the top panel.
+        let event_lines: Vec<(i32, Option<i32>)> = event_x
+            .iter()
+            .zip(&slots)
+            .map(|(&x, slot)| {
+                let top = slot
+                    .filter(|_| i == 0)
+                    .map(|slot| band_top + slot.row as i32 * EVENT_ROW_HEIGHT + 2);
+                (x, top)
+            })
+            .collect();
+        draw_panel(root, &chart, panel, &event_lines)?;
+    }
+
+    // Event labels, in the band above the first plot.
+    let label_style = event_style.pos(Pos::new(HPos::Left, VPos::Top));
+    for (k, (slot, text)) in slots.iter().zip(&event_labels).enumerate() {
+        if let (Some(slot), Some(&actual)) = (slot, event_x.get(k)) {
+            // Keep the side chosen by the layout, next to where the line was really drawn.
+            let left = slot.left + (actual - event_geometry[k].0);
+            let y = band_top + slot.row as i32 * EVENT_ROW_HEIGHT + 2;
+            root.draw(&Text::new(text.as_str(), (left, y), label_style.clone()))?;
+        }
+    }
+
+    draw_legend(root, &legend, (main_w, plot_top), legend_w, h - MARGIN)?;
+    Ok(())
+}

@@ -1,0 +1,127 @@
+//! The backend-independent description of a chart: a figure of stacked panels sharing a time
+//! (or other) x axis, their series, reference lines and legend, and the colours they use.
+
+use plotters::prelude::*;
+
+use super::*;
+
+/// Everything needed to draw one chart, with no reference to a backend.
+pub(super) struct Figure {
+    pub(super) size: (u32, u32),
+    pub(super) title: String,
+    /// The x axis, shared by all panels.
+    pub(super) x: Axis,
+    pub(super) x_desc: &'static str,
+    /// Timeline events inside the x range, sorted by time.
+    pub(super) events: Vec<(f64, String)>,
+    /// Panels from top to bottom; only the last shows the time axis labels.
+    pub(super) panels: Vec<Panel>,
+    pub(super) legend: Vec<LegendEntry>,
+}
+
+pub(super) struct Panel {
+    pub(super) y_desc: &'static str,
+    /// A name drawn in the top-left corner of the plot, in its colour (small multiples).
+    pub(super) label: Option<(String, RGBColor)>,
+    pub(super) y: Axis,
+    /// Relative height.
+    pub(super) weight: f64,
+    /// Whether the values are whole numbers (ticks then never fall between integers).
+    pub(super) integer: bool,
+    /// Horizontal dashed reference lines, drawn under the data.
+    pub(super) refs: Vec<(f64, RGBColor)>,
+    pub(super) series: Vec<Series>,
+}
+
+impl Panel {
+    /// How many y ticks to ask for: fewer on a short small-multiples panel (a log axis keeps a
+    /// label per decade), and fewer for small
+    /// whole-number axes, so steps stay whole.
+    pub(super) fn y_labels(&self) -> usize {
+        let most = if self.label.is_some() && self.y.scale == Scale::Linear {
+            SMALL_MULTIPLE_Y_LABELS
+        } else {
+            Y_LABELS
+        };
+        if self.integer && self.y.scale == Scale::Linear && self.y.hi < most as f64 {
+            (self.y.hi.floor() as usize + 1).max(2)
+        } else {
+            most
+        }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.series.iter().all(|s| s.segments.is_empty())
+    }
+}
+
+pub(super) struct Series {
+    pub(super) color: RGBColor,
+    /// Unbroken runs of points; a gap in the data starts a new segment.
+    pub(super) segments: Vec<Vec<(f64, f64)>>,
+    /// Whether the points of a segment are joined by a line.
+    pub(super) line: bool,
+    /// Radius of the filled circle drawn at every point, if any.
+    pub(super) marker: Option<i32>,
+}
+
+impl Series {
+    /// A plain line, no markers.
+    pub(super) fn line(color: RGBColor, segments: Vec<Vec<(f64, f64)>>) -> Series {
+        Series {
+            color,
+            segments,
+            line: true,
+            marker: None,
+        }
+    }
+}
+
+/// What a legend entry shows before its text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Sample {
+    Line,
+    Dashed,
+    Marker,
+    LineMarker,
+}
+
+pub(super) struct LegendEntry {
+    pub(super) text: String,
+    pub(super) color: RGBColor,
+    pub(super) sample: Sample,
+    /// A secondary entry (smaller, indented), e.g. a strategy's own capacity.
+    pub(super) minor: bool,
+}
+
+impl LegendEntry {
+    pub(super) fn new(text: String, color: RGBColor, sample: Sample) -> LegendEntry {
+        LegendEntry {
+            text,
+            color,
+            sample,
+            minor: false,
+        }
+    }
+}
+
+/// Colour-blind-friendly palette (Okabe–Ito, yellow replaced by olive for contrast on white).
+pub(super) const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 0, 0),
+    RGBColor(153, 136, 34),
+];
+
+pub(super) fn strategy_color(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+pub(super) const EVENT_COLOR: RGBColor = RGBColor(130, 130, 130);
+pub(super) const NEUTRAL_COLOR: RGBColor = RGBColor(110, 110, 110);
+pub(super) const CAPACITY_COLOR: RGBColor = RGBColor(90, 90, 90);
+pub(super) const TEXT_COLOR: RGBColor = RGBColor(20, 20, 20);

@@ -1,0 +1,138 @@
+//! Charts of a scenario's results, and of the fan-out experiment, as PNG or SVG bytes.
+//!
+//! Six charts are drawn for every scenario ([`render_all`]); the first four have one line per
+//! strategy:
+//! - `latency_p99`: p99 request latency over time, on a logarithmic axis so that small spikes
+//!   stay visible next to a huge one;
+//! - `db_load`: database queries per second (with the database capacity as a dashed reference
+//!   line) above the database queue length, sharing the time axis;
+//! - `hit_ratio`: cache hit ratio over time;
+//! - `errors`: failed requests per second over time.
+//!
+//! and the last two are small multiples of the first two, one panel per strategy on one shared
+//! scale (`latency_p99_by_strategy`, `db_load_by_strategy`), for when overlaid lines hide each
+//! other.
+//!
+//! [`render_fanout`] draws the charts of `cachestorm fanout`:
+//! - `fanout_all_hit`: the probability h^k that all k dependencies of a request hit, against the
+//!   per-dependency hit rate h, one curve per k, with the simulated points as markers;
+//! - `fanout_latency`: request latency percentiles against k (log axis), when measured.
+//!
+//! Layout: `time_series` builds these figures and `fanout` those of `cachestorm fanout`, as
+//! backend-free descriptions (`figure`) on `axis` scales; `draw` renders any figure to bytes.
+//!
+//! Every time chart marks the scenario's timeline events as dashed vertical lines labelled in a
+//! band above the plot, and every chart names its lines in a legend to the right of the plot, so
+//! neither labels nor legend ever cover data. Linear y axes start at 0 and reach past the largest
+//! value, so a spike is never cut off; logarithmic axes run from a power of ten at or below the
+//! smallest value to a round number well above the largest, and leave out values that are not
+//! positive (a gap in the line).
+//!
+//! Text is drawn with an embedded DejaVu Sans font (no system font library is needed), and
+//! images are produced entirely in memory. The output is deterministic: the same input always
+//! gives the same bytes.
+
+mod axis;
+mod draw;
+mod fanout;
+mod figure;
+#[cfg(test)]
+mod tests;
+mod time_series;
+
+use axis::*;
+use draw::*;
+use fanout::*;
+use figure::*;
+use time_series::*;
+
+use crate::experiment::ScenarioResult;
+use crate::report::ImageFormat;
+
+/// One chart: its file stem (e.g. `"latency_p99"`) and its encoded bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chart {
+    /// File name without extension; add [`ImageFormat::extension`] to name the file.
+    pub file_stem: &'static str,
+    /// The encoded image (PNG or SVG).
+    pub bytes: Vec<u8>,
+}
+
+/// Why a chart could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    /// The embedded font could not be parsed.
+    #[error("could not load the embedded chart font")]
+    Font,
+    /// The plotting library reported an error while drawing.
+    #[error("could not draw chart {chart}: {message}")]
+    Draw {
+        /// Stem of the chart being drawn.
+        chart: &'static str,
+        /// What went wrong.
+        message: String,
+    },
+    /// The drawn image could not be encoded as PNG.
+    #[error("could not encode chart {chart} as PNG: {message}")]
+    Encode {
+        /// Stem of the chart being encoded.
+        chart: &'static str,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Renders all charts of a scenario, in a fixed order: `latency_p99`, `db_load`, `hit_ratio`,
+/// `errors`, then the small multiples `latency_p99_by_strategy` and `db_load_by_strategy` (one
+/// panel per strategy on a shared scale, for when the overlaid lines hide each other).
+pub fn render_all(result: &ScenarioResult, format: ImageFormat) -> Result<Vec<Chart>, ChartError> {
+    ensure_font()?;
+    KINDS
+        .iter()
+        .map(|&kind| {
+            let figure = build_figure(kind, result);
+            Ok(Chart {
+                file_stem: kind.stem(),
+                bytes: render(kind.stem(), &figure, format)?,
+            })
+        })
+        .collect()
+}
+
+/// Data for the fan-out charts of `cachestorm fanout`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FanoutChartData {
+    /// Title prefix, e.g. the scenario name or "fan-out".
+    pub title: String,
+    /// Curves of all-hit probability h^k are drawn for these k.
+    pub curve_ks: Vec<u32>,
+    /// Simulated points: (k, per-dependency hit rate, fraction of requests whose k lookups all
+    /// hit).
+    pub simulated: Vec<(u32, f64, f64)>,
+    /// Request latency percentiles by k: (k, p50_ms, p95_ms, p99_ms). May be empty.
+    pub latency_by_k: Vec<(u32, f64, f64, f64)>,
+}
+
+/// Renders the fan-out charts, in a fixed order: `fanout_all_hit`, then `fanout_latency` when
+/// `data.latency_by_k` is not empty.
+///
+/// Points that are not finite are left out; hit rates and probabilities are clamped to 0..1.
+pub fn render_fanout(
+    data: &FanoutChartData,
+    format: ImageFormat,
+) -> Result<Vec<Chart>, ChartError> {
+    ensure_font()?;
+    let mut figures = vec![(FANOUT_ALL_HIT, fanout_all_hit_figure(data))];
+    if !data.latency_by_k.is_empty() {
+        figures.push((FANOUT_LATENCY, fanout_latency_figure(data)));
+    }
+    figures
+        .iter()
+        .map(|(stem, figure)| {
+            Ok(Chart {
+                file_stem: stem,
+                bytes: render(stem, figure, format)?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,666 @@
+//! Tests of the chart builders and renderers.
+
+use plotters::coord::ranged1d::Ranged;
+
+use super::*;
+use crate::experiment::StrategyResult;
+use crate::metrics::{BucketRow, LatencyStats, RunResult};
+
+const STEMS: [&str; 6] = [
+    "latency_p99",
+    "db_load",
+    "hit_ratio",
+    "errors",
+    "latency_p99_by_strategy",
+    "db_load_by_strategy",
+];
+const FANOUT_STEMS: [&str; 2] = ["fanout_all_hit", "fanout_latency"];
+
+fn bucket(start_s: f64, qps: u64, queue: u64, p99_ms: f64, hits: u64, misses: u64) -> BucketRow {
+    BucketRow {
+        start_s,
+        width_s: 1.0,
+        cache_hits: hits,
+        cache_misses: misses,
+        db_completed: qps,
+        db_queue_max: queue,
+        latency: LatencyStats {
+            count: u64::from(p99_ms > 0.0),
+            p99_ms,
+            ..LatencyStats::default()
+        },
+        ..BucketRow::default()
+    }
+}
+
+fn strategy(name: &str, capacity: f64, buckets: Vec<BucketRow>) -> StrategyResult {
+    StrategyResult {
+        name: name.to_owned(),
+        description: String::new(),
+        db_capacity_qps: capacity,
+        fanout: 1,
+        result: RunResult {
+            buckets,
+            summary: Default::default(),
+        },
+    }
+}
+
+fn scenario(strategies: Vec<StrategyResult>) -> ScenarioResult {
+    ScenarioResult {
+        name: "avalanche".to_owned(),
+        description: String::new(),
+        seed: 7,
+        duration_s: 120.0,
+        bucket_s: 1.0,
+        timeline: vec![
+            (0.0, "preload top 20000".to_owned()),
+            (0.5, "rate 4000/s".to_owned()),
+            (60.0, "flush".to_owned()),
+        ],
+        strategies,
+    }
+}
+
+fn sample() -> ScenarioResult {
+    let spiky = (0..120)
+        .map(|i| {
+            let spike = i % 60 < 3;
+            let (qps, queue, p99) = if spike {
+                (5000, 3000, 1000.0)
+            } else {
+                (300, 0, 8.0)
+            };
+            let hits = if spike { 200 } else { 950 };
+            bucket(f64::from(i), qps, queue, p99, hits, 1000 - hits)
+        })
+        .collect();
+    let flat = (0..120)
+        .map(|i| bucket(f64::from(i), 300, 1, 10.0, 950, 50))
+        .collect();
+    scenario(vec![
+        strategy("fixed-ttl", 1600.0, spiky),
+        strategy("jittered-10", 1600.0, flat),
+    ])
+}
+
+fn stems(charts: &[Chart]) -> Vec<&'static str> {
+    charts.iter().map(|c| c.file_stem).collect()
+}
+
+#[test]
+fn renders_every_chart_in_fixed_order() {
+    for format in [ImageFormat::Png, ImageFormat::Svg] {
+        let charts = render_all(&sample(), format).unwrap();
+        assert_eq!(stems(&charts), STEMS);
+        assert!(charts.iter().all(|c| !c.bytes.is_empty()));
+    }
+}
+
+#[test]
+fn small_multiples_give_each_strategy_a_named_panel_on_one_scale() {
+    let result = sample();
+    let db = build_figure(Kind::DbLoadByStrategy, &result);
+    assert_eq!(db.panels.len(), 2);
+    let labels: Vec<&str> = db
+        .panels
+        .iter()
+        .map(|p| p.label.as_ref().unwrap().0.as_str())
+        .collect();
+    assert_eq!(
+        labels,
+        ["fixed-ttl: peak 5000 q/s", "jittered-10: peak 300 q/s"]
+    );
+    // One shared y axis reaching past the largest value of any strategy, so the flat
+    // strategy looks flat next to the spiky one; each panel shows its own capacity.
+    assert!(db.panels.iter().all(|p| p.y == db.panels[0].y));
+    assert!(db.panels[0].y.hi > 5000.0);
+    assert_eq!(db.panels[1].series.len(), 1);
+    assert_eq!(db.panels[1].refs, [(1600.0, CAPACITY_COLOR)]);
+    // The last panel carries the time axis and is taller by that much.
+    assert!(db.panels[1].weight > db.panels[0].weight);
+    assert!(db.size.1 > 2 * SMALL_MULTIPLE_HEIGHT);
+
+    let latency = build_figure(Kind::LatencyByStrategy, &result);
+    assert_eq!(latency.panels[0].y.scale, Scale::Log);
+    assert_eq!(
+        latency.panels[1].label.as_ref().unwrap().0,
+        "jittered-10: max 10 ms"
+    );
+    assert!(latency.legend.is_empty());
+}
+
+#[test]
+fn png_output_is_png() {
+    for chart in render_all(&sample(), ImageFormat::Png).unwrap() {
+        assert!(
+            chart.bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "{} is not a PNG",
+            chart.file_stem
+        );
+    }
+}
+
+#[test]
+fn svg_output_is_svg_with_titles_and_labels() {
+    let charts = render_all(&sample(), ImageFormat::Svg).unwrap();
+    let texts: Vec<String> = charts
+        .iter()
+        .map(|c| String::from_utf8(c.bytes.clone()).unwrap())
+        .collect();
+    assert!(texts.iter().all(|t| t.contains("<svg")));
+    assert!(texts[0].contains("avalanche: p99 request latency"));
+    assert!(texts[0].contains("p99 latency (ms)"));
+    assert!(texts[1].contains("avalanche: database load"));
+    assert!(texts[1].contains("queue length"));
+    assert!(texts[1].contains("DB capacity 1600 q/s"));
+    assert!(texts[2].contains("avalanche: cache hit ratio"));
+    assert!(texts[3].contains("avalanche: failed requests"));
+    assert!(texts[3].contains("errors/s"));
+    for t in &texts {
+        assert!(t.contains("time (s)"));
+        assert!(t.contains("fixed-ttl") && t.contains("jittered-10"));
+        assert!(t.contains("rate 4000/s") && t.contains("flush"));
+    }
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    let result = sample();
+    for format in [ImageFormat::Png, ImageFormat::Svg] {
+        assert_eq!(
+            render_all(&result, format).unwrap(),
+            render_all(&result, format).unwrap()
+        );
+    }
+}
+
+#[test]
+fn degenerate_results_render_without_panicking() {
+    let zeros = (0..10)
+        .map(|i| bucket(f64::from(i), 0, 0, 0.0, 0, 0))
+        .collect();
+    let mut odd = sample();
+    odd.duration_s = f64::NAN;
+    odd.timeline.push((f64::INFINITY, "never".to_owned()));
+    odd.timeline.push((-5.0, "before".to_owned()));
+    odd.strategies[0].result.buckets[5].latency.p99_ms = f64::NAN;
+    odd.strategies[0].db_capacity_qps = f64::INFINITY;
+    odd.strategies[1].result.buckets[2].latency.p99_ms = 5e-324;
+    odd.strategies[1].result.buckets[3].width_s = f64::NAN;
+    odd.strategies[1].result.buckets[4].width_s = 1e-300;
+    odd.strategies[1].result.buckets[4].errors_timeout = u64::MAX;
+    let mut huge = sample();
+    huge.duration_s = 1e300;
+    huge.timeline.push((1e299, "late".to_owned()));
+    huge.strategies[0].result.buckets[3].latency.p99_ms = f64::MAX;
+    huge.strategies[1].db_capacity_qps = 1e307;
+    let cases = [
+        scenario(Vec::new()),
+        scenario(vec![strategy("idle", 0.0, zeros)]),
+        scenario(vec![strategy("no-buckets", 100.0, Vec::new())]),
+        ScenarioResult {
+            duration_s: 0.0,
+            timeline: Vec::new(),
+            ..scenario(Vec::new())
+        },
+        odd,
+        huge,
+    ];
+    for case in &cases {
+        for format in [ImageFormat::Png, ImageFormat::Svg] {
+            let charts = render_all(case, format).unwrap();
+            assert_eq!(stems(&charts), STEMS);
+        }
+    }
+}
+
+#[test]
+fn many_strategies_with_long_names_render() {
+    let strategies = (0..12)
+        .map(|i| {
+            let buckets = (0..50)
+                .map(|j| bucket(f64::from(j), 100 * i, i, f64::from(j), 9, 1))
+                .collect();
+            let name = format!("strategy-{i}-with-a-very-long-descriptive-name-indeed");
+            strategy(&name, 1000.0 + f64::from(i as u32), buckets)
+        })
+        .collect();
+    let charts = render_all(&scenario(strategies), ImageFormat::Svg).unwrap();
+    let db = String::from_utf8(charts[1].bytes.clone()).unwrap();
+    assert!(db.contains("capacity 1011 q/s"));
+}
+
+#[test]
+fn close_events_are_staggered_and_labels_never_overlap() {
+    let events = [(100, 120), (101, 80), (400, 40), (402, 40), (405, 40)];
+    let slots = place_event_labels(&events, (100, 1000), 1100);
+    let placed: Vec<LabelSlot> = slots.iter().flatten().copied().collect();
+    assert_eq!(placed.len(), events.len());
+    assert_ne!(placed[0].row, placed[1].row);
+    for (i, a) in slots.iter().enumerate() {
+        for (j, b) in slots.iter().enumerate().skip(i + 1) {
+            if let (Some(a), Some(b)) = (a, b) {
+                if a.row == b.row {
+                    let (wa, wb) = (events[i].1, events[j].1);
+                    assert!(a.left + wa <= b.left || b.left + wb <= a.left);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn at_most_twenty_event_labels() {
+    let events: Vec<(i32, i32)> = (0..40).map(|i| (i * 100, 30)).collect();
+    let slots = place_event_labels(&events, (0, 4000), 4100);
+    assert_eq!(slots.iter().flatten().count(), EVENT_MAX_LABELS);
+    assert!(slots[..EVENT_MAX_LABELS].iter().all(Option::is_some));
+}
+
+#[test]
+fn labels_near_the_right_edge_go_left_of_their_line() {
+    let slots = place_event_labels(&[(990, 60)], (100, 1000), 1000);
+    let slot = slots[0].unwrap();
+    assert!(slot.left + 60 < 990);
+}
+
+#[test]
+fn tick_labels_are_short() {
+    let f = TickFormat::for_axis(&Axis::linear(0.0, 1.1), Y_LABELS);
+    assert_eq!(f.format(0.30000000000000004), "0.3");
+    let f = TickFormat::for_axis(&Axis::linear(0.0, 5500.0), Y_LABELS);
+    assert_eq!(f.format(2000.0000000001), "2000");
+    let f = TickFormat::for_axis(&Axis::linear(0.0, 0.0044), Y_LABELS);
+    assert_eq!(f.format(0.0020000000001), "0.002");
+    let f = TickFormat::for_axis(&Axis::linear(0.0, 20_000.0), X_LABELS);
+    assert_eq!(f.format(12_000.0), "12,000");
+    let f = TickFormat::for_axis(&Axis::integer(0.5, 10.5), X_LABELS);
+    assert_eq!(f.format(3.0), "3");
+    let f = TickFormat::for_axis(&Axis::log(0.01, 20_000.0), Y_LABELS);
+    let labels: Vec<String> = [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 10_000.0]
+        .iter()
+        .map(|&v| f.format(v))
+        .collect();
+    assert_eq!(labels, ["0.01", "0.1", "1", "10", "100", "1000", "10,000"]);
+    assert_eq!(format_log_tick(0.0001), "0.0001");
+    assert_eq!(format_log_tick(2e-5), "2e-5");
+    assert_eq!(format_log_tick(1e37), "1e37");
+    assert_eq!(format_log_tick(0.0), "0");
+    assert_eq!(format_number(-1e-12, 1, false), "0.0");
+    assert_eq!(group_thousands("1234567.5"), "1,234,567.5");
+    assert_eq!(format_quantity(1600.0), "1600");
+    assert_eq!(format_quantity(12.25), "12.2");
+    assert_eq!(format_quantity(0.5), "0.5");
+    assert_eq!(format_quantity(25_000.0), "25,000");
+}
+
+#[test]
+fn y_axis_always_reaches_past_the_maximum() {
+    let result = sample();
+    for kind in KINDS {
+        let figure = build_figure(kind, &result);
+        for panel in &figure.panels {
+            let max = max_value(&panel.series, &[]);
+            assert!(panel.y.hi > max, "{} {}", kind.stem(), panel.y_desc);
+            let min = values(&panel.series).fold(f64::INFINITY, f64::min);
+            assert!(panel.y.lo <= min, "{} {}", kind.stem(), panel.y_desc);
+        }
+    }
+    let db = build_figure(Kind::DbLoad, &result);
+    assert_eq!(db.panels[0].y.scale, Scale::Linear);
+    assert_eq!(db.panels[0].y.lo, 0.0);
+    assert!((db.panels[0].y.hi - 5500.0).abs() < 1e-6);
+    assert!((db.panels[1].y.hi - 3300.0).abs() < 1e-6);
+    let zeros = scenario(vec![strategy(
+        "idle",
+        0.0,
+        vec![bucket(0.0, 0, 0, 0.0, 0, 0)],
+    )]);
+    assert_eq!(build_figure(Kind::DbLoad, &zeros).panels[0].y.hi, 1.0);
+    assert_eq!(build_figure(Kind::Errors, &zeros).panels[0].y.hi, 1.0);
+}
+
+#[test]
+fn latency_axis_is_logarithmic_with_decade_ticks() {
+    // p99 from 8 ms to 1000 ms: 1 ms up to 2000 ms, labelled at every power of ten.
+    let latency = build_figure(Kind::Latency, &sample());
+    let y = &latency.panels[0].y;
+    assert_eq!(y.scale, Scale::Log);
+    assert_eq!((y.lo, y.hi), (1.0, 2000.0));
+    assert_eq!(y.ticks(Y_LABELS), [1.0, 10.0, 100.0, 1000.0]);
+    // Light grid lines at 2..9 × each power of ten.
+    let minor = y.minor_ticks(80);
+    assert!(minor.contains(&20.0) && minor.contains(&900.0) && minor.contains(&2000.0));
+    assert!(!minor.contains(&3000.0));
+
+    // After a 1000 ms spike, a 10 ms spike over a 3 ms baseline is still plain to see.
+    let height = 500;
+    let px = |v: f64| y.map(&v, (0, height));
+    assert!(px(10.0) - px(3.0) > height / 10, "{} {}", px(10.0), px(3.0));
+    let linear = Axis::linear(0.0, 1100.0);
+    assert!(linear.map(&10.0, (0, height)) - linear.map(&3.0, (0, height)) < 5);
+
+    // Floor: a power of ten, at least 0.01 ms; room below a minimum that sits on it.
+    assert_eq!(log_axis_for([0.35, 12.0].into_iter()).lo, 0.1);
+    assert_eq!(log_axis_for([0.0001, 0.5].into_iter()).lo, 0.01);
+    assert_eq!(log_axis_for([5.0, 8.0].into_iter()).lo, 1.0);
+    let on_floor = log_axis_for([1.0, 200.0].into_iter());
+    assert!(on_floor.lo < 1.0 && on_floor.lo > 0.5);
+    assert_eq!(on_floor.hi, 500.0);
+    // Ceiling: a round number above 1.5 × the max, at least a decade above the floor.
+    assert_eq!(log_axis_for([5.0, 8.0].into_iter()).hi, 20.0);
+    assert_eq!(log_axis_for([3.0, 600.0].into_iter()).hi, 1000.0);
+    assert_eq!(log_axis_for(std::iter::empty()), Axis::log(1.0, 1000.0));
+    assert_eq!(
+        log_axis_for([f64::NAN, -1.0, 0.0, f64::INFINITY].into_iter()),
+        Axis::log(1.0, 1000.0)
+    );
+    let huge = log_axis_for([1.0, f64::MAX].into_iter());
+    assert!(huge.hi.is_finite() && huge.hi >= 1e308);
+    assert!(huge.ticks(Y_LABELS).len() <= Y_LABELS);
+    // Short axes get 1-2-5 ticks.
+    assert_eq!(
+        Axis::log(1.0, 20.0).ticks(Y_LABELS),
+        [1.0, 2.0, 5.0, 10.0, 20.0]
+    );
+    assert_eq!(
+        Axis::log(0.01, 0.1).ticks(Y_LABELS),
+        [0.01, 0.02, 0.05, 0.1]
+    );
+}
+
+#[test]
+fn axis_ticks_stay_in_range_sorted_and_within_count() {
+    let bounds = [
+        5e-324,
+        1e-300,
+        1e-9,
+        0.003,
+        0.01,
+        0.5,
+        0.8,
+        1.0,
+        3.0,
+        10.0,
+        1234.5,
+        1e20,
+        1e300,
+        f64::MAX,
+    ];
+    for &lo in &bounds {
+        for &hi in &bounds {
+            for max in [0, 1, 2, 8, 12] {
+                for axis in [
+                    Axis::log(lo, hi),
+                    Axis::integer(lo, hi),
+                    Axis::integer(-lo, hi),
+                    // Linear axes always start at 0 here.
+                    Axis::linear(0.0, hi),
+                ] {
+                    assert!(axis.lo < axis.hi && axis.lo.is_finite() && axis.hi.is_finite());
+                    let ticks = axis.ticks(max);
+                    assert!(ticks.len() <= max, "{axis:?} {max} {ticks:?}");
+                    assert!(ticks.windows(2).all(|w| w[0] < w[1]), "{axis:?} {ticks:?}");
+                    assert!(
+                        ticks.iter().all(|&t| axis.contains(t)),
+                        "{axis:?} {ticks:?}"
+                    );
+                    let minor = axis.minor_ticks(max * 10);
+                    assert!(minor.len() <= max * 10);
+                    for v in [f64::NAN, -1.0, 0.0, lo, hi, f64::INFINITY] {
+                        let _ = axis.map(&v, (0, 500));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn latency_gaps_where_nothing_completed_or_p99_is_not_positive() {
+    let mut result = sample();
+    result.strategies[1].result.buckets[10].latency.count = 0;
+    result.strategies[1].result.buckets[20].latency.p99_ms = 0.0;
+    result.strategies[1].result.buckets[30].latency.p99_ms = -1.0;
+    let latency = build_figure(Kind::Latency, &result);
+    assert_eq!(latency.panels[0].series[1].segments.len(), 4);
+    assert!(values(&latency.panels[0].series).all(|v| v > 0.0));
+}
+
+#[test]
+fn errors_chart_shows_failed_requests_per_second() {
+    let mut result = sample();
+    let b = &mut result.strategies[0].result.buckets[3];
+    b.width_s = 0.5;
+    b.errors_timeout = 10;
+    b.errors_db_rejected = 20;
+    b.errors_db_timeout = 30;
+    b.errors_overload = 40;
+    result.strategies[0].result.buckets[4].width_s = 0.0;
+    let errors = build_figure(Kind::Errors, &result);
+    let panel = &errors.panels[0];
+    assert_eq!(panel.y_desc, "errors/s");
+    assert_eq!(panel.y.scale, Scale::Linear);
+    assert!((panel.y.hi - 220.0).abs() < 1e-9);
+    let series = &panel.series[0];
+    assert_eq!(series.segments.len(), 2, "a bucket of zero width is a gap");
+    assert_eq!(series.segments[0][3], (3.0, 200.0));
+    assert_eq!(errors.legend.len(), 2);
+    assert_eq!(errors.x_desc, "time (s)");
+}
+
+fn fanout_sample() -> FanoutChartData {
+    let mut simulated = Vec::new();
+    for k in [1u32, 5, 10] {
+        for h in [0.5f64, 0.7, 0.9, 0.95, 0.99] {
+            simulated.push((k, h, h.powf(f64::from(k)) + 0.01));
+        }
+    }
+    simulated.push((7, 0.9, 0.5));
+    FanoutChartData {
+        title: "fan-out".to_owned(),
+        curve_ks: vec![1, 2, 5, 10, 20],
+        simulated,
+        latency_by_k: (1..=10u32)
+            .map(|k| {
+                (
+                    k,
+                    f64::from(k) * 0.5,
+                    f64::from(k) * 3.0,
+                    f64::from(k) * 20.0,
+                )
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn fanout_renders_two_charts_or_one_without_latency() {
+    for format in [ImageFormat::Png, ImageFormat::Svg] {
+        let mut data = fanout_sample();
+        let charts = render_fanout(&data, format).unwrap();
+        assert_eq!(stems(&charts), FANOUT_STEMS);
+        assert!(charts.iter().all(|c| !c.bytes.is_empty()));
+        data.latency_by_k.clear();
+        let charts = render_fanout(&data, format).unwrap();
+        assert_eq!(stems(&charts), FANOUT_STEMS[..1]);
+    }
+    let svg = render_fanout(&fanout_sample(), ImageFormat::Svg).unwrap();
+    let texts: Vec<String> = svg
+        .iter()
+        .map(|c| String::from_utf8(c.bytes.clone()).unwrap())
+        .collect();
+    assert!(texts[0].contains("fan-out: probability that all k dependencies hit"));
+    assert!(texts[0].contains("k = 20") && texts[0].contains("k = 7 (simulated)"));
+    assert!(texts[0].contains("markers: simulated"));
+    assert!(texts[1].contains("fan-out: request latency by fan-out"));
+    assert!(texts[1].contains("p50") && texts[1].contains("p95") && texts[1].contains("p99"));
+}
+
+#[test]
+fn fanout_markers_take_the_colour_of_their_curve() {
+    let figure = fanout_all_hit_figure(&fanout_sample());
+    let panel = &figure.panels[0];
+    let curves: Vec<&Series> = panel.series.iter().filter(|s| s.line).collect();
+    let markers: Vec<&Series> = panel.series.iter().filter(|s| !s.line).collect();
+    assert_eq!(curves.len(), 5);
+    assert!(curves.iter().all(|s| s.marker.is_none()));
+    // Curve k = 5: h^5 at h = 0.5.
+    let k5 = &curves[2].segments[0];
+    assert_eq!(k5.first(), Some(&(0.0, 0.0)));
+    assert_eq!(k5.last(), Some(&(1.0, 1.0)));
+    let mid = k5.iter().find(|p| (p.0 - 0.5).abs() < 1e-12).unwrap();
+    assert!((mid.1 - 0.03125).abs() < 1e-12);
+    // One marker series per curve (empty for k = 2 and 20), then k = 7 on its own.
+    assert_eq!(markers.len(), 6);
+    for (curve, marker) in curves.iter().zip(&markers) {
+        assert_eq!(curve.color, marker.color);
+    }
+    assert_eq!(markers[0].segments[0].len(), 5);
+    assert!(markers[1].segments.is_empty());
+    assert_eq!(markers[5].segments, vec![vec![(0.9, 0.5)]]);
+    assert!(!curves.iter().any(|c| c.color == markers[5].color));
+    assert_eq!(markers[5].marker, Some(SIMULATED_MARKER));
+    let legend: Vec<&str> = figure.legend.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(
+        legend,
+        [
+            "k = 1",
+            "k = 2",
+            "k = 5",
+            "k = 10",
+            "k = 20",
+            "k = 7 (simulated)",
+            "markers: simulated"
+        ]
+    );
+    assert_eq!(figure.legend[5].sample, Sample::Marker);
+    assert_eq!(figure.legend[5].color, markers[5].color);
+}
+
+#[test]
+fn fanout_latency_has_integer_k_ticks_and_a_log_axis() {
+    let figure = fanout_latency_figure(&fanout_sample());
+    assert_eq!(figure.x.scale, Scale::Integer);
+    let ticks = figure.x.ticks(X_LABELS);
+    assert_eq!(ticks, (1..=10).map(f64::from).collect::<Vec<_>>());
+    assert_eq!(
+        integer_ticks(0.0, 60.0, 12),
+        [0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0]
+    );
+    assert_eq!(integer_ticks(0.5, 0.9, 12), Vec::<f64>::new());
+    let panel = &figure.panels[0];
+    assert_eq!(panel.y.scale, Scale::Log);
+    assert_eq!(panel.series.len(), 3);
+    assert!(panel
+        .series
+        .iter()
+        .all(|s| s.line && s.marker == Some(LATENCY_MARKER)));
+    assert!(panel.y.lo <= 0.5 && panel.y.hi > 200.0);
+    let legend: Vec<&str> = figure.legend.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(legend, ["p50", "p95", "p99"]);
+}
+
+#[test]
+fn fanout_rendering_is_deterministic() {
+    let data = fanout_sample();
+    for format in [ImageFormat::Png, ImageFormat::Svg] {
+        assert_eq!(
+            render_fanout(&data, format).unwrap(),
+            render_fanout(&data, format).unwrap()
+        );
+    }
+}
+
+#[test]
+fn degenerate_fanout_data_renders_without_panicking() {
+    let nan = f64::NAN;
+    let cases = [
+        FanoutChartData::default(),
+        FanoutChartData {
+            title: String::new(),
+            curve_ks: vec![0, 0, 1, u32::MAX],
+            simulated: vec![
+                (0, 0.0, 1.0),
+                (1, 1.0, 1.0),
+                (2, 0.0, 0.0),
+                (3, nan, 0.5),
+                (3, 0.5, nan),
+                (4, f64::INFINITY, -3.0),
+                (5, -1.0, 2.0),
+                (u32::MAX, 1.0, 0.0),
+            ],
+            latency_by_k: vec![(0, 0.0, -1.0, nan), (0, nan, nan, nan)],
+        },
+        FanoutChartData {
+            title: "one point".to_owned(),
+            curve_ks: Vec::new(),
+            simulated: vec![(7, 0.5, 0.01)],
+            latency_by_k: vec![(u32::MAX, 1.0, 2.0, f64::MAX)],
+        },
+        FanoutChartData {
+            title: "many ks".to_owned(),
+            curve_ks: (0..40).collect(),
+            simulated: (0..40).map(|k| (k + 100, 0.5, 0.5)).collect(),
+            latency_by_k: (0..1000).map(|k| (k, 1e-9, 1.0, 1e300)).collect(),
+        },
+    ];
+    for case in &cases {
+        for format in [ImageFormat::Png, ImageFormat::Svg] {
+            let charts = render_fanout(case, format).unwrap();
+            let expected = if case.latency_by_k.is_empty() { 1 } else { 2 };
+            assert_eq!(charts.len(), expected);
+        }
+    }
+}
+
+#[test]
+fn gaps_break_lines() {
+    let mut result = sample();
+    result.strategies[1].result.buckets[10].latency.count = 0;
+    result.strategies[1].result.buckets[20].cache_hits = 0;
+    result.strategies[1].result.buckets[20].cache_misses = 0;
+    let latency = build_figure(Kind::Latency, &result);
+    assert_eq!(latency.panels[0].series[1].segments.len(), 2);
+    let hits = build_figure(Kind::HitRatio, &result);
+    assert_eq!(hits.panels[0].series[1].segments.len(), 2);
+}
+
+#[test]
+fn per_strategy_capacity_lines_when_capacities_differ() {
+    let mut result = sample();
+    result.strategies[1].db_capacity_qps = 800.0;
+    let db = build_figure(Kind::DbLoad, &result);
+    assert_eq!(db.panels[0].refs.len(), 2);
+    assert_eq!(db.panels[0].refs[1].1, strategy_color(1));
+    assert_eq!(
+        db.legend
+            .iter()
+            .filter(|e| e.sample == Sample::Dashed)
+            .count(),
+        2
+    );
+    let shared = build_figure(Kind::DbLoad, &sample());
+    assert_eq!(shared.panels[0].refs, vec![(1600.0, CAPACITY_COLOR)]);
+}
+
+#[test]
+fn pixel_paths_keep_spikes_and_split_sharp_turns() {
+    let path = pixel_path([(0, 50), (0, 10), (0, 90), (0, 40), (1, 40), (1, 40)].into_iter());
+    assert_eq!(path, vec![(0, 50), (0, 10), (0, 90), (0, 40), (1, 40)]);
+    let spike = [(0, 100), (5, 0), (10, 100), (20, 100)];
+    let pieces = split_sharp_turns(&spike);
+    assert_eq!(pieces, vec![&spike[..2], &spike[1..]]);
+    let gentle = [(0, 0), (10, 1), (20, 0)];
+    assert_eq!(split_sharp_turns(&gentle).len(), 1);
+}
+
+#[test]
+fn error_messages_name_the_chart() {
+    let err = ChartError::Draw {
+        chart: "latency_p99",
+        message: "boom".to_owned(),
+    };
+    assert_eq!(err.to_string(), "could not draw chart latency_p99: boom");
+}

@@ -1,0 +1,377 @@
+//! The charts of a scenario over time: which kinds there are, and how each is built from the
+//! strategies' per-bucket results (one line per strategy, or one panel per strategy).
+
+use super::*;
+
+use crate::experiment::ScenarioResult;
+use crate::metrics::BucketRow;
+
+// Chart kinds and the backend-independent description of a figure
+
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Kind {
+    Latency,
+    DbLoad,
+    HitRatio,
+    Errors,
+    LatencyByStrategy,
+    DbLoadByStrategy,
+}
+
+pub(super) const KINDS: [Kind; 6] = [
+    Kind::Latency,
+    Kind::DbLoad,
+    Kind::HitRatio,
+    Kind::Errors,
+    Kind::LatencyByStrategy,
+    Kind::DbLoadByStrategy,
+];
+
+impl Kind {
+    pub(super) fn stem(self) -> &'static str {
+        match self {
+            Kind::Latency => "latency_p99",
+            Kind::DbLoad => "db_load",
+            Kind::HitRatio => "hit_ratio",
+            Kind::Errors => "errors",
+            Kind::LatencyByStrategy => "latency_p99_by_strategy",
+            Kind::DbLoadByStrategy => "db_load_by_strategy",
+        }
+    }
+}
+
+pub(super) fn build_figure(kind: Kind, result: &ScenarioResult) -> Figure {
+    let x_max = x_extent(result);
+    let mut events: Vec<(f64, String)> = result
+        .timeline
+        .iter()
+        .filter(|(t, _)| t.is_finite() && *t >= 0.0 && *t <= x_max)
+        .cloned()
+        .collect();
+    events.sort_by(|a, b| a.0.total_cmp(&b.0));
+
+    let legend: Vec<LegendEntry> = result
+        .strategies
+        .iter()
+        .enumerate()
+        .map(|(i, s)| LegendEntry::new(s.name.clone(), strategy_color(i), Sample::Line))
+        .collect();
+
+    let time_figure = |size: (u32, u32), title: &str, panels: Vec<Panel>, legend| Figure {
+        size,
+        title: format!("{}: {title}", result.name),
+        x: Axis::linear(0.0, x_max),
+        x_desc: "time (s)",
+        events: events.clone(),
+        panels,
+        legend,
+    };
+    let single = |y_desc, y, series| {
+        vec![Panel {
+            y_desc,
+            label: None,
+            y,
+            weight: 1.0,
+            integer: false,
+            refs: Vec::new(),
+            series,
+        }]
+    };
+
+    match kind {
+        Kind::Latency => {
+            // Log scale: buckets without a positive latency are gaps.
+            let series = collect_series(result, |b| {
+                (b.latency.count > 0 && b.latency.p99_ms > 0.0).then_some(b.latency.p99_ms)
+            });
+            let y = log_axis_for(values(&series));
+            time_figure(
+                (1200, 700),
+                "p99 request latency",
+                single("p99 latency (ms)", y, series),
+                legend,
+            )
+        }
+        Kind::HitRatio => {
+            let series = collect_series(result, |b| {
+                (b.cache_hits + b.cache_misses > 0).then(|| b.hit_ratio())
+            });
+            // A ratio never exceeds 1: keep the natural 0..1 scale, with headroom above 1 so
+            // a line at 100% does not sit on the frame.
+            let y_max = (max_value(&series, &[]) * 1.05).max(1.05);
+            time_figure(
+                (1200, 700),
+                "cache hit ratio",
+                single("hit ratio", Axis::linear(0.0, y_max), series),
+                legend,
+            )
+        }
+        Kind::Errors => {
+            let series = collect_series(result, |b| {
+                (b.width_s > 0.0).then(|| b.errors() as f64 / b.width_s)
+            });
+            let y = Axis::linear(0.0, padded_max(&series, &[]));
+            time_figure(
+                (1200, 700),
+                "failed requests",
+                single("errors/s", y, series),
+                legend,
+            )
+        }
+        Kind::DbLoad => {
+            let (panels, legend) = db_load_panels(result, legend);
+            time_figure((1200, 900), "database load", panels, legend)
+        }
+        Kind::LatencyByStrategy => {
+            let series = collect_series(result, |b| {
+                (b.latency.count > 0 && b.latency.p99_ms > 0.0).then_some(b.latency.p99_ms)
+            });
+            let y = log_axis_for(values(&series));
+            let panels = small_multiples(result, series, "p99 (ms)", y, |max| {
+                format!("max {} ms", format_quantity(max))
+            });
+            let size = small_multiples_size(panels.len());
+            time_figure(size, "p99 request latency by strategy", panels, Vec::new())
+        }
+        Kind::DbLoadByStrategy => {
+            let series = collect_series(result, |b| Some(b.db_qps()));
+            let capacities: Vec<f64> = result
+                .strategies
+                .iter()
+                .map(|s| s.db_capacity_qps)
+                .collect();
+            let caps: Vec<f64> = capacities
+                .iter()
+                .copied()
+                .filter(|c| c.is_finite() && *c > 0.0)
+                .collect();
+            let y = Axis::linear(0.0, padded_max(&series, &caps));
+            let mut panels = small_multiples(result, series, "queries/s", y, |max| {
+                format!("peak {} q/s", format_quantity(max))
+            });
+            for (panel, &c) in panels.iter_mut().zip(&capacities) {
+                if c.is_finite() && c > 0.0 {
+                    panel.refs.push((c, CAPACITY_COLOR));
+                }
+            }
+            let legend = if caps.is_empty() {
+                Vec::new()
+            } else {
+                vec![LegendEntry::new(
+                    "DB capacity".to_owned(),
+                    CAPACITY_COLOR,
+                    Sample::Dashed,
+                )]
+            };
+            let size = small_multiples_size(panels.len());
+            time_figure(size, "database load by strategy", panels, legend)
+        }
+    }
+}
+
+/// Height of one small-multiples panel, px.
+pub(super) const SMALL_MULTIPLE_HEIGHT: u32 = 130;
+
+/// A figure tall enough for `panels` small multiples under the title and event band.
+pub(super) fn small_multiples_size(panels: usize) -> (u32, u32) {
+    let panels = u32::try_from(panels.max(1)).unwrap_or(u32::MAX);
+    let height = panels
+        .saturating_mul(SMALL_MULTIPLE_HEIGHT)
+        .saturating_add(190)
+        .min(8000);
+    (1200, height)
+}
+
+/// One panel per strategy, every panel on the same `y` axis, labelled with the strategy's
+/// name and `summary` of its largest value.
+pub(super) fn small_multiples(
+    result: &ScenarioResult,
+    series: Vec<Series>,
+    y_desc: &'static str,
+    y: Axis,
+    summary: impl Fn(f64) -> String,
+) -> Vec<Panel> {
+    let last = result.strategies.len().saturating_sub(1);
+    result
+        .strategies
+        .iter()
+        .zip(series)
+        .enumerate()
+        .map(|(i, (s, series))| {
+            let max = max_value(std::slice::from_ref(&series), &[]);
+            Panel {
+                y_desc,
+                label: Some((format!("{}: {}", s.name, summary(max)), series.color)),
+                y: y.clone(),
+                // The last panel also holds the time axis: as tall again as that, so its plot
+                // is the same height as the others'.
+                weight: if i == last {
+                    1.0 + f64::from(X_LABEL_AREA) / f64::from(SMALL_MULTIPLE_HEIGHT)
+                } else {
+                    1.0
+                },
+                integer: false,
+                refs: Vec::new(),
+                series: vec![series],
+            }
+        })
+        .collect()
+}
+
+/// The two panels of the database load chart (queries/s above queue length), and the legend
+/// with the capacity lines added.
+pub(super) fn db_load_panels(
+    result: &ScenarioResult,
+    mut legend: Vec<LegendEntry>,
+) -> (Vec<Panel>, Vec<LegendEntry>) {
+    let qps = collect_series(result, |b| Some(b.db_qps()));
+    let queue = collect_series(result, |b| Some(b.db_queue_max as f64));
+
+    let capacities: Vec<f64> = result
+        .strategies
+        .iter()
+        .map(|s| s.db_capacity_qps)
+        .collect();
+    let valid = |c: f64| c.is_finite() && c > 0.0;
+    let mut refs = Vec::new();
+    let shared = capacities
+        .first()
+        .filter(|&&c| capacities.iter().all(|&o| o == c))
+        .copied();
+    match shared {
+        Some(c) if valid(c) => {
+            refs.push((c, CAPACITY_COLOR));
+            legend.push(LegendEntry::new(
+                format!("DB capacity {} q/s", format_quantity(c)),
+                CAPACITY_COLOR,
+                Sample::Dashed,
+            ));
+        }
+        Some(_) => {}
+        None => {
+            // Capacities differ: one line per strategy, listed under the strategy's name.
+            let mut with_caps = Vec::with_capacity(legend.len() * 2);
+            for (entry, &c) in legend.into_iter().zip(&capacities) {
+                let color = entry.color;
+                with_caps.push(entry);
+                if valid(c) {
+                    refs.push((c, color));
+                    with_caps.push(LegendEntry {
+                        text: format!("capacity {} q/s", format_quantity(c)),
+                        color,
+                        sample: Sample::Dashed,
+                        minor: true,
+                    });
+                }
+            }
+            legend = with_caps;
+        }
+    }
+    let ref_values: Vec<f64> = refs.iter().map(|r| r.0).collect();
+
+    let panels = vec![
+        Panel {
+            y_desc: "queries/s",
+            label: None,
+            y: Axis::linear(0.0, padded_max(&qps, &ref_values)),
+            weight: 0.58,
+            integer: false,
+            refs,
+            series: qps,
+        },
+        Panel {
+            y_desc: "queue length",
+            label: None,
+            y: Axis::linear(0.0, padded_max(&queue, &[])),
+            weight: 0.42,
+            integer: true,
+            refs: Vec::new(),
+            series: queue,
+        },
+    ];
+    (panels, legend)
+}
+
+/// End of the time axis: the run's duration, stretched to cover every bucket.
+pub(super) fn x_extent(result: &ScenarioResult) -> f64 {
+    let mut end = if result.duration_s.is_finite() {
+        result.duration_s.max(0.0)
+    } else {
+        0.0
+    };
+    for s in &result.strategies {
+        for b in &s.result.buckets {
+            if b.start_s.is_finite() {
+                end = end.max(b.start_s);
+            }
+        }
+    }
+    if end > 0.0 {
+        end
+    } else {
+        1.0
+    }
+}
+
+/// One series per strategy; `value` returns `None` for buckets to leave out (breaking the line).
+pub(super) fn collect_series(
+    result: &ScenarioResult,
+    value: impl Fn(&BucketRow) -> Option<f64>,
+) -> Vec<Series> {
+    result
+        .strategies
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut segments: Vec<Vec<(f64, f64)>> = Vec::new();
+            let mut current: Vec<(f64, f64)> = Vec::new();
+            for b in &s.result.buckets {
+                match value(b) {
+                    Some(v) if v.is_finite() && b.start_s.is_finite() && b.start_s >= 0.0 => {
+                        current.push((b.start_s, v.max(0.0)));
+                    }
+                    _ => {
+                        if !current.is_empty() {
+                            segments.push(std::mem::take(&mut current));
+                        }
+                    }
+                }
+            }
+            if !current.is_empty() {
+                segments.push(current);
+            }
+            Series::line(strategy_color(i), segments)
+        })
+        .collect()
+}
+
+/// Every y value of `series`.
+pub(super) fn values(series: &[Series]) -> impl Iterator<Item = f64> + '_ {
+    series
+        .iter()
+        .flat_map(|s| s.segments.iter().flatten().map(|p| p.1))
+}
+
+pub(super) fn max_value(series: &[Series], extra: &[f64]) -> f64 {
+    series
+        .iter()
+        .flat_map(|s| s.segments.iter().flatten().map(|p| p.1))
+        .chain(extra.iter().copied())
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max)
+}
+
+/// Top of a y axis: 10% above the largest value, or 1 when everything is zero.
+pub(super) fn padded_max(series: &[Series], extra: &[f64]) -> f64 {
+    let max = max_value(series, extra);
+    if max > 0.0 {
+        let padded = max * 1.1;
+        if padded.is_finite() {
+            padded
+        } else {
+            max
+        }
+    } else {
+        1.0
+    }
+}
