@@ -553,3 +553,171 @@ fn a_refused_rebuild_falls_back_to_the_previous_version_never_the_next() {
         assert!(errors > 30, "{errors}");
     }
 }
+
+/// Version 0's first rebuilder dies holding a lock without TTL, so version 0's readers poll it
+/// (for up to 5 s, then go to the database). Deploys at 1 s and 2 s: version 2 reuses version
+/// 0's key range while those readers are still polling. `extra_timeline` is appended.
+fn readers_outlive_two_deploys(extra_timeline: &str) -> RunResult {
+    simulate(&format!(
+        r#"
+name = "outlived"
+seed = 9
+duration = "10s"
+bucket = "1s"
+[clients]
+rps = 100
+keyspace = 1
+[cache]
+latency = "1ms"
+ttl = "1000s"
+[db]
+slots = 100
+service = "20ms"
+[mitigations]
+lock = {{ ttl = "none", retry_interval = "50ms", max_retries = 100, fallback = "db" }}
+[[timeline]]
+at = "0s"
+action = "kill_lock_holder"
+[[timeline]]
+at = "1s"
+action = "deploy"
+[[timeline]]
+at = "2s"
+action = "deploy"
+{extra_timeline}
+"#
+    ))
+}
+
+#[test]
+fn a_read_that_outlives_two_deploys_does_not_fill_the_newer_versions_range() {
+    // Version 2's own rebuilder dies too, so any hit before its readers' fallback queries
+    // return (about 7 s) would be a value version 0's readers wrote into version 2's range.
+    let res =
+        readers_outlive_two_deploys("[[timeline]]\nat = \"2s\"\naction = \"kill_lock_holder\"");
+    let hits: Vec<u64> = res.buckets.iter().map(|b| b.cache_hits).collect();
+    assert!(hits[1] > 50, "version 1 rebuilds normally: {hits:?}");
+    assert!(hits[2..7].iter().all(|&h| h == 0), "{hits:?}");
+    assert!(hits[8..].iter().all(|&h| h > 50), "{hits:?}");
+}
+
+#[test]
+fn a_read_that_outlives_two_deploys_never_sees_the_newer_versions_value() {
+    // Version 2 rebuilds at once. Version 0's hundred or so waiting readers cannot read its
+    // value or take its lock: they are answered by the database when they next poll.
+    let res = readers_outlive_two_deploys("");
+    let b = &res.buckets[2];
+    assert!(
+        b.db_by_cause.miss >= 90,
+        "{} miss queries",
+        b.db_by_cause.miss
+    );
+    assert_eq!(res.summary.totals.errors(), res.buckets[0].errors());
+}
+
+#[test]
+fn falling_back_to_the_database_still_obeys_the_rate_limit() {
+    // Readers give up on the lock after 20 ms while a rebuild takes 200 ms: without the rate
+    // limit each would query. One instance may rebuild once every 2 s (plus a burst of 1).
+    let extra = "[mitigations]\nlock = { ttl = \"5s\", retry_interval = \"10ms\", max_retries = 2, fallback = \"db\" }\nrate_limit = { rate = 0.5, burst = 1 }";
+    let scenario = one_key(1000.0, 200.0, "1s", "20s", extra)
+        .replace("instances = 4", "instances = 1")
+        .replace("latency = \"0s\"", "latency = \"1ms\"");
+    let t = simulate(&scenario).summary.totals;
+    assert!(t.db_started <= 11, "{} queries", t.db_started);
+    assert!(
+        t.stale_serves > 1000,
+        "the refused readers get the old value"
+    );
+}
+
+#[test]
+fn a_deploy_does_not_let_new_reads_join_an_old_versions_fetch() {
+    // Coalescing: version 0's fetch (5 s) is still in flight when version 2 (2 s) reuses its
+    // range. Version 2's reads must lead their own fetch, answered at 7 s and written, rather
+    // than join version 0's, whose result (5 s) is dropped and would leave them cold until 10 s.
+    let hits: Vec<u64> = two_deploys("[mitigations]\ncoalescing = true")
+        .buckets
+        .iter()
+        .map(|b| b.cache_hits)
+        .collect();
+    assert!(hits[..7].iter().all(|&h| h == 0), "{hits:?}");
+    assert!(hits[8..].iter().all(|&h| h > 50), "{hits:?}");
+}
+
+#[test]
+fn a_deploy_does_not_inherit_an_old_versions_background_refresh() {
+    // Refresh-ahead (below 90% of a 2 s TTL left) with 1 s rebuilds, coalesced so that one
+    // write sets the TTL: version 0's value, written at 1 s, is refreshed from 1.2 s until 2.2 s, so the refresh is still running when version
+    // 2 takes the range over (1.5 s). Version 2's value (written at 2.5 s) must be refreshed
+    // ahead of its expiry like any other: no misses once it is in place.
+    let res = simulate(
+        r#"
+name = "refresh-across-deploys"
+seed = 4
+duration = "12s"
+bucket = "1s"
+[clients]
+rps = 100
+keyspace = 1
+[app]
+instances = 1
+[cache]
+latency = "1ms"
+ttl = "2s"
+[db]
+slots = 100
+service = "1s"
+[mitigations]
+refresh_ahead = { fraction = 0.9 }
+coalescing = true
+[[timeline]]
+at = "1.3s"
+action = "deploy"
+[[timeline]]
+at = "1.5s"
+action = "deploy"
+"#,
+    );
+    let misses: Vec<u64> = res.buckets.iter().map(|b| b.cache_misses).collect();
+    assert!(misses[..3].iter().any(|&m| m > 0), "{misses:?}");
+    assert!(misses[3..].iter().all(|&m| m == 0), "{misses:?}");
+}
+
+#[test]
+fn a_warm_up_stops_once_a_newer_deploy_takes_its_key_range() {
+    // Deploy 1 warms 1,000 keys at 10/s from 1 s; deploys 2 (4 s) and 3 (6 s) follow without
+    // warm-up. From 6 s, version 3 owns version 1's range: warming it would be wasted load.
+    let res = simulate(
+        r#"
+name = "warm-up-overtaken"
+seed = 4
+duration = "10s"
+bucket = "1s"
+[clients]
+rps = 100
+keyspace = 1000
+[cache]
+latency = "1ms"
+ttl = "1000s"
+[db]
+slots = 100
+service = "5ms"
+[[timeline]]
+at = "2s"
+action = "deploy"
+warmup_top = 1000
+warmup_rate = 10
+warmup_lead = "1s"
+[[timeline]]
+at = "4s"
+action = "deploy"
+[[timeline]]
+at = "6s"
+action = "deploy"
+"#,
+    );
+    let warm: Vec<u64> = res.buckets.iter().map(|b| b.db_by_cause.warmup).collect();
+    assert!(warm[1..6].iter().all(|&w| w >= 9), "{warm:?}");
+    assert!(warm[6..].iter().all(|&w| w == 0), "{warm:?}");
+}

@@ -99,6 +99,8 @@ struct Request {
     gen: u32,
     arrived: SimTime,
     instance: u32,
+    /// Cache-key version the request reads and writes (its instance's when it started).
+    version: u32,
     pending: u32,
     error: Option<ErrorKind>,
     abandoned: bool,
@@ -396,6 +398,7 @@ impl<'a> World<'a> {
                     gen: 0,
                     arrived: now,
                     instance,
+                    version: 0,
                     pending: 0,
                     error: None,
                     abandoned: false,
@@ -445,6 +448,7 @@ impl<'a> World<'a> {
     fn start_request(&mut self, now: SimTime, req: u32) {
         let instance = self.requests[req as usize].instance;
         let version = self.instances[instance as usize].version;
+        self.requests[req as usize].version = version;
         self.instances[instance as usize].busy += 1;
         let fanout = self.requests[req as usize].keys.len() as u32;
         for idx in 0..fanout {
@@ -460,8 +464,7 @@ impl<'a> World<'a> {
                 let latency = self.cache_latency.sample(&mut self.cache_latency_rng);
                 self.events.schedule(now + latency, Event::CacheReply(k));
             } else {
-                let ckey = self.slot(k).ckey;
-                self.submit_query(now, Origin::Key(k), Cause::Miss, ckey);
+                self.query_for(now, k, Cause::Miss);
             }
         }
     }
@@ -474,16 +477,37 @@ impl<'a> World<'a> {
         &mut self.requests[k.req as usize].keys[k.idx as usize]
     }
 
-    fn submit_query(&mut self, now: SimTime, origin: Origin, cause: Cause, ckey: u32) {
+    /// Queries the database for read `k`'s key, under the request's version.
+    fn query_for(&mut self, now: SimTime, k: KeyRef, cause: Cause) {
+        let (ckey, version) = (self.slot(k).ckey, self.requests[k.req as usize].version);
+        self.submit_query(now, Origin::Key(k), cause, ckey, version);
+    }
+
+    /// Whether read `k`'s version lost its key range to a newer deploy while the read was in
+    /// flight: what the cache holds there, and its lock, now belong to the newer version.
+    fn orphaned(&self, k: KeyRef) -> bool {
+        self.owner_of(self.slot(k).ckey) != self.requests[k.req as usize].version
+    }
+
+    /// Queries the database for `ckey` on behalf of `origin`; `version` is the key version the
+    /// result is for (it is written back only if that version still owns the key's range).
+    fn submit_query(
+        &mut self,
+        now: SimTime,
+        origin: Origin,
+        cause: Cause,
+        ckey: u32,
+        version: u32,
+    ) {
         self.recorder.db_submitted(cause);
-        if ckey % self.config.clients.keyspace == HOT_KEY {
+        // Orphaned reads never write: they are not part of the current version's herd.
+        if ckey % self.config.clients.keyspace == HOT_KEY && version == self.owner_of(ckey) {
             if self.hot_herd == 0 {
                 self.hot_herd_early =
                     matches!(cause, Cause::EarlyRefresh | Cause::BackgroundRefresh);
             }
             self.hot_herd += 1;
         }
-        let version = self.owner_of(ckey);
         let (admission, query) = self.db.submit(origin, cause, ckey, version, now);
         match admission {
             Admission::Started => self.start_query(now, query),

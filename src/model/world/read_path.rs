@@ -13,6 +13,11 @@ use crate::model::database::{KeyRef, Origin};
 impl World<'_> {
     /// The cache answered the read of key `k`.
     pub(super) fn on_cache_reply(&mut self, now: SimTime, k: KeyRef) {
+        if self.orphaned(k) {
+            self.recorder.cache_miss();
+            self.query_orphan(now, k);
+            return;
+        }
         let ckey = self.slot(k).ckey;
         let m = &self.config.mitigations;
         let (early, ahead, swr) = (
@@ -32,7 +37,7 @@ impl World<'_> {
                     let lead = delta.as_secs_f64() * x.beta * -open_unit(&mut self.xfetch_rng).ln();
                     if delta.0 > 0 && now.as_secs_f64() + lead >= expires.as_secs_f64() {
                         self.recorder.cache_miss();
-                        self.submit_query(now, Origin::Key(k), Cause::EarlyRefresh, ckey);
+                        self.query_for(now, k, Cause::EarlyRefresh);
                         return;
                     }
                 }
@@ -47,8 +52,7 @@ impl World<'_> {
                         .unwrap_or_default();
                     let left = expires.since(now).as_secs_f64();
                     if left < r.fraction * ttl.as_secs_f64() {
-                        let instance = self.requests[k.req as usize].instance;
-                        self.background_refresh(now, instance, ckey);
+                        self.background_refresh(now, k);
                     }
                 }
                 self.resolve(now, k, None);
@@ -58,8 +62,7 @@ impl World<'_> {
             {
                 self.recorder.cache_hit();
                 self.recorder.stale_serve();
-                let instance = self.requests[k.req as usize].instance;
-                self.background_refresh(now, instance, ckey);
+                self.background_refresh(now, k);
                 self.resolve(now, k, None);
             }
             Lookup::Expired { .. } | Lookup::Absent => {
@@ -69,16 +72,27 @@ impl World<'_> {
         }
     }
 
-    /// Starts one background refresh of `ckey` from `instance`, unless one is already running.
-    fn background_refresh(&mut self, now: SimTime, instance: u32, ckey: u32) {
+    /// Starts one background refresh of read `k`'s key from its instance, unless one is
+    /// already running there.
+    fn background_refresh(&mut self, now: SimTime, k: KeyRef) {
+        let r = &self.requests[k.req as usize];
+        let (instance, version, ckey) = (r.instance, r.version, self.slot(k).ckey);
         if self.instances[instance as usize].refreshing.insert(ckey) {
             self.submit_query(
                 now,
                 Origin::Background { instance },
                 Cause::BackgroundRefresh,
                 ckey,
+                version,
             );
         }
+    }
+
+    /// An orphaned read (see `orphaned`) cannot use the cache or the lock of its key range, which
+    /// now belong to a newer version: it asks the database, and the result is not written back.
+    fn query_orphan(&mut self, now: SimTime, k: KeyRef) {
+        self.end_wait(now, k);
+        self.query_for(now, k, Cause::Miss);
     }
 
     /// A read found nothing fresh: join a fetch in flight on this instance, or rebuild.
@@ -111,8 +125,7 @@ impl World<'_> {
             self.serve_stale_or_fail(now, k);
             return;
         }
-        let ckey = self.slot(k).ckey;
-        self.submit_query(now, Origin::Key(k), Cause::Miss, ckey);
+        self.query_for(now, k, Cause::Miss);
     }
 
     /// Takes a token from the instance's rebuild bucket; always succeeds without a rate limit.
@@ -170,6 +183,10 @@ impl World<'_> {
     /// take the lock if still missing" in one round trip, so a value written since the miss
     /// is served rather than rebuilt a second time.
     pub(super) fn on_lock_reply(&mut self, now: SimTime, k: KeyRef) {
+        if self.orphaned(k) {
+            self.query_orphan(now, k);
+            return;
+        }
         let ckey = self.slot(k).ckey;
         let cache = self
             .cache
@@ -212,6 +229,10 @@ impl World<'_> {
 
     /// A waiting reader's poll: the value may be there now, or the lock free.
     pub(super) fn on_poll_reply(&mut self, now: SimTime, k: KeyRef) {
+        if self.orphaned(k) {
+            self.query_orphan(now, k);
+            return;
+        }
         let ckey = self.slot(k).ckey;
         let cache = self.cache.as_mut().expect("polls only exist with a cache");
         if matches!(cache.get(ckey, now), Lookup::Hit { .. }) {
@@ -239,9 +260,13 @@ impl World<'_> {
         match lock.fallback {
             Fallback::Stale => self.serve_stale_or_fail(now, k),
             Fallback::Error => self.resolve(now, k, Some(ErrorKind::Fallback)),
+            // Going to the database anyway is still a rebuild: the rate limit applies.
             Fallback::Database => {
-                let ckey = self.slot(k).ckey;
-                self.submit_query(now, Origin::Key(k), Cause::Fallback, ckey)
+                if self.take_rebuild_token(now, k) {
+                    self.query_for(now, k, Cause::Fallback);
+                } else {
+                    self.serve_stale_or_fail(now, k);
+                }
             }
         }
     }
@@ -264,7 +289,9 @@ impl World<'_> {
         if until > now {
             return false;
         }
-        if !self.take_rebuild_token(now, k) {
+        let key = self.slot(k).key;
+        let dies = self.kill_lock_holder_of == Some(key);
+        if !dies && !self.take_rebuild_token(now, k) {
             self.end_wait(now, k);
             self.serve_stale_or_fail(now, k);
             return true;
@@ -274,8 +301,7 @@ impl World<'_> {
         let until = lock.ttl.map(|t| now + t).unwrap_or(SimTime::NEVER);
         self.locks[ckey as usize] = (until, token);
         self.end_wait(now, k);
-        let key = self.slot(k).key;
-        if self.kill_lock_holder_of == Some(key) {
+        if dies {
             self.kill_lock_holder_of = None;
             // The holder dies: it never queries, never writes, never releases. Its own request
             // (and any read coalesced on it) fails.
@@ -283,7 +309,7 @@ impl World<'_> {
             return true;
         }
         self.slot_mut(k).lock_token = token;
-        self.submit_query(now, Origin::Key(k), Cause::Miss, ckey);
+        self.query_for(now, k, Cause::Miss);
         true
     }
 

@@ -125,7 +125,7 @@ impl World<'_> {
         let key = self.deploys[i].warm_cursor;
         self.deploys[i].warm_cursor += 1;
         let ckey = self.cache_key(key, version);
-        self.submit_query(now, Origin::Warmup, Cause::Warmup, ckey);
+        self.submit_query(now, Origin::Warmup, Cause::Warmup, ckey, version);
         if key + 1 < w.top {
             // Key n is warmed n / rate after warm-up starts (no drift from rounding).
             let start = self.config.timeline[i].at - w.lead;
