@@ -28,7 +28,7 @@ pub struct Cli {
 pub enum Command {
     /// Simulate every strategy of each scenario file and write CSV and charts.
     #[command(
-        after_help = "Example:\n  cachestorm run scenarios/avalanche.toml\n\nWrites OUT/<scenario name>/timeseries.csv, summary.csv, latency_p99.png, db_load.png and\nhit_ratio.png, then prints one line per strategy with its headline figures."
+        after_help = "Example:\n  cachestorm run scenarios/avalanche.toml\n\nWrites OUT/<scenario name>/timeseries.csv, summary.csv, latency_p99.png, db_load.png,\nhit_ratio.png, errors.png, latency_p99_by_strategy.png and db_load_by_strategy.png, then prints one line per strategy with its headline figures."
     )]
     Run(RunArgs),
     /// Probability that all of a request's k dependencies hit: analytic, and simulated with a

@@ -104,13 +104,20 @@ pub fn csv(rows: &[FanoutRow]) -> Vec<u8> {
 
 /// The table printed by `cachestorm fanout --scenario`.
 pub fn table(rows: &[FanoutRow]) -> String {
+    // The name column is as wide as the longest name, so the figures always line up.
+    let w = rows
+        .iter()
+        .map(|r| r.strategy.chars().count())
+        .chain([8])
+        .max()
+        .unwrap_or(8);
     let mut out = format!(
-        "{:<12} {:>4} {:>9} {:>14} {:>9} {:>8} {:>8} {:>8}\n",
+        "{:<w$} {:>4} {:>9} {:>14} {:>9} {:>8} {:>8} {:>8}\n",
         "strategy", "k", "hit rate", "all hit (sim)", "h^k", "p50 ms", "p95 ms", "p99 ms"
     );
     for r in rows {
         out.push_str(&format!(
-            "{:<12} {:>4} {:>8.2}% {:>13.2}% {:>8.2}% {:>8.1} {:>8.1} {:>8.1}\n",
+            "{:<w$} {:>4} {:>8.2}% {:>13.2}% {:>8.2}% {:>8.1} {:>8.1} {:>8.1}\n",
             r.strategy,
             r.k,
             100.0 * r.hit_ratio,
@@ -168,6 +175,24 @@ fn needed(k: u32, target: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_columns_line_up_whatever_the_name_lengths() {
+        let row = |name: &str| FanoutRow {
+            strategy: name.to_owned(),
+            k: 3,
+            hit_ratio: 0.9,
+            all_hit_simulated: 0.72,
+            all_hit_analytic: 0.729,
+            p50_ms: 1.0,
+            p95_ms: 2.0,
+            p99_ms: 3.0,
+        };
+        let text = table(&[row("a"), row("a-much-longer-strategy-name")]);
+        let ends: Vec<usize> = text.lines().map(|l| l.len()).collect();
+        assert_eq!(ends.len(), 3);
+        assert!(ends.iter().all(|&e| e == ends[0]), "{text}");
+    }
 
     #[test]
     fn analytic_report_states_the_worked_example() {

@@ -31,9 +31,18 @@ pub fn write_all(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<Vec
         }
     }
     let mut finals = Vec::with_capacity(files.len());
-    for ((name, _), temp) in files.iter().zip(&temps) {
+    for (i, ((name, _), temp)) in files.iter().zip(&temps).enumerate() {
         let target = dir.join(name);
-        fs::rename(temp, &target)?;
+        if let Err(e) = fs::rename(temp, &target) {
+            // Files renamed so far stay (each is whole); none of the rest is left behind.
+            for t in &temps[i..] {
+                let _ = fs::remove_file(t);
+            }
+            return Err(std::io::Error::new(
+                e.kind(),
+                format!("{}: {e}", target.display()),
+            ));
+        }
         finals.push(target);
     }
     Ok(finals)
@@ -52,6 +61,29 @@ fn remove_leftovers(dir: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_rename_names_the_file_and_leaves_no_temporaries() {
+        let dir = tempfile::tempdir().unwrap();
+        // A non-empty folder where the second file should go: renaming onto it fails.
+        fs::create_dir_all(dir.path().join("b.png").join("x")).unwrap();
+        let files = vec![
+            ("a.csv".to_owned(), b"1".to_vec()),
+            ("b.png".to_owned(), b"2".to_vec()),
+            ("c.png".to_owned(), b"3".to_vec()),
+        ];
+        let err = write_all(dir.path(), &files).unwrap_err();
+        assert!(err.to_string().contains("b.png"), "{err}");
+        let names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names.iter().all(|n| !n.starts_with(TEMP_PREFIX)),
+            "{names:?}"
+        );
+        assert!(!dir.path().join("c.png").exists());
+    }
 
     #[test]
     fn writes_files_and_leaves_no_temporaries() {
