@@ -330,8 +330,8 @@ impl TimelineEvent {
             TimelineAction::Deploy(d) if d.waves > 1 => format!("deploy ({} waves)", d.waves),
             TimelineAction::Deploy(d) if d.warmup.is_some() => "deploy (warmed)".to_string(),
             TimelineAction::Deploy(_) => "deploy".to_string(),
-            TimelineAction::KillLockHolder { key: 0 } => "lock holder dies".to_string(),
-            TimelineAction::KillLockHolder { key } => format!("lock holder of key {key} dies"),
+            TimelineAction::KillLockHolder { key: 0 } => "next lock holder dies".to_string(),
+            TimelineAction::KillLockHolder { key } => format!("next lock holder of key {key} dies"),
         }
     }
 }
