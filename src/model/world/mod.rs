@@ -188,8 +188,6 @@ struct World<'a> {
     in_flight: u32,
     scratch_keys: Vec<u32>,
     deploys: Vec<DeployState>,
-    /// Whether the cache holds two key versions (the scenario deploys).
-    has_versions: bool,
     /// The version that owns each of the two cache-key ranges: version v uses range v % 2 and
     /// takes it over from version v - 2 when its deploy is prepared.
     range_version: [u32; 2],
@@ -276,7 +274,6 @@ impl<'a> World<'a> {
             in_flight: 0,
             scratch_keys: Vec::with_capacity(c.fanout as usize),
             deploys: vec![DeployState::default(); config.timeline.len()],
-            has_versions: has_deploy,
             range_version: [0, 1],
             hot_herd: 0,
             hot_herd_early: false,
@@ -439,9 +436,10 @@ impl<'a> World<'a> {
         key + (version % 2) * self.config.clients.keyspace
     }
 
-    /// The version that currently owns the range of cache key `ckey`.
-    fn owner_of(&self, ckey: u32) -> u32 {
-        self.range_version[(ckey / self.config.clients.keyspace) as usize]
+    /// Whether `version` still owns its key range (range `version % 2`, where all of its cache
+    /// keys live), rather than having lost it to the deploy after next.
+    fn is_live(&self, version: u32) -> bool {
+        self.range_version[(version % 2) as usize] == version
     }
 
     /// A worker takes the request: read every key from the cache (or the database without one).
@@ -486,7 +484,7 @@ impl<'a> World<'a> {
     /// Whether read `k`'s version lost its key range to a newer deploy while the read was in
     /// flight: what the cache holds there, and its lock, now belong to the newer version.
     fn orphaned(&self, k: KeyRef) -> bool {
-        self.owner_of(self.slot(k).ckey) != self.requests[k.req as usize].version
+        !self.is_live(self.requests[k.req as usize].version)
     }
 
     /// Queries the database for `ckey` on behalf of `origin`; `version` is the key version the
@@ -501,7 +499,7 @@ impl<'a> World<'a> {
     ) {
         self.recorder.db_submitted(cause);
         // Orphaned reads never write: they are not part of the current version's herd.
-        if ckey % self.config.clients.keyspace == HOT_KEY && version == self.owner_of(ckey) {
+        if ckey % self.config.clients.keyspace == HOT_KEY && self.is_live(version) {
             if self.hot_herd == 0 {
                 self.hot_herd_early =
                     matches!(cause, Cause::EarlyRefresh | Cause::BackgroundRefresh);
@@ -555,7 +553,7 @@ impl<'a> World<'a> {
         }
         // The app writes the value back; the compute time it saw is stored for early expiration.
         // A result for a version whose key range a newer deploy took over is garbage: dropped.
-        let current = q.version == self.owner_of(q.key);
+        let current = self.is_live(q.version);
         if self.cache.is_some() && current {
             self.write_value(now, q.key, None, now.since(q.submitted));
         }
@@ -613,7 +611,7 @@ impl<'a> World<'a> {
                 self.resolve(now, k, Some(kind));
             }
             Origin::Background { instance } => {
-                if q.version == self.owner_of(q.key) {
+                if self.is_live(q.version) {
                     self.instances[instance as usize].refreshing.remove(&q.key);
                 }
             }

@@ -151,10 +151,11 @@ impl World<'_> {
         let ckey = self.slot(k).ckey;
         let n = self.config.clients.keyspace;
         // The other key range holds the previous version only if it is older than this one
-        // (during a rolling deploy, an old instance's other range is the *new* version).
-        let previous = (self.has_versions)
-            .then(|| (ckey + n) % (2 * n))
-            .filter(|&p| self.owner_of(p) < self.owner_of(ckey));
+        // (during a rolling deploy, an old instance's other range is the *new* version; without
+        // deploys it is version 1, never written, and not part of the cache).
+        let version = self.requests[k.req as usize].version;
+        let previous = (self.range_version[((version + 1) % 2) as usize] < version)
+            .then(|| (ckey + n) % (2 * n));
         let stale = self
             .cache
             .as_ref()

@@ -118,7 +118,7 @@ impl World<'_> {
             unreachable!("warm-up ticks are only scheduled with a warm-up");
         };
         let version = self.deploys[i].version;
-        if self.owner_of(self.cache_key(0, version)) != version {
+        if !self.is_live(version) {
             // A newer deploy took this version's key range over: its warm-up has no point.
             return;
         }
