@@ -107,7 +107,17 @@ fn rate_at(points: &[(f64, f64)], t: f64) -> f64 {
 
 /// Chooses keys by popularity. Key 0 is the most popular.
 #[derive(Clone, Debug)]
-pub enum KeyChooser {
+pub struct KeyChooser {
+    draw: Draw,
+    /// The exact sampler without replacement that takes over when rejection stalls.
+    exact: ExactSampler,
+    /// Scratch space of [`ExactSampler`]: the chosen keys that fall in its head, sorted.
+    scratch: Vec<u32>,
+}
+
+/// How one key is drawn.
+#[derive(Clone, Debug)]
+enum Draw {
     /// Every key equally likely.
     Uniform(u32),
     /// Walker/Vose alias table for an arbitrary discrete distribution: O(1) per draw.
@@ -122,16 +132,32 @@ pub struct AliasSlot {
     alias: u32,
 }
 
+/// Rejected draws allowed per request before [`KeyChooser::choose_distinct`] switches from
+/// rejection to the exact sampler: `REJECTION_BUDGET_BASE + REJECTION_BUDGET_PER_KEY * k`.
+/// Generous, so that every workload where rejection is quick keeps exactly today's draws, and
+/// small enough that no request spends more than about a millisecond on rejections.
+const REJECTION_BUDGET_BASE: u64 = 10_000;
+const REJECTION_BUDGET_PER_KEY: u64 = 100;
+
 impl KeyChooser {
     /// The chooser for `keyspace` keys with this popularity.
     pub fn new(keyspace: u32, popularity: Popularity) -> Self {
-        match popularity {
-            Popularity::Uniform => KeyChooser::Uniform(keyspace),
+        let (draw, exact) = match popularity {
+            Popularity::Uniform => (
+                Draw::Uniform(keyspace),
+                ExactSampler::new(keyspace, popularity, None),
+            ),
             Popularity::Zipf { s } => {
                 let weights: Vec<f64> =
                     (1..=keyspace as u64).map(|i| (i as f64).powf(-s)).collect();
-                KeyChooser::Alias(alias_table(&weights))
+                let exact = ExactSampler::new(keyspace, popularity, Some(&weights));
+                (Draw::Alias(alias_table(&weights)), exact)
             }
+        };
+        KeyChooser {
+            draw,
+            exact,
+            scratch: Vec::new(),
         }
     }
 
@@ -148,9 +174,9 @@ impl KeyChooser {
     /// One key.
     #[inline]
     pub fn choose(&self, rng: &mut Stream) -> u32 {
-        match self {
-            KeyChooser::Uniform(n) => rng.random_range(0..*n),
-            KeyChooser::Alias(table) => {
+        match &self.draw {
+            Draw::Uniform(n) => rng.random_range(0..*n),
+            Draw::Alias(table) => {
                 let r: u64 = rng.random();
                 let column = (((r >> 32) * table.len() as u64) >> 32) as usize;
                 let slot = table[column];
@@ -163,13 +189,200 @@ impl KeyChooser {
         }
     }
 
-    /// Fills `out` with `k` distinct keys.
-    pub fn choose_distinct(&self, rng: &mut Stream, k: u32, out: &mut Vec<u32>) {
+    /// Fills `out` with `k` distinct keys (`k` at most the keyspace), drawn one after the other,
+    /// each from the popularity distribution restricted to the keys not yet chosen (successive
+    /// sampling without replacement).
+    ///
+    /// Draws by rejection (draw, discard repeats) while that is quick; when a request has
+    /// rejected more than its budget of draws (steep popularity with `k` close to the number of
+    /// keys that carry the mass), the remaining keys come from [`ExactSampler`], whose cost is
+    /// bounded whatever the distribution. Both give the same distribution; rejection alone could
+    /// take longer than the age of the universe for, say, Zipf s = 10 over 12 keys with k = 12.
+    pub fn choose_distinct(&mut self, rng: &mut Stream, k: u32, out: &mut Vec<u32>) {
         out.clear();
+        let budget = REJECTION_BUDGET_BASE + REJECTION_BUDGET_PER_KEY * k as u64;
+        let mut rejected = 0u64;
         while out.len() < k as usize {
+            if rejected > budget {
+                while out.len() < k as usize {
+                    let key = self.exact.draw_excluding(rng, out, &mut self.scratch);
+                    out.push(key);
+                }
+                return;
+            }
             let key = self.choose(rng);
-            if !out.contains(&key) {
+            if out.contains(&key) {
+                rejected += 1;
+            } else {
                 out.push(key);
+            }
+        }
+    }
+}
+
+/// Exact sampling of one key from the popularity distribution restricted to the keys not yet
+/// chosen, in time bounded by the head size plus the number of chosen keys (plus a tail draw
+/// whose expected number of tries is close to 1).
+///
+/// The keys are split into a head (the `HEAD` most popular keys, or every key of a small
+/// keyspace), whose weights are kept and summed directly over the unchosen keys (so no
+/// precision is lost however much of the mass is already chosen), and a tail of at least
+/// `HEAD` keys, sampled by inversion of the weight function: uniform, or Zipf by
+/// rejection-inversion (Hörmann and Derflinger, 1996). Fewer than 1,000 keys are ever chosen and
+/// the tail has more than 4,000, so rejecting chosen tail keys stays cheap.
+#[derive(Clone, Debug)]
+struct ExactSampler {
+    /// Raw (unnormalised) weights of the head keys, most popular first.
+    head: Vec<f64>,
+    /// The keys after the head, if any.
+    tail: Option<Tail>,
+}
+
+/// Keys in the head of [`ExactSampler`] when the keyspace is split.
+const HEAD: u32 = 4_096;
+/// Keyspaces up to this size are all head.
+const ALL_HEAD: u32 = 2 * HEAD;
+
+#[derive(Clone, Copy, Debug)]
+struct Tail {
+    /// First key of the tail (the head's length).
+    first: u32,
+    /// Last key of the tail.
+    last: u32,
+    /// Sum of the raw weights of the tail keys.
+    mass: f64,
+    /// Zipf exponent; `None` for uniform weights (all 1).
+    zipf_s: Option<f64>,
+}
+
+impl ExactSampler {
+    fn new(keyspace: u32, popularity: Popularity, weights: Option<&[f64]>) -> Self {
+        let weight = |key: u32| match (weights, popularity) {
+            (Some(w), _) => w[key as usize],
+            (None, Popularity::Zipf { s }) => ((key as f64) + 1.0).powf(-s),
+            (None, Popularity::Uniform) => 1.0,
+        };
+        let head_len = if keyspace <= ALL_HEAD { keyspace } else { HEAD };
+        let head = (0..head_len).map(weight).collect();
+        let tail = (keyspace > head_len).then(|| Tail {
+            first: head_len,
+            last: keyspace - 1,
+            // Smallest weights first, for accuracy.
+            mass: (head_len..keyspace).rev().map(weight).sum(),
+            zipf_s: match popularity {
+                Popularity::Zipf { s } => Some(s),
+                Popularity::Uniform => None,
+            },
+        });
+        ExactSampler { head, tail }
+    }
+
+    /// Draws one key not in `chosen`, with probability proportional to its weight among those.
+    /// `chosen` must leave at least one key free; `scratch` is working space.
+    fn draw_excluding(&self, rng: &mut Stream, chosen: &[u32], scratch: &mut Vec<u32>) -> u32 {
+        let head_len = self.head.len() as u32;
+        scratch.clear();
+        scratch.extend(chosen.iter().copied().filter(|&c| c < head_len));
+        scratch.sort_unstable();
+        // Free mass of the head, summed over the free keys (never as total minus chosen).
+        let mut head_free = 0.0;
+        let mut next = scratch.iter().peekable();
+        for (key, &w) in self.head.iter().enumerate() {
+            if next.peek() == Some(&&(key as u32)) {
+                next.next();
+            } else {
+                head_free += w;
+            }
+        }
+        let tail_free = self.tail.map_or(0.0, |t| {
+            let taken: f64 = chosen
+                .iter()
+                .filter(|&&c| c >= t.first)
+                .map(|&c| t.weight(c))
+                .sum();
+            (t.mass - taken).max(0.0)
+        });
+        let u = rng.random::<f64>() * (head_free + tail_free);
+        if u < head_free || tail_free <= 0.0 {
+            let mut acc = 0.0;
+            let mut last_free = None;
+            let mut next = scratch.iter().peekable();
+            for (key, &w) in self.head.iter().enumerate() {
+                if next.peek() == Some(&&(key as u32)) {
+                    next.next();
+                    continue;
+                }
+                acc += w;
+                last_free = Some(key as u32);
+                if u < acc {
+                    break;
+                }
+            }
+            if let Some(key) = last_free {
+                return key;
+            }
+        }
+        let tail = self
+            .tail
+            .expect("a free key exists, and none is in the head");
+        loop {
+            let key = tail.draw(rng);
+            if !chosen.contains(&key) {
+                return key;
+            }
+        }
+    }
+}
+
+impl Tail {
+    fn weight(&self, key: u32) -> f64 {
+        match self.zipf_s {
+            Some(s) => ((key as f64) + 1.0).powf(-s),
+            None => 1.0,
+        }
+    }
+
+    /// One tail key with probability proportional to its weight.
+    fn draw(&self, rng: &mut Stream) -> u32 {
+        let Some(s) = self.zipf_s else {
+            return rng.random_range(self.first..=self.last);
+        };
+        // Rejection-inversion over ranks a..=b (rank = key + 1): draw x from the density
+        // x^-s on [a - 1/2, b + 1/2] by inversion, round it to rank r, accept with
+        // probability r^-s / (integral of x^-s over [r - 1/2, r + 1/2]) <= 1 (x^-s is convex).
+        // Integrals are written relative to the lower end, with expm1/ln_1p, so they stay exact
+        // for every s (s close to 1 included) and far tails.
+        let one_minus_s = 1.0 - s;
+        // E(z) = (e^((1-s) z) - 1) / (1-s): the integral of x^-s from L to L e^z, over L^(1-s).
+        let e = |z: f64| {
+            if one_minus_s.abs() < 1e-12 {
+                z
+            } else {
+                (one_minus_s * z).exp_m1() / one_minus_s
+            }
+        };
+        let e_inv = |v: f64| {
+            if one_minus_s.abs() < 1e-12 {
+                v
+            } else {
+                (one_minus_s * v).ln_1p() / one_minus_s
+            }
+        };
+        let low = self.first as f64 + 0.5; // rank a - 1/2
+        let high = self.last as f64 + 1.5; // rank b + 1/2
+        let span = e((high / low).ln());
+        loop {
+            let u: f64 = rng.random::<f64>(); // in [0, 1): keeps ln_1p's argument above -1
+            let x = low * e_inv(u * span).exp();
+            let rank = x
+                .round()
+                .clamp(self.first as f64 + 1.0, self.last as f64 + 1.0);
+            // Integral of x^-s over [rank - 1/2, rank + 1/2], times rank^s: the acceptance
+            // test is v * that <= 1.
+            let local = rank * (e((0.5 / rank).ln_1p()) - e((-0.5 / rank).ln_1p()));
+            let v: f64 = rng.random::<f64>();
+            if v * local <= 1.0 {
+                return rank as u32 - 1;
             }
         }
     }
@@ -232,9 +445,166 @@ mod tests {
         }
     }
 
+    /// What `choose_distinct` did before the exact sampler existed: pure rejection.
+    fn by_rejection(chooser: &KeyChooser, rng: &mut Stream, k: u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        while out.len() < k as usize {
+            let key = chooser.choose(rng);
+            if !out.contains(&key) {
+                out.push(key);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn quick_workloads_keep_the_draws_of_plain_rejection() {
+        for (n, pop, k) in [
+            (50_000, Popularity::Zipf { s: 0.9 }, 20),
+            (20, Popularity::Zipf { s: 1.5 }, 1),
+            (10_000, Popularity::Uniform, 1),
+            (1_000, Popularity::Uniform, 1_000),
+            (100, Popularity::Zipf { s: 1.0 }, 50),
+        ] {
+            let mut chooser = KeyChooser::new(n, pop);
+            let mut a = RandomStreams::new(4).stream(2);
+            let mut b = RandomStreams::new(4).stream(2);
+            let mut out = Vec::new();
+            for _ in 0..200 {
+                chooser.choose_distinct(&mut a, k, &mut out);
+                assert_eq!(out, by_rejection(&chooser, &mut b, k), "{n} {pop:?} {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn steep_popularity_with_a_large_fanout_terminates() {
+        // Each of these looped for ever by rejection alone (issue 7).
+        for (n, s, k) in [
+            (12, 10.0, 12),
+            (100_000, 10.0, 20),
+            (200_000, 3.0, 1_000),
+            (8_193, 10.0, 1_000),
+        ] {
+            let mut chooser = KeyChooser::new(n, Popularity::Zipf { s });
+            let mut rng = RandomStreams::new(1).stream(0);
+            let mut out = Vec::new();
+            for _ in 0..20 {
+                chooser.choose_distinct(&mut rng, k, &mut out);
+                let mut sorted = out.clone();
+                sorted.sort_unstable();
+                sorted.dedup();
+                assert_eq!(sorted.len(), k as usize, "{n} {s} {k}");
+                assert!(sorted.iter().all(|&key| key < n));
+            }
+            // The mass is on the first keys, so they are always among the chosen.
+            assert!(out.contains(&0) && out.contains(&1));
+        }
+    }
+
+    /// Probability of drawing the ordered sequence `seq` by successive sampling from `p`.
+    fn sequence_probability(p: &[f64], seq: &[u32]) -> f64 {
+        let mut left = 1.0;
+        let mut prob = 1.0;
+        for &key in seq {
+            prob *= p[key as usize] / left;
+            left -= p[key as usize];
+        }
+        prob
+    }
+
+    #[test]
+    fn the_exact_sampler_draws_successive_samples_with_the_right_probabilities() {
+        let (n, k) = (6u32, 3usize);
+        let pop = Popularity::Zipf { s: 2.0 };
+        let chooser = KeyChooser::new(n, pop);
+        let p = KeyChooser::probabilities(n, pop);
+        let mut rng = RandomStreams::new(8).stream(1);
+        let mut counts = std::collections::HashMap::new();
+        let (mut out, mut scratch) = (Vec::new(), Vec::new());
+        let draws = 200_000;
+        for _ in 0..draws {
+            out.clear();
+            while out.len() < k {
+                let key = chooser.exact.draw_excluding(&mut rng, &out, &mut scratch);
+                assert!(!out.contains(&key));
+                out.push(key);
+            }
+            *counts.entry(out.clone()).or_insert(0u64) += 1;
+        }
+        for (seq, count) in counts {
+            let want = sequence_probability(&p, &seq);
+            let f = count as f64 / draws as f64;
+            let sd = (want * (1.0 - want) / draws as f64).sqrt();
+            assert!((f - want).abs() < 5.0 * sd + 1e-6, "{seq:?}: {f} vs {want}");
+        }
+    }
+
+    #[test]
+    fn tail_draws_follow_the_weights() {
+        // Keys from HEAD to n - 1: compare the frequency of the first tail key and of the first
+        // 1,000 tail keys with the exact weights, for Zipf exponents around 1 and uniform.
+        let n = 20_000u32;
+        for pop in [
+            Popularity::Zipf { s: 0.5 },
+            Popularity::Zipf { s: 1.0 },
+            Popularity::Zipf { s: 1.2 },
+            Popularity::Zipf { s: 10.0 },
+            Popularity::Uniform,
+        ] {
+            let chooser = KeyChooser::new(n, pop);
+            let tail = chooser.exact.tail.expect("n > ALL_HEAD has a tail");
+            let p = KeyChooser::probabilities(n, pop);
+            let tail_p: f64 = p[HEAD as usize..].iter().sum();
+            let first = p[HEAD as usize] / tail_p;
+            let block: f64 = p[HEAD as usize..HEAD as usize + 1000].iter().sum::<f64>() / tail_p;
+            let mut rng = RandomStreams::new(3).stream(0);
+            let draws = 200_000;
+            let (mut c_first, mut c_block) = (0u64, 0u64);
+            for _ in 0..draws {
+                let key = tail.draw(&mut rng);
+                assert!((HEAD..n).contains(&key));
+                c_first += (key == HEAD) as u64;
+                c_block += (key < HEAD + 1000) as u64;
+            }
+            for (count, want) in [(c_first, first), (c_block, block)] {
+                let f = count as f64 / draws as f64;
+                let sd = (want * (1.0 - want) / draws as f64).sqrt();
+                assert!((f - want).abs() < 5.0 * sd + 1e-9, "{pop:?}: {f} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn head_and_tail_share_the_free_mass() {
+        // With the 100 most popular keys taken, the next key is from the tail with probability
+        // tail mass / free mass.
+        let n = 30_000u32;
+        let pop = Popularity::Zipf { s: 1.1 };
+        let chooser = KeyChooser::new(n, pop);
+        let p = KeyChooser::probabilities(n, pop);
+        let chosen: Vec<u32> = (0..100).collect();
+        let free: f64 = p[100..].iter().sum();
+        let want = p[HEAD as usize..].iter().sum::<f64>() / free;
+        let mut rng = RandomStreams::new(6).stream(0);
+        let mut scratch = Vec::new();
+        let draws = 100_000;
+        let mut in_tail = 0u64;
+        for _ in 0..draws {
+            let key = chooser
+                .exact
+                .draw_excluding(&mut rng, &chosen, &mut scratch);
+            assert!(key >= 100);
+            in_tail += (key >= HEAD) as u64;
+        }
+        let f = in_tail as f64 / draws as f64;
+        let sd = (want * (1.0 - want) / draws as f64).sqrt();
+        assert!((f - want).abs() < 5.0 * sd, "{f} vs {want}");
+    }
+
     #[test]
     fn distinct_keys_are_distinct() {
-        let chooser = KeyChooser::new(10, Popularity::Zipf { s: 1.2 });
+        let mut chooser = KeyChooser::new(10, Popularity::Zipf { s: 1.2 });
         let mut rng = RandomStreams::new(1).stream(0);
         let mut out = Vec::new();
         chooser.choose_distinct(&mut rng, 10, &mut out);
