@@ -105,7 +105,22 @@ fn run(args: RunArgs) -> Result<(), CommandError> {
         let dir = args.out.join(&s.name);
         let written = write_outputs(&result, &dir, args.format, Vec::new())?;
         print!("{}", report::table::headline(&result));
-        for st in &result.strategies {
+        for (st, config) in result.strategies.iter().zip(&s.strategies) {
+            let totals = &st.result.summary.totals;
+            if totals.unfinished * 1000 > totals.arrived {
+                let advice = match config.config.drain {
+                    None => "add `drain = true` to let them finish after `duration`".to_string(),
+                    Some(d) => format!("the drain stopped at its bound ({d}); raise `drain`"),
+                };
+                eprintln!(
+                    "warning: strategy `{}` ended with {} of {} requests unfinished ({:.1}%): they are \
+                     in no latency figure, so percentiles understate the truth; {advice}",
+                    st.name,
+                    totals.unfinished,
+                    totals.arrived,
+                    100.0 * totals.unfinished as f64 / totals.arrived as f64
+                );
+            }
             if st.result.summary.hit_in_flight_cap {
                 eprintln!(
                     "warning: strategy `{}` reached the in-flight cap (limits.max_in_flight): the system was \

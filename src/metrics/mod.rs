@@ -19,6 +19,9 @@ pub struct BucketRow {
     pub arrived: u64,
     /// Requests answered successfully.
     pub completed: u64,
+    /// Requests still waiting for their answer when the run ended (only in the last bucket):
+    /// admitted, not completed, not failed, client not gone.
+    pub unfinished: u64,
     /// Requests whose client gave up (client timeout).
     pub errors_timeout: u64,
     /// Requests failed because a database query was rejected (queue full).
@@ -147,7 +150,12 @@ impl BucketRow {
 /// Whole-run figures for one strategy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Summary {
-    /// Totals of every counter over the run (`start_s` 0, `width_s` the run's length); the
+    /// The configured length of the run, seconds (arrivals stop there).
+    pub duration_s: f64,
+    /// How long the run went on past `duration_s` to drain requests in flight, seconds.
+    pub drained_s: f64,
+    /// Totals of every counter over the run (`start_s` 0, `width_s` the run's length, drain
+    /// included); the
     /// latency stats cover every successful request of the run, and `db_queue_max` is the peak.
     pub totals: BucketRow,
     /// Highest database completions per second in any bucket.

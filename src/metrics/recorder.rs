@@ -35,14 +35,21 @@ pub enum Cause {
     Fallback,
 }
 
-/// Largest latency the histograms resolve: one hour, in nanoseconds.
-const MAX_LATENCY_NS: u64 = 3_600_000_000_000;
+/// Smallest upper bound of the latency histograms: one hour, in nanoseconds. The bound is
+/// raised to the run's length when the run is longer, so no latency is ever clamped (a
+/// latency cannot exceed the run).
+const MIN_LATENCY_BOUND_NS: u64 = 3_600_000_000_000;
 
 /// Per-bucket counters and latency histograms, fed by the model in time order.
 pub struct Recorder {
     bucket_ns: u64,
+    /// Buckets in the run: known up front, or unbounded (`usize::MAX`) while a drain may
+    /// extend the run past `duration`; fixed by [`Recorder::finish`].
     buckets: usize,
+    /// End of the run: `duration`, or `SimTime::NEVER` while a drain may extend it.
     end: SimTime,
+    /// The configured length of the run (arrivals stop there).
+    duration: SimDuration,
     db_slots: u64,
     current: usize,
     row: BucketRow,
@@ -63,24 +70,38 @@ pub struct Recorder {
     total_lock_wait_ns: u128,
 }
 
-fn new_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, MAX_LATENCY_NS, 3).expect("fixed histogram bounds are valid")
+fn new_histogram(bound_ns: u64) -> Histogram<u64> {
+    Histogram::new_with_bounds(1, bound_ns, 3).expect("a bound of at least one hour is valid")
 }
 
 impl Recorder {
     /// A recorder for a run of `duration` in buckets of `bucket`, with a database of `db_slots`.
-    pub fn new(duration: SimDuration, bucket: SimDuration, db_slots: u32) -> Self {
+    /// `max_run` is the longest the run can last: `duration`, or more with a drain (then
+    /// buckets are added as the run goes on past `duration`).
+    pub fn new(
+        duration: SimDuration,
+        bucket: SimDuration,
+        db_slots: u32,
+        max_run: SimDuration,
+    ) -> Self {
         let buckets = duration.0.div_ceil(bucket.0) as usize;
+        let may_extend = max_run > duration;
+        let bound = max_run.0.max(MIN_LATENCY_BOUND_NS);
         let mut r = Recorder {
             bucket_ns: bucket.0,
-            buckets,
-            end: SimTime(duration.0),
+            buckets: if may_extend { usize::MAX } else { buckets },
+            end: if may_extend {
+                SimTime::NEVER
+            } else {
+                SimTime(duration.0)
+            },
+            duration,
             db_slots: db_slots as u64,
             current: 0,
             row: BucketRow::default(),
             rows: Vec::with_capacity(buckets),
-            bucket_latency: new_histogram(),
-            run_latency: new_histogram(),
+            bucket_latency: new_histogram(bound),
+            run_latency: new_histogram(bound),
             db_busy: 0,
             db_busy_since: SimTime::ZERO,
             db_busy_ns: 0,
@@ -104,11 +125,15 @@ impl Recorder {
     }
 
     fn bucket_start(&self, i: usize) -> SimTime {
-        SimTime(i as u64 * self.bucket_ns)
+        SimTime((i as u64).saturating_mul(self.bucket_ns))
     }
 
     fn bucket_end(&self, i: usize) -> SimTime {
-        SimTime(((i as u64 + 1) * self.bucket_ns).min(self.end.0))
+        SimTime(
+            (i as u64 + 1)
+                .saturating_mul(self.bucket_ns)
+                .min(self.end.0),
+        )
     }
 
     fn open_bucket(&mut self) {
@@ -170,10 +195,10 @@ impl Recorder {
     #[inline]
     pub fn completed(&mut self, latency: SimDuration) {
         self.row.completed += 1;
-        let v = latency.0.min(MAX_LATENCY_NS);
-        // Within bounds by construction, so recording cannot fail.
-        let _ = self.bucket_latency.record(v);
-        let _ = self.run_latency.record(v);
+        // A latency never exceeds the run, which the histograms' bound covers; saturate all
+        // the same rather than lose a sample.
+        let _ = self.bucket_latency.saturating_record(latency.0);
+        let _ = self.run_latency.saturating_record(latency.0);
     }
 
     /// A request failed.
@@ -285,9 +310,17 @@ impl Recorder {
         self.row.db_queue_max = self.row.db_queue_max.max(len as u64);
     }
 
-    /// Closes the last bucket and returns every row and the summary.
-    pub fn finish(mut self) -> RunResult {
-        self.advance(self.end);
+    /// Closes the last bucket and returns every row and the summary. The run ended at
+    /// `run_end` (`duration`, or later after a drain) with `unfinished` requests whose client was
+    /// still waiting; they are counted in the last bucket.
+    pub fn finish(mut self, run_end: SimTime, unfinished: u64) -> RunResult {
+        self.end = run_end;
+        self.buckets = (run_end.0.div_ceil(self.bucket_ns) as usize).max(1);
+        self.advance(run_end);
+        // With a drain, the open bucket may end earlier than it could have when it opened.
+        let start = self.bucket_start(self.current);
+        self.row.width_s = self.bucket_end(self.current).since(start).as_secs_f64();
+        self.row.unfinished = unfinished;
         self.close_bucket();
         let mut totals = BucketRow {
             start_s: 0.0,
@@ -298,6 +331,7 @@ impl Recorder {
         for r in &self.rows {
             totals.arrived += r.arrived;
             totals.completed += r.completed;
+            totals.unfinished += r.unfinished;
             totals.errors_timeout += r.errors_timeout;
             totals.errors_db_rejected += r.errors_db_rejected;
             totals.errors_db_timeout += r.errors_db_timeout;
@@ -328,9 +362,16 @@ impl Recorder {
         totals.db_wait_mean_ms = mean_ms(self.total_wait_ns, self.total_wait_count);
         totals.lock_wait_mean_ms = mean_ms(self.total_lock_wait_ns, totals.lock_waits);
         totals.latency = stats(&self.run_latency);
+        assert_eq!(
+            totals.arrived,
+            totals.completed + totals.errors() + totals.unfinished,
+            "every arrival is completed, failed or unfinished"
+        );
         RunResult {
             buckets: self.rows,
             summary: Summary {
+                duration_s: self.duration.as_secs_f64(),
+                drained_s: run_end.since(SimTime(self.duration.0)).as_secs_f64(),
                 totals,
                 peak_db_qps,
                 hit_in_flight_cap: self.hit_in_flight_cap,
@@ -369,7 +410,12 @@ mod tests {
 
     #[test]
     fn counts_land_in_their_buckets_and_sum_in_totals() {
-        let mut r = Recorder::new(SimDuration::from_secs(3), SimDuration::from_secs(1), 2);
+        let mut r = Recorder::new(
+            SimDuration::from_secs(3),
+            SimDuration::from_secs(1),
+            2,
+            SimDuration::from_secs(3),
+        );
         r.arrived();
         r.advance(SimTime(1_500_000_000));
         r.arrived();
@@ -377,7 +423,7 @@ mod tests {
         r.completed(SimDuration::from_millis(10));
         r.advance(SimTime(2_999_999_999));
         r.error(ErrorKind::Timeout);
-        let res = r.finish();
+        let res = r.finish(SimTime(3_000_000_000), 1);
         assert_eq!(res.buckets.len(), 3);
         assert_eq!(
             res.buckets.iter().map(|b| b.arrived).collect::<Vec<_>>(),
@@ -391,22 +437,44 @@ mod tests {
 
     #[test]
     fn busy_fraction_splits_across_bucket_boundaries() {
-        let mut r = Recorder::new(SimDuration::from_secs(2), SimDuration::from_secs(1), 2);
+        let mut r = Recorder::new(
+            SimDuration::from_secs(2),
+            SimDuration::from_secs(1),
+            2,
+            SimDuration::from_secs(2),
+        );
         // One of two slots busy from 0.5 s to 1.5 s.
         r.advance(SimTime(500_000_000));
         r.db_started(SimTime(500_000_000), SimDuration::ZERO, 1);
         r.advance(SimTime(1_500_000_000));
         r.db_completed(SimTime(1_500_000_000), 0);
-        let res = r.finish();
+        let res = r.finish(SimTime(2_000_000_000), 0);
         assert!((res.buckets[0].db_busy_fraction - 0.25).abs() < 1e-9);
         assert!((res.buckets[1].db_busy_fraction - 0.25).abs() < 1e-9);
         assert!((res.summary.totals.db_busy_fraction - 0.25).abs() < 1e-9);
     }
 
     #[test]
+    fn latencies_longer_than_an_hour_are_not_clamped() {
+        let three_hours = SimDuration::from_secs(3 * 3600);
+        let mut r = Recorder::new(three_hours, SimDuration::from_secs(60), 1, three_hours);
+        r.arrived();
+        r.advance(SimTime(2 * 3600 * 1_000_000_000));
+        r.completed(SimDuration::from_secs(2 * 3600));
+        let res = r.finish(SimTime(three_hours.0), 0);
+        let max = res.summary.totals.latency.max_ms;
+        assert!((max / 7_200_000.0 - 1.0).abs() < 0.001, "max {max} ms");
+    }
+
+    #[test]
     fn last_bucket_may_be_short() {
-        let r = Recorder::new(SimDuration::from_millis(2500), SimDuration::from_secs(1), 1);
-        let res = r.finish();
+        let r = Recorder::new(
+            SimDuration::from_millis(2500),
+            SimDuration::from_secs(1),
+            1,
+            SimDuration::from_millis(2500),
+        );
+        let res = r.finish(SimTime(2_500_000_000), 0);
         assert_eq!(res.buckets.len(), 3);
         assert!((res.buckets[2].width_s - 0.5).abs() < 1e-12);
     }

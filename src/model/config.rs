@@ -12,6 +12,9 @@ pub struct ModelConfig {
     pub duration: SimDuration,
     /// Width of one metrics bucket.
     pub bucket: SimDuration,
+    /// After `duration`, arrivals stop and the run goes on until every admitted request has
+    /// completed or failed, for at most this long (`None`: the run ends at `duration`).
+    pub drain: Option<SimDuration>,
     /// The clients generating load.
     pub clients: ClientsConfig,
     /// The application tier.

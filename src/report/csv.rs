@@ -18,6 +18,20 @@ fn f6(x: f64) -> String {
     format!("{x:.6}")
 }
 
+/// A time in seconds with as many decimals as it needs to be exact to the nanosecond: 3 for
+/// whole milliseconds, 6 for whole microseconds, else 9. So buckets under a millisecond stay
+/// distinct, and whole-millisecond times keep their short form.
+fn secs(x: f64) -> String {
+    let ns = (x * 1e9).round();
+    if ns % 1e6 == 0.0 {
+        format!("{x:.3}")
+    } else if ns % 1e3 == 0.0 {
+        format!("{x:.6}")
+    } else {
+        format!("{x:.9}")
+    }
+}
+
 /// Counters that mean the same per bucket and over the whole run.
 const COUNTERS: &[BucketColumn] = &[
     ("requests_arrived", |b| b.arrived.to_string()),
@@ -59,8 +73,8 @@ const COUNTERS: &[BucketColumn] = &[
 /// Columns of `timeseries.csv` after `strategy`.
 const TIMESERIES: &[&[BucketColumn]] = &[
     &[
-        ("bucket_start_s", |b| f3(b.start_s)),
-        ("bucket_width_s", |b| f3(b.width_s)),
+        ("bucket_start_s", |b| secs(b.start_s)),
+        ("bucket_width_s", |b| secs(b.width_s)),
     ],
     COUNTERS,
     &[
@@ -71,6 +85,7 @@ const TIMESERIES: &[&[BucketColumn]] = &[
         ("p99_latency_ms", |b| f3(b.latency.p99_ms)),
         ("max_latency_ms", |b| f3(b.latency.max_ms)),
         ("latency_samples", |b| b.latency.count.to_string()),
+        ("requests_unfinished", |b| b.unfinished.to_string()),
     ],
 ];
 
@@ -110,6 +125,10 @@ const SUMMARY_EXTRA: &[SummaryColumn] = &[
     ("max_latency_ms", |s| {
         f3(s.result.summary.totals.latency.max_ms)
     }),
+    ("requests_unfinished", |s| {
+        s.result.summary.totals.unfinished.to_string()
+    }),
+    ("drain_s", |s| secs(s.result.summary.drained_s)),
 ];
 
 /// Header of `timeseries.csv`.
@@ -148,7 +167,7 @@ pub fn summary(result: &ScenarioResult) -> Vec<u8> {
     write_row(&mut w, summary_columns().into_iter().map(String::from));
     for s in &result.strategies {
         let t = &s.result.summary.totals;
-        let row = [s.name.clone(), f3(t.width_s)]
+        let row = [s.name.clone(), secs(s.result.summary.duration_s)]
             .into_iter()
             .chain(COUNTERS.iter().map(|c| (c.1)(t)))
             .chain(SUMMARY_EXTRA.iter().map(|c| (c.1)(s)));
@@ -202,6 +221,8 @@ mod tests {
                         },
                     ],
                     summary: Summary {
+                        duration_s: 2.0,
+                        drained_s: 0.0,
                         totals: bucket,
                         peak_db_qps: 0.0,
                         hit_in_flight_cap: false,
@@ -209,6 +230,17 @@ mod tests {
                 },
             }],
         }
+    }
+
+    #[test]
+    fn times_keep_every_nanosecond_they_have() {
+        assert_eq!(secs(600.0), "600.000");
+        assert_eq!(secs(0.0005), "0.000500");
+        assert_eq!(secs(0.00025), "0.000250");
+        assert_eq!(secs(1.000_000_001), "1.000000001");
+        // Buckets of 100 us: starts and widths stay distinct.
+        assert_ne!(secs(0.0001), secs(0.0002));
+        assert_ne!(secs(0.0001), "0.000");
     }
 
     #[test]

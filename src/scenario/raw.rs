@@ -22,6 +22,8 @@ pub struct RawScenario {
     pub seed: u64,
     pub duration: HumanDuration,
     pub bucket: Option<HumanDuration>,
+    /// `true`, `false` or a duration: checked by the validator.
+    pub drain: Option<toml::Value>,
     pub clients: RawClients,
     #[serde(default)]
     pub app: RawApp,

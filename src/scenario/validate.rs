@@ -30,6 +30,8 @@ pub const MAX_KEYSPACE: i64 = 20_000_000;
 pub const MAX_FANOUT: i64 = 1_000;
 /// Most metrics buckets in one run.
 pub const MAX_BUCKETS: u64 = 1_000_000;
+/// Longest drain of `drain = true`.
+pub const DEFAULT_DRAIN: SimDuration = SimDuration::from_secs(3600);
 /// Default in-flight cap.
 pub const DEFAULT_MAX_IN_FLIGHT: i64 = 1_000_000;
 
@@ -50,6 +52,27 @@ pub fn check_name(field: &str, name: &str) -> Result<()> {
                 "`{name}` is not allowed; use 1 to 64 letters, digits, `-`, `_` or `.` (not starting with `.`)"
             ),
         )
+    }
+}
+
+/// `drain`: absent or `false` (the run ends at `duration`), `true` (drain for up to
+/// [`DEFAULT_DRAIN`]) or the longest drain as a duration.
+fn drain(raw: Option<&toml::Value>) -> Result<Option<SimDuration>> {
+    const ALLOWED: &str =
+        "must be true, false or a duration such as \"60s\" (how long the run may go on after \
+         `duration`, without new arrivals, until every request in flight has finished or failed)";
+    match raw {
+        None | Some(toml::Value::Boolean(false)) => Ok(None),
+        Some(toml::Value::Boolean(true)) => Ok(Some(DEFAULT_DRAIN)),
+        Some(toml::Value::String(s)) => match super::duration::parse_duration(s) {
+            Ok(d) if d.0 > 0 => Ok(Some(d)),
+            Ok(_) => err(
+                "drain",
+                format!("{ALLOWED}; a duration must be longer than 0"),
+            ),
+            Err(m) => err("drain", format!("{ALLOWED}: {m}")),
+        },
+        Some(_) => err("drain", ALLOWED),
     }
 }
 
@@ -102,6 +125,19 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
             format!("{bucket} gives more than {MAX_BUCKETS} buckets over {duration}; use a wider bucket"),
         );
     }
+    let drain = drain(raw.drain.as_ref())?;
+    if let Some(d) = drain {
+        let longest = duration.0.saturating_add(d.0);
+        if longest.div_ceil(bucket.0) > MAX_BUCKETS {
+            return err(
+                "drain",
+                format!(
+                    "a drain of up to {d} after {duration} gives more than {MAX_BUCKETS} buckets of {bucket}; \
+                     use a shorter drain or a wider bucket"
+                ),
+            );
+        }
+    }
     let clients = clients(&raw.clients)?;
     let app = app(&raw.app)?;
     let cache = cache(&raw.cache)?;
@@ -131,6 +167,7 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
     Ok(ModelConfig {
         duration,
         bucket,
+        drain,
         clients,
         app,
         cache,

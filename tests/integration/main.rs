@@ -2,6 +2,7 @@
 
 mod cli;
 mod determinism;
+mod robustness;
 mod stampede;
 mod theory;
 

@@ -160,7 +160,10 @@ struct DeployState {
 struct World<'a> {
     config: &'a ModelConfig,
     events: EventQueue<Event>,
+    /// End of arrivals (`duration`); without a drain, also the end of the run.
     end: SimTime,
+    /// With a drain, the latest time the run may go on to after `end`.
+    drain_until: SimTime,
     arrivals: ArrivalProcess,
     keys: KeyChooser,
     arrival_rng: Stream,
@@ -186,6 +189,9 @@ struct World<'a> {
     requests: Vec<Request>,
     free: Vec<u32>,
     in_flight: u32,
+    /// Requests admitted whose client is still waiting: neither completed, failed nor
+    /// abandoned. Arrived = completed + failed + awaiting, at every moment.
+    awaiting: u64,
     scratch_keys: Vec<u32>,
     deploys: Vec<DeployState>,
     /// The version that owns each of the two cache-key ranges: version v uses range v % 2 and
@@ -202,8 +208,9 @@ struct World<'a> {
 /// the simulated seconds covered each time a metrics bucket closes.
 pub fn simulate(config: &ModelConfig, seed: u64, progress: &(dyn Fn(f64) + Sync)) -> RunResult {
     let mut world = World::new(config, seed);
-    world.run(progress);
-    world.recorder.finish()
+    let run_end = world.run(progress);
+    let unfinished = world.awaiting;
+    world.recorder.finish(run_end, unfinished)
 }
 
 impl<'a> World<'a> {
@@ -224,6 +231,12 @@ impl<'a> World<'a> {
             config,
             events: EventQueue::with_lanes(lane::COUNT),
             end: SimTime(config.duration.0),
+            drain_until: SimTime(
+                config
+                    .duration
+                    .0
+                    .saturating_add(config.drain.map_or(0, |d| d.0)),
+            ),
             arrivals: ArrivalProcess::from_config(config),
             keys: KeyChooser::new(c.keyspace, c.popularity),
             arrival_rng: streams.stream(purpose::ARRIVALS),
@@ -272,23 +285,51 @@ impl<'a> World<'a> {
             requests: Vec::new(),
             free: Vec::new(),
             in_flight: 0,
+            awaiting: 0,
             scratch_keys: Vec::with_capacity(c.fanout as usize),
             deploys: vec![DeployState::default(); config.timeline.len()],
             range_version: [0, 1],
             hot_herd: 0,
             hot_herd_early: false,
-            recorder: Recorder::new(config.duration, config.bucket, config.db.slots),
+            recorder: Recorder::new(
+                config.duration,
+                config.bucket,
+                config.db.slots,
+                SimDuration(
+                    config
+                        .duration
+                        .0
+                        .saturating_add(config.drain.map_or(0, |d| d.0)),
+                ),
+            ),
         }
     }
 
-    fn run(&mut self, progress: &(dyn Fn(f64) + Sync)) {
+    /// Runs until `duration` (arrivals stop there) or, with a drain, until every admitted
+    /// request has completed or failed, or the drain's bound. Returns when the run ended.
+    fn run(&mut self, progress: &(dyn Fn(f64) + Sync)) -> SimTime {
         self.schedule_timeline();
         self.schedule_next_arrival();
         let bucket_s = self.config.bucket.as_secs_f64();
         let mut reported = 0;
+        let draining = self.config.drain.is_some();
+        let mut run_end = self.end;
         while let Some((now, event)) = self.events.pop() {
             if now >= self.end {
-                break;
+                if !draining || self.awaiting == 0 {
+                    break;
+                }
+                if now >= self.drain_until {
+                    run_end = self.drain_until;
+                    break;
+                }
+                // The scenario's own timeline ends with `duration`.
+                if matches!(
+                    event,
+                    Event::Timeline(_) | Event::DeployWave { .. } | Event::WarmupTick { .. }
+                ) {
+                    continue;
+                }
             }
             self.recorder.advance(now);
             let bucket = self.recorder.current_bucket();
@@ -297,9 +338,17 @@ impl<'a> World<'a> {
                 reported = bucket;
             }
             self.handle(now, event);
+            if now >= self.end {
+                // Just after the last event, so the bucket holding it has a width.
+                run_end = now + SimDuration(1);
+                if self.awaiting == 0 {
+                    break;
+                }
+            }
         }
         let left = self.config.duration.as_secs_f64() - reported as f64 * bucket_s;
         progress(left.max(0.0));
+        run_end
     }
 
     fn handle(&mut self, now: SimTime, event: Event) {
@@ -320,6 +369,7 @@ impl<'a> World<'a> {
                 let r = &mut self.requests[req as usize];
                 if r.gen == gen && r.state != State::Free && !r.abandoned {
                     r.abandoned = true;
+                    self.awaiting -= 1;
                     self.recorder.error(ErrorKind::Timeout);
                 }
             }
@@ -387,6 +437,7 @@ impl<'a> World<'a> {
 
     fn alloc_request(&mut self, now: SimTime, instance: u32) -> u32 {
         self.in_flight += 1;
+        self.awaiting += 1;
         let idx = match self.free.pop() {
             Some(i) => i,
             None => {
@@ -657,6 +708,7 @@ impl<'a> World<'a> {
             self.recorder.all_hit();
         }
         if !abandoned {
+            self.awaiting -= 1;
             match error {
                 None => self.recorder.completed(now.since(arrived)),
                 Some(kind) => self.recorder.error(kind),

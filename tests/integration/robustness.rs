@@ -1,0 +1,145 @@
+//! Files that validate must run to the end with honest numbers (issue 7): every arrival is
+//! accounted for, a drain lets the backlog finish, and sampling keys always terminates.
+
+use cachestorm::metrics::RunResult;
+
+use super::{cachestorm, simulate};
+
+/// One database slot of 2 ms (500 queries/s) under 1,000 requests/s for 10 s, no cache: the
+/// backlog grows all run long. `extra` goes at the top level (such as a `drain`).
+fn overloaded(extra: &str) -> String {
+    format!(
+        r#"
+name = "overloaded"
+seed = 1
+duration = "10s"
+{extra}
+[clients]
+rps = 1000
+keyspace = 1000
+[cache]
+enabled = false
+[db]
+slots = 1
+service = "2ms"
+"#
+    )
+}
+
+fn assert_accounted(res: &RunResult) {
+    let t = &res.summary.totals;
+    assert_eq!(t.arrived, t.completed + t.errors() + t.unfinished);
+    let rows: u64 = res.buckets.iter().map(|b| b.unfinished).sum();
+    assert_eq!(rows, t.unfinished);
+    // Only the last bucket holds unfinished requests.
+    let last = res.buckets.last().unwrap();
+    assert_eq!(last.unfinished, t.unfinished);
+}
+
+#[test]
+fn requests_in_flight_at_the_end_are_counted_as_unfinished() {
+    let res = simulate(&overloaded(""));
+    let t = &res.summary.totals;
+    assert_accounted(&res);
+    // Half the arrivals are still queued at 10 s: the database serves 500 of 1,000 per second.
+    assert!(
+        (4_700..=5_300).contains(&t.unfinished),
+        "unfinished {}",
+        t.unfinished
+    );
+    assert_eq!(res.summary.drained_s, 0.0);
+    assert_eq!(res.buckets.len(), 10);
+}
+
+#[test]
+fn a_drain_lets_every_request_finish_and_latency_covers_them_all() {
+    let cut = simulate(&overloaded(""));
+    let res = simulate(&overloaded("drain = true"));
+    let t = &res.summary.totals;
+    assert_accounted(&res);
+    assert_eq!(t.unfinished, 0);
+    assert_eq!(t.completed, t.arrived);
+    // Same arrivals as without the drain: none after `duration`.
+    assert_eq!(t.arrived, cut.summary.totals.arrived);
+    // The backlog of ~5,000 queries at 500/s takes ~10 s to clear; the last request waited
+    // about that long, and p99 with it (4.9 s without the drain).
+    assert!(
+        (9.0..11.0).contains(&res.summary.drained_s),
+        "{}",
+        res.summary.drained_s
+    );
+    assert!(t.latency.p99_ms > 9_000.0, "p99 {}", t.latency.p99_ms);
+    assert!(cut.summary.totals.latency.p99_ms < 5_500.0);
+    // Buckets go on past `duration`, with no arrivals.
+    assert!(res.buckets.len() >= 19);
+    assert!(res.buckets[10..].iter().all(|b| b.arrived == 0));
+    let width: f64 = res.buckets.iter().map(|b| b.width_s).sum();
+    assert!((width - 10.0 - res.summary.drained_s).abs() < 1e-6);
+}
+
+#[test]
+fn a_drain_stops_at_its_bound() {
+    let res = simulate(&overloaded("drain = \"2s\""));
+    assert_accounted(&res);
+    assert!(res.summary.totals.unfinished > 3_000);
+    assert!((res.summary.drained_s - 2.0).abs() < 1e-9);
+    assert_eq!(res.buckets.len(), 12);
+}
+
+#[test]
+fn the_cli_warns_about_unfinished_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("overloaded.toml");
+    std::fs::write(&file, overloaded("")).unwrap();
+    let out = cachestorm()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("unfinished") && stderr.contains("drain"),
+        "{stderr}"
+    );
+    let summary = std::fs::read_to_string(dir.path().join("overloaded/summary.csv")).unwrap();
+    assert!(summary
+        .lines()
+        .next()
+        .unwrap()
+        .contains("requests_unfinished"));
+}
+
+#[test]
+fn a_drain_must_be_a_flag_or_a_duration() {
+    for (value, wanted) in [("\"fast\"", "drain"), ("3", "drain"), ("\"0s\"", "drain")] {
+        let text = overloaded(&format!("drain = {value}"));
+        let err = cachestorm::scenario::parse(&text, std::path::Path::new("x.toml")).unwrap_err();
+        assert!(err.to_string().contains(wanted), "{value}: {err}");
+    }
+}
+
+#[test]
+fn steep_popularity_with_a_fanout_near_the_keyspace_finishes() {
+    // Looped for ever choosing distinct keys before issue 7.
+    for (keyspace, fanout) in [(12, 12), (100_000, 20)] {
+        let res = simulate(&format!(
+            r#"
+name = "steep"
+seed = 3
+duration = "1s"
+[clients]
+rps = 200
+keyspace = {keyspace}
+popularity = {{ dist = "zipf", s = 10 }}
+fanout = {fanout}
+[db]
+slots = 4
+service = "1ms"
+"#
+        ));
+        assert!(res.summary.totals.arrived > 100);
+        assert_accounted(&res);
+    }
+}
