@@ -46,14 +46,19 @@ fn validate(args: ValidateArgs) -> Result<(), CommandError> {
     let mut failures = Vec::new();
     for file in &args.files {
         match scenario::load(file) {
-            Ok(s) => println!(
-                "ok: {} (scenario `{}`, {} strateg{}, {} simulated)",
-                file.display(),
-                s.name,
-                s.strategies.len(),
-                if s.strategies.len() == 1 { "y" } else { "ies" },
-                s.base.duration
-            ),
+            Ok(s) => {
+                println!(
+                    "ok: {} (scenario `{}`, {} strateg{}, {} simulated)",
+                    file.display(),
+                    s.name,
+                    s.strategies.len(),
+                    if s.strategies.len() == 1 { "y" } else { "ies" },
+                    s.base.duration
+                );
+                for w in &s.warnings {
+                    eprintln!("warning: {w}");
+                }
+            }
             Err(e) => failures.push(e.to_string()),
         }
     }
@@ -98,8 +103,28 @@ fn prepare(args: &RunArgs) -> Result<Vec<Scenario>, CommandError> {
     Ok(scenarios)
 }
 
+/// Warnings about a scenario worth reading before it runs.
+fn warn_before_running(s: &Scenario) {
+    for w in &s.warnings {
+        eprintln!("warning: {w}");
+    }
+    if s.strategies.len() > report::charts::MAX_PANELS {
+        eprintln!(
+            "warning: {}: {} strategies: the small-multiple charts (*_by_strategy) have one panel per \
+             strategy and are drawn for at most {}, so they are left out; choose strategies with \
+             --strategy to get them",
+            s.file.display(),
+            s.strategies.len(),
+            report::charts::MAX_PANELS
+        );
+    }
+}
+
 fn run(args: RunArgs) -> Result<(), CommandError> {
     let scenarios = prepare(&args)?;
+    for s in &scenarios {
+        warn_before_running(s);
+    }
     for s in &scenarios {
         let result = simulate_with_progress(s);
         let dir = args.out.join(&s.name);
@@ -171,6 +196,7 @@ fn fanout(args: FanoutArgs) -> Result<(), CommandError> {
         format: args.format,
     };
     let scenario = prepare(&run_args)?.remove(0);
+    warn_before_running(&scenario);
     let result = simulate_with_progress(&scenario);
     let rows = report::fanout::rows(&result);
     let mut extra = vec![("fanout.csv".to_string(), report::fanout::csv(&rows))];

@@ -28,6 +28,9 @@ pub struct Scenario {
     pub base: ModelConfig,
     /// Strategies in file order (the base alone, named `base`, when the file lists none).
     pub strategies: Vec<Strategy>,
+    /// Settings that validate but do nothing, one line each naming the file, the field and
+    /// the strategies concerned (not errors: print them before running).
+    pub warnings: Vec<String>,
 }
 
 /// One named variant of the base world.
@@ -123,6 +126,17 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
     let base = validate::model_config(&base_raw).map_err(|e| field_err(e.field, e.message))?;
 
     let mut strategies = Vec::new();
+    // (field, message) -> strategies it concerns, in order of first appearance.
+    let mut warned: Vec<(validate::FieldError, Vec<String>)> = Vec::new();
+    let mut note = |found: Vec<validate::FieldError>, strategy: &str| {
+        for w in found {
+            match warned.iter_mut().find(|(f, _)| *f == w) {
+                Some((_, names)) => names.push(strategy.to_string()),
+                None => warned.push((w, vec![strategy.to_string()])),
+            }
+        }
+    };
+    let no_strategies = raw_strategies.is_empty();
     for (i, item) in raw_strategies.into_iter().enumerate() {
         let at = format!("strategies[{i}]");
         let toml::Value::Table(mut table) = item else {
@@ -176,13 +190,15 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
         let raw = deserialize(&merged).map_err(|(f, m)| field_err(format!("{label}.{f}"), m))?;
         let config = validate::model_config(&raw)
             .map_err(|e| field_err(format!("{label}.{}", e.field), e.message))?;
+        note(validate::warnings(&raw, &config), &name);
         strategies.push(Strategy {
             name,
             description,
             config,
         });
     }
-    if strategies.is_empty() {
+    if no_strategies {
+        note(validate::warnings(&base_raw, &base), "base");
         strategies.push(Strategy {
             name: "base".into(),
             description: String::new(),
@@ -196,6 +212,27 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
         seed: base_raw.seed,
         base,
         strategies,
+        warnings: warned
+            .into_iter()
+            .map(|(w, names)| {
+                let whom = if no_strategies {
+                    String::new()
+                } else {
+                    let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                    format!(
+                        " (strateg{} {})",
+                        if names.len() == 1 { "y" } else { "ies" },
+                        list.join(", ")
+                    )
+                };
+                format!(
+                    "{}: field `{}`{whom}: {}",
+                    file.display(),
+                    w.field,
+                    w.message
+                )
+            })
+            .collect(),
     })
 }
 

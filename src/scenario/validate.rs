@@ -292,6 +292,60 @@ fn app(raw: &RawApp) -> Result<AppConfig> {
     })
 }
 
+/// Settings that validate but do nothing in this configuration: each as (field, why). Not
+/// errors, since a strategy often inherits them from the base (a "no cache" strategy keeps the
+/// base's preload), but worth a word before the run.
+pub fn warnings(raw: &RawScenario, config: &ModelConfig) -> Vec<FieldError> {
+    let mut found = Vec::new();
+    let mut warn = |field: String, message: &str| {
+        found.push(FieldError {
+            field,
+            message: message.to_string(),
+        })
+    };
+    if config.cache.is_none() {
+        let c = &raw.cache;
+        let set = [
+            ("nodes", c.nodes.is_some()),
+            ("vnodes", c.vnodes.is_some()),
+            ("capacity", c.capacity.is_some()),
+            ("latency", c.latency.is_some()),
+            ("ttl", c.ttl.is_some()),
+            ("ttl_jitter", c.ttl_jitter.is_some()),
+        ];
+        for (name, _) in set.iter().filter(|(_, is_set)| *is_set) {
+            warn(
+                format!("cache.{name}"),
+                "does nothing: the cache is disabled (cache.enabled = false)",
+            );
+        }
+    }
+    for (i, e) in raw.timeline.iter().enumerate() {
+        let field = format!("timeline[{i}]");
+        match e.action.as_str() {
+            "flush" | "preload" if config.cache.is_none() => warn(
+                field.clone(),
+                &format!(
+                    "`{}` does nothing: the cache is disabled (cache.enabled = false)",
+                    e.action
+                ),
+            ),
+            "kill_lock_holder" if config.mitigations.lock.is_none() => warn(
+                field.clone(),
+                "`kill_lock_holder` does nothing: no lock or lease is configured (mitigations.lock or mitigations.lease)",
+            ),
+            _ => {}
+        }
+        if e.at.0 >= config.duration {
+            warn(
+                field,
+                "happens at the end of the run (`at` = `duration`), so it changes nothing",
+            );
+        }
+    }
+    found
+}
+
 fn cache(raw: &RawCache) -> Result<Option<CacheConfig>> {
     if raw.enabled == Some(false) {
         return Ok(None);
@@ -357,6 +411,13 @@ fn db(raw: &RawDb) -> Result<DbConfig> {
         "queries served in parallel",
     )?;
     let service = distribution("db.service", &raw.service)?;
+    if service.mean_secs() <= 0.0 {
+        return err(
+            "db.service",
+            "must have a mean above 0: a database that answers in no time has unlimited capacity, \
+             which no column or chart can show; use at least \"1ns\"",
+        );
+    }
     let queue_limit = raw
         .queue_limit
         .map(|q| {

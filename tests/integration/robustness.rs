@@ -143,3 +143,86 @@ service = "1ms"
         assert_accounted(&res);
     }
 }
+
+#[test]
+fn a_database_that_answers_in_no_time_is_refused() {
+    for service in [
+        "\"0s\"",
+        "{ dist = \"uniform\", min = \"0s\", max = \"0s\" }",
+    ] {
+        let text = overloaded("").replace("service = \"2ms\"", &format!("service = {service}"));
+        let err = cachestorm::scenario::parse(&text, std::path::Path::new("x.toml")).unwrap_err();
+        assert!(err.to_string().contains("db.service"), "{err}");
+    }
+}
+
+#[test]
+fn settings_that_do_nothing_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("noop.toml");
+    let text = r#"
+name = "noop"
+seed = 1
+duration = "2s"
+[clients]
+rps = 10
+keyspace = 10
+[cache]
+ttl_jitter = 0.2
+[db]
+slots = 1
+service = "1ms"
+[[timeline]]
+at = "0s"
+action = "preload"
+[[timeline]]
+at = "1s"
+action = "kill_lock_holder"
+[[strategies]]
+name = "cached"
+[[strategies]]
+name = "no-cache"
+cache.enabled = false
+[[strategies]]
+name = "locked"
+mitigations.lock.ttl = "1s"
+"#;
+    std::fs::write(&file, text).unwrap();
+    let out = cachestorm().arg("validate").arg(&file).assert().success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert!(
+        stderr.contains("field `cache.ttl_jitter` (strategy `no-cache`)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("field `timeline[0]` (strategy `no-cache`): `preload` does nothing"));
+    assert!(stderr.contains("field `timeline[1]` (strategies `cached`, `no-cache`)"));
+    assert!(!stderr.contains("`locked`"));
+}
+
+#[test]
+fn small_multiples_are_left_out_for_too_many_strategies() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("many.toml");
+    let mut text = String::from(
+        "name = \"many\"\nseed = 1\nduration = \"1s\"\n[clients]\nrps = 10\nkeyspace = 10\n\
+         [db]\nslots = 1\nservice = \"1ms\"\n",
+    );
+    for i in 0..=cachestorm::report::charts::MAX_PANELS {
+        text.push_str(&format!("[[strategies]]\nname = \"s{i}\"\n"));
+    }
+    std::fs::write(&file, text).unwrap();
+    let out = cachestorm()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("small-multiple charts"), "{stderr}");
+    assert!(dir.path().join("many/latency_p99.png").exists());
+    assert!(!dir.path().join("many/latency_p99_by_strategy.png").exists());
+    assert!(!dir.path().join("many/db_load_by_strategy.png").exists());
+}

@@ -82,13 +82,20 @@ pub enum ChartError {
     },
 }
 
+/// Most strategies drawn as small multiples: beyond it, panels are too small to read and the
+/// `_by_strategy` charts are left out.
+pub const MAX_PANELS: usize = 24;
+
 /// Renders all charts of a scenario, in a fixed order: `latency_p99`, `db_load`, `hit_ratio`,
 /// `errors`, then the small multiples `latency_p99_by_strategy` and `db_load_by_strategy` (one
-/// panel per strategy on a shared scale, for when the overlaid lines hide each other).
+/// panel per strategy on a shared scale, for when the overlaid lines hide each other), which are
+/// left out with more than [`MAX_PANELS`] strategies.
 pub fn render_all(result: &ScenarioResult, format: ImageFormat) -> Result<Vec<Chart>, ChartError> {
     ensure_font()?;
+    let small_multiples = result.strategies.len() <= MAX_PANELS;
     KINDS
         .iter()
+        .filter(|kind| small_multiples || !kind.stem().ends_with("_by_strategy"))
         .map(|&kind| {
             let figure = build_figure(kind, result);
             Ok(Chart {
