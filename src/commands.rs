@@ -132,7 +132,7 @@ fn run(args: RunArgs) -> Result<(), CommandError> {
         print!("{}", report::table::headline(&result));
         for (st, config) in result.strategies.iter().zip(&s.strategies) {
             let totals = &st.result.summary.totals;
-            if totals.unfinished * 1000 > totals.arrived {
+            if totals.unfinished * 1000 > totals.arrived && st.result.summary.truncation.is_none() {
                 let advice = match config.config.drain {
                     None => "add `drain = true` to let them finish after `duration`".to_string(),
                     Some(d) => format!("the drain stopped at its bound ({d}); raise `drain`"),
@@ -146,12 +146,13 @@ fn run(args: RunArgs) -> Result<(), CommandError> {
                     100.0 * totals.unfinished as f64 / totals.arrived as f64
                 );
             }
-            if st.result.summary.hit_in_flight_cap {
+            if let Some(t) = &st.result.summary.truncation {
                 eprintln!(
-                    "warning: strategy `{}` reached the in-flight cap (limits.max_in_flight): the system was \
-                     unstable and its queues grew without bound, so arrivals were shed to bound memory; \
-                     consider db.queue_limit, db.queue_timeout or app.queue_limit",
-                    st.name
+                    "warning: strategy `{}` diverged and was stopped at {:.3} s simulated: {}; its \
+                     results end there (summary.csv: truncated = 1). Bound the backlog with \
+                     db.queue_limit, db.queue_timeout, app.queue_limit or clients.timeout, or give \
+                     the database more capacity",
+                    st.name, t.at_s, t.reason
                 );
             }
         }

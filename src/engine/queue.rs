@@ -68,6 +68,9 @@ impl<E> Default for EventQueue<E> {
 }
 
 impl<E> EventQueue<E> {
+    /// Bytes one pending event takes in the queue (for memory estimates).
+    pub const ENTRY_BYTES: usize = std::mem::size_of::<Entry<E>>();
+
     /// An empty queue with the clock at zero and no lanes.
     pub fn new() -> Self {
         Self::with_lanes(0)

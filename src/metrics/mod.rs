@@ -160,9 +160,19 @@ pub struct Summary {
     pub totals: BucketRow,
     /// Highest database completions per second in any bucket.
     pub peak_db_qps: f64,
-    /// Whether the in-flight safety cap was reached: the system was unstable and arrivals were
-    /// shed to bound memory.
-    pub hit_in_flight_cap: bool,
+    /// Why and when the run stopped before its end, if it did: the system diverged (its
+    /// queues grew until the in-flight safety cap) and the run was cut there to bound memory.
+    /// Everything measured until then is kept.
+    pub truncation: Option<Truncation>,
+}
+
+/// A run stopped early because it diverged.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Truncation {
+    /// When it stopped, simulated seconds.
+    pub at_s: f64,
+    /// Which component held the backlog, and how much, in words.
+    pub reason: String,
 }
 
 /// `num / den`, or 0 when `den` is 0.

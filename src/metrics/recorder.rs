@@ -2,7 +2,7 @@
 
 use hdrhistogram::Histogram;
 
-use super::{BucketRow, LatencyStats, RunResult, Summary};
+use super::{BucketRow, LatencyStats, RunResult, Summary, Truncation};
 use crate::engine::{SimDuration, SimTime};
 
 /// Why a request failed.
@@ -65,7 +65,6 @@ pub struct Recorder {
     wait_count: u64,
     total_wait_ns: u128,
     total_wait_count: u64,
-    hit_in_flight_cap: bool,
     lock_wait_ns: u128,
     total_lock_wait_ns: u128,
 }
@@ -111,7 +110,6 @@ impl Recorder {
             wait_count: 0,
             total_wait_ns: 0,
             total_wait_count: 0,
-            hit_in_flight_cap: false,
             lock_wait_ns: 0,
             total_lock_wait_ns: 0,
         };
@@ -256,9 +254,10 @@ impl Recorder {
         self.row.herd_max = self.row.herd_max.max(size);
     }
 
-    /// The in-flight safety cap was reached.
-    pub fn in_flight_cap_reached(&mut self) {
-        self.hit_in_flight_cap = true;
+    /// End of the bucket being filled, or of the run if that comes first (as far as known:
+    /// with a drain the run's end is open until [`Recorder::finish`]).
+    pub fn current_bucket_end(&self) -> SimTime {
+        self.bucket_end(self.current)
     }
 
     /// A cache lookup found a fresh entry.
@@ -313,7 +312,13 @@ impl Recorder {
     /// Closes the last bucket and returns every row and the summary. The run ended at
     /// `run_end` (`duration`, or later after a drain) with `unfinished` requests whose client was
     /// still waiting; they are counted in the last bucket.
-    pub fn finish(mut self, run_end: SimTime, unfinished: u64) -> RunResult {
+    /// `truncation` says why the run stopped early, if it did.
+    pub fn finish(
+        mut self,
+        run_end: SimTime,
+        unfinished: u64,
+        truncation: Option<Truncation>,
+    ) -> RunResult {
         self.end = run_end;
         self.buckets = (run_end.0.div_ceil(self.bucket_ns) as usize).max(1);
         self.advance(run_end);
@@ -374,7 +379,7 @@ impl Recorder {
                 drained_s: run_end.since(SimTime(self.duration.0)).as_secs_f64(),
                 totals,
                 peak_db_qps,
-                hit_in_flight_cap: self.hit_in_flight_cap,
+                truncation,
             },
         }
     }
@@ -423,7 +428,7 @@ mod tests {
         r.completed(SimDuration::from_millis(10));
         r.advance(SimTime(2_999_999_999));
         r.error(ErrorKind::Timeout);
-        let res = r.finish(SimTime(3_000_000_000), 1);
+        let res = r.finish(SimTime(3_000_000_000), 1, None);
         assert_eq!(res.buckets.len(), 3);
         assert_eq!(
             res.buckets.iter().map(|b| b.arrived).collect::<Vec<_>>(),
@@ -448,7 +453,7 @@ mod tests {
         r.db_started(SimTime(500_000_000), SimDuration::ZERO, 1);
         r.advance(SimTime(1_500_000_000));
         r.db_completed(SimTime(1_500_000_000), 0);
-        let res = r.finish(SimTime(2_000_000_000), 0);
+        let res = r.finish(SimTime(2_000_000_000), 0, None);
         assert!((res.buckets[0].db_busy_fraction - 0.25).abs() < 1e-9);
         assert!((res.buckets[1].db_busy_fraction - 0.25).abs() < 1e-9);
         assert!((res.summary.totals.db_busy_fraction - 0.25).abs() < 1e-9);
@@ -461,7 +466,7 @@ mod tests {
         r.arrived();
         r.advance(SimTime(2 * 3600 * 1_000_000_000));
         r.completed(SimDuration::from_secs(2 * 3600));
-        let res = r.finish(SimTime(three_hours.0), 0);
+        let res = r.finish(SimTime(three_hours.0), 0, None);
         let max = res.summary.totals.latency.max_ms;
         assert!((max / 7_200_000.0 - 1.0).abs() < 0.001, "max {max} ms");
     }
@@ -474,7 +479,7 @@ mod tests {
             1,
             SimDuration::from_millis(2500),
         );
-        let res = r.finish(SimTime(2_500_000_000), 0);
+        let res = r.finish(SimTime(2_500_000_000), 0, None);
         assert_eq!(res.buckets.len(), 3);
         assert!((res.buckets[2].width_s - 0.5).abs() < 1e-12);
     }

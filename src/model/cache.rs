@@ -61,6 +61,12 @@ pub struct CacheCluster {
 }
 
 impl CacheCluster {
+    /// Bytes a cluster over `keyspace` cache keys takes (for memory estimates), apart from its
+    /// small per-node and ring tables.
+    pub const fn bytes_per_key() -> usize {
+        std::mem::size_of::<Entry>() + std::mem::size_of::<u16>()
+    }
+
     /// An empty cluster of `nodes` nodes with `vnodes` ring points each and `capacity` entries per
     /// node (`None`: unbounded).
     pub fn new(keyspace: u32, nodes: u32, vnodes: u32, capacity: Option<u32>) -> Self {

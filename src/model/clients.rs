@@ -54,6 +54,24 @@ impl ArrivalProcess {
         rate_at(&self.points, t)
     }
 
+    /// Expected arrivals from 0 to `until` seconds: the integral of the rate.
+    pub fn integral(&self, until: f64) -> f64 {
+        let mut total = 0.0;
+        for w in self.points.windows(2) {
+            let ((t0, r0), (t1, r1)) = (w[0], w[1]);
+            if t0 >= until {
+                return total;
+            }
+            let end = t1.min(until);
+            if end > t0 {
+                let r_end = r0 + (r1 - r0) * (end - t0) / (t1 - t0);
+                total += (r0 + r_end) / 2.0 * (end - t0);
+            }
+        }
+        let (t_last, r_last) = *self.points.last().expect("a profile has a first point");
+        total + r_last * (until - t_last).max(0.0)
+    }
+
     /// Time of the next arrival in seconds, or `None` if the rate stays zero for ever.
     pub fn next(&mut self, rng: &mut Stream) -> Option<f64> {
         let mut need = -open_unit(rng).ln();

@@ -9,6 +9,7 @@ pub mod clients;
 pub mod config;
 pub mod database;
 pub mod distribution;
+pub mod footprint;
 mod world;
 
 pub use config::*;

@@ -129,6 +129,9 @@ const SUMMARY_EXTRA: &[SummaryColumn] = &[
         s.result.summary.totals.unfinished.to_string()
     }),
     ("drain_s", |s| secs(s.result.summary.drained_s)),
+    ("truncated", |s| {
+        u8::from(s.result.summary.truncation.is_some()).to_string()
+    }),
 ];
 
 /// Header of `timeseries.csv`.
@@ -225,7 +228,7 @@ mod tests {
                         drained_s: 0.0,
                         totals: bucket,
                         peak_db_qps: 0.0,
-                        hit_in_flight_cap: false,
+                        truncation: None,
                     },
                 },
             }],

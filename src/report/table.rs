@@ -64,7 +64,7 @@ const COLUMNS: &[Column] = &[
         "errors",
         |s| {
             let t = &s.result.summary.totals;
-            let cap = if s.result.summary.hit_in_flight_cap {
+            let cap = if s.result.summary.truncation.is_some() {
                 " !"
             } else {
                 ""

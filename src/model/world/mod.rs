@@ -16,7 +16,7 @@ use super::config::{ModelConfig, TimelineAction};
 use super::database::{Admission, Database, KeyRef, Origin, Query};
 use super::distribution::Sampler;
 use crate::engine::{EventQueue, RandomStreams, SimDuration, SimTime, Stream};
-use crate::metrics::{Cause, ErrorKind, Recorder, RunResult};
+use crate::metrics::{Cause, ErrorKind, Recorder, RunResult, Truncation};
 
 /// Purposes of the random streams. Fixed numbers: changing one changes every published result.
 mod purpose {
@@ -192,6 +192,8 @@ struct World<'a> {
     /// Requests admitted whose client is still waiting: neither completed, failed nor
     /// abandoned. Arrived = completed + failed + awaiting, at every moment.
     awaiting: u64,
+    /// Set when the run diverged and must stop.
+    truncation: Option<Truncation>,
     scratch_keys: Vec<u32>,
     deploys: Vec<DeployState>,
     /// The version that owns each of the two cache-key ranges: version v uses range v % 2 and
@@ -204,13 +206,29 @@ struct World<'a> {
     recorder: Recorder,
 }
 
+/// Bytes one request in flight can hold with `fanout` keys (for memory estimates): its slot
+/// with its key reads, one pending event and one database query per key, its client timeout and
+/// app queue entry, and coalescing and refresh map entries, all doubled for the slack of
+/// growing buffers.
+pub(crate) fn request_bytes(fanout: u32) -> u64 {
+    use std::mem::size_of;
+    let per_key = size_of::<KeySlot>()
+        + EventQueue::<Event>::ENTRY_BYTES
+        + size_of::<Query>()
+        + 2 * (size_of::<u32>() + size_of::<KeyRef>());
+    let per_request =
+        size_of::<Request>() + EventQueue::<Event>::ENTRY_BYTES + 2 * size_of::<u32>();
+    2 * (per_request + fanout as usize * per_key) as u64
+}
+
 /// Runs `config` with `seed` to the end and returns its measurements. `progress` is called with
 /// the simulated seconds covered each time a metrics bucket closes.
 pub fn simulate(config: &ModelConfig, seed: u64, progress: &(dyn Fn(f64) + Sync)) -> RunResult {
     let mut world = World::new(config, seed);
     let run_end = world.run(progress);
     let unfinished = world.awaiting;
-    world.recorder.finish(run_end, unfinished)
+    let truncation = world.truncation.take();
+    world.recorder.finish(run_end, unfinished, truncation)
 }
 
 impl<'a> World<'a> {
@@ -286,6 +304,7 @@ impl<'a> World<'a> {
             free: Vec::new(),
             in_flight: 0,
             awaiting: 0,
+            truncation: None,
             scratch_keys: Vec::with_capacity(c.fanout as usize),
             deploys: vec![DeployState::default(); config.timeline.len()],
             range_version: [0, 1],
@@ -338,12 +357,20 @@ impl<'a> World<'a> {
                 reported = bucket;
             }
             self.handle(now, event);
-            if now >= self.end {
-                // Just after the last event, so the bucket holding it has a width.
-                run_end = now + SimDuration(1);
-                if self.awaiting == 0 {
-                    break;
-                }
+            if self.truncation.is_some() {
+                // Stop at the end of the bucket: every bucket keeps its full width, so rates
+                // stay rates (the last one is partial, and the run is marked truncated).
+                run_end = self.recorder.current_bucket_end().min(if now < self.end {
+                    self.end
+                } else {
+                    self.drain_until
+                });
+                break;
+            }
+            if now >= self.end && self.awaiting == 0 {
+                // The drain is over: the run ends with the bucket of the last request.
+                run_end = self.recorder.current_bucket_end().min(self.drain_until);
+                break;
             }
         }
         let left = self.config.duration.as_secs_f64() - reported as f64 * bucket_s;
@@ -388,6 +415,10 @@ impl<'a> World<'a> {
     }
 
     fn on_arrival(&mut self, now: SimTime) {
+        if self.in_flight >= self.config.limits.max_in_flight {
+            self.truncation = Some(self.divergence(now));
+            return;
+        }
         self.schedule_next_arrival();
         self.recorder.arrived();
         // Draw keys and pick the instance before any admission check, so every strategy consumes
@@ -400,11 +431,6 @@ impl<'a> World<'a> {
         let instance = self.next_instance;
         self.next_instance = (self.next_instance + 1) % self.config.app.instances;
 
-        if self.in_flight >= self.config.limits.max_in_flight {
-            self.recorder.in_flight_cap_reached();
-            self.recorder.error(ErrorKind::Overload);
-            return;
-        }
         let inst = &self.instances[instance as usize];
         let has_worker = self.config.app.workers.is_none_or(|w| inst.busy < w);
         if !has_worker
@@ -432,6 +458,29 @@ impl<'a> World<'a> {
         } else {
             self.requests[req as usize].state = State::Queued;
             self.instances[instance as usize].queue.push_back(req);
+        }
+    }
+
+    /// The run reached its in-flight cap at `now`: says where the backlog is.
+    fn divergence(&self, now: SimTime) -> Truncation {
+        let app_queued: usize = self.instances.iter().map(|i| i.queue.len()).sum();
+        let db_queued = self.db.queue_len();
+        let where_ = if db_queued >= app_queued {
+            format!(
+                "the database queue held {db_queued} queries ({} slots busy) and app queues {app_queued} requests",
+                self.db.busy()
+            )
+        } else {
+            format!(
+                "app instance queues held {app_queued} requests waiting for a worker and the database queue {db_queued} queries"
+            )
+        };
+        Truncation {
+            at_s: now.as_secs_f64(),
+            reason: format!(
+                "{} requests were in flight (limits.max_in_flight); {where_}",
+                self.in_flight
+            ),
         }
     }
 

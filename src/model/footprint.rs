@@ -1,0 +1,80 @@
+//! What a run will cost before it starts: memory, from the sizes of the model's own structures,
+//! and work, from the arrivals the workload will bring. Used to refuse a run that cannot fit,
+//! to size the thread pool, and to warn before a long run.
+
+use super::cache::CacheCluster;
+use super::config::{ModelConfig, TimelineAction};
+use super::world::request_bytes;
+use crate::metrics::BucketRow;
+
+/// The memory one run of a configuration needs, in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Footprint {
+    /// Independent of load: key popularity tables, cache entries, locks, instances.
+    pub fixed: u64,
+    /// Requests in flight at their cap (`limits.max_in_flight`), with their key reads, events
+    /// and queries.
+    pub in_flight: u64,
+    /// Measurements kept until the run is reported: one row per bucket, and the histograms.
+    pub results: u64,
+}
+
+impl Footprint {
+    /// The most the run can hold while it runs.
+    pub fn peak(&self) -> u64 {
+        self.fixed + self.in_flight + self.results
+    }
+}
+
+/// Bytes one request in flight can hold with `fanout` keys (see [`Footprint::in_flight`]).
+pub fn bytes_per_request(fanout: u32) -> u64 {
+    request_bytes(fanout)
+}
+
+/// Bytes of one bucket of results while the run goes on, and of its rows in the two CSV files
+/// when written (numbers as text, about 60 columns).
+pub const BYTES_PER_ROW: u64 = std::mem::size_of::<BucketRow>() as u64 + 700;
+
+/// Memory of one run of `config`.
+pub fn footprint(config: &ModelConfig) -> Footprint {
+    let keyspace = config.clients.keyspace as u64;
+    let deploys = config
+        .timeline
+        .iter()
+        .any(|e| matches!(e.action, TimelineAction::Deploy(_)));
+    let cache_keys = if deploys { 2 * keyspace } else { keyspace };
+    // Zipf: the alias table (8 bytes a key) plus the weights it is built from.
+    let popularity = 16 * keyspace;
+    let cache = config.cache.as_ref().map_or(0, |c| {
+        cache_keys * CacheCluster::bytes_per_key() as u64 + c.nodes as u64 * c.vnodes as u64 * 16
+    });
+    let locks = if config.mitigations.lock.is_some() {
+        cache_keys * 16
+    } else {
+        0
+    };
+    let instances = config.app.instances as u64 * 256;
+    // Two latency histograms covering the run: a few hundred kilobytes each.
+    let histograms = 2 << 20;
+    let rows = max_buckets(config);
+    Footprint {
+        fixed: popularity + cache + locks + instances + histograms,
+        in_flight: config.limits.max_in_flight as u64 * request_bytes(config.clients.fanout),
+        results: rows * BYTES_PER_ROW,
+    }
+}
+
+/// The most buckets the run can have (a drain adds buckets after `duration`).
+pub fn max_buckets(config: &ModelConfig) -> u64 {
+    let longest = config
+        .duration
+        .0
+        .saturating_add(config.drain.map_or(0, |d| d.0));
+    longest.div_ceil(config.bucket.0)
+}
+
+/// Requests the workload brings over `duration`: the integral of the arrival rate.
+pub fn expected_requests(config: &ModelConfig) -> f64 {
+    let arrivals = super::clients::ArrivalProcess::from_config(config);
+    arrivals.integral(config.duration.as_secs_f64())
+}
