@@ -9,7 +9,8 @@
 //! - [`experiment`]: strategies in parallel;
 //! - [`model`]: the simulated world (and [`scenario`], which builds its configuration from TOML);
 //! - [`engine`]: time, events and random streams, knowing nothing of caches;
-//! - [`metrics`] collects figures; [`report`] turns them into files.
+//! - [`metrics`] collects figures; [`report`] turns them into files;
+//! - [`text`] escapes what a user typed before it reaches a terminal, a CSV cell or a chart.
 
 pub mod cli;
 pub mod commands;
@@ -19,4 +20,5 @@ pub mod metrics;
 pub mod model;
 pub mod report;
 pub mod scenario;
+pub mod text;
 pub mod theory;

@@ -29,7 +29,8 @@
 //! positive (a gap in the line).
 //!
 //! Text is drawn with an embedded DejaVu Sans font (no system font library is needed), and
-//! images are produced entirely in memory. The output is deterministic: the same input always
+//! images are produced entirely in memory. Text a user typed (scenario and strategy names) is
+//! escaped before drawing, so control characters show as `\u{1b}` and every SVG is valid XML. The output is deterministic: the same input always
 //! gives the same bytes.
 
 mod axis;
@@ -93,7 +94,7 @@ pub fn render_all(result: &ScenarioResult, format: ImageFormat) -> Result<Vec<Ch
             let figure = build_figure(kind, result);
             Ok(Chart {
                 file_stem: kind.stem(),
-                bytes: render(kind.stem(), &figure, format)?,
+                bytes: render(kind.stem(), figure, format)?,
             })
         })
         .collect()
@@ -127,7 +128,7 @@ pub fn render_fanout(
         figures.push((FANOUT_LATENCY, fanout_latency_figure(data)));
     }
     figures
-        .iter()
+        .into_iter()
         .map(|(stem, figure)| {
             Ok(Chart {
                 file_stem: stem,
