@@ -8,9 +8,12 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::{Cli, Command, FanoutArgs, RunArgs, ValidateArgs};
+use crate::console::{self, Stdout};
 use crate::experiment::{self, ScenarioResult};
+use crate::report::write::OutputDir;
 use crate::report::{self, ImageFormat};
 use crate::scenario::{self, Scenario};
+use crate::text;
 
 /// How a command failed, which decides the exit code.
 #[derive(Debug, thiserror::Error)]
@@ -43,22 +46,23 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
 }
 
 fn validate(args: ValidateArgs) -> Result<(), CommandError> {
+    let mut out = Stdout::default();
     let mut failures = Vec::new();
     for file in &args.files {
         match scenario::load(file) {
-            Ok(s) => println!(
-                "ok: {} (scenario `{}`, {} strateg{}, {} simulated)",
-                file.display(),
+            Ok(s) => out.print(&format!(
+                "ok: {} (scenario `{}`, {} strateg{}, {} simulated)\n",
+                text::escape(&file.display().to_string()),
                 s.name,
                 s.strategies.len(),
                 if s.strategies.len() == 1 { "y" } else { "ies" },
                 s.base.duration
-            ),
+            )),
             Err(e) => failures.push(e.to_string()),
         }
     }
     if failures.is_empty() {
-        Ok(())
+        finish(out)
     } else {
         Err(CommandError::Input(failures.join("\n")))
     }
@@ -77,8 +81,9 @@ fn prepare(args: &RunArgs) -> Result<Vec<Scenario>, CommandError> {
                 if !s.strategies.iter().any(|st| &st.name == wanted) {
                     let known: Vec<&str> = s.strategies.iter().map(|st| st.name.as_str()).collect();
                     return Err(CommandError::Input(format!(
-                        "{}: --strategy `{wanted}` is not in this file; its strategies are: {}",
+                        "{}: --strategy `{}` is not in this file; its strategies are: {}",
                         file.display(),
+                        text::quote(wanted),
                         known.join(", ")
                     )));
                 }
@@ -100,24 +105,44 @@ fn prepare(args: &RunArgs) -> Result<Vec<Scenario>, CommandError> {
 
 fn run(args: RunArgs) -> Result<(), CommandError> {
     let scenarios = prepare(&args)?;
-    for s in &scenarios {
+    let dirs = prepare_outputs(&args.out, &scenarios)?;
+    let mut out = Stdout::default();
+    for (s, dir) in scenarios.iter().zip(dirs) {
         let result = simulate_with_progress(s);
-        let dir = args.out.join(&s.name);
-        let written = write_outputs(&result, &dir, args.format, Vec::new())?;
-        print!("{}", report::table::headline(&result));
+        let written = write_outputs(&result, s, dir, args.format, Vec::new())?;
+        out.print(&report::table::headline(&result));
         for st in &result.strategies {
             if st.result.summary.hit_in_flight_cap {
-                eprintln!(
-                    "warning: strategy `{}` reached the in-flight cap (limits.max_in_flight): the system was \
+                console::warn(&format!(
+                    "strategy `{}` reached the in-flight cap (limits.max_in_flight): the system was \
                      unstable and its queues grew without bound, so arrivals were shed to bound memory; \
                      consider db.queue_limit, db.queue_timeout or app.queue_limit",
                     st.name
-                );
+                ));
             }
         }
-        print_written(result.seed, &dir, &written);
+        print_written(&mut out, result.seed, &written);
     }
-    Ok(())
+    finish(out)
+}
+
+/// Locks and prepares the output folder of every scenario before any simulation, so a busy or
+/// unwritable folder fails at once rather than after a long run.
+fn prepare_outputs(
+    parent: &std::path::Path,
+    scenarios: &[Scenario],
+) -> Result<Vec<OutputDir>, CommandError> {
+    scenarios
+        .iter()
+        .map(|s| OutputDir::prepare(parent, &s.name).map_err(|e| CommandError::Other(e.into())))
+        .collect()
+}
+
+/// Ends a command's printing: exit 1 if standard output failed (a closed pipe is not a failure).
+fn finish(out: Stdout) -> Result<(), CommandError> {
+    out.finish()
+        .context("cannot write to standard output")
+        .map_err(CommandError::Other)
 }
 
 fn fanout(args: FanoutArgs) -> Result<(), CommandError> {
@@ -144,9 +169,10 @@ fn fanout(args: FanoutArgs) -> Result<(), CommandError> {
         ));
     }
     let analytic = report::fanout::analytic_report(args.deps, args.hit_rate, args.target);
-    print!("{analytic}");
+    let mut out = Stdout::default();
+    out.print(&analytic);
     let Some(file) = &args.scenario else {
-        return Ok(());
+        return finish(out);
     };
     let run_args = RunArgs {
         files: vec![file.clone()],
@@ -156,6 +182,7 @@ fn fanout(args: FanoutArgs) -> Result<(), CommandError> {
         format: args.format,
     };
     let scenario = prepare(&run_args)?.remove(0);
+    let dir = prepare_outputs(&args.out, std::slice::from_ref(&scenario))?.remove(0);
     let result = simulate_with_progress(&scenario);
     let rows = report::fanout::rows(&result);
     let mut extra = vec![("fanout.csv".to_string(), report::fanout::csv(&rows))];
@@ -168,26 +195,30 @@ fn fanout(args: FanoutArgs) -> Result<(), CommandError> {
             chart.bytes,
         ));
     }
-    let dir = args.out.join(&scenario.name);
-    let written = write_outputs(&result, &dir, args.format, extra)?;
+    let written = write_outputs(&result, &scenario, dir, args.format, extra)?;
     if !analytic.is_empty() {
-        println!();
+        out.print("\n");
     }
-    print!("{}", report::fanout::table(&rows));
-    print_written(result.seed, &dir, &written);
-    Ok(())
+    out.print(&report::fanout::table(&rows));
+    print_written(&mut out, result.seed, &written);
+    finish(out)
 }
 
-fn print_written(seed: u64, dir: &std::path::Path, written: &[PathBuf]) {
+/// Prints `seed N; wrote DIR/{files}`; the manifest, always last, is not listed.
+fn print_written(out: &mut Stdout, seed: u64, written: &[PathBuf]) {
+    let Some(dir) = written.first().and_then(|p| p.parent()) else {
+        return;
+    };
     let names: Vec<String> = written
         .iter()
         .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .filter(|n| n != report::MANIFEST)
         .collect();
-    println!(
-        "seed {seed}; wrote {}/{{{}}}\n",
-        dir.display(),
+    out.print(&format!(
+        "seed {seed}; wrote {}/{{{}}}\n\n",
+        text::escape(&dir.display().to_string()),
         names.join(", ")
-    );
+    ));
 }
 
 fn simulate_with_progress(s: &Scenario) -> ScenarioResult {
@@ -210,10 +241,12 @@ fn simulate_with_progress(s: &Scenario) -> ScenarioResult {
     result
 }
 
-/// Writes the CSVs and charts of `result`, plus `extra` files, into `dir` atomically.
+/// Writes the CSVs and charts of `result`, plus `extra` files, then the manifest `run.toml`,
+/// into `dir`, all or nothing.
 fn write_outputs(
     result: &ScenarioResult,
-    dir: &std::path::Path,
+    scenario: &Scenario,
+    dir: OutputDir,
     format: ImageFormat,
     extra: Vec<(String, Vec<u8>)>,
 ) -> Result<Vec<PathBuf>, CommandError> {
@@ -231,7 +264,18 @@ fn write_outputs(
         ));
     }
     files.extend(extra);
-    let written = report::write::write_all(dir, &files)
-        .with_context(|| format!("writing the outputs to {}", dir.display()))?;
+    let manifest = report::manifest::Manifest {
+        cachestorm_version: env!("CARGO_PKG_VERSION"),
+        scenario: &scenario.name,
+        scenario_file: scenario.file.to_string_lossy().into_owned(),
+        scenario_sha256: &scenario.source_sha256,
+        seed: result.seed,
+        format,
+        strategies: result.strategies.iter().map(|s| s.name.as_str()).collect(),
+        files: files.iter().map(|(name, _)| name.as_str()).collect(),
+    };
+    let manifest = report::manifest::run_toml(&manifest);
+    files.push((report::MANIFEST.to_string(), manifest));
+    let written = dir.commit(&files).context("writing the outputs")?;
     Ok(written)
 }

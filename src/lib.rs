@@ -5,7 +5,7 @@
 //! the same seeded workload and the results are written as CSV and charts side by side.
 //!
 //! Layers, each depending only on the ones below it:
-//! - [`cli`] and `main`: arguments and exit codes;
+//! - [`cli`] and `main`: arguments and exit codes; [`console`] prints without panicking;
 //! - [`experiment`]: strategies in parallel;
 //! - [`model`]: the simulated world (and [`scenario`], which builds its configuration from TOML);
 //! - [`engine`]: time, events and random streams, knowing nothing of caches;
@@ -14,6 +14,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod console;
 pub mod engine;
 pub mod experiment;
 pub mod metrics;

@@ -25,6 +25,8 @@ pub struct Scenario {
     pub description: String,
     /// Seed of every random stream.
     pub seed: u64,
+    /// SHA-256 of the file's bytes, in lowercase hex (recorded in the outputs' `run.toml`).
+    pub source_sha256: String,
     /// The base world, before any strategy's overrides.
     pub base: ModelConfig,
     /// Strategies in file order (the base alone, named `base`, when the file lists none).
@@ -214,9 +216,18 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
         name: base_raw.name,
         description: base_raw.description,
         seed: base_raw.seed,
+        source_sha256: sha256_hex(source.as_bytes()),
         base,
         strategies,
     })
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The TOML parser's complaint as one short line: where, what, and the offending line quoted
@@ -446,6 +457,16 @@ service = "5ms"
             .to_string();
         assert!(e.contains("malformed TOML: line 2, column 10: "), "{e}");
         assert!(e.contains("the line reads `seed = 1 2`"), "{e}");
+    }
+
+    #[test]
+    fn the_file_hash_is_sha256_of_its_bytes() {
+        let s = parse_str(BASE).unwrap();
+        assert_eq!(s.source_sha256.len(), 64);
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

@@ -687,27 +687,28 @@ fn timeline_event(
             format!("{at} is after the end of the run ({duration})"),
         );
     }
-    let allowed: &[&str] =
-        match raw.action.as_str() {
-            "flush" => &["node"],
-            "preload" => &["top", "ttl"],
-            "set_rate" => &["rps", "ramp"],
-            "deploy" => &[
-                "waves",
-                "wave_interval",
-                "warmup_top",
-                "warmup_rate",
-                "warmup_lead",
-            ],
-            "kill_lock_holder" => &["key"],
-            other => return err(
+    let allowed: &[&str] = match raw.action.as_str() {
+        "flush" => &["node"],
+        "preload" => &["top", "ttl"],
+        "set_rate" => &["rps", "ramp"],
+        "deploy" => &[
+            "waves",
+            "wave_interval",
+            "warmup_top",
+            "warmup_rate",
+            "warmup_lead",
+        ],
+        "kill_lock_holder" => &["key"],
+        other => {
+            return err(
                 format!("{field}.action"),
                 format!(
                     "`{}` is not allowed; use flush, preload, set_rate, deploy or kill_lock_holder",
                     crate::text::quote(other)
                 ),
-            ),
-        };
+            )
+        }
+    };
     let present = [
         ("node", raw.node.is_some()),
         ("top", raw.top.is_some()),

@@ -83,6 +83,14 @@ pub enum ChartError {
     },
 }
 
+/// Stems of every chart either command can draw: [`render_all`]'s, then [`render_fanout`]'s.
+pub fn all_stems() -> impl Iterator<Item = &'static str> {
+    KINDS
+        .iter()
+        .map(|k| k.stem())
+        .chain([FANOUT_ALL_HIT, FANOUT_LATENCY])
+}
+
 /// Renders all charts of a scenario, in a fixed order: `latency_p99`, `db_load`, `hit_ratio`,
 /// `errors`, then the small multiples `latency_p99_by_strategy` and `db_load_by_strategy` (one
 /// panel per strategy on a shared scale, for when the overlaid lines hide each other).
