@@ -99,12 +99,8 @@ impl OutputDir {
             .write(true)
             .open(&lock_path)
             .map_err(io("cannot write to the output folder", parent))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Err(OutputError::Busy(shown(&final_dir))),
-            Err(fs::TryLockError::Error(e)) => {
-                return Err(io("cannot lock", &lock_path)(e));
-            }
+        if !try_lock(&lock).map_err(io("cannot lock", &lock_path))? {
+            return Err(OutputError::Busy(shown(&final_dir)));
         }
         let dir = OutputDir {
             temp: parent.join(format!(".{name}.partial")),
@@ -233,6 +229,29 @@ impl Drop for OutputDir {
         let _ = fs::remove_dir_all(&self.temp);
         pending.retain(|p| p != &self.temp);
     }
+}
+
+/// Takes an exclusive advisory lock on `file` without waiting: `Ok(false)` when another process
+/// holds it. The kernel releases it when the file is closed or the process dies.
+#[cfg(unix)]
+fn try_lock(file: &fs::File) -> std::io::Result<bool> {
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: flock on a file descriptor this `File` owns for the duration of the call.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        return Ok(true);
+    }
+    let e = std::io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        Ok(false)
+    } else {
+        Err(e)
+    }
+}
+
+/// No advisory lock outside Unix: concurrent runs are not detected there.
+#[cfg(not(unix))]
+fn try_lock(_file: &fs::File) -> std::io::Result<bool> {
+    Ok(true)
 }
 
 fn sync_dir(dir: &Path) -> Result<(), OutputError> {
