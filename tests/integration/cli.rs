@@ -383,6 +383,11 @@ fn help_explains_itself_with_examples() {
         let assert = cachestorm().args(&args).assert().success();
         let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
         assert!(stdout.contains("Example"), "{args:?}: {stdout}");
+        if args[0] == "run" {
+            let stems = DOCUMENTED.map(|f| f.trim_end_matches(".png"));
+            let missing: Vec<&str> = stems.into_iter().filter(|f| !stdout.contains(f)).collect();
+            assert!(missing.is_empty(), "run --help lacks {missing:?}");
+        }
     }
 }
 
