@@ -294,7 +294,7 @@ fn exchange(_a: &Path, _b: &Path) -> Result<bool, OutputError> {
     Ok(false)
 }
 
-/// On Ctrl-C (and SIGTERM), removes the temporary folders of every prepared run, waiting for a
+/// On Ctrl-C (SIGINT), removes the temporary folders of every prepared run, waiting for a
 /// commit under way to finish, then exits with [`INTERRUPTED_EXIT_CODE`].
 fn install_interrupt_handler() {
     static ONCE: Once = Once::new();
