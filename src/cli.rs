@@ -15,7 +15,7 @@ use crate::report::ImageFormat;
 #[command(
     name = "cachestorm",
     version,
-    after_help = "Examples:\n  cachestorm run scenarios/avalanche.toml\n  cachestorm run scenarios/avalanche.toml --strategy fixed-ttl --format svg --out /tmp/results\n  cachestorm validate scenarios/*.toml\n\nExit codes: 0 success, 2 bad input (file, field or argument), 1 any other failure."
+    after_help = "Examples:\n  cachestorm run scenarios/avalanche.toml\n  cachestorm run scenarios/avalanche.toml --strategy fixed-ttl --format svg --out /tmp/results\n  cachestorm validate scenarios/*.toml\n\nExit codes: 0 success, 2 bad input (file, field or argument), 1 any other failure, 130 Ctrl-C."
 )]
 pub struct Cli {
     /// What to do.
@@ -28,7 +28,7 @@ pub struct Cli {
 pub enum Command {
     /// Simulate every strategy of each scenario file and write CSV and charts.
     #[command(
-        after_help = "Example:\n  cachestorm run scenarios/avalanche.toml\n\nWrites OUT/<scenario name>/timeseries.csv, summary.csv, latency_p99.png, db_load.png,\nhit_ratio.png, errors.png, latency_p99_by_strategy.png and db_load_by_strategy.png, then prints one line per strategy with its headline figures."
+        after_help = "Example:\n  cachestorm run scenarios/avalanche.toml\n\nWrites OUT/<scenario name>/timeseries.csv, summary.csv, latency_p99.png, db_load.png,\nhit_ratio.png, errors.png, latency_p99_by_strategy.png, db_load_by_strategy.png and run.toml\n(version, scenario file and its SHA-256, seed, format, strategies, files), then prints one line\nper strategy with its headline figures. The folder is replaced whole at the end; a folder holding\nother files, or being written by another run, is refused before simulating."
     )]
     Run(RunArgs),
     /// Probability that all of a request's k dependencies hit: analytic, and simulated with a

@@ -8,9 +8,12 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::{Cli, Command, FanoutArgs, RunArgs, ValidateArgs};
+use crate::console::{self, Stdout};
 use crate::experiment::{self, ScenarioResult};
+use crate::report::write::OutputDir;
 use crate::report::{self, ImageFormat};
 use crate::scenario::{self, Scenario};
+use crate::text;
 
 /// How a command failed, which decides the exit code.
 #[derive(Debug, thiserror::Error)]
@@ -43,27 +46,28 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
 }
 
 fn validate(args: ValidateArgs) -> Result<(), CommandError> {
+    let mut out = Stdout::default();
     let mut failures = Vec::new();
     for file in &args.files {
         match scenario::load(file) {
             Ok(s) => {
-                println!(
-                    "ok: {} (scenario `{}`, {} strateg{}, {} simulated)",
-                    file.display(),
+                out.print(&format!(
+                    "ok: {} (scenario `{}`, {} strateg{}, {} simulated)\n",
+                    text::escape(&file.display().to_string()),
                     s.name,
                     s.strategies.len(),
                     if s.strategies.len() == 1 { "y" } else { "ies" },
                     s.base.duration
-                );
+                ));
                 for w in &s.warnings {
-                    eprintln!("warning: {w}");
+                    console::warn(w);
                 }
             }
             Err(e) => failures.push(e.to_string()),
         }
     }
     if failures.is_empty() {
-        Ok(())
+        finish(out)
     } else {
         Err(CommandError::Input(failures.join("\n")))
     }
@@ -82,8 +86,9 @@ fn prepare(args: &RunArgs) -> Result<Vec<Scenario>, CommandError> {
                 if !s.strategies.iter().any(|st| &st.name == wanted) {
                     let known: Vec<&str> = s.strategies.iter().map(|st| st.name.as_str()).collect();
                     return Err(CommandError::Input(format!(
-                        "{}: --strategy `{wanted}` is not in this file; its strategies are: {}",
+                        "{}: --strategy `{}` is not in this file; its strategies are: {}",
                         file.display(),
+                        text::quote(wanted),
                         known.join(", ")
                     )));
                 }
@@ -106,17 +111,17 @@ fn prepare(args: &RunArgs) -> Result<Vec<Scenario>, CommandError> {
 /// Warnings about a scenario worth reading before it runs.
 fn warn_before_running(s: &Scenario) {
     for w in &s.warnings {
-        eprintln!("warning: {w}");
+        console::warn(w);
     }
     if s.strategies.len() > report::charts::MAX_PANELS {
-        eprintln!(
-            "warning: {}: {} strategies: the small-multiple charts (*_by_strategy) have one panel per \
+        console::warn(&format!(
+            "{}: {} strategies: the small-multiple charts (*_by_strategy) have one panel per \
              strategy and are drawn for at most {}, so they are left out; choose strategies with \
              --strategy to get them",
             s.file.display(),
             s.strategies.len(),
             report::charts::MAX_PANELS
-        );
+        ));
     }
 }
 
@@ -125,11 +130,12 @@ fn run(args: RunArgs) -> Result<(), CommandError> {
     for s in &scenarios {
         warn_before_running(s);
     }
-    for s in &scenarios {
+    let dirs = prepare_outputs(&args.out, &scenarios)?;
+    let mut out = Stdout::default();
+    for (s, dir) in scenarios.iter().zip(dirs) {
         let result = simulate_with_progress(s);
-        let dir = args.out.join(&s.name);
-        let written = write_outputs(&result, &dir, args.format, Vec::new())?;
-        print!("{}", report::table::headline(&result));
+        let written = write_outputs(&result, s, dir, args.format, Vec::new())?;
+        out.print(&report::table::headline(&result));
         for (st, config) in result.strategies.iter().zip(&s.strategies) {
             let totals = &st.result.summary.totals;
             if totals.unfinished * 1000 > totals.arrived && st.result.summary.truncation.is_none() {
@@ -137,28 +143,47 @@ fn run(args: RunArgs) -> Result<(), CommandError> {
                     None => "add `drain = true` to let them finish after `duration`".to_string(),
                     Some(d) => format!("the drain stopped at its bound ({d}); raise `drain`"),
                 };
-                eprintln!(
-                    "warning: strategy `{}` ended with {} of {} requests unfinished ({:.1}%): they are \
+                console::warn(&format!(
+                    "strategy `{}` ended with {} of {} requests unfinished ({:.1}%): they are \
                      in no latency figure, so percentiles understate the truth; {advice}",
                     st.name,
                     totals.unfinished,
                     totals.arrived,
                     100.0 * totals.unfinished as f64 / totals.arrived as f64
-                );
+                ));
             }
             if let Some(t) = &st.result.summary.truncation {
-                eprintln!(
-                    "warning: strategy `{}` diverged and was stopped at {:.3} s simulated: {}; its \
+                console::warn(&format!(
+                    "strategy `{}` diverged and was stopped at {:.3} s simulated: {}; its \
                      results end there (summary.csv: truncated = 1). Bound the backlog with \
                      db.queue_limit, db.queue_timeout, app.queue_limit or clients.timeout, or give \
                      the database more capacity",
                     st.name, t.at_s, t.reason
-                );
+                ));
             }
         }
-        print_written(result.seed, &dir, &written);
+        print_written(&mut out, result.seed, &written);
     }
-    Ok(())
+    finish(out)
+}
+
+/// Locks and prepares the output folder of every scenario before any simulation, so a busy or
+/// unwritable folder fails at once rather than after a long run.
+fn prepare_outputs(
+    parent: &std::path::Path,
+    scenarios: &[Scenario],
+) -> Result<Vec<OutputDir>, CommandError> {
+    scenarios
+        .iter()
+        .map(|s| OutputDir::prepare(parent, &s.name).map_err(|e| CommandError::Other(e.into())))
+        .collect()
+}
+
+/// Ends a command's printing: exit 1 if standard output failed (a closed pipe is not a failure).
+fn finish(out: Stdout) -> Result<(), CommandError> {
+    out.finish()
+        .context("cannot write to standard output")
+        .map_err(CommandError::Other)
 }
 
 fn fanout(args: FanoutArgs) -> Result<(), CommandError> {
@@ -185,9 +210,10 @@ fn fanout(args: FanoutArgs) -> Result<(), CommandError> {
         ));
     }
     let analytic = report::fanout::analytic_report(args.deps, args.hit_rate, args.target);
-    print!("{analytic}");
+    let mut out = Stdout::default();
+    out.print(&analytic);
     let Some(file) = &args.scenario else {
-        return Ok(());
+        return finish(out);
     };
     let run_args = RunArgs {
         files: vec![file.clone()],
@@ -198,6 +224,7 @@ fn fanout(args: FanoutArgs) -> Result<(), CommandError> {
     };
     let scenario = prepare(&run_args)?.remove(0);
     warn_before_running(&scenario);
+    let dir = prepare_outputs(&args.out, std::slice::from_ref(&scenario))?.remove(0);
     let result = simulate_with_progress(&scenario);
     let rows = report::fanout::rows(&result);
     let mut extra = vec![("fanout.csv".to_string(), report::fanout::csv(&rows))];
@@ -210,26 +237,30 @@ fn fanout(args: FanoutArgs) -> Result<(), CommandError> {
             chart.bytes,
         ));
     }
-    let dir = args.out.join(&scenario.name);
-    let written = write_outputs(&result, &dir, args.format, extra)?;
+    let written = write_outputs(&result, &scenario, dir, args.format, extra)?;
     if !analytic.is_empty() {
-        println!();
+        out.print("\n");
     }
-    print!("{}", report::fanout::table(&rows));
-    print_written(result.seed, &dir, &written);
-    Ok(())
+    out.print(&report::fanout::table(&rows));
+    print_written(&mut out, result.seed, &written);
+    finish(out)
 }
 
-fn print_written(seed: u64, dir: &std::path::Path, written: &[PathBuf]) {
+/// Prints `seed N; wrote DIR/{files}`; the manifest, always last, is not listed.
+fn print_written(out: &mut Stdout, seed: u64, written: &[PathBuf]) {
+    let Some(dir) = written.first().and_then(|p| p.parent()) else {
+        return;
+    };
     let names: Vec<String> = written
         .iter()
         .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .filter(|n| n != report::MANIFEST)
         .collect();
-    println!(
-        "seed {seed}; wrote {}/{{{}}}\n",
-        dir.display(),
+    out.print(&format!(
+        "seed {seed}; wrote {}/{{{}}}\n\n",
+        text::escape(&dir.display().to_string()),
         names.join(", ")
-    );
+    ));
 }
 
 fn simulate_with_progress(s: &Scenario) -> ScenarioResult {
@@ -252,10 +283,12 @@ fn simulate_with_progress(s: &Scenario) -> ScenarioResult {
     result
 }
 
-/// Writes the CSVs and charts of `result`, plus `extra` files, into `dir` atomically.
+/// Writes the CSVs and charts of `result`, plus `extra` files, then the manifest `run.toml`,
+/// into `dir`, all or nothing.
 fn write_outputs(
     result: &ScenarioResult,
-    dir: &std::path::Path,
+    scenario: &Scenario,
+    dir: OutputDir,
     format: ImageFormat,
     extra: Vec<(String, Vec<u8>)>,
 ) -> Result<Vec<PathBuf>, CommandError> {
@@ -273,7 +306,18 @@ fn write_outputs(
         ));
     }
     files.extend(extra);
-    let written = report::write::write_all(dir, &files)
-        .with_context(|| format!("writing the outputs to {}", dir.display()))?;
+    let manifest = report::manifest::Manifest {
+        cachestorm_version: env!("CARGO_PKG_VERSION"),
+        scenario: &scenario.name,
+        scenario_file: scenario.file.to_string_lossy().into_owned(),
+        scenario_sha256: &scenario.source_sha256,
+        seed: result.seed,
+        format,
+        strategies: result.strategies.iter().map(|s| s.name.as_str()).collect(),
+        files: files.iter().map(|(name, _)| name.as_str()).collect(),
+    };
+    let manifest = report::manifest::run_toml(&manifest);
+    files.push((report::MANIFEST.to_string(), manifest));
+    let written = dir.commit(&files).context("writing the outputs")?;
     Ok(written)
 }

@@ -5,18 +5,21 @@
 //! the same seeded workload and the results are written as CSV and charts side by side.
 //!
 //! Layers, each depending only on the ones below it:
-//! - [`cli`] and `main`: arguments and exit codes;
+//! - [`cli`] and `main`: arguments and exit codes; [`console`] prints without panicking;
 //! - [`experiment`]: strategies in parallel;
 //! - [`model`]: the simulated world (and [`scenario`], which builds its configuration from TOML);
 //! - [`engine`]: time, events and random streams, knowing nothing of caches;
-//! - [`metrics`] collects figures; [`report`] turns them into files.
+//! - [`metrics`] collects figures; [`report`] turns them into files;
+//! - [`text`] escapes what a user typed before it reaches a terminal, a CSV cell or a chart.
 
 pub mod cli;
 pub mod commands;
+pub mod console;
 pub mod engine;
 pub mod experiment;
 pub mod metrics;
 pub mod model;
 pub mod report;
 pub mod scenario;
+pub mod text;
 pub mod theory;

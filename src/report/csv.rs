@@ -2,7 +2,8 @@
 //!
 //! Columns are declared once, as (name, value) pairs, so a column can never drift from its
 //! header. Names carry their units; the README documents each. Numbers are written with a fixed
-//! number of decimals so the same results always give the same bytes.
+//! number of decimals so the same results always give the same bytes. A strategy name that a
+//! spreadsheet would take for a formula gets a leading `'` ([`crate::text::csv_cell`]).
 
 use crate::experiment::{ScenarioResult, StrategyResult};
 use crate::metrics::{ratio, BucketRow};
@@ -156,7 +157,7 @@ pub fn timeseries(result: &ScenarioResult) -> Vec<u8> {
     write_row(&mut w, timeseries_columns().into_iter().map(String::from));
     for s in &result.strategies {
         for b in &s.result.buckets {
-            let row = std::iter::once(s.name.clone())
+            let row = std::iter::once(crate::text::csv_cell(&s.name).into_owned())
                 .chain(TIMESERIES.iter().flat_map(|g| g.iter().map(|c| (c.1)(b))));
             write_row(&mut w, row);
         }
@@ -170,10 +171,13 @@ pub fn summary(result: &ScenarioResult) -> Vec<u8> {
     write_row(&mut w, summary_columns().into_iter().map(String::from));
     for s in &result.strategies {
         let t = &s.result.summary.totals;
-        let row = [s.name.clone(), secs(s.result.summary.duration_s)]
-            .into_iter()
-            .chain(COUNTERS.iter().map(|c| (c.1)(t)))
-            .chain(SUMMARY_EXTRA.iter().map(|c| (c.1)(s)));
+        let row = [
+            crate::text::csv_cell(&s.name).into_owned(),
+            secs(s.result.summary.duration_s),
+        ]
+        .into_iter()
+        .chain(COUNTERS.iter().map(|c| (c.1)(t)))
+        .chain(SUMMARY_EXTRA.iter().map(|c| (c.1)(s)));
         write_row(&mut w, row);
     }
     finish(w)
@@ -277,5 +281,16 @@ mod tests {
         assert_eq!(get("requests_arrived"), "10");
         assert_eq!(get("errors_total"), "2");
         assert_eq!(get("hit_ratio"), "0.750000");
+    }
+
+    #[test]
+    fn a_name_starting_with_a_formula_character_is_defused_in_both_files() {
+        let mut r = result();
+        r.strategies[0].name = "=HYPERLINK(\"http://x\")".into();
+        for bytes in [timeseries(&r), summary(&r)] {
+            let mut reader = csv::Reader::from_reader(bytes.as_slice());
+            let rec = reader.records().next().unwrap().unwrap();
+            assert_eq!(&rec[0], "'=HYPERLINK(\"http://x\")");
+        }
     }
 }

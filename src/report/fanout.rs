@@ -88,7 +88,7 @@ pub fn csv(rows: &[FanoutRow]) -> Vec<u8> {
         .expect("writing CSV to memory cannot fail");
     for r in rows {
         w.write_record([
-            r.strategy.clone(),
+            crate::text::csv_cell(&r.strategy).into_owned(),
             r.k.to_string(),
             format!("{:.6}", r.hit_ratio),
             format!("{:.6}", r.all_hit_simulated),
@@ -104,10 +104,15 @@ pub fn csv(rows: &[FanoutRow]) -> Vec<u8> {
 
 /// The table printed by `cachestorm fanout --scenario`.
 pub fn table(rows: &[FanoutRow]) -> String {
-    // The name column is as wide as the longest name, so the figures always line up.
-    let w = rows
+    // The name column is as wide as the longest name, so the figures always line up; names are
+    // shown escaped, so no control character reaches the terminal.
+    let names: Vec<_> = rows
         .iter()
-        .map(|r| r.strategy.chars().count())
+        .map(|r| crate::text::escape(&r.strategy))
+        .collect();
+    let w = names
+        .iter()
+        .map(|n| n.chars().count())
         .chain([8])
         .max()
         .unwrap_or(8);
@@ -115,10 +120,10 @@ pub fn table(rows: &[FanoutRow]) -> String {
         "{:<w$} {:>4} {:>9} {:>14} {:>9} {:>8} {:>8} {:>8}\n",
         "strategy", "k", "hit rate", "all hit (sim)", "h^k", "p50 ms", "p95 ms", "p99 ms"
     );
-    for r in rows {
+    for (r, name) in rows.iter().zip(&names) {
         out.push_str(&format!(
             "{:<w$} {:>4} {:>8.2}% {:>13.2}% {:>8.2}% {:>8.1} {:>8.1} {:>8.1}\n",
-            r.strategy,
+            name,
             r.k,
             100.0 * r.hit_ratio,
             100.0 * r.all_hit_simulated,
@@ -192,6 +197,29 @@ mod tests {
         let ends: Vec<usize> = text.lines().map(|l| l.len()).collect();
         assert_eq!(ends.len(), 3);
         assert!(ends.iter().all(|&e| e == ends[0]), "{text}");
+    }
+
+    #[test]
+    fn names_are_escaped_in_the_table_and_defused_in_the_csv() {
+        let row = FanoutRow {
+            strategy: "=1+2\u{1b}[2J".to_owned(),
+            k: 3,
+            hit_ratio: 0.9,
+            all_hit_simulated: 0.72,
+            all_hit_analytic: 0.729,
+            p50_ms: 1.0,
+            p95_ms: 2.0,
+            p99_ms: 3.0,
+        };
+        let text = table(std::slice::from_ref(&row));
+        assert!(
+            !text.contains('\u{1b}') && text.contains("\\u{1b}[2J"),
+            "{text}"
+        );
+        let bytes = csv(&[row]);
+        let mut reader = ::csv::Reader::from_reader(bytes.as_slice());
+        let rec = reader.records().next().unwrap().unwrap();
+        assert!(rec[0].starts_with("'=1+2"), "{:?}", &rec[0]);
     }
 
     #[test]

@@ -2,16 +2,34 @@
 //!
 //! Everything here reads [`crate::experiment::ScenarioResult`] and never reaches back into the
 //! model. Producing bytes and writing files are separate steps, so outputs can be tested without
-//! touching the disk and a failure never leaves a half-written file.
+//! touching the disk and a failure never leaves a half-written file: [`write::OutputDir`] writes a
+//! whole run into a temporary folder and swaps it in at once.
 
 pub mod charts;
 pub mod csv;
 pub mod fanout;
+pub mod manifest;
 pub mod table;
 pub mod write;
 
+/// Name of the manifest file that records which run wrote an output folder.
+pub const MANIFEST: &str = "run.toml";
+
+/// Whether `name` is a file some run of cachestorm writes into an output folder (in either image
+/// format), so that replacing the folder loses nothing a user put there.
+pub fn is_output_name(name: &str) -> bool {
+    const DATA: [&str; 4] = ["timeseries.csv", "summary.csv", "fanout.csv", MANIFEST];
+    DATA.contains(&name)
+        || charts::all_stems().any(|stem| {
+            [ImageFormat::Png, ImageFormat::Svg]
+                .iter()
+                .any(|f| name == format!("{stem}.{}", f.extension()))
+        })
+}
+
 /// Image format of the charts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ImageFormat {
     /// PNG raster images.
     Png,

@@ -1,6 +1,7 @@
 //! The compact table printed when a run ends: one row per strategy with its headline figures.
 //! Columns about mitigations (hot-key herd, stale serves, lock waits) appear only when some
-//! strategy has something to show in them.
+//! strategy has something to show in them. Strategy names are shown escaped
+//! ([`crate::text::escape`]), so no control character reaches the terminal.
 
 use crate::experiment::{ScenarioResult, StrategyResult};
 use crate::metrics::ratio;
@@ -91,7 +92,7 @@ pub fn headline(result: &ScenarioResult) -> String {
         .collect()];
     for s in &result.strategies {
         rows.push(
-            std::iter::once(s.name.clone())
+            std::iter::once(crate::text::escape(&s.name).into_owned())
                 .chain(shown.iter().map(|c| (c.1)(s)))
                 .collect(),
         );

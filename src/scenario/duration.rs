@@ -16,6 +16,7 @@ pub struct HumanDuration(pub SimDuration);
 
 /// Parses `"<number><unit>"` into a duration; `Err` says what is wrong.
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
+    let shown = crate::text::quote(text);
     let t = text.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -29,23 +30,24 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
         "s" => 1e9,
         "m" | "min" => 60e9,
         "h" => 3600e9,
-        "" if number.is_empty() => return Err(format!("`{text}` is not {DURATION_FORMS}")),
-        "" => return Err(format!("`{text}` has no unit; use {DURATION_FORMS}")),
+        "" if number.is_empty() => return Err(format!("`{shown}` is not {DURATION_FORMS}")),
+        "" => return Err(format!("`{shown}` has no unit; use {DURATION_FORMS}")),
         _ => {
             return Err(format!(
-                "`{text}` has an unknown unit `{unit}`; use {DURATION_FORMS}"
+                "`{shown}` has an unknown unit `{}`; use {DURATION_FORMS}",
+                crate::text::quote(unit)
             ))
         }
     };
     let value: f64 = number
         .parse()
-        .map_err(|_| format!("`{text}` is not {DURATION_FORMS}"))?;
+        .map_err(|_| format!("`{shown}` is not {DURATION_FORMS}"))?;
     let nanos = value * nanos_per_unit;
     if !nanos.is_finite() || nanos > 1e18 {
-        return Err(format!("`{text}` is too long (at most about 31 years)"));
+        return Err(format!("`{shown}` is too long (at most about 31 years)"));
     }
     if nanos.fract() != 0.0 && nanos.fract().abs() > 1e-6 {
-        return Err(format!("`{text}` is not a whole number of nanoseconds"));
+        return Err(format!("`{shown}` is not a whole number of nanoseconds"));
     }
     Ok(SimDuration(nanos.round() as u64))
 }

@@ -12,6 +12,7 @@ pub mod validate;
 use std::path::{Path, PathBuf};
 
 use crate::model::ModelConfig;
+use crate::text;
 
 /// A checked scenario: a base world plus the strategies to run on it.
 #[derive(Clone, Debug)]
@@ -24,6 +25,8 @@ pub struct Scenario {
     pub description: String,
     /// Seed of every random stream.
     pub seed: u64,
+    /// SHA-256 of the file's bytes, in lowercase hex (recorded in the outputs' `run.toml`).
+    pub source_sha256: String,
     /// The base world, before any strategy's overrides.
     pub base: ModelConfig,
     /// Strategies in file order (the base alone, named `base`, when the file lists none).
@@ -75,6 +78,14 @@ pub enum ScenarioError {
     },
 }
 
+/// Longest strategy name, in characters.
+pub const MAX_STRATEGY_NAME_CHARS: usize = 40;
+/// Longest field path an error message shows, in characters (a path can hold a user's key).
+const FIELD_MAX_CHARS: usize = 120;
+/// Longest message text an error shows, in characters: a backstop for messages that quote
+/// a user's value (the TOML parser's and serde's) and cannot cut it themselves.
+const MESSAGE_MAX_CHARS: usize = 400;
+
 /// Keys a strategy may set besides overrides of the world.
 const STRATEGY_OWN_KEYS: [&str; 2] = ["name", "description"];
 /// Parts of the world a strategy may override.
@@ -101,14 +112,16 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
     let field_err = |field: String, message: String| ScenarioError::Field {
         file: file.to_path_buf(),
-        field,
-        message,
+        field: text::shorten(&text::escape(&field), FIELD_MAX_CHARS).into_owned(),
+        message: text::shorten(&text::escape(&message), MESSAGE_MAX_CHARS).into_owned(),
     };
+    let source = text;
     let mut top: toml::Table =
-        text.parse()
+        source
+            .parse()
             .map_err(|e: toml::de::Error| ScenarioError::Syntax {
                 file: file.to_path_buf(),
-                message: e.to_string().trim().replace('\n', " "),
+                message: syntax_message(source, &e),
             })?;
     let raw_strategies = match top.remove("strategies") {
         None => Vec::new(),
@@ -152,16 +165,25 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
                 ))
             }
         };
-        if name.is_empty() || name.len() > 40 || name.contains(['\n', '\r']) {
+        if name.is_empty()
+            || name.chars().count() > MAX_STRATEGY_NAME_CHARS
+            || name.chars().any(text::is_unsafe)
+        {
             return Err(field_err(
                 format!("{at}.name"),
-                format!("`{name}` is not allowed; use 1 to 40 characters on one line"),
+                format!(
+                    "`{}` is not allowed; use 1 to {MAX_STRATEGY_NAME_CHARS} characters on one line, without control characters",
+                    text::quote(&name)
+                ),
             ));
         }
         if strategies.iter().any(|s: &Strategy| s.name == name) {
             return Err(field_err(
                 format!("{at}.name"),
-                format!("`{name}` is used by an earlier strategy; names must be unique"),
+                format!(
+                    "`{}` is used by an earlier strategy; names must be unique",
+                    text::quote(&name)
+                ),
             ));
         }
         let description = match table.remove("description") {
@@ -177,7 +199,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
         let label = format!("{at} (`{name}`)");
         if let Some(key) = table.keys().find(|k| !OVERRIDABLE.contains(&k.as_str())) {
             return Err(field_err(
-                format!("{label}.{key}"),
+                format!("{label}.{}", text::quote(key)),
                 format!(
                     "a strategy may set {} and override {}; the run's name, seed, duration and bucket are shared by all strategies",
                     STRATEGY_OWN_KEYS.join(", "),
@@ -210,6 +232,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
         name: base_raw.name,
         description: base_raw.description,
         seed: base_raw.seed,
+        source_sha256: sha256_hex(source.as_bytes()),
         base,
         strategies,
         warnings: warned
@@ -234,6 +257,43 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
             })
             .collect(),
     })
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The TOML parser's complaint as one short line: where, what, and the offending line quoted
+/// (escaped and cut, as a line can be megabytes long).
+fn syntax_message(source: &str, e: &toml::de::Error) -> String {
+    let what = e.message().trim().replace('\n', ", ");
+    let what = text::shorten(&text::escape(&what), MESSAGE_MAX_CHARS).into_owned();
+    let Some(span) = e.span() else {
+        return what;
+    };
+    let mut at = span.start.min(source.len());
+    while !source.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = source.as_bytes()[..at].iter();
+    let line_no = 1 + before.filter(|&&b| b == b'\n').count();
+    let line_start = source[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = source[at..].find('\n').map_or(source.len(), |i| at + i);
+    let line = &source[line_start..line_end];
+    let column = 1 + source[line_start..at].chars().count();
+    let line = line.trim_end_matches('\r');
+    if line.trim().is_empty() {
+        format!("line {line_no}, column {column}: {what}")
+    } else {
+        format!(
+            "line {line_no}, column {column}: {what}; the line reads `{}`",
+            text::quote(line)
+        )
+    }
 }
 
 /// Deserializes a table into the raw scenario, reporting the path of a failing field.
@@ -383,6 +443,67 @@ service = "5ms"
         assert_eq!(lock.max_retries, 3);
         assert_eq!(lock.fallback, crate::model::Fallback::Database);
         assert!(lock.release_on_fill);
+    }
+
+    #[test]
+    fn strategy_names_count_characters_and_refuse_control_characters() {
+        let with = |name: &str| format!("{BASE}\n[[strategies]]\nname = \"{name}\"\n");
+        // 40 characters of two bytes each: allowed (the limit is in characters, not bytes).
+        let s = parse_str(&with(&"é".repeat(40))).unwrap();
+        assert_eq!(s.strategies[0].name.chars().count(), 40);
+        assert!(parse_str(&with(&"é".repeat(41))).is_err());
+        for bad in ["a\\u001b[31m", "a\\u0007", "a\\u202eb", "a\\tb", "a\\nb"] {
+            let e = parse_str(&with(bad)).unwrap_err();
+            let shown = e.to_string();
+            assert!(shown.contains("strategies[0].name"), "{shown}");
+            assert!(!shown.chars().any(crate::text::is_unsafe), "{shown:?}");
+        }
+        // Shipped names with `-`, `+` and `=` stay valid.
+        for good in ["jitter-10", "jitter+xfetch", "k=5", "+2 slots"] {
+            assert_eq!(parse_str(&with(good)).unwrap().strategies[0].name, good);
+        }
+    }
+
+    #[test]
+    fn errors_cut_and_escape_the_values_they_echo() {
+        let huge = "x".repeat(100_000);
+        let cases = [
+            format!("{BASE}\n[[strategies]]\nname = \"{huge}\"\n"),
+            BASE.replace("duration = \"10s\"", &format!("duration = \"{huge}\"")),
+            BASE.replace("name = \"t\"", &format!("name = \"{huge}\\u001b\"")),
+            format!("{BASE}\n[[strategies]]\nname = \"a\"\n{huge} = 1\n"),
+            BASE.replace("slots = 4", &format!("slots = 4\n{huge} = 1")),
+            BASE.replace("slots = 4", &format!("slots = \"{huge}\"")),
+            format!("{BASE}\n[[timeline]]\nat = \"1s\"\naction = \"{huge}\"\n"),
+            // Malformed TOML: the parser quotes the offending line.
+            format!("{BASE}\nbad = \u{1b}[31m{huge}\n"),
+            format!("{BASE}\n{huge}\u{1b}\n"),
+        ];
+        for text in cases {
+            let e = parse_str(&text).unwrap_err().to_string();
+            assert!(e.chars().count() < 700, "{} chars: {}", e.len(), &e[..200]);
+            assert!(!e.chars().any(crate::text::is_unsafe), "{e:?}");
+            assert!(e.starts_with("x.toml: "), "{e}");
+        }
+    }
+
+    #[test]
+    fn syntax_errors_name_line_and_column_and_quote_the_line() {
+        let e = parse_str("name = \"a\"\nseed = 1 2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("malformed TOML: line 2, column 10: "), "{e}");
+        assert!(e.contains("the line reads `seed = 1 2`"), "{e}");
+    }
+
+    #[test]
+    fn the_file_hash_is_sha256_of_its_bytes() {
+        let s = parse_str(BASE).unwrap();
+        assert_eq!(s.source_sha256.len(), 64);
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

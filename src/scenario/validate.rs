@@ -49,7 +49,8 @@ pub fn check_name(field: &str, name: &str) -> Result<()> {
         err(
             field,
             format!(
-                "`{name}` is not allowed; use 1 to 64 letters, digits, `-`, `_` or `.` (not starting with `.`)"
+                "`{}` is not allowed; use 1 to 64 letters, digits, `-`, `_` or `.` (not starting with `.`)",
+                crate::text::quote(name)
             ),
         )
     }
@@ -199,7 +200,10 @@ fn clients(raw: &RawClients) -> Result<ClientsConfig> {
         Some(StringOrTable::Text(t)) => {
             return err(
                 "clients.popularity",
-                format!("`{t}` is not allowed; use \"uniform\" or {{ dist = \"zipf\", s = 0.99 }}"),
+                format!(
+                    "`{}` is not allowed; use \"uniform\" or {{ dist = \"zipf\", s = 0.99 }}",
+                    crate::text::quote(t)
+                ),
             )
         }
         Some(StringOrTable::Table(p)) => match (p.dist.as_str(), p.s) {
@@ -221,7 +225,10 @@ fn clients(raw: &RawClients) -> Result<ClientsConfig> {
             (d, _) => {
                 return err(
                     "clients.popularity.dist",
-                    format!("`{d}` is not allowed; use \"uniform\" or \"zipf\""),
+                    format!(
+                        "`{}` is not allowed; use \"uniform\" or \"zipf\"",
+                        crate::text::quote(d)
+                    ),
                 )
             }
         },
@@ -471,7 +478,7 @@ fn fallback(field: &str, raw: Option<&str>, default: Fallback) -> Result<Fallbac
         Some("db") => Ok(Fallback::Database),
         Some(other) => err(
             field,
-            format!("`{other}` is not allowed; use \"stale\" (serve the expired value if held, else fail), \"error\" or \"db\" (query the database anyway)"),
+            format!("`{}` is not allowed; use \"stale\" (serve the expired value if held, else fail), \"error\" or \"db\" (query the database anyway)", crate::text::quote(other)),
         ),
     }
 }
@@ -694,7 +701,8 @@ pub fn distribution(field: &str, raw: &StringOrTable<RawDistribution>) -> Result
             return err(
                 format!("{field}.dist"),
                 format!(
-                    "`{other}` is not allowed; use constant, exponential, lognormal or uniform"
+                    "`{}` is not allowed; use constant, exponential, lognormal or uniform",
+                    crate::text::quote(other)
                 ),
             )
         }
@@ -706,7 +714,7 @@ pub fn distribution(field: &str, raw: &StringOrTable<RawDistribution>) -> Result
                 format!("{field}.{name}"),
                 format!(
                     "is required for dist = \"{}\" (needs {})",
-                    t.dist,
+                    crate::text::quote(&t.dist),
                     needs.join(" and ")
                 ),
             );
@@ -716,7 +724,7 @@ pub fn distribution(field: &str, raw: &StringOrTable<RawDistribution>) -> Result
                 format!("{field}.{name}"),
                 format!(
                     "does not apply to dist = \"{}\" (it takes {})",
-                    t.dist,
+                    crate::text::quote(&t.dist),
                     needs.join(" and ")
                 ),
             );
@@ -781,12 +789,21 @@ fn timeline_event(
         "flush" => &["node"],
         "preload" => &["top", "ttl"],
         "set_rate" => &["rps", "ramp"],
-        "deploy" => &["waves", "wave_interval", "warmup_top", "warmup_rate", "warmup_lead"],
+        "deploy" => &[
+            "waves",
+            "wave_interval",
+            "warmup_top",
+            "warmup_rate",
+            "warmup_lead",
+        ],
         "kill_lock_holder" => &["key"],
         other => {
             return err(
                 format!("{field}.action"),
-                format!("`{other}` is not allowed; use flush, preload, set_rate, deploy or kill_lock_holder"),
+                format!(
+                    "`{}` is not allowed; use flush, preload, set_rate, deploy or kill_lock_holder",
+                    crate::text::quote(other)
+                ),
             )
         }
     };

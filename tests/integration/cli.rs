@@ -1,6 +1,8 @@
 //! The command line as a user types it: outputs, exit codes and error messages.
 
 use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 use super::{cachestorm, scenario_path};
 
@@ -28,7 +30,7 @@ cache.ttl_jitter = 0.5
 "#;
 
 /// Files every `run` writes.
-const DOCUMENTED: [&str; 8] = [
+const DOCUMENTED: [&str; 9] = [
     "timeseries.csv",
     "summary.csv",
     "latency_p99.png",
@@ -37,6 +39,7 @@ const DOCUMENTED: [&str; 8] = [
     "errors.png",
     "latency_p99_by_strategy.png",
     "db_load_by_strategy.png",
+    "run.toml",
 ];
 
 #[test]
@@ -380,6 +383,11 @@ fn help_explains_itself_with_examples() {
         let assert = cachestorm().args(&args).assert().success();
         let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
         assert!(stdout.contains("Example"), "{args:?}: {stdout}");
+        if args[0] == "run" {
+            let stems = DOCUMENTED.map(|f| f.trim_end_matches(".png"));
+            let missing: Vec<&str> = stems.into_iter().filter(|f| !stdout.contains(f)).collect();
+            assert!(missing.is_empty(), "run --help lacks {missing:?}");
+        }
     }
 }
 
@@ -429,4 +437,247 @@ fn an_unstable_run_is_bounded_and_reported() {
     assert_eq!(field("errors_overload"), "0");
     let timeseries = fs::read_to_string(dir.path().join("tiny/timeseries.csv")).unwrap();
     assert_eq!(timeseries.lines().count(), 1 + 3, "{timeseries}");
+}
+
+/// Writes `GOOD` under another scenario name and strategy names into `dir`.
+fn scenario_file(dir: &Path, name: &str, strategy_a: &str) -> std::path::PathBuf {
+    let file = dir.join(format!("{name}.toml"));
+    let text = GOOD
+        .replace("name = \"tiny\"", &format!("name = \"{name}\""))
+        .replace("name = \"a\"", &format!("name = \"{strategy_a}\""));
+    fs::write(&file, text).unwrap();
+    file
+}
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cachestorm"))
+}
+
+#[test]
+fn a_closed_stdout_stops_the_printing_not_the_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        scenario_file(dir.path(), "one", "a"),
+        scenario_file(dir.path(), "two", "a"),
+    );
+    let mut child = bin()
+        .arg("run")
+        .arg(&a)
+        .arg(&b)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before anything is printed
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for name in ["one", "two"] {
+        assert!(dir
+            .path()
+            .join("out")
+            .join(name)
+            .join("summary.csv")
+            .exists());
+    }
+}
+
+#[test]
+fn a_full_stdout_is_an_error_after_the_outputs_are_written() {
+    let Ok(full) = fs::File::create("/dev/full") else {
+        return; // not Linux
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), "one", "a");
+    let output = bin()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path())
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("standard output") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+    assert!(dir.path().join("one/summary.csv").exists());
+}
+
+#[test]
+fn a_name_with_control_characters_is_refused_without_reaching_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), "one", "red\\u001b[31m");
+    for sub in ["validate", "run"] {
+        let mut cmd = cachestorm();
+        cmd.arg(sub).arg(&file);
+        if sub == "run" {
+            cmd.arg("--out").arg(dir.path().join("out"));
+        }
+        let assert = cmd.assert().code(2);
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert!(stderr.contains("strategies[0].name"), "{stderr}");
+        assert!(
+            stderr.contains("red\\u{1b}[31m") && !stderr.contains('\u{1b}'),
+            "{stderr:?}"
+        );
+    }
+    // A value typed on the command line is cut and escaped too.
+    let good = scenario_file(dir.path(), "two", "a");
+    let wanted = format!("\u{1b}[2J{}", "x".repeat(10_000));
+    let assert = cachestorm()
+        .args(["run", "--strategy", &wanted, "--out"])
+        .arg(dir.path().join("out"))
+        .arg(&good)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        !stderr.contains('\u{1b}') && stderr.len() < 400,
+        "{stderr:?}"
+    );
+}
+
+#[test]
+fn formula_and_markup_names_are_defused_in_csv_and_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), "one", "=1+2 <b>&\\\"'");
+    let assert = cachestorm()
+        .args(["run", "--format", "svg", "--out"])
+        .arg(dir.path())
+        .arg(&file)
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(
+        stdout.contains("=1+2 <b>&\"'"),
+        "the terminal shows the name as typed: {stdout}"
+    );
+    let summary = fs::read_to_string(dir.path().join("one/summary.csv")).unwrap();
+    assert!(
+        summary.lines().nth(1).unwrap().starts_with("\"'=1+2"),
+        "{summary}"
+    );
+    let timeseries = fs::read_to_string(dir.path().join("one/timeseries.csv")).unwrap();
+    assert!(timeseries.lines().nth(1).unwrap().starts_with("\"'=1+2"));
+    for entry in fs::read_dir(dir.path().join("one")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "svg") {
+            let text = fs::read_to_string(&path).unwrap();
+            roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
+    }
+}
+
+#[test]
+fn a_busy_output_folder_fails_at_once_before_simulating() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), "one", "a");
+    let held = cachestorm::report::write::OutputDir::prepare(dir.path(), "one").unwrap();
+    let assert = cachestorm()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("another cachestorm run") && stderr.contains("one"),
+        "{stderr}"
+    );
+    drop(held);
+    cachestorm()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success();
+}
+
+#[test]
+fn each_run_replaces_the_folder_whole_and_records_its_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), "one", "a");
+    let run = |extra: &[&str]| {
+        cachestorm()
+            .arg("run")
+            .arg(&file)
+            .arg("--out")
+            .arg(dir.path())
+            .args(extra)
+            .assert()
+            .success();
+    };
+    run(&[]);
+    run(&["--format", "svg", "--seed", "99"]);
+    let out = dir.path().join("one");
+    let names: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".png")), "{names:?}");
+    let manifest: toml::Table = fs::read_to_string(out.join("run.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(manifest["seed"].as_integer(), Some(99));
+    assert_eq!(manifest["format"].as_str(), Some("svg"));
+    assert_eq!(
+        manifest["cachestorm_version"].as_str(),
+        Some(env!("CARGO_PKG_VERSION"))
+    );
+    let scenario = cachestorm::scenario::load(&file).unwrap();
+    assert_eq!(
+        manifest["scenario_sha256"].as_str(),
+        Some(scenario.source_sha256.as_str())
+    );
+    let listed = manifest["files"].as_array().unwrap();
+    assert_eq!(listed.len() + 1, names.len(), "every other file is listed");
+    // Nothing but the folder and its lock file beside it.
+    let beside: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert_eq!(beside, [".one.lock"]);
+}
+
+#[test]
+fn a_users_file_in_the_folder_or_an_unwritable_out_fails_before_simulating() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(dir.path(), "one", "a");
+    fs::create_dir(dir.path().join("one")).unwrap();
+    fs::write(dir.path().join("one/notes.txt"), "mine").unwrap();
+    let assert = cachestorm()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("notes.txt"), "{stderr}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("one/notes.txt")).unwrap(),
+        "mine"
+    );
+
+    let not_a_folder = dir.path().join("plain-file");
+    fs::write(&not_a_folder, "x").unwrap();
+    let assert = cachestorm()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&not_a_folder)
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("plain-file"), "{stderr}");
 }

@@ -35,7 +35,7 @@ fn same_seed_same_bytes_across_runs_and_thread_counts() {
     run_into(dirs[0].path(), "1", &[]);
     run_into(dirs[1].path(), "1", &[]);
     run_into(dirs[2].path(), "4", &[]);
-    for file in ["timeseries.csv", "summary.csv", "db_load.png"] {
+    for file in ["timeseries.csv", "summary.csv", "db_load.png", "run.toml"] {
         let a = read(dirs[0].path(), file);
         assert_eq!(a, read(dirs[1].path(), file), "{file}: two runs differ");
         assert_eq!(

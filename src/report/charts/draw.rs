@@ -40,9 +40,11 @@ pub(super) fn ensure_font() -> Result<(), ChartError> {
 
 pub(super) fn render(
     stem: &'static str,
-    figure: &Figure,
+    mut figure: Figure,
     format: ImageFormat,
 ) -> Result<Vec<u8>, ChartError> {
+    figure.escape_text();
+    let figure = &figure;
     let draw_err = |message: String| ChartError::Draw {
         chart: stem,
         message,

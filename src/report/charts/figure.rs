@@ -19,6 +19,29 @@ pub(super) struct Figure {
     pub(super) legend: Vec<LegendEntry>,
 }
 
+impl Figure {
+    /// Escapes every text a user may have typed (title, event labels, panel labels, legend) with
+    /// [`crate::text::escape`]: plotters' SVG backend escapes `<`, `&` and quotes but passes
+    /// control characters through, which no XML parser accepts.
+    pub(super) fn escape_text(&mut self) {
+        fn fix(s: &mut String) {
+            if let std::borrow::Cow::Owned(escaped) = crate::text::escape(s) {
+                *s = escaped;
+            }
+        }
+        fix(&mut self.title);
+        self.events.iter_mut().for_each(|(_, label)| fix(label));
+        for panel in &mut self.panels {
+            if let Some((label, _)) = &mut panel.label {
+                fix(label);
+            }
+        }
+        self.legend
+            .iter_mut()
+            .for_each(|entry| fix(&mut entry.text));
+    }
+}
+
 pub(super) struct Panel {
     pub(super) y_desc: &'static str,
     /// A name drawn in the top-left corner of the plot, in its colour (small multiples).

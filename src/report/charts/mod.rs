@@ -29,7 +29,8 @@
 //! positive (a gap in the line).
 //!
 //! Text is drawn with an embedded DejaVu Sans font (no system font library is needed), and
-//! images are produced entirely in memory. The output is deterministic: the same input always
+//! images are produced entirely in memory. Text a user typed (scenario and strategy names) is
+//! escaped before drawing, so control characters show as `\u{1b}` and every SVG is valid XML. The output is deterministic: the same input always
 //! gives the same bytes.
 
 mod axis;
@@ -86,6 +87,14 @@ pub enum ChartError {
 /// `_by_strategy` charts are left out.
 pub const MAX_PANELS: usize = 24;
 
+/// Stems of every chart either command can draw: [`render_all`]'s, then [`render_fanout`]'s.
+pub fn all_stems() -> impl Iterator<Item = &'static str> {
+    KINDS
+        .iter()
+        .map(|k| k.stem())
+        .chain([FANOUT_ALL_HIT, FANOUT_LATENCY])
+}
+
 /// Renders all charts of a scenario, in a fixed order: `latency_p99`, `db_load`, `hit_ratio`,
 /// `errors`, then the small multiples `latency_p99_by_strategy` and `db_load_by_strategy` (one
 /// panel per strategy on a shared scale, for when the overlaid lines hide each other), which are
@@ -100,7 +109,7 @@ pub fn render_all(result: &ScenarioResult, format: ImageFormat) -> Result<Vec<Ch
             let figure = build_figure(kind, result);
             Ok(Chart {
                 file_stem: kind.stem(),
-                bytes: render(kind.stem(), &figure, format)?,
+                bytes: render(kind.stem(), figure, format)?,
             })
         })
         .collect()
@@ -134,7 +143,7 @@ pub fn render_fanout(
         figures.push((FANOUT_LATENCY, fanout_latency_figure(data)));
     }
     figures
-        .iter()
+        .into_iter()
         .map(|(stem, figure)| {
             Ok(Chart {
                 file_stem: stem,

@@ -664,3 +664,28 @@ fn error_messages_name_the_chart() {
     };
     assert_eq!(err.to_string(), "could not draw chart latency_p99: boom");
 }
+
+#[test]
+fn svg_with_hostile_names_is_valid_xml_and_shows_them_escaped() {
+    let hostile = "<b>&\"'\u{1b}[31m\u{7}\u{202e}\u{ffff}";
+    let mut result = sample();
+    result.name = format!("{hostile}scenario");
+    result.strategies[0].name = format!("{hostile}one");
+    result.timeline[2].1 = format!("{hostile}event");
+    let data = FanoutChartData {
+        title: hostile.to_owned(),
+        ..fanout_sample()
+    };
+    let charts = render_all(&result, ImageFormat::Svg)
+        .unwrap()
+        .into_iter()
+        .chain(render_fanout(&data, ImageFormat::Svg).unwrap());
+    for chart in charts {
+        let text = String::from_utf8(chart.bytes).unwrap();
+        if let Err(e) = roxmltree::Document::parse(&text) {
+            panic!("{} is not valid XML: {e}", chart.file_stem);
+        }
+        assert!(!text.contains('\u{1b}'), "{}", chart.file_stem);
+        assert!(text.contains("\\u{1b}[31m"), "{}", chart.file_stem);
+    }
+}

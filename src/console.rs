@@ -1,0 +1,61 @@
+//! Printing to the terminal without panicking. `println!` panics when standard output is closed
+//! (`cachestorm run ... | head -1`) or full (`> /dev/full`), and `eprintln!` when standard error
+//! is; a simulation's outputs must not be lost to either.
+//!
+//! [`Stdout`] stops printing quietly when the reader has gone (a broken pipe is how `head` says
+//! it has read enough) and remembers any other failure for the command to report at the end.
+//! [`warn`] and [`error`] write to standard error and ignore failures: there is nowhere left to
+//! report them. Everything printed is escaped ([`crate::text::escape_except`]) but for line
+//! breaks, so no control character a user typed reaches the terminal.
+
+use std::io::{self, Write};
+
+/// Standard output for a command's results.
+#[derive(Debug, Default)]
+pub struct Stdout {
+    /// The reader closed the pipe; print nothing more.
+    closed: bool,
+    /// The first failure other than a broken pipe.
+    failed: Option<io::Error>,
+}
+
+impl Stdout {
+    /// Prints `text` as it is (it must not hold unescaped user text); a failure stops further
+    /// printing.
+    pub fn print(&mut self, text: &str) {
+        if self.closed || self.failed.is_some() {
+            return;
+        }
+        let mut out = io::stdout().lock();
+        if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                self.closed = true;
+            } else {
+                self.failed = Some(e);
+            }
+        }
+    }
+
+    /// Ends printing: an error if standard output failed for another reason than a closed pipe.
+    pub fn finish(self) -> io::Result<()> {
+        match self.failed {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Prints `warning: MESSAGE` on standard error, control characters escaped.
+pub fn warn(message: &str) {
+    to_stderr("warning", message);
+}
+
+/// Prints `error: MESSAGE` on standard error, control characters escaped.
+pub fn error(message: &str) {
+    to_stderr("error", message);
+}
+
+fn to_stderr(label: &str, message: &str) {
+    let message = crate::text::escape_except(message, &['\n']);
+    let _ = writeln!(io::stderr().lock(), "{label}: {message}");
+}
