@@ -62,6 +62,10 @@ pub struct RunArgs {
     /// Image format of the charts.
     #[arg(long, value_enum, default_value_t = ImageFormat::Png)]
     pub format: ImageFormat,
+    /// Memory budget, such as 8GB or 512MiB (default: half the machine's memory). A run that
+    /// would need more is refused before it starts; fewer strategies run at once when that fits.
+    #[arg(long = "max-memory", value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 /// Arguments of `validate`.
@@ -96,4 +100,55 @@ pub struct FanoutArgs {
     /// Image format of the charts.
     #[arg(long, value_enum, default_value_t = ImageFormat::Png)]
     pub format: ImageFormat,
+    /// Memory budget, such as 8GB or 512MiB (default: half the machine's memory). A run that
+    /// would need more is refused before it starts; fewer strategies run at once when that fits.
+    #[arg(long = "max-memory", value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
+}
+
+/// Parses a memory size: a number with an optional unit, `B`, `kB`/`KiB`, `MB`/`MiB`, `GB`/`GiB`,
+/// `TB`/`TiB` (`K`, `M`, `G`, `T` alone are the binary units).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| "expected a size such as 8GB, 512MiB or 2G".to_string())?;
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "tb" => 1e12,
+        "k" | "kib" => 1024.0,
+        "m" | "mib" => 1024.0 * 1024.0,
+        "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return Err("unknown unit; use B, kB, MB, GB, TB, KiB, MiB, GiB or TiB".into()),
+    };
+    let bytes = value * scale;
+    if !(1.0..1e18).contains(&bytes) {
+        return Err("must be at least 1 byte and below 1 EB".into());
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_take_decimal_and_binary_units() {
+        assert_eq!(parse_size("8GB"), Ok(8_000_000_000));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_size("1.5 GB"), Ok(1_500_000_000));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        for bad in ["", "GB", "8XB", "-1GB", "0", "1e30"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -125,15 +125,62 @@ fn warn_before_running(s: &Scenario) {
     }
 }
 
+/// The memory budget when `--max-memory` is not given: half of the machine's memory (8 GB
+/// where it cannot be read).
+fn default_memory_budget() -> u64 {
+    let total_kib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        });
+    match total_kib {
+        Some(kib) if kib > 0 => kib * 1024 / 2,
+        _ => 8_000_000_000,
+    }
+}
+
+/// Plans every scenario within the memory budget before anything runs: refused (exit 2, with the
+/// numbers) if one cannot fit; the plan said aloud when the run is large.
+fn plan_all(
+    scenarios: &[Scenario],
+    max_memory: Option<u64>,
+) -> Result<Vec<experiment::Plan>, CommandError> {
+    let budget = max_memory.unwrap_or_else(default_memory_budget);
+    let threads = rayon::current_num_threads();
+    let mut plans = Vec::with_capacity(scenarios.len());
+    for s in scenarios {
+        let plan = experiment::plan(s, budget, threads).map_err(CommandError::Input)?;
+        if plan.is_large() {
+            console::warn(&format!("{}: {}", s.name, plan.describe()));
+        }
+        let could = threads.min(s.strategies.len());
+        if plan.threads < could {
+            console::warn(&format!(
+                "{}: simulating {} strateg{} at a time instead of {could}, to stay within the memory \
+                 budget of {} (--max-memory)",
+                s.name,
+                plan.threads,
+                if plan.threads == 1 { "y" } else { "ies" },
+                experiment::bytes(budget)
+            ));
+        }
+        plans.push(plan);
+    }
+    Ok(plans)
+}
+
 fn run(args: RunArgs) -> Result<(), CommandError> {
     let scenarios = prepare(&args)?;
     for s in &scenarios {
         warn_before_running(s);
     }
+    let plans = plan_all(&scenarios, args.max_memory)?;
     let dirs = prepare_outputs(&args.out, &scenarios)?;
     let mut out = Stdout::default();
-    for (s, dir) in scenarios.iter().zip(dirs) {
-        let result = simulate_with_progress(s);
+    for ((s, dir), plan) in scenarios.iter().zip(dirs).zip(&plans) {
+        let result = simulate_with_progress(s, plan)?;
         let written = write_outputs(&result, s, dir, args.format, Vec::new())?;
         out.print(&report::table::headline(&result));
         for (st, config) in result.strategies.iter().zip(&s.strategies) {
@@ -221,11 +268,13 @@ fn fanout(args: FanoutArgs) -> Result<(), CommandError> {
         seed: args.seed,
         strategies: Vec::new(),
         format: args.format,
+        max_memory: args.max_memory,
     };
     let scenario = prepare(&run_args)?.remove(0);
     warn_before_running(&scenario);
+    let plan = plan_all(std::slice::from_ref(&scenario), args.max_memory)?.remove(0);
     let dir = prepare_outputs(&args.out, std::slice::from_ref(&scenario))?.remove(0);
-    let result = simulate_with_progress(&scenario);
+    let result = simulate_with_progress(&scenario, &plan)?;
     let rows = report::fanout::rows(&result);
     let mut extra = vec![("fanout.csv".to_string(), report::fanout::csv(&rows))];
     let data = report::fanout::chart_data(&result.name, &rows);
@@ -263,10 +312,17 @@ fn print_written(out: &mut Stdout, seed: u64, written: &[PathBuf]) {
     ));
 }
 
-fn simulate_with_progress(s: &Scenario) -> ScenarioResult {
-    let total = s.base.duration.as_secs_f64() * s.strategies.len() as f64;
+fn simulate_with_progress(
+    s: &Scenario,
+    plan: &experiment::Plan,
+) -> Result<ScenarioResult, CommandError> {
+    let total: f64 = s
+        .strategies
+        .iter()
+        .map(|st| st.config.duration.as_secs_f64())
+        .sum();
     let bar = ProgressBar::with_draw_target(
-        Some((total * 1000.0) as u64),
+        Some((total * 1e6) as u64),
         if std::io::stderr().is_terminal() {
             ProgressDrawTarget::stderr()
         } else {
@@ -274,13 +330,23 @@ fn simulate_with_progress(s: &Scenario) -> ScenarioResult {
         },
     );
     bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {percent}% simulated, {elapsed} elapsed")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {percent}% simulated, {elapsed} elapsed, about {eta} left ({msg})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    bar.set_prefix(s.name.clone());
-    let result = experiment::run_scenario(s, &|secs| bar.inc((secs * 1000.0) as u64));
+    bar.set_prefix(text::escape(&s.name).into_owned());
+    bar.set_message("starting");
+    // Updated every few tens of thousands of events, so the bar moves (and the estimate of the
+    // time left settles) even when simulated time advances slowly.
+    let events = std::sync::atomic::AtomicU64::new(0);
+    let result = experiment::run_planned(s, plan, &|p| {
+        bar.inc((p.simulated_s * 1e6) as u64);
+        let n = events.fetch_add(p.events, std::sync::atomic::Ordering::Relaxed) + p.events;
+        bar.set_message(format!("{:.1} M events", n as f64 / 1e6));
+    });
     bar.finish_and_clear();
-    result
+    result.map_err(|e| CommandError::Other(anyhow::anyhow!(e)))
 }
 
 /// Writes the CSVs and charts of `result`, plus `extra` files, then the manifest `run.toml`,

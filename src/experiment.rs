@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 
 use crate::metrics::RunResult;
-use crate::model;
+use crate::model::{self, footprint, Progress};
 use crate::scenario::Scenario;
 
 /// The results of one scenario file: every selected strategy, in file order.
@@ -43,9 +43,9 @@ pub struct StrategyResult {
     pub result: RunResult,
 }
 
-/// Runs every strategy of `scenario` in parallel. `progress` is called with simulated seconds as
-/// runs advance (from several threads at once).
-pub fn run_scenario(scenario: &Scenario, progress: &(dyn Fn(f64) + Sync)) -> ScenarioResult {
+/// Runs every strategy of `scenario` in parallel on the current rayon pool. `progress` is
+/// called as runs advance (from several threads at once).
+pub fn run_scenario(scenario: &Scenario, progress: &(dyn Fn(Progress) + Sync)) -> ScenarioResult {
     let strategies: Vec<StrategyResult> = scenario
         .strategies
         .par_iter()
@@ -84,4 +84,169 @@ fn timeline_marks(scenario: &Scenario) -> Vec<(f64, String)> {
         .into_iter()
         .map(|(t, l)| (t.as_secs_f64(), l))
         .collect()
+}
+
+/// Memory a program run needs besides the simulations: charts being drawn, the binary, buffers.
+const OVERHEAD_BYTES: u64 = 96 << 20;
+
+/// Seconds of one core per simulated request, and per key read of a request: measured on the
+/// shipped scenarios (about 2 million requests a second at fan-out 1), for estimates only.
+const SECONDS_PER_REQUEST: f64 = 0.35e-6;
+const SECONDS_PER_KEY: f64 = 0.15e-6;
+
+/// How a scenario will run, decided before it starts: how many strategies at once, and what it
+/// will cost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// Strategies simulated at once.
+    pub threads: usize,
+    /// Peak memory at that many threads, bytes.
+    pub memory_bytes: u64,
+    /// Requests over all strategies (expected from the arrival rates).
+    pub requests: f64,
+    /// Key reads over all strategies (requests times fan-out).
+    pub key_reads: f64,
+    /// Estimated wall-clock seconds at that many threads.
+    pub seconds: f64,
+}
+
+impl Plan {
+    /// Whether the run is big enough to say so before it starts.
+    pub fn is_large(&self) -> bool {
+        self.seconds > 20.0 || self.memory_bytes > 2 << 30
+    }
+
+    /// One line: work, threads, time and memory.
+    pub fn describe(&self) -> String {
+        format!(
+            "about {} requests ({} key reads) on {} thread{}: roughly {} and {} of memory at most",
+            count(self.requests),
+            count(self.key_reads),
+            self.threads,
+            if self.threads == 1 { "" } else { "s" },
+            duration(self.seconds),
+            bytes(self.memory_bytes)
+        )
+    }
+}
+
+/// Decides how to run `scenario` within `max_memory` bytes and at most `max_threads` threads:
+/// as many strategies at once as fit. Refuses (with the numbers and what to change) when even
+/// one at a time does not fit.
+pub fn plan(scenario: &Scenario, max_memory: u64, max_threads: usize) -> Result<Plan, String> {
+    let prints: Vec<(&str, footprint::Footprint)> = scenario
+        .strategies
+        .iter()
+        .map(|s| (s.name.as_str(), footprint::footprint(&s.config)))
+        .collect();
+    let results: u64 = prints.iter().map(|(_, f)| f.results).sum();
+    let mut running: Vec<u64> = prints.iter().map(|(_, f)| f.fixed + f.in_flight).collect();
+    running.sort_unstable_by(|a, b| b.cmp(a));
+    let memory_at = |threads: usize| -> u64 {
+        OVERHEAD_BYTES
+            .saturating_add(results)
+            .saturating_add(running.iter().take(threads).sum::<u64>())
+    };
+    let most = max_threads.clamp(1, scenario.strategies.len().max(1));
+    let Some(threads) = (1..=most).rev().find(|&t| memory_at(t) <= max_memory) else {
+        let (name, big) = prints
+            .iter()
+            .rev()
+            .max_by_key(|(_, f)| f.fixed + f.in_flight + f.results)
+            .expect("a scenario has at least one strategy");
+        let config = &scenario
+            .strategies
+            .iter()
+            .find(|s| s.name == *name)
+            .expect("named above")
+            .config;
+        return Err(format!(
+            "{}: needs about {} of memory even one strategy at a time, more than the budget of {} \
+             (--max-memory). The largest strategy, `{name}`, holds {} of keyspace and cache tables \
+             (clients.keyspace {}), up to {} of requests in flight (limits.max_in_flight {} × {} \
+             bytes at clients.fanout {}), and {} of results for {} buckets; all {} strategies' \
+             results together take {}. Lower limits.max_in_flight, clients.fanout or \
+             clients.keyspace, use a wider bucket, run fewer strategies (--strategy), or raise \
+             --max-memory",
+            scenario.file.display(),
+            bytes(memory_at(1)),
+            bytes(max_memory),
+            bytes(big.fixed),
+            config.clients.keyspace,
+            bytes(big.in_flight),
+            config.limits.max_in_flight,
+            footprint::bytes_per_request(config.clients.fanout),
+            config.clients.fanout,
+            bytes(big.results),
+            footprint::max_buckets(config),
+            scenario.strategies.len(),
+            bytes(results),
+        ));
+    };
+    let mut requests = 0.0;
+    let mut key_reads = 0.0;
+    let mut cpu_seconds = 0.0;
+    for s in &scenario.strategies {
+        let r = footprint::expected_requests(&s.config);
+        let k = r * s.config.clients.fanout as f64;
+        requests += r;
+        key_reads += k;
+        cpu_seconds += r * SECONDS_PER_REQUEST + k * SECONDS_PER_KEY;
+    }
+    Ok(Plan {
+        threads,
+        memory_bytes: memory_at(threads),
+        requests,
+        key_reads,
+        seconds: cpu_seconds / threads as f64,
+    })
+}
+
+/// Runs `scenario` as `plan` says: on a pool of `plan.threads` threads.
+pub fn run_planned(
+    scenario: &Scenario,
+    plan: &Plan,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<ScenarioResult, String> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(plan.threads)
+        .build()
+        .map_err(|e| format!("cannot start {} threads: {e}", plan.threads))?;
+    Ok(pool.install(|| run_scenario(scenario, progress)))
+}
+
+/// A byte count for people: `512 MB`, `3.4 GB`.
+pub fn bytes(n: u64) -> String {
+    let n = n as f64;
+    if n >= 1e12 {
+        format!("{:.1} TB", n / 1e12)
+    } else if n >= 1e9 {
+        format!("{:.1} GB", n / 1e9)
+    } else if n >= 1e6 {
+        format!("{:.0} MB", n / 1e6)
+    } else {
+        format!("{:.0} kB", n / 1e3)
+    }
+}
+
+fn count(n: f64) -> String {
+    if n >= 1e9 {
+        format!("{:.1} billion", n / 1e9)
+    } else if n >= 1e6 {
+        format!("{:.1} million", n / 1e6)
+    } else {
+        format!("{n:.0}")
+    }
+}
+
+fn duration(secs: f64) -> String {
+    if secs >= 86_400.0 {
+        format!("{:.1} days", secs / 86_400.0)
+    } else if secs >= 3_600.0 {
+        format!("{:.1} hours", secs / 3_600.0)
+    } else if secs >= 60.0 {
+        format!("{:.0} minutes", secs / 60.0)
+    } else {
+        format!("{:.0} s", secs.max(1.0))
+    }
 }

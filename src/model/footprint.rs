@@ -78,3 +78,17 @@ pub fn expected_requests(config: &ModelConfig) -> f64 {
     let arrivals = super::clients::ArrivalProcess::from_config(config);
     arrivals.integral(config.duration.as_secs_f64())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_costs_a_few_hundred_bytes_plus_a_little_per_key() {
+        let one = bytes_per_request(1);
+        let hundred = bytes_per_request(100);
+        assert!((100..2_000).contains(&one), "{one}");
+        let per_key = (hundred - one) / 99;
+        assert!((40..1_000).contains(&per_key), "{per_key}");
+    }
+}

@@ -13,4 +13,4 @@ pub mod footprint;
 mod world;
 
 pub use config::*;
-pub use world::simulate;
+pub use world::{simulate, Progress};

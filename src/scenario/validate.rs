@@ -32,8 +32,17 @@ pub const MAX_FANOUT: i64 = 1_000;
 pub const MAX_BUCKETS: u64 = 1_000_000;
 /// Longest drain of `drain = true`.
 pub const DEFAULT_DRAIN: SimDuration = SimDuration::from_secs(3600);
-/// Default in-flight cap.
+/// Default in-flight cap, lowered for large fan-outs so that requests in flight take at most
+/// [`DEFAULT_IN_FLIGHT_BYTES`].
 pub const DEFAULT_MAX_IN_FLIGHT: i64 = 1_000_000;
+/// Memory the default in-flight cap allows requests in flight to take.
+pub const DEFAULT_IN_FLIGHT_BYTES: u64 = 1 << 30;
+
+/// The in-flight cap of a scenario that does not set `limits.max_in_flight`.
+pub fn default_max_in_flight(fanout: u32) -> i64 {
+    let fits = DEFAULT_IN_FLIGHT_BYTES / crate::model::footprint::bytes_per_request(fanout);
+    (fits as i64).clamp(1, DEFAULT_MAX_IN_FLIGHT)
+}
 
 /// Checks a scenario's name: used as a folder name, so a plain word.
 pub fn check_name(field: &str, name: &str) -> Result<()> {
@@ -160,7 +169,9 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
     check_deploys_do_not_overlap(&timeline, &raw.timeline)?;
     let max_in_flight = int_in(
         "limits.max_in_flight",
-        raw.limits.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT),
+        raw.limits
+            .max_in_flight
+            .unwrap_or_else(|| default_max_in_flight(clients.fanout)),
         1,
         100_000_000,
         "requests in the system at once before arrivals are shed",

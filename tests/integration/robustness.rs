@@ -226,3 +226,132 @@ fn small_multiples_are_left_out_for_too_many_strategies() {
     assert!(!dir.path().join("many/latency_p99_by_strategy.png").exists());
     assert!(!dir.path().join("many/db_load_by_strategy.png").exists());
 }
+
+/// A scenario of `strategies` identical strategies over `keyspace` keys, with few requests.
+fn wide(keyspace: u32, strategies: usize, extra: &str) -> String {
+    let mut text = format!(
+        r#"
+name = "wide"
+seed = 5
+duration = "2s"
+[clients]
+rps = 300
+keyspace = {keyspace}
+popularity = {{ dist = "zipf", s = 0.9 }}
+{extra}
+[db]
+slots = 4
+service = "1ms"
+[limits]
+max_in_flight = 1000
+"#
+    );
+    for i in 0..strategies {
+        text.push_str(&format!(
+            "[[strategies]]\nname = \"s{i}\"\ncache.ttl = \"{}s\"\n",
+            i + 1
+        ));
+    }
+    text
+}
+
+#[test]
+fn a_run_that_cannot_fit_the_memory_budget_is_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("wide.toml");
+    std::fs::write(&file, wide(2_000_000, 2, "")).unwrap();
+    let out = cachestorm()
+        .arg("run")
+        .arg(&file)
+        .args(["--max-memory", "50MB", "--out"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("--max-memory") && stderr.contains("clients.keyspace 2000000"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").join("wide").exists());
+}
+
+#[test]
+fn threads_are_bounded_by_the_memory_budget_without_changing_a_byte() {
+    let text = wide(2_000_000, 4, "");
+    let s = cachestorm::scenario::parse(&text, std::path::Path::new("wide.toml")).unwrap();
+    let one = cachestorm::experiment::plan(&s, u64::MAX, 1).unwrap();
+    let four = cachestorm::experiment::plan(&s, u64::MAX, 4).unwrap();
+    assert_eq!((one.threads, four.threads), (1, 4));
+    // A budget between the needs of two and three strategies at once allows two.
+    let two = cachestorm::experiment::plan(&s, 8, 8)
+        .map(|_| ())
+        .unwrap_err();
+    assert!(two.contains("--max-memory"));
+    let per_strategy = (four.memory_bytes - one.memory_bytes) / 3;
+    let budget = one.memory_bytes + per_strategy + per_strategy / 2;
+    assert_eq!(
+        cachestorm::experiment::plan(&s, budget, 8).unwrap().threads,
+        2
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("wide.toml");
+    std::fs::write(&file, &text).unwrap();
+    let mut outputs = Vec::new();
+    for (name, budget) in [("roomy", "64GB"), ("tight", &format!("{budget}B")[..])] {
+        let out = dir.path().join(name);
+        let assert = cachestorm()
+            .env("RAYON_NUM_THREADS", "8")
+            .arg("run")
+            .arg(&file)
+            .args(["--max-memory", budget, "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        if name == "tight" {
+            let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+            assert!(stderr.contains("2 strategies at a time"), "{stderr}");
+        }
+        outputs.push(std::fs::read(out.join("wide/timeseries.csv")).unwrap());
+    }
+    assert_eq!(outputs[0], outputs[1]);
+}
+
+#[test]
+fn the_default_in_flight_cap_bounds_the_memory_of_large_fanouts() {
+    use cachestorm::model::footprint;
+    for fanout in [1u32, 20, 100, 1000] {
+        let text = wide(100_000, 1, &format!("fanout = {fanout}"))
+            .replace("[limits]\nmax_in_flight = 1000\n", "");
+        let s = cachestorm::scenario::parse(&text, std::path::Path::new("w.toml")).unwrap();
+        let config = &s.strategies[0].config;
+        let in_flight = footprint::footprint(config).in_flight;
+        assert!(in_flight <= 1 << 30, "fan-out {fanout}: {in_flight} bytes");
+        if fanout == 1 {
+            assert_eq!(config.limits.max_in_flight, 1_000_000);
+        } else {
+            assert!(config.limits.max_in_flight < 1_000_000);
+        }
+    }
+}
+
+#[test]
+fn progress_moves_with_events_and_adds_up_to_the_duration() {
+    use std::sync::Mutex;
+    // 100,000 requests/s for 5 s answered by the cache: two events each.
+    let text = overloaded("")
+        .replace("duration = \"10s\"", "duration = \"5s\"")
+        .replace("rps = 1000", "rps = 100000")
+        .replace("enabled = false", "ttl = \"1h\"");
+    let s = cachestorm::scenario::parse(&text, std::path::Path::new("p.toml")).unwrap();
+    let seen = Mutex::new(Vec::new());
+    cachestorm::model::simulate(&s.strategies[0].config, 1, &|p| {
+        seen.lock().unwrap().push(p)
+    });
+    let seen = seen.into_inner().unwrap();
+    // Hundreds of thousands of events: many reports, not one per bucket.
+    assert!(seen.len() > 10, "{} reports", seen.len());
+    let simulated: f64 = seen.iter().map(|p| p.simulated_s).sum();
+    assert!((simulated - 5.0).abs() < 1e-6, "{simulated}");
+    assert!(seen.iter().map(|p| p.events).sum::<u64>() > 900_000);
+}

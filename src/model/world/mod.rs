@@ -221,9 +221,26 @@ pub(crate) fn request_bytes(fanout: u32) -> u64 {
     2 * (per_request + fanout as usize * per_key) as u64
 }
 
-/// Runs `config` with `seed` to the end and returns its measurements. `progress` is called with
-/// the simulated seconds covered each time a metrics bucket closes.
-pub fn simulate(config: &ModelConfig, seed: u64, progress: &(dyn Fn(f64) + Sync)) -> RunResult {
+/// How far a run got since its last report.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Progress {
+    /// Simulated seconds covered (up to `duration`; a drain after it is not counted).
+    pub simulated_s: f64,
+    /// Events handled.
+    pub events: u64,
+}
+
+/// Events between two progress reports.
+const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// Runs `config` with `seed` to the end and returns its measurements. `progress` is called
+/// every few tens of thousands of events and at the end, with what was covered since its last
+/// call; the simulated seconds add up to `duration`.
+pub fn simulate(
+    config: &ModelConfig,
+    seed: u64,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> RunResult {
     let mut world = World::new(config, seed);
     let run_end = world.run(progress);
     let unfinished = world.awaiting;
@@ -326,11 +343,11 @@ impl<'a> World<'a> {
 
     /// Runs until `duration` (arrivals stop there) or, with a drain, until every admitted
     /// request has completed or failed, or the drain's bound. Returns when the run ended.
-    fn run(&mut self, progress: &(dyn Fn(f64) + Sync)) -> SimTime {
+    fn run(&mut self, progress: &(dyn Fn(Progress) + Sync)) -> SimTime {
         self.schedule_timeline();
         self.schedule_next_arrival();
-        let bucket_s = self.config.bucket.as_secs_f64();
-        let mut reported = 0;
+        let mut reported = SimTime::ZERO;
+        let mut events = 0u64;
         let draining = self.config.drain.is_some();
         let mut run_end = self.end;
         while let Some((now, event)) = self.events.pop() {
@@ -351,10 +368,14 @@ impl<'a> World<'a> {
                 }
             }
             self.recorder.advance(now);
-            let bucket = self.recorder.current_bucket();
-            if bucket > reported {
-                progress((bucket - reported) as f64 * bucket_s);
-                reported = bucket;
+            events += 1;
+            if events % PROGRESS_EVERY == 0 {
+                let covered = now.min(self.end);
+                progress(Progress {
+                    simulated_s: covered.since(reported).as_secs_f64(),
+                    events: PROGRESS_EVERY,
+                });
+                reported = covered;
             }
             self.handle(now, event);
             if self.truncation.is_some() {
@@ -373,8 +394,10 @@ impl<'a> World<'a> {
                 break;
             }
         }
-        let left = self.config.duration.as_secs_f64() - reported as f64 * bucket_s;
-        progress(left.max(0.0));
+        progress(Progress {
+            simulated_s: self.end.since(reported).as_secs_f64(),
+            events: events % PROGRESS_EVERY,
+        });
         run_end
     }
 
