@@ -54,11 +54,15 @@ pub fn footprint(config: &ModelConfig) -> Footprint {
         0
     };
     let instances = config.app.instances as u64 * 256;
+    // Background queries the database queue may hold besides those of requests in flight.
+    let background = super::world::BACKGROUND_QUERIES_CAP
+        * std::mem::size_of::<super::database::Query>() as u64
+        * 2;
     // Two latency histograms covering the run: a few hundred kilobytes each.
     let histograms = 2 << 20;
     let rows = max_buckets(config);
     Footprint {
-        fixed: popularity + cache + locks + instances + histograms,
+        fixed: popularity + cache + locks + instances + histograms + background,
         in_flight: config.limits.max_in_flight as u64 * request_bytes(config.clients.fanout),
         results: rows * BYTES_PER_ROW,
     }

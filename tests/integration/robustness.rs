@@ -355,3 +355,41 @@ fn progress_moves_with_events_and_adds_up_to_the_duration() {
     assert!((simulated - 5.0).abs() < 1e-6, "{simulated}");
     assert!(seen.iter().map(|p| p.events).sum::<u64>() > 900_000);
 }
+
+#[test]
+fn background_queries_piling_up_in_the_database_stop_the_run() {
+    // Stale-while-revalidate answers every read from the cache while each stale read starts a
+    // background refresh the database (100 queries/s) cannot serve: no request waits, so the
+    // in-flight cap never trips, but the database queue grows without bound.
+    let res = simulate(
+        r#"
+name = "swr"
+seed = 2
+duration = "4s"
+[clients]
+rps = 400000
+keyspace = 300000
+[app]
+instances = 8
+[cache]
+ttl = "100ms"
+[db]
+slots = 1
+service = "10ms"
+[mitigations]
+stale_while_revalidate.max_stale = "1h"
+[limits]
+max_in_flight = 1000
+[[timeline]]
+at = "0s"
+action = "preload"
+"#,
+    );
+    let t = res.summary.truncation.as_ref().expect("the run diverged");
+    assert!(t.reason.contains("database queue"), "{}", t.reason);
+    assert!(t.at_s > 2.0 && t.at_s < 4.0, "{}", t.at_s);
+    assert_accounted(&res);
+    // Rows end with the bucket of the stop.
+    let end: f64 = res.buckets.iter().map(|b| b.width_s).sum();
+    assert!(end <= t.at_s + 1.0 && end > t.at_s, "{end}");
+}

@@ -230,6 +230,16 @@ pub struct Progress {
     pub events: u64,
 }
 
+/// Database queries beyond those of requests in flight (background refreshes, warm-up) the
+/// queue may hold before the run counts as diverged.
+pub(crate) const BACKGROUND_QUERIES_CAP: u64 = 1_000_000;
+
+/// Longest database queue before the run counts as diverged: every key of every request in
+/// flight, plus [`BACKGROUND_QUERIES_CAP`].
+fn db_queue_cap(config: &ModelConfig) -> u64 {
+    config.limits.max_in_flight as u64 * config.clients.fanout as u64 + BACKGROUND_QUERIES_CAP
+}
+
 /// Events between two progress reports.
 const PROGRESS_EVERY: u64 = 1 << 16;
 
@@ -634,6 +644,21 @@ impl<'a> World<'a> {
             Admission::Started => self.start_query(now, query),
             Admission::Queued => {
                 self.recorder.db_queue_len(self.db.queue_len());
+                if self.db.queue_len() as u64 > db_queue_cap(self.config)
+                    && self.truncation.is_none()
+                {
+                    // Queries not tied to a waiting request (background refreshes, warm-up)
+                    // piled up: the database cannot keep up and nothing bounds its queue.
+                    self.truncation = Some(Truncation {
+                        at_s: now.as_secs_f64(),
+                        reason: format!(
+                            "the database queue held {} queries, more than the requests in flight \
+                             (limits.max_in_flight × clients.fanout) plus {BACKGROUND_QUERIES_CAP} \
+                             background queries",
+                            self.db.queue_len()
+                        ),
+                    });
+                }
                 if let Some(t) = self.config.db.queue_timeout {
                     self.events.schedule_in_lane(
                         lane::DB_QUEUE_TIMEOUT,
