@@ -51,8 +51,11 @@ fn validate(args: ValidateArgs) -> Result<(), CommandError> {
     for file in &args.files {
         match scenario::load(file) {
             Ok(s) => {
+                let cost = experiment::plan(&s, u64::MAX, rayon::current_num_threads())
+                    .map(|p| format!("; {}", p.describe()))
+                    .unwrap_or_default();
                 out.print(&format!(
-                    "ok: {} (scenario `{}`, {} strateg{}, {} simulated)\n",
+                    "ok: {} (scenario `{}`, {} strateg{}, {} simulated{cost})\n",
                     text::escape(&file.display().to_string()),
                     s.name,
                     s.strategies.len(),

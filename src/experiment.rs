@@ -100,8 +100,10 @@ const SECONDS_PER_KEY: f64 = 0.15e-6;
 pub struct Plan {
     /// Strategies simulated at once.
     pub threads: usize,
-    /// Peak memory at that many threads, bytes.
+    /// Peak memory at that many threads, bytes, should every backlog reach its bound.
     pub memory_bytes: u64,
+    /// Memory at that many threads without a backlog (what a stable run holds), bytes.
+    pub base_memory_bytes: u64,
     /// Requests over all strategies (expected from the arrival rates).
     pub requests: f64,
     /// Key reads over all strategies (requests times fan-out).
@@ -113,18 +115,20 @@ pub struct Plan {
 impl Plan {
     /// Whether the run is big enough to say so before it starts.
     pub fn is_large(&self) -> bool {
-        self.seconds > 20.0 || self.memory_bytes > 2 << 30
+        self.seconds > 20.0 || self.base_memory_bytes > 2 << 30
     }
 
     /// One line: work, threads, time and memory.
     pub fn describe(&self) -> String {
         format!(
-            "about {} requests ({} key reads) on {} thread{}: roughly {} and {} of memory at most",
+            "about {} requests ({} key reads) on {} thread{}: roughly {}, {} of memory \
+             ({} should queues fill to their limits)",
             count(self.requests),
             count(self.key_reads),
             self.threads,
             if self.threads == 1 { "" } else { "s" },
             duration(self.seconds),
+            bytes(self.base_memory_bytes),
             bytes(self.memory_bytes)
         )
     }
@@ -146,6 +150,13 @@ pub fn plan(scenario: &Scenario, max_memory: u64, max_threads: usize) -> Result<
         OVERHEAD_BYTES
             .saturating_add(results)
             .saturating_add(running.iter().take(threads).sum::<u64>())
+    };
+    let mut stable: Vec<u64> = prints.iter().map(|(_, f)| f.fixed).collect();
+    stable.sort_unstable_by(|a, b| b.cmp(a));
+    let base_memory_at = |threads: usize| -> u64 {
+        OVERHEAD_BYTES
+            .saturating_add(results)
+            .saturating_add(stable.iter().take(threads).sum::<u64>())
     };
     let most = max_threads.clamp(1, scenario.strategies.len().max(1));
     let Some(threads) = (1..=most).rev().find(|&t| memory_at(t) <= max_memory) else {
@@ -196,6 +207,7 @@ pub fn plan(scenario: &Scenario, max_memory: u64, max_threads: usize) -> Result<
     Ok(Plan {
         threads,
         memory_bytes: memory_at(threads),
+        base_memory_bytes: base_memory_at(threads),
         requests,
         key_reads,
         seconds: cpu_seconds / threads as f64,

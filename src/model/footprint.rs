@@ -12,8 +12,9 @@ use crate::metrics::BucketRow;
 pub struct Footprint {
     /// Independent of load: key popularity tables, cache entries, locks, instances.
     pub fixed: u64,
-    /// Requests in flight at their cap (`limits.max_in_flight`), with their key reads, events
-    /// and queries.
+    /// The backlog at its bounds: requests in flight at their cap (`limits.max_in_flight`),
+    /// with their key reads, events and queries, and background queries queued at the
+    /// database. Reached only by a run that diverges.
     pub in_flight: u64,
     /// Measurements kept until the run is reported: one row per bucket, and the histograms.
     pub results: u64,
@@ -62,8 +63,9 @@ pub fn footprint(config: &ModelConfig) -> Footprint {
     let histograms = 2 << 20;
     let rows = max_buckets(config);
     Footprint {
-        fixed: popularity + cache + locks + instances + histograms + background,
-        in_flight: config.limits.max_in_flight as u64 * request_bytes(config.clients.fanout),
+        fixed: popularity + cache + locks + instances + histograms,
+        in_flight: config.limits.max_in_flight as u64 * request_bytes(config.clients.fanout)
+            + background,
         results: rows * BYTES_PER_ROW,
     }
 }
