@@ -144,20 +144,17 @@ pub fn plan(scenario: &Scenario, max_memory: u64, max_threads: usize) -> Result<
         .map(|s| (s.name.as_str(), footprint::footprint(&s.config)))
         .collect();
     let results: u64 = prints.iter().map(|(_, f)| f.results).sum();
-    let mut running: Vec<u64> = prints.iter().map(|(_, f)| f.fixed + f.in_flight).collect();
-    running.sort_unstable_by(|a, b| b.cmp(a));
-    let memory_at = |threads: usize| -> u64 {
+    // Memory with `threads` strategies at once, each holding `part` of its footprint while it
+    // runs: the largest ones, plus every strategy's results.
+    let at = |threads: usize, part: fn(&footprint::Footprint) -> u64| -> u64 {
+        let mut running: Vec<u64> = prints.iter().map(|(_, f)| part(f)).collect();
+        running.sort_unstable_by(|a, b| b.cmp(a));
         OVERHEAD_BYTES
             .saturating_add(results)
             .saturating_add(running.iter().take(threads).sum::<u64>())
     };
-    let mut stable: Vec<u64> = prints.iter().map(|(_, f)| f.fixed).collect();
-    stable.sort_unstable_by(|a, b| b.cmp(a));
-    let base_memory_at = |threads: usize| -> u64 {
-        OVERHEAD_BYTES
-            .saturating_add(results)
-            .saturating_add(stable.iter().take(threads).sum::<u64>())
-    };
+    let memory_at = |threads: usize| at(threads, |f| f.fixed + f.in_flight);
+    let base_memory_at = |threads: usize| at(threads, |f| f.fixed);
     let most = max_threads.clamp(1, scenario.strategies.len().max(1));
     let Some(threads) = (1..=most).rev().find(|&t| memory_at(t) <= max_memory) else {
         let (name, big) = prints

@@ -20,6 +20,27 @@ pub fn cachestorm() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("cachestorm").expect("the binary is built with the tests")
 }
 
+/// Writes `toml` to `dir/<name>.toml` and runs `cachestorm run` on it with `--out dir` and
+/// `args`; returns the finished command and its standard error.
+pub fn run_toml(
+    dir: &Path,
+    name: &str,
+    toml: &str,
+    args: &[&str],
+) -> (assert_cmd::assert::Assert, String) {
+    let file = dir.join(format!("{name}.toml"));
+    std::fs::write(&file, toml).expect("the test folder is writable");
+    let assert = cachestorm()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir)
+        .args(args)
+        .assert();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    (assert, stderr)
+}
+
 /// Runs the first strategy of a scenario given as TOML text.
 pub fn simulate(toml: &str) -> cachestorm::metrics::RunResult {
     let s =

@@ -3,7 +3,7 @@
 
 use cachestorm::metrics::RunResult;
 
-use super::{cachestorm, simulate};
+use super::{cachestorm, run_toml, simulate};
 
 /// One database slot of 2 ms (500 queries/s) under 1,000 requests/s for 10 s, no cache: the
 /// backlog grows all run long. `extra` goes at the top level (such as a `drain`).
@@ -89,16 +89,8 @@ fn a_drain_stops_at_its_bound() {
 #[test]
 fn the_cli_warns_about_unfinished_requests() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("overloaded.toml");
-    std::fs::write(&file, overloaded("")).unwrap();
-    let out = cachestorm()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(dir.path())
-        .assert()
-        .success();
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let (assert, stderr) = run_toml(dir.path(), "overloaded", &overloaded(""), &[]);
+    assert.success();
     assert!(
         stderr.contains("unfinished") && stderr.contains("drain"),
         "{stderr}"
@@ -204,7 +196,6 @@ mitigations.lock.ttl = "1s"
 #[test]
 fn small_multiples_are_left_out_for_too_many_strategies() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("many.toml");
     let mut text = String::from(
         "name = \"many\"\nseed = 1\nduration = \"1s\"\n[clients]\nrps = 10\nkeyspace = 10\n\
          [db]\nslots = 1\nservice = \"1ms\"\n",
@@ -212,15 +203,8 @@ fn small_multiples_are_left_out_for_too_many_strategies() {
     for i in 0..=cachestorm::report::charts::MAX_PANELS {
         text.push_str(&format!("[[strategies]]\nname = \"s{i}\"\n"));
     }
-    std::fs::write(&file, text).unwrap();
-    let out = cachestorm()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(dir.path())
-        .assert()
-        .success();
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let (assert, stderr) = run_toml(dir.path(), "many", &text, &[]);
+    assert.success();
     assert!(stderr.contains("small-multiple charts"), "{stderr}");
     assert!(dir.path().join("many/latency_p99.png").exists());
     assert!(!dir.path().join("many/latency_p99_by_strategy.png").exists());
@@ -258,21 +242,14 @@ max_in_flight = 1000
 #[test]
 fn a_run_that_cannot_fit_the_memory_budget_is_refused_up_front() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("wide.toml");
-    std::fs::write(&file, wide(2_000_000, 2, "")).unwrap();
-    let out = cachestorm()
-        .arg("run")
-        .arg(&file)
-        .args(["--max-memory", "50MB", "--out"])
-        .arg(dir.path().join("out"))
-        .assert()
-        .code(2);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let toml = wide(2_000_000, 2, "");
+    let (assert, stderr) = run_toml(dir.path(), "wide", &toml, &["--max-memory", "50MB"]);
+    assert.code(2);
     assert!(
         stderr.contains("--max-memory") && stderr.contains("clients.keyspace 2000000"),
         "{stderr}"
     );
-    assert!(!dir.path().join("out").join("wide").exists());
+    assert!(!dir.path().join("wide").exists());
 }
 
 #[test]
