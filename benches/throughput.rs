@@ -27,13 +27,13 @@ fn bench(c: &mut Criterion) {
         if let Some(k) = fanout {
             config.clients.fanout = k;
         }
-        let requests = cachestorm::model::simulate(&config, scenario.seed, &|_| {})
+        let requests = cachestorm::experiment::simulate(&config, scenario.seed, &|_| {})
             .summary
             .totals
             .arrived;
         group.throughput(Throughput::Elements(requests));
         group.bench_function(label, |b| {
-            b.iter(|| cachestorm::model::simulate(&config, scenario.seed, &|_| {}))
+            b.iter(|| cachestorm::experiment::simulate(&config, scenario.seed, &|_| {}))
         });
     }
     group.finish();

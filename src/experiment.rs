@@ -5,42 +5,30 @@
 
 use rayon::prelude::*;
 
-use crate::metrics::RunResult;
-use crate::model::{self, footprint, Progress};
+use crate::metrics::{Recorder, RunResult};
+pub use crate::metrics::{ScenarioResult, StrategyResult};
+use crate::model::{self, footprint, ModelConfig, Progress};
 use crate::scenario::Scenario;
 
-/// The results of one scenario file: every selected strategy, in file order.
-#[derive(Clone, Debug)]
-pub struct ScenarioResult {
-    /// The scenario's name (also its output folder name).
-    pub name: String,
-    /// The scenario's description.
-    pub description: String,
-    /// The seed every strategy ran with.
-    pub seed: u64,
-    /// Length of the run, seconds.
-    pub duration_s: f64,
-    /// Width of a metrics bucket, seconds.
-    pub bucket_s: f64,
-    /// Timeline events of the base scenario to mark on charts: (time in seconds, label).
-    pub timeline: Vec<(f64, String)>,
-    /// One entry per strategy, in the order of the file.
-    pub strategies: Vec<StrategyResult>,
-}
-
-/// The results of one strategy.
-#[derive(Clone, Debug)]
-pub struct StrategyResult {
-    /// The strategy's name.
-    pub name: String,
-    /// The strategy's description (may be empty).
-    pub description: String,
-    /// Database capacity, queries per second (slots / mean service time).
-    pub db_capacity_qps: f64,
-    /// Keys per request.
-    pub fanout: u32,
-    /// Per-bucket rows and summary.
-    pub result: RunResult,
+/// Runs one configuration with `seed` and measures it: the model observed by a
+/// [`Recorder`]. `progress` is called as the run advances.
+pub fn simulate(
+    config: &ModelConfig,
+    seed: u64,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> RunResult {
+    let longest = config
+        .duration
+        .0
+        .saturating_add(config.drain.map_or(0, |d| d.0));
+    let mut recorder = Recorder::new(
+        config.duration,
+        config.bucket,
+        config.db.slots,
+        crate::engine::SimDuration(longest),
+    );
+    let end = model::run(config, seed, &mut recorder, progress);
+    recorder.finish(end)
 }
 
 /// Runs every strategy of `scenario` in parallel on the current rayon pool. `progress` is
@@ -54,7 +42,7 @@ pub fn run_scenario(scenario: &Scenario, progress: &(dyn Fn(Progress) + Sync)) -
             description: s.description.clone(),
             db_capacity_qps: s.config.db_capacity_qps(),
             fanout: s.config.clients.fanout,
-            result: model::simulate(&s.config, scenario.seed, progress),
+            result: simulate(&s.config, scenario.seed, progress),
         })
         .collect();
     ScenarioResult {

@@ -4,9 +4,14 @@
 //! and two latency histograms (current bucket and whole run), never a per-request log, so memory
 //! does not grow with the number of requests.
 
+pub mod herd;
 mod recorder;
+mod results;
 
-pub use recorder::{Cause, ErrorKind, Recorder};
+pub use recorder::Recorder;
+pub use results::{ScenarioResult, StrategyResult};
+
+use crate::model::observe::Truncation;
 
 /// Measurements for one time bucket of one run.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -164,15 +169,6 @@ pub struct Summary {
     /// queues grew until the in-flight safety cap) and the run was cut there to bound memory.
     /// Everything measured until then is kept.
     pub truncation: Option<Truncation>,
-}
-
-/// A run stopped early because it diverged.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Truncation {
-    /// When it stopped, simulated seconds.
-    pub at_s: f64,
-    /// Which component held the backlog, and how much, in words.
-    pub reason: String,
 }
 
 /// `num / den`, or 0 when `den` is 0.

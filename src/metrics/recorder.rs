@@ -2,38 +2,10 @@
 
 use hdrhistogram::Histogram;
 
-use super::{BucketRow, LatencyStats, RunResult, Summary, Truncation};
+use super::herd::HerdProbe;
+use super::{BucketRow, LatencyStats, RunResult, Summary};
 use crate::engine::{SimDuration, SimTime};
-
-/// Why a request failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// The client gave up waiting.
-    Timeout,
-    /// A database query was rejected because the queue was full.
-    DbRejected,
-    /// A database query waited longer than the queue timeout.
-    DbTimeout,
-    /// The request was shed at the door (app queue full or in-flight cap).
-    Overload,
-    /// A mitigation would not rebuild a key and had nothing stale to serve.
-    Fallback,
-}
-
-/// Why a database query was made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cause {
-    /// A read missed.
-    Miss,
-    /// XFetch recomputed early.
-    EarlyRefresh,
-    /// Refresh-ahead or stale-while-revalidate.
-    BackgroundRefresh,
-    /// Deploy warm-up.
-    Warmup,
-    /// Lock or lease fallback to the database.
-    Fallback,
-}
+use crate::model::observe::{Cause, ErrorKind, Observer, RunEnd};
 
 /// Smallest upper bound of the latency histograms: one hour, in nanoseconds. The bound is
 /// raised to the run's length when the run is longer, so no latency is ever clamped (a
@@ -67,6 +39,7 @@ pub struct Recorder {
     total_wait_count: u64,
     lock_wait_ns: u128,
     total_lock_wait_ns: u128,
+    herd: HerdProbe,
 }
 
 fn new_histogram(bound_ns: u64) -> Histogram<u64> {
@@ -112,6 +85,7 @@ impl Recorder {
             total_wait_count: 0,
             lock_wait_ns: 0,
             total_lock_wait_ns: 0,
+            herd: HerdProbe::default(),
         };
         r.open_bucket();
         r
@@ -309,16 +283,15 @@ impl Recorder {
         self.row.db_queue_max = self.row.db_queue_max.max(len as u64);
     }
 
-    /// Closes the last bucket and returns every row and the summary. The run ended at
-    /// `run_end` (`duration`, or later after a drain) with `unfinished` requests whose client was
-    /// still waiting; they are counted in the last bucket.
-    /// `truncation` says why the run stopped early, if it did.
-    pub fn finish(
-        mut self,
-        run_end: SimTime,
-        unfinished: u64,
-        truncation: Option<Truncation>,
-    ) -> RunResult {
+    /// Closes the last bucket and returns every row and the summary, for a run that ended as
+    /// `end` says: at `end.at` (`duration`, later after a drain, earlier if it diverged), with
+    /// `end.unfinished` requests whose client was still waiting (counted in the last bucket).
+    pub fn finish(mut self, end: RunEnd) -> RunResult {
+        let RunEnd {
+            at: run_end,
+            unfinished,
+            truncation,
+        } = end;
         self.end = run_end;
         self.buckets = (run_end.0.div_ceil(self.bucket_ns) as usize).max(1);
         self.advance(run_end);
@@ -409,6 +382,71 @@ fn stats(h: &Histogram<u64>) -> LatencyStats {
     }
 }
 
+/// The recorder is the observer of per-bucket rows: each observation lands in the bucket of
+/// the time last passed to [`Observer::advance`].
+impl Observer for Recorder {
+    #[inline]
+    fn advance(&mut self, now: SimTime) {
+        Recorder::advance(self, now);
+    }
+    #[inline]
+    fn request_arrived(&mut self) {
+        self.arrived();
+    }
+    #[inline]
+    fn request_completed(&mut self, latency: SimDuration) {
+        self.completed(latency);
+    }
+    #[inline]
+    fn request_failed(&mut self, kind: ErrorKind) {
+        self.error(kind);
+    }
+    #[inline]
+    fn request_all_hit(&mut self) {
+        self.all_hit();
+    }
+    #[inline]
+    fn cache_lookup(&mut self, hit: bool) {
+        if hit {
+            self.cache_hit();
+        } else {
+            self.cache_miss();
+        }
+    }
+    #[inline]
+    fn stale_served(&mut self) {
+        self.stale_serve();
+    }
+    #[inline]
+    fn lock_wait_ended(&mut self, wait: SimDuration) {
+        self.lock_wait(wait);
+    }
+    #[inline]
+    fn query_submitted(&mut self, cause: Cause, key: u32, current: bool) {
+        self.db_submitted(cause);
+        self.herd.query_submitted(cause, key, current);
+    }
+    #[inline]
+    fn query_started(&mut self, now: SimTime, wait: SimDuration, busy: u32) {
+        self.db_started(now, wait, busy);
+    }
+    #[inline]
+    fn query_completed(&mut self, now: SimTime, busy: u32) {
+        self.db_completed(now, busy);
+    }
+    #[inline]
+    fn db_queue_changed(&mut self, len: usize) {
+        self.db_queue_len(len);
+    }
+    #[inline]
+    fn value_written(&mut self, key: u32, evicted: u32) {
+        self.evicted(evicted);
+        if let Some((size, early)) = self.herd.value_written(key) {
+            self.herd(size, early);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -428,7 +466,11 @@ mod tests {
         r.completed(SimDuration::from_millis(10));
         r.advance(SimTime(2_999_999_999));
         r.error(ErrorKind::Timeout);
-        let res = r.finish(SimTime(3_000_000_000), 1, None);
+        let res = r.finish(RunEnd {
+            at: SimTime(3_000_000_000),
+            unfinished: 1,
+            truncation: None,
+        });
         assert_eq!(res.buckets.len(), 3);
         assert_eq!(
             res.buckets.iter().map(|b| b.arrived).collect::<Vec<_>>(),
@@ -453,7 +495,11 @@ mod tests {
         r.db_started(SimTime(500_000_000), SimDuration::ZERO, 1);
         r.advance(SimTime(1_500_000_000));
         r.db_completed(SimTime(1_500_000_000), 0);
-        let res = r.finish(SimTime(2_000_000_000), 0, None);
+        let res = r.finish(RunEnd {
+            at: SimTime(2_000_000_000),
+            unfinished: 0,
+            truncation: None,
+        });
         assert!((res.buckets[0].db_busy_fraction - 0.25).abs() < 1e-9);
         assert!((res.buckets[1].db_busy_fraction - 0.25).abs() < 1e-9);
         assert!((res.summary.totals.db_busy_fraction - 0.25).abs() < 1e-9);
@@ -466,7 +512,11 @@ mod tests {
         r.arrived();
         r.advance(SimTime(2 * 3600 * 1_000_000_000));
         r.completed(SimDuration::from_secs(2 * 3600));
-        let res = r.finish(SimTime(three_hours.0), 0, None);
+        let res = r.finish(RunEnd {
+            at: SimTime(three_hours.0),
+            unfinished: 0,
+            truncation: None,
+        });
         let max = res.summary.totals.latency.max_ms;
         assert!((max / 7_200_000.0 - 1.0).abs() < 0.001, "max {max} ms");
     }
@@ -479,7 +529,11 @@ mod tests {
             1,
             SimDuration::from_millis(2500),
         );
-        let res = r.finish(SimTime(2_500_000_000), 0, None);
+        let res = r.finish(RunEnd {
+            at: SimTime(2_500_000_000),
+            unfinished: 0,
+            truncation: None,
+        });
         assert_eq!(res.buckets.len(), 3);
         assert!((res.buckets[2].width_s - 0.5).abs() < 1e-12);
     }

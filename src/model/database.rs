@@ -2,8 +2,8 @@
 
 use std::collections::VecDeque;
 
+use super::observe::Cause;
 use crate::engine::SimTime;
-use crate::metrics::Cause;
 
 /// One key of one request: request slot `req`, key number `idx` within it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,7 +10,8 @@ pub mod config;
 pub mod database;
 pub mod distribution;
 pub mod footprint;
+pub mod observe;
 mod world;
 
 pub use config::*;
-pub use world::{simulate, Progress};
+pub use world::{run, Progress};

@@ -5,8 +5,8 @@
 //! number of decimals so the same results always give the same bytes. A strategy name that a
 //! spreadsheet would take for a formula gets a leading `'` ([`crate::text::csv_cell`]).
 
-use crate::experiment::{ScenarioResult, StrategyResult};
 use crate::metrics::{ratio, BucketRow};
+use crate::metrics::{ScenarioResult, StrategyResult};
 
 type BucketColumn = (&'static str, fn(&BucketRow) -> String);
 type SummaryColumn = (&'static str, fn(&StrategyResult) -> String);

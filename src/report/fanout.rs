@@ -1,7 +1,7 @@
 //! The fan-out comparison: per strategy, the simulated all-hit fraction beside h^k.
 
-use crate::experiment::ScenarioResult;
 use crate::metrics::ratio;
+use crate::metrics::ScenarioResult;
 use crate::report::charts::FanoutChartData;
 use crate::theory;
 

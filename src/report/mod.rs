@@ -1,6 +1,6 @@
 //! Turns results into bytes (CSV, charts, the terminal table) and writes them atomically.
 //!
-//! Everything here reads [`crate::experiment::ScenarioResult`] and never reaches back into the
+//! Everything here reads [`crate::metrics::ScenarioResult`] and never reaches back into the
 //! model. Producing bytes and writing files are separate steps, so outputs can be tested without
 //! touching the disk and a failure never leaves a half-written file: [`write::OutputDir`] writes a
 //! whole run into a temporary folder and swaps it in at once.

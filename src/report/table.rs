@@ -3,8 +3,8 @@
 //! strategy has something to show in them. Strategy names are shown escaped
 //! ([`crate::text::escape`]), so no control character reaches the terminal.
 
-use crate::experiment::{ScenarioResult, StrategyResult};
 use crate::metrics::ratio;
+use crate::metrics::{ScenarioResult, StrategyResult};
 
 type Column = (
     &'static str,

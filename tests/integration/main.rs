@@ -45,5 +45,5 @@ pub fn run_toml(
 pub fn simulate(toml: &str) -> cachestorm::metrics::RunResult {
     let s =
         cachestorm::scenario::parse(toml, Path::new("test.toml")).expect("test scenario is valid");
-    cachestorm::model::simulate(&s.strategies[0].config, s.seed, &|_| {})
+    cachestorm::experiment::simulate(&s.strategies[0].config, s.seed, &|_| {})
 }

@@ -323,7 +323,7 @@ fn progress_moves_with_events_and_adds_up_to_the_duration() {
         .replace("enabled = false", "ttl = \"1h\"");
     let s = cachestorm::scenario::parse(&text, std::path::Path::new("p.toml")).unwrap();
     let seen = Mutex::new(Vec::new());
-    cachestorm::model::simulate(&s.strategies[0].config, 1, &|p| {
+    cachestorm::experiment::simulate(&s.strategies[0].config, 1, &|p| {
         seen.lock().unwrap().push(p)
     });
     let seen = seen.into_inner().unwrap();

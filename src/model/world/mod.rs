@@ -15,8 +15,8 @@ use super::clients::{ArrivalProcess, KeyChooser};
 use super::config::{ModelConfig, TimelineAction};
 use super::database::{Admission, Database, KeyRef, Origin, Query};
 use super::distribution::Sampler;
+use super::observe::{Cause, ErrorKind, Observer, RunEnd, Truncation};
 use crate::engine::{EventQueue, RandomStreams, SimDuration, SimTime, Stream};
-use crate::metrics::{Cause, ErrorKind, Recorder, RunResult, Truncation};
 
 /// Purposes of the random streams. Fixed numbers: changing one changes every published result.
 mod purpose {
@@ -35,9 +35,6 @@ mod lane {
     pub const DB_QUEUE_TIMEOUT: usize = 1;
     pub const COUNT: usize = 2;
 }
-
-/// The key whose herds are measured: the most popular one.
-const HOT_KEY: u32 = 0;
 
 /// Everything that can happen. Small and `Copy`, so scheduling never allocates.
 #[derive(Clone, Copy, Debug)]
@@ -157,7 +154,7 @@ struct DeployState {
     warm_cursor: u32,
 }
 
-struct World<'a> {
+struct World<'a, O: Observer> {
     config: &'a ModelConfig,
     events: EventQueue<Event>,
     /// End of arrivals (`duration`); without a drain, also the end of the run.
@@ -199,11 +196,8 @@ struct World<'a> {
     /// The version that owns each of the two cache-key ranges: version v uses range v % 2 and
     /// takes it over from version v - 2 when its deploy is prepared.
     range_version: [u32; 2],
-    /// Database queries for the hot key since its value was last written.
-    hot_herd: u64,
-    /// Whether the current hot-key herd began before the value expired (early or background).
-    hot_herd_early: bool,
-    recorder: Recorder,
+    /// Receives what happens.
+    observer: &'a mut O,
 }
 
 /// Bytes one request in flight can hold with `fanout` keys (for memory estimates): its slot
@@ -243,23 +237,26 @@ fn db_queue_cap(config: &ModelConfig) -> u64 {
 /// Events between two progress reports.
 const PROGRESS_EVERY: u64 = 1 << 16;
 
-/// Runs `config` with `seed` to the end and returns its measurements. `progress` is called
-/// every few tens of thousands of events and at the end, with what was covered since its last
-/// call; the simulated seconds add up to `duration`.
-pub fn simulate(
+/// Runs `config` with `seed` to the end, telling `observer` what happens, and says how the
+/// run ended. `progress` is called every few tens of thousands of events and at the end, with
+/// what was covered since its last call; the simulated seconds add up to `duration`.
+pub fn run<O: Observer>(
     config: &ModelConfig,
     seed: u64,
+    observer: &mut O,
     progress: &(dyn Fn(Progress) + Sync),
-) -> RunResult {
-    let mut world = World::new(config, seed);
-    let run_end = world.run(progress);
-    let unfinished = world.awaiting;
-    let truncation = world.truncation.take();
-    world.recorder.finish(run_end, unfinished, truncation)
+) -> RunEnd {
+    let mut world = World::new(config, seed, observer);
+    let at = world.run(progress);
+    RunEnd {
+        at,
+        unfinished: world.awaiting,
+        truncation: world.truncation.take(),
+    }
 }
 
-impl<'a> World<'a> {
-    fn new(config: &'a ModelConfig, seed: u64) -> Self {
+impl<'a, O: Observer> World<'a, O> {
+    fn new(config: &'a ModelConfig, seed: u64, observer: &'a mut O) -> Self {
         let streams = RandomStreams::new(seed);
         let c = &config.clients;
         let has_deploy = config
@@ -335,19 +332,7 @@ impl<'a> World<'a> {
             scratch_keys: Vec::with_capacity(c.fanout as usize),
             deploys: vec![DeployState::default(); config.timeline.len()],
             range_version: [0, 1],
-            hot_herd: 0,
-            hot_herd_early: false,
-            recorder: Recorder::new(
-                config.duration,
-                config.bucket,
-                config.db.slots,
-                SimDuration(
-                    config
-                        .duration
-                        .0
-                        .saturating_add(config.drain.map_or(0, |d| d.0)),
-                ),
-            ),
+            observer,
         }
     }
 
@@ -377,7 +362,7 @@ impl<'a> World<'a> {
                     continue;
                 }
             }
-            self.recorder.advance(now);
+            self.observer.advance(now);
             events += 1;
             if events % PROGRESS_EVERY == 0 {
                 let covered = now.min(self.end);
@@ -391,7 +376,7 @@ impl<'a> World<'a> {
             if self.truncation.is_some() {
                 // Stop at the end of the bucket: every bucket keeps its full width, so rates
                 // stay rates (the last one is partial, and the run is marked truncated).
-                run_end = self.recorder.current_bucket_end().min(if now < self.end {
+                run_end = self.bucket_end(now).min(if now < self.end {
                     self.end
                 } else {
                     self.drain_until
@@ -400,7 +385,7 @@ impl<'a> World<'a> {
             }
             if now >= self.end && self.awaiting == 0 {
                 // The drain is over: the run ends with the bucket of the last request.
-                run_end = self.recorder.current_bucket_end().min(self.drain_until);
+                run_end = self.bucket_end(now).min(self.drain_until);
                 break;
             }
         }
@@ -409,6 +394,12 @@ impl<'a> World<'a> {
             events: events % PROGRESS_EVERY,
         });
         run_end
+    }
+
+    /// End of the metrics bucket holding `now`.
+    fn bucket_end(&self, now: SimTime) -> SimTime {
+        let width = self.config.bucket.0;
+        SimTime((now.0 / width + 1).saturating_mul(width))
     }
 
     fn handle(&mut self, now: SimTime, event: Event) {
@@ -421,7 +412,7 @@ impl<'a> World<'a> {
             Event::DbDone(slot) => self.on_db_done(now, slot),
             Event::DbQueueTimeout(id) => {
                 if let Some(q) = self.db.time_out(id) {
-                    self.recorder.db_queue_len(self.db.queue_len());
+                    self.observer.db_queue_changed(self.db.queue_len());
                     self.query_failed(now, &q, ErrorKind::DbTimeout);
                 }
             }
@@ -430,7 +421,7 @@ impl<'a> World<'a> {
                 if r.gen == gen && r.state != State::Free && !r.abandoned {
                     r.abandoned = true;
                     self.awaiting -= 1;
-                    self.recorder.error(ErrorKind::Timeout);
+                    self.observer.request_failed(ErrorKind::Timeout);
                 }
             }
             Event::DeployWave { deploy, wave } => self.on_deploy_wave(now, deploy as usize, wave),
@@ -453,7 +444,7 @@ impl<'a> World<'a> {
             return;
         }
         self.schedule_next_arrival();
-        self.recorder.arrived();
+        self.observer.request_arrived();
         // Draw keys and pick the instance before any admission check, so every strategy consumes
         // the same draws for the same arrival.
         self.keys.choose_distinct(
@@ -473,7 +464,7 @@ impl<'a> World<'a> {
                 .queue_limit
                 .is_some_and(|l| inst.queue.len() >= l as usize)
         {
-            self.recorder.error(ErrorKind::Overload);
+            self.observer.request_failed(ErrorKind::Overload);
             return;
         }
 
@@ -630,20 +621,16 @@ impl<'a> World<'a> {
         ckey: u32,
         version: u32,
     ) {
-        self.recorder.db_submitted(cause);
-        // Orphaned reads never write: they are not part of the current version's herd.
-        if ckey % self.config.clients.keyspace == HOT_KEY && self.is_live(version) {
-            if self.hot_herd == 0 {
-                self.hot_herd_early =
-                    matches!(cause, Cause::EarlyRefresh | Cause::BackgroundRefresh);
-            }
-            self.hot_herd += 1;
-        }
+        self.observer.query_submitted(
+            cause,
+            ckey % self.config.clients.keyspace,
+            self.is_live(version),
+        );
         let (admission, query) = self.db.submit(origin, cause, ckey, version, now);
         match admission {
             Admission::Started => self.start_query(now, query),
             Admission::Queued => {
-                self.recorder.db_queue_len(self.db.queue_len());
+                self.observer.db_queue_changed(self.db.queue_len());
                 if self.db.queue_len() as u64 > db_queue_cap(self.config)
                     && self.truncation.is_none()
                 {
@@ -672,8 +659,8 @@ impl<'a> World<'a> {
     }
 
     fn start_query(&mut self, now: SimTime, q: Query) {
-        self.recorder
-            .db_started(now, now.since(q.submitted), self.db.busy());
+        self.observer
+            .query_started(now, now.since(q.submitted), self.db.busy());
         let slot = match self.in_service_free.pop() {
             Some(s) => {
                 self.in_service[s as usize] = q;
@@ -693,11 +680,11 @@ impl<'a> World<'a> {
         self.in_service_free.push(slot);
         match self.db.finish() {
             Some(next) => {
-                self.recorder.db_completed(now, self.db.busy());
-                self.recorder.db_queue_len(self.db.queue_len());
+                self.observer.query_completed(now, self.db.busy());
+                self.observer.db_queue_changed(self.db.queue_len());
                 self.start_query(now, next);
             }
-            None => self.recorder.db_completed(now, self.db.busy()),
+            None => self.observer.query_completed(now, self.db.busy()),
         }
         // The app writes the value back; the compute time it saw is stored for early expiration.
         // A result for a version whose key range a newer deploy took over is garbage: dropped.
@@ -745,11 +732,8 @@ impl<'a> World<'a> {
             .as_mut()
             .expect("checked above: there is a cache config");
         let evicted = cache.set(ckey, expires, delta);
-        self.recorder.evicted(evicted);
-        if ckey % self.config.clients.keyspace == HOT_KEY && self.hot_herd > 0 {
-            self.recorder.herd(self.hot_herd, self.hot_herd_early);
-            self.hot_herd = 0;
-        }
+        self.observer
+            .value_written(ckey % self.config.clients.keyspace, evicted);
     }
 
     fn query_failed(&mut self, now: SimTime, q: &Query, kind: ErrorKind) {
@@ -802,13 +786,13 @@ impl<'a> World<'a> {
         let r = &self.requests[req as usize];
         let (instance, abandoned, error, arrived) = (r.instance, r.abandoned, r.error, r.arrived);
         if r.keys.iter().all(|s| s.fresh_hit) {
-            self.recorder.all_hit();
+            self.observer.request_all_hit();
         }
         if !abandoned {
             self.awaiting -= 1;
             match error {
-                None => self.recorder.completed(now.since(arrived)),
-                Some(kind) => self.recorder.error(kind),
+                None => self.observer.request_completed(now.since(arrived)),
+                Some(kind) => self.observer.request_failed(kind),
             }
         }
         self.free_request(req);

@@ -5,16 +5,16 @@
 use super::{Event, World};
 use crate::engine::rng::open_unit;
 use crate::engine::SimTime;
-use crate::metrics::{Cause, ErrorKind};
 use crate::model::cache::Lookup;
 use crate::model::config::{Fallback, LockConfig};
 use crate::model::database::{KeyRef, Origin};
+use crate::model::observe::{Cause, ErrorKind, Observer};
 
-impl World<'_> {
+impl<O: Observer> World<'_, O> {
     /// The cache answered the read of key `k`.
     pub(super) fn on_cache_reply(&mut self, now: SimTime, k: KeyRef) {
         if self.orphaned(k) {
-            self.recorder.cache_miss();
+            self.observer.cache_lookup(false);
             self.query_orphan(now, k);
             return;
         }
@@ -36,12 +36,12 @@ impl World<'_> {
                     // XFetch: recompute now if now - delta * beta * ln(U) >= expiry.
                     let lead = delta.as_secs_f64() * x.beta * -open_unit(&mut self.xfetch_rng).ln();
                     if delta.0 > 0 && now.as_secs_f64() + lead >= expires.as_secs_f64() {
-                        self.recorder.cache_miss();
+                        self.observer.cache_lookup(false);
                         self.query_for(now, k, Cause::EarlyRefresh);
                         return;
                     }
                 }
-                self.recorder.cache_hit();
+                self.observer.cache_lookup(true);
                 self.slot_mut(k).fresh_hit = true;
                 if let Some(r) = ahead {
                     let ttl = self
@@ -60,13 +60,13 @@ impl World<'_> {
             Lookup::Expired { expired_at }
                 if swr.is_some_and(|max| now.since(expired_at) < max) =>
             {
-                self.recorder.cache_hit();
-                self.recorder.stale_serve();
+                self.observer.cache_lookup(true);
+                self.observer.stale_served();
                 self.background_refresh(now, k);
                 self.resolve(now, k, None);
             }
             Lookup::Expired { .. } | Lookup::Absent => {
-                self.recorder.cache_miss();
+                self.observer.cache_lookup(false);
                 self.on_miss(now, k);
             }
         }
@@ -169,11 +169,11 @@ impl World<'_> {
 
     /// Answers `k`, and every read coalesced on it, with an expired value.
     fn resolve_stale(&mut self, now: SimTime, k: KeyRef) {
-        self.recorder.stale_serve();
+        self.observer.stale_served();
         if self.slot(k).leader {
             let mut w = self.slot(k).next_waiter;
             while w != KeyRef::NONE {
-                self.recorder.stale_serve();
+                self.observer.stale_served();
                 w = self.slot(w).next_waiter;
             }
         }
@@ -275,7 +275,7 @@ impl World<'_> {
     fn end_wait(&mut self, now: SimTime, k: KeyRef) {
         let since = self.slot(k).waiting_since;
         if since != SimTime::NEVER {
-            self.recorder.lock_wait(now.since(since));
+            self.observer.lock_wait_ended(now.since(since));
             self.slot_mut(k).waiting_since = SimTime::NEVER;
         }
     }

@@ -2,11 +2,11 @@
 
 use super::{DeployState, Event, World};
 use crate::engine::{SimDuration, SimTime};
-use crate::metrics::Cause;
 use crate::model::config::{KeySet, TimelineAction};
 use crate::model::database::Origin;
+use crate::model::observe::{Cause, Observer};
 
-impl World<'_> {
+impl<O: Observer> World<'_, O> {
     /// Schedules every timeline entry, and the waves and warm-up of every deploy.
     pub(super) fn schedule_timeline(&mut self) {
         let mut version = 0;

@@ -47,7 +47,7 @@ use fanout::*;
 use figure::*;
 use time_series::*;
 
-use crate::experiment::ScenarioResult;
+use crate::metrics::ScenarioResult;
 use crate::report::ImageFormat;
 
 /// One chart: its file stem (e.g. `"latency_p99"`) and its encoded bytes.

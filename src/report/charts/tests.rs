@@ -3,7 +3,7 @@
 use plotters::coord::ranged1d::Ranged;
 
 use super::*;
-use crate::experiment::StrategyResult;
+use crate::metrics::StrategyResult;
 use crate::metrics::{BucketRow, LatencyStats, RunResult};
 
 const STEMS: [&str; 6] = [

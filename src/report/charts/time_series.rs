@@ -3,8 +3,8 @@
 
 use super::*;
 
-use crate::experiment::ScenarioResult;
 use crate::metrics::BucketRow;
+use crate::metrics::ScenarioResult;
 
 // Chart kinds and the backend-independent description of a figure
 

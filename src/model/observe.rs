@@ -1,0 +1,113 @@
+//! What the model says about a run as it goes: observations, not measurements.
+//!
+//! The model reports what happened (a request arrived, completed or failed, a query was
+//! submitted for a cause, a value was written, a stale value was served) to an [`Observer`];
+//! whatever measures (the recorder of per-bucket rows, the hot-key herd measure, future probes
+//! of staleness or retries) is an observer and keeps its own state. Every hook has a default
+//! that does nothing, so a probe implements only what it listens to (as criterion's `Report`
+//! does). The model keeps no measuring state of its own.
+
+use crate::engine::{SimDuration, SimTime};
+
+/// Why a request failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The client gave up waiting.
+    Timeout,
+    /// A database query was rejected because the queue was full.
+    DbRejected,
+    /// A database query waited longer than the queue timeout.
+    DbTimeout,
+    /// The request was shed at the door (app queue full).
+    Overload,
+    /// A mitigation would not rebuild a key and had nothing stale to serve.
+    Fallback,
+}
+
+/// Why a database query was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// A read missed.
+    Miss,
+    /// XFetch recomputed early.
+    EarlyRefresh,
+    /// Refresh-ahead or stale-while-revalidate.
+    BackgroundRefresh,
+    /// Deploy warm-up.
+    Warmup,
+    /// Lock or lease fallback to the database.
+    Fallback,
+}
+
+/// A run stopped early because it diverged.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Truncation {
+    /// When it stopped, simulated seconds.
+    pub at_s: f64,
+    /// Which component held the backlog, and how much, in words.
+    pub reason: String,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunEnd {
+    /// When the run ended: `duration`, later after a drain, or earlier if it diverged (at the
+    /// end of a metrics bucket, so every bucket keeps its width).
+    pub at: SimTime,
+    /// Requests admitted whose client was still waiting: not completed, not failed.
+    pub unfinished: u64,
+    /// Why the run stopped early, if it did.
+    pub truncation: Option<Truncation>,
+}
+
+/// Receives the model's observations, in time order. Every hook does nothing by default.
+#[allow(unused_variables)]
+pub trait Observer {
+    /// Simulated time moved to `now`; called before anything happening at `now` is reported.
+    #[inline]
+    fn advance(&mut self, now: SimTime) {}
+    /// A client request arrived.
+    #[inline]
+    fn request_arrived(&mut self) {}
+    /// A request was answered successfully, `latency` after it arrived.
+    #[inline]
+    fn request_completed(&mut self, latency: SimDuration) {}
+    /// A request failed.
+    #[inline]
+    fn request_failed(&mut self, kind: ErrorKind) {}
+    /// A finished request had every one of its keys answered by a fresh cache hit.
+    #[inline]
+    fn request_all_hit(&mut self) {}
+    /// A cache read found a value to serve (`true`) or nothing fresh (`false`).
+    #[inline]
+    fn cache_lookup(&mut self, hit: bool) {}
+    /// An expired value was served.
+    #[inline]
+    fn stale_served(&mut self) {}
+    /// A read stopped waiting for another reader's lock or lease after `wait`.
+    #[inline]
+    fn lock_wait_ended(&mut self, wait: SimDuration) {}
+    /// A database query was submitted for `cause`, for logical key `key` (0 is the most
+    /// popular); `current` is false for a read whose key version lost its key range to a newer
+    /// deploy (its result will not be written).
+    #[inline]
+    fn query_submitted(&mut self, cause: Cause, key: u32, current: bool) {}
+    /// A query entered service at `now` after waiting `wait`; `busy` slots are now in use.
+    #[inline]
+    fn query_started(&mut self, now: SimTime, wait: SimDuration, busy: u32) {}
+    /// A query left service at `now`; `busy` slots are now in use.
+    #[inline]
+    fn query_completed(&mut self, now: SimTime, busy: u32) {}
+    /// The database queue now holds `len` queries.
+    #[inline]
+    fn db_queue_changed(&mut self, len: usize) {}
+    /// A value of logical key `key` was written into the cache, evicting `evicted` entries.
+    #[inline]
+    fn value_written(&mut self, key: u32, evicted: u32) {}
+}
+
+/// An observer that ignores everything: for runs whose outcome alone matters.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Ignore;
+
+impl Observer for Ignore {}
