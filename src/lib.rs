@@ -6,10 +6,12 @@
 //!
 //! Layers, each depending only on the ones below it:
 //! - [`cli`] and `main`: arguments and exit codes; [`console`] prints without panicking;
-//! - [`experiment`]: strategies in parallel;
+//! - [`experiment`]: plans a scenario's cost, runs its strategies in parallel, each observed by
+//!   a recorder;
+//! - [`metrics`]: observes a run through [`model::observe::Observer`] (the model keeps no
+//!   measuring state) and holds the results; [`report`] turns them into files;
 //! - [`model`]: the simulated world (and [`scenario`], which builds its configuration from TOML);
 //! - [`engine`]: time, events and random streams, knowing nothing of caches;
-//! - [`metrics`] collects figures; [`report`] turns them into files;
 //! - [`text`] escapes what a user typed before it reaches a terminal, a CSV cell or a chart.
 
 pub mod cli;
