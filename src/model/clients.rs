@@ -213,7 +213,7 @@ impl KeyChooser {
     ///
     /// Draws by rejection (draw, discard repeats) while that is quick; when a request has
     /// rejected more than its budget of draws (steep popularity with `k` close to the number of
-    /// keys that carry the mass), the remaining keys come from [`ExactSampler`], whose cost is
+    /// keys that carry the mass), the remaining keys come from an exact sampler, whose cost is
     /// bounded whatever the distribution. Both give the same distribution; rejection alone could
     /// take longer than the age of the universe for, say, Zipf s = 10 over 12 keys with k = 12.
     pub fn choose_distinct(&mut self, rng: &mut Stream, k: u32, out: &mut Vec<u32>) {

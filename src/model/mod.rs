@@ -1,6 +1,6 @@
 //! The simulated world: clients, app instances, a cache cluster and a database.
 //!
-//! [`simulate`] runs one configuration with one seed and returns its measurements. Failure modes
+//! [`run`] runs one configuration with one seed, telling an [`observe::Observer`] what happens. Failure modes
 //! are not scripted: spikes, queues and timeouts emerge from arrivals, expiries and service times.
 //! This module knows nothing of files or charts.
 
