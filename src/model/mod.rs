@@ -1,7 +1,8 @@
 //! The simulated world: clients, app instances, a cache cluster and a database.
 //!
-//! [`run`] runs one configuration with one seed, telling an [`observe::Observer`] what happens. Failure modes
-//! are not scripted: spikes, queues and timeouts emerge from arrivals, expiries and service times.
+//! [`run`] runs one configuration with one seed, telling an [`observe::Observer`] what happens.
+//! Failure modes are not scripted: spikes, queues and timeouts emerge from arrivals, expiries and
+//! service times.
 //! This module knows nothing of files or charts.
 
 pub mod cache;
