@@ -11,6 +11,7 @@ pub mod config;
 pub mod database;
 pub mod distribution;
 pub mod footprint;
+pub mod mitigation;
 pub mod observe;
 mod world;
 

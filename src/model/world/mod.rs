@@ -15,6 +15,10 @@ use super::clients::{ArrivalProcess, KeyChooser};
 use super::config::{ModelConfig, TimelineAction};
 use super::database::{Admission, Database, KeyRef, Origin, Query};
 use super::distribution::Sampler;
+use super::mitigation::jitter;
+use super::mitigation::lock::LockTable;
+use super::mitigation::lookup::ReadStages;
+use super::mitigation::rate_limit::TokenBucket;
 use super::observe::{Cause, ErrorKind, Observer, RunEnd, Truncation};
 use crate::engine::{EventQueue, RandomStreams, SimDuration, SimTime, Stream};
 
@@ -138,9 +142,8 @@ struct Instance {
     fetching: IntMap<KeyRef>,
     /// Background refreshes in flight (cache keys).
     refreshing: IntSet,
-    /// Rebuild rate limit: tokens and when they were last topped up.
-    tokens: f64,
-    tokens_at: SimTime,
+    /// Rebuild rate limit.
+    rebuild_tokens: TokenBucket,
 }
 
 /// Per-deploy state, indexed like the timeline.
@@ -173,9 +176,10 @@ struct World<'a, O: Observer> {
     cache_latency: Sampler,
     db_service: Sampler,
     cache: Option<CacheCluster>,
-    /// Lock per cache key: held until (ZERO: free, NEVER: no TTL) and the holder's token.
-    locks: Vec<(SimTime, u32)>,
-    next_lock_token: u32,
+    /// Rebuild locks (or leases) of the cache keys.
+    locks: LockTable,
+    /// The stages that decide what a cache answer means.
+    stages: ReadStages,
     /// A lock holder of this logical key is to die (set by `kill_lock_holder`).
     kill_lock_holder_of: Option<u32>,
     db: Database,
@@ -298,12 +302,8 @@ impl<'a, O: Observer> World<'a, O> {
                 .cache
                 .as_ref()
                 .map(|cc| CacheCluster::new(cache_keys, cc.nodes, cc.vnodes, cc.capacity)),
-            locks: if config.mitigations.lock.is_some() {
-                vec![(SimTime::ZERO, 0); cache_keys as usize]
-            } else {
-                Vec::new()
-            },
-            next_lock_token: 1,
+            locks: LockTable::new(cache_keys, config.mitigations.lock.is_some()),
+            stages: ReadStages::new(&config.mitigations, config.cache.as_ref()),
             kill_lock_holder_of: None,
             db: Database::new(config.db.slots, config.db.queue_limit),
             in_service: Vec::new(),
@@ -315,12 +315,7 @@ impl<'a, O: Observer> World<'a, O> {
                     version: 0,
                     fetching: IntMap::default(),
                     refreshing: IntSet::default(),
-                    tokens: config
-                        .mitigations
-                        .rate_limit
-                        .map(|r| r.burst as f64)
-                        .unwrap_or(0.0),
-                    tokens_at: SimTime::ZERO,
+                    rebuild_tokens: TokenBucket::new(config.mitigations.rate_limit),
                 })
                 .collect(),
             next_instance: 0,
@@ -719,14 +714,14 @@ impl<'a, O: Observer> World<'a, O> {
             return;
         };
         let ttl = ttl.unwrap_or(cache_config.ttl);
-        let expires = if cache_config.ttl_jitter == 0.0 {
-            now + ttl
+        let jitter = cache_config.ttl_jitter;
+        // Drawn only with jitter, so switching it on never shifts another stream.
+        let u = if jitter == 0.0 {
+            0.0
         } else {
-            let u: f64 = self.jitter_rng.random::<f64>() * 2.0 - 1.0;
-            now + SimDuration::from_secs_f64(
-                ttl.as_secs_f64() * (1.0 + cache_config.ttl_jitter * u),
-            )
+            self.jitter_rng.random::<f64>() * 2.0 - 1.0
         };
+        let expires = jitter::expiry(now, ttl, jitter, u);
         let cache = self
             .cache
             .as_mut()

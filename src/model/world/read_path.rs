@@ -1,6 +1,8 @@
-//! The cache-aside read path and the stampede mitigations that change it: early expiration
-//! (XFetch), refresh-ahead, stale-while-revalidate, per-instance coalescing, locks and leases,
-//! and the rebuild rate limit.
+//! The cache-aside read path, composed of the mitigation stages a strategy switched on (see
+//! [`crate::model::mitigation`]): what a cache answer means (early expiration, refresh-ahead,
+//! stale-while-revalidate), whether a miss joins a fetch in flight (coalescing), who may rebuild
+//! (lock or lease) and whether the rebuild may reach the database (rate limit). The stages
+//! decide; this module applies their decisions to requests, events and queries.
 
 use super::{Event, World};
 use crate::engine::rng::open_unit;
@@ -8,6 +10,9 @@ use crate::engine::SimTime;
 use crate::model::cache::Lookup;
 use crate::model::config::{Fallback, LockConfig};
 use crate::model::database::{KeyRef, Origin};
+use crate::model::mitigation::coalescing::{join_or_lead, Join};
+use crate::model::mitigation::lock::AfterPoll;
+use crate::model::mitigation::lookup::Decision;
 use crate::model::observe::{Cause, ErrorKind, Observer};
 
 impl<O: Observer> World<'_, O> {
@@ -19,53 +24,32 @@ impl<O: Observer> World<'_, O> {
             return;
         }
         let ckey = self.slot(k).ckey;
-        let m = &self.config.mitigations;
-        let (early, ahead, swr) = (
-            m.early_expiration,
-            m.refresh_ahead,
-            m.stale_while_revalidate,
-        );
         let lookup = self
             .cache
             .as_mut()
             .expect("cache replies only exist with a cache")
             .get(ckey, now);
-        match lookup {
-            Lookup::Hit { expires, delta } => {
-                if let Some(x) = early {
-                    // XFetch: recompute now if now - delta * beta * ln(U) >= expiry.
-                    let lead = delta.as_secs_f64() * x.beta * -open_unit(&mut self.xfetch_rng).ln();
-                    if delta.0 > 0 && now.as_secs_f64() + lead >= expires.as_secs_f64() {
-                        self.observer.cache_lookup(false);
-                        self.query_for(now, k, Cause::EarlyRefresh);
-                        return;
-                    }
-                }
+        let rng = &mut self.xfetch_rng;
+        match self.stages.decide(lookup, now, || open_unit(rng)) {
+            Decision::RecomputeEarly => {
+                self.observer.cache_lookup(false);
+                self.query_for(now, k, Cause::EarlyRefresh);
+            }
+            Decision::Serve { refresh } => {
                 self.observer.cache_lookup(true);
                 self.slot_mut(k).fresh_hit = true;
-                if let Some(r) = ahead {
-                    let ttl = self
-                        .config
-                        .cache
-                        .as_ref()
-                        .map(|c| c.ttl)
-                        .unwrap_or_default();
-                    let left = expires.since(now).as_secs_f64();
-                    if left < r.fraction * ttl.as_secs_f64() {
-                        self.background_refresh(now, k);
-                    }
+                if refresh {
+                    self.background_refresh(now, k);
                 }
                 self.resolve(now, k, None);
             }
-            Lookup::Expired { expired_at }
-                if swr.is_some_and(|max| now.since(expired_at) < max) =>
-            {
+            Decision::ServeStale => {
                 self.observer.cache_lookup(true);
                 self.observer.stale_served();
                 self.background_refresh(now, k);
                 self.resolve(now, k, None);
             }
-            Lookup::Expired { .. } | Lookup::Absent => {
+            Decision::Miss => {
                 self.observer.cache_lookup(false);
                 self.on_miss(now, k);
             }
@@ -100,15 +84,16 @@ impl<O: Observer> World<'_, O> {
         if self.config.mitigations.coalescing {
             let instance = self.requests[k.req as usize].instance as usize;
             let ckey = self.slot(k).ckey;
-            if let Some(&leader) = self.instances[instance].fetching.get(&ckey) {
-                // Singleflight: wait for the leader's result instead of querying again.
-                let after_leader = self.slot(leader).next_waiter;
-                self.slot_mut(k).next_waiter = after_leader;
-                self.slot_mut(leader).next_waiter = k;
-                return;
+            match join_or_lead(&mut self.instances[instance].fetching, ckey, k) {
+                Join::Wait(leader) => {
+                    // Wait for the leader's result instead of querying again.
+                    let after_leader = self.slot(leader).next_waiter;
+                    self.slot_mut(k).next_waiter = after_leader;
+                    self.slot_mut(leader).next_waiter = k;
+                    return;
+                }
+                Join::Lead => self.slot_mut(k).leader = true,
             }
-            self.instances[instance].fetching.insert(ckey, k);
-            self.slot_mut(k).leader = true;
         }
         self.rebuild(now, k);
     }
@@ -134,15 +119,7 @@ impl<O: Observer> World<'_, O> {
             return true;
         };
         let inst = &mut self.instances[self.requests[k.req as usize].instance as usize];
-        let elapsed = now.since(inst.tokens_at).as_secs_f64();
-        inst.tokens = (inst.tokens + elapsed * limit.rate).min(limit.burst as f64);
-        inst.tokens_at = now;
-        if inst.tokens >= 1.0 {
-            inst.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+        inst.rebuild_tokens.take(now, &limit)
     }
 
     /// Serves the expired value if the cache still holds one (under this version, or the
@@ -214,10 +191,9 @@ impl<O: Observer> World<'_, O> {
         let slot = self.slot_mut(k);
         slot.waiting_since = now;
         slot.polls = 0;
-        if lock.max_retries == 0 {
-            self.fall_back(now, k);
-        } else {
-            self.schedule_poll(now, k);
+        match lock.after_poll(0) {
+            AfterPoll::PollAgain => self.schedule_poll(now, k),
+            AfterPoll::FallBack => self.fall_back(now, k),
         }
     }
 
@@ -247,11 +223,10 @@ impl<O: Observer> World<'_, O> {
         let lock = self.lock_config();
         let slot = self.slot_mut(k);
         slot.polls += 1;
-        if slot.polls < lock.max_retries {
-            self.schedule_poll(now, k);
-            return;
+        match lock.after_poll(slot.polls) {
+            AfterPoll::PollAgain => self.schedule_poll(now, k),
+            AfterPoll::FallBack => self.fall_back(now, k),
         }
-        self.fall_back(now, k);
     }
 
     /// A reader gave up waiting for another's lock: the configured fallback.
@@ -286,8 +261,7 @@ impl<O: Observer> World<'_, O> {
     fn try_lock(&mut self, now: SimTime, k: KeyRef) -> bool {
         let lock = self.lock_config();
         let ckey = self.slot(k).ckey;
-        let (until, _) = self.locks[ckey as usize];
-        if until > now {
+        if self.locks.is_held(ckey, now) {
             return false;
         }
         let key = self.slot(k).key;
@@ -297,10 +271,7 @@ impl<O: Observer> World<'_, O> {
             self.serve_stale_or_fail(now, k);
             return true;
         }
-        let token = self.next_lock_token;
-        self.next_lock_token = self.next_lock_token.wrapping_add(1).max(1);
-        let until = lock.ttl.map(|t| now + t).unwrap_or(SimTime::NEVER);
-        self.locks[ckey as usize] = (until, token);
+        let token = self.locks.acquire(ckey, now, lock.ttl);
         self.end_wait(now, k);
         if dies {
             self.kill_lock_holder_of = None;
@@ -331,9 +302,7 @@ impl<O: Observer> World<'_, O> {
         if token == 0 || !lock.release_on_fill {
             return;
         }
-        let ckey = self.slot(k).ckey as usize;
-        if self.locks[ckey].1 == token {
-            self.locks[ckey] = (SimTime::ZERO, 0);
-        }
+        let ckey = self.slot(k).ckey;
+        self.locks.release(ckey, token);
     }
 }

@@ -87,9 +87,7 @@ impl<O: Observer> World<'_, O> {
         if let Some(cache) = self.cache.as_mut() {
             cache.flush_keys(range.clone());
         }
-        if let Some(locks) = self.locks.get_mut(range.start as usize..range.end as usize) {
-            locks.fill((SimTime::ZERO, 0));
-        }
+        self.locks.clear(range.clone());
         for inst in &mut self.instances {
             inst.fetching.retain(|ckey, _| !range.contains(ckey));
             inst.refreshing.retain(|ckey| !range.contains(ckey));

@@ -1,0 +1,19 @@
+//! Stampede mitigations as decision stages.
+//!
+//! Each module owns one mitigation's decision, made from the state it is shown (an entry's
+//! expiry and compute time, a lock's holder, a token bucket) and returned as a value the read
+//! path applies; random draws are made by the caller in a fixed order and passed in, so every
+//! decision is a pure function that can be unit-tested without building a world. A strategy's
+//! read path is the composition of its stages: [`lookup::ReadStages`] decides what a cache
+//! answer means (serve, serve stale and refresh, recompute early, miss), [`coalescing`] whether a
+//! miss joins a fetch in flight, [`lock`] who may rebuild and how the others wait, and
+//! [`rate_limit`] whether a rebuild may reach the database. [`jitter`] sets expiries.
+
+pub mod coalescing;
+pub mod early_expiration;
+pub mod jitter;
+pub mod lock;
+pub mod lookup;
+pub mod rate_limit;
+pub mod refresh_ahead;
+pub mod stale_while_revalidate;
