@@ -50,8 +50,8 @@ fn validate(args: ValidateArgs) -> Result<(), CommandError> {
     let mut failures = Vec::new();
     for file in &args.files {
         match scenario::load(file) {
-            Ok(s) => {
-                let cost = experiment::plan(&s, u64::MAX, rayon::current_num_threads())
+            Ok(mut s) => {
+                let cost = experiment::plan(&mut s, u64::MAX, rayon::current_num_threads())
                     .map(|p| format!("; {}", p.describe()))
                     .unwrap_or_default();
                 out.print(&format!(
@@ -147,7 +147,7 @@ fn default_memory_budget() -> u64 {
 /// Plans every scenario within the memory budget before anything runs: refused (exit 2, with the
 /// numbers) if one cannot fit; the plan said aloud when the run is large.
 fn plan_all(
-    scenarios: &[Scenario],
+    scenarios: &mut [Scenario],
     max_memory: Option<u64>,
 ) -> Result<Vec<experiment::Plan>, CommandError> {
     let budget = max_memory.unwrap_or_else(default_memory_budget);
@@ -155,6 +155,15 @@ fn plan_all(
     let mut plans = Vec::with_capacity(scenarios.len());
     for s in scenarios {
         let plan = experiment::plan(s, budget, threads).map_err(CommandError::Input)?;
+        for (name, from, to) in &plan.lowered {
+            console::warn(&format!(
+                "{}: strategy `{name}`: limits.max_in_flight lowered from its default {from} to \
+                 {to} to fit the memory budget of {} (--max-memory); a run that reaches it stops \
+                 as diverged",
+                s.name,
+                experiment::bytes(budget)
+            ));
+        }
         if plan.is_large() {
             console::warn(&format!("{}: {}", s.name, plan.describe()));
         }
@@ -175,11 +184,11 @@ fn plan_all(
 }
 
 fn run(args: RunArgs) -> Result<(), CommandError> {
-    let scenarios = prepare(&args)?;
+    let mut scenarios = prepare(&args)?;
     for s in &scenarios {
         warn_before_running(s);
     }
-    let plans = plan_all(&scenarios, args.max_memory)?;
+    let plans = plan_all(&mut scenarios, args.max_memory)?;
     let dirs = prepare_outputs(&args.out, &scenarios)?;
     let mut out = Stdout::default();
     for ((s, dir), plan) in scenarios.iter().zip(dirs).zip(&plans) {
@@ -273,9 +282,9 @@ fn fanout(args: FanoutArgs) -> Result<(), CommandError> {
         format: args.format,
         max_memory: args.max_memory,
     };
-    let scenario = prepare(&run_args)?.remove(0);
+    let mut scenario = prepare(&run_args)?.remove(0);
     warn_before_running(&scenario);
-    let plan = plan_all(std::slice::from_ref(&scenario), args.max_memory)?.remove(0);
+    let plan = plan_all(std::slice::from_mut(&mut scenario), args.max_memory)?.remove(0);
     let dir = prepare_outputs(&args.out, std::slice::from_ref(&scenario))?.remove(0);
     let result = simulate_with_progress(&scenario, &plan)?;
     let rows = report::fanout::rows(&result);

@@ -98,6 +98,8 @@ pub struct Plan {
     pub key_reads: f64,
     /// Estimated wall-clock seconds at that many threads.
     pub seconds: f64,
+    /// Default in-flight caps lowered to fit the budget: (strategy, from, to).
+    pub lowered: Vec<(String, u32, u32)>,
 }
 
 impl Plan {
@@ -123,9 +125,12 @@ impl Plan {
 }
 
 /// Decides how to run `scenario` within `max_memory` bytes and at most `max_threads` threads:
-/// as many strategies at once as fit. Refuses (with the numbers and what to change) when even
-/// one at a time does not fit.
-pub fn plan(scenario: &Scenario, max_memory: u64, max_threads: usize) -> Result<Plan, String> {
+/// as many strategies at once as fit. A strategy that does not fit even alone because of its
+/// default in-flight cap gets a lower cap (down to [`MIN_LOWERED_CAP`]); one set in the file is
+/// kept. Refuses (with the numbers and what to change) when even one strategy at a time does
+/// not fit.
+pub fn plan(scenario: &mut Scenario, max_memory: u64, max_threads: usize) -> Result<Plan, String> {
+    let lowered = lower_default_caps(scenario, max_memory);
     let prints: Vec<(&str, footprint::Footprint)> = scenario
         .strategies
         .iter()
@@ -196,7 +201,39 @@ pub fn plan(scenario: &Scenario, max_memory: u64, max_threads: usize) -> Result<
         requests,
         key_reads,
         seconds: cpu_seconds / threads as f64,
+        lowered,
     })
+}
+
+/// Lowest in-flight cap a memory budget may impose in place of the default.
+pub const MIN_LOWERED_CAP: u32 = 1_000;
+
+/// Lowers the default in-flight cap of every strategy that does not fit `max_memory` alone
+/// (with every strategy's results) because of it; returns what it changed.
+fn lower_default_caps(scenario: &mut Scenario, max_memory: u64) -> Vec<(String, u32, u32)> {
+    let results: u64 = scenario
+        .strategies
+        .iter()
+        .map(|s| footprint::footprint(&s.config).results)
+        .sum();
+    let allowance = max_memory.saturating_sub(OVERHEAD_BYTES + results);
+    let mut lowered = Vec::new();
+    for s in &mut scenario.strategies {
+        let limits = &s.config.limits;
+        let f = footprint::footprint(&s.config);
+        if !limits.max_in_flight_is_default || f.fixed + f.in_flight <= allowance {
+            continue;
+        }
+        let per_request = footprint::bytes_per_request(s.config.clients.fanout);
+        let background = f.in_flight - limits.max_in_flight as u64 * per_request;
+        let room = allowance.saturating_sub(f.fixed + background);
+        let cap = (room / per_request).min(limits.max_in_flight as u64) as u32;
+        if cap >= MIN_LOWERED_CAP {
+            lowered.push((s.name.clone(), limits.max_in_flight, cap));
+            s.config.limits.max_in_flight = cap;
+        }
+    }
+    lowered
 }
 
 /// Runs `scenario` as `plan` says: on a pool of `plan.threads` threads.

@@ -129,8 +129,11 @@ pub struct KeyChooser {
     draw: Draw,
     /// The exact sampler without replacement that takes over when rejection stalls.
     exact: ExactSampler,
-    /// Scratch space of [`ExactSampler`]: the chosen keys that fall in its head, sorted.
-    scratch: Vec<u32>,
+    /// Working space of [`ExactSampler`]: the sum tree of the head's free weights.
+    tree: Vec<f64>,
+    /// Working space of rejection for large fan-outs: which keys this request holds, one bit a
+    /// key (allocated on the first request of more than [`SMALL_FANOUT`] keys).
+    taken: Vec<u64>,
 }
 
 /// How one key is drawn.
@@ -175,7 +178,8 @@ impl KeyChooser {
         KeyChooser {
             draw,
             exact,
-            scratch: Vec::new(),
+            tree: Vec::new(),
+            taken: Vec::new(),
         }
     }
 
@@ -220,23 +224,41 @@ impl KeyChooser {
         out.clear();
         let budget = REJECTION_BUDGET_BASE + REJECTION_BUDGET_PER_KEY * k as u64;
         let mut rejected = 0u64;
+        // A repeat is found by scanning the few keys held, or with a bitmap for many.
+        let bitmap = k as usize > SMALL_FANOUT;
+        if bitmap && self.taken.is_empty() {
+            self.taken = vec![0; (self.exact.keyspace as usize).div_ceil(64)];
+        }
         while out.len() < k as usize {
             if rejected > budget {
-                while out.len() < k as usize {
-                    let key = self.exact.draw_excluding(rng, out, &mut self.scratch);
-                    out.push(key);
-                }
-                return;
+                self.exact.fill(rng, k as usize, out, &mut self.tree);
+                break;
             }
             let key = self.choose(rng);
-            if out.contains(&key) {
+            let repeat = if bitmap {
+                let (word, bit) = ((key / 64) as usize, 1u64 << (key % 64));
+                let seen = self.taken[word] & bit != 0;
+                self.taken[word] |= bit;
+                seen
+            } else {
+                out.contains(&key)
+            };
+            if repeat {
                 rejected += 1;
             } else {
                 out.push(key);
             }
         }
+        if bitmap {
+            for &key in out.iter() {
+                self.taken[(key / 64) as usize] = 0;
+            }
+        }
     }
 }
+
+/// Fan-outs up to this many keys find repeats by scanning the keys already chosen.
+const SMALL_FANOUT: usize = 16;
 
 /// Exact sampling of one key from the popularity distribution restricted to the keys not yet
 /// chosen, in time bounded by the head size plus the number of chosen keys (plus a tail draw
@@ -250,6 +272,8 @@ impl KeyChooser {
 /// the tail has more than 4,000, so rejecting chosen tail keys stays cheap.
 #[derive(Clone, Debug)]
 struct ExactSampler {
+    /// Number of keys.
+    keyspace: u32,
     /// Raw (unnormalised) weights of the head keys, most popular first.
     head: Vec<f64>,
     /// The keys after the head, if any.
@@ -292,62 +316,75 @@ impl ExactSampler {
                 Popularity::Uniform => None,
             },
         });
-        ExactSampler { head, tail }
+        ExactSampler {
+            keyspace,
+            head,
+            tail,
+        }
     }
 
-    /// Draws one key not in `chosen`, with probability proportional to its weight among those.
-    /// `chosen` must leave at least one key free; `scratch` is working space.
-    fn draw_excluding(&self, rng: &mut Stream, chosen: &[u32], scratch: &mut Vec<u32>) -> u32 {
-        let head_len = self.head.len() as u32;
-        scratch.clear();
-        scratch.extend(chosen.iter().copied().filter(|&c| c < head_len));
-        scratch.sort_unstable();
-        // Free mass of the head, summed over the free keys (never as total minus chosen).
-        let mut head_free = 0.0;
-        let mut next = scratch.iter().peekable();
-        for (key, &w) in self.head.iter().enumerate() {
-            if next.peek() == Some(&&(key as u32)) {
-                next.next();
-            } else {
-                head_free += w;
+    /// Draws keys not yet in `out`, one after the other, each with probability proportional to
+    /// its weight among the keys still free, until `out` holds `k` keys (at most the keyspace).
+    ///
+    /// The head's free weights sit in a sum tree (`tree`, working space) whose inner nodes are
+    /// recomputed from their children when a key is taken, never by subtraction, so no precision
+    /// is lost however much of the mass is taken: each head draw and update costs O(log head).
+    fn fill(&self, rng: &mut Stream, k: usize, out: &mut Vec<u32>, tree: &mut Vec<f64>) {
+        let head_len = self.head.len();
+        let size = head_len.next_power_of_two();
+        tree.clear();
+        tree.resize(2 * size, 0.0);
+        tree[size..size + head_len].copy_from_slice(&self.head);
+        for &c in out.iter() {
+            if (c as usize) < head_len {
+                tree[size + c as usize] = 0.0;
             }
         }
-        let tail_free = self.tail.map_or(0.0, |t| {
-            let taken: f64 = chosen
-                .iter()
+        for node in (1..size).rev() {
+            tree[node] = tree[2 * node] + tree[2 * node + 1];
+        }
+        let mut tail_taken: f64 = self.tail.map_or(0.0, |t| {
+            out.iter()
                 .filter(|&&c| c >= t.first)
                 .map(|&c| t.weight(c))
-                .sum();
-            (t.mass - taken).max(0.0)
+                .sum()
         });
-        let u = rng.random::<f64>() * (head_free + tail_free);
-        if u < head_free || tail_free <= 0.0 {
-            let mut acc = 0.0;
-            let mut last_free = None;
-            let mut next = scratch.iter().peekable();
-            for (key, &w) in self.head.iter().enumerate() {
-                if next.peek() == Some(&&(key as u32)) {
-                    next.next();
-                    continue;
+        while out.len() < k {
+            let head_free = tree[1];
+            let tail_free = self.tail.map_or(0.0, |t| (t.mass - tail_taken).max(0.0));
+            let u = rng.random::<f64>() * (head_free + tail_free);
+            if head_free > 0.0 && (u < head_free || tail_free <= 0.0) {
+                // Descend to the leaf whose share of the free mass holds u.
+                let (mut node, mut u) = (1, u);
+                while node < size {
+                    let (left, right) = (tree[2 * node], tree[2 * node + 1]);
+                    node = if right <= 0.0 || (left > 0.0 && u < left) {
+                        2 * node
+                    } else {
+                        u -= left;
+                        2 * node + 1
+                    };
                 }
-                acc += w;
-                last_free = Some(key as u32);
-                if u < acc {
-                    break;
+                out.push((node - size) as u32);
+                tree[node] = 0.0;
+                let mut up = node / 2;
+                while up >= 1 {
+                    tree[up] = tree[2 * up] + tree[2 * up + 1];
+                    up /= 2;
                 }
+                continue;
             }
-            if let Some(key) = last_free {
-                return key;
-            }
-        }
-        let tail = self
-            .tail
-            .expect("a free key exists, and none is in the head");
-        loop {
-            let key = tail.draw(rng);
-            if !chosen.contains(&key) {
-                return key;
-            }
+            let tail = self
+                .tail
+                .expect("a free key exists, and none is in the head");
+            let key = loop {
+                let key = tail.draw(rng);
+                if !out.contains(&key) {
+                    break key;
+                }
+            };
+            tail_taken += tail.weight(key);
+            out.push(key);
         }
     }
 }
@@ -539,15 +576,15 @@ mod tests {
         let p = KeyChooser::probabilities(n, pop);
         let mut rng = RandomStreams::new(8).stream(1);
         let mut counts = std::collections::HashMap::new();
-        let (mut out, mut scratch) = (Vec::new(), Vec::new());
+        let (mut out, mut tree) = (Vec::new(), Vec::new());
         let draws = 200_000;
         for _ in 0..draws {
             out.clear();
-            while out.len() < k {
-                let key = chooser.exact.draw_excluding(&mut rng, &out, &mut scratch);
-                assert!(!out.contains(&key));
-                out.push(key);
-            }
+            chooser.exact.fill(&mut rng, k, &mut out, &mut tree);
+            let mut distinct = out.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            assert_eq!(distinct.len(), k);
             *counts.entry(out.clone()).or_insert(0u64) += 1;
         }
         for (seq, count) in counts {
@@ -605,13 +642,13 @@ mod tests {
         let free: f64 = p[100..].iter().sum();
         let want = p[HEAD as usize..].iter().sum::<f64>() / free;
         let mut rng = RandomStreams::new(6).stream(0);
-        let mut scratch = Vec::new();
+        let mut tree = Vec::new();
         let draws = 100_000;
         let mut in_tail = 0u64;
         for _ in 0..draws {
-            let key = chooser
-                .exact
-                .draw_excluding(&mut rng, &chosen, &mut scratch);
+            let mut out = chosen.clone();
+            chooser.exact.fill(&mut rng, 101, &mut out, &mut tree);
+            let key = out[100];
             assert!(key >= 100);
             in_tail += (key >= HEAD) as u64;
         }

@@ -187,8 +187,11 @@ pub struct RateLimit {
 /// Safety limits that keep an unstable run from exhausting memory.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LimitsConfig {
-    /// Requests in the system at once; arrivals beyond it are rejected and counted as overload.
+    /// Requests in the system at once; reaching it means the run diverged, and it stops.
     pub max_in_flight: u32,
+    /// Whether `max_in_flight` is the default (not set in the file), which a memory budget
+    /// may lower.
+    pub max_in_flight_is_default: bool,
 }
 
 /// A random duration.

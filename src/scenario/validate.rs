@@ -186,7 +186,10 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
         db,
         mitigations,
         timeline,
-        limits: LimitsConfig { max_in_flight },
+        limits: LimitsConfig {
+            max_in_flight,
+            max_in_flight_is_default: raw.limits.max_in_flight.is_none(),
+        },
     })
 }
 

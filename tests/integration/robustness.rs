@@ -255,19 +255,21 @@ fn a_run_that_cannot_fit_the_memory_budget_is_refused_up_front() {
 #[test]
 fn threads_are_bounded_by_the_memory_budget_without_changing_a_byte() {
     let text = wide(2_000_000, 4, "");
-    let s = cachestorm::scenario::parse(&text, std::path::Path::new("wide.toml")).unwrap();
-    let one = cachestorm::experiment::plan(&s, u64::MAX, 1).unwrap();
-    let four = cachestorm::experiment::plan(&s, u64::MAX, 4).unwrap();
+    let mut s = cachestorm::scenario::parse(&text, std::path::Path::new("wide.toml")).unwrap();
+    let one = cachestorm::experiment::plan(&mut s, u64::MAX, 1).unwrap();
+    let four = cachestorm::experiment::plan(&mut s, u64::MAX, 4).unwrap();
     assert_eq!((one.threads, four.threads), (1, 4));
     // A budget between the needs of two and three strategies at once allows two.
-    let two = cachestorm::experiment::plan(&s, 8, 8)
+    let two = cachestorm::experiment::plan(&mut s, 8, 8)
         .map(|_| ())
         .unwrap_err();
     assert!(two.contains("--max-memory"));
     let per_strategy = (four.memory_bytes - one.memory_bytes) / 3;
     let budget = one.memory_bytes + per_strategy + per_strategy / 2;
     assert_eq!(
-        cachestorm::experiment::plan(&s, budget, 8).unwrap().threads,
+        cachestorm::experiment::plan(&mut s, budget, 8)
+            .unwrap()
+            .threads,
         2
     );
 
@@ -370,4 +372,25 @@ action = "preload"
     // Rows end with the bucket of the stop.
     let end: f64 = res.buckets.iter().map(|b| b.width_s).sum();
     assert!(end <= t.at_s + 1.0 && end > t.at_s, "{end}");
+}
+
+#[test]
+fn a_small_budget_lowers_the_default_in_flight_cap_instead_of_refusing() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = wide(1_000, 2, "").replace("[limits]\nmax_in_flight = 1000\n", "");
+    let (assert, stderr) = run_toml(dir.path(), "wide", &toml, &["--max-memory", "300MB"]);
+    assert.success();
+    assert!(
+        stderr.contains("limits.max_in_flight lowered from its default 1000000"),
+        "{stderr}"
+    );
+    let small = std::fs::read(dir.path().join("wide/timeseries.csv")).unwrap();
+    let (assert, stderr) = run_toml(dir.path(), "wide", &toml, &[]);
+    assert.success();
+    assert!(!stderr.contains("lowered"), "{stderr}");
+    // The cap is never reached here, so the results are the same.
+    assert_eq!(
+        small,
+        std::fs::read(dir.path().join("wide/timeseries.csv")).unwrap()
+    );
 }

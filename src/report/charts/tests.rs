@@ -689,3 +689,20 @@ fn svg_with_hostile_names_is_valid_xml_and_shows_them_escaped() {
         assert!(text.contains("\\u{1b}[31m"), "{}", chart.file_stem);
     }
 }
+
+#[test]
+fn a_million_points_are_thinned_keeping_every_spike_and_dip() {
+    let mut points: Vec<(f64, f64)> = (0..1_000_000).map(|i| (i as f64, 1.0)).collect();
+    points[123_456].1 = 50.0;
+    points[777_777].1 = -3.0;
+    let thin = super::time_series::thin(points);
+    assert!(
+        thin.len() <= super::time_series::MAX_POINTS + 2,
+        "{}",
+        thin.len()
+    );
+    assert!(thin.contains(&(123_456.0, 50.0)) && thin.contains(&(777_777.0, -3.0)));
+    assert!(thin.windows(2).all(|w| w[0].0 < w[1].0));
+    let few: Vec<(f64, f64)> = (0..10).map(|i| (i as f64, i as f64)).collect();
+    assert_eq!(super::time_series::thin(few.clone()), few);
+}

@@ -340,9 +340,38 @@ pub(super) fn collect_series(
             if !current.is_empty() {
                 segments.push(current);
             }
-            Series::line(strategy_color(i), segments)
+            Series::line(strategy_color(i), segments.into_iter().map(thin).collect())
         })
         .collect()
+}
+
+/// Most points drawn per line segment: far more than a chart has pixels across.
+pub(super) const MAX_POINTS: usize = 4_000;
+
+/// Thins a segment of more than [`MAX_POINTS`] points to the lowest and highest point of each
+/// run of consecutive points (in time order), so a chart of a million buckets stays small and
+/// fast to draw while every spike and dip stays visible.
+pub(super) fn thin(points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    if points.len() <= MAX_POINTS {
+        return points;
+    }
+    let run = points.len().div_ceil(MAX_POINTS / 2);
+    let mut out = Vec::with_capacity(MAX_POINTS + 2);
+    for chunk in points.chunks(run) {
+        let by_value = |a: &&(f64, f64), b: &&(f64, f64)| a.1.total_cmp(&b.1);
+        let low = chunk.iter().min_by(by_value).expect("chunks are not empty");
+        let high = chunk.iter().max_by(by_value).expect("chunks are not empty");
+        let (first, second) = if low.0 <= high.0 {
+            (low, high)
+        } else {
+            (high, low)
+        };
+        out.push(*first);
+        if second != first {
+            out.push(*second);
+        }
+    }
+    out
 }
 
 /// Every y value of `series`.
