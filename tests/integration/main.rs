@@ -2,6 +2,10 @@
 
 mod cli;
 mod determinism;
+mod golden;
+mod invariants;
+mod properties;
+mod regressions;
 mod stampede;
 mod theory;
 
