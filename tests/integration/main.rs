@@ -2,6 +2,7 @@
 
 mod cli;
 mod determinism;
+mod fuzz_corpus;
 mod golden;
 mod invariants;
 mod properties;
