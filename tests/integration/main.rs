@@ -2,6 +2,11 @@
 
 mod cli;
 mod determinism;
+mod fuzz_corpus;
+mod golden;
+mod invariants;
+mod properties;
+mod regressions;
 mod robustness;
 mod stampede;
 mod theory;

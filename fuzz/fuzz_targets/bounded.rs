@@ -1,0 +1,61 @@
+//! Shrinks a scenario's configuration so a fuzz input runs in milliseconds. Used by the fuzz
+//! target and, by path, by `tests/integration/fuzz_corpus.rs`, which replays the corpus.
+
+use cachestorm::engine::SimDuration;
+use cachestorm::model::{KeySet, ModelConfig, TimelineAction};
+
+/// Longest simulated run.
+const MAX_DURATION: SimDuration = SimDuration::from_millis(500);
+/// Most cache lookups (requests × fanout) one run may make at the rates it is given.
+const MAX_LOOKUPS: f64 = 20_000.0;
+/// Largest keyspace (the model keeps per-key arrays and a Zipf alias table).
+const MAX_KEYSPACE: u32 = 100_000;
+/// Most metrics buckets.
+const MAX_BUCKETS: u64 = 1_000;
+/// Most points on the consistent-hash ring (nodes × vnodes).
+const MAX_RING_POINTS: u32 = 65_536;
+/// Shortest lock or lease poll interval, and most polls per wait.
+const MIN_RETRY_INTERVAL: SimDuration = SimDuration::from_millis(1);
+const MAX_RETRIES: u32 = 100;
+/// Most timeline events (each preload may touch every key).
+const MAX_TIMELINE: usize = 32;
+
+/// Shrinks a validated configuration so one run takes milliseconds, keeping what validation
+/// promises (bucket ≤ duration, fanout ≤ keyspace, keys named in the timeline < keyspace).
+pub fn bounded_for_fuzzing(c: &mut ModelConfig) {
+    c.duration = c.duration.min(MAX_DURATION);
+    let min_bucket = SimDuration(c.duration.0.div_ceil(MAX_BUCKETS));
+    c.bucket = c.bucket.min(c.duration).max(min_bucket);
+
+    let keyspace = c.clients.keyspace.min(MAX_KEYSPACE);
+    c.clients.keyspace = keyspace;
+    c.clients.fanout = c.clients.fanout.min(keyspace);
+    let max_rps = MAX_LOOKUPS / (c.clients.fanout as f64 * c.duration.as_secs_f64());
+    c.clients.rps = c.clients.rps.min(max_rps);
+
+    if let Some(cache) = &mut c.cache {
+        cache.vnodes = cache.vnodes.min((MAX_RING_POINTS / cache.nodes).max(1));
+    }
+    if let Some(lock) = &mut c.mitigations.lock {
+        lock.retry_interval = lock.retry_interval.max(MIN_RETRY_INTERVAL);
+        lock.max_retries = lock.max_retries.min(MAX_RETRIES);
+    }
+
+    c.timeline.truncate(MAX_TIMELINE);
+    for e in &mut c.timeline {
+        match &mut e.action {
+            TimelineAction::SetRate { rps, .. } => *rps = rps.min(max_rps),
+            TimelineAction::Preload {
+                keys: KeySet::Top(n),
+                ..
+            } => *n = (*n).min(keyspace),
+            TimelineAction::KillLockHolder { key } => *key = (*key).min(keyspace - 1),
+            TimelineAction::Deploy(d) => {
+                if let Some(w) = &mut d.warmup {
+                    w.top = w.top.min(keyspace);
+                }
+            }
+            TimelineAction::Flush { .. } | TimelineAction::Preload { .. } => {}
+        }
+    }
+}

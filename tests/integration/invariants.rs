@@ -1,0 +1,170 @@
+//! What every run must satisfy, whatever its scenario: shared by the property tests, the
+//! regression tests and the fuzz target (`fuzz/fuzz_targets/scenario.rs` includes this file by
+//! path, so it may use nothing but `cachestorm` and std).
+
+use cachestorm::metrics::{BucketRow, RunResult};
+use cachestorm::model::ModelConfig;
+
+/// A counter of a row, named.
+type Counter = (&'static str, fn(&BucketRow) -> u64);
+
+/// Slack for fractions computed from integer nanoseconds (busy slot-time over bucket width).
+const FRACTION_SLACK: f64 = 1e-9;
+
+/// Panics, naming the bucket and the field, if `result` breaks an invariant of a run of `config`.
+pub fn check_run(config: &ModelConfig, result: &RunResult) {
+    // One row per bucket: up to `duration`, or on until the drain ended, or until the run
+    // stopped as diverged.
+    let rows = result.buckets.len();
+    let plain = result.summary.truncation.is_none() && result.summary.drained_s == 0.0;
+    if plain {
+        assert_eq!(rows, config.bucket_count(), "one row per bucket");
+    } else {
+        let most = cachestorm::model::footprint::max_buckets(config) as usize;
+        assert!(
+            (1..=most).contains(&rows),
+            "{rows} rows for at most {most} buckets"
+        );
+    }
+    let widths: f64 = result.buckets.iter().map(|b| b.width_s).sum();
+    assert!(
+        (widths - result.summary.totals.width_s).abs() < 1e-6,
+        "bucket widths add up to the run: {widths} vs {}",
+        result.summary.totals.width_s
+    );
+    // Queries in service at the end fit the database's slots.
+    let t = &result.summary.totals;
+    assert!(
+        t.db_started - t.db_completed <= config.db.slots as u64,
+        "{} queries in service with {} slots",
+        t.db_started - t.db_completed,
+        config.db.slots
+    );
+    for (i, b) in result.buckets.iter().enumerate() {
+        check_row(&format!("bucket {i}"), b);
+        assert_eq!(
+            b.latency.count, b.completed,
+            "bucket {i}: one latency sample per completed request"
+        );
+    }
+    let t = &result.summary.totals;
+    check_row("totals", t);
+    assert!(
+        result.summary.peak_db_qps.is_finite() && result.summary.peak_db_qps >= 0.0,
+        "peak_db_qps {}",
+        result.summary.peak_db_qps
+    );
+    let sum = |f: fn(&BucketRow) -> u64| result.buckets.iter().map(f).sum::<u64>();
+    let counters: [Counter; 12] = [
+        ("arrived", |b| b.arrived),
+        ("completed", |b| b.completed),
+        ("errors", |b| b.errors()),
+        ("requests_all_hit", |b| b.requests_all_hit),
+        ("cache_hits", |b| b.cache_hits),
+        ("cache_misses", |b| b.cache_misses),
+        ("stale_serves", |b| b.stale_serves),
+        ("lock_waits", |b| b.lock_waits),
+        ("db_started", |b| b.db_started),
+        ("db_completed", |b| b.db_completed),
+        ("evictions", |b| b.evictions),
+        ("herds", |b| b.herds),
+    ];
+    for (name, f) in counters {
+        assert_eq!(f(t), sum(f), "totals.{name} is the sum of the buckets");
+    }
+    assert_eq!(
+        t.latency.count, t.completed,
+        "totals: one latency sample per completed request"
+    );
+    assert!(
+        t.db_started >= t.db_completed,
+        "totals: {} queries completed but only {} started",
+        t.db_completed,
+        t.db_started
+    );
+    let submitted = t.db_by_cause.miss
+        + t.db_by_cause.early_refresh
+        + t.db_by_cause.background_refresh
+        + t.db_by_cause.warmup
+        + t.db_by_cause.fallback;
+    assert!(
+        submitted >= t.db_started,
+        "totals: {} queries started but only {submitted} submitted",
+        t.db_started
+    );
+    check_accounting(result);
+}
+
+/// Request accounting: every arrival ends as exactly one of completed, failed or unfinished,
+/// and only the last bucket holds unfinished requests.
+pub fn check_accounting(result: &RunResult) {
+    let t = &result.summary.totals;
+    assert_eq!(
+        t.arrived,
+        t.completed + t.errors() + t.unfinished,
+        "totals: arrived = completed + failed + unfinished"
+    );
+    let (last, earlier) = result
+        .buckets
+        .split_last()
+        .expect("a run has at least one bucket");
+    assert_eq!(
+        last.unfinished, t.unfinished,
+        "unfinished in the last bucket"
+    );
+    assert!(earlier.iter().all(|b| b.unfinished == 0));
+    assert!(
+        t.requests_all_hit <= t.completed + t.errors(),
+        "totals: {} all-hit requests but only {} finished",
+        t.requests_all_hit,
+        t.completed + t.errors()
+    );
+}
+
+/// Checks one row on its own: finite numbers, ratios in range, ordered percentiles.
+pub fn check_row(at: &str, b: &BucketRow) {
+    let l = &b.latency;
+    let floats = [
+        ("start_s", b.start_s),
+        ("width_s", b.width_s),
+        ("lock_wait_mean_ms", b.lock_wait_mean_ms),
+        ("db_busy_fraction", b.db_busy_fraction),
+        ("db_wait_mean_ms", b.db_wait_mean_ms),
+        ("hit_ratio", b.hit_ratio()),
+        ("herd_mean", b.herd_mean()),
+        ("db_qps", b.db_qps()),
+        ("latency.mean_ms", l.mean_ms),
+        ("latency.p50_ms", l.p50_ms),
+        ("latency.p95_ms", l.p95_ms),
+        ("latency.p99_ms", l.p99_ms),
+        ("latency.p999_ms", l.p999_ms),
+        ("latency.max_ms", l.max_ms),
+    ];
+    for (name, v) in floats {
+        assert!(v.is_finite() && v >= 0.0, "{at}: {name} = {v}");
+    }
+    assert!(b.width_s > 0.0, "{at}: empty bucket");
+    assert!(
+        (0.0..=1.0).contains(&b.hit_ratio()),
+        "{at}: hit ratio {}",
+        b.hit_ratio()
+    );
+    assert!(
+        b.db_busy_fraction <= 1.0 + FRACTION_SLACK,
+        "{at}: db_busy_fraction {}",
+        b.db_busy_fraction
+    );
+    assert!(
+        l.p50_ms <= l.p95_ms && l.p95_ms <= l.p99_ms && l.p99_ms <= l.p999_ms,
+        "{at}: percentiles out of order: {l:?}"
+    );
+    assert!(l.p999_ms <= l.max_ms * (1.0 + 1e-3) + 1e-6, "{at}: {l:?}");
+    assert!(
+        b.herds_early <= b.herds,
+        "{at}: more early herds than herds"
+    );
+    assert!(
+        b.herd_max <= b.herd_queries,
+        "{at}: herd_max above the herd total"
+    );
+}
