@@ -62,9 +62,7 @@ fn validate(args: ValidateArgs) -> Result<(), CommandError> {
                     if s.strategies.len() == 1 { "y" } else { "ies" },
                     s.base.duration
                 ));
-                for w in &s.warnings {
-                    console::warn(w);
-                }
+                warn_before_running(&s);
             }
             Err(e) => failures.push(e.to_string()),
         }

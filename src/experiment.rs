@@ -81,6 +81,12 @@ const OVERHEAD_BYTES: u64 = 96 << 20;
 /// shipped scenarios (about 2 million requests a second at fan-out 1), for estimates only.
 const SECONDS_PER_REQUEST: f64 = 0.35e-6;
 const SECONDS_PER_KEY: f64 = 0.15e-6;
+/// Seconds of one core per repeated key draw (choosing distinct keys by rejection).
+const SECONDS_PER_REJECTION: f64 = 7e-9;
+/// Seconds of one core per metrics bucket (closing its histograms, writing its CSV row), and
+/// per key of the keyspace (popularity tables and cache set up), measured the same way.
+const SECONDS_PER_BUCKET: f64 = 50e-6;
+const SECONDS_PER_KEY_OF_KEYSPACE: f64 = 130e-9;
 
 /// How a scenario will run, decided before it starts: how many strategies at once, and what it
 /// will cost.
@@ -188,11 +194,16 @@ pub fn plan(scenario: &mut Scenario, max_memory: u64, max_threads: usize) -> Res
     let mut key_reads = 0.0;
     let mut cpu_seconds = 0.0;
     for s in &scenario.strategies {
-        let r = footprint::expected_requests(&s.config);
-        let k = r * s.config.clients.fanout as f64;
+        let c = &s.config;
+        let r = footprint::expected_requests(c);
+        let k = r * c.clients.fanout as f64;
         requests += r;
         key_reads += k;
-        cpu_seconds += r * SECONDS_PER_REQUEST + k * SECONDS_PER_KEY;
+        cpu_seconds += r
+            * (SECONDS_PER_REQUEST + SECONDS_PER_REJECTION * footprint::rejections_per_request(c))
+            + k * SECONDS_PER_KEY
+            + footprint::max_buckets(c) as f64 * SECONDS_PER_BUCKET
+            + c.clients.keyspace as f64 * SECONDS_PER_KEY_OF_KEYSPACE;
     }
     Ok(Plan {
         threads,

@@ -305,7 +305,6 @@ impl Recorder {
             width_s: self.end.as_secs_f64(),
             ..BucketRow::default()
         };
-        let mut peak_db_qps: f64 = 0.0;
         for r in &self.rows {
             totals.arrived += r.arrived;
             totals.completed += r.completed;
@@ -329,8 +328,18 @@ impl Recorder {
             totals.db_completed += r.db_completed;
             totals.db_queue_max = totals.db_queue_max.max(r.db_queue_max);
             totals.evictions += r.evictions;
-            peak_db_qps = peak_db_qps.max(r.db_qps());
         }
+        // The peak rate of whole buckets: a short last bucket (a run or drain that ends
+        // between bucket boundaries) would turn one completion into a huge rate.
+        let whole = |r: &&BucketRow| (r.width_s - self.bucket_ns as f64 / 1e9).abs() < 1e-12;
+        let peak_of = |rows: &mut dyn Iterator<Item = &BucketRow>| {
+            rows.map(|r| r.db_qps()).fold(0.0f64, f64::max)
+        };
+        let peak_db_qps = if self.rows.iter().any(|r| whole(&r)) {
+            peak_of(&mut self.rows.iter().filter(whole))
+        } else {
+            peak_of(&mut self.rows.iter())
+        };
         let run_ns = self.end.0 as f64 * self.db_slots as f64;
         totals.db_busy_fraction = if run_ns > 0.0 {
             self.total_busy_ns as f64 / run_ns

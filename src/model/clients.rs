@@ -157,8 +157,9 @@ pub struct AliasSlot {
 /// rejection to the exact sampler: `REJECTION_BUDGET_BASE + REJECTION_BUDGET_PER_KEY * k`.
 /// Generous, so that every workload where rejection is quick keeps exactly today's draws, and
 /// small enough that no request spends more than about a millisecond on rejections.
-const REJECTION_BUDGET_BASE: u64 = 10_000;
-const REJECTION_BUDGET_PER_KEY: u64 = 100;
+pub const REJECTION_BUDGET_BASE: u64 = 10_000;
+/// See [`REJECTION_BUDGET_BASE`].
+pub const REJECTION_BUDGET_PER_KEY: u64 = 100;
 
 impl KeyChooser {
     /// The chooser for `keyspace` keys with this popularity.

@@ -79,6 +79,39 @@ pub fn max_buckets(config: &ModelConfig) -> u64 {
     longest.div_ceil(config.bucket.0)
 }
 
+/// Repeated draws a request makes, on average, choosing its distinct keys by rejection
+/// (at most the rejection budget, after which an exact sampler takes over): drawing the j-th
+/// key rejects about m/(1 - m) draws, m the mass of the keys already chosen (taken as the j
+/// most popular, an upper bound).
+pub fn rejections_per_request(config: &ModelConfig) -> f64 {
+    use super::clients::{REJECTION_BUDGET_BASE, REJECTION_BUDGET_PER_KEY};
+    use super::config::Popularity;
+    let k = config.clients.fanout as usize;
+    let n = config.clients.keyspace as usize;
+    if k <= 1 {
+        return 0.0;
+    }
+    let weight = |i: usize| match config.clients.popularity {
+        Popularity::Uniform => 1.0,
+        Popularity::Zipf { s } => ((i + 1) as f64).powf(-s),
+    };
+    // Smallest weights first, for accuracy.
+    let total: f64 = (0..n).rev().map(weight).sum();
+    let mut taken = 0.0;
+    let mut rejections = 0.0;
+    for j in 0..k {
+        let m = (taken / total).min(1.0);
+        rejections += if m < 1.0 {
+            m / (1.0 - m)
+        } else {
+            f64::INFINITY
+        };
+        taken += weight(j);
+    }
+    let budget = (REJECTION_BUDGET_BASE + REJECTION_BUDGET_PER_KEY * k as u64) as f64;
+    rejections.min(budget)
+}
+
 /// Requests the workload brings over `duration`: the integral of the arrival rate.
 pub fn expected_requests(config: &ModelConfig) -> f64 {
     let arrivals = super::clients::ArrivalProcess::from_config(config);

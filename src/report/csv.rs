@@ -19,6 +19,23 @@ fn f6(x: f64) -> String {
     format!("{x:.6}")
 }
 
+/// `x` with `decimals` decimals, except that a value that is not zero but would print as zero
+/// is written in scientific notation (`1.389e-4`): for figures where a tiny value is no
+/// rounding detail (a database capacity of one query every two hours is not 0 q/s).
+fn fixed(x: f64, decimals: usize) -> String {
+    let text = format!("{x:.decimals$}");
+    if x != 0.0
+        && text
+            .trim_start_matches('-')
+            .bytes()
+            .all(|b| b == b'0' || b == b'.')
+    {
+        format!("{x:.3e}")
+    } else {
+        text
+    }
+}
+
 /// A time in seconds with as many decimals as it needs to be exact to the nanosecond: 3 for
 /// whole milliseconds, 6 for whole microseconds, else 9. So buckets under a millisecond stay
 /// distinct, and whole-millisecond times keep their short form.
@@ -102,9 +119,9 @@ const SUMMARY_EXTRA: &[SummaryColumn] = &[
     }),
     ("herd_mean", |s| f3(s.result.summary.totals.herd_mean())),
     ("peak_db_queries_per_s", |s| {
-        f3(s.result.summary.peak_db_qps)
+        fixed(s.result.summary.peak_db_qps, 3)
     }),
-    ("db_capacity_qps", |s| f3(s.db_capacity_qps)),
+    ("db_capacity_qps", |s| fixed(s.db_capacity_qps, 3)),
     ("peak_db_queue", |s| {
         s.result.summary.totals.db_queue_max.to_string()
     }),
@@ -237,6 +254,17 @@ mod tests {
                 },
             }],
         }
+    }
+
+    #[test]
+    fn small_numbers_are_never_written_as_zero() {
+        assert_eq!(fixed(0.000138, 3), "1.380e-4");
+        assert_eq!(fixed(-0.0001, 3), "-1.000e-4");
+        assert_eq!(fixed(0.0, 3), "0.000");
+        assert_eq!(fixed(0.0005, 3), "0.001");
+        assert_eq!(fixed(1584.25, 3), "1584.250");
+        assert_eq!(fixed(2e-9, 6), "2.000e-9");
+        assert_eq!(fixed(0.5, 6), "0.500000");
     }
 
     #[test]

@@ -50,20 +50,20 @@ pub enum OutputError {
         found: String,
     },
     /// The file system refused an operation.
-    #[error("{what} {path}: {source}")]
+    #[error("{what} {path}: {reason}")]
     Io {
         /// What was being done, such as "cannot create the folder".
         what: &'static str,
         /// The path concerned.
         path: String,
         /// The operating system's error.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
 }
 
 fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> OutputError {
     let path = shown(path);
-    move |source| OutputError::Io { what, path, source }
+    move |reason| OutputError::Io { what, path, reason }
 }
 
 fn shown(path: &Path) -> String {

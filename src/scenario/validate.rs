@@ -344,10 +344,10 @@ pub fn warnings(raw: &RawScenario, config: &ModelConfig) -> Vec<FieldError> {
     for (i, e) in raw.timeline.iter().enumerate() {
         let field = format!("timeline[{i}]");
         match e.action.as_str() {
-            "flush" | "preload" if config.cache.is_none() => warn(
+            "flush" | "preload" | "deploy" if config.cache.is_none() => warn(
                 field.clone(),
                 &format!(
-                    "`{}` does nothing: the cache is disabled (cache.enabled = false)",
+                    "`{}` does nothing to the cache: the cache is disabled (cache.enabled = false)",
                     e.action
                 ),
             ),
@@ -359,9 +359,25 @@ pub fn warnings(raw: &RawScenario, config: &ModelConfig) -> Vec<FieldError> {
         }
         if e.at.0 >= config.duration {
             warn(
-                field,
+                field.clone(),
                 "happens at the end of the run (`at` = `duration`), so it changes nothing",
             );
+        } else if e.action == "deploy" {
+            let waves = e.waves.unwrap_or(1).max(1) as u64;
+            let interval = e.wave_interval.map_or(0, |d| d.0 .0);
+            let late = (0..waves)
+                .filter(|w| {
+                    e.at.0 .0.saturating_add(interval.saturating_mul(*w)) >= config.duration.0
+                })
+                .count();
+            if late > 0 {
+                warn(
+                    field,
+                    &format!(
+                        "{late} of the deploy's {waves} waves fall at or after `duration` and never happen"
+                    ),
+                );
+            }
         }
     }
     found
@@ -897,12 +913,6 @@ fn timeline_event(
             TimelineAction::Preload { keys, ttl }
         }
         "deploy" => {
-            if cache.is_none() {
-                return err(
-                    format!("{field}.action"),
-                    "a deploy changes cache keys; it needs a cache (cache.enabled = true)",
-                );
-            }
             let waves = int_in(
                 &format!("{field}.waves"),
                 raw.waves.unwrap_or(1),

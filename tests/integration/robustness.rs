@@ -394,3 +394,103 @@ fn a_small_budget_lowers_the_default_in_flight_cap_instead_of_refusing() {
         std::fs::read(dir.path().join("wide/timeseries.csv")).unwrap()
     );
 }
+
+#[test]
+fn deploy_waves_after_the_end_and_deploys_without_a_cache_are_warned_about_and_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = r#"
+name = "late"
+seed = 1
+duration = "10s"
+[clients]
+rps = 100
+keyspace = 100
+[app]
+instances = 4
+[cache]
+enabled = false
+[db]
+slots = 8
+service = "2ms"
+[[timeline]]
+at = "8s"
+action = "deploy"
+waves = 4
+wave_interval = "1s"
+"#;
+    let (assert, stderr) = run_toml(dir.path(), "late", toml, &[]);
+    assert.success();
+    assert!(
+        stderr.contains("2 of the deploy's 4 waves fall at or after `duration`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`deploy` does nothing to the cache"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_peak_rate_ignores_a_short_last_bucket() {
+    // A drain of 1 ms after an overloaded run: the last bucket is 1 ms long and holds a
+    // completion or so, which as a rate would be twice the capacity.
+    let res = simulate(&overloaded("drain = \"1ms\""));
+    let last = res.buckets.last().unwrap();
+    assert!(last.width_s < 0.01 && last.db_qps() > 500.0, "{last:?}");
+    assert!(
+        res.summary.peak_db_qps <= 501.0,
+        "{}",
+        res.summary.peak_db_qps
+    );
+}
+
+#[test]
+fn help_and_version_to_a_full_stdout_fail() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return;
+    };
+    for args in [&["--help"][..], &["--version"], &["run", "--help"]] {
+        let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("cachestorm"))
+            .args(args)
+            .stdout(full.try_clone().unwrap())
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(1), "{args:?}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_removes_the_temporary_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("long.toml");
+    // An hour at 100,000 requests/s: minutes of work, stopped after a moment.
+    let long = overloaded("")
+        .replace("duration = \"10s\"", "duration = \"1h\"")
+        .replace("rps = 1000", "rps = 100000")
+        .replace("enabled = false", "ttl = \"1h\"");
+    std::fs::write(&file, long).unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cachestorm"))
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let partial = dir.path().join(".overloaded.partial");
+    let started = std::time::Instant::now();
+    while !partial.exists() && started.elapsed().as_secs() < 20 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(partial.exists(), "the run prepared its folder");
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert!(!partial.exists(), "temporary folder left behind");
+    assert!(!dir.path().join("overloaded").exists());
+}
