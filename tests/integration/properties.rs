@@ -330,6 +330,10 @@ impl Scenario {
         let w = &mut t;
         let _ = writeln!(w, "name = \"prop\"\nseed = {}", self.seed);
         let _ = writeln!(w, "duration = \"{}ms\"", self.duration_ms);
+        // A third of the scenarios drain their requests in flight after `duration`.
+        if self.seed % 3 == 0 {
+            let _ = writeln!(w, "drain = \"{}ms\"", self.duration_ms);
+        }
         let _ = writeln!(w, "bucket = \"{}ms\"", self.bucket_ms);
         let _ = writeln!(w, "[clients]\nrps = {:?}", self.rps);
         let _ = writeln!(w, "keyspace = {}\nfanout = {}", self.keyspace, self.fanout);
@@ -601,6 +605,16 @@ proptest! {
         let result = run_scenario(&scenario, &|_| {});
         for (strategy, r) in scenario.strategies.iter().zip(&result.strategies) {
             check_run(&strategy.config, &r.result);
+            // The run did the work estimated before it: no more arrivals than the rates bring
+            // (Poisson: within six standard deviations), and the drain within its bound.
+            let expected = cachestorm::model::footprint::expected_requests(&strategy.config);
+            let arrived = r.result.summary.totals.arrived as f64;
+            prop_assert!(
+                arrived <= expected + 6.0 * expected.sqrt() + 10.0,
+                "{} arrivals for {expected:.0} expected", arrived
+            );
+            let bound = strategy.config.drain.map_or(0.0, |d| d.as_secs_f64());
+            prop_assert!(r.result.summary.drained_s <= bound + 1e-9);
         }
         check_csvs(&result);
     }
