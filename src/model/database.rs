@@ -1,9 +1,11 @@
-//! The database: `slots` queries in service at once and a FIFO queue in front of them.
+//! The database: `slots` queries in service at once, a FIFO queue in front of them, and the
+//! service-time model that says how long each query takes.
 
 use std::collections::VecDeque;
 
+use super::distribution::Sampler;
 use super::observe::Cause;
-use crate::engine::SimTime;
+use crate::engine::{SimTime, Stream};
 
 /// One key of one request: request slot `req`, key number `idx` within it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,7 +67,8 @@ pub enum Admission {
     Rejected,
 }
 
-/// Slot occupancy and the waiting queue. Timing (service draws, events) is the world's job.
+/// Slot occupancy, the waiting queue, the queries in service and their service times. The
+/// event loop schedules completions at the times it is given.
 #[derive(Clone, Debug)]
 pub struct Database {
     slots: u32,
@@ -73,18 +76,53 @@ pub struct Database {
     queue_limit: Option<u32>,
     queue: VecDeque<Query>,
     next_id: u64,
+    /// Service time of one query, drawn from `rng` (its own stream).
+    service: Sampler,
+    rng: Stream,
+    /// Queries in service, by service slot; `free` lists the slots to reuse.
+    in_service: Vec<Query>,
+    free: Vec<u32>,
 }
 
 impl Database {
-    /// An idle database.
-    pub fn new(slots: u32, queue_limit: Option<u32>) -> Self {
+    /// An idle database of `slots` slots, with a queue of at most `queue_limit` (`None`:
+    /// unlimited), whose queries take `service` drawn from `rng`.
+    pub fn new(slots: u32, queue_limit: Option<u32>, service: Sampler, rng: Stream) -> Self {
         Database {
             slots,
             busy: 0,
             queue_limit,
             queue: VecDeque::with_capacity(1024),
             next_id: 0,
+            service,
+            rng,
+            in_service: Vec::new(),
+            free: Vec::new(),
         }
+    }
+
+    /// Puts `q`, admitted by [`Database::submit`] or returned by [`Database::complete`], in
+    /// service at `now`: returns its service slot and when it completes.
+    pub fn serve(&mut self, q: Query, now: SimTime) -> (u32, SimTime) {
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.in_service[s as usize] = q;
+                s
+            }
+            None => {
+                self.in_service.push(q);
+                (self.in_service.len() - 1) as u32
+            }
+        };
+        (slot, now + self.service.sample(&mut self.rng))
+    }
+
+    /// The query in service slot `slot` completed: returns it, and the next queued query if
+    /// one takes the slot (to be [served](Database::serve)).
+    pub fn complete(&mut self, slot: u32) -> (Query, Option<Query>) {
+        let q = self.in_service[slot as usize];
+        self.free.push(slot);
+        (q, self.finish())
     }
 
     /// Slots in service.
@@ -130,7 +168,7 @@ impl Database {
     }
 
     /// A query finished: frees its slot and, if one waits, starts the next and returns it.
-    pub fn finish(&mut self) -> Option<Query> {
+    fn finish(&mut self) -> Option<Query> {
         match self.queue.pop_front() {
             Some(q) => Some(q),
             None => {
@@ -154,14 +192,20 @@ impl Database {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::RandomStreams;
 
     fn origin() -> Origin {
         Origin::Key(KeyRef { req: 0, idx: 0 })
     }
 
+    fn database(slots: u32, queue_limit: Option<u32>) -> Database {
+        let service = Sampler::Constant(5);
+        Database::new(slots, queue_limit, service, RandomStreams::new(1).stream(0))
+    }
+
     #[test]
     fn slots_then_queue_then_rejection() {
-        let mut db = Database::new(2, Some(1));
+        let mut db = database(2, Some(1));
         let t = SimTime::ZERO;
         assert_eq!(
             db.submit(origin(), Cause::Miss, 1, 0, t).0,
@@ -188,8 +232,27 @@ mod tests {
     }
 
     #[test]
+    fn served_queries_complete_after_their_service_time_and_free_their_slot() {
+        let mut db = database(2, None);
+        let t = SimTime(100);
+        let (_, a) = db.submit(origin(), Cause::Miss, 1, 0, t);
+        let (_, b) = db.submit(origin(), Cause::Warmup, 2, 0, t);
+        let (_, c) = db.submit(origin(), Cause::Miss, 3, 0, t);
+        let (slot_a, done_a) = db.serve(a, t);
+        let (slot_b, _) = db.serve(b, t);
+        assert_eq!(done_a, SimTime(105));
+        assert_ne!(slot_a, slot_b);
+        // a completes; c, queued, takes its slot.
+        assert_eq!(db.complete(slot_a), (a, Some(c)));
+        let (slot_c, done_c) = db.serve(c, SimTime(105));
+        assert_eq!((slot_c, done_c), (slot_a, SimTime(110)));
+        assert_eq!(db.complete(slot_b), (b, None));
+        assert_eq!(db.busy(), 1);
+    }
+
+    #[test]
     fn time_out_removes_only_the_head() {
-        let mut db = Database::new(1, None);
+        let mut db = database(1, None);
         let t = SimTime::ZERO;
         db.submit(origin(), Cause::Miss, 1, 0, t);
         let (_, a) = db.submit(origin(), Cause::Miss, 2, 0, t);

@@ -170,11 +170,9 @@ struct World<'a, O: Observer> {
     key_rng: Stream,
     cache_latency_rng: Stream,
     lock_latency_rng: Stream,
-    db_rng: Stream,
     jitter_rng: Stream,
     xfetch_rng: Stream,
     cache_latency: Sampler,
-    db_service: Sampler,
     cache: Option<CacheCluster>,
     /// Rebuild locks (or leases) of the cache keys.
     locks: LockTable,
@@ -183,8 +181,6 @@ struct World<'a, O: Observer> {
     /// A lock holder of this logical key is to die (set by `kill_lock_holder`).
     kill_lock_holder_of: Option<u32>,
     db: Database,
-    in_service: Vec<Query>,
-    in_service_free: Vec<u32>,
     instances: Vec<Instance>,
     next_instance: u32,
     requests: Vec<Request>,
@@ -289,7 +285,6 @@ impl<'a, O: Observer> World<'a, O> {
             key_rng: streams.stream(purpose::KEYS),
             cache_latency_rng: streams.stream(purpose::CACHE_LATENCY),
             lock_latency_rng: streams.stream(purpose::LOCK_LATENCY),
-            db_rng: streams.stream(purpose::DB_SERVICE),
             jitter_rng: streams.stream(purpose::TTL_JITTER),
             xfetch_rng: streams.stream(purpose::EARLY_EXPIRATION),
             cache_latency: config
@@ -297,7 +292,6 @@ impl<'a, O: Observer> World<'a, O> {
                 .as_ref()
                 .map(|cc| Sampler::new(&cc.latency))
                 .unwrap_or(Sampler::Constant(0)),
-            db_service: Sampler::new(&config.db.service),
             cache: config
                 .cache
                 .as_ref()
@@ -305,9 +299,12 @@ impl<'a, O: Observer> World<'a, O> {
             locks: LockTable::new(cache_keys, config.mitigations.lock.is_some()),
             stages: ReadStages::new(&config.mitigations, config.cache.as_ref()),
             kill_lock_holder_of: None,
-            db: Database::new(config.db.slots, config.db.queue_limit),
-            in_service: Vec::new(),
-            in_service_free: Vec::new(),
+            db: Database::new(
+                config.db.slots,
+                config.db.queue_limit,
+                Sampler::new(&config.db.service),
+                streams.stream(purpose::DB_SERVICE),
+            ),
             instances: (0..config.app.instances)
                 .map(|_| Instance {
                     busy: 0,
@@ -656,24 +653,13 @@ impl<'a, O: Observer> World<'a, O> {
     fn start_query(&mut self, now: SimTime, q: Query) {
         self.observer
             .query_started(now, now.since(q.submitted), self.db.busy());
-        let slot = match self.in_service_free.pop() {
-            Some(s) => {
-                self.in_service[s as usize] = q;
-                s
-            }
-            None => {
-                self.in_service.push(q);
-                (self.in_service.len() - 1) as u32
-            }
-        };
-        let service = self.db_service.sample(&mut self.db_rng);
-        self.events.schedule(now + service, Event::DbDone(slot));
+        let (slot, done) = self.db.serve(q, now);
+        self.events.schedule(done, Event::DbDone(slot));
     }
 
     fn on_db_done(&mut self, now: SimTime, slot: u32) {
-        let q = self.in_service[slot as usize];
-        self.in_service_free.push(slot);
-        match self.db.finish() {
+        let (q, next) = self.db.complete(slot);
+        match next {
             Some(next) => {
                 self.observer.query_completed(now, self.db.busy());
                 self.observer.db_queue_changed(self.db.queue_len());
