@@ -1,0 +1,83 @@
+//! `[clients]`: the workload.
+
+use super::*;
+
+pub(super) fn clients(raw: &RawClients) -> Result<ClientsConfig> {
+    let rps = rate("clients.rps", raw.rps)?;
+    let keyspace = int_in(
+        "clients.keyspace",
+        raw.keyspace,
+        1,
+        MAX_KEYSPACE,
+        "number of distinct keys",
+    )?;
+    let popularity = match &raw.popularity {
+        None => Popularity::Uniform,
+        Some(StringOrTable::Text(t)) if t == "uniform" => Popularity::Uniform,
+        Some(StringOrTable::Text(t)) if t == "zipf" => {
+            return err(
+                "clients.popularity",
+                "zipf needs its exponent: write { dist = \"zipf\", s = 0.99 }",
+            )
+        }
+        Some(StringOrTable::Text(t)) => {
+            return err(
+                "clients.popularity",
+                format!(
+                    "`{}` is not allowed; use \"uniform\" or {{ dist = \"zipf\", s = 0.99 }}",
+                    crate::text::quote(t)
+                ),
+            )
+        }
+        Some(StringOrTable::Table(p)) => match (p.dist.as_str(), p.s) {
+            ("uniform", None) => Popularity::Uniform,
+            ("zipf", Some(s)) if s.is_finite() && s > 0.0 && s <= 10.0 => Popularity::Zipf { s },
+            ("zipf", Some(s)) => {
+                return err(
+                    "clients.popularity.s",
+                    format!("must be a number greater than 0 and at most 10, got {s}"),
+                )
+            }
+            ("zipf", None) => {
+                return err(
+                    "clients.popularity.s",
+                    "is required for zipf (for example s = 0.99)",
+                )
+            }
+            ("uniform", Some(_)) => return err("clients.popularity.s", "applies only to zipf"),
+            (d, _) => {
+                return err(
+                    "clients.popularity.dist",
+                    format!(
+                        "`{}` is not allowed; use \"uniform\" or \"zipf\"",
+                        crate::text::quote(d)
+                    ),
+                )
+            }
+        },
+    };
+    let fanout = int_in(
+        "clients.fanout",
+        raw.fanout.unwrap_or(1),
+        1,
+        MAX_FANOUT,
+        "distinct keys per request",
+    )?;
+    if fanout > keyspace {
+        return err(
+            "clients.fanout",
+            format!("{fanout} is larger than the keyspace ({keyspace}); a request needs that many distinct keys"),
+        );
+    }
+    let timeout = match raw.timeout {
+        Some(t) => Some(positive("clients.timeout", t.0, "time a client waits")?),
+        None => None,
+    };
+    Ok(ClientsConfig {
+        rps,
+        keyspace,
+        popularity,
+        fanout,
+        timeout,
+    })
+}

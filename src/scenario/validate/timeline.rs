@@ -1,0 +1,234 @@
+//! `[[timeline]]`: actions at given times, and the rule that deploys do not overlap.
+
+use super::*;
+
+pub(super) fn timeline_event(
+    field: &str,
+    raw: &RawTimelineEvent,
+    duration: SimDuration,
+    clients: &ClientsConfig,
+    cache: Option<&CacheConfig>,
+    app: &AppConfig,
+) -> Result<TimelineEvent> {
+    let at = raw.at.0;
+    if at > duration {
+        return err(
+            format!("{field}.at"),
+            format!("{at} is after the end of the run ({duration})"),
+        );
+    }
+    let allowed: &[&str] = match raw.action.as_str() {
+        "flush" => &["node"],
+        "preload" => &["top", "ttl"],
+        "set_rate" => &["rps", "ramp"],
+        "deploy" => &[
+            "waves",
+            "wave_interval",
+            "warmup_top",
+            "warmup_rate",
+            "warmup_lead",
+        ],
+        "kill_lock_holder" => &["key"],
+        other => {
+            return err(
+                format!("{field}.action"),
+                format!(
+                    "`{}` is not allowed; use flush, preload, set_rate, deploy or kill_lock_holder",
+                    crate::text::quote(other)
+                ),
+            )
+        }
+    };
+    let present = [
+        ("node", raw.node.is_some()),
+        ("top", raw.top.is_some()),
+        ("ttl", raw.ttl.is_some()),
+        ("rps", raw.rps.is_some()),
+        ("ramp", raw.ramp.is_some()),
+        ("key", raw.key.is_some()),
+        ("waves", raw.waves.is_some()),
+        ("wave_interval", raw.wave_interval.is_some()),
+        ("warmup_top", raw.warmup_top.is_some()),
+        ("warmup_rate", raw.warmup_rate.is_some()),
+        ("warmup_lead", raw.warmup_lead.is_some()),
+    ];
+    for (name, is_set) in present {
+        if is_set && !allowed.contains(&name) {
+            return err(
+                format!("{field}.{name}"),
+                format!(
+                    "does not apply to action \"{}\" (it takes {})",
+                    raw.action,
+                    if allowed.is_empty() {
+                        "no other fields".to_string()
+                    } else {
+                        allowed.join(", ")
+                    }
+                ),
+            );
+        }
+    }
+    let action = match raw.action.as_str() {
+        "flush" => {
+            let node = match raw.node {
+                None => None,
+                Some(n) => {
+                    let nodes = match cache {
+                        Some(c) => c.nodes,
+                        None => {
+                            return err(
+                                format!("{field}.node"),
+                                "there is no cache (cache.enabled = false)",
+                            )
+                        }
+                    };
+                    Some(int_in(
+                        &format!("{field}.node"),
+                        n,
+                        0,
+                        nodes as i64 - 1,
+                        "index of a cache node",
+                    )?)
+                }
+            };
+            TimelineAction::Flush { node }
+        }
+        "preload" => {
+            let keys = match raw.top {
+                None => KeySet::All,
+                Some(n) => KeySet::Top(int_in(
+                    &format!("{field}.top"),
+                    n,
+                    1,
+                    clients.keyspace as i64,
+                    "number of most popular keys, at most the keyspace",
+                )?),
+            };
+            let ttl = match raw.ttl {
+                Some(t) => Some(positive(
+                    &format!("{field}.ttl"),
+                    t.0,
+                    "TTL of preloaded entries",
+                )?),
+                None => None,
+            };
+            TimelineAction::Preload { keys, ttl }
+        }
+        "deploy" => {
+            let waves = int_in(
+                &format!("{field}.waves"),
+                raw.waves.unwrap_or(1),
+                1,
+                app.instances as i64,
+                "waves of app instances, at most app.instances",
+            )?;
+            let wave_interval = match raw.wave_interval {
+                Some(d) => d.0,
+                None if waves > 1 => {
+                    return err(
+                        format!("{field}.wave_interval"),
+                        "is required when waves > 1 (time between waves)",
+                    )
+                }
+                None => SimDuration::ZERO,
+            };
+            let warmup = match (raw.warmup_top, raw.warmup_rate) {
+                (None, None) => {
+                    if raw.warmup_lead.is_some() {
+                        return err(
+                            format!("{field}.warmup_lead"),
+                            "applies only with warmup_top and warmup_rate",
+                        );
+                    }
+                    None
+                }
+                (Some(top), Some(rate)) => {
+                    let top = int_in(
+                        &format!("{field}.warmup_top"),
+                        top,
+                        1,
+                        clients.keyspace as i64,
+                        "most popular keys to warm, at most the keyspace",
+                    )?;
+                    if !rate.is_finite() || rate <= 0.0 || rate > 1e9 {
+                        return err(format!("{field}.warmup_rate"), format!("must be keys per second, greater than 0 and at most 1e9, got {rate}"));
+                    }
+                    let lead = raw.warmup_lead.map(|d| d.0).unwrap_or_default();
+                    if lead > at {
+                        return err(format!("{field}.warmup_lead"), format!("{lead} would start warming before the run starts (the deploy is at {at})"));
+                    }
+                    Some(Warmup { top, rate, lead })
+                }
+                (Some(_), None) => {
+                    return err(
+                        format!("{field}.warmup_rate"),
+                        "is required with warmup_top (keys warmed per second)",
+                    )
+                }
+                (None, Some(_)) => {
+                    return err(
+                        format!("{field}.warmup_top"),
+                        "is required with warmup_rate (how many of the most popular keys)",
+                    )
+                }
+            };
+            TimelineAction::Deploy(Deploy {
+                waves,
+                wave_interval,
+                warmup,
+            })
+        }
+        "kill_lock_holder" => TimelineAction::KillLockHolder {
+            key: int_in(
+                &format!("{field}.key"),
+                raw.key.unwrap_or(0),
+                0,
+                clients.keyspace as i64 - 1,
+                "a key number; 0 is the most popular",
+            )?,
+        },
+        _ => {
+            let rps = match raw.rps {
+                Some(r) => rate(&format!("{field}.rps"), r)?,
+                None => {
+                    return err(
+                        format!("{field}.rps"),
+                        "is required for set_rate (requests per second)",
+                    )
+                }
+            };
+            TimelineAction::SetRate {
+                rps,
+                ramp: raw.ramp.map(|r| r.0).unwrap_or_default(),
+            }
+        }
+    };
+    Ok(TimelineEvent {
+        at: SimTime(at.0),
+        action,
+    })
+}
+
+pub(super) fn check_deploys_do_not_overlap(
+    timeline: &[TimelineEvent],
+    raw: &[RawTimelineEvent],
+) -> Result<()> {
+    let mut previous_end: Option<SimTime> = None;
+    for e in timeline {
+        if let TimelineAction::Deploy(d) = &e.action {
+            let start = e.at - d.warmup.map(|w| w.lead).unwrap_or_default();
+            if previous_end.is_some_and(|end| start <= end) {
+                let i = raw
+                    .iter()
+                    .position(|r| r.at.0 .0 == e.at.0 && r.action == "deploy")
+                    .unwrap_or(0);
+                return err(
+                    format!("timeline[{i}].at"),
+                    "this deploy (with its warm-up) starts before the previous deploy's last wave; deploys may not overlap",
+                );
+            }
+            previous_end = Some(e.at + d.span());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! Settings that validate but do nothing.
+
+use super::*;
+
+/// Settings that validate but do nothing in this configuration: each as (field, why). Not
+/// errors, since a strategy often inherits them from the base (a "no cache" strategy keeps the
+/// base's preload), but worth a word before the run.
+pub fn warnings(raw: &RawScenario, config: &ModelConfig) -> Vec<FieldError> {
+    let mut found = Vec::new();
+    let mut warn = |field: String, message: &str| {
+        found.push(FieldError {
+            field,
+            message: message.to_string(),
+        })
+    };
+    if config.cache.is_none() {
+        let c = &raw.cache;
+        let set = [
+            ("nodes", c.nodes.is_some()),
+            ("vnodes", c.vnodes.is_some()),
+            ("capacity", c.capacity.is_some()),
+            ("latency", c.latency.is_some()),
+            ("ttl", c.ttl.is_some()),
+            ("ttl_jitter", c.ttl_jitter.is_some()),
+        ];
+        for (name, _) in set.iter().filter(|(_, is_set)| *is_set) {
+            warn(
+                format!("cache.{name}"),
+                "does nothing: the cache is disabled (cache.enabled = false)",
+            );
+        }
+    }
+    for (i, e) in raw.timeline.iter().enumerate() {
+        let field = format!("timeline[{i}]");
+        match e.action.as_str() {
+            "flush" | "preload" | "deploy" if config.cache.is_none() => warn(
+                field.clone(),
+                &format!(
+                    "`{}` does nothing to the cache: the cache is disabled (cache.enabled = false)",
+                    e.action
+                ),
+            ),
+            "kill_lock_holder" if config.mitigations.lock.is_none() => warn(
+                field.clone(),
+                "`kill_lock_holder` does nothing: no lock or lease is configured (mitigations.lock or mitigations.lease)",
+            ),
+            _ => {}
+        }
+        if e.at.0 >= config.duration {
+            warn(
+                field.clone(),
+                "happens at the end of the run (`at` = `duration`), so it changes nothing",
+            );
+        } else if e.action == "deploy" {
+            let waves = e.waves.unwrap_or(1).max(1) as u64;
+            let interval = e.wave_interval.map_or(0, |d| d.0 .0);
+            let late = (0..waves)
+                .filter(|w| {
+                    e.at.0 .0.saturating_add(interval.saturating_mul(*w)) >= config.duration.0
+                })
+                .count();
+            if late > 0 {
+                warn(
+                    field,
+                    &format!(
+                        "{late} of the deploy's {waves} waves fall at or after `duration` and never happen"
+                    ),
+                );
+            }
+        }
+    }
+    found
+}
