@@ -5,6 +5,7 @@
 //! service times.
 //! This module knows nothing of files or charts.
 
+pub mod app;
 pub mod cache;
 pub mod clients;
 pub mod config;

@@ -5,11 +5,12 @@
 mod read_path;
 mod timeline;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use rand::Rng;
 
+use super::app::{Admission as AppAdmission, AppTier};
 use super::cache::CacheCluster;
 use super::clients::{ArrivalProcess, KeyChooser};
 use super::config::{ModelConfig, TimelineAction};
@@ -133,9 +134,8 @@ impl Hasher for IntHasher {
 type IntMap<V> = HashMap<u32, V, BuildHasherDefault<IntHasher>>;
 type IntSet = HashSet<u32, BuildHasherDefault<IntHasher>>;
 
+/// What the read path keeps per app instance (its workers and queue are in [`AppTier`]).
 struct Instance {
-    busy: u32,
-    queue: VecDeque<u32>,
     /// Cache-key version this instance reads and writes.
     version: u32,
     /// Coalesced fetches in flight: cache key -> leading read.
@@ -182,7 +182,7 @@ struct World<'a, O: Observer> {
     kill_lock_holder_of: Option<u32>,
     db: Database,
     instances: Vec<Instance>,
-    next_instance: u32,
+    app: AppTier,
     requests: Vec<Request>,
     free: Vec<u32>,
     in_flight: u32,
@@ -307,15 +307,13 @@ impl<'a, O: Observer> World<'a, O> {
             ),
             instances: (0..config.app.instances)
                 .map(|_| Instance {
-                    busy: 0,
-                    queue: VecDeque::new(),
                     version: 0,
                     fetching: IntMap::default(),
                     refreshing: IntSet::default(),
                     rebuild_tokens: TokenBucket::new(config.mitigations.rate_limit),
                 })
                 .collect(),
-            next_instance: 0,
+            app: AppTier::new(&config.app),
             requests: Vec::new(),
             free: Vec::new(),
             in_flight: 0,
@@ -444,18 +442,9 @@ impl<'a, O: Observer> World<'a, O> {
             self.config.clients.fanout,
             &mut self.scratch_keys,
         );
-        let instance = self.next_instance;
-        self.next_instance = (self.next_instance + 1) % self.config.app.instances;
-
-        let inst = &self.instances[instance as usize];
-        let has_worker = self.config.app.workers.is_none_or(|w| inst.busy < w);
-        if !has_worker
-            && self
-                .config
-                .app
-                .queue_limit
-                .is_some_and(|l| inst.queue.len() >= l as usize)
-        {
+        let instance = self.app.route();
+        let admission = self.app.admit(instance);
+        if admission == AppAdmission::Reject {
             self.observer.request_failed(ErrorKind::Overload);
             return;
         }
@@ -469,17 +458,17 @@ impl<'a, O: Observer> World<'a, O> {
                 Event::ClientTimeout { req, gen },
             );
         }
-        if has_worker {
+        if admission == AppAdmission::Start {
             self.start_request(now, req);
         } else {
             self.requests[req as usize].state = State::Queued;
-            self.instances[instance as usize].queue.push_back(req);
+            self.app.enqueue(instance, req);
         }
     }
 
     /// The run reached its in-flight cap at `now`: says where the backlog is.
     fn divergence(&self, now: SimTime) -> Truncation {
-        let app_queued: usize = self.instances.iter().map(|i| i.queue.len()).sum();
+        let app_queued = self.app.queued();
         let db_queued = self.db.queue_len();
         let where_ = if db_queued >= app_queued {
             format!(
@@ -563,7 +552,7 @@ impl<'a, O: Observer> World<'a, O> {
         let instance = self.requests[req as usize].instance;
         let version = self.instances[instance as usize].version;
         self.requests[req as usize].version = version;
-        self.instances[instance as usize].busy += 1;
+        self.app.start(instance);
         let fanout = self.requests[req as usize].keys.len() as u32;
         for idx in 0..fanout {
             let ckey = self.cache_key(self.requests[req as usize].keys[idx as usize].key, version);
@@ -777,9 +766,9 @@ impl<'a, O: Observer> World<'a, O> {
             }
         }
         self.free_request(req);
-        self.instances[instance as usize].busy -= 1;
+        self.app.release(instance);
         // The freed worker takes the next queued request whose client is still waiting.
-        while let Some(next) = self.instances[instance as usize].queue.pop_front() {
+        while let Some(next) = self.app.next_queued(instance) {
             if self.config.app.discard_abandoned && self.requests[next as usize].abandoned {
                 self.free_request(next);
                 continue;

@@ -1,0 +1,136 @@
+//! The application tier: instances that take requests round-robin, each running at most
+//! `workers` requests at once with a queue in front of them.
+
+use std::collections::VecDeque;
+
+use super::config::AppConfig;
+
+/// What happens to a request arriving at an instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// A worker is free: the request starts now.
+    Start,
+    /// Every worker is busy: the request waits in the instance's queue.
+    Queue,
+    /// Every worker is busy and the queue is full: the request is shed (`overload`).
+    Reject,
+}
+
+/// Workers and queues of every instance, and the round-robin pointer.
+#[derive(Clone, Debug)]
+pub struct AppTier {
+    workers: Option<u32>,
+    queue_limit: Option<u32>,
+    /// Per instance: requests running, and requests waiting (by request slot).
+    busy: Vec<u32>,
+    queues: Vec<VecDeque<u32>>,
+    next: u32,
+}
+
+impl AppTier {
+    /// An idle tier as `config` describes it.
+    pub fn new(config: &AppConfig) -> Self {
+        AppTier {
+            workers: config.workers,
+            queue_limit: config.queue_limit,
+            busy: vec![0; config.instances as usize],
+            queues: vec![VecDeque::new(); config.instances as usize],
+            next: 0,
+        }
+    }
+
+    /// The instance the next request goes to (round-robin).
+    pub fn route(&mut self) -> u32 {
+        let instance = self.next;
+        self.next = (self.next + 1) % self.busy.len() as u32;
+        instance
+    }
+
+    /// Whether a request arriving at `instance` starts, waits or is shed.
+    pub fn admit(&self, instance: u32) -> Admission {
+        let i = instance as usize;
+        if self.workers.is_none_or(|w| self.busy[i] < w) {
+            Admission::Start
+        } else if self
+            .queue_limit
+            .is_some_and(|l| self.queues[i].len() >= l as usize)
+        {
+            Admission::Reject
+        } else {
+            Admission::Queue
+        }
+    }
+
+    /// Request `req` waits at `instance`.
+    pub fn enqueue(&mut self, instance: u32, req: u32) {
+        self.queues[instance as usize].push_back(req);
+    }
+
+    /// A worker of `instance` takes a request.
+    pub fn start(&mut self, instance: u32) {
+        self.busy[instance as usize] += 1;
+    }
+
+    /// A worker of `instance` finished its request.
+    pub fn release(&mut self, instance: u32) {
+        self.busy[instance as usize] -= 1;
+    }
+
+    /// The request waiting longest at `instance`, taken off its queue.
+    pub fn next_queued(&mut self, instance: u32) -> Option<u32> {
+        self.queues[instance as usize].pop_front()
+    }
+
+    /// Requests waiting at every instance.
+    pub fn queued(&self) -> usize {
+        self.queues.iter().map(VecDeque::len).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tier(instances: u32, workers: Option<u32>, queue_limit: Option<u32>) -> AppTier {
+        AppTier::new(&AppConfig {
+            instances,
+            workers,
+            queue_limit,
+            discard_abandoned: true,
+        })
+    }
+
+    #[test]
+    fn requests_go_round_robin() {
+        let mut t = tier(3, None, None);
+        let order: Vec<u32> = (0..7).map(|_| t.route()).collect();
+        assert_eq!(order, vec![0, 1, 2, 0, 1, 2, 0]);
+    }
+
+    #[test]
+    fn workers_then_queue_then_shedding() {
+        let mut t = tier(2, Some(2), Some(1));
+        assert_eq!(t.admit(0), Admission::Start);
+        t.start(0);
+        t.start(0);
+        assert_eq!(t.admit(0), Admission::Queue);
+        t.enqueue(0, 7);
+        assert_eq!(t.admit(0), Admission::Reject);
+        // The other instance is idle.
+        assert_eq!(t.admit(1), Admission::Start);
+        assert_eq!(t.queued(), 1);
+        t.release(0);
+        assert_eq!(t.next_queued(0), Some(7));
+        assert_eq!(t.next_queued(0), None);
+        assert_eq!(t.admit(0), Admission::Start);
+    }
+
+    #[test]
+    fn unlimited_workers_never_queue() {
+        let mut t = tier(1, None, Some(0));
+        for _ in 0..1000 {
+            assert_eq!(t.admit(0), Admission::Start);
+            t.start(0);
+        }
+    }
+}
