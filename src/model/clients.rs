@@ -4,6 +4,57 @@ use rand::Rng;
 
 use super::config::{ModelConfig, Popularity, TimelineAction};
 use crate::engine::rng::{open_unit, Stream};
+use crate::engine::SimTime;
+
+/// The clients as one component: when the next request arrives, and which distinct keys it
+/// needs, each drawn from its own random stream so that nothing else in the model shifts them.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    arrivals: ArrivalProcess,
+    keys: KeyChooser,
+    arrival_rng: Stream,
+    key_rng: Stream,
+    fanout: u32,
+    /// Arrivals stop here (`duration`).
+    end: SimTime,
+    /// The keys of the last arrival.
+    drawn: Vec<u32>,
+}
+
+impl Workload {
+    /// The workload of `config`, drawing arrival times from `arrival_rng` and keys from
+    /// `key_rng`.
+    pub fn new(config: &ModelConfig, arrival_rng: Stream, key_rng: Stream) -> Self {
+        let c = &config.clients;
+        Workload {
+            arrivals: ArrivalProcess::from_config(config),
+            keys: KeyChooser::new(c.keyspace, c.popularity),
+            arrival_rng,
+            key_rng,
+            fanout: c.fanout,
+            end: SimTime(config.duration.0),
+            drawn: Vec::with_capacity(c.fanout as usize),
+        }
+    }
+
+    /// When the next request arrives, if before the end of arrivals.
+    pub fn next_arrival(&mut self) -> Option<SimTime> {
+        let t = self.arrivals.next(&mut self.arrival_rng)?;
+        let at = SimTime::from_secs_f64(t);
+        (at < self.end).then_some(at)
+    }
+
+    /// Draws the distinct keys of an arriving request; [`Workload::keys`] returns them.
+    pub fn draw_keys(&mut self) {
+        self.keys
+            .choose_distinct(&mut self.key_rng, self.fanout, &mut self.drawn);
+    }
+
+    /// The keys of the last arrival.
+    pub fn keys(&self) -> &[u32] {
+        &self.drawn
+    }
+}
 
 /// A non-homogeneous Poisson process whose rate is piecewise linear in time.
 ///
@@ -705,6 +756,29 @@ mod tests {
             );
         }
         assert_eq!(base.rate_at(25.0), 3000.0);
+    }
+
+    #[test]
+    fn a_workload_stops_arriving_at_the_end_and_draws_its_fanout() {
+        use crate::scenario;
+        let text = "name = \"w\"\nseed = 1\nduration = \"2s\"\n[clients]\nrps = 100\nkeyspace = 50\nfanout = 3\n[db]\nslots = 1\nservice = \"1ms\"\n";
+        let s = scenario::parse(text, std::path::Path::new("w.toml")).unwrap();
+        let streams = RandomStreams::new(1);
+        let mut w = Workload::new(
+            &s.strategies[0].config,
+            streams.stream(1),
+            streams.stream(2),
+        );
+        let mut last = SimTime::ZERO;
+        let mut n = 0;
+        while let Some(at) = w.next_arrival() {
+            assert!(at >= last && at < SimTime(2_000_000_000));
+            last = at;
+            n += 1;
+            w.draw_keys();
+            assert_eq!(w.keys().len(), 3);
+        }
+        assert!((150..250).contains(&n), "{n} arrivals");
     }
 
     #[test]

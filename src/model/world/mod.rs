@@ -12,7 +12,7 @@ use rand::Rng;
 
 use super::app::{Admission as AppAdmission, AppTier};
 use super::cache::CacheCluster;
-use super::clients::{ArrivalProcess, KeyChooser};
+use super::clients::Workload;
 use super::config::{ModelConfig, TimelineAction};
 use super::database::{Admission, Database, KeyRef, Origin, Query};
 use super::distribution::Sampler;
@@ -164,10 +164,7 @@ struct World<'a, O: Observer> {
     end: SimTime,
     /// With a drain, the latest time the run may go on to after `end`.
     drain_until: SimTime,
-    arrivals: ArrivalProcess,
-    keys: KeyChooser,
-    arrival_rng: Stream,
-    key_rng: Stream,
+    workload: Workload,
     cache_latency_rng: Stream,
     lock_latency_rng: Stream,
     jitter_rng: Stream,
@@ -191,7 +188,6 @@ struct World<'a, O: Observer> {
     awaiting: u64,
     /// Set when the run diverged and must stop.
     truncation: Option<Truncation>,
-    scratch_keys: Vec<u32>,
     deploys: Vec<DeployState>,
     /// The version that owns each of the two cache-key ranges: version v uses range v % 2 and
     /// takes it over from version v - 2 when its deploy is prepared.
@@ -279,10 +275,11 @@ impl<'a, O: Observer> World<'a, O> {
                     .0
                     .saturating_add(config.drain.map_or(0, |d| d.0)),
             ),
-            arrivals: ArrivalProcess::from_config(config),
-            keys: KeyChooser::new(c.keyspace, c.popularity),
-            arrival_rng: streams.stream(purpose::ARRIVALS),
-            key_rng: streams.stream(purpose::KEYS),
+            workload: Workload::new(
+                config,
+                streams.stream(purpose::ARRIVALS),
+                streams.stream(purpose::KEYS),
+            ),
             cache_latency_rng: streams.stream(purpose::CACHE_LATENCY),
             lock_latency_rng: streams.stream(purpose::LOCK_LATENCY),
             jitter_rng: streams.stream(purpose::TTL_JITTER),
@@ -319,7 +316,6 @@ impl<'a, O: Observer> World<'a, O> {
             in_flight: 0,
             awaiting: 0,
             truncation: None,
-            scratch_keys: Vec::with_capacity(c.fanout as usize),
             deploys: vec![DeployState::default(); config.timeline.len()],
             range_version: [0, 1],
             observer,
@@ -420,11 +416,8 @@ impl<'a, O: Observer> World<'a, O> {
     }
 
     fn schedule_next_arrival(&mut self) {
-        if let Some(t) = self.arrivals.next(&mut self.arrival_rng) {
-            let at = SimTime::from_secs_f64(t);
-            if at < self.end {
-                self.events.schedule(at, Event::Arrival);
-            }
+        if let Some(at) = self.workload.next_arrival() {
+            self.events.schedule(at, Event::Arrival);
         }
     }
 
@@ -437,11 +430,7 @@ impl<'a, O: Observer> World<'a, O> {
         self.observer.request_arrived();
         // Draw keys and pick the instance before any admission check, so every strategy consumes
         // the same draws for the same arrival.
-        self.keys.choose_distinct(
-            &mut self.key_rng,
-            self.config.clients.fanout,
-            &mut self.scratch_keys,
-        );
+        self.workload.draw_keys();
         let instance = self.app.route();
         let admission = self.app.admit(instance);
         if admission == AppAdmission::Reject {
@@ -515,16 +504,17 @@ impl<'a, O: Observer> World<'a, O> {
         r.error = None;
         r.abandoned = false;
         r.keys.clear();
-        r.keys.extend(self.scratch_keys.iter().map(|&key| KeySlot {
-            key,
-            ckey: key,
-            next_waiter: KeyRef::NONE,
-            leader: false,
-            lock_token: 0,
-            waiting_since: SimTime::NEVER,
-            polls: 0,
-            fresh_hit: false,
-        }));
+        r.keys
+            .extend(self.workload.keys().iter().map(|&key| KeySlot {
+                key,
+                ckey: key,
+                next_waiter: KeyRef::NONE,
+                leader: false,
+                lock_token: 0,
+                waiting_since: SimTime::NEVER,
+                polls: 0,
+                fresh_hit: false,
+            }));
         idx
     }
 
