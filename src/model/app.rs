@@ -40,6 +40,7 @@ impl AppTier {
     }
 
     /// The instance the next request goes to (round-robin).
+    #[inline]
     pub fn route(&mut self) -> u32 {
         let instance = self.next;
         self.next = (self.next + 1) % self.busy.len() as u32;
@@ -47,6 +48,7 @@ impl AppTier {
     }
 
     /// Whether a request arriving at `instance` starts, waits or is shed.
+    #[inline]
     pub fn admit(&self, instance: u32) -> Admission {
         let i = instance as usize;
         if self.workers.is_none_or(|w| self.busy[i] < w) {
@@ -62,21 +64,25 @@ impl AppTier {
     }
 
     /// Request `req` waits at `instance`.
+    #[inline]
     pub fn enqueue(&mut self, instance: u32, req: u32) {
         self.queues[instance as usize].push_back(req);
     }
 
     /// A worker of `instance` takes a request.
+    #[inline]
     pub fn start(&mut self, instance: u32) {
         self.busy[instance as usize] += 1;
     }
 
     /// A worker of `instance` finished its request.
+    #[inline]
     pub fn release(&mut self, instance: u32) {
         self.busy[instance as usize] -= 1;
     }
 
     /// The request waiting longest at `instance`, taken off its queue.
+    #[inline]
     pub fn next_queued(&mut self, instance: u32) -> Option<u32> {
         self.queues[instance as usize].pop_front()
     }

@@ -38,6 +38,7 @@ impl Workload {
     }
 
     /// When the next request arrives, if before the end of arrivals.
+    #[inline]
     pub fn next_arrival(&mut self) -> Option<SimTime> {
         let t = self.arrivals.next(&mut self.arrival_rng)?;
         let at = SimTime::from_secs_f64(t);
@@ -45,12 +46,14 @@ impl Workload {
     }
 
     /// Draws the distinct keys of an arriving request; [`Workload::keys`] returns them.
+    #[inline]
     pub fn draw_keys(&mut self) {
         self.keys
             .choose_distinct(&mut self.key_rng, self.fanout, &mut self.drawn);
     }
 
     /// The keys of the last arrival.
+    #[inline]
     pub fn keys(&self) -> &[u32] {
         &self.drawn
     }
@@ -272,8 +275,14 @@ impl KeyChooser {
     /// keys that carry the mass), the remaining keys come from an exact sampler, whose cost is
     /// bounded whatever the distribution. Both give the same distribution; rejection alone could
     /// take longer than the age of the universe for, say, Zipf s = 10 over 12 keys with k = 12.
+    #[inline]
     pub fn choose_distinct(&mut self, rng: &mut Stream, k: u32, out: &mut Vec<u32>) {
         out.clear();
+        if k == 1 {
+            // Nothing to repeat: one draw, as rejection would make.
+            out.push(self.choose(rng));
+            return;
+        }
         let budget = REJECTION_BUDGET_BASE + REJECTION_BUDGET_PER_KEY * k as u64;
         let mut rejected = 0u64;
         // A repeat is found by scanning the few keys held, or with a bitmap for many.

@@ -103,6 +103,7 @@ impl Database {
 
     /// Puts `q`, admitted by [`Database::submit`] or returned by [`Database::complete`], in
     /// service at `now`: returns its service slot and when it completes.
+    #[inline]
     pub fn serve(&mut self, q: Query, now: SimTime) -> (u32, SimTime) {
         let slot = match self.free.pop() {
             Some(s) => {
@@ -119,6 +120,7 @@ impl Database {
 
     /// The query in service slot `slot` completed: returns it, and the next queued query if
     /// one takes the slot (to be [served](Database::serve)).
+    #[inline]
     pub fn complete(&mut self, slot: u32) -> (Query, Option<Query>) {
         let q = self.in_service[slot as usize];
         self.free.push(slot);
@@ -126,16 +128,19 @@ impl Database {
     }
 
     /// Slots in service.
+    #[inline]
     pub fn busy(&self) -> u32 {
         self.busy
     }
 
     /// Queries waiting.
+    #[inline]
     pub fn queue_len(&self) -> usize {
         self.queue.len()
     }
 
     /// Submits a query for `key` at `now`; returns what happened and the query.
+    #[inline]
     pub fn submit(
         &mut self,
         origin: Origin,
@@ -168,6 +173,7 @@ impl Database {
     }
 
     /// A query finished: frees its slot and, if one waits, starts the next and returns it.
+    #[inline]
     fn finish(&mut self) -> Option<Query> {
         match self.queue.pop_front() {
             Some(q) => Some(q),
@@ -180,6 +186,7 @@ impl Database {
 
     /// Removes the query `id` if it is still first in the queue (the only place a query whose
     /// queue timeout is due can be, since the queue is FIFO and the timeout constant).
+    #[inline]
     pub fn time_out(&mut self, id: u64) -> Option<Query> {
         if self.queue.front().is_some_and(|q| q.id == id) {
             self.queue.pop_front()

@@ -15,6 +15,7 @@ pub enum Join<R> {
 
 /// Joins the fetch in flight for `key` in `fetching` (cache key to leading read), or registers
 /// `read` as the leader of a new one.
+#[inline]
 pub fn join_or_lead<R: Copy, S: BuildHasher>(
     fetching: &mut HashMap<u32, R, S>,
     key: u32,

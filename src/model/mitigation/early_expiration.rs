@@ -9,6 +9,7 @@ impl EarlyExpiration {
     /// Whether a read at `now` of a value expiring at `expires`, whose last computation took
     /// `delta`, recomputes it now: when `now - delta * beta * ln(u) >= expires`, with `u`
     /// uniform in (0, 1]. A value of unknown compute time (`delta` 0) never does.
+    #[inline]
     pub fn recomputes(&self, now: SimTime, expires: SimTime, delta: SimDuration, u: f64) -> bool {
         let lead = delta.as_secs_f64() * self.beta * -u.ln();
         delta.0 > 0 && now.as_secs_f64() + lead >= expires.as_secs_f64()

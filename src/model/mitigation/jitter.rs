@@ -5,6 +5,7 @@ use crate::engine::{SimDuration, SimTime};
 
 /// When an entry written at `now` with `ttl` expires, with `jitter` (a fraction of the TTL)
 /// and `u` uniform in [-1, 1) (ignored, and not to be drawn, when `jitter` is 0).
+#[inline]
 pub fn expiry(now: SimTime, ttl: SimDuration, jitter: f64, u: f64) -> SimTime {
     if jitter == 0.0 {
         now + ttl

@@ -27,6 +27,7 @@ pub enum AfterPoll {
 impl LockConfig {
     /// What a reader that has polled `polls` times without success does next (after 0 polls:
     /// whether it waits at all).
+    #[inline]
     pub fn after_poll(&self, polls: u32) -> AfterPoll {
         if polls < self.max_retries {
             AfterPoll::PollAgain
@@ -50,12 +51,14 @@ impl LockTable {
     }
 
     /// Whether `key`'s lock is held at `now` (a lock whose TTL has passed is free).
+    #[inline]
     pub fn is_held(&self, key: u32, now: SimTime) -> bool {
         self.held[key as usize].0 > now
     }
 
     /// Takes `key`'s lock at `now` for `ttl` (`None`: until released) and returns the
     /// holder's token (never 0).
+    #[inline]
     pub fn acquire(&mut self, key: u32, now: SimTime, ttl: Option<SimDuration>) -> u32 {
         let token = self.next_token;
         self.next_token = self.next_token.wrapping_add(1).max(1);
@@ -65,6 +68,7 @@ impl LockTable {
     }
 
     /// Releases `key`'s lock if the holder of `token` still holds it.
+    #[inline]
     pub fn release(&mut self, key: u32, token: u32) {
         let lock = &mut self.held[key as usize];
         if lock.1 == token {

@@ -45,6 +45,7 @@ impl ReadStages {
     /// Decides what `lookup` at `now` means. `draw` gives a uniform number in (0, 1] for early
     /// expiration; it is called once for every fresh hit when early expiration is on, and
     /// never otherwise.
+    #[inline]
     pub fn decide(&self, lookup: Lookup, now: SimTime, draw: impl FnOnce() -> f64) -> Decision {
         match lookup {
             Lookup::Hit { expires, delta } => {

@@ -21,6 +21,7 @@ impl TokenBucket {
 
     /// Tops the bucket up to `now` at `limit.rate` (at most `limit.burst` tokens) and takes one
     /// token if there is one.
+    #[inline]
     pub fn take(&mut self, now: SimTime, limit: &RateLimit) -> bool {
         let elapsed = now.since(self.at).as_secs_f64();
         self.tokens = (self.tokens + elapsed * limit.rate).min(limit.burst as f64);

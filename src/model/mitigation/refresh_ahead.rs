@@ -7,6 +7,7 @@ pub use crate::model::config::RefreshAhead;
 impl RefreshAhead {
     /// Whether a read at `now` of a fresh value expiring at `expires`, written with `ttl`,
     /// starts a background refresh: when less than `fraction` of the TTL is left.
+    #[inline]
     pub fn refreshes(&self, now: SimTime, expires: SimTime, ttl: SimDuration) -> bool {
         let left = expires.since(now).as_secs_f64();
         left < self.fraction * ttl.as_secs_f64()

@@ -5,6 +5,7 @@ use crate::engine::{SimDuration, SimTime};
 
 /// Whether a value that expired at `expired_at` may still be served at `now`, with
 /// stale-while-revalidate allowing `max_stale` (`None`: not configured).
+#[inline]
 pub fn serves_stale(max_stale: Option<SimDuration>, now: SimTime, expired_at: SimTime) -> bool {
     max_stale.is_some_and(|max| now.since(expired_at) < max)
 }
