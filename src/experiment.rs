@@ -45,13 +45,19 @@ pub fn run_scenario(scenario: &Scenario, progress: &(dyn Fn(Progress) + Sync)) -
             result: simulate(&s.config, scenario.seed, progress),
         })
         .collect();
+    let mut timeline = timeline_marks(scenario);
+    // Where arrivals stopped, when some strategy went on to drain its requests.
+    let duration_s = scenario.base.duration.as_secs_f64();
+    if strategies.iter().any(|s| s.result.summary.drained_s > 0.0) {
+        timeline.push((duration_s, "arrivals stop (drain)".to_string()));
+    }
     ScenarioResult {
         name: scenario.name.clone(),
         description: scenario.description.clone(),
         seed: scenario.seed,
-        duration_s: scenario.base.duration.as_secs_f64(),
+        duration_s,
         bucket_s: scenario.base.bucket.as_secs_f64(),
-        timeline: timeline_marks(scenario),
+        timeline,
         strategies,
     }
 }
