@@ -4,6 +4,10 @@
 //! value here has already been checked, so the model can trust it.
 
 use crate::engine::{SimDuration, SimTime};
+pub use crate::model::mitigation::early_expiration::EarlyExpiration;
+pub use crate::model::mitigation::lock::{Fallback, LockConfig, LockKind};
+pub use crate::model::mitigation::rate_limit::RateLimit;
+pub use crate::model::mitigation::refresh_ahead::RefreshAhead;
 
 /// Everything one simulation run needs, apart from the seed.
 #[derive(Clone, Debug, PartialEq)]
@@ -116,72 +120,6 @@ pub struct MitigationsConfig {
     pub stale_while_revalidate: Option<SimDuration>,
     /// Token bucket on cache-miss database queries, per app instance.
     pub rate_limit: Option<RateLimit>,
-}
-
-/// XFetch, after Vattani, Chierichetti and Lowenstein (VLDB 2015): a read recomputes early when
-/// `now - delta * beta * ln(U) >= expiry`, with `delta` the last recompute time and U in (0, 1].
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct EarlyExpiration {
-    /// Eagerness; 1 is the paper's optimum, larger recomputes earlier.
-    pub beta: f64,
-}
-
-/// Refresh-ahead: a read finding less than `fraction` of the TTL left starts one background
-/// refresh and is served the current value.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RefreshAhead {
-    /// Fraction of the TTL, in (0, 1).
-    pub fraction: f64,
-}
-
-/// Lock or lease on rebuilding a key, held on the cache node that owns the key.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LockConfig {
-    /// Which protocol this is (for reports).
-    pub kind: LockKind,
-    /// How long a lock lives if never released (`None`: for ever, the dangerous case). For a
-    /// lease, the lease period: at most one token per key per period.
-    pub ttl: Option<SimDuration>,
-    /// Time between two polls of a waiting reader.
-    pub retry_interval: SimDuration,
-    /// Polls before the reader falls back.
-    pub max_retries: u32,
-    /// What a reader does when it has polled `max_retries` times.
-    pub fallback: Fallback,
-    /// Serve an expired value at once instead of waiting, when one is held (leases do).
-    pub stale_while_waiting: bool,
-    /// Whether the holder releases the lock after writing the value (a lock does; a lease is
-    /// only ever given out once per period).
-    pub release_on_fill: bool,
-}
-
-/// The two lock protocols.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LockKind {
-    /// SETNX-style lock with an optional TTL.
-    Lock,
-    /// Memcache-style lease ("Scaling Memcache at Facebook", NSDI 2013).
-    Lease,
-}
-
-/// What a reader does when it may not rebuild a key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fallback {
-    /// Serve the expired value if the cache still holds one, else fail.
-    Stale,
-    /// Fail the request.
-    Error,
-    /// Query the database anyway.
-    Database,
-}
-
-/// A token bucket.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RateLimit {
-    /// Tokens added per second.
-    pub rate: f64,
-    /// Bucket size (tokens available after a quiet period).
-    pub burst: u32,
 }
 
 /// Safety limits that keep an unstable run from exhausting memory.

@@ -3,7 +3,26 @@
 //! with the time the value took to compute.
 
 use crate::engine::{SimDuration, SimTime};
-pub use crate::model::config::EarlyExpiration;
+
+/// XFetch, after Vattani, Chierichetti and Lowenstein (VLDB 2015): a read recomputes early when
+/// `now - delta * beta * ln(U) >= expiry`, with `delta` the last recompute time and U in (0, 1].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EarlyExpiration {
+    /// Eagerness; 1 is the paper's optimum, larger recomputes earlier.
+    pub beta: f64,
+}
+
+impl EarlyExpiration {
+    /// Checks `beta`: greater than 0 and at most 100; says what is allowed otherwise.
+    pub fn new(beta: f64) -> Result<Self, String> {
+        if !beta.is_finite() || beta <= 0.0 || beta > 100.0 {
+            return Err(format!(
+                "must be a number greater than 0 and at most 100 (1 is the paper's optimum), got {beta}"
+            ));
+        }
+        Ok(EarlyExpiration { beta })
+    }
+}
 
 impl EarlyExpiration {
     /// Whether a read at `now` of a value expiring at `expires`, whose last computation took
@@ -36,6 +55,14 @@ mod tests {
         // u = 1: no lead at all, only at expiry.
         assert!(!X.recomputes(SimTime(9_999_999_999), expires, delta, 1.0));
         assert!(X.recomputes(expires, expires, delta, 1.0));
+    }
+
+    #[test]
+    fn beta_must_be_positive_and_at_most_100() {
+        assert_eq!(EarlyExpiration::new(1.0), Ok(X));
+        for bad in [0.0, -1.0, 100.5, f64::NAN, f64::INFINITY] {
+            assert!(EarlyExpiration::new(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -5,7 +5,6 @@
 use std::ops::Range;
 
 use crate::engine::{SimDuration, SimTime};
-pub use crate::model::config::{Fallback, LockConfig, LockKind};
 
 /// Who holds the lock of each cache key, and until when.
 #[derive(Clone, Debug, Default)]
@@ -22,6 +21,47 @@ pub enum AfterPoll {
     PollAgain,
     /// Stop waiting: the configured [`Fallback`].
     FallBack,
+}
+
+/// Lock or lease on rebuilding a key, held on the cache node that owns the key.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LockConfig {
+    /// Which protocol this is (for reports).
+    pub kind: LockKind,
+    /// How long a lock lives if never released (`None`: for ever, the dangerous case). For a
+    /// lease, the lease period: at most one token per key per period.
+    pub ttl: Option<SimDuration>,
+    /// Time between two polls of a waiting reader.
+    pub retry_interval: SimDuration,
+    /// Polls before the reader falls back.
+    pub max_retries: u32,
+    /// What a reader does when it has polled `max_retries` times.
+    pub fallback: Fallback,
+    /// Serve an expired value at once instead of waiting, when one is held (leases do).
+    pub stale_while_waiting: bool,
+    /// Whether the holder releases the lock after writing the value (a lock does; a lease is
+    /// only ever given out once per period).
+    pub release_on_fill: bool,
+}
+
+/// The two lock protocols.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockKind {
+    /// SETNX-style lock with an optional TTL.
+    Lock,
+    /// Memcache-style lease ("Scaling Memcache at Facebook", NSDI 2013).
+    Lease,
+}
+
+/// What a reader does when it may not rebuild a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    /// Serve the expired value if the cache still holds one, else fail.
+    Stale,
+    /// Fail the request.
+    Error,
+    /// Query the database anyway.
+    Database,
 }
 
 impl LockConfig {

@@ -1,13 +1,33 @@
 //! The rebuild rate limit: a token bucket per app instance on queries that rebuild a key.
 
 use crate::engine::SimTime;
-pub use crate::model::config::RateLimit;
 
 /// A token bucket's state: tokens held and when they were last topped up.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TokenBucket {
     tokens: f64,
     at: SimTime,
+}
+
+/// A token bucket.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateLimit {
+    /// Tokens added per second.
+    pub rate: f64,
+    /// Bucket size (tokens available after a quiet period).
+    pub burst: u32,
+}
+
+impl RateLimit {
+    /// Checks `rate` (rebuilds per second per instance): greater than 0 and at most 1e9.
+    pub fn check_rate(rate: f64) -> Result<f64, String> {
+        if !rate.is_finite() || rate <= 0.0 || rate > 1e9 {
+            return Err(format!(
+                "must be a number of rebuild queries per second per instance, greater than 0 and at most 1e9, got {rate}"
+            ));
+        }
+        Ok(rate)
+    }
 }
 
 impl TokenBucket {
@@ -38,6 +58,14 @@ impl TokenBucket {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rate_is_positive_and_at_most_1e9() {
+        assert_eq!(RateLimit::check_rate(5.0), Ok(5.0));
+        for bad in [0.0, -1.0, 2e9, f64::NAN] {
+            assert!(RateLimit::check_rate(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn a_burst_then_the_rate() {

@@ -34,34 +34,17 @@ pub(super) fn mitigations(
     }
     let early_expiration = match &raw.early_expiration {
         None => None,
-        Some(e) => {
-            let beta = e.beta.unwrap_or(1.0);
-            if !beta.is_finite() || beta <= 0.0 || beta > 100.0 {
-                return err(
-                    "mitigations.early_expiration.beta",
-                    format!("must be a number greater than 0 and at most 100 (1 is the paper's optimum), got {beta}"),
-                );
-            }
-            Some(EarlyExpiration { beta })
-        }
+        Some(e) => Some(
+            EarlyExpiration::new(e.beta.unwrap_or(1.0))
+                .or_else(|m| err("mitigations.early_expiration.beta", m))?,
+        ),
     };
     let refresh_ahead = match &raw.refresh_ahead {
         None => None,
-        Some(r) => {
-            let f = fraction(
-                "mitigations.refresh_ahead.fraction",
-                r.fraction,
-                true,
-                "of the TTL left that triggers a refresh",
-            )?;
-            if f >= 1.0 {
-                return err(
-                    "mitigations.refresh_ahead.fraction",
-                    "must be less than 1 (1 would refresh on every read)",
-                );
-            }
-            Some(RefreshAhead { fraction: f })
-        }
+        Some(r) => Some(
+            RefreshAhead::new(r.fraction)
+                .or_else(|m| err("mitigations.refresh_ahead.fraction", m))?,
+        ),
     };
     let stale_while_revalidate = match &raw.stale_while_revalidate {
         None => None,
@@ -150,12 +133,8 @@ pub(super) fn mitigations(
     let rate_limit = match &raw.rate_limit {
         None => None,
         Some(r) => {
-            if !r.rate.is_finite() || r.rate <= 0.0 || r.rate > 1e9 {
-                return err(
-                    "mitigations.rate_limit.rate",
-                    format!("must be a number of rebuild queries per second per instance, greater than 0 and at most 1e9, got {}", r.rate),
-                );
-            }
+            let rate =
+                RateLimit::check_rate(r.rate).or_else(|m| err("mitigations.rate_limit.rate", m))?;
             let burst = int_in(
                 "mitigations.rate_limit.burst",
                 r.burst.unwrap_or(1),
@@ -163,10 +142,7 @@ pub(super) fn mitigations(
                 100_000_000,
                 "tokens in a full bucket",
             )?;
-            Some(RateLimit {
-                rate: r.rate,
-                burst,
-            })
+            Some(RateLimit { rate, burst })
         }
     };
     Ok(MitigationsConfig {

@@ -210,20 +210,3 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
         },
     })
 }
-
-fn fraction(field: &str, v: f64, low_open: bool, what: &str) -> Result<f64> {
-    let ok = v.is_finite() && v <= 1.0 && if low_open { v > 0.0 } else { v >= 0.0 };
-    if ok {
-        Ok(v)
-    } else {
-        let range = if low_open {
-            "greater than 0 and at most 1"
-        } else {
-            "from 0 to 1"
-        };
-        err(
-            field,
-            format!("must be a fraction {range} ({what}), got {v}"),
-        )
-    }
-}
