@@ -1,5 +1,6 @@
 //! The one integration test binary: the real CLI, determinism, and the model against theory.
 
+mod builder;
 mod cli;
 mod determinism;
 mod fuzz_corpus;

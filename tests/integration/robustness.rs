@@ -3,27 +3,15 @@
 
 use cachestorm::metrics::RunResult;
 
+use super::builder::ScenarioBuilder;
 use super::{cachestorm, run_toml, simulate};
 
 /// One database slot of 2 ms (500 queries/s) under 1,000 requests/s for 10 s, no cache: the
-/// backlog grows all run long. `extra` goes at the top level (such as a `drain`).
-fn overloaded(extra: &str) -> String {
-    format!(
-        r#"
-name = "overloaded"
-seed = 1
-duration = "10s"
-{extra}
-[clients]
-rps = 1000
-keyspace = 1000
-[cache]
-enabled = false
-[db]
-slots = 1
-service = "2ms"
-"#
-    )
+/// backlog grows all run long.
+fn overloaded() -> ScenarioBuilder {
+    let mut b = ScenarioBuilder::new("overloaded");
+    b.no_cache().db(1, "2ms");
+    b
 }
 
 fn assert_accounted(res: &RunResult) {
@@ -38,7 +26,7 @@ fn assert_accounted(res: &RunResult) {
 
 #[test]
 fn requests_in_flight_at_the_end_are_counted_as_unfinished() {
-    let res = simulate(&overloaded(""));
+    let res = overloaded().simulate();
     let t = &res.summary.totals;
     assert_accounted(&res);
     // Half the arrivals are still queued at 10 s: the database serves 500 of 1,000 per second.
@@ -53,8 +41,8 @@ fn requests_in_flight_at_the_end_are_counted_as_unfinished() {
 
 #[test]
 fn a_drain_lets_every_request_finish_and_latency_covers_them_all() {
-    let cut = simulate(&overloaded(""));
-    let res = simulate(&overloaded("drain = true"));
+    let cut = overloaded().simulate();
+    let res = overloaded().set("drain", true).simulate();
     let t = &res.summary.totals;
     assert_accounted(&res);
     assert_eq!(t.unfinished, 0);
@@ -79,7 +67,7 @@ fn a_drain_lets_every_request_finish_and_latency_covers_them_all() {
 
 #[test]
 fn a_drain_stops_at_its_bound() {
-    let res = simulate(&overloaded("drain = \"2s\""));
+    let res = overloaded().set("drain", "2s").simulate();
     assert_accounted(&res);
     assert!(res.summary.totals.unfinished > 3_000);
     assert!((res.summary.drained_s - 2.0).abs() < 1e-9);
@@ -89,7 +77,7 @@ fn a_drain_stops_at_its_bound() {
 #[test]
 fn the_cli_warns_about_unfinished_requests() {
     let dir = tempfile::tempdir().unwrap();
-    let (assert, stderr) = run_toml(dir.path(), "overloaded", &overloaded(""), &[]);
+    let (assert, stderr) = run_toml(dir.path(), "overloaded", &overloaded().toml(), &[]);
     assert.success();
     assert!(
         stderr.contains("unfinished") && stderr.contains("drain"),
@@ -105,10 +93,12 @@ fn the_cli_warns_about_unfinished_requests() {
 
 #[test]
 fn a_drain_must_be_a_flag_or_a_duration() {
-    for (value, wanted) in [("\"fast\"", "drain"), ("3", "drain"), ("\"0s\"", "drain")] {
-        let text = overloaded(&format!("drain = {value}"));
-        let err = cachestorm::scenario::parse(&text, std::path::Path::new("x.toml")).unwrap_err();
-        assert!(err.to_string().contains(wanted), "{value}: {err}");
+    for value in [toml::Value::from("fast"), 3.into(), "0s".into()] {
+        let err = overloaded()
+            .set("drain", value.clone())
+            .check()
+            .unwrap_err();
+        assert!(err.contains("field `drain`"), "{value}: {err}");
     }
 }
 
@@ -138,13 +128,11 @@ service = "1ms"
 
 #[test]
 fn a_database_that_answers_in_no_time_is_refused() {
-    for service in [
-        "\"0s\"",
-        "{ dist = \"uniform\", min = \"0s\", max = \"0s\" }",
-    ] {
-        let text = overloaded("").replace("service = \"2ms\"", &format!("service = {service}"));
-        let err = cachestorm::scenario::parse(&text, std::path::Path::new("x.toml")).unwrap_err();
-        assert!(err.to_string().contains("db.service"), "{err}");
+    let uniform: toml::Table =
+        toml::from_str("dist = \"uniform\"\nmin = \"0s\"\nmax = \"0s\"").unwrap();
+    for service in [toml::Value::from("0s"), uniform.into()] {
+        let err = overloaded().set("db.service", service).check().unwrap_err();
+        assert!(err.contains("db.service"), "{err}");
     }
 }
 
@@ -211,38 +199,29 @@ fn small_multiples_are_left_out_for_too_many_strategies() {
     assert!(!dir.path().join("many/db_load_by_strategy.png").exists());
 }
 
-/// A scenario of `strategies` identical strategies over `keyspace` keys, with few requests.
-fn wide(keyspace: u32, strategies: usize, extra: &str) -> String {
-    let mut text = format!(
-        r#"
-name = "wide"
-seed = 5
-duration = "2s"
-[clients]
-rps = 300
-keyspace = {keyspace}
-popularity = {{ dist = "zipf", s = 0.9 }}
-{extra}
-[db]
-slots = 4
-service = "1ms"
-[limits]
-max_in_flight = 1000
-"#
-    );
+/// A scenario of `strategies` strategies (differing in TTL) over `keyspace` Zipf keys, with
+/// few requests and an in-flight cap of 1,000.
+fn wide(keyspace: u32, strategies: usize) -> ScenarioBuilder {
+    let mut b = ScenarioBuilder::new("wide");
+    b.set("seed", 5)
+        .duration("2s")
+        .rps(300.0)
+        .set("clients.keyspace", keyspace as i64)
+        .zipf(0.9)
+        .db(4, "1ms")
+        .set("limits.max_in_flight", 1000);
     for i in 0..strategies {
-        text.push_str(&format!(
-            "[[strategies]]\nname = \"s{i}\"\ncache.ttl = \"{}s\"\n",
-            i + 1
-        ));
+        b.strategy(&format!("s{i}"), |s| {
+            s.set("cache.ttl", format!("{}s", i + 1));
+        });
     }
-    text
+    b
 }
 
 #[test]
 fn a_run_that_cannot_fit_the_memory_budget_is_refused_up_front() {
     let dir = tempfile::tempdir().unwrap();
-    let toml = wide(2_000_000, 2, "");
+    let toml = wide(2_000_000, 2).toml();
     let (assert, stderr) = run_toml(dir.path(), "wide", &toml, &["--max-memory", "50MB"]);
     assert.code(2);
     assert!(
@@ -254,7 +233,7 @@ fn a_run_that_cannot_fit_the_memory_budget_is_refused_up_front() {
 
 #[test]
 fn threads_are_bounded_by_the_memory_budget_without_changing_a_byte() {
-    let text = wide(2_000_000, 4, "");
+    let text = wide(2_000_000, 4).toml();
     let mut s = cachestorm::scenario::parse(&text, std::path::Path::new("wide.toml")).unwrap();
     let one = cachestorm::experiment::plan(&mut s, u64::MAX, 1).unwrap();
     let four = cachestorm::experiment::plan(&mut s, u64::MAX, 4).unwrap();
@@ -300,8 +279,10 @@ fn threads_are_bounded_by_the_memory_budget_without_changing_a_byte() {
 fn the_default_in_flight_cap_bounds_the_memory_of_large_fanouts() {
     use cachestorm::model::footprint;
     for fanout in [1u32, 20, 100, 1000] {
-        let text = wide(100_000, 1, &format!("fanout = {fanout}"))
-            .replace("[limits]\nmax_in_flight = 1000\n", "");
+        let text = wide(100_000, 1)
+            .set("clients.fanout", fanout as i64)
+            .unset("limits.max_in_flight")
+            .toml();
         let s = cachestorm::scenario::parse(&text, std::path::Path::new("w.toml")).unwrap();
         let config = &s.strategies[0].config;
         let in_flight = config.limits.max_in_flight as u64 * footprint::bytes_per_request(fanout);
@@ -319,10 +300,12 @@ fn the_default_in_flight_cap_bounds_the_memory_of_large_fanouts() {
 fn progress_moves_with_events_and_adds_up_to_the_duration() {
     use std::sync::Mutex;
     // 100,000 requests/s for 5 s answered by the cache: two events each.
-    let text = overloaded("")
-        .replace("duration = \"10s\"", "duration = \"5s\"")
-        .replace("rps = 1000", "rps = 100000")
-        .replace("enabled = false", "ttl = \"1h\"");
+    let text = overloaded()
+        .duration("5s")
+        .rps(100_000.0)
+        .unset("cache.enabled")
+        .set("cache.ttl", "1h")
+        .toml();
     let s = cachestorm::scenario::parse(&text, std::path::Path::new("p.toml")).unwrap();
     let seen = Mutex::new(Vec::new());
     cachestorm::experiment::simulate(&s.strategies[0].config, 1, &|p| {
@@ -377,7 +360,7 @@ action = "preload"
 #[test]
 fn a_small_budget_lowers_the_default_in_flight_cap_instead_of_refusing() {
     let dir = tempfile::tempdir().unwrap();
-    let toml = wide(1_000, 2, "").replace("[limits]\nmax_in_flight = 1000\n", "");
+    let toml = wide(1_000, 2).unset("limits.max_in_flight").toml();
     let (assert, stderr) = run_toml(dir.path(), "wide", &toml, &["--max-memory", "300MB"]);
     assert.success();
     assert!(
@@ -434,7 +417,7 @@ wave_interval = "1s"
 fn the_peak_rate_ignores_a_short_last_bucket() {
     // A drain of 1 ms after an overloaded run: the last bucket is 1 ms long and holds a
     // completion or so, which as a rate would be twice the capacity.
-    let res = simulate(&overloaded("drain = \"1ms\""));
+    let res = overloaded().set("drain", "1ms").simulate();
     let last = res.buckets.last().unwrap();
     assert!(last.width_s < 0.01 && last.db_qps() > 500.0, "{last:?}");
     assert!(
@@ -465,10 +448,12 @@ fn sigterm_removes_the_temporary_folder() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("long.toml");
     // An hour at 100,000 requests/s: minutes of work, stopped after a moment.
-    let long = overloaded("")
-        .replace("duration = \"10s\"", "duration = \"1h\"")
-        .replace("rps = 1000", "rps = 100000")
-        .replace("enabled = false", "ttl = \"1h\"");
+    let long = overloaded()
+        .duration("1h")
+        .rps(100_000.0)
+        .unset("cache.enabled")
+        .set("cache.ttl", "1h")
+        .toml();
     std::fs::write(&file, long).unwrap();
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cachestorm"))
         .arg("run")
