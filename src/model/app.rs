@@ -1,9 +1,14 @@
 //! The application tier: instances that take requests round-robin, each running at most
-//! `workers` requests at once with a queue in front of them.
+//! `workers` requests at once with a queue in front of them, and keeping what its reads share:
+//! its cache-key version, coalesced fetches and background refreshes in flight, and its rebuild
+//! token bucket.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::config::AppConfig;
+use super::database::KeyRef;
+use super::mitigation::rate_limit::{RateLimit, TokenBucket};
 
 /// What happens to a request arriving at an instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,7 +21,45 @@ pub enum Admission {
     Reject,
 }
 
-/// Workers and queues of every instance, and the round-robin pointer.
+/// A tiny deterministic hasher for integer keys (FxHash's multiply). Maps keyed with it are
+/// never iterated, so hashing never reaches the output either way.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IntHasher(u64);
+
+impl Hasher for IntHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(*b as u64);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(n as u64);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+pub type IntMap<V> = HashMap<u32, V, BuildHasherDefault<IntHasher>>;
+pub type IntSet = HashSet<u32, BuildHasherDefault<IntHasher>>;
+
+/// What an app instance keeps for its reads besides its workers and queue.
+#[derive(Clone, Debug)]
+pub struct Instance {
+    /// Cache-key version this instance reads and writes.
+    pub version: u32,
+    /// Coalesced fetches in flight: cache key -> leading read.
+    pub fetching: IntMap<KeyRef>,
+    /// Background refreshes in flight (cache keys).
+    pub refreshing: IntSet,
+    /// Rebuild rate limit.
+    pub rebuild_tokens: TokenBucket,
+}
+
+/// Workers, queues and read state of every instance, and the round-robin pointer.
 #[derive(Clone, Debug)]
 pub struct AppTier {
     workers: Option<u32>,
@@ -24,19 +67,41 @@ pub struct AppTier {
     /// Per instance: requests running, and requests waiting (by request slot).
     busy: Vec<u32>,
     queues: Vec<VecDeque<u32>>,
+    instances: Vec<Instance>,
     next: u32,
 }
 
 impl AppTier {
-    /// An idle tier as `config` describes it.
-    pub fn new(config: &AppConfig) -> Self {
+    /// An idle tier as `config` describes it, each instance with a full rebuild token bucket
+    /// for `rate_limit`.
+    pub fn new(config: &AppConfig, rate_limit: Option<RateLimit>) -> Self {
         AppTier {
             workers: config.workers,
             queue_limit: config.queue_limit,
             busy: vec![0; config.instances as usize],
             queues: vec![VecDeque::new(); config.instances as usize],
+            instances: (0..config.instances)
+                .map(|_| Instance {
+                    version: 0,
+                    fetching: IntMap::default(),
+                    refreshing: IntSet::default(),
+                    rebuild_tokens: TokenBucket::new(rate_limit),
+                })
+                .collect(),
             next: 0,
         }
+    }
+
+    /// The read state of every instance.
+    #[inline]
+    pub fn instances(&self) -> &[Instance] {
+        &self.instances
+    }
+
+    /// The read state of every instance, to change.
+    #[inline]
+    pub fn instances_mut(&mut self) -> &mut [Instance] {
+        &mut self.instances
     }
 
     /// The instance the next request goes to (round-robin).
@@ -98,12 +163,15 @@ mod tests {
     use super::*;
 
     fn tier(instances: u32, workers: Option<u32>, queue_limit: Option<u32>) -> AppTier {
-        AppTier::new(&AppConfig {
-            instances,
-            workers,
-            queue_limit,
-            discard_abandoned: true,
-        })
+        AppTier::new(
+            &AppConfig {
+                instances,
+                workers,
+                queue_limit,
+                discard_abandoned: true,
+            },
+            None,
+        )
     }
 
     #[test]
@@ -129,6 +197,29 @@ mod tests {
         assert_eq!(t.next_queued(0), Some(7));
         assert_eq!(t.next_queued(0), None);
         assert_eq!(t.admit(0), Admission::Start);
+    }
+
+    #[test]
+    fn each_instance_starts_at_version_0_with_a_full_token_bucket() {
+        let limit = RateLimit {
+            rate: 1.0,
+            burst: 2,
+        };
+        let config = AppConfig {
+            instances: 3,
+            workers: None,
+            queue_limit: None,
+            discard_abandoned: true,
+        };
+        let mut t = AppTier::new(&config, Some(limit));
+        assert_eq!(t.instances().len(), 3);
+        for inst in t.instances_mut() {
+            assert_eq!(inst.version, 0);
+            assert!(inst.fetching.is_empty() && inst.refreshing.is_empty());
+            let now = crate::engine::SimTime::ZERO;
+            assert!(inst.rebuild_tokens.take(now, &limit) && inst.rebuild_tokens.take(now, &limit));
+            assert!(!inst.rebuild_tokens.take(now, &limit));
+        }
     }
 
     #[test]

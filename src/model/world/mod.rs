@@ -5,9 +5,6 @@
 mod read_path;
 mod timeline;
 
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
-
 use rand::Rng;
 
 use super::app::{Admission as AppAdmission, AppTier};
@@ -19,7 +16,6 @@ use super::distribution::Sampler;
 use super::mitigation::jitter;
 use super::mitigation::lock::LockTable;
 use super::mitigation::lookup::ReadStages;
-use super::mitigation::rate_limit::TokenBucket;
 use super::observe::{Cause, ErrorKind, Observer, RunEnd, Truncation};
 use crate::engine::{EventQueue, RandomStreams, SimDuration, SimTime, Stream};
 
@@ -109,43 +105,6 @@ struct Request {
     keys: Vec<KeySlot>,
 }
 
-/// A tiny deterministic hasher for integer keys (FxHash's multiply). Maps keyed with it are
-/// never iterated, so hashing never reaches the output either way.
-#[derive(Default)]
-struct IntHasher(u64);
-
-impl Hasher for IntHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(*b as u64);
-        }
-    }
-    fn write_u32(&mut self, n: u32) {
-        self.write_u64(n as u64);
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-type IntMap<V> = HashMap<u32, V, BuildHasherDefault<IntHasher>>;
-type IntSet = HashSet<u32, BuildHasherDefault<IntHasher>>;
-
-/// What the read path keeps per app instance (its workers and queue are in [`AppTier`]).
-struct Instance {
-    /// Cache-key version this instance reads and writes.
-    version: u32,
-    /// Coalesced fetches in flight: cache key -> leading read.
-    fetching: IntMap<KeyRef>,
-    /// Background refreshes in flight (cache keys).
-    refreshing: IntSet,
-    /// Rebuild rate limit.
-    rebuild_tokens: TokenBucket,
-}
-
 /// Per-deploy state, indexed like the timeline.
 #[derive(Clone, Copy, Debug, Default)]
 struct DeployState {
@@ -178,7 +137,6 @@ struct World<'a, O: Observer> {
     /// A lock holder of this logical key is to die (set by `kill_lock_holder`).
     kill_lock_holder_of: Option<u32>,
     db: Database,
-    instances: Vec<Instance>,
     app: AppTier,
     requests: Vec<Request>,
     free: Vec<u32>,
@@ -302,15 +260,7 @@ impl<'a, O: Observer> World<'a, O> {
                 Sampler::new(&config.db.service),
                 streams.stream(purpose::DB_SERVICE),
             ),
-            instances: (0..config.app.instances)
-                .map(|_| Instance {
-                    version: 0,
-                    fetching: IntMap::default(),
-                    refreshing: IntSet::default(),
-                    rebuild_tokens: TokenBucket::new(config.mitigations.rate_limit),
-                })
-                .collect(),
-            app: AppTier::new(&config.app),
+            app: AppTier::new(&config.app, config.mitigations.rate_limit),
             requests: Vec::new(),
             free: Vec::new(),
             in_flight: 0,
@@ -540,7 +490,7 @@ impl<'a, O: Observer> World<'a, O> {
     /// A worker takes the request: read every key from the cache (or the database without one).
     fn start_request(&mut self, now: SimTime, req: u32) {
         let instance = self.requests[req as usize].instance;
-        let version = self.instances[instance as usize].version;
+        let version = self.app.instances()[instance as usize].version;
         self.requests[req as usize].version = version;
         self.app.start(instance);
         let fanout = self.requests[req as usize].keys.len() as u32;
@@ -659,7 +609,9 @@ impl<'a, O: Observer> World<'a, O> {
             }
             Origin::Background { instance } => {
                 if current {
-                    self.instances[instance as usize].refreshing.remove(&q.key);
+                    self.app.instances_mut()[instance as usize]
+                        .refreshing
+                        .remove(&q.key);
                 }
             }
             Origin::Warmup => {}
@@ -704,7 +656,9 @@ impl<'a, O: Observer> World<'a, O> {
             }
             Origin::Background { instance } => {
                 if self.is_live(q.version) {
-                    self.instances[instance as usize].refreshing.remove(&q.key);
+                    self.app.instances_mut()[instance as usize]
+                        .refreshing
+                        .remove(&q.key);
                 }
             }
             Origin::Warmup => {}
@@ -717,8 +671,9 @@ impl<'a, O: Observer> World<'a, O> {
         if slot.leader {
             let instance = self.requests[k.req as usize].instance as usize;
             // A deploy may have cleared this fetch and a newer read may lead one for the key.
-            if self.instances[instance].fetching.get(&slot.ckey) == Some(&k) {
-                self.instances[instance].fetching.remove(&slot.ckey);
+            let fetching = &mut self.app.instances_mut()[instance].fetching;
+            if fetching.get(&slot.ckey) == Some(&k) {
+                fetching.remove(&slot.ckey);
             }
             let mut w = slot.next_waiter;
             while w != KeyRef::NONE {

@@ -61,7 +61,10 @@ impl<O: Observer> World<'_, O> {
     fn background_refresh(&mut self, now: SimTime, k: KeyRef) {
         let r = &self.requests[k.req as usize];
         let (instance, version, ckey) = (r.instance, r.version, self.slot(k).ckey);
-        if self.instances[instance as usize].refreshing.insert(ckey) {
+        if self.app.instances_mut()[instance as usize]
+            .refreshing
+            .insert(ckey)
+        {
             self.submit_query(
                 now,
                 Origin::Background { instance },
@@ -84,7 +87,7 @@ impl<O: Observer> World<'_, O> {
         if self.config.mitigations.coalescing {
             let instance = self.requests[k.req as usize].instance as usize;
             let ckey = self.slot(k).ckey;
-            match join_or_lead(&mut self.instances[instance].fetching, ckey, k) {
+            match join_or_lead(&mut self.app.instances_mut()[instance].fetching, ckey, k) {
                 Join::Wait(leader) => {
                     // Wait for the leader's result instead of querying again.
                     let after_leader = self.slot(leader).next_waiter;
@@ -118,7 +121,7 @@ impl<O: Observer> World<'_, O> {
         let Some(limit) = self.config.mitigations.rate_limit else {
             return true;
         };
-        let inst = &mut self.instances[self.requests[k.req as usize].instance as usize];
+        let inst = &mut self.app.instances_mut()[self.requests[k.req as usize].instance as usize];
         inst.rebuild_tokens.take(now, &limit)
     }
 

@@ -58,7 +58,13 @@ impl<O: Observer> World<'_, O> {
                 // time, so early expiration has a compute time to work with from the start.
                 let delta = SimDuration::from_secs_f64(self.config.db.service.mean_secs());
                 // A bulk load writes the newest version any instance runs.
-                let version = self.instances.iter().map(|i| i.version).max().unwrap_or(0);
+                let version = self
+                    .app
+                    .instances()
+                    .iter()
+                    .map(|i| i.version)
+                    .max()
+                    .unwrap_or(0);
                 for key in 0..n {
                     let ckey = self.cache_key(key, version);
                     self.write_value(now, ckey, ttl, delta);
@@ -88,7 +94,7 @@ impl<O: Observer> World<'_, O> {
             cache.flush_keys(range.clone());
         }
         self.locks.clear(range.clone());
-        for inst in &mut self.instances {
+        for inst in self.app.instances_mut() {
             inst.fetching.retain(|ckey, _| !range.contains(ckey));
             inst.refreshing.retain(|ckey| !range.contains(ckey));
         }
@@ -99,10 +105,10 @@ impl<O: Observer> World<'_, O> {
         let TimelineAction::Deploy(d) = self.config.timeline[i].action else {
             unreachable!("deploy waves are only scheduled for deploys");
         };
-        let n = self.instances.len() as u32;
+        let n = self.app.instances().len() as u32;
         let (from, to) = (wave * n / d.waves, (wave + 1) * n / d.waves);
         let version = self.deploys[i].version;
-        for inst in &mut self.instances[from as usize..to as usize] {
+        for inst in &mut self.app.instances_mut()[from as usize..to as usize] {
             inst.version = version;
         }
     }
