@@ -91,11 +91,6 @@ impl Recorder {
         r
     }
 
-    /// Index of the bucket being filled.
-    pub fn current_bucket(&self) -> usize {
-        self.current
-    }
-
     fn bucket_start(&self, i: usize) -> SimTime {
         SimTime((i as u64).saturating_mul(self.bucket_ns))
     }
@@ -226,12 +221,6 @@ impl Recorder {
         self.row.herds_early += early as u64;
         self.row.herd_queries += size;
         self.row.herd_max = self.row.herd_max.max(size);
-    }
-
-    /// End of the bucket being filled, or of the run if that comes first (as far as known:
-    /// with a drain the run's end is open until [`Recorder::finish`]).
-    pub fn current_bucket_end(&self) -> SimTime {
-        self.bucket_end(self.current)
     }
 
     /// A cache lookup found a fresh entry.
