@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::config::AppConfig;
-use super::database::KeyRef;
 use super::mitigation::rate_limit::{RateLimit, TokenBucket};
+use super::request::KeyRef;
 
 /// What happens to a request arriving at an instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

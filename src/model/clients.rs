@@ -6,6 +6,20 @@ use super::config::{ModelConfig, Popularity, TimelineAction};
 use crate::engine::rng::{open_unit, Stream};
 use crate::engine::SimTime;
 
+/// What happens on the clients' side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// The next request arrives.
+    Arrival,
+    /// The client of request `req` (generation `gen`) gives up waiting.
+    GiveUp {
+        /// Request slot.
+        req: u32,
+        /// Generation of the slot when the request arrived.
+        gen: u32,
+    },
+}
+
 /// The clients as one component: when the next request arrives, and which distinct keys it
 /// needs, each drawn from its own random stream so that nothing else in the model shifts them.
 #[derive(Clone, Debug)]

@@ -5,23 +5,36 @@ use std::collections::VecDeque;
 
 use super::distribution::Sampler;
 use super::observe::Cause;
+use super::request::KeyRef;
 use crate::engine::{SimTime, Stream};
 
-/// One key of one request: request slot `req`, key number `idx` within it.
+/// What the database reports, when it happens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KeyRef {
-    /// Request slot.
-    pub req: u32,
-    /// Index of the key within the request.
-    pub idx: u32,
+pub enum DbEvent {
+    /// The query in service slot `slot` finished.
+    Done {
+        /// The service slot.
+        slot: u32,
+    },
+    /// A queued query has waited its full queue timeout. Its 64-bit id is kept as two halves
+    /// so that events stay 4-byte aligned and small.
+    QueueTimeout {
+        /// High half of the query's id.
+        id_hi: u32,
+        /// Low half of the query's id.
+        id_lo: u32,
+    },
 }
 
-impl KeyRef {
-    /// No key (end of a list).
-    pub const NONE: KeyRef = KeyRef {
-        req: u32::MAX,
-        idx: u32::MAX,
-    };
+impl DbEvent {
+    /// The queue timeout of query `id`.
+    #[inline]
+    pub fn queue_timeout(id: u64) -> Self {
+        DbEvent::QueueTimeout {
+            id_hi: (id >> 32) as u32,
+            id_lo: id as u32,
+        }
+    }
 }
 
 /// Who is waiting for a query's result.
@@ -200,6 +213,16 @@ impl Database {
 mod tests {
     use super::*;
     use crate::engine::RandomStreams;
+
+    #[test]
+    fn a_queue_timeout_carries_the_whole_id() {
+        for id in [0, 1, u32::MAX as u64, u32::MAX as u64 + 1, u64::MAX - 3] {
+            let DbEvent::QueueTimeout { id_hi, id_lo } = DbEvent::queue_timeout(id) else {
+                panic!("not a queue timeout");
+            };
+            assert_eq!((id_hi as u64) << 32 | id_lo as u64, id);
+        }
+    }
 
     fn origin() -> Origin {
         Origin::Key(KeyRef { req: 0, idx: 0 })

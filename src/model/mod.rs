@@ -14,6 +14,8 @@ pub mod distribution;
 pub mod footprint;
 pub mod mitigation;
 pub mod observe;
+pub mod request;
+pub mod versions;
 mod world;
 
 pub use config::*;

@@ -2,22 +2,21 @@
 //! database. The read path and its mitigations live in [`read_path`]; timeline actions
 //! (flushes, preloads, deploys, warm-up) in [`timeline`].
 
+mod queries;
 mod read_path;
 mod timeline;
 
-use rand::Rng;
-
 use super::app::{Admission as AppAdmission, AppTier};
-use super::cache::CacheCluster;
-use super::clients::Workload;
+use super::cache::{CacheEvent, CacheTier, TierStreams};
+use super::clients::{ClientEvent, Workload};
 use super::config::{ModelConfig, TimelineAction};
-use super::database::{Admission, Database, KeyRef, Origin, Query};
+use super::database::{Database, DbEvent, Query};
 use super::distribution::Sampler;
-use super::mitigation::jitter;
-use super::mitigation::lock::LockTable;
-use super::mitigation::lookup::ReadStages;
 use super::observe::{Cause, ErrorKind, Observer, RunEnd, Truncation};
-use crate::engine::{EventQueue, RandomStreams, SimDuration, SimTime, Stream};
+use super::request::{KeyRef, KeySlot, Request, Requests, State};
+use super::versions::KeyVersions;
+use crate::engine::{EventQueue, RandomStreams, SimTime};
+use timeline::{DeployState, TimelineEvent};
 
 /// Purposes of the random streams. Fixed numbers: changing one changes every published result.
 mod purpose {
@@ -37,84 +36,22 @@ mod lane {
     pub const COUNT: usize = 2;
 }
 
-/// Everything that can happen. Small and `Copy`, so scheduling never allocates.
+/// Everything that can happen, addressed to the component it concerns. Small and `Copy`, so
+/// scheduling never allocates.
 #[derive(Clone, Copy, Debug)]
 enum Event {
-    /// The next client request arrives.
-    Arrival,
-    /// Timeline entry `i` of the configuration takes effect.
-    Timeline(u32),
-    /// The cache answered a read.
-    CacheReply(KeyRef),
-    /// The cache answered a lock (or lease) request made after a miss.
-    LockReply(KeyRef),
-    /// The cache answered the poll of a reader waiting for another's lock.
-    PollReply(KeyRef),
-    /// The database finished the query in service slot `i`.
-    DbDone(u32),
-    /// Query `id` has waited its full queue timeout.
-    DbQueueTimeout(u64),
-    /// The client of request `req` (generation `gen`) gives up.
-    ClientTimeout { req: u32, gen: u32 },
-    /// Wave `wave` of the deploy at timeline entry `deploy` switches its instances.
-    DeployWave { deploy: u32, wave: u32 },
-    /// Warm-up of the deploy at timeline entry `deploy` sends its next query.
-    WarmupTick { deploy: u32 },
+    /// Arrivals and clients giving up.
+    Client(ClientEvent),
+    /// Answers of the cache tier.
+    Cache(CacheEvent),
+    /// Completions and queue timeouts of the database.
+    Db(DbEvent),
+    /// The scenario's timeline: its entries, deploy waves and warm-up.
+    Timeline(TimelineEvent),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
-    Free,
-    Queued,
-    Running,
-}
-
-/// One key of a request and where its read stands.
-#[derive(Clone, Copy, Debug)]
-struct KeySlot {
-    /// Logical key (0 is the most popular).
-    key: u32,
-    /// Cache key: the key under the version of the instance serving the request.
-    ckey: u32,
-    /// Next reader waiting on the same coalesced fetch (when this one leads it).
-    next_waiter: KeyRef,
-    /// Whether this read leads a coalesced fetch on its instance.
-    leader: bool,
-    /// Lock token held while rebuilding (0: none).
-    lock_token: u32,
-    /// When this read started waiting for another's lock (`NEVER`: not waiting).
-    waiting_since: SimTime,
-    /// Polls made while waiting.
-    polls: u32,
-    /// Whether it was answered by a fresh cache hit.
-    fresh_hit: bool,
-}
-
-/// A request in the system. Slots are reused; `gen` tells a reused slot from its past self.
-#[derive(Clone, Debug)]
-struct Request {
-    state: State,
-    gen: u32,
-    arrived: SimTime,
-    instance: u32,
-    /// Cache-key version the request reads and writes (its instance's when it started).
-    version: u32,
-    pending: u32,
-    error: Option<ErrorKind>,
-    abandoned: bool,
-    keys: Vec<KeySlot>,
-}
-
-/// Per-deploy state, indexed like the timeline.
-#[derive(Clone, Copy, Debug, Default)]
-struct DeployState {
-    /// Version the deploy switches to.
-    version: u32,
-    /// Whether the new version's keys were cleared of older entries yet.
-    prepared: bool,
-    /// Next key to warm.
-    warm_cursor: u32,
-}
+// An event queue entry stays at 32 bytes: 16 for the key, 16 for the event.
+const _: () = assert!(std::mem::size_of::<Event>() <= 16);
 
 struct World<'a, O: Observer> {
     config: &'a ModelConfig,
@@ -124,32 +61,17 @@ struct World<'a, O: Observer> {
     /// With a drain, the latest time the run may go on to after `end`.
     drain_until: SimTime,
     workload: Workload,
-    cache_latency_rng: Stream,
-    lock_latency_rng: Stream,
-    jitter_rng: Stream,
-    xfetch_rng: Stream,
-    cache_latency: Sampler,
-    cache: Option<CacheCluster>,
-    /// Rebuild locks (or leases) of the cache keys.
-    locks: LockTable,
-    /// The stages that decide what a cache answer means.
-    stages: ReadStages,
-    /// A lock holder of this logical key is to die (set by `kill_lock_holder`).
-    kill_lock_holder_of: Option<u32>,
-    db: Database,
     app: AppTier,
-    requests: Vec<Request>,
-    free: Vec<u32>,
-    in_flight: u32,
-    /// Requests admitted whose client is still waiting: neither completed, failed nor
-    /// abandoned. Arrived = completed + failed + awaiting, at every moment.
-    awaiting: u64,
+    /// `None` when the strategy runs without a cache.
+    cache: Option<CacheTier>,
+    db: Database,
+    requests: Requests,
+    /// Which key version owns each cache-key range.
+    versions: KeyVersions,
+    /// Per-deploy state, indexed like the timeline.
+    deploys: Vec<DeployState>,
     /// Set when the run diverged and must stop.
     truncation: Option<Truncation>,
-    deploys: Vec<DeployState>,
-    /// The version that owns each of the two cache-key ranges: version v uses range v % 2 and
-    /// takes it over from version v - 2 when its deploy is prepared.
-    range_version: [u32; 2],
     /// Receives what happens.
     observer: &'a mut O,
 }
@@ -204,7 +126,7 @@ pub fn run<O: Observer>(
     let at = world.run(progress);
     RunEnd {
         at,
-        unfinished: world.awaiting,
+        unfinished: world.requests.awaiting(),
         truncation: world.truncation.take(),
     }
 }
@@ -212,17 +134,13 @@ pub fn run<O: Observer>(
 impl<'a, O: Observer> World<'a, O> {
     fn new(config: &'a ModelConfig, seed: u64, observer: &'a mut O) -> Self {
         let streams = RandomStreams::new(seed);
-        let c = &config.clients;
+        let keyspace = config.clients.keyspace;
         let has_deploy = config
             .timeline
             .iter()
             .any(|e| matches!(e.action, TimelineAction::Deploy(_)));
         // With deploys, two versions of every key can coexist (old and new).
-        let cache_keys = if has_deploy {
-            2 * c.keyspace
-        } else {
-            c.keyspace
-        };
+        let cache_keys = KeyVersions::cache_keys(keyspace, has_deploy);
         World {
             config,
             events: EventQueue::with_lanes(lane::COUNT),
@@ -238,36 +156,26 @@ impl<'a, O: Observer> World<'a, O> {
                 streams.stream(purpose::ARRIVALS),
                 streams.stream(purpose::KEYS),
             ),
-            cache_latency_rng: streams.stream(purpose::CACHE_LATENCY),
-            lock_latency_rng: streams.stream(purpose::LOCK_LATENCY),
-            jitter_rng: streams.stream(purpose::TTL_JITTER),
-            xfetch_rng: streams.stream(purpose::EARLY_EXPIRATION),
-            cache_latency: config
-                .cache
-                .as_ref()
-                .map(|cc| Sampler::new(&cc.latency))
-                .unwrap_or(Sampler::Constant(0)),
-            cache: config
-                .cache
-                .as_ref()
-                .map(|cc| CacheCluster::new(cache_keys, cc.nodes, cc.vnodes, cc.capacity)),
-            locks: LockTable::new(cache_keys, config.mitigations.lock.is_some()),
-            stages: ReadStages::new(&config.mitigations, config.cache.as_ref()),
-            kill_lock_holder_of: None,
+            app: AppTier::new(&config.app, config.mitigations.rate_limit),
+            cache: config.cache.as_ref().map(|cc| {
+                let tier_streams = TierStreams {
+                    latency: streams.stream(purpose::CACHE_LATENCY),
+                    lock_latency: streams.stream(purpose::LOCK_LATENCY),
+                    ttl_jitter: streams.stream(purpose::TTL_JITTER),
+                    early_expiration: streams.stream(purpose::EARLY_EXPIRATION),
+                };
+                CacheTier::new(cc, &config.mitigations, cache_keys, tier_streams)
+            }),
             db: Database::new(
                 config.db.slots,
                 config.db.queue_limit,
                 Sampler::new(&config.db.service),
                 streams.stream(purpose::DB_SERVICE),
             ),
-            app: AppTier::new(&config.app, config.mitigations.rate_limit),
-            requests: Vec::new(),
-            free: Vec::new(),
-            in_flight: 0,
-            awaiting: 0,
-            truncation: None,
+            requests: Requests::default(),
+            versions: KeyVersions::new(keyspace),
             deploys: vec![DeployState::default(); config.timeline.len()],
-            range_version: [0, 1],
+            truncation: None,
             observer,
         }
     }
@@ -283,7 +191,7 @@ impl<'a, O: Observer> World<'a, O> {
         let mut run_end = self.end;
         while let Some((now, event)) = self.events.pop() {
             if now >= self.end {
-                if !draining || self.awaiting == 0 {
+                if !draining || self.requests.awaiting() == 0 {
                     break;
                 }
                 if now >= self.drain_until {
@@ -291,10 +199,7 @@ impl<'a, O: Observer> World<'a, O> {
                     break;
                 }
                 // The scenario's own timeline ends with `duration`.
-                if matches!(
-                    event,
-                    Event::Timeline(_) | Event::DeployWave { .. } | Event::WarmupTick { .. }
-                ) {
+                if matches!(event, Event::Timeline(_)) {
                     continue;
                 }
             }
@@ -319,7 +224,7 @@ impl<'a, O: Observer> World<'a, O> {
                 });
                 break;
             }
-            if now >= self.end && self.awaiting == 0 {
+            if now >= self.end && self.requests.awaiting() == 0 {
                 // The drain is over: the run ends with the bucket of the last request.
                 run_end = self.bucket_end(now).min(self.drain_until);
                 break;
@@ -338,41 +243,36 @@ impl<'a, O: Observer> World<'a, O> {
         SimTime((now.0 / width + 1).saturating_mul(width))
     }
 
+    /// Routes `event` to the handler of its component.
     fn handle(&mut self, now: SimTime, event: Event) {
         match event {
-            Event::Arrival => self.on_arrival(now),
-            Event::Timeline(i) => self.on_timeline(now, i as usize),
-            Event::CacheReply(k) => self.on_cache_reply(now, k),
-            Event::LockReply(k) => self.on_lock_reply(now, k),
-            Event::PollReply(k) => self.on_poll_reply(now, k),
-            Event::DbDone(slot) => self.on_db_done(now, slot),
-            Event::DbQueueTimeout(id) => {
-                if let Some(q) = self.db.time_out(id) {
-                    self.observer.db_queue_changed(self.db.queue_len());
-                    self.query_failed(now, &q, ErrorKind::DbTimeout);
-                }
-            }
-            Event::ClientTimeout { req, gen } => {
-                let r = &mut self.requests[req as usize];
-                if r.gen == gen && r.state != State::Free && !r.abandoned {
-                    r.abandoned = true;
-                    self.awaiting -= 1;
+            Event::Client(e) => self.on_client(now, e),
+            Event::Cache(e) => self.on_cache(now, e),
+            Event::Db(e) => self.on_db(now, e),
+            Event::Timeline(e) => self.on_timeline(now, e),
+        }
+    }
+
+    fn on_client(&mut self, now: SimTime, event: ClientEvent) {
+        match event {
+            ClientEvent::Arrival => self.on_arrival(now),
+            ClientEvent::GiveUp { req, gen } => {
+                if self.requests.give_up(req, gen) {
                     self.observer.request_failed(ErrorKind::Timeout);
                 }
             }
-            Event::DeployWave { deploy, wave } => self.on_deploy_wave(now, deploy as usize, wave),
-            Event::WarmupTick { deploy } => self.on_warmup_tick(now, deploy as usize),
         }
     }
 
     fn schedule_next_arrival(&mut self) {
         if let Some(at) = self.workload.next_arrival() {
-            self.events.schedule(at, Event::Arrival);
+            self.events
+                .schedule(at, Event::Client(ClientEvent::Arrival));
         }
     }
 
     fn on_arrival(&mut self, now: SimTime) {
-        if self.in_flight >= self.config.limits.max_in_flight {
+        if self.requests.in_flight() >= self.config.limits.max_in_flight {
             self.truncation = Some(self.divergence(now));
             return;
         }
@@ -388,19 +288,19 @@ impl<'a, O: Observer> World<'a, O> {
             return;
         }
 
-        let req = self.alloc_request(now, instance);
+        let req = self.requests.admit(now, instance, self.workload.keys());
         if let Some(timeout) = self.config.clients.timeout {
-            let gen = self.requests[req as usize].gen;
+            let gen = self.requests.get(req).gen;
             self.events.schedule_in_lane(
                 lane::CLIENT_TIMEOUT,
                 now + timeout,
-                Event::ClientTimeout { req, gen },
+                Event::Client(ClientEvent::GiveUp { req, gen }),
             );
         }
         if admission == AppAdmission::Start {
             self.start_request(now, req);
         } else {
-            self.requests[req as usize].state = State::Queued;
+            self.requests.get_mut(req).state = State::Queued;
             self.app.enqueue(instance, req);
         }
     }
@@ -423,253 +323,63 @@ impl<'a, O: Observer> World<'a, O> {
             at_s: now.as_secs_f64(),
             reason: format!(
                 "{} requests were in flight (limits.max_in_flight); {where_}",
-                self.in_flight
+                self.requests.in_flight()
             ),
         }
     }
 
-    fn alloc_request(&mut self, now: SimTime, instance: u32) -> u32 {
-        self.in_flight += 1;
-        self.awaiting += 1;
-        let idx = match self.free.pop() {
-            Some(i) => i,
-            None => {
-                self.requests.push(Request {
-                    state: State::Free,
-                    gen: 0,
-                    arrived: now,
-                    instance,
-                    version: 0,
-                    pending: 0,
-                    error: None,
-                    abandoned: false,
-                    keys: Vec::with_capacity(self.config.clients.fanout as usize),
-                });
-                (self.requests.len() - 1) as u32
-            }
-        };
-        let r = &mut self.requests[idx as usize];
-        r.arrived = now;
-        r.instance = instance;
-        r.error = None;
-        r.abandoned = false;
-        r.keys.clear();
-        r.keys
-            .extend(self.workload.keys().iter().map(|&key| KeySlot {
-                key,
-                ckey: key,
-                next_waiter: KeyRef::NONE,
-                leader: false,
-                lock_token: 0,
-                waiting_since: SimTime::NEVER,
-                polls: 0,
-                fresh_hit: false,
-            }));
-        idx
-    }
-
-    fn free_request(&mut self, req: u32) {
-        let r = &mut self.requests[req as usize];
-        r.state = State::Free;
-        r.gen = r.gen.wrapping_add(1);
-        self.free.push(req);
-        self.in_flight -= 1;
-    }
-
-    /// The cache key of `key` under `version`: versions alternate between two key ranges.
-    fn cache_key(&self, key: u32, version: u32) -> u32 {
-        key + (version % 2) * self.config.clients.keyspace
-    }
-
-    /// Whether `version` still owns its key range (range `version % 2`, where all of its cache
-    /// keys live), rather than having lost it to the deploy after next.
-    fn is_live(&self, version: u32) -> bool {
-        self.range_version[(version % 2) as usize] == version
-    }
-
     /// A worker takes the request: read every key from the cache (or the database without one).
     fn start_request(&mut self, now: SimTime, req: u32) {
-        let instance = self.requests[req as usize].instance;
+        let instance = self.requests.get(req).instance;
         let version = self.app.instances()[instance as usize].version;
-        self.requests[req as usize].version = version;
         self.app.start(instance);
-        let fanout = self.requests[req as usize].keys.len() as u32;
-        for idx in 0..fanout {
-            let ckey = self.cache_key(self.requests[req as usize].keys[idx as usize].key, version);
-            self.requests[req as usize].keys[idx as usize].ckey = ckey;
+        let r = self.requests.get_mut(req);
+        r.version = version;
+        for slot in &mut r.keys {
+            slot.ckey = self.versions.cache_key(slot.key, version);
         }
-        let r = &mut self.requests[req as usize];
+        let fanout = r.keys.len() as u32;
         r.state = State::Running;
         r.pending = fanout;
         for idx in 0..fanout {
             let k = KeyRef { req, idx };
-            if self.cache.is_some() {
-                let latency = self.cache_latency.sample(&mut self.cache_latency_rng);
-                self.events.schedule(now + latency, Event::CacheReply(k));
-            } else {
-                self.query_for(now, k, Cause::Miss);
+            match self.cache.as_mut() {
+                Some(cache) => {
+                    let latency = cache.read_latency();
+                    self.events
+                        .schedule(now + latency, Event::Cache(CacheEvent::Reply(k)));
+                }
+                None => self.query_for(now, k, Cause::Miss),
             }
         }
     }
 
+    #[inline]
     fn slot(&self, k: KeyRef) -> &KeySlot {
-        &self.requests[k.req as usize].keys[k.idx as usize]
+        self.requests.slot(k)
     }
 
+    #[inline]
     fn slot_mut(&mut self, k: KeyRef) -> &mut KeySlot {
-        &mut self.requests[k.req as usize].keys[k.idx as usize]
+        self.requests.slot_mut(k)
     }
 
-    /// Queries the database for read `k`'s key, under the request's version.
-    fn query_for(&mut self, now: SimTime, k: KeyRef, cause: Cause) {
-        let (ckey, version) = (self.slot(k).ckey, self.requests[k.req as usize].version);
-        self.submit_query(now, Origin::Key(k), cause, ckey, version);
+    #[inline]
+    fn request(&self, k: KeyRef) -> &Request {
+        self.requests.get(k.req)
     }
 
     /// Whether read `k`'s version lost its key range to a newer deploy while the read was in
     /// flight: what the cache holds there, and its lock, now belong to the newer version.
     fn orphaned(&self, k: KeyRef) -> bool {
-        !self.is_live(self.requests[k.req as usize].version)
-    }
-
-    /// Queries the database for `ckey` on behalf of `origin`; `version` is the key version the
-    /// result is for (it is written back only if that version still owns the key's range).
-    fn submit_query(
-        &mut self,
-        now: SimTime,
-        origin: Origin,
-        cause: Cause,
-        ckey: u32,
-        version: u32,
-    ) {
-        self.observer.query_submitted(
-            cause,
-            ckey % self.config.clients.keyspace,
-            self.is_live(version),
-        );
-        let (admission, query) = self.db.submit(origin, cause, ckey, version, now);
-        match admission {
-            Admission::Started => self.start_query(now, query),
-            Admission::Queued => {
-                self.observer.db_queue_changed(self.db.queue_len());
-                if self.db.queue_len() as u64 > db_queue_cap(self.config)
-                    && self.truncation.is_none()
-                {
-                    // Queries not tied to a waiting request (background refreshes, warm-up)
-                    // piled up: the database cannot keep up and nothing bounds its queue.
-                    self.truncation = Some(Truncation {
-                        at_s: now.as_secs_f64(),
-                        reason: format!(
-                            "the database queue held {} queries, more than the requests in flight \
-                             (limits.max_in_flight × clients.fanout) plus {BACKGROUND_QUERIES_CAP} \
-                             background queries",
-                            self.db.queue_len()
-                        ),
-                    });
-                }
-                if let Some(t) = self.config.db.queue_timeout {
-                    self.events.schedule_in_lane(
-                        lane::DB_QUEUE_TIMEOUT,
-                        now + t,
-                        Event::DbQueueTimeout(query.id),
-                    );
-                }
-            }
-            Admission::Rejected => self.query_failed(now, &query, ErrorKind::DbRejected),
-        }
-    }
-
-    fn start_query(&mut self, now: SimTime, q: Query) {
-        self.observer
-            .query_started(now, now.since(q.submitted), self.db.busy());
-        let (slot, done) = self.db.serve(q, now);
-        self.events.schedule(done, Event::DbDone(slot));
-    }
-
-    fn on_db_done(&mut self, now: SimTime, slot: u32) {
-        let (q, next) = self.db.complete(slot);
-        match next {
-            Some(next) => {
-                self.observer.query_completed(now, self.db.busy());
-                self.observer.db_queue_changed(self.db.queue_len());
-                self.start_query(now, next);
-            }
-            None => self.observer.query_completed(now, self.db.busy()),
-        }
-        // The app writes the value back; the compute time it saw is stored for early expiration.
-        // A result for a version whose key range a newer deploy took over is garbage: dropped.
-        let current = self.is_live(q.version);
-        if self.cache.is_some() && current {
-            self.write_value(now, q.key, None, now.since(q.submitted));
-        }
-        match q.origin {
-            Origin::Key(k) => {
-                self.release_lock(k);
-                self.resolve(now, k, None);
-            }
-            Origin::Background { instance } => {
-                if current {
-                    self.app.instances_mut()[instance as usize]
-                        .refreshing
-                        .remove(&q.key);
-                }
-            }
-            Origin::Warmup => {}
-        }
-    }
-
-    /// Writes `ckey` into the cache at `now` with `ttl` (the cache's TTL if `None`) plus
-    /// jitter, and closes the hot key's herd when it is the hot key.
-    fn write_value(
-        &mut self,
-        now: SimTime,
-        ckey: u32,
-        ttl: Option<SimDuration>,
-        delta: SimDuration,
-    ) {
-        let Some(cache_config) = self.config.cache.as_ref() else {
-            return;
-        };
-        let ttl = ttl.unwrap_or(cache_config.ttl);
-        let jitter = cache_config.ttl_jitter;
-        // Drawn only with jitter, so switching it on never shifts another stream.
-        let u = if jitter == 0.0 {
-            0.0
-        } else {
-            self.jitter_rng.random::<f64>() * 2.0 - 1.0
-        };
-        let expires = jitter::expiry(now, ttl, jitter, u);
-        let cache = self
-            .cache
-            .as_mut()
-            .expect("checked above: there is a cache config");
-        let evicted = cache.set(ckey, expires, delta);
-        self.observer
-            .value_written(ckey % self.config.clients.keyspace, evicted);
-    }
-
-    fn query_failed(&mut self, now: SimTime, q: &Query, kind: ErrorKind) {
-        match q.origin {
-            Origin::Key(k) => {
-                self.release_lock(k);
-                self.resolve(now, k, Some(kind));
-            }
-            Origin::Background { instance } => {
-                if self.is_live(q.version) {
-                    self.app.instances_mut()[instance as usize]
-                        .refreshing
-                        .remove(&q.key);
-                }
-            }
-            Origin::Warmup => {}
-        }
+        !self.versions.is_live(self.request(k).version)
     }
 
     /// A key of a request is answered (`None`) or failed; so is every read coalesced on it.
     fn resolve(&mut self, now: SimTime, k: KeyRef, error: Option<ErrorKind>) {
         let slot = *self.slot(k);
         if slot.leader {
-            let instance = self.requests[k.req as usize].instance as usize;
+            let instance = self.request(k).instance as usize;
             // A deploy may have cleared this fetch and a newer read may lead one for the key.
             let fetching = &mut self.app.instances_mut()[instance].fetching;
             if fetching.get(&slot.ckey) == Some(&k) {
@@ -687,35 +397,29 @@ impl<'a, O: Observer> World<'a, O> {
 
     /// One key of a request is done (or failed); the request finishes when all are.
     fn key_done(&mut self, now: SimTime, k: KeyRef, error: Option<ErrorKind>) {
-        let r = &mut self.requests[k.req as usize];
-        if r.error.is_none() {
-            r.error = error;
-        }
-        r.pending -= 1;
-        if r.pending == 0 {
+        if self.requests.key_done(k, error) {
             self.finish_request(now, k.req);
         }
     }
 
     fn finish_request(&mut self, now: SimTime, req: u32) {
-        let r = &self.requests[req as usize];
-        let (instance, abandoned, error, arrived) = (r.instance, r.abandoned, r.error, r.arrived);
+        let r = self.requests.get(req);
+        let (instance, error, arrived) = (r.instance, r.error, r.arrived);
         if r.keys.iter().all(|s| s.fresh_hit) {
             self.observer.request_all_hit();
         }
-        if !abandoned {
-            self.awaiting -= 1;
+        if self.requests.answer(req) {
             match error {
                 None => self.observer.request_completed(now.since(arrived)),
                 Some(kind) => self.observer.request_failed(kind),
             }
         }
-        self.free_request(req);
+        self.requests.free(req);
         self.app.release(instance);
         // The freed worker takes the next queued request whose client is still waiting.
         while let Some(next) = self.app.next_queued(instance) {
-            if self.config.app.discard_abandoned && self.requests[next as usize].abandoned {
-                self.free_request(next);
+            if self.config.app.discard_abandoned && self.requests.get(next).abandoned {
+                self.requests.free(next);
                 continue;
             }
             self.start_request(now, next);

@@ -5,32 +5,42 @@
 //! decide; this module applies their decisions to requests, events and queries.
 
 use super::{Event, World};
-use crate::engine::rng::open_unit;
 use crate::engine::SimTime;
-use crate::model::cache::Lookup;
+use crate::model::cache::{CacheEvent, CacheTier};
 use crate::model::config::{Fallback, LockConfig};
-use crate::model::database::{KeyRef, Origin};
+use crate::model::database::Origin;
 use crate::model::mitigation::coalescing::{join_or_lead, Join};
 use crate::model::mitigation::lock::AfterPoll;
 use crate::model::mitigation::lookup::Decision;
 use crate::model::observe::{Cause, ErrorKind, Observer};
+use crate::model::request::KeyRef;
 
 impl<O: Observer> World<'_, O> {
+    pub(super) fn on_cache(&mut self, now: SimTime, event: CacheEvent) {
+        match event {
+            CacheEvent::Reply(k) => self.on_cache_reply(now, k),
+            CacheEvent::LockReply(k) => self.on_lock_reply(now, k),
+            CacheEvent::PollReply(k) => self.on_poll_reply(now, k),
+        }
+    }
+
+    /// The tier's events only exist with a tier.
+    #[inline]
+    fn tier(&mut self) -> &mut CacheTier {
+        self.cache
+            .as_mut()
+            .expect("cache events and miss paths only exist with a cache")
+    }
+
     /// The cache answered the read of key `k`.
-    pub(super) fn on_cache_reply(&mut self, now: SimTime, k: KeyRef) {
+    fn on_cache_reply(&mut self, now: SimTime, k: KeyRef) {
         if self.orphaned(k) {
             self.observer.cache_lookup(false);
             self.query_orphan(now, k);
             return;
         }
         let ckey = self.slot(k).ckey;
-        let lookup = self
-            .cache
-            .as_mut()
-            .expect("cache replies only exist with a cache")
-            .get(ckey, now);
-        let rng = &mut self.xfetch_rng;
-        match self.stages.decide(lookup, now, || open_unit(rng)) {
+        match self.tier().read(ckey, now) {
             Decision::RecomputeEarly => {
                 self.observer.cache_lookup(false);
                 self.query_for(now, k, Cause::EarlyRefresh);
@@ -59,7 +69,7 @@ impl<O: Observer> World<'_, O> {
     /// Starts one background refresh of read `k`'s key from its instance, unless one is
     /// already running there.
     fn background_refresh(&mut self, now: SimTime, k: KeyRef) {
-        let r = &self.requests[k.req as usize];
+        let r = self.request(k);
         let (instance, version, ckey) = (r.instance, r.version, self.slot(k).ckey);
         if self.app.instances_mut()[instance as usize]
             .refreshing
@@ -85,7 +95,7 @@ impl<O: Observer> World<'_, O> {
     /// A read found nothing fresh: join a fetch in flight on this instance, or rebuild.
     fn on_miss(&mut self, now: SimTime, k: KeyRef) {
         if self.config.mitigations.coalescing {
-            let instance = self.requests[k.req as usize].instance as usize;
+            let instance = self.request(k).instance as usize;
             let ckey = self.slot(k).ckey;
             match join_or_lead(&mut self.app.instances_mut()[instance].fetching, ckey, k) {
                 Join::Wait(leader) => {
@@ -104,9 +114,10 @@ impl<O: Observer> World<'_, O> {
     /// This read is to rebuild its key: through the lock if there is one, then subject to the
     /// rate limit (a token is only spent on a query that is made), then the DB.
     fn rebuild(&mut self, now: SimTime, k: KeyRef) {
-        if self.config.mitigations.lock.is_some() {
-            let latency = self.cache_latency.sample(&mut self.lock_latency_rng);
-            self.events.schedule(now + latency, Event::LockReply(k));
+        if let Some(cache) = self.cache.as_mut().filter(|c| c.lock().is_some()) {
+            let latency = cache.lock_latency();
+            self.events
+                .schedule(now + latency, Event::Cache(CacheEvent::LockReply(k)));
             return;
         }
         if !self.take_rebuild_token(now, k) {
@@ -121,7 +132,7 @@ impl<O: Observer> World<'_, O> {
         let Some(limit) = self.config.mitigations.rate_limit else {
             return true;
         };
-        let inst = &mut self.app.instances_mut()[self.requests[k.req as usize].instance as usize];
+        let inst = &mut self.app.instances_mut()[self.requests.get(k.req).instance as usize];
         inst.rebuild_tokens.take(now, &limit)
     }
 
@@ -129,13 +140,7 @@ impl<O: Observer> World<'_, O> {
     /// previous version's value during a deploy); otherwise the read fails.
     fn serve_stale_or_fail(&mut self, now: SimTime, k: KeyRef) {
         let ckey = self.slot(k).ckey;
-        let n = self.config.clients.keyspace;
-        // The other key range holds the previous version only if it is older than this one
-        // (during a rolling deploy, an old instance's other range is the *new* version; without
-        // deploys it is version 1, never written, and not part of the cache).
-        let version = self.requests[k.req as usize].version;
-        let previous = (self.range_version[((version + 1) % 2) as usize] < version)
-            .then(|| (ckey + n) % (2 * n));
+        let previous = self.versions.previous(ckey, self.request(k).version);
         let stale = self
             .cache
             .as_ref()
@@ -163,17 +168,13 @@ impl<O: Observer> World<'_, O> {
     /// The cache answered the lock request made after a miss. The request is "look again, and
     /// take the lock if still missing" in one round trip, so a value written since the miss
     /// is served rather than rebuilt a second time.
-    pub(super) fn on_lock_reply(&mut self, now: SimTime, k: KeyRef) {
+    fn on_lock_reply(&mut self, now: SimTime, k: KeyRef) {
         if self.orphaned(k) {
             self.query_orphan(now, k);
             return;
         }
         let ckey = self.slot(k).ckey;
-        let cache = self
-            .cache
-            .as_mut()
-            .expect("lock replies only exist with a cache");
-        if matches!(cache.get(ckey, now), Lookup::Hit { .. }) {
+        if self.tier().has_fresh(ckey, now) {
             self.resolve(now, k, None);
             return;
         }
@@ -202,20 +203,21 @@ impl<O: Observer> World<'_, O> {
 
     fn schedule_poll(&mut self, now: SimTime, k: KeyRef) {
         let lock = self.lock_config();
-        let latency = self.cache_latency.sample(&mut self.lock_latency_rng);
-        self.events
-            .schedule(now + lock.retry_interval + latency, Event::PollReply(k));
+        let latency = self.tier().lock_latency();
+        self.events.schedule(
+            now + lock.retry_interval + latency,
+            Event::Cache(CacheEvent::PollReply(k)),
+        );
     }
 
     /// A waiting reader's poll: the value may be there now, or the lock free.
-    pub(super) fn on_poll_reply(&mut self, now: SimTime, k: KeyRef) {
+    fn on_poll_reply(&mut self, now: SimTime, k: KeyRef) {
         if self.orphaned(k) {
             self.query_orphan(now, k);
             return;
         }
         let ckey = self.slot(k).ckey;
-        let cache = self.cache.as_mut().expect("polls only exist with a cache");
-        if matches!(cache.get(ckey, now), Lookup::Hit { .. }) {
+        if self.tier().has_fresh(ckey, now) {
             self.end_wait(now, k);
             self.resolve(now, k, None);
             return;
@@ -262,22 +264,20 @@ impl<O: Observer> World<'_, O> {
     /// another reader holds it. A free lock with no rebuild token left (rate limit) is not
     /// taken: the read falls back to a stale value at once.
     fn try_lock(&mut self, now: SimTime, k: KeyRef) -> bool {
-        let lock = self.lock_config();
         let ckey = self.slot(k).ckey;
-        if self.locks.is_held(ckey, now) {
+        if self.tier().lock_is_held(ckey, now) {
             return false;
         }
         let key = self.slot(k).key;
-        let dies = self.kill_lock_holder_of == Some(key);
+        let dies = self.tier().holder_doomed(key);
         if !dies && !self.take_rebuild_token(now, k) {
             self.end_wait(now, k);
             self.serve_stale_or_fail(now, k);
             return true;
         }
-        let token = self.locks.acquire(ckey, now, lock.ttl);
+        let token = self.tier().acquire_lock(ckey, now);
         self.end_wait(now, k);
-        if dies {
-            self.kill_lock_holder_of = None;
+        if self.tier().holder_dies(key) {
             // The holder dies: it never queries, never writes, never releases. Its own request
             // (and any read coalesced on it) fails.
             self.resolve(now, k, Some(ErrorKind::Fallback));
@@ -290,22 +290,19 @@ impl<O: Observer> World<'_, O> {
 
     /// The lock or lease configuration; only called on paths that exist with one.
     fn lock_config(&self) -> LockConfig {
-        self.config
-            .mitigations
-            .lock
+        *self
+            .cache
+            .as_ref()
+            .and_then(|c| c.lock())
             .expect("lock paths only run with a lock or lease configured")
     }
 
     /// Releases the lock `k` holds, if it still holds it and the protocol releases on fill.
     pub(super) fn release_lock(&mut self, k: KeyRef) {
         let token = std::mem::take(&mut self.slot_mut(k).lock_token);
-        let Some(lock) = self.config.mitigations.lock else {
-            return;
-        };
-        if token == 0 || !lock.release_on_fill {
-            return;
-        }
         let ckey = self.slot(k).ckey;
-        self.locks.release(ckey, token);
+        if let Some(cache) = self.cache.as_mut() {
+            cache.release_lock(ckey, token);
+        }
     }
 }

@@ -1,17 +1,50 @@
 //! Timeline actions: flushes, preloads, lock-holder deaths, deploys and their warm-up.
 
-use super::{DeployState, Event, World};
+use super::{Event, World};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::config::{KeySet, TimelineAction};
 use crate::model::database::Origin;
 use crate::model::observe::{Cause, Observer};
 
+/// What the scenario's timeline makes happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TimelineEvent {
+    /// Timeline entry `i` of the configuration takes effect.
+    Entry(u32),
+    /// Wave `wave` of the deploy at timeline entry `deploy` switches its instances.
+    DeployWave { deploy: u32, wave: u32 },
+    /// Warm-up of the deploy at timeline entry `deploy` sends its next query.
+    WarmupTick { deploy: u32 },
+}
+
+/// Per-deploy state, indexed like the timeline.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct DeployState {
+    /// Version the deploy switches to.
+    version: u32,
+    /// Whether the new version's key range was taken over yet.
+    prepared: bool,
+    /// Next key to warm.
+    warm_cursor: u32,
+}
+
 impl<O: Observer> World<'_, O> {
+    pub(super) fn on_timeline(&mut self, now: SimTime, event: TimelineEvent) {
+        match event {
+            TimelineEvent::Entry(i) => self.on_entry(now, i as usize),
+            TimelineEvent::DeployWave { deploy, wave } => {
+                self.on_deploy_wave(deploy as usize, wave)
+            }
+            TimelineEvent::WarmupTick { deploy } => self.on_warmup_tick(now, deploy as usize),
+        }
+    }
+
     /// Schedules every timeline entry, and the waves and warm-up of every deploy.
     pub(super) fn schedule_timeline(&mut self) {
         let mut version = 0;
         for (i, e) in self.config.timeline.iter().enumerate() {
-            self.events.schedule(e.at, Event::Timeline(i as u32));
+            self.events
+                .schedule(e.at, Event::Timeline(TimelineEvent::Entry(i as u32)));
             if let TimelineAction::Deploy(d) = &e.action {
                 version += 1;
                 self.deploys[i] = DeployState {
@@ -19,31 +52,30 @@ impl<O: Observer> World<'_, O> {
                     ..DeployState::default()
                 };
                 if let Some(w) = d.warmup {
-                    self.events
-                        .schedule(e.at - w.lead, Event::WarmupTick { deploy: i as u32 });
+                    self.events.schedule(
+                        e.at - w.lead,
+                        Event::Timeline(TimelineEvent::WarmupTick { deploy: i as u32 }),
+                    );
                 }
                 for wave in 0..d.waves {
                     let at = e.at + SimDuration(d.wave_interval.0.saturating_mul(wave as u64));
                     self.events.schedule(
                         at,
-                        Event::DeployWave {
+                        Event::Timeline(TimelineEvent::DeployWave {
                             deploy: i as u32,
                             wave,
-                        },
+                        }),
                     );
                 }
             }
         }
     }
 
-    pub(super) fn on_timeline(&mut self, now: SimTime, i: usize) {
+    fn on_entry(&mut self, now: SimTime, i: usize) {
         match self.config.timeline[i].action {
             TimelineAction::Flush { node } => {
                 if let Some(cache) = self.cache.as_mut() {
-                    match node {
-                        Some(n) => cache.flush_node(n),
-                        None => cache.flush_all(),
-                    }
+                    cache.flush(node);
                 }
             }
             TimelineAction::Preload { keys, ttl } => {
@@ -66,11 +98,15 @@ impl<O: Observer> World<'_, O> {
                     .max()
                     .unwrap_or(0);
                 for key in 0..n {
-                    let ckey = self.cache_key(key, version);
+                    let ckey = self.versions.cache_key(key, version);
                     self.write_value(now, ckey, ttl, delta);
                 }
             }
-            TimelineAction::KillLockHolder { key } => self.kill_lock_holder_of = Some(key),
+            TimelineAction::KillLockHolder { key } => {
+                if let Some(cache) = self.cache.as_mut() {
+                    cache.doom_next_lock_holder(key);
+                }
+            }
             // Rate changes are part of the arrival process from the start; deploys act
             // through their own wave and warm-up events.
             TimelineAction::SetRate { .. } | TimelineAction::Deploy(_) => {}
@@ -85,22 +121,17 @@ impl<O: Observer> World<'_, O> {
         if std::mem::replace(&mut self.deploys[i].prepared, true) {
             return;
         }
-        let n = self.config.clients.keyspace;
-        let version = self.deploys[i].version;
-        let start = self.cache_key(0, version);
-        let range = start..start + n;
-        self.range_version[(version % 2) as usize] = version;
+        let range = self.versions.take_over(self.deploys[i].version);
         if let Some(cache) = self.cache.as_mut() {
-            cache.flush_keys(range.clone());
+            cache.clear_range(range.clone());
         }
-        self.locks.clear(range.clone());
         for inst in self.app.instances_mut() {
             inst.fetching.retain(|ckey, _| !range.contains(ckey));
             inst.refreshing.retain(|ckey| !range.contains(ckey));
         }
     }
 
-    pub(super) fn on_deploy_wave(&mut self, _now: SimTime, i: usize, wave: u32) {
+    fn on_deploy_wave(&mut self, i: usize, wave: u32) {
         self.prepare_deploy(i);
         let TimelineAction::Deploy(d) = self.config.timeline[i].action else {
             unreachable!("deploy waves are only scheduled for deploys");
@@ -113,7 +144,7 @@ impl<O: Observer> World<'_, O> {
         }
     }
 
-    pub(super) fn on_warmup_tick(&mut self, now: SimTime, i: usize) {
+    fn on_warmup_tick(&mut self, now: SimTime, i: usize) {
         self.prepare_deploy(i);
         let TimelineAction::Deploy(d) = self.config.timeline[i].action else {
             unreachable!("warm-up is only scheduled for deploys");
@@ -122,20 +153,22 @@ impl<O: Observer> World<'_, O> {
             unreachable!("warm-up ticks are only scheduled with a warm-up");
         };
         let version = self.deploys[i].version;
-        if !self.is_live(version) {
+        if !self.versions.is_live(version) {
             // A newer deploy took this version's key range over: its warm-up has no point.
             return;
         }
         let key = self.deploys[i].warm_cursor;
         self.deploys[i].warm_cursor += 1;
-        let ckey = self.cache_key(key, version);
+        let ckey = self.versions.cache_key(key, version);
         self.submit_query(now, Origin::Warmup, Cause::Warmup, ckey, version);
         if key + 1 < w.top {
             // Key n is warmed n / rate after warm-up starts (no drift from rounding).
             let start = self.config.timeline[i].at - w.lead;
             let next = start + SimDuration::from_secs_f64((key + 1) as f64 / w.rate);
-            self.events
-                .schedule(next.max(now), Event::WarmupTick { deploy: i as u32 });
+            self.events.schedule(
+                next.max(now),
+                Event::Timeline(TimelineEvent::WarmupTick { deploy: i as u32 }),
+            );
         }
     }
 }

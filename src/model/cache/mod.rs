@@ -1,0 +1,362 @@
+//! The cache tier: a cluster of nodes holding entries (placement, capacity, expiry), the time
+//! an operation takes, the locks and leases on rebuilding a key, and the entry-level stages
+//! that decide what an answer means (early expiration, refresh-ahead, stale-while-revalidate).
+//!
+//! A tier is built from its own [`CacheConfig`] and random streams, so a second tier (local
+//! caches per app instance) is another value of the same type in front of this one. The tier
+//! answers questions and changes its own state; who waits for the answer is the event loop's
+//! business.
+
+mod cluster;
+
+pub use cluster::{CacheCluster, HashRing, Lookup};
+
+use std::ops::Range;
+
+use rand::Rng;
+
+use super::config::{CacheConfig, LockConfig, MitigationsConfig};
+use super::distribution::Sampler;
+use super::mitigation::jitter;
+use super::mitigation::lock::LockTable;
+use super::mitigation::lookup::{Decision, ReadStages};
+use super::request::KeyRef;
+use crate::engine::rng::open_unit;
+use crate::engine::{SimDuration, SimTime, Stream};
+
+/// What the cache tier answers, after its operation latency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheEvent {
+    /// The answer to the read of key `k`.
+    Reply(KeyRef),
+    /// The answer to the lock (or lease) request made after a miss of key `k`.
+    LockReply(KeyRef),
+    /// The answer to the poll of a reader waiting for another's lock.
+    PollReply(KeyRef),
+}
+
+/// The random streams a tier draws from, one per purpose.
+#[derive(Clone, Debug)]
+pub struct TierStreams {
+    /// Latency of reads.
+    pub latency: Stream,
+    /// Latency of lock requests and polls.
+    pub lock_latency: Stream,
+    /// TTL jitter of writes.
+    pub ttl_jitter: Stream,
+    /// Early-expiration draws of fresh hits.
+    pub early_expiration: Stream,
+}
+
+/// One cache tier.
+#[derive(Clone, Debug)]
+pub struct CacheTier {
+    cluster: CacheCluster,
+    latency: Sampler,
+    streams: TierStreams,
+    ttl: SimDuration,
+    ttl_jitter: f64,
+    stages: ReadStages,
+    lock: Option<LockConfig>,
+    /// Rebuild locks (or leases) of the cache keys.
+    locks: LockTable,
+    /// The next holder of this logical key's lock is to die (fault injection).
+    doomed_holder: Option<u32>,
+}
+
+impl CacheTier {
+    /// An empty tier of `keys` cache keys configured by `config`, with the stages and lock of
+    /// `mitigations`.
+    pub fn new(
+        config: &CacheConfig,
+        mitigations: &MitigationsConfig,
+        keys: u32,
+        streams: TierStreams,
+    ) -> Self {
+        CacheTier {
+            cluster: CacheCluster::new(keys, config.nodes, config.vnodes, config.capacity),
+            latency: Sampler::new(&config.latency),
+            streams,
+            ttl: config.ttl,
+            ttl_jitter: config.ttl_jitter,
+            stages: ReadStages::new(mitigations, Some(config)),
+            lock: mitigations.lock,
+            locks: LockTable::new(keys, mitigations.lock.is_some()),
+            doomed_holder: None,
+        }
+    }
+
+    /// Time the next read takes.
+    #[inline]
+    pub fn read_latency(&mut self) -> SimDuration {
+        self.latency.sample(&mut self.streams.latency)
+    }
+
+    /// Time the next lock request or poll takes (same distribution as reads, own stream).
+    #[inline]
+    pub fn lock_latency(&mut self) -> SimDuration {
+        self.latency.sample(&mut self.streams.lock_latency)
+    }
+
+    /// Reads `ckey` at `now` and decides what the answer means.
+    #[inline]
+    pub fn read(&mut self, ckey: u32, now: SimTime) -> Decision {
+        let lookup = self.cluster.get(ckey, now);
+        let rng = &mut self.streams.early_expiration;
+        self.stages.decide(lookup, now, || open_unit(rng))
+    }
+
+    /// Reads `ckey` at `now` (a hit refreshes its LRU position): whether it is fresh.
+    #[inline]
+    pub fn has_fresh(&mut self, ckey: u32, now: SimTime) -> bool {
+        matches!(self.cluster.get(ckey, now), Lookup::Hit { .. })
+    }
+
+    /// Whether `ckey` holds an expired value at `now` (without touching LRU order).
+    #[inline]
+    pub fn holds_stale(&self, ckey: u32, now: SimTime) -> bool {
+        self.cluster.holds_stale(ckey, now)
+    }
+
+    /// Whether `ckey` holds a value, fresh or expired (without touching LRU order).
+    #[inline]
+    pub fn holds_any(&self, ckey: u32) -> bool {
+        self.cluster.holds_any(ckey)
+    }
+
+    /// Writes `ckey` at `now` for `ttl` (the tier's TTL if `None`) plus jitter, with compute
+    /// time `delta`; returns how many entries LRU evicted.
+    #[inline]
+    pub fn write(
+        &mut self,
+        now: SimTime,
+        ckey: u32,
+        ttl: Option<SimDuration>,
+        delta: SimDuration,
+    ) -> u32 {
+        let ttl = ttl.unwrap_or(self.ttl);
+        // Drawn only with jitter, so switching it on never shifts another stream.
+        let u = if self.ttl_jitter == 0.0 {
+            0.0
+        } else {
+            self.streams.ttl_jitter.random::<f64>() * 2.0 - 1.0
+        };
+        let expires = jitter::expiry(now, ttl, self.ttl_jitter, u);
+        self.cluster.set(ckey, expires, delta)
+    }
+
+    /// Removes every entry (`node: None`) or those of one node.
+    pub fn flush(&mut self, node: Option<u32>) {
+        match node {
+            Some(n) => self.cluster.flush_node(n),
+            None => self.cluster.flush_all(),
+        }
+    }
+
+    /// Forgets everything about the cache keys in `range`: entries and locks (a key range
+    /// handed over to a new key version).
+    pub fn clear_range(&mut self, range: Range<u32>) {
+        self.cluster.flush_keys(range.clone());
+        self.locks.clear(range);
+    }
+
+    /// The lock or lease on rebuilding, if the strategy has one.
+    #[inline]
+    pub fn lock(&self) -> Option<&LockConfig> {
+        self.lock.as_ref()
+    }
+
+    /// Whether `ckey`'s lock is held at `now` (one whose TTL has passed is free).
+    #[inline]
+    pub fn lock_is_held(&self, ckey: u32, now: SimTime) -> bool {
+        self.locks.is_held(ckey, now)
+    }
+
+    /// Takes `ckey`'s lock at `now` for the configured TTL; returns the holder's token.
+    #[inline]
+    pub fn acquire_lock(&mut self, ckey: u32, now: SimTime) -> u32 {
+        let ttl = self.lock.as_ref().and_then(|l| l.ttl);
+        self.locks.acquire(ckey, now, ttl)
+    }
+
+    /// The holder of `token` filled `ckey`: releases its lock if it still holds it and the
+    /// protocol releases on fill (a lock does; a lease lives out its period).
+    #[inline]
+    pub fn release_lock(&mut self, ckey: u32, token: u32) {
+        if token != 0 && self.lock.is_some_and(|l| l.release_on_fill) {
+            self.locks.release(ckey, token);
+        }
+    }
+
+    /// The next holder of logical key `key`'s lock will die holding it.
+    pub fn doom_next_lock_holder(&mut self, key: u32) {
+        self.doomed_holder = Some(key);
+    }
+
+    /// Whether a reader taking logical key `key`'s lock now is the one doomed to die; if so,
+    /// the doom is spent.
+    #[inline]
+    pub fn holder_dies(&mut self, key: u32) -> bool {
+        if self.doomed_holder == Some(key) {
+            self.doomed_holder = None;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Whether logical key `key`'s next lock holder is doomed (without spending it).
+    #[inline]
+    pub fn holder_doomed(&self, key: u32) -> bool {
+        self.doomed_holder == Some(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::RandomStreams;
+    use crate::model::config::{Distribution, Fallback, LockKind};
+
+    fn config(ttl_jitter: f64) -> CacheConfig {
+        CacheConfig {
+            nodes: 2,
+            vnodes: 16,
+            capacity: None,
+            latency: Distribution::Constant(SimDuration::from_millis(1)),
+            ttl: SimDuration::from_secs(10),
+            ttl_jitter,
+        }
+    }
+
+    fn streams() -> TierStreams {
+        let s = RandomStreams::new(7);
+        TierStreams {
+            latency: s.stream(3),
+            lock_latency: s.stream(7),
+            ttl_jitter: s.stream(5),
+            early_expiration: s.stream(6),
+        }
+    }
+
+    fn lock() -> LockConfig {
+        LockConfig {
+            kind: LockKind::Lock,
+            ttl: Some(SimDuration::from_secs(2)),
+            retry_interval: SimDuration::from_millis(20),
+            max_retries: 3,
+            fallback: Fallback::Stale,
+            stale_while_waiting: false,
+            release_on_fill: true,
+        }
+    }
+
+    fn at(s: u64) -> SimTime {
+        SimTime(s * 1_000_000_000)
+    }
+
+    #[test]
+    fn a_written_key_is_served_until_its_ttl_then_held_stale() {
+        let mut tier = CacheTier::new(&config(0.0), &MitigationsConfig::default(), 8, streams());
+        assert_eq!(tier.read(3, at(0)), Decision::Miss);
+        tier.write(at(0), 3, None, SimDuration::ZERO);
+        assert_eq!(tier.read(3, at(9)), Decision::Serve { refresh: false });
+        assert!(!tier.holds_stale(3, at(9)));
+        assert_eq!(tier.read(3, at(10)), Decision::Miss);
+        assert!(tier.holds_stale(3, at(10)));
+        assert!(tier.holds_any(3) && !tier.holds_any(4));
+        tier.write(at(0), 4, Some(SimDuration::from_secs(1)), SimDuration::ZERO);
+        assert!(!tier.has_fresh(4, at(1)));
+    }
+
+    #[test]
+    fn jitter_spreads_expiry_within_its_band_and_draws_only_when_on() {
+        let mut tier = CacheTier::new(&config(0.5), &MitigationsConfig::default(), 64, streams());
+        for k in 0..64 {
+            tier.write(at(0), k, None, SimDuration::ZERO);
+        }
+        let fresh_at =
+            |tier: &mut CacheTier, s| (0..64).filter(|&k| tier.has_fresh(k, at(s))).count();
+        assert_eq!(
+            fresh_at(&mut tier, 4),
+            64,
+            "nothing expires before ttl * 0.5"
+        );
+        let mid = fresh_at(&mut tier, 10);
+        assert!(
+            (16..=48).contains(&mid),
+            "about half left at the TTL: {mid}"
+        );
+        assert_eq!(fresh_at(&mut tier, 15), 0, "everything gone by ttl * 1.5");
+        // Without jitter the jitter stream is untouched.
+        let mut plain = CacheTier::new(&config(0.0), &MitigationsConfig::default(), 8, streams());
+        plain.write(at(0), 1, None, SimDuration::ZERO);
+        assert_eq!(plain.streams.ttl_jitter, streams().ttl_jitter);
+    }
+
+    #[test]
+    fn locks_are_exclusive_released_on_fill_and_cleared_with_their_range() {
+        let m = MitigationsConfig {
+            lock: Some(lock()),
+            ..MitigationsConfig::default()
+        };
+        let mut tier = CacheTier::new(&config(0.0), &m, 8, streams());
+        assert!(!tier.lock_is_held(2, at(0)));
+        let token = tier.acquire_lock(2, at(0));
+        assert!(tier.lock_is_held(2, at(1)));
+        assert!(!tier.lock_is_held(2, at(2)), "the lock's TTL passed");
+        tier.release_lock(2, token + 1);
+        assert!(
+            tier.lock_is_held(2, at(1)),
+            "a stale token releases nothing"
+        );
+        tier.release_lock(2, token);
+        assert!(!tier.lock_is_held(2, at(1)));
+        tier.acquire_lock(5, at(0));
+        tier.write(at(0), 5, None, SimDuration::ZERO);
+        tier.clear_range(4..8);
+        assert!(!tier.lock_is_held(5, at(0)) && !tier.holds_any(5));
+    }
+
+    #[test]
+    fn a_lease_is_not_released_on_fill() {
+        let m = MitigationsConfig {
+            lock: Some(LockConfig {
+                kind: LockKind::Lease,
+                release_on_fill: false,
+                ..lock()
+            }),
+            ..MitigationsConfig::default()
+        };
+        let mut tier = CacheTier::new(&config(0.0), &m, 8, streams());
+        let token = tier.acquire_lock(1, at(0));
+        tier.release_lock(1, token);
+        assert!(tier.lock_is_held(1, at(1)));
+    }
+
+    #[test]
+    fn a_doomed_lock_holder_dies_once() {
+        let mut tier = CacheTier::new(&config(0.0), &MitigationsConfig::default(), 8, streams());
+        assert!(!tier.holder_dies(3));
+        tier.doom_next_lock_holder(3);
+        assert!(tier.holder_doomed(3) && !tier.holder_dies(2));
+        assert!(tier.holder_dies(3));
+        assert!(!tier.holder_dies(3));
+    }
+
+    #[test]
+    fn flushing_one_node_keeps_the_others_keys() {
+        let mut tier = CacheTier::new(&config(0.0), &MitigationsConfig::default(), 64, streams());
+        for k in 0..64 {
+            tier.write(at(0), k, None, SimDuration::ZERO);
+        }
+        let node0: Vec<u32> = (0..64).filter(|&k| tier.cluster.node_of(k) == 0).collect();
+        assert!(!node0.is_empty() && node0.len() < 64);
+        tier.flush(Some(0));
+        for k in 0..64 {
+            assert_eq!(tier.holds_any(k), !node0.contains(&k));
+        }
+        tier.flush(None);
+        assert!((0..64).all(|k| !tier.holds_any(k)));
+    }
+}

@@ -1,0 +1,149 @@
+//! Database queries: submitting them (and noticing a queue that grows without bound), their
+//! completions and queue timeouts, and writing results back to the cache.
+
+use super::{db_queue_cap, lane, Event, World, BACKGROUND_QUERIES_CAP};
+use crate::engine::{SimDuration, SimTime};
+use crate::model::database::{Admission, DbEvent, Origin, Query};
+use crate::model::observe::{Cause, ErrorKind, Observer, Truncation};
+use crate::model::request::KeyRef;
+
+impl<O: Observer> World<'_, O> {
+    pub(super) fn on_db(&mut self, now: SimTime, event: DbEvent) {
+        match event {
+            DbEvent::Done { slot } => self.on_db_done(now, slot),
+            DbEvent::QueueTimeout { id_hi, id_lo } => {
+                if let Some(q) = self.db.time_out((id_hi as u64) << 32 | id_lo as u64) {
+                    self.observer.db_queue_changed(self.db.queue_len());
+                    self.query_failed(now, &q, ErrorKind::DbTimeout);
+                }
+            }
+        }
+    }
+
+    /// Queries the database for read `k`'s key, under the request's version.
+    pub(super) fn query_for(&mut self, now: SimTime, k: KeyRef, cause: Cause) {
+        let (ckey, version) = (self.slot(k).ckey, self.request(k).version);
+        self.submit_query(now, Origin::Key(k), cause, ckey, version);
+    }
+
+    /// Queries the database for `ckey` on behalf of `origin`; `version` is the key version the
+    /// result is for (it is written back only if that version still owns the key's range).
+    pub(super) fn submit_query(
+        &mut self,
+        now: SimTime,
+        origin: Origin,
+        cause: Cause,
+        ckey: u32,
+        version: u32,
+    ) {
+        self.observer.query_submitted(
+            cause,
+            self.versions.logical(ckey),
+            self.versions.is_live(version),
+        );
+        let (admission, query) = self.db.submit(origin, cause, ckey, version, now);
+        match admission {
+            Admission::Started => self.start_query(now, query),
+            Admission::Queued => {
+                self.observer.db_queue_changed(self.db.queue_len());
+                if self.db.queue_len() as u64 > db_queue_cap(self.config)
+                    && self.truncation.is_none()
+                {
+                    // Queries not tied to a waiting request (background refreshes, warm-up)
+                    // piled up: the database cannot keep up and nothing bounds its queue.
+                    self.truncation = Some(Truncation {
+                        at_s: now.as_secs_f64(),
+                        reason: format!(
+                            "the database queue held {} queries, more than the requests in flight \
+                             (limits.max_in_flight × clients.fanout) plus {BACKGROUND_QUERIES_CAP} \
+                             background queries",
+                            self.db.queue_len()
+                        ),
+                    });
+                }
+                if let Some(t) = self.config.db.queue_timeout {
+                    self.events.schedule_in_lane(
+                        lane::DB_QUEUE_TIMEOUT,
+                        now + t,
+                        Event::Db(DbEvent::queue_timeout(query.id)),
+                    );
+                }
+            }
+            Admission::Rejected => self.query_failed(now, &query, ErrorKind::DbRejected),
+        }
+    }
+
+    fn start_query(&mut self, now: SimTime, q: Query) {
+        self.observer
+            .query_started(now, now.since(q.submitted), self.db.busy());
+        let (slot, done) = self.db.serve(q, now);
+        self.events
+            .schedule(done, Event::Db(DbEvent::Done { slot }));
+    }
+
+    fn on_db_done(&mut self, now: SimTime, slot: u32) {
+        let (q, next) = self.db.complete(slot);
+        match next {
+            Some(next) => {
+                self.observer.query_completed(now, self.db.busy());
+                self.observer.db_queue_changed(self.db.queue_len());
+                self.start_query(now, next);
+            }
+            None => self.observer.query_completed(now, self.db.busy()),
+        }
+        // The app writes the value back; the compute time it saw is stored for early expiration.
+        // A result for a version whose key range a newer deploy took over is garbage: dropped.
+        let current = self.versions.is_live(q.version);
+        if current {
+            self.write_value(now, q.key, None, now.since(q.submitted));
+        }
+        match q.origin {
+            Origin::Key(k) => {
+                self.release_lock(k);
+                self.resolve(now, k, None);
+            }
+            Origin::Background { instance } => {
+                if current {
+                    self.app.instances_mut()[instance as usize]
+                        .refreshing
+                        .remove(&q.key);
+                }
+            }
+            Origin::Warmup => {}
+        }
+    }
+
+    /// Writes `ckey` into the cache (if there is one) at `now` with `ttl` (the cache's TTL if
+    /// `None`) plus jitter, and reports it.
+    pub(super) fn write_value(
+        &mut self,
+        now: SimTime,
+        ckey: u32,
+        ttl: Option<SimDuration>,
+        delta: SimDuration,
+    ) {
+        let Some(cache) = self.cache.as_mut() else {
+            return;
+        };
+        let evicted = cache.write(now, ckey, ttl, delta);
+        self.observer
+            .value_written(self.versions.logical(ckey), evicted);
+    }
+
+    pub(super) fn query_failed(&mut self, now: SimTime, q: &Query, kind: ErrorKind) {
+        match q.origin {
+            Origin::Key(k) => {
+                self.release_lock(k);
+                self.resolve(now, k, Some(kind));
+            }
+            Origin::Background { instance } => {
+                if self.versions.is_live(q.version) {
+                    self.app.instances_mut()[instance as usize]
+                        .refreshing
+                        .remove(&q.key);
+                }
+            }
+            Origin::Warmup => {}
+        }
+    }
+}
