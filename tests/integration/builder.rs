@@ -96,6 +96,21 @@ impl ScenarioBuilder {
         self.set("db.slots", slots).set("db.service", service)
     }
 
+    /// A lock around rebuilds: held for `ttl` (a duration, or `"none"` for a lock that is never
+    /// released if its holder dies); readers that find it taken look again every
+    /// `retry_interval`, at most `max_retries` times.
+    pub fn lock(&mut self, ttl: &str, retry_interval: &str, max_retries: i64) -> &mut Self {
+        self.set("mitigations.lock.ttl", ttl)
+            .set("mitigations.lock.retry_interval", retry_interval)
+            .set("mitigations.lock.max_retries", max_retries)
+    }
+
+    /// A limit on each app instance's rebuilds: `rate` a second, with a bucket of `burst`.
+    pub fn rate_limit(&mut self, rate: f64, burst: i64) -> &mut Self {
+        self.set("mitigations.rate_limit.rate", rate)
+            .set("mitigations.rate_limit.burst", burst)
+    }
+
     /// Appends a timeline event: `action` at `at`, with more fields from `fields`.
     pub fn event(&mut self, at: &str, action: &str, fields: &[(&str, Value)]) -> &mut Self {
         let mut e = Table::new();

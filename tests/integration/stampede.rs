@@ -7,39 +7,40 @@ use cachestorm::model::cache::HashRing;
 use cachestorm::model::clients::KeyChooser;
 use cachestorm::model::Popularity;
 use cachestorm::theory;
+use toml::Value;
 
-use super::simulate;
+use super::builder::ScenarioBuilder;
 
-/// One hot key read as a Poisson stream at `rps`, rebuilt in a constant `rebuild_ms` by a
-/// database with room for every query (no queueing), cache answering instantly.
-fn one_key(rps: f64, rebuild_ms: f64, ttl: &str, duration: &str, extra: &str) -> String {
-    format!(
-        r#"
-name = "one-key"
-seed = 3
-duration = "{duration}"
-bucket = "10s"
-[clients]
-rps = {rps}
-keyspace = 1
-[app]
-instances = 4
-[cache]
-latency = "0s"
-ttl = "{ttl}"
-[db]
-slots = 100000
-service = "{rebuild_ms}ms"
-{extra}
-"#
-    )
+/// One hot key read as a Poisson stream at `rps` by 4 app instances, rebuilt in a constant
+/// `rebuild_ms` by a database with room for every query (no queueing), cache answering
+/// instantly.
+fn one_key(rps: f64, rebuild_ms: f64, ttl: &str, duration: &str) -> ScenarioBuilder {
+    let mut b = ScenarioBuilder::new("one-key");
+    b.set("seed", 3)
+        .duration(duration)
+        .set("bucket", "10s")
+        .rps(rps)
+        .set("clients.keyspace", 1)
+        .set("app.instances", 4)
+        .set("cache.latency", "0s")
+        .set("cache.ttl", ttl)
+        .db(100_000, &format!("{rebuild_ms}ms"));
+    b
+}
+
+/// [`one_key`] served by a single app instance through a cache 1 ms away.
+fn one_key_one_instance(rps: f64, rebuild_ms: f64, ttl: &str, duration: &str) -> ScenarioBuilder {
+    let mut b = one_key(rps, rebuild_ms, ttl, duration);
+    b.set("app.instances", 1).set("cache.latency", "1ms");
+    b
 }
 
 #[test]
 fn unprotected_herd_is_one_plus_rate_times_rebuild_time() {
     // Tolerance: 5% of the expected herd (about 1,000 expiries are averaged).
     for (rps, rebuild_ms) in [(200.0, 50.0), (1000.0, 20.0), (50.0, 10.0)] {
-        let t = simulate(&one_key(rps, rebuild_ms, "1s", "1000s", ""))
+        let t = one_key(rps, rebuild_ms, "1s", "1000s")
+            .simulate()
             .summary
             .totals;
         let want = theory::herd_size(rps, rebuild_ms / 1000.0);
@@ -54,18 +55,15 @@ fn unprotected_herd_is_one_plus_rate_times_rebuild_time() {
 
 #[test]
 fn coalescing_allows_at_most_one_query_per_instance_per_expiry() {
-    let plain = simulate(&one_key(1000.0, 20.0, "1s", "200s", ""))
+    let plain = one_key(1000.0, 20.0, "1s", "200s")
+        .simulate()
         .summary
         .totals;
-    let t = simulate(&one_key(
-        1000.0,
-        20.0,
-        "1s",
-        "200s",
-        "[mitigations]\ncoalescing = true",
-    ))
-    .summary
-    .totals;
+    let t = one_key(1000.0, 20.0, "1s", "200s")
+        .set("mitigations.coalescing", true)
+        .simulate()
+        .summary
+        .totals;
     assert!(
         plain.herd_max > 4,
         "without coalescing the herd is large: {}",
@@ -83,9 +81,9 @@ fn coalescing_allows_at_most_one_query_per_instance_per_expiry() {
 
 #[test]
 fn a_lock_allows_one_query_per_expiry() {
-    let lock =
-        "[mitigations]\nlock = { ttl = \"5s\", retry_interval = \"5ms\", max_retries = 100 }";
-    let t = simulate(&one_key(1000.0, 20.0, "1s", "200s", lock))
+    let t = one_key(1000.0, 20.0, "1s", "200s")
+        .lock("5s", "5ms", 100)
+        .simulate()
         .summary
         .totals;
     assert!(t.herds > 100);
@@ -105,11 +103,12 @@ fn a_lock_taken_after_a_slow_miss_does_not_rebuild_a_value_written_meanwhile() {
     // and reach the lock just after it is released. The lock request looks at the value
     // again, so there is still one rebuild per expiry: one cycle lasts the TTL plus the
     // rebuild (20 ms) plus two round trips (miss, lock), about 200 / 1.022 = 196 cycles.
-    let lock =
-        "[mitigations]\nlock = { ttl = \"5s\", retry_interval = \"5ms\", max_retries = 100 }";
-    let scenario =
-        one_key(1000.0, 20.0, "1s", "200s", lock).replace("latency = \"0s\"", "latency = \"1ms\"");
-    let t = simulate(&scenario).summary.totals;
+    let t = one_key(1000.0, 20.0, "1s", "200s")
+        .set("cache.latency", "1ms")
+        .lock("5s", "5ms", 100)
+        .simulate()
+        .summary
+        .totals;
     let cycles = 200.0 / 1.022;
     assert_eq!(t.herd_max, 1);
     assert!(
@@ -126,11 +125,12 @@ fn a_rate_limit_only_spends_tokens_on_queries_made() {
     // One instance may rebuild 2 keys a second; the lock lets one read per expiry rebuild
     // (about one a second) while the others wait. Waiting reads must not use up tokens, so no
     // read is ever refused.
-    let extra = "[mitigations]\nlock = { ttl = \"5s\", retry_interval = \"5ms\", max_retries = 100 }\nrate_limit = { rate = 2, burst = 1 }";
-    let scenario = one_key(1000.0, 20.0, "1s", "100s", extra)
-        .replace("instances = 4", "instances = 1")
-        .replace("latency = \"0s\"", "latency = \"1ms\"");
-    let t = simulate(&scenario).summary.totals;
+    let t = one_key_one_instance(1000.0, 20.0, "1s", "100s")
+        .lock("5s", "5ms", 100)
+        .rate_limit(2.0, 1)
+        .simulate()
+        .summary
+        .totals;
     assert!(t.herds > 90, "{}", t.herds);
     assert_eq!(t.herd_max, 1);
     assert_eq!(t.stale_serves, 0, "no read was refused a token");
@@ -143,11 +143,13 @@ fn stale_serves_count_every_read_coalesced_on_one() {
     // every read is answered with it, stale, whether it asked itself or joined another's
     // lock request (1 ms round trip at 1,000 reads/s, so about half the reads join one). Only
     // the reads around the first rebuild (about 22 ms of them) are neither hits nor stale.
-    let extra = "[mitigations]\ncoalescing = true\nlock = { ttl = \"5s\", retry_interval = \"5ms\", max_retries = 100 }\nrate_limit = { rate = 0.0001, burst = 1 }";
-    let scenario = one_key(1000.0, 20.0, "1s", "20s", extra)
-        .replace("instances = 4", "instances = 1")
-        .replace("latency = \"0s\"", "latency = \"1ms\"");
-    let t = simulate(&scenario).summary.totals;
+    let t = one_key_one_instance(1000.0, 20.0, "1s", "20s")
+        .set("mitigations.coalescing", true)
+        .lock("5s", "5ms", 100)
+        .rate_limit(0.0001, 1)
+        .simulate()
+        .summary
+        .totals;
     let not_stale = t.completed - t.cache_hits - t.stale_serves;
     assert!(t.stale_serves > 15_000, "{}", t.stale_serves);
     assert!(
@@ -170,8 +172,9 @@ fn xfetch_matches_the_papers_analysis() {
         (200.0, 10.0, 2.0),
         (50.0, 20.0, 1.0),
     ] {
-        let extra = format!("[mitigations]\nearly_expiration = {{ beta = {beta} }}");
-        let t = simulate(&one_key(rps, delta_ms, "1s", "2000s", &extra))
+        let t = one_key(rps, delta_ms, "1s", "2000s")
+            .set("mitigations.early_expiration.beta", beta)
+            .simulate()
             .summary
             .totals;
         let delta = delta_ms / 1000.0;
@@ -202,26 +205,17 @@ fn mean_qps(rows: &[BucketRow], from_s: f64, to_s: f64) -> f64 {
 fn jitter_run(jitter: f64) -> RunResult {
     // 2,000 keys loaded at 0 with TTL 100 s; each key is read 20 times a second, so it is
     // refilled within about 50 ms of expiring; the database has room for everything.
-    simulate(&format!(
-        r#"
-name = "jitter"
-seed = 9
-duration = "130s"
-[clients]
-rps = 40000
-keyspace = 2000
-[cache]
-latency = "0s"
-ttl = "100s"
-ttl_jitter = {jitter}
-[db]
-slots = 10000
-service = "1ms"
-[[timeline]]
-at = "0s"
-action = "preload"
-"#
-    ))
+    ScenarioBuilder::new("jitter")
+        .set("seed", 9)
+        .duration("130s")
+        .rps(40_000.0)
+        .set("clients.keyspace", 2000)
+        .set("cache.latency", "0s")
+        .set("cache.ttl", "100s")
+        .set("cache.ttl_jitter", jitter)
+        .db(10_000, "1ms")
+        .event("0s", "preload", &[])
+        .simulate()
 }
 
 #[test]
@@ -269,24 +263,17 @@ fn lru_under_zipf_matches_che() {
         (5_000, 500, 1.1),
         (2_000, 1_000, 0.6),
     ] {
-        let res = simulate(&format!(
-            r#"
-name = "che"
-seed = 4
-duration = "60s"
-[clients]
-rps = 20000
-keyspace = {n}
-popularity = {{ dist = "zipf", s = {s} }}
-[cache]
-capacity = {c}
-latency = "0s"
-ttl = "1h"
-[db]
-slots = 100000
-service = "1ns"
-"#
-        ));
+        let res = ScenarioBuilder::new("che")
+            .set("seed", 4)
+            .duration("60s")
+            .rps(20_000.0)
+            .set("clients.keyspace", n)
+            .zipf(s)
+            .set("cache.capacity", c)
+            .set("cache.latency", "0s")
+            .set("cache.ttl", "1h")
+            .db(100_000, "1ns")
+            .simulate();
         // Skip the first 10 s while the cache fills.
         let (hits, misses) = res.buckets[10..]
             .iter()
@@ -311,26 +298,19 @@ service = "1ns"
 fn fanout_all_hit_fraction_is_h_to_the_k() {
     // Uniform keys, LRU holding half of them: each lookup hits with h ≈ 0.5.
     for k in [1u32, 3, 6] {
-        let t = simulate(&format!(
-            r#"
-name = "fanout"
-seed = 2
-duration = "60s"
-[clients]
-rps = 10000
-keyspace = 4000
-fanout = {k}
-[cache]
-capacity = 2000
-latency = "0s"
-ttl = "1h"
-[db]
-slots = 100000
-service = "1ns"
-"#
-        ))
-        .summary
-        .totals;
+        let t = ScenarioBuilder::new("fanout")
+            .set("seed", 2)
+            .duration("60s")
+            .rps(10_000.0)
+            .set("clients.keyspace", 4000)
+            .set("clients.fanout", k)
+            .set("cache.capacity", 2000)
+            .set("cache.latency", "0s")
+            .set("cache.ttl", "1h")
+            .db(100_000, "1ns")
+            .simulate()
+            .summary
+            .totals;
         let h = t.hit_ratio();
         let all_hit = t.requests_all_hit as f64 / t.completed as f64;
         let want = theory::fanout_all_hit(h, k);
@@ -342,30 +322,20 @@ service = "1ns"
 }
 
 fn lock_holder_dies(lock_ttl: &str) -> RunResult {
-    simulate(&format!(
-        r#"
-name = "dead-holder"
-seed = 5
-duration = "40s"
-[clients]
-rps = 500
-keyspace = 1
-timeout = "2s"
-[app]
-instances = 2
-[cache]
-latency = "200us"
-ttl = "2s"
-[db]
-slots = 100
-service = "5ms"
-[mitigations]
-lock = {{ ttl = "{lock_ttl}", retry_interval = "20ms", max_retries = 25, fallback = "error" }}
-[[timeline]]
-at = "10s"
-action = "kill_lock_holder"
-"#
-    ))
+    ScenarioBuilder::new("dead-holder")
+        .set("seed", 5)
+        .duration("40s")
+        .rps(500.0)
+        .set("clients.keyspace", 1)
+        .set("clients.timeout", "2s")
+        .set("app.instances", 2)
+        .set("cache.latency", "200us")
+        .set("cache.ttl", "2s")
+        .db(100, "5ms")
+        .lock(lock_ttl, "20ms", 25)
+        .set("mitigations.lock.fallback", "error")
+        .event("10s", "kill_lock_holder", &[])
+        .simulate()
 }
 
 fn errors_from(res: &RunResult, from_s: f64) -> Vec<u64> {
@@ -404,36 +374,24 @@ fn a_dead_lock_holder_without_ttl_is_an_outage_and_a_lock_ttl_recovers() {
 /// One key, two deploys: version 2 reuses the cache-key range of version 0. Queries take 5 s,
 /// so version 0's rebuilds (made before the first deploy at 1 s) finish after version 2 is
 /// live (2 s), and version 2's own first rebuilds finish at 7 s.
-fn two_deploys(extra: &str) -> RunResult {
-    simulate(&format!(
-        r#"
-name = "two-deploys"
-seed = 9
-duration = "12s"
-bucket = "1s"
-[clients]
-rps = 100
-keyspace = 1
-[cache]
-latency = "1ms"
-ttl = "1000s"
-[db]
-slots = 100000
-service = "5s"
-{extra}
-[[timeline]]
-at = "1s"
-action = "deploy"
-[[timeline]]
-at = "2s"
-action = "deploy"
-"#
-    ))
+fn two_deploys() -> ScenarioBuilder {
+    let mut b = ScenarioBuilder::new("two-deploys");
+    b.set("seed", 9)
+        .duration("12s")
+        .set("bucket", "1s")
+        .rps(100.0)
+        .set("clients.keyspace", 1)
+        .set("cache.latency", "1ms")
+        .set("cache.ttl", "1000s")
+        .db(100_000, "5s")
+        .event("1s", "deploy", &[])
+        .event("2s", "deploy", &[]);
+    b
 }
 
 #[test]
 fn a_deploy_does_not_serve_values_the_version_before_last_wrote() {
-    let res = two_deploys("");
+    let res = two_deploys().simulate();
     let hits: Vec<u64> = res.buckets.iter().map(|b| b.cache_hits).collect();
     // Version 0's results land at 5-6 s in the range version 2 now uses: they are garbage.
     assert!(
@@ -448,34 +406,21 @@ fn a_deploy_clears_locks_the_version_before_last_left_behind() {
     // The first rebuilder under version 0 dies holding a lock without TTL: an outage. Version 1
     // (3 s) has its own lock; version 2 (6 s) reuses version 0's range and must not inherit
     // the dead lock.
-    let res = simulate(
-        r#"
-name = "dead-lock-reused"
-seed = 9
-duration = "10s"
-bucket = "1s"
-[clients]
-rps = 100
-keyspace = 1
-[cache]
-latency = "1ms"
-ttl = "1000s"
-[db]
-slots = 100
-service = "20ms"
-[mitigations]
-lock = { ttl = "none", retry_interval = "50ms", max_retries = 2, fallback = "error" }
-[[timeline]]
-at = "0s"
-action = "kill_lock_holder"
-[[timeline]]
-at = "3s"
-action = "deploy"
-[[timeline]]
-at = "6s"
-action = "deploy"
-"#,
-    );
+    let res = ScenarioBuilder::new("dead-lock-reused")
+        .set("seed", 9)
+        .duration("10s")
+        .set("bucket", "1s")
+        .rps(100.0)
+        .set("clients.keyspace", 1)
+        .set("cache.latency", "1ms")
+        .set("cache.ttl", "1000s")
+        .db(100, "20ms")
+        .lock("none", "50ms", 2)
+        .set("mitigations.lock.fallback", "error")
+        .event("0s", "kill_lock_holder", &[])
+        .event("3s", "deploy", &[])
+        .event("6s", "deploy", &[])
+        .simulate();
     let errors: Vec<u64> = res.buckets.iter().map(|b| b.errors()).collect();
     assert!(
         errors[..3].iter().all(|&e| e > 50),
@@ -499,40 +444,31 @@ fn rolling_deploy_flush(version: u32) -> Vec<(u64, u64)> {
         "the test needs two nodes"
     );
     let node = ring.node_for(version);
-    let res = simulate(&format!(
-        r#"
-name = "rolling-flush"
-seed = 3
-duration = "10s"
-bucket = "1s"
-[clients]
-rps = 100
-keyspace = 1
-[app]
-instances = 2
-[cache]
-nodes = 6
-latency = "1ms"
-ttl = "1000s"
-[db]
-slots = 100
-service = "20ms"
-[mitigations]
-rate_limit = {{ rate = 0.0001, burst = 1 }}
-[[timeline]]
-at = "1s"
-action = "deploy"
-waves = 2
-wave_interval = "20s"
-warmup_top = 1
-warmup_rate = 10
-warmup_lead = "0.5s"
-[[timeline]]
-at = "3s"
-action = "flush"
-node = {node}
-"#
-    ));
+    let res = ScenarioBuilder::new("rolling-flush")
+        .set("seed", 3)
+        .duration("10s")
+        .set("bucket", "1s")
+        .rps(100.0)
+        .set("clients.keyspace", 1)
+        .set("app.instances", 2)
+        .set("cache.nodes", 6)
+        .set("cache.latency", "1ms")
+        .set("cache.ttl", "1000s")
+        .db(100, "20ms")
+        .rate_limit(0.0001, 1)
+        .event(
+            "1s",
+            "deploy",
+            &[
+                ("waves", 2.into()),
+                ("wave_interval", "20s".into()),
+                ("warmup_top", 1.into()),
+                ("warmup_rate", 10.into()),
+                ("warmup_lead", "0.5s".into()),
+            ],
+        )
+        .event("3s", "flush", &[("node", Value::from(i64::from(node)))])
+        .simulate();
     res.buckets[4..]
         .iter()
         .map(|b| (b.errors_fallback, b.stale_serves))
@@ -556,45 +492,32 @@ fn a_refused_rebuild_falls_back_to_the_previous_version_never_the_next() {
 
 /// Version 0's first rebuilder dies holding a lock without TTL, so version 0's readers poll it
 /// (for up to 5 s, then go to the database). Deploys at 1 s and 2 s: version 2 reuses version
-/// 0's key range while those readers are still polling. `extra_timeline` is appended.
-fn readers_outlive_two_deploys(extra_timeline: &str) -> RunResult {
-    simulate(&format!(
-        r#"
-name = "outlived"
-seed = 9
-duration = "10s"
-bucket = "1s"
-[clients]
-rps = 100
-keyspace = 1
-[cache]
-latency = "1ms"
-ttl = "1000s"
-[db]
-slots = 100
-service = "20ms"
-[mitigations]
-lock = {{ ttl = "none", retry_interval = "50ms", max_retries = 100, fallback = "db" }}
-[[timeline]]
-at = "0s"
-action = "kill_lock_holder"
-[[timeline]]
-at = "1s"
-action = "deploy"
-[[timeline]]
-at = "2s"
-action = "deploy"
-{extra_timeline}
-"#
-    ))
+/// 0's key range while those readers are still polling.
+fn readers_outlive_two_deploys() -> ScenarioBuilder {
+    let mut b = ScenarioBuilder::new("outlived");
+    b.set("seed", 9)
+        .duration("10s")
+        .set("bucket", "1s")
+        .rps(100.0)
+        .set("clients.keyspace", 1)
+        .set("cache.latency", "1ms")
+        .set("cache.ttl", "1000s")
+        .db(100, "20ms")
+        .lock("none", "50ms", 100)
+        .set("mitigations.lock.fallback", "db")
+        .event("0s", "kill_lock_holder", &[])
+        .event("1s", "deploy", &[])
+        .event("2s", "deploy", &[]);
+    b
 }
 
 #[test]
 fn a_read_that_outlives_two_deploys_does_not_fill_the_newer_versions_range() {
     // Version 2's own rebuilder dies too, so any hit before its readers' fallback queries
     // return (about 7 s) would be a value version 0's readers wrote into version 2's range.
-    let res =
-        readers_outlive_two_deploys("[[timeline]]\nat = \"2s\"\naction = \"kill_lock_holder\"");
+    let res = readers_outlive_two_deploys()
+        .event("2s", "kill_lock_holder", &[])
+        .simulate();
     let hits: Vec<u64> = res.buckets.iter().map(|b| b.cache_hits).collect();
     assert!(hits[1] > 50, "version 1 rebuilds normally: {hits:?}");
     assert!(hits[2..7].iter().all(|&h| h == 0), "{hits:?}");
@@ -605,7 +528,7 @@ fn a_read_that_outlives_two_deploys_does_not_fill_the_newer_versions_range() {
 fn a_read_that_outlives_two_deploys_never_sees_the_newer_versions_value() {
     // Version 2 rebuilds at once. Version 0's hundred or so waiting readers cannot read its
     // value or take its lock: they are answered by the database when they next poll.
-    let res = readers_outlive_two_deploys("");
+    let res = readers_outlive_two_deploys().simulate();
     let b = &res.buckets[2];
     assert!(
         b.db_by_cause.miss >= 90,
@@ -619,11 +542,13 @@ fn a_read_that_outlives_two_deploys_never_sees_the_newer_versions_value() {
 fn falling_back_to_the_database_still_obeys_the_rate_limit() {
     // Readers give up on the lock after 20 ms while a rebuild takes 200 ms: without the rate
     // limit each would query. One instance may rebuild once every 2 s (plus a burst of 1).
-    let extra = "[mitigations]\nlock = { ttl = \"5s\", retry_interval = \"10ms\", max_retries = 2, fallback = \"db\" }\nrate_limit = { rate = 0.5, burst = 1 }";
-    let scenario = one_key(1000.0, 200.0, "1s", "20s", extra)
-        .replace("instances = 4", "instances = 1")
-        .replace("latency = \"0s\"", "latency = \"1ms\"");
-    let t = simulate(&scenario).summary.totals;
+    let t = one_key_one_instance(1000.0, 200.0, "1s", "20s")
+        .lock("5s", "10ms", 2)
+        .set("mitigations.lock.fallback", "db")
+        .rate_limit(0.5, 1)
+        .simulate()
+        .summary
+        .totals;
     assert!(t.db_started <= 11, "{} queries", t.db_started);
     assert!(
         t.stale_serves > 1000,
@@ -636,7 +561,9 @@ fn a_deploy_does_not_let_new_reads_join_an_old_versions_fetch() {
     // Coalescing: version 0's fetch (5 s) is still in flight when version 2 (2 s) reuses its
     // range. Version 2's reads must lead their own fetch, answered at 7 s and written, rather
     // than join version 0's, whose result (5 s) is dropped and would leave them cold until 10 s.
-    let hits: Vec<u64> = two_deploys("[mitigations]\ncoalescing = true")
+    let hits: Vec<u64> = two_deploys()
+        .set("mitigations.coalescing", true)
+        .simulate()
         .buckets
         .iter()
         .map(|b| b.cache_hits)
@@ -651,34 +578,21 @@ fn a_deploy_does_not_inherit_an_old_versions_background_refresh() {
     // write sets the TTL: version 0's value, written at 1 s, is refreshed from 1.2 s until 2.2 s, so the refresh is still running when version
     // 2 takes the range over (1.5 s). Version 2's value (written at 2.5 s) must be refreshed
     // ahead of its expiry like any other: no misses once it is in place.
-    let res = simulate(
-        r#"
-name = "refresh-across-deploys"
-seed = 4
-duration = "12s"
-bucket = "1s"
-[clients]
-rps = 100
-keyspace = 1
-[app]
-instances = 1
-[cache]
-latency = "1ms"
-ttl = "2s"
-[db]
-slots = 100
-service = "1s"
-[mitigations]
-refresh_ahead = { fraction = 0.9 }
-coalescing = true
-[[timeline]]
-at = "1.3s"
-action = "deploy"
-[[timeline]]
-at = "1.5s"
-action = "deploy"
-"#,
-    );
+    let res = ScenarioBuilder::new("refresh-across-deploys")
+        .set("seed", 4)
+        .duration("12s")
+        .set("bucket", "1s")
+        .rps(100.0)
+        .set("clients.keyspace", 1)
+        .set("app.instances", 1)
+        .set("cache.latency", "1ms")
+        .set("cache.ttl", "2s")
+        .db(100, "1s")
+        .set("mitigations.refresh_ahead.fraction", 0.9)
+        .set("mitigations.coalescing", true)
+        .event("1.3s", "deploy", &[])
+        .event("1.5s", "deploy", &[])
+        .simulate();
     let misses: Vec<u64> = res.buckets.iter().map(|b| b.cache_misses).collect();
     assert!(misses[..3].iter().any(|&m| m > 0), "{misses:?}");
     assert!(misses[3..].iter().all(|&m| m == 0), "{misses:?}");
@@ -688,35 +602,27 @@ action = "deploy"
 fn a_warm_up_stops_once_a_newer_deploy_takes_its_key_range() {
     // Deploy 1 warms 1,000 keys at 10/s from 1 s; deploys 2 (4 s) and 3 (6 s) follow without
     // warm-up. From 6 s, version 3 owns version 1's range: warming it would be wasted load.
-    let res = simulate(
-        r#"
-name = "warm-up-overtaken"
-seed = 4
-duration = "10s"
-bucket = "1s"
-[clients]
-rps = 100
-keyspace = 1000
-[cache]
-latency = "1ms"
-ttl = "1000s"
-[db]
-slots = 100
-service = "5ms"
-[[timeline]]
-at = "2s"
-action = "deploy"
-warmup_top = 1000
-warmup_rate = 10
-warmup_lead = "1s"
-[[timeline]]
-at = "4s"
-action = "deploy"
-[[timeline]]
-at = "6s"
-action = "deploy"
-"#,
-    );
+    let res = ScenarioBuilder::new("warm-up-overtaken")
+        .set("seed", 4)
+        .duration("10s")
+        .set("bucket", "1s")
+        .rps(100.0)
+        .set("clients.keyspace", 1000)
+        .set("cache.latency", "1ms")
+        .set("cache.ttl", "1000s")
+        .db(100, "5ms")
+        .event(
+            "2s",
+            "deploy",
+            &[
+                ("warmup_top", 1000.into()),
+                ("warmup_rate", 10.into()),
+                ("warmup_lead", "1s".into()),
+            ],
+        )
+        .event("4s", "deploy", &[])
+        .event("6s", "deploy", &[])
+        .simulate();
     let warm: Vec<u64> = res.buckets.iter().map(|b| b.db_by_cause.warmup).collect();
     assert!(warm[1..6].iter().all(|&w| w >= 9), "{warm:?}");
     assert!(warm[6..].iter().all(|&w| w == 0), "{warm:?}");
