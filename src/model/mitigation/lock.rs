@@ -64,7 +64,133 @@ pub enum Fallback {
     Database,
 }
 
+/// Settings shared by a lock and a lease, as written (`None`: the default).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WaitSettings<'a> {
+    /// Time between two polls (default 20 ms).
+    pub retry_interval: Option<SimDuration>,
+    /// Polls before falling back (default 25).
+    pub max_retries: Option<i64>,
+    /// Name of the fallback: "stale", "error" or "db" (default: "stale" for a lock, "db" for
+    /// a lease).
+    pub fallback: Option<&'a str>,
+}
+
+/// A setting of a lock or lease that is not allowed: the field, within its section, and what
+/// is allowed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingError {
+    /// Field name within `[mitigations.lock]` or `[mitigations.lease]`.
+    pub field: &'static str,
+    /// What is allowed.
+    pub message: String,
+}
+
+fn setting_error<T>(field: &'static str, message: String) -> Result<T, SettingError> {
+    Err(SettingError { field, message })
+}
+
+fn positive(field: &'static str, d: SimDuration, what: &str) -> Result<SimDuration, SettingError> {
+    if d.0 == 0 {
+        setting_error(field, format!("must be longer than 0 ({what})"))
+    } else {
+        Ok(d)
+    }
+}
+
+impl Fallback {
+    /// The fallback a scenario file names `name`.
+    pub fn from_name(name: &str) -> Result<Self, String> {
+        match name {
+            "stale" => Ok(Fallback::Stale),
+            "error" => Ok(Fallback::Error),
+            "db" => Ok(Fallback::Database),
+            other => Err(format!(
+                "`{}` is not allowed; use \"stale\" (serve the expired value if held, else fail), \"error\" or \"db\" (query the database anyway)",
+                crate::text::quote(other)
+            )),
+        }
+    }
+}
+
+impl WaitSettings<'_> {
+    /// Checks the settings in the order a reader meets them; returns the retry interval, the
+    /// polls and the fallback.
+    fn check(
+        &self,
+        default_fallback: Fallback,
+    ) -> Result<(SimDuration, u32, Fallback), SettingError> {
+        let retry_interval = positive(
+            "retry_interval",
+            self.retry_interval.unwrap_or(SimDuration::from_millis(20)),
+            "time between polls",
+        )?;
+        let max_retries = self.max_retries.unwrap_or(25);
+        if !(0..=1_000_000).contains(&max_retries) {
+            return setting_error(
+                "max_retries",
+                format!(
+                    "must be an integer from 0 to 1000000 (polls before falling back), got {max_retries}"
+                ),
+            );
+        }
+        let fallback = match self.fallback {
+            None => default_fallback,
+            Some(name) => Fallback::from_name(name).or_else(|m| setting_error("fallback", m))?,
+        };
+        Ok((retry_interval, max_retries as u32, fallback))
+    }
+}
+
 impl LockConfig {
+    /// A SETNX-style lock living `ttl` (`None`: until released, the dangerous case); a reader
+    /// that finds it held polls, then falls back (by default to a stale value).
+    pub fn lock(ttl: Option<SimDuration>, wait: WaitSettings) -> Result<Self, SettingError> {
+        let ttl = match ttl {
+            None => None,
+            Some(t) => Some(positive(
+                "ttl",
+                t,
+                "lock lifetime; use \"none\" for no TTL",
+            )?),
+        };
+        let (retry_interval, max_retries, fallback) = wait.check(Fallback::Stale)?;
+        Ok(LockConfig {
+            kind: LockKind::Lock,
+            ttl,
+            retry_interval,
+            max_retries,
+            fallback,
+            stale_while_waiting: false,
+            release_on_fill: true,
+        })
+    }
+
+    /// A lease: at most one per key per `period` (default 10 s), never released early; a
+    /// reader without one is served the stale value when one is held (`serve_stale`, default
+    /// true), else polls and falls back (by default to the database).
+    pub fn lease(
+        period: Option<SimDuration>,
+        serve_stale: Option<bool>,
+        wait: WaitSettings,
+    ) -> Result<Self, SettingError> {
+        let period = positive(
+            "period",
+            period.unwrap_or(SimDuration::from_secs(10)),
+            "at most one lease per key per period",
+        )?;
+        let (retry_interval, max_retries, fallback) = wait.check(Fallback::Database)?;
+        Ok(LockConfig {
+            kind: LockKind::Lease,
+            ttl: Some(period),
+            retry_interval,
+            max_retries,
+            fallback,
+            stale_while_waiting: serve_stale.unwrap_or(true),
+            release_on_fill: false,
+        })
+    }
+
     /// What a reader that has polled `polls` times without success does next (after 0 polls:
     /// whether it waits at all).
     #[inline]
@@ -164,6 +290,89 @@ mod tests {
         assert!(t.is_held(3, SimTime(u64::MAX - 1)));
         t.clear(2..4);
         assert!(!t.is_held(3, SimTime::ZERO) && t.is_held(0, SimTime::ZERO));
+    }
+
+    #[test]
+    fn a_lock_and_a_lease_have_their_own_defaults() {
+        let lock = LockConfig::lock(None, WaitSettings::default()).unwrap();
+        assert_eq!(
+            (
+                lock.ttl,
+                lock.fallback,
+                lock.release_on_fill,
+                lock.stale_while_waiting
+            ),
+            (None, Fallback::Stale, true, false)
+        );
+        assert_eq!(
+            (lock.retry_interval, lock.max_retries),
+            (SimDuration::from_millis(20), 25)
+        );
+        let lease = LockConfig::lease(None, None, WaitSettings::default()).unwrap();
+        assert_eq!(
+            (
+                lease.ttl,
+                lease.fallback,
+                lease.release_on_fill,
+                lease.stale_while_waiting
+            ),
+            (
+                Some(SimDuration::from_secs(10)),
+                Fallback::Database,
+                false,
+                true
+            )
+        );
+    }
+
+    #[test]
+    fn settings_out_of_range_name_their_field() {
+        let field = |r: Result<LockConfig, SettingError>| r.unwrap_err().field;
+        assert_eq!(
+            field(LockConfig::lock(
+                Some(SimDuration::ZERO),
+                WaitSettings::default()
+            )),
+            "ttl"
+        );
+        assert_eq!(
+            field(LockConfig::lease(
+                Some(SimDuration::ZERO),
+                None,
+                WaitSettings::default()
+            )),
+            "period"
+        );
+        let wait = |retry_interval, max_retries, fallback| WaitSettings {
+            retry_interval,
+            max_retries,
+            fallback,
+        };
+        assert_eq!(
+            field(LockConfig::lock(
+                None,
+                wait(Some(SimDuration::ZERO), None, None)
+            )),
+            "retry_interval"
+        );
+        assert_eq!(
+            field(LockConfig::lock(None, wait(None, Some(-1), None))),
+            "max_retries"
+        );
+        assert_eq!(
+            field(LockConfig::lock(None, wait(None, Some(1_000_001), None))),
+            "max_retries"
+        );
+        let e = LockConfig::lease(None, None, wait(None, None, Some("retry"))).unwrap_err();
+        assert_eq!(e.field, "fallback");
+        assert!(
+            e.message.contains("\"stale\"") && e.message.contains("`retry`"),
+            "{}",
+            e.message
+        );
+        let ok = LockConfig::lock(None, wait(None, Some(0), Some("error"))).unwrap();
+        assert_eq!((ok.max_retries, ok.fallback), (0, Fallback::Error));
+        assert_eq!(Fallback::from_name("db"), Ok(Fallback::Database));
     }
 
     #[test]

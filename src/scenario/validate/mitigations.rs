@@ -1,19 +1,7 @@
 //! `[mitigations]`: the stampede mitigations a strategy switches on.
 
 use super::*;
-
-pub(super) fn fallback(field: &str, raw: Option<&str>, default: Fallback) -> Result<Fallback> {
-    match raw {
-        None => Ok(default),
-        Some("stale") => Ok(Fallback::Stale),
-        Some("error") => Ok(Fallback::Error),
-        Some("db") => Ok(Fallback::Database),
-        Some(other) => err(
-            field,
-            format!("`{}` is not allowed; use \"stale\" (serve the expired value if held, else fail), \"error\" or \"db\" (query the database anyway)", crate::text::quote(other)),
-        ),
-    }
-}
+use crate::model::mitigation::lock::{SettingError, WaitSettings};
 
 pub(super) fn mitigations(
     raw: &RawMitigations,
@@ -54,14 +42,12 @@ pub(super) fn mitigations(
             "oldest expired entry still served",
         )?),
     };
-    let retries = |field: &str, v: Option<i64>, default: i64| {
-        int_in(
-            field,
-            v.unwrap_or(default),
-            0,
-            1_000_000,
-            "polls before falling back",
-        )
+    let in_section = |section: &str| {
+        let section = section.to_string();
+        move |e: SettingError| FieldError {
+            field: format!("mitigations.{section}.{}", e.field),
+            message: e.message,
+        }
     };
     let lock = match (&raw.lock, &raw.lease) {
         (Some(_), Some(_)) => {
@@ -74,60 +60,31 @@ pub(super) fn mitigations(
             let ttl = if l.ttl == "none" {
                 None
             } else {
-                let d =
+                Some(
                     crate::scenario::duration::parse_duration(&l.ttl).map_err(|m| FieldError {
                         field: "mitigations.lock.ttl".into(),
                         message: format!("{m}, or \"none\" for a lock that never expires"),
-                    })?;
-                Some(positive(
-                    "mitigations.lock.ttl",
-                    d,
-                    "lock lifetime; use \"none\" for no TTL",
-                )?)
+                    })?,
+                )
             };
-            Some(LockConfig {
-                kind: LockKind::Lock,
-                ttl,
-                retry_interval: positive(
-                    "mitigations.lock.retry_interval",
-                    l.retry_interval
-                        .map(|d| d.0)
-                        .unwrap_or(SimDuration::from_millis(20)),
-                    "time between polls",
-                )?,
-                max_retries: retries("mitigations.lock.max_retries", l.max_retries, 25)?,
-                fallback: fallback(
-                    "mitigations.lock.fallback",
-                    l.fallback.as_deref(),
-                    Fallback::Stale,
-                )?,
-                stale_while_waiting: false,
-                release_on_fill: true,
-            })
+            let wait = WaitSettings {
+                retry_interval: l.retry_interval.map(|d| d.0),
+                max_retries: l.max_retries,
+                fallback: l.fallback.as_deref(),
+            };
+            Some(LockConfig::lock(ttl, wait).map_err(in_section("lock"))?)
         }
-        (None, Some(l)) => Some(LockConfig {
-            kind: LockKind::Lease,
-            ttl: Some(positive(
-                "mitigations.lease.period",
-                l.period.map(|d| d.0).unwrap_or(SimDuration::from_secs(10)),
-                "at most one lease per key per period",
-            )?),
-            retry_interval: positive(
-                "mitigations.lease.retry_interval",
-                l.retry_interval
-                    .map(|d| d.0)
-                    .unwrap_or(SimDuration::from_millis(20)),
-                "time between polls",
-            )?,
-            max_retries: retries("mitigations.lease.max_retries", l.max_retries, 25)?,
-            fallback: fallback(
-                "mitigations.lease.fallback",
-                l.fallback.as_deref(),
-                Fallback::Database,
-            )?,
-            stale_while_waiting: l.serve_stale.unwrap_or(true),
-            release_on_fill: false,
-        }),
+        (None, Some(l)) => {
+            let wait = WaitSettings {
+                retry_interval: l.retry_interval.map(|d| d.0),
+                max_retries: l.max_retries,
+                fallback: l.fallback.as_deref(),
+            };
+            Some(
+                LockConfig::lease(l.period.map(|d| d.0), l.serve_stale, wait)
+                    .map_err(in_section("lease"))?,
+            )
+        }
         (None, None) => None,
     };
     let rate_limit = match &raw.rate_limit {
