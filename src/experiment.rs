@@ -208,6 +208,8 @@ pub fn plan(scenario: &mut Scenario, max_memory: u64, max_threads: usize) -> Res
         cpu_seconds += r
             * (SECONDS_PER_REQUEST + SECONDS_PER_REJECTION * footprint::rejections_per_request(c))
             + k * SECONDS_PER_KEY
+            // A write is about one key read's work, plus its cache operations.
+            + footprint::expected_writes(c) * 2.0 * SECONDS_PER_KEY
             + footprint::max_buckets(c) as f64 * SECONDS_PER_BUCKET
             + c.clients.keyspace as f64 * SECONDS_PER_KEY_OF_KEYSPACE;
     }

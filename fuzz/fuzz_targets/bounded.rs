@@ -33,6 +33,10 @@ pub fn bounded_for_fuzzing(c: &mut ModelConfig) {
     let max_rps = MAX_LOOKUPS / (c.clients.fanout as f64 * c.duration.as_secs_f64());
     c.clients.rps = c.clients.rps.min(max_rps);
 
+    let max_writes = MAX_LOOKUPS / c.duration.as_secs_f64();
+    if let Some(w) = &mut c.writes {
+        w.rate = w.rate.min(max_writes);
+    }
     if let Some(cache) = &mut c.cache {
         cache.vnodes = cache.vnodes.min((MAX_RING_POINTS / cache.nodes).max(1));
     }
@@ -45,6 +49,7 @@ pub fn bounded_for_fuzzing(c: &mut ModelConfig) {
     for e in &mut c.timeline {
         match &mut e.action {
             TimelineAction::SetRate { rps, .. } => *rps = rps.min(max_rps),
+            TimelineAction::SetWriteRate { rate, .. } => *rate = rate.min(max_writes),
             TimelineAction::Preload {
                 keys: KeySet::Top(n),
                 ..

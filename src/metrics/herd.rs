@@ -20,10 +20,10 @@ pub struct HerdProbe {
 
 impl HerdProbe {
     /// A query was submitted for logical key `key`; queries of a key version that lost its
-    /// range (`current` false) never write, so they are not part of the herd.
+    /// range (`current` false) never write, so they are not part of the herd, nor are writes.
     #[inline]
     pub fn query_submitted(&mut self, cause: Cause, key: u32, current: bool) {
-        if key == HOT_KEY && current {
+        if key == HOT_KEY && current && cause != Cause::Write {
             if self.size == 0 {
                 self.early = matches!(cause, Cause::EarlyRefresh | Cause::BackgroundRefresh);
             }

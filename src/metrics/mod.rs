@@ -75,6 +75,25 @@ pub struct BucketRow {
     pub evictions: u64,
     /// Latency percentiles of requests completed successfully in the bucket, ms (0 if none).
     pub latency: LatencyStats,
+    /// Writes committed to the database.
+    pub writes_committed: u64,
+    /// Invalidations (deletes of written keys) sent to the cache, lost ones included.
+    pub invalidations_sent: u64,
+    /// Invalidations lost on the way (event loss).
+    pub invalidations_lost: u64,
+    /// Reads of one key answered with a value (a request of fan-out k makes k).
+    pub reads_served: u64,
+    /// Of those, reads answered with a version older than the database's committed one.
+    pub outdated_reads: u64,
+    /// How long before each outdated read its value had been superseded, ms.
+    pub outdated_age: LatencyStats,
+    /// Sets that wrote a value older than the committed version.
+    pub outdated_sets: u64,
+    /// Of those, sets made after the cache had applied a delete for a newer version: the
+    /// stale-set race, which leaves the old value until its TTL.
+    pub stale_set_races: u64,
+    /// Sets refused: a versioned set older than the cache's version, or a revoked lease.
+    pub sets_refused: u64,
 }
 
 /// Database queries by why they were made.
@@ -90,6 +109,8 @@ pub struct CauseCounts {
     pub warmup: u64,
     /// A lock or lease gave up waiting and fell back to the database.
     pub fallback: u64,
+    /// A write.
+    pub write: u64,
 }
 
 impl CauseCounts {
@@ -100,6 +121,7 @@ impl CauseCounts {
         self.background_refresh += o.background_refresh;
         self.warmup += o.warmup;
         self.fallback += o.fallback;
+        self.write += o.write;
     }
 }
 
@@ -135,6 +157,11 @@ impl BucketRow {
     /// Hits over lookups (0 when there were no lookups).
     pub fn hit_ratio(&self) -> f64 {
         ratio(self.cache_hits, self.cache_hits + self.cache_misses)
+    }
+
+    /// Outdated reads over reads served (0 when none was served).
+    pub fn outdated_ratio(&self) -> f64 {
+        ratio(self.outdated_reads, self.reads_served)
     }
 
     /// Mean herd size of the hot key (0 when no herd ended).

@@ -28,6 +28,11 @@ pub struct Recorder {
     rows: Vec<BucketRow>,
     bucket_latency: Histogram<u64>,
     run_latency: Histogram<u64>,
+    /// Ages of outdated reads: made at the first one (never, in a read-only run).
+    bucket_age: Option<Histogram<u64>>,
+    run_age: Option<Histogram<u64>>,
+    /// Upper bound of the histograms.
+    bound_ns: u64,
     db_busy: u64,
     db_busy_since: SimTime,
     db_busy_ns: u128,
@@ -74,6 +79,9 @@ impl Recorder {
             rows: Vec::with_capacity(buckets),
             bucket_latency: new_histogram(bound),
             run_latency: new_histogram(bound),
+            bucket_age: None,
+            run_age: None,
+            bound_ns: bound,
             db_busy: 0,
             db_busy_since: SimTime::ZERO,
             db_busy_ns: 0,
@@ -144,6 +152,10 @@ impl Recorder {
         row.db_wait_mean_ms = mean_ms(self.wait_ns, self.wait_count);
         row.lock_wait_mean_ms = mean_ms(self.lock_wait_ns, row.lock_waits);
         row.latency = stats(&self.bucket_latency);
+        if let Some(h) = self.bucket_age.as_mut().filter(|h| !h.is_empty()) {
+            row.outdated_age = stats(h);
+            h.reset();
+        }
         self.rows.push(std::mem::take(&mut self.row));
         self.bucket_latency.reset();
         self.db_busy_ns = 0;
@@ -210,6 +222,7 @@ impl Recorder {
             Cause::BackgroundRefresh => c.background_refresh += 1,
             Cause::Warmup => c.warmup += 1,
             Cause::Fallback => c.fallback += 1,
+            Cause::Write => c.write += 1,
         }
     }
 
@@ -317,6 +330,14 @@ impl Recorder {
             totals.db_completed += r.db_completed;
             totals.db_queue_max = totals.db_queue_max.max(r.db_queue_max);
             totals.evictions += r.evictions;
+            totals.writes_committed += r.writes_committed;
+            totals.invalidations_sent += r.invalidations_sent;
+            totals.invalidations_lost += r.invalidations_lost;
+            totals.reads_served += r.reads_served;
+            totals.outdated_reads += r.outdated_reads;
+            totals.outdated_sets += r.outdated_sets;
+            totals.stale_set_races += r.stale_set_races;
+            totals.sets_refused += r.sets_refused;
         }
         // The peak rate of whole buckets: a short last bucket (a run or drain that ends
         // between bucket boundaries) would turn one completion into a huge rate.
@@ -338,6 +359,9 @@ impl Recorder {
         totals.db_wait_mean_ms = mean_ms(self.total_wait_ns, self.total_wait_count);
         totals.lock_wait_mean_ms = mean_ms(self.total_lock_wait_ns, totals.lock_waits);
         totals.latency = stats(&self.run_latency);
+        if let Some(h) = &self.run_age {
+            totals.outdated_age = stats(h);
+        }
         assert_eq!(
             totals.arrived,
             totals.completed + totals.errors() + totals.unfinished,
@@ -442,6 +466,38 @@ impl Observer for Recorder {
         if let Some((size, early)) = self.herd.value_written(key) {
             self.herd(size, early);
         }
+    }
+    #[inline]
+    fn read_served(&mut self, outdated: Option<SimDuration>) {
+        self.row.reads_served += 1;
+        if let Some(age) = outdated {
+            self.row.outdated_reads += 1;
+            // Ages never exceed the run, which the histograms' bound covers (an age of 0,
+            // a read at the commit's very nanosecond, is recorded as 1 ns).
+            let bound = self.bound_ns;
+            for h in [&mut self.bucket_age, &mut self.run_age] {
+                h.get_or_insert_with(|| new_histogram(bound))
+                    .saturating_record(age.0.max(1));
+            }
+        }
+    }
+    #[inline]
+    fn write_committed(&mut self, _key: u32) {
+        self.row.writes_committed += 1;
+    }
+    #[inline]
+    fn invalidation_sent(&mut self, lost: bool) {
+        self.row.invalidations_sent += 1;
+        self.row.invalidations_lost += lost as u64;
+    }
+    #[inline]
+    fn outdated_set(&mut self, after_delete: bool) {
+        self.row.outdated_sets += 1;
+        self.row.stale_set_races += after_delete as u64;
+    }
+    #[inline]
+    fn set_refused(&mut self) {
+        self.row.sets_refused += 1;
     }
 }
 

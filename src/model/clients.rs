@@ -11,6 +11,8 @@ use crate::engine::SimTime;
 pub enum ClientEvent {
     /// The next request arrives.
     Arrival,
+    /// The next write arrives.
+    Write,
     /// The client of request `req` (generation `gen`) gives up waiting.
     GiveUp {
         /// Request slot.

@@ -8,6 +8,7 @@ pub use crate::model::mitigation::early_expiration::EarlyExpiration;
 pub use crate::model::mitigation::lock::{Fallback, LockConfig, LockKind};
 pub use crate::model::mitigation::rate_limit::RateLimit;
 pub use crate::model::mitigation::refresh_ahead::RefreshAhead;
+pub use crate::model::mitigation::write_path::WritePath;
 
 /// Everything one simulation run needs, apart from the seed.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,6 +28,8 @@ pub struct ModelConfig {
     pub cache: Option<CacheConfig>,
     /// The database.
     pub db: DbConfig,
+    /// Writes to the database and how they reach the cache (`None`: a read-only workload).
+    pub writes: Option<WritesConfig>,
     /// Stampede mitigations switched on.
     pub mitigations: MitigationsConfig,
     /// Actions at given times (flushes, preloads, rate changes, deploys), sorted by time.
@@ -48,6 +51,23 @@ pub struct ClientsConfig {
     pub fanout: u32,
     /// A request not answered within this time counts as failed (`None`: clients wait for ever).
     pub timeout: Option<SimDuration>,
+}
+
+/// Writes: each commits a new version of one key in the database, then takes the strategy's
+/// write path to the cache.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WritesConfig {
+    /// Writes per second at time zero, over all keys (changed by `set_write_rate` events).
+    pub rate: f64,
+    /// Which keys are written (by default the reads' popularity).
+    pub popularity: Popularity,
+    /// Database time of one write; writes take slots like reads.
+    pub service: Distribution,
+    /// What a write does to the cache.
+    pub path: WritePath,
+    /// Share of writes arriving by a path that skips invalidation (an admin tool, a bulk
+    /// import): they commit and do nothing to the cache.
+    pub bypass: f64,
 }
 
 /// Key popularity.
@@ -120,6 +140,11 @@ pub struct MitigationsConfig {
     pub stale_while_revalidate: Option<SimDuration>,
     /// Token bucket on cache-miss database queries, per app instance.
     pub rate_limit: Option<RateLimit>,
+    /// A second delete of a written key this long after the first (delete write paths).
+    pub double_delete: Option<SimDuration>,
+    /// A set only replaces an older version, and a delete leaves the version it deleted for
+    /// (compare-and-set), so a slow reader cannot write back a value older than a delete.
+    pub versioned_sets: bool,
 }
 
 /// Safety limits that keep an unstable run from exhausting memory.
@@ -217,6 +242,13 @@ pub enum TimelineAction {
         /// Time over which the rate moves linearly to `rps` (zero: a step).
         ramp: SimDuration,
     },
+    /// Changes the write rate, at once or along a linear ramp.
+    SetWriteRate {
+        /// The new rate, writes per second.
+        rate: f64,
+        /// Time over which the rate moves linearly to `rate` (zero: a step).
+        ramp: SimDuration,
+    },
 }
 
 /// A deploy that changes the cache-key version.
@@ -271,6 +303,7 @@ impl TimelineEvent {
                 ..
             } => format!("preload top {n}"),
             TimelineAction::SetRate { rps, .. } => format!("rate {rps}/s"),
+            TimelineAction::SetWriteRate { rate, .. } => format!("writes {rate}/s"),
             TimelineAction::Deploy(d) if d.waves > 1 => format!("deploy ({} waves)", d.waves),
             TimelineAction::Deploy(d) if d.warmup.is_some() => "deploy (warmed)".to_string(),
             TimelineAction::Deploy(_) => "deploy".to_string(),

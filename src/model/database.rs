@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use super::distribution::Sampler;
 use super::observe::Cause;
 use super::request::KeyRef;
-use crate::engine::{SimTime, Stream};
+use crate::engine::{SimDuration, SimTime, Stream};
 
 /// What the database reports, when it happens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +49,13 @@ pub enum Origin {
     },
     /// Deploy warm-up.
     Warmup,
+    /// A write of logical key `key`.
+    Write {
+        /// The logical key.
+        key: u32,
+        /// Whether it skips the write path (commits and does nothing to the cache).
+        bypass: bool,
+    },
 }
 
 /// A query for one key.
@@ -67,6 +74,91 @@ pub struct Query {
     pub submitted: SimTime,
     /// Unique number, to match queue-timeout events.
     pub id: u64,
+    /// For a read, the version of the key it read: the one committed when it entered service
+    /// (0 without writes).
+    pub data_version: u32,
+}
+
+/// How many recent commit times each key remembers: the age of a value up to this many
+/// versions behind is exact, older ones are aged from the oldest remembered commit (a lower
+/// bound).
+pub const COMMIT_HISTORY: usize = 4;
+
+/// The committed version of every key and when its last few versions were committed. Empty
+/// (and never consulted) for a read-only workload.
+#[derive(Clone, Debug, Default)]
+pub struct Records {
+    version: Vec<u32>,
+    commits: Vec<[SimTime; COMMIT_HISTORY]>,
+    /// Per key, the newest version whose delete has reached the cache: a set of an older
+    /// version after it undoes the delete (the stale-set race).
+    deleted: Vec<u32>,
+}
+
+impl Records {
+    /// Bytes per key.
+    pub const BYTES_PER_KEY: usize =
+        2 * std::mem::size_of::<u32>() + std::mem::size_of::<[SimTime; COMMIT_HISTORY]>();
+
+    /// Every one of `keyspace` keys at version 0.
+    pub fn new(keyspace: u32) -> Self {
+        Records {
+            version: vec![0; keyspace as usize],
+            commits: vec![[SimTime::ZERO; COMMIT_HISTORY]; keyspace as usize],
+            deleted: vec![0; keyspace as usize],
+        }
+    }
+
+    /// Whether versions are kept (there are writes).
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.version.is_empty()
+    }
+
+    /// The committed version of `key` (0 without writes).
+    #[inline]
+    pub fn version(&self, key: u32) -> u32 {
+        self.version.get(key as usize).copied().unwrap_or(0)
+    }
+
+    /// Commits a new version of `key` at `now`; returns it.
+    #[inline]
+    pub fn commit(&mut self, key: u32, now: SimTime) -> u32 {
+        let v = self.version[key as usize] + 1;
+        self.version[key as usize] = v;
+        self.commits[key as usize][v as usize % COMMIT_HISTORY] = now;
+        v
+    }
+
+    /// A delete of `key` for `version` reached the cache.
+    #[inline]
+    pub fn deleted(&mut self, key: u32, version: u32) {
+        if let Some(d) = self.deleted.get_mut(key as usize) {
+            *d = (*d).max(version);
+        }
+    }
+
+    /// Whether setting `key` at `version` undoes a delete the cache already applied for a
+    /// newer version: the stale-set race.
+    #[inline]
+    pub fn undoes_delete(&self, key: u32, version: u32) -> bool {
+        self.deleted.get(key as usize).is_some_and(|&d| version < d)
+    }
+
+    /// For a value of `key` at version `served` read at `now`: `None` if it is the committed
+    /// version, else how long ago it was superseded (when version `served + 1` was committed;
+    /// from the oldest remembered commit if that is longer ago than [`COMMIT_HISTORY`]
+    /// versions).
+    #[inline]
+    pub fn outdated_by(&self, key: u32, served: u32, now: SimTime) -> Option<SimDuration> {
+        let current = self.version(key);
+        if served >= current {
+            return None;
+        }
+        let oldest_kept = current.saturating_sub(COMMIT_HISTORY as u32 - 1).max(1);
+        let next = (served + 1).max(oldest_kept);
+        Some(now.since(self.commits[key as usize][next as usize % COMMIT_HISTORY]))
+    }
 }
 
 /// What happened to a submitted query.
@@ -95,6 +187,12 @@ pub struct Database {
     /// Queries in service, by service slot; `free` lists the slots to reuse.
     in_service: Vec<Query>,
     free: Vec<u32>,
+    /// Service time of a write, drawn from its own stream (only with writes).
+    write_service: Option<(Sampler, Stream)>,
+    /// Keys' committed versions (only with writes).
+    records: Records,
+    /// Logical keys: a cache key modulo this is the key whose version a read sees.
+    keyspace: u32,
 }
 
 impl Database {
@@ -111,13 +209,52 @@ impl Database {
             rng,
             in_service: Vec::new(),
             free: Vec::new(),
+            write_service: None,
+            records: Records::default(),
+            keyspace: 1,
         }
+    }
+
+    /// The same database, also taking writes of `keyspace` keys whose service time is `service`
+    /// drawn from `rng`, and keeping every key's committed version.
+    pub fn with_writes(mut self, keyspace: u32, service: Sampler, rng: Stream) -> Self {
+        self.write_service = Some((service, rng));
+        self.records = Records::new(keyspace);
+        self.keyspace = keyspace;
+        self
+    }
+
+    /// The keys' committed versions.
+    #[inline]
+    pub fn records(&self) -> &Records {
+        &self.records
+    }
+
+    /// Commits a write of `key` at `now`; returns the new version.
+    #[inline]
+    pub fn commit(&mut self, key: u32, now: SimTime) -> u32 {
+        self.records.commit(key, now)
+    }
+
+    /// The keys' committed versions, to note deletes.
+    #[inline]
+    pub fn records_mut(&mut self) -> &mut Records {
+        &mut self.records
     }
 
     /// Puts `q`, admitted by [`Database::submit`] or returned by [`Database::complete`], in
     /// service at `now`: returns its service slot and when it completes.
     #[inline]
-    pub fn serve(&mut self, q: Query, now: SimTime) -> (u32, SimTime) {
+    pub fn serve(&mut self, mut q: Query, now: SimTime) -> (u32, SimTime) {
+        let service = match (&mut self.write_service, q.origin) {
+            (Some((sampler, rng)), Origin::Write { .. }) => sampler.sample(rng),
+            _ => {
+                if !self.records.is_empty() {
+                    q.data_version = self.records.version(q.key % self.keyspace);
+                }
+                self.service.sample(&mut self.rng)
+            }
+        };
         let slot = match self.free.pop() {
             Some(s) => {
                 self.in_service[s as usize] = q;
@@ -128,7 +265,7 @@ impl Database {
                 (self.in_service.len() - 1) as u32
             }
         };
-        (slot, now + self.service.sample(&mut self.rng))
+        (slot, now + service)
     }
 
     /// The query in service slot `slot` completed: returns it, and the next queued query if
@@ -169,6 +306,7 @@ impl Database {
             version,
             submitted: now,
             id: self.next_id,
+            data_version: 0,
         };
         self.next_id += 1;
         if self.busy < self.slots {
@@ -222,6 +360,58 @@ mod tests {
             };
             assert_eq!((id_hi as u64) << 32 | id_lo as u64, id);
         }
+    }
+
+    #[test]
+    fn records_say_how_long_ago_a_served_version_was_superseded() {
+        let mut r = Records::new(3);
+        let t = |s: u64| SimTime(s * 1_000_000_000);
+        assert_eq!(r.outdated_by(1, 0, t(1)), None);
+        assert_eq!(r.commit(1, t(10)), 1);
+        assert_eq!(r.outdated_by(1, 0, t(12)), Some(SimDuration::from_secs(2)));
+        assert_eq!(r.outdated_by(1, 1, t(12)), None);
+        assert_eq!(r.outdated_by(0, 0, t(12)), None, "other keys are untouched");
+        for (i, at) in [20, 30, 40, 50].into_iter().enumerate() {
+            assert_eq!(r.commit(1, t(at)), i as u32 + 2);
+        }
+        // Version 5 is current; versions 2..=5 are remembered.
+        assert_eq!(r.outdated_by(1, 4, t(60)), Some(SimDuration::from_secs(10)));
+        assert_eq!(r.outdated_by(1, 1, t(60)), Some(SimDuration::from_secs(40)));
+        // Version 1 was superseded at 20 s, no longer remembered: aged from 20 s (version 2).
+        assert_eq!(r.outdated_by(1, 0, t(60)), Some(SimDuration::from_secs(40)));
+        assert_eq!(r.version(1), 5);
+    }
+
+    #[test]
+    fn reads_see_the_version_committed_when_they_enter_service_and_writes_take_slots() {
+        let streams = RandomStreams::new(1);
+        let mut db = database(1, None).with_writes(
+            4,
+            Sampler::new(&crate::model::config::Distribution::Constant(SimDuration(
+                7,
+            ))),
+            streams.stream(9),
+        );
+        let write = Origin::Write {
+            key: 2,
+            bypass: false,
+        };
+        let (a, w) = db.submit(write, Cause::Write, 2, 0, SimTime(0));
+        assert_eq!(a, Admission::Started);
+        let (slot, done) = db.serve(w, SimTime(0));
+        assert_eq!(done, SimTime(7), "a write takes the write service time");
+        // A read of cache key 6 (key 2 under the second version range) queues behind it.
+        let (a, _) = db.submit(origin(), Cause::Miss, 6, 1, SimTime(1));
+        assert_eq!(a, Admission::Queued);
+        let (w, next) = db.complete(slot);
+        assert_eq!(db.commit(w.key, done), 1);
+        let (_, read_done) = db.serve(next.expect("the read takes the slot"), done);
+        let (r, _) = db.complete(0);
+        assert!(read_done > done);
+        assert_eq!(
+            r.data_version, 1,
+            "the read entered service after the commit"
+        );
     }
 
     fn origin() -> Origin {

@@ -59,11 +59,21 @@ pub fn footprint(config: &ModelConfig) -> Footprint {
     let background = super::world::BACKGROUND_QUERIES_CAP
         * std::mem::size_of::<super::database::Query>() as u64
         * 2;
-    // Two latency histograms covering the run: a few hundred kilobytes each.
-    let histograms = 2 << 20;
+    // Two latency histograms covering the run: a few hundred kilobytes each; with writes, two
+    // more for the ages of outdated reads.
+    let histograms = if config.writes.is_some() {
+        4 << 20
+    } else {
+        2 << 20
+    };
+    // Writes: each key's committed version and recent commit times, and the writers' own key
+    // popularity table.
+    let writes = config.writes.as_ref().map_or(0, |_| {
+        keyspace * (super::database::Records::BYTES_PER_KEY as u64 + 16)
+    });
     let rows = max_buckets(config);
     Footprint {
-        fixed: popularity + cache + locks + instances + histograms,
+        fixed: popularity + cache + locks + instances + histograms + writes,
         in_flight: config.limits.max_in_flight as u64 * request_bytes(config.clients.fanout)
             + background,
         results: rows * BYTES_PER_ROW,
@@ -116,6 +126,20 @@ pub fn rejections_per_request(config: &ModelConfig) -> f64 {
 pub fn expected_requests(config: &ModelConfig) -> f64 {
     let arrivals = super::clients::ArrivalProcess::from_config(config);
     arrivals.integral(config.duration.as_secs_f64())
+}
+
+/// Writes the workload brings over `duration`: the integral of the write rate.
+pub fn expected_writes(config: &ModelConfig) -> f64 {
+    let Some(w) = &config.writes else {
+        return 0.0;
+    };
+    let changes = config.timeline.iter().filter_map(|e| match e.action {
+        TimelineAction::SetWriteRate { rate, ramp } => {
+            Some((e.at.as_secs_f64(), rate, ramp.as_secs_f64()))
+        }
+        _ => None,
+    });
+    super::clients::ArrivalProcess::new(w.rate, changes).integral(config.duration.as_secs_f64())
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub mod observe;
 pub mod request;
 pub mod versions;
 mod world;
+pub mod writes;
 
 pub use config::*;
 pub use world::{run, Progress};

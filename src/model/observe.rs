@@ -37,6 +37,8 @@ pub enum Cause {
     Warmup,
     /// Lock or lease fallback to the database.
     Fallback,
+    /// A write.
+    Write,
 }
 
 /// A run stopped early because it diverged.
@@ -104,6 +106,26 @@ pub trait Observer {
     /// A value of logical key `key` was written into the cache, evicting `evicted` entries.
     #[inline]
     fn value_written(&mut self, key: u32, evicted: u32) {}
+    /// A read of one key was answered with a value; `outdated`: how long ago a newer version
+    /// of it was committed to the database (`None`: the value is the committed version).
+    #[inline]
+    fn read_served(&mut self, outdated: Option<SimDuration>) {}
+    /// A write of logical key `key` was committed to the database.
+    #[inline]
+    fn write_committed(&mut self, key: u32) {}
+    /// An invalidation (a delete of a written key) was sent to the cache, or lost on the way
+    /// (`lost`: never delivered).
+    #[inline]
+    fn invalidation_sent(&mut self, lost: bool) {}
+    /// A set wrote a value older than the database's committed version; `after_delete`: after
+    /// the cache had applied a delete for a newer version, which it undoes (the stale-set
+    /// race: the old value now lives until its TTL).
+    #[inline]
+    fn outdated_set(&mut self, after_delete: bool) {}
+    /// A set was refused: a versioned set older than the cache's version, or a lease revoked
+    /// by a delete.
+    #[inline]
+    fn set_refused(&mut self) {}
 }
 
 /// An observer that ignores everything: for runs whose outcome alone matters.

@@ -88,6 +88,23 @@ const COUNTERS: &[BucketColumn] = &[
     ("herd_max", |b| b.herd_max.to_string()),
 ];
 
+/// Writes and freshness, per bucket and over the whole run (last in both files).
+const FRESHNESS: &[BucketColumn] = &[
+    ("writes_committed", |b| b.writes_committed.to_string()),
+    ("db_queries_write", |b| b.db_by_cause.write.to_string()),
+    ("invalidations_sent", |b| b.invalidations_sent.to_string()),
+    ("invalidations_lost", |b| b.invalidations_lost.to_string()),
+    ("reads_served", |b| b.reads_served.to_string()),
+    ("outdated_reads", |b| b.outdated_reads.to_string()),
+    ("outdated_ratio", |b| f6(b.outdated_ratio())),
+    ("outdated_age_p50_ms", |b| f3(b.outdated_age.p50_ms)),
+    ("outdated_age_p99_ms", |b| f3(b.outdated_age.p99_ms)),
+    ("outdated_age_max_ms", |b| f3(b.outdated_age.max_ms)),
+    ("outdated_sets", |b| b.outdated_sets.to_string()),
+    ("stale_set_races", |b| b.stale_set_races.to_string()),
+    ("sets_refused", |b| b.sets_refused.to_string()),
+];
+
 /// Columns of `timeseries.csv` after `strategy`.
 const TIMESERIES: &[&[BucketColumn]] = &[
     &[
@@ -105,6 +122,7 @@ const TIMESERIES: &[&[BucketColumn]] = &[
         ("latency_samples", |b| b.latency.count.to_string()),
         ("requests_unfinished", |b| b.unfinished.to_string()),
     ],
+    FRESHNESS,
 ];
 
 /// Whole-run columns of `summary.csv` after the counters.
@@ -165,6 +183,7 @@ pub fn summary_columns() -> Vec<&'static str> {
         .into_iter()
         .chain(COUNTERS.iter().map(|c| c.0))
         .chain(SUMMARY_EXTRA.iter().map(|c| c.0))
+        .chain(FRESHNESS.iter().map(|c| c.0))
         .collect()
 }
 
@@ -194,7 +213,8 @@ pub fn summary(result: &ScenarioResult) -> Vec<u8> {
         ]
         .into_iter()
         .chain(COUNTERS.iter().map(|c| (c.1)(t)))
-        .chain(SUMMARY_EXTRA.iter().map(|c| (c.1)(s)));
+        .chain(SUMMARY_EXTRA.iter().map(|c| (c.1)(s)))
+        .chain(FRESHNESS.iter().map(|c| (c.1)(t)));
         write_row(&mut w, row);
     }
     finish(w)

@@ -30,6 +30,7 @@ pub struct RawScenario {
     #[serde(default)]
     pub cache: RawCache,
     pub db: RawDb,
+    pub writes: Option<RawWrites>,
     #[serde(default)]
     pub mitigations: RawMitigations,
     #[serde(default)]
@@ -85,6 +86,18 @@ pub struct RawDb {
     pub queue_timeout: Option<HumanDuration>,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWrites {
+    pub rate: f64,
+    pub popularity: Option<StringOrTable<RawPopularity>>,
+    pub service: Option<StringOrTable<RawDistribution>>,
+    pub path: Option<String>,
+    pub event_lag: Option<StringOrTable<RawDistribution>>,
+    pub event_loss: Option<f64>,
+    pub bypass: Option<f64>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMitigations {
@@ -95,6 +108,8 @@ pub struct RawMitigations {
     pub lock: Option<RawLock>,
     pub lease: Option<RawLease>,
     pub rate_limit: Option<RawRateLimit>,
+    pub double_delete: Option<HumanDuration>,
+    pub versioned_sets: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -163,6 +178,7 @@ pub struct RawTimelineEvent {
     pub top: Option<i64>,
     pub ttl: Option<HumanDuration>,
     pub rps: Option<f64>,
+    pub rate: Option<f64>,
     pub ramp: Option<HumanDuration>,
     pub key: Option<i64>,
     pub waves: Option<i64>,

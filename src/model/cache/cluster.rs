@@ -19,6 +19,9 @@ struct Entry {
     delta: SimDuration,
     prev: u32,
     next: u32,
+    /// Version of the value (of the key in the database) held, or, once removed, the last one
+    /// held or invalidated: a versioned set compares against it.
+    version: u32,
     /// Node holding the entry, or `ABSENT`.
     node: u16,
 }
@@ -79,6 +82,7 @@ impl CacheCluster {
                     delta: SimDuration::ZERO,
                     prev: NONE,
                     next: NONE,
+                    version: 0,
                     node: ABSENT,
                 };
                 keyspace as usize
@@ -93,6 +97,11 @@ impl CacheCluster {
                 nodes as usize
             ],
         }
+    }
+
+    /// Cache keys the cluster has room for.
+    pub fn keys(&self) -> u32 {
+        self.entries.len() as u32
     }
 
     /// The node that owns `key`.
@@ -138,14 +147,29 @@ impl CacheCluster {
         e.node != ABSENT && e.expires <= now
     }
 
-    /// Writes `key` with expiry `expires` and compute time `delta`; returns how many entries LRU
-    /// evicted (0 or 1).
+    /// The version of the value `key` holds (or, once removed, last held or invalidated).
     #[inline]
-    pub fn set(&mut self, key: u32, expires: SimTime, delta: SimDuration) -> u32 {
+    pub fn version(&self, key: u32) -> u32 {
+        self.entries[key as usize].version
+    }
+
+    /// Removes `key`'s entry, if any, remembering `version` as its version if that is newer
+    /// (a delete that leaves a tombstone for versioned sets).
+    pub fn invalidate(&mut self, key: u32, version: u32) {
+        self.remove(key);
+        let e = &mut self.entries[key as usize];
+        e.version = e.version.max(version);
+    }
+
+    /// Writes `key` at `version` with expiry `expires` and compute time `delta`; returns how
+    /// many entries LRU evicted (0 or 1).
+    #[inline]
+    pub fn set(&mut self, key: u32, expires: SimTime, delta: SimDuration, version: u32) -> u32 {
         let owner = self.node_of_key[key as usize];
         let e = &mut self.entries[key as usize];
         e.expires = expires;
         e.delta = delta;
+        e.version = version;
         if e.node == owner {
             if self.nodes[owner as usize].capacity.is_some() {
                 self.unlink(key);
@@ -294,7 +318,7 @@ mod tests {
     fn hit_expired_absent() {
         let mut c = CacheCluster::new(10, 1, 1, None);
         assert_eq!(c.get(3, SimTime(0)), Lookup::Absent);
-        c.set(3, SimTime(100), SimDuration::ZERO);
+        c.set(3, SimTime(100), SimDuration::ZERO, 0);
         assert!(matches!(c.get(3, SimTime(99)), Lookup::Hit { .. }));
         assert_eq!(
             c.get(3, SimTime(100)),
@@ -310,9 +334,12 @@ mod tests {
         let mut c = CacheCluster::new(10, 1, 1, Some(3));
         let far = SimTime(1_000);
         let z = SimDuration::ZERO;
-        assert_eq!(c.set(0, far, z) + c.set(1, far, z) + c.set(2, far, z), 0);
+        assert_eq!(
+            c.set(0, far, z, 0) + c.set(1, far, z, 0) + c.set(2, far, z, 0),
+            0
+        );
         assert!(matches!(c.get(0, SimTime(1)), Lookup::Hit { .. })); // 1 is now the least recent
-        assert_eq!(c.set(3, far, z), 1);
+        assert_eq!(c.set(3, far, z, 0), 1);
         assert_eq!(c.get(1, SimTime(1)), Lookup::Absent);
         for k in [0, 2, 3] {
             assert!(
@@ -322,7 +349,7 @@ mod tests {
         }
         assert_eq!(c.node_len(0), 3);
         // Overwriting an entry does not evict.
-        assert_eq!(c.set(2, far, z), 0);
+        assert_eq!(c.set(2, far, z, 0), 0);
         assert_eq!(c.node_len(0), 3);
     }
 
@@ -353,7 +380,7 @@ mod tests {
     fn flushing_one_node_keeps_the_others() {
         let mut c = CacheCluster::new(1000, 3, 50, None);
         for k in 0..1000 {
-            c.set(k, SimTime(10), SimDuration::ZERO);
+            c.set(k, SimTime(10), SimDuration::ZERO, 0);
         }
         c.flush_node(1);
         for k in 0..1000 {

@@ -15,7 +15,7 @@ use std::ops::Range;
 
 use rand::Rng;
 
-use super::config::{CacheConfig, LockConfig, MitigationsConfig};
+use super::config::{CacheConfig, LockConfig, LockKind, MitigationsConfig};
 use super::distribution::Sampler;
 use super::mitigation::jitter;
 use super::mitigation::lock::LockTable;
@@ -33,6 +33,29 @@ pub enum CacheEvent {
     LockReply(KeyRef),
     /// The answer to the poll of a reader waiting for another's lock.
     PollReply(KeyRef),
+    /// A writer's (or an invalidation event's) delete of logical key `key`, for the write that
+    /// committed `version`, arrives.
+    Delete {
+        /// The logical key.
+        key: u32,
+        /// The version whose commit the delete is for.
+        version: u32,
+    },
+    /// A writer's delete before its commit arrives; the write goes to the database after it.
+    DeleteThenCommit {
+        /// The logical key.
+        key: u32,
+        /// Whether the write skips the cache otherwise (never, for this path; kept for the
+        /// write it becomes).
+        bypass: bool,
+    },
+    /// A writer's set of the value it committed (write-through) arrives.
+    Set {
+        /// The logical key.
+        key: u32,
+        /// The committed version.
+        version: u32,
+    },
 }
 
 /// The random streams a tier draws from, one per purpose.
@@ -62,6 +85,8 @@ pub struct CacheTier {
     locks: LockTable,
     /// The next holder of this logical key's lock is to die (fault injection).
     doomed_holder: Option<u32>,
+    /// Sets only replace older versions, and deletes leave the version they delete for.
+    versioned_sets: bool,
 }
 
 impl CacheTier {
@@ -83,7 +108,14 @@ impl CacheTier {
             lock: mitigations.lock,
             locks: LockTable::new(keys, mitigations.lock.is_some()),
             doomed_holder: None,
+            versioned_sets: mitigations.versioned_sets,
         }
+    }
+
+    /// Cache keys in the tier.
+    #[inline]
+    pub fn keys(&self) -> u32 {
+        self.cluster.keys()
     }
 
     /// Time the next read takes.
@@ -124,8 +156,15 @@ impl CacheTier {
         self.cluster.holds_any(ckey)
     }
 
-    /// Writes `ckey` at `now` for `ttl` (the tier's TTL if `None`) plus jitter, with compute
-    /// time `delta`; returns how many entries LRU evicted.
+    /// The version of the value `ckey` holds (0 without writes).
+    #[inline]
+    pub fn version_of(&self, ckey: u32) -> u32 {
+        self.cluster.version(ckey)
+    }
+
+    /// Writes `ckey`'s value at `version` at `now`, for `ttl` (the tier's TTL if `None`) plus
+    /// jitter, with compute time `delta`; returns how many entries LRU evicted, or `None` if
+    /// the set was refused (versioned sets: the cache knows a newer version).
     #[inline]
     pub fn write(
         &mut self,
@@ -133,7 +172,11 @@ impl CacheTier {
         ckey: u32,
         ttl: Option<SimDuration>,
         delta: SimDuration,
-    ) -> u32 {
+        version: u32,
+    ) -> Option<u32> {
+        if self.versioned_sets && version < self.cluster.version(ckey) {
+            return None;
+        }
         let ttl = ttl.unwrap_or(self.ttl);
         // Drawn only with jitter, so switching it on never shifts another stream.
         let u = if self.ttl_jitter == 0.0 {
@@ -142,7 +185,27 @@ impl CacheTier {
             self.streams.ttl_jitter.random::<f64>() * 2.0 - 1.0
         };
         let expires = jitter::expiry(now, ttl, self.ttl_jitter, u);
-        self.cluster.set(ckey, expires, delta)
+        Some(self.cluster.set(ckey, expires, delta, version))
+    }
+
+    /// Deletes `ckey` for a write that committed `version`: with versioned sets the cache
+    /// remembers the version, so an older value cannot be set again; a lease on the key is
+    /// revoked, so its holder's set is refused (as memcache leases do).
+    pub fn invalidate(&mut self, ckey: u32, version: u32) {
+        let remembered = if self.versioned_sets { version } else { 0 };
+        self.cluster.invalidate(ckey, remembered);
+        if self.lock.is_some_and(|l| l.kind == LockKind::Lease) {
+            self.locks.revoke(ckey);
+        }
+    }
+
+    /// Whether the lease `token` on `ckey` was revoked (or taken over) since it was given, so
+    /// its holder may not set the value. Always false for locks and for no token.
+    #[inline]
+    pub fn lease_revoked(&self, ckey: u32, token: u32) -> bool {
+        token != 0
+            && self.lock.is_some_and(|l| l.kind == LockKind::Lease)
+            && !self.locks.holds(ckey, token)
     }
 
     /// Removes every entry (`node: None`) or those of one node.
@@ -259,13 +322,19 @@ mod tests {
     fn a_written_key_is_served_until_its_ttl_then_held_stale() {
         let mut tier = CacheTier::new(&config(0.0), &MitigationsConfig::default(), 8, streams());
         assert_eq!(tier.read(3, at(0)), Decision::Miss);
-        tier.write(at(0), 3, None, SimDuration::ZERO);
+        tier.write(at(0), 3, None, SimDuration::ZERO, 0);
         assert_eq!(tier.read(3, at(9)), Decision::Serve { refresh: false });
         assert!(!tier.holds_stale(3, at(9)));
         assert_eq!(tier.read(3, at(10)), Decision::Miss);
         assert!(tier.holds_stale(3, at(10)));
         assert!(tier.holds_any(3) && !tier.holds_any(4));
-        tier.write(at(0), 4, Some(SimDuration::from_secs(1)), SimDuration::ZERO);
+        tier.write(
+            at(0),
+            4,
+            Some(SimDuration::from_secs(1)),
+            SimDuration::ZERO,
+            0,
+        );
         assert!(!tier.has_fresh(4, at(1)));
     }
 
@@ -273,7 +342,7 @@ mod tests {
     fn jitter_spreads_expiry_within_its_band_and_draws_only_when_on() {
         let mut tier = CacheTier::new(&config(0.5), &MitigationsConfig::default(), 64, streams());
         for k in 0..64 {
-            tier.write(at(0), k, None, SimDuration::ZERO);
+            tier.write(at(0), k, None, SimDuration::ZERO, 0);
         }
         let fresh_at =
             |tier: &mut CacheTier, s| (0..64).filter(|&k| tier.has_fresh(k, at(s))).count();
@@ -290,7 +359,7 @@ mod tests {
         assert_eq!(fresh_at(&mut tier, 15), 0, "everything gone by ttl * 1.5");
         // Without jitter the jitter stream is untouched.
         let mut plain = CacheTier::new(&config(0.0), &MitigationsConfig::default(), 8, streams());
-        plain.write(at(0), 1, None, SimDuration::ZERO);
+        plain.write(at(0), 1, None, SimDuration::ZERO, 0);
         assert_eq!(plain.streams.ttl_jitter, streams().ttl_jitter);
     }
 
@@ -313,7 +382,7 @@ mod tests {
         tier.release_lock(2, token);
         assert!(!tier.lock_is_held(2, at(1)));
         tier.acquire_lock(5, at(0));
-        tier.write(at(0), 5, None, SimDuration::ZERO);
+        tier.write(at(0), 5, None, SimDuration::ZERO, 0);
         tier.clear_range(4..8);
         assert!(!tier.lock_is_held(5, at(0)) && !tier.holds_any(5));
     }
@@ -335,6 +404,53 @@ mod tests {
     }
 
     #[test]
+    fn versioned_sets_refuse_values_older_than_the_cache_knows() {
+        let m = MitigationsConfig {
+            versioned_sets: true,
+            ..MitigationsConfig::default()
+        };
+        let mut tier = CacheTier::new(&config(0.0), &m, 8, streams());
+        assert_eq!(tier.write(at(0), 1, None, SimDuration::ZERO, 3), Some(0));
+        assert_eq!(tier.version_of(1), 3);
+        assert_eq!(
+            tier.write(at(1), 1, None, SimDuration::ZERO, 2),
+            None,
+            "older: refused"
+        );
+        // A delete for version 5 leaves a tombstone: a slow reader's version 4 is refused.
+        tier.invalidate(1, 5);
+        assert!(!tier.holds_any(1));
+        assert_eq!(tier.write(at(2), 1, None, SimDuration::ZERO, 4), None);
+        assert_eq!(tier.write(at(2), 1, None, SimDuration::ZERO, 5), Some(0));
+        // Without versioned sets the same sequence writes the old value back.
+        let mut plain = CacheTier::new(&config(0.0), &MitigationsConfig::default(), 8, streams());
+        plain.write(at(0), 1, None, SimDuration::ZERO, 3);
+        plain.invalidate(1, 5);
+        assert_eq!(plain.write(at(2), 1, None, SimDuration::ZERO, 4), Some(0));
+        assert_eq!(plain.version_of(1), 4);
+    }
+
+    #[test]
+    fn a_delete_revokes_a_lease_but_not_a_lock() {
+        for (kind, revoked) in [(LockKind::Lease, true), (LockKind::Lock, false)] {
+            let m = MitigationsConfig {
+                lock: Some(LockConfig {
+                    kind,
+                    release_on_fill: kind == LockKind::Lock,
+                    ..lock()
+                }),
+                ..MitigationsConfig::default()
+            };
+            let mut tier = CacheTier::new(&config(0.0), &m, 8, streams());
+            let token = tier.acquire_lock(2, at(0));
+            assert!(!tier.lease_revoked(2, token));
+            tier.invalidate(2, 1);
+            assert_eq!(tier.lease_revoked(2, token), revoked, "{kind:?}");
+            assert!(!tier.lease_revoked(2, 0), "no token, nothing to revoke");
+        }
+    }
+
+    #[test]
     fn a_doomed_lock_holder_dies_once() {
         let mut tier = CacheTier::new(&config(0.0), &MitigationsConfig::default(), 8, streams());
         assert!(!tier.holder_dies(3));
@@ -348,7 +464,7 @@ mod tests {
     fn flushing_one_node_keeps_the_others_keys() {
         let mut tier = CacheTier::new(&config(0.0), &MitigationsConfig::default(), 64, streams());
         for k in 0..64 {
-            tier.write(at(0), k, None, SimDuration::ZERO);
+            tier.write(at(0), k, None, SimDuration::ZERO, 0);
         }
         let node0: Vec<u32> = (0..64).filter(|&k| tier.cluster.node_of(k) == 0).collect();
         assert!(!node0.is_empty() && node0.len() < 64);

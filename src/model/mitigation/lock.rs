@@ -242,6 +242,19 @@ impl LockTable {
         }
     }
 
+    /// Whether the holder of `token` still holds `key`'s lock (it may have expired, but nobody
+    /// took it since and it was not revoked).
+    #[inline]
+    pub fn holds(&self, key: u32, token: u32) -> bool {
+        self.held[key as usize].1 == token
+    }
+
+    /// Frees `key`'s lock whoever holds it (a delete revokes a lease).
+    #[inline]
+    pub fn revoke(&mut self, key: u32) {
+        self.held[key as usize] = (SimTime::ZERO, 0);
+    }
+
     /// Frees every lock of the cache keys in `keys` (a key range handed to a new version).
     pub fn clear(&mut self, keys: Range<u32>) {
         if let Some(locks) = self.held.get_mut(keys.start as usize..keys.end as usize) {

@@ -5,6 +5,7 @@
 mod queries;
 mod read_path;
 mod timeline;
+mod writes;
 
 use super::app::{Admission as AppAdmission, AppTier};
 use super::cache::{CacheEvent, CacheTier, TierStreams};
@@ -15,6 +16,7 @@ use super::distribution::Sampler;
 use super::observe::{Cause, ErrorKind, Observer, RunEnd, Truncation};
 use super::request::{KeyRef, KeySlot, Request, Requests, State};
 use super::versions::KeyVersions;
+use super::writes::{WriterStreams, Writers};
 use crate::engine::{EventQueue, RandomStreams, SimTime};
 use timeline::{DeployState, TimelineEvent};
 
@@ -27,6 +29,11 @@ mod purpose {
     pub const TTL_JITTER: u64 = 5;
     pub const EARLY_EXPIRATION: u64 = 6;
     pub const LOCK_LATENCY: u64 = 7;
+    pub const WRITE_ARRIVALS: u64 = 8;
+    pub const WRITE_KEYS: u64 = 9;
+    pub const WRITE_SERVICE: u64 = 10;
+    pub const WRITE_PATH: u64 = 11;
+    pub const WRITE_CACHE_LATENCY: u64 = 12;
 }
 
 /// FIFO lanes of the event queue for constant-delay events.
@@ -50,6 +57,9 @@ enum Event {
     Timeline(TimelineEvent),
 }
 
+/// What a read of one key got: the value at a version (0 without writes), or an error.
+type Answer = Result<u32, ErrorKind>;
+
 // An event queue entry stays at 32 bytes: 16 for the key, 16 for the event.
 const _: () = assert!(std::mem::size_of::<Event>() <= 16);
 
@@ -61,6 +71,8 @@ struct World<'a, O: Observer> {
     /// With a drain, the latest time the run may go on to after `end`.
     drain_until: SimTime,
     workload: Workload,
+    /// `None` for a read-only workload.
+    writers: Option<Writers>,
     app: AppTier,
     /// `None` when the strategy runs without a cache.
     cache: Option<CacheTier>,
@@ -156,6 +168,15 @@ impl<'a, O: Observer> World<'a, O> {
                 streams.stream(purpose::ARRIVALS),
                 streams.stream(purpose::KEYS),
             ),
+            writers: config.writes.as_ref().map(|w| {
+                let writer_streams = WriterStreams {
+                    arrivals: streams.stream(purpose::WRITE_ARRIVALS),
+                    keys: streams.stream(purpose::WRITE_KEYS),
+                    path: streams.stream(purpose::WRITE_PATH),
+                    cache_latency: streams.stream(purpose::WRITE_CACHE_LATENCY),
+                };
+                Writers::new(config, w, writer_streams)
+            }),
             app: AppTier::new(&config.app, config.mitigations.rate_limit),
             cache: config.cache.as_ref().map(|cc| {
                 let tier_streams = TierStreams {
@@ -166,12 +187,22 @@ impl<'a, O: Observer> World<'a, O> {
                 };
                 CacheTier::new(cc, &config.mitigations, cache_keys, tier_streams)
             }),
-            db: Database::new(
-                config.db.slots,
-                config.db.queue_limit,
-                Sampler::new(&config.db.service),
-                streams.stream(purpose::DB_SERVICE),
-            ),
+            db: {
+                let db = Database::new(
+                    config.db.slots,
+                    config.db.queue_limit,
+                    Sampler::new(&config.db.service),
+                    streams.stream(purpose::DB_SERVICE),
+                );
+                match &config.writes {
+                    Some(w) => db.with_writes(
+                        keyspace,
+                        Sampler::new(&w.service),
+                        streams.stream(purpose::WRITE_SERVICE),
+                    ),
+                    None => db,
+                }
+            },
             requests: Requests::default(),
             versions: KeyVersions::new(keyspace),
             deploys: vec![DeployState::default(); config.timeline.len()],
@@ -185,6 +216,7 @@ impl<'a, O: Observer> World<'a, O> {
     fn run(&mut self, progress: &(dyn Fn(Progress) + Sync)) -> SimTime {
         self.schedule_timeline();
         self.schedule_next_arrival();
+        self.schedule_next_write();
         let mut reported = SimTime::ZERO;
         let mut events = 0u64;
         let draining = self.config.drain.is_some();
@@ -244,6 +276,7 @@ impl<'a, O: Observer> World<'a, O> {
     }
 
     /// Routes `event` to the handler of its component.
+    #[inline]
     fn handle(&mut self, now: SimTime, event: Event) {
         match event {
             Event::Client(e) => self.on_client(now, e),
@@ -253,9 +286,11 @@ impl<'a, O: Observer> World<'a, O> {
         }
     }
 
+    #[inline]
     fn on_client(&mut self, now: SimTime, event: ClientEvent) {
         match event {
             ClientEvent::Arrival => self.on_arrival(now),
+            ClientEvent::Write => self.on_write_arrival(now),
             ClientEvent::GiveUp { req, gen } => {
                 if self.requests.give_up(req, gen) {
                     self.observer.request_failed(ErrorKind::Timeout);
@@ -264,6 +299,7 @@ impl<'a, O: Observer> World<'a, O> {
         }
     }
 
+    #[inline]
     fn schedule_next_arrival(&mut self) {
         if let Some(at) = self.workload.next_arrival() {
             self.events
@@ -375,8 +411,10 @@ impl<'a, O: Observer> World<'a, O> {
         !self.versions.is_live(self.request(k).version)
     }
 
-    /// A key of a request is answered (`None`) or failed; so is every read coalesced on it.
-    fn resolve(&mut self, now: SimTime, k: KeyRef, error: Option<ErrorKind>) {
+    /// A key of a request is answered with the value of a version, or failed; so is every
+    /// read coalesced on it.
+    #[inline]
+    fn resolve(&mut self, now: SimTime, k: KeyRef, answer: Answer) {
         let slot = *self.slot(k);
         if slot.leader {
             let instance = self.request(k).instance as usize;
@@ -388,15 +426,25 @@ impl<'a, O: Observer> World<'a, O> {
             let mut w = slot.next_waiter;
             while w != KeyRef::NONE {
                 let next = self.slot(w).next_waiter;
-                self.key_done(now, w, error);
+                self.key_done(now, w, answer);
                 w = next;
             }
         }
-        self.key_done(now, k, error);
+        self.key_done(now, k, answer);
     }
 
-    /// One key of a request is done (or failed); the request finishes when all are.
-    fn key_done(&mut self, now: SimTime, k: KeyRef, error: Option<ErrorKind>) {
+    /// One key of a request is answered (or failed); the request finishes when all are.
+    #[inline]
+    fn key_done(&mut self, now: SimTime, k: KeyRef, answer: Answer) {
+        let error = match answer {
+            Ok(version) => {
+                let key = self.slot(k).key;
+                let outdated = self.db.records().outdated_by(key, version, now);
+                self.observer.read_served(outdated);
+                None
+            }
+            Err(kind) => Some(kind),
+        };
         if self.requests.key_done(k, error) {
             self.finish_request(now, k.req);
         }

@@ -8,6 +8,7 @@ use crate::model::observe::{Cause, ErrorKind, Observer, Truncation};
 use crate::model::request::KeyRef;
 
 impl<O: Observer> World<'_, O> {
+    #[inline]
     pub(super) fn on_db(&mut self, now: SimTime, event: DbEvent) {
         match event {
             DbEvent::Done { slot } => self.on_db_done(now, slot),
@@ -91,16 +92,27 @@ impl<O: Observer> World<'_, O> {
             }
             None => self.observer.query_completed(now, self.db.busy()),
         }
+        if let Origin::Write { key, bypass } = q.origin {
+            self.on_commit(now, key, bypass);
+            return;
+        }
         // The app writes the value back; the compute time it saw is stored for early expiration.
         // A result for a version whose key range a newer deploy took over is garbage: dropped.
+        // So is the result of a reader whose lease a delete revoked.
         let current = self.versions.is_live(q.version);
-        if current {
-            self.write_value(now, q.key, None, now.since(q.submitted));
+        let revoked = match (q.origin, self.cache.as_ref()) {
+            (Origin::Key(k), Some(cache)) => cache.lease_revoked(q.key, self.slot(k).lock_token),
+            _ => false,
+        };
+        if revoked {
+            self.observer.set_refused();
+        } else if current {
+            self.write_value(now, q.key, None, now.since(q.submitted), q.data_version);
         }
         match q.origin {
             Origin::Key(k) => {
                 self.release_lock(k);
-                self.resolve(now, k, None);
+                self.resolve(now, k, Ok(q.data_version));
             }
             Origin::Background { instance } => {
                 if current {
@@ -109,32 +121,43 @@ impl<O: Observer> World<'_, O> {
                         .remove(&q.key);
                 }
             }
-            Origin::Warmup => {}
+            Origin::Warmup | Origin::Write { .. } => {}
         }
     }
 
-    /// Writes `ckey` into the cache (if there is one) at `now` with `ttl` (the cache's TTL if
-    /// `None`) plus jitter, and reports it.
+    /// Writes `ckey`'s value at `version` into the cache (if there is one) at `now` with `ttl`
+    /// (the cache's TTL if `None`) plus jitter, and reports it: a set refused (versioned sets),
+    /// or one that wrote a value older than the committed one (the stale-set race).
     pub(super) fn write_value(
         &mut self,
         now: SimTime,
         ckey: u32,
         ttl: Option<SimDuration>,
         delta: SimDuration,
+        version: u32,
     ) {
         let Some(cache) = self.cache.as_mut() else {
             return;
         };
-        let evicted = cache.write(now, ckey, ttl, delta);
-        self.observer
-            .value_written(self.versions.logical(ckey), evicted);
+        let key = self.versions.logical(ckey);
+        match cache.write(now, ckey, ttl, delta, version) {
+            Some(evicted) => {
+                self.observer.value_written(key, evicted);
+                let records = self.db.records();
+                if version < records.version(key) {
+                    self.observer
+                        .outdated_set(records.undoes_delete(key, version));
+                }
+            }
+            None => self.observer.set_refused(),
+        }
     }
 
     pub(super) fn query_failed(&mut self, now: SimTime, q: &Query, kind: ErrorKind) {
         match q.origin {
             Origin::Key(k) => {
                 self.release_lock(k);
-                self.resolve(now, k, Some(kind));
+                self.resolve(now, k, Err(kind));
             }
             Origin::Background { instance } => {
                 if self.versions.is_live(q.version) {
@@ -143,7 +166,8 @@ impl<O: Observer> World<'_, O> {
                         .remove(&q.key);
                 }
             }
-            Origin::Warmup => {}
+            // A write that failed was never committed: nothing changes.
+            Origin::Warmup | Origin::Write { .. } => {}
         }
     }
 }

@@ -16,11 +16,17 @@ use crate::model::observe::{Cause, ErrorKind, Observer};
 use crate::model::request::KeyRef;
 
 impl<O: Observer> World<'_, O> {
+    #[inline]
     pub(super) fn on_cache(&mut self, now: SimTime, event: CacheEvent) {
         match event {
             CacheEvent::Reply(k) => self.on_cache_reply(now, k),
             CacheEvent::LockReply(k) => self.on_lock_reply(now, k),
             CacheEvent::PollReply(k) => self.on_poll_reply(now, k),
+            CacheEvent::Delete { key, version } => self.on_delete(key, version),
+            CacheEvent::DeleteThenCommit { key, bypass } => {
+                self.on_delete_then_commit(now, key, bypass)
+            }
+            CacheEvent::Set { key, version } => self.on_write_through(now, key, version),
         }
     }
 
@@ -51,13 +57,15 @@ impl<O: Observer> World<'_, O> {
                 if refresh {
                     self.background_refresh(now, k);
                 }
-                self.resolve(now, k, None);
+                let version = self.tier().version_of(ckey);
+                self.resolve(now, k, Ok(version));
             }
             Decision::ServeStale => {
                 self.observer.cache_lookup(true);
                 self.observer.stale_served();
                 self.background_refresh(now, k);
-                self.resolve(now, k, None);
+                let version = self.tier().version_of(ckey);
+                self.resolve(now, k, Ok(version));
             }
             Decision::Miss => {
                 self.observer.cache_lookup(false);
@@ -141,19 +149,23 @@ impl<O: Observer> World<'_, O> {
     fn serve_stale_or_fail(&mut self, now: SimTime, k: KeyRef) {
         let ckey = self.slot(k).ckey;
         let previous = self.versions.previous(ckey, self.request(k).version);
-        let stale = self
-            .cache
-            .as_ref()
-            .is_some_and(|c| c.holds_stale(ckey, now) || previous.is_some_and(|p| c.holds_any(p)));
-        if stale {
-            self.resolve_stale(now, k);
-        } else {
-            self.resolve(now, k, Some(ErrorKind::Fallback));
+        let held = self.cache.as_ref().and_then(|c| {
+            if c.holds_stale(ckey, now) {
+                Some(c.version_of(ckey))
+            } else {
+                previous
+                    .filter(|&p| c.holds_any(p))
+                    .map(|p| c.version_of(p))
+            }
+        });
+        match held {
+            Some(version) => self.resolve_stale(now, k, version),
+            None => self.resolve(now, k, Err(ErrorKind::Fallback)),
         }
     }
 
-    /// Answers `k`, and every read coalesced on it, with an expired value.
-    fn resolve_stale(&mut self, now: SimTime, k: KeyRef) {
+    /// Answers `k`, and every read coalesced on it, with an expired value at `version`.
+    fn resolve_stale(&mut self, now: SimTime, k: KeyRef, version: u32) {
         self.observer.stale_served();
         if self.slot(k).leader {
             let mut w = self.slot(k).next_waiter;
@@ -162,7 +174,7 @@ impl<O: Observer> World<'_, O> {
                 w = self.slot(w).next_waiter;
             }
         }
-        self.resolve(now, k, None);
+        self.resolve(now, k, Ok(version));
     }
 
     /// The cache answered the lock request made after a miss. The request is "look again, and
@@ -175,7 +187,8 @@ impl<O: Observer> World<'_, O> {
         }
         let ckey = self.slot(k).ckey;
         if self.tier().has_fresh(ckey, now) {
-            self.resolve(now, k, None);
+            let version = self.tier().version_of(ckey);
+            self.resolve(now, k, Ok(version));
             return;
         }
         if self.try_lock(now, k) {
@@ -189,7 +202,8 @@ impl<O: Observer> World<'_, O> {
                 .is_some_and(|c| c.holds_stale(ckey, now))
         {
             // A lease's "wait" answer comes with the stale value when one is held.
-            self.resolve_stale(now, k);
+            let version = self.tier().version_of(ckey);
+            self.resolve_stale(now, k, version);
             return;
         }
         let slot = self.slot_mut(k);
@@ -219,7 +233,8 @@ impl<O: Observer> World<'_, O> {
         let ckey = self.slot(k).ckey;
         if self.tier().has_fresh(ckey, now) {
             self.end_wait(now, k);
-            self.resolve(now, k, None);
+            let version = self.tier().version_of(ckey);
+            self.resolve(now, k, Ok(version));
             return;
         }
         if self.try_lock(now, k) {
@@ -240,7 +255,7 @@ impl<O: Observer> World<'_, O> {
         let lock = self.lock_config();
         match lock.fallback {
             Fallback::Stale => self.serve_stale_or_fail(now, k),
-            Fallback::Error => self.resolve(now, k, Some(ErrorKind::Fallback)),
+            Fallback::Error => self.resolve(now, k, Err(ErrorKind::Fallback)),
             // Going to the database anyway is still a rebuild: the rate limit applies.
             Fallback::Database => {
                 if self.take_rebuild_token(now, k) {
@@ -280,7 +295,7 @@ impl<O: Observer> World<'_, O> {
         if self.tier().holder_dies(key) {
             // The holder dies: it never queries, never writes, never releases. Its own request
             // (and any read coalesced on it) fails.
-            self.resolve(now, k, Some(ErrorKind::Fallback));
+            self.resolve(now, k, Err(ErrorKind::Fallback));
             return true;
         }
         self.slot_mut(k).lock_token = token;

@@ -99,7 +99,9 @@ impl<O: Observer> World<'_, O> {
                     .unwrap_or(0);
                 for key in 0..n {
                     let ckey = self.versions.cache_key(key, version);
-                    self.write_value(now, ckey, ttl, delta);
+                    // A bulk load reads the committed versions.
+                    let data = self.db.records().version(key);
+                    self.write_value(now, ckey, ttl, delta, data);
                 }
             }
             TimelineAction::KillLockHolder { key } => {
@@ -109,7 +111,9 @@ impl<O: Observer> World<'_, O> {
             }
             // Rate changes are part of the arrival process from the start; deploys act
             // through their own wave and warm-up events.
-            TimelineAction::SetRate { .. } | TimelineAction::Deploy(_) => {}
+            TimelineAction::SetRate { .. }
+            | TimelineAction::SetWriteRate { .. }
+            | TimelineAction::Deploy(_) => {}
         }
     }
 

@@ -11,51 +11,11 @@ pub(super) fn clients(raw: &RawClients) -> Result<ClientsConfig> {
         MAX_KEYSPACE,
         "number of distinct keys",
     )?;
-    let popularity = match &raw.popularity {
-        None => Popularity::Uniform,
-        Some(StringOrTable::Text(t)) if t == "uniform" => Popularity::Uniform,
-        Some(StringOrTable::Text(t)) if t == "zipf" => {
-            return err(
-                "clients.popularity",
-                "zipf needs its exponent: write { dist = \"zipf\", s = 0.99 }",
-            )
-        }
-        Some(StringOrTable::Text(t)) => {
-            return err(
-                "clients.popularity",
-                format!(
-                    "`{}` is not allowed; use \"uniform\" or {{ dist = \"zipf\", s = 0.99 }}",
-                    crate::text::quote(t)
-                ),
-            )
-        }
-        Some(StringOrTable::Table(p)) => match (p.dist.as_str(), p.s) {
-            ("uniform", None) => Popularity::Uniform,
-            ("zipf", Some(s)) if s.is_finite() && s > 0.0 && s <= 10.0 => Popularity::Zipf { s },
-            ("zipf", Some(s)) => {
-                return err(
-                    "clients.popularity.s",
-                    format!("must be a number greater than 0 and at most 10, got {s}"),
-                )
-            }
-            ("zipf", None) => {
-                return err(
-                    "clients.popularity.s",
-                    "is required for zipf (for example s = 0.99)",
-                )
-            }
-            ("uniform", Some(_)) => return err("clients.popularity.s", "applies only to zipf"),
-            (d, _) => {
-                return err(
-                    "clients.popularity.dist",
-                    format!(
-                        "`{}` is not allowed; use \"uniform\" or \"zipf\"",
-                        crate::text::quote(d)
-                    ),
-                )
-            }
-        },
-    };
+    let popularity = popularity(
+        "clients.popularity",
+        raw.popularity.as_ref(),
+        Popularity::Uniform,
+    )?;
     let fanout = int_in(
         "clients.fanout",
         raw.fanout.unwrap_or(1),
@@ -79,5 +39,58 @@ pub(super) fn clients(raw: &RawClients) -> Result<ClientsConfig> {
         popularity,
         fanout,
         timeout,
+    })
+}
+
+/// A popularity, written `"uniform"` or `{ dist = "zipf", s = 0.99 }`, at `field`.
+pub(super) fn popularity(
+    field: &str,
+    raw: Option<&StringOrTable<RawPopularity>>,
+    default: Popularity,
+) -> Result<Popularity> {
+    Ok(match raw {
+        None => default,
+        Some(StringOrTable::Text(t)) if t == "uniform" => Popularity::Uniform,
+        Some(StringOrTable::Text(t)) if t == "zipf" => {
+            return err(
+                field,
+                "zipf needs its exponent: write { dist = \"zipf\", s = 0.99 }",
+            )
+        }
+        Some(StringOrTable::Text(t)) => {
+            return err(
+                field,
+                format!(
+                    "`{}` is not allowed; use \"uniform\" or {{ dist = \"zipf\", s = 0.99 }}",
+                    crate::text::quote(t)
+                ),
+            )
+        }
+        Some(StringOrTable::Table(p)) => match (p.dist.as_str(), p.s) {
+            ("uniform", None) => Popularity::Uniform,
+            ("zipf", Some(s)) if s.is_finite() && s > 0.0 && s <= 10.0 => Popularity::Zipf { s },
+            ("zipf", Some(s)) => {
+                return err(
+                    format!("{field}.s"),
+                    format!("must be a number greater than 0 and at most 10, got {s}"),
+                )
+            }
+            ("zipf", None) => {
+                return err(
+                    format!("{field}.s"),
+                    "is required for zipf (for example s = 0.99)",
+                )
+            }
+            ("uniform", Some(_)) => return err(format!("{field}.s"), "applies only to zipf"),
+            (d, _) => {
+                return err(
+                    format!("{field}.dist"),
+                    format!(
+                        "`{}` is not allowed; use \"uniform\" or \"zipf\"",
+                        crate::text::quote(d)
+                    ),
+                )
+            }
+        },
     })
 }

@@ -6,6 +6,7 @@ use crate::model::mitigation::lock::{SettingError, WaitSettings};
 pub(super) fn mitigations(
     raw: &RawMitigations,
     cache: Option<&CacheConfig>,
+    writes: Option<&WritesConfig>,
 ) -> Result<MitigationsConfig> {
     let any = raw.coalescing == Some(true)
         || raw.early_expiration.is_some()
@@ -13,7 +14,9 @@ pub(super) fn mitigations(
         || raw.stale_while_revalidate.is_some()
         || raw.lock.is_some()
         || raw.lease.is_some()
-        || raw.rate_limit.is_some();
+        || raw.rate_limit.is_some()
+        || raw.double_delete.is_some()
+        || raw.versioned_sets == Some(true);
     if any && cache.is_none() {
         return err(
             "mitigations",
@@ -102,6 +105,22 @@ pub(super) fn mitigations(
             Some(RateLimit { rate, burst })
         }
     };
+    let double_delete = match raw.double_delete {
+        None => None,
+        Some(d) => {
+            if !writes.is_some_and(|w| w.path.deletes()) {
+                return err(
+                    "mitigations.double_delete",
+                    "applies only to writes whose path deletes keys: set [writes] with path = \"delete\", \"delete_before_commit\" or \"events\"",
+                );
+            }
+            Some(positive(
+                "mitigations.double_delete",
+                d.0,
+                "delay of the second delete after the commit",
+            )?)
+        }
+    };
     Ok(MitigationsConfig {
         early_expiration,
         refresh_ahead,
@@ -109,5 +128,7 @@ pub(super) fn mitigations(
         lock,
         stale_while_revalidate,
         rate_limit,
+        double_delete,
+        versioned_sets: raw.versioned_sets.unwrap_or(false),
     })
 }

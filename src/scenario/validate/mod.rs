@@ -10,6 +10,7 @@ mod distribution;
 mod mitigations;
 mod timeline;
 mod warnings;
+mod writes;
 
 use app::app;
 use cache::cache;
@@ -19,6 +20,7 @@ pub use distribution::distribution;
 use mitigations::mitigations;
 use timeline::{check_deploys_do_not_overlap, timeline_event};
 pub use warnings::warnings;
+use writes::writes;
 
 use super::raw::*;
 use crate::engine::{SimDuration, SimTime};
@@ -170,7 +172,8 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
     let app = app(&raw.app)?;
     let cache = cache(&raw.cache)?;
     let db = db(&raw.db)?;
-    let mitigations = mitigations(&raw.mitigations, cache.as_ref())?;
+    let writes = writes(raw.writes.as_ref(), &clients, &db, cache.as_ref())?;
+    let mitigations = mitigations(&raw.mitigations, cache.as_ref(), writes.as_ref())?;
     let mut timeline = Vec::with_capacity(raw.timeline.len());
     for (i, e) in raw.timeline.iter().enumerate() {
         timeline.push(timeline_event(
@@ -180,6 +183,7 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
             &clients,
             cache.as_ref(),
             &app,
+            writes.as_ref(),
         )?);
     }
     // Stable sort: events at the same time keep file order.
@@ -202,6 +206,7 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
         app,
         cache,
         db,
+        writes,
         mitigations,
         timeline,
         limits: LimitsConfig {

@@ -9,6 +9,7 @@ pub(super) fn timeline_event(
     clients: &ClientsConfig,
     cache: Option<&CacheConfig>,
     app: &AppConfig,
+    writes: Option<&WritesConfig>,
 ) -> Result<TimelineEvent> {
     let at = raw.at.0;
     if at > duration {
@@ -21,6 +22,7 @@ pub(super) fn timeline_event(
         "flush" => &["node"],
         "preload" => &["top", "ttl"],
         "set_rate" => &["rps", "ramp"],
+        "set_write_rate" => &["rate", "ramp"],
         "deploy" => &[
             "waves",
             "wave_interval",
@@ -33,7 +35,7 @@ pub(super) fn timeline_event(
             return err(
                 format!("{field}.action"),
                 format!(
-                    "`{}` is not allowed; use flush, preload, set_rate, deploy or kill_lock_holder",
+                    "`{}` is not allowed; use flush, preload, set_rate, set_write_rate, deploy or kill_lock_holder",
                     crate::text::quote(other)
                 ),
             )
@@ -44,6 +46,7 @@ pub(super) fn timeline_event(
         ("top", raw.top.is_some()),
         ("ttl", raw.ttl.is_some()),
         ("rps", raw.rps.is_some()),
+        ("rate", raw.rate.is_some()),
         ("ramp", raw.ramp.is_some()),
         ("key", raw.key.is_some()),
         ("waves", raw.waves.is_some()),
@@ -187,6 +190,32 @@ pub(super) fn timeline_event(
                 "a key number; 0 is the most popular",
             )?,
         },
+        "set_write_rate" => {
+            if writes.is_none() {
+                return err(
+                    format!("{field}.action"),
+                    "set_write_rate needs a [writes] section (its rate at time zero, 0 for none)",
+                );
+            }
+            let rate = match raw.rate {
+                Some(r) => rate(&format!("{field}.rate"), r).map_err(|e| FieldError {
+                    message: e
+                        .message
+                        .replace("requests per second", "writes per second"),
+                    ..e
+                })?,
+                None => {
+                    return err(
+                        format!("{field}.rate"),
+                        "is required for set_write_rate (writes per second)",
+                    )
+                }
+            };
+            TimelineAction::SetWriteRate {
+                rate,
+                ramp: raw.ramp.map(|r| r.0).unwrap_or_default(),
+            }
+        }
         _ => {
             let rps = match raw.rps {
                 Some(r) => rate(&format!("{field}.rps"), r)?,

@@ -1,0 +1,138 @@
+//! The write paths: writes arrive, may delete the key first (the wrong order), commit in the
+//! database, then delete, set or send an invalidation event, and perhaps delete again later.
+//! Races between these and the readers are not scripted: they come from the timing of the
+//! cache operations, the database queue and service, and the events' lag.
+
+use super::{Event, World};
+use crate::engine::{SimDuration, SimTime};
+use crate::model::cache::CacheEvent;
+use crate::model::clients::ClientEvent;
+use crate::model::database::Origin;
+use crate::model::mitigation::write_path::{AfterCommit, BeforeCommit};
+use crate::model::observe::{Cause, Observer};
+
+impl<O: Observer> World<'_, O> {
+    pub(super) fn schedule_next_write(&mut self) {
+        if let Some(at) = self.writers.as_mut().and_then(|w| w.next_arrival()) {
+            self.events.schedule(at, Event::Client(ClientEvent::Write));
+        }
+    }
+
+    pub(super) fn on_write_arrival(&mut self, now: SimTime) {
+        self.schedule_next_write();
+        let writers = self
+            .writers
+            .as_mut()
+            .expect("write arrivals only exist with writers");
+        let write = writers.draw();
+        match writers.path().before_commit(write.bypass) {
+            BeforeCommit::Commit => self.submit_write(now, write.key, write.bypass),
+            BeforeCommit::DeleteFirst => {
+                let latency = writers.cache_latency();
+                self.observer.invalidation_sent(false);
+                self.events.schedule(
+                    now + latency,
+                    Event::Cache(CacheEvent::DeleteThenCommit {
+                        key: write.key,
+                        bypass: write.bypass,
+                    }),
+                );
+            }
+        }
+    }
+
+    fn submit_write(&mut self, now: SimTime, key: u32, bypass: bool) {
+        // A write names its logical key; it is never written back, so its key version only
+        // needs to be live.
+        let version = self.newest_version();
+        self.submit_query(
+            now,
+            Origin::Write { key, bypass },
+            Cause::Write,
+            key,
+            version,
+        );
+    }
+
+    /// The newest key version any instance runs: the one writers set values under.
+    fn newest_version(&self) -> u32 {
+        self.app
+            .instances()
+            .iter()
+            .map(|i| i.version)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// A write of `key` committed at `now`: the write path acts on the cache.
+    pub(super) fn on_commit(&mut self, now: SimTime, key: u32, bypass: bool) {
+        let version = self.db.commit(key, now);
+        self.observer.write_committed(key);
+        let double_delete = self.config.mitigations.double_delete;
+        let writers = self
+            .writers
+            .as_mut()
+            .expect("writes only exist with writers");
+        let deletes = writers.path().deletes();
+        match writers.after_commit(bypass) {
+            AfterCommit::Nothing => {}
+            AfterCommit::Lost => self.observer.invalidation_sent(true),
+            AfterCommit::Delete { after } => {
+                let latency = writers.cache_latency();
+                self.observer.invalidation_sent(false);
+                self.events.schedule(
+                    now + after + latency,
+                    Event::Cache(CacheEvent::Delete { key, version }),
+                );
+            }
+            AfterCommit::Set => {
+                let latency = writers.cache_latency();
+                self.events.schedule(
+                    now + latency,
+                    Event::Cache(CacheEvent::Set { key, version }),
+                );
+            }
+        }
+        if let (Some(delay), true, false) = (double_delete, deletes, bypass) {
+            let writers = self.writers.as_mut().expect("checked above");
+            let latency = writers.cache_latency();
+            self.observer.invalidation_sent(false);
+            self.events.schedule(
+                now + delay + latency,
+                Event::Cache(CacheEvent::Delete { key, version }),
+            );
+        }
+    }
+
+    /// A delete of `key` (for the write that committed `version`) reaches the cache: every
+    /// version range of the key is cleared.
+    pub(super) fn on_delete(&mut self, key: u32, version: u32) {
+        self.db.records_mut().deleted(key, version);
+        let n = self.config.clients.keyspace;
+        if let Some(cache) = self.cache.as_mut() {
+            let mut ckey = key;
+            while ckey < cache.keys() {
+                cache.invalidate(ckey, version);
+                ckey += n;
+            }
+        }
+    }
+
+    /// A write-through set of `key` at `version` reaches the cache.
+    pub(super) fn on_write_through(&mut self, now: SimTime, key: u32, version: u32) {
+        let ckey = self.versions.cache_key(key, self.newest_version());
+        // The value was just computed by the writer: its compute time is the database's mean
+        // read time, as for a preload, so early expiration has something to work with.
+        let delta = SimDuration::from_secs_f64(self.config.db.service.mean_secs());
+        self.write_value(now, ckey, None, delta, version);
+    }
+
+    /// A delete made before the commit reaches the cache; the write goes to the database now.
+    /// It deletes for the version the write is about to commit, so a versioned set refuses
+    /// the value a reader read before the commit, and setting it counts as the race it is.
+    pub(super) fn on_delete_then_commit(&mut self, now: SimTime, key: u32, bypass: bool) {
+        let version = self.db.records().version(key) + 1;
+        self.on_delete(key, version);
+        self.submit_write(now, key, bypass);
+    }
+}

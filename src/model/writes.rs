@@ -1,0 +1,235 @@
+//! The writers: Poisson writes of one key each, with their own rate profile and key popularity,
+//! and the draws of their write path (bypass, event loss and lag, their own cache operations),
+//! each from its own random stream, so that switching write paths never shifts the reads' draws
+//! or the writes' arrivals and keys.
+
+use rand::Rng;
+
+use super::clients::{ArrivalProcess, KeyChooser};
+use super::config::{ModelConfig, TimelineAction, WritesConfig};
+use super::distribution::Sampler;
+use super::mitigation::write_path::{AfterCommit, WritePath};
+use crate::engine::{SimDuration, SimTime, Stream};
+
+/// The streams writers draw from, one per purpose.
+#[derive(Clone, Debug)]
+pub struct WriterStreams {
+    /// Arrival times.
+    pub arrivals: Stream,
+    /// Keys written.
+    pub keys: Stream,
+    /// Bypass, event loss and event lag draws.
+    pub path: Stream,
+    /// Latency of the writers' own cache operations (deletes, sets).
+    pub cache_latency: Stream,
+}
+
+/// One write as it arrives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Write {
+    /// The logical key.
+    pub key: u32,
+    /// Whether it arrives by a path that skips invalidation.
+    pub bypass: bool,
+}
+
+/// The source of writes.
+#[derive(Clone, Debug)]
+pub struct Writers {
+    arrivals: ArrivalProcess,
+    keys: KeyChooser,
+    streams: WriterStreams,
+    path: WritePath,
+    bypass: f64,
+    lag: Option<Sampler>,
+    cache_latency: Sampler,
+    end: SimTime,
+}
+
+impl Writers {
+    /// The writers of `writes` in `model`.
+    pub fn new(model: &ModelConfig, writes: &WritesConfig, streams: WriterStreams) -> Self {
+        let changes = model.timeline.iter().filter_map(|e| match e.action {
+            TimelineAction::SetWriteRate { rate, ramp } => {
+                Some((e.at.as_secs_f64(), rate, ramp.as_secs_f64()))
+            }
+            _ => None,
+        });
+        Writers {
+            arrivals: ArrivalProcess::new(writes.rate, changes),
+            keys: KeyChooser::new(model.clients.keyspace, writes.popularity),
+            streams,
+            path: writes.path,
+            bypass: writes.bypass,
+            lag: writes.path.event_lag().map(Sampler::new),
+            cache_latency: model
+                .cache
+                .as_ref()
+                .map(|c| Sampler::new(&c.latency))
+                .unwrap_or(Sampler::Constant(0)),
+            end: SimTime(model.duration.0),
+        }
+    }
+
+    /// The write path.
+    #[inline]
+    pub fn path(&self) -> &WritePath {
+        &self.path
+    }
+
+    /// When the next write arrives, if before the end of arrivals.
+    #[inline]
+    pub fn next_arrival(&mut self) -> Option<SimTime> {
+        let t = self.arrivals.next(&mut self.streams.arrivals)?;
+        let at = SimTime::from_secs_f64(t);
+        (at < self.end).then_some(at)
+    }
+
+    /// Draws the key of an arriving write and whether it bypasses invalidation (one draw each,
+    /// whatever the share, so every strategy sees the same writes).
+    #[inline]
+    pub fn draw(&mut self) -> Write {
+        let key = self.keys.choose(&mut self.streams.keys);
+        let u: f64 = self.streams.path.random();
+        Write {
+            key,
+            bypass: u < self.bypass,
+        }
+    }
+
+    /// What a committed write does to the cache; draws its event's loss and lag on event paths
+    /// (both, lost or not).
+    #[inline]
+    pub fn after_commit(&mut self, bypass: bool) -> AfterCommit {
+        let (loss_draw, lag) = match &self.lag {
+            Some(lag) => {
+                let u: f64 = self.streams.path.random();
+                (u, lag.sample(&mut self.streams.path))
+            }
+            None => (1.0, SimDuration::ZERO),
+        };
+        self.path.after_commit(bypass, loss_draw, lag)
+    }
+
+    /// Time one of the writers' cache operations takes.
+    #[inline]
+    pub fn cache_latency(&mut self) -> SimDuration {
+        self.cache_latency.sample(&mut self.streams.cache_latency)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::RandomStreams;
+    use crate::model::config::{Distribution, Popularity};
+
+    fn model() -> ModelConfig {
+        crate::scenario::parse(
+            r#"
+name = "t"
+seed = 1
+duration = "100s"
+[clients]
+rps = 10
+keyspace = 100
+[db]
+slots = 4
+service = "1ms"
+"#,
+            std::path::Path::new("t.toml"),
+        )
+        .expect("a valid scenario")
+        .base
+    }
+
+    fn streams(seed: u64) -> WriterStreams {
+        let s = RandomStreams::new(seed);
+        WriterStreams {
+            arrivals: s.stream(8),
+            keys: s.stream(9),
+            path: s.stream(11),
+            cache_latency: s.stream(12),
+        }
+    }
+
+    fn writes(path: WritePath, bypass: f64) -> WritesConfig {
+        WritesConfig {
+            rate: 50.0,
+            popularity: Popularity::Uniform,
+            service: Distribution::Constant(SimDuration::from_millis(1)),
+            path,
+            bypass,
+        }
+    }
+
+    #[test]
+    fn writes_arrive_at_their_rate_and_every_path_sees_the_same_writes() {
+        let m = model();
+        let mut a = Writers::new(&m, &writes(WritePath::TtlOnly, 0.0), streams(3));
+        let events = WritePath::Events {
+            lag: Distribution::Exponential {
+                mean: SimDuration::from_millis(100),
+            },
+            loss: 0.5,
+        };
+        let mut b = Writers::new(&m, &writes(events, 0.3), streams(3));
+        let mut n = 0;
+        while let Some(at) = a.next_arrival() {
+            assert_eq!(b.next_arrival(), Some(at));
+            let (wa, wb) = (a.draw(), b.draw());
+            assert_eq!(wa.key, wb.key);
+            a.after_commit(wa.bypass);
+            b.after_commit(wb.bypass);
+            n += 1;
+        }
+        // 50 writes/s for 100 s: 5000 +- 4 standard deviations.
+        assert!((4717..=5283).contains(&n), "{n} writes");
+    }
+
+    #[test]
+    fn bypass_and_loss_happen_at_their_rates() {
+        let m = model();
+        let events = WritePath::Events {
+            lag: Distribution::Constant(SimDuration::from_millis(100)),
+            loss: 0.2,
+        };
+        let mut w = Writers::new(&m, &writes(events, 0.1), streams(5));
+        let (mut bypassed, mut lost, n) = (0, 0, 20_000);
+        for _ in 0..n {
+            let write = w.draw();
+            bypassed += write.bypass as u32;
+            match w.after_commit(write.bypass) {
+                AfterCommit::Lost => lost += 1,
+                AfterCommit::Delete { after } => {
+                    assert_eq!(after, SimDuration::from_millis(100))
+                }
+                AfterCommit::Nothing => assert!(write.bypass),
+                AfterCommit::Set => unreachable!("an event path never sets"),
+            }
+        }
+        // Binomial standard errors: 0.1 -> 0.0021 over 20,000; 0.2 -> 0.003 over ~18,000.
+        let bypass_share = bypassed as f64 / n as f64;
+        let loss_share = lost as f64 / (n - bypassed) as f64;
+        assert!((bypass_share - 0.1).abs() < 0.009, "{bypass_share}");
+        assert!((loss_share - 0.2).abs() < 0.012, "{loss_share}");
+    }
+
+    #[test]
+    fn a_write_rate_change_moves_writes() {
+        let mut m = model();
+        m.timeline.push(crate::model::config::TimelineEvent {
+            at: SimTime(50_000_000_000),
+            action: TimelineAction::SetWriteRate {
+                rate: 0.0,
+                ramp: SimDuration::ZERO,
+            },
+        });
+        let mut w = Writers::new(&m, &writes(WritePath::TtlOnly, 0.0), streams(2));
+        let mut last = SimTime::ZERO;
+        while let Some(at) = w.next_arrival() {
+            last = at;
+        }
+        assert!(last < SimTime(50_000_000_000) && last > SimTime(49_000_000_000));
+    }
+}

@@ -1,0 +1,103 @@
+//! `[writes]`: writes to the database and the path they take to the cache.
+
+use super::clients::popularity;
+use super::*;
+use crate::model::mitigation::write_path::{check_bypass, check_loss};
+
+const PATHS: &str = "\"ttl_only\" (the old value lives until its TTL), \"delete\" (commit, then delete), \
+     \"delete_before_commit\" (delete, then commit), \"write_through\" (commit, then set the new value) \
+     or \"events\" (commit; a change event deletes the key after `event_lag`, lost with probability `event_loss`)";
+
+pub(super) fn writes(
+    raw: Option<&RawWrites>,
+    clients: &ClientsConfig,
+    db: &DbConfig,
+    cache: Option<&CacheConfig>,
+) -> Result<Option<WritesConfig>> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let rate = rate("writes.rate", raw.rate).map_err(|e| FieldError {
+        message: e
+            .message
+            .replace("requests per second", "writes per second"),
+        ..e
+    })?;
+    let popularity = popularity(
+        "writes.popularity",
+        raw.popularity.as_ref(),
+        clients.popularity,
+    )?;
+    let service = match &raw.service {
+        None => db.service,
+        Some(s) => {
+            let d = distribution("writes.service", s)?;
+            if d.mean_secs() <= 0.0 {
+                return err(
+                    "writes.service",
+                    "must have a mean above 0 (database time of one write); use at least \"1ns\"",
+                );
+            }
+            d
+        }
+    };
+    let name = raw.path.as_deref().unwrap_or("ttl_only");
+    let path = match name {
+        "ttl_only" => WritePath::TtlOnly,
+        "delete" => WritePath::DeleteAfterCommit,
+        "delete_before_commit" => WritePath::DeleteBeforeCommit,
+        "write_through" => WritePath::WriteThrough,
+        "events" => {
+            let Some(lag) = &raw.event_lag else {
+                return err(
+                    "writes.event_lag",
+                    "is required for path = \"events\" (delivery lag of an invalidation event, \
+                     for example \"200ms\" or { dist = \"exponential\", mean = \"200ms\" })",
+                );
+            };
+            WritePath::Events {
+                lag: distribution("writes.event_lag", lag)?,
+                loss: check_loss(raw.event_loss.unwrap_or(0.0))
+                    .or_else(|m| err("writes.event_loss", m))?,
+            }
+        }
+        other => {
+            return err(
+                "writes.path",
+                format!(
+                    "`{}` is not allowed; use {PATHS}",
+                    crate::text::quote(other)
+                ),
+            )
+        }
+    };
+    if !matches!(path, WritePath::Events { .. }) {
+        for (field, set) in [
+            ("event_lag", raw.event_lag.is_some()),
+            ("event_loss", raw.event_loss.is_some()),
+        ] {
+            if set {
+                return err(
+                    format!("writes.{field}"),
+                    format!(
+                        "applies only to path = \"events\" (this strategy's path is \"{name}\")"
+                    ),
+                );
+            }
+        }
+    }
+    if path != WritePath::TtlOnly && cache.is_none() {
+        return err(
+            "writes.path",
+            format!("\"{name}\" acts on the cache, and there is none; use \"ttl_only\" or set cache.enabled = true"),
+        );
+    }
+    let bypass = check_bypass(raw.bypass.unwrap_or(0.0)).or_else(|m| err("writes.bypass", m))?;
+    Ok(Some(WritesConfig {
+        rate,
+        popularity,
+        service,
+        path,
+        bypass,
+    }))
+}
