@@ -30,6 +30,24 @@ pub fn warnings(raw: &RawScenario, config: &ModelConfig) -> Vec<FieldError> {
             );
         }
     }
+    if config.mitigations.versioned_sets && config.writes.is_none() {
+        warn(
+            "mitigations.versioned_sets".into(),
+            "does nothing: without [writes] every value has the same version",
+        );
+    }
+    if let Some(w) = &config.writes {
+        let rate_changes = config
+            .timeline
+            .iter()
+            .any(|e| matches!(e.action, TimelineAction::SetWriteRate { .. }));
+        if w.rate == 0.0 && !rate_changes {
+            warn(
+                "writes.rate".into(),
+                "is 0 and no set_write_rate event changes it: there are no writes",
+            );
+        }
+    }
     for (i, e) in raw.timeline.iter().enumerate() {
         let field = format!("timeline[{i}]");
         match e.action.as_str() {
