@@ -82,3 +82,43 @@ fn every_strategy_sees_the_same_arrivals() {
     assert_eq!(series.len(), 3);
     assert!(series.iter().all(|s| *s == series[0]));
 }
+
+#[test]
+fn writes_and_their_draws_are_the_same_bytes_whatever_the_thread_count() {
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    for (dir, threads) in dirs.iter().zip(["1", "3"]) {
+        cachestorm()
+            .env("RAYON_NUM_THREADS", threads)
+            .arg("run")
+            .arg(scenario_path("stale-after-write.toml"))
+            .args(["--strategy", "delete", "--strategy", "events-1pct-lost"])
+            .args(["--strategy", "delete-lease", "--out"])
+            .arg(dir.path())
+            .assert()
+            .success();
+    }
+    let read = |d: &tempfile::TempDir, file: &str| {
+        fs::read(d.path().join("stale-after-write").join(file)).unwrap()
+    };
+    for file in ["timeseries.csv", "summary.csv"] {
+        assert_eq!(
+            read(&dirs[0], file),
+            read(&dirs[1], file),
+            "{file}: 1 thread vs 3 differ"
+        );
+    }
+    let summary = read(&dirs[0], "summary.csv");
+    let mut reader = csv::Reader::from_reader(summary.as_slice());
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (writes, lost) = (
+        col("writes_committed").unwrap(),
+        col("invalidations_lost").unwrap(),
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 3);
+    for r in &rows {
+        assert!(r[writes].parse::<u64>().unwrap() > 1000, "{r:?} has writes");
+    }
+    assert!(rows[1][lost].parse::<u64>().unwrap() > 0, "events are lost");
+}
