@@ -94,6 +94,16 @@ pub struct BucketRow {
     pub stale_set_races: u64,
     /// Sets refused: a versioned set older than the cache's version, or a revoked lease.
     pub sets_refused: u64,
+    /// Key reads of keys that exist nowhere.
+    pub absent_reads: u64,
+    /// Reads answered by a cached "not found" (negative caching).
+    pub negative_hits: u64,
+    /// Absent keys the Bloom filter stopped before the database.
+    pub bloom_rejections: u64,
+    /// Absent keys the Bloom filter let through (false positives).
+    pub bloom_false_positives: u64,
+    /// Database queries for absent keys.
+    pub db_queries_absent: u64,
 }
 
 /// Database queries by why they were made.

@@ -338,6 +338,11 @@ impl Recorder {
             totals.outdated_sets += r.outdated_sets;
             totals.stale_set_races += r.stale_set_races;
             totals.sets_refused += r.sets_refused;
+            totals.absent_reads += r.absent_reads;
+            totals.negative_hits += r.negative_hits;
+            totals.bloom_rejections += r.bloom_rejections;
+            totals.bloom_false_positives += r.bloom_false_positives;
+            totals.db_queries_absent += r.db_queries_absent;
         }
         // The peak rate of whole buckets: a short last bucket (a run or drain that ends
         // between bucket boundaries) would turn one completion into a huge rate.
@@ -498,6 +503,26 @@ impl Observer for Recorder {
     #[inline]
     fn set_refused(&mut self) {
         self.row.sets_refused += 1;
+    }
+    #[inline]
+    fn absent_read(&mut self) {
+        self.row.absent_reads += 1;
+    }
+    #[inline]
+    fn negative_hit(&mut self) {
+        self.row.negative_hits += 1;
+    }
+    #[inline]
+    fn bloom_checked(&mut self, passed: bool) {
+        if passed {
+            self.row.bloom_false_positives += 1;
+        } else {
+            self.row.bloom_rejections += 1;
+        }
+    }
+    #[inline]
+    fn absent_query(&mut self) {
+        self.row.db_queries_absent += 1;
     }
 }
 

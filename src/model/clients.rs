@@ -35,6 +35,9 @@ pub struct Workload {
     end: SimTime,
     /// The keys of the last arrival.
     drawn: Vec<u32>,
+    /// Reads of absent keys: their share, the first absent key (the keyspace), how many
+    /// there are, and the stream deciding which reads they are.
+    absent: Option<(f64, u32, u32, Stream)>,
 }
 
 impl Workload {
@@ -50,7 +53,19 @@ impl Workload {
             fanout: c.fanout,
             end: SimTime(config.duration.0),
             drawn: Vec::with_capacity(c.fanout as usize),
+            absent: None,
         }
+    }
+
+    /// The same workload, where a share of key reads asks for absent keys, decided by draws
+    /// from `rng` (two per key read: whether it is absent, and which), after the keys' own
+    /// draws, so the existing keys' draws stay as they were.
+    pub fn with_absent_keys(mut self, config: &ModelConfig, rng: Stream) -> Self {
+        let c = &config.clients;
+        if c.absent_share > 0.0 {
+            self.absent = Some((c.absent_share, c.keyspace, c.absent_keys, rng));
+        }
+        self
     }
 
     /// When the next request arrives, if before the end of arrivals.
@@ -66,6 +81,15 @@ impl Workload {
     pub fn draw_keys(&mut self) {
         self.keys
             .choose_distinct(&mut self.key_rng, self.fanout, &mut self.drawn);
+        if let Some((share, first, count, rng)) = &mut self.absent {
+            for key in &mut self.drawn {
+                let u: f64 = rng.random();
+                let id = rng.random_range(0..*count);
+                if u < *share {
+                    *key = *first + id;
+                }
+            }
+        }
     }
 
     /// The keys of the last arrival.

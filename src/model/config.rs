@@ -51,6 +51,18 @@ pub struct ClientsConfig {
     pub fanout: u32,
     /// A request not answered within this time counts as failed (`None`: clients wait for ever).
     pub timeout: Option<SimDuration>,
+    /// Share of key reads asking for a key that exists nowhere (0: none).
+    pub absent_share: f64,
+    /// Distinct absent keys those reads ask for, uniformly; they are numbered after the
+    /// keyspace (`keyspace..keyspace + absent_keys`).
+    pub absent_keys: u32,
+}
+
+impl ClientsConfig {
+    /// Every key a read can ask for: the keyspace and the absent keys.
+    pub fn all_keys(&self) -> u32 {
+        self.keyspace + self.absent_keys
+    }
 }
 
 /// Writes: each commits a new version of one key in the database, then takes the strategy's
@@ -145,6 +157,11 @@ pub struct MitigationsConfig {
     /// A set only replaces an older version, and a delete leaves the version it deleted for
     /// (compare-and-set), so a slow reader cannot write back a value older than a delete.
     pub versioned_sets: bool,
+    /// Cache "not found" for this long (negative caching).
+    pub negative_ttl: Option<SimDuration>,
+    /// A Bloom filter of the existing keys in front of the database, with this false-positive
+    /// rate: an absent key passes it with this probability.
+    pub bloom_false_positive: Option<f64>,
 }
 
 /// Safety limits that keep an unstable run from exhausting memory.

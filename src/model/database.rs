@@ -216,11 +216,18 @@ impl Database {
     }
 
     /// The same database, also taking writes of `keyspace` keys whose service time is `service`
-    /// drawn from `rng`, and keeping every key's committed version.
-    pub fn with_writes(mut self, keyspace: u32, service: Sampler, rng: Stream) -> Self {
+    /// drawn from `rng`, and keeping every key's committed version. Cache keys are logical keys
+    /// modulo `all_keys` (the keyspace and the absent keys).
+    pub fn with_writes(
+        mut self,
+        keyspace: u32,
+        all_keys: u32,
+        service: Sampler,
+        rng: Stream,
+    ) -> Self {
         self.write_service = Some((service, rng));
         self.records = Records::new(keyspace);
-        self.keyspace = keyspace;
+        self.keyspace = all_keys;
         self
     }
 
@@ -386,6 +393,7 @@ mod tests {
     fn reads_see_the_version_committed_when_they_enter_service_and_writes_take_slots() {
         let streams = RandomStreams::new(1);
         let mut db = database(1, None).with_writes(
+            4,
             4,
             Sampler::new(&crate::model::config::Distribution::Constant(SimDuration(
                 7,

@@ -126,6 +126,19 @@ pub trait Observer {
     /// by a delete.
     #[inline]
     fn set_refused(&mut self) {}
+    /// A request started reading a key that exists nowhere.
+    #[inline]
+    fn absent_read(&mut self) {}
+    /// A cached "not found" answered a read (negative caching).
+    #[inline]
+    fn negative_hit(&mut self) {}
+    /// The Bloom filter checked an absent key: `passed` is a false positive (it goes on to
+    /// the database), otherwise it was rejected without a query.
+    #[inline]
+    fn bloom_checked(&mut self, passed: bool) {}
+    /// A database query was submitted for an absent key.
+    #[inline]
+    fn absent_query(&mut self) {}
 }
 
 /// An observer that ignores everything: for runs whose outcome alone matters.

@@ -37,6 +37,12 @@ impl KeyVersions {
         key + (version % 2) * self.keyspace
     }
 
+    /// Logical keys per range.
+    #[inline]
+    pub fn keys_per_range(&self) -> u32 {
+        self.keyspace
+    }
+
     /// The logical key of cache key `ckey`.
     #[inline]
     pub fn logical(&self, ckey: u32) -> u32 {

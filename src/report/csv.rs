@@ -103,6 +103,13 @@ const FRESHNESS: &[BucketColumn] = &[
     ("outdated_sets", |b| b.outdated_sets.to_string()),
     ("stale_set_races", |b| b.stale_set_races.to_string()),
     ("sets_refused", |b| b.sets_refused.to_string()),
+    ("absent_reads", |b| b.absent_reads.to_string()),
+    ("negative_hits", |b| b.negative_hits.to_string()),
+    ("bloom_rejections", |b| b.bloom_rejections.to_string()),
+    ("bloom_false_positives", |b| {
+        b.bloom_false_positives.to_string()
+    }),
+    ("db_queries_absent", |b| b.db_queries_absent.to_string()),
 ];
 
 /// Columns of `timeseries.csv` after `strategy`.

@@ -47,6 +47,8 @@ pub struct RawClients {
     pub popularity: Option<StringOrTable<RawPopularity>>,
     pub fanout: Option<i64>,
     pub timeout: Option<HumanDuration>,
+    pub absent_share: Option<f64>,
+    pub absent_keys: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,6 +112,20 @@ pub struct RawMitigations {
     pub rate_limit: Option<RawRateLimit>,
     pub double_delete: Option<HumanDuration>,
     pub versioned_sets: Option<bool>,
+    pub negative_caching: Option<RawNegativeCaching>,
+    pub bloom_filter: Option<RawBloomFilter>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNegativeCaching {
+    pub ttl: HumanDuration,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBloomFilter {
+    pub false_positive_rate: f64,
 }
 
 #[derive(Debug, Deserialize)]

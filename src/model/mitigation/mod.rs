@@ -10,6 +10,7 @@
 //! [`rate_limit`] whether a rebuild may reach the database. [`jitter`] sets expiries. [`write_path`] decides what a write does to the cache around its
 //! commit.
 
+pub mod bloom;
 pub mod coalescing;
 pub mod early_expiration;
 pub mod jitter;

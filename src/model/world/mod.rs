@@ -17,7 +17,7 @@ use super::observe::{Cause, ErrorKind, Observer, RunEnd, Truncation};
 use super::request::{KeyRef, KeySlot, Request, Requests, State};
 use super::versions::KeyVersions;
 use super::writes::{WriterStreams, Writers};
-use crate::engine::{EventQueue, RandomStreams, SimTime};
+use crate::engine::{EventQueue, RandomStreams, SimTime, Stream};
 use timeline::{DeployState, TimelineEvent};
 
 /// Purposes of the random streams. Fixed numbers: changing one changes every published result.
@@ -34,6 +34,8 @@ mod purpose {
     pub const WRITE_SERVICE: u64 = 10;
     pub const WRITE_PATH: u64 = 11;
     pub const WRITE_CACHE_LATENCY: u64 = 12;
+    pub const ABSENT_KEYS: u64 = 13;
+    pub const BLOOM_FILTER: u64 = 14;
 }
 
 /// FIFO lanes of the event queue for constant-delay events.
@@ -71,6 +73,8 @@ struct World<'a, O: Observer> {
     /// With a drain, the latest time the run may go on to after `end`.
     drain_until: SimTime,
     workload: Workload,
+    /// Draws of the Bloom filter in front of the database (absent keys only).
+    bloom_rng: Stream,
     /// `None` for a read-only workload.
     writers: Option<Writers>,
     app: AppTier,
@@ -147,12 +151,14 @@ impl<'a, O: Observer> World<'a, O> {
     fn new(config: &'a ModelConfig, seed: u64, observer: &'a mut O) -> Self {
         let streams = RandomStreams::new(seed);
         let keyspace = config.clients.keyspace;
+        // Absent keys follow the keyspace: every key a read can ask for has a cache key.
+        let all_keys = config.clients.all_keys();
         let has_deploy = config
             .timeline
             .iter()
             .any(|e| matches!(e.action, TimelineAction::Deploy(_)));
         // With deploys, two versions of every key can coexist (old and new).
-        let cache_keys = KeyVersions::cache_keys(keyspace, has_deploy);
+        let cache_keys = KeyVersions::cache_keys(all_keys, has_deploy);
         World {
             config,
             events: EventQueue::with_lanes(lane::COUNT),
@@ -167,7 +173,9 @@ impl<'a, O: Observer> World<'a, O> {
                 config,
                 streams.stream(purpose::ARRIVALS),
                 streams.stream(purpose::KEYS),
-            ),
+            )
+            .with_absent_keys(config, streams.stream(purpose::ABSENT_KEYS)),
+            bloom_rng: streams.stream(purpose::BLOOM_FILTER),
             writers: config.writes.as_ref().map(|w| {
                 let writer_streams = WriterStreams {
                     arrivals: streams.stream(purpose::WRITE_ARRIVALS),
@@ -197,6 +205,7 @@ impl<'a, O: Observer> World<'a, O> {
                 match &config.writes {
                     Some(w) => db.with_writes(
                         keyspace,
+                        all_keys,
                         Sampler::new(&w.service),
                         streams.stream(purpose::WRITE_SERVICE),
                     ),
@@ -204,7 +213,7 @@ impl<'a, O: Observer> World<'a, O> {
                 }
             },
             requests: Requests::default(),
-            versions: KeyVersions::new(keyspace),
+            versions: KeyVersions::new(all_keys),
             deploys: vec![DeployState::default(); config.timeline.len()],
             truncation: None,
             observer,
@@ -375,6 +384,15 @@ impl<'a, O: Observer> World<'a, O> {
             slot.ckey = self.versions.cache_key(slot.key, version);
         }
         let fanout = r.keys.len() as u32;
+        let absent = r
+            .keys
+            .iter()
+            .filter(|s| s.key >= self.config.clients.keyspace)
+            .count();
+        for _ in 0..absent {
+            self.observer.absent_read();
+        }
+        let r = self.requests.get_mut(req);
         r.state = State::Running;
         r.pending = fanout;
         for idx in 0..fanout {

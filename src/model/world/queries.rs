@@ -4,8 +4,10 @@
 use super::{db_queue_cap, lane, Event, World, BACKGROUND_QUERIES_CAP};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::database::{Admission, DbEvent, Origin, Query};
+use crate::model::mitigation::bloom;
 use crate::model::observe::{Cause, ErrorKind, Observer, Truncation};
 use crate::model::request::KeyRef;
+use rand::Rng;
 
 impl<O: Observer> World<'_, O> {
     #[inline]
@@ -21,8 +23,22 @@ impl<O: Observer> World<'_, O> {
         }
     }
 
-    /// Queries the database for read `k`'s key, under the request's version.
+    /// Queries the database for read `k`'s key, under the request's version; an absent key
+    /// may be stopped by the Bloom filter first and answered "not found" at once.
     pub(super) fn query_for(&mut self, now: SimTime, k: KeyRef, cause: Cause) {
+        if let Some(fp) = self.config.mitigations.bloom_false_positive {
+            let absent = self.slot(k).key >= self.config.clients.keyspace;
+            if absent {
+                let u: f64 = self.bloom_rng.random();
+                let passed = bloom::admits(fp, absent, u);
+                self.observer.bloom_checked(passed);
+                if !passed {
+                    self.release_lock(k);
+                    self.resolve(now, k, Ok(0));
+                    return;
+                }
+            }
+        }
         let (ckey, version) = (self.slot(k).ckey, self.request(k).version);
         self.submit_query(now, Origin::Key(k), cause, ckey, version);
     }
@@ -37,11 +53,12 @@ impl<O: Observer> World<'_, O> {
         ckey: u32,
         version: u32,
     ) {
-        self.observer.query_submitted(
-            cause,
-            self.versions.logical(ckey),
-            self.versions.is_live(version),
-        );
+        let key = self.versions.logical(ckey);
+        self.observer
+            .query_submitted(cause, key, self.versions.is_live(version));
+        if key >= self.config.clients.keyspace {
+            self.observer.absent_query();
+        }
         let (admission, query) = self.db.submit(origin, cause, ckey, version, now);
         match admission {
             Admission::Started => self.start_query(now, query),
@@ -140,6 +157,15 @@ impl<O: Observer> World<'_, O> {
             return;
         };
         let key = self.versions.logical(ckey);
+        // "Not found" is cached only with negative caching, for its own TTL.
+        let ttl = if key >= self.config.clients.keyspace {
+            match self.config.mitigations.negative_ttl {
+                Some(t) => Some(t),
+                None => return,
+            }
+        } else {
+            ttl
+        };
         match cache.write(now, ckey, ttl, delta, version) {
             Some(evicted) => {
                 self.observer.value_written(key, evicted);

@@ -108,7 +108,7 @@ impl<O: Observer> World<'_, O> {
     /// version range of the key is cleared.
     pub(super) fn on_delete(&mut self, key: u32, version: u32) {
         self.db.records_mut().deleted(key, version);
-        let n = self.config.clients.keyspace;
+        let n = self.versions.keys_per_range();
         if let Some(cache) = self.cache.as_mut() {
             let mut ckey = key;
             while ckey < cache.keys() {

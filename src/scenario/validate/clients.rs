@@ -33,12 +33,36 @@ pub(super) fn clients(raw: &RawClients) -> Result<ClientsConfig> {
         Some(t) => Some(positive("clients.timeout", t.0, "time a client waits")?),
         None => None,
     };
+    let absent_share = raw.absent_share.unwrap_or(0.0);
+    if !absent_share.is_finite() || !(0.0..=1.0).contains(&absent_share) {
+        return err(
+            "clients.absent_share",
+            format!("must be a share of key reads from 0 to 1 (0.05: one read in twenty asks for a key that does not exist), got {absent_share}"),
+        );
+    }
+    let absent_keys = match raw.absent_keys {
+        None if absent_share > 0.0 => return err(
+            "clients.absent_keys",
+            "is required with absent_share (how many distinct absent keys those reads ask for: \
+                 a scraper tries many, a bug that requests deleted ids a few)",
+        ),
+        None => 0,
+        Some(m) => int_in(
+            "clients.absent_keys",
+            m,
+            1,
+            MAX_KEYSPACE - keyspace as i64,
+            "distinct absent keys; with the keyspace at most 20,000,000",
+        )?,
+    };
     Ok(ClientsConfig {
         rps,
         keyspace,
         popularity,
         fanout,
         timeout,
+        absent_share,
+        absent_keys,
     })
 }
 

@@ -16,7 +16,8 @@ pub(super) fn mitigations(
         || raw.lease.is_some()
         || raw.rate_limit.is_some()
         || raw.double_delete.is_some()
-        || raw.versioned_sets == Some(true);
+        || raw.versioned_sets == Some(true)
+        || raw.negative_caching.is_some();
     if any && cache.is_none() {
         return err(
             "mitigations",
@@ -130,5 +131,20 @@ pub(super) fn mitigations(
         rate_limit,
         double_delete,
         versioned_sets: raw.versioned_sets.unwrap_or(false),
+        negative_ttl: match &raw.negative_caching {
+            None => None,
+            Some(n) => Some(positive(
+                "mitigations.negative_caching.ttl",
+                n.ttl.0,
+                "how long \"not found\" is cached",
+            )?),
+        },
+        bloom_false_positive: match &raw.bloom_filter {
+            None => None,
+            Some(b) => Some(
+                crate::model::mitigation::bloom::check_false_positive_rate(b.false_positive_rate)
+                    .or_else(|m| err("mitigations.bloom_filter.false_positive_rate", m))?,
+            ),
+        },
     })
 }

@@ -36,6 +36,20 @@ pub fn warnings(raw: &RawScenario, config: &ModelConfig) -> Vec<FieldError> {
             "does nothing: without [writes] every value has the same version",
         );
     }
+    if config.clients.absent_share == 0.0 {
+        if raw.mitigations.negative_caching.is_some() {
+            warn(
+                "mitigations.negative_caching".into(),
+                "does nothing: no read asks for an absent key (clients.absent_share)",
+            );
+        }
+        if raw.mitigations.bloom_filter.is_some() {
+            warn(
+                "mitigations.bloom_filter".into(),
+                "does nothing: no read asks for an absent key (clients.absent_share)",
+            );
+        }
+    }
     if let Some(w) = &config.writes {
         let rate_changes = config
             .timeline
