@@ -104,6 +104,16 @@ pub struct BucketRow {
     pub bloom_false_positives: u64,
     /// Database queries for absent keys.
     pub db_queries_absent: u64,
+    /// Reads answered by the instance's local cache.
+    pub local_hits: u64,
+    /// Reads the local cache could not answer (they go on to the shared cache).
+    pub local_misses: u64,
+    /// Local hits whose version differs from the one the shared cache holds.
+    pub local_differs: u64,
+    /// Pub/sub messages of changes sent to local caches (one per write and instance).
+    pub local_invalidations_sent: u64,
+    /// Of those, messages lost.
+    pub local_invalidations_lost: u64,
 }
 
 /// Database queries by why they were made.

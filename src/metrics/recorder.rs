@@ -343,6 +343,11 @@ impl Recorder {
             totals.bloom_rejections += r.bloom_rejections;
             totals.bloom_false_positives += r.bloom_false_positives;
             totals.db_queries_absent += r.db_queries_absent;
+            totals.local_hits += r.local_hits;
+            totals.local_misses += r.local_misses;
+            totals.local_differs += r.local_differs;
+            totals.local_invalidations_sent += r.local_invalidations_sent;
+            totals.local_invalidations_lost += r.local_invalidations_lost;
         }
         // The peak rate of whole buckets: a short last bucket (a run or drain that ends
         // between bucket boundaries) would turn one completion into a huge rate.
@@ -523,6 +528,20 @@ impl Observer for Recorder {
     #[inline]
     fn absent_query(&mut self) {
         self.row.db_queries_absent += 1;
+    }
+    #[inline]
+    fn local_lookup(&mut self, hit: bool, differs: bool) {
+        if hit {
+            self.row.local_hits += 1;
+            self.row.local_differs += differs as u64;
+        } else {
+            self.row.local_misses += 1;
+        }
+    }
+    #[inline]
+    fn local_invalidation(&mut self, lost: bool) {
+        self.row.local_invalidations_sent += 1;
+        self.row.local_invalidations_lost += lost as u64;
     }
 }
 

@@ -30,6 +30,8 @@ pub struct ModelConfig {
     pub db: DbConfig,
     /// Writes to the database and how they reach the cache (`None`: a read-only workload).
     pub writes: Option<WritesConfig>,
+    /// A local cache in each app instance, in front of the shared cache (`None`: none).
+    pub local_cache: Option<LocalCacheConfig>,
     /// Stampede mitigations switched on.
     pub mitigations: MitigationsConfig,
     /// Actions at given times (flushes, preloads, rate changes, deploys), sorted by time.
@@ -80,6 +82,36 @@ pub struct WritesConfig {
     /// Share of writes arriving by a path that skips invalidation (an admin tool, a bulk
     /// import): they commit and do nothing to the cache.
     pub bypass: f64,
+}
+
+/// A local cache in each app instance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocalCacheConfig {
+    /// Entries per instance before LRU eviction (`None`: unbounded).
+    pub capacity: Option<u32>,
+    /// Time to live of a local copy.
+    pub ttl: SimDuration,
+    /// Time of one local read.
+    pub latency: Distribution,
+    /// Only the keys `0..hot_keys` (the most popular) are cached locally (`None`: all).
+    pub hot_keys: Option<u32>,
+    /// How a write reaches the local caches.
+    pub invalidation: LocalInvalidation,
+}
+
+/// How local caches learn of writes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LocalInvalidation {
+    /// They do not: a local copy lives until its TTL.
+    TtlOnly,
+    /// The writer publishes each committed change; each instance drops the key when the
+    /// message arrives, after `lag`, unless it is lost (probability `loss`).
+    PubSub {
+        /// Delivery lag of a message to one instance.
+        lag: Distribution,
+        /// Probability that a message to one instance is lost.
+        loss: f64,
+    },
 }
 
 /// Key popularity.

@@ -43,7 +43,14 @@ pub fn footprint(config: &ModelConfig) -> Footprint {
         .timeline
         .iter()
         .any(|e| matches!(e.action, TimelineAction::Deploy(_)));
-    let cache_keys = if deploys { 2 * keyspace } else { keyspace };
+    let all_keys = config.clients.all_keys() as u64;
+    let cache_keys = if deploys { 2 * all_keys } else { all_keys };
+    // Local caches: one array of the cached keys per instance and key-version range.
+    let local = config.local_cache.as_ref().map_or(0, |l| {
+        let hot = l.hot_keys.map_or(keyspace, |h| (h as u64).min(keyspace));
+        let ranges = if deploys { 2 } else { 1 };
+        config.app.instances as u64 * ranges * hot * super::cache::LocalCaches::BYTES_PER_KEY
+    });
     // Zipf: the alias table (8 bytes a key) plus the weights it is built from.
     let popularity = 16 * keyspace;
     let cache = config.cache.as_ref().map_or(0, |c| {
@@ -73,7 +80,7 @@ pub fn footprint(config: &ModelConfig) -> Footprint {
     });
     let rows = max_buckets(config);
     Footprint {
-        fixed: popularity + cache + locks + instances + histograms + writes,
+        fixed: popularity + cache + local + locks + instances + histograms + writes,
         in_flight: config.limits.max_in_flight as u64 * request_bytes(config.clients.fanout)
             + background,
         results: rows * BYTES_PER_ROW,

@@ -139,6 +139,13 @@ pub trait Observer {
     /// A database query was submitted for an absent key.
     #[inline]
     fn absent_query(&mut self) {}
+    /// An instance's local cache was read: `hit` if it held a fresh copy; `differs` if that
+    /// copy's version differs from the one the shared cache holds.
+    #[inline]
+    fn local_lookup(&mut self, hit: bool, differs: bool) {}
+    /// A write's change was published to one instance's local cache (`lost`: never arrives).
+    #[inline]
+    fn local_invalidation(&mut self, lost: bool) {}
 }
 
 /// An observer that ignores everything: for runs whose outcome alone matters.

@@ -51,6 +51,8 @@ pub struct KeySlot {
     pub polls: u32,
     /// Whether it was answered by a fresh cache hit.
     pub fresh_hit: bool,
+    /// Whether it was answered by its instance's local cache.
+    pub from_local: bool,
 }
 
 /// A request in the system. Slots are reused; `gen` tells a reused slot from its past self.
@@ -143,6 +145,7 @@ impl Requests {
             waiting_since: SimTime::NEVER,
             polls: 0,
             fresh_hit: false,
+            from_local: false,
         }));
         idx
     }

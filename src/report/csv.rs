@@ -110,6 +110,18 @@ const FRESHNESS: &[BucketColumn] = &[
         b.bloom_false_positives.to_string()
     }),
     ("db_queries_absent", |b| b.db_queries_absent.to_string()),
+    ("local_hits", |b| b.local_hits.to_string()),
+    ("local_misses", |b| b.local_misses.to_string()),
+    ("local_differs", |b| b.local_differs.to_string()),
+    ("local_differs_ratio", |b| {
+        f6(ratio(b.local_differs, b.local_hits))
+    }),
+    ("local_invalidations_sent", |b| {
+        b.local_invalidations_sent.to_string()
+    }),
+    ("local_invalidations_lost", |b| {
+        b.local_invalidations_lost.to_string()
+    }),
 ];
 
 /// Columns of `timeseries.csv` after `strategy`.

@@ -89,10 +89,11 @@ const MESSAGE_MAX_CHARS: usize = 400;
 /// Keys a strategy may set besides overrides of the world.
 const STRATEGY_OWN_KEYS: [&str; 2] = ["name", "description"];
 /// Parts of the world a strategy may override.
-const OVERRIDABLE: [&str; 8] = [
+const OVERRIDABLE: [&str; 9] = [
     "clients",
     "app",
     "cache",
+    "local_cache",
     "db",
     "writes",
     "mitigations",

@@ -31,6 +31,7 @@ pub struct RawScenario {
     pub cache: RawCache,
     pub db: RawDb,
     pub writes: Option<RawWrites>,
+    pub local_cache: Option<RawLocalCache>,
     #[serde(default)]
     pub mitigations: RawMitigations,
     #[serde(default)]
@@ -86,6 +87,19 @@ pub struct RawDb {
     pub service: StringOrTable<RawDistribution>,
     pub queue_limit: Option<i64>,
     pub queue_timeout: Option<HumanDuration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLocalCache {
+    pub enabled: Option<bool>,
+    pub capacity: Option<i64>,
+    pub ttl: Option<HumanDuration>,
+    pub latency: Option<StringOrTable<RawDistribution>>,
+    pub hot_keys: Option<i64>,
+    pub invalidation: Option<String>,
+    pub pubsub_lag: Option<StringOrTable<RawDistribution>>,
+    pub pubsub_loss: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,8 +8,10 @@
 //! business.
 
 mod cluster;
+pub mod local;
 
 pub use cluster::{CacheCluster, HashRing, Lookup};
+pub use local::{Delivery, LocalCaches, LocalStreams};
 
 use std::ops::Range;
 
@@ -55,6 +57,15 @@ pub enum CacheEvent {
         key: u32,
         /// The committed version.
         version: u32,
+    },
+    /// The answer of the reading instance's local cache for key `k`.
+    LocalReply(KeyRef),
+    /// A pub/sub message that `key` changed reaches `instance`'s local cache.
+    LocalDelete {
+        /// The app instance.
+        instance: u32,
+        /// The logical key.
+        key: u32,
     },
 }
 

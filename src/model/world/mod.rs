@@ -8,7 +8,7 @@ mod timeline;
 mod writes;
 
 use super::app::{Admission as AppAdmission, AppTier};
-use super::cache::{CacheEvent, CacheTier, TierStreams};
+use super::cache::{CacheEvent, CacheTier, LocalCaches, LocalStreams, TierStreams};
 use super::clients::{ClientEvent, Workload};
 use super::config::{ModelConfig, TimelineAction};
 use super::database::{Database, DbEvent, Query};
@@ -36,6 +36,8 @@ mod purpose {
     pub const WRITE_CACHE_LATENCY: u64 = 12;
     pub const ABSENT_KEYS: u64 = 13;
     pub const BLOOM_FILTER: u64 = 14;
+    pub const LOCAL_LATENCY: u64 = 15;
+    pub const LOCAL_PUBSUB: u64 = 16;
 }
 
 /// FIFO lanes of the event queue for constant-delay events.
@@ -80,6 +82,8 @@ struct World<'a, O: Observer> {
     app: AppTier,
     /// `None` when the strategy runs without a cache.
     cache: Option<CacheTier>,
+    /// Each instance's local cache, in front of `cache` (`None`: none).
+    local: Option<LocalCaches>,
     db: Database,
     requests: Requests,
     /// Which key version owns each cache-key range.
@@ -194,6 +198,18 @@ impl<'a, O: Observer> World<'a, O> {
                     early_expiration: streams.stream(purpose::EARLY_EXPIRATION),
                 };
                 CacheTier::new(cc, &config.mitigations, cache_keys, tier_streams)
+            }),
+            local: config.local_cache.as_ref().map(|lc| {
+                LocalCaches::new(
+                    lc,
+                    keyspace,
+                    config.app.instances,
+                    if has_deploy { 2 } else { 1 },
+                    LocalStreams {
+                        latency: streams.stream(purpose::LOCAL_LATENCY),
+                        pubsub: streams.stream(purpose::LOCAL_PUBSUB),
+                    },
+                )
             }),
             db: {
                 let db = Database::new(
@@ -397,6 +413,14 @@ impl<'a, O: Observer> World<'a, O> {
         r.pending = fanout;
         for idx in 0..fanout {
             let k = KeyRef { req, idx };
+            if let Some(local) = self.local.as_mut() {
+                if local.eligible(self.requests.slot(k).key) {
+                    let latency = local.latency();
+                    self.events
+                        .schedule(now + latency, Event::Cache(CacheEvent::LocalReply(k)));
+                    continue;
+                }
+            }
             match self.cache.as_mut() {
                 Some(cache) => {
                     let latency = cache.read_latency();
@@ -456,9 +480,19 @@ impl<'a, O: Observer> World<'a, O> {
     fn key_done(&mut self, now: SimTime, k: KeyRef, answer: Answer) {
         let error = match answer {
             Ok(version) => {
-                let key = self.slot(k).key;
-                let outdated = self.db.records().outdated_by(key, version, now);
+                let slot = *self.slot(k);
+                let outdated = self.db.records().outdated_by(slot.key, version, now);
                 self.observer.read_served(outdated);
+                if let Some(local) = self.local.as_mut() {
+                    // A value from the shared cache or the database is kept locally.
+                    let r = self.requests.get(k.req);
+                    if !slot.from_local
+                        && local.eligible(slot.key)
+                        && self.versions.is_live(r.version)
+                    {
+                        local.fill(r.instance, slot.key, r.version, version, now);
+                    }
+                }
                 None
             }
             Err(kind) => Some(kind),

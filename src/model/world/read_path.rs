@@ -27,6 +27,45 @@ impl<O: Observer> World<'_, O> {
                 self.on_delete_then_commit(now, key, bypass)
             }
             CacheEvent::Set { key, version } => self.on_write_through(now, key, version),
+            CacheEvent::LocalReply(k) => self.on_local_reply(now, k),
+            CacheEvent::LocalDelete { instance, key } => {
+                if let Some(local) = self.local.as_mut() {
+                    local.invalidate(instance, key);
+                }
+            }
+        }
+    }
+
+    /// The reading instance's local cache answered for key `k`: a fresh copy is served (and
+    /// compared with the shared cache's version), else the shared cache is read.
+    fn on_local_reply(&mut self, now: SimTime, k: KeyRef) {
+        if self.orphaned(k) {
+            self.query_orphan(now, k);
+            return;
+        }
+        let slot = *self.slot(k);
+        let r = self.request(k);
+        let (instance, version) = (r.instance, r.version);
+        let local = self
+            .local
+            .as_mut()
+            .expect("local replies only exist with local caches");
+        match local.read(instance, slot.key, version, now) {
+            Some(data) => {
+                let differs = self
+                    .cache
+                    .as_ref()
+                    .is_some_and(|c| c.holds_any(slot.ckey) && c.version_of(slot.ckey) != data);
+                self.observer.local_lookup(true, differs);
+                self.slot_mut(k).from_local = true;
+                self.resolve(now, k, Ok(data));
+            }
+            None => {
+                self.observer.local_lookup(false, false);
+                let latency = self.tier().read_latency();
+                self.events
+                    .schedule(now + latency, Event::Cache(CacheEvent::Reply(k)));
+            }
         }
     }
 

@@ -129,6 +129,9 @@ impl<O: Observer> World<'_, O> {
         if let Some(cache) = self.cache.as_mut() {
             cache.clear_range(range.clone());
         }
+        if let Some(local) = self.local.as_mut() {
+            local.clear_range(self.deploys[i].version);
+        }
         for inst in self.app.instances_mut() {
             inst.fetching.retain(|ckey, _| !range.contains(ckey));
             inst.refreshing.retain(|ckey| !range.contains(ckey));

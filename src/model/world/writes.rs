@@ -5,7 +5,7 @@
 
 use super::{Event, World};
 use crate::engine::{SimDuration, SimTime};
-use crate::model::cache::CacheEvent;
+use crate::model::cache::{CacheEvent, Delivery};
 use crate::model::clients::ClientEvent;
 use crate::model::database::Origin;
 use crate::model::mitigation::write_path::{AfterCommit, BeforeCommit};
@@ -64,10 +64,27 @@ impl<O: Observer> World<'_, O> {
             .unwrap_or(0)
     }
 
-    /// A write of `key` committed at `now`: the write path acts on the cache.
+    /// A write of `key` committed at `now`: the write path acts on the cache, and the change
+    /// is published to the local caches.
     pub(super) fn on_commit(&mut self, now: SimTime, key: u32, bypass: bool) {
         let version = self.db.commit(key, now);
         self.observer.write_committed(key);
+        if let Some(local) = self.local.as_mut().filter(|l| l.has_pubsub() && !bypass) {
+            if local.eligible(key) {
+                for instance in 0..local.instances() {
+                    match local.deliver() {
+                        Delivery::Lost => self.observer.local_invalidation(true),
+                        Delivery::After(lag) => {
+                            self.observer.local_invalidation(false);
+                            self.events.schedule(
+                                now + lag,
+                                Event::Cache(CacheEvent::LocalDelete { instance, key }),
+                            );
+                        }
+                    }
+                }
+            }
+        }
         let double_delete = self.config.mitigations.double_delete;
         let writers = self
             .writers

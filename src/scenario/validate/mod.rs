@@ -7,6 +7,7 @@ mod cache;
 mod clients;
 mod db;
 mod distribution;
+mod local_cache;
 mod mitigations;
 mod timeline;
 mod warnings;
@@ -17,6 +18,7 @@ use cache::cache;
 use clients::clients;
 use db::db;
 pub use distribution::distribution;
+use local_cache::local_cache;
 use mitigations::mitigations;
 use timeline::{check_deploys_do_not_overlap, timeline_event};
 pub use warnings::warnings;
@@ -171,6 +173,7 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
     let clients = clients(&raw.clients)?;
     let app = app(&raw.app)?;
     let cache = cache(&raw.cache)?;
+    let local_cache = local_cache(raw.local_cache.as_ref(), &clients, cache.as_ref())?;
     let db = db(&raw.db)?;
     let writes = writes(raw.writes.as_ref(), &clients, &db, cache.as_ref())?;
     let mitigations = mitigations(&raw.mitigations, cache.as_ref(), writes.as_ref())?;
@@ -207,6 +210,7 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
         cache,
         db,
         writes,
+        local_cache,
         mitigations,
         timeline,
         limits: LimitsConfig {
