@@ -25,6 +25,47 @@ pub fn ttl_hit_ratio(rate: f64, ttl_s: f64) -> f64 {
     x / (1.0 + x)
 }
 
+/// Share of reads answered with an outdated value (a version older than the one committed in
+/// the database) for one key read as a Poisson stream at `read_rate` per second and written as
+/// an independent Poisson stream at `write_rate` per second, when writes do nothing to the
+/// cache (TTL only) and each miss caches what it read for `ttl_s` seconds (set on miss, cache
+/// and database time negligible):
+///
+/// ```text
+///            λT − (λ/μ)(1 − e^(−μT))
+/// ratio  =  ─────────────────────────      λ = read_rate, μ = write_rate, T = ttl_s
+///                    1 + λT
+/// ```
+///
+/// Derivation (renewal-reward). A cycle starts with a miss: that read goes to the database,
+/// gets the version committed at that moment, so it is served fresh, and caches it for T. Each
+/// of the reads in (0, T), λT of them on average, is served that cached version, which is
+/// outdated if at least one write has committed since the miss: probability 1 − e^(−μt) for a
+/// read at t. After T the entry has expired and the next read (an exponential wait away, with
+/// no reads counted meanwhile) is the miss that starts the next cycle. Per cycle, the reads
+/// served are 1 + λT on average (the miss is a served read too) and the outdated ones
+/// ∫₀ᵀ λ(1 − e^(−μt)) dt = λT − (λ/μ)(1 − e^(−μT)); the long-run ratio is the ratio of the
+/// two means. Limits: no writes (μ → 0) gives 0; a write between any two reads (μ → ∞) makes
+/// every hit outdated, λT/(1+λT), the TTL hit ratio.
+pub fn ttl_outdated_read_ratio(read_rate: f64, write_rate: f64, ttl_s: f64) -> f64 {
+    let (lambda, mu, t) = (read_rate, write_rate, ttl_s);
+    if mu <= 0.0 {
+        return 0.0;
+    }
+    // λT − (λ/μ)(1 − e^(−μT)) = (λ/μ)·(x − 1 + e^(−x)) with x = μT.
+    (lambda / mu) * x_minus_1_plus_exp_minus_x(mu * t) / (1.0 + lambda * t)
+}
+
+/// x − 1 + e^(−x), without the cancellation of its terms for small x: below x = 1e-3 its
+/// series x²/2 − x³/6 + x⁴/24 (next term x⁵/120, under 1e-11 of the sum) is used.
+fn x_minus_1_plus_exp_minus_x(x: f64) -> f64 {
+    if x < 1e-3 {
+        x * x * (0.5 - x / 6.0 + x * x / 24.0)
+    } else {
+        x + (-x).exp_m1()
+    }
+}
+
 /// Expected database queries when one key expires under Poisson reads at `rate` per second and
 /// its rebuild takes `rebuild_s` seconds, with no protection: the first miss plus every read
 /// that arrives while the rebuild runs, 1 + rate·Δ.
@@ -140,6 +181,36 @@ mod tests {
     fn fanout_formulas() {
         assert!((fanout_all_hit(0.5, 5) - 0.03125).abs() < 1e-12);
         assert!((fanout_required_hit_rate(0.03125, 5) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ttl_outdated_read_ratio_limits() {
+        let (lambda, t) = (20.0, 1.0);
+        // No writes: nothing is outdated; rare writes: almost nothing, smoothly (no cancellation).
+        assert_eq!(ttl_outdated_read_ratio(lambda, 0.0, t), 0.0);
+        let rare = ttl_outdated_read_ratio(lambda, 1e-9, t);
+        assert!(rare > 0.0 && rare < 1e-9, "{rare}");
+        // A write between any two reads: every hit is outdated, the TTL hit ratio λT/(1+λT).
+        let hits = ttl_hit_ratio(lambda, t);
+        assert!((ttl_outdated_read_ratio(lambda, 1e9, t) - hits).abs() < 1e-6);
+        // In between it grows with the write rate and stays below the hit ratio.
+        let mut last = 0.0;
+        for mu in [0.01, 0.1, 1.0, 10.0, 100.0] {
+            let r = ttl_outdated_read_ratio(lambda, mu, t);
+            assert!(r > last && r < hits, "μ = {mu}: {r}");
+            last = r;
+        }
+        // The series and the closed form agree where they meet (x = μT = 1e-3).
+        let x: f64 = 1e-3;
+        let (series, direct) = (x * x * (0.5 - x / 6.0 + x * x / 24.0), x + (-x).exp_m1());
+        assert!(
+            (series - direct).abs() < 1e-9 * direct,
+            "{series} vs {direct}"
+        );
+        assert_eq!(x_minus_1_plus_exp_minus_x(x), direct);
+        // One value by hand: λ = 10, μ = 2, T = 1: (10 − 5(1 − e^(−2)))/11.
+        let want = (10.0 - 5.0 * (1.0 - (-2.0f64).exp())) / 11.0;
+        assert!((ttl_outdated_read_ratio(10.0, 2.0, 1.0) - want).abs() < 1e-12);
     }
 
     #[test]

@@ -111,6 +111,20 @@ impl ScenarioBuilder {
             .set("mitigations.rate_limit.burst", burst)
     }
 
+    /// Writes to the database at `rate` a second, reaching the cache by write `path`
+    /// (`"ttl_only"`, `"delete"`, `"delete_before_commit"`, `"write_through"` or `"events"`).
+    pub fn writes(&mut self, rate: f64, path: &str) -> &mut Self {
+        self.set("writes.rate", rate).set("writes.path", path)
+    }
+
+    /// A distribution table such as `{ dist = "exponential", mean = "1ms" }` from its fields.
+    pub fn dist(fields: &[(&str, &str)]) -> Table {
+        fields
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), Value::from(*v)))
+            .collect()
+    }
+
     /// Appends a timeline event: `action` at `at`, with more fields from `fields`.
     pub fn event(&mut self, at: &str, action: &str, fields: &[(&str, Value)]) -> &mut Self {
         let mut e = Table::new();
@@ -165,6 +179,15 @@ impl ScenarioBuilder {
     pub fn simulate(&self) -> RunResult {
         let s = self.scenario();
         cachestorm::experiment::simulate(&s.strategies[0].config, s.seed, &|_| {})
+    }
+
+    /// Runs every strategy (or the base alone), in file order, one after the other.
+    pub fn simulate_all(&self) -> Vec<RunResult> {
+        let s = self.scenario();
+        s.strategies
+            .iter()
+            .map(|st| cachestorm::experiment::simulate(&st.config, s.seed, &|_| {}))
+            .collect()
     }
 }
 

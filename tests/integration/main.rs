@@ -3,6 +3,7 @@
 mod builder;
 mod cli;
 mod determinism;
+mod freshness;
 mod fuzz_corpus;
 mod golden;
 mod invariants;

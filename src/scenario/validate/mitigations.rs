@@ -6,22 +6,26 @@ use crate::model::mitigation::lock::{SettingError, WaitSettings};
 pub(super) fn mitigations(
     raw: &RawMitigations,
     cache: Option<&CacheConfig>,
-    writes: Option<&WritesConfig>,
 ) -> Result<MitigationsConfig> {
-    let any = raw.coalescing == Some(true)
-        || raw.early_expiration.is_some()
-        || raw.refresh_ahead.is_some()
-        || raw.stale_while_revalidate.is_some()
-        || raw.lock.is_some()
-        || raw.lease.is_some()
-        || raw.rate_limit.is_some()
-        || raw.double_delete.is_some()
-        || raw.versioned_sets == Some(true)
-        || raw.negative_caching.is_some();
-    if any && cache.is_none() {
+    let needing_cache = [
+        ("coalescing", raw.coalescing == Some(true)),
+        ("early_expiration", raw.early_expiration.is_some()),
+        ("refresh_ahead", raw.refresh_ahead.is_some()),
+        (
+            "stale_while_revalidate",
+            raw.stale_while_revalidate.is_some(),
+        ),
+        ("lock", raw.lock.is_some()),
+        ("lease", raw.lease.is_some()),
+        ("rate_limit", raw.rate_limit.is_some()),
+        ("double_delete", raw.double_delete.is_some()),
+        ("versioned_sets", raw.versioned_sets == Some(true)),
+        ("negative_caching", raw.negative_caching.is_some()),
+    ];
+    if let (Some((name, _)), None) = (needing_cache.iter().find(|(_, set)| *set), cache) {
         return err(
-            "mitigations",
-            "need a cache; remove them or set cache.enabled = true",
+            format!("mitigations.{name}"),
+            "needs a cache; remove it or set cache.enabled = true",
         );
     }
     let early_expiration = match &raw.early_expiration {
@@ -108,19 +112,11 @@ pub(super) fn mitigations(
     };
     let double_delete = match raw.double_delete {
         None => None,
-        Some(d) => {
-            if !writes.is_some_and(|w| w.path.deletes()) {
-                return err(
-                    "mitigations.double_delete",
-                    "applies only to writes whose path deletes keys: set [writes] with path = \"delete\", \"delete_before_commit\" or \"events\"",
-                );
-            }
-            Some(positive(
-                "mitigations.double_delete",
-                d.0,
-                "delay of the second delete after the commit",
-            )?)
-        }
+        Some(d) => Some(positive(
+            "mitigations.double_delete",
+            d.0,
+            "delay of the second delete after the commit",
+        )?),
     };
     Ok(MitigationsConfig {
         early_expiration,

@@ -176,7 +176,7 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
     let local_cache = local_cache(raw.local_cache.as_ref(), &clients, cache.as_ref())?;
     let db = db(&raw.db)?;
     let writes = writes(raw.writes.as_ref(), &clients, &db, cache.as_ref())?;
-    let mitigations = mitigations(&raw.mitigations, cache.as_ref(), writes.as_ref())?;
+    let mitigations = mitigations(&raw.mitigations, cache.as_ref())?;
     let mut timeline = Vec::with_capacity(raw.timeline.len());
     for (i, e) in raw.timeline.iter().enumerate() {
         timeline.push(timeline_event(

@@ -50,6 +50,29 @@ pub fn warnings(raw: &RawScenario, config: &ModelConfig) -> Vec<FieldError> {
             );
         }
     }
+    if config.mitigations.double_delete.is_some()
+        && !config.writes.as_ref().is_some_and(|w| w.path.deletes())
+    {
+        warn(
+            "mitigations.double_delete".into(),
+            "does nothing: no write path deletes keys (writes.path = \"delete\", \"delete_before_commit\" or \"events\")",
+        );
+    }
+    if let (Some(w), Some(rw)) = (&config.writes, &raw.writes) {
+        if !matches!(w.path, WritePath::Events { .. }) {
+            for (field, set) in [
+                ("event_lag", rw.event_lag.is_some()),
+                ("event_loss", rw.event_loss.is_some()),
+            ] {
+                if set {
+                    warn(
+                        format!("writes.{field}"),
+                        "does nothing: it applies only to path = \"events\"",
+                    );
+                }
+            }
+        }
+    }
     if let Some(w) = &config.writes {
         let rate_changes = config
             .timeline

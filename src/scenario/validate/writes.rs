@@ -71,21 +71,6 @@ pub(super) fn writes(
             )
         }
     };
-    if !matches!(path, WritePath::Events { .. }) {
-        for (field, set) in [
-            ("event_lag", raw.event_lag.is_some()),
-            ("event_loss", raw.event_loss.is_some()),
-        ] {
-            if set {
-                return err(
-                    format!("writes.{field}"),
-                    format!(
-                        "applies only to path = \"events\" (this strategy's path is \"{name}\")"
-                    ),
-                );
-            }
-        }
-    }
     if path != WritePath::TtlOnly && cache.is_none() {
         return err(
             "writes.path",
