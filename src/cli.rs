@@ -28,7 +28,7 @@ pub struct Cli {
 pub enum Command {
     /// Simulate every strategy of each scenario file and write CSV and charts.
     #[command(
-        after_help = "Example:\n  cachestorm run scenarios/avalanche.toml\n\nWrites OUT/<scenario name>/timeseries.csv, summary.csv, latency_p99.png, db_load.png,\nhit_ratio.png, errors.png, latency_p99_by_strategy.png, db_load_by_strategy.png and run.toml\n(version, scenario file and its SHA-256, seed, format, strategies, files), then prints one line\nper strategy with its headline figures. The folder is replaced whole at the end; a folder holding\nother files, or being written by another run, is refused before simulating."
+        after_help = "Example:\n  cachestorm run scenarios/avalanche.toml\n\nWrites OUT/<scenario name>/timeseries.csv, summary.csv, latency_p99.png, db_load.png,\nhit_ratio.png, errors.png, latency_p99_by_strategy.png, db_load_by_strategy.png and run.toml\n(version, scenario file and its SHA-256, seed, format, strategies, files), then prints one line\nper strategy with its headline figures. When a strategy has writes, also outdated_reads.png,\noutdated_age_p99.png and outdated_age_p99_by_strategy.png (freshness: the share of reads\nanswered with an older version than the database's, and how long it had been superseded).\nThe folder is replaced whole at the end; a folder holding other files, or being written by\nanother run, is refused before simulating."
     )]
     Run(RunArgs),
     /// Probability that all of a request's k dependencies hit: analytic, and simulated with a

@@ -91,7 +91,15 @@ fn every_shipped_scenario_runs_and_writes_every_documented_file() {
     names.sort();
     assert_eq!(
         names,
-        ["avalanche", "cold-deploy", "fanout", "thundering-herd"]
+        [
+            "avalanche",
+            "cache-penetration",
+            "cold-deploy",
+            "fanout",
+            "local-cache-inconsistency",
+            "stale-after-write",
+            "thundering-herd"
+        ]
     );
 }
 

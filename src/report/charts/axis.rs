@@ -200,6 +200,12 @@ pub(super) fn round_number_above(v: f64) -> f64 {
 /// smallest value lies on or just above that power of ten, the axis starts a little lower, so
 /// the line does not run along the frame.
 pub(super) fn log_axis_for(values: impl Iterator<Item = f64>) -> Axis {
+    log_axis_with_floor(values, LOG_FLOOR_MIN)
+}
+
+/// [`log_axis_for`] with another lowest floor than [`LOG_FLOOR_MIN`], for values that are not
+/// latencies (a share of reads in percent can be far smaller than 0.01).
+pub(super) fn log_axis_with_floor(values: impl Iterator<Item = f64>, floor_min: f64) -> Axis {
     const BOTTOM_ROOM: f64 = 1.25;
     let (min, max) = values
         .filter(|v| v.is_finite() && *v > 0.0)
@@ -209,7 +215,7 @@ pub(super) fn log_axis_for(values: impl Iterator<Item = f64>) -> Axis {
     if max <= 0.0 {
         return Axis::log(1.0, 1000.0);
     }
-    let floor = power_of_ten_below(min).max(LOG_FLOOR_MIN);
+    let floor = power_of_ten_below(min).max(floor_min);
     let top = round_number_above(max * 1.5).max(floor * 10.0);
     let hi = if top.is_finite() { top } else { max };
     let lo = if min >= floor && min < floor * BOTTOM_ROOM {

@@ -98,6 +98,8 @@ pub(super) const EVENT_MAX_ROWS: usize = 4;
 pub(super) const EVENT_MAX_LABELS: usize = 20;
 pub(super) const X_LABEL_AREA: i32 = 52;
 pub(super) const PANEL_GAP: i32 = 12;
+/// Height of the strip above a plot that holds its label, when labels go above.
+pub(super) const LABEL_STRIP: i32 = 22;
 pub(super) const LEGEND_SAMPLE: i32 = 28;
 pub(super) const LEGEND_PAD: i32 = 10;
 pub(super) const LEGEND_MIN_TEXT: i32 = 80;
@@ -362,7 +364,8 @@ pub(super) fn layout_legend<'a, DB: DrawingBackend>(
         return Ok((Vec::new(), 0));
     }
     let mut natural = LEGEND_MIN_TEXT;
-    for entry in legend {
+    // Notes wrap to the width the entries need rather than widen the legend.
+    for entry in legend.iter().filter(|e| e.sample != Sample::Note) {
         let w = text_width(root, &entry.text, &legend_style(entry))? + legend_indent(entry);
         natural = natural.max(w);
     }
@@ -440,17 +443,20 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
         match entry.sample {
             Sample::Dashed => root.draw(&DashedPathElement::new(line, 6, 4, style))?,
             Sample::Line | Sample::LineMarker => root.draw(&PathElement::new(line, style))?,
-            Sample::Marker => {}
+            Sample::Marker | Sample::Note => {}
         }
         let radius = match entry.sample {
             Sample::Marker => Some(SIMULATED_MARKER),
             Sample::LineMarker => Some(LATENCY_MARKER),
-            Sample::Line | Sample::Dashed => None,
+            Sample::Line | Sample::Dashed | Sample::Note => None,
         };
         if let Some(radius) = radius {
             draw_marker(root, ((x + sample_end) / 2, sample_y), radius, entry.color)?;
         }
-        let text_style = legend_style(entry).pos(Pos::new(HPos::Left, VPos::Center));
+        let mut text_style = legend_style(entry).pos(Pos::new(HPos::Left, VPos::Center));
+        if entry.sample == Sample::Note {
+            text_style = text_style.color(&entry.color);
+        }
         for (i, line) in item.lines.iter().enumerate() {
             let line_y = y + i as i32 * line_h + line_h / 2;
             root.draw(&Text::new(
@@ -465,12 +471,14 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
 }
 
 /// Draws inside one panel's plot: event lines (`(x, top)` in pixels, `top` when the line reaches
-/// above the plot to its label), reference lines, then the data.
+/// above the plot to its label), reference lines, then the data; and the panel's label, in the
+/// plot's top-left corner or, with `label_above`, in the strip above the plot.
 pub(super) fn draw_panel<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     chart: &ChartContext<DB, Cartesian2d<Axis, Axis>>,
     panel: &Panel,
     event_lines: &[(i32, Option<i32>)],
+    label_above: bool,
 ) -> DrawResult<(), DB> {
     let (px, py) = chart.plotting_area().get_pixel_range();
 
@@ -514,7 +522,12 @@ pub(super) fn draw_panel<DB: DrawingBackend>(
                 }
             } else {
                 for piece in split_sharp_turns(&path) {
-                    root.draw(&PathElement::new(piece, style))?;
+                    if series.dashed {
+                        let piece = piece.iter().copied();
+                        root.draw(&DashedPathElement::new(piece, 7, 4, style))?;
+                    } else {
+                        root.draw(&PathElement::new(piece, style))?;
+                    }
                 }
             }
         }
@@ -527,25 +540,26 @@ pub(super) fn draw_panel<DB: DrawingBackend>(
         }
     }
 
-    // The panel's name on top of its data.
+    // The panel's name: on top of its data, or above the plot.
     if let Some((text, color)) = &panel.label {
         let style = font(LEGEND_FONT).color(color);
         let w = text_width(root, text, &style)?;
-        let corner = (px.start + 6, py.start + 4);
-        root.draw(&Rectangle::new(
-            [
-                corner,
-                (corner.0 + w + 10, corner.1 + LEGEND_FONT as i32 + 8),
-            ],
-            WHITE.filled(),
-        ))?;
-        root.draw(&Rectangle::new(
-            [
-                corner,
-                (corner.0 + w + 10, corner.1 + LEGEND_FONT as i32 + 8),
-            ],
-            RGBColor(200, 200, 200).stroke_width(1),
-        ))?;
+        let corner = if label_above {
+            (px.start + 2, py.start - LABEL_STRIP - 1)
+        } else {
+            (px.start + 6, py.start + 4)
+        };
+        let box_corners = [
+            corner,
+            (corner.0 + w + 10, corner.1 + LEGEND_FONT as i32 + 8),
+        ];
+        root.draw(&Rectangle::new(box_corners, WHITE.filled()))?;
+        if !label_above {
+            root.draw(&Rectangle::new(
+                box_corners,
+                RGBColor(200, 200, 200).stroke_width(1),
+            ))?;
+        }
         root.draw(&Text::new(
             text.as_str(),
             (corner.0 + 5, corner.1 + 4),
@@ -655,11 +669,13 @@ pub(super) fn draw_figure<DB: DrawingBackend>(
         let mut chart = ChartBuilder::on(area)
             .margin_left(MARGIN)
             .margin_right(MARGIN_RIGHT)
-            .margin_top(match (i, band_h) {
-                (0, 0) => 12,
-                (0, _) => 4,
-                _ => PANEL_GAP / 2,
-            })
+            .margin_top(
+                match (i, band_h) {
+                    (0, 0) => 12,
+                    (0, _) => 4,
+                    _ => PANEL_GAP / 2,
+                } + if figure.labels_above { LABEL_STRIP } else { 0 },
+            )
             .margin_bottom(if is_last { MARGIN } else { PANEL_GAP / 2 })
             .x_label_area_size(if is_last { X_LABEL_AREA } else { 8 })
             .y_label_area_size(y_label_area)
@@ -704,7 +720,7 @@ pub(super) fn draw_figure<DB: DrawingBackend>(
                 (x, top)
             })
             .collect();
-        draw_panel(root, &chart, panel, &event_lines)?;
+        draw_panel(root, &chart, panel, &event_lines, figure.labels_above)?;
     }
 
     // Event labels, in the band above the first plot.

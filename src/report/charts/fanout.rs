@@ -51,6 +51,7 @@ pub(super) fn fanout_all_hit_figure(data: &FanoutChartData) -> Figure {
             vec![points]
         },
         line: false,
+        dashed: false,
         marker: Some(SIMULATED_MARKER),
     };
 
@@ -93,6 +94,7 @@ pub(super) fn fanout_all_hit_figure(data: &FanoutChartData) -> Figure {
         x: Axis::linear(0.0, 1.0),
         x_desc: "per-dependency hit rate h",
         events: Vec::new(),
+        labels_above: false,
         panels: vec![Panel {
             y_desc: "P(all k dependencies hit)",
             label: None,
@@ -131,6 +133,7 @@ pub(super) fn fanout_latency_figure(data: &FanoutChartData) -> Figure {
             color,
             segments,
             line: true,
+            dashed: false,
             marker: Some(LATENCY_MARKER),
         });
         legend.push(LegendEntry::new(
@@ -152,6 +155,7 @@ pub(super) fn fanout_latency_figure(data: &FanoutChartData) -> Figure {
         x: Axis::integer(k_min - pad, k_max + pad),
         x_desc: "fan-out k (dependencies per request)",
         events: Vec::new(),
+        labels_above: false,
         panels: vec![Panel {
             y_desc: "request latency (ms)",
             label: None,

@@ -17,6 +17,9 @@ pub(super) struct Figure {
     /// Panels from top to bottom; only the last shows the time axis labels.
     pub(super) panels: Vec<Panel>,
     pub(super) legend: Vec<LegendEntry>,
+    /// Whether panel labels sit in a strip above each plot, where they never cover data, rather
+    /// than in its top-left corner.
+    pub(super) labels_above: bool,
 }
 
 impl Figure {
@@ -84,6 +87,8 @@ pub(super) struct Series {
     pub(super) segments: Vec<Vec<(f64, f64)>>,
     /// Whether the points of a segment are joined by a line.
     pub(super) line: bool,
+    /// Whether that line is dashed (to tell apart two series that share a colour).
+    pub(super) dashed: bool,
     /// Radius of the filled circle drawn at every point, if any.
     pub(super) marker: Option<i32>,
 }
@@ -95,6 +100,7 @@ impl Series {
             color,
             segments,
             line: true,
+            dashed: false,
             marker: None,
         }
     }
@@ -107,6 +113,8 @@ pub(super) enum Sample {
     Dashed,
     Marker,
     LineMarker,
+    /// No sample: a note under the entries, aligned with their text.
+    Note,
 }
 
 pub(super) struct LegendEntry {

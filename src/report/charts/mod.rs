@@ -13,12 +13,19 @@
 //! scale (`latency_p99_by_strategy`, `db_load_by_strategy`), for when overlaid lines hide each
 //! other.
 //!
+//! Three more teach freshness, drawn only when a strategy writes (`freshness`):
+//! - `outdated_reads`: the share of reads answered with a version older than the database's, one
+//!   line per strategy on a logarithmic axis;
+//! - `outdated_age_p99`: how long before those reads their value had been superseded (p99, log
+//!   axis), one line per strategy, and `outdated_age_p99_by_strategy`, one panel per strategy.
+//!
 //! [`render_fanout`] draws the charts of `cachestorm fanout`:
 //! - `fanout_all_hit`: the probability h^k that all k dependencies of a request hit, against the
 //!   per-dependency hit rate h, one curve per k, with the simulated points as markers;
 //! - `fanout_latency`: request latency percentiles against k (log axis), when measured.
 //!
-//! Layout: `time_series` builds these figures and `fanout` those of `cachestorm fanout`, as
+//! Layout: `time_series` builds these figures (with `freshness` for the last three) and `fanout`
+//! those of `cachestorm fanout`, as
 //! backend-free descriptions (`figure`) on `axis` scales; `draw` renders any figure to bytes.
 //!
 //! Every time chart marks the scenario's timeline events as dashed vertical lines labelled in a
@@ -37,6 +44,7 @@ mod axis;
 mod draw;
 mod fanout;
 mod figure;
+mod freshness;
 #[cfg(test)]
 mod tests;
 mod time_series;
@@ -45,6 +53,7 @@ use axis::*;
 use draw::*;
 use fanout::*;
 use figure::*;
+use freshness::*;
 use time_series::*;
 
 use crate::metrics::ScenarioResult;
@@ -98,13 +107,17 @@ pub fn all_stems() -> impl Iterator<Item = &'static str> {
 /// Renders all charts of a scenario, in a fixed order: `latency_p99`, `db_load`, `hit_ratio`,
 /// `errors`, then the small multiples `latency_p99_by_strategy` and `db_load_by_strategy` (one
 /// panel per strategy on a shared scale, for when the overlaid lines hide each other), which are
-/// left out with more than [`MAX_PANELS`] strategies.
+/// left out with more than [`MAX_PANELS`] strategies; then, when a strategy committed a write,
+/// `outdated_reads`, `outdated_age_p99` and `outdated_age_p99_by_strategy` (the last left out
+/// with more than [`MAX_PANELS`] strategies too).
 pub fn render_all(result: &ScenarioResult, format: ImageFormat) -> Result<Vec<Chart>, ChartError> {
     ensure_font()?;
     let small_multiples = result.strategies.len() <= MAX_PANELS;
+    let writes = has_writes(result);
     KINDS
         .iter()
         .filter(|kind| small_multiples || !kind.stem().ends_with("_by_strategy"))
+        .filter(|kind| writes || !kind.needs_writes())
         .map(|&kind| {
             let figure = build_figure(kind, result);
             Ok(Chart {

@@ -16,15 +16,21 @@ pub(super) enum Kind {
     Errors,
     LatencyByStrategy,
     DbLoadByStrategy,
+    OutdatedReads,
+    OutdatedAge,
+    OutdatedAgeByStrategy,
 }
 
-pub(super) const KINDS: [Kind; 6] = [
+pub(super) const KINDS: [Kind; 9] = [
     Kind::Latency,
     Kind::DbLoad,
     Kind::HitRatio,
     Kind::Errors,
     Kind::LatencyByStrategy,
     Kind::DbLoadByStrategy,
+    Kind::OutdatedReads,
+    Kind::OutdatedAge,
+    Kind::OutdatedAgeByStrategy,
 ];
 
 impl Kind {
@@ -36,7 +42,18 @@ impl Kind {
             Kind::Errors => "errors",
             Kind::LatencyByStrategy => "latency_p99_by_strategy",
             Kind::DbLoadByStrategy => "db_load_by_strategy",
+            Kind::OutdatedReads => "outdated_reads",
+            Kind::OutdatedAge => "outdated_age_p99",
+            Kind::OutdatedAgeByStrategy => "outdated_age_p99_by_strategy",
         }
+    }
+
+    /// Whether the chart is about writes and freshness, drawn only when a strategy writes.
+    pub(super) fn needs_writes(self) -> bool {
+        matches!(
+            self,
+            Kind::OutdatedReads | Kind::OutdatedAge | Kind::OutdatedAgeByStrategy
+        )
     }
 }
 
@@ -65,6 +82,7 @@ pub(super) fn build_figure(kind: Kind, result: &ScenarioResult) -> Figure {
         events: events.clone(),
         panels,
         legend,
+        labels_above: false,
     };
     let single = |y_desc, y, series| {
         vec![Panel {
@@ -166,6 +184,37 @@ pub(super) fn build_figure(kind: Kind, result: &ScenarioResult) -> Figure {
             let size = small_multiples_size(panels.len());
             time_figure(size, "database load by strategy", panels, legend)
         }
+        Kind::OutdatedReads => {
+            let (panel, legend) = outdated_reads_panel(result);
+            time_figure(
+                (1200, 700),
+                "outdated reads (older version than the database's)",
+                vec![panel],
+                legend,
+            )
+        }
+        Kind::OutdatedAge => {
+            let (panel, legend) = outdated_age_panel(result);
+            time_figure(
+                (1200, 700),
+                "p99 age of outdated reads (time since superseded)",
+                vec![panel],
+                legend,
+            )
+        }
+        Kind::OutdatedAgeByStrategy => {
+            let panels = outdated_age_by_strategy_panels(result);
+            let size = labelled_small_multiples_size(panels.len());
+            Figure {
+                labels_above: true,
+                ..time_figure(
+                    size,
+                    "p99 age of outdated reads by strategy",
+                    panels,
+                    Vec::new(),
+                )
+            }
+        }
     }
 }
 
@@ -180,6 +229,15 @@ pub(super) fn small_multiples_size(panels: usize) -> (u32, u32) {
         .saturating_add(190)
         .min(8000);
     (1200, height)
+}
+
+/// A figure tall enough for `panels` small multiples with their labels above the plots.
+pub(super) fn labelled_small_multiples_size(panels: usize) -> (u32, u32) {
+    let (w, h) = small_multiples_size(panels);
+    let strips = u32::try_from(panels.max(1))
+        .unwrap_or(u32::MAX)
+        .saturating_mul(LABEL_STRIP as u32);
+    (w, h.saturating_add(strips).min(8000))
 }
 
 /// One panel per strategy, every panel on the same `y` axis, labelled with the strategy's
