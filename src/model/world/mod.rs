@@ -400,13 +400,15 @@ impl<'a, O: Observer> World<'a, O> {
             slot.ckey = self.versions.cache_key(slot.key, version);
         }
         let fanout = r.keys.len() as u32;
-        let absent = r
-            .keys
-            .iter()
-            .filter(|s| s.key >= self.config.clients.keyspace)
-            .count();
-        for _ in 0..absent {
-            self.observer.absent_read();
+        if self.config.clients.absent_keys > 0 {
+            let absent = r
+                .keys
+                .iter()
+                .filter(|s| s.key >= self.config.clients.keyspace)
+                .count();
+            for _ in 0..absent {
+                self.observer.absent_read();
+            }
         }
         let r = self.requests.get_mut(req);
         r.state = State::Running;
@@ -481,7 +483,11 @@ impl<'a, O: Observer> World<'a, O> {
         let error = match answer {
             Ok(version) => {
                 let slot = *self.slot(k);
-                let outdated = self.db.records().outdated_by(slot.key, version, now);
+                let outdated = if self.config.writes.is_some() {
+                    self.db.records().outdated_by(slot.key, version, now)
+                } else {
+                    None
+                };
                 self.observer.read_served(outdated);
                 if let Some(local) = self.local.as_mut() {
                     // A value from the shared cache or the database is kept locally.

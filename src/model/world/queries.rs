@@ -118,7 +118,9 @@ impl<O: Observer> World<'_, O> {
         // So is the result of a reader whose lease a delete revoked.
         let current = self.versions.is_live(q.version);
         let revoked = match (q.origin, self.cache.as_ref()) {
-            (Origin::Key(k), Some(cache)) => cache.lease_revoked(q.key, self.slot(k).lock_token),
+            (Origin::Key(k), Some(cache)) if self.config.writes.is_some() => {
+                cache.lease_revoked(q.key, self.slot(k).lock_token)
+            }
             _ => false,
         };
         if revoked {
@@ -158,7 +160,7 @@ impl<O: Observer> World<'_, O> {
         };
         let key = self.versions.logical(ckey);
         // "Not found" is cached only with negative caching, for its own TTL.
-        let ttl = if key >= self.config.clients.keyspace {
+        let ttl = if self.config.clients.absent_keys > 0 && key >= self.config.clients.keyspace {
             match self.config.mitigations.negative_ttl {
                 Some(t) => Some(t),
                 None => return,
@@ -170,7 +172,7 @@ impl<O: Observer> World<'_, O> {
             Some(evicted) => {
                 self.observer.value_written(key, evicted);
                 let records = self.db.records();
-                if version < records.version(key) {
+                if self.config.writes.is_some() && version < records.version(key) {
                     self.observer
                         .outdated_set(records.undoes_delete(key, version));
                 }

@@ -92,7 +92,9 @@ impl<O: Observer> World<'_, O> {
             }
             Decision::Serve { refresh } => {
                 self.observer.cache_lookup(true);
-                if self.slot(k).key >= self.config.clients.keyspace {
+                if self.config.clients.absent_keys > 0
+                    && self.slot(k).key >= self.config.clients.keyspace
+                {
                     self.observer.negative_hit();
                 }
                 self.slot_mut(k).fresh_hit = true;
