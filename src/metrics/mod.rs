@@ -77,6 +77,10 @@ pub struct BucketRow {
     pub latency: LatencyStats,
     /// Writes committed to the database.
     pub writes_committed: u64,
+    /// Writes that arrived.
+    pub writes_arrived: u64,
+    /// Writes the cache took (write-back) and lost with a node before they were committed.
+    pub writes_lost: u64,
     /// Invalidations (deletes of written keys) sent to the cache, lost ones included.
     pub invalidations_sent: u64,
     /// Invalidations lost on the way (event loss).

@@ -331,6 +331,8 @@ impl Recorder {
             totals.db_queue_max = totals.db_queue_max.max(r.db_queue_max);
             totals.evictions += r.evictions;
             totals.writes_committed += r.writes_committed;
+            totals.writes_lost += r.writes_lost;
+            totals.writes_arrived += r.writes_arrived;
             totals.invalidations_sent += r.invalidations_sent;
             totals.invalidations_lost += r.invalidations_lost;
             totals.reads_served += r.reads_served;
@@ -494,6 +496,14 @@ impl Observer for Recorder {
     #[inline]
     fn write_committed(&mut self, _key: u32) {
         self.row.writes_committed += 1;
+    }
+    #[inline]
+    fn write_arrived(&mut self) {
+        self.row.writes_arrived += 1;
+    }
+    #[inline]
+    fn writes_lost(&mut self, n: u64) {
+        self.row.writes_lost += n;
     }
     #[inline]
     fn invalidation_sent(&mut self, lost: bool) {

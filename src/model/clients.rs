@@ -13,6 +13,8 @@ pub enum ClientEvent {
     Arrival,
     /// The next write arrives.
     Write,
+    /// The write-back flusher runs.
+    Flush,
     /// The client of request `req` (generation `gen`) gives up waiting.
     GiveUp {
         /// Request slot.

@@ -53,6 +53,9 @@ pub enum Origin {
     Write {
         /// The logical key.
         key: u32,
+        /// The version it commits (a write-back flush commits the newest version the cache
+        /// took); 0: the next one.
+        version: u32,
         /// Whether it skips the write path (commits and does nothing to the cache).
         bypass: bool,
     },
@@ -125,9 +128,24 @@ impl Records {
     #[inline]
     pub fn commit(&mut self, key: u32, now: SimTime) -> u32 {
         let v = self.version[key as usize] + 1;
-        self.version[key as usize] = v;
-        self.commits[key as usize][v as usize % COMMIT_HISTORY] = now;
-        v
+        self.commit_to(key, v, now)
+    }
+
+    /// Commits `key` at `version` at `now` (a write-back flush may skip versions: they all
+    /// count as committed now); an older version than the committed one changes nothing.
+    /// Returns the committed version.
+    #[inline]
+    pub fn commit_to(&mut self, key: u32, version: u32, now: SimTime) -> u32 {
+        let k = key as usize;
+        let old = self.version[k];
+        if version > old {
+            let from = (old + 1).max(version.saturating_sub(COMMIT_HISTORY as u32 - 1));
+            for v in from..=version {
+                self.commits[k][v as usize % COMMIT_HISTORY] = now;
+            }
+            self.version[k] = version;
+        }
+        self.version[k]
     }
 
     /// A delete of `key` for `version` reached the cache.
@@ -237,10 +255,15 @@ impl Database {
         &self.records
     }
 
-    /// Commits a write of `key` at `now`; returns the new version.
+    /// Commits a write of `key` at `now` (at `version`, or the next one if 0); returns the
+    /// committed version.
     #[inline]
-    pub fn commit(&mut self, key: u32, now: SimTime) -> u32 {
-        self.records.commit(key, now)
+    pub fn commit(&mut self, key: u32, version: u32, now: SimTime) -> u32 {
+        if version == 0 {
+            self.records.commit(key, now)
+        } else {
+            self.records.commit_to(key, version, now)
+        }
     }
 
     /// The keys' committed versions, to note deletes.
@@ -387,6 +410,14 @@ mod tests {
         // Version 1 was superseded at 20 s, no longer remembered: aged from 20 s (version 2).
         assert_eq!(r.outdated_by(1, 0, t(60)), Some(SimDuration::from_secs(40)));
         assert_eq!(r.version(1), 5);
+        // A write-back flush commits several versions at once.
+        assert_eq!(r.commit_to(1, 9, t(70)), 9);
+        assert_eq!(r.outdated_by(1, 5, t(75)), Some(SimDuration::from_secs(5)));
+        assert_eq!(
+            r.commit_to(1, 7, t(80)),
+            9,
+            "an older version changes nothing"
+        );
     }
 
     #[test]
@@ -402,6 +433,7 @@ mod tests {
         );
         let write = Origin::Write {
             key: 2,
+            version: 0,
             bypass: false,
         };
         let (a, w) = db.submit(write, Cause::Write, 2, 0, SimTime(0));
@@ -412,7 +444,7 @@ mod tests {
         let (a, _) = db.submit(origin(), Cause::Miss, 6, 1, SimTime(1));
         assert_eq!(a, Admission::Queued);
         let (w, next) = db.complete(slot);
-        assert_eq!(db.commit(w.key, done), 1);
+        assert_eq!(db.commit(w.key, 0, done), 1);
         let (_, read_done) = db.serve(next.expect("the read takes the slot"), done);
         let (r, _) = db.complete(0);
         assert!(read_done > done);

@@ -110,9 +110,15 @@ pub trait Observer {
     /// of it was committed to the database (`None`: the value is the committed version).
     #[inline]
     fn read_served(&mut self, outdated: Option<SimDuration>) {}
+    /// A write arrived.
+    #[inline]
+    fn write_arrived(&mut self) {}
     /// A write of logical key `key` was committed to the database.
     #[inline]
     fn write_committed(&mut self, key: u32) {}
+    /// `n` writes the cache had taken (write-back) were lost before being committed.
+    #[inline]
+    fn writes_lost(&mut self, n: u64) {}
     /// An invalidation (a delete of a written key) was sent to the cache, or lost on the way
     /// (`lost`: never delivered).
     #[inline]

@@ -33,6 +33,75 @@ pub struct Write {
     pub bypass: bool,
 }
 
+/// Keys written into the cache and not yet committed (write-back).
+#[derive(Clone, Debug, Default)]
+pub struct WriteBack {
+    /// Per key, writes taken by the cache since its last flush.
+    pending: Vec<u32>,
+    /// Per key, the newest version given to a write (committed or not).
+    assigned: Vec<u32>,
+    /// Keys with pending writes, oldest first (a key whose writes were lost stays until a
+    /// flush skips it).
+    dirty: std::collections::VecDeque<u32>,
+}
+
+impl WriteBack {
+    /// Bytes per key.
+    pub const BYTES_PER_KEY: u64 = 2 * std::mem::size_of::<u32>() as u64 + 4;
+
+    /// Nothing pending for `keyspace` keys.
+    pub fn new(keyspace: u32) -> Self {
+        WriteBack {
+            pending: vec![0; keyspace as usize],
+            assigned: vec![0; keyspace as usize],
+            dirty: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// The cache took a write of `key`, whose committed version is `committed`: returns the
+    /// version the write gets.
+    pub fn take(&mut self, key: u32, committed: u32) -> u32 {
+        let k = key as usize;
+        if self.pending[k] == 0 {
+            self.dirty.push_back(key);
+        }
+        self.pending[k] += 1;
+        self.assigned[k] = self.assigned[k].max(committed) + 1;
+        self.assigned[k]
+    }
+
+    /// The keys a flush commits, oldest first, at most `batch`: each with the version to
+    /// commit (its newest). Their writes are no longer pending.
+    pub fn flush(&mut self, batch: Option<u32>, out: &mut Vec<(u32, u32)>) {
+        out.clear();
+        let most = batch.map_or(usize::MAX, |b| b as usize);
+        while out.len() < most {
+            let Some(key) = self.dirty.pop_front() else {
+                break;
+            };
+            let k = key as usize;
+            if self.pending[k] > 0 {
+                self.pending[k] = 0;
+                out.push((key, self.assigned[k]));
+            }
+        }
+    }
+
+    /// The cache lost every key for which `lost_here` is true: returns how many writes were
+    /// lost with them (those not flushed yet).
+    pub fn lose(&mut self, mut lost_here: impl FnMut(u32) -> bool) -> u64 {
+        let mut lost = 0;
+        for &key in &self.dirty {
+            let k = key as usize;
+            if self.pending[k] > 0 && lost_here(key) {
+                lost += self.pending[k] as u64;
+                self.pending[k] = 0;
+            }
+        }
+        lost
+    }
+}
+
 /// The source of writes.
 #[derive(Clone, Debug)]
 pub struct Writers {
@@ -44,6 +113,10 @@ pub struct Writers {
     lag: Option<Sampler>,
     cache_latency: Sampler,
     end: SimTime,
+    /// Write-back state (only on the write-back path).
+    write_back: Option<WriteBack>,
+    /// Keys of the last flush.
+    flushed: Vec<(u32, u32)>,
 }
 
 impl Writers {
@@ -68,7 +141,28 @@ impl Writers {
                 .map(|c| Sampler::new(&c.latency))
                 .unwrap_or(Sampler::Constant(0)),
             end: SimTime(model.duration.0),
+            write_back: matches!(writes.path, WritePath::WriteBack { .. })
+                .then(|| WriteBack::new(model.clients.keyspace)),
+            flushed: Vec::new(),
         }
+    }
+
+    /// Write-back state, on the write-back path.
+    #[inline]
+    pub fn write_back(&mut self) -> Option<&mut WriteBack> {
+        self.write_back.as_mut()
+    }
+
+    /// Runs a flush: the keys (and versions) to commit now.
+    pub fn flush(&mut self) -> &[(u32, u32)] {
+        let batch = match self.path {
+            WritePath::WriteBack { batch, .. } => batch,
+            _ => None,
+        };
+        if let Some(wb) = self.write_back.as_mut() {
+            wb.flush(batch, &mut self.flushed);
+        }
+        &self.flushed
     }
 
     /// The write path.
@@ -231,5 +325,41 @@ service = "1ms"
             last = at;
         }
         assert!(last < SimTime(50_000_000_000) && last > SimTime(49_000_000_000));
+    }
+}
+
+#[cfg(test)]
+mod write_back_tests {
+    use super::WriteBack;
+
+    #[test]
+    fn a_flush_commits_each_dirty_key_once_at_its_newest_version() {
+        let mut wb = WriteBack::new(4);
+        assert_eq!(wb.take(2, 0), 1);
+        assert_eq!(wb.take(2, 0), 2);
+        assert_eq!(wb.take(1, 5), 6);
+        let mut out = Vec::new();
+        wb.flush(Some(1), &mut out);
+        assert_eq!(out, [(2, 2)], "oldest first, at most the batch");
+        wb.flush(None, &mut out);
+        assert_eq!(out, [(1, 6)]);
+        wb.flush(None, &mut out);
+        assert!(out.is_empty());
+        // A write after a flush still in flight gets a newer version than the flushed one.
+        assert_eq!(wb.take(2, 0), 3);
+    }
+
+    #[test]
+    fn losing_a_node_loses_exactly_its_unflushed_writes() {
+        let mut wb = WriteBack::new(4);
+        for key in [0, 1, 1, 3, 3, 3] {
+            wb.take(key, 0);
+        }
+        let mut out = Vec::new();
+        wb.flush(Some(1), &mut out); // key 0 is flushed
+        assert_eq!(wb.lose(|k| k % 2 == 1), 5, "keys 1 and 3: 2 + 3 writes");
+        assert_eq!(wb.lose(|_| true), 0, "nothing left to lose");
+        wb.flush(None, &mut out);
+        assert!(out.is_empty(), "lost writes are never committed");
     }
 }

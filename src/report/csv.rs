@@ -122,6 +122,8 @@ const FRESHNESS: &[BucketColumn] = &[
     ("local_invalidations_lost", |b| {
         b.local_invalidations_lost.to_string()
     }),
+    ("writes_lost", |b| b.writes_lost.to_string()),
+    ("writes_arrived", |b| b.writes_arrived.to_string()),
 ];
 
 /// Columns of `timeseries.csv` after `strategy`.

@@ -111,6 +111,8 @@ pub struct RawWrites {
     pub path: Option<String>,
     pub event_lag: Option<StringOrTable<RawDistribution>>,
     pub event_loss: Option<f64>,
+    pub flush_interval: Option<HumanDuration>,
+    pub flush_batch: Option<i64>,
     pub bypass: Option<f64>,
 }
 

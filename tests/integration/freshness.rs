@@ -606,3 +606,65 @@ fn a_read_only_scenario_is_unchanged_by_writes_that_never_come() {
         }
     }
 }
+
+/// Write-back over many keys, so that (almost) every write dirties its own key: a flush every
+/// 10 s, and the cache (all nodes, or one) flushed at 25 s, between two flushes.
+fn write_back(node: Option<i64>) -> ScenarioBuilder {
+    let mut b = ScenarioBuilder::new("write-back");
+    b.duration("40s")
+        .rps(50.0)
+        .set("clients.keyspace", 1_000_000)
+        .set("cache.nodes", 4)
+        .set("cache.latency", "0s")
+        .set("cache.ttl", "1h")
+        .writes(200.0, "write_back")
+        .set("writes.flush_interval", "10s");
+    match node {
+        Some(n) => b.event("25s", "flush", &[("node", Value::from(n))]),
+        None => b.event("25s", "flush", &[]),
+    };
+    b
+}
+
+#[test]
+fn write_back_loses_exactly_the_writes_not_flushed_when_the_cache_is_flushed() {
+    let run = write_back(None).simulate();
+    let t = &run.summary.totals;
+    // The flusher ran at 10 s and 20 s; everything that arrived in [20 s, 25 s) was lost.
+    let since_last_flush: u64 = run.buckets[20..25].iter().map(|b| b.writes_arrived).sum();
+    assert!(
+        since_last_flush > 800,
+        "about 1,000 writes: {since_last_flush}"
+    );
+    assert_eq!(
+        run.buckets[25].writes_lost, t.writes_lost,
+        "lost at the flush, only then"
+    );
+    // Writes to a key already dirty since the last flush coalesce, and are lost together:
+    // with a million keys a repeat is rare, so lost writes are the writes since the flush.
+    assert_eq!(t.writes_lost, since_last_flush);
+    // Nothing lost was committed: the flushes at 10, 20 and 30 s committed the rest, each key
+    // once for all its writes since the flush before, and what arrived after 30 s is still
+    // pending at the end. About 2,000 writes per window over a million keys repeat a key about
+    // twice a window (the birthday bound n^2 / 2N), so the commits are a few short.
+    let flushed: u64 = run.buckets[..20]
+        .iter()
+        .chain(&run.buckets[25..30])
+        .map(|b| b.writes_arrived)
+        .sum();
+    assert!(
+        t.writes_committed <= flushed && t.writes_committed + 20 >= flushed,
+        "{} commits for {flushed} writes",
+        t.writes_committed
+    );
+}
+
+#[test]
+fn write_back_on_one_node_loses_only_that_nodes_writes() {
+    let all = write_back(None).simulate().summary.totals.writes_lost;
+    let one = write_back(Some(2)).simulate().summary.totals.writes_lost;
+    // Consistent hashing gives node 2 about a quarter of the keys (160 vnodes each): a
+    // binomial share of ~1,000 writes, +- 4 standard errors plus the ring's imbalance.
+    let share = one as f64 / all as f64;
+    assert!((0.15..=0.35).contains(&share), "{one} of {all}");
+}

@@ -58,6 +58,11 @@ pub enum CacheEvent {
         /// The committed version.
         version: u32,
     },
+    /// A write-back writer's value of `key` reaches the cache.
+    WriteBack {
+        /// The logical key.
+        key: u32,
+    },
     /// The answer of the reading instance's local cache for key `k`.
     LocalReply(KeyRef),
     /// A pub/sub message that `key` changed reaches `instance`'s local cache.
@@ -217,6 +222,12 @@ impl CacheTier {
         token != 0
             && self.lock.is_some_and(|l| l.kind == LockKind::Lease)
             && !self.locks.holds(ckey, token)
+    }
+
+    /// The node that owns `ckey`.
+    #[inline]
+    pub fn node_of(&self, ckey: u32) -> u32 {
+        self.cluster.node_of(ckey)
     }
 
     /// Removes every entry (`node: None`) or those of one node.

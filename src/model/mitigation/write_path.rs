@@ -2,7 +2,9 @@
 //! the old value lives until it expires), delete after commit (cache-aside), delete before
 //! commit (the wrong order), write-through (set the new value after the commit), and
 //! invalidation events (change data capture or pub/sub: a delete delivered after a lag, or
-//! lost). Any of them can be followed by a second, delayed delete ("double delete").
+//! lost), and write-back (the cache takes the write; a flusher commits it later, and what it
+//! has not committed yet is lost with the cache node). Any deleting path can be followed by a
+//! second, delayed delete ("double delete").
 
 use crate::engine::SimDuration;
 use crate::model::config::Distribution;
@@ -25,6 +27,14 @@ pub enum WritePath {
         /// Probability that an event is never delivered.
         loss: f64,
     },
+    /// The cache takes the write; every `interval` a flusher commits the keys written since
+    /// (at most `batch` of them, oldest first, each once for all its writes).
+    WriteBack {
+        /// Time between two flushes.
+        interval: SimDuration,
+        /// Most keys one flush commits (`None`: all).
+        batch: Option<u32>,
+    },
 }
 
 /// What a write does before its commit.
@@ -34,6 +44,8 @@ pub enum BeforeCommit {
     Commit,
     /// Delete the key first, and commit once the delete is done.
     DeleteFirst,
+    /// Set the value in the cache; a flusher commits it later.
+    CacheFirst,
 }
 
 /// What a write does to the cache once committed.
@@ -58,6 +70,7 @@ impl WritePath {
     pub fn before_commit(&self, bypass: bool) -> BeforeCommit {
         match self {
             WritePath::DeleteBeforeCommit if !bypass => BeforeCommit::DeleteFirst,
+            WritePath::WriteBack { .. } if !bypass => BeforeCommit::CacheFirst,
             _ => BeforeCommit::Commit,
         }
     }
@@ -71,7 +84,9 @@ impl WritePath {
             return AfterCommit::Nothing;
         }
         match *self {
-            WritePath::TtlOnly | WritePath::DeleteBeforeCommit => AfterCommit::Nothing,
+            WritePath::TtlOnly | WritePath::DeleteBeforeCommit | WritePath::WriteBack { .. } => {
+                AfterCommit::Nothing
+            }
             WritePath::DeleteAfterCommit => AfterCommit::Delete {
                 after: SimDuration::ZERO,
             },
@@ -89,7 +104,10 @@ impl WritePath {
     /// Whether this path deletes keys, so a double delete applies to it.
     #[inline]
     pub fn deletes(&self) -> bool {
-        !matches!(self, WritePath::TtlOnly | WritePath::WriteThrough)
+        !matches!(
+            self,
+            WritePath::TtlOnly | WritePath::WriteThrough | WritePath::WriteBack { .. }
+        )
     }
 
     /// The event lag to draw for each write, on event paths.
@@ -109,6 +127,7 @@ impl WritePath {
             WritePath::DeleteBeforeCommit => "delete_before_commit",
             WritePath::WriteThrough => "write_through",
             WritePath::Events { .. } => "events",
+            WritePath::WriteBack { .. } => "write_back",
         }
     }
 }
@@ -179,6 +198,25 @@ mod tests {
         ] {
             assert_eq!(p.before_commit(false), BeforeCommit::Commit, "{}", p.name());
         }
+    }
+
+    #[test]
+    fn write_back_sets_the_cache_first_and_commits_later() {
+        let p = WritePath::WriteBack {
+            interval: SimDuration::from_secs(1),
+            batch: None,
+        };
+        assert_eq!(p.before_commit(false), BeforeCommit::CacheFirst);
+        assert_eq!(
+            p.before_commit(true),
+            BeforeCommit::Commit,
+            "a bypass goes to the database"
+        );
+        assert_eq!(
+            p.after_commit(false, 0.5, SimDuration::ZERO),
+            AfterCommit::Nothing
+        );
+        assert!(!p.deletes());
     }
 
     #[test]

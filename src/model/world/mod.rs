@@ -242,6 +242,7 @@ impl<'a, O: Observer> World<'a, O> {
         self.schedule_timeline();
         self.schedule_next_arrival();
         self.schedule_next_write();
+        self.schedule_flush(SimTime::ZERO);
         let mut reported = SimTime::ZERO;
         let mut events = 0u64;
         let draining = self.config.drain.is_some();
@@ -316,6 +317,7 @@ impl<'a, O: Observer> World<'a, O> {
         match event {
             ClientEvent::Arrival => self.on_arrival(now),
             ClientEvent::Write => self.on_write_arrival(now),
+            ClientEvent::Flush => self.on_flush_tick(now),
             ClientEvent::GiveUp { req, gen } => {
                 if self.requests.give_up(req, gen) {
                     self.observer.request_failed(ErrorKind::Timeout);

@@ -109,8 +109,13 @@ impl<O: Observer> World<'_, O> {
             }
             None => self.observer.query_completed(now, self.db.busy()),
         }
-        if let Origin::Write { key, bypass } = q.origin {
-            self.on_commit(now, key, bypass);
+        if let Origin::Write {
+            key,
+            version,
+            bypass,
+        } = q.origin
+        {
+            self.on_commit(now, key, version, bypass);
             return;
         }
         // The app writes the value back; the compute time it saw is stored for early expiration.

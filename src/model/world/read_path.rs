@@ -27,6 +27,7 @@ impl<O: Observer> World<'_, O> {
                 self.on_delete_then_commit(now, key, bypass)
             }
             CacheEvent::Set { key, version } => self.on_write_through(now, key, version),
+            CacheEvent::WriteBack { key } => self.on_write_back(now, key),
             CacheEvent::LocalReply(k) => self.on_local_reply(now, k),
             CacheEvent::LocalDelete { instance, key } => {
                 if let Some(local) = self.local.as_mut() {

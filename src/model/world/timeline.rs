@@ -74,6 +74,7 @@ impl<O: Observer> World<'_, O> {
     fn on_entry(&mut self, now: SimTime, i: usize) {
         match self.config.timeline[i].action {
             TimelineAction::Flush { node } => {
+                self.lose_unflushed(node);
                 if let Some(cache) = self.cache.as_mut() {
                     cache.flush(node);
                 }

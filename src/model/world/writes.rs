@@ -8,7 +8,7 @@ use crate::engine::{SimDuration, SimTime};
 use crate::model::cache::{CacheEvent, Delivery};
 use crate::model::clients::ClientEvent;
 use crate::model::database::Origin;
-use crate::model::mitigation::write_path::{AfterCommit, BeforeCommit};
+use crate::model::mitigation::write_path::{AfterCommit, BeforeCommit, WritePath};
 use crate::model::observe::{Cause, Observer};
 
 impl<O: Observer> World<'_, O> {
@@ -25,8 +25,16 @@ impl<O: Observer> World<'_, O> {
             .as_mut()
             .expect("write arrivals only exist with writers");
         let write = writers.draw();
+        self.observer.write_arrived();
         match writers.path().before_commit(write.bypass) {
             BeforeCommit::Commit => self.submit_write(now, write.key, write.bypass),
+            BeforeCommit::CacheFirst => {
+                let latency = writers.cache_latency();
+                self.events.schedule(
+                    now + latency,
+                    Event::Cache(CacheEvent::WriteBack { key: write.key }),
+                );
+            }
             BeforeCommit::DeleteFirst => {
                 let latency = writers.cache_latency();
                 self.observer.invalidation_sent(false);
@@ -42,16 +50,78 @@ impl<O: Observer> World<'_, O> {
     }
 
     fn submit_write(&mut self, now: SimTime, key: u32, bypass: bool) {
+        self.submit_commit(now, key, 0, bypass);
+    }
+
+    /// Submits the database write of `key` at `version` (0: the next).
+    fn submit_commit(&mut self, now: SimTime, key: u32, version: u32, bypass: bool) {
         // A write names its logical key; it is never written back, so its key version only
         // needs to be live.
-        let version = self.newest_version();
-        self.submit_query(
-            now,
-            Origin::Write { key, bypass },
-            Cause::Write,
+        let live = self.newest_version();
+        let origin = Origin::Write {
             key,
             version,
-        );
+            bypass,
+        };
+        self.submit_query(now, origin, Cause::Write, key, live);
+    }
+
+    /// Schedules the write-back flusher's next run after `now`.
+    pub(super) fn schedule_flush(&mut self, now: SimTime) {
+        if let Some(w) = self.writers.as_ref() {
+            if let WritePath::WriteBack { interval, .. } = *w.path() {
+                let at = now + interval;
+                if at < self.end {
+                    self.events.schedule(at, Event::Client(ClientEvent::Flush));
+                }
+            }
+        }
+    }
+
+    /// The flusher commits the keys the cache took since its last run.
+    pub(super) fn on_flush_tick(&mut self, now: SimTime) {
+        self.schedule_flush(now);
+        let writers = self
+            .writers
+            .as_mut()
+            .expect("flushes only exist with writers");
+        let keys = writers.flush().to_vec();
+        for (key, version) in keys {
+            self.submit_commit(now, key, version, false);
+        }
+    }
+
+    /// A write-back writer's value of `key` reaches the cache: it is the newest version,
+    /// committed later by the flusher.
+    pub(super) fn on_write_back(&mut self, now: SimTime, key: u32) {
+        let committed = self.db.records().version(key);
+        let writers = self
+            .writers
+            .as_mut()
+            .expect("write-backs only exist with writers");
+        let wb = writers
+            .write_back()
+            .expect("write-backs only exist on the write-back path");
+        let version = wb.take(key, committed);
+        self.on_write_through(now, key, version);
+    }
+
+    /// The cache lost node `node` (or all of them): the write-back writes it held and had not
+    /// committed are lost.
+    pub(super) fn lose_unflushed(&mut self, node: Option<u32>) {
+        let newest = self.newest_version();
+        let (Some(writers), Some(cache)) = (self.writers.as_mut(), self.cache.as_ref()) else {
+            return;
+        };
+        let Some(wb) = writers.write_back() else {
+            return;
+        };
+        let versions = &self.versions;
+        let lost =
+            wb.lose(|key| node.is_none_or(|n| cache.node_of(versions.cache_key(key, newest)) == n));
+        if lost > 0 {
+            self.observer.writes_lost(lost);
+        }
     }
 
     /// The newest key version any instance runs: the one writers set values under.
@@ -66,8 +136,8 @@ impl<O: Observer> World<'_, O> {
 
     /// A write of `key` committed at `now`: the write path acts on the cache, and the change
     /// is published to the local caches.
-    pub(super) fn on_commit(&mut self, now: SimTime, key: u32, bypass: bool) {
-        let version = self.db.commit(key, now);
+    pub(super) fn on_commit(&mut self, now: SimTime, key: u32, version: u32, bypass: bool) {
+        let version = self.db.commit(key, version, now);
         self.observer.write_committed(key);
         if let Some(local) = self.local.as_mut().filter(|l| l.has_pubsub() && !bypass) {
             if local.eligible(key) {

@@ -59,6 +59,19 @@ pub fn warnings(raw: &RawScenario, config: &ModelConfig) -> Vec<FieldError> {
         );
     }
     if let (Some(w), Some(rw)) = (&config.writes, &raw.writes) {
+        if !matches!(w.path, WritePath::WriteBack { .. }) {
+            for (field, set) in [
+                ("flush_interval", rw.flush_interval.is_some()),
+                ("flush_batch", rw.flush_batch.is_some()),
+            ] {
+                if set {
+                    warn(
+                        format!("writes.{field}"),
+                        "does nothing: it applies only to path = \"write_back\"",
+                    );
+                }
+            }
+        }
         if !matches!(w.path, WritePath::Events { .. }) {
             for (field, set) in [
                 ("event_lag", rw.event_lag.is_some()),

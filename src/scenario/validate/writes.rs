@@ -5,8 +5,9 @@ use super::*;
 use crate::model::mitigation::write_path::{check_bypass, check_loss};
 
 const PATHS: &str = "\"ttl_only\" (the old value lives until its TTL), \"delete\" (commit, then delete), \
-     \"delete_before_commit\" (delete, then commit), \"write_through\" (commit, then set the new value) \
-     or \"events\" (commit; a change event deletes the key after `event_lag`, lost with probability `event_loss`)";
+     \"delete_before_commit\" (delete, then commit), \"write_through\" (commit, then set the new value), \
+     \"events\" (commit; a change event deletes the key after `event_lag`, lost with probability `event_loss`) \
+     or \"write_back\" (the cache takes the write; a flusher commits it every `flush_interval`)";
 
 pub(super) fn writes(
     raw: Option<&RawWrites>,
@@ -61,6 +62,24 @@ pub(super) fn writes(
                     .or_else(|m| err("writes.event_loss", m))?,
             }
         }
+        "write_back" => WritePath::WriteBack {
+            interval: match raw.flush_interval {
+                Some(d) => positive("writes.flush_interval", d.0, "time between two flushes")?,
+                None => SimDuration::from_secs(1),
+            },
+            batch: raw
+                .flush_batch
+                .map(|b| {
+                    int_in(
+                        "writes.flush_batch",
+                        b,
+                        1,
+                        100_000_000,
+                        "most keys one flush commits",
+                    )
+                })
+                .transpose()?,
+        },
         other => {
             return err(
                 "writes.path",
