@@ -17,6 +17,8 @@ const MAX_RING_POINTS: u32 = 65_536;
 /// Shortest lock or lease poll interval, and most polls per wait.
 const MIN_RETRY_INTERVAL: SimDuration = SimDuration::from_millis(1);
 const MAX_RETRIES: u32 = 100;
+/// Most local-cache entries over all instances.
+const MAX_LOCAL_ENTRIES: u64 = 1_000_000;
 /// Most timeline events (each preload may touch every key).
 const MAX_TIMELINE: usize = 32;
 
@@ -29,6 +31,20 @@ pub fn bounded_for_fuzzing(c: &mut ModelConfig) {
 
     let keyspace = c.clients.keyspace.min(MAX_KEYSPACE);
     c.clients.keyspace = keyspace;
+    c.clients.absent_keys = c.clients.absent_keys.min(MAX_KEYSPACE - keyspace);
+    if c.clients.absent_keys == 0 {
+        c.clients.absent_share = 0.0;
+    }
+    let instances = c.app.instances as u64;
+    if let Some(l) = &mut c.local_cache {
+        let per_instance = (MAX_LOCAL_ENTRIES / instances).max(1) as u32;
+        l.hot_keys = Some(
+            l.hot_keys
+                .unwrap_or(keyspace)
+                .min(keyspace)
+                .min(per_instance),
+        );
+    }
     c.clients.fanout = c.clients.fanout.min(keyspace);
     let max_rps = MAX_LOOKUPS / (c.clients.fanout as f64 * c.duration.as_secs_f64());
     c.clients.rps = c.clients.rps.min(max_rps);

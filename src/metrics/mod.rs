@@ -108,6 +108,8 @@ pub struct BucketRow {
     pub bloom_false_positives: u64,
     /// Database queries for absent keys.
     pub db_queries_absent: u64,
+    /// Reads of keys created after they were absent, answered "not found".
+    pub created_hidden_reads: u64,
     /// Reads answered by the instance's local cache.
     pub local_hits: u64,
     /// Reads the local cache could not answer (they go on to the shared cache).

@@ -345,6 +345,7 @@ impl Recorder {
             totals.bloom_rejections += r.bloom_rejections;
             totals.bloom_false_positives += r.bloom_false_positives;
             totals.db_queries_absent += r.db_queries_absent;
+            totals.created_hidden_reads += r.created_hidden_reads;
             totals.local_hits += r.local_hits;
             totals.local_misses += r.local_misses;
             totals.local_differs += r.local_differs;
@@ -534,6 +535,10 @@ impl Observer for Recorder {
         } else {
             self.row.bloom_rejections += 1;
         }
+    }
+    #[inline]
+    fn created_key_hidden(&mut self) {
+        self.row.created_hidden_reads += 1;
     }
     #[inline]
     fn absent_query(&mut self) {

@@ -82,6 +82,9 @@ pub struct WritesConfig {
     /// Share of writes arriving by a path that skips invalidation (an admin tool, a bulk
     /// import): they commit and do nothing to the cache.
     pub bypass: f64,
+    /// Share of writes that create one of the absent keys (drawn uniformly): from then on it
+    /// exists in the database, but a cached "not found" or a Bloom filter built before hides it.
+    pub creates: f64,
 }
 
 /// A local cache in each app instance.

@@ -142,6 +142,10 @@ pub trait Observer {
     /// the database), otherwise it was rejected without a query.
     #[inline]
     fn bloom_checked(&mut self, passed: bool) {}
+    /// A read of a key created after it was absent was answered "not found" (by a cached
+    /// "not found" or a Bloom filter built before the key existed).
+    #[inline]
+    fn created_key_hidden(&mut self) {}
     /// A database query was submitted for an absent key.
     #[inline]
     fn absent_query(&mut self) {}

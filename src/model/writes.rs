@@ -113,6 +113,9 @@ pub struct Writers {
     lag: Option<Sampler>,
     cache_latency: Sampler,
     end: SimTime,
+    /// Creating writes: their share, the first absent key, how many there are, and the stream
+    /// choosing them.
+    creates: Option<(f64, u32, u32, Stream)>,
     /// Write-back state (only on the write-back path).
     write_back: Option<WriteBack>,
     /// Keys of the last flush.
@@ -122,6 +125,17 @@ pub struct Writers {
 impl Writers {
     /// The writers of `writes` in `model`.
     pub fn new(model: &ModelConfig, writes: &WritesConfig, streams: WriterStreams) -> Self {
+        Self::with_creates(model, writes, streams, None)
+    }
+
+    /// The writers, with `creates` the stream choosing which writes create absent keys (used
+    /// when `writes.creates` is above 0).
+    pub fn with_creates(
+        model: &ModelConfig,
+        writes: &WritesConfig,
+        streams: WriterStreams,
+        creates: Option<Stream>,
+    ) -> Self {
         let changes = model.timeline.iter().filter_map(|e| match e.action {
             TimelineAction::SetWriteRate { rate, ramp } => {
                 Some((e.at.as_secs_f64(), rate, ramp.as_secs_f64()))
@@ -144,6 +158,14 @@ impl Writers {
             write_back: matches!(writes.path, WritePath::WriteBack { .. })
                 .then(|| WriteBack::new(model.clients.keyspace)),
             flushed: Vec::new(),
+            creates: creates.filter(|_| writes.creates > 0.0).map(|rng| {
+                (
+                    writes.creates,
+                    model.clients.keyspace,
+                    model.clients.absent_keys,
+                    rng,
+                )
+            }),
         }
     }
 
@@ -183,8 +205,15 @@ impl Writers {
     /// whatever the share, so every strategy sees the same writes).
     #[inline]
     pub fn draw(&mut self) -> Write {
-        let key = self.keys.choose(&mut self.streams.keys);
+        let mut key = self.keys.choose(&mut self.streams.keys);
         let u: f64 = self.streams.path.random();
+        if let Some((share, first, count, rng)) = &mut self.creates {
+            let c: f64 = rng.random();
+            let id = rng.random_range(0..*count);
+            if c < *share {
+                key = *first + id;
+            }
+        }
         Write {
             key,
             bypass: u < self.bypass,
@@ -254,6 +283,7 @@ service = "1ms"
             service: Distribution::Constant(SimDuration::from_millis(1)),
             path,
             bypass,
+            creates: 0.0,
         }
     }
 

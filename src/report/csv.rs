@@ -124,6 +124,9 @@ const FRESHNESS: &[BucketColumn] = &[
     }),
     ("writes_lost", |b| b.writes_lost.to_string()),
     ("writes_arrived", |b| b.writes_arrived.to_string()),
+    ("created_hidden_reads", |b| {
+        b.created_hidden_reads.to_string()
+    }),
 ];
 
 /// Columns of `timeseries.csv` after `strategy`.

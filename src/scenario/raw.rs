@@ -114,6 +114,7 @@ pub struct RawWrites {
     pub flush_interval: Option<HumanDuration>,
     pub flush_batch: Option<i64>,
     pub bypass: Option<f64>,
+    pub creates: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

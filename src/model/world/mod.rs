@@ -38,6 +38,7 @@ mod purpose {
     pub const BLOOM_FILTER: u64 = 14;
     pub const LOCAL_LATENCY: u64 = 15;
     pub const LOCAL_PUBSUB: u64 = 16;
+    pub const WRITE_CREATES: u64 = 17;
 }
 
 /// FIFO lanes of the event queue for constant-delay events.
@@ -187,7 +188,12 @@ impl<'a, O: Observer> World<'a, O> {
                     path: streams.stream(purpose::WRITE_PATH),
                     cache_latency: streams.stream(purpose::WRITE_CACHE_LATENCY),
                 };
-                Writers::new(config, w, writer_streams)
+                Writers::with_creates(
+                    config,
+                    w,
+                    writer_streams,
+                    Some(streams.stream(purpose::WRITE_CREATES)),
+                )
             }),
             app: AppTier::new(&config.app, config.mitigations.rate_limit),
             cache: config.cache.as_ref().map(|cc| {
@@ -220,7 +226,8 @@ impl<'a, O: Observer> World<'a, O> {
                 );
                 match &config.writes {
                     Some(w) => db.with_writes(
-                        keyspace,
+                        // Created keys have versions too.
+                        if w.creates > 0.0 { all_keys } else { keyspace },
                         all_keys,
                         Sampler::new(&w.service),
                         streams.stream(purpose::WRITE_SERVICE),

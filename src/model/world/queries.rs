@@ -33,6 +33,11 @@ impl<O: Observer> World<'_, O> {
                 let passed = bloom::admits(fp, absent, u);
                 self.observer.bloom_checked(passed);
                 if !passed {
+                    let key = self.slot(k).key;
+                    if self.db.records().version(key) > 0 {
+                        // Created after the filter was built: the filter hides it.
+                        self.observer.created_key_hidden();
+                    }
                     self.release_lock(k);
                     self.resolve(now, k, Ok(0));
                     return;
@@ -164,8 +169,12 @@ impl<O: Observer> World<'_, O> {
             return;
         };
         let key = self.versions.logical(ckey);
-        // "Not found" is cached only with negative caching, for its own TTL.
-        let ttl = if self.config.clients.absent_keys > 0 && key >= self.config.clients.keyspace {
+        // "Not found" (version 0 of an absent key; a created one has a version) is cached only
+        // with negative caching, for its own TTL.
+        let ttl = if self.config.clients.absent_keys > 0
+            && key >= self.config.clients.keyspace
+            && version == 0
+        {
             match self.config.mitigations.negative_ttl {
                 Some(t) => Some(t),
                 None => return,

@@ -93,10 +93,16 @@ impl<O: Observer> World<'_, O> {
             }
             Decision::Serve { refresh } => {
                 self.observer.cache_lookup(true);
+                let key = self.slot(k).key;
                 if self.config.clients.absent_keys > 0
-                    && self.slot(k).key >= self.config.clients.keyspace
+                    && key >= self.config.clients.keyspace
+                    && self.tier().version_of(ckey) == 0
                 {
+                    // A cached "not found": the key may have been created since.
                     self.observer.negative_hit();
+                    if self.db.records().version(key) > 0 {
+                        self.observer.created_key_hidden();
+                    }
                 }
                 self.slot_mut(k).fresh_hit = true;
                 if refresh {

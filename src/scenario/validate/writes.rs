@@ -97,11 +97,25 @@ pub(super) fn writes(
         );
     }
     let bypass = check_bypass(raw.bypass.unwrap_or(0.0)).or_else(|m| err("writes.bypass", m))?;
+    let creates = raw.creates.unwrap_or(0.0);
+    if !creates.is_finite() || !(0.0..=1.0).contains(&creates) {
+        return err(
+            "writes.creates",
+            format!("must be a share of writes from 0 to 1 (0.1: one write in ten creates a key), got {creates}"),
+        );
+    }
+    if creates > 0.0 && clients.absent_keys == 0 {
+        return err(
+            "writes.creates",
+            "creates keys among the absent ones, and there are none; set clients.absent_keys (and absent_share for reads of them)",
+        );
+    }
     Ok(Some(WritesConfig {
         rate,
         popularity,
         service,
         path,
         bypass,
+        creates,
     }))
 }
