@@ -668,3 +668,49 @@ fn write_back_on_one_node_loses_only_that_nodes_writes() {
     let share = one as f64 / all as f64;
     assert!((0.15..=0.35).contains(&share), "{one} of {all}");
 }
+
+/// Reads of 200 absent ids, some of which writes create.
+fn created_keys(path: &str) -> ScenarioBuilder {
+    let mut b = ScenarioBuilder::new("created");
+    b.duration("30s")
+        .rps(2000.0)
+        .set("clients.keyspace", 1000)
+        .set("clients.absent_share", 0.5)
+        .set("clients.absent_keys", 200)
+        .set("cache.latency", "0s")
+        .set("cache.ttl", "1s")
+        .writes(5.0, path)
+        .set("writes.creates", 1.0);
+    b
+}
+
+#[test]
+fn a_created_key_hides_behind_a_cached_not_found_until_it_expires_or_is_deleted() {
+    let negative = |b: &mut ScenarioBuilder| {
+        b.set("mitigations.negative_caching.ttl", "3s");
+    };
+    let mut ttl_only = created_keys("ttl_only");
+    negative(&mut ttl_only);
+    let hidden = ttl_only.simulate();
+    let t = &hidden.summary.totals;
+    assert!(t.created_hidden_reads > 100, "{}", t.created_hidden_reads);
+    // Each id is read 5 times a second. Values live 1 s, a "not found" 3 s: a "not found"
+    // cached just before the key was created hides it for up to 3 s, longer than any value
+    // could be outdated, and no longer.
+    let max = t.outdated_age.max_ms;
+    assert!((1_000.0..=3_000.0 * 1.001).contains(&max), "{max}");
+    let mut delete = created_keys("delete");
+    negative(&mut delete);
+    assert_eq!(
+        delete.simulate().summary.totals.created_hidden_reads,
+        0,
+        "the creating write deletes the cached \"not found\""
+    );
+    // A Bloom filter built before the keys existed hides them for good.
+    let mut bloom = created_keys("delete");
+    bloom.set("mitigations.bloom_filter.false_positive_rate", 0.01);
+    let run = bloom.simulate();
+    let last = run.buckets.last().unwrap();
+    assert!(last.created_hidden_reads > 0, "still hidden at the end");
+    assert!(run.summary.totals.outdated_age.max_ms > 20_000.0);
+}
