@@ -66,6 +66,48 @@ fn x_minus_1_plus_exp_minus_x(x: f64) -> f64 {
     }
 }
 
+/// Database queries per second for absent keys under negative caching: `absent_keys` ids (M),
+/// each read as a Poisson stream at `read_rate` per second (λ, the same for every id: uniform
+/// absent keys), with "not found" cached for `ttl_s` seconds (T) from each miss (cache and
+/// database time negligible):
+///
+/// ```text
+///              λ                          λT ≫ 1       M
+/// rate  =  M ──────  =  M / (T + 1/λ)       ───→      ───
+///           1 + λT                                     T
+/// ```
+///
+/// Derivation (renewal). Each id repeats one cycle: a read misses and queries the database,
+/// whose "not found" is cached for T; reads during T are negative hits; after T the next read
+/// (an exponential wait of mean 1/λ away, by memorylessness) is the next miss. One query per
+/// cycle of mean length T + 1/λ, and the ids are independent. When each id is read many times
+/// per TTL the rate tends to M/T, one query per distinct absent key per negative TTL: negative
+/// caching bounds the load by the number of distinct ids, and does nothing against ids that
+/// are never asked twice within T (λT → 0 gives M·λ, every read). Without negative caching
+/// (T = 0) every read queries: M·λ.
+///
+/// The rate is that of the stationary process; for a run from an empty cache see
+/// [`negative_cache_cold_start_queries`].
+pub fn negative_cache_absent_query_rate(absent_keys: f64, read_rate: f64, ttl_s: f64) -> f64 {
+    absent_keys * read_rate / (1.0 + read_rate * ttl_s)
+}
+
+/// The extra database queries for absent keys that a run starting with an empty cache makes
+/// over a long run, beyond the stationary rate times its duration (see
+/// [`negative_cache_absent_query_rate`]): M·(λT/(1+λT))²/2.
+///
+/// From an empty cache, each id's first query comes after an exponential wait (1/λ), not a
+/// whole cycle (T + 1/λ): its queries are a delayed renewal process, whose expected count by
+/// time D is D/μ + (σ² + μ²)/(2μ²) − E[first]/μ + o(1), with μ = T + 1/λ, σ = 1/λ and
+/// E[first] = 1/λ; with a = 1/(λμ) = 1/(1+λT) the constant is (1 − a)²/2. The o(1) term is a
+/// damped oscillation of period about μ (its ratio per cycle is 1/√(1 + (2πa)²)), so after a
+/// few dozen cycles per id it is negligible (under 1e-4 per id after 200 cycles at λT = 20,
+/// checked against the exact sum Σₙ P(Gamma(n, λ) ≤ D − (n−1)T)).
+pub fn negative_cache_cold_start_queries(absent_keys: f64, read_rate: f64, ttl_s: f64) -> f64 {
+    let hit = ttl_hit_ratio(read_rate, ttl_s);
+    absent_keys * hit * hit / 2.0
+}
+
 /// Expected database queries when one key expires under Poisson reads at `rate` per second and
 /// its rebuild takes `rebuild_s` seconds, with no protection: the first miss plus every read
 /// that arrives while the rebuild runs, 1 + rate·Δ.
@@ -217,5 +259,20 @@ mod tests {
     fn ttl_hit_ratio_limits() {
         assert_eq!(ttl_hit_ratio(1.0, 1.0), 0.5);
         assert!(ttl_hit_ratio(1000.0, 10.0) > 0.9999);
+    }
+
+    #[test]
+    fn negative_cache_query_rate_limits() {
+        // λT = 20: close to one query per absent key per TTL, M/T; λT → 0: every read, M·λ.
+        let (m, t) = (100.0, 1.0);
+        assert!((negative_cache_absent_query_rate(m, 20.0, t) - m * 20.0 / 21.0).abs() < 1e-9);
+        assert!((negative_cache_absent_query_rate(m, 1e9, t) - m / t).abs() < 1e-6);
+        assert!((negative_cache_absent_query_rate(m, 1e-9, t) - m * 1e-9).abs() < 1e-15);
+        assert_eq!(negative_cache_absent_query_rate(m, 3.0, 0.0), m * 3.0);
+        // The cold start adds at most half a query per key: none when keys are rarely read again
+        // within a TTL, half when they always are.
+        assert!(negative_cache_cold_start_queries(m, 1e-9, t) < 1e-12);
+        assert!((negative_cache_cold_start_queries(m, 1e9, t) - m / 2.0).abs() < 1e-6);
+        assert!((negative_cache_cold_start_queries(1.0, 1.0, 2.0) - 2.0 / 9.0).abs() < 1e-12);
     }
 }

@@ -92,6 +92,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Schedules `event` at `time`. Scheduling in the past is a bug in the model.
+    #[inline]
     pub fn schedule(&mut self, time: SimTime, event: E) {
         debug_assert!(time >= self.now, "event scheduled in the past");
         let key = EventKey {
@@ -104,6 +105,7 @@ impl<E> EventQueue<E> {
 
     /// Schedules `event` at `time` on FIFO lane `lane`. Each lane's times must not decrease in
     /// scheduling order (a constant delay from `now` guarantees it); breaking that is a bug.
+    #[inline]
     pub fn schedule_in_lane(&mut self, lane: usize, time: SimTime, event: E) {
         debug_assert!(time >= self.now, "event scheduled in the past");
         let q = &mut self.lanes[lane];

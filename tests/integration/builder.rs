@@ -117,6 +117,26 @@ impl ScenarioBuilder {
         self.set("writes.rate", rate).set("writes.path", path)
     }
 
+    /// A share `share` of key reads asks for keys that exist nowhere, drawn uniformly from
+    /// `keys` absent ids.
+    pub fn absent_keys(&mut self, share: f64, keys: i64) -> &mut Self {
+        self.set("clients.absent_share", share)
+            .set("clients.absent_keys", keys)
+    }
+
+    /// A local cache in each app instance whose copies live `ttl`, invalidated by TTL only.
+    pub fn local_cache(&mut self, ttl: &str) -> &mut Self {
+        self.set("local_cache.ttl", ttl)
+    }
+
+    /// Local caches learn of each committed write by pub/sub: a message to each instance,
+    /// delivered after `lag` or lost with probability `loss`.
+    pub fn pubsub(&mut self, lag: &str, loss: f64) -> &mut Self {
+        self.set("local_cache.invalidation", "pubsub")
+            .set("local_cache.pubsub_lag", lag)
+            .set("local_cache.pubsub_loss", loss)
+    }
+
     /// A distribution table such as `{ dist = "exponential", mean = "1ms" }` from its fields.
     pub fn dist(fields: &[(&str, &str)]) -> Table {
         fields

@@ -1,5 +1,6 @@
 //! The one integration test binary: the real CLI, determinism, and the model against theory.
 
+mod absent_and_local;
 mod builder;
 mod cli;
 mod determinism;

@@ -58,7 +58,10 @@ impl<O: Observer> World<'_, O> {
                     .as_ref()
                     .is_some_and(|c| c.holds_any(slot.ckey) && c.version_of(slot.ckey) != data);
                 self.observer.local_lookup(true, differs);
-                self.slot_mut(k).from_local = true;
+                let slot = self.slot_mut(k);
+                slot.from_local = true;
+                // A fresh local copy is a hit too (for `requests_all_hit`).
+                slot.fresh_hit = true;
                 self.resolve(now, k, Ok(data));
             }
             None => {

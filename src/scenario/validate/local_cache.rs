@@ -11,10 +11,8 @@ pub(super) fn local_cache(
     let Some(raw) = raw else {
         return Ok(None);
     };
-    if raw.enabled == Some(false) {
-        return Ok(None);
-    }
-    if cache.is_none() {
+    let enabled = raw.enabled != Some(false);
+    if enabled && cache.is_none() {
         return err(
             "local_cache",
             "stands in front of the shared cache, and there is none; set cache.enabled = true or local_cache.enabled = false",
@@ -78,18 +76,9 @@ pub(super) fn local_cache(
             )
         }
     };
-    if invalidation == LocalInvalidation::TtlOnly {
-        for (field, set) in [
-            ("pubsub_lag", raw.pubsub_lag.is_some()),
-            ("pubsub_loss", raw.pubsub_loss.is_some()),
-        ] {
-            if set {
-                return err(
-                    format!("local_cache.{field}"),
-                    "applies only to invalidation = \"pubsub\"",
-                );
-            }
-        }
+    if !enabled {
+        // Checked all the same: a strategy may switch it on.
+        return Ok(None);
     }
     Ok(Some(LocalCacheConfig {
         capacity,

@@ -36,6 +36,49 @@ pub fn warnings(raw: &RawScenario, config: &ModelConfig) -> Vec<FieldError> {
             "does nothing: without [writes] every value has the same version",
         );
     }
+    if config.clients.absent_share == 0.0 && raw.clients.absent_keys.is_some() {
+        warn(
+            "clients.absent_keys".into(),
+            "does nothing: no read asks for an absent key (clients.absent_share is 0)",
+        );
+    }
+    if let Some(l) = &raw.local_cache {
+        let pubsub = l.invalidation.as_deref() == Some("pubsub");
+        if config.local_cache.is_none() {
+            let set = [
+                ("capacity", l.capacity.is_some()),
+                ("ttl", l.ttl.is_some()),
+                ("latency", l.latency.is_some()),
+                ("hot_keys", l.hot_keys.is_some()),
+                ("invalidation", l.invalidation.is_some()),
+                ("pubsub_lag", l.pubsub_lag.is_some()),
+                ("pubsub_loss", l.pubsub_loss.is_some()),
+            ];
+            for (name, _) in set.iter().filter(|(_, is_set)| *is_set) {
+                warn(
+                    format!("local_cache.{name}"),
+                    "does nothing: the local cache is disabled (local_cache.enabled = false)",
+                );
+            }
+        } else if !pubsub {
+            for (name, set) in [
+                ("pubsub_lag", l.pubsub_lag.is_some()),
+                ("pubsub_loss", l.pubsub_loss.is_some()),
+            ] {
+                if set {
+                    warn(
+                        format!("local_cache.{name}"),
+                        "does nothing: it applies only to invalidation = \"pubsub\"",
+                    );
+                }
+            }
+        } else if config.writes.is_none() {
+            warn(
+                "local_cache.invalidation".into(),
+                "\"pubsub\" does nothing without [writes]: there are no changes to publish",
+            );
+        }
+    }
     if config.clients.absent_share == 0.0 {
         if raw.mitigations.negative_caching.is_some() {
             warn(
