@@ -73,6 +73,9 @@ impl ClientsConfig {
 pub struct WritesConfig {
     /// Writes per second at time zero, over all keys (changed by `set_write_rate` events).
     pub rate: f64,
+    /// Writes as a share of all operations instead of a rate: the write rate follows the
+    /// read rate (`set_rate`), at `share / (1 - share)` writes per request.
+    pub share: Option<f64>,
     /// Which keys are written (by default the reads' popularity).
     pub popularity: Popularity,
     /// Database time of one write; writes take slots like reads.

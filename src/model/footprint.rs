@@ -140,13 +140,7 @@ pub fn expected_writes(config: &ModelConfig) -> f64 {
     let Some(w) = &config.writes else {
         return 0.0;
     };
-    let changes = config.timeline.iter().filter_map(|e| match e.action {
-        TimelineAction::SetWriteRate { rate, ramp } => {
-            Some((e.at.as_secs_f64(), rate, ramp.as_secs_f64()))
-        }
-        _ => None,
-    });
-    super::clients::ArrivalProcess::new(w.rate, changes).integral(config.duration.as_secs_f64())
+    super::writes::write_arrivals(config, w).integral(config.duration.as_secs_f64())
 }
 
 #[cfg(test)]

@@ -33,6 +33,32 @@ pub struct Write {
     pub bypass: bool,
 }
 
+/// The write rate over time: `rate` changed by `set_write_rate`, or, with `share`, the read
+/// rate (with its `set_rate` changes) times `share / (1 - share)`.
+pub fn write_arrivals(model: &ModelConfig, writes: &WritesConfig) -> ArrivalProcess {
+    match writes.share {
+        Some(share) => {
+            let per_read = share / (1.0 - share);
+            let changes = model.timeline.iter().filter_map(|e| match e.action {
+                TimelineAction::SetRate { rps, ramp } => {
+                    Some((e.at.as_secs_f64(), rps * per_read, ramp.as_secs_f64()))
+                }
+                _ => None,
+            });
+            ArrivalProcess::new(model.clients.rps * per_read, changes)
+        }
+        None => {
+            let changes = model.timeline.iter().filter_map(|e| match e.action {
+                TimelineAction::SetWriteRate { rate, ramp } => {
+                    Some((e.at.as_secs_f64(), rate, ramp.as_secs_f64()))
+                }
+                _ => None,
+            });
+            ArrivalProcess::new(writes.rate, changes)
+        }
+    }
+}
+
 /// Keys written into the cache and not yet committed (write-back).
 #[derive(Clone, Debug, Default)]
 pub struct WriteBack {
@@ -136,14 +162,8 @@ impl Writers {
         streams: WriterStreams,
         creates: Option<Stream>,
     ) -> Self {
-        let changes = model.timeline.iter().filter_map(|e| match e.action {
-            TimelineAction::SetWriteRate { rate, ramp } => {
-                Some((e.at.as_secs_f64(), rate, ramp.as_secs_f64()))
-            }
-            _ => None,
-        });
         Writers {
-            arrivals: ArrivalProcess::new(writes.rate, changes),
+            arrivals: write_arrivals(model, writes),
             keys: KeyChooser::new(model.clients.keyspace, writes.popularity),
             streams,
             path: writes.path,
@@ -279,6 +299,7 @@ service = "1ms"
     fn writes(path: WritePath, bypass: f64) -> WritesConfig {
         WritesConfig {
             rate: 50.0,
+            share: None,
             popularity: Popularity::Uniform,
             service: Distribution::Constant(SimDuration::from_millis(1)),
             path,

@@ -105,7 +105,8 @@ pub struct RawLocalCache {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWrites {
-    pub rate: f64,
+    pub rate: Option<f64>,
+    pub share: Option<f64>,
     pub popularity: Option<StringOrTable<RawPopularity>>,
     pub service: Option<StringOrTable<RawDistribution>>,
     pub path: Option<String>,

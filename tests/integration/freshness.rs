@@ -400,6 +400,31 @@ fn bad_inputs() -> Vec<(&'static str, ScenarioBuilder, &'static str)> {
             "timeline[0].rate",
         ),
         (
+            "rate-and-share",
+            change(&|b| {
+                b.set("writes.share", 0.1);
+            }),
+            "writes.share",
+        ),
+        (
+            "share-of-one",
+            change(&|b| {
+                b.unset("writes.rate").set("writes.share", 1.0);
+            }),
+            "writes.share",
+        ),
+        (
+            "set-write-rate-with-share",
+            change(&|b| {
+                b.unset("writes.rate").set("writes.share", 0.1).event(
+                    "1s",
+                    "set_write_rate",
+                    &[("rate", Value::from(5.0))],
+                );
+            }),
+            "timeline[0].action",
+        ),
+        (
             "strategy-write-path",
             change(&|b| {
                 b.strategy("s", |s| {
@@ -713,4 +738,31 @@ fn a_created_key_hides_behind_a_cached_not_found_until_it_expires_or_is_deleted(
     let last = run.buckets.last().unwrap();
     assert!(last.created_hidden_reads > 0, "still hidden at the end");
     assert!(run.summary.totals.outdated_age.max_ms > 20_000.0);
+}
+
+#[test]
+fn a_share_of_writes_follows_the_read_rate() {
+    // 20% of operations are writes: a quarter of a write per request, as the read rate steps
+    // from 400/s to 1,600/s at 10 s.
+    let mut b = ScenarioBuilder::new("share");
+    b.duration("20s")
+        .rps(400.0)
+        .set("clients.keyspace", 1000)
+        .set("writes.share", 0.2)
+        .set("writes.path", "delete")
+        .event("10s", "set_rate", &[("rps", Value::from(1600.0))]);
+    let run = b.simulate();
+    let half = |r: std::ops::Range<usize>| -> (u64, u64) {
+        run.buckets[r]
+            .iter()
+            .fold((0, 0), |(a, w), x| (a + x.arrived, w + x.writes_arrived))
+    };
+    for (requests, writes) in [half(0..10), half(10..20)] {
+        // Poisson counts: about 1,000 and 4,000 writes, so 4 standard errors are 13% and 6%.
+        let expected = requests as f64 / 4.0;
+        assert!(
+            (writes as f64 - expected).abs() < 4.0 * expected.sqrt() + 0.01 * expected,
+            "{writes} writes for {requests} requests"
+        );
+    }
 }

@@ -191,11 +191,20 @@ pub(super) fn timeline_event(
             )?,
         },
         "set_write_rate" => {
-            if writes.is_none() {
-                return err(
-                    format!("{field}.action"),
-                    "set_write_rate needs a [writes] section (its rate at time zero, 0 for none)",
-                );
+            match writes {
+                None => {
+                    return err(
+                        format!("{field}.action"),
+                        "set_write_rate needs a [writes] section (its rate at time zero, 0 for none)",
+                    )
+                }
+                Some(w) if w.share.is_some() => {
+                    return err(
+                        format!("{field}.action"),
+                        "set_write_rate needs writes.rate: with writes.share the write rate follows the read rate (set_rate)",
+                    )
+                }
+                Some(_) => {}
             }
             let rate = match raw.rate {
                 Some(r) => rate(&format!("{field}.rate"), r).map_err(|e| FieldError {

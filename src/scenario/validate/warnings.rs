@@ -134,7 +134,7 @@ pub fn warnings(raw: &RawScenario, config: &ModelConfig) -> Vec<FieldError> {
             .timeline
             .iter()
             .any(|e| matches!(e.action, TimelineAction::SetWriteRate { .. }));
-        if w.rate == 0.0 && !rate_changes {
+        if w.share.is_none() && w.rate == 0.0 && !rate_changes {
             warn(
                 "writes.rate".into(),
                 "is 0 and no set_write_rate event changes it: there are no writes",

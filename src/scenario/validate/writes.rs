@@ -18,12 +18,43 @@ pub(super) fn writes(
     let Some(raw) = raw else {
         return Ok(None);
     };
-    let rate = rate("writes.rate", raw.rate).map_err(|e| FieldError {
-        message: e
-            .message
-            .replace("requests per second", "writes per second"),
-        ..e
-    })?;
+    let (rate, share) = match (raw.rate, raw.share) {
+        (Some(r), None) => (
+            rate("writes.rate", r).map_err(|e| FieldError {
+                message: e.message.replace("requests per second", "writes per second"),
+                ..e
+            })?,
+            None,
+        ),
+        (None, Some(s)) => {
+            if !s.is_finite() || !(0.0..1.0).contains(&s) {
+                return err(
+                    "writes.share",
+                    format!("must be a share of operations from 0 to below 1 (0.1: one operation in ten is a write), got {s}"),
+                );
+            }
+            let per_read = s / (1.0 - s);
+            if clients.rps * per_read > 1e9 {
+                return err(
+                    "writes.share",
+                    format!("{s} gives more than 1e9 writes per second at clients.rps; use a smaller share"),
+                );
+            }
+            (clients.rps * per_read, Some(s))
+        }
+        (Some(_), Some(_)) => {
+            return err(
+                "writes.share",
+                "a [writes] table sets either a rate (writes per second) or a share of operations, not both",
+            )
+        }
+        (None, None) => {
+            return err(
+                "writes.rate",
+                "is required in [writes]: writes per second (or `share`, the share of operations that are writes)",
+            )
+        }
+    };
     let popularity = popularity(
         "writes.popularity",
         raw.popularity.as_ref(),
@@ -112,6 +143,7 @@ pub(super) fn writes(
     }
     Ok(Some(WritesConfig {
         rate,
+        share,
         popularity,
         service,
         path,
