@@ -5,13 +5,10 @@
 //! losing messages at its rate), hot keys only, a disabled local cache, and the checks on every
 //! new field.
 
-use std::fs;
-
 use cachestorm::metrics::{BucketRow, RunResult};
 use cachestorm::theory;
 
 use super::builder::ScenarioBuilder;
-use super::cachestorm;
 
 /// Relative rounding of the HDR histograms (3 significant digits) the ages are kept in: a
 /// reported age may exceed the true one by this much.
@@ -716,31 +713,7 @@ fn bad_inputs() -> Vec<(&'static str, ScenarioBuilder, &'static str)> {
 
 #[test]
 fn bad_absent_and_local_fields_exit_2_name_the_field_and_write_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, builder, needle) in bad_inputs() {
-        let file = dir.path().join(format!("{name}.toml"));
-        fs::write(&file, builder.toml()).unwrap();
-        for sub in ["validate", "run"] {
-            let out = dir.path().join(format!("out-{name}-{sub}"));
-            let mut cmd = cachestorm();
-            cmd.arg(sub).arg(&file);
-            if sub == "run" {
-                cmd.arg("--out").arg(&out);
-            }
-            let assert = cmd.assert().code(2);
-            let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-            assert!(
-                stderr.contains(needle),
-                "{name} ({sub}): message should name `{needle}`: {stderr}"
-            );
-            assert!(
-                stderr.contains(&format!("{name}.toml")),
-                "{name}: message should name the file: {stderr}"
-            );
-            assert!(!stderr.contains("panicked"), "{name}: {stderr}");
-            assert!(!out.exists(), "{name}: run wrote output despite bad input");
-        }
-    }
+    super::assert_refused(bad_inputs());
     // The base they break is valid, with pub/sub too: each case fails for its own field.
     with_absent_and_local().scenario();
     with_absent_and_local().pubsub("10ms", 0.0).scenario();
@@ -822,17 +795,5 @@ fn inert_inputs() -> Vec<(&'static str, ScenarioBuilder, &'static str)> {
 
 #[test]
 fn inert_absent_key_and_local_cache_settings_are_warnings_naming_the_field() {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, builder, needle) in inert_inputs() {
-        let file = dir.path().join(format!("{name}.toml"));
-        fs::write(&file, builder.toml()).unwrap();
-        let assert = cachestorm().arg("validate").arg(&file).assert().success();
-        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-        assert!(
-            stderr.contains("warning")
-                && stderr.contains(needle)
-                && stderr.contains("does nothing"),
-            "{name}: a warning should name `{needle}`: {stderr}"
-        );
-    }
+    super::assert_inert(inert_inputs());
 }

@@ -3,14 +3,11 @@
 //! race and the mitigations that stop it, invalidation events' lag and loss, the checks on
 //! every new field, and read-only results untouched by the writes machinery.
 
-use std::fs;
-
 use cachestorm::metrics::{BucketRow, RunResult};
 use cachestorm::theory;
 use toml::Value;
 
 use super::builder::ScenarioBuilder;
-use super::cachestorm;
 
 /// Relative rounding of the HDR histograms (3 significant digits) the ages are kept in: a
 /// reported age may exceed the true one by this much.
@@ -438,31 +435,7 @@ fn bad_inputs() -> Vec<(&'static str, ScenarioBuilder, &'static str)> {
 
 #[test]
 fn bad_write_fields_exit_2_name_the_field_and_write_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, builder, needle) in bad_inputs() {
-        let file = dir.path().join(format!("{name}.toml"));
-        fs::write(&file, builder.toml()).unwrap();
-        for sub in ["validate", "run"] {
-            let out = dir.path().join(format!("out-{name}-{sub}"));
-            let mut cmd = cachestorm();
-            cmd.arg(sub).arg(&file);
-            if sub == "run" {
-                cmd.arg("--out").arg(&out);
-            }
-            let assert = cmd.assert().code(2);
-            let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-            assert!(
-                stderr.contains(needle),
-                "{name} ({sub}): message should name `{needle}`: {stderr}"
-            );
-            assert!(
-                stderr.contains(&format!("{name}.toml")),
-                "{name}: message should name the file: {stderr}"
-            );
-            assert!(!stderr.contains("panicked"), "{name}: {stderr}");
-            assert!(!out.exists(), "{name}: run wrote output despite bad input");
-        }
-    }
+    super::assert_refused(bad_inputs());
     // The base they break is valid: each case fails for its own field.
     with_writes().scenario();
 }
@@ -511,19 +484,7 @@ fn inert_inputs() -> Vec<(&'static str, ScenarioBuilder, &'static str)> {
 
 #[test]
 fn inert_write_settings_are_warnings_naming_the_field() {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, builder, needle) in inert_inputs() {
-        let file = dir.path().join(format!("{name}.toml"));
-        fs::write(&file, builder.toml()).unwrap();
-        let assert = cachestorm().arg("validate").arg(&file).assert().success();
-        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-        assert!(
-            stderr.contains("warning")
-                && stderr.contains(needle)
-                && stderr.contains("does nothing"),
-            "{name}: a warning should name `{needle}`: {stderr}"
-        );
-    }
+    super::assert_inert(inert_inputs());
 }
 
 /// A read-only scenario exercising most of the read path: Zipf keys, fan-out, LRU on two

@@ -55,3 +55,51 @@ pub fn simulate(toml: &str) -> cachestorm::metrics::RunResult {
         cachestorm::scenario::parse(toml, Path::new("test.toml")).expect("test scenario is valid");
     cachestorm::experiment::simulate(&s.strategies[0].config, s.seed, &|_| {})
 }
+
+/// Checks that each `(name, scenario, field)` case is refused by `validate` and by `run` with
+/// exit code 2 and one message naming the file and `field`, with no panic and no output.
+pub fn assert_refused(cases: Vec<(&'static str, builder::ScenarioBuilder, &'static str)>) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, builder, needle) in cases {
+        let file = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&file, builder.toml()).unwrap();
+        for sub in ["validate", "run"] {
+            let out = dir.path().join(format!("out-{name}-{sub}"));
+            let mut cmd = cachestorm();
+            cmd.arg(sub).arg(&file);
+            if sub == "run" {
+                cmd.arg("--out").arg(&out);
+            }
+            let assert = cmd.assert().code(2);
+            let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+            assert!(
+                stderr.contains(needle),
+                "{name} ({sub}): message should name `{needle}`: {stderr}"
+            );
+            assert!(
+                stderr.contains(&format!("{name}.toml")),
+                "{name}: message should name the file: {stderr}"
+            );
+            assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+            assert!(!out.exists(), "{name}: run wrote output despite bad input");
+        }
+    }
+}
+
+/// Checks that each `(name, scenario, field)` case validates with a warning naming `field`
+/// and saying it does nothing.
+pub fn assert_inert(cases: Vec<(&'static str, builder::ScenarioBuilder, &'static str)>) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, builder, needle) in cases {
+        let file = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&file, builder.toml()).unwrap();
+        let assert = cachestorm().arg("validate").arg(&file).assert().success();
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert!(
+            stderr.contains("warning")
+                && stderr.contains(needle)
+                && stderr.contains("does nothing"),
+            "{name}: a warning should name `{needle}`: {stderr}"
+        );
+    }
+}
