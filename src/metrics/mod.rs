@@ -85,6 +85,10 @@ pub struct BucketRow {
     pub invalidations_sent: u64,
     /// Invalidations lost on the way (event loss).
     pub invalidations_lost: u64,
+    /// Invalidations sent as events, to arrive after a lag.
+    pub invalidations_delayed: u64,
+    /// Mean lag of those, ms.
+    pub invalidation_lag_mean_ms: f64,
     /// Reads of one key answered with a value (a request of fan-out k makes k).
     pub reads_served: u64,
     /// Of those, reads answered with a version older than the database's committed one.

@@ -44,6 +44,8 @@ pub struct Recorder {
     total_wait_count: u64,
     lock_wait_ns: u128,
     total_lock_wait_ns: u128,
+    lag_ns: u128,
+    total_lag_ns: u128,
     herd: HerdProbe,
 }
 
@@ -93,6 +95,8 @@ impl Recorder {
             total_wait_count: 0,
             lock_wait_ns: 0,
             total_lock_wait_ns: 0,
+            lag_ns: 0,
+            total_lag_ns: 0,
             herd: HerdProbe::default(),
         };
         r.open_bucket();
@@ -151,6 +155,8 @@ impl Recorder {
         };
         row.db_wait_mean_ms = mean_ms(self.wait_ns, self.wait_count);
         row.lock_wait_mean_ms = mean_ms(self.lock_wait_ns, row.lock_waits);
+        row.invalidation_lag_mean_ms = mean_ms(self.lag_ns, row.invalidations_delayed);
+        self.lag_ns = 0;
         row.latency = stats(&self.bucket_latency);
         if let Some(h) = self.bucket_age.as_mut().filter(|h| !h.is_empty()) {
             row.outdated_age = stats(h);
@@ -335,6 +341,7 @@ impl Recorder {
             totals.writes_arrived += r.writes_arrived;
             totals.invalidations_sent += r.invalidations_sent;
             totals.invalidations_lost += r.invalidations_lost;
+            totals.invalidations_delayed += r.invalidations_delayed;
             totals.reads_served += r.reads_served;
             totals.outdated_reads += r.outdated_reads;
             totals.outdated_sets += r.outdated_sets;
@@ -371,6 +378,7 @@ impl Recorder {
         };
         totals.db_wait_mean_ms = mean_ms(self.total_wait_ns, self.total_wait_count);
         totals.lock_wait_mean_ms = mean_ms(self.total_lock_wait_ns, totals.lock_waits);
+        totals.invalidation_lag_mean_ms = mean_ms(self.total_lag_ns, totals.invalidations_delayed);
         totals.latency = stats(&self.run_latency);
         if let Some(h) = &self.run_age {
             totals.outdated_age = stats(h);
@@ -497,6 +505,12 @@ impl Observer for Recorder {
     #[inline]
     fn write_committed(&mut self, _key: u32) {
         self.row.writes_committed += 1;
+    }
+    #[inline]
+    fn invalidation_delayed(&mut self, lag: SimDuration) {
+        self.row.invalidations_delayed += 1;
+        self.lag_ns += lag.0 as u128;
+        self.total_lag_ns += lag.0 as u128;
     }
     #[inline]
     fn write_arrived(&mut self) {

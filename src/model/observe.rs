@@ -110,6 +110,10 @@ pub trait Observer {
     /// of it was committed to the database (`None`: the value is the committed version).
     #[inline]
     fn read_served(&mut self, outdated: Option<SimDuration>) {}
+    /// An invalidation was sent to arrive `lag` after its write's commit (an invalidation
+    /// event), rather than at once.
+    #[inline]
+    fn invalidation_delayed(&mut self, lag: SimDuration) {}
     /// A write arrived.
     #[inline]
     fn write_arrived(&mut self) {}

@@ -127,6 +127,12 @@ const FRESHNESS: &[BucketColumn] = &[
     ("created_hidden_reads", |b| {
         b.created_hidden_reads.to_string()
     }),
+    ("invalidations_delayed", |b| {
+        b.invalidations_delayed.to_string()
+    }),
+    ("invalidation_lag_mean_ms", |b| {
+        f3(b.invalidation_lag_mean_ms)
+    }),
 ];
 
 /// Columns of `timeseries.csv` after `strategy`.

@@ -240,11 +240,18 @@ fn invalidation_events_age_reads_by_their_lag_and_lost_ones_by_up_to_the_ttl() {
     assert!(events.outdated_age.max_ms <= d_ms * (1.0 + HDR_ROUNDING));
     assert_eq!(events.invalidations_lost, 0);
     assert_eq!(events.invalidations_sent, events.writes_committed);
+    // Every event that is not lost arrives after the constant 200 ms lag.
+    assert_eq!(events.invalidations_delayed, events.invalidations_sent);
+    assert!((events.invalidation_lag_mean_ms - 200.0).abs() < 1e-6);
 
     // Loss 0.2: the lost share of some 4,000 events has a binomial standard error of
     // sqrt(0.2 × 0.8 / 4,000) = 0.0063; the tolerance is 4 of them, 0.025.
     let lost = lossy.invalidations_lost as f64 / lossy.invalidations_sent as f64;
     assert!(lossy.invalidations_sent > 3_500);
+    assert_eq!(
+        lossy.invalidations_delayed + lossy.invalidations_lost,
+        lossy.invalidations_sent
+    );
     assert!((lost - 0.2).abs() < 0.025, "lost share {lost}");
     // A lost event leaves the old value until the TTL or the key's next delivered event (5 s
     // away on average): ages far beyond the lag, never beyond the 10 s TTL (the value was read

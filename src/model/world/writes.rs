@@ -167,6 +167,9 @@ impl<O: Observer> World<'_, O> {
             AfterCommit::Delete { after } => {
                 let latency = writers.cache_latency();
                 self.observer.invalidation_sent(false);
+                if after > SimDuration::ZERO {
+                    self.observer.invalidation_delayed(after);
+                }
                 self.events.schedule(
                     now + after + latency,
                     Event::Cache(CacheEvent::Delete { key, version }),
