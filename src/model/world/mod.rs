@@ -491,9 +491,9 @@ impl<'a, O: Observer> World<'a, O> {
     fn key_done(&mut self, now: SimTime, k: KeyRef, answer: Answer) {
         let error = match answer {
             Ok(version) => {
-                let slot = *self.slot(k);
                 let outdated = if self.config.writes.is_some() {
-                    self.db.records().outdated_by(slot.key, version, now)
+                    let key = self.requests.slot(k).key;
+                    self.db.records().outdated_by(key, version, now)
                 } else {
                     None
                 };
@@ -501,6 +501,7 @@ impl<'a, O: Observer> World<'a, O> {
                 if let Some(local) = self.local.as_mut() {
                     // A value from the shared cache or the database is kept locally.
                     let r = self.requests.get(k.req);
+                    let slot = &r.keys[k.idx as usize];
                     if !slot.from_local
                         && local.eligible(slot.key)
                         && self.versions.is_live(r.version)
