@@ -185,7 +185,8 @@ pub(super) fn dash_repeated_colors(series: &mut [Series]) {
     }
 }
 
-fn repeats_color(index: usize) -> bool {
+/// Whether strategy `index`'s colour is a repeat (its line is dashed).
+pub(super) fn repeats_color(index: usize) -> bool {
     (index / PALETTE.len()) % 2 == 1
 }
 

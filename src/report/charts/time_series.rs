@@ -71,7 +71,14 @@ pub(super) fn build_figure(kind: Kind, result: &ScenarioResult) -> Figure {
         .strategies
         .iter()
         .enumerate()
-        .map(|(i, s)| LegendEntry::new(s.name.clone(), strategy_color(i), Sample::Line))
+        .map(|(i, s)| {
+            let sample = if super::freshness::repeats_color(i) {
+                Sample::Dashed
+            } else {
+                Sample::Line
+            };
+            LegendEntry::new(s.name.clone(), strategy_color(i), sample)
+        })
         .collect();
 
     let time_figure = |size: (u32, u32), title: &str, panels: Vec<Panel>, legend| Figure {
@@ -255,7 +262,9 @@ pub(super) fn small_multiples(
         .iter()
         .zip(series)
         .enumerate()
-        .map(|(i, (s, series))| {
+        .map(|(i, (s, mut series))| {
+            // One line a panel, named by its label: no need to dash a repeated colour.
+            series.dashed = false;
             let max = max_value(std::slice::from_ref(&series), &[]);
             Panel {
                 y_desc,
@@ -398,7 +407,11 @@ pub(super) fn collect_series(
             if !current.is_empty() {
                 segments.push(current);
             }
-            Series::line(strategy_color(i), segments.into_iter().map(thin).collect())
+            let mut series =
+                Series::line(strategy_color(i), segments.into_iter().map(thin).collect());
+            // Past eight strategies the colours repeat: the second round is dashed.
+            series.dashed = super::freshness::repeats_color(i);
+            series
         })
         .collect()
 }
