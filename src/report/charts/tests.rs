@@ -1010,3 +1010,46 @@ fn freshness_svgs_with_hostile_names_are_valid_xml() {
         assert!(text.contains("\\u{1b}[31m"), "{}", chart.file_stem);
     }
 }
+
+#[test]
+fn overlaid_charts_dash_repeated_colours_and_small_multiples_do_not() {
+    let strategies = (0..10u32)
+        .map(|i| {
+            let buckets = (0..5)
+                .map(|j| BucketRow {
+                    start_s: f64::from(j),
+                    width_s: 1.0,
+                    arrived: 10,
+                    completed: 10,
+                    cache_hits: u64::from(i),
+                    cache_misses: 1,
+                    latency: LatencyStats {
+                        count: 10,
+                        p99_ms: f64::from(i + 1),
+                        ..LatencyStats::default()
+                    },
+                    ..BucketRow::default()
+                })
+                .collect();
+            strategy(&format!("s{i}"), 1000.0, buckets)
+        })
+        .collect();
+    let result = scenario(strategies);
+    let expected = [[false; 8].as_slice(), &[true; 2]].concat();
+    for kind in [Kind::Latency, Kind::HitRatio] {
+        let figure = build_figure(kind, &result);
+        let dashed: Vec<bool> = figure.panels[0].series.iter().map(|s| s.dashed).collect();
+        assert_eq!(dashed, expected, "{}", kind.stem());
+        let samples: Vec<bool> = figure
+            .legend
+            .iter()
+            .map(|e| e.sample == Sample::Dashed)
+            .collect();
+        assert_eq!(samples, expected, "{} legend", kind.stem());
+    }
+    let multiples = build_figure(Kind::LatencyByStrategy, &result);
+    assert!(multiples
+        .panels
+        .iter()
+        .all(|p| p.series.iter().all(|s| !s.dashed)));
+}
