@@ -22,6 +22,8 @@ pub struct WriterStreams {
     pub path: Stream,
     /// Latency of the writers' own cache operations (deletes, sets).
     pub cache_latency: Stream,
+    /// Which writes create absent keys (only drawn from when `writes.creates` is above 0).
+    pub creates: Stream,
 }
 
 /// One write as it arrives.
@@ -141,7 +143,7 @@ pub struct Writers {
     end: SimTime,
     /// Creating writes: their share, the first absent key, how many there are, and the stream
     /// choosing them.
-    creates: Option<(f64, u32, u32, Stream)>,
+    creates: Option<(f64, u32, u32)>,
     /// Write-back state (only on the write-back path).
     write_back: Option<WriteBack>,
     /// Keys of the last flush.
@@ -151,17 +153,6 @@ pub struct Writers {
 impl Writers {
     /// The writers of `writes` in `model`.
     pub fn new(model: &ModelConfig, writes: &WritesConfig, streams: WriterStreams) -> Self {
-        Self::with_creates(model, writes, streams, None)
-    }
-
-    /// The writers, with `creates` the stream choosing which writes create absent keys (used
-    /// when `writes.creates` is above 0).
-    pub fn with_creates(
-        model: &ModelConfig,
-        writes: &WritesConfig,
-        streams: WriterStreams,
-        creates: Option<Stream>,
-    ) -> Self {
         Writers {
             arrivals: write_arrivals(model, writes),
             keys: KeyChooser::new(model.clients.keyspace, writes.popularity),
@@ -178,14 +169,11 @@ impl Writers {
             write_back: matches!(writes.path, WritePath::WriteBack { .. })
                 .then(|| WriteBack::new(model.clients.keyspace)),
             flushed: Vec::new(),
-            creates: creates.filter(|_| writes.creates > 0.0).map(|rng| {
-                (
-                    writes.creates,
-                    model.clients.keyspace,
-                    model.clients.absent_keys,
-                    rng,
-                )
-            }),
+            creates: (writes.creates > 0.0).then_some((
+                writes.creates,
+                model.clients.keyspace,
+                model.clients.absent_keys,
+            )),
         }
     }
 
@@ -195,16 +183,25 @@ impl Writers {
         self.write_back.as_mut()
     }
 
-    /// Runs a flush: the keys (and versions) to commit now.
-    pub fn flush(&mut self) -> &[(u32, u32)] {
+    /// Runs a flush: fills `out` with the keys (and versions) to commit now.
+    pub fn flush(&mut self, out: &mut Vec<(u32, u32)>) {
         let batch = match self.path {
             WritePath::WriteBack { batch, .. } => batch,
             _ => None,
         };
         if let Some(wb) = self.write_back.as_mut() {
-            wb.flush(batch, &mut self.flushed);
+            wb.flush(batch, out);
         }
-        &self.flushed
+    }
+
+    /// The buffer of the last flush, to reuse (taken while its keys are committed).
+    pub fn take_flush_buffer(&mut self) -> Vec<(u32, u32)> {
+        std::mem::take(&mut self.flushed)
+    }
+
+    /// Gives the flush buffer back.
+    pub fn return_flush_buffer(&mut self, buffer: Vec<(u32, u32)>) {
+        self.flushed = buffer;
     }
 
     /// The write path.
@@ -227,11 +224,12 @@ impl Writers {
     pub fn draw(&mut self) -> Write {
         let mut key = self.keys.choose(&mut self.streams.keys);
         let u: f64 = self.streams.path.random();
-        if let Some((share, first, count, rng)) = &mut self.creates {
+        if let Some((share, first, count)) = self.creates {
+            let rng = &mut self.streams.creates;
             let c: f64 = rng.random();
-            let id = rng.random_range(0..*count);
-            if c < *share {
-                key = *first + id;
+            let id = rng.random_range(0..count);
+            if c < share {
+                key = first + id;
             }
         }
         Write {
@@ -293,6 +291,7 @@ service = "1ms"
             keys: s.stream(9),
             path: s.stream(11),
             cache_latency: s.stream(12),
+            creates: s.stream(17),
         }
     }
 

@@ -713,7 +713,7 @@ fn bad_inputs() -> Vec<(&'static str, ScenarioBuilder, &'static str)> {
 
 #[test]
 fn bad_absent_and_local_fields_exit_2_name_the_field_and_write_nothing() {
-    super::assert_refused(bad_inputs());
+    super::assert_refused(bad_inputs().into_iter().map(|(n, b, f)| (n, b.toml(), f)));
     // The base they break is valid, with pub/sub too: each case fails for its own field.
     with_absent_and_local().scenario();
     with_absent_and_local().pubsub("10ms", 0.0).scenario();

@@ -332,31 +332,7 @@ fn broken_cases() -> Vec<(&'static str, String, &'static str)> {
 
 #[test]
 fn broken_files_exit_2_name_the_field_and_write_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text, needle) in broken_cases() {
-        let file = dir.path().join(format!("{name}.toml"));
-        fs::write(&file, &text).unwrap();
-        for sub in ["validate", "run"] {
-            let out = dir.path().join(format!("out-{name}-{sub}"));
-            let mut cmd = cachestorm();
-            cmd.arg(sub).arg(&file);
-            if sub == "run" {
-                cmd.arg("--out").arg(&out);
-            }
-            let assert = cmd.assert().code(2);
-            let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-            assert!(
-                stderr.contains(needle),
-                "{name} ({sub}): message should name `{needle}`: {stderr}"
-            );
-            assert!(
-                stderr.contains(&format!("{name}.toml")),
-                "{name}: message should name the file: {stderr}"
-            );
-            assert!(!stderr.contains("panicked"), "{name}: {stderr}");
-            assert!(!out.exists(), "{name}: run wrote output despite bad input");
-        }
-    }
+    super::assert_refused(broken_cases());
 }
 
 #[test]

@@ -442,7 +442,7 @@ fn bad_inputs() -> Vec<(&'static str, ScenarioBuilder, &'static str)> {
 
 #[test]
 fn bad_write_fields_exit_2_name_the_field_and_write_nothing() {
-    super::assert_refused(bad_inputs());
+    super::assert_refused(bad_inputs().into_iter().map(|(n, b, f)| (n, b.toml(), f)));
     // The base they break is valid: each case fails for its own field.
     with_writes().scenario();
 }

@@ -56,13 +56,14 @@ pub fn simulate(toml: &str) -> cachestorm::metrics::RunResult {
     cachestorm::experiment::simulate(&s.strategies[0].config, s.seed, &|_| {})
 }
 
-/// Checks that each `(name, scenario, field)` case is refused by `validate` and by `run` with
-/// exit code 2 and one message naming the file and `field`, with no panic and no output.
-pub fn assert_refused(cases: Vec<(&'static str, builder::ScenarioBuilder, &'static str)>) {
+/// Checks that each `(name, scenario file text, field)` case is refused by `validate` and by
+/// `run` with exit code 2 and one message naming the file and `field`, with no panic and no
+/// output.
+pub fn assert_refused<'a>(cases: impl IntoIterator<Item = (&'a str, String, &'a str)>) {
     let dir = tempfile::tempdir().unwrap();
-    for (name, builder, needle) in cases {
+    for (name, text, needle) in cases {
         let file = dir.path().join(format!("{name}.toml"));
-        std::fs::write(&file, builder.toml()).unwrap();
+        std::fs::write(&file, text).unwrap();
         for sub in ["validate", "run"] {
             let out = dir.path().join(format!("out-{name}-{sub}"));
             let mut cmd = cachestorm();

@@ -187,13 +187,9 @@ impl<'a, O: Observer> World<'a, O> {
                     keys: streams.stream(purpose::WRITE_KEYS),
                     path: streams.stream(purpose::WRITE_PATH),
                     cache_latency: streams.stream(purpose::WRITE_CACHE_LATENCY),
+                    creates: streams.stream(purpose::WRITE_CREATES),
                 };
-                Writers::with_creates(
-                    config,
-                    w,
-                    writer_streams,
-                    Some(streams.stream(purpose::WRITE_CREATES)),
-                )
+                Writers::new(config, w, writer_streams)
             }),
             app: AppTier::new(&config.app, config.mitigations.rate_limit),
             cache: config.cache.as_ref().map(|cc| {

@@ -85,9 +85,13 @@ impl<O: Observer> World<'_, O> {
             .writers
             .as_mut()
             .expect("flushes only exist with writers");
-        let keys = writers.flush().to_vec();
-        for (key, version) in keys {
+        let mut keys = writers.take_flush_buffer();
+        writers.flush(&mut keys);
+        for &(key, version) in &keys {
             self.submit_commit(now, key, version, false);
+        }
+        if let Some(w) = self.writers.as_mut() {
+            w.return_flush_buffer(keys);
         }
     }
 

@@ -44,8 +44,7 @@ pub(super) fn has_writes(result: &ScenarioResult) -> bool {
 /// The panel of the `outdated_reads` chart: outdated reads as a percentage of the reads served
 /// in each bucket, on a log axis; and its legend.
 pub(super) fn outdated_reads_panel(result: &ScenarioResult) -> (Panel, Vec<LegendEntry>) {
-    let mut series = collect_series(result, outdated_percent);
-    dash_repeated_colors(&mut series);
+    let series = collect_series(result, outdated_percent);
     let y = share_axis(values(&series));
     let whole_run: Vec<Option<f64>> = result.strategies.iter().map(outdated_share).collect();
     let mut legend = ranked_legend(result, &whole_run, |share| match share {
@@ -98,8 +97,7 @@ pub(super) fn outdated_age_by_strategy_panels(result: &ScenarioResult) -> Vec<Pa
 /// The panel of the `outdated_age_p99` chart: the p99 age of the outdated reads of each bucket,
 /// ms, on a log axis; and its legend, with each strategy's whole-run p99 age.
 pub(super) fn outdated_age_panel(result: &ScenarioResult) -> (Panel, Vec<LegendEntry>) {
-    let mut series = collect_series(result, outdated_age_p99);
-    dash_repeated_colors(&mut series);
+    let series = collect_series(result, outdated_age_p99);
     let y = age_axis(values(&series));
     let whole_run: Vec<Option<f64>> = result.strategies.iter().map(whole_run_age_p99).collect();
     let mut legend = ranked_legend(result, &whole_run, |age| match age {
@@ -175,19 +173,6 @@ fn tidy_log_axis(values: impl Iterator<Item = f64>, floor_min: f64, cap: f64) ->
     } else {
         Axis::log(lo, hi)
     }
-}
-
-/// The palette repeats after eight strategies: lines of the second round of colours are dashed
-/// (their legend samples too), so two strategies never look the same.
-pub(super) fn dash_repeated_colors(series: &mut [Series]) {
-    for (i, s) in series.iter_mut().enumerate() {
-        s.dashed = repeats_color(i);
-    }
-}
-
-/// Whether strategy `index`'s colour is a repeat (its line is dashed).
-pub(super) fn repeats_color(index: usize) -> bool {
-    (index / PALETTE.len()) % 2 == 1
 }
 
 /// One legend entry per strategy, `name: figure`, from the largest whole-run figure down

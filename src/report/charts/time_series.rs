@@ -72,7 +72,7 @@ pub(super) fn build_figure(kind: Kind, result: &ScenarioResult) -> Figure {
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let sample = if super::freshness::repeats_color(i) {
+            let sample = if repeats_color(i) {
                 Sample::Dashed
             } else {
                 Sample::Line
@@ -380,6 +380,12 @@ pub(super) fn x_extent(result: &ScenarioResult) -> f64 {
     }
 }
 
+/// Whether strategy `index`'s colour repeats an earlier one's (the palette has eight): its line
+/// and legend sample are dashed in overlaid charts.
+pub(super) fn repeats_color(index: usize) -> bool {
+    (index / PALETTE.len()) % 2 == 1
+}
+
 /// One series per strategy; `value` returns `None` for buckets to leave out (breaking the line).
 pub(super) fn collect_series(
     result: &ScenarioResult,
@@ -410,7 +416,7 @@ pub(super) fn collect_series(
             let mut series =
                 Series::line(strategy_color(i), segments.into_iter().map(thin).collect());
             // Past eight strategies the colours repeat: the second round is dashed.
-            series.dashed = super::freshness::repeats_color(i);
+            series.dashed = repeats_color(i);
             series
         })
         .collect()
