@@ -28,7 +28,22 @@ pub fn simulate(
         crate::engine::SimDuration(longest),
     );
     let end = model::run(config, seed, &mut recorder, progress);
-    recorder.finish(end)
+    let mut result = recorder.finish(end);
+    let triggers: Vec<f64> = config
+        .timeline
+        .iter()
+        .filter(|e| e.is_trigger())
+        .map(|e| e.at.as_secs_f64())
+        .collect();
+    if let (Some(&first), Some(&last)) = (triggers.first(), triggers.last()) {
+        result.summary.recovery_s = crate::metrics::recovery::recovery_s(
+            &result.buckets,
+            first,
+            last,
+            config.duration.as_secs_f64(),
+        );
+    }
+    result
 }
 
 /// Runs every strategy of `scenario` in parallel on the current rayon pool. `progress` is

@@ -186,6 +186,31 @@ pub fn fanout_required_hit_rate(target: f64, k: u32) -> f64 {
     target.powf(1.0 / k as f64)
 }
 
+/// Mean attempts per request when each attempt fails independently with probability `p` and a
+/// client makes at most `n`: 1 + p + ... + p^(n-1) = (1 - p^n) / (1 - p).
+pub fn retry_attempts_per_request(p: f64, n: u32) -> f64 {
+    if p >= 1.0 {
+        n as f64
+    } else {
+        (1.0 - p.powi(n as i32)) / (1.0 - p)
+    }
+}
+
+/// Queries per second a database completes with `n` queries always in service, when each takes
+/// `mean_s` on average multiplied by `1 + per_query * max(0, n - knee)` (a degrading database).
+pub fn degraded_throughput(n: u32, mean_s: f64, knee: u32, per_query: f64) -> f64 {
+    n as f64 / (mean_s * (1.0 + per_query * n.saturating_sub(knee) as f64))
+}
+
+/// Arrival rate above which clients that retry every timed-out attempt keep a cache-fronted
+/// database overloaded once it is (requests per second): in the bad state every miss's
+/// attempts all wait longer than the client's timeout (the queue's wait exceeds it), each
+/// makes a query, and the queue stays full while `attempts * miss_ratio * rate` exceeds the
+/// database's `capacity_qps`.
+pub fn retry_storm_threshold(capacity_qps: f64, attempts: u32, miss_ratio: f64) -> f64 {
+    capacity_qps / (attempts as f64 * miss_ratio)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,6 +242,19 @@ mod tests {
         // Uniform popularity: LRU holds C of N keys, hit ratio C/N.
         assert!((che_lru_hit_ratio(&uniform, 250.0) - 0.25).abs() < 1e-3);
         assert_eq!(che_lru_hit_ratio(&uniform, 2000.0), 1.0);
+    }
+
+    #[test]
+    fn retry_and_degradation_formulas() {
+        assert!((retry_attempts_per_request(0.5, 3) - 1.75).abs() < 1e-12);
+        assert_eq!(retry_attempts_per_request(0.0, 5), 1.0);
+        assert_eq!(retry_attempts_per_request(1.0, 4), 4.0);
+        // Below the knee a saturated database serves n / mean; past it throughput falls when
+        // per_query * knee > 1.
+        assert!((degraded_throughput(8, 0.01, 8, 0.25) - 800.0).abs() < 1e-9);
+        assert!((degraded_throughput(16, 0.01, 8, 0.25) - 16.0 / 0.03).abs() < 1e-9);
+        assert!(degraded_throughput(24, 0.01, 8, 0.25) < degraded_throughput(16, 0.01, 8, 0.25));
+        assert!((retry_storm_threshold(1000.0, 3, 0.5) - 666.666_666_666_666_7).abs() < 1e-9);
     }
 
     #[test]

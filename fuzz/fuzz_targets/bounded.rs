@@ -21,6 +21,8 @@ const MAX_RETRIES: u32 = 100;
 const MAX_LOCAL_ENTRIES: u64 = 1_000_000;
 /// Most timeline events (each preload may touch every key).
 const MAX_TIMELINE: usize = 32;
+/// Most attempts per request when clients retry (each attempt is a request's worth of work).
+const MAX_ATTEMPTS: u32 = 5;
 
 /// Shrinks a validated configuration so one run takes milliseconds, keeping what validation
 /// promises (bucket ≤ duration, fanout ≤ keyspace, keys named in the timeline < keyspace).
@@ -46,7 +48,15 @@ pub fn bounded_for_fuzzing(c: &mut ModelConfig) {
         );
     }
     c.clients.fanout = c.clients.fanout.min(keyspace);
-    let max_rps = MAX_LOOKUPS / (c.clients.fanout as f64 * c.duration.as_secs_f64());
+    let attempts = match &mut c.retries {
+        Some(r) => {
+            r.attempts = r.attempts.min(MAX_ATTEMPTS);
+            r.attempts
+        }
+        None => 1,
+    };
+    let max_rps =
+        MAX_LOOKUPS / (c.clients.fanout as f64 * attempts as f64 * c.duration.as_secs_f64());
     c.clients.rps = c.clients.rps.min(max_rps);
 
     let max_writes = MAX_LOOKUPS / c.duration.as_secs_f64();

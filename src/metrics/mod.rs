@@ -6,6 +6,7 @@
 
 pub mod herd;
 mod recorder;
+pub mod recovery;
 mod results;
 
 pub use recorder::Recorder;
@@ -124,6 +125,22 @@ pub struct BucketRow {
     pub local_invalidations_sent: u64,
     /// Of those, messages lost.
     pub local_invalidations_lost: u64,
+    /// Requests shed by the app: they waited for a worker longer than the shedding limit.
+    pub errors_shed: u64,
+    /// Requests failed by a transient database error.
+    pub errors_db_error: u64,
+    /// Attempts started (without retries, one per request admitted or turned away).
+    pub attempts: u64,
+    /// Of those, retries (attempts after the first of their request).
+    pub retries: u64,
+    /// Retries the retry budget refused (their request failed instead).
+    pub retries_refused: u64,
+    /// Attempts answered successfully after their client had given up: work done for nobody.
+    pub attempts_late: u64,
+    /// Database queries that failed with a transient error.
+    pub db_errors: u64,
+    /// Queued database queries dropped because their client had given up (cancelled work).
+    pub queries_cancelled: u64,
 }
 
 /// Database queries by why they were made.
@@ -182,6 +199,23 @@ impl BucketRow {
             + self.errors_db_timeout
             + self.errors_overload
             + self.errors_fallback
+            + self.errors_shed
+            + self.errors_db_error
+    }
+
+    /// Requests answered successfully per second.
+    pub fn goodput(&self) -> f64 {
+        per_s(self.completed, self.width_s)
+    }
+
+    /// Attempts answered successfully per second, whether or not their client still waited.
+    pub fn throughput(&self) -> f64 {
+        per_s(self.completed + self.attempts_late, self.width_s)
+    }
+
+    /// Attempts per request arrived (1 without retries; 0 when none arrived).
+    pub fn retry_amplification(&self) -> f64 {
+        ratio(self.attempts, self.arrived)
     }
 
     /// Hits over lookups (0 when there were no lookups).
@@ -201,11 +235,7 @@ impl BucketRow {
 
     /// Database queries completed per second.
     pub fn db_qps(&self) -> f64 {
-        if self.width_s > 0.0 {
-            self.db_completed as f64 / self.width_s
-        } else {
-            0.0
-        }
+        per_s(self.db_completed, self.width_s)
     }
 }
 
@@ -226,6 +256,19 @@ pub struct Summary {
     /// queues grew until the in-flight safety cap) and the run was cut there to bound memory.
     /// Everything measured until then is kept.
     pub truncation: Option<Truncation>,
+    /// Seconds from the last trigger event of the timeline until goodput came back within
+    /// 10% of its level before the first (see [`recovery::recovery_s`]); infinite if it never
+    /// did; `None` without a trigger or a level to come back to.
+    pub recovery_s: Option<f64>,
+}
+
+/// `n / width_s`, or 0 for an empty bucket.
+fn per_s(n: u64, width_s: f64) -> f64 {
+    if width_s > 0.0 {
+        n as f64 / width_s
+    } else {
+        0.0
+    }
 }
 
 /// `num / den`, or 0 when `den` is 0.

@@ -195,6 +195,8 @@ impl Recorder {
             ErrorKind::DbTimeout => self.row.errors_db_timeout += 1,
             ErrorKind::Overload => self.row.errors_overload += 1,
             ErrorKind::Fallback => self.row.errors_fallback += 1,
+            ErrorKind::Shed => self.row.errors_shed += 1,
+            ErrorKind::DbError => self.row.errors_db_error += 1,
         }
     }
 
@@ -358,6 +360,14 @@ impl Recorder {
             totals.local_differs += r.local_differs;
             totals.local_invalidations_sent += r.local_invalidations_sent;
             totals.local_invalidations_lost += r.local_invalidations_lost;
+            totals.errors_shed += r.errors_shed;
+            totals.errors_db_error += r.errors_db_error;
+            totals.attempts += r.attempts;
+            totals.retries += r.retries;
+            totals.retries_refused += r.retries_refused;
+            totals.attempts_late += r.attempts_late;
+            totals.db_errors += r.db_errors;
+            totals.queries_cancelled += r.queries_cancelled;
         }
         // The peak rate of whole buckets: a short last bucket (a run or drain that ends
         // between bucket boundaries) would turn one completion into a huge rate.
@@ -396,6 +406,7 @@ impl Recorder {
                 totals,
                 peak_db_qps,
                 truncation,
+                recovery_s: None,
             },
         }
     }
@@ -571,6 +582,32 @@ impl Observer for Recorder {
     fn local_invalidation(&mut self, lost: bool) {
         self.row.local_invalidations_sent += 1;
         self.row.local_invalidations_lost += lost as u64;
+    }
+
+    #[inline]
+    fn attempt_started(&mut self, retry: bool) {
+        self.row.attempts += 1;
+        self.row.retries += retry as u64;
+    }
+
+    #[inline]
+    fn retry_refused(&mut self) {
+        self.row.retries_refused += 1;
+    }
+
+    #[inline]
+    fn attempt_late(&mut self) {
+        self.row.attempts_late += 1;
+    }
+
+    #[inline]
+    fn db_error(&mut self) {
+        self.row.db_errors += 1;
+    }
+
+    #[inline]
+    fn query_cancelled(&mut self) {
+        self.row.queries_cancelled += 1;
     }
 }
 

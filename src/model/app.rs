@@ -6,9 +6,10 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::config::AppConfig;
+use super::config::{AppConfig, QueueOrder, Shedding};
 use super::mitigation::rate_limit::{RateLimit, TokenBucket};
 use super::request::KeyRef;
+use crate::engine::{SimDuration, SimTime};
 
 /// What happens to a request arriving at an instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +70,10 @@ pub struct AppTier {
     queues: Vec<VecDeque<u32>>,
     instances: Vec<Instance>,
     next: u32,
+    order: QueueOrder,
+    shedding: Option<Shedding>,
+    /// Per instance: when its queue was last seen empty (for shedding).
+    last_empty: Vec<SimTime>,
 }
 
 impl AppTier {
@@ -89,6 +94,9 @@ impl AppTier {
                 })
                 .collect(),
             next: 0,
+            order: config.queue_order,
+            shedding: config.shedding,
+            last_empty: vec![SimTime::ZERO; config.instances as usize],
         }
     }
 
@@ -128,10 +136,14 @@ impl AppTier {
         }
     }
 
-    /// Request `req` waits at `instance`.
+    /// Request `req` waits at `instance` from `now`.
     #[inline]
-    pub fn enqueue(&mut self, instance: u32, req: u32) {
-        self.queues[instance as usize].push_back(req);
+    pub fn enqueue(&mut self, instance: u32, req: u32, now: SimTime) {
+        let queue = &mut self.queues[instance as usize];
+        if queue.is_empty() {
+            self.last_empty[instance as usize] = now;
+        }
+        queue.push_back(req);
     }
 
     /// A worker of `instance` takes a request.
@@ -146,10 +158,45 @@ impl AppTier {
         self.busy[instance as usize] -= 1;
     }
 
-    /// The request waiting longest at `instance`, taken off its queue.
+    /// The request a freed worker of `instance` takes, off its queue: the one waiting longest
+    /// (FIFO) or the newest (LIFO).
     #[inline]
     pub fn next_queued(&mut self, instance: u32) -> Option<u32> {
-        self.queues[instance as usize].pop_front()
+        let queue = &mut self.queues[instance as usize];
+        match self.order {
+            QueueOrder::Fifo => queue.pop_front(),
+            QueueOrder::Lifo => queue.pop_back(),
+        }
+    }
+
+    /// The request waiting longest at `instance`, if `drop` says it should go: taken off the
+    /// queue. Under LIFO, the oldest requests are the ones a worker never reaches; this lets
+    /// them leave when their client gave up or they waited past the shedding limit.
+    #[inline]
+    pub fn drop_oldest_if(&mut self, instance: u32, drop: impl FnOnce(u32) -> bool) -> Option<u32> {
+        let queue = &mut self.queues[instance as usize];
+        let &oldest = queue.front()?;
+        if drop(oldest) {
+            queue.pop_front()
+        } else {
+            None
+        }
+    }
+
+    /// Whether requests are taken newest first.
+    #[inline]
+    pub fn is_lifo(&self) -> bool {
+        self.order == QueueOrder::Lifo
+    }
+
+    /// The longest a request may have waited at `instance` at `now` and still be served
+    /// (`None`: no limit): `target` while the queue has stood non-empty for longer than
+    /// `interval`, else `interval`.
+    #[inline]
+    pub fn queue_time_limit(&self, instance: u32, now: SimTime) -> Option<SimDuration> {
+        let s = self.shedding?;
+        let standing = now.since(self.last_empty[instance as usize]) > s.interval;
+        Some(if standing { s.target } else { s.interval })
     }
 
     /// Requests waiting at every instance.
@@ -169,6 +216,9 @@ mod tests {
                 workers,
                 queue_limit,
                 discard_abandoned: true,
+                queue_order: crate::model::config::QueueOrder::Fifo,
+                shedding: None,
+                cancel_abandoned: false,
             },
             None,
         )
@@ -188,7 +238,7 @@ mod tests {
         t.start(0);
         t.start(0);
         assert_eq!(t.admit(0), Admission::Queue);
-        t.enqueue(0, 7);
+        t.enqueue(0, 7, SimTime::ZERO);
         assert_eq!(t.admit(0), Admission::Reject);
         // The other instance is idle.
         assert_eq!(t.admit(1), Admission::Start);
@@ -210,6 +260,9 @@ mod tests {
             workers: None,
             queue_limit: None,
             discard_abandoned: true,
+            queue_order: crate::model::config::QueueOrder::Fifo,
+            shedding: None,
+            cancel_abandoned: false,
         };
         let mut t = AppTier::new(&config, Some(limit));
         assert_eq!(t.instances().len(), 3);

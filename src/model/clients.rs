@@ -22,6 +22,11 @@ pub enum ClientEvent {
         /// Generation of the slot when the request arrived.
         gen: u32,
     },
+    /// The client of call `call` tries again.
+    Retry {
+        /// The call's slot.
+        call: u32,
+    },
 }
 
 /// The clients as one component: when the next request arrives, and which distinct keys it

@@ -9,6 +9,7 @@ pub use crate::model::mitigation::lock::{Fallback, LockConfig, LockKind};
 pub use crate::model::mitigation::rate_limit::RateLimit;
 pub use crate::model::mitigation::refresh_ahead::RefreshAhead;
 pub use crate::model::mitigation::write_path::WritePath;
+pub use crate::model::retry::{Backoff, RetryBudget, RetryConfig, RetryOn};
 
 /// Everything one simulation run needs, apart from the seed.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,6 +35,8 @@ pub struct ModelConfig {
     pub local_cache: Option<LocalCacheConfig>,
     /// Stampede mitigations switched on.
     pub mitigations: MitigationsConfig,
+    /// How clients retry failed and timed-out requests (`None`: they do not).
+    pub retries: Option<RetryConfig>,
     /// Actions at given times (flushes, preloads, rate changes, deploys), sorted by time.
     pub timeline: Vec<TimelineEvent>,
     /// Safety limits.
@@ -143,6 +146,34 @@ pub struct AppConfig {
     pub queue_limit: Option<u32>,
     /// Whether a queued request whose client already gave up is dropped instead of served.
     pub discard_abandoned: bool,
+    /// Which waiting request a freed worker takes.
+    pub queue_order: QueueOrder,
+    /// Adaptive queue-time limit (CoDel-like): requests that waited too long are shed.
+    pub shedding: Option<Shedding>,
+    /// Whether the database queries of a request whose client gave up are dropped before
+    /// service (the client's cancellation reaches the database), instead of run for nothing.
+    pub cancel_abandoned: bool,
+}
+
+/// Which waiting request a freed app worker takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueOrder {
+    /// The one waiting longest.
+    Fifo,
+    /// The newest: under overload the requests served are those whose clients still wait.
+    Lifo,
+}
+
+/// An adaptive limit on the time a request waits for an app worker, after Facebook's
+/// "adaptive LIFO and CoDel" ("Fail at scale", 2015): while an instance's queue has not been
+/// empty for `interval`, a request that waited longer than `target` is shed when a worker
+/// reaches it; otherwise the limit is `interval`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Shedding {
+    /// Queue-time limit under standing load.
+    pub target: SimDuration,
+    /// Queue-time limit otherwise, and how long the queue must stay non-empty for `target`.
+    pub interval: SimDuration,
 }
 
 /// The cache cluster.
@@ -173,6 +204,31 @@ pub struct DbConfig {
     pub queue_limit: Option<u32>,
     /// A query waiting longer than this is dropped with an error (`None`: waits for ever).
     pub queue_timeout: Option<SimDuration>,
+    /// Share of queries that fail with a transient error after their service time (0: none).
+    pub error_rate: f64,
+    /// Service times that grow with the queries in service (`None`: they do not).
+    pub degradation: Option<Degradation>,
+}
+
+/// A database that slows down under load (lock contention, buffer-cache thrash): a query
+/// entering service while `n` queries are in service (itself included) takes its drawn service
+/// time multiplied by `1 + per_query * max(0, n - knee)`. Saturated with `n` in service, its
+/// throughput is `n / (mean * (1 + per_query * (n - knee)))` queries per second, which falls
+/// as `n` grows when `per_query * knee > 1`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Degradation {
+    /// Queries in service up to which service time does not grow.
+    pub knee: u32,
+    /// Share of the service time each query in service beyond the knee adds.
+    pub per_query: f64,
+}
+
+impl Degradation {
+    /// The service-time multiplier with `in_service` queries in service.
+    #[inline]
+    pub fn factor(&self, in_service: u32) -> f64 {
+        1.0 + self.per_query * in_service.saturating_sub(self.knee) as f64
+    }
 }
 
 /// Stampede mitigations; each is off unless configured.
@@ -345,6 +401,12 @@ pub enum KeySet {
 }
 
 impl TimelineEvent {
+    /// Whether the event disturbs the system (a preload only fills the cache): recovery is
+    /// measured from the last one.
+    pub fn is_trigger(&self) -> bool {
+        !matches!(self.action, TimelineAction::Preload { .. })
+    }
+
     /// A short label for charts, such as `flush`, `preload top 5000`, `rate 4000/s`.
     pub fn label(&self) -> String {
         match &self.action {
@@ -374,13 +436,21 @@ impl ModelConfig {
         self.duration.0.div_ceil(self.bucket.0) as usize
     }
 
-    /// Database capacity in queries per second: slots / mean service time.
+    /// Database capacity in queries per second: slots / mean service time or, for a database
+    /// that degrades under load, the most it completes at any number of queries in service up
+    /// to its slots (at the knee when throughput falls past it, else with every slot busy).
     pub fn db_capacity_qps(&self) -> f64 {
         let mean = self.db.service.mean_secs();
-        if mean > 0.0 {
-            self.db.slots as f64 / mean
-        } else {
-            f64::INFINITY
+        if mean <= 0.0 {
+            return f64::INFINITY;
+        }
+        let slots = self.db.slots;
+        match self.db.degradation {
+            None => slots as f64 / mean,
+            Some(d) => {
+                let at = |n: u32| n as f64 / (mean * d.factor(n));
+                at(slots.min(d.knee).max(1)).max(at(slots))
+            }
         }
     }
 }

@@ -3,6 +3,9 @@
 
 use std::collections::VecDeque;
 
+use rand::Rng;
+
+use super::config::Degradation;
 use super::distribution::Sampler;
 use super::observe::Cause;
 use super::request::KeyRef;
@@ -80,6 +83,9 @@ pub struct Query {
     /// For a read, the version of the key it read: the one committed when it entered service
     /// (0 without writes).
     pub data_version: u32,
+    /// Whether it fails with a transient error when its service ends (drawn when it enters
+    /// service).
+    pub fails: bool,
 }
 
 /// How many recent commit times each key remembers: the age of a value up to this many
@@ -211,6 +217,11 @@ pub struct Database {
     records: Records,
     /// Logical keys: a cache key modulo this is the key whose version a read sees.
     keyspace: u32,
+    /// Share of reads failing with a transient error, and the stream that decides (only with
+    /// errors).
+    errors: Option<(f64, Stream)>,
+    /// How service times grow with the queries in service.
+    degradation: Option<Degradation>,
 }
 
 impl Database {
@@ -230,7 +241,24 @@ impl Database {
             write_service: None,
             records: Records::default(),
             keyspace: 1,
+            errors: None,
+            degradation: None,
         }
+    }
+
+    /// The same database, failing a share `rate` of reads with a transient error, decided by
+    /// draws from `rng` (its own stream; nothing is drawn when `rate` is 0).
+    pub fn with_errors(mut self, rate: f64, rng: Stream) -> Self {
+        if rate > 0.0 {
+            self.errors = Some((rate, rng));
+        }
+        self
+    }
+
+    /// The same database, with service times that grow with the queries in service.
+    pub fn with_degradation(mut self, degradation: Option<Degradation>) -> Self {
+        self.degradation = degradation;
+        self
     }
 
     /// The same database, also taking writes of `keyspace` keys whose service time is `service`
@@ -276,15 +304,22 @@ impl Database {
     /// service at `now`: returns its service slot and when it completes.
     #[inline]
     pub fn serve(&mut self, mut q: Query, now: SimTime) -> (u32, SimTime) {
-        let service = match (&mut self.write_service, q.origin) {
+        let mut service = match (&mut self.write_service, q.origin) {
             (Some((sampler, rng)), Origin::Write { .. }) => sampler.sample(rng),
             _ => {
                 if !self.records.is_empty() {
                     q.data_version = self.records.version(q.key % self.keyspace);
                 }
+                if let Some((rate, rng)) = &mut self.errors {
+                    q.fails = rng.random::<f64>() < *rate;
+                }
                 self.service.sample(&mut self.rng)
             }
         };
+        if let Some(d) = self.degradation {
+            // `busy` counts this query: it took its slot when admitted or handed over.
+            service = SimDuration((service.0 as f64 * d.factor(self.busy)) as u64);
+        }
         let slot = match self.free.pop() {
             Some(s) => {
                 self.in_service[s as usize] = q;
@@ -337,6 +372,7 @@ impl Database {
             submitted: now,
             id: self.next_id,
             data_version: 0,
+            fails: false,
         };
         self.next_id += 1;
         if self.busy < self.slots {
@@ -351,6 +387,13 @@ impl Database {
             self.queue.push_back(q);
             (Admission::Queued, q)
         }
+    }
+
+    /// The query handed a slot by [`Database::complete`] or an earlier `pass` was cancelled
+    /// before service: the slot goes to the next in line (returned), or is freed.
+    #[inline]
+    pub fn pass(&mut self) -> Option<Query> {
+        self.finish()
     }
 
     /// A query finished: frees its slot and, if one waits, starts the next and returns it.

@@ -22,6 +22,10 @@ pub enum ErrorKind {
     Overload,
     /// A mitigation would not rebuild a key and had nothing stale to serve.
     Fallback,
+    /// The request waited for an app worker longer than the shedding limit.
+    Shed,
+    /// A database query failed with a transient error.
+    DbError,
 }
 
 /// Why a database query was made.
@@ -160,6 +164,21 @@ pub trait Observer {
     /// A write's change was published to one instance's local cache (`lost`: never arrives).
     #[inline]
     fn local_invalidation(&mut self, lost: bool) {}
+    /// An attempt at a request started: its first, or a retry.
+    #[inline]
+    fn attempt_started(&mut self, retry: bool) {}
+    /// The retry budget refused a retry.
+    #[inline]
+    fn retry_refused(&mut self) {}
+    /// An attempt was answered successfully after its client had given up on it.
+    #[inline]
+    fn attempt_late(&mut self) {}
+    /// A database query failed with a transient error.
+    #[inline]
+    fn db_error(&mut self) {}
+    /// A queued database query was dropped because its client had given up.
+    #[inline]
+    fn query_cancelled(&mut self) {}
 }
 
 /// An observer that ignores everything: for runs whose outcome alone matters.

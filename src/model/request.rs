@@ -74,6 +74,9 @@ pub struct Request {
     pub error: Option<ErrorKind>,
     /// Whether its client gave up waiting.
     pub abandoned: bool,
+    /// The client's call this request is an attempt at (`NO_CALL`: a client that does not
+    /// retry).
+    pub call: u32,
     /// Its keys.
     pub keys: Vec<KeySlot>,
 }
@@ -125,6 +128,7 @@ impl Requests {
                     pending: 0,
                     error: None,
                     abandoned: false,
+                    call: super::retry::NO_CALL,
                     keys: Vec::with_capacity(keys.len()),
                 });
                 (self.slots.len() - 1) as u32
@@ -135,6 +139,7 @@ impl Requests {
         r.instance = instance;
         r.error = None;
         r.abandoned = false;
+        r.call = super::retry::NO_CALL;
         r.keys.clear();
         r.keys.extend(keys.iter().map(|&key| KeySlot {
             key,

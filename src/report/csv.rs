@@ -135,6 +135,22 @@ const FRESHNESS: &[BucketColumn] = &[
     }),
 ];
 
+/// Dependency failures, retries and overload: counters, then rates and ratios (per bucket or
+/// over the whole run). Appended after the freshness columns.
+const DEPENDENCY: &[BucketColumn] = &[
+    ("errors_shed", |b| b.errors_shed.to_string()),
+    ("errors_db_error", |b| b.errors_db_error.to_string()),
+    ("attempts", |b| b.attempts.to_string()),
+    ("retries", |b| b.retries.to_string()),
+    ("retries_refused", |b| b.retries_refused.to_string()),
+    ("attempts_late", |b| b.attempts_late.to_string()),
+    ("db_errors", |b| b.db_errors.to_string()),
+    ("queries_cancelled", |b| b.queries_cancelled.to_string()),
+    ("goodput_per_s", |b| f3(b.goodput())),
+    ("throughput_per_s", |b| f3(b.throughput())),
+    ("retry_amplification", |b| f6(b.retry_amplification())),
+];
+
 /// Columns of `timeseries.csv` after `strategy`.
 const TIMESERIES: &[&[BucketColumn]] = &[
     &[
@@ -153,7 +169,16 @@ const TIMESERIES: &[&[BucketColumn]] = &[
         ("requests_unfinished", |b| b.unfinished.to_string()),
     ],
     FRESHNESS,
+    DEPENDENCY,
 ];
+
+/// Whole-run columns of `summary.csv` after the dependency columns.
+const SUMMARY_RECOVERY: &[SummaryColumn] =
+    &[("recovery_s", |s| match s.result.summary.recovery_s {
+        None => String::new(),
+        Some(r) if r.is_infinite() => "never".to_string(),
+        Some(r) => secs(r),
+    })];
 
 /// Whole-run columns of `summary.csv` after the counters.
 const SUMMARY_EXTRA: &[SummaryColumn] = &[
@@ -214,6 +239,8 @@ pub fn summary_columns() -> Vec<&'static str> {
         .chain(COUNTERS.iter().map(|c| c.0))
         .chain(SUMMARY_EXTRA.iter().map(|c| c.0))
         .chain(FRESHNESS.iter().map(|c| c.0))
+        .chain(DEPENDENCY.iter().map(|c| c.0))
+        .chain(SUMMARY_RECOVERY.iter().map(|c| c.0))
         .collect()
 }
 
@@ -244,7 +271,9 @@ pub fn summary(result: &ScenarioResult) -> Vec<u8> {
         .into_iter()
         .chain(COUNTERS.iter().map(|c| (c.1)(t)))
         .chain(SUMMARY_EXTRA.iter().map(|c| (c.1)(s)))
-        .chain(FRESHNESS.iter().map(|c| (c.1)(t)));
+        .chain(FRESHNESS.iter().map(|c| (c.1)(t)))
+        .chain(DEPENDENCY.iter().map(|c| (c.1)(t)))
+        .chain(SUMMARY_RECOVERY.iter().map(|c| (c.1)(s)));
         write_row(&mut w, row);
     }
     finish(w)
@@ -300,6 +329,7 @@ mod tests {
                         totals: bucket,
                         peak_db_qps: 0.0,
                         truncation: None,
+                        recovery_s: None,
                     },
                 },
             }],

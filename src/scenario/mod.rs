@@ -89,7 +89,7 @@ const MESSAGE_MAX_CHARS: usize = 400;
 /// Keys a strategy may set besides overrides of the world.
 const STRATEGY_OWN_KEYS: [&str; 2] = ["name", "description"];
 /// Parts of the world a strategy may override.
-const OVERRIDABLE: [&str; 9] = [
+const OVERRIDABLE: [&str; 10] = [
     "clients",
     "app",
     "cache",
@@ -97,6 +97,7 @@ const OVERRIDABLE: [&str; 9] = [
     "db",
     "writes",
     "mitigations",
+    "retries",
     "timeline",
     "limits",
 ];

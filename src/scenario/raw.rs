@@ -34,6 +34,7 @@ pub struct RawScenario {
     pub local_cache: Option<RawLocalCache>,
     #[serde(default)]
     pub mitigations: RawMitigations,
+    pub retries: Option<RawRetries>,
     #[serde(default)]
     pub timeline: Vec<RawTimelineEvent>,
     #[serde(default)]
@@ -66,6 +67,16 @@ pub struct RawApp {
     pub workers: Option<i64>,
     pub queue_limit: Option<i64>,
     pub discard_abandoned: Option<bool>,
+    pub queue: Option<String>,
+    pub shedding: Option<RawShedding>,
+    pub cancel_abandoned: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawShedding {
+    pub target: Option<HumanDuration>,
+    pub interval: Option<HumanDuration>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -87,6 +98,15 @@ pub struct RawDb {
     pub service: StringOrTable<RawDistribution>,
     pub queue_limit: Option<i64>,
     pub queue_timeout: Option<HumanDuration>,
+    pub error_rate: Option<f64>,
+    pub degradation: Option<RawDegradation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDegradation {
+    pub knee: Option<i64>,
+    pub per_query: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -189,6 +209,27 @@ pub struct RawLease {
 pub struct RawRateLimit {
     pub rate: f64,
     pub burst: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetries {
+    pub attempts: Option<i64>,
+    pub backoff: Option<String>,
+    pub base: Option<HumanDuration>,
+    pub max: Option<HumanDuration>,
+    pub jitter: Option<String>,
+    pub on: Option<Vec<String>>,
+    pub deadline: Option<HumanDuration>,
+    pub budget: Option<RawRetryBudget>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetryBudget {
+    pub capacity: Option<f64>,
+    pub cost: Option<f64>,
+    pub refund: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -95,8 +95,10 @@ fn every_shipped_scenario_runs_and_writes_every_documented_file() {
             "avalanche",
             "cache-penetration",
             "cold-deploy",
+            "congestive-collapse",
             "fanout",
             "local-cache-inconsistency",
+            "metastable-retry-storm",
             "stale-after-write",
             "thundering-herd"
         ]

@@ -3,6 +3,8 @@
 mod absent_and_local;
 mod builder;
 mod cli;
+mod dependency;
+mod dependency_input;
 mod determinism;
 mod freshness;
 mod fuzz_corpus;

@@ -570,19 +570,35 @@ fn check_csvs(result: &ScenarioResult) {
                 v
             };
             for name in header.iter().skip(1) {
+                if name == "recovery_s" {
+                    // Seconds, "never" (goodput did not come back within the run), or empty
+                    // (no trigger event, or no goodput before it to come back to).
+                    let v = &rec[col(name)];
+                    assert!(
+                        v.is_empty() || v == "never" || num(name) >= 0.0,
+                        "{file} row {i}: recovery_s = {v}"
+                    );
+                    continue;
+                }
                 assert!(num(name).is_finite(), "{file} row {i}: {name} not finite");
             }
-            let five: f64 = [
+            let kinds: f64 = [
                 "errors_timeout",
                 "errors_db_rejected",
                 "errors_db_timeout",
                 "errors_overload",
                 "errors_fallback",
+                "errors_shed",
+                "errors_db_error",
             ]
             .iter()
             .map(|n| num(n))
             .sum();
-            assert_eq!(num("errors_total"), five, "{file} row {i}: errors_total");
+            assert_eq!(num("errors_total"), kinds, "{file} row {i}: errors_total");
+            assert!(
+                num("attempts") >= num("requests_arrived"),
+                "{file} row {i}: fewer attempts than requests"
+            );
             assert!(
                 (0.0..=1.0).contains(&num("hit_ratio")),
                 "{file} row {i}: hit_ratio"

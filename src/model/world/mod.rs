@@ -2,12 +2,13 @@
 //! database. The read path and its mitigations live in [`read_path`]; timeline actions
 //! (flushes, preloads, deploys, warm-up) in [`timeline`].
 
+mod attempts;
 mod queries;
 mod read_path;
 mod timeline;
 mod writes;
 
-use super::app::{Admission as AppAdmission, AppTier};
+use super::app::AppTier;
 use super::cache::{CacheEvent, CacheTier, LocalCaches, LocalStreams, TierStreams};
 use super::clients::{ClientEvent, Workload};
 use super::config::{ModelConfig, TimelineAction};
@@ -15,6 +16,7 @@ use super::database::{Database, DbEvent, Query};
 use super::distribution::Sampler;
 use super::observe::{Cause, ErrorKind, Observer, RunEnd, Truncation};
 use super::request::{KeyRef, KeySlot, Request, Requests, State};
+use super::retry::{BudgetState, Calls};
 use super::versions::KeyVersions;
 use super::writes::{WriterStreams, Writers};
 use crate::engine::{EventQueue, RandomStreams, SimTime, Stream};
@@ -39,6 +41,8 @@ mod purpose {
     pub const LOCAL_LATENCY: u64 = 15;
     pub const LOCAL_PUBSUB: u64 = 16;
     pub const WRITE_CREATES: u64 = 17;
+    pub const RETRY_JITTER: u64 = 18;
+    pub const DB_ERRORS: u64 = 19;
 }
 
 /// FIFO lanes of the event queue for constant-delay events.
@@ -87,6 +91,14 @@ struct World<'a, O: Observer> {
     local: Option<LocalCaches>,
     db: Database,
     requests: Requests,
+    /// The clients' calls, when they retry.
+    calls: Calls,
+    /// Calls waiting to retry (no attempt in flight).
+    retrying: u64,
+    /// The retry budget's tokens (only with one).
+    budget: Option<BudgetState>,
+    /// Draws of retry jitter.
+    retry_rng: Stream,
     /// Which key version owns each cache-key range.
     versions: KeyVersions,
     /// Per-deploy state, indexed like the timeline.
@@ -147,7 +159,7 @@ pub fn run<O: Observer>(
     let at = world.run(progress);
     RunEnd {
         at,
-        unfinished: world.requests.awaiting(),
+        unfinished: world.awaiting(),
         truncation: world.truncation.take(),
     }
 }
@@ -219,7 +231,9 @@ impl<'a, O: Observer> World<'a, O> {
                     config.db.queue_limit,
                     Sampler::new(&config.db.service),
                     streams.stream(purpose::DB_SERVICE),
-                );
+                )
+                .with_errors(config.db.error_rate, streams.stream(purpose::DB_ERRORS))
+                .with_degradation(config.db.degradation);
                 match &config.writes {
                     Some(w) => db.with_writes(
                         // Created keys have versions too.
@@ -232,6 +246,13 @@ impl<'a, O: Observer> World<'a, O> {
                 }
             },
             requests: Requests::default(),
+            calls: Calls::default(),
+            retrying: 0,
+            budget: config
+                .retries
+                .and_then(|r| r.budget)
+                .map(|b| BudgetState::new(&b)),
+            retry_rng: streams.stream(purpose::RETRY_JITTER),
             versions: KeyVersions::new(all_keys),
             deploys: vec![DeployState::default(); config.timeline.len()],
             truncation: None,
@@ -252,7 +273,7 @@ impl<'a, O: Observer> World<'a, O> {
         let mut run_end = self.end;
         while let Some((now, event)) = self.events.pop() {
             if now >= self.end {
-                if !draining || self.requests.awaiting() == 0 {
+                if !draining || self.awaiting() == 0 {
                     break;
                 }
                 if now >= self.drain_until {
@@ -285,7 +306,7 @@ impl<'a, O: Observer> World<'a, O> {
                 });
                 break;
             }
-            if now >= self.end && self.requests.awaiting() == 0 {
+            if now >= self.end && self.awaiting() == 0 {
                 // The drain is over: the run ends with the bucket of the last request.
                 run_end = self.bucket_end(now).min(self.drain_until);
                 break;
@@ -321,11 +342,8 @@ impl<'a, O: Observer> World<'a, O> {
             ClientEvent::Arrival => self.on_arrival(now),
             ClientEvent::Write => self.on_write_arrival(now),
             ClientEvent::Flush => self.on_flush_tick(now),
-            ClientEvent::GiveUp { req, gen } => {
-                if self.requests.give_up(req, gen) {
-                    self.observer.request_failed(ErrorKind::Timeout);
-                }
-            }
+            ClientEvent::GiveUp { req, gen } => self.on_give_up(now, req, gen),
+            ClientEvent::Retry { call } => self.on_retry(now, call),
         }
     }
 
@@ -334,40 +352,6 @@ impl<'a, O: Observer> World<'a, O> {
         if let Some(at) = self.workload.next_arrival() {
             self.events
                 .schedule(at, Event::Client(ClientEvent::Arrival));
-        }
-    }
-
-    fn on_arrival(&mut self, now: SimTime) {
-        if self.requests.in_flight() >= self.config.limits.max_in_flight {
-            self.truncation = Some(self.divergence(now));
-            return;
-        }
-        self.schedule_next_arrival();
-        self.observer.request_arrived();
-        // Draw keys and pick the instance before any admission check, so every strategy consumes
-        // the same draws for the same arrival.
-        self.workload.draw_keys();
-        let instance = self.app.route();
-        let admission = self.app.admit(instance);
-        if admission == AppAdmission::Reject {
-            self.observer.request_failed(ErrorKind::Overload);
-            return;
-        }
-
-        let req = self.requests.admit(now, instance, self.workload.keys());
-        if let Some(timeout) = self.config.clients.timeout {
-            let gen = self.requests.get(req).gen;
-            self.events.schedule_in_lane(
-                lane::CLIENT_TIMEOUT,
-                now + timeout,
-                Event::Client(ClientEvent::GiveUp { req, gen }),
-            );
-        }
-        if admission == AppAdmission::Start {
-            self.start_request(now, req);
-        } else {
-            self.requests.get_mut(req).state = State::Queued;
-            self.app.enqueue(instance, req);
         }
     }
 
@@ -511,31 +495,6 @@ impl<'a, O: Observer> World<'a, O> {
         };
         if self.requests.key_done(k, error) {
             self.finish_request(now, k.req);
-        }
-    }
-
-    fn finish_request(&mut self, now: SimTime, req: u32) {
-        let r = self.requests.get(req);
-        let (instance, error, arrived) = (r.instance, r.error, r.arrived);
-        if r.keys.iter().all(|s| s.fresh_hit) {
-            self.observer.request_all_hit();
-        }
-        if self.requests.answer(req) {
-            match error {
-                None => self.observer.request_completed(now.since(arrived)),
-                Some(kind) => self.observer.request_failed(kind),
-            }
-        }
-        self.requests.free(req);
-        self.app.release(instance);
-        // The freed worker takes the next queued request whose client is still waiting.
-        while let Some(next) = self.app.next_queued(instance) {
-            if self.config.app.discard_abandoned && self.requests.get(next).abandoned {
-                self.requests.free(next);
-                continue;
-            }
-            self.start_request(now, next);
-            break;
         }
     }
 }

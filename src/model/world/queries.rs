@@ -105,7 +105,10 @@ impl<O: Observer> World<'_, O> {
     }
 
     fn on_db_done(&mut self, now: SimTime, slot: u32) {
-        let (q, next) = self.db.complete(slot);
+        let (q, mut next) = self.db.complete(slot);
+        if self.config.app.cancel_abandoned {
+            next = self.skip_cancelled(now, next);
+        }
         match next {
             Some(next) => {
                 self.observer.query_completed(now, self.db.busy());
@@ -121,6 +124,11 @@ impl<O: Observer> World<'_, O> {
         } = q.origin
         {
             self.on_commit(now, key, version, bypass);
+            return;
+        }
+        if q.fails {
+            self.observer.db_error();
+            self.query_failed(now, &q, ErrorKind::DbError);
             return;
         }
         // The app writes the value back; the compute time it saw is stored for early expiration.
@@ -152,6 +160,42 @@ impl<O: Observer> World<'_, O> {
             }
             Origin::Warmup | Origin::Write { .. } => {}
         }
+    }
+
+    /// The queries handed a freed slot, from `next` on, that no client waits for any more
+    /// are dropped (their reads fail unseen); returns the first one someone waits for.
+    fn skip_cancelled(&mut self, now: SimTime, mut next: Option<Query>) -> Option<Query> {
+        while let Some(q) = next {
+            if !self.nobody_waits_for(&q) {
+                return Some(q);
+            }
+            next = self.db.pass();
+            self.observer.query_cancelled();
+            self.observer.db_queue_changed(self.db.queue_len());
+            self.query_failed(now, &q, ErrorKind::Timeout);
+        }
+        None
+    }
+
+    /// Whether `q` reads a key for a request whose client gave up, with no read of a waiting
+    /// client coalesced on it.
+    fn nobody_waits_for(&self, q: &Query) -> bool {
+        let Origin::Key(k) = q.origin else {
+            return false;
+        };
+        if !self.request(k).abandoned {
+            return false;
+        }
+        if self.slot(k).leader {
+            let mut w = self.slot(k).next_waiter;
+            while w != KeyRef::NONE {
+                if !self.request(w).abandoned {
+                    return false;
+                }
+                w = self.slot(w).next_waiter;
+            }
+        }
+        true
     }
 
     /// Writes `ckey`'s value at `version` into the cache (if there is one) at `now` with `ttl`

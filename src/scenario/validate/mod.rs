@@ -9,6 +9,7 @@ mod db;
 mod distribution;
 mod local_cache;
 mod mitigations;
+mod retries;
 mod timeline;
 mod warnings;
 mod writes;
@@ -20,6 +21,7 @@ use db::db;
 pub use distribution::distribution;
 use local_cache::local_cache;
 use mitigations::mitigations;
+use retries::retries;
 use timeline::{check_deploys_do_not_overlap, timeline_event};
 pub use warnings::warnings;
 use writes::writes;
@@ -177,6 +179,7 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
     let db = db(&raw.db)?;
     let writes = writes(raw.writes.as_ref(), &clients, &db, cache.as_ref())?;
     let mitigations = mitigations(&raw.mitigations, cache.as_ref())?;
+    let retries = retries(raw.retries.as_ref())?;
     let mut timeline = Vec::with_capacity(raw.timeline.len());
     for (i, e) in raw.timeline.iter().enumerate() {
         timeline.push(timeline_event(
@@ -212,6 +215,7 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
         writes,
         local_cache,
         mitigations,
+        retries,
         timeline,
         limits: LimitsConfig {
             max_in_flight,

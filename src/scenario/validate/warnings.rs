@@ -141,6 +141,75 @@ pub fn warnings(raw: &RawScenario, config: &ModelConfig) -> Vec<FieldError> {
             );
         }
     }
+    let app = &config.app;
+    let no_queue = match (app.workers, app.queue_limit) {
+        (None, _) => Some("without app.workers no request ever waits for a worker"),
+        (Some(_), Some(0)) => Some("app.queue_limit = 0, so no request ever waits for a worker"),
+        _ => None,
+    };
+    if let Some(why) = no_queue {
+        for (field, set) in [
+            ("queue", app.queue_order == QueueOrder::Lifo),
+            ("shedding", app.shedding.is_some()),
+        ] {
+            if set {
+                warn(format!("app.{field}"), &format!("does nothing: {why}"));
+            }
+        }
+    }
+    if app.cancel_abandoned && config.clients.timeout.is_none() {
+        warn(
+            "app.cancel_abandoned".into(),
+            "does nothing: clients.timeout is not set, so no client ever gives up",
+        );
+    }
+    if let (Some(r), Some(rr)) = (&config.retries, &raw.retries) {
+        if r.attempts == 1 {
+            let set = [
+                ("backoff", rr.backoff.is_some()),
+                ("base", rr.base.is_some()),
+                ("max", rr.max.is_some()),
+                ("jitter", rr.jitter.is_some()),
+                ("on", rr.on.is_some()),
+                ("deadline", rr.deadline.is_some()),
+                ("budget", rr.budget.is_some()),
+            ];
+            for (name, _) in set.iter().filter(|(_, is_set)| *is_set) {
+                warn(
+                    format!("retries.{name}"),
+                    "does nothing: retries.attempts = 1, so no request is retried",
+                );
+            }
+        } else {
+            match r.backoff {
+                Backoff::None => {
+                    for (name, set) in [
+                        ("base", rr.base.is_some()),
+                        ("max", rr.max.is_some()),
+                        ("jitter", r.jitter),
+                    ] {
+                        if set {
+                            warn(
+                                format!("retries.{name}"),
+                                "does nothing: backoff is none, so retries start at once",
+                            );
+                        }
+                    }
+                }
+                Backoff::Fixed(_) if rr.max.is_some() => warn(
+                    "retries.max".into(),
+                    "does nothing with a fixed backoff: it caps an exponential one",
+                ),
+                Backoff::Fixed(_) | Backoff::Exponential { .. } => {}
+            }
+            if r.on.timeout && rr.on.is_some() && config.clients.timeout.is_none() {
+                warn(
+                    "retries.on".into(),
+                    "\"timeout\" does nothing: clients.timeout is not set, so no request ever times out",
+                );
+            }
+        }
+    }
     for (i, e) in raw.timeline.iter().enumerate() {
         let field = format!("timeline[{i}]");
         match e.action.as_str() {

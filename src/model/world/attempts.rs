@@ -1,0 +1,210 @@
+//! The clients' side of a request: arrivals, attempts admitted (or turned away) by the app,
+//! clients giving up, retries after a backoff, and the end of an attempt, which frees its worker
+//! for the next queued request unless that one is to be discarded or shed.
+
+use super::{lane, Event, World};
+use crate::engine::SimTime;
+use crate::model::app::Admission as AppAdmission;
+use crate::model::clients::ClientEvent;
+use crate::model::observe::{ErrorKind, Observer};
+use crate::model::request::State;
+use crate::model::retry::{AfterFailure, NO_CALL};
+use rand::Rng;
+
+impl<O: Observer> World<'_, O> {
+    /// Clients whose answer is still due: attempts awaited, and calls waiting to retry.
+    pub(super) fn awaiting(&self) -> u64 {
+        self.requests.awaiting() + self.retrying
+    }
+
+    pub(super) fn on_arrival(&mut self, now: SimTime) {
+        if self.requests.in_flight() >= self.config.limits.max_in_flight {
+            self.truncation = Some(self.divergence(now));
+            return;
+        }
+        self.schedule_next_arrival();
+        self.observer.request_arrived();
+        // Draw keys before any admission check, so every strategy consumes the same draws for
+        // the same arrival.
+        self.workload.draw_keys();
+        let call = if self.config.retries.is_some() {
+            self.calls.open(now, self.workload.keys())
+        } else {
+            NO_CALL
+        };
+        self.start_attempt(now, call);
+    }
+
+    /// The client of `call` (or of the arrival just drawn, without retries) sends an attempt:
+    /// an app instance takes it, queues it or turns it away.
+    fn start_attempt(&mut self, now: SimTime, call: u32) {
+        let retry = call != NO_CALL && {
+            let c = self.calls.get_mut(call);
+            c.attempts += 1;
+            c.attempts > 1
+        };
+        self.observer.attempt_started(retry);
+        let instance = self.app.route();
+        let admission = self.app.admit(instance);
+        if admission == AppAdmission::Reject {
+            self.attempt_failed(now, call, ErrorKind::Overload);
+            return;
+        }
+        let keys = if call == NO_CALL {
+            self.workload.keys()
+        } else {
+            &self.calls.get(call).keys
+        };
+        let req = self.requests.admit(now, instance, keys);
+        self.requests.get_mut(req).call = call;
+        if let Some(timeout) = self.config.clients.timeout {
+            let gen = self.requests.get(req).gen;
+            self.events.schedule_in_lane(
+                lane::CLIENT_TIMEOUT,
+                now + timeout,
+                Event::Client(ClientEvent::GiveUp { req, gen }),
+            );
+        }
+        if admission == AppAdmission::Start {
+            self.start_request(now, req);
+        } else {
+            self.requests.get_mut(req).state = State::Queued;
+            self.app.enqueue(instance, req, now);
+        }
+    }
+
+    /// The client of request `req` (generation `gen`) stops waiting for it; the work goes on
+    /// unless the app cancels abandoned work.
+    pub(super) fn on_give_up(&mut self, now: SimTime, req: u32, gen: u32) {
+        if self.requests.give_up(req, gen) {
+            let call = self.requests.get(req).call;
+            self.attempt_failed(now, call, ErrorKind::Timeout);
+        }
+    }
+
+    /// The client of `call` tries again after its backoff.
+    pub(super) fn on_retry(&mut self, now: SimTime, call: u32) {
+        self.retrying -= 1;
+        if self.requests.in_flight() >= self.config.limits.max_in_flight {
+            self.truncation = Some(self.divergence(now));
+            return;
+        }
+        self.start_attempt(now, call);
+    }
+
+    /// An attempt failed with `kind` while its client waited: the client retries after a
+    /// backoff, or the request fails.
+    fn attempt_failed(&mut self, now: SimTime, call: u32, kind: ErrorKind) {
+        let Some(retries) = self.config.retries.filter(|_| call != NO_CALL) else {
+            self.observer.request_failed(kind);
+            return;
+        };
+        let u = if retries.jitter {
+            self.retry_rng.random::<f64>()
+        } else {
+            0.0
+        };
+        let budget = self.budget.as_mut();
+        match retries.after_failure(self.calls.get(call), kind, now, u, budget) {
+            AfterFailure::Retry(wait) => {
+                self.retrying += 1;
+                self.events
+                    .schedule(now + wait, Event::Client(ClientEvent::Retry { call }));
+            }
+            AfterFailure::GiveUp => {
+                self.observer.request_failed(kind);
+                self.calls.close(call);
+            }
+            AfterFailure::Refused => {
+                self.observer.retry_refused();
+                self.observer.request_failed(kind);
+                self.calls.close(call);
+            }
+        }
+    }
+
+    /// Every key of request `req` is answered: its client hears (if it still waits), its worker
+    /// takes the next queued request.
+    pub(super) fn finish_request(&mut self, now: SimTime, req: u32) {
+        let r = self.requests.get(req);
+        let (instance, error, arrived, call) = (r.instance, r.error, r.arrived, r.call);
+        let all_hit = r.keys.iter().all(|s| s.fresh_hit);
+        if all_hit && call == NO_CALL {
+            self.observer.request_all_hit();
+        }
+        if self.requests.answer(req) {
+            match error {
+                None if call == NO_CALL => self.observer.request_completed(now.since(arrived)),
+                None => {
+                    if all_hit {
+                        self.observer.request_all_hit();
+                    }
+                    if let (Some(state), Some(b)) = (
+                        self.budget.as_mut(),
+                        self.config.retries.and_then(|r| r.budget),
+                    ) {
+                        state.refund(&b);
+                    }
+                    let first = self.calls.get(call).arrived;
+                    self.observer.request_completed(now.since(first));
+                    self.calls.close(call);
+                }
+                Some(kind) => self.attempt_failed(now, call, kind),
+            }
+        } else if error.is_none() {
+            self.observer.attempt_late();
+        }
+        self.requests.free(req);
+        self.app.release(instance);
+        self.take_next_queued(now, instance);
+    }
+
+    /// A worker of `instance` is free: it takes the next queued request whose client still
+    /// waits and that has not waited past the shedding limit; the others leave the queue.
+    fn take_next_queued(&mut self, now: SimTime, instance: u32) {
+        let discard = self.config.app.discard_abandoned;
+        while let Some(next) = self.app.next_queued(instance) {
+            let r = self.requests.get(next);
+            if discard && r.abandoned {
+                self.requests.free(next);
+                continue;
+            }
+            let waited = now.since(r.arrived);
+            if self
+                .app
+                .queue_time_limit(instance, now)
+                .is_some_and(|limit| waited > limit)
+            {
+                self.shed(now, next);
+                continue;
+            }
+            self.start_request(now, next);
+            break;
+        }
+        if self.app.is_lifo() {
+            // The oldest requests are the last a worker would reach: those no one waits for,
+            // or that waited past the limit, leave now rather than fill the queue.
+            let limit = self.app.queue_time_limit(instance, now);
+            while let Some(old) = self.app.drop_oldest_if(instance, |o| {
+                let r = self.requests.get(o);
+                (discard && r.abandoned) || limit.is_some_and(|l| now.since(r.arrived) > l)
+            }) {
+                if self.requests.get(old).abandoned {
+                    self.requests.free(old);
+                } else {
+                    self.shed(now, old);
+                }
+            }
+        }
+    }
+
+    /// Request `req` waited for a worker past the shedding limit: it fails without being served.
+    fn shed(&mut self, now: SimTime, req: u32) {
+        let call = self.requests.get(req).call;
+        let awaited = self.requests.answer(req);
+        self.requests.free(req);
+        if awaited {
+            self.attempt_failed(now, call, ErrorKind::Shed);
+        }
+    }
+}
