@@ -210,7 +210,10 @@ impl BucketRow {
 
     /// Attempts answered successfully per second, whether or not their client still waited.
     pub fn throughput(&self) -> f64 {
-        per_s(self.completed + self.attempts_late, self.width_s)
+        per_s(
+            self.completed.saturating_add(self.attempts_late),
+            self.width_s,
+        )
     }
 
     /// Attempts per request arrived (1 without retries; 0 when none arrived).

@@ -174,6 +174,8 @@ impl Recorder {
     #[inline]
     pub fn arrived(&mut self) {
         self.row.arrived += 1;
+        // Its first attempt.
+        self.row.attempts += 1;
     }
 
     /// A request was answered successfully after `latency`.
@@ -585,9 +587,9 @@ impl Observer for Recorder {
     }
 
     #[inline]
-    fn attempt_started(&mut self, retry: bool) {
+    fn retry_started(&mut self) {
         self.row.attempts += 1;
-        self.row.retries += retry as u64;
+        self.row.retries += 1;
     }
 
     #[inline]

@@ -183,6 +183,12 @@ impl AppTier {
         }
     }
 
+    /// Whether queued requests may be taken out of order or shed (LIFO, or a shedding limit).
+    #[inline]
+    pub fn sheds(&self) -> bool {
+        self.order == QueueOrder::Lifo || self.shedding.is_some()
+    }
+
     /// Whether requests are taken newest first.
     #[inline]
     pub fn is_lifo(&self) -> bool {

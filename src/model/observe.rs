@@ -164,9 +164,10 @@ pub trait Observer {
     /// A write's change was published to one instance's local cache (`lost`: never arrives).
     #[inline]
     fn local_invalidation(&mut self, lost: bool) {}
-    /// An attempt at a request started: its first, or a retry.
+    /// A client retried a request: another attempt at it started (its first attempt is the
+    /// request's arrival).
     #[inline]
-    fn attempt_started(&mut self, retry: bool) {}
+    fn retry_started(&mut self) {}
     /// The retry budget refused a retry.
     #[inline]
     fn retry_refused(&mut self) {}

@@ -17,6 +17,7 @@ impl<O: Observer> World<'_, O> {
         self.requests.awaiting() + self.retrying
     }
 
+    #[inline]
     pub(super) fn on_arrival(&mut self, now: SimTime) {
         if self.requests.in_flight() >= self.config.limits.max_in_flight {
             self.truncation = Some(self.divergence(now));
@@ -27,23 +28,29 @@ impl<O: Observer> World<'_, O> {
         // Draw keys before any admission check, so every strategy consumes the same draws for
         // the same arrival.
         self.workload.draw_keys();
-        let call = if self.config.retries.is_some() {
-            self.calls.open(now, self.workload.keys())
+        if self.config.retries.is_some() {
+            let call = self.calls.open(now, self.workload.keys());
+            self.start_attempt(now, call);
         } else {
-            NO_CALL
-        };
-        self.start_attempt(now, call);
+            self.admit_attempt(now, NO_CALL);
+        }
     }
 
-    /// The client of `call` (or of the arrival just drawn, without retries) sends an attempt:
-    /// an app instance takes it, queues it or turns it away.
+    /// The client of `call` sends an attempt.
+    #[inline(never)]
     fn start_attempt(&mut self, now: SimTime, call: u32) {
-        let retry = call != NO_CALL && {
-            let c = self.calls.get_mut(call);
-            c.attempts += 1;
-            c.attempts > 1
-        };
-        self.observer.attempt_started(retry);
+        let c = self.calls.get_mut(call);
+        c.attempts += 1;
+        if c.attempts > 1 {
+            self.observer.retry_started();
+        }
+        self.admit_attempt(now, call);
+    }
+
+    /// An attempt at `call` (or at the arrival just drawn, without retries): an app instance
+    /// takes it, queues it or turns it away.
+    #[inline(always)]
+    fn admit_attempt(&mut self, now: SimTime, call: u32) {
         let instance = self.app.route();
         let admission = self.app.admit(instance);
         if admission == AppAdmission::Reject {
@@ -56,7 +63,9 @@ impl<O: Observer> World<'_, O> {
             &self.calls.get(call).keys
         };
         let req = self.requests.admit(now, instance, keys);
-        self.requests.get_mut(req).call = call;
+        if call != NO_CALL {
+            self.requests.get_mut(req).call = call;
+        }
         if let Some(timeout) = self.config.clients.timeout {
             let gen = self.requests.get(req).gen;
             self.events.schedule_in_lane(
@@ -94,6 +103,7 @@ impl<O: Observer> World<'_, O> {
 
     /// An attempt failed with `kind` while its client waited: the client retries after a
     /// backoff, or the request fails.
+    #[inline(never)]
     fn attempt_failed(&mut self, now: SimTime, call: u32, kind: ErrorKind) {
         let Some(retries) = self.config.retries.filter(|_| call != NO_CALL) else {
             self.observer.request_failed(kind);
@@ -125,43 +135,82 @@ impl<O: Observer> World<'_, O> {
 
     /// Every key of request `req` is answered: its client hears (if it still waits), its worker
     /// takes the next queued request.
+    #[inline]
     pub(super) fn finish_request(&mut self, now: SimTime, req: u32) {
         let r = self.requests.get(req);
         let (instance, error, arrived, call) = (r.instance, r.error, r.arrived, r.call);
         let all_hit = r.keys.iter().all(|s| s.fresh_hit);
-        if all_hit && call == NO_CALL {
-            self.observer.request_all_hit();
-        }
-        if self.requests.answer(req) {
-            match error {
-                None if call == NO_CALL => self.observer.request_completed(now.since(arrived)),
-                None => {
-                    if all_hit {
-                        self.observer.request_all_hit();
-                    }
-                    if let (Some(state), Some(b)) = (
-                        self.budget.as_mut(),
-                        self.config.retries.and_then(|r| r.budget),
-                    ) {
-                        state.refund(&b);
-                    }
-                    let first = self.calls.get(call).arrived;
-                    self.observer.request_completed(now.since(first));
-                    self.calls.close(call);
-                }
-                Some(kind) => self.attempt_failed(now, call, kind),
+        if call != NO_CALL {
+            self.finish_attempt(now, req, call, all_hit);
+        } else {
+            if all_hit {
+                self.observer.request_all_hit();
             }
-        } else if error.is_none() {
-            self.observer.attempt_late();
+            if self.requests.answer(req) {
+                match error {
+                    None => self.observer.request_completed(now.since(arrived)),
+                    Some(kind) => self.observer.request_failed(kind),
+                }
+            } else if error.is_none() {
+                self.observer.attempt_late();
+            }
         }
         self.requests.free(req);
         self.app.release(instance);
         self.take_next_queued(now, instance);
     }
 
+    /// Attempt `req` at `call` finished: the call succeeds, or the client may retry.
+    #[inline(never)]
+    fn finish_attempt(&mut self, now: SimTime, req: u32, call: u32, all_hit: bool) {
+        let error = self.requests.get(req).error;
+        if !self.requests.answer(req) {
+            if error.is_none() {
+                self.observer.attempt_late();
+            }
+            return;
+        }
+        match error {
+            None => {
+                if all_hit {
+                    self.observer.request_all_hit();
+                }
+                if let (Some(state), Some(b)) = (
+                    self.budget.as_mut(),
+                    self.config.retries.and_then(|r| r.budget),
+                ) {
+                    state.refund(&b);
+                }
+                let first = self.calls.get(call).arrived;
+                self.observer.request_completed(now.since(first));
+                self.calls.close(call);
+            }
+            Some(kind) => self.attempt_failed(now, call, kind),
+        }
+    }
+
     /// A worker of `instance` is free: it takes the next queued request whose client still
     /// waits and that has not waited past the shedding limit; the others leave the queue.
+    #[inline]
     fn take_next_queued(&mut self, now: SimTime, instance: u32) {
+        let discard = self.config.app.discard_abandoned;
+        if !self.app.sheds() {
+            while let Some(next) = self.app.next_queued(instance) {
+                if discard && self.requests.get(next).abandoned {
+                    self.requests.free(next);
+                    continue;
+                }
+                self.start_request(now, next);
+                break;
+            }
+            return;
+        }
+        self.take_next_queued_or_shed(now, instance);
+    }
+
+    /// [`Self::take_next_queued`] with LIFO order or a shedding limit.
+    #[inline(never)]
+    fn take_next_queued_or_shed(&mut self, now: SimTime, instance: u32) {
         let discard = self.config.app.discard_abandoned;
         while let Some(next) = self.app.next_queued(instance) {
             let r = self.requests.get(next);

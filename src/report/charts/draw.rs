@@ -437,18 +437,22 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
         let line_h = legend_line_height(entry);
         let x = left + LEGEND_PAD + legend_indent(entry);
         let sample_y = y + line_h / 2;
-        let style = entry.color.stroke_width(2);
+        let style = entry.color.stroke_width(LINE_WIDTH);
         let sample_end = x + LEGEND_SAMPLE - legend_indent(entry);
         let line = vec![(x, sample_y), (sample_end, sample_y)];
         match entry.sample {
             Sample::Dashed => root.draw(&DashedPathElement::new(line, 6, 4, style))?,
             Sample::Line | Sample::LineMarker => root.draw(&PathElement::new(line, style))?,
+            Sample::ThinLine => root.draw(&PathElement::new(
+                line,
+                entry.color.stroke_width(THIN_LINE_WIDTH),
+            ))?,
             Sample::Marker | Sample::Note => {}
         }
         let radius = match entry.sample {
             Sample::Marker => Some(SIMULATED_MARKER),
             Sample::LineMarker => Some(LATENCY_MARKER),
-            Sample::Line | Sample::Dashed | Sample::Note => None,
+            Sample::Line | Sample::Dashed | Sample::ThinLine | Sample::Note => None,
         };
         if let Some(radius) = radius {
             draw_marker(root, ((x + sample_end) / 2, sample_y), radius, entry.color)?;
@@ -513,7 +517,7 @@ pub(super) fn draw_panel<DB: DrawingBackend>(
 
     // Data, drawn as pixel paths (see `pixel_path`) in series order, then markers on top.
     for series in panel.series.iter().filter(|s| s.line) {
-        let style = series.color.stroke_width(2);
+        let style = series.color.stroke_width(series.width);
         for segment in &series.segments {
             let path = pixel_path(segment.iter().map(|p| chart.backend_coord(p)));
             if let [point] = path.as_slice() {

@@ -52,6 +52,7 @@ pub(super) fn fanout_all_hit_figure(data: &FanoutChartData) -> Figure {
         },
         line: false,
         dashed: false,
+        width: LINE_WIDTH,
         marker: Some(SIMULATED_MARKER),
     };
 
@@ -134,6 +135,7 @@ pub(super) fn fanout_latency_figure(data: &FanoutChartData) -> Figure {
             segments,
             line: true,
             dashed: false,
+            width: LINE_WIDTH,
             marker: Some(LATENCY_MARKER),
         });
         legend.push(LegendEntry::new(

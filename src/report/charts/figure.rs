@@ -89,6 +89,8 @@ pub(super) struct Series {
     pub(super) line: bool,
     /// Whether that line is dashed (to tell apart two series that share a colour).
     pub(super) dashed: bool,
+    /// Width of that line, px: [`LINE_WIDTH`], or [`THIN_LINE_WIDTH`] for a backdrop.
+    pub(super) width: u32,
     /// Radius of the filled circle drawn at every point, if any.
     pub(super) marker: Option<i32>,
 }
@@ -101,16 +103,25 @@ impl Series {
             segments,
             line: true,
             dashed: false,
+            width: LINE_WIDTH,
             marker: None,
         }
     }
 }
+
+/// Width of a data line, px.
+pub(super) const LINE_WIDTH: u32 = 2;
+
+/// Width of a thin line drawn behind the data (arrivals behind goodput), px.
+pub(super) const THIN_LINE_WIDTH: u32 = 1;
 
 /// What a legend entry shows before its text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Sample {
     Line,
     Dashed,
+    /// A line of [`THIN_LINE_WIDTH`].
+    ThinLine,
     Marker,
     LineMarker,
     /// No sample: a note under the entries, aligned with their text.
@@ -155,4 +166,6 @@ pub(super) fn strategy_color(index: usize) -> RGBColor {
 pub(super) const EVENT_COLOR: RGBColor = RGBColor(130, 130, 130);
 pub(super) const NEUTRAL_COLOR: RGBColor = RGBColor(110, 110, 110);
 pub(super) const CAPACITY_COLOR: RGBColor = RGBColor(90, 90, 90);
+/// The thin line of requests arrived, behind goodput and throughput.
+pub(super) const ARRIVALS_COLOR: RGBColor = RGBColor(150, 150, 150);
 pub(super) const TEXT_COLOR: RGBColor = RGBColor(20, 20, 20);

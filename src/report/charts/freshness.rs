@@ -88,8 +88,7 @@ pub(super) fn outdated_age_by_strategy_panels(result: &ScenarioResult) -> Vec<Pa
     // Drawn with the labels above the plots: each panel is a strip taller, and the last, which
     // also holds the time axis, as much taller again as that, so every plot has the same height.
     if let Some(last) = panels.last_mut() {
-        last.weight =
-            1.0 + f64::from(X_LABEL_AREA) / f64::from(SMALL_MULTIPLE_HEIGHT as i32 + LABEL_STRIP);
+        last.weight = last_labelled_panel_weight();
     }
     panels
 }
@@ -182,6 +181,15 @@ pub(super) fn ranked_legend(
     whole_run: &[Option<f64>],
     describe: impl Fn(Option<f64>) -> String,
 ) -> Vec<LegendEntry> {
+    ranked_legend_with(result, whole_run, |_, figure| describe(figure))
+}
+
+/// [`ranked_legend`], with `describe` also told the strategy's index.
+pub(super) fn ranked_legend_with(
+    result: &ScenarioResult,
+    whole_run: &[Option<f64>],
+    describe: impl Fn(usize, Option<f64>) -> String,
+) -> Vec<LegendEntry> {
     let mut order: Vec<usize> = (0..result.strategies.len()).collect();
     let key = |i: usize| {
         whole_run
@@ -197,7 +205,7 @@ pub(super) fn ranked_legend(
         .into_iter()
         .map(|i| {
             let s = &result.strategies[i];
-            let figure = describe(whole_run.get(i).copied().flatten());
+            let figure = describe(i, whole_run.get(i).copied().flatten());
             let sample = if repeats_color(i) {
                 Sample::Dashed
             } else {

@@ -19,13 +19,21 @@
 //! - `outdated_age_p99`: how long before those reads their value had been superseded (p99, log
 //!   axis), one line per strategy, and `outdated_age_p99_by_strategy`, one panel per strategy.
 //!
+//! Two more teach retries and failures of dependencies, drawn only when a strategy retried, shed
+//! a request, cancelled a database query or met a database error (`retries`):
+//! - `goodput`: one panel per strategy on one shared scale, with the requests answered in time
+//!   per second (goodput, solid), the attempts answered whether their client still waited or
+//!   not (throughput, dashed) and the requests arriving (thin grey), so the work done for
+//!   clients that had gone shows as the gap between the dashed and the solid line;
+//! - `retry_amplification`: attempts per request arrived, one line per strategy, from 1 up.
+//!
 //! [`render_fanout`] draws the charts of `cachestorm fanout`:
 //! - `fanout_all_hit`: the probability h^k that all k dependencies of a request hit, against the
 //!   per-dependency hit rate h, one curve per k, with the simulated points as markers;
 //! - `fanout_latency`: request latency percentiles against k (log axis), when measured.
 //!
-//! Layout: `time_series` builds these figures (with `freshness` for the last three) and `fanout`
-//! those of `cachestorm fanout`, as
+//! Layout: `time_series` builds these figures (with `freshness` for the three of freshness and
+//! `retries` for the two of retries) and `fanout` those of `cachestorm fanout`, as
 //! backend-free descriptions (`figure`) on `axis` scales; `draw` renders any figure to bytes.
 //!
 //! Every time chart marks the scenario's timeline events as dashed vertical lines labelled in a
@@ -45,6 +53,7 @@ mod draw;
 mod fanout;
 mod figure;
 mod freshness;
+mod retries;
 #[cfg(test)]
 mod tests;
 mod time_series;
@@ -54,6 +63,7 @@ use draw::*;
 use fanout::*;
 use figure::*;
 use freshness::*;
+use retries::*;
 use time_series::*;
 
 use crate::metrics::ScenarioResult;
@@ -93,7 +103,7 @@ pub enum ChartError {
 }
 
 /// Most strategies drawn as small multiples: beyond it, panels are too small to read and the
-/// `_by_strategy` charts are left out.
+/// `_by_strategy` charts and `goodput` are left out.
 pub const MAX_PANELS: usize = 24;
 
 /// Stems of every chart either command can draw: [`render_all`]'s, then [`render_fanout`]'s.
@@ -109,15 +119,19 @@ pub fn all_stems() -> impl Iterator<Item = &'static str> {
 /// panel per strategy on a shared scale, for when the overlaid lines hide each other), which are
 /// left out with more than [`MAX_PANELS`] strategies; then, when a strategy committed a write,
 /// `outdated_reads`, `outdated_age_p99` and `outdated_age_p99_by_strategy` (the last left out
-/// with more than [`MAX_PANELS`] strategies too).
+/// with more than [`MAX_PANELS`] strategies too); then, when a strategy retried, shed a request,
+/// cancelled a database query or met a database error, `goodput` (small multiples, left out with
+/// more than [`MAX_PANELS`] strategies too) and `retry_amplification`.
 pub fn render_all(result: &ScenarioResult, format: ImageFormat) -> Result<Vec<Chart>, ChartError> {
     ensure_font()?;
     let small_multiples = result.strategies.len() <= MAX_PANELS;
     let writes = has_writes(result);
+    let retries = has_retries_or_dependency_activity(result);
     KINDS
         .iter()
-        .filter(|kind| small_multiples || !kind.stem().ends_with("_by_strategy"))
+        .filter(|kind| small_multiples || !kind.is_small_multiples())
         .filter(|kind| writes || !kind.needs_writes())
+        .filter(|kind| retries || !kind.needs_retries())
         .map(|&kind| {
             let figure = build_figure(kind, result);
             Ok(Chart {

@@ -19,9 +19,11 @@ pub(super) enum Kind {
     OutdatedReads,
     OutdatedAge,
     OutdatedAgeByStrategy,
+    Goodput,
+    RetryAmplification,
 }
 
-pub(super) const KINDS: [Kind; 9] = [
+pub(super) const KINDS: [Kind; 11] = [
     Kind::Latency,
     Kind::DbLoad,
     Kind::HitRatio,
@@ -31,6 +33,8 @@ pub(super) const KINDS: [Kind; 9] = [
     Kind::OutdatedReads,
     Kind::OutdatedAge,
     Kind::OutdatedAgeByStrategy,
+    Kind::Goodput,
+    Kind::RetryAmplification,
 ];
 
 impl Kind {
@@ -45,7 +49,20 @@ impl Kind {
             Kind::OutdatedReads => "outdated_reads",
             Kind::OutdatedAge => "outdated_age_p99",
             Kind::OutdatedAgeByStrategy => "outdated_age_p99_by_strategy",
+            Kind::Goodput => "goodput",
+            Kind::RetryAmplification => "retry_amplification",
         }
+    }
+
+    /// Whether the chart has one panel per strategy, left out beyond [`MAX_PANELS`].
+    pub(super) fn is_small_multiples(self) -> bool {
+        matches!(
+            self,
+            Kind::LatencyByStrategy
+                | Kind::DbLoadByStrategy
+                | Kind::OutdatedAgeByStrategy
+                | Kind::Goodput
+        )
     }
 
     /// Whether the chart is about writes and freshness, drawn only when a strategy writes.
@@ -54,6 +71,12 @@ impl Kind {
             self,
             Kind::OutdatedReads | Kind::OutdatedAge | Kind::OutdatedAgeByStrategy
         )
+    }
+
+    /// Whether the chart is about retries and dependency failures, drawn only when a strategy
+    /// retried, shed, cancelled a query or met a database error.
+    pub(super) fn needs_retries(self) -> bool {
+        matches!(self, Kind::Goodput | Kind::RetryAmplification)
     }
 }
 
@@ -222,6 +245,23 @@ pub(super) fn build_figure(kind: Kind, result: &ScenarioResult) -> Figure {
                 )
             }
         }
+        Kind::Goodput => {
+            let panels = goodput_panels(result);
+            let size = labelled_small_multiples_size(panels.len());
+            Figure {
+                labels_above: true,
+                ..time_figure(size, GOODPUT_TITLE, panels, goodput_legend())
+            }
+        }
+        Kind::RetryAmplification => {
+            let (panel, legend) = retry_amplification_panel(result);
+            time_figure(
+                (1200, 700),
+                "retry amplification (attempts per request arrived)",
+                vec![panel],
+                legend,
+            )
+        }
     }
 }
 
@@ -245,6 +285,12 @@ pub(super) fn labelled_small_multiples_size(panels: usize) -> (u32, u32) {
         .unwrap_or(u32::MAX)
         .saturating_mul(LABEL_STRIP as u32);
     (w, h.saturating_add(strips).min(8000))
+}
+
+/// Weight of the last of small multiples labelled above their plots: it also holds the time
+/// axis, so it is as much taller as that, and every plot has the same height.
+pub(super) fn last_labelled_panel_weight() -> f64 {
+    1.0 + f64::from(X_LABEL_AREA) / f64::from(SMALL_MULTIPLE_HEIGHT as i32 + LABEL_STRIP)
 }
 
 /// One panel per strategy, every panel on the same `y` axis, labelled with the strategy's
