@@ -375,6 +375,9 @@ fn write_outputs(
         ),
         ("summary.csv".to_string(), report::csv::summary(result)),
     ];
+    if let Some(nodes) = report::csv::nodes(result) {
+        files.push(("nodes.csv".to_string(), nodes));
+    }
     for chart in report::charts::render_all(result, format).context("drawing the charts")? {
         files.push((
             format!("{}.{}", chart.file_stem, format.extension()),

@@ -27,6 +27,13 @@ pub fn simulate(
         config.db.slots,
         crate::engine::SimDuration(longest),
     );
+    if let Some(cache) = config
+        .cache
+        .as_ref()
+        .filter(|_| model::has_node_faults(config))
+    {
+        recorder = recorder.with_nodes(cache.nodes);
+    }
     let end = model::run(config, seed, &mut recorder, progress);
     let mut result = recorder.finish(end);
     let triggers: Vec<f64> = config

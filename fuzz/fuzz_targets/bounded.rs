@@ -2,7 +2,7 @@
 //! target and, by path, by `tests/integration/fuzz_corpus.rs`, which replays the corpus.
 
 use cachestorm::engine::SimDuration;
-use cachestorm::model::{KeySet, ModelConfig, TimelineAction};
+use cachestorm::model::{Failover, KeySet, ModelConfig, TimelineAction};
 
 /// Longest simulated run.
 const MAX_DURATION: SimDuration = SimDuration::from_millis(500);
@@ -23,6 +23,12 @@ const MAX_LOCAL_ENTRIES: u64 = 1_000_000;
 const MAX_TIMELINE: usize = 32;
 /// Most attempts per request when clients retry (each attempt is a request's worth of work).
 const MAX_ATTEMPTS: u32 = 5;
+/// Most gutter nodes (a pool of its own beside the cluster).
+const MAX_GUTTER_NODES: u32 = 16;
+/// Most copies of a replicated hot key (each fill writes every copy).
+const MAX_REPLICAS: u32 = 8;
+/// Largest `slow_node` factor (slow operations keep requests in flight longer).
+const MAX_SLOW_FACTOR: f64 = 100.0;
 
 /// Shrinks a validated configuration so one run takes milliseconds, keeping what validation
 /// promises (bucket ≤ duration, fanout ≤ keyspace, keys named in the timeline < keyspace).
@@ -65,6 +71,13 @@ pub fn bounded_for_fuzzing(c: &mut ModelConfig) {
     }
     if let Some(cache) = &mut c.cache {
         cache.vnodes = cache.vnodes.min((MAX_RING_POINTS / cache.nodes).max(1));
+        if let Failover::Gutter(g) = &mut cache.failover {
+            g.nodes = g.nodes.min(MAX_GUTTER_NODES);
+        }
+        if let Some(h) = &mut cache.hot_key_replicas {
+            h.keys = h.keys.min(keyspace);
+            h.replicas = h.replicas.min(MAX_REPLICAS);
+        }
     }
     if let Some(lock) = &mut c.mitigations.lock {
         lock.retry_interval = lock.retry_interval.max(MIN_RETRY_INTERVAL);
@@ -86,7 +99,12 @@ pub fn bounded_for_fuzzing(c: &mut ModelConfig) {
                     w.top = w.top.min(keyspace);
                 }
             }
-            TimelineAction::Flush { .. } | TimelineAction::Preload { .. } => {}
+            TimelineAction::SlowNode { factor, .. } => *factor = factor.min(MAX_SLOW_FACTOR),
+            TimelineAction::Flush { .. }
+            | TimelineAction::Preload { .. }
+            | TimelineAction::KillNode { .. }
+            | TimelineAction::RestoreNode { .. }
+            | TimelineAction::DropNode { .. } => {}
         }
     }
 }

@@ -141,6 +141,42 @@ pub struct BucketRow {
     pub db_errors: u64,
     /// Queued database queries dropped because their client had given up (cancelled work).
     pub queries_cancelled: u64,
+    /// Cache reads that failed: a dead node, a dropped operation or the app's timeout (open
+    /// breakers are counted apart).
+    pub cache_errors: u64,
+    /// Of those, reads that hit the app's cache timeout.
+    pub cache_timeouts: u64,
+    /// Cache reads an open breaker rejected without making the call.
+    pub breaker_rejections: u64,
+    /// Breakers (one per app instance and node) that opened from closed.
+    pub breaker_opens: u64,
+    /// Most breakers not closed (open or half-open) at once in the bucket.
+    pub breakers_open_max: u64,
+    /// Reads that failed over to the gutter pool and found a value there.
+    pub gutter_hits: u64,
+    /// Reads that failed over to the gutter pool and did not.
+    pub gutter_misses: u64,
+    /// Reads whose cache call failed answered with the instance's local copy.
+    pub stale_on_error_serves: u64,
+    /// Keys moved to another node by a change of the nodes in service.
+    pub keys_remapped: u64,
+    /// Longest wait of a cache read for its turn at a node (node capacity), ms.
+    pub node_wait_max_ms: f64,
+}
+
+/// One cache node's figures for one bucket (only with node faults).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct NodeRow {
+    /// Reads sent to the node.
+    pub reads: u64,
+    /// Of those, reads that failed (dead, dropped, timed out).
+    pub errors: u64,
+    /// Of those, reads that hit the app's timeout.
+    pub timeouts: u64,
+    /// Reads the app's open breakers did not send to the node.
+    pub breaker_rejections: u64,
+    /// Longest wait of a read for its turn at the node, ms.
+    pub wait_max_ms: f64,
 }
 
 /// Database queries by why they were made.
@@ -288,6 +324,8 @@ pub fn ratio(num: u64, den: u64) -> f64 {
 pub struct RunResult {
     /// One row per bucket, in time order.
     pub buckets: Vec<BucketRow>,
+    /// Per bucket, one row per cache node (empty without node faults).
+    pub nodes: Vec<Vec<NodeRow>>,
     /// Whole-run figures.
     pub summary: Summary,
 }

@@ -3,8 +3,10 @@
 use hdrhistogram::Histogram;
 
 use super::herd::HerdProbe;
-use super::{BucketRow, LatencyStats, RunResult, Summary};
+use super::{BucketRow, LatencyStats, NodeRow, RunResult, Summary};
 use crate::engine::{SimDuration, SimTime};
+use crate::model::cache::CacheFailure;
+use crate::model::mitigation::breaker::BreakerState;
 use crate::model::observe::{Cause, ErrorKind, Observer, RunEnd};
 
 /// Smallest upper bound of the latency histograms: one hour, in nanoseconds. The bound is
@@ -47,6 +49,12 @@ pub struct Recorder {
     lag_ns: u128,
     total_lag_ns: u128,
     herd: HerdProbe,
+    /// This bucket's row per cache node, and those of the buckets closed (only when tracking
+    /// nodes).
+    node_row: Vec<NodeRow>,
+    node_rows: Vec<Vec<NodeRow>>,
+    /// Breakers not closed now.
+    breakers_open: u64,
 }
 
 fn new_histogram(bound_ns: u64) -> Histogram<u64> {
@@ -98,9 +106,18 @@ impl Recorder {
             lag_ns: 0,
             total_lag_ns: 0,
             herd: HerdProbe::default(),
+            node_row: Vec::new(),
+            node_rows: Vec::new(),
+            breakers_open: 0,
         };
         r.open_bucket();
         r
+    }
+
+    /// The same recorder, also keeping one row per bucket for each of `nodes` cache nodes.
+    pub fn with_nodes(mut self, nodes: u32) -> Self {
+        self.node_row = vec![NodeRow::default(); nodes as usize];
+        self
     }
 
     fn bucket_start(&self, i: usize) -> SimTime {
@@ -121,6 +138,7 @@ impl Recorder {
             start_s: start.as_secs_f64(),
             width_s: self.bucket_end(self.current).since(start).as_secs_f64(),
             db_queue_max: self.db_queue_len,
+            breakers_open_max: self.breakers_open,
             ..BucketRow::default()
         };
     }
@@ -163,6 +181,11 @@ impl Recorder {
             h.reset();
         }
         self.rows.push(std::mem::take(&mut self.row));
+        if !self.node_row.is_empty() {
+            let fresh = vec![NodeRow::default(); self.node_row.len()];
+            self.node_rows
+                .push(std::mem::replace(&mut self.node_row, fresh));
+        }
         self.bucket_latency.reset();
         self.db_busy_ns = 0;
         self.wait_ns = 0;
@@ -370,6 +393,16 @@ impl Recorder {
             totals.attempts_late += r.attempts_late;
             totals.db_errors += r.db_errors;
             totals.queries_cancelled += r.queries_cancelled;
+            totals.cache_errors += r.cache_errors;
+            totals.cache_timeouts += r.cache_timeouts;
+            totals.breaker_rejections += r.breaker_rejections;
+            totals.breaker_opens += r.breaker_opens;
+            totals.breakers_open_max = totals.breakers_open_max.max(r.breakers_open_max);
+            totals.gutter_hits += r.gutter_hits;
+            totals.gutter_misses += r.gutter_misses;
+            totals.stale_on_error_serves += r.stale_on_error_serves;
+            totals.keys_remapped += r.keys_remapped;
+            totals.node_wait_max_ms = totals.node_wait_max_ms.max(r.node_wait_max_ms);
         }
         // The peak rate of whole buckets: a short last bucket (a run or drain that ends
         // between bucket boundaries) would turn one completion into a huge rate.
@@ -402,6 +435,7 @@ impl Recorder {
         );
         RunResult {
             buckets: self.rows,
+            nodes: self.node_rows,
             summary: Summary {
                 duration_s: self.duration.as_secs_f64(),
                 drained_s: run_end.since(SimTime(self.duration.0)).as_secs_f64(),
@@ -610,6 +644,64 @@ impl Observer for Recorder {
     #[inline]
     fn query_cancelled(&mut self) {
         self.row.queries_cancelled += 1;
+    }
+
+    fn cache_read_sent(&mut self, node: u32, wait: SimDuration) {
+        let wait_ms = wait.as_secs_f64() * 1e3;
+        self.row.node_wait_max_ms = self.row.node_wait_max_ms.max(wait_ms);
+        if let Some(n) = self.node_row.get_mut(node as usize) {
+            n.reads += 1;
+            n.wait_max_ms = n.wait_max_ms.max(wait_ms);
+        }
+    }
+
+    fn cache_read_failed(&mut self, node: u32, why: CacheFailure) {
+        let n = self.node_row.get_mut(node as usize);
+        match why {
+            CacheFailure::BreakerOpen => {
+                self.row.breaker_rejections += 1;
+                if let Some(n) = n {
+                    n.breaker_rejections += 1;
+                }
+            }
+            _ => {
+                let timeout = (why == CacheFailure::Timeout) as u64;
+                self.row.cache_errors += 1;
+                self.row.cache_timeouts += timeout;
+                if let Some(n) = n {
+                    n.errors += 1;
+                    n.timeouts += timeout;
+                }
+            }
+        }
+    }
+
+    fn breaker_changed(&mut self, from: BreakerState, to: BreakerState) {
+        match (from, to) {
+            (BreakerState::Closed, BreakerState::Open) => {
+                self.row.breaker_opens += 1;
+                self.breakers_open += 1;
+                self.row.breakers_open_max = self.row.breakers_open_max.max(self.breakers_open);
+            }
+            (_, BreakerState::Closed) => self.breakers_open = self.breakers_open.saturating_sub(1),
+            _ => {}
+        }
+    }
+
+    fn gutter_lookup(&mut self, hit: bool) {
+        if hit {
+            self.row.gutter_hits += 1;
+        } else {
+            self.row.gutter_misses += 1;
+        }
+    }
+
+    fn stale_on_error(&mut self) {
+        self.row.stale_on_error_serves += 1;
+    }
+
+    fn keys_remapped(&mut self, n: u32) {
+        self.row.keys_remapped += n as u64;
     }
 }
 

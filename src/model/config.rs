@@ -4,6 +4,7 @@
 //! value here has already been checked, so the model can trust it.
 
 use crate::engine::{SimDuration, SimTime};
+pub use crate::model::mitigation::breaker::BreakerConfig;
 pub use crate::model::mitigation::early_expiration::EarlyExpiration;
 pub use crate::model::mitigation::lock::{Fallback, LockConfig, LockKind};
 pub use crate::model::mitigation::rate_limit::RateLimit;
@@ -191,6 +192,64 @@ pub struct CacheConfig {
     pub ttl: SimDuration,
     /// Uniform TTL jitter as a fraction of the TTL: expiry is ttl * (1 + jitter * u), u in [-1, 1).
     pub ttl_jitter: f64,
+    /// How keys are placed on nodes.
+    pub placement: Placement,
+    /// The app's timeout on one cache operation: an operation not answered within it fails
+    /// (`None`: the app waits as long as the operation takes).
+    pub timeout: Option<SimDuration>,
+    /// What the app does once a node has died.
+    pub failover: Failover,
+    /// Operations per second one node serves, one at a time in arrival order (`None`:
+    /// unlimited). Reads, lock requests and polls take a turn; sets do not.
+    pub node_ops_per_s: Option<f64>,
+    /// The most popular keys held by several nodes, each read going to one of them at random.
+    pub hot_key_replicas: Option<HotKeyReplicas>,
+}
+
+/// How keys are placed on cache nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// A consistent-hash ring with `vnodes` points per node: a node leaving moves only its keys.
+    Consistent,
+    /// Hash modulo the number of nodes in service: a node leaving moves almost every key.
+    Modulo,
+}
+
+/// What the app does once a cache node has died.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Failover {
+    /// Nothing: operations on the dead node fail until it comes back; reads fall through to
+    /// the database.
+    None,
+    /// `after` the death the app takes the node out of its placement, so its keys move to the
+    /// others (as the placement says); a node coming back takes its keys back at once.
+    Rehash {
+        /// Time to notice the death.
+        after: SimDuration,
+    },
+    /// Operations that fail go to a small separate pool instead, whose entries live `ttl`
+    /// (after "Scaling Memcache at Facebook", NSDI 2013).
+    Gutter(GutterConfig),
+}
+
+/// The gutter pool.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GutterConfig {
+    /// Nodes in the pool.
+    pub nodes: u32,
+    /// Entries per gutter node before LRU eviction (`None`: unbounded).
+    pub capacity: Option<u32>,
+    /// Time to live of a gutter entry (short: writes do not invalidate the gutter).
+    pub ttl: SimDuration,
+}
+
+/// Replication of the hottest keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HotKeyReplicas {
+    /// The keys `0..keys` (the most popular) are replicated.
+    pub keys: u32,
+    /// Nodes holding each (its owner and the next ones), at most the node count.
+    pub replicas: u32,
 }
 
 /// The database.
@@ -256,6 +315,11 @@ pub struct MitigationsConfig {
     /// A Bloom filter of the existing keys in front of the database, with this false-positive
     /// rate: an absent key passes it with this probability.
     pub bloom_false_positive: Option<f64>,
+    /// A circuit breaker per app instance and cache node on cache reads.
+    pub circuit_breaker: Option<BreakerConfig>,
+    /// When a cache read fails (or its breaker is open), serve the instance's local copy,
+    /// fresh or expired, if it has one, instead of going to the database.
+    pub stale_on_error: bool,
 }
 
 /// Safety limits that keep an unstable run from exhausting memory.
@@ -353,6 +417,35 @@ pub enum TimelineAction {
         /// Time over which the rate moves linearly to `rps` (zero: a step).
         ramp: SimDuration,
     },
+    /// A cache node dies: it loses its entries and answers nothing until restored.
+    KillNode {
+        /// The node.
+        node: u32,
+    },
+    /// A dead cache node comes back, empty.
+    RestoreNode {
+        /// The node.
+        node: u32,
+    },
+    /// Cache operations on one node (or all) take `factor` times as long for `lasting`.
+    SlowNode {
+        /// The node (`None`: every node).
+        node: Option<u32>,
+        /// Latency multiplier (and service-time multiplier with node capacity).
+        factor: f64,
+        /// How long.
+        lasting: SimDuration,
+    },
+    /// One node (or all) drops a share of its operations for `lasting`: they are never
+    /// answered.
+    DropNode {
+        /// The node (`None`: every node).
+        node: Option<u32>,
+        /// Share of operations dropped.
+        share: f64,
+        /// How long.
+        lasting: SimDuration,
+    },
     /// Changes the write rate, at once or along a linear ramp.
     SetWriteRate {
         /// The new rate, writes per second.
@@ -426,6 +519,24 @@ impl TimelineEvent {
             TimelineAction::Deploy(_) => "deploy".to_string(),
             TimelineAction::KillLockHolder { key: 0 } => "next lock holder dies".to_string(),
             TimelineAction::KillLockHolder { key } => format!("next lock holder of key {key} dies"),
+            TimelineAction::KillNode { node } => format!("node {node} dies"),
+            TimelineAction::RestoreNode { node } => format!("node {node} back"),
+            TimelineAction::SlowNode {
+                node: None, factor, ..
+            } => format!("cache {factor}x slower"),
+            TimelineAction::SlowNode {
+                node: Some(n),
+                factor,
+                ..
+            } => format!("node {n} {factor}x slower"),
+            TimelineAction::DropNode {
+                node: None, share, ..
+            } => format!("cache drops {:.0}%", share * 100.0),
+            TimelineAction::DropNode {
+                node: Some(n),
+                share,
+                ..
+            } => format!("node {n} drops {:.0}%", share * 100.0),
         }
     }
 }

@@ -21,4 +21,4 @@ mod world;
 pub mod writes;
 
 pub use config::*;
-pub use world::{run, Progress};
+pub use world::{has_node_faults, run, Progress};

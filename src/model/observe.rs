@@ -8,6 +8,8 @@
 //! does). The model keeps no measuring state of its own.
 
 use crate::engine::{SimDuration, SimTime};
+use crate::model::cache::CacheFailure;
+use crate::model::mitigation::breaker::BreakerState;
 
 /// Why a request failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,6 +182,26 @@ pub trait Observer {
     /// A queued database query was dropped because its client had given up.
     #[inline]
     fn query_cancelled(&mut self) {}
+    /// A cache read was sent to `node` (with node faults), where it waited `wait` for its turn
+    /// (node capacity).
+    #[inline]
+    fn cache_read_sent(&mut self, node: u32, wait: SimDuration) {}
+    /// A cache read to `node` failed for `why`.
+    #[inline]
+    fn cache_read_failed(&mut self, node: u32, why: CacheFailure) {}
+    /// A circuit breaker (of one app instance, for one node) changed state.
+    #[inline]
+    fn breaker_changed(&mut self, from: BreakerState, to: BreakerState) {}
+    /// A read that failed over to the gutter pool found a fresh value there (`hit`) or not.
+    #[inline]
+    fn gutter_lookup(&mut self, hit: bool) {}
+    /// A read whose cache call failed was answered with the instance's local copy (fresh or
+    /// expired) instead of going to the database.
+    #[inline]
+    fn stale_on_error(&mut self) {}
+    /// A change of the nodes in service moved `n` keys to another node.
+    #[inline]
+    fn keys_remapped(&mut self, n: u32) {}
 }
 
 /// An observer that ignores everything: for runs whose outcome alone matters.

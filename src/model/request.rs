@@ -1,6 +1,7 @@
 //! Requests in flight: each with its keys and where the read of each stands. Slots are reused,
 //! so admitting a request allocates nothing once the table has grown to the load.
 
+use super::cache::CacheFailure;
 use super::observe::ErrorKind;
 use crate::engine::SimTime;
 
@@ -53,6 +54,12 @@ pub struct KeySlot {
     pub fresh_hit: bool,
     /// Whether it was answered by its instance's local cache.
     pub from_local: bool,
+    /// The cache node its read went to (with node faults).
+    pub node: u16,
+    /// Why its cache read failed, if it did (with node faults).
+    pub failure: Option<CacheFailure>,
+    /// Whether it fell back to the gutter pool, where its value is to be written.
+    pub via_gutter: bool,
 }
 
 /// A request in the system. Slots are reused; `gen` tells a reused slot from its past self.
@@ -151,6 +158,9 @@ impl Requests {
             polls: 0,
             fresh_hit: false,
             from_local: false,
+            node: 0,
+            failure: None,
+            via_gutter: false,
         }));
         idx
     }

@@ -151,6 +151,22 @@ const DEPENDENCY: &[BucketColumn] = &[
     ("retry_amplification", |b| f6(b.retry_amplification())),
 ];
 
+/// Cache nodes as a failing dependency. Appended after the dependency columns.
+const NODES: &[BucketColumn] = &[
+    ("cache_errors", |b| b.cache_errors.to_string()),
+    ("cache_timeouts", |b| b.cache_timeouts.to_string()),
+    ("breaker_rejections", |b| b.breaker_rejections.to_string()),
+    ("breaker_opens", |b| b.breaker_opens.to_string()),
+    ("breakers_open_max", |b| b.breakers_open_max.to_string()),
+    ("gutter_hits", |b| b.gutter_hits.to_string()),
+    ("gutter_misses", |b| b.gutter_misses.to_string()),
+    ("stale_on_error_serves", |b| {
+        b.stale_on_error_serves.to_string()
+    }),
+    ("keys_remapped", |b| b.keys_remapped.to_string()),
+    ("node_wait_max_ms", |b| f3(b.node_wait_max_ms)),
+];
+
 /// Columns of `timeseries.csv` after `strategy`.
 const TIMESERIES: &[&[BucketColumn]] = &[
     &[
@@ -170,6 +186,7 @@ const TIMESERIES: &[&[BucketColumn]] = &[
     ],
     FRESHNESS,
     DEPENDENCY,
+    NODES,
 ];
 
 /// Whole-run columns of `summary.csv` after the dependency columns.
@@ -241,6 +258,7 @@ pub fn summary_columns() -> Vec<&'static str> {
         .chain(FRESHNESS.iter().map(|c| c.0))
         .chain(DEPENDENCY.iter().map(|c| c.0))
         .chain(SUMMARY_RECOVERY.iter().map(|c| c.0))
+        .chain(NODES.iter().map(|c| c.0))
         .collect()
 }
 
@@ -273,10 +291,50 @@ pub fn summary(result: &ScenarioResult) -> Vec<u8> {
         .chain(SUMMARY_EXTRA.iter().map(|c| (c.1)(s)))
         .chain(FRESHNESS.iter().map(|c| (c.1)(t)))
         .chain(DEPENDENCY.iter().map(|c| (c.1)(t)))
-        .chain(SUMMARY_RECOVERY.iter().map(|c| (c.1)(s)));
+        .chain(SUMMARY_RECOVERY.iter().map(|c| (c.1)(s)))
+        .chain(NODES.iter().map(|c| (c.1)(t)));
         write_row(&mut w, row);
     }
     finish(w)
+}
+
+/// The bytes of `nodes.csv`: one row per strategy, bucket and cache node, for the strategies
+/// whose reads go through node faults; `None` when none does.
+pub fn nodes(result: &ScenarioResult) -> Option<Vec<u8>> {
+    if result.strategies.iter().all(|s| s.result.nodes.is_empty()) {
+        return None;
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "strategy",
+        "bucket_start_s",
+        "node",
+        "reads",
+        "errors",
+        "timeouts",
+        "breaker_rejections",
+        "wait_max_ms",
+    ];
+    write_row(&mut w, header.into_iter().map(String::from));
+    for s in &result.strategies {
+        let name = crate::text::csv_cell(&s.name).into_owned();
+        for (b, nodes) in s.result.buckets.iter().zip(&s.result.nodes) {
+            for (i, n) in nodes.iter().enumerate() {
+                let row = [
+                    name.clone(),
+                    secs(b.start_s),
+                    i.to_string(),
+                    n.reads.to_string(),
+                    n.errors.to_string(),
+                    n.timeouts.to_string(),
+                    n.breaker_rejections.to_string(),
+                    f3(n.wait_max_ms),
+                ];
+                write_row(&mut w, row);
+            }
+        }
+    }
+    Some(finish(w))
 }
 
 fn write_row(w: &mut csv::Writer<Vec<u8>>, row: impl IntoIterator<Item = String>) {
@@ -323,6 +381,7 @@ mod tests {
                             ..bucket.clone()
                         },
                     ],
+                    nodes: Vec::new(),
                     summary: Summary {
                         duration_s: 2.0,
                         drained_s: 0.0,

@@ -18,7 +18,13 @@ pub const MANIFEST: &str = "run.toml";
 /// Whether `name` is a file some run of cachestorm writes into an output folder (in either image
 /// format), so that replacing the folder loses nothing a user put there.
 pub fn is_output_name(name: &str) -> bool {
-    const DATA: [&str; 4] = ["timeseries.csv", "summary.csv", "fanout.csv", MANIFEST];
+    const DATA: [&str; 5] = [
+        "timeseries.csv",
+        "summary.csv",
+        "nodes.csv",
+        "fanout.csv",
+        MANIFEST,
+    ];
     DATA.contains(&name)
         || charts::all_stems().any(|stem| {
             [ImageFormat::Png, ImageFormat::Svg]

@@ -89,6 +89,30 @@ pub struct RawCache {
     pub latency: Option<StringOrTable<RawDistribution>>,
     pub ttl: Option<HumanDuration>,
     pub ttl_jitter: Option<f64>,
+    pub placement: Option<String>,
+    pub timeout: Option<HumanDuration>,
+    pub failover: Option<String>,
+    pub rehash_after: Option<HumanDuration>,
+    pub gutter: Option<RawGutter>,
+    pub node_ops_per_s: Option<f64>,
+    pub hot_key_replicas: Option<RawHotKeyReplicas>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGutter {
+    pub nodes: Option<i64>,
+    pub capacity: Option<i64>,
+    pub ttl: Option<HumanDuration>,
+}
+
+/// Both fields are required; they are optional here so that the validator can say what each
+/// one means when it is missing.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHotKeyReplicas {
+    pub keys: Option<i64>,
+    pub replicas: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,6 +176,17 @@ pub struct RawMitigations {
     pub versioned_sets: Option<bool>,
     pub negative_caching: Option<RawNegativeCaching>,
     pub bloom_filter: Option<RawBloomFilter>,
+    pub circuit_breaker: Option<RawCircuitBreaker>,
+    pub stale_on_error: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCircuitBreaker {
+    pub failures: Option<i64>,
+    pub window: Option<HumanDuration>,
+    pub cool_down: Option<HumanDuration>,
+    pub probes: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -261,6 +296,9 @@ pub struct RawTimelineEvent {
     pub warmup_top: Option<i64>,
     pub warmup_rate: Option<f64>,
     pub warmup_lead: Option<HumanDuration>,
+    pub factor: Option<f64>,
+    pub share: Option<f64>,
+    pub lasting: Option<HumanDuration>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -93,12 +93,15 @@ fn every_shipped_scenario_runs_and_writes_every_documented_file() {
         names,
         [
             "avalanche",
+            "cache-node-failure",
             "cache-penetration",
             "cold-deploy",
             "congestive-collapse",
             "fanout",
+            "hot-key-node",
             "local-cache-inconsistency",
             "metastable-retry-storm",
+            "slow-cache",
             "stale-after-write",
             "thundering-herd"
         ]

@@ -10,6 +10,8 @@ mod freshness;
 mod fuzz_corpus;
 mod golden;
 mod invariants;
+mod node_input;
+mod nodes;
 mod properties;
 mod regressions;
 mod robustness;

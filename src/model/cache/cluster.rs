@@ -193,6 +193,22 @@ impl CacheCluster {
         }
     }
 
+    /// Places every key on the node `owner` gives; a key that changes node loses its entry
+    /// (the value stays on the old node, unreachable, until evicted there). Returns how many
+    /// keys moved.
+    pub fn place(&mut self, owner: impl Fn(u32) -> u16) -> u32 {
+        let mut moved = 0;
+        for key in 0..self.keys() {
+            let new = owner(key);
+            if new != self.node_of_key[key as usize] {
+                self.remove(key);
+                self.node_of_key[key as usize] = new;
+                moved += 1;
+            }
+        }
+        moved
+    }
+
     /// Removes every entry of every node.
     pub fn flush_all(&mut self) {
         for e in &mut self.entries {
@@ -288,7 +304,13 @@ pub struct HashRing {
 impl HashRing {
     /// The ring of `nodes` nodes with `vnodes` points each.
     pub fn new(nodes: u32, vnodes: u32) -> Self {
-        let mut points: Vec<(u64, u16)> = (0..nodes)
+        Self::of_nodes(0..nodes, vnodes)
+    }
+
+    /// The ring of the listed nodes with `vnodes` points each; a node's points are the same
+    /// whatever the other nodes, so removing one moves only its keys.
+    pub fn of_nodes(nodes: impl Iterator<Item = u32>, vnodes: u32) -> Self {
+        let mut points: Vec<(u64, u16)> = nodes
             .flat_map(|n| {
                 (0..vnodes).map(move |v| {
                     (

@@ -98,6 +98,17 @@ impl LocalCaches {
         }
     }
 
+    /// `instance`'s copy of `key` under key version `version`, fresh or expired: the version of
+    /// its value, if it holds one (without touching LRU order).
+    pub fn read_any(&self, instance: u32, key: u32, version: u32) -> Option<u32> {
+        if !self.eligible(key) {
+            return None;
+        }
+        let i = self.index(key, version);
+        let cache = &self.caches[instance as usize];
+        cache.holds_any(i).then(|| cache.version(i))
+    }
+
     /// `instance` keeps the value of `key` (data version `data`) read under key version
     /// `version` at `now`, for the local TTL; returns how many entries LRU evicted.
     #[inline]

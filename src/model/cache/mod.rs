@@ -9,9 +9,11 @@
 
 mod cluster;
 pub mod local;
+pub mod nodes;
 
 pub use cluster::{CacheCluster, HashRing, Lookup};
 pub use local::{Delivery, LocalCaches, LocalStreams};
+pub use nodes::{BreakerChange, CacheFailure, NodeFaults, NodeStreams, ReadOp};
 
 use std::ops::Range;
 
@@ -65,6 +67,11 @@ pub enum CacheEvent {
     },
     /// The answer of the reading instance's local cache for key `k`.
     LocalReply(KeyRef),
+    /// The read of key `k` failed (a dead, dropping or slow node, or an open breaker): the app
+    /// learns it now.
+    Failed(KeyRef),
+    /// The gutter pool's answer to the read of key `k`.
+    GutterReply(KeyRef),
     /// A pub/sub message that `key` changed reaches `instance`'s local cache.
     LocalDelete {
         /// The app instance.
@@ -103,6 +110,11 @@ pub struct CacheTier {
     doomed_holder: Option<u32>,
     /// Sets only replace older versions, and deletes leave the version they delete for.
     versioned_sets: bool,
+    /// Node deaths, slowdowns, capacity, timeouts, placement changes and breakers (only when
+    /// the scenario has any).
+    faults: Option<NodeFaults>,
+    /// The gutter pool and the TTL of its entries.
+    gutter: Option<(CacheCluster, SimDuration)>,
 }
 
 impl CacheTier {
@@ -125,6 +137,136 @@ impl CacheTier {
             locks: LockTable::new(keys, mitigations.lock.is_some()),
             doomed_holder: None,
             versioned_sets: mitigations.versioned_sets,
+            faults: None,
+            gutter: None,
+        }
+    }
+
+    /// The same tier with nodes that fail, slow down or saturate as `faults` says, and a
+    /// gutter pool (`gutter`: its node count, capacity per node and entry TTL).
+    pub fn with_faults(
+        mut self,
+        faults: NodeFaults,
+        vnodes: u32,
+        gutter: Option<(u32, Option<u32>, SimDuration)>,
+    ) -> Self {
+        if faults.is_modulo() {
+            self.cluster.place(faults.owner_of());
+        }
+        let keys = self.cluster.keys();
+        self.gutter = gutter
+            .map(|(nodes, capacity, ttl)| (CacheCluster::new(keys, nodes, vnodes, capacity), ttl));
+        self.faults = Some(faults);
+        self
+    }
+
+    /// Whether reads go through node faults (else a read is only a latency draw).
+    #[inline]
+    pub fn has_faults(&self) -> bool {
+        self.faults.is_some()
+    }
+
+    /// The node faults; only called on paths that exist with them.
+    #[inline]
+    fn faults_mut(&mut self) -> &mut NodeFaults {
+        self.faults
+            .as_mut()
+            .expect("node-fault paths only run with node faults")
+    }
+
+    /// A read of cache key `ckey` (logical key `key`) by app `instance` at `now`: answered or
+    /// failed, when and by which node; breaker changes go to `changed`.
+    pub fn read_op(
+        &mut self,
+        now: SimTime,
+        ckey: u32,
+        key: u32,
+        instance: u32,
+        changed: impl FnMut(BreakerChange),
+    ) -> ReadOp {
+        let latency = self.read_latency();
+        let owner = self.cluster.node_of(ckey);
+        self.faults_mut()
+            .read_op(now, key, owner, instance, latency, changed)
+    }
+
+    /// The outcome of a read app `instance` sent to `node` is known at `now`.
+    pub fn record_outcome(
+        &mut self,
+        instance: u32,
+        node: u32,
+        now: SimTime,
+        ok: bool,
+    ) -> Option<BreakerChange> {
+        self.faults_mut().record(instance, node, now, ok)
+    }
+
+    /// Whether a set of `ckey` reaches a live node (a set to a dead node is lost).
+    #[inline]
+    pub fn accepts(&self, ckey: u32) -> bool {
+        self.faults
+            .as_ref()
+            .is_none_or(|f| !f.is_dead(self.cluster.node_of(ckey)))
+    }
+
+    /// `node` dies and loses its entries.
+    pub fn kill_node(&mut self, node: u32) {
+        self.faults_mut().kill(node);
+        self.cluster.flush_node(node);
+    }
+
+    /// `node` comes back empty; returns how many keys moved back to it (when the app had
+    /// taken it out of the placement).
+    pub fn restore_node(&mut self, node: u32) -> u32 {
+        let faults = self.faults.as_mut().expect("node events build node faults");
+        if faults.restore(node) {
+            self.cluster.place(faults.owner_of())
+        } else {
+            0
+        }
+    }
+
+    /// The app takes dead `node` out of the placement; returns how many keys moved (`None`
+    /// if it was restored meanwhile).
+    pub fn take_out_node(&mut self, node: u32) -> Option<u32> {
+        let faults = self.faults.as_mut().expect("node events build node faults");
+        if faults.take_out(node) {
+            Some(self.cluster.place(faults.owner_of()))
+        } else {
+            None
+        }
+    }
+
+    /// Operations on `node` (or all) take `factor` times as long until `until`.
+    pub fn slow_node(&mut self, node: Option<u32>, factor: f64, until: SimTime) {
+        self.faults_mut().slow(node, factor, until);
+    }
+
+    /// `node` (or all) drops a share of operations until `until`.
+    pub fn drop_on_node(&mut self, node: Option<u32>, share: f64, until: SimTime) {
+        self.faults_mut().drop_share(node, share, until);
+    }
+
+    /// Whether the tier has a gutter pool.
+    #[inline]
+    pub fn has_gutter(&self) -> bool {
+        self.gutter.is_some()
+    }
+
+    /// Reads `ckey` from the gutter pool at `now`: the version of a fresh value, if any.
+    pub fn gutter_read(&mut self, ckey: u32, now: SimTime) -> Option<u32> {
+        let (g, _) = self.gutter.as_mut()?;
+        match g.get(ckey, now) {
+            Lookup::Hit { .. } => Some(g.version(ckey)),
+            _ => None,
+        }
+    }
+
+    /// Writes `ckey`'s value at `version` into the gutter pool at `now`, for the gutter's TTL.
+    pub fn gutter_write(&mut self, ckey: u32, version: u32, now: SimTime) -> u32 {
+        match self.gutter.as_mut() {
+            Some((g, ttl)) => g.set(ckey, now + *ttl, SimDuration::ZERO, version),
+            None => 0,
         }
     }
 
@@ -311,6 +453,11 @@ mod tests {
             latency: Distribution::Constant(SimDuration::from_millis(1)),
             ttl: SimDuration::from_secs(10),
             ttl_jitter,
+            placement: crate::model::config::Placement::Consistent,
+            timeout: None,
+            failover: crate::model::config::Failover::None,
+            node_ops_per_s: None,
+            hot_key_replicas: None,
         }
     }
 

@@ -11,6 +11,7 @@
 //! commit.
 
 pub mod bloom;
+pub mod breaker;
 pub mod coalescing;
 pub mod early_expiration;
 pub mod jitter;

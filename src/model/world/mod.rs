@@ -3,15 +3,18 @@
 //! (flushes, preloads, deploys, warm-up) in [`timeline`].
 
 mod attempts;
+mod nodes;
 mod queries;
 mod read_path;
 mod timeline;
 mod writes;
 
 use super::app::AppTier;
-use super::cache::{CacheEvent, CacheTier, LocalCaches, LocalStreams, TierStreams};
+use super::cache::{
+    CacheEvent, CacheTier, LocalCaches, LocalStreams, NodeFaults, NodeStreams, TierStreams,
+};
 use super::clients::{ClientEvent, Workload};
-use super::config::{ModelConfig, TimelineAction};
+use super::config::{Failover, ModelConfig, Placement, TimelineAction};
 use super::database::{Database, DbEvent, Query};
 use super::distribution::Sampler;
 use super::observe::{Cause, ErrorKind, Observer, RunEnd, Truncation};
@@ -43,6 +46,8 @@ mod purpose {
     pub const WRITE_CREATES: u64 = 17;
     pub const RETRY_JITTER: u64 = 18;
     pub const DB_ERRORS: u64 = 19;
+    pub const CACHE_REPLICAS: u64 = 20;
+    pub const CACHE_DROPS: u64 = 21;
 }
 
 /// FIFO lanes of the event queue for constant-delay events.
@@ -143,6 +148,29 @@ fn db_queue_cap(config: &ModelConfig) -> u64 {
     config.limits.max_in_flight as u64 * config.clients.fanout as u64 + BACKGROUND_QUERIES_CAP
 }
 
+/// Whether reads go through node faults: the cache has a timeout, failover, node capacity,
+/// replicas, hash-modulo placement or breakers, or the timeline acts on nodes.
+pub fn has_node_faults(config: &ModelConfig) -> bool {
+    let Some(c) = &config.cache else {
+        return false;
+    };
+    c.timeout.is_some()
+        || c.failover != Failover::None
+        || c.node_ops_per_s.is_some()
+        || c.hot_key_replicas.is_some()
+        || c.placement == Placement::Modulo
+        || config.mitigations.circuit_breaker.is_some()
+        || config.timeline.iter().any(|e| {
+            matches!(
+                e.action,
+                TimelineAction::KillNode { .. }
+                    | TimelineAction::RestoreNode { .. }
+                    | TimelineAction::SlowNode { .. }
+                    | TimelineAction::DropNode { .. }
+            )
+        })
+}
+
 /// Events between two progress reports.
 const PROGRESS_EVERY: u64 = 1 << 16;
 
@@ -211,7 +239,24 @@ impl<'a, O: Observer> World<'a, O> {
                     ttl_jitter: streams.stream(purpose::TTL_JITTER),
                     early_expiration: streams.stream(purpose::EARLY_EXPIRATION),
                 };
-                CacheTier::new(cc, &config.mitigations, cache_keys, tier_streams)
+                let tier = CacheTier::new(cc, &config.mitigations, cache_keys, tier_streams);
+                if !has_node_faults(config) {
+                    return tier;
+                }
+                let faults = NodeFaults::new(
+                    cc,
+                    config.mitigations.circuit_breaker,
+                    config.app.instances,
+                    NodeStreams {
+                        replicas: streams.stream(purpose::CACHE_REPLICAS),
+                        drops: streams.stream(purpose::CACHE_DROPS),
+                    },
+                );
+                let gutter = match cc.failover {
+                    Failover::Gutter(g) => Some((g.nodes, g.capacity, g.ttl)),
+                    _ => None,
+                };
+                tier.with_faults(faults, cc.vnodes, gutter)
             }),
             local: config.local_cache.as_ref().map(|lc| {
                 LocalCaches::new(
@@ -412,13 +457,10 @@ impl<'a, O: Observer> World<'a, O> {
                     continue;
                 }
             }
-            match self.cache.as_mut() {
-                Some(cache) => {
-                    let latency = cache.read_latency();
-                    self.events
-                        .schedule(now + latency, Event::Cache(CacheEvent::Reply(k)));
-                }
-                None => self.query_for(now, k, Cause::Miss),
+            if self.cache.is_some() {
+                self.send_cache_read(now, k);
+            } else {
+                self.query_for(now, k, Cause::Miss);
             }
         }
     }

@@ -141,8 +141,15 @@ impl<O: Observer> World<'_, O> {
             }
             _ => false,
         };
+        let to_gutter = match q.origin {
+            Origin::Key(k) => self.slot(k).via_gutter,
+            _ => false,
+        };
         if revoked {
             self.observer.set_refused();
+        } else if to_gutter {
+            // A read that failed over to the gutter pool fills the gutter, not the failed node.
+            self.tier().gutter_write(q.key, q.data_version, now);
         } else if current {
             self.write_value(now, q.key, None, now.since(q.submitted), q.data_version);
         }
@@ -212,6 +219,10 @@ impl<O: Observer> World<'_, O> {
         let Some(cache) = self.cache.as_mut() else {
             return;
         };
+        if !cache.accepts(ckey) {
+            // Its node is dead: the set is lost.
+            return;
+        }
         let key = self.versions.logical(ckey);
         // "Not found" (version 0 of an absent key; a created one has a version) is cached only
         // with negative caching, for its own TTL.

@@ -29,6 +29,8 @@ impl<O: Observer> World<'_, O> {
             CacheEvent::Set { key, version } => self.on_write_through(now, key, version),
             CacheEvent::WriteBack { key } => self.on_write_back(now, key),
             CacheEvent::LocalReply(k) => self.on_local_reply(now, k),
+            CacheEvent::Failed(k) => self.on_cache_failed(now, k),
+            CacheEvent::GutterReply(k) => self.on_gutter_reply(now, k),
             CacheEvent::LocalDelete { instance, key } => {
                 if let Some(local) = self.local.as_mut() {
                     local.invalidate(instance, key);
@@ -66,16 +68,14 @@ impl<O: Observer> World<'_, O> {
             }
             None => {
                 self.observer.local_lookup(false, false);
-                let latency = self.tier().read_latency();
-                self.events
-                    .schedule(now + latency, Event::Cache(CacheEvent::Reply(k)));
+                self.send_cache_read(now, k);
             }
         }
     }
 
     /// The tier's events only exist with a tier.
     #[inline]
-    fn tier(&mut self) -> &mut CacheTier {
+    pub(super) fn tier(&mut self) -> &mut CacheTier {
         self.cache
             .as_mut()
             .expect("cache events and miss paths only exist with a cache")
@@ -83,6 +83,7 @@ impl<O: Observer> World<'_, O> {
 
     /// The cache answered the read of key `k`.
     fn on_cache_reply(&mut self, now: SimTime, k: KeyRef) {
+        self.note_cache_answer(now, k);
         if self.orphaned(k) {
             self.observer.cache_lookup(false);
             self.query_orphan(now, k);
@@ -149,7 +150,7 @@ impl<O: Observer> World<'_, O> {
 
     /// An orphaned read (see `orphaned`) cannot use the cache or the lock of its key range, which
     /// now belong to a newer version: it asks the database, and the result is not written back.
-    fn query_orphan(&mut self, now: SimTime, k: KeyRef) {
+    pub(super) fn query_orphan(&mut self, now: SimTime, k: KeyRef) {
         self.end_wait(now, k);
         self.query_for(now, k, Cause::Miss);
     }

@@ -15,6 +15,8 @@ pub(super) enum TimelineEvent {
     DeployWave { deploy: u32, wave: u32 },
     /// Warm-up of the deploy at timeline entry `deploy` sends its next query.
     WarmupTick { deploy: u32 },
+    /// The app has noticed that dead cache node `node` is gone and rehashes without it.
+    TakeOutNode { node: u32 },
 }
 
 /// Per-deploy state, indexed like the timeline.
@@ -36,6 +38,7 @@ impl<O: Observer> World<'_, O> {
                 self.on_deploy_wave(deploy as usize, wave)
             }
             TimelineEvent::WarmupTick { deploy } => self.on_warmup_tick(now, deploy as usize),
+            TimelineEvent::TakeOutNode { node } => self.take_out_node(node),
         }
     }
 
@@ -108,6 +111,26 @@ impl<O: Observer> World<'_, O> {
             TimelineAction::KillLockHolder { key } => {
                 if let Some(cache) = self.cache.as_mut() {
                     cache.doom_next_lock_holder(key);
+                }
+            }
+            TimelineAction::KillNode { node } => self.kill_node(now, node),
+            TimelineAction::RestoreNode { node } => self.restore_node(node),
+            TimelineAction::SlowNode {
+                node,
+                factor,
+                lasting,
+            } => {
+                if let Some(cache) = self.cache.as_mut() {
+                    cache.slow_node(node, factor, now + lasting);
+                }
+            }
+            TimelineAction::DropNode {
+                node,
+                share,
+                lasting,
+            } => {
+                if let Some(cache) = self.cache.as_mut() {
+                    cache.drop_on_node(node, share, now + lasting);
                 }
             }
             // Rate changes are part of the arrival process from the start; deploys act

@@ -41,6 +41,7 @@ fn strategy(name: &str, capacity: f64, buckets: Vec<BucketRow>) -> StrategyResul
         fanout: 1,
         result: RunResult {
             buckets,
+            nodes: Vec::new(),
             summary: Default::default(),
         },
     }

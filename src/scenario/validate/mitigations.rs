@@ -21,6 +21,8 @@ pub(super) fn mitigations(
         ("double_delete", raw.double_delete.is_some()),
         ("versioned_sets", raw.versioned_sets == Some(true)),
         ("negative_caching", raw.negative_caching.is_some()),
+        ("circuit_breaker", raw.circuit_breaker.is_some()),
+        ("stale_on_error", raw.stale_on_error == Some(true)),
     ];
     if let (Some((name, _)), None) = (needing_cache.iter().find(|(_, set)| *set), cache) {
         return err(
@@ -142,5 +144,52 @@ pub(super) fn mitigations(
                     .or_else(|m| err("mitigations.bloom_filter.false_positive_rate", m))?,
             ),
         },
+        circuit_breaker: raw
+            .circuit_breaker
+            .as_ref()
+            .map(circuit_breaker)
+            .transpose()?,
+        stale_on_error: raw.stale_on_error.unwrap_or(false),
+    })
+}
+
+/// `mitigations.circuit_breaker = { failures = 5, window = "1s", cool_down = "5s", probes = 1 }`,
+/// each optional with these defaults.
+fn circuit_breaker(raw: &RawCircuitBreaker) -> Result<BreakerConfig> {
+    let failures = int_in(
+        "mitigations.circuit_breaker.failures",
+        raw.failures.unwrap_or(5),
+        1,
+        1_000_000,
+        "failed cache calls within the window that open the breaker",
+    )?;
+    let window = match raw.window {
+        Some(w) => positive(
+            "mitigations.circuit_breaker.window",
+            w.0,
+            "time over which failures are counted",
+        )?,
+        None => SimDuration::from_secs(1),
+    };
+    let cool_down = match raw.cool_down {
+        Some(c) => positive(
+            "mitigations.circuit_breaker.cool_down",
+            c.0,
+            "time the breaker stays open before it lets probes through",
+        )?,
+        None => SimDuration::from_secs(5),
+    };
+    let probes = int_in(
+        "mitigations.circuit_breaker.probes",
+        raw.probes.unwrap_or(1),
+        1,
+        1_000_000,
+        "successful probes that close the breaker again",
+    )?;
+    Ok(BreakerConfig {
+        failures,
+        window,
+        cool_down,
+        probes,
     })
 }

@@ -174,7 +174,7 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
     }
     let clients = clients(&raw.clients)?;
     let app = app(&raw.app)?;
-    let cache = cache(&raw.cache)?;
+    let cache = cache(&raw.cache, &clients)?;
     let local_cache = local_cache(raw.local_cache.as_ref(), &clients, cache.as_ref())?;
     let db = db(&raw.db)?;
     let writes = writes(raw.writes.as_ref(), &clients, &db, cache.as_ref())?;

@@ -31,11 +31,15 @@ pub(super) fn timeline_event(
             "warmup_lead",
         ],
         "kill_lock_holder" => &["key"],
+        "kill_node" | "restore_node" => &["node"],
+        "slow_node" => &["node", "factor", "lasting"],
+        "drop_node" => &["node", "share", "lasting"],
         other => {
             return err(
                 format!("{field}.action"),
                 format!(
-                    "`{}` is not allowed; use flush, preload, set_rate, set_write_rate, deploy or kill_lock_holder",
+                    "`{}` is not allowed; use flush, preload, set_rate, set_write_rate, deploy, \
+                     kill_lock_holder, kill_node, restore_node, slow_node or drop_node",
                     crate::text::quote(other)
                 ),
             )
@@ -54,6 +58,9 @@ pub(super) fn timeline_event(
         ("warmup_top", raw.warmup_top.is_some()),
         ("warmup_rate", raw.warmup_rate.is_some()),
         ("warmup_lead", raw.warmup_lead.is_some()),
+        ("factor", raw.factor.is_some()),
+        ("share", raw.share.is_some()),
+        ("lasting", raw.lasting.is_some()),
     ];
     for (name, is_set) in present {
         if is_set && !allowed.contains(&name) {
@@ -181,6 +188,78 @@ pub(super) fn timeline_event(
                 warmup,
             })
         }
+        "kill_node" | "restore_node" => {
+            let Some(n) = raw.node else {
+                return err(
+                    format!("{field}.node"),
+                    format!(
+                        "is required for {} (index of a cache node, from 0)",
+                        raw.action
+                    ),
+                );
+            };
+            let node = node_of(field, n, cache)?;
+            if raw.action == "kill_node" {
+                TimelineAction::KillNode { node }
+            } else {
+                TimelineAction::RestoreNode { node }
+            }
+        }
+        "slow_node" => {
+            let node = raw.node.map(|n| node_of(field, n, cache)).transpose()?;
+            let factor = match raw.factor {
+                Some(f) if f.is_finite() && (1.0..=MAX_SLOW_FACTOR).contains(&f) => f,
+                Some(f) => {
+                    return err(
+                        format!("{field}.factor"),
+                        format!(
+                            "must be a number from 1 to {MAX_SLOW_FACTOR} (3: cache operations \
+                             take three times as long), got {f}"
+                        ),
+                    )
+                }
+                None => {
+                    return err(
+                        format!("{field}.factor"),
+                        format!(
+                            "is required for slow_node (how many times as long cache operations \
+                             take, 1 to {MAX_SLOW_FACTOR})"
+                        ),
+                    )
+                }
+            };
+            TimelineAction::SlowNode {
+                node,
+                factor,
+                lasting: lasting(field, raw)?,
+            }
+        }
+        "drop_node" => {
+            let node = raw.node.map(|n| node_of(field, n, cache)).transpose()?;
+            let share = match raw.share {
+                Some(s) if s.is_finite() && s > 0.0 && s <= 1.0 => s,
+                Some(s) => {
+                    return err(
+                        format!("{field}.share"),
+                        format!(
+                            "must be a share of operations above 0 and at most 1 (0.3: three \
+                             operations in ten are never answered), got {s}"
+                        ),
+                    )
+                }
+                None => {
+                    return err(
+                        format!("{field}.share"),
+                        "is required for drop_node (share of operations never answered, above 0 and at most 1)",
+                    )
+                }
+            };
+            TimelineAction::DropNode {
+                node,
+                share,
+                lasting: lasting(field, raw)?,
+            }
+        }
         "kill_lock_holder" => TimelineAction::KillLockHolder {
             key: int_in(
                 &format!("{field}.key"),
@@ -245,6 +324,37 @@ pub(super) fn timeline_event(
         at: SimTime(at.0),
         action,
     })
+}
+
+/// Largest `slow_node` factor.
+const MAX_SLOW_FACTOR: f64 = 10_000.0;
+
+/// The cache node a node action names. Without a cache the action does nothing (a warning
+/// says so, as a strategy without a cache often inherits the base's timeline), so the index
+/// is only checked against the largest cluster.
+fn node_of(field: &str, n: i64, cache: Option<&CacheConfig>) -> Result<u32> {
+    let nodes = cache.map_or(super::cache::MAX_NODES, |c| c.nodes as i64);
+    int_in(
+        &format!("{field}.node"),
+        n,
+        0,
+        nodes - 1,
+        "index of a cache node, below cache.nodes",
+    )
+}
+
+/// `lasting` of `slow_node` and `drop_node`: required, above 0.
+fn lasting(field: &str, raw: &RawTimelineEvent) -> Result<SimDuration> {
+    match raw.lasting {
+        Some(d) => positive(&format!("{field}.lasting"), d.0, "how long it lasts"),
+        None => err(
+            format!("{field}.lasting"),
+            format!(
+                "is required for {} (how long it lasts, such as \"30s\")",
+                raw.action
+            ),
+        ),
+    }
 }
 
 pub(super) fn check_deploys_do_not_overlap(

@@ -22,6 +22,13 @@ pub fn warnings(raw: &RawScenario, config: &ModelConfig) -> Vec<FieldError> {
             ("latency", c.latency.is_some()),
             ("ttl", c.ttl.is_some()),
             ("ttl_jitter", c.ttl_jitter.is_some()),
+            ("placement", c.placement.is_some()),
+            ("timeout", c.timeout.is_some()),
+            ("failover", c.failover.is_some()),
+            ("rehash_after", c.rehash_after.is_some()),
+            ("gutter", c.gutter.is_some()),
+            ("node_ops_per_s", c.node_ops_per_s.is_some()),
+            ("hot_key_replicas", c.hot_key_replicas.is_some()),
         ];
         for (name, _) in set.iter().filter(|(_, is_set)| *is_set) {
             warn(
@@ -29,6 +36,56 @@ pub fn warnings(raw: &RawScenario, config: &ModelConfig) -> Vec<FieldError> {
                 "does nothing: the cache is disabled (cache.enabled = false)",
             );
         }
+    }
+    if let Some(cache) = &config.cache {
+        let raw = &raw.cache;
+        if raw.rehash_after.is_some() && !matches!(cache.failover, Failover::Rehash { .. }) {
+            warn(
+                "cache.rehash_after".into(),
+                "does nothing: it applies only to failover = \"rehash\"",
+            );
+        }
+        if raw.gutter.is_some() && !matches!(cache.failover, Failover::Gutter(_)) {
+            warn(
+                "cache.gutter".into(),
+                "does nothing: it applies only to failover = \"gutter\"",
+            );
+        }
+        let kills = config
+            .timeline
+            .iter()
+            .any(|e| matches!(e.action, TimelineAction::KillNode { .. }));
+        // A gutter also takes reads that a dropping node or the timeout failed.
+        let other_failures = cache.timeout.is_some()
+            || config
+                .timeline
+                .iter()
+                .any(|e| matches!(e.action, TimelineAction::DropNode { .. }));
+        let inert = match cache.failover {
+            Failover::None => false,
+            Failover::Rehash { .. } => !kills,
+            Failover::Gutter(_) => !kills && !other_failures,
+        };
+        if inert {
+            warn(
+                "cache.failover".into(),
+                &format!(
+                    "\"{}\" does nothing: no kill_node in the timeline, so no node ever dies{}",
+                    raw.failover.as_deref().unwrap_or_default(),
+                    if matches!(cache.failover, Failover::Gutter(_)) {
+                        ", and no read can fail otherwise (no drop_node, no cache.timeout)"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        }
+    }
+    if config.mitigations.stale_on_error && config.local_cache.is_none() {
+        warn(
+            "mitigations.stale_on_error".into(),
+            "does nothing: there is no local cache ([local_cache]) to serve a copy from",
+        );
     }
     if config.mitigations.versioned_sets && config.writes.is_none() {
         warn(
@@ -213,13 +270,18 @@ pub fn warnings(raw: &RawScenario, config: &ModelConfig) -> Vec<FieldError> {
     for (i, e) in raw.timeline.iter().enumerate() {
         let field = format!("timeline[{i}]");
         match e.action.as_str() {
-            "flush" | "preload" | "deploy" if config.cache.is_none() => warn(
-                field.clone(),
-                &format!(
-                    "`{}` does nothing to the cache: the cache is disabled (cache.enabled = false)",
-                    e.action
-                ),
-            ),
+            "flush" | "preload" | "deploy" | "kill_node" | "restore_node" | "slow_node"
+            | "drop_node"
+                if config.cache.is_none() =>
+            {
+                warn(
+                    field.clone(),
+                    &format!(
+                        "`{}` does nothing to the cache: the cache is disabled (cache.enabled = false)",
+                        e.action
+                    ),
+                )
+            }
             "kill_lock_holder" if config.mitigations.lock.is_none() => warn(
                 field.clone(),
                 "`kill_lock_holder` does nothing: no lock or lease is configured (mitigations.lock or mitigations.lease)",
@@ -249,5 +311,41 @@ pub fn warnings(raw: &RawScenario, config: &ModelConfig) -> Vec<FieldError> {
             }
         }
     }
+    if config.cache.is_some() {
+        for i in restores_of_live_nodes(&raw.timeline) {
+            let node = raw.timeline[i].node.unwrap_or_default();
+            warn(
+                format!("timeline[{i}]"),
+                &format!("`restore_node` does nothing: no earlier kill_node took node {node} down"),
+            );
+        }
+    }
     found
+}
+
+/// Indexes of the `restore_node` entries whose node is up when they happen: never killed,
+/// or already restored. Entries take effect in time order, file order at equal times (the
+/// order the validated timeline keeps).
+fn restores_of_live_nodes(timeline: &[RawTimelineEvent]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..timeline.len()).collect();
+    order.sort_by_key(|&i| timeline[i].at.0);
+    let mut down = std::collections::BTreeSet::new();
+    let mut live = Vec::new();
+    for i in order {
+        let e = &timeline[i];
+        match (e.action.as_str(), e.node) {
+            ("kill_node", Some(n)) => {
+                down.insert(n);
+            }
+            ("restore_node", Some(n)) => {
+                let was_down = down.remove(&n);
+                if !was_down {
+                    live.push(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    live.sort_unstable();
+    live
 }

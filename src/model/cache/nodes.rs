@@ -1,0 +1,513 @@
+//! Cache nodes as a dependency that can fail: nodes that die and come back, slow down or drop
+//! operations for a while, serve a limited number of operations per second, the app's timeout
+//! on an operation, the placement of keys on the nodes in service (consistent hashing or hash
+//! modulo), hot keys read from one of several replicas, and the app's circuit breakers per node.
+//!
+//! [`NodeFaults::read_op`] says what happens to one read: answered at some time by some node,
+//! or failed at some time, and why. Nothing here is drawn unless the feature that needs the
+//! draw is configured, so scenarios without node faults keep their streams.
+
+use rand::Rng;
+
+use super::cluster::HashRing;
+use crate::engine::rng::splitmix64;
+use crate::engine::{SimDuration, SimTime, Stream};
+use crate::model::config::{CacheConfig, HotKeyReplicas, Placement};
+use crate::model::mitigation::breaker::{Breaker, BreakerConfig, BreakerState};
+
+/// Why a cache operation failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheFailure {
+    /// The node is dead.
+    Dead,
+    /// The node dropped the operation.
+    Dropped,
+    /// The answer would have come after the app's timeout.
+    Timeout,
+    /// The app's breaker for the node is open: the call was not made.
+    BreakerOpen,
+}
+
+/// What happens to one read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadOp {
+    /// Answered at `at` by `node`, after waiting `wait` for its turn there.
+    Answered {
+        /// When the answer reaches the app.
+        at: SimTime,
+        /// The node that served it.
+        node: u32,
+        /// Time spent queued at the node (node capacity).
+        wait: SimDuration,
+    },
+    /// Failed: the app learns it at `at`.
+    Failed {
+        /// When the app gives up or hears of it.
+        at: SimTime,
+        /// The node it went to.
+        node: u32,
+        /// Why.
+        why: CacheFailure,
+        /// Time spent queued at the node before the failure (node capacity).
+        wait: SimDuration,
+    },
+}
+
+/// A breaker's change of state, for observation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BreakerChange {
+    /// The state before.
+    pub from: BreakerState,
+    /// The state after.
+    pub to: BreakerState,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Health {
+    dead: bool,
+    slow_factor: f64,
+    slow_until: SimTime,
+    drop_share: f64,
+    drop_until: SimTime,
+    /// When the node's one server is next free (node capacity).
+    free_at: SimTime,
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Health {
+            dead: false,
+            slow_factor: 1.0,
+            slow_until: SimTime::ZERO,
+            drop_share: 0.0,
+            drop_until: SimTime::ZERO,
+            free_at: SimTime::ZERO,
+        }
+    }
+}
+
+/// The streams node faults draw from.
+#[derive(Clone, Debug)]
+pub struct NodeStreams {
+    /// Which replica of a hot key a read goes to.
+    pub replicas: Stream,
+    /// Whether a dropping node drops an operation.
+    pub drops: Stream,
+}
+
+/// Health, capacity, placement and breakers of the nodes.
+#[derive(Clone, Debug)]
+pub struct NodeFaults {
+    health: Vec<Health>,
+    in_service: Vec<bool>,
+    placement: Placement,
+    vnodes: u32,
+    timeout: Option<SimDuration>,
+    /// Service time of one operation at a node, ns (node capacity).
+    service_ns: Option<f64>,
+    replicas: Option<HotKeyReplicas>,
+    breaker: Option<BreakerConfig>,
+    /// Per app instance and node.
+    breakers: Vec<Breaker>,
+    streams: NodeStreams,
+}
+
+impl NodeFaults {
+    /// The nodes of `config`, all alive and in service, with a closed breaker per node for
+    /// each of `instances` app instances.
+    pub fn new(
+        config: &CacheConfig,
+        breaker: Option<BreakerConfig>,
+        instances: u32,
+        streams: NodeStreams,
+    ) -> Self {
+        NodeFaults {
+            health: vec![Health::default(); config.nodes as usize],
+            in_service: vec![true; config.nodes as usize],
+            placement: config.placement,
+            vnodes: config.vnodes,
+            timeout: config.timeout,
+            service_ns: config.node_ops_per_s.map(|r| 1e9 / r),
+            replicas: config.hot_key_replicas,
+            breaker,
+            breakers: if breaker.is_some() {
+                vec![Breaker::default(); (instances * config.nodes) as usize]
+            } else {
+                Vec::new()
+            },
+            streams,
+        }
+    }
+
+    /// The owner of each key under the placement of the nodes in service (every node if none
+    /// is), as a function of the key.
+    pub fn owner_of(&self) -> impl Fn(u32) -> u16 + '_ {
+        let live: Vec<u32> = (0..self.in_service.len() as u32)
+            .filter(|&n| self.in_service[n as usize])
+            .collect();
+        let live = if live.is_empty() {
+            (0..self.in_service.len() as u32).collect()
+        } else {
+            live
+        };
+        let ring = match self.placement {
+            Placement::Consistent => Some(HashRing::of_nodes(live.iter().copied(), self.vnodes)),
+            Placement::Modulo => None,
+        };
+        move |key| match &ring {
+            Some(r) => r.node_for(key),
+            None => {
+                let h = splitmix64(key as u64 ^ 0x6B65_7973);
+                live[(h % live.len() as u64) as usize] as u16
+            }
+        }
+    }
+
+    /// Whether keys are placed by hash modulo (the cluster starts on a ring and must be
+    /// placed again).
+    pub fn is_modulo(&self) -> bool {
+        self.placement == Placement::Modulo
+    }
+
+    /// Whether `node` is dead.
+    #[inline]
+    pub fn is_dead(&self, node: u32) -> bool {
+        self.health[node as usize].dead
+    }
+
+    /// `node` dies.
+    pub fn kill(&mut self, node: u32) {
+        self.health[node as usize].dead = true;
+    }
+
+    /// `node` comes back (empty: its entries were lost when it died). Returns whether it was
+    /// out of the placement (so keys must move back).
+    pub fn restore(&mut self, node: u32) -> bool {
+        let h = &mut self.health[node as usize];
+        h.dead = false;
+        h.free_at = SimTime::ZERO;
+        !std::mem::replace(&mut self.in_service[node as usize], true)
+    }
+
+    /// The app notices `node` is dead and takes it out of the placement; false if it is not
+    /// dead (restored meanwhile) or already out.
+    pub fn take_out(&mut self, node: u32) -> bool {
+        if !self.health[node as usize].dead || !self.in_service[node as usize] {
+            return false;
+        }
+        self.in_service[node as usize] = false;
+        true
+    }
+
+    /// Operations on `node` (or every node) take `factor` times as long until `until`.
+    pub fn slow(&mut self, node: Option<u32>, factor: f64, until: SimTime) {
+        for (n, h) in self.health.iter_mut().enumerate() {
+            if node.is_none_or(|x| x as usize == n) {
+                h.slow_factor = factor;
+                h.slow_until = until;
+            }
+        }
+    }
+
+    /// `node` (or every node) drops a share `share` of its operations until `until`.
+    pub fn drop_share(&mut self, node: Option<u32>, share: f64, until: SimTime) {
+        for (n, h) in self.health.iter_mut().enumerate() {
+            if node.is_none_or(|x| x as usize == n) {
+                h.drop_share = share;
+                h.drop_until = until;
+            }
+        }
+    }
+
+    /// The node a read of cache key `ckey` (logical key `key`, owned by `owner`) goes to: the
+    /// owner, or for a replicated hot key one of its replicas at random.
+    #[inline]
+    fn pick(&mut self, key: u32, owner: u32) -> u32 {
+        match self.replicas {
+            Some(r) if key < r.keys && r.replicas > 1 => {
+                let i = self.streams.replicas.random_range(0..r.replicas);
+                (owner + i) % self.health.len() as u32
+            }
+            _ => owner,
+        }
+    }
+
+    /// A read by app `instance` of logical key `key` owned by `owner`, sent at `now`, whose
+    /// round trip takes `latency`: answered or failed, when, and by which node. Changes of a
+    /// breaker's state are passed to `changed`.
+    pub fn read_op(
+        &mut self,
+        now: SimTime,
+        key: u32,
+        owner: u32,
+        instance: u32,
+        latency: SimDuration,
+        mut changed: impl FnMut(BreakerChange),
+    ) -> ReadOp {
+        let node = self.pick(key, owner);
+        if let Some(config) = self.breaker {
+            let b = &mut self.breakers[(instance as usize) * self.health.len() + node as usize];
+            let before = b.stored_state();
+            let (allowed, change) = b.allow(&config, now);
+            if let Some(to) = change {
+                changed(BreakerChange { from: before, to });
+            }
+            if !allowed {
+                return ReadOp::Failed {
+                    at: now,
+                    node,
+                    why: CacheFailure::BreakerOpen,
+                    wait: SimDuration::ZERO,
+                };
+            }
+        }
+        let h = self.health[node as usize];
+        // No answer: the app notices at its timeout, or at once (an error reply, a refused
+        // connection) without one.
+        let no_answer = now + self.timeout.unwrap_or(latency);
+        if h.dead {
+            return ReadOp::Failed {
+                at: no_answer,
+                node,
+                why: CacheFailure::Dead,
+                wait: SimDuration::ZERO,
+            };
+        }
+        let factor = if now < h.slow_until {
+            h.slow_factor
+        } else {
+            1.0
+        };
+        let scaled = |d: SimDuration| SimDuration((d.0 as f64 * factor) as u64);
+        let mut wait = SimDuration::ZERO;
+        let mut at = now + scaled(latency);
+        if let Some(service) = self.service_ns {
+            let h = &mut self.health[node as usize];
+            let start = h.free_at.max(now);
+            wait = start.since(now);
+            h.free_at = start + SimDuration((service * factor) as u64);
+            at = h.free_at + scaled(latency);
+        }
+        if now < h.drop_until
+            && h.drop_share > 0.0
+            && self.streams.drops.random::<f64>() < h.drop_share
+        {
+            return ReadOp::Failed {
+                at: no_answer,
+                node,
+                why: CacheFailure::Dropped,
+                wait,
+            };
+        }
+        if let Some(t) = self.timeout {
+            if at.since(now) > t {
+                return ReadOp::Failed {
+                    at: now + t,
+                    node,
+                    why: CacheFailure::Timeout,
+                    wait,
+                };
+            }
+        }
+        ReadOp::Answered { at, node, wait }
+    }
+
+    /// The outcome of a call app `instance` made to `node` is known at `now` (`ok`: answered);
+    /// returns the breaker's change of state, if any.
+    pub fn record(
+        &mut self,
+        instance: u32,
+        node: u32,
+        now: SimTime,
+        ok: bool,
+    ) -> Option<BreakerChange> {
+        let config = self.breaker?;
+        let b = &mut self.breakers[(instance as usize) * self.health.len() + node as usize];
+        let from = b.stored_state();
+        b.record(&config, now, ok)
+            .map(|to| BreakerChange { from, to })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::RandomStreams;
+    use crate::model::config::{Distribution, Failover};
+
+    fn config(placement: Placement) -> CacheConfig {
+        CacheConfig {
+            nodes: 4,
+            vnodes: 160,
+            capacity: None,
+            latency: Distribution::Constant(SimDuration::from_millis(1)),
+            ttl: SimDuration::from_secs(10),
+            ttl_jitter: 0.0,
+            placement,
+            timeout: Some(SimDuration::from_millis(10)),
+            failover: Failover::None,
+            node_ops_per_s: None,
+            hot_key_replicas: None,
+        }
+    }
+
+    fn streams() -> NodeStreams {
+        let s = RandomStreams::new(3);
+        NodeStreams {
+            replicas: s.stream(20),
+            drops: s.stream(21),
+        }
+    }
+
+    fn moved_share(placement: Placement) -> f64 {
+        let mut f = NodeFaults::new(&config(placement), None, 1, streams());
+        let keys = 100_000;
+        let before: Vec<u16> = {
+            let owner = f.owner_of();
+            (0..keys).map(&owner).collect()
+        };
+        f.kill(2);
+        assert!(f.take_out(2));
+        let owner = f.owner_of();
+        let moved = (0..keys)
+            .filter(|&k| owner(k) != before[k as usize])
+            .count();
+        assert!(
+            (0..keys).all(|k| owner(k) != 2),
+            "nothing stays on the dead node"
+        );
+        moved as f64 / keys as f64
+    }
+
+    #[test]
+    fn losing_one_of_four_nodes_moves_a_quarter_of_keys_on_a_ring_and_three_quarters_by_modulo() {
+        let ring = moved_share(Placement::Consistent);
+        let modulo = moved_share(Placement::Modulo);
+        assert!((ring - 0.25).abs() < 0.05, "consistent: {ring}");
+        assert!((modulo - 0.75).abs() < 0.01, "modulo: {modulo}");
+    }
+
+    #[test]
+    fn dead_slow_and_timed_out_reads() {
+        let mut f = NodeFaults::new(&config(Placement::Consistent), None, 1, streams());
+        let lat = SimDuration::from_millis(1);
+        let t0 = SimTime::ZERO;
+        assert!(matches!(
+            f.read_op(t0, 7, 1, 0, lat, |_| {}),
+            ReadOp::Answered { node: 1, .. }
+        ));
+        f.kill(1);
+        assert_eq!(
+            f.read_op(t0, 7, 1, 0, lat, |_| {}),
+            ReadOp::Failed {
+                at: SimTime(10_000_000),
+                node: 1,
+                why: CacheFailure::Dead,
+                wait: SimDuration::ZERO
+            },
+            "a dead node is noticed at the timeout"
+        );
+        f.slow(Some(0), 20.0, SimTime(1_000_000_000));
+        assert!(matches!(
+            f.read_op(t0, 7, 0, 0, lat, |_| {}),
+            ReadOp::Failed {
+                why: CacheFailure::Timeout,
+                ..
+            }
+        ));
+        assert!(
+            matches!(
+                f.read_op(SimTime(1_000_000_000), 7, 0, 0, lat, |_| {}),
+                ReadOp::Answered { .. }
+            ),
+            "the slowdown is over"
+        );
+        assert!(!f.restore(1), "never taken out");
+    }
+
+    #[test]
+    fn a_node_serves_one_operation_at_a_time() {
+        let mut c = config(Placement::Consistent);
+        c.node_ops_per_s = Some(1000.0);
+        c.timeout = None;
+        let mut f = NodeFaults::new(&c, None, 1, streams());
+        let lat = SimDuration::from_millis(1);
+        let waits: Vec<u64> = (0..3)
+            .map(|_| match f.read_op(SimTime::ZERO, 5, 0, 0, lat, |_| {}) {
+                ReadOp::Answered { wait, .. } => wait.0 / 1_000_000,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(waits, vec![0, 1, 2], "1 ms each, in arrival order");
+        // Another node is idle.
+        assert!(matches!(
+            f.read_op(SimTime::ZERO, 5, 1, 0, lat, |_| {}),
+            ReadOp::Answered {
+                wait: SimDuration::ZERO,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn replicas_spread_a_hot_key_over_its_nodes() {
+        let mut c = config(Placement::Consistent);
+        c.hot_key_replicas = Some(HotKeyReplicas {
+            keys: 1,
+            replicas: 3,
+        });
+        let mut f = NodeFaults::new(&c, None, 1, streams());
+        let mut per_node = [0u32; 4];
+        for _ in 0..3000 {
+            if let ReadOp::Answered { node, .. } =
+                f.read_op(SimTime::ZERO, 0, 3, 0, SimDuration::ZERO, |_| {})
+            {
+                per_node[node as usize] += 1;
+            }
+        }
+        assert_eq!(
+            per_node[2], 0,
+            "node 2 is not a replica of a key owned by 3"
+        );
+        for n in [3, 0, 1] {
+            assert!((800..1200).contains(&per_node[n]), "{per_node:?}");
+        }
+    }
+
+    #[test]
+    fn an_open_breaker_fails_calls_at_once() {
+        let breaker = BreakerConfig {
+            failures: 2,
+            window: SimDuration::from_secs(1),
+            cool_down: SimDuration::from_secs(5),
+            probes: 1,
+        };
+        let mut f = NodeFaults::new(&config(Placement::Consistent), Some(breaker), 2, streams());
+        let now = SimTime::ZERO;
+        assert_eq!(f.record(1, 0, now, false), None);
+        assert_eq!(
+            f.record(1, 0, now, false),
+            Some(BreakerChange {
+                from: BreakerState::Closed,
+                to: BreakerState::Open
+            })
+        );
+        let lat = SimDuration::from_millis(1);
+        assert!(matches!(
+            f.read_op(now, 9, 0, 1, lat, |_| {}),
+            ReadOp::Failed {
+                why: CacheFailure::BreakerOpen,
+                at: SimTime::ZERO,
+                ..
+            }
+        ));
+        // Instance 0's breaker for the node is its own.
+        assert!(matches!(
+            f.read_op(now, 9, 0, 0, lat, |_| {}),
+            ReadOp::Answered { .. }
+        ));
+        let mut changes = Vec::new();
+        f.read_op(SimTime(5_000_000_000), 9, 0, 1, lat, |c| changes.push(c));
+        assert_eq!(changes[0].to, BreakerState::HalfOpen);
+    }
+}

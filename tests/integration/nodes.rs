@@ -1,0 +1,278 @@
+//! Cache nodes as a failing dependency: keys moved when a node leaves (consistent hashing vs
+//! hash modulo), the breaker's state over time, per-node capacity under a hot key and the
+//! replicas that spread it, the gutter pool, slow nodes against the app's timeout, and
+//! stale-on-error.
+
+use super::builder::ScenarioBuilder;
+use cachestorm::metrics::{BucketRow, RunResult};
+
+fn totals(run: &RunResult) -> &BucketRow {
+    &run.summary.totals
+}
+
+/// 100,000 uniform keys on 4 nodes, all preloaded; node 1 dies at 2 s and is back at 4 s.
+fn node_dies(placement: &str) -> ScenarioBuilder {
+    let mut b = ScenarioBuilder::new("nodes");
+    b.duration("6s")
+        .rps(2000.0)
+        .set("clients.keyspace", 100_000)
+        .set("cache.nodes", 4)
+        .set("cache.placement", placement)
+        .set("cache.failover", "rehash")
+        .set("cache.rehash_after", "500ms")
+        .event("0s", "preload", &[("top", 100_000.into())])
+        .event("2s", "kill_node", &[("node", 1.into())])
+        .event("4s", "restore_node", &[("node", 1.into())]);
+    b
+}
+
+#[test]
+fn a_node_leaving_moves_a_quarter_of_keys_on_a_ring_and_three_quarters_by_modulo() {
+    // Consistent hashing moves exactly the dead node's keys: its share of the ring, 1/4 on
+    // average (the ring's points make it 1/4 ± a few %). Hash modulo 4 → 3 moves a key unless
+    // h mod 4 and h mod 3 pick the same node among the survivors: 3/4 of keys.
+    for (placement, want, tolerance) in [("consistent", 0.25, 0.05), ("modulo", 0.75, 0.01)] {
+        let run = node_dies(placement).simulate();
+        let at = |s: usize| run.buckets[s].keys_remapped as f64 / 100_000.0;
+        eprintln!(
+            "{placement}: moved {:.4} when the node left, {:.4} when it came back",
+            at(2),
+            at(4)
+        );
+        assert!(
+            (at(2) - want).abs() < tolerance,
+            "{placement}: {:.4} of keys moved, want {want}",
+            at(2)
+        );
+        assert_eq!(at(2), at(4), "{placement}: the same keys move back");
+        // The moved keys miss: the burst of misses after the rehash is about their share of
+        // reads (uniform keys, fully preloaded, nothing expires).
+        let before = run.buckets[1].hit_ratio();
+        let after = run.buckets[3].hit_ratio();
+        assert!(before > 0.999, "{placement}: preloaded: {before}");
+        assert!(
+            after < 1.0 - want / 2.0,
+            "{placement}: hit ratio {after} after moving {want} of keys"
+        );
+    }
+}
+
+#[test]
+fn the_breaker_opens_on_failures_half_opens_after_its_cool_down_and_closes_on_a_good_probe() {
+    // One app instance; node 1 dies at 2 s and is back at 5 s. The breaker opens after 3
+    // failures within 1 s, probes once per 1 s cool-down, and closes on one good probe.
+    let mut b = ScenarioBuilder::new("breaker");
+    b.duration("8s")
+        .set("bucket", "500ms")
+        .rps(2000.0)
+        .set("clients.keyspace", 10_000)
+        .set("cache.nodes", 4)
+        .set("cache.timeout", "20ms")
+        .set("mitigations.circuit_breaker.failures", 3)
+        .set("mitigations.circuit_breaker.window", "1s")
+        .set("mitigations.circuit_breaker.cool_down", "1s")
+        .set("mitigations.circuit_breaker.probes", 1)
+        .event("0s", "preload", &[("top", 10_000.into())])
+        .event("2s", "kill_node", &[("node", 1.into())])
+        .event("5s", "restore_node", &[("node", 1.into())]);
+    let run = b.simulate();
+    let rows = &run.buckets;
+    let states: Vec<(f64, u64, u64, u64, u64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.start_s,
+                r.breaker_opens,
+                r.breakers_open_max,
+                r.breaker_rejections,
+                r.cache_errors,
+            )
+        })
+        .collect();
+    eprintln!("(start, opens, open max, rejections, errors): {states:?}");
+    for r in &rows[..4] {
+        assert_eq!(
+            (r.breaker_opens, r.breakers_open_max),
+            (0, 0),
+            "{}",
+            r.start_s
+        );
+    }
+    // It opens once, within the first bucket after the death, and rejects while dead.
+    assert_eq!(rows[4].breaker_opens, 1);
+    assert_eq!(
+        totals(&run).breaker_opens,
+        1,
+        "probes reopen it; it never closes meanwhile"
+    );
+    for r in &rows[5..10] {
+        assert_eq!(r.breakers_open_max, 1, "{}", r.start_s);
+        assert!(r.breaker_rejections > 100, "{}", r.start_s);
+    }
+    // Failures that reach the node: the reads sent before the third failure was known (about
+    // 500 a second to this node for the 20 ms timeout, so about 10, plus the 3) and one probe
+    // per cool-down.
+    assert!(
+        totals(&run).cache_errors <= 13 + 3 + 4 + 10,
+        "{}",
+        totals(&run).cache_errors
+    );
+    // Back at 5 s: the next probe (within the 1 s cool-down) succeeds and it closes.
+    for r in &rows[13..] {
+        assert_eq!(
+            (r.breakers_open_max, r.breaker_rejections),
+            (0, 0),
+            "{}",
+            r.start_s
+        );
+    }
+}
+
+/// 1,000 keys (Zipf 1.2: key 0 takes about a fifth of reads, the top 10 half) on 4 nodes serving 3,000
+/// operations a second each, 10,000 reads a second, a 50 ms cache timeout.
+fn hot_key_node() -> ScenarioBuilder {
+    let mut b = ScenarioBuilder::new("hot");
+    b.duration("5s")
+        .rps(10_000.0)
+        .zipf(1.2)
+        .set("cache.nodes", 4)
+        .set("cache.node_ops_per_s", 3000.0)
+        .set("cache.timeout", "50ms")
+        .event("0s", "preload", &[("top", 1000.into())]);
+    b
+}
+
+#[test]
+fn a_hot_key_overloads_its_node_alone_and_replicas_spread_it() {
+    let run = hot_key_node().simulate();
+    let node_totals = |run: &RunResult| -> Vec<(u64, u64)> {
+        let n = run.nodes[0].len();
+        (0..n)
+            .map(|i| {
+                run.nodes.iter().fold((0, 0), |(reads, timeouts), b| {
+                    (reads + b[i].reads, timeouts + b[i].timeouts)
+                })
+            })
+            .collect()
+    };
+    let plain = node_totals(&run);
+    eprintln!("(reads, timeouts) per node: {plain:?}");
+    let hot = plain.iter().enumerate().max_by_key(|(_, r)| r.0).unwrap().0;
+    for (i, &(reads, timeouts)) in plain.iter().enumerate() {
+        if i == hot {
+            assert!(
+                reads as f64 / 5.0 > 3000.0,
+                "the hot node is offered more than it serves"
+            );
+            assert!(
+                timeouts as f64 > 0.1 * reads as f64,
+                "its queue grows past the timeout"
+            );
+        } else {
+            assert!((reads as f64 / 5.0) < 3000.0);
+            assert_eq!(timeouts, 0, "node {i} has room to spare");
+        }
+    }
+    let mut b = hot_key_node();
+    b.set("cache.hot_key_replicas.keys", 10)
+        .set("cache.hot_key_replicas.replicas", 4);
+    let spread = node_totals(&b.simulate());
+    eprintln!("replicated: {spread:?}");
+    let mean = spread.iter().map(|r| r.0).sum::<u64>() as f64 / 4.0;
+    for (i, &(reads, timeouts)) in spread.iter().enumerate() {
+        assert_eq!(timeouts, 0, "node {i}");
+        assert!(
+            (reads as f64 / mean - 1.0).abs() < 0.15,
+            "node {i}: {reads} reads, mean {mean}"
+        );
+    }
+}
+
+/// 10,000 keys on 4 nodes, preloaded; node 0 dies at 2 s for the rest of the 6 s run.
+fn dead_node_for_good() -> ScenarioBuilder {
+    let mut b = ScenarioBuilder::new("dead");
+    b.duration("6s")
+        .rps(5000.0)
+        .set("clients.keyspace", 10_000)
+        .zipf(0.9)
+        .set("cache.nodes", 4)
+        .set("cache.timeout", "20ms")
+        .event("0s", "preload", &[("top", 10_000.into())])
+        .event("2s", "kill_node", &[("node", 0.into())]);
+    b
+}
+
+#[test]
+fn the_gutter_pool_takes_a_dead_nodes_reads_off_the_database() {
+    let plain = dead_node_for_good().simulate();
+    let mut b = dead_node_for_good();
+    b.set("cache.failover", "gutter")
+        .set("cache.gutter.ttl", "10s");
+    let gutter = b.simulate();
+    let db_after = |run: &RunResult| run.buckets[3..].iter().map(|r| r.db_completed).sum::<u64>();
+    let (p, g) = (totals(&plain), totals(&gutter));
+    eprintln!(
+        "db queries after the death: plain {}, gutter {}; gutter hits {} misses {}",
+        db_after(&plain),
+        db_after(&gutter),
+        g.gutter_hits,
+        g.gutter_misses
+    );
+    assert_eq!(p.gutter_hits + p.gutter_misses, 0);
+    assert_eq!(g.cache_errors, p.cache_errors, "the same reads fail");
+    assert_eq!(g.gutter_hits + g.gutter_misses, g.cache_errors);
+    // Each dead-node key misses the gutter once, then hits for its TTL.
+    assert!(g.gutter_misses <= 10_000 / 4 * 2, "{}", g.gutter_misses);
+    assert!(db_after(&gutter) * 3 < db_after(&plain));
+}
+
+#[test]
+fn a_slow_node_fails_reads_at_the_timeout_only_while_it_is_slow() {
+    let mut b = ScenarioBuilder::new("slow");
+    b.duration("6s")
+        .rps(2000.0)
+        .set("cache.nodes", 2)
+        .set("cache.latency", "1ms")
+        .set("cache.timeout", "10ms")
+        .event("0s", "preload", &[("top", 1000.into())])
+        .event(
+            "2s",
+            "slow_node",
+            &[("factor", 20.0.into()), ("lasting", "2s".into())],
+        );
+    let run = b.simulate();
+    let errors: Vec<u64> = run.buckets.iter().map(|r| r.cache_timeouts).collect();
+    eprintln!("timeouts per second: {errors:?}");
+    assert_eq!(&errors[..2], &[0, 0]);
+    assert!(
+        errors[2] > 1500 && errors[3] > 1500,
+        "20 ms > 10 ms: every read"
+    );
+    // Reads sent just before 4 s still take 20 ms and time out just after.
+    assert!(errors[4] < 50 && errors[5] == 0, "{errors:?}");
+    // Without the timeout nothing fails; reads just take 20 ms.
+    b.unset("cache.timeout");
+    let run = b.simulate();
+    assert_eq!(totals(&run).cache_errors, 0);
+    assert!(run.buckets[2].latency.p50_ms > 19.0);
+}
+
+#[test]
+fn stale_on_error_serves_the_local_copy_when_the_cache_fails() {
+    let mut b = dead_node_for_good();
+    b.set("local_cache.ttl", "100ms")
+        .set("mitigations.stale_on_error", true);
+    let run = b.simulate();
+    let t = totals(&run);
+    eprintln!(
+        "errors {} stale-on-error {} db {}",
+        t.cache_errors, t.stale_on_error_serves, t.db_completed
+    );
+    assert!(t.stale_on_error_serves > t.cache_errors / 2);
+    assert!(t.stale_on_error_serves <= t.cache_errors);
+    let mut without = dead_node_for_good();
+    without.set("local_cache.ttl", "100ms");
+    let w = without.simulate();
+    assert_eq!(totals(&w).stale_on_error_serves, 0);
+    assert!(t.db_completed * 2 < totals(&w).db_completed);
+}
