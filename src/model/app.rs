@@ -72,6 +72,8 @@ pub struct AppTier {
     next: u32,
     order: QueueOrder,
     shedding: Option<Shedding>,
+    /// Whether the queue is plain FIFO without shedding (the common case, checked first).
+    plain_fifo: bool,
     /// Per instance: when its queue was last seen empty (for shedding).
     last_empty: Vec<SimTime>,
 }
@@ -96,6 +98,7 @@ impl AppTier {
             next: 0,
             order: config.queue_order,
             shedding: config.shedding,
+            plain_fifo: config.queue_order == QueueOrder::Fifo && config.shedding.is_none(),
             last_empty: vec![SimTime::ZERO; config.instances as usize],
         }
     }
@@ -163,9 +166,10 @@ impl AppTier {
     #[inline]
     pub fn next_queued(&mut self, instance: u32) -> Option<u32> {
         let queue = &mut self.queues[instance as usize];
-        match self.order {
-            QueueOrder::Fifo => queue.pop_front(),
-            QueueOrder::Lifo => queue.pop_back(),
+        if self.order == QueueOrder::Lifo {
+            queue.pop_back()
+        } else {
+            queue.pop_front()
         }
     }
 
@@ -186,7 +190,7 @@ impl AppTier {
     /// Whether queued requests may be taken out of order or shed (LIFO, or a shedding limit).
     #[inline]
     pub fn sheds(&self) -> bool {
-        self.order == QueueOrder::Lifo || self.shedding.is_some()
+        !self.plain_fifo
     }
 
     /// Whether requests are taken newest first.

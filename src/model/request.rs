@@ -119,7 +119,7 @@ impl Requests {
     }
 
     /// Admits a request arriving at `now` for `keys`, served by `instance`; returns its slot.
-    #[inline]
+    #[inline(always)]
     pub fn admit(&mut self, now: SimTime, instance: u32, keys: &[u32]) -> u32 {
         self.in_flight += 1;
         self.awaiting += 1;

@@ -92,6 +92,7 @@ impl<O: Observer> World<'_, O> {
     }
 
     /// The client of `call` tries again after its backoff.
+    #[inline(never)]
     pub(super) fn on_retry(&mut self, now: SimTime, call: u32) {
         self.retrying -= 1;
         if self.requests.in_flight() >= self.config.limits.max_in_flight {

@@ -14,7 +14,7 @@ use crate::model::request::KeyRef;
 impl<O: Observer> World<'_, O> {
     /// Sends the shared-cache read of `k` at `now`: without node faults, an answer after one
     /// latency draw.
-    #[inline]
+    #[inline(always)]
     pub(super) fn send_cache_read(&mut self, now: SimTime, k: KeyRef) {
         let cache = self.tier();
         if !cache.has_faults() {
@@ -79,6 +79,7 @@ impl<O: Observer> World<'_, O> {
 
     /// The read of `k` failed: the gutter pool, the local copy (stale-on-error) or the
     /// database answers instead.
+    #[inline(never)]
     pub(super) fn on_cache_failed(&mut self, now: SimTime, k: KeyRef) {
         let slot = *self.slot(k);
         let why = slot.failure.expect("a failed read knows why");
@@ -120,6 +121,7 @@ impl<O: Observer> World<'_, O> {
     }
 
     /// The gutter pool answered the read of `k`.
+    #[inline(never)]
     pub(super) fn on_gutter_reply(&mut self, now: SimTime, k: KeyRef) {
         if self.orphaned(k) {
             self.query_orphan(now, k);

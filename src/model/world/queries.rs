@@ -142,7 +142,9 @@ impl<O: Observer> World<'_, O> {
             _ => false,
         };
         let to_gutter = match q.origin {
-            Origin::Key(k) => self.slot(k).via_gutter,
+            Origin::Key(k) if self.cache.as_ref().is_some_and(|c| c.has_gutter()) => {
+                self.slot(k).via_gutter
+            }
             _ => false,
         };
         if revoked {

@@ -31,6 +31,7 @@ pub(super) struct DeployState {
 }
 
 impl<O: Observer> World<'_, O> {
+    #[inline(never)]
     pub(super) fn on_timeline(&mut self, now: SimTime, event: TimelineEvent) {
         match event {
             TimelineEvent::Entry(i) => self.on_entry(now, i as usize),
