@@ -54,6 +54,7 @@ pub fn bounded_for_fuzzing(c: &mut ModelConfig) {
         );
     }
     c.clients.fanout = c.clients.fanout.min(keyspace);
+    c.clients.optional_keys = c.clients.optional_keys.min(c.clients.fanout);
     let attempts = match &mut c.retries {
         Some(r) => {
             r.attempts = r.attempts.min(MAX_ATTEMPTS);

@@ -162,6 +162,8 @@ pub struct BucketRow {
     pub keys_remapped: u64,
     /// Longest wait of a cache read for its turn at a node (node capacity), ms.
     pub node_wait_max_ms: f64,
+    /// Requests answered without an optional key whose read failed (counted in `completed`).
+    pub requests_degraded: u64,
 }
 
 /// One cache node's figures for one bucket (only with node faults).

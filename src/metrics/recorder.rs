@@ -403,6 +403,7 @@ impl Recorder {
             totals.stale_on_error_serves += r.stale_on_error_serves;
             totals.keys_remapped += r.keys_remapped;
             totals.node_wait_max_ms = totals.node_wait_max_ms.max(r.node_wait_max_ms);
+            totals.requests_degraded += r.requests_degraded;
         }
         // The peak rate of whole buckets: a short last bucket (a run or drain that ends
         // between bucket boundaries) would turn one completion into a huge rate.
@@ -694,6 +695,10 @@ impl Observer for Recorder {
         } else {
             self.row.gutter_misses += 1;
         }
+    }
+
+    fn request_degraded(&mut self) {
+        self.row.requests_degraded += 1;
     }
 
     fn stale_on_error(&mut self) {

@@ -62,6 +62,9 @@ pub struct ClientsConfig {
     /// Distinct absent keys those reads ask for, uniformly; they are numbered after the
     /// keyspace (`keyspace..keyspace + absent_keys`).
     pub absent_keys: u32,
+    /// The last `optional_keys` keys of each request are optional dependencies: when their
+    /// read fails, the request is answered without them (degraded) instead of failing.
+    pub optional_keys: u32,
 }
 
 impl ClientsConfig {

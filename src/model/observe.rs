@@ -199,6 +199,10 @@ pub trait Observer {
     /// expired) instead of going to the database.
     #[inline]
     fn stale_on_error(&mut self) {}
+    /// A request was answered without one of its optional keys, whose read failed (it is
+    /// also reported completed).
+    #[inline]
+    fn request_degraded(&mut self) {}
     /// A change of the nodes in service moved `n` keys to another node.
     #[inline]
     fn keys_remapped(&mut self, n: u32) {}

@@ -81,6 +81,8 @@ pub struct Request {
     pub error: Option<ErrorKind>,
     /// Whether its client gave up waiting.
     pub abandoned: bool,
+    /// Whether an optional key's read failed (the answer is degraded).
+    pub degraded: bool,
     /// The client's call this request is an attempt at (`NO_CALL`: a client that does not
     /// retry).
     pub call: u32,
@@ -135,6 +137,7 @@ impl Requests {
                     pending: 0,
                     error: None,
                     abandoned: false,
+                    degraded: false,
                     call: super::retry::NO_CALL,
                     keys: Vec::with_capacity(keys.len()),
                 });
@@ -146,6 +149,7 @@ impl Requests {
         r.instance = instance;
         r.error = None;
         r.abandoned = false;
+        r.degraded = false;
         r.call = super::retry::NO_CALL;
         r.keys.clear();
         r.keys.extend(keys.iter().map(|&key| KeySlot {

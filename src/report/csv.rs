@@ -165,6 +165,7 @@ const NODES: &[BucketColumn] = &[
     }),
     ("keys_remapped", |b| b.keys_remapped.to_string()),
     ("node_wait_max_ms", |b| f3(b.node_wait_max_ms)),
+    ("requests_degraded", |b| b.requests_degraded.to_string()),
 ];
 
 /// Columns of `timeseries.csv` after `strategy`.

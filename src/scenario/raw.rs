@@ -51,6 +51,7 @@ pub struct RawClients {
     pub timeout: Option<HumanDuration>,
     pub absent_share: Option<f64>,
     pub absent_keys: Option<i64>,
+    pub optional_keys: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -292,3 +292,33 @@ fn cancelling_abandoned_queries_clears_a_backlog_at_once() {
     assert!(after_burst(&cancelled) > 0.9 * 50.0);
     assert!(c.attempts_late < k.attempts_late / 4);
 }
+
+#[test]
+fn a_failed_optional_key_degrades_the_answer_instead_of_failing_it() {
+    // Four keys per request, the last optional, each read failing with probability 0.2 (no
+    // cache, no retries): a request fails when one of its 3 required keys fails,
+    // 1 − 0.8³ = 0.488, and is answered degraded when only the optional one fails,
+    // 0.8³ × 0.2 = 0.1024. 20,000 requests: binomial standard errors under 0.0036; tolerance
+    // 0.015.
+    let mut b = ScenarioBuilder::new("optional");
+    b.no_cache()
+        .duration("20s")
+        .set("clients.fanout", 4)
+        .set("clients.optional_keys", 1)
+        .db(64, "1ms")
+        .set("db.error_rate", 0.2);
+    let run = b.simulate();
+    let t = totals(&run);
+    let n = t.arrived as f64;
+    let (failed, degraded) = (t.errors() as f64 / n, t.requests_degraded as f64 / n);
+    eprintln!("failed {failed:.4} (0.488), degraded {degraded:.4} (0.1024)");
+    assert!((failed - 0.488).abs() < 0.015, "failed {failed}");
+    assert!((degraded - 0.1024).abs() < 0.015, "degraded {degraded}");
+    assert!(t.requests_degraded <= t.completed);
+    // Without optional keys, those requests fail too.
+    b.set("clients.optional_keys", 0);
+    let strict = b.simulate();
+    let f = totals(&strict).errors() as f64 / totals(&strict).arrived as f64;
+    assert!((f - (1.0 - 0.8f64.powi(4))).abs() < 0.015, "strict {f}");
+    assert_eq!(totals(&strict).requests_degraded, 0);
+}

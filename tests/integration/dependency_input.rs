@@ -65,6 +65,20 @@ fn bad_inputs() -> Vec<(&'static str, ScenarioBuilder, &'static str)> {
     };
     vec![
         (
+            "optional-keys-above-fanout",
+            change(|b| {
+                b.set("clients.fanout", 3).set("clients.optional_keys", 4);
+            }),
+            "clients.optional_keys",
+        ),
+        (
+            "optional-keys-negative",
+            change(|b| {
+                b.set("clients.optional_keys", -1);
+            }),
+            "clients.optional_keys",
+        ),
+        (
             "attempts-missing",
             change(|b| {
                 b.set("retries.backoff", "fixed")

@@ -149,7 +149,12 @@ impl<O: Observer> World<'_, O> {
             }
             if self.requests.answer(req) {
                 match error {
-                    None => self.observer.request_completed(now.since(arrived)),
+                    None => {
+                        if self.requests.get(req).degraded {
+                            self.observer.request_degraded();
+                        }
+                        self.observer.request_completed(now.since(arrived))
+                    }
                     Some(kind) => self.observer.request_failed(kind),
                 }
             } else if error.is_none() {
@@ -175,6 +180,9 @@ impl<O: Observer> World<'_, O> {
             None => {
                 if all_hit {
                     self.observer.request_all_hit();
+                }
+                if self.requests.get(req).degraded {
+                    self.observer.request_degraded();
                 }
                 if let (Some(state), Some(b)) = (
                     self.budget.as_mut(),

@@ -533,7 +533,17 @@ impl<'a, O: Observer> World<'a, O> {
                 }
                 None
             }
-            Err(kind) => Some(kind),
+            Err(kind) => {
+                let optional = self.config.clients.optional_keys;
+                let fanout = self.requests.get(k.req).keys.len() as u32;
+                if optional > 0 && k.idx >= fanout.saturating_sub(optional) {
+                    // An optional dependency failed: the answer goes out without it.
+                    self.requests.get_mut(k.req).degraded = true;
+                    None
+                } else {
+                    Some(kind)
+                }
+            }
         };
         if self.requests.key_done(k, error) {
             self.finish_request(now, k.req);

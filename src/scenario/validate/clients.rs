@@ -55,7 +55,15 @@ pub(super) fn clients(raw: &RawClients) -> Result<ClientsConfig> {
             "distinct absent keys; with the keyspace at most 20,000,000",
         )?,
     };
+    let optional_keys = int_in(
+        "clients.optional_keys",
+        raw.optional_keys.unwrap_or(0),
+        0,
+        fanout as i64,
+        "keys of a request whose failure degrades it instead of failing it; at most clients.fanout",
+    )?;
     Ok(ClientsConfig {
+        optional_keys,
         rps,
         keyspace,
         popularity,
