@@ -164,6 +164,10 @@ pub struct BucketRow {
     pub node_wait_max_ms: f64,
     /// Requests answered without an optional key whose read failed (counted in `completed`).
     pub requests_degraded: u64,
+    /// Cache reads hedged (a second read sent because the first was slow).
+    pub hedges: u64,
+    /// Of those, hedges whose outcome the app acted on (answered first).
+    pub hedges_won: u64,
 }
 
 /// One cache node's figures for one bucket (only with node faults).

@@ -404,6 +404,8 @@ impl Recorder {
             totals.keys_remapped += r.keys_remapped;
             totals.node_wait_max_ms = totals.node_wait_max_ms.max(r.node_wait_max_ms);
             totals.requests_degraded += r.requests_degraded;
+            totals.hedges += r.hedges;
+            totals.hedges_won += r.hedges_won;
         }
         // The peak rate of whole buckets: a short last bucket (a run or drain that ends
         // between bucket boundaries) would turn one completion into a huge rate.
@@ -695,6 +697,11 @@ impl Observer for Recorder {
         } else {
             self.row.gutter_misses += 1;
         }
+    }
+
+    fn hedge_sent(&mut self, won: bool) {
+        self.row.hedges += 1;
+        self.row.hedges_won += won as u64;
     }
 
     fn request_degraded(&mut self) {

@@ -6,6 +6,7 @@
 use crate::engine::{SimDuration, SimTime};
 pub use crate::model::mitigation::breaker::BreakerConfig;
 pub use crate::model::mitigation::early_expiration::EarlyExpiration;
+pub use crate::model::mitigation::hedge::HedgeConfig;
 pub use crate::model::mitigation::lock::{Fallback, LockConfig, LockKind};
 pub use crate::model::mitigation::rate_limit::RateLimit;
 pub use crate::model::mitigation::refresh_ahead::RefreshAhead;
@@ -323,6 +324,8 @@ pub struct MitigationsConfig {
     /// When a cache read fails (or its breaker is open), serve the instance's local copy,
     /// fresh or expired, if it has one, instead of going to the database.
     pub stale_on_error: bool,
+    /// Hedged cache reads: a second read when the first is slow.
+    pub hedge: Option<HedgeConfig>,
 }
 
 /// Safety limits that keep an unstable run from exhausting memory.

@@ -199,6 +199,9 @@ pub trait Observer {
     /// expired) instead of going to the database.
     #[inline]
     fn stale_on_error(&mut self) {}
+    /// A slow cache read was hedged; `won`: the hedge's outcome is the one acted on.
+    #[inline]
+    fn hedge_sent(&mut self, won: bool) {}
     /// A request was answered without one of its optional keys, whose read failed (it is
     /// also reported completed).
     #[inline]

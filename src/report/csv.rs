@@ -166,6 +166,8 @@ const NODES: &[BucketColumn] = &[
     ("keys_remapped", |b| b.keys_remapped.to_string()),
     ("node_wait_max_ms", |b| f3(b.node_wait_max_ms)),
     ("requests_degraded", |b| b.requests_degraded.to_string()),
+    ("hedges", |b| b.hedges.to_string()),
+    ("hedges_won", |b| b.hedges_won.to_string()),
 ];
 
 /// Columns of `timeseries.csv` after `strategy`.

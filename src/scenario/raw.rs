@@ -178,7 +178,16 @@ pub struct RawMitigations {
     pub negative_caching: Option<RawNegativeCaching>,
     pub bloom_filter: Option<RawBloomFilter>,
     pub circuit_breaker: Option<RawCircuitBreaker>,
+    pub hedge: Option<RawHedge>,
     pub stale_on_error: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHedge {
+    pub after: HumanDuration,
+    pub max_share: Option<f64>,
+    pub burst: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

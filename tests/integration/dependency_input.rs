@@ -65,6 +65,29 @@ fn bad_inputs() -> Vec<(&'static str, ScenarioBuilder, &'static str)> {
     };
     vec![
         (
+            "hedge-after-zero",
+            change(|b| {
+                b.set("mitigations.hedge.after", "0s");
+            }),
+            "mitigations.hedge.after",
+        ),
+        (
+            "hedge-share-above-one",
+            change(|b| {
+                b.set("mitigations.hedge.after", "2ms")
+                    .set("mitigations.hedge.max_share", 1.5);
+            }),
+            "mitigations.hedge.max_share",
+        ),
+        (
+            "hedge-burst-below-one",
+            change(|b| {
+                b.set("mitigations.hedge.after", "2ms")
+                    .set("mitigations.hedge.burst", 0.5);
+            }),
+            "mitigations.hedge.burst",
+        ),
+        (
             "optional-keys-above-fanout",
             change(|b| {
                 b.set("clients.fanout", 3).set("clients.optional_keys", 4);

@@ -14,6 +14,7 @@ pub mod bloom;
 pub mod breaker;
 pub mod coalescing;
 pub mod early_expiration;
+pub mod hedge;
 pub mod jitter;
 pub mod lock;
 pub mod lookup;

@@ -17,6 +17,7 @@ use super::clients::{ClientEvent, Workload};
 use super::config::{Failover, ModelConfig, Placement, TimelineAction};
 use super::database::{Database, DbEvent, Query};
 use super::distribution::Sampler;
+use super::mitigation::hedge::HedgeBudget;
 use super::observe::{Cause, ErrorKind, Observer, RunEnd, Truncation};
 use super::request::{KeyRef, KeySlot, Request, Requests, State};
 use super::retry::{BudgetState, Calls};
@@ -104,6 +105,8 @@ struct World<'a, O: Observer> {
     budget: Option<BudgetState>,
     /// Draws of retry jitter.
     retry_rng: Stream,
+    /// The hedge budget's tokens (only with hedging).
+    hedge_budget: Option<HedgeBudget>,
     /// Which key version owns each cache-key range.
     versions: KeyVersions,
     /// Per-deploy state, indexed like the timeline.
@@ -298,6 +301,7 @@ impl<'a, O: Observer> World<'a, O> {
                 .and_then(|r| r.budget)
                 .map(|b| BudgetState::new(&b)),
             retry_rng: streams.stream(purpose::RETRY_JITTER),
+            hedge_budget: config.mitigations.hedge.map(|h| HedgeBudget::new(&h)),
             versions: KeyVersions::new(all_keys),
             deploys: vec![DeployState::default(); config.timeline.len()],
             truncation: None,

@@ -8,16 +8,26 @@ use super::{Event, World};
 use crate::engine::SimTime;
 use crate::model::cache::{CacheEvent, CacheFailure, ReadOp};
 use crate::model::config::Failover;
+use crate::model::mitigation::hedge::{combine, wants_hedge, Outcome};
 use crate::model::observe::{Cause, Observer};
 use crate::model::request::KeyRef;
 
+/// When the app learns a read's outcome, and whether it was answered.
+fn outcome(op: ReadOp) -> Outcome {
+    match op {
+        ReadOp::Answered { at, .. } => Outcome { at, ok: true },
+        ReadOp::Failed { at, .. } => Outcome { at, ok: false },
+    }
+}
+
 impl<O: Observer> World<'_, O> {
-    /// Sends the shared-cache read of `k` at `now`: without node faults, an answer after one
-    /// latency draw.
+    /// Sends the shared-cache read of `k` at `now`: without node faults or hedging, an answer
+    /// after one latency draw.
     #[inline(always)]
     pub(super) fn send_cache_read(&mut self, now: SimTime, k: KeyRef) {
+        let hedging = self.config.mitigations.hedge.is_some();
         let cache = self.tier();
-        if !cache.has_faults() {
+        if !cache.has_faults() && !hedging {
             let latency = cache.read_latency();
             self.events
                 .schedule(now + latency, Event::Cache(CacheEvent::Reply(k)));
@@ -26,8 +36,21 @@ impl<O: Observer> World<'_, O> {
         self.send_read_through_faults(now, k);
     }
 
-    #[inline(never)]
-    fn send_read_through_faults(&mut self, now: SimTime, k: KeyRef) {
+    /// One read of `k` sent at `now` through the nodes' faults (or, without them, answered
+    /// after a latency draw).
+    fn read_once(&mut self, now: SimTime, k: KeyRef) -> ReadOp {
+        let cache = self
+            .cache
+            .as_mut()
+            .expect("cache reads only exist with a cache");
+        if !cache.has_faults() {
+            let at = now + cache.read_latency();
+            return ReadOp::Answered {
+                at,
+                node: 0,
+                wait: crate::engine::SimDuration::ZERO,
+            };
+        }
         let (ckey, key) = (self.slot(k).ckey, self.slot(k).key);
         let instance = self.request(k).instance;
         let observer = &mut *self.observer;
@@ -35,25 +58,45 @@ impl<O: Observer> World<'_, O> {
             .cache
             .as_mut()
             .expect("cache reads only exist with a cache");
-        let op = cache.read_op(now, ckey, key, instance, |c| {
+        cache.read_op(now, ckey, key, instance, |c| {
             observer.breaker_changed(c.from, c.to)
-        });
+        })
+    }
+
+    #[inline(never)]
+    fn send_read_through_faults(&mut self, now: SimTime, k: KeyRef) {
+        let mut op = self.read_once(now, k);
+        let mut reported = false;
+        if let Some(h) = self.config.mitigations.hedge {
+            let budget = self.hedge_budget.as_mut().expect("hedging keeps a budget");
+            budget.earn(&h);
+            let first = outcome(op);
+            if wants_hedge(first, now, h.after) && budget.spend() {
+                // Both reads went out: their nodes did the work.
+                self.report_sent(op);
+                let second = self.read_once(now + h.after, k);
+                self.report_sent(second);
+                reported = true;
+                let (_, hedge_won) = combine(first, outcome(second));
+                self.observer.hedge_sent(hedge_won);
+                if hedge_won {
+                    op = second;
+                }
+            }
+        }
         match op {
-            ReadOp::Answered { at, node, wait } => {
-                self.observer.cache_read_sent(node, wait);
+            ReadOp::Answered { at, node, .. } => {
+                if !reported {
+                    self.report_sent(op);
+                }
                 let slot = self.slot_mut(k);
                 slot.node = node as u16;
                 slot.failure = None;
                 self.events.schedule(at, Event::Cache(CacheEvent::Reply(k)));
             }
-            ReadOp::Failed {
-                at,
-                node,
-                why,
-                wait,
-            } => {
-                if why != CacheFailure::BreakerOpen {
-                    self.observer.cache_read_sent(node, wait);
+            ReadOp::Failed { at, node, why, .. } => {
+                if !reported {
+                    self.report_sent(op);
                 }
                 let slot = self.slot_mut(k);
                 slot.node = node as u16;
@@ -61,6 +104,21 @@ impl<O: Observer> World<'_, O> {
                 self.events
                     .schedule(at, Event::Cache(CacheEvent::Failed(k)));
             }
+        }
+    }
+
+    /// Tells the observer a read went to a node (with node faults; a read an open breaker
+    /// kept back went nowhere).
+    fn report_sent(&mut self, op: ReadOp) {
+        if !self.tier().has_faults() {
+            return;
+        }
+        match op {
+            ReadOp::Answered { node, wait, .. } => self.observer.cache_read_sent(node, wait),
+            ReadOp::Failed {
+                node, why, wait, ..
+            } if why != CacheFailure::BreakerOpen => self.observer.cache_read_sent(node, wait),
+            ReadOp::Failed { .. } => {}
         }
     }
 

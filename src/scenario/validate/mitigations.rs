@@ -22,6 +22,7 @@ pub(super) fn mitigations(
         ("versioned_sets", raw.versioned_sets == Some(true)),
         ("negative_caching", raw.negative_caching.is_some()),
         ("circuit_breaker", raw.circuit_breaker.is_some()),
+        ("hedge", raw.hedge.is_some()),
         ("stale_on_error", raw.stale_on_error == Some(true)),
     ];
     if let (Some((name, _)), None) = (needing_cache.iter().find(|(_, set)| *set), cache) {
@@ -150,6 +151,30 @@ pub(super) fn mitigations(
             .map(circuit_breaker)
             .transpose()?,
         stale_on_error: raw.stale_on_error.unwrap_or(false),
+        hedge: raw.hedge.as_ref().map(hedge).transpose()?,
+    })
+}
+
+/// `mitigations.hedge = { after = "5ms", max_share = 0.05, burst = 10 }`: `after` required.
+fn hedge(raw: &RawHedge) -> Result<HedgeConfig> {
+    let after = positive(
+        "mitigations.hedge.after",
+        raw.after.0,
+        "time after which an unanswered cache read is hedged",
+    )?;
+    let max_share = HedgeConfig::check_share(raw.max_share.unwrap_or(0.05))
+        .or_else(|m| err("mitigations.hedge.max_share", m))?;
+    let burst = raw.burst.unwrap_or(10.0);
+    if !burst.is_finite() || !(1.0..=1e9).contains(&burst) {
+        return err(
+            "mitigations.hedge.burst",
+            format!("must be a number of hedges from 1 to 1e9 (saved for a burst of slow reads), got {burst}"),
+        );
+    }
+    Ok(HedgeConfig {
+        after,
+        max_share,
+        burst,
     })
 }
 
