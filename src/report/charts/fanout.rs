@@ -52,6 +52,7 @@ pub(super) fn fanout_all_hit_figure(data: &FanoutChartData) -> Figure {
         },
         line: false,
         dashed: false,
+        dotted: false,
         width: LINE_WIDTH,
         marker: Some(SIMULATED_MARKER),
     };
@@ -135,6 +136,7 @@ pub(super) fn fanout_latency_figure(data: &FanoutChartData) -> Figure {
             segments,
             line: true,
             dashed: false,
+            dotted: false,
             width: LINE_WIDTH,
             marker: Some(LATENCY_MARKER),
         });

@@ -89,7 +89,11 @@ pub(super) struct Series {
     pub(super) line: bool,
     /// Whether that line is dashed (to tell apart two series that share a colour).
     pub(super) dashed: bool,
-    /// Width of that line, px: [`LINE_WIDTH`], or [`THIN_LINE_WIDTH`] for a backdrop.
+    /// Whether that line is dotted instead, a third look for a colour that already has a solid
+    /// and a dashed line (takes precedence over `dashed`).
+    pub(super) dotted: bool,
+    /// Width of that line, px: [`LINE_WIDTH`], [`THIN_LINE_WIDTH`] for a backdrop, or
+    /// [`WIDE_LINE_WIDTH`] over a line of the same colour.
     pub(super) width: u32,
     /// Radius of the filled circle drawn at every point, if any.
     pub(super) marker: Option<i32>,
@@ -103,6 +107,7 @@ impl Series {
             segments,
             line: true,
             dashed: false,
+            dotted: false,
             width: LINE_WIDTH,
             marker: None,
         }
@@ -115,6 +120,10 @@ pub(super) const LINE_WIDTH: u32 = 2;
 /// Width of a thin line drawn behind the data (arrivals behind goodput), px.
 pub(super) const THIN_LINE_WIDTH: u32 = 1;
 
+/// Width of a wide dashed line drawn over a line of its own colour (a node's failed reads over
+/// its reads), px: where the two meet, its dashes show as beads on the narrower line.
+pub(super) const WIDE_LINE_WIDTH: u32 = 5;
+
 /// What a legend entry shows before its text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Sample {
@@ -122,6 +131,10 @@ pub(super) enum Sample {
     Dashed,
     /// A line of [`THIN_LINE_WIDTH`].
     ThinLine,
+    /// A dashed line of [`WIDE_LINE_WIDTH`].
+    WideDashed,
+    /// A dotted line of [`WIDE_LINE_WIDTH`].
+    WideDotted,
     Marker,
     LineMarker,
     /// No sample: a note under the entries, aligned with their text.

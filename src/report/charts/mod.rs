@@ -27,14 +27,21 @@
 //!   clients that had gone shows as the gap between the dashed and the solid line;
 //! - `retry_amplification`: attempts per request arrived, one line per strategy, from 1 up.
 //!
+//! One more teaches cache nodes as a failing dependency, drawn only when a strategy's reads went
+//! through node faults, i.e. it has per-node rows (`node_load`): one panel per such strategy on
+//! one shared scale, one line per node (in the node's colour in every panel) of the reads sent
+//! to it per second, and, dashed in the same colour, its failed reads per second, so a hot node,
+//! a dead one and its keys moving to the neighbours show; each panel names its busiest node.
+//!
 //! [`render_fanout`] draws the charts of `cachestorm fanout`:
 //! - `fanout_all_hit`: the probability h^k that all k dependencies of a request hit, against the
 //!   per-dependency hit rate h, one curve per k, with the simulated points as markers;
 //! - `fanout_latency`: request latency percentiles against k (log axis), when measured.
 //!
-//! Layout: `time_series` builds these figures (with `freshness` for the three of freshness and
-//! `retries` for the two of retries) and `fanout` those of `cachestorm fanout`, as
-//! backend-free descriptions (`figure`) on `axis` scales; `draw` renders any figure to bytes.
+//! Layout: `time_series` builds these figures (with `freshness` for the three of freshness,
+//! `retries` for the two of retries and `node_load` for the one of nodes) and `fanout` those
+//! of `cachestorm fanout`, as backend-free descriptions (`figure`) on `axis` scales; `draw`
+//! renders any figure to bytes.
 //!
 //! Every time chart marks the scenario's timeline events as dashed vertical lines labelled in a
 //! band above the plot, and every chart names its lines in a legend to the right of the plot, so
@@ -53,6 +60,7 @@ mod draw;
 mod fanout;
 mod figure;
 mod freshness;
+mod node_load;
 mod retries;
 #[cfg(test)]
 mod tests;
@@ -63,6 +71,7 @@ use draw::*;
 use fanout::*;
 use figure::*;
 use freshness::*;
+use node_load::*;
 use retries::*;
 use time_series::*;
 
@@ -121,17 +130,21 @@ pub fn all_stems() -> impl Iterator<Item = &'static str> {
 /// `outdated_reads`, `outdated_age_p99` and `outdated_age_p99_by_strategy` (the last left out
 /// with more than [`MAX_PANELS`] strategies too); then, when a strategy retried, shed a request,
 /// cancelled a database query or met a database error, `goodput` (small multiples, left out with
-/// more than [`MAX_PANELS`] strategies too) and `retry_amplification`.
+/// more than [`MAX_PANELS`] strategies too) and `retry_amplification`; then, when a strategy has
+/// per-node rows, `node_load` (small multiples, left out with more than [`MAX_PANELS`]
+/// strategies too).
 pub fn render_all(result: &ScenarioResult, format: ImageFormat) -> Result<Vec<Chart>, ChartError> {
     ensure_font()?;
     let small_multiples = result.strategies.len() <= MAX_PANELS;
     let writes = has_writes(result);
     let retries = has_retries_or_dependency_activity(result);
+    let nodes = has_node_rows(result);
     KINDS
         .iter()
         .filter(|kind| small_multiples || !kind.is_small_multiples())
         .filter(|kind| writes || !kind.needs_writes())
         .filter(|kind| retries || !kind.needs_retries())
+        .filter(|kind| nodes || !kind.needs_nodes())
         .map(|&kind| {
             let figure = build_figure(kind, result);
             Ok(Chart {

@@ -21,9 +21,10 @@ pub(super) enum Kind {
     OutdatedAgeByStrategy,
     Goodput,
     RetryAmplification,
+    NodeLoad,
 }
 
-pub(super) const KINDS: [Kind; 11] = [
+pub(super) const KINDS: [Kind; 12] = [
     Kind::Latency,
     Kind::DbLoad,
     Kind::HitRatio,
@@ -35,6 +36,7 @@ pub(super) const KINDS: [Kind; 11] = [
     Kind::OutdatedAgeByStrategy,
     Kind::Goodput,
     Kind::RetryAmplification,
+    Kind::NodeLoad,
 ];
 
 impl Kind {
@@ -51,6 +53,7 @@ impl Kind {
             Kind::OutdatedAgeByStrategy => "outdated_age_p99_by_strategy",
             Kind::Goodput => "goodput",
             Kind::RetryAmplification => "retry_amplification",
+            Kind::NodeLoad => "node_load",
         }
     }
 
@@ -62,6 +65,7 @@ impl Kind {
                 | Kind::DbLoadByStrategy
                 | Kind::OutdatedAgeByStrategy
                 | Kind::Goodput
+                | Kind::NodeLoad
         )
     }
 
@@ -77,6 +81,12 @@ impl Kind {
     /// retried, shed, cancelled a query or met a database error.
     pub(super) fn needs_retries(self) -> bool {
         matches!(self, Kind::Goodput | Kind::RetryAmplification)
+    }
+
+    /// Whether the chart is about cache nodes, drawn only when a strategy's reads went through
+    /// node faults (it has per-node rows).
+    pub(super) fn needs_nodes(self) -> bool {
+        matches!(self, Kind::NodeLoad)
     }
 }
 
@@ -262,6 +272,14 @@ pub(super) fn build_figure(kind: Kind, result: &ScenarioResult) -> Figure {
                 legend,
             )
         }
+        Kind::NodeLoad => {
+            let (panels, legend) = node_load_panels(result);
+            let size = labelled_small_multiples_size(panels.len());
+            Figure {
+                labels_above: true,
+                ..time_figure(size, NODE_LOAD_TITLE, panels, legend)
+            }
+        }
     }
 }
 
@@ -442,30 +460,39 @@ pub(super) fn collect_series(
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let mut segments: Vec<Vec<(f64, f64)>> = Vec::new();
-            let mut current: Vec<(f64, f64)> = Vec::new();
-            for b in &s.result.buckets {
-                match value(b) {
-                    Some(v) if v.is_finite() && b.start_s.is_finite() && b.start_s >= 0.0 => {
-                        current.push((b.start_s, v.max(0.0)));
-                    }
-                    _ => {
-                        if !current.is_empty() {
-                            segments.push(std::mem::take(&mut current));
-                        }
-                    }
-                }
-            }
-            if !current.is_empty() {
-                segments.push(current);
-            }
-            let mut series =
-                Series::line(strategy_color(i), segments.into_iter().map(thin).collect());
+            let points = s.result.buckets.iter().map(|b| (b.start_s, value(b)));
+            let mut series = Series::line(strategy_color(i), line_segments(points));
             // Past eight strategies the colours repeat: the second round is dashed.
             series.dashed = repeats_color(i);
             series
         })
         .collect()
+}
+
+/// The segments of a line through `points` (time, value), each thinned: a point whose value is
+/// `None` or not finite, or whose time is not a finite time from 0, breaks the line; values
+/// below 0 are drawn at 0.
+pub(super) fn line_segments(
+    points: impl Iterator<Item = (f64, Option<f64>)>,
+) -> Vec<Vec<(f64, f64)>> {
+    let mut segments: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut current: Vec<(f64, f64)> = Vec::new();
+    for (t, value) in points {
+        match value {
+            Some(v) if v.is_finite() && t.is_finite() && t >= 0.0 => {
+                current.push((t, v.max(0.0)));
+            }
+            _ => {
+                if !current.is_empty() {
+                    segments.push(std::mem::take(&mut current));
+                }
+            }
+        }
+    }
+    if !current.is_empty() {
+        segments.push(current);
+    }
+    segments.into_iter().map(thin).collect()
 }
 
 /// Most points drawn per line segment: far more than a chart has pixels across.
