@@ -78,12 +78,47 @@ pub fn footprint(config: &ModelConfig) -> Footprint {
     let writes = config.writes.as_ref().map_or(0, |_| {
         keyspace * (super::database::Records::BYTES_PER_KEY as u64 + 16)
     });
+    // Node faults: the gutter pool (a second array of entries), a breaker per instance and
+    // node, and one row per bucket and node of results (with its line of nodes.csv).
+    let faults = super::has_node_faults(config);
+    let (gutter, breakers, node_rows) = match config.cache.as_ref().filter(|_| faults) {
+        Some(c) => (
+            match c.failover {
+                super::config::Failover::Gutter(_) => {
+                    cache_keys * CacheCluster::bytes_per_key() as u64
+                }
+                _ => 0,
+            },
+            if config.mitigations.circuit_breaker.is_some() {
+                config.app.instances as u64 * c.nodes as u64 * 32
+            } else {
+                0
+            },
+            c.nodes as u64 * (std::mem::size_of::<crate::metrics::NodeRow>() as u64 + 80),
+        ),
+        None => (0, 0, 0),
+    };
+    // With retries, each request in flight belongs to a call holding its keys.
+    let calls = if config.retries.is_some() {
+        super::retry::Calls::bytes(config.clients.fanout) as u64
+    } else {
+        0
+    };
     let rows = max_buckets(config);
     Footprint {
-        fixed: popularity + cache + local + locks + instances + histograms + writes,
-        in_flight: config.limits.max_in_flight as u64 * request_bytes(config.clients.fanout)
+        fixed: popularity
+            + cache
+            + local
+            + locks
+            + instances
+            + histograms
+            + writes
+            + gutter
+            + breakers,
+        in_flight: config.limits.max_in_flight as u64
+            * (request_bytes(config.clients.fanout) + calls)
             + background,
-        results: rows * BYTES_PER_ROW,
+        results: rows * (BYTES_PER_ROW + node_rows),
     }
 }
 
