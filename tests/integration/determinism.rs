@@ -122,3 +122,99 @@ fn writes_and_their_draws_are_the_same_bytes_whatever_the_thread_count() {
     }
     assert!(rows[1][lost].parse::<u64>().unwrap() > 0, "events are lost");
 }
+
+#[test]
+fn retries_and_node_faults_are_the_same_bytes_whatever_the_thread_count() {
+    // Retry jitter, transient database errors, dropped operations, hot-key replicas and
+    // hedging each draw from their own streams: one file with all of them, two thread counts.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("faults.toml");
+    fs::write(
+        &file,
+        r#"
+name = "faults"
+seed = 3
+duration = "20s"
+[clients]
+rps = 2000
+keyspace = 5000
+popularity = { dist = "zipf", s = 1.1 }
+fanout = 2
+timeout = "200ms"
+[cache]
+nodes = 4
+latency = { dist = "exponential", mean = "1ms" }
+timeout = "20ms"
+failover = "gutter"
+node_ops_per_s = 3000
+hot_key_replicas = { keys = 20, replicas = 3 }
+[db]
+slots = 8
+service = { dist = "exponential", mean = "4ms" }
+error_rate = 0.05
+queue_timeout = "300ms"
+[retries]
+attempts = 3
+backoff = "exponential"
+base = "50ms"
+jitter = "full"
+[mitigations]
+hedge = { after = "3ms", max_share = 0.1 }
+circuit_breaker = { failures = 10 }
+[[timeline]]
+at = "0s"
+action = "preload"
+top = 5000
+[[timeline]]
+at = "5s"
+action = "drop_node"
+node = 1
+share = 0.3
+lasting = "5s"
+[[timeline]]
+at = "12s"
+action = "kill_node"
+node = 2
+[[strategies]]
+name = "a"
+[[strategies]]
+name = "b"
+app = { cancel_abandoned = true }
+"#,
+    )
+    .unwrap();
+    let outs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    for (out, threads) in outs.iter().zip(["1", "3"]) {
+        cachestorm()
+            .env("RAYON_NUM_THREADS", threads)
+            .arg("run")
+            .arg(&file)
+            .arg("--out")
+            .arg(out.path())
+            .assert()
+            .success();
+    }
+    for name in ["timeseries.csv", "summary.csv", "nodes.csv", "goodput.png"] {
+        let read = |d: &tempfile::TempDir| fs::read(d.path().join("faults").join(name)).unwrap();
+        assert_eq!(
+            read(&outs[0]),
+            read(&outs[1]),
+            "{name}: 1 thread vs 3 differ"
+        );
+    }
+    // Something of each happened.
+    let summary = fs::read_to_string(outs[0].path().join("faults/summary.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(summary.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let row = reader.records().next().unwrap().unwrap();
+    for col in [
+        "retries",
+        "db_errors",
+        "cache_errors",
+        "gutter_hits",
+        "hedges",
+    ] {
+        let i = headers.iter().position(|h| h == col).unwrap();
+        assert!(row[i].parse::<u64>().unwrap() > 0, "{col} = {}", &row[i]);
+    }
+}
