@@ -168,6 +168,8 @@ pub struct BucketRow {
     pub hedges: u64,
     /// Of those, hedges whose outcome the app acted on (answered first).
     pub hedges_won: u64,
+    /// Failed database queries the app sent again (app retries).
+    pub db_retries: u64,
 }
 
 /// One cache node's figures for one bucket (only with node faults).

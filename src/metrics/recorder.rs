@@ -406,6 +406,7 @@ impl Recorder {
             totals.requests_degraded += r.requests_degraded;
             totals.hedges += r.hedges;
             totals.hedges_won += r.hedges_won;
+            totals.db_retries += r.db_retries;
         }
         // The peak rate of whole buckets: a short last bucket (a run or drain that ends
         // between bucket boundaries) would turn one completion into a huge rate.
@@ -697,6 +698,10 @@ impl Observer for Recorder {
         } else {
             self.row.gutter_misses += 1;
         }
+    }
+
+    fn query_retried(&mut self) {
+        self.row.db_retries += 1;
     }
 
     fn hedge_sent(&mut self, won: bool) {

@@ -11,7 +11,7 @@ pub use crate::model::mitigation::lock::{Fallback, LockConfig, LockKind};
 pub use crate::model::mitigation::rate_limit::RateLimit;
 pub use crate::model::mitigation::refresh_ahead::RefreshAhead;
 pub use crate::model::mitigation::write_path::WritePath;
-pub use crate::model::retry::{Backoff, RetryBudget, RetryConfig, RetryOn};
+pub use crate::model::retry::{Backoff, RetryBudget, RetryConfig, RetryLayer, RetryOn};
 
 /// Everything one simulation run needs, apart from the seed.
 #[derive(Clone, Debug, PartialEq)]

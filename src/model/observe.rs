@@ -170,6 +170,9 @@ pub trait Observer {
     /// request's arrival).
     #[inline]
     fn retry_started(&mut self) {}
+    /// The app sent a failed database query again (app retries).
+    #[inline]
+    fn query_retried(&mut self) {}
     /// The retry budget refused a retry.
     #[inline]
     fn retry_refused(&mut self) {}

@@ -60,6 +60,8 @@ pub struct KeySlot {
     pub failure: Option<CacheFailure>,
     /// Whether it fell back to the gutter pool, where its value is to be written.
     pub via_gutter: bool,
+    /// Database queries the app retried for it (app retries).
+    pub db_retries: u8,
 }
 
 /// A request in the system. Slots are reused; `gen` tells a reused slot from its past self.
@@ -165,6 +167,7 @@ impl Requests {
             node: 0,
             failure: None,
             via_gutter: false,
+            db_retries: 0,
         }));
         idx
     }

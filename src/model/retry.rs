@@ -10,9 +10,21 @@
 use super::observe::ErrorKind;
 use crate::engine::{SimDuration, SimTime};
 
-/// How clients retry.
+/// Who retries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetryLayer {
+    /// The client sends the whole request again.
+    Client,
+    /// The app sends a failed database query again, within the same request (the client sees
+    /// one slower answer); only database failures (`db_error`, `db_busy`) are retried.
+    App,
+}
+
+/// How clients (or apps) retry.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RetryConfig {
+    /// Who retries.
+    pub by: RetryLayer,
     /// Attempts per request, the first one included (1: no retry).
     pub attempts: u32,
     /// Wait before each retry.
@@ -265,6 +277,7 @@ mod tests {
 
     fn config(backoff: Backoff) -> RetryConfig {
         RetryConfig {
+            by: RetryLayer::Client,
             attempts: 3,
             backoff,
             jitter: false,

@@ -168,6 +168,7 @@ const NODES: &[BucketColumn] = &[
     ("requests_degraded", |b| b.requests_degraded.to_string()),
     ("hedges", |b| b.hedges.to_string()),
     ("hedges_won", |b| b.hedges_won.to_string()),
+    ("db_retries", |b| b.db_retries.to_string()),
 ];
 
 /// Columns of `timeseries.csv` after `strategy`.

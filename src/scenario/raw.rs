@@ -259,6 +259,7 @@ pub struct RawRateLimit {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRetries {
+    pub by: Option<String>,
     pub attempts: Option<i64>,
     pub backoff: Option<String>,
     pub base: Option<HumanDuration>,

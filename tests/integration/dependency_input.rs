@@ -88,6 +88,13 @@ fn bad_inputs() -> Vec<(&'static str, ScenarioBuilder, &'static str)> {
             "mitigations.hedge.burst",
         ),
         (
+            "retries-by-unknown",
+            retries(&|b| {
+                b.set("retries.by", "proxy");
+            }),
+            "retries.by",
+        ),
+        (
             "optional-keys-above-fanout",
             change(|b| {
                 b.set("clients.fanout", 3).set("clients.optional_keys", 4);
@@ -452,6 +459,7 @@ fn retries_parse_into_the_model_config() {
     assert_eq!(
         s.base.retries,
         Some(RetryConfig {
+            by: cachestorm::model::RetryLayer::Client,
             attempts: 4,
             backoff: Backoff::Exponential {
                 base: ms(100),
@@ -487,6 +495,7 @@ fn retries_defaults_are_no_backoff_no_jitter_every_failure_no_deadline_no_budget
     assert_eq!(
         s.base.retries,
         Some(RetryConfig {
+            by: cachestorm::model::RetryLayer::Client,
             attempts: 3,
             backoff: Backoff::None,
             jitter: false,

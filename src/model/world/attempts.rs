@@ -8,7 +8,7 @@ use crate::model::app::Admission as AppAdmission;
 use crate::model::clients::ClientEvent;
 use crate::model::observe::{ErrorKind, Observer};
 use crate::model::request::State;
-use crate::model::retry::{AfterFailure, NO_CALL};
+use crate::model::retry::{AfterFailure, RetryLayer, NO_CALL};
 use rand::Rng;
 
 impl<O: Observer> World<'_, O> {
@@ -28,7 +28,11 @@ impl<O: Observer> World<'_, O> {
         // Draw keys before any admission check, so every strategy consumes the same draws for
         // the same arrival.
         self.workload.draw_keys();
-        if self.config.retries.is_some() {
+        if self
+            .config
+            .retries
+            .is_some_and(|r| r.by == RetryLayer::Client)
+        {
             let call = self.calls.open(now, self.workload.keys());
             self.start_attempt(now, call);
         } else {

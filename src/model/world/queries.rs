@@ -7,6 +7,7 @@ use crate::model::database::{Admission, DbEvent, Origin, Query};
 use crate::model::mitigation::bloom;
 use crate::model::observe::{Cause, ErrorKind, Observer, Truncation};
 use crate::model::request::KeyRef;
+use crate::model::retry::{AfterFailure, Call, RetryLayer};
 use rand::Rng;
 
 impl<O: Observer> World<'_, O> {
@@ -14,6 +15,7 @@ impl<O: Observer> World<'_, O> {
     pub(super) fn on_db(&mut self, now: SimTime, event: DbEvent) {
         match event {
             DbEvent::Done { slot } => self.on_db_done(now, slot),
+            DbEvent::Retry { req, idx } => self.on_query_retry(now, KeyRef { req, idx }),
             DbEvent::QueueTimeout { id_hi, id_lo } => {
                 if let Some(q) = self.db.time_out((id_hi as u64) << 32 | id_lo as u64) {
                     self.observer.db_queue_changed(self.db.queue_len());
@@ -131,6 +133,12 @@ impl<O: Observer> World<'_, O> {
             self.query_failed(now, &q, ErrorKind::DbError);
             return;
         }
+        if let (Some(state), Some(r)) = (self.budget.as_mut(), self.config.retries) {
+            // App retries: a query answered refunds the budget, as a client's success does.
+            if let (RetryLayer::App, Some(b), Origin::Key(_)) = (r.by, r.budget, q.origin) {
+                state.refund(&b);
+            }
+        }
         // The app writes the value back; the compute time it saw is stored for early expiration.
         // A result for a version whose key range a newer deploy took over is garbage: dropped.
         // So is the result of a reader whose lease a delete revoked.
@@ -169,6 +177,60 @@ impl<O: Observer> World<'_, O> {
             }
             Origin::Warmup | Origin::Write { .. } => {}
         }
+    }
+
+    /// With app retries, whether the failed query of `k` is sent again after a backoff (its
+    /// key's read waits); a retry is counted like a client's, budget included.
+    fn app_retries(&mut self, now: SimTime, k: KeyRef, kind: ErrorKind) -> bool {
+        let Some(r) = self.config.retries.filter(|r| r.by == RetryLayer::App) else {
+            return false;
+        };
+        if kind == ErrorKind::Timeout
+            || (self.request(k).abandoned && self.config.app.cancel_abandoned)
+        {
+            return false;
+        }
+        let tries = self.slot(k).db_retries as u32 + 1;
+        let call = Call {
+            arrived: self.request(k).arrived,
+            attempts: tries,
+            keys: Vec::new(),
+        };
+        let u = if r.jitter {
+            self.retry_rng.random::<f64>()
+        } else {
+            0.0
+        };
+        match r.after_failure(&call, kind, now, u, self.budget.as_mut()) {
+            AfterFailure::Retry(wait) => {
+                self.slot_mut(k).db_retries = tries.min(u8::MAX as u32) as u8;
+                self.observer.query_retried();
+                self.events.schedule(
+                    now + wait,
+                    Event::Db(DbEvent::Retry {
+                        req: k.req,
+                        idx: k.idx,
+                    }),
+                );
+                true
+            }
+            AfterFailure::Refused => {
+                self.observer.retry_refused();
+                false
+            }
+            AfterFailure::GiveUp => false,
+        }
+    }
+
+    /// The app sends `k`'s failed query again (unless its client left and the app cancels
+    /// abandoned work).
+    #[inline(never)]
+    fn on_query_retry(&mut self, now: SimTime, k: KeyRef) {
+        if self.request(k).abandoned && self.config.app.cancel_abandoned {
+            self.resolve(now, k, Err(ErrorKind::Timeout));
+            return;
+        }
+        self.query_for(now, k, Cause::Miss);
     }
 
     /// The queries handed a freed slot, from `next` on, that no client waits for any more
@@ -256,6 +318,9 @@ impl<O: Observer> World<'_, O> {
         match q.origin {
             Origin::Key(k) => {
                 self.release_lock(k);
+                if self.app_retries(now, k, kind) {
+                    return;
+                }
                 self.resolve(now, k, Err(kind));
             }
             Origin::Background { instance } => {

@@ -102,7 +102,22 @@ pub(super) fn retries(raw: Option<&RawRetries>) -> Result<Option<RetryConfig>> {
         )?),
     };
     let budget = raw.budget.as_ref().map(budget).transpose()?;
+    let by = match raw.by.as_deref() {
+        None | Some("client") => RetryLayer::Client,
+        Some("app") => RetryLayer::App,
+        Some(other) => {
+            return err(
+                "retries.by",
+                format!(
+                    "must be \"client\" (the client sends the request again) or \"app\" (the app \
+                     sends a failed database query again within the request), got `{}`",
+                    crate::text::quote(other)
+                ),
+            )
+        }
+    };
     Ok(Some(RetryConfig {
+        by,
         attempts,
         backoff,
         jitter,
@@ -199,6 +214,7 @@ mod tests {
 
     fn raw(attempts: i64) -> RawRetries {
         RawRetries {
+            by: None,
             attempts: Some(attempts),
             backoff: None,
             base: None,
