@@ -36,6 +36,8 @@ pub fn simulate(
     }
     let end = model::run(config, seed, &mut recorder, progress);
     let mut result = recorder.finish(end);
+    result.summary.worst =
+        crate::metrics::WorstBucket::of(&result.buckets, config.db_capacity_qps());
     let triggers: Vec<f64> = config
         .timeline
         .iter()

@@ -280,6 +280,12 @@ impl BucketRow {
         ratio(self.herd_queries, self.herds)
     }
 
+    /// Database queries submitted, every cause.
+    pub fn db_submitted(&self) -> u64 {
+        let c = &self.db_by_cause;
+        c.miss + c.early_refresh + c.background_refresh + c.warmup + c.fallback + c.write
+    }
+
     /// Database queries completed per second.
     pub fn db_qps(&self) -> f64 {
         per_s(self.db_completed, self.width_s)
@@ -307,6 +313,38 @@ pub struct Summary {
     /// 10% of its level before the first (see [`recovery::recovery_s`]); infinite if it never
     /// did; `None` without a trigger or a level to come back to.
     pub recovery_s: Option<f64>,
+    /// The worst bucket: what the whole-run figures average away.
+    pub worst: WorstBucket,
+}
+
+/// The worst bucket of a run, beside the whole-run figures.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct WorstBucket {
+    /// Highest p99 latency of any bucket, ms.
+    pub p99_ms: f64,
+    /// Highest share of failures among the requests that ended (answered or failed) in any
+    /// bucket.
+    pub error_ratio: f64,
+    /// Time in buckets where the database was asked for more queries per second than its
+    /// capacity, s.
+    pub time_above_capacity_s: f64,
+}
+
+impl WorstBucket {
+    /// The worst of `buckets`, for a database of `capacity_qps`.
+    pub fn of(buckets: &[BucketRow], capacity_qps: f64) -> Self {
+        let mut w = WorstBucket::default();
+        for b in buckets {
+            w.p99_ms = w.p99_ms.max(b.latency.p99_ms);
+            w.error_ratio = w
+                .error_ratio
+                .max(ratio(b.errors(), b.errors() + b.completed));
+            if per_s(b.db_submitted(), b.width_s) > capacity_qps {
+                w.time_above_capacity_s += b.width_s;
+            }
+        }
+        w
+    }
 }
 
 /// `n / width_s`, or 0 for an empty bucket.
@@ -336,4 +374,41 @@ pub struct RunResult {
     pub nodes: Vec<Vec<NodeRow>>,
     /// Whole-run figures.
     pub summary: Summary,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worst_bucket_is_what_the_whole_run_averages_away() {
+        let row = |p99: f64, ended: u64, failed: u64, submitted: u64| BucketRow {
+            width_s: 1.0,
+            arrived: ended,
+            completed: ended - failed,
+            errors_timeout: failed,
+            db_by_cause: CauseCounts {
+                miss: submitted,
+                ..CauseCounts::default()
+            },
+            latency: LatencyStats {
+                p99_ms: p99,
+                ..LatencyStats::default()
+            },
+            ..BucketRow::default()
+        };
+        let buckets = [
+            row(1.0, 100, 0, 50),
+            row(680.0, 100, 30, 500),
+            row(2.0, 0, 0, 0),
+            row(3.0, 100, 5, 101),
+        ];
+        let w = WorstBucket::of(&buckets, 100.0);
+        assert_eq!(w.p99_ms, 680.0);
+        assert_eq!(w.error_ratio, 0.3);
+        assert_eq!(
+            w.time_above_capacity_s, 2.0,
+            "500 and 101 asked of 100 a second"
+        );
+    }
 }

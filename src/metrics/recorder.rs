@@ -447,6 +447,7 @@ impl Recorder {
                 peak_db_qps,
                 truncation,
                 recovery_s: None,
+                worst: Default::default(),
             },
         }
     }

@@ -171,6 +171,19 @@ const NODES: &[BucketColumn] = &[
     ("db_retries", |b| b.db_retries.to_string()),
 ];
 
+/// The worst bucket, beside the whole-run figures: the last columns of `summary.csv`.
+const SUMMARY_WORST: &[SummaryColumn] = &[
+    ("worst_p99_latency_ms", |s| {
+        f3(s.result.summary.worst.p99_ms)
+    }),
+    ("worst_error_ratio", |s| {
+        f6(s.result.summary.worst.error_ratio)
+    }),
+    ("time_above_capacity_s", |s| {
+        secs(s.result.summary.worst.time_above_capacity_s)
+    }),
+];
+
 /// Columns of `timeseries.csv` after `strategy`.
 const TIMESERIES: &[&[BucketColumn]] = &[
     &[
@@ -263,6 +276,7 @@ pub fn summary_columns() -> Vec<&'static str> {
         .chain(DEPENDENCY.iter().map(|c| c.0))
         .chain(SUMMARY_RECOVERY.iter().map(|c| c.0))
         .chain(NODES.iter().map(|c| c.0))
+        .chain(SUMMARY_WORST.iter().map(|c| c.0))
         .collect()
 }
 
@@ -296,7 +310,8 @@ pub fn summary(result: &ScenarioResult) -> Vec<u8> {
         .chain(FRESHNESS.iter().map(|c| (c.1)(t)))
         .chain(DEPENDENCY.iter().map(|c| (c.1)(t)))
         .chain(SUMMARY_RECOVERY.iter().map(|c| (c.1)(s)))
-        .chain(NODES.iter().map(|c| (c.1)(t)));
+        .chain(NODES.iter().map(|c| (c.1)(t)))
+        .chain(SUMMARY_WORST.iter().map(|c| (c.1)(s)));
         write_row(&mut w, row);
     }
     finish(w)
@@ -393,6 +408,7 @@ mod tests {
                         peak_db_qps: 0.0,
                         truncation: None,
                         recovery_s: None,
+                        worst: Default::default(),
                     },
                 },
             }],

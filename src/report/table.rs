@@ -29,6 +29,11 @@ const COLUMNS: &[Column] = &[
         |_| true,
     ),
     (
+        "worst p99 ms",
+        |s| format!("{:.1}", s.result.summary.worst.p99_ms),
+        |_| true,
+    ),
+    (
         "peak DB q/s",
         |s| per_second(s.result.summary.peak_db_qps),
         |_| true,
@@ -38,6 +43,11 @@ const COLUMNS: &[Column] = &[
         "peak DB queue",
         |s| s.result.summary.totals.db_queue_max.to_string(),
         |_| true,
+    ),
+    (
+        "s over DB cap",
+        |s| format!("{:.0}", s.result.summary.worst.time_above_capacity_s),
+        |s| s.result.summary.worst.time_above_capacity_s > 0.0,
     ),
     (
         "hot-key herd mean/max",

@@ -347,3 +347,44 @@ fn app_retries_resend_failed_queries_within_the_request() {
         t.db_retries
     );
 }
+
+#[test]
+fn the_worst_bucket_shows_the_burst_the_whole_run_averages_away() {
+    // 500 requests a second for 10 s against a database of 1,000 queries a second, and one
+    // second at 2,000: that second (and only it) asks for more than the capacity.
+    let mut b = ScenarioBuilder::new("burst");
+    b.no_cache()
+        .rps(500.0)
+        .db(1, "1ms")
+        .set("clients.timeout", "100ms")
+        .event("5s", "set_rate", &[("rps", 2000.0.into())])
+        .event("6s", "set_rate", &[("rps", 500.0.into())]);
+    let run = b.simulate();
+    let (t, w) = (totals(&run), run.summary.worst);
+    eprintln!(
+        "p99 {} worst {}; errors {:.4} worst {:.4}; above capacity {} s",
+        t.latency.p99_ms,
+        w.p99_ms,
+        t.errors() as f64 / t.arrived as f64,
+        w.error_ratio,
+        w.time_above_capacity_s
+    );
+    assert_eq!(w.time_above_capacity_s, 1.0);
+    assert!(
+        w.p99_ms > 90.0,
+        "the burst's queue reaches the timeout: {}",
+        w.p99_ms
+    );
+    assert!(w.error_ratio > 2.0 * t.errors() as f64 / t.arrived as f64);
+    assert!(
+        w.error_ratio <= 1.0,
+        "a share of the requests that ended: {}",
+        w.error_ratio
+    );
+    let quiet = run.buckets[2].latency.p99_ms;
+    assert!(
+        w.p99_ms > 20.0 * quiet,
+        "worst {} vs a quiet second {quiet}",
+        w.p99_ms
+    );
+}
