@@ -233,28 +233,30 @@ pub enum AfterFailure {
 }
 
 impl RetryConfig {
-    /// What follows a failure of `kind` of `call` at `now`; `u` is a uniform draw in [0, 1)
-    /// for jitter (drawn by the caller whatever the answer, so streams stay aligned), and the
-    /// budget is charged if a retry follows.
+    /// What follows a failure of `kind` at `now` of the `attempts`-th try at something that
+    /// arrived at `arrived` (a client's call, or an app's query); `u` is a uniform draw in
+    /// [0, 1) for jitter (drawn by the caller whatever the answer, so streams stay aligned), and
+    /// the budget is charged if a retry follows.
     pub fn after_failure(
         &self,
-        call: &Call,
+        arrived: SimTime,
+        attempts: u32,
         kind: ErrorKind,
         now: SimTime,
         u: f64,
         budget: Option<&mut BudgetState>,
     ) -> AfterFailure {
-        if !self.on.retries(kind) || call.attempts >= self.attempts {
+        if !self.on.retries(kind) || attempts >= self.attempts {
             return AfterFailure::GiveUp;
         }
-        let full = self.backoff.delay(call.attempts);
+        let full = self.backoff.delay(attempts);
         let wait = if self.jitter {
             SimDuration((full.0 as f64 * u) as u64)
         } else {
             full
         };
         if let Some(deadline) = self.deadline {
-            if (now + wait).since(call.arrived) > deadline {
+            if (now + wait).since(arrived) > deadline {
                 return AfterFailure::GiveUp;
             }
         }
@@ -287,14 +289,6 @@ mod tests {
         }
     }
 
-    fn call(attempts: u32) -> Call {
-        Call {
-            arrived: SimTime::ZERO,
-            attempts,
-            keys: vec![1],
-        }
-    }
-
     #[test]
     fn exponential_backoff_doubles_up_to_its_cap() {
         let b = Backoff::Exponential {
@@ -317,11 +311,11 @@ mod tests {
         let c = config(Backoff::Fixed(ms(100)));
         let now = SimTime::ZERO;
         assert_eq!(
-            c.after_failure(&call(1), ErrorKind::Timeout, now, 0.5, None),
+            c.after_failure(SimTime::ZERO, 1, ErrorKind::Timeout, now, 0.5, None),
             AfterFailure::Retry(ms(100))
         );
         assert_eq!(
-            c.after_failure(&call(3), ErrorKind::Timeout, now, 0.5, None),
+            c.after_failure(SimTime::ZERO, 3, ErrorKind::Timeout, now, 0.5, None),
             AfterFailure::GiveUp,
             "three attempts made: spent"
         );
@@ -333,12 +327,12 @@ mod tests {
             ..c
         };
         assert_eq!(
-            only_errors.after_failure(&call(1), ErrorKind::Timeout, now, 0.5, None),
+            only_errors.after_failure(SimTime::ZERO, 1, ErrorKind::Timeout, now, 0.5, None),
             AfterFailure::GiveUp
         );
         let jittered = RetryConfig { jitter: true, ..c };
         assert_eq!(
-            jittered.after_failure(&call(1), ErrorKind::DbError, now, 0.25, None),
+            jittered.after_failure(SimTime::ZERO, 1, ErrorKind::DbError, now, 0.25, None),
             AfterFailure::Retry(ms(25))
         );
         let deadline = RetryConfig {
@@ -346,11 +340,25 @@ mod tests {
             ..c
         };
         assert_eq!(
-            deadline.after_failure(&call(1), ErrorKind::DbError, SimTime(ms(40).0), 0.0, None),
+            deadline.after_failure(
+                SimTime::ZERO,
+                1,
+                ErrorKind::DbError,
+                SimTime(ms(40).0),
+                0.0,
+                None
+            ),
             AfterFailure::Retry(ms(100))
         );
         assert_eq!(
-            deadline.after_failure(&call(1), ErrorKind::DbError, SimTime(ms(60).0), 0.0, None),
+            deadline.after_failure(
+                SimTime::ZERO,
+                1,
+                ErrorKind::DbError,
+                SimTime(ms(60).0),
+                0.0,
+                None
+            ),
             AfterFailure::GiveUp,
             "the retry would start past the deadline"
         );
@@ -371,19 +379,40 @@ mod tests {
         let now = SimTime::ZERO;
         for _ in 0..2 {
             assert_eq!(
-                c.after_failure(&call(1), ErrorKind::Timeout, now, 0.0, Some(&mut state)),
+                c.after_failure(
+                    SimTime::ZERO,
+                    1,
+                    ErrorKind::Timeout,
+                    now,
+                    0.0,
+                    Some(&mut state)
+                ),
                 AfterFailure::Retry(SimDuration::ZERO)
             );
         }
         assert_eq!(
-            c.after_failure(&call(1), ErrorKind::Timeout, now, 0.0, Some(&mut state)),
+            c.after_failure(
+                SimTime::ZERO,
+                1,
+                ErrorKind::Timeout,
+                now,
+                0.0,
+                Some(&mut state)
+            ),
             AfterFailure::Refused
         );
         for _ in 0..4 {
             state.refund(&budget);
         }
         assert_eq!(
-            c.after_failure(&call(1), ErrorKind::Timeout, now, 0.0, Some(&mut state)),
+            c.after_failure(
+                SimTime::ZERO,
+                1,
+                ErrorKind::Timeout,
+                now,
+                0.0,
+                Some(&mut state)
+            ),
             AfterFailure::Refused,
             "four refunds are not enough for a retry of cost 5"
         );

@@ -120,7 +120,8 @@ impl<O: Observer> World<'_, O> {
             0.0
         };
         let budget = self.budget.as_mut();
-        match retries.after_failure(self.calls.get(call), kind, now, u, budget) {
+        let c = self.calls.get(call);
+        match retries.after_failure(c.arrived, c.attempts, kind, now, u, budget) {
             AfterFailure::Retry(wait) => {
                 self.retrying += 1;
                 self.events

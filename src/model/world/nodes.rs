@@ -63,6 +63,7 @@ impl<O: Observer> World<'_, O> {
         })
     }
 
+    /// A read through the nodes' faults and, with hedging, its hedge.
     #[inline(never)]
     fn send_read_through_faults(&mut self, now: SimTime, k: KeyRef) {
         let mut op = self.read_once(now, k);

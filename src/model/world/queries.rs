@@ -7,7 +7,7 @@ use crate::model::database::{Admission, DbEvent, Origin, Query};
 use crate::model::mitigation::bloom;
 use crate::model::observe::{Cause, ErrorKind, Observer, Truncation};
 use crate::model::request::KeyRef;
-use crate::model::retry::{AfterFailure, Call, RetryLayer};
+use crate::model::retry::{AfterFailure, RetryLayer};
 use rand::Rng;
 
 impl<O: Observer> World<'_, O> {
@@ -191,17 +191,13 @@ impl<O: Observer> World<'_, O> {
             return false;
         }
         let tries = self.slot(k).db_retries as u32 + 1;
-        let call = Call {
-            arrived: self.request(k).arrived,
-            attempts: tries,
-            keys: Vec::new(),
-        };
+        let arrived = self.request(k).arrived;
         let u = if r.jitter {
             self.retry_rng.random::<f64>()
         } else {
             0.0
         };
-        match r.after_failure(&call, kind, now, u, self.budget.as_mut()) {
+        match r.after_failure(arrived, tries, kind, now, u, self.budget.as_mut()) {
             AfterFailure::Retry(wait) => {
                 self.slot_mut(k).db_retries = tries.min(u8::MAX as u32) as u8;
                 self.observer.query_retried();

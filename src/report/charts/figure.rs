@@ -60,6 +60,19 @@ pub(super) struct Panel {
 }
 
 impl Panel {
+    /// The one panel of an overlaid chart: every strategy's line on axis `y`, unlabelled.
+    pub(super) fn overlaid(y_desc: &'static str, y: Axis, series: Vec<Series>) -> Self {
+        Panel {
+            y_desc,
+            label: None,
+            y,
+            weight: 1.0,
+            integer: false,
+            refs: Vec::new(),
+            series,
+        }
+    }
+
     /// How many y ticks to ask for: fewer on a short small-multiples panel (a log axis keeps a
     /// label per decade), and fewer for small
     /// whole-number axes, so steps stay whole.

@@ -54,15 +54,7 @@ pub(super) fn outdated_reads_panel(result: &ScenarioResult) -> (Panel, Vec<Legen
     if has_gaps(result, outdated_percent) {
         legend.push(gap_note());
     }
-    let panel = Panel {
-        y_desc: "outdated reads (% of reads)",
-        label: None,
-        y,
-        weight: 1.0,
-        integer: false,
-        refs: Vec::new(),
-        series,
-    };
+    let panel = Panel::overlaid("outdated reads (% of reads)", y, series);
     (panel, legend)
 }
 
@@ -106,15 +98,7 @@ pub(super) fn outdated_age_panel(result: &ScenarioResult) -> (Panel, Vec<LegendE
     if has_gaps(result, outdated_age_p99) {
         legend.push(gap_note());
     }
-    let panel = Panel {
-        y_desc: "p99 age (ms)",
-        label: None,
-        y,
-        weight: 1.0,
-        integer: false,
-        refs: Vec::new(),
-        series,
-    };
+    let panel = Panel::overlaid("p99 age (ms)", y, series);
     (panel, legend)
 }
 

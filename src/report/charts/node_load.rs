@@ -137,11 +137,7 @@ pub(super) fn node_load_panels(result: &ScenarioResult) -> (Vec<Panel>, Vec<Lege
             )),
             y: y.clone(),
             // Labels go above the plots.
-            weight: if i == last {
-                last_labelled_panel_weight()
-            } else {
-                1.0
-            },
+            weight: labelled_panel_weight(i, last),
             integer: false,
             refs: Vec::new(),
             series,

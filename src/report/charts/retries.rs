@@ -86,11 +86,7 @@ pub(super) fn goodput_panels(result: &ScenarioResult) -> Vec<Panel> {
                 label: Some((format!("{}: {}", s.name, goodput_summary(s)), goodput.color)),
                 y: y.clone(),
                 // Labels go above the plots.
-                weight: if i == last {
-                    last_labelled_panel_weight()
-                } else {
-                    1.0
-                },
+                weight: labelled_panel_weight(i, last),
                 integer: false,
                 refs: Vec::new(),
                 series: vec![arrivals, throughput, goodput],
@@ -190,15 +186,7 @@ pub(super) fn retry_amplification_panel(result: &ScenarioResult) -> (Panel, Vec<
             minor: true,
         });
     }
-    let panel = Panel {
-        y_desc: "attempts per request",
-        label: None,
-        y,
-        weight: 1.0,
-        integer: false,
-        refs: Vec::new(),
-        series,
-    };
+    let panel = Panel::overlaid("attempts per request", y, series);
     (panel, legend)
 }
 

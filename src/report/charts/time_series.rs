@@ -311,6 +311,16 @@ pub(super) fn last_labelled_panel_weight() -> f64 {
     1.0 + f64::from(X_LABEL_AREA) / f64::from(SMALL_MULTIPLE_HEIGHT as i32 + LABEL_STRIP)
 }
 
+/// Weight of panel `i` of small multiples labelled above their plots, `last` being the index
+/// of the last (see [`last_labelled_panel_weight`]).
+pub(super) fn labelled_panel_weight(i: usize, last: usize) -> f64 {
+    if i == last {
+        last_labelled_panel_weight()
+    } else {
+        1.0
+    }
+}
+
 /// One panel per strategy, every panel on the same `y` axis, labelled with the strategy's
 /// name and `summary` of its largest value.
 pub(super) fn small_multiples(
