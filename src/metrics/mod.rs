@@ -9,7 +9,7 @@ mod recorder;
 pub mod recovery;
 mod results;
 
-pub use recorder::Recorder;
+pub use recorder::{Recorder, MAX_REQUESTS_PER_BUCKET};
 pub use results::{ScenarioResult, StrategyResult};
 
 use crate::model::observe::Truncation;

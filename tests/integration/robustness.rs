@@ -479,3 +479,21 @@ fn sigterm_removes_the_temporary_folder() {
     assert!(!partial.exists(), "temporary folder left behind");
     assert!(!dir.path().join("overloaded").exists());
 }
+
+#[test]
+fn a_bucket_that_could_overflow_its_latency_counts_is_refused() {
+    // 2 million requests/s for an hour: 7.2 billion requests in one bucket is too many, in
+    // buckets of 10 minutes (1.2 billion) they fit.
+    let wide = || {
+        let mut b = overloaded();
+        b.set("clients.rps", 2_000_000)
+            .set("duration", "1h")
+            .set("bucket", "1h");
+        b
+    };
+    let err = wide().check().unwrap_err();
+    assert!(err.contains("bucket") && err.contains("narrower"), "{err}");
+    let mut fits = wide();
+    fits.set("bucket", "10m");
+    assert!(fits.check().is_ok());
+}

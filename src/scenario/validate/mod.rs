@@ -204,7 +204,7 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
         100_000_000,
         "requests in the system at once before arrivals are shed",
     )?;
-    Ok(ModelConfig {
+    let config = ModelConfig {
         duration,
         bucket,
         drain,
@@ -221,5 +221,42 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
             max_in_flight,
             max_in_flight_is_default: raw.limits.max_in_flight.is_none(),
         },
-    })
+    };
+    requests_per_bucket(&config)?;
+    Ok(config)
+}
+
+/// Refuses a bucket so wide that the requests it completes could overflow its latency counts
+/// ([`crate::metrics::MAX_REQUESTS_PER_BUCKET`]): the arrivals expected in the busiest bucket,
+/// with room for chance, plus every request that may be in flight when it starts.
+fn requests_per_bucket(config: &ModelConfig) -> Result<()> {
+    let limit = crate::metrics::MAX_REQUESTS_PER_BUCKET;
+    let most =
+        |arrivals: f64| arrivals + 6.0 * arrivals.sqrt() + config.limits.max_in_flight as f64;
+    let arrivals = crate::model::clients::ArrivalProcess::from_config(config);
+    let run_s = config.duration.as_secs_f64();
+    if most(arrivals.integral(run_s)) <= limit {
+        return Ok(());
+    }
+    let width_s = config.bucket.as_secs_f64();
+    let buckets = config.duration.0.div_ceil(config.bucket.0);
+    let busiest = (0..buckets)
+        .map(|i| {
+            let start = i as f64 * width_s;
+            arrivals.integral((start + width_s).min(run_s)) - arrivals.integral(start)
+        })
+        .fold(0.0, f64::max);
+    if most(busiest) <= limit {
+        return Ok(());
+    }
+    err(
+        "bucket",
+        format!(
+            "about {:.2} billion requests could complete in one bucket of {}, more than the {:.1} \
+             billion a bucket's latency counts hold; use a narrower bucket",
+            most(busiest) / 1e9,
+            config.bucket,
+            limit / 1e9
+        ),
+    )
 }
