@@ -8,7 +8,9 @@
 pub mod charts;
 pub mod csv;
 pub mod fanout;
+pub mod junit;
 pub mod manifest;
+pub mod objective;
 pub mod table;
 pub mod write;
 

@@ -6,6 +6,7 @@
 //! part of the world ("20% TTL jitter", "8 DB slots") and is checked exactly like the base.
 
 pub mod duration;
+pub mod overrides;
 pub mod raw;
 pub mod validate;
 

@@ -62,6 +62,7 @@ mod figure;
 mod freshness;
 mod node_load;
 mod retries;
+pub mod sweep;
 #[cfg(test)]
 mod tests;
 mod time_series;
