@@ -428,10 +428,13 @@ pub enum TimelineAction {
         /// The node.
         node: u32,
     },
-    /// A dead cache node comes back, empty.
+    /// A dead cache node comes back, empty, or warmed first: the app warms the keys it will
+    /// own through the database and puts it back in the placement when the warm-up ends.
     RestoreNode {
         /// The node.
         node: u32,
+        /// The warm-up before it takes traffic (`None`: it takes traffic at once, empty).
+        warmup: Option<NodeWarmup>,
     },
     /// Cache operations on one node (or all) take `factor` times as long for `lasting`.
     SlowNode {
@@ -490,6 +493,18 @@ pub struct Warmup {
     pub lead: SimDuration,
 }
 
+/// Warming a returning cache node through the database before it takes traffic.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NodeWarmup {
+    /// The most popular `top` keys the node will own are warmed (fewer if it owns fewer).
+    pub top: u32,
+    /// Keys warmed per second.
+    pub rate: f64,
+    /// Longest warm-up: the node takes traffic this long after it came back even if some of
+    /// its keys are not warmed yet (`None`: when every warm-up query has been answered).
+    pub max: Option<SimDuration>,
+}
+
 /// A set of keys named in a timeline event.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum KeySet {
@@ -526,7 +541,11 @@ impl TimelineEvent {
             TimelineAction::KillLockHolder { key: 0 } => "next lock holder dies".to_string(),
             TimelineAction::KillLockHolder { key } => format!("next lock holder of key {key} dies"),
             TimelineAction::KillNode { node } => format!("node {node} dies"),
-            TimelineAction::RestoreNode { node } => format!("node {node} back"),
+            TimelineAction::RestoreNode { node, warmup: None } => format!("node {node} back"),
+            TimelineAction::RestoreNode {
+                node,
+                warmup: Some(_),
+            } => format!("node {node} back (warmed)"),
             TimelineAction::SlowNode {
                 node: None, factor, ..
             } => format!("cache {factor}x slower"),

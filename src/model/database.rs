@@ -59,6 +59,11 @@ pub enum Origin {
     },
     /// Deploy warm-up.
     Warmup,
+    /// Warm-up of a returning cache node, started by timeline entry `entry`.
+    NodeWarmup {
+        /// The `restore_node` entry of the timeline.
+        entry: u32,
+    },
     /// A write of logical key `key`.
     Write {
         /// The logical key.

@@ -185,11 +185,11 @@ pub trait Observer {
     /// A queued database query was dropped because its client had given up.
     #[inline]
     fn query_cancelled(&mut self) {}
-    /// A cache read was sent to `node` (with node faults), where it waited `wait` for its turn
-    /// (node capacity).
+    /// A cache read (or a lock request, poll or release) was sent to `node` (with node
+    /// faults), where it waited `wait` for its turn (node capacity).
     #[inline]
     fn cache_read_sent(&mut self, node: u32, wait: SimDuration) {}
-    /// A cache read to `node` failed for `why`.
+    /// A cache read (or a lock request or poll) to `node` failed for `why`.
     #[inline]
     fn cache_read_failed(&mut self, node: u32, why: CacheFailure) {}
     /// A circuit breaker (of one app instance, for one node) changed state.

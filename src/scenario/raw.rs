@@ -307,6 +307,7 @@ pub struct RawTimelineEvent {
     pub warmup_top: Option<i64>,
     pub warmup_rate: Option<f64>,
     pub warmup_lead: Option<HumanDuration>,
+    pub warmup_max: Option<HumanDuration>,
     pub factor: Option<f64>,
     pub share: Option<f64>,
     pub lasting: Option<HumanDuration>,

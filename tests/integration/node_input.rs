@@ -7,7 +7,7 @@
 
 use cachestorm::engine::{SimDuration, SimTime};
 use cachestorm::model::{
-    BreakerConfig, Failover, GutterConfig, HotKeyReplicas, Placement, TimelineAction,
+    BreakerConfig, Failover, GutterConfig, HotKeyReplicas, NodeWarmup, Placement, TimelineAction,
 };
 use toml::{Table, Value};
 
@@ -48,6 +48,16 @@ fn ms(n: u64) -> SimDuration {
 
 fn secs(n: u64) -> SimDuration {
     SimDuration::from_secs(n)
+}
+
+/// Node 1 dies at 1 s and comes back at 2 s with more `fields` (a warm-up's).
+fn warm_restore(fields: &[(&str, Value)]) -> ScenarioBuilder {
+    let mut fields = fields.to_vec();
+    fields.push(("node", 1.into()));
+    change(move |b| {
+        b.event("1s", "kill_node", &[("node", 1.into())])
+            .event("2s", "restore_node", &fields);
+    })
 }
 
 fn bad_inputs() -> Vec<(&'static str, ScenarioBuilder, &'static str)> {
@@ -304,6 +314,95 @@ fn bad_inputs() -> Vec<(&'static str, ScenarioBuilder, &'static str)> {
             "restore-node-above-nodes",
             event("restore_node", &[("node", 9.into())]),
             "timeline[0].node",
+        ),
+        (
+            "restore-warmup-rate-zero",
+            warm_restore(&[("warmup_top", 10.into()), ("warmup_rate", 0.into())]),
+            "timeline[1].warmup_rate",
+        ),
+        (
+            "restore-warmup-rate-negative",
+            warm_restore(&[("warmup_top", 10.into()), ("warmup_rate", (-5.0).into())]),
+            "timeline[1].warmup_rate",
+        ),
+        (
+            "restore-warmup-rate-missing",
+            warm_restore(&[("warmup_top", 10.into())]),
+            "timeline[1].warmup_rate",
+        ),
+        (
+            "restore-warmup-top-missing",
+            warm_restore(&[("warmup_rate", 100.into())]),
+            "timeline[1].warmup_top",
+        ),
+        (
+            "restore-warmup-top-above-keyspace",
+            warm_restore(&[("warmup_top", 1001.into()), ("warmup_rate", 100.into())]),
+            "timeline[1].warmup_top",
+        ),
+        (
+            "restore-warmup-top-zero",
+            warm_restore(&[("warmup_top", 0.into()), ("warmup_rate", 100.into())]),
+            "timeline[1].warmup_top",
+        ),
+        (
+            "restore-warmup-max-zero",
+            warm_restore(&[
+                ("warmup_top", 10.into()),
+                ("warmup_rate", 100.into()),
+                ("warmup_max", dur("0s")),
+            ]),
+            "timeline[1].warmup_max",
+        ),
+        (
+            "restore-warmup-max-without-warmup",
+            warm_restore(&[("warmup_max", dur("5s"))]),
+            "timeline[1].warmup_max",
+        ),
+        (
+            "restore-warmup-lead",
+            warm_restore(&[
+                ("warmup_top", 10.into()),
+                ("warmup_rate", 100.into()),
+                ("warmup_lead", dur("1s")),
+            ]),
+            "timeline[1].warmup_lead",
+        ),
+        (
+            "kill-node-warmup",
+            event(
+                "kill_node",
+                &[
+                    ("node", 0.into()),
+                    ("warmup_top", 10.into()),
+                    ("warmup_rate", 100.into()),
+                ],
+            ),
+            "timeline[0].warmup_top",
+        ),
+        (
+            "slow-node-warmup-rate",
+            event(
+                "slow_node",
+                &[
+                    ("factor", 2.into()),
+                    ("lasting", dur("1s")),
+                    ("warmup_rate", 100.into()),
+                ],
+            ),
+            "timeline[0].warmup_rate",
+        ),
+        (
+            "deploy-warmup-max",
+            event(
+                "deploy",
+                &[
+                    ("warmup_top", 10.into()),
+                    ("warmup_rate", 100.into()),
+                    ("warmup_max", dur("5s")),
+                ],
+            ),
+            "timeline[0].warmup_max",
         ),
         (
             "slow-node-factor-missing",
@@ -841,7 +940,13 @@ fn node_actions_parse_with_their_defaults() {
                     lasting: secs(1),
                 }
             ),
-            (at(3), TimelineAction::RestoreNode { node: 3 }),
+            (
+                at(3),
+                TimelineAction::RestoreNode {
+                    node: 3,
+                    warmup: None
+                }
+            ),
             (
                 at(4),
                 TimelineAction::DropNode {
@@ -1051,5 +1156,61 @@ fn a_strategy_without_a_cache_keeps_the_base_node_timeline_with_a_warning() {
         !s.warnings.iter().any(|w| w.contains("`cached`")),
         "{:?}",
         s.warnings
+    );
+}
+
+#[test]
+fn a_warm_restore_parses_its_warm_up_and_names_what_restore_node_takes() {
+    let got =
+        |fields: &[(&str, Value)]| match warm_restore(fields).scenario().base.timeline[1].action {
+            TimelineAction::RestoreNode { node: 1, warmup } => warmup,
+            ref other => panic!("{other:?}"),
+        };
+    assert_eq!(
+        got(&[("warmup_top", 1000.into()), ("warmup_rate", 250.5.into())]),
+        Some(NodeWarmup {
+            top: 1000,
+            rate: 250.5,
+            max: None
+        }),
+        "top may be the whole keyspace; no longest time by default"
+    );
+    assert_eq!(
+        got(&[
+            ("warmup_top", 1.into()),
+            ("warmup_rate", 1e9.into()),
+            ("warmup_max", "3s".into())
+        ]),
+        Some(NodeWarmup {
+            top: 1,
+            rate: 1e9,
+            max: Some(secs(3))
+        })
+    );
+    assert_eq!(got(&[]), None);
+    let e = warm_restore(&[("warmup_top", 10.into()), ("warmup_rate", 0.into())])
+        .check()
+        .unwrap_err();
+    assert!(
+        e.contains("timeline[1].warmup_rate") && e.contains("greater than 0"),
+        "{e}"
+    );
+    let e = event(
+        "kill_node",
+        &[("node", 0.into()), ("warmup_top", 10.into())],
+    )
+    .check()
+    .unwrap_err();
+    assert!(
+        e.contains("timeline[0].warmup_top")
+            && e.contains("does not apply to action \"kill_node\" (it takes node)"),
+        "{e}"
+    );
+    let e = warm_restore(&[("warmup_lead", "1s".into())])
+        .check()
+        .unwrap_err();
+    assert!(
+        e.contains("(it takes node, warmup_top, warmup_rate, warmup_max)"),
+        "{e}"
     );
 }

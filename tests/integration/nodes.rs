@@ -333,3 +333,235 @@ fn hedged_reads_follow_the_exponential_race() {
     );
     assert!(c.hedges as f64 >= 0.045 * reads, "{} of {reads}", c.hedges);
 }
+
+/// 10,000 uniform keys on 4 nodes, all preloaded; node 1 dies at 2 s, leaves the ring at
+/// 2.5 s and is back at 4 s, with the warm-up `fields` (none: empty at once).
+fn node_returns(fields: &[(&str, toml::Value)]) -> ScenarioBuilder {
+    let mut restore = vec![("node", 1.into())];
+    restore.extend(fields.iter().cloned());
+    let mut b = ScenarioBuilder::new("warm-return");
+    b.duration("9s")
+        .set("bucket", "500ms")
+        .rps(2000.0)
+        .set("clients.keyspace", 10_000)
+        .set("cache.nodes", 4)
+        .set("cache.failover", "rehash")
+        .set("cache.rehash_after", "500ms")
+        .event("0s", "preload", &[("top", 10_000.into())])
+        .event("2s", "kill_node", &[("node", 1.into())])
+        .event("4s", "restore_node", &restore);
+    b
+}
+
+#[test]
+fn a_node_warmed_on_return_takes_no_reads_until_warm_then_hits_at_once() {
+    // Node 1 owns the keys that moved when it left (bucket 2.5 s). Warming every one of them
+    // at 1,000 keys/s sends exactly that many warm-up queries, 500 per half-second bucket,
+    // and the node rejoins when the last is answered: moved / 1,000 s after 4 s.
+    let run =
+        node_returns(&[("warmup_top", 10_000.into()), ("warmup_rate", 1000.into())]).simulate();
+    let b = &run.buckets;
+    let owned = b[5].keys_remapped;
+    let warm: Vec<u64> = b.iter().map(|r| r.db_by_cause.warmup).collect();
+    let node1: Vec<u64> = run.nodes.iter().map(|n| n[1].reads).collect();
+    let joined_s = 4.0 + owned as f64 / 1000.0;
+    let join = b
+        .iter()
+        .position(|r| r.start_s > 4.0 && r.keys_remapped > 0);
+    eprintln!(
+        "owned {owned}; warm-up queries per bucket {warm:?}; node 1 reads {node1:?}; join bucket \
+         {join:?} (expected at {joined_s:.3} s)"
+    );
+    assert!((2000..3000).contains(&owned), "about a quarter: {owned}");
+    assert_eq!(warm.iter().sum::<u64>(), owned, "one query per key it owns");
+    assert_eq!(&warm[..8], &[0; 8], "nothing before the return");
+    for (i, &w) in warm.iter().enumerate().skip(8) {
+        let end = b[i].start_s + 0.5;
+        if end <= joined_s - 0.001 {
+            assert!((499..=501).contains(&w), "bucket {i}: {w} at 1,000/s");
+        }
+    }
+    let join = join.expect("the node rejoins the ring");
+    assert_eq!(b[join].keys_remapped, owned, "its keys move back");
+    assert!(
+        (b[join].start_s..b[join].start_s + 0.5).contains(&joined_s)
+            || (joined_s - b[join].start_s).abs() < 0.01,
+        "rejoined in bucket {} s, expected {joined_s:.3} s",
+        b[join].start_s
+    );
+    // Out of the ring from 2.5 s: no reads until it rejoins, then its share.
+    assert!(node1[6..join].iter().all(|&r| r == 0), "{node1:?}");
+    assert!(node1[join + 1..].iter().all(|&r| r > 150), "{node1:?}");
+    // Warm at once: every key is cached somewhere after the join (the neighbours never lost
+    // theirs), while a plain return misses on a quarter of reads at first.
+    for r in &b[join + 1..] {
+        assert!(r.hit_ratio() > 0.999, "{} s: {}", r.start_s, r.hit_ratio());
+    }
+    let plain = node_returns(&[]).simulate();
+    let cold = plain.buckets[8].hit_ratio();
+    eprintln!("plain return: hit ratio {cold:.4} in the half second after it");
+    assert!(cold < 0.85, "a plain return misses on its keys: {cold}");
+    assert!(
+        plain.nodes[8][1].reads > 150,
+        "a plain return takes reads at once"
+    );
+
+    // With fewer keys than it owns: exactly `top` queries, so it rejoins after top / rate.
+    let run = node_returns(&[("warmup_top", 600.into()), ("warmup_rate", 1000.into())]).simulate();
+    let warm: u64 = run.buckets.iter().map(|r| r.db_by_cause.warmup).sum();
+    assert_eq!(warm, 600);
+    let join = run
+        .buckets
+        .iter()
+        .position(|r| r.start_s > 4.0 && r.keys_remapped > 0)
+        .expect("rejoins");
+    assert_eq!(run.buckets[join].start_s, 4.5, "0.6 s after 4 s");
+    // `warmup_max` cuts it short: the node rejoins at 4.2 s with what it has.
+    let run = node_returns(&[
+        ("warmup_top", 10_000.into()),
+        ("warmup_rate", 1000.into()),
+        ("warmup_max", "200ms".into()),
+    ])
+    .simulate();
+    let warm: u64 = run.buckets.iter().map(|r| r.db_by_cause.warmup).sum();
+    assert_eq!(warm, 200, "sent at 1,000/s for 200 ms");
+    assert!(run.buckets[8].keys_remapped > 0 && run.nodes[8][1].reads > 0);
+}
+
+#[test]
+fn node_warm_up_queries_queue_behind_readers_on_a_busy_database() {
+    // The same return on a database of 2 slots of 1 ms (2,000 queries/s) with a 50 ms queue
+    // timeout: the readers' misses of the moved keys keep it busy, and warming at 3,000 keys/s
+    // asks more than it has left. The warm-up's queries wait in its queue like any other, the
+    // readers wait longer, and the queries past the timeout warm nothing: the node rejoins
+    // when the last one is answered or has failed, missing the keys whose query failed.
+    let build = |warm: bool| {
+        let fields = [("warmup_top", 10_000.into()), ("warmup_rate", 3000.into())];
+        let mut b = node_returns(if warm { &fields } else { &[] });
+        b.set("db.slots", 2).set("db.queue_timeout", "50ms");
+        b.simulate()
+    };
+    let (warm, plain) = (build(true), build(false));
+    let wait = |r: &RunResult, i: usize| r.buckets[i].db_wait_mean_ms;
+    eprintln!(
+        "db wait during the warm-up: {:.3} ms (just before {:.3}), requests failed past the \
+         queue timeout: {} (plain return {})",
+        wait(&warm, 8),
+        wait(&warm, 7),
+        totals(&warm).errors_db_timeout,
+        totals(&plain).errors_db_timeout
+    );
+    assert!(wait(&warm, 8) > 10.0 * wait(&warm, 7).max(0.1));
+    assert!(
+        totals(&warm).errors_db_timeout > 0 && totals(&plain).errors_db_timeout == 0,
+        "readers' queries now wait past the queue timeout too"
+    );
+    let sent: u64 = warm.buckets.iter().map(|r| r.db_by_cause.warmup).sum();
+    let owned = warm.buckets[5].keys_remapped;
+    assert_eq!(sent, owned, "every key is tried");
+    let join = warm
+        .buckets
+        .iter()
+        .position(|r| r.start_s > 4.0 && r.keys_remapped > 0)
+        .expect("rejoins even though some warm-up queries failed");
+    assert!(
+        warm.buckets[join + 1].hit_ratio() < 0.999,
+        "keys whose query failed miss"
+    );
+}
+
+/// One key read 1,000 times a second, preloaded to expire at 1 s and rebuilt in 500 ms behind
+/// a lock: the readers poll every 10 ms meanwhile (up to 1,000 times, falling back to an error,
+/// so only a failed lock request or poll sends a fallback query). Cache operations take about
+/// 1 ms against a 20 ms timeout; 100 ms buckets.
+fn hot_key_rebuilt_behind_a_lock() -> ScenarioBuilder {
+    let mut b = ScenarioBuilder::new("lock-faults");
+    b.duration("3s")
+        .set("bucket", "100ms")
+        .rps(1000.0)
+        .set("clients.keyspace", 1)
+        .set("cache.nodes", 2)
+        .set("cache.ttl", "1s")
+        .set(
+            "cache.latency",
+            toml::Value::Table(ScenarioBuilder::dist(&[
+                ("dist", "lognormal"),
+                ("median", "1ms"),
+                ("p99", "2ms"),
+            ])),
+        )
+        .set("cache.timeout", "20ms")
+        .set("db.service", "500ms")
+        .lock("none", "10ms", 1000)
+        .set("mitigations.lock.fallback", "error")
+        .event("0s", "preload", &[("top", 1.into())]);
+    b
+}
+
+/// Per 100 ms bucket: (start, lock waits ended, fallback queries, cache errors, timeouts).
+fn lock_rows(run: &RunResult) -> Vec<(f64, u64, u64, u64, u64)> {
+    run.buckets
+        .iter()
+        .map(|r| {
+            (
+                r.start_s,
+                r.lock_waits,
+                r.db_by_cause.fallback,
+                r.cache_errors,
+                r.cache_timeouts,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn lock_polls_to_a_slow_node_time_out_and_the_reader_goes_to_the_database() {
+    // From 1.2 s, 200 ms into the rebuild, both nodes are 30 times slower for 20 ms: every
+    // operation sent then takes about 30 ms, past the 20 ms timeout. About 200 readers are
+    // polling (1,000 a second since 1 s), each once per 11 ms or so, so nearly all send a
+    // poll in the window; each times out and its reader goes to the database without the
+    // lock. The 20 reads sent in the window time out too (and go to the database as misses).
+    let mut b = hot_key_rebuilt_behind_a_lock();
+    b.event(
+        "1200ms",
+        "slow_node",
+        &[("factor", 30.0.into()), ("lasting", "20ms".into())],
+    );
+    let run = b.simulate();
+    let rows = lock_rows(&run);
+    eprintln!("(start, lock waits, fallback queries, cache errors, timeouts): {rows:?}");
+    let fallback: Vec<u64> = rows.iter().map(|r| r.2).collect();
+    assert_eq!(fallback.iter().sum::<u64>(), fallback[12], "only then");
+    assert!((150..=220).contains(&fallback[12]), "{}", fallback[12]);
+    assert_eq!(rows[12].3, rows[12].4, "every failure is a timeout");
+    assert!(
+        (fallback[12] + 10..=fallback[12] + 40).contains(&rows[12].4),
+        "the polls' timeouts and the window's 20 reads: {}",
+        rows[12].4
+    );
+    // The others keep polling until the holder's value arrives at about 1.5 s.
+    assert!(rows[15].1 > 0, "{:?}", rows[15]);
+    assert_eq!(totals(&run).errors_fallback, 0, "none polled to the end");
+}
+
+#[test]
+fn lock_polls_to_a_node_that_died_fail_and_their_readers_go_to_the_database() {
+    // The key's node dies at 1.2 s, 200 ms into the rebuild (both nodes die, so the key's
+    // owner does whichever it is): the polls sent from then on fail at the 20 ms timeout,
+    // and each of the 200 or so waiting readers goes to the database (a fallback query)
+    // rather than polling a lock that no longer exists.
+    let mut b = hot_key_rebuilt_behind_a_lock();
+    b.event("1200ms", "kill_node", &[("node", 0.into())]).event(
+        "1200ms",
+        "kill_node",
+        &[("node", 1.into())],
+    );
+    let run = b.simulate();
+    let rows = lock_rows(&run);
+    eprintln!("(start, lock waits, fallback queries, cache errors, timeouts): {rows:?}");
+    let fallback: Vec<u64> = rows.iter().map(|r| r.2).collect();
+    assert_eq!(fallback.iter().sum::<u64>(), fallback[12], "only then");
+    assert!((150..=220).contains(&fallback[12]), "{}", fallback[12]);
+    assert_eq!(rows[12].1, fallback[12], "every waiting reader left");
+    assert_eq!(totals(&run).errors_fallback, 0, "none polled to the end");
+}

@@ -197,12 +197,22 @@ impl CacheCluster {
     /// (the value stays on the old node, unreachable, until evicted there). Returns how many
     /// keys moved.
     pub fn place(&mut self, owner: impl Fn(u32) -> u16) -> u32 {
+        self.place_with(owner, |_| {})
+    }
+
+    /// [`CacheCluster::place`], telling `moved_key` each key that moved.
+    pub fn place_with(
+        &mut self,
+        owner: impl Fn(u32) -> u16,
+        mut moved_key: impl FnMut(u32),
+    ) -> u32 {
         let mut moved = 0;
         for key in 0..self.keys() {
             let new = owner(key);
             if new != self.node_of_key[key as usize] {
                 self.remove(key);
                 self.node_of_key[key as usize] = new;
+                moved_key(key);
                 moved += 1;
             }
         }

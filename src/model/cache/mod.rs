@@ -13,7 +13,9 @@ pub mod nodes;
 
 pub use cluster::{CacheCluster, HashRing, Lookup};
 pub use local::{Delivery, LocalCaches, LocalStreams};
-pub use nodes::{BreakerChange, CacheFailure, NodeFaults, NodeStreams, ReadOp};
+pub use nodes::{
+    BreakerChange, CacheFailure, NodeFaults, NodeStreams, ReadOp, Release, WarmKey, WarmProgress,
+};
 
 use std::ops::Range;
 
@@ -37,6 +39,12 @@ pub enum CacheEvent {
     LockReply(KeyRef),
     /// The answer to the poll of a reader waiting for another's lock.
     PollReply(KeyRef),
+    /// With node faults, a reader waiting for another's lock sends its poll of key `k` now
+    /// (its fate at the node is decided when it is sent).
+    Poll(KeyRef),
+    /// With node faults, the lock (or lease) request or poll of key `k` failed (a dead,
+    /// dropping or slow node, or an open breaker): the app learns it now.
+    LockFailed(KeyRef),
     /// A writer's (or an invalidation event's) delete of logical key `key`, for the write that
     /// committed `version`, arrives.
     Delete {
@@ -190,6 +198,48 @@ impl CacheTier {
             .read_op(now, key, owner, instance, latency, changed)
     }
 
+    /// A lock (or lease) request or poll of cache key `ckey` by app `instance` at `now`, sent
+    /// to the node that owns it: answered or failed, when and by which node (taking a lock
+    /// latency draw); breaker changes go to `changed`.
+    pub fn lock_op(
+        &mut self,
+        now: SimTime,
+        ckey: u32,
+        instance: u32,
+        changed: impl FnMut(BreakerChange),
+    ) -> ReadOp {
+        let latency = self.lock_latency();
+        let owner = self.cluster.node_of(ckey);
+        self.faults_mut()
+            .lock_op(now, owner, instance, latency, changed)
+    }
+
+    /// App `instance` releases the lock `token` holds on `ckey` at `now` through the node
+    /// that owns it, without waiting for the answer: a dead or dropping node (or an open
+    /// breaker) loses the release and the lock stays held until its TTL. Returns the node
+    /// and the wait for its turn there when the release reached it (`None`: nothing was
+    /// sent: a lease, no token, or the app's breaker for the node not closed).
+    pub fn release_lock_via_node(
+        &mut self,
+        now: SimTime,
+        ckey: u32,
+        token: u32,
+        instance: u32,
+    ) -> Option<(u32, SimDuration)> {
+        if token == 0 || !self.lock.is_some_and(|l| l.release_on_fill) {
+            return None;
+        }
+        let owner = self.cluster.node_of(ckey);
+        match self.faults_mut().release_op(now, owner, instance) {
+            Release::NotSent => None,
+            Release::Lost { wait } => Some((owner, wait)),
+            Release::Applied { wait } => {
+                self.locks.release(ckey, token);
+                Some((owner, wait))
+            }
+        }
+    }
+
     /// The outcome of a read app `instance` sent to `node` is known at `now`.
     pub fn record_outcome(
         &mut self,
@@ -209,21 +259,46 @@ impl CacheTier {
             .is_none_or(|f| !f.is_dead(self.cluster.node_of(ckey)))
     }
 
-    /// `node` dies and loses its entries.
+    /// `node` dies and loses its entries, and the locks of the keys it owns.
     pub fn kill_node(&mut self, node: u32) {
         self.faults_mut().kill(node);
         self.cluster.flush_node(node);
+        if self.lock.is_some() {
+            for ckey in 0..self.cluster.keys() {
+                if self.cluster.node_of(ckey) == node {
+                    self.locks.revoke(ckey);
+                }
+            }
+        }
     }
 
-    /// `node` comes back empty; returns how many keys moved back to it (when the app had
-    /// taken it out of the placement).
-    pub fn restore_node(&mut self, node: u32) -> u32 {
+    /// `node` comes back, empty unless it was being warmed: then what the warm-up wrote into
+    /// it becomes its entries. Returns how many keys moved back to it (when the app had taken
+    /// it out of the placement), and the cache keys written and the entries each evicted.
+    pub fn restore_node(&mut self, node: u32) -> (u32, Vec<(u32, u32)>) {
         let faults = self.faults.as_mut().expect("node events build node faults");
-        if faults.restore(node) {
-            self.cluster.place(faults.owner_of())
+        let staged = faults.end_warmup(node);
+        let moved = if faults.restore(node) {
+            let locks = &mut self.locks;
+            let has_lock = self.lock.is_some();
+            // A key's lock lives on its node: a key that moves leaves its lock behind.
+            self.cluster.place_with(faults.owner_of(), |ckey| {
+                if has_lock {
+                    locks.revoke(ckey);
+                }
+            })
         } else {
             0
+        };
+        let mut written = Vec::new();
+        for (ckey, v) in staged.into_iter().flatten() {
+            // A key the node no longer owns (the placement changed meanwhile) is left out.
+            if self.cluster.node_of(ckey) == node {
+                let evicted = self.cluster.set(ckey, v.expires, v.delta, v.version);
+                written.push((ckey, evicted));
+            }
         }
+        (moved, written)
     }
 
     /// The app takes dead `node` out of the placement; returns how many keys moved (`None`
@@ -231,10 +306,84 @@ impl CacheTier {
     pub fn take_out_node(&mut self, node: u32) -> Option<u32> {
         let faults = self.faults.as_mut().expect("node events build node faults");
         if faults.take_out(node) {
-            Some(self.cluster.place(faults.owner_of()))
+            let locks = &mut self.locks;
+            let has_lock = self.lock.is_some();
+            Some(self.cluster.place_with(faults.owner_of(), |ckey| {
+                if has_lock {
+                    locks.revoke(ckey);
+                }
+            }))
         } else {
             None
         }
+    }
+
+    /// The cache keys among `ckeys` (in the order given) that dead `node` will own once back,
+    /// at most `top` of them.
+    pub fn keys_owned_on_return(
+        &self,
+        node: u32,
+        ckeys: impl Iterator<Item = u32>,
+        top: u32,
+    ) -> Vec<u32> {
+        let faults = self.faults.as_ref().expect("node events build node faults");
+        let owner = faults.owner_on_return(node);
+        ckeys
+            .filter(|&ckey| owner(ckey) as u32 == node)
+            .take(top as usize)
+            .collect()
+    }
+
+    /// Whether `node` is dead (and so can be warmed before it takes traffic).
+    pub fn is_dead(&self, node: u32) -> bool {
+        self.faults.as_ref().is_some_and(|f| f.is_dead(node))
+    }
+
+    /// Starts warming dead `node` for timeline entry `entry`: `ckeys` (of key version
+    /// `version`) are to be written into it before it takes traffic.
+    pub fn begin_warmup(&mut self, node: u32, entry: u32, version: u32, ckeys: Vec<u32>) {
+        self.faults_mut().begin_warmup(node, entry, version, ckeys);
+    }
+
+    /// Whether `node` is being warmed by timeline entry `entry`.
+    pub fn warming(&self, node: u32, entry: u32) -> bool {
+        self.faults.as_ref().is_some_and(|f| f.warming(node, entry))
+    }
+
+    /// Whether `node`'s warm-up by timeline entry `entry` has sent every key and had every
+    /// answer.
+    pub fn warm_done(&self, node: u32, entry: u32) -> bool {
+        self.faults
+            .as_ref()
+            .is_some_and(|f| f.warm_done(node, entry))
+    }
+
+    /// The next key `node`'s warm-up (timeline entry `entry`) queries, if any.
+    pub fn next_warm_key(&mut self, node: u32, entry: u32) -> Option<WarmKey> {
+        self.faults_mut().next_warm_key(node, entry)
+    }
+
+    /// A warm-up query of `node` (timeline entry `entry`) for `ckey` was answered at `now`
+    /// with `version` (computed in `delta`), or failed (`None`): the value is written into the
+    /// warming node with the tier's TTL and jitter.
+    pub fn warm_answered(
+        &mut self,
+        node: u32,
+        entry: u32,
+        now: SimTime,
+        ckey: u32,
+        delta: SimDuration,
+        version: Option<u32>,
+    ) -> WarmProgress {
+        if !self.warming(node, entry) {
+            return WarmProgress::NotWarming;
+        }
+        let value = version.map(|version| nodes::Staged {
+            expires: self.expiry(now, self.ttl),
+            delta,
+            version,
+        });
+        self.faults_mut().warm_answered(node, entry, ckey, value)
     }
 
     /// Operations on `node` (or all) take `factor` times as long until `until`.
@@ -335,15 +484,23 @@ impl CacheTier {
         if self.versioned_sets && version < self.cluster.version(ckey) {
             return None;
         }
-        let ttl = ttl.unwrap_or(self.ttl);
+        if let Some(f) = self.faults.as_mut() {
+            f.forget_warmed(ckey, Some(version));
+        }
+        let expires = self.expiry(now, ttl.unwrap_or(self.ttl));
+        Some(self.cluster.set(ckey, expires, delta, version))
+    }
+
+    /// When a value written at `now` for `ttl` expires, with the tier's jitter.
+    #[inline]
+    fn expiry(&mut self, now: SimTime, ttl: SimDuration) -> SimTime {
         // Drawn only with jitter, so switching it on never shifts another stream.
         let u = if self.ttl_jitter == 0.0 {
             0.0
         } else {
             self.streams.ttl_jitter.random::<f64>() * 2.0 - 1.0
         };
-        let expires = jitter::expiry(now, ttl, self.ttl_jitter, u);
-        Some(self.cluster.set(ckey, expires, delta, version))
+        jitter::expiry(now, ttl, self.ttl_jitter, u)
     }
 
     /// Deletes `ckey` for a write that committed `version`: with versioned sets the cache
@@ -352,6 +509,9 @@ impl CacheTier {
     pub fn invalidate(&mut self, ckey: u32, version: u32) {
         let remembered = if self.versioned_sets { version } else { 0 };
         self.cluster.invalidate(ckey, remembered);
+        if let Some(f) = self.faults.as_mut() {
+            f.forget_warmed(ckey, None);
+        }
         if self.lock.is_some_and(|l| l.kind == LockKind::Lease) {
             self.locks.revoke(ckey);
         }
@@ -378,12 +538,19 @@ impl CacheTier {
             Some(n) => self.cluster.flush_node(n),
             None => self.cluster.flush_all(),
         }
+        let keys = self.cluster.keys();
+        if let Some(f) = self.faults.as_mut() {
+            f.forget_warmed_on(node, 0..keys);
+        }
     }
 
     /// Forgets everything about the cache keys in `range`: entries and locks (a key range
     /// handed over to a new key version).
     pub fn clear_range(&mut self, range: Range<u32>) {
         self.cluster.flush_keys(range.clone());
+        if let Some(f) = self.faults.as_mut() {
+            f.forget_warmed_on(None, range.clone());
+        }
         self.locks.clear(range);
     }
 
@@ -643,5 +810,57 @@ mod tests {
         }
         tier.flush(None);
         assert!((0..64).all(|k| !tier.holds_any(k)));
+    }
+
+    fn faulty(tier: CacheTier) -> CacheTier {
+        let s = RandomStreams::new(9);
+        let mut c = config(0.0);
+        c.timeout = Some(SimDuration::from_millis(10));
+        let faults = NodeFaults::new(
+            &c,
+            None,
+            1,
+            NodeStreams {
+                replicas: s.stream(20),
+                drops: s.stream(21),
+            },
+        );
+        tier.with_faults(faults, c.vnodes, None)
+    }
+
+    #[test]
+    fn a_warmed_node_comes_back_with_what_was_written_into_it_and_a_dead_node_loses_its_locks() {
+        let m = MitigationsConfig {
+            lock: Some(lock()),
+            ..MitigationsConfig::default()
+        };
+        let mut tier = faulty(CacheTier::new(&config(0.0), &m, 64, streams()));
+        let node0: Vec<u32> = (0..64).filter(|&k| tier.node_of(k) == 0).collect();
+        tier.acquire_lock(node0[0], at(0));
+        tier.kill_node(0);
+        assert!(!tier.lock_is_held(node0[0], at(0)), "its lock died with it");
+        assert!(tier.is_dead(0) && !tier.is_dead(1));
+        let keys = tier.keys_owned_on_return(0, 0..64, 3);
+        assert_eq!(keys, node0[..3].to_vec());
+        tier.begin_warmup(0, 5, 0, keys.clone());
+        for &k in &keys {
+            assert_eq!(tier.next_warm_key(0, 5).map(|w| w.ckey), Some(k));
+        }
+        tier.warm_answered(0, 5, at(1), keys[0], SimDuration::ZERO, Some(0));
+        tier.warm_answered(0, 5, at(1), keys[1], SimDuration::ZERO, None);
+        assert!(!tier.warm_done(0, 5));
+        // A write while it warms: the key's warmed copy is deleted with it.
+        tier.warm_answered(0, 5, at(1), keys[2], SimDuration::ZERO, Some(0));
+        assert!(tier.warm_done(0, 5));
+        tier.invalidate(keys[2], 1);
+        assert!(
+            !tier.holds_any(keys[0]),
+            "nothing is served before it is back"
+        );
+        let (moved, written) = tier.restore_node(0);
+        assert_eq!(moved, 0, "never taken out of the placement");
+        assert_eq!(written, vec![(keys[0], 0)]);
+        assert!(tier.has_fresh(keys[0], at(2)));
+        assert!(!tier.holds_any(keys[1]) && !tier.holds_any(keys[2]));
     }
 }

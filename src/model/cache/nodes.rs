@@ -4,8 +4,16 @@
 //! modulo), hot keys read from one of several replicas, and the app's circuit breakers per node.
 //!
 //! [`NodeFaults::read_op`] says what happens to one read: answered at some time by some node,
-//! or failed at some time, and why. Nothing here is drawn unless the feature that needs the
-//! draw is configured, so scenarios without node faults keep their streams.
+//! or failed at some time, and why; [`NodeFaults::lock_op`] the same for a lock request or
+//! poll, which always goes to the key's owner. Nothing here is drawn unless the feature that
+//! needs the draw is configured, so scenarios without node faults keep their streams.
+//!
+//! A returning node can be warmed before it takes traffic: it stays out of the app's reach
+//! (dead to readers) while the values the app writes into it are kept aside here, and they
+//! become its entries when it is restored.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
 
 use rand::Rng;
 
@@ -95,6 +103,77 @@ pub struct NodeStreams {
     pub drops: Stream,
 }
 
+/// A value written into a node that is being warmed, waiting for the node to take traffic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Staged {
+    /// When it expires.
+    pub expires: SimTime,
+    /// How long its value took to compute (for early expiration).
+    pub delta: SimDuration,
+    /// The key's version it holds.
+    pub version: u32,
+}
+
+/// How a node's warm-up stands after one of its queries was answered or failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WarmProgress {
+    /// No warm-up of that node from that timeline entry is running (it ended, was cancelled or
+    /// superseded): the value is an ordinary set.
+    NotWarming,
+    /// Keys are left to send, or queries to be answered.
+    Running,
+    /// Every key was sent and every query answered: the node may take traffic.
+    Done,
+}
+
+/// The next key a warm-up queries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WarmKey {
+    /// Its cache key.
+    pub ckey: u32,
+    /// The key version it is warmed under.
+    pub version: u32,
+    /// Keys sent by the warm-up, this one included.
+    pub sent: u32,
+    /// Whether keys are left after it.
+    pub more: bool,
+}
+
+/// What became of a lock release sent without waiting for its answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Release {
+    /// Not sent: the app's breaker for the node is not closed.
+    NotSent,
+    /// Sent, and lost (a dead or dropping node), after waiting `wait` for its turn.
+    Lost {
+        /// Wait for its turn at the node.
+        wait: SimDuration,
+    },
+    /// Sent and applied, after waiting `wait` for its turn.
+    Applied {
+        /// Wait for its turn at the node.
+        wait: SimDuration,
+    },
+}
+
+/// A returning node being warmed.
+#[derive(Clone, Debug)]
+struct Warming {
+    /// The timeline entry that started it: events of an earlier warm-up are told apart.
+    entry: u32,
+    /// The key version its cache keys belong to.
+    version: u32,
+    /// Cache keys to warm, most popular first.
+    keys: Vec<u32>,
+    /// Keys sent so far.
+    sent: usize,
+    /// Queries sent and not answered yet.
+    pending: u32,
+    /// Values written into the node so far, by cache key (a `BTreeMap`: installed in key
+    /// order, so the result never depends on a hasher).
+    staged: BTreeMap<u32, Staged>,
+}
+
 /// Health, capacity, placement and breakers of the nodes.
 #[derive(Clone, Debug)]
 pub struct NodeFaults {
@@ -110,6 +189,10 @@ pub struct NodeFaults {
     /// Per app instance and node.
     breakers: Vec<Breaker>,
     streams: NodeStreams,
+    /// Per node, its warm-up before it takes traffic again, if one is running.
+    warming: Vec<Option<Warming>>,
+    /// Nodes being warmed (so sets and deletes check `warming` only when one is).
+    warming_nodes: u32,
 }
 
 impl NodeFaults {
@@ -136,14 +219,26 @@ impl NodeFaults {
                 Vec::new()
             },
             streams,
+            warming: vec![None; config.nodes as usize],
+            warming_nodes: 0,
         }
     }
 
     /// The owner of each key under the placement of the nodes in service (every node if none
     /// is), as a function of the key.
     pub fn owner_of(&self) -> impl Fn(u32) -> u16 + '_ {
+        self.owner_with(None)
+    }
+
+    /// The owner of each key once `node` is back in service, as a function of the key.
+    pub fn owner_on_return(&self, node: u32) -> impl Fn(u32) -> u16 + '_ {
+        self.owner_with(Some(node))
+    }
+
+    /// The owner of each key under the placement of the nodes in service and `also`.
+    fn owner_with(&self, also: Option<u32>) -> impl Fn(u32) -> u16 + '_ {
         let live: Vec<u32> = (0..self.in_service.len() as u32)
-            .filter(|&n| self.in_service[n as usize])
+            .filter(|&n| self.in_service[n as usize] || also == Some(n))
             .collect();
         let live = if live.is_empty() {
             (0..self.in_service.len() as u32).collect()
@@ -175,14 +270,17 @@ impl NodeFaults {
         self.health[node as usize].dead
     }
 
-    /// `node` dies.
+    /// `node` dies; a warm-up of it stops, and what it had written is lost.
     pub fn kill(&mut self, node: u32) {
         self.health[node as usize].dead = true;
+        self.end_warmup(node);
     }
 
     /// `node` comes back (empty: its entries were lost when it died). Returns whether it was
-    /// out of the placement (so keys must move back).
+    /// out of the placement (so keys must move back). A warm-up of it ends: take what it
+    /// wrote with [`NodeFaults::end_warmup`] first.
     pub fn restore(&mut self, node: u32) -> bool {
+        self.end_warmup(node);
         let h = &mut self.health[node as usize];
         h.dead = false;
         h.free_at = SimTime::ZERO;
@@ -242,9 +340,53 @@ impl NodeFaults {
         owner: u32,
         instance: u32,
         latency: SimDuration,
-        mut changed: impl FnMut(BreakerChange),
+        changed: impl FnMut(BreakerChange),
     ) -> ReadOp {
         let node = self.pick(key, owner);
+        self.call(now, node, instance, latency, changed)
+    }
+
+    /// A lock (or lease) request or poll by app `instance` for a key owned by `owner`: as a
+    /// read, but always to the owner, where the key's lock lives (never to a replica).
+    pub fn lock_op(
+        &mut self,
+        now: SimTime,
+        owner: u32,
+        instance: u32,
+        latency: SimDuration,
+        changed: impl FnMut(BreakerChange),
+    ) -> ReadOp {
+        self.call(now, owner, instance, latency, changed)
+    }
+
+    /// A lock release sent at `now` by app `instance` to `owner` without waiting for its
+    /// answer: sent only while the app's breaker for the node is closed (a release never
+    /// takes a half-open breaker's probe), applied unless the node is dead or drops it; it
+    /// takes its turn there (node capacity). A slow node's timeout does not apply: nobody
+    /// waits for the answer.
+    pub fn release_op(&mut self, now: SimTime, owner: u32, instance: u32) -> Release {
+        if let Some(config) = self.breaker {
+            let b = &self.breakers[(instance as usize) * self.health.len() + owner as usize];
+            if b.state(&config, now) != BreakerState::Closed {
+                return Release::NotSent;
+            }
+        }
+        match self.serve(now, owner, SimDuration::ZERO) {
+            Ok((_, wait)) => Release::Applied { wait },
+            Err((_, wait)) => Release::Lost { wait },
+        }
+    }
+
+    /// A call by app `instance` to `node` at `now` whose round trip takes `latency`, through
+    /// the app's breaker and timeout.
+    fn call(
+        &mut self,
+        now: SimTime,
+        node: u32,
+        instance: u32,
+        latency: SimDuration,
+        mut changed: impl FnMut(BreakerChange),
+    ) -> ReadOp {
         if let Some(config) = self.breaker {
             let b = &mut self.breakers[(instance as usize) * self.health.len() + node as usize];
             let before = b.stored_state();
@@ -261,17 +403,46 @@ impl NodeFaults {
                 };
             }
         }
-        let h = self.health[node as usize];
         // No answer: the app notices at its timeout, or at once (an error reply, a refused
         // connection) without one.
         let no_answer = now + self.timeout.unwrap_or(latency);
+        let (at, wait) = match self.serve(now, node, latency) {
+            Ok(answer) => answer,
+            Err((why, wait)) => {
+                return ReadOp::Failed {
+                    at: no_answer,
+                    node,
+                    why,
+                    wait,
+                }
+            }
+        };
+        if let Some(t) = self.timeout {
+            if at.since(now) > t {
+                return ReadOp::Failed {
+                    at: now + t,
+                    node,
+                    why: CacheFailure::Timeout,
+                    wait,
+                };
+            }
+        }
+        ReadOp::Answered { at, node, wait }
+    }
+
+    /// `node` serves an operation sent at `now` whose round trip takes `latency`: when its
+    /// answer reaches the app and how long it waited for its turn, or why it got no answer
+    /// (dead, dropped) and how long it waited.
+    #[inline]
+    fn serve(
+        &mut self,
+        now: SimTime,
+        node: u32,
+        latency: SimDuration,
+    ) -> Result<(SimTime, SimDuration), (CacheFailure, SimDuration)> {
+        let h = self.health[node as usize];
         if h.dead {
-            return ReadOp::Failed {
-                at: no_answer,
-                node,
-                why: CacheFailure::Dead,
-                wait: SimDuration::ZERO,
-            };
+            return Err((CacheFailure::Dead, SimDuration::ZERO));
         }
         let factor = if now < h.slow_until {
             h.slow_factor
@@ -292,24 +463,120 @@ impl NodeFaults {
             && h.drop_share > 0.0
             && self.streams.drops.random::<f64>() < h.drop_share
         {
-            return ReadOp::Failed {
-                at: no_answer,
-                node,
-                why: CacheFailure::Dropped,
-                wait,
-            };
+            return Err((CacheFailure::Dropped, wait));
         }
-        if let Some(t) = self.timeout {
-            if at.since(now) > t {
-                return ReadOp::Failed {
-                    at: now + t,
-                    node,
-                    why: CacheFailure::Timeout,
-                    wait,
-                };
+        Ok((at, wait))
+    }
+
+    /// Starts warming dead `node` before it takes traffic again, for timeline entry `entry`:
+    /// `keys` (cache keys of key version `version`, most popular first) are to be written into
+    /// it. The node stays dead to readers meanwhile. A warm-up already running for it is
+    /// replaced (what it wrote is kept).
+    pub fn begin_warmup(&mut self, node: u32, entry: u32, version: u32, keys: Vec<u32>) {
+        let staged = self.end_warmup(node).unwrap_or_default();
+        self.warming[node as usize] = Some(Warming {
+            entry,
+            version,
+            keys,
+            sent: 0,
+            pending: 0,
+            staged,
+        });
+        self.warming_nodes += 1;
+    }
+
+    /// Ends `node`'s warm-up, if one runs; returns what it wrote into the node.
+    pub fn end_warmup(&mut self, node: u32) -> Option<BTreeMap<u32, Staged>> {
+        let w = self.warming[node as usize].take()?;
+        self.warming_nodes -= 1;
+        Some(w.staged)
+    }
+
+    /// Whether `node` is being warmed by timeline entry `entry`.
+    pub fn warming(&self, node: u32, entry: u32) -> bool {
+        self.warming[node as usize]
+            .as_ref()
+            .is_some_and(|w| w.entry == entry)
+    }
+
+    /// The next key `node`'s warm-up (of timeline entry `entry`) sends a query for; `None` if
+    /// that warm-up is not running or has sent every key.
+    pub fn next_warm_key(&mut self, node: u32, entry: u32) -> Option<WarmKey> {
+        let w = self.warming[node as usize]
+            .as_mut()
+            .filter(|w| w.entry == entry && w.sent < w.keys.len())?;
+        let ckey = w.keys[w.sent];
+        w.sent += 1;
+        w.pending += 1;
+        Some(WarmKey {
+            ckey,
+            version: w.version,
+            sent: w.sent as u32,
+            more: w.sent < w.keys.len(),
+        })
+    }
+
+    /// A warm-up query of `node` (timeline entry `entry`) for `ckey` was answered with
+    /// `value` to write into the node, or failed (`None`).
+    pub fn warm_answered(
+        &mut self,
+        node: u32,
+        entry: u32,
+        ckey: u32,
+        value: Option<Staged>,
+    ) -> WarmProgress {
+        let Some(w) = self.warming[node as usize]
+            .as_mut()
+            .filter(|w| w.entry == entry)
+        else {
+            return WarmProgress::NotWarming;
+        };
+        if let Some(v) = value {
+            w.staged.insert(ckey, v);
+        }
+        w.pending = w.pending.saturating_sub(1);
+        if w.sent == w.keys.len() && w.pending == 0 {
+            WarmProgress::Done
+        } else {
+            WarmProgress::Running
+        }
+    }
+
+    /// Whether a warm-up with nothing to warm (or done) may end at once.
+    pub fn warm_done(&self, node: u32, entry: u32) -> bool {
+        self.warming[node as usize]
+            .as_ref()
+            .is_some_and(|w| w.entry == entry && w.sent == w.keys.len() && w.pending == 0)
+    }
+
+    /// A set of `ckey` at `version` (`None`: a delete) reached the cache: a value written into
+    /// a warming node that is older (or deleted) is dropped, as the app sends its deletes and
+    /// sets to the warming node too, so a warm-up never brings back an outdated value.
+    #[inline]
+    pub fn forget_warmed(&mut self, ckey: u32, version: Option<u32>) {
+        if self.warming_nodes == 0 {
+            return;
+        }
+        for w in self.warming.iter_mut().flatten() {
+            if let Some(s) = w.staged.get(&ckey) {
+                if version.is_none_or(|v| s.version < v) {
+                    w.staged.remove(&ckey);
+                }
             }
         }
-        ReadOp::Answered { at, node, wait }
+    }
+
+    /// Drops the values written into warming nodes: `node`'s, or every node's, within the
+    /// cache keys `range` (a flush, or a key range handed to a new version).
+    pub fn forget_warmed_on(&mut self, node: Option<u32>, range: Range<u32>) {
+        if self.warming_nodes == 0 {
+            return;
+        }
+        for (n, w) in self.warming.iter_mut().enumerate() {
+            if let Some(w) = w.as_mut().filter(|_| node.is_none_or(|x| x as usize == n)) {
+                w.staged.retain(|ckey, _| !range.contains(ckey));
+            }
+        }
     }
 
     /// The outcome of a call app `instance` made to `node` is known at `now` (`ok`: answered);
@@ -509,5 +776,82 @@ mod tests {
         let mut changes = Vec::new();
         f.read_op(SimTime(5_000_000_000), 9, 0, 1, lat, |c| changes.push(c));
         assert_eq!(changes[0].to, BreakerState::HalfOpen);
+    }
+
+    #[test]
+    fn lock_operations_go_to_the_owner_even_for_a_replicated_key() {
+        let mut c = config(Placement::Consistent);
+        c.hot_key_replicas = Some(HotKeyReplicas {
+            keys: 1,
+            replicas: 4,
+        });
+        let mut f = NodeFaults::new(&c, None, 1, streams());
+        let lat = SimDuration::from_millis(1);
+        for _ in 0..50 {
+            assert!(matches!(
+                f.lock_op(SimTime::ZERO, 2, 0, lat, |_| {}),
+                ReadOp::Answered { node: 2, .. }
+            ));
+        }
+        assert_eq!(f.streams.replicas, streams().replicas, "no replica drawn");
+        f.kill(2);
+        assert!(matches!(
+            f.lock_op(SimTime::ZERO, 2, 0, lat, |_| {}),
+            ReadOp::Failed {
+                why: CacheFailure::Dead,
+                ..
+            }
+        ));
+        assert_eq!(
+            f.release_op(SimTime::ZERO, 2, 0),
+            Release::Lost {
+                wait: SimDuration::ZERO
+            },
+            "a dead node loses the release"
+        );
+        // A slow node applies a release (nobody waits for its answer), past the timeout.
+        f.slow(Some(1), 100.0, SimTime(1_000_000_000));
+        assert!(matches!(
+            f.release_op(SimTime::ZERO, 1, 0),
+            Release::Applied { .. }
+        ));
+    }
+
+    #[test]
+    fn a_warm_up_sends_its_keys_once_and_is_done_when_every_answer_is_in() {
+        let mut f = NodeFaults::new(&config(Placement::Consistent), None, 1, streams());
+        f.kill(3);
+        f.begin_warmup(3, 7, 0, vec![10, 11]);
+        assert!(f.warming(3, 7) && !f.warming(3, 6) && !f.warming(2, 7));
+        let first = f.next_warm_key(3, 7).unwrap();
+        assert_eq!((first.ckey, first.sent, first.more), (10, 1, true));
+        assert_eq!(
+            f.next_warm_key(3, 6),
+            None,
+            "another entry's tick is ignored"
+        );
+        let last = f.next_warm_key(3, 7).unwrap();
+        assert_eq!((last.ckey, last.more), (11, false));
+        assert_eq!(f.next_warm_key(3, 7), None);
+        let v = Staged {
+            expires: SimTime(5),
+            delta: SimDuration::ZERO,
+            version: 1,
+        };
+        assert_eq!(f.warm_answered(3, 7, 10, Some(v)), WarmProgress::Running);
+        // A newer set of key 10 elsewhere makes the warmed copy outdated: dropped.
+        f.forget_warmed(10, Some(2));
+        assert_eq!(f.warm_answered(3, 7, 11, Some(v)), WarmProgress::Done);
+        f.forget_warmed(11, Some(1));
+        let staged = f.end_warmup(3).unwrap();
+        assert_eq!(staged.keys().copied().collect::<Vec<_>>(), vec![11]);
+        assert_eq!(f.warm_answered(3, 7, 11, None), WarmProgress::NotWarming);
+        // A node that dies again while warming loses what was written.
+        f.begin_warmup(3, 8, 0, vec![12]);
+        f.next_warm_key(3, 8);
+        f.warm_answered(3, 8, 12, Some(v));
+        f.kill(3);
+        assert!(!f.warming(3, 8) && f.end_warmup(3).is_none());
+        assert_eq!(f.warming_nodes, 0);
     }
 }

@@ -1,13 +1,15 @@
-//! Cache nodes as a failing dependency: sending a read through the nodes' faults (dead,
-//! dropping, slow or saturated nodes, the app's timeout and breakers), what the app does when a
-//! read fails (the gutter pool, the instance's local copy with stale-on-error, or the
-//! database), and the timeline actions that kill, restore, slow or degrade nodes.
+//! Cache nodes as a failing dependency: sending a read, or a lock request, poll or release,
+//! through the nodes' faults (dead, dropping, slow or saturated nodes, the app's timeout and
+//! breakers), what the app does when one fails (the gutter pool, the instance's local copy
+//! with stale-on-error, or the database), and the timeline actions that kill, restore (at
+//! once, or after warming through the database), slow or degrade nodes.
 
 use super::timeline::TimelineEvent;
 use super::{Event, World};
-use crate::engine::SimTime;
-use crate::model::cache::{CacheEvent, CacheFailure, ReadOp};
-use crate::model::config::Failover;
+use crate::engine::{SimDuration, SimTime};
+use crate::model::cache::{CacheEvent, CacheFailure, ReadOp, WarmProgress};
+use crate::model::config::{Failover, NodeWarmup, TimelineAction};
+use crate::model::database::{Origin, Query};
 use crate::model::mitigation::hedge::{combine, wants_hedge, Outcome};
 use crate::model::observe::{Cause, Observer};
 use crate::model::request::KeyRef;
@@ -221,13 +223,218 @@ impl<O: Observer> World<'_, O> {
         }
     }
 
-    /// Timeline: `node` comes back, empty.
+    /// Timeline: `node` comes back, empty (or with what a warm-up wrote into it) and takes
+    /// traffic.
     pub(super) fn restore_node(&mut self, node: u32) {
-        if let Some(cache) = self.cache.as_mut() {
-            let moved = cache.restore_node(node);
-            if moved > 0 {
-                self.observer.keys_remapped(moved);
+        let Some(cache) = self.cache.as_mut() else {
+            return;
+        };
+        let (moved, written) = cache.restore_node(node);
+        if moved > 0 {
+            self.observer.keys_remapped(moved);
+        }
+        for (ckey, evicted) in written {
+            let key = self.versions.logical(ckey);
+            self.observer.value_written(key, evicted);
+        }
+    }
+
+    /// Timeline entry `entry`: dead `node` comes back but is warmed before it takes traffic.
+    /// The app queries the database for the keys the node will own, most popular first, at
+    /// `w.rate` a second, like any query (they queue behind the readers' and can time out),
+    /// and writes the answers into the node; readers keep going where they went while it was
+    /// dead. The node takes traffic when every query is answered, or `w.max` after now.
+    pub(super) fn begin_node_warmup(&mut self, now: SimTime, entry: u32, node: u32, w: NodeWarmup) {
+        let Some(cache) = self.cache.as_ref() else {
+            return;
+        };
+        if !cache.is_dead(node) {
+            // It never died (a warning says so): nothing to warm, nothing to restore.
+            self.restore_node(node);
+            return;
+        }
+        // The newest version any instance runs, as a bulk load writes.
+        let version = self
+            .app
+            .instances()
+            .iter()
+            .map(|i| i.version)
+            .max()
+            .unwrap_or(0);
+        let versions = &self.versions;
+        let ckeys = (0..self.config.clients.keyspace).map(|key| versions.cache_key(key, version));
+        let keys = cache.keys_owned_on_return(node, ckeys, w.top);
+        self.tier().begin_warmup(node, entry, version, keys);
+        self.events.schedule(
+            now,
+            Event::Timeline(TimelineEvent::NodeWarmupTick { entry }),
+        );
+        if let Some(max) = w.max {
+            self.events.schedule(
+                now + max,
+                Event::Timeline(TimelineEvent::NodeWarmupEnd { entry }),
+            );
+        }
+    }
+
+    /// The node and warm-up of `restore_node` timeline entry `entry`.
+    fn node_warmup_of(&self, entry: u32) -> (u32, NodeWarmup) {
+        match self.config.timeline[entry as usize].action {
+            TimelineAction::RestoreNode {
+                node,
+                warmup: Some(w),
+            } => (node, w),
+            _ => unreachable!("node warm-ups are only started by restore_node with a warm-up"),
+        }
+    }
+
+    /// The warm-up of timeline entry `entry` sends its next query, if it is still running.
+    pub(super) fn on_node_warmup_tick(&mut self, now: SimTime, entry: u32) {
+        let (node, w) = self.node_warmup_of(entry);
+        let Some(key) = self.tier().next_warm_key(node, entry) else {
+            // Nothing to warm (the node owns no key) or the warm-up was stopped.
+            if self.tier().warm_done(node, entry) {
+                self.restore_node(node);
             }
+            return;
+        };
+        self.submit_query(
+            now,
+            Origin::NodeWarmup { entry },
+            Cause::Warmup,
+            key.ckey,
+            key.version,
+        );
+        if key.more {
+            // Key n is sent n / rate after the warm-up starts (no drift from rounding).
+            let start = self.config.timeline[entry as usize].at;
+            let next = start + SimDuration::from_secs_f64(key.sent as f64 / w.rate);
+            self.events.schedule(
+                next.max(now),
+                Event::Timeline(TimelineEvent::NodeWarmupTick { entry }),
+            );
+        }
+    }
+
+    /// The warm-up of timeline entry `entry` has run for its longest time: its node takes
+    /// traffic now, if it is still warming.
+    pub(super) fn on_node_warmup_end(&mut self, entry: u32) {
+        let (node, _) = self.node_warmup_of(entry);
+        if self.tier().warming(node, entry) {
+            self.restore_node(node);
+        }
+    }
+
+    /// A warm-up query of timeline entry `entry` was answered: the value goes into the warming
+    /// node, or, once the node takes traffic (or the warm-up stopped), into the cache as any
+    /// answer does.
+    pub(super) fn node_warmup_answered(&mut self, now: SimTime, entry: u32, q: &Query) {
+        let (node, _) = self.node_warmup_of(entry);
+        let current = self.versions.is_live(q.version);
+        let delta = now.since(q.submitted);
+        let version = current.then_some(q.data_version);
+        match self
+            .tier()
+            .warm_answered(node, entry, now, q.key, delta, version)
+        {
+            WarmProgress::NotWarming => {
+                if current {
+                    self.write_value(now, q.key, None, delta, q.data_version);
+                }
+            }
+            WarmProgress::Running => {}
+            WarmProgress::Done => self.restore_node(node),
+        }
+    }
+
+    /// A warm-up query of timeline entry `entry` for `ckey` failed (rejected, timed out in
+    /// the queue, a transient error): that key is not warmed.
+    pub(super) fn node_warmup_failed(&mut self, now: SimTime, entry: u32, ckey: u32) {
+        let (node, _) = self.node_warmup_of(entry);
+        let progress = self
+            .tier()
+            .warm_answered(node, entry, now, ckey, SimDuration::ZERO, None);
+        if progress == WarmProgress::Done {
+            self.restore_node(node);
+        }
+    }
+
+    /// Sends the lock (or lease) request of `k`, or its poll (`poll`), to the node that owns
+    /// the key, through its faults.
+    #[inline(never)]
+    pub(super) fn send_lock_op(&mut self, now: SimTime, k: KeyRef, poll: bool) {
+        let ckey = self.slot(k).ckey;
+        let instance = self.request(k).instance;
+        let observer = &mut *self.observer;
+        let op = self
+            .cache
+            .as_mut()
+            .expect("lock requests only exist with a cache")
+            .lock_op(now, ckey, instance, |c| {
+                observer.breaker_changed(c.from, c.to)
+            });
+        self.report_sent(op);
+        let (at, node, failure) = match op {
+            ReadOp::Answered { at, node, .. } => (at, node, None),
+            ReadOp::Failed { at, node, why, .. } => (at, node, Some(why)),
+        };
+        let slot = self.slot_mut(k);
+        slot.node = node as u16;
+        slot.failure = failure;
+        let event = match (failure, poll) {
+            (Some(_), _) => CacheEvent::LockFailed(k),
+            (None, false) => CacheEvent::LockReply(k),
+            (None, true) => CacheEvent::PollReply(k),
+        };
+        self.events.schedule(at, Event::Cache(event));
+    }
+
+    /// The lock request or poll of `k` failed. The app cannot coordinate through the node, so
+    /// the reader rebuilds without the lock, as a failed read does (cache-aside treats cache
+    /// errors as misses): it queries the database (a fallback query; the rate limit still
+    /// applies), whatever `fallback` says, which is for readers that polled in vain.
+    #[inline(never)]
+    pub(super) fn on_lock_failed(&mut self, now: SimTime, k: KeyRef) {
+        let slot = *self.slot(k);
+        let why = slot.failure.expect("a failed lock request knows why");
+        let instance = self.request(k).instance;
+        self.observer.cache_read_failed(slot.node as u32, why);
+        if why != CacheFailure::BreakerOpen {
+            if let Some(c) = self
+                .tier()
+                .record_outcome(instance, slot.node as u32, now, false)
+            {
+                self.observer.breaker_changed(c.from, c.to);
+            }
+        }
+        if self.orphaned(k) {
+            self.query_orphan(now, k);
+            return;
+        }
+        self.end_wait(now, k);
+        if self.take_rebuild_token(now, k) {
+            self.query_for(now, k, Cause::Fallback);
+        } else {
+            self.serve_stale_or_fail(now, k);
+        }
+    }
+
+    /// Sends the release of the lock `token` that `k` holds on `ckey` to the key's node,
+    /// without waiting for its answer (the node counts it as an operation).
+    #[inline(never)]
+    pub(super) fn release_through_faults(
+        &mut self,
+        now: SimTime,
+        k: KeyRef,
+        ckey: u32,
+        token: u32,
+    ) {
+        let instance = self.request(k).instance;
+        if let Some((node, wait)) = self
+            .tier()
+            .release_lock_via_node(now, ckey, token, instance)
+        {
+            self.observer.cache_read_sent(node, wait);
         }
     }
 }

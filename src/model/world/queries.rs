@@ -40,7 +40,7 @@ impl<O: Observer> World<'_, O> {
                         // Created after the filter was built: the filter hides it.
                         self.observer.created_key_hidden();
                     }
-                    self.release_lock(k);
+                    self.release_lock(now, k);
                     self.resolve(now, k, Ok(0));
                     return;
                 }
@@ -133,6 +133,10 @@ impl<O: Observer> World<'_, O> {
             self.query_failed(now, &q, ErrorKind::DbError);
             return;
         }
+        if let Origin::NodeWarmup { entry } = q.origin {
+            self.node_warmup_answered(now, entry, &q);
+            return;
+        }
         if let (Some(state), Some(r)) = (self.budget.as_mut(), self.config.retries) {
             // App retries: a query answered refunds the budget, as a client's success does.
             if let (RetryLayer::App, Some(b), Origin::Key(_)) = (r.by, r.budget, q.origin) {
@@ -165,7 +169,7 @@ impl<O: Observer> World<'_, O> {
         }
         match q.origin {
             Origin::Key(k) => {
-                self.release_lock(k);
+                self.release_lock(now, k);
                 self.resolve(now, k, Ok(q.data_version));
             }
             Origin::Background { instance } => {
@@ -175,7 +179,7 @@ impl<O: Observer> World<'_, O> {
                         .remove(&q.key);
                 }
             }
-            Origin::Warmup | Origin::Write { .. } => {}
+            Origin::Warmup | Origin::NodeWarmup { .. } | Origin::Write { .. } => {}
         }
     }
 
@@ -313,7 +317,7 @@ impl<O: Observer> World<'_, O> {
     pub(super) fn query_failed(&mut self, now: SimTime, q: &Query, kind: ErrorKind) {
         match q.origin {
             Origin::Key(k) => {
-                self.release_lock(k);
+                self.release_lock(now, k);
                 if self.app_retries(now, k, kind) {
                     return;
                 }
@@ -326,6 +330,7 @@ impl<O: Observer> World<'_, O> {
                         .remove(&q.key);
                 }
             }
+            Origin::NodeWarmup { entry } => self.node_warmup_failed(now, entry, q.key),
             // A write that failed was never committed: nothing changes.
             Origin::Warmup | Origin::Write { .. } => {}
         }

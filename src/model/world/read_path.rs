@@ -22,6 +22,8 @@ impl<O: Observer> World<'_, O> {
             CacheEvent::Reply(k) => self.on_cache_reply(now, k),
             CacheEvent::LockReply(k) => self.on_lock_reply(now, k),
             CacheEvent::PollReply(k) => self.on_poll_reply(now, k),
+            CacheEvent::Poll(k) => self.send_lock_op(now, k, true),
+            CacheEvent::LockFailed(k) => self.on_lock_failed(now, k),
             CacheEvent::Delete { key, version } => self.on_delete(key, version),
             CacheEvent::DeleteThenCommit { key, bypass } => {
                 self.on_delete_then_commit(now, key, bypass)
@@ -178,6 +180,10 @@ impl<O: Observer> World<'_, O> {
     /// rate limit (a token is only spent on a query that is made), then the DB.
     fn rebuild(&mut self, now: SimTime, k: KeyRef) {
         if let Some(cache) = self.cache.as_mut().filter(|c| c.lock().is_some()) {
+            if cache.has_faults() {
+                self.send_lock_op(now, k, false);
+                return;
+            }
             let latency = cache.lock_latency();
             self.events
                 .schedule(now + latency, Event::Cache(CacheEvent::LockReply(k)));
@@ -191,7 +197,7 @@ impl<O: Observer> World<'_, O> {
     }
 
     /// Takes a token from the instance's rebuild bucket; always succeeds without a rate limit.
-    fn take_rebuild_token(&mut self, now: SimTime, k: KeyRef) -> bool {
+    pub(super) fn take_rebuild_token(&mut self, now: SimTime, k: KeyRef) -> bool {
         let Some(limit) = self.config.mitigations.rate_limit else {
             return true;
         };
@@ -201,7 +207,7 @@ impl<O: Observer> World<'_, O> {
 
     /// Serves the expired value if the cache still holds one (under this version, or the
     /// previous version's value during a deploy); otherwise the read fails.
-    fn serve_stale_or_fail(&mut self, now: SimTime, k: KeyRef) {
+    pub(super) fn serve_stale_or_fail(&mut self, now: SimTime, k: KeyRef) {
         let ckey = self.slot(k).ckey;
         let previous = self.versions.previous(ckey, self.request(k).version);
         let held = self.cache.as_ref().and_then(|c| {
@@ -236,6 +242,7 @@ impl<O: Observer> World<'_, O> {
     /// take the lock if still missing" in one round trip, so a value written since the miss
     /// is served rather than rebuilt a second time.
     fn on_lock_reply(&mut self, now: SimTime, k: KeyRef) {
+        self.note_cache_answer(now, k);
         if self.orphaned(k) {
             self.query_orphan(now, k);
             return;
@@ -272,6 +279,12 @@ impl<O: Observer> World<'_, O> {
 
     fn schedule_poll(&mut self, now: SimTime, k: KeyRef) {
         let lock = self.lock_config();
+        if self.tier().has_faults() {
+            // The poll meets the node as it is when the poll is sent.
+            self.events
+                .schedule(now + lock.retry_interval, Event::Cache(CacheEvent::Poll(k)));
+            return;
+        }
         let latency = self.tier().lock_latency();
         self.events.schedule(
             now + lock.retry_interval + latency,
@@ -281,6 +294,7 @@ impl<O: Observer> World<'_, O> {
 
     /// A waiting reader's poll: the value may be there now, or the lock free.
     fn on_poll_reply(&mut self, now: SimTime, k: KeyRef) {
+        self.note_cache_answer(now, k);
         if self.orphaned(k) {
             self.query_orphan(now, k);
             return;
@@ -305,7 +319,7 @@ impl<O: Observer> World<'_, O> {
     }
 
     /// A reader gave up waiting for another's lock: the configured fallback.
-    fn fall_back(&mut self, now: SimTime, k: KeyRef) {
+    pub(super) fn fall_back(&mut self, now: SimTime, k: KeyRef) {
         self.end_wait(now, k);
         let lock = self.lock_config();
         match lock.fallback {
@@ -322,7 +336,7 @@ impl<O: Observer> World<'_, O> {
         }
     }
 
-    fn end_wait(&mut self, now: SimTime, k: KeyRef) {
+    pub(super) fn end_wait(&mut self, now: SimTime, k: KeyRef) {
         let since = self.slot(k).waiting_since;
         if since != SimTime::NEVER {
             self.observer.lock_wait_ended(now.since(since));
@@ -367,11 +381,16 @@ impl<O: Observer> World<'_, O> {
             .expect("lock paths only run with a lock or lease configured")
     }
 
-    /// Releases the lock `k` holds, if it still holds it and the protocol releases on fill.
-    pub(super) fn release_lock(&mut self, k: KeyRef) {
+    /// Releases the lock `k` holds at `now`, if it still holds it and the protocol releases
+    /// on fill; with node faults, through the node that owns the key.
+    pub(super) fn release_lock(&mut self, now: SimTime, k: KeyRef) {
         let token = std::mem::take(&mut self.slot_mut(k).lock_token);
         let ckey = self.slot(k).ckey;
         if let Some(cache) = self.cache.as_mut() {
+            if token != 0 && cache.has_faults() {
+                self.release_through_faults(now, k, ckey, token);
+                return;
+            }
             cache.release_lock(ckey, token);
         }
     }

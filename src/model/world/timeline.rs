@@ -1,4 +1,5 @@
-//! Timeline actions: flushes, preloads, lock-holder deaths, deploys and their warm-up.
+//! Timeline actions: flushes, preloads, lock-holder deaths, deploys and their warm-up (the
+//! node actions and a returning node's warm-up are in [`super::nodes`]).
 
 use super::{Event, World};
 use crate::engine::{SimDuration, SimTime};
@@ -17,6 +18,11 @@ pub(super) enum TimelineEvent {
     WarmupTick { deploy: u32 },
     /// The app has noticed that dead cache node `node` is gone and rehashes without it.
     TakeOutNode { node: u32 },
+    /// Warm-up of the node restored at timeline entry `entry` sends its next query.
+    NodeWarmupTick { entry: u32 },
+    /// The warm-up of the node restored at timeline entry `entry` has run for its longest
+    /// time.
+    NodeWarmupEnd { entry: u32 },
 }
 
 /// Per-deploy state, indexed like the timeline.
@@ -40,6 +46,8 @@ impl<O: Observer> World<'_, O> {
             }
             TimelineEvent::WarmupTick { deploy } => self.on_warmup_tick(now, deploy as usize),
             TimelineEvent::TakeOutNode { node } => self.take_out_node(node),
+            TimelineEvent::NodeWarmupTick { entry } => self.on_node_warmup_tick(now, entry),
+            TimelineEvent::NodeWarmupEnd { entry } => self.on_node_warmup_end(entry),
         }
     }
 
@@ -115,7 +123,10 @@ impl<O: Observer> World<'_, O> {
                 }
             }
             TimelineAction::KillNode { node } => self.kill_node(now, node),
-            TimelineAction::RestoreNode { node } => self.restore_node(node),
+            TimelineAction::RestoreNode { node, warmup } => match warmup {
+                None => self.restore_node(node),
+                Some(w) => self.begin_node_warmup(now, i as u32, node, w),
+            },
             TimelineAction::SlowNode {
                 node,
                 factor,

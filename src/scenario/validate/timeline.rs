@@ -31,7 +31,8 @@ pub(super) fn timeline_event(
             "warmup_lead",
         ],
         "kill_lock_holder" => &["key"],
-        "kill_node" | "restore_node" => &["node"],
+        "kill_node" => &["node"],
+        "restore_node" => &["node", "warmup_top", "warmup_rate", "warmup_max"],
         "slow_node" => &["node", "factor", "lasting"],
         "drop_node" => &["node", "share", "lasting"],
         other => {
@@ -58,6 +59,7 @@ pub(super) fn timeline_event(
         ("warmup_top", raw.warmup_top.is_some()),
         ("warmup_rate", raw.warmup_rate.is_some()),
         ("warmup_lead", raw.warmup_lead.is_some()),
+        ("warmup_max", raw.warmup_max.is_some()),
         ("factor", raw.factor.is_some()),
         ("share", raw.share.is_some()),
         ("lasting", raw.lasting.is_some()),
@@ -142,8 +144,8 @@ pub(super) fn timeline_event(
                 }
                 None => SimDuration::ZERO,
             };
-            let warmup = match (raw.warmup_top, raw.warmup_rate) {
-                (None, None) => {
+            let warmup = match warmup_top_and_rate(field, raw, clients)? {
+                None => {
                     if raw.warmup_lead.is_some() {
                         return err(
                             format!("{field}.warmup_lead"),
@@ -152,34 +154,12 @@ pub(super) fn timeline_event(
                     }
                     None
                 }
-                (Some(top), Some(rate)) => {
-                    let top = int_in(
-                        &format!("{field}.warmup_top"),
-                        top,
-                        1,
-                        clients.keyspace as i64,
-                        "most popular keys to warm, at most the keyspace",
-                    )?;
-                    if !rate.is_finite() || rate <= 0.0 || rate > 1e9 {
-                        return err(format!("{field}.warmup_rate"), format!("must be keys per second, greater than 0 and at most 1e9, got {rate}"));
-                    }
+                Some((top, rate)) => {
                     let lead = raw.warmup_lead.map(|d| d.0).unwrap_or_default();
                     if lead > at {
                         return err(format!("{field}.warmup_lead"), format!("{lead} would start warming before the run starts (the deploy is at {at})"));
                     }
                     Some(Warmup { top, rate, lead })
-                }
-                (Some(_), None) => {
-                    return err(
-                        format!("{field}.warmup_rate"),
-                        "is required with warmup_top (keys warmed per second)",
-                    )
-                }
-                (None, Some(_)) => {
-                    return err(
-                        format!("{field}.warmup_top"),
-                        "is required with warmup_rate (how many of the most popular keys)",
-                    )
                 }
             };
             TimelineAction::Deploy(Deploy {
@@ -202,7 +182,32 @@ pub(super) fn timeline_event(
             if raw.action == "kill_node" {
                 TimelineAction::KillNode { node }
             } else {
-                TimelineAction::RestoreNode { node }
+                let warmup = match warmup_top_and_rate(field, raw, clients)? {
+                    None => {
+                        if raw.warmup_max.is_some() {
+                            return err(
+                                format!("{field}.warmup_max"),
+                                "applies only with warmup_top and warmup_rate",
+                            );
+                        }
+                        None
+                    }
+                    Some((top, rate)) => Some(NodeWarmup {
+                        top,
+                        rate,
+                        max: raw
+                            .warmup_max
+                            .map(|d| {
+                                positive(
+                                    &format!("{field}.warmup_max"),
+                                    d.0,
+                                    "longest warm-up before the node takes traffic",
+                                )
+                            })
+                            .transpose()?,
+                    }),
+                };
+                TimelineAction::RestoreNode { node, warmup }
             }
         }
         "slow_node" => {
@@ -324,6 +329,41 @@ pub(super) fn timeline_event(
         at: SimTime(at.0),
         action,
     })
+}
+
+/// `warmup_top` and `warmup_rate` of a deploy or a restored node: both or neither.
+fn warmup_top_and_rate(
+    field: &str,
+    raw: &RawTimelineEvent,
+    clients: &ClientsConfig,
+) -> Result<Option<(u32, f64)>> {
+    match (raw.warmup_top, raw.warmup_rate) {
+        (None, None) => Ok(None),
+        (Some(top), Some(rate)) => {
+            let top = int_in(
+                &format!("{field}.warmup_top"),
+                top,
+                1,
+                clients.keyspace as i64,
+                "most popular keys to warm, at most the keyspace",
+            )?;
+            if !rate.is_finite() || rate <= 0.0 || rate > 1e9 {
+                return err(
+                    format!("{field}.warmup_rate"),
+                    format!("must be keys per second, greater than 0 and at most 1e9, got {rate}"),
+                );
+            }
+            Ok(Some((top, rate)))
+        }
+        (Some(_), None) => err(
+            format!("{field}.warmup_rate"),
+            "is required with warmup_top (keys warmed per second)",
+        ),
+        (None, Some(_)) => err(
+            format!("{field}.warmup_top"),
+            "is required with warmup_rate (how many of the most popular keys)",
+        ),
+    }
 }
 
 /// Largest `slow_node` factor.
