@@ -66,6 +66,12 @@ pub struct RunArgs {
     /// would need more is refused before it starts; fewer strategies run at once when that fits.
     #[arg(long = "max-memory", value_name = "SIZE", value_parser = parse_size)]
     pub max_memory: Option<u64>,
+    /// Independent replications per strategy, instead of the file's `replications` (1 to
+    /// 10000). Replication r of every strategy sees the same draws; summary.csv then holds
+    /// means, and replications.csv and intervals.csv (95% confidence intervals, paired
+    /// differences from the file's `baseline`) join it.
+    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replications: Option<u32>,
 }
 
 /// Arguments of `validate`.

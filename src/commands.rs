@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::{Cli, Command, FanoutArgs, RunArgs, ValidateArgs};
 use crate::console::{self, Stdout};
-use crate::experiment::{self, ScenarioResult};
+use crate::experiment::{self, StudyResult};
 use crate::report::write::OutputDir;
 use crate::report::{self, ImageFormat};
 use crate::scenario::{self, Scenario};
@@ -82,6 +82,9 @@ fn prepare(args: &RunArgs) -> Result<Vec<Scenario>, CommandError> {
         if let Some(seed) = args.seed {
             s.seed = seed;
         }
+        if let Some(r) = args.replications {
+            s.study.replications = r;
+        }
         if !args.strategies.is_empty() {
             for wanted in &args.strategies {
                 if !s.strategies.iter().any(|st| &st.name == wanted) {
@@ -95,6 +98,17 @@ fn prepare(args: &RunArgs) -> Result<Vec<Scenario>, CommandError> {
                 }
             }
             s.strategies.retain(|st| args.strategies.contains(&st.name));
+            if let Some(b) = s.study.baseline.take() {
+                if s.strategies.iter().any(|st| st.name == b) {
+                    s.study.baseline = Some(b);
+                } else {
+                    console::warn(&format!(
+                        "{}: baseline `{b}` is not among the strategies chosen with --strategy: \
+                         no differences from it are reported",
+                        file.display()
+                    ));
+                }
+            }
         }
         if let Some(other) = scenarios.iter().find(|o: &&Scenario| o.name == s.name) {
             return Err(CommandError::Input(format!(
@@ -190,9 +204,14 @@ fn run(args: RunArgs) -> Result<(), CommandError> {
     let dirs = prepare_outputs(&args.out, &scenarios)?;
     let mut out = Stdout::default();
     for ((s, dir), plan) in scenarios.iter().zip(dirs).zip(&plans) {
-        let result = simulate_with_progress(s, plan)?;
-        let written = write_outputs(&result, s, dir, args.format, Vec::new())?;
-        out.print(&report::table::headline(&result));
+        let study = simulate_with_progress(s, plan)?;
+        let written = write_outputs(&study, s, dir, args.format, Vec::new())?;
+        let result = study.first();
+        if study.replications() > 1 {
+            out.print(&report::replications::table(&study));
+        } else {
+            out.print(&report::table::headline(result));
+        }
         for (st, config) in result.strategies.iter().zip(&s.strategies) {
             let totals = &st.result.summary.totals;
             if totals.unfinished * 1000 > totals.arrived && st.result.summary.truncation.is_none() {
@@ -279,13 +298,15 @@ fn fanout(args: FanoutArgs) -> Result<(), CommandError> {
         strategies: Vec::new(),
         format: args.format,
         max_memory: args.max_memory,
+        replications: None,
     };
     let mut scenario = prepare(&run_args)?.remove(0);
     warn_before_running(&scenario);
     let plan = plan_all(std::slice::from_mut(&mut scenario), args.max_memory)?.remove(0);
     let dir = prepare_outputs(&args.out, std::slice::from_ref(&scenario))?.remove(0);
-    let result = simulate_with_progress(&scenario, &plan)?;
-    let rows = report::fanout::rows(&result);
+    let study = simulate_with_progress(&scenario, &plan)?;
+    let result = study.first();
+    let rows = report::fanout::rows(result);
     let mut extra = vec![("fanout.csv".to_string(), report::fanout::csv(&rows))];
     let data = report::fanout::chart_data(&result.name, &rows);
     for chart in
@@ -296,7 +317,7 @@ fn fanout(args: FanoutArgs) -> Result<(), CommandError> {
             chart.bytes,
         ));
     }
-    let written = write_outputs(&result, &scenario, dir, args.format, extra)?;
+    let written = write_outputs(&study, &scenario, dir, args.format, extra)?;
     if !analytic.is_empty() {
         out.print("\n");
     }
@@ -325,12 +346,13 @@ fn print_written(out: &mut Stdout, seed: u64, written: &[PathBuf]) {
 fn simulate_with_progress(
     s: &Scenario,
     plan: &experiment::Plan,
-) -> Result<ScenarioResult, CommandError> {
+) -> Result<StudyResult, CommandError> {
     let total: f64 = s
         .strategies
         .iter()
         .map(|st| st.config.duration.as_secs_f64())
-        .sum();
+        .sum::<f64>()
+        * s.study.replications as f64;
     let bar = ProgressBar::with_draw_target(
         Some((total * 1e6) as u64),
         if std::io::stderr().is_terminal() {
@@ -359,22 +381,45 @@ fn simulate_with_progress(
     result.map_err(|e| CommandError::Other(anyhow::anyhow!(e)))
 }
 
-/// Writes the CSVs and charts of `result`, plus `extra` files, then the manifest `run.toml`,
-/// into `dir`, all or nothing.
+/// Writes the CSVs and charts of `study`, plus `extra` files, then the manifest `run.toml`,
+/// into `dir`, all or nothing. With replications, `summary.csv` holds means and
+/// `replications.csv` and `intervals.csv` join it; the charts draw the first replication.
 fn write_outputs(
-    result: &ScenarioResult,
+    study: &StudyResult,
     scenario: &Scenario,
     dir: OutputDir,
     format: ImageFormat,
     extra: Vec<(String, Vec<u8>)>,
 ) -> Result<Vec<PathBuf>, CommandError> {
-    let mut files = vec![
-        (
-            "timeseries.csv".to_string(),
-            report::csv::timeseries(result),
-        ),
-        ("summary.csv".to_string(), report::csv::summary(result)),
-    ];
+    let result = study.first();
+    let mut files = if study.replications() > 1 {
+        vec![
+            (
+                "timeseries.csv".to_string(),
+                report::csv::timeseries_replications(&study.runs),
+            ),
+            (
+                "summary.csv".to_string(),
+                report::replications::summary(study),
+            ),
+            (
+                "replications.csv".to_string(),
+                report::replications::per_replication(study),
+            ),
+            (
+                "intervals.csv".to_string(),
+                report::replications::intervals(study),
+            ),
+        ]
+    } else {
+        vec![
+            (
+                "timeseries.csv".to_string(),
+                report::csv::timeseries(result),
+            ),
+            ("summary.csv".to_string(), report::csv::summary(result)),
+        ]
+    };
     if let Some(nodes) = report::csv::nodes(result) {
         files.push(("nodes.csv".to_string(), nodes));
     }

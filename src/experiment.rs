@@ -5,8 +5,10 @@
 
 use rayon::prelude::*;
 
+use crate::engine::rng::replication_seed;
+use crate::engine::SimDuration;
 use crate::metrics::{Recorder, RunResult};
-pub use crate::metrics::{ScenarioResult, StrategyResult};
+pub use crate::metrics::{ScenarioResult, StrategyResult, StudyResult};
 use crate::model::{self, footprint, ModelConfig, Progress};
 use crate::scenario::Scenario;
 
@@ -17,6 +19,18 @@ pub fn simulate(
     seed: u64,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> RunResult {
+    simulate_after(config, seed, SimDuration::ZERO, progress)
+}
+
+/// [`simulate`], with the whole-run figures measured from `warmup` on (a whole number of
+/// buckets; the buckets' own rows are all kept).
+pub fn simulate_after(
+    config: &ModelConfig,
+    seed: u64,
+    warmup: SimDuration,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> RunResult {
+    let warmup_buckets = (warmup.0 / config.bucket.0) as usize;
     let longest = config
         .duration
         .0
@@ -34,10 +48,13 @@ pub fn simulate(
     {
         recorder = recorder.with_nodes(cache.nodes);
     }
+    if warmup_buckets > 0 {
+        recorder = recorder.with_warmup(warmup_buckets);
+    }
     let end = model::run(config, seed, &mut recorder, progress);
     let mut result = recorder.finish(end);
-    result.summary.worst =
-        crate::metrics::WorstBucket::of(&result.buckets, config.db_capacity_qps());
+    let measured = &result.buckets[warmup_buckets.min(result.buckets.len() - 1)..];
+    result.summary.worst = crate::metrics::WorstBucket::of(measured, config.db_capacity_qps());
     let triggers: Vec<f64> = config
         .timeline
         .iter()
@@ -55,18 +72,65 @@ pub fn simulate(
     result
 }
 
-/// Runs every strategy of `scenario` in parallel on the current rayon pool. `progress` is
-/// called as runs advance (from several threads at once).
+/// Runs every strategy of `scenario` once, in parallel on the current rayon pool (the first
+/// replication of [`run_study`]). `progress` is called as runs advance (from several threads
+/// at once).
 pub fn run_scenario(scenario: &Scenario, progress: &(dyn Fn(Progress) + Sync)) -> ScenarioResult {
+    run_replications(scenario, 1, progress).runs.swap_remove(0)
+}
+
+/// Runs every strategy of `scenario` for each of its replications, all in parallel on the
+/// current rayon pool: replication `r` of every strategy with the same seed
+/// ([`replication_seed`]), so strategies are compared on the same draws. The results are
+/// gathered by index, so the thread count never changes a byte.
+pub fn run_study(scenario: &Scenario, progress: &(dyn Fn(Progress) + Sync)) -> StudyResult {
+    run_replications(scenario, scenario.study.replications, progress)
+}
+
+fn run_replications(
+    scenario: &Scenario,
+    replications: u32,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> StudyResult {
+    let n = scenario.strategies.len();
+    let warmup = scenario.study.warmup;
+    let mut runs: Vec<RunResult> = (0..n * replications as usize)
+        .into_par_iter()
+        .map(|task| {
+            let (r, i) = (task / n, task % n);
+            let seed = replication_seed(scenario.seed, r as u32);
+            simulate_after(&scenario.strategies[i].config, seed, warmup, progress)
+        })
+        .collect();
+    let mut all = Vec::with_capacity(replications as usize);
+    for r in (0..replications).rev() {
+        let these = runs.split_off(r as usize * n);
+        all.push(assemble(
+            scenario,
+            replication_seed(scenario.seed, r),
+            these,
+        ));
+    }
+    all.reverse();
+    StudyResult {
+        runs: all,
+        warmup_s: warmup.as_secs_f64(),
+        baseline: scenario.study.baseline.clone(),
+    }
+}
+
+/// The results of one replication: every strategy's run, named and scaled for the reports.
+fn assemble(scenario: &Scenario, seed: u64, runs: Vec<RunResult>) -> ScenarioResult {
     let strategies: Vec<StrategyResult> = scenario
         .strategies
-        .par_iter()
-        .map(|s| StrategyResult {
+        .iter()
+        .zip(runs)
+        .map(|(s, result)| StrategyResult {
             name: s.name.clone(),
             description: s.description.clone(),
             db_capacity_qps: s.config.db_capacity_qps(),
             fanout: s.config.clients.fanout,
-            result: simulate(&s.config, scenario.seed, progress),
+            result,
         })
         .collect();
     let mut timeline = timeline_marks(scenario);
@@ -78,7 +142,7 @@ pub fn run_scenario(scenario: &Scenario, progress: &(dyn Fn(Progress) + Sync)) -
     ScenarioResult {
         name: scenario.name.clone(),
         description: scenario.description.clone(),
-        seed: scenario.seed,
+        seed,
         duration_s,
         bucket_s: scenario.base.bucket.as_secs_f64(),
         timeline,
@@ -172,11 +236,16 @@ pub fn plan(scenario: &mut Scenario, max_memory: u64, max_threads: usize) -> Res
         .iter()
         .map(|s| (s.name.as_str(), footprint::footprint(&s.config)))
         .collect();
-    let results: u64 = prints.iter().map(|(_, f)| f.results).sum();
-    // Memory with `threads` strategies at once, each holding `part` of its footprint while it
-    // runs: the largest ones, plus every strategy's results.
+    // Every replication runs each strategy once more and keeps its results.
+    let reps = scenario.study.replications.max(1) as usize;
+    let results: u64 = prints.iter().map(|(_, f)| f.results).sum::<u64>() * reps as u64;
+    // Memory with `threads` runs at once, each holding `part` of its footprint while it
+    // runs: the largest ones, plus every run's results.
     let at = |threads: usize, part: fn(&footprint::Footprint) -> u64| -> u64 {
-        let mut running: Vec<u64> = prints.iter().map(|(_, f)| part(f)).collect();
+        let mut running: Vec<u64> = prints
+            .iter()
+            .flat_map(|(_, f)| std::iter::repeat_n(part(f), reps.min(threads)))
+            .collect();
         running.sort_unstable_by(|a, b| b.cmp(a));
         OVERHEAD_BYTES
             .saturating_add(results)
@@ -184,7 +253,7 @@ pub fn plan(scenario: &mut Scenario, max_memory: u64, max_threads: usize) -> Res
     };
     let memory_at = |threads: usize| at(threads, |f| f.fixed + f.in_flight);
     let base_memory_at = |threads: usize| at(threads, |f| f.fixed);
-    let most = max_threads.clamp(1, scenario.strategies.len().max(1));
+    let most = max_threads.clamp(1, (scenario.strategies.len() * reps).max(1));
     let Some(threads) = (1..=most).rev().find(|&t| memory_at(t) <= max_memory) else {
         let (name, big) = prints
             .iter()
@@ -241,9 +310,9 @@ pub fn plan(scenario: &mut Scenario, max_memory: u64, max_threads: usize) -> Res
         threads,
         memory_bytes: memory_at(threads),
         base_memory_bytes: base_memory_at(threads),
-        requests,
-        key_reads,
-        seconds: cpu_seconds / threads as f64,
+        requests: requests * reps as f64,
+        key_reads: key_reads * reps as f64,
+        seconds: cpu_seconds * reps as f64 / threads as f64,
         lowered,
     })
 }
@@ -258,7 +327,8 @@ fn lower_default_caps(scenario: &mut Scenario, max_memory: u64) -> Vec<(String, 
         .strategies
         .iter()
         .map(|s| footprint::footprint(&s.config).results)
-        .sum();
+        .sum::<u64>()
+        * scenario.study.replications.max(1) as u64;
     let allowance = max_memory.saturating_sub(OVERHEAD_BYTES + results);
     let mut lowered = Vec::new();
     for s in &mut scenario.strategies {
@@ -279,17 +349,17 @@ fn lower_default_caps(scenario: &mut Scenario, max_memory: u64) -> Vec<(String, 
     lowered
 }
 
-/// Runs `scenario` as `plan` says: on a pool of `plan.threads` threads.
+/// Runs `scenario` with its replications as `plan` says: on a pool of `plan.threads` threads.
 pub fn run_planned(
     scenario: &Scenario,
     plan: &Plan,
     progress: &(dyn Fn(Progress) + Sync),
-) -> Result<ScenarioResult, String> {
+) -> Result<StudyResult, String> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(plan.threads)
         .build()
         .map_err(|e| format!("cannot start {} threads: {e}", plan.threads))?;
-    Ok(pool.install(|| run_scenario(scenario, progress)))
+    Ok(pool.install(|| run_study(scenario, progress)))
 }
 
 /// A byte count for people: `512 MB`, `3.4 GB`.

@@ -34,6 +34,17 @@ impl RandomStreams {
     }
 }
 
+/// The seed of replication `r` of a run seeded `seed`: `seed` itself for the first (so one
+/// replication is exactly the plain run), then seeds mixed from both. Every strategy's
+/// replication `r` uses the same seed: common random numbers across strategies.
+pub fn replication_seed(seed: u64, r: u32) -> u64 {
+    if r == 0 {
+        seed
+    } else {
+        splitmix64(seed ^ splitmix64(0x7E71_CA7E_u64.wrapping_add(r as u64)))
+    }
+}
+
 /// SplitMix64's finaliser: a fast, well-mixed 64-bit hash.
 pub fn splitmix64(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);

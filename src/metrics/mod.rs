@@ -5,12 +5,15 @@
 //! does not grow with the number of requests.
 
 pub mod herd;
+pub mod interval;
 mod recorder;
 pub mod recovery;
 mod results;
+pub mod study;
 
 pub use recorder::{Recorder, MAX_REQUESTS_PER_BUCKET};
 pub use results::{ScenarioResult, StrategyResult};
+pub use study::StudyResult;
 
 use crate::model::observe::Truncation;
 

@@ -58,6 +58,8 @@ pub struct Recorder {
     node_rows: Vec<Vec<NodeRow>>,
     /// Breakers not closed now.
     breakers_open: u64,
+    /// Buckets at the start left out of the whole-run figures (a warm-up).
+    warmup_buckets: usize,
 }
 
 /// Most requests one bucket may complete: a latency count of a bucket is 32 bits wide.
@@ -116,9 +118,18 @@ impl Recorder {
             node_row: Vec::new(),
             node_rows: Vec::new(),
             breakers_open: 0,
+            warmup_buckets: 0,
         };
         r.open_bucket();
         r
+    }
+
+    /// The same recorder, leaving the first `buckets` buckets out of the whole-run figures
+    /// (the summary): a warm-up whose transient should not weigh on them. The buckets' own
+    /// rows are kept.
+    pub fn with_warmup(mut self, buckets: usize) -> Self {
+        self.warmup_buckets = buckets;
+        self
     }
 
     /// The same recorder, also keeping one row per bucket for each of `nodes` cache nodes.
@@ -157,7 +168,24 @@ impl Recorder {
             self.close_bucket();
             self.current += 1;
             self.open_bucket();
+            if self.current == self.warmup_buckets {
+                self.end_warmup();
+            }
         }
+    }
+
+    /// The warm-up is over: the whole-run figures start from here.
+    #[cold]
+    fn end_warmup(&mut self) {
+        self.run_latency.reset();
+        if let Some(h) = self.run_age.as_mut() {
+            h.reset();
+        }
+        self.total_busy_ns = 0;
+        self.total_wait_ns = 0;
+        self.total_wait_count = 0;
+        self.total_lock_wait_ns = 0;
+        self.total_lag_ns = 0;
     }
 
     fn integrate_busy(&mut self, until: SimTime) {
@@ -342,12 +370,15 @@ impl Recorder {
         self.row.width_s = self.bucket_end(self.current).since(start).as_secs_f64();
         self.row.unfinished = unfinished;
         self.close_bucket();
+        // Whole-run figures start after the warm-up (if the run lasted that long).
+        let skip = self.warmup_buckets.min(self.rows.len() - 1);
+        let measured_from = self.bucket_start(skip);
         let mut totals = BucketRow {
-            start_s: 0.0,
-            width_s: self.end.as_secs_f64(),
+            start_s: measured_from.as_secs_f64(),
+            width_s: self.end.since(measured_from).as_secs_f64(),
             ..BucketRow::default()
         };
-        for r in &self.rows {
+        for r in &self.rows[skip..] {
             totals.arrived += r.arrived;
             totals.completed += r.completed;
             totals.unfinished += r.unfinished;
@@ -421,12 +452,13 @@ impl Recorder {
         let peak_of = |rows: &mut dyn Iterator<Item = &BucketRow>| {
             rows.map(|r| r.db_qps()).fold(0.0f64, f64::max)
         };
-        let peak_db_qps = if self.rows.iter().any(|r| whole(&r)) {
-            peak_of(&mut self.rows.iter().filter(whole))
+        let measured = &self.rows[skip..];
+        let peak_db_qps = if measured.iter().any(|r| whole(&r)) {
+            peak_of(&mut measured.iter().filter(whole))
         } else {
-            peak_of(&mut self.rows.iter())
+            peak_of(&mut measured.iter())
         };
-        let run_ns = self.end.0 as f64 * self.db_slots as f64;
+        let run_ns = self.end.since(measured_from).0 as f64 * self.db_slots as f64;
         totals.db_busy_fraction = if run_ns > 0.0 {
             self.total_busy_ns as f64 / run_ns
         } else {
@@ -439,9 +471,9 @@ impl Recorder {
         if let Some(h) = &self.run_age {
             totals.outdated_age = stats(h);
         }
-        assert_eq!(
-            totals.arrived,
-            totals.completed + totals.errors() + totals.unfinished,
+        // (Requests that arrived during a warm-up may end after it.)
+        assert!(
+            skip > 0 || totals.arrived == totals.completed + totals.errors() + totals.unfinished,
             "every arrival is completed, failed or unfinished"
         );
         RunResult {

@@ -22,7 +22,7 @@ fn f6(x: f64) -> String {
 /// `x` with `decimals` decimals, except that a value that is not zero but would print as zero
 /// is written in scientific notation (`1.389e-4`): for figures where a tiny value is no
 /// rounding detail (a database capacity of one query every two hours is not 0 q/s).
-fn fixed(x: f64, decimals: usize) -> String {
+pub(crate) fn fixed(x: f64, decimals: usize) -> String {
     let text = format!("{x:.decimals$}");
     if x != 0.0
         && text
@@ -299,20 +299,48 @@ pub fn summary(result: &ScenarioResult) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     write_row(&mut w, summary_columns().into_iter().map(String::from));
     for s in &result.strategies {
-        let t = &s.result.summary.totals;
-        let row = [
-            crate::text::csv_cell(&s.name).into_owned(),
-            secs(s.result.summary.duration_s),
-        ]
-        .into_iter()
+        let row =
+            std::iter::once(crate::text::csv_cell(&s.name).into_owned()).chain(summary_values(s));
+        write_row(&mut w, row);
+    }
+    finish(w)
+}
+
+/// The values of a strategy's `summary.csv` row after `strategy`, as written, in the order of
+/// [`summary_columns`] (without its first).
+pub fn summary_values(s: &StrategyResult) -> Vec<String> {
+    let t = &s.result.summary.totals;
+    std::iter::once(secs(s.result.summary.duration_s))
         .chain(COUNTERS.iter().map(|c| (c.1)(t)))
         .chain(SUMMARY_EXTRA.iter().map(|c| (c.1)(s)))
         .chain(FRESHNESS.iter().map(|c| (c.1)(t)))
         .chain(DEPENDENCY.iter().map(|c| (c.1)(t)))
         .chain(SUMMARY_RECOVERY.iter().map(|c| (c.1)(s)))
         .chain(NODES.iter().map(|c| (c.1)(t)))
-        .chain(SUMMARY_WORST.iter().map(|c| (c.1)(s)));
-        write_row(&mut w, row);
+        .chain(SUMMARY_WORST.iter().map(|c| (c.1)(s)))
+        .collect()
+}
+
+/// The bytes of `timeseries.csv` for several replications: the rows of each in turn, with a
+/// last column `replication` (from 0).
+pub fn timeseries_replications(runs: &[ScenarioResult]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    write_row(
+        &mut w,
+        timeseries_columns()
+            .into_iter()
+            .chain(["replication"])
+            .map(String::from),
+    );
+    for (r, result) in runs.iter().enumerate() {
+        for s in &result.strategies {
+            for b in &s.result.buckets {
+                let row = std::iter::once(crate::text::csv_cell(&s.name).into_owned())
+                    .chain(TIMESERIES.iter().flat_map(|g| g.iter().map(|c| (c.1)(b))))
+                    .chain([r.to_string()]);
+                write_row(&mut w, row);
+            }
+        }
     }
     finish(w)
 }
@@ -356,12 +384,12 @@ pub fn nodes(result: &ScenarioResult) -> Option<Vec<u8>> {
     Some(finish(w))
 }
 
-fn write_row(w: &mut csv::Writer<Vec<u8>>, row: impl IntoIterator<Item = String>) {
+pub(crate) fn write_row(w: &mut csv::Writer<Vec<u8>>, row: impl IntoIterator<Item = String>) {
     w.write_record(row.into_iter().collect::<Vec<_>>())
         .expect("writing CSV to memory cannot fail");
 }
 
-fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
+pub(crate) fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
     w.into_inner().expect("flushing CSV to memory cannot fail")
 }
 

@@ -11,6 +11,7 @@ pub mod fanout;
 pub mod junit;
 pub mod manifest;
 pub mod objective;
+pub mod replications;
 pub mod table;
 pub mod write;
 
@@ -20,9 +21,11 @@ pub const MANIFEST: &str = "run.toml";
 /// Whether `name` is a file some run of cachestorm writes into an output folder (in either image
 /// format), so that replacing the folder loses nothing a user put there.
 pub fn is_output_name(name: &str) -> bool {
-    const DATA: [&str; 5] = [
+    const DATA: [&str; 7] = [
         "timeseries.csv",
         "summary.csv",
+        "replications.csv",
+        "intervals.csv",
         "nodes.csv",
         "fanout.csv",
         MANIFEST,

@@ -35,7 +35,25 @@ pub struct Scenario {
     /// Settings that validate but do nothing, one line each naming the file, the field and
     /// the strategies concerned (not errors: print them before running).
     pub warnings: Vec<String>,
+    /// How the strategies are compared: replications, warm-up, baseline.
+    pub study: Study,
 }
+
+/// How a scenario's strategies are measured and compared (the file's `replications`, `warmup`
+/// and `baseline`, shared by every strategy).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Study {
+    /// Independent replications per strategy (1: one run). Replication `r` of every strategy
+    /// uses the same seed ([`crate::engine::rng::replication_seed`]): common random numbers.
+    pub replications: u32,
+    /// Start of the run left out of the whole-run figures, a whole number of buckets.
+    pub warmup: crate::engine::SimDuration,
+    /// Strategy the others are compared with, replication by replication.
+    pub baseline: Option<String>,
+}
+
+/// Most replications a file or `--replications` may ask for.
+pub const MAX_REPLICATIONS: u32 = 10_000;
 
 /// One named variant of the base world.
 #[derive(Clone, Debug)]
@@ -114,6 +132,16 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 
 /// Checks scenario text; `file` is used in error messages.
 pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
+    parse_with(text, file, &[])
+}
+
+/// Checks scenario text with `settings` (field path, value) applied to the base world first,
+/// as `sweep --set` does; a strategy that sets the same field keeps its own value.
+pub fn parse_with(
+    text: &str,
+    file: &Path,
+    settings: &[(String, toml::Value)],
+) -> Result<Scenario, ScenarioError> {
     let field_err = |field: String, message: String| ScenarioError::Field {
         file: file.to_path_buf(),
         field: text::shorten(&text::escape(&field), FIELD_MAX_CHARS).into_owned(),
@@ -127,6 +155,13 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
                 file: file.to_path_buf(),
                 message: syntax_message(source, &e),
             })?;
+    for (path, value) in settings {
+        overrides::apply(&mut top, path, value.clone()).map_err(|m| field_err(path.clone(), m))?;
+    }
+    let study_keys: Vec<(&str, Option<toml::Value>)> = ["replications", "warmup", "baseline"]
+        .into_iter()
+        .map(|k| (k, top.remove(k)))
+        .collect();
     let raw_strategies = match top.remove("strategies") {
         None => Vec::new(),
         Some(toml::Value::Array(items)) => items,
@@ -231,6 +266,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
             config: base.clone(),
         });
     }
+    let study = study(&study_keys, &base, &strategies).map_err(|(f, m)| field_err(f, m))?;
     Ok(Scenario {
         file: file.to_path_buf(),
         name: base_raw.name,
@@ -239,6 +275,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
         source_sha256: sha256_hex(source.as_bytes()),
         base,
         strategies,
+        study,
         warnings: warned
             .into_iter()
             .map(|(w, names)| {
@@ -261,6 +298,75 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
             })
             .collect(),
     })
+}
+
+/// Reads `replications`, `warmup` and `baseline`.
+fn study(
+    keys: &[(&str, Option<toml::Value>)],
+    base: &ModelConfig,
+    strategies: &[Strategy],
+) -> Result<Study, (String, String)> {
+    let mut study = Study {
+        replications: 1,
+        warmup: crate::engine::SimDuration::ZERO,
+        baseline: None,
+    };
+    for (key, value) in keys {
+        let Some(value) = value else { continue };
+        let bad = |m: String| Err((key.to_string(), m));
+        match *key {
+            "replications" => match value.as_integer() {
+                Some(n) if (1..=MAX_REPLICATIONS as i64).contains(&n) => {
+                    study.replications = n as u32
+                }
+                _ => {
+                    return bad(format!(
+                        "must be a whole number from 1 to {MAX_REPLICATIONS}: independent runs per strategy"
+                    ))
+                }
+            },
+            "warmup" => {
+                let parsed = value
+                    .as_str()
+                    .ok_or_else(|| "must be a duration such as \"60s\"".to_string())
+                    .and_then(|t| duration::parse_duration(t).map_err(|e| e.to_string()));
+                let w = match parsed {
+                    Ok(w) => w,
+                    Err(m) => return bad(m),
+                };
+                if w >= base.duration {
+                    return bad(format!(
+                        "{w} leaves nothing of the run ({}) to measure; use a warm-up shorter than `duration`",
+                        base.duration
+                    ));
+                }
+                if w.0 % base.bucket.0 != 0 {
+                    return bad(format!(
+                        "{w} is not a whole number of buckets ({}); the warm-up leaves whole buckets out",
+                        base.bucket
+                    ));
+                }
+                study.warmup = w;
+            }
+            "baseline" => match value.as_str() {
+                Some(name) if strategies.iter().any(|s| s.name == name) => {
+                    study.baseline = Some(name.to_string())
+                }
+                Some(name) => {
+                    let names: Vec<String> =
+                        strategies.iter().map(|s| format!("`{}`", s.name)).collect();
+                    return bad(format!(
+                        "`{}` is not a strategy of this file; use one of {}",
+                        text::quote(name),
+                        names.join(", ")
+                    ));
+                }
+                None => return bad("must be the name of a strategy".into()),
+            },
+            _ => unreachable!("only the study's keys are read here"),
+        }
+    }
+    Ok(study)
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

@@ -14,6 +14,7 @@ mod node_input;
 mod nodes;
 mod properties;
 mod regressions;
+mod replications;
 mod robustness;
 mod stampede;
 mod theory;

@@ -1,0 +1,249 @@
+//! Replications (issue 11): confidence intervals that cover the truth at their nominal rate,
+//! common random numbers that make paired comparisons sharper, a warm-up left out of the
+//! whole-run figures, and the same bytes whatever the thread count.
+
+use std::path::Path;
+
+use cachestorm::experiment::{run_scenario, run_study};
+use cachestorm::metrics::StudyResult;
+use cachestorm::report::replications::{figure, intervals, paired, per_replication, summary};
+use cachestorm::scenario::{self, Scenario};
+use cachestorm::theory;
+
+use super::{cachestorm, run_toml, scenario_path};
+
+fn parse(text: &str) -> Scenario {
+    scenario::parse(text, Path::new("test.toml")).expect("valid scenario")
+}
+
+/// M/M/1 at ρ = 0.5 with 1 ms service, no cache: the database's busy fraction is ρ and its
+/// mean wait is ρ/(μ(1-ρ)) = 1 ms (Erlang C with one server).
+fn mm1(seed: u64, replications: u32) -> String {
+    format!(
+        r#"
+name = "mm1"
+seed = {seed}
+duration = "21s"
+bucket = "1s"
+warmup = "1s"
+replications = {replications}
+[clients]
+rps = 500
+keyspace = 1000
+[app]
+instances = 1
+[cache]
+enabled = false
+[db]
+slots = 1
+service = {{ dist = "exponential", mean = "1ms" }}
+"#
+    )
+}
+
+fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
+}
+
+#[test]
+fn intervals_cover_the_true_mean_at_about_their_nominal_rate() {
+    // 100 studies of 5 replications. Each 95% interval covers the true value with probability
+    // 0.95 if the method is right: 95 ± 2.2 of 100 (binomial), so 88 to 99 is accepted; an
+    // interval built with the normal quantile instead of Student's t (too narrow at 4 degrees
+    // of freedom) covers about 88%, one without the √n about 100%.
+    let studies = 100;
+    let want_wait_ms = theory::mmc_mean_wait(1, 500.0, 1000.0) * 1000.0;
+    let (mut busy_covered, mut wait_covered) = (0, 0);
+    for k in 0..studies {
+        let study = run_study(&parse(&mm1(1_000 + k, 5)), &|_| {});
+        let ci = |metric: &str| {
+            figure(&study, "base", metric)
+                .and_then(|f| f.interval())
+                .expect("the figure has numbers")
+        };
+        busy_covered += ci("db_busy_fraction").contains(0.5) as u32;
+        wait_covered += ci("db_wait_mean_ms").contains(want_wait_ms) as u32;
+    }
+    eprintln!("coverage: busy fraction {busy_covered}/100, mean wait {wait_covered}/100");
+    for (what, covered) in [("busy fraction", busy_covered), ("mean wait", wait_covered)] {
+        assert!(
+            (88..=99).contains(&covered),
+            "{what}: {covered} of {studies} intervals cover the true value"
+        );
+    }
+}
+
+#[test]
+fn common_random_numbers_make_paired_intervals_narrower() {
+    // The shipped avalanche scenario, shortened to its first two expiry waves, 5 replications.
+    let text = std::fs::read_to_string(scenario_path("avalanche.toml")).unwrap();
+    let settings = [
+        ("duration".to_string(), toml::Value::from("150s")),
+        ("replications".to_string(), toml::Value::from(5)),
+    ];
+    let mut s = scenario::parse_with(&text, Path::new("avalanche.toml"), &settings).unwrap();
+    s.strategies
+        .retain(|st| st.name == "fixed-ttl" || st.name == "xfetch");
+    let study = run_study(&s, &|_| {});
+    let metric = "peak_db_queries_per_s";
+    let a = figure(&study, "xfetch", metric).unwrap();
+    let b = figure(&study, "fixed-ttl", metric).unwrap();
+    let pairs = paired(&a, &b).unwrap();
+    let (ia, ib) = (a.interval().unwrap(), b.interval().unwrap());
+    // Welch's interval of the difference of two independent means.
+    let unpaired = cachestorm::metrics::interval::t_975(4)
+        * (ia.stdev.powi(2) / 5.0 + ib.stdev.powi(2) / 5.0).sqrt();
+    eprintln!("paired ±{:.2}, unpaired ±{unpaired:.2}", pairs.half_width);
+    assert!(
+        pairs.half_width < unpaired / 2.0,
+        "paired ±{} vs unpaired ±{unpaired}",
+        pairs.half_width
+    );
+    // The same workload in replication r of both strategies: the same arrivals.
+    for run in &study.runs {
+        let arrived: Vec<u64> = run
+            .strategies
+            .iter()
+            .map(|st| st.result.summary.totals.arrived)
+            .collect();
+        assert_eq!(arrived[0], arrived[1]);
+    }
+    assert_ne!(study.runs[0].seed, study.runs[1].seed);
+}
+
+fn outputs(study: &StudyResult) -> [Vec<u8>; 3] {
+    [summary(study), per_replication(study), intervals(study)]
+}
+
+#[test]
+fn replications_are_the_same_bytes_whatever_the_thread_count() {
+    let s = parse(&mm1(7, 4));
+    let one = in_pool(1, || outputs(&run_study(&s, &|_| {})));
+    let three = in_pool(3, || outputs(&run_study(&s, &|_| {})));
+    assert_eq!(one, three);
+}
+
+#[test]
+fn the_first_replication_is_the_plain_run_and_the_others_differ() {
+    let s = parse(&mm1(7, 3));
+    let study = run_study(&s, &|_| {});
+    let plain = run_scenario(&s, &|_| {});
+    assert_eq!(
+        cachestorm::report::csv::summary(study.first()),
+        cachestorm::report::csv::summary(&plain)
+    );
+    let arrived: Vec<u64> = study
+        .runs
+        .iter()
+        .map(|r| r.strategies[0].result.summary.totals.arrived)
+        .collect();
+    assert!(
+        arrived[0] != arrived[1] && arrived[1] != arrived[2],
+        "{arrived:?}"
+    );
+    // summary.csv holds the mean of the replications' own rows.
+    let f = figure(&study, "base", "requests_arrived").unwrap();
+    let mean = arrived.iter().sum::<u64>() as f64 / 3.0;
+    assert!((f.interval().unwrap().mean - mean).abs() < 1e-9);
+    let text = String::from_utf8(summary(&study)).unwrap();
+    assert!(text.contains(&format!(",{mean:.3},")), "{text}");
+}
+
+#[test]
+fn the_warmup_is_left_out_of_the_whole_run_figures() {
+    let with = parse(&mm1(3, 1));
+    let without = parse(&mm1(3, 1).replace("warmup = \"1s\"\n", ""));
+    let a = run_scenario(&with, &|_| {});
+    let b = run_scenario(&without, &|_| {});
+    let (ra, rb) = (&a.strategies[0].result, &b.strategies[0].result);
+    // The same run, bucket by bucket ...
+    assert_eq!(ra.buckets.len(), rb.buckets.len());
+    assert_eq!(ra.buckets[0].arrived, rb.buckets[0].arrived);
+    // ... whose totals leave out the first bucket.
+    let after: u64 = rb.buckets[1..].iter().map(|r| r.arrived).sum();
+    assert_eq!(ra.summary.totals.arrived, after);
+    assert_eq!(rb.summary.totals.arrived, after + rb.buckets[0].arrived);
+    assert_eq!(ra.summary.totals.start_s, 1.0);
+    assert!((ra.summary.totals.width_s - 20.0).abs() < 1e-9);
+    let after_latencies: u64 = rb.buckets[1..].iter().map(|r| r.latency.count).sum();
+    assert_eq!(ra.summary.totals.latency.count, after_latencies);
+}
+
+#[test]
+fn bad_study_settings_are_refused() {
+    let base = mm1(3, 1);
+    let cases = [
+        ("replications = 1", "replications = 0", "replications"),
+        ("replications = 1", "replications = 10001", "replications"),
+        (
+            "replications = 1",
+            "replications = \"five\"",
+            "replications",
+        ),
+        ("warmup = \"1s\"", "warmup = \"1500ms\"", "warmup"),
+        ("warmup = \"1s\"", "warmup = \"21s\"", "warmup"),
+        ("warmup = \"1s\"", "warmup = 5", "warmup"),
+        (
+            "warmup = \"1s\"",
+            "warmup = \"1s\"\nbaseline = \"nope\"",
+            "baseline",
+        ),
+    ];
+    super::assert_refused(cases.iter().enumerate().map(|(i, (from, to, field))| {
+        let name = format!("study-{i}");
+        let text = base
+            .replace(from, to)
+            .replace("name = \"mm1\"", &format!("name = \"{name}\""));
+        (Box::leak(name.into_boxed_str()) as &str, text, *field)
+    }));
+    // A strategy cannot set them: they are shared by all strategies.
+    let text = format!("{base}\n[[strategies]]\nname = \"a\"\nreplications = 3\n");
+    let err = scenario::parse(&text, Path::new("t.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("replications"), "{err}");
+}
+
+#[test]
+fn the_cli_runs_replications_and_writes_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = mm1(5, 1).replace("[db]", "baseline = \"slow\"\n[db]")
+        + "\n[[strategies]]\nname = \"fast\"\n\n[[strategies]]\nname = \"slow\"\ndb.service = { dist = \"exponential\", mean = \"1.5ms\" }\n";
+    // `baseline` must be a top-level key: put it before the first table.
+    let text = text.replace("baseline = \"slow\"\n[db]", "[db]").replace(
+        "replications = 1\n",
+        "replications = 1\nbaseline = \"slow\"\n",
+    );
+    let (assert, stderr) = run_toml(dir.path(), "mm1", &text, &["--replications", "4"]);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert.success();
+    assert!(
+        stdout.contains("4 replications") && stdout.contains('±'),
+        "{stdout}{stderr}"
+    );
+    let out = dir.path().join("mm1");
+    let intervals = std::fs::read_to_string(out.join("intervals.csv")).unwrap();
+    let row = intervals
+        .lines()
+        .find(|l| l.starts_with("fast,db_wait_mean_ms,"))
+        .expect("a row for the mean wait");
+    let cells: Vec<&str> = row.split(',').collect();
+    assert_eq!(cells[2], "4");
+    assert_eq!(cells[7], "slow");
+    // Faster service waits less than the baseline: the whole difference interval is below 0.
+    let high: f64 = cells[10].parse().unwrap();
+    assert!(high < 0.0, "{row}");
+    let reps = std::fs::read_to_string(out.join("replications.csv")).unwrap();
+    assert_eq!(reps.lines().count(), 1 + 2 * 4);
+    let series = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    assert!(series.lines().next().unwrap().ends_with(",replication"));
+    // Out of range on the command line: a usage error.
+    cachestorm()
+        .args(["run", "x.toml", "--replications", "0"])
+        .assert()
+        .code(2);
+}
