@@ -37,6 +37,12 @@ pub enum Command {
         after_help = "Examples:\n  cachestorm fanout --deps 5 --hit-rate 0.5\n  cachestorm fanout --deps 10 --target 0.95\n  cachestorm fanout --scenario scenarios/fanout.toml\n\nWith --scenario, also writes OUT/<scenario name>/fanout.csv, fanout_all_hit.png and\nfanout_latency.png beside the usual outputs."
     )]
     Fanout(FanoutArgs),
+    /// Run scenario files and judge their expectations ([[expect]]) and, with --baseline, a
+    /// saved baseline: the command for CI.
+    #[command(
+        after_help = "Examples:\n  cachestorm check scenarios/avalanche.toml\n  cachestorm check scenarios/*.toml --junit check.xml\n  cachestorm check scenario.toml --save-baseline main\n  cachestorm check scenario.toml --baseline main\n\nAn expectation in the scenario file:\n  [[expect]]\n  strategy = \"jittered-ttl\"\n  metric = \"peak_db_queries_per_s\"   # a column of summary.csv\n  at_most = 2000                     # and/or at_least; with of = \"other\" a factor of its figure\n\nWith replications a bound must hold for the whole 95% confidence interval, and a baseline\ncomparison fails only when the worsening beyond [check].tolerance is beyond the noise.\n\nExit codes: 0 every expectation met, 3 an expectation failed or had no data, 2 bad input\n(file, field, argument, or a baseline saved from another version of the file), 1 any other\nfailure."
+    )]
+    Check(CheckArgs),
     /// Check scenario files without running them.
     #[command(
         after_help = "Example:\n  cachestorm validate scenarios/*.toml\n\nPrints one line per file; exits 2 if any file has an error."
@@ -72,6 +78,36 @@ pub struct RunArgs {
     /// differences from the file's `baseline`) join it.
     #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replications: Option<u32>,
+}
+
+/// Arguments of `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario files (TOML) with [[expect]] entries (or judged against --baseline).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Seed for every random stream, instead of the file's own.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Independent replications per strategy, instead of the file's `replications`.
+    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replications: Option<u32>,
+    /// Save every figure of this run as baseline NAME (BASELINES/<scenario>/NAME.json).
+    #[arg(long = "save-baseline", value_name = "NAME")]
+    pub save_baseline: Option<String>,
+    /// Compare with baseline NAME: fail when a figure of [check].metrics worsened by more
+    /// than [check].tolerance (default 10%).
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// Folder of saved baselines.
+    #[arg(long, value_name = "DIR", default_value = "baselines")]
+    pub baselines: PathBuf,
+    /// Also write the judgements as JUnit XML (one test case per expectation).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Memory budget, such as 8GB or 512MiB (default: half the machine's memory).
+    #[arg(long = "max-memory", value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 /// Arguments of `validate`.

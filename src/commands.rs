@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::{Cli, Command, FanoutArgs, RunArgs, ValidateArgs};
+use crate::cli::{CheckArgs, Cli, Command, FanoutArgs, RunArgs, ValidateArgs};
 use crate::console::{self, Stdout};
 use crate::experiment::{self, StudyResult};
 use crate::report::write::OutputDir;
@@ -21,6 +21,9 @@ pub enum CommandError {
     /// Bad input: a scenario file, a field or an argument (exit code 2).
     #[error("{0}")]
     Input(String),
+    /// `check`: an expectation failed or had no data (exit code 3).
+    #[error("{0}")]
+    Expectation(String),
     /// Anything else (exit code 1).
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -31,6 +34,7 @@ impl CommandError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CommandError::Input(_) => 2,
+            CommandError::Expectation(_) => 3,
             CommandError::Other(_) => 1,
         }
     }
@@ -41,6 +45,7 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Validate(args) => validate(args),
+        Command::Check(args) => check(args),
         Command::Fanout(args) => fanout(args),
     }
 }
@@ -444,4 +449,187 @@ fn write_outputs(
     files.push((report::MANIFEST.to_string(), manifest));
     let written = dir.commit(&files).context("writing the outputs")?;
     Ok(written)
+}
+
+/// A baseline's name: a file name of letters, digits, `-`, `_` and `.`.
+fn baseline_file(
+    dir: &std::path::Path,
+    scenario: &str,
+    name: &str,
+) -> Result<PathBuf, CommandError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok {
+        return Err(CommandError::Input(format!(
+            "baseline name `{}` is not allowed; use 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'",
+            text::quote(name)
+        )));
+    }
+    Ok(dir.join(scenario).join(format!("{name}.json")))
+}
+
+fn check(args: CheckArgs) -> Result<(), CommandError> {
+    let run_args = RunArgs {
+        files: args.files.clone(),
+        out: PathBuf::from("output"),
+        seed: args.seed,
+        strategies: Vec::new(),
+        format: ImageFormat::Png,
+        max_memory: args.max_memory,
+        replications: args.replications,
+    };
+    let mut scenarios = prepare(&run_args)?;
+    // A file with nothing to check is left out (said aloud); none at all is an error.
+    let nothing = |s: &Scenario| {
+        s.study.expectations.is_empty() && args.baseline.is_none() && args.save_baseline.is_none()
+    };
+    if scenarios.iter().all(nothing) {
+        return Err(CommandError::Input(
+            "nothing to check: no file has [[expect]] entries, and no --baseline or --save-baseline was given"
+                .into(),
+        ));
+    }
+    for s in scenarios.iter().filter(|s| nothing(s)) {
+        console::warn(&format!(
+            "{}: no [[expect]] entries: not run",
+            s.file.display()
+        ));
+    }
+    scenarios.retain(|s| !nothing(s));
+    // Everything that can be refused is refused before anything runs.
+    let columns = report::csv::summary_columns();
+    let mut saved = Vec::new();
+    for s in &scenarios {
+        for e in &s.study.expectations {
+            if !columns[1..].contains(&e.metric.as_str()) {
+                return Err(CommandError::Input(format!(
+                    "{}: field `expect[{}].metric`: `{}` is not a column of summary.csv (see the README's list)",
+                    s.file.display(),
+                    e.index,
+                    text::quote(&e.metric)
+                )));
+            }
+        }
+        for m in &s.study.baseline_check.metrics {
+            if !columns[1..].contains(&m.as_str()) {
+                return Err(CommandError::Input(format!(
+                    "{}: field `check.metrics`: `{}` is not a column of summary.csv",
+                    s.file.display(),
+                    text::quote(m)
+                )));
+            }
+        }
+
+        if let Some(name) = &args.save_baseline {
+            baseline_file(&args.baselines, &s.name, name)?;
+        }
+        saved.push(match &args.baseline {
+            None => None,
+            Some(name) => {
+                let path = baseline_file(&args.baselines, &s.name, name)?;
+                let bytes = std::fs::read(&path).map_err(|e| {
+                    CommandError::Input(format!(
+                        "{}: cannot read baseline `{name}` ({}): {e}; save one with --save-baseline {name}",
+                        s.file.display(),
+                        text::escape(&path.display().to_string())
+                    ))
+                })?;
+                let b: report::check::Baseline = serde_json::from_slice(&bytes).map_err(|e| {
+                    CommandError::Input(format!(
+                        "{}: baseline {} is not a baseline file: {e}",
+                        s.file.display(),
+                        text::escape(&path.display().to_string())
+                    ))
+                })?;
+                Some(b)
+            }
+        });
+    }
+    for s in &scenarios {
+        warn_before_running(s);
+    }
+    let plans = plan_all(&mut scenarios, args.max_memory)?;
+    let mut out = Stdout::default();
+    let mut cases = Vec::new();
+    let mut failed = 0usize;
+    for ((s, plan), baseline) in scenarios.iter().zip(&plans).zip(&saved) {
+        let started = std::time::Instant::now();
+        let study = simulate_with_progress(s, plan)?;
+        let mut judged: Vec<report::check::Judgement> = s
+            .study
+            .expectations
+            .iter()
+            .map(|e| report::check::judge(&study, e))
+            .collect();
+        if let Some(b) = baseline {
+            if let Some(why) = b.mismatch(&study, &s.source_sha256) {
+                return Err(CommandError::Input(format!(
+                    "{}: baseline `{}` cannot be compared: {why}",
+                    s.file.display(),
+                    args.baseline.as_deref().unwrap_or_default()
+                )));
+            }
+            judged.extend(report::check::compare(&study, b, &s.study.baseline_check));
+        }
+        if let Some(name) = &args.save_baseline {
+            let path = baseline_file(&args.baselines, &s.name, name)?;
+            let bytes =
+                serde_json::to_vec_pretty(&report::check::Baseline::of(&study, &s.source_sha256))
+                    .context("encoding the baseline")?;
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
+            }
+            let tmp = path.with_extension("json.tmp");
+            std::fs::write(&tmp, bytes)
+                .and_then(|_| std::fs::rename(&tmp, &path))
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        out.print(&report::check::table(
+            &s.name,
+            study.replications(),
+            &judged,
+        ));
+        if let Some(name) = &args.save_baseline {
+            out.print(&format!(
+                "saved baseline `{name}` to {}\n",
+                text::escape(
+                    &baseline_file(&args.baselines, &s.name, name)?
+                        .display()
+                        .to_string()
+                )
+            ));
+        }
+        out.print("\n");
+        let seconds = started.elapsed().as_secs_f64() / judged.len().max(1) as f64;
+        for j in &judged {
+            if j.verdict != report::check::Verdict::Pass {
+                failed += 1;
+            }
+            cases.push(report::junit::TestCase {
+                name: j.expectation.clone(),
+                classname: format!("cachestorm.{}", s.name),
+                failure: (j.verdict != report::check::Verdict::Pass)
+                    .then(|| format!("{} ({})", j.reason, j.value)),
+                time_s: seconds,
+            });
+        }
+    }
+    if let Some(path) = &args.junit {
+        let xml = report::junit::junit_xml("cachestorm check", &cases);
+        std::fs::write(path, xml).with_context(|| format!("writing {}", path.display()))?;
+    }
+    finish(out)?;
+    if failed > 0 {
+        return Err(CommandError::Expectation(format!(
+            "{failed} of {} expectation{} not met",
+            cases.len(),
+            if cases.len() == 1 { "" } else { "s" }
+        )));
+    }
+    Ok(())
 }

@@ -6,6 +6,7 @@
 //! whole run into a temporary folder and swaps it in at once.
 
 pub mod charts;
+pub mod check;
 pub mod csv;
 pub mod fanout;
 pub mod junit;

@@ -6,6 +6,7 @@
 //! part of the world ("20% TTL jitter", "8 DB slots") and is checked exactly like the base.
 
 pub mod duration;
+pub mod expect;
 pub mod overrides;
 pub mod raw;
 pub mod validate;
@@ -50,6 +51,10 @@ pub struct Study {
     pub warmup: crate::engine::SimDuration,
     /// Strategy the others are compared with, replication by replication.
     pub baseline: Option<String>,
+    /// What `cachestorm check` expects of the strategies (`[[expect]]`).
+    pub expectations: Vec<expect::Expectation>,
+    /// How `check --baseline` compares with a saved baseline (`[check]`).
+    pub baseline_check: expect::BaselineCheck,
 }
 
 /// Most replications a file or `--replications` may ask for.
@@ -158,6 +163,8 @@ pub fn parse_with(
     for (path, value) in settings {
         overrides::apply(&mut top, path, value.clone()).map_err(|m| field_err(path.clone(), m))?;
     }
+    let expect_value = top.remove("expect");
+    let check_value = top.remove("check");
     let study_keys: Vec<(&str, Option<toml::Value>)> = ["replications", "warmup", "baseline"]
         .into_iter()
         .map(|k| (k, top.remove(k)))
@@ -266,7 +273,12 @@ pub fn parse_with(
             config: base.clone(),
         });
     }
-    let study = study(&study_keys, &base, &strategies).map_err(|(f, m)| field_err(f, m))?;
+    let mut study = study(&study_keys, &base, &strategies).map_err(|(f, m)| field_err(f, m))?;
+    let names: Vec<&str> = strategies.iter().map(|s| s.name.as_str()).collect();
+    study.expectations =
+        expect::expectations(expect_value.as_ref(), &names).map_err(|(f, m)| field_err(f, m))?;
+    study.baseline_check =
+        expect::baseline_check(check_value.as_ref()).map_err(|(f, m)| field_err(f, m))?;
     Ok(Scenario {
         file: file.to_path_buf(),
         name: base_raw.name,
@@ -310,6 +322,8 @@ fn study(
         replications: 1,
         warmup: crate::engine::SimDuration::ZERO,
         baseline: None,
+        expectations: Vec::new(),
+        baseline_check: expect::BaselineCheck::default(),
     };
     for (key, value) in keys {
         let Some(value) = value else { continue };

@@ -2,6 +2,7 @@
 
 mod absent_and_local;
 mod builder;
+mod check;
 mod cli;
 mod dependency;
 mod dependency_input;
