@@ -224,7 +224,7 @@ impl CauseCounts {
 pub struct LatencyStats {
     /// Number of latencies measured.
     pub count: u64,
-    /// Mean.
+    /// Mean (whole-run figures only: 0 in a bucket's row, where no output uses it).
     pub mean_ms: f64,
     /// Median.
     pub p50_ms: f64,
@@ -232,7 +232,7 @@ pub struct LatencyStats {
     pub p95_ms: f64,
     /// 99th percentile.
     pub p99_ms: f64,
-    /// 99.9th percentile.
+    /// 99.9th percentile (whole-run figures only: 0 in a bucket's row).
     pub p999_ms: f64,
     /// Largest.
     pub max_ms: f64,

@@ -210,9 +210,9 @@ impl Recorder {
         row.lock_wait_mean_ms = mean_ms(self.lock_wait_ns, row.lock_waits);
         row.invalidation_lag_mean_ms = mean_ms(self.lag_ns, row.invalidations_delayed);
         self.lag_ns = 0;
-        row.latency = stats(&self.bucket_latency);
+        row.latency = bucket_stats(&self.bucket_latency);
         if let Some(h) = self.bucket_age.as_mut().filter(|h| !h.is_empty()) {
-            row.outdated_age = stats(h);
+            row.outdated_age = bucket_stats(h);
             h.reset();
         }
         self.rows.push(std::mem::take(&mut self.row));
@@ -497,6 +497,24 @@ fn mean_ms(total_ns: u128, count: u64) -> f64 {
         0.0
     } else {
         total_ns as f64 / count as f64 / 1e6
+    }
+}
+
+/// A bucket's figures: those the per-bucket outputs use, without the mean and p99.9 (whole-run
+/// figures only; 0 here), which take two more passes over the counts at every bucket.
+fn bucket_stats<C: hdrhistogram::Counter>(h: &Histogram<C>) -> LatencyStats {
+    if h.is_empty() {
+        return LatencyStats::default();
+    }
+    let ms = |ns: u64| ns as f64 / 1e6;
+    LatencyStats {
+        count: h.len(),
+        mean_ms: 0.0,
+        p50_ms: ms(h.value_at_quantile(0.50)),
+        p95_ms: ms(h.value_at_quantile(0.95)),
+        p99_ms: ms(h.value_at_quantile(0.99)),
+        p999_ms: 0.0,
+        max_ms: ms(h.max()),
     }
 }
 
