@@ -130,6 +130,8 @@ fn assemble(scenario: &Scenario, seed: u64, runs: Vec<RunResult>) -> ScenarioRes
             description: s.description.clone(),
             db_capacity_qps: s.config.db_capacity_qps(),
             fanout: s.config.clients.fanout,
+            marks: crate::report::charts::strategy_marks(&s.config),
+            client_timeout_s: s.config.clients.timeout.map(|t| t.as_secs_f64()),
             result,
         })
         .collect();

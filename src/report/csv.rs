@@ -420,6 +420,8 @@ mod tests {
                 description: String::new(),
                 db_capacity_qps: 100.0,
                 fanout: 1,
+                marks: Vec::new(),
+                client_timeout_s: None,
                 result: RunResult {
                     buckets: vec![
                         bucket.clone(),

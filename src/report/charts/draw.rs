@@ -74,7 +74,7 @@ pub(super) fn render(
                 draw_figure(figure, &root).map_err(|e| draw_err(e.to_string()))?;
                 root.present().map_err(|e| draw_err(e.to_string()))?;
             }
-            Ok(svg.into_bytes())
+            Ok(embed_font(svg).into_bytes())
         }
     }
 }
@@ -94,7 +94,7 @@ pub(super) const LEGEND_FONT: f64 = 14.0;
 pub(super) const LEGEND_MINOR_FONT: f64 = 12.0;
 pub(super) const EVENT_FONT: f64 = 12.0;
 pub(super) const EVENT_ROW_HEIGHT: i32 = 15;
-pub(super) const EVENT_MAX_ROWS: usize = 4;
+pub(super) const EVENT_MAX_ROWS: usize = 6;
 pub(super) const EVENT_MAX_LABELS: usize = 20;
 pub(super) const X_LABEL_AREA: i32 = 52;
 pub(super) const PANEL_GAP: i32 = 12;
@@ -105,6 +105,8 @@ pub(super) const LEGEND_PAD: i32 = 10;
 pub(super) const LEGEND_MIN_TEXT: i32 = 80;
 pub(super) const LEGEND_MAX_TEXT: i32 = 260;
 pub(super) const LEGEND_MAX_LINES: usize = 3;
+/// A note may take more lines than an entry: it wraps to the entries' width.
+pub(super) const LEGEND_NOTE_MAX_LINES: usize = 6;
 
 pub(super) fn font(size: f64) -> TextStyle<'static> {
     TextStyle::from((FONT_FAMILY, size).into_font()).color(&TEXT_COLOR)
@@ -373,13 +375,12 @@ pub(super) fn layout_legend<'a, DB: DrawingBackend>(
     let mut layout = Vec::with_capacity(legend.len());
     for entry in legend {
         let max = text_w - legend_indent(entry);
-        let lines = wrap_to_width(
-            root,
-            &entry.text,
-            &legend_style(entry),
-            max,
-            LEGEND_MAX_LINES,
-        )?;
+        let max_lines = if entry.sample == Sample::Note {
+            LEGEND_NOTE_MAX_LINES
+        } else {
+            LEGEND_MAX_LINES
+        };
+        let lines = wrap_to_width(root, &entry.text, &legend_style(entry), max, max_lines)?;
         layout.push(LegendLayout { entry, lines });
     }
     Ok((layout, 2 * LEGEND_PAD + LEGEND_SAMPLE + 8 + text_w))
@@ -442,6 +443,10 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
         let line = vec![(x, sample_y), (sample_end, sample_y)];
         match entry.sample {
             Sample::Dashed => root.draw(&DashedPathElement::new(line, 6, 4, style))?,
+            Sample::Dotted => {
+                let (dash, gap) = dashes(true, LINE_WIDTH);
+                root.draw(&DashedPathElement::new(line, dash, gap, style))?
+            }
             Sample::Line | Sample::LineMarker => root.draw(&PathElement::new(line, style))?,
             Sample::ThinLine => root.draw(&PathElement::new(
                 line,
@@ -460,6 +465,7 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
             Sample::LineMarker => Some(LATENCY_MARKER),
             Sample::Line
             | Sample::Dashed
+            | Sample::Dotted
             | Sample::ThinLine
             | Sample::WideDashed
             | Sample::WideDotted
@@ -485,26 +491,72 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Draws inside one panel's plot: event lines (`(x, top)` in pixels, `top` when the line reaches
-/// above the plot to its label), reference lines, then the data; and the panel's label, in the
-/// plot's top-left corner or, with `label_above`, in the strip above the plot.
+/// A timeline mark's dashed vertical line on one panel.
+pub(super) struct EventLine {
+    pub(super) x: i32,
+    /// Where the line starts, px: `None` at the top of the plot, or above it at its label.
+    pub(super) top: Option<i32>,
+    /// Where it ends, px: `None` at the bottom of the plot, or above the plot for a line that
+    /// only joins a label to the panels below (the mark is not this panel's).
+    pub(super) bottom: Option<i32>,
+    /// The colours its dashes take in turn.
+    pub(super) colors: Vec<RGBColor>,
+}
+
+/// Draws a thin dashed vertical line from `y0` down to `y1` whose dashes take `colors` in turn.
+fn draw_event_line<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    x: i32,
+    (y0, y1): (i32, i32),
+    colors: &[RGBColor],
+) -> DrawResult<(), DB> {
+    const DASH: u32 = 5;
+    const GAP: u32 = 4;
+    match colors {
+        [] => Ok(()),
+        [color] => root.draw(&DashedPathElement::new(
+            [(x, y0), (x, y1)],
+            DASH,
+            GAP,
+            color.stroke_width(1),
+        )),
+        _ => {
+            let mut y = y0;
+            for color in colors.iter().cycle() {
+                if y >= y1 {
+                    break;
+                }
+                let end = (y + DASH as i32).min(y1);
+                root.draw(&PathElement::new(
+                    vec![(x, y), (x, end)],
+                    color.stroke_width(1),
+                ))?;
+                y = end + GAP as i32;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Draws inside one panel's plot: timeline marks' lines, reference lines, then the data; and
+/// the panel's label, in the plot's top-left corner or, with `label_above`, in the strip above
+/// the plot.
 pub(super) fn draw_panel<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     chart: &ChartContext<DB, Cartesian2d<Axis, Axis>>,
     panel: &Panel,
-    event_lines: &[(i32, Option<i32>)],
+    event_lines: &[EventLine],
     label_above: bool,
 ) -> DrawResult<(), DB> {
     let (px, py) = chart.plotting_area().get_pixel_range();
 
     // Timeline events: dashed vertical lines.
-    for &(x, top) in event_lines {
-        root.draw(&DashedPathElement::new(
-            [(x, top.unwrap_or(py.start)), (x, py.end - 1)],
-            5,
-            4,
-            EVENT_COLOR.stroke_width(1),
-        ))?;
+    for line in event_lines {
+        let span = (
+            line.top.unwrap_or(py.start),
+            line.bottom.unwrap_or(py.end - 1),
+        );
+        draw_event_line(root, line.x, span, &line.colors)?;
     }
 
     // Reference lines (database capacity), under the data.
@@ -523,7 +575,7 @@ pub(super) fn draw_panel<DB: DrawingBackend>(
             .color(&RGBColor(120, 120, 120))
             .pos(Pos::new(HPos::Center, VPos::Center));
         let centre = ((px.start + px.end) / 2, (py.start + py.end) / 2);
-        root.draw(&Text::new("no data", centre, style))?;
+        root.draw(&Text::new(panel.empty_text, centre, style))?;
     }
 
     // Data, drawn as pixel paths (see `pixel_path`) in series order, then markers on top.
@@ -610,6 +662,47 @@ pub(super) fn draw_marker<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The lines of timeline marks (`events`, at `xs` px) on `panel`: a mark's line is drawn on
+/// the panels it concerns, from its label (`label_tops`: the top of each label when the panel
+/// is the top one) or the top of the plot down; a mark the top panel is not concerned with
+/// only joins its label to the bottom of the band (`band_bottom`). On a panel of every
+/// strategy's lines a mark of some strategies takes their colours; on a strategy's panel it is
+/// grey.
+pub(super) fn event_lines(
+    events: &[EventMark],
+    xs: &[i32],
+    label_tops: &[Option<i32>],
+    panel: &Panel,
+    band_bottom: i32,
+) -> Vec<EventLine> {
+    events
+        .iter()
+        .zip(xs)
+        .zip(label_tops)
+        .filter_map(|((mark, &x), &top)| {
+            if mark.on_panel(panel.strategy) {
+                let colors = match panel.strategy {
+                    None => mark.line_colors(),
+                    Some(_) => vec![EVENT_COLOR],
+                };
+                Some(EventLine {
+                    x,
+                    top,
+                    bottom: None,
+                    colors,
+                })
+            } else {
+                top.map(|top| EventLine {
+                    x,
+                    top: Some(top),
+                    bottom: Some(band_bottom),
+                    colors: vec![EVENT_COLOR],
+                })
+            }
+        })
+        .collect()
+}
+
 /// Draws a whole figure: title, event label band, panels and legend.
 pub(super) fn draw_figure<DB: DrawingBackend>(
     figure: &Figure,
@@ -655,9 +748,9 @@ pub(super) fn draw_figure<DB: DrawingBackend>(
     let max_label_w = ((plot_x.1 - plot_x.0) as f64 * 0.4) as i32;
     let mut event_labels = Vec::with_capacity(figure.events.len());
     let mut event_geometry = Vec::with_capacity(figure.events.len());
-    for (t, label) in &figure.events {
-        let text = truncate_to_width(root, label, &event_style, max_label_w)?;
-        event_geometry.push((to_px(*t), text_width(root, &text, &event_style)?));
+    for mark in &figure.events {
+        let text = truncate_to_width(root, &mark.label, &event_style, max_label_w)?;
+        event_geometry.push((to_px(mark.t), text_width(root, &text, &event_style)?));
         event_labels.push(text);
     }
     let slots = place_event_labels(&event_geometry, plot_x, main_w - 4);
@@ -702,7 +795,11 @@ pub(super) fn draw_figure<DB: DrawingBackend>(
                     (0, 0) => 12,
                     (0, _) => 4,
                     _ => PANEL_GAP / 2,
-                } + if figure.labels_above { LABEL_STRIP } else { 0 },
+                } + if panel.label.is_some() {
+                    LABEL_STRIP
+                } else {
+                    0
+                },
             )
             .margin_bottom(if is_last { MARGIN } else { PANEL_GAP / 2 })
             .x_label_area_size(if is_last { X_LABEL_AREA } else { 8 })
@@ -734,31 +831,33 @@ pub(super) fn draw_figure<DB: DrawingBackend>(
             event_x = figure
                 .events
                 .iter()
-                .map(|(t, _)| chart.backend_coord(&(*t, panel.y.lo)).0)
+                .map(|mark| chart.backend_coord(&(mark.t, panel.y.lo)).0)
                 .collect();
         }
-        // Event lines reach up to their label in the top panel.
-        let event_lines: Vec<(i32, Option<i32>)> = event_x
+        let label_tops: Vec<Option<i32>> = slots
             .iter()
-            .zip(&slots)
-            .map(|(&x, slot)| {
-                let top = slot
-                    .filter(|_| i == 0)
-                    .map(|slot| band_top + slot.row as i32 * EVENT_ROW_HEIGHT + 2);
-                (x, top)
+            .map(|slot| {
+                slot.filter(|_| i == 0)
+                    .map(|slot| band_top + slot.row as i32 * EVENT_ROW_HEIGHT + 2)
             })
             .collect();
-        draw_panel(root, &chart, panel, &event_lines, figure.labels_above)?;
+        let lines = event_lines(&figure.events, &event_x, &label_tops, panel, panels_top);
+        draw_panel(root, &chart, panel, &lines, true)?;
     }
 
-    // Event labels, in the band above the first plot.
+    // Event labels, in the band above the first plot; a mark of one strategy in its colour.
     let label_style = event_style.pos(Pos::new(HPos::Left, VPos::Top));
     for (k, (slot, text)) in slots.iter().zip(&event_labels).enumerate() {
         if let (Some(slot), Some(&actual)) = (slot, event_x.get(k)) {
             // Keep the side chosen by the layout, next to where the line was really drawn.
             let left = slot.left + (actual - event_geometry[k].0);
             let y = band_top + slot.row as i32 * EVENT_ROW_HEIGHT + 2;
-            root.draw(&Text::new(text.as_str(), (left, y), label_style.clone()))?;
+            let color = figure.events[k].color();
+            let style = match figure.events[k].owners.as_slice() {
+                [_] => label_style.color(&color),
+                _ => label_style.clone(),
+            };
+            root.draw(&Text::new(text.as_str(), (left, y), style))?;
         }
     }
 

@@ -12,14 +12,12 @@ pub(super) struct Figure {
     /// The x axis, shared by all panels.
     pub(super) x: Axis,
     pub(super) x_desc: &'static str,
-    /// Timeline events inside the x range, sorted by time.
-    pub(super) events: Vec<(f64, String)>,
-    /// Panels from top to bottom; only the last shows the time axis labels.
+    /// Timeline marks inside the x range, sorted by time.
+    pub(super) events: Vec<EventMark>,
+    /// Panels from top to bottom; only the last shows the time axis labels. A panel's label
+    /// sits in a strip above its plot, where it never covers data.
     pub(super) panels: Vec<Panel>,
     pub(super) legend: Vec<LegendEntry>,
-    /// Whether panel labels sit in a strip above each plot, where they never cover data, rather
-    /// than in its top-left corner.
-    pub(super) labels_above: bool,
 }
 
 impl Figure {
@@ -33,7 +31,7 @@ impl Figure {
             }
         }
         fix(&mut self.title);
-        self.events.iter_mut().for_each(|(_, label)| fix(label));
+        self.events.iter_mut().for_each(|mark| fix(&mut mark.label));
         for panel in &mut self.panels {
             if let Some((label, _)) = &mut panel.label {
                 fix(label);
@@ -47,8 +45,11 @@ impl Figure {
 
 pub(super) struct Panel {
     pub(super) y_desc: &'static str,
-    /// A name drawn in the top-left corner of the plot, in its colour (small multiples).
+    /// A name drawn above the plot, in its colour (small multiples).
     pub(super) label: Option<(String, RGBColor)>,
+    /// The strategy whose lines the panel shows (small multiples), which decides the timeline
+    /// marks drawn on it; `None` for a panel of every strategy's lines, which shows them all.
+    pub(super) strategy: Option<usize>,
     pub(super) y: Axis,
     /// Relative height.
     pub(super) weight: f64,
@@ -57,6 +58,8 @@ pub(super) struct Panel {
     /// Horizontal dashed reference lines, drawn under the data.
     pub(super) refs: Vec<(f64, RGBColor)>,
     pub(super) series: Vec<Series>,
+    /// What the plot says when it has no line to draw.
+    pub(super) empty_text: &'static str,
 }
 
 impl Panel {
@@ -65,11 +68,13 @@ impl Panel {
         Panel {
             y_desc,
             label: None,
+            strategy: None,
             y,
             weight: 1.0,
             integer: false,
             refs: Vec::new(),
             series,
+            empty_text: NO_DATA,
         }
     }
 
@@ -93,6 +98,9 @@ impl Panel {
         self.series.iter().all(|s| s.segments.is_empty())
     }
 }
+
+/// What an empty plot says, unless its panel says otherwise.
+pub(super) const NO_DATA: &str = "no data";
 
 pub(super) struct Series {
     pub(super) color: RGBColor,
@@ -142,6 +150,8 @@ pub(super) const WIDE_LINE_WIDTH: u32 = 5;
 pub(super) enum Sample {
     Line,
     Dashed,
+    /// A dotted line.
+    Dotted,
     /// A line of [`THIN_LINE_WIDTH`].
     ThinLine,
     /// A dashed line of [`WIDE_LINE_WIDTH`].
@@ -154,12 +164,16 @@ pub(super) enum Sample {
     Note,
 }
 
+#[derive(Clone)]
 pub(super) struct LegendEntry {
     pub(super) text: String,
     pub(super) color: RGBColor,
     pub(super) sample: Sample,
     /// A secondary entry (smaller, indented), e.g. a strategy's own capacity.
     pub(super) minor: bool,
+    /// The strategy the entry names, if it names one (to note a line that coincides with
+    /// another's).
+    pub(super) strategy: Option<usize>,
 }
 
 impl LegendEntry {
@@ -169,6 +183,18 @@ impl LegendEntry {
             color,
             sample,
             minor: false,
+            strategy: None,
+        }
+    }
+
+    /// A note under the entries, aligned with their text (no sample).
+    pub(super) fn note(text: &str) -> LegendEntry {
+        LegendEntry {
+            text: text.to_owned(),
+            color: NEUTRAL_COLOR,
+            sample: Sample::Note,
+            minor: true,
+            strategy: None,
         }
     }
 }
@@ -188,6 +214,16 @@ pub(super) const PALETTE: [RGBColor; 8] = [
 pub(super) fn strategy_color(index: usize) -> RGBColor {
     PALETTE[index % PALETTE.len()]
 }
+
+/// A paler shade of `color` (mixed with white), for a line drawn beside one of its colour
+/// (a strategy's database demand beside its throughput).
+pub(super) fn paler(color: RGBColor) -> RGBColor {
+    let mix = |c: u8| c + ((255 - c) as f64 * PALE_MIX).round() as u8;
+    RGBColor(mix(color.0), mix(color.1), mix(color.2))
+}
+
+/// How much white [`paler`] mixes in.
+const PALE_MIX: f64 = 0.45;
 
 pub(super) const EVENT_COLOR: RGBColor = RGBColor(130, 130, 130);
 pub(super) const NEUTRAL_COLOR: RGBColor = RGBColor(110, 110, 110);

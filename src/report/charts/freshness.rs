@@ -69,20 +69,13 @@ pub(super) fn outdated_age_p99(b: &BucketRow) -> Option<f64> {
 }
 
 /// The panels of `outdated_age_p99_by_strategy`: the same ages, one panel per strategy on one
-/// shared log axis, each labelled with its largest p99 (above the plot: the worst strategies'
-/// lines run along the top, where a label inside would cover them).
+/// shared log axis, each labelled with its largest p99.
 pub(super) fn outdated_age_by_strategy_panels(result: &ScenarioResult) -> Vec<Panel> {
     let series = collect_series(result, outdated_age_p99);
     let y = age_axis(values(&series));
-    let mut panels = small_multiples(result, series, "p99 age (ms)", y, |max| {
+    small_multiples(result, series, "p99 age (ms)", y, |max| {
         format!("max {}", format_age_ms(max))
-    });
-    // Drawn with the labels above the plots: each panel is a strip taller, and the last, which
-    // also holds the time axis, as much taller again as that, so every plot has the same height.
-    if let Some(last) = panels.last_mut() {
-        last.weight = last_labelled_panel_weight();
-    }
-    panels
+    })
 }
 
 /// The panel of the `outdated_age_p99` chart: the p99 age of the outdated reads of each bucket,
@@ -195,7 +188,10 @@ pub(super) fn ranked_legend_with(
             } else {
                 Sample::Line
             };
-            LegendEntry::new(format!("{}: {figure}", s.name), strategy_color(i), sample)
+            LegendEntry {
+                strategy: Some(i),
+                ..LegendEntry::new(format!("{}: {figure}", s.name), strategy_color(i), sample)
+            }
         })
         .collect()
 }
@@ -211,12 +207,7 @@ pub(super) fn has_gaps(result: &ScenarioResult, value: impl Fn(&BucketRow) -> Op
 
 /// The legend's last line, when a line has a gap: what the gap means.
 pub(super) fn gap_note() -> LegendEntry {
-    LegendEntry {
-        text: GAP_NOTE.to_owned(),
-        color: NEUTRAL_COLOR,
-        sample: Sample::Note,
-        minor: true,
-    }
+    LegendEntry::note(GAP_NOTE)
 }
 
 /// What a gap in a freshness line means.

@@ -3,15 +3,20 @@
 //! Six charts are drawn for every scenario ([`render_all`]); the first four have one line per
 //! strategy:
 //! - `latency_p99`: p99 request latency over time, on a logarithmic axis so that small spikes
-//!   stay visible next to a huge one;
-//! - `db_load`: database queries per second (with the database capacity as a dashed reference
-//!   line) above the database queue length, sharing the time axis;
+//!   stay visible next to a huge one, with the client timeout as a dashed line when a p99 comes
+//!   near it (a plateau there is requests timing out: none is answered later);
+//! - `db_load`: database queries per second above the database queue length, sharing the time
+//!   axis: per strategy, queries completed (throughput, solid) and queries submitted (demand,
+//!   paler and dashed in the same colour), with the database capacity as a dashed reference
+//!   line. Throughput can hardly exceed capacity; demand shows how far beyond it the database
+//!   was asked;
 //! - `hit_ratio`: cache hit ratio over time;
 //! - `errors`: failed requests per second over time.
 //!
 //! and the last two are small multiples of the first two, one panel per strategy on one shared
 //! scale (`latency_p99_by_strategy`, `db_load_by_strategy`), for when overlaid lines hide each
-//! other.
+//! other. One more, `errors_by_strategy`, drawn only when a request failed (`errors`), has one
+//! panel per strategy with a line per kind of failure.
 //!
 //! Three more teach freshness, drawn only when a strategy writes (`freshness`):
 //! - `outdated_reads`: the share of reads answered with a version older than the database's, one
@@ -38,30 +43,41 @@
 //!   per-dependency hit rate h, one curve per k, with the simulated points as markers;
 //! - `fanout_latency`: request latency percentiles against k (log axis), when measured.
 //!
-//! Layout: `time_series` builds these figures (with `freshness` for the three of freshness,
-//! `retries` for the two of retries and `node_load` for the one of nodes) and `fanout` those
-//! of `cachestorm fanout`, as backend-free descriptions (`figure`) on `axis` scales; `draw`
-//! renders any figure to bytes.
+//! Layout: `time_series` builds these figures (with `errors` for failures by kind, `freshness`
+//! for the three of freshness, `retries` for the two of retries and `node_load` for the one of
+//! nodes) and `fanout` those of `cachestorm fanout`, as backend-free descriptions (`figure`) on
+//! `axis` scales; `marks` says which timeline marks belong to which strategies; `draw` renders
+//! any figure to bytes, and `svg_font` embeds the font in an SVG.
 //!
-//! Every time chart marks the scenario's timeline events as dashed vertical lines labelled in a
-//! band above the plot, and every chart names its lines in a legend to the right of the plot, so
-//! neither labels nor legend ever cover data. Linear y axes start at 0 and reach past the largest
-//! value, so a spike is never cut off; logarithmic axes run from a power of ten at or below the
-//! smallest value to a round number well above the largest, and leave out values that are not
-//! positive (a gap in the line).
+//! Every time chart marks timeline events where their effect starts, as dashed vertical lines
+//! labelled in a band above the plot: a panel of one strategy shows only the marks of that
+//! strategy's timeline (and the scenario's own, as arrivals stopping for a drain), and a panel
+//! of every strategy's lines draws a mark that only some strategies have in their colours, which
+//! the legend explains. Every chart names its lines in a legend to the right of the plot, and
+//! small multiples have their labels in a strip above each plot, so neither labels nor legend
+//! ever cover data. In a chart with a line per strategy, a line with the same points as an
+//! earlier strategy's (or within 2 pixels of them everywhere) is dashed on top of it and the
+//! legend says which it hides. Linear y axes start at 0 and reach past the largest value, so a
+//! spike is never cut off; logarithmic axes run from a power of ten at or below the smallest
+//! value to a round number well above the largest, and leave out values that are not positive
+//! (a gap in the line).
 //!
 //! Text is drawn with an embedded DejaVu Sans font (no system font library is needed), and
-//! images are produced entirely in memory. Text a user typed (scenario and strategy names) is
-//! escaped before drawing, so control characters show as `\u{1b}` and every SVG is valid XML. The output is deterministic: the same input always
-//! gives the same bytes.
+//! images are produced entirely in memory; an SVG carries the glyphs it uses, so it looks like
+//! the PNG wherever it is opened. Text a user typed (scenario and strategy names) is escaped
+//! before drawing, so control characters show as `\u{1b}` and every SVG is valid XML. The
+//! output is deterministic: the same input always gives the same bytes.
 
 mod axis;
 mod draw;
+mod errors;
 mod fanout;
 mod figure;
 mod freshness;
+mod marks;
 mod node_load;
 mod retries;
+mod svg_font;
 pub mod sweep;
 #[cfg(test)]
 mod tests;
@@ -69,12 +85,17 @@ mod time_series;
 
 use axis::*;
 use draw::*;
+use errors::*;
 use fanout::*;
 use figure::*;
 use freshness::*;
+use marks::*;
 use node_load::*;
 use retries::*;
+use svg_font::*;
 use time_series::*;
+
+pub use marks::strategy_marks;
 
 use crate::metrics::ScenarioResult;
 use crate::report::ImageFormat;
@@ -127,7 +148,8 @@ pub fn all_stems() -> impl Iterator<Item = &'static str> {
 /// Renders all charts of a scenario, in a fixed order: `latency_p99`, `db_load`, `hit_ratio`,
 /// `errors`, then the small multiples `latency_p99_by_strategy` and `db_load_by_strategy` (one
 /// panel per strategy on a shared scale, for when the overlaid lines hide each other), which are
-/// left out with more than [`MAX_PANELS`] strategies; then, when a strategy committed a write,
+/// left out with more than [`MAX_PANELS`] strategies; then, when a request failed,
+/// `errors_by_strategy` (small multiples too); then, when a strategy committed a write,
 /// `outdated_reads`, `outdated_age_p99` and `outdated_age_p99_by_strategy` (the last left out
 /// with more than [`MAX_PANELS`] strategies too); then, when a strategy retried, shed a request,
 /// cancelled a database query or met a database error, `goodput` (small multiples, left out with
@@ -137,12 +159,14 @@ pub fn all_stems() -> impl Iterator<Item = &'static str> {
 pub fn render_all(result: &ScenarioResult, format: ImageFormat) -> Result<Vec<Chart>, ChartError> {
     ensure_font()?;
     let small_multiples = result.strategies.len() <= MAX_PANELS;
+    let errors = has_errors(result);
     let writes = has_writes(result);
     let retries = has_retries_or_dependency_activity(result);
     let nodes = has_node_rows(result);
     KINDS
         .iter()
         .filter(|kind| small_multiples || !kind.is_small_multiples())
+        .filter(|kind| errors || !kind.needs_errors())
         .filter(|kind| writes || !kind.needs_writes())
         .filter(|kind| retries || !kind.needs_retries())
         .filter(|kind| nodes || !kind.needs_nodes())

@@ -115,9 +115,13 @@ pub(super) fn node_series(s: &StrategyResult) -> Vec<Series> {
 /// second; and the legend: what the solid, dashed (and dotted) lines are, then the nodes by
 /// colour.
 pub(super) fn node_load_panels(result: &ScenarioResult) -> (Vec<Panel>, Vec<LegendEntry>) {
-    let strategies: Vec<&StrategyResult> =
-        result.strategies.iter().filter(|s| has_rows(s)).collect();
-    let lines: Vec<Vec<Series>> = strategies.iter().map(|s| node_series(s)).collect();
+    let strategies: Vec<(usize, &StrategyResult)> = result
+        .strategies
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| has_rows(s))
+        .collect();
+    let lines: Vec<Vec<Series>> = strategies.iter().map(|(_, s)| node_series(s)).collect();
     let top = lines
         .iter()
         .map(|series| max_value(series, &[]))
@@ -128,24 +132,30 @@ pub(super) fn node_load_panels(result: &ScenarioResult) -> (Vec<Panel>, Vec<Lege
         .iter()
         .zip(lines)
         .enumerate()
-        .map(|(i, (s, series))| Panel {
+        .map(|(i, ((index, s), series))| Panel {
             y_desc: "reads/s",
             // The lines have the nodes' colours, not the strategy's.
             label: Some((
                 format!("{}: {}", s.name, busiest_node(&series, node_count(s))),
                 TEXT_COLOR,
             )),
+            strategy: Some(*index),
             y: y.clone(),
             // Labels go above the plots.
             weight: labelled_panel_weight(i, last),
             integer: false,
             refs: Vec::new(),
             series,
+            empty_text: NO_DATA,
         })
         .collect();
 
     // What the kinds of line are first, so that with many nodes the "+ N more" cuts nodes.
-    let nodes = strategies.iter().map(|s| node_count(s)).max().unwrap_or(0);
+    let nodes = strategies
+        .iter()
+        .map(|(_, s)| node_count(s))
+        .max()
+        .unwrap_or(0);
     let mut legend = vec![
         LegendEntry::new("reads/s".to_owned(), NEUTRAL_COLOR, Sample::Line),
         LegendEntry::new(
@@ -161,12 +171,7 @@ pub(super) fn node_load_panels(result: &ScenarioResult) -> (Vec<Panel>, Vec<Lege
             Sample::WideDotted,
         ));
     }
-    legend.push(LegendEntry {
-        text: FAILED_NOTE.to_owned(),
-        color: NEUTRAL_COLOR,
-        sample: Sample::Note,
-        minor: true,
-    });
+    legend.push(LegendEntry::note(FAILED_NOTE));
     legend.extend((0..nodes).map(|node| {
         let sample = if repeats_color(node) {
             Sample::Dashed

@@ -84,12 +84,14 @@ pub(super) fn goodput_panels(result: &ScenarioResult) -> Vec<Panel> {
             Panel {
                 y_desc: "per second",
                 label: Some((format!("{}: {}", s.name, goodput_summary(s)), goodput.color)),
+                strategy: Some(i),
                 y: y.clone(),
                 // Labels go above the plots.
                 weight: labelled_panel_weight(i, last),
                 integer: false,
                 refs: Vec::new(),
                 series: vec![arrivals, throughput, goodput],
+                empty_text: NO_DATA,
             }
         })
         .collect()
@@ -179,12 +181,7 @@ pub(super) fn retry_amplification_panel(result: &ScenarioResult) -> (Panel, Vec<
         None => "no requests".to_owned(),
     });
     if has_gaps(result, amplification) {
-        legend.push(LegendEntry {
-            text: NO_ARRIVALS_NOTE.to_owned(),
-            color: NEUTRAL_COLOR,
-            sample: Sample::Note,
-            minor: true,
-        });
+        legend.push(LegendEntry::note(NO_ARRIVALS_NOTE));
     }
     let panel = Panel::overlaid("attempts per request", y, series);
     (panel, legend)

@@ -1,10 +1,11 @@
 //! Tests of the chart builders and renderers.
 
 use plotters::coord::ranged1d::Ranged;
+use plotters::prelude::*;
 
 use super::*;
 use crate::metrics::StrategyResult;
-use crate::metrics::{BucketRow, LatencyStats, NodeRow, RunResult};
+use crate::metrics::{BucketRow, CauseCounts, LatencyStats, NodeRow, RunResult};
 
 const STEMS: [&str; 6] = [
     "latency_p99",
@@ -23,6 +24,10 @@ fn bucket(start_s: f64, qps: u64, queue: u64, p99_ms: f64, hits: u64, misses: u6
         cache_hits: hits,
         cache_misses: misses,
         db_completed: qps,
+        db_by_cause: CauseCounts {
+            miss: qps,
+            ..CauseCounts::default()
+        },
         db_queue_max: queue,
         latency: LatencyStats {
             count: u64::from(p99_ms > 0.0),
@@ -39,6 +44,8 @@ fn strategy(name: &str, capacity: f64, buckets: Vec<BucketRow>) -> StrategyResul
         description: String::new(),
         db_capacity_qps: capacity,
         fanout: 1,
+        marks: Vec::new(),
+        client_timeout_s: None,
         result: RunResult {
             buckets,
             nodes: Vec::new(),
@@ -110,13 +117,21 @@ fn small_multiples_give_each_strategy_a_named_panel_on_one_scale() {
         .collect();
     assert_eq!(
         labels,
-        ["fixed-ttl: peak 5000 q/s", "jittered-10: peak 300 q/s"]
+        [
+            "fixed-ttl: peak 5000 q/s submitted, 5000 completed",
+            "jittered-10: peak 300 q/s submitted, 300 completed"
+        ]
     );
     // One shared y axis reaching past the largest value of any strategy, so the flat
     // strategy looks flat next to the spiky one; each panel shows its own capacity.
     assert!(db.panels.iter().all(|p| p.y == db.panels[0].y));
     assert!(db.panels[0].y.hi > 5000.0);
-    assert_eq!(db.panels[1].series.len(), 1);
+    // Demand (paler, dashed, under) and throughput (solid, on top) in the strategy's colour.
+    let lines = &db.panels[1].series;
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0].color, paler(strategy_color(1)));
+    assert!(lines[0].dashed && !lines[1].dashed);
+    assert_eq!(lines[1].color, strategy_color(1));
     assert_eq!(db.panels[1].refs, [(1600.0, CAPACITY_COLOR)]);
     // The last panel carries the time axis and is taller by that much.
     assert!(db.panels[1].weight > db.panels[0].weight);
@@ -208,10 +223,15 @@ fn degenerate_results_render_without_panicking() {
         odd,
         huge,
     ];
+    assert!(has_errors(&cases[4]) && !has_errors(&cases[1]));
     for case in &cases {
+        let mut expected = STEMS.to_vec();
+        if has_errors(case) {
+            expected.push("errors_by_strategy");
+        }
         for format in [ImageFormat::Png, ImageFormat::Svg] {
             let charts = render_all(case, format).unwrap();
-            assert_eq!(stems(&charts), STEMS);
+            assert_eq!(stems(&charts), expected);
         }
     }
 }
@@ -638,7 +658,7 @@ fn per_strategy_capacity_lines_when_capacities_differ() {
     assert_eq!(
         db.legend
             .iter()
-            .filter(|e| e.sample == Sample::Dashed)
+            .filter(|e| e.sample == Sample::Dashed && e.text.starts_with("capacity"))
             .count(),
         2
     );
@@ -841,13 +861,11 @@ fn outdated_age_leaves_buckets_without_outdated_reads_out_instead_of_diving_to_t
         legend,
         ["fixed-ttl: p99 31 s", "jittered-10: p99 0.5 ms", GAP_NOTE]
     );
-    assert!(!figure.labels_above);
+    assert!(figure.panels.iter().all(|p| p.label.is_none()));
     let panels = build_figure(Kind::OutdatedAgeByStrategy, &result);
     // Labels above the plots, where the worst strategies' lines (along the top) stay visible;
     // the figure is taller by a strip per panel.
-    assert!(panels.labels_above);
-    assert!(panels.size.1 > small_multiples_size(2).1);
-    assert!(!build_figure(Kind::LatencyByStrategy, &result).labels_above);
+    assert_eq!(panels.size, small_multiples_size(2));
     assert_eq!(
         panels.panels[1].label.as_ref().unwrap().0,
         "jittered-10: max 0.5 ms"
@@ -1166,8 +1184,7 @@ fn goodput_panels_show_goodput_throughput_and_arrivals_on_one_scale_from_zero() 
     assert_eq!(storm[2].segments[0][3], (3.0, 1000.0));
     assert!((figure.panels[0].y.hi - 2420.0).abs() < 1e-9);
     // Labels above the plots, with the whole run's unanswered requests and late answers.
-    assert!(figure.labels_above);
-    assert!(figure.size.1 > small_multiples_size(2).1);
+    assert_eq!(figure.size, small_multiples_size(2));
     let labels: Vec<&str> = figure
         .panels
         .iter()
@@ -1392,7 +1409,6 @@ fn node_load_has_a_panel_per_strategy_with_node_rows_and_a_line_per_node_from_ze
             "rehash: busiest node 2, peak 500 reads/s",
         ]
     );
-    assert!(figure.labels_above);
     assert!(figure.panels[1].weight > figure.panels[0].weight);
     for panel in &figure.panels {
         // One solid line of reads per node in the node's colour (the same in every panel),
@@ -1592,4 +1608,481 @@ fn node_sample_idle() -> ScenarioResult {
         }
     }
     idle
+}
+
+// Charts that tell the truth at a glance (issue 11, item 7).
+
+/// `sample()` where only `jittered-10` deploys in two waves after a warm-up, only `fixed-ttl`
+/// is flushed, both preload, and the scenario drains: the lists `run_scenario` gives.
+fn marked_sample() -> ScenarioResult {
+    let mut result = sample();
+    let preload = (0.0, "preload all".to_owned());
+    result.strategies[0].marks = vec![preload.clone(), (60.0, "flush".to_owned())];
+    result.strategies[1].marks = vec![
+        preload.clone(),
+        (55.0, "warm-up starts".to_owned()),
+        (60.0, "deploy (2 waves)".to_owned()),
+        (70.0, "wave 2/2".to_owned()),
+    ];
+    result.timeline = vec![
+        preload,
+        (60.0, "flush".to_owned()),
+        (60.0, "deploy (2 waves)".to_owned()),
+        (110.0, "arrivals stop (drain)".to_owned()),
+    ];
+    result
+}
+
+#[test]
+fn strategy_marks_start_where_each_event_acts() {
+    let text = r#"
+name = "marked"
+seed = 1
+duration = "60s"
+bucket = "1s"
+[clients]
+rps = 100
+keyspace = 100
+[app]
+instances = 3
+[cache]
+ttl = "30s"
+[db]
+slots = 2
+service = "5ms"
+[[timeline]]
+at = "0s"
+action = "preload"
+[[timeline]]
+at = "20s"
+action = "deploy"
+[[strategies]]
+name = "at-once"
+[[strategies]]
+name = "waves"
+timeline = [
+  { at = "0s", action = "preload" },
+  { at = "30s", action = "flush" },
+  { at = "20s", action = "deploy", waves = 3, wave_interval = "10s", warmup_top = 10, warmup_rate = 10, warmup_lead = "5s" },
+]
+"#;
+    let scenario = crate::scenario::parse(text, std::path::Path::new("marked.toml")).unwrap();
+    let marks = |i: usize| strategy_marks(&scenario.strategies[i].config);
+    let owned = |marks: Vec<(f64, String)>| {
+        marks
+            .into_iter()
+            .map(|(t, l)| (t, l.leak() as &str))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(owned(marks(0)), [(0.0, "preload all"), (20.0, "deploy")]);
+    // The warm-up starts before the cut-over, later waves follow it; the first mark of every
+    // event is the one the scenario-wide timeline lists, and marks at one time keep the order
+    // of their events in the (sorted) timeline.
+    assert_eq!(
+        owned(marks(1)),
+        [
+            (0.0, "preload all"),
+            (15.0, "warm-up starts"),
+            (20.0, "deploy (3 waves)"),
+            (30.0, "wave 2/3"),
+            (30.0, "flush"),
+            (40.0, "wave 3/3"),
+        ]
+    );
+}
+
+#[test]
+fn marks_are_only_on_the_strategies_that_have_them() {
+    let result = marked_sample();
+    let marks = chart_marks(&result, x_extent(&result));
+    let owners: Vec<(&str, Vec<usize>)> = marks
+        .iter()
+        .map(|m| (m.label.as_str(), m.owners.clone()))
+        .collect();
+    // Marks of every strategy and the scenario's own (the drain) belong to all.
+    assert_eq!(
+        owners,
+        [
+            ("preload all", vec![]),
+            ("warm-up starts", vec![1]),
+            ("flush", vec![0]),
+            ("deploy (2 waves)", vec![1]),
+            ("wave 2/2", vec![1]),
+            ("arrivals stop (drain)", vec![]),
+        ]
+    );
+
+    // Small multiples: a panel shows its strategy's marks and those of all, in grey.
+    let figure = build_figure(Kind::LatencyByStrategy, &result);
+    let xs: Vec<i32> = (0..marks.len() as i32).map(|k| 100 * k).collect();
+    let none = vec![None; marks.len()];
+    let drawn = |panel: usize, tops: &[Option<i32>]| {
+        event_lines(&figure.events, &xs, tops, &figure.panels[panel], 40)
+            .into_iter()
+            .filter(|l| l.bottom.is_none())
+            .map(|l| (l.x / 100, l.colors))
+            .collect::<Vec<_>>()
+    };
+    let grey = || vec![EVENT_COLOR];
+    assert_eq!(drawn(0, &none), [(0, grey()), (2, grey()), (5, grey())]);
+    assert_eq!(
+        drawn(1, &none),
+        [
+            (0, grey()),
+            (1, grey()),
+            (3, grey()),
+            (4, grey()),
+            (5, grey())
+        ]
+    );
+    // The top panel joins the label of a mark it does not have to the band only.
+    let tops = vec![Some(10); marks.len()];
+    let joins: Vec<i32> = event_lines(&figure.events, &xs, &tops, &figure.panels[0], 40)
+        .into_iter()
+        .filter(|l| l.bottom == Some(40))
+        .map(|l| l.x / 100)
+        .collect();
+    assert_eq!(joins, [1, 3, 4]);
+    assert!(figure.legend.iter().all(|e| e.text != OWN_EVENTS_NOTE));
+
+    // Overlaid: every mark, those of one strategy in its colour, and the legend says so.
+    let overlaid = build_figure(Kind::Latency, &result);
+    let lines = event_lines(&overlaid.events, &xs, &none, &overlaid.panels[0], 40);
+    let colors: Vec<Vec<RGBColor>> = lines.into_iter().map(|l| l.colors).collect();
+    assert_eq!(
+        colors,
+        [
+            grey(),
+            vec![strategy_color(1)],
+            vec![strategy_color(0)],
+            vec![strategy_color(1)],
+            vec![strategy_color(1)],
+            grey(),
+        ]
+    );
+    assert_eq!(overlaid.events[2].color(), strategy_color(0));
+    assert!(overlaid.legend.iter().any(|e| e.text == OWN_EVENTS_NOTE));
+
+    // A mark two strategies of three share takes both colours in turn.
+    let mut three = marked_sample();
+    three.strategies.push(StrategyResult {
+        name: "third".to_owned(),
+        ..three.strategies[1].clone()
+    });
+    let marks = chart_marks(&three, x_extent(&three));
+    let wave = marks.iter().find(|m| m.label == "wave 2/2").unwrap();
+    assert_eq!(wave.owners, [1, 2]);
+    assert_eq!(wave.line_colors(), [strategy_color(1), strategy_color(2)]);
+    assert_eq!(wave.color(), EVENT_COLOR);
+
+    // Without per-strategy marks (older results), the scenario-wide list is for all.
+    let plain = sample();
+    assert!(chart_marks(&plain, x_extent(&plain))
+        .iter()
+        .all(|m| m.owners.is_empty()));
+    for format in [ImageFormat::Png, ImageFormat::Svg] {
+        render_all(&result, format).unwrap();
+    }
+}
+
+#[test]
+fn identical_lines_are_noticed_in_the_legend_and_dashed_on_top() {
+    let mut result = sample();
+    let copy = StrategyResult {
+        name: "copy".to_owned(),
+        ..result.strategies[0].clone()
+    };
+    let mut close = result.strategies[1].clone();
+    close.name = "close".to_owned();
+    for b in &mut close.result.buckets {
+        b.latency.p99_ms *= 1.0001;
+    }
+    result.strategies.push(copy);
+    result.strategies.push(close);
+
+    let latency = build_figure(Kind::Latency, &result);
+    let legend: Vec<&str> = latency.legend.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(
+        legend,
+        [
+            "fixed-ttl",
+            "jittered-10",
+            "copy (same as fixed-ttl)",
+            "close (≈ jittered-10)"
+        ]
+    );
+    let series = &latency.panels[0].series;
+    assert!(!series[0].dashed && !series[1].dashed);
+    assert!(series[2].dashed && series[3].dashed);
+    assert_eq!(latency.legend[2].sample, Sample::Dashed);
+
+    // The database load compares demand, throughput and queue together: `close` has the same
+    // database lines as `jittered-10`, `copy` as `fixed-ttl`.
+    let db = build_figure(Kind::DbLoad, &result);
+    assert!(db
+        .legend
+        .iter()
+        .any(|e| e.text == "copy (same as fixed-ttl)"));
+    assert!(db
+        .legend
+        .iter()
+        .any(|e| e.text == "close (same as jittered-10)"));
+
+    // A line far from every other is left alone, and so is a strategy that draws nothing.
+    let mut apart = sample();
+    apart.strategies[1].result.buckets[7].latency.p99_ms = 500.0;
+    let figure = build_figure(Kind::Latency, &apart);
+    assert!(figure.legend.iter().all(|e| !e.text.contains('(')));
+    assert!(figure.panels[0].series.iter().all(|s| !s.dashed));
+    let empty = scenario(vec![
+        strategy("a", 1.0, Vec::new()),
+        strategy("b", 1.0, Vec::new()),
+    ]);
+    let figure = build_figure(Kind::Latency, &empty);
+    assert!(figure.legend.iter().all(|e| !e.text.contains('(')));
+
+    // A dashed line (second round of colours) that coincides is dotted.
+    let mut lines: Vec<Series> = (0..2)
+        .map(|_| Series::line(PALETTE[0], vec![vec![(0.0, 1.0)]]))
+        .collect();
+    lines[1].dashed = true;
+    show_coinciding(&mut lines, &[None, Some(Coincide::Same(0))]);
+    assert!(lines[1].dotted);
+}
+
+#[test]
+fn demand_is_drawn_above_capacity_when_the_database_is_asked_for_more() {
+    let mut result = sample();
+    for b in &mut result.strategies[0].result.buckets {
+        if b.db_completed == 5000 {
+            // Asked for 9,000 a second, served at its capacity.
+            b.db_by_cause.miss = 9000;
+            b.db_completed = 1600;
+        }
+    }
+    let db = build_figure(Kind::DbLoad, &result);
+    let top = &db.panels[0];
+    assert_eq!(top.refs, [(1600.0, CAPACITY_COLOR)]);
+    // Demand first (under), paler and dashed, then throughput on top.
+    assert_eq!(top.series.len(), 4);
+    let demand = &top.series[0];
+    assert_eq!(demand.color, paler(strategy_color(0)));
+    assert!(demand.dashed);
+    let throughput = &top.series[2];
+    assert_eq!(throughput.color, strategy_color(0));
+    assert!(!throughput.dashed);
+    let peak = |s: &Series| max_value(std::slice::from_ref(s), &[]);
+    assert_eq!(peak(demand), 9000.0);
+    assert_eq!(peak(throughput), 1600.0);
+    assert!(top.y.hi > 9000.0, "the axis shows the whole demand");
+    let texts: Vec<&str> = db.legend.iter().map(|e| e.text.as_str()).collect();
+    assert!(texts.contains(&"submitted/s (demand)") && texts.contains(&"completed/s (throughput)"));
+
+    let panels = build_figure(Kind::DbLoadByStrategy, &result);
+    assert_eq!(
+        panels.panels[0].label.as_ref().unwrap().0,
+        "fixed-ttl: peak 9000 q/s submitted, 1600 completed"
+    );
+    assert!(panels.panels[0].y.hi > 9000.0);
+    assert_eq!(peak(&panels.panels[0].series[0]), 9000.0);
+}
+
+#[test]
+fn the_latency_chart_marks_the_client_timeout_a_plateau_sits_at() {
+    let mut result = sample();
+    for s in &mut result.strategies {
+        s.client_timeout_s = Some(1.0);
+    }
+    let figure = build_figure(Kind::Latency, &result);
+    assert_eq!(figure.panels[0].refs, [(1000.0, CAPACITY_COLOR)]);
+    let texts: Vec<&str> = figure.legend.iter().map(|e| e.text.as_str()).collect();
+    assert!(texts.contains(&"client timeout 1 s") && texts.contains(&TIMEOUT_NOTE));
+    let panels = build_figure(Kind::LatencyByStrategy, &result);
+    assert!(panels
+        .panels
+        .iter()
+        .all(|p| p.refs == [(1000.0, CAPACITY_COLOR)]));
+    assert_eq!(panels.legend[0].text, "client timeout 1 s");
+
+    // Timeouts that differ: each strategy's in its colour, named under it.
+    result.strategies[1].client_timeout_s = Some(0.5);
+    let figure = build_figure(Kind::Latency, &result);
+    assert_eq!(
+        figure.panels[0].refs,
+        [(1000.0, strategy_color(0)), (500.0, strategy_color(1))]
+    );
+    assert!(figure
+        .legend
+        .iter()
+        .any(|e| e.minor && e.text == "timeout 500 ms"));
+
+    // A timeout far above every p99 is not drawn (no plateau can be it), nor is none.
+    let mut far = sample();
+    far.strategies[1].client_timeout_s = Some(60.0);
+    for b in &mut far.strategies[0].result.buckets {
+        b.latency.p99_ms = b.latency.p99_ms.min(20.0);
+    }
+    let figure = build_figure(Kind::Latency, &far);
+    assert!(figure.panels[0].refs.is_empty());
+    assert!(figure.legend.iter().all(|e| e.text != TIMEOUT_NOTE));
+}
+
+#[test]
+fn errors_by_strategy_shows_each_kind_of_failure_per_panel() {
+    let mut result = sample();
+    assert!(!has_errors(&result));
+    assert!(!stems(&render_all(&result, ImageFormat::Png).unwrap()).contains(&"errors_by_strategy"));
+    for b in &mut result.strategies[0].result.buckets {
+        if b.start_s < 3.0 {
+            b.errors_timeout = 40;
+            b.errors_db_rejected = 10;
+            b.arrived = 100;
+        }
+    }
+    let figure = build_figure(Kind::ErrorsByStrategy, &result);
+    assert_eq!(figure.size, small_multiples_size(2));
+    // Only the kinds seen, each in its colour in every panel, named in the legend.
+    let legend: Vec<(&str, RGBColor)> = figure
+        .legend
+        .iter()
+        .map(|e| (e.text.as_str(), e.color))
+        .collect();
+    assert_eq!(
+        legend[..2],
+        [
+            (ERROR_KINDS[0].text, ERROR_KINDS[0].color),
+            (ERROR_KINDS[1].text, ERROR_KINDS[1].color)
+        ]
+    );
+    for panel in &figure.panels {
+        let colors: Vec<RGBColor> = panel.series.iter().map(|s| s.color).collect();
+        assert_eq!(colors, [ERROR_KINDS[0].color, ERROR_KINDS[1].color]);
+    }
+    let timeouts = &figure.panels[0].series[0];
+    assert_eq!(max_value(std::slice::from_ref(timeouts), &[]), 40.0);
+    let labels: Vec<&str> = figure
+        .panels
+        .iter()
+        .map(|p| p.label.as_ref().unwrap().0.as_str())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "fixed-ttl: 150 failed (50% of requests)",
+            "jittered-10: none failed"
+        ]
+    );
+    assert!(figure.panels[1].is_empty());
+    assert_eq!(figure.panels[1].empty_text, "no failed request");
+    let charts = render_all(&result, ImageFormat::Png).unwrap();
+    assert!(stems(&charts).contains(&"errors_by_strategy"));
+}
+
+#[test]
+fn every_small_multiple_has_its_label_above_its_plot() {
+    let kinds = [
+        Kind::LatencyByStrategy,
+        Kind::DbLoadByStrategy,
+        Kind::ErrorsByStrategy,
+        Kind::OutdatedAgeByStrategy,
+        Kind::Goodput,
+    ];
+    let result = writing_sample();
+    for kind in kinds {
+        let figure = build_figure(kind, &result);
+        assert_eq!(figure.size, small_multiples_size(2), "{kind:?}");
+        assert!(figure.panels.iter().all(|p| p.label.is_some()), "{kind:?}");
+        // The last panel is taller by the time axis, so every plot has the same height.
+        assert_eq!(figure.panels[1].weight, last_labelled_panel_weight());
+    }
+}
+
+#[test]
+fn svgs_embed_the_font_they_were_measured_with() {
+    let charts = render_all(&sample(), ImageFormat::Svg).unwrap();
+    for chart in &charts {
+        let text = std::str::from_utf8(&chart.bytes).unwrap();
+        assert!(
+            text.contains(&format!("@font-face{{font-family:\"{EMBEDDED_FAMILY}\"")),
+            "{}",
+            chart.file_stem
+        );
+        assert!(text.contains(&format!(
+            "text{{font-family:\"{EMBEDDED_FAMILY}\",sans-serif}}"
+        )));
+        roxmltree::Document::parse(text).unwrap();
+    }
+    let text = std::str::from_utf8(&charts[0].bytes).unwrap();
+    let data = text
+        .split("base64,")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap();
+    let subset = decode_base64(data);
+    assert!(subset.len() < 40_000, "a subset, not the whole font");
+    // Every character of the chart's texts has its glyph.
+    let font = Font::parse(&subset).unwrap();
+    for c in "avalanche: p99 request latency fixed-ttl jittered-10 time (s)".chars() {
+        assert_ne!(font.glyph(c), 0, "{c:?}");
+    }
+    assert_eq!(font.glyph('€'), 0, "not in the chart, not in the subset");
+
+    // Drawn with the subset, text looks exactly as with the whole font (outlines, advances,
+    // kerning), non-ASCII characters included.
+    let words = "Wave AV To 1,234 q/s ≈ ±10% … Ω";
+    let chars: std::collections::BTreeSet<char> = words.chars().collect();
+    let subset = Font::parse(FONT_BYTES).unwrap().subset(&chars).unwrap();
+    let subset: &'static [u8] = Box::leak(subset.into_boxed_slice());
+    plotters::style::register_font("subset-test", plotters::style::FontStyle::Normal, subset)
+        .map_err(|_| "the subset does not parse")
+        .unwrap();
+    ensure_font().unwrap();
+    let draw = |family: &str| {
+        let (w, h) = (400u32, 40u32);
+        let mut buffer = vec![0u8; (w * h * 3) as usize];
+        {
+            let root = BitMapBackend::with_buffer(&mut buffer, (w, h)).into_drawing_area();
+            root.fill(&WHITE).unwrap();
+            let style = TextStyle::from((family, 20.0).into_font()).color(&BLACK);
+            root.draw(&Text::new(words, (5, 5), style)).unwrap();
+        }
+        buffer
+    };
+    let whole = draw(FONT_FAMILY);
+    assert!(whole.iter().any(|&b| b < 128), "text was drawn");
+    assert!(whole == draw("subset-test"));
+}
+
+/// Decodes standard base64 (the inverse of `base64`).
+fn decode_base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let bytes: Vec<u8> = text.bytes().filter(|&c| c != b'=').collect();
+    let mut out = Vec::new();
+    for chunk in bytes.chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= u32::from(value(c)) << (18 - 6 * i);
+        }
+        out.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
+    }
+    out
+}
+
+#[test]
+fn base64_round_trips() {
+    for len in 0..10 {
+        let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 200) as u8).collect();
+        let text = base64(&bytes);
+        assert_eq!(text.len() % 4, 0);
+        assert_eq!(decode_base64(&text), bytes);
+    }
+    assert_eq!(base64(b"Man"), "TWFu");
+    assert_eq!(base64(b"Ma"), "TWE=");
 }

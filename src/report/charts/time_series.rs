@@ -1,6 +1,8 @@
 //! The charts of a scenario over time: which kinds there are, and how each is built from the
 //! strategies' per-bucket results (one line per strategy, or one panel per strategy).
 
+use plotters::style::RGBColor;
+
 use super::*;
 
 use crate::metrics::BucketRow;
@@ -16,6 +18,7 @@ pub(super) enum Kind {
     Errors,
     LatencyByStrategy,
     DbLoadByStrategy,
+    ErrorsByStrategy,
     OutdatedReads,
     OutdatedAge,
     OutdatedAgeByStrategy,
@@ -24,13 +27,14 @@ pub(super) enum Kind {
     NodeLoad,
 }
 
-pub(super) const KINDS: [Kind; 12] = [
+pub(super) const KINDS: [Kind; 13] = [
     Kind::Latency,
     Kind::DbLoad,
     Kind::HitRatio,
     Kind::Errors,
     Kind::LatencyByStrategy,
     Kind::DbLoadByStrategy,
+    Kind::ErrorsByStrategy,
     Kind::OutdatedReads,
     Kind::OutdatedAge,
     Kind::OutdatedAgeByStrategy,
@@ -48,6 +52,7 @@ impl Kind {
             Kind::Errors => "errors",
             Kind::LatencyByStrategy => "latency_p99_by_strategy",
             Kind::DbLoadByStrategy => "db_load_by_strategy",
+            Kind::ErrorsByStrategy => "errors_by_strategy",
             Kind::OutdatedReads => "outdated_reads",
             Kind::OutdatedAge => "outdated_age_p99",
             Kind::OutdatedAgeByStrategy => "outdated_age_p99_by_strategy",
@@ -63,10 +68,16 @@ impl Kind {
             self,
             Kind::LatencyByStrategy
                 | Kind::DbLoadByStrategy
+                | Kind::ErrorsByStrategy
                 | Kind::OutdatedAgeByStrategy
                 | Kind::Goodput
                 | Kind::NodeLoad
         )
+    }
+
+    /// Whether the chart is about failed requests by kind, drawn only when a request failed.
+    pub(super) fn needs_errors(self) -> bool {
+        matches!(self, Kind::ErrorsByStrategy)
     }
 
     /// Whether the chart is about writes and freshness, drawn only when a strategy writes.
@@ -90,29 +101,16 @@ impl Kind {
     }
 }
 
+/// Size of an overlaid chart of one panel, px.
+const OVERLAID_SIZE: (u32, u32) = (1200, 700);
+
+/// Size of the database load chart, px.
+const DB_LOAD_SIZE: (u32, u32) = (1200, 900);
+
 pub(super) fn build_figure(kind: Kind, result: &ScenarioResult) -> Figure {
     let x_max = x_extent(result);
-    let mut events: Vec<(f64, String)> = result
-        .timeline
-        .iter()
-        .filter(|(t, _)| t.is_finite() && *t >= 0.0 && *t <= x_max)
-        .cloned()
-        .collect();
-    events.sort_by(|a, b| a.0.total_cmp(&b.0));
-
-    let legend: Vec<LegendEntry> = result
-        .strategies
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let sample = if repeats_color(i) {
-                Sample::Dashed
-            } else {
-                Sample::Line
-            };
-            LegendEntry::new(s.name.clone(), strategy_color(i), sample)
-        })
-        .collect();
+    let events = chart_marks(result, x_max);
+    let legend = strategy_legend(result);
 
     let time_figure = |size: (u32, u32), title: &str, panels: Vec<Panel>, legend| Figure {
         size,
@@ -122,33 +120,28 @@ pub(super) fn build_figure(kind: Kind, result: &ScenarioResult) -> Figure {
         events: events.clone(),
         panels,
         legend,
-        labels_above: false,
     };
-    let single = |y_desc, y, series| {
-        vec![Panel {
-            y_desc,
-            label: None,
-            y,
-            weight: 1.0,
-            integer: false,
-            refs: Vec::new(),
-            series,
-        }]
+    // One panel of every strategy's lines, a line each.
+    let overlaid = |title: &str, y_desc, y: Axis, series: Vec<Series>| {
+        time_figure(
+            OVERLAID_SIZE,
+            title,
+            vec![Panel::overlaid(y_desc, y, series)],
+            legend.clone(),
+        )
     };
 
-    match kind {
+    let mut figure = match kind {
         Kind::Latency => {
             // Log scale: buckets without a positive latency are gaps.
-            let series = collect_series(result, |b| {
-                (b.latency.count > 0 && b.latency.p99_ms > 0.0).then_some(b.latency.p99_ms)
-            });
+            let series = collect_series(result, latency_p99_ms);
             let y = log_axis_for(values(&series));
-            time_figure(
-                (1200, 700),
-                "p99 request latency",
-                single("p99 latency (ms)", y, series),
-                legend,
-            )
+            let mut figure = overlaid("p99 request latency", "p99 latency (ms)", y, series);
+            let y = figure.panels[0].y.clone();
+            let (refs, legend) = timeout_refs(result, &y, std::mem::take(&mut figure.legend));
+            figure.panels[0].refs = refs;
+            figure.legend = legend;
+            figure
         }
         Kind::HitRatio => {
             let series = collect_series(result, |b| {
@@ -157,77 +150,46 @@ pub(super) fn build_figure(kind: Kind, result: &ScenarioResult) -> Figure {
             // A ratio never exceeds 1: keep the natural 0..1 scale, with headroom above 1 so
             // a line at 100% does not sit on the frame.
             let y_max = (max_value(&series, &[]) * 1.05).max(1.05);
-            time_figure(
-                (1200, 700),
+            overlaid(
                 "cache hit ratio",
-                single("hit ratio", Axis::linear(0.0, y_max), series),
-                legend,
+                "hit ratio",
+                Axis::linear(0.0, y_max),
+                series,
             )
         }
         Kind::Errors => {
-            let series = collect_series(result, |b| {
-                (b.width_s > 0.0).then(|| b.errors() as f64 / b.width_s)
-            });
+            let series = collect_series(result, errors_per_s);
             let y = Axis::linear(0.0, padded_max(&series, &[]));
-            time_figure(
-                (1200, 700),
-                "failed requests",
-                single("errors/s", y, series),
-                legend,
-            )
+            overlaid("failed requests", "errors/s", y, series)
         }
         Kind::DbLoad => {
             let (panels, legend) = db_load_panels(result, legend);
-            time_figure((1200, 900), "database load", panels, legend)
+            time_figure(DB_LOAD_SIZE, "database load", panels, legend)
         }
         Kind::LatencyByStrategy => {
-            let series = collect_series(result, |b| {
-                (b.latency.count > 0 && b.latency.p99_ms > 0.0).then_some(b.latency.p99_ms)
-            });
+            let series = collect_series(result, latency_p99_ms);
             let y = log_axis_for(values(&series));
-            let panels = small_multiples(result, series, "p99 (ms)", y, |max| {
+            let mut panels = small_multiples(result, series, "p99 (ms)", y.clone(), |max| {
                 format!("max {} ms", format_quantity(max))
             });
+            let legend = panel_timeouts(result, &y, &mut panels);
             let size = small_multiples_size(panels.len());
-            time_figure(size, "p99 request latency by strategy", panels, Vec::new())
+            time_figure(size, "p99 request latency by strategy", panels, legend)
         }
         Kind::DbLoadByStrategy => {
-            let series = collect_series(result, |b| Some(b.db_qps()));
-            let capacities: Vec<f64> = result
-                .strategies
-                .iter()
-                .map(|s| s.db_capacity_qps)
-                .collect();
-            let caps: Vec<f64> = capacities
-                .iter()
-                .copied()
-                .filter(|c| c.is_finite() && *c > 0.0)
-                .collect();
-            let y = Axis::linear(0.0, padded_max(&series, &caps));
-            let mut panels = small_multiples(result, series, "queries/s", y, |max| {
-                format!("peak {} q/s", format_quantity(max))
-            });
-            for (panel, &c) in panels.iter_mut().zip(&capacities) {
-                if c.is_finite() && c > 0.0 {
-                    panel.refs.push((c, CAPACITY_COLOR));
-                }
-            }
-            let legend = if caps.is_empty() {
-                Vec::new()
-            } else {
-                vec![LegendEntry::new(
-                    "DB capacity".to_owned(),
-                    CAPACITY_COLOR,
-                    Sample::Dashed,
-                )]
-            };
+            let (panels, legend) = db_load_by_strategy_panels(result);
             let size = small_multiples_size(panels.len());
             time_figure(size, "database load by strategy", panels, legend)
+        }
+        Kind::ErrorsByStrategy => {
+            let (panels, legend) = errors_by_kind_panels(result);
+            let size = small_multiples_size(panels.len());
+            time_figure(size, ERRORS_BY_KIND_TITLE, panels, legend)
         }
         Kind::OutdatedReads => {
             let (panel, legend) = outdated_reads_panel(result);
             time_figure(
-                (1200, 700),
+                OVERLAID_SIZE,
                 "outdated reads (older version than the database's)",
                 vec![panel],
                 legend,
@@ -236,7 +198,7 @@ pub(super) fn build_figure(kind: Kind, result: &ScenarioResult) -> Figure {
         Kind::OutdatedAge => {
             let (panel, legend) = outdated_age_panel(result);
             time_figure(
-                (1200, 700),
+                OVERLAID_SIZE,
                 "p99 age of outdated reads (time since superseded)",
                 vec![panel],
                 legend,
@@ -244,29 +206,23 @@ pub(super) fn build_figure(kind: Kind, result: &ScenarioResult) -> Figure {
         }
         Kind::OutdatedAgeByStrategy => {
             let panels = outdated_age_by_strategy_panels(result);
-            let size = labelled_small_multiples_size(panels.len());
-            Figure {
-                labels_above: true,
-                ..time_figure(
-                    size,
-                    "p99 age of outdated reads by strategy",
-                    panels,
-                    Vec::new(),
-                )
-            }
+            let size = small_multiples_size(panels.len());
+            time_figure(
+                size,
+                "p99 age of outdated reads by strategy",
+                panels,
+                Vec::new(),
+            )
         }
         Kind::Goodput => {
             let panels = goodput_panels(result);
-            let size = labelled_small_multiples_size(panels.len());
-            Figure {
-                labels_above: true,
-                ..time_figure(size, GOODPUT_TITLE, panels, goodput_legend())
-            }
+            let size = small_multiples_size(panels.len());
+            time_figure(size, GOODPUT_TITLE, panels, goodput_legend())
         }
         Kind::RetryAmplification => {
             let (panel, legend) = retry_amplification_panel(result);
             time_figure(
-                (1200, 700),
+                OVERLAID_SIZE,
                 "retry amplification (attempts per request arrived)",
                 vec![panel],
                 legend,
@@ -274,45 +230,235 @@ pub(super) fn build_figure(kind: Kind, result: &ScenarioResult) -> Figure {
         }
         Kind::NodeLoad => {
             let (panels, legend) = node_load_panels(result);
-            let size = labelled_small_multiples_size(panels.len());
-            Figure {
-                labels_above: true,
-                ..time_figure(size, NODE_LOAD_TITLE, panels, legend)
+            let size = small_multiples_size(panels.len());
+            time_figure(size, NODE_LOAD_TITLE, panels, legend)
+        }
+    };
+    if kind.has_a_line_per_strategy() {
+        // A line that hides another is dashed on top of it and named so in the legend.
+        let plot_px = plot_height_px(figure.size.1, &figure.panels, 0);
+        let panel = &mut figure.panels[0];
+        let same = coinciding(&[(&panel.series, &panel.y, plot_px)]);
+        show_coinciding(&mut panel.series, &same);
+        figure.legend = note_coinciding(std::mem::take(&mut figure.legend), result, &same);
+    }
+    let every_strategy_on_each_panel = figure.panels.iter().all(|p| p.strategy.is_none());
+    if every_strategy_on_each_panel {
+        if figure.events.iter().any(|m| !m.owners.is_empty()) {
+            figure.legend.push(LegendEntry::note(OWN_EVENTS_NOTE));
+        }
+    } else {
+        // Small multiples of some strategies only (node_load): a mark of none of them is not
+        // drawn.
+        let panels = &figure.panels;
+        figure
+            .events
+            .retain(|m| panels.iter().any(|p| m.on_panel(p.strategy)));
+    }
+    figure
+}
+
+impl Kind {
+    /// Whether the chart is one panel with a line per strategy, in the order of the strategies.
+    fn has_a_line_per_strategy(self) -> bool {
+        matches!(
+            self,
+            Kind::Latency
+                | Kind::HitRatio
+                | Kind::Errors
+                | Kind::OutdatedReads
+                | Kind::OutdatedAge
+                | Kind::RetryAmplification
+        )
+    }
+}
+
+/// The legend of a chart with one line per strategy: each strategy's name in its colour (a
+/// dashed sample for the second round of colours).
+pub(super) fn strategy_legend(result: &ScenarioResult) -> Vec<LegendEntry> {
+    result
+        .strategies
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let sample = if repeats_color(i) {
+                Sample::Dashed
+            } else {
+                Sample::Line
+            };
+            LegendEntry {
+                strategy: Some(i),
+                ..LegendEntry::new(s.name.clone(), strategy_color(i), sample)
+            }
+        })
+        .collect()
+}
+
+/// A bucket's p99 latency, ms; `None` (a gap on the log axis) when nothing completed or the
+/// p99 is not positive.
+pub(super) fn latency_p99_ms(b: &BucketRow) -> Option<f64> {
+    (b.latency.count > 0 && b.latency.p99_ms > 0.0).then_some(b.latency.p99_ms)
+}
+
+/// A bucket's failed requests per second; `None` for a bucket of no width.
+pub(super) fn errors_per_s(b: &BucketRow) -> Option<f64> {
+    (b.width_s > 0.0).then(|| b.errors() as f64 / b.width_s)
+}
+
+/// A bucket's database queries completed per second (throughput).
+pub(super) fn db_completed_per_s(b: &BucketRow) -> Option<f64> {
+    Some(b.db_qps())
+}
+
+/// A bucket's database queries submitted per second, for every cause, whether the database
+/// then served, queued, rejected or timed them out (demand); `None` for a bucket of no width.
+pub(super) fn db_submitted_per_s(b: &BucketRow) -> Option<f64> {
+    (b.width_s > 0.0).then(|| b.db_submitted() as f64 / b.width_s)
+}
+
+/// How a strategy's lines coincide with an earlier strategy's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Coincide {
+    /// Every point the same (to within rounding): the earlier strategy.
+    Same(usize),
+    /// Every point within [`HIDING_PX`] of the earlier strategy's, so that its line hides the
+    /// earlier one although the values differ.
+    Near(usize),
+}
+
+/// Lines whose points all lie this close, px, hide each other (a line is [`LINE_WIDTH`] wide).
+pub(super) const HIDING_PX: f64 = 2.0;
+
+/// For each strategy, the first earlier strategy whose lines are the same, in each of `sets`
+/// (one series per strategy, the axis it is drawn on and the height of that plot in pixels),
+/// or failing that the first whose lines would be hidden by its; `None` when neither. A
+/// strategy that draws nothing coincides with none.
+pub(super) fn coinciding(sets: &[(&[Series], &Axis, f64)]) -> Vec<Option<Coincide>> {
+    let n = sets.iter().map(|set| set.0.len()).min().unwrap_or(0);
+    let draws = |i: usize| sets.iter().any(|set| !set.0[i].segments.is_empty());
+    let all = |i: usize, j: usize, tolerance: &dyn Fn(&Axis, f64) -> f64| {
+        sets.iter().all(|(series, axis, px)| {
+            same_points(&series[i], &series[j], axis, tolerance(axis, *px))
+        })
+    };
+    (0..n)
+        .map(|i| {
+            if !draws(i) {
+                return None;
+            }
+            let same = (0..i).find(|&j| all(i, j, &|_, _| 0.0));
+            let near = || (0..i).find(|&j| all(i, j, &|_, px| HIDING_PX / px.max(1.0)));
+            same.map(Coincide::Same)
+                .or_else(|| near().map(Coincide::Near))
+        })
+        .collect()
+}
+
+/// Whether two lines have the same points, their values within `tolerance` of the axis's span
+/// apart (in the axis's coordinates: decades on a log axis), or equal to within rounding when
+/// `tolerance` is 0.
+pub(super) fn same_points(a: &Series, b: &Series, axis: &Axis, tolerance: f64) -> bool {
+    let close = |x: f64, y: f64| x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs());
+    let coord = |v: f64| match axis.scale {
+        Scale::Log => v.clamp(axis.lo, axis.hi).log10(),
+        Scale::Linear | Scale::Integer => v,
+    };
+    let span = coord(axis.hi) - coord(axis.lo);
+    let near = |x: f64, y: f64| close(x, y) || (coord(x) - coord(y)).abs() <= tolerance * span;
+    a.segments.len() == b.segments.len()
+        && a.segments.iter().zip(&b.segments).all(|(sa, sb)| {
+            sa.len() == sb.len()
+                && sa
+                    .iter()
+                    .zip(sb)
+                    .all(|(p, q)| close(p.0, q.0) && near(p.1, q.1))
+        })
+}
+
+/// The height of panel `index`'s plot, px, at most: as `draw_figure` lays out `panels` in a
+/// figure `figure_h` px tall when no event label takes room above them.
+pub(super) fn plot_height_px(figure_h: u32, panels: &[Panel], index: usize) -> f64 {
+    let available = f64::from(figure_h) - f64::from(TITLE_HEIGHT + MARGIN);
+    let total: f64 = panels.iter().map(|p| p.weight).sum();
+    let Some(panel) = panels.get(index) else {
+        return available;
+    };
+    let share = if total > 0.0 {
+        panel.weight / total
+    } else {
+        1.0
+    };
+    let top = if index == 0 { 12 } else { PANEL_GAP / 2 };
+    let bottom = if index + 1 == panels.len() {
+        MARGIN + X_LABEL_AREA
+    } else {
+        PANEL_GAP / 2 + 8
+    };
+    (available * share - f64::from(top + bottom)).max(1.0)
+}
+
+/// Dashes a line that coincides with an earlier one (dots it when it is dashed already), so
+/// the earlier line, drawn first, shows between its dashes.
+pub(super) fn show_coinciding(series: &mut [Series], same: &[Option<Coincide>]) {
+    for (s, same) in series.iter_mut().zip(same) {
+        if same.is_some() {
+            if s.dashed {
+                s.dotted = true;
+            } else {
+                s.dashed = true;
             }
         }
     }
 }
 
-/// Height of one small-multiples panel, px.
+/// Names, in the legend, the strategy each coinciding line hides, e.g. `jitter-10 (same as
+/// fixed-ttl)` or `both (≈ bloom-filter)`, with the sample its line is drawn with.
+pub(super) fn note_coinciding(
+    mut legend: Vec<LegendEntry>,
+    result: &ScenarioResult,
+    same: &[Option<Coincide>],
+) -> Vec<LegendEntry> {
+    for entry in &mut legend {
+        let Some(i) = entry.strategy else { continue };
+        let Some(Some(coincide)) = same.get(i) else {
+            continue;
+        };
+        let (how, j) = match *coincide {
+            Coincide::Same(j) => ("same as", j),
+            Coincide::Near(j) => ("≈", j),
+        };
+        entry.text = format!("{} ({how} {})", entry.text, result.strategies[j].name);
+        entry.sample = if entry.sample == Sample::Dashed {
+            Sample::Dotted
+        } else {
+            Sample::Dashed
+        };
+    }
+    legend
+}
+
+/// Height of one small-multiples panel's plot and axis, px.
 pub(super) const SMALL_MULTIPLE_HEIGHT: u32 = 130;
 
-/// A figure tall enough for `panels` small multiples under the title and event band.
+/// A figure tall enough for `panels` small multiples, each with its label in a strip above its
+/// plot, under the title and event band.
 pub(super) fn small_multiples_size(panels: usize) -> (u32, u32) {
     let panels = u32::try_from(panels.max(1)).unwrap_or(u32::MAX);
     let height = panels
-        .saturating_mul(SMALL_MULTIPLE_HEIGHT)
+        .saturating_mul(SMALL_MULTIPLE_HEIGHT + LABEL_STRIP as u32)
         .saturating_add(190)
         .min(8000);
     (1200, height)
 }
 
-/// A figure tall enough for `panels` small multiples with their labels above the plots.
-pub(super) fn labelled_small_multiples_size(panels: usize) -> (u32, u32) {
-    let (w, h) = small_multiples_size(panels);
-    let strips = u32::try_from(panels.max(1))
-        .unwrap_or(u32::MAX)
-        .saturating_mul(LABEL_STRIP as u32);
-    (w, h.saturating_add(strips).min(8000))
-}
-
-/// Weight of the last of small multiples labelled above their plots: it also holds the time
-/// axis, so it is as much taller as that, and every plot has the same height.
+/// Weight of the last of small multiples: it also holds the time axis, so it is as much taller
+/// as that, and every plot has the same height.
 pub(super) fn last_labelled_panel_weight() -> f64 {
     1.0 + f64::from(X_LABEL_AREA) / f64::from(SMALL_MULTIPLE_HEIGHT as i32 + LABEL_STRIP)
 }
 
-/// Weight of panel `i` of small multiples labelled above their plots, `last` being the index
-/// of the last (see [`last_labelled_panel_weight`]).
+/// Weight of panel `i` of small multiples, `last` being the index of the last (see
+/// [`last_labelled_panel_weight`]).
 pub(super) fn labelled_panel_weight(i: usize, last: usize) -> f64 {
     if i == last {
         last_labelled_panel_weight()
@@ -330,106 +476,310 @@ pub(super) fn small_multiples(
     y: Axis,
     summary: impl Fn(f64) -> String,
 ) -> Vec<Panel> {
+    // One line a panel, named by its label: no need to dash a repeated colour.
+    let lines = series
+        .into_iter()
+        .map(|mut s| {
+            s.dashed = false;
+            vec![s]
+        })
+        .collect();
+    small_multiples_of(result, lines, y_desc, y, |i, lines| {
+        let max = max_value(lines, &[]);
+        let color = lines.first().map_or(TEXT_COLOR, |s| s.color);
+        (
+            format!("{}: {}", result.strategies[i].name, summary(max)),
+            color,
+        )
+    })
+}
+
+/// One panel per strategy with its `lines`, every panel on the same `y` axis, labelled by
+/// `label` (given the strategy's index and lines: the text and its colour).
+pub(super) fn small_multiples_of(
+    result: &ScenarioResult,
+    lines: Vec<Vec<Series>>,
+    y_desc: &'static str,
+    y: Axis,
+    label: impl Fn(usize, &[Series]) -> (String, RGBColor),
+) -> Vec<Panel> {
     let last = result.strategies.len().saturating_sub(1);
-    result
-        .strategies
-        .iter()
-        .zip(series)
+    lines
+        .into_iter()
+        .take(result.strategies.len())
         .enumerate()
-        .map(|(i, (s, mut series))| {
-            // One line a panel, named by its label: no need to dash a repeated colour.
-            series.dashed = false;
-            let max = max_value(std::slice::from_ref(&series), &[]);
-            Panel {
-                y_desc,
-                label: Some((format!("{}: {}", s.name, summary(max)), series.color)),
-                y: y.clone(),
-                // The last panel also holds the time axis: as tall again as that, so its plot
-                // is the same height as the others'.
-                weight: if i == last {
-                    1.0 + f64::from(X_LABEL_AREA) / f64::from(SMALL_MULTIPLE_HEIGHT)
-                } else {
-                    1.0
-                },
-                integer: false,
-                refs: Vec::new(),
-                series: vec![series],
-            }
+        .map(|(i, series)| Panel {
+            y_desc,
+            label: Some(label(i, &series)),
+            strategy: Some(i),
+            y: y.clone(),
+            weight: labelled_panel_weight(i, last),
+            integer: false,
+            refs: Vec::new(),
+            series,
+            empty_text: NO_DATA,
         })
         .collect()
 }
 
-/// The two panels of the database load chart (queries/s above queue length), and the legend
-/// with the capacity lines added.
-pub(super) fn db_load_panels(
-    result: &ScenarioResult,
-    mut legend: Vec<LegendEntry>,
-) -> (Vec<Panel>, Vec<LegendEntry>) {
-    let qps = collect_series(result, |b| Some(b.db_qps()));
-    let queue = collect_series(result, |b| Some(b.db_queue_max as f64));
-
-    let capacities: Vec<f64> = result
-        .strategies
-        .iter()
-        .map(|s| s.db_capacity_qps)
-        .collect();
-    let valid = |c: f64| c.is_finite() && c > 0.0;
+/// Reference lines of a value each strategy has (a database capacity, a client timeout),
+/// `None` or not finite and positive where it has none: when every strategy has the same, one
+/// grey line named by `shared` at the end of the legend; otherwise one line per strategy in its
+/// colour, named by `own` in a minor entry under the strategy's.
+pub(super) fn per_strategy_refs(
+    values: &[Option<f64>],
+    legend: Vec<LegendEntry>,
+    shared: impl Fn(f64) -> String,
+    own: impl Fn(f64) -> String,
+) -> (Vec<(f64, RGBColor)>, Vec<LegendEntry>) {
+    let valid = |v: &Option<f64>| v.filter(|v| v.is_finite() && *v > 0.0);
     let mut refs = Vec::new();
-    let shared = capacities
-        .first()
-        .filter(|&&c| capacities.iter().all(|&o| o == c))
-        .copied();
-    match shared {
-        Some(c) if valid(c) => {
-            refs.push((c, CAPACITY_COLOR));
-            legend.push(LegendEntry::new(
-                format!("DB capacity {} q/s", format_quantity(c)),
-                CAPACITY_COLOR,
-                Sample::Dashed,
-            ));
+    let first = values.first().copied().flatten();
+    if values.iter().all(|&v| v == first) {
+        let mut legend = legend;
+        if let Some(v) = valid(&first) {
+            refs.push((v, CAPACITY_COLOR));
+            legend.push(LegendEntry::new(shared(v), CAPACITY_COLOR, Sample::Dashed));
         }
-        Some(_) => {}
-        None => {
-            // Capacities differ: one line per strategy, listed under the strategy's name.
-            let mut with_caps = Vec::with_capacity(legend.len() * 2);
-            for (entry, &c) in legend.into_iter().zip(&capacities) {
-                let color = entry.color;
-                with_caps.push(entry);
-                if valid(c) {
-                    refs.push((c, color));
-                    with_caps.push(LegendEntry {
-                        text: format!("capacity {} q/s", format_quantity(c)),
-                        color,
-                        sample: Sample::Dashed,
-                        minor: true,
-                    });
-                }
-            }
-            legend = with_caps;
+        return (refs, legend);
+    }
+    let mut with_refs = Vec::with_capacity(legend.len() * 2);
+    for entry in legend {
+        let (strategy, color) = (entry.strategy, entry.color);
+        with_refs.push(entry);
+        if let Some(v) = strategy.and_then(|i| values.get(i)).and_then(valid) {
+            refs.push((v, color));
+            with_refs.push(LegendEntry {
+                minor: true,
+                ..LegendEntry::new(own(v), color, Sample::Dashed)
+            });
         }
     }
-    let ref_values: Vec<f64> = refs.iter().map(|r| r.0).collect();
+    (refs, with_refs)
+}
 
-    let panels = vec![
+/// Each strategy's database capacity, queries per second.
+fn capacities(result: &ScenarioResult) -> Vec<Option<f64>> {
+    result
+        .strategies
+        .iter()
+        .map(|s| Some(s.db_capacity_qps))
+        .collect()
+}
+
+/// Each strategy's client timeout, ms, where it lies on the latency axis `y` (where it does
+/// not, no p99 comes near it).
+fn timeouts_ms(result: &ScenarioResult, y: &Axis) -> Vec<Option<f64>> {
+    result
+        .strategies
+        .iter()
+        .map(|s| {
+            s.client_timeout_s
+                .map(|t| t * 1000.0)
+                .filter(|&ms| ms.is_finite() && ms > 0.0 && y.contains(ms))
+        })
+        .collect()
+}
+
+/// What a p99 at the client timeout means: no request is answered later than the timeout
+/// (its client has gone and it counts as failed), so a plateau there is requests timing out.
+pub(super) const TIMEOUT_NOTE: &str = "A p99 at the timeout: requests are timing out";
+
+/// The client timeouts of the latency chart as reference lines, with their legend entries
+/// added to `legend` and what a p99 there means.
+fn timeout_refs(
+    result: &ScenarioResult,
+    y: &Axis,
+    legend: Vec<LegendEntry>,
+) -> (Vec<(f64, RGBColor)>, Vec<LegendEntry>) {
+    let (refs, mut legend) = per_strategy_refs(
+        &timeouts_ms(result, y),
+        legend,
+        |ms| format!("client timeout {}", format_age_ms(ms)),
+        |ms| format!("timeout {}", format_age_ms(ms)),
+    );
+    if !refs.is_empty() {
+        legend.push(LegendEntry::note(TIMEOUT_NOTE));
+    }
+    (refs, legend)
+}
+
+/// Each panel of the latency small multiples gets its strategy's client timeout as a grey
+/// reference line; returns the legend naming it (empty without any).
+fn panel_timeouts(result: &ScenarioResult, y: &Axis, panels: &mut [Panel]) -> Vec<LegendEntry> {
+    let timeouts = timeouts_ms(result, y);
+    let mut shown = Vec::new();
+    for (panel, t) in panels.iter_mut().zip(&timeouts) {
+        if let Some(t) = *t {
+            panel.refs.push((t, CAPACITY_COLOR));
+            shown.push(t);
+        }
+    }
+    let Some(&first) = shown.first() else {
+        return Vec::new();
+    };
+    let text = if shown.iter().all(|&t| t == first) {
+        format!("client timeout {}", format_age_ms(first))
+    } else {
+        "client timeout (the strategy's)".to_owned()
+    };
+    vec![
+        LegendEntry::new(text, CAPACITY_COLOR, Sample::Dashed),
+        LegendEntry::note(TIMEOUT_NOTE),
+    ]
+}
+
+/// Makes `series` the paler dashed lines of demand beside the solid lines of throughput (dotted
+/// for the second round of colours, whose throughput is dashed).
+fn as_demand(series: &mut [Series]) {
+    for s in series {
+        s.color = paler(s.color);
+        s.dotted = s.dashed;
+        s.dashed = true;
+    }
+}
+
+/// The legend entries saying which line is which in the database load charts.
+fn db_line_kinds() -> [LegendEntry; 2] {
+    [
+        LegendEntry::new(
+            "completed/s (throughput)".to_owned(),
+            NEUTRAL_COLOR,
+            Sample::Line,
+        ),
+        LegendEntry::new(
+            "submitted/s (demand)".to_owned(),
+            paler(NEUTRAL_COLOR),
+            Sample::Dashed,
+        ),
+    ]
+}
+
+/// The two panels of the database load chart (queries/s above queue length), and the legend.
+/// The top panel has every strategy's demand (queries submitted per second, paler and dashed,
+/// drawn first) and throughput (queries completed per second, solid, on top) with the
+/// database capacity: throughput can never rise far above capacity, demand can, and the gap
+/// between the two is the work the database was asked for and did not do then.
+pub(super) fn db_load_panels(
+    result: &ScenarioResult,
+    legend: Vec<LegendEntry>,
+) -> (Vec<Panel>, Vec<LegendEntry>) {
+    let mut completed = collect_series(result, db_completed_per_s);
+    let mut submitted = collect_series(result, db_submitted_per_s);
+    let mut queue = collect_series(result, |b| Some(b.db_queue_max as f64));
+
+    let (refs, legend) = per_strategy_refs(
+        &capacities(result),
+        legend,
+        |c| format!("DB capacity {} q/s", format_quantity(c)),
+        |c| format!("capacity {} q/s", format_quantity(c)),
+    );
+    // What the two kinds of line are, after the strategies: cut first when the legend is long.
+    let mut with_kinds = legend;
+    with_kinds.extend(db_line_kinds());
+    let ref_values: Vec<f64> = refs.iter().map(|r| r.0).collect();
+    let top = padded_max(
+        &completed,
+        &[max_value(&submitted, &[])]
+            .into_iter()
+            .chain(ref_values)
+            .collect::<Vec<_>>(),
+    );
+
+    let (qps_axis, queue_axis) = (
+        Axis::linear(0.0, top),
+        Axis::linear(0.0, padded_max(&queue, &[])),
+    );
+    let mut panels = vec![
         Panel {
-            y_desc: "queries/s",
-            label: None,
-            y: Axis::linear(0.0, padded_max(&qps, &ref_values)),
             weight: 0.58,
-            integer: false,
             refs,
-            series: qps,
+            ..Panel::overlaid("queries/s", qps_axis.clone(), Vec::new())
         },
         Panel {
-            y_desc: "queue length",
-            label: None,
-            y: Axis::linear(0.0, padded_max(&queue, &[])),
             weight: 0.42,
             integer: true,
-            refs: Vec::new(),
-            series: queue,
+            ..Panel::overlaid("queue length", queue_axis.clone(), Vec::new())
         },
     ];
+
+    // A strategy whose three lines hide another's: dashed on top, named in the legend.
+    let (qps_px, queue_px) = (
+        plot_height_px(DB_LOAD_SIZE.1, &panels, 0),
+        plot_height_px(DB_LOAD_SIZE.1, &panels, 1),
+    );
+    let same = coinciding(&[
+        (&completed, &qps_axis, qps_px),
+        (&submitted, &qps_axis, qps_px),
+        (&queue, &queue_axis, queue_px),
+    ]);
+    show_coinciding(&mut completed, &same);
+    show_coinciding(&mut queue, &same);
+    as_demand(&mut submitted);
+    let with_kinds = note_coinciding(with_kinds, result, &same);
+
+    panels[0].series = submitted.into_iter().chain(completed).collect();
+    panels[1].series = queue;
+    (panels, with_kinds)
+}
+
+/// The panels of `db_load_by_strategy`: one per strategy on one scale, each with its demand
+/// (paler, dashed), its throughput (solid) and its capacity, labelled with the peaks of both;
+/// and the legend of those kinds of line.
+fn db_load_by_strategy_panels(result: &ScenarioResult) -> (Vec<Panel>, Vec<LegendEntry>) {
+    // A strategy a panel, named by its label: no need to dash a repeated colour.
+    let undashed = |mut series: Vec<Series>| {
+        series.iter_mut().for_each(|s| s.dashed = false);
+        series
+    };
+    let completed = undashed(collect_series(result, db_completed_per_s));
+    let mut submitted = undashed(collect_series(result, db_submitted_per_s));
+    as_demand(&mut submitted);
+    let caps: Vec<f64> = capacities(result)
+        .into_iter()
+        .flatten()
+        .filter(|c| c.is_finite() && *c > 0.0)
+        .collect();
+    let extra: Vec<f64> = caps
+        .iter()
+        .copied()
+        .chain([max_value(&submitted, &[])])
+        .collect();
+    let y = Axis::linear(0.0, padded_max(&completed, &extra));
+    let lines: Vec<Vec<Series>> = submitted
+        .into_iter()
+        .zip(completed)
+        .map(|(s, c)| vec![s, c])
+        .collect();
+    let mut panels = small_multiples_of(result, lines, "queries/s", y, |i, lines| {
+        let peak = |s: &Series| max_value(std::slice::from_ref(s), &[]);
+        let (submitted, completed) = (peak(&lines[0]), peak(&lines[1]));
+        let name = &result.strategies[i].name;
+        let text = if submitted > 0.0 || completed > 0.0 {
+            format!(
+                "{name}: peak {} q/s submitted, {} completed",
+                format_quantity(submitted),
+                format_quantity(completed)
+            )
+        } else {
+            format!("{name}: no query")
+        };
+        (text, lines[1].color)
+    });
+    for (panel, s) in panels.iter_mut().zip(&result.strategies) {
+        let c = s.db_capacity_qps;
+        if c.is_finite() && c > 0.0 {
+            panel.refs.push((c, CAPACITY_COLOR));
+        }
+    }
+    let mut legend = db_line_kinds().to_vec();
+    if !caps.is_empty() {
+        legend.push(LegendEntry::new(
+            "DB capacity".to_owned(),
+            CAPACITY_COLOR,
+            Sample::Dashed,
+        ));
+    }
     (panels, legend)
 }
 

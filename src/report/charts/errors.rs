@@ -1,0 +1,163 @@
+//! The chart of failed requests by kind, drawn only when a request failed: one panel per
+//! strategy on one shared scale, one line per kind of failure (in that kind's colour, the same
+//! in every panel and every scenario), so a panel tells whether its strategy's requests timed
+//! out, were turned away by a full database queue or gave up behind a lock. A panel without a
+//! failed request says so.
+//!
+//! Only the kinds some strategy had are drawn and listed, each named after its column in
+//! `timeseries.csv`. A line is drawn only around the buckets where its kind failed requests:
+//! lines of every kind along 0 would hide each other and the one that rises.
+
+use plotters::style::RGBColor;
+
+use super::*;
+
+use crate::metrics::BucketRow;
+use crate::metrics::ScenarioResult;
+use crate::metrics::StrategyResult;
+
+/// Title of `errors_by_strategy`, after the scenario's name.
+pub(super) const ERRORS_BY_KIND_TITLE: &str = "failed requests per second by kind, by strategy";
+
+/// Where the lines are drawn (a note under the legend's entries).
+pub(super) const NEAR_FAILURES_NOTE: &str = "Drawn only near failures";
+
+/// A kind of failed request: its name (its column in `timeseries.csv` and what it means) and
+/// its count in a bucket.
+pub(super) struct ErrorKind {
+    pub(super) text: &'static str,
+    pub(super) color: RGBColor,
+    pub(super) count: fn(&BucketRow) -> u64,
+}
+
+/// Every kind of failed request, in the order of `timeseries.csv`, each with its colour (the
+/// same in every scenario; kinds often seen together get colours far apart).
+pub(super) const ERROR_KINDS: [ErrorKind; 7] = [
+    ErrorKind {
+        text: "timeout: the client gave up",
+        color: PALETTE[0],
+        count: |b| b.errors_timeout,
+    },
+    ErrorKind {
+        text: "db_rejected: DB queue full",
+        color: PALETTE[1],
+        count: |b| b.errors_db_rejected,
+    },
+    ErrorKind {
+        text: "db_timeout: too long in DB queue",
+        color: PALETTE[3],
+        count: |b| b.errors_db_timeout,
+    },
+    ErrorKind {
+        text: "overload: turned away at the door",
+        color: PALETTE[7],
+        count: |b| b.errors_overload,
+    },
+    ErrorKind {
+        text: "fallback: lock, lease or limit gave up",
+        color: PALETTE[2],
+        count: |b| b.errors_fallback,
+    },
+    ErrorKind {
+        text: "shed: too long waiting for a worker",
+        color: PALETTE[5],
+        count: |b| b.errors_shed,
+    },
+    ErrorKind {
+        text: "db_error: the DB query failed",
+        color: PALETTE[6],
+        count: |b| b.errors_db_error,
+    },
+];
+
+/// Whether any strategy of the scenario failed a request, in a bucket or in its run's totals;
+/// without any, `errors_by_strategy` is not drawn.
+pub(super) fn has_errors(result: &ScenarioResult) -> bool {
+    result.strategies.iter().any(|s| {
+        s.result.summary.totals.errors() > 0 || s.result.buckets.iter().any(|b| b.errors() > 0)
+    })
+}
+
+/// Indices in [`ERROR_KINDS`] of the kinds some strategy of the scenario had.
+fn kinds_seen(result: &ScenarioResult) -> Vec<usize> {
+    (0..ERROR_KINDS.len())
+        .filter(|&k| {
+            result
+                .strategies
+                .iter()
+                .flat_map(|s| &s.result.buckets)
+                .any(|b| (ERROR_KINDS[k].count)(b) > 0)
+        })
+        .collect()
+}
+
+/// A strategy's line of kind `k`: its failures per second, around the buckets with some.
+fn kind_line(s: &StrategyResult, k: usize) -> Series {
+    let points: Vec<(f64, Option<f64>)> = s
+        .result
+        .buckets
+        .iter()
+        .map(|b| {
+            let per_s = (b.width_s > 0.0).then(|| (ERROR_KINDS[k].count)(b) as f64 / b.width_s);
+            (b.start_s, per_s)
+        })
+        .collect();
+    let segments = line_segments(around_nonzero(points).into_iter());
+    Series::line(ERROR_KINDS[k].color, segments)
+}
+
+/// The panels of `errors_by_strategy`: one per strategy, on one linear axis from 0, with a line
+/// per kind seen, labelled above the plot with the strategy's failed requests and their share
+/// of the requests that arrived; and the legend of the kinds.
+pub(super) fn errors_by_kind_panels(result: &ScenarioResult) -> (Vec<Panel>, Vec<LegendEntry>) {
+    let kinds = kinds_seen(result);
+    let lines: Vec<Vec<Series>> = result
+        .strategies
+        .iter()
+        .map(|s| kinds.iter().map(|&k| kind_line(s, k)).collect())
+        .collect();
+    let top = lines
+        .iter()
+        .map(|series| max_value(series, &[]))
+        .fold(0.0, f64::max);
+    let y = Axis::linear(0.0, padded_max(&[], &[top]));
+    // The lines have the kinds' colours, not the strategy's.
+    let mut panels = small_multiples_of(result, lines, "errors/s", y, |i, _| {
+        let s = &result.strategies[i];
+        (format!("{}: {}", s.name, failed_summary(s)), TEXT_COLOR)
+    });
+    for panel in &mut panels {
+        panel.empty_text = "no failed request";
+    }
+    let mut legend: Vec<LegendEntry> = kinds
+        .iter()
+        .map(|&k| {
+            LegendEntry::new(
+                ERROR_KINDS[k].text.to_owned(),
+                ERROR_KINDS[k].color,
+                Sample::Line,
+            )
+        })
+        .collect();
+    if !kinds.is_empty() {
+        legend.push(LegendEntry::note(NEAR_FAILURES_NOTE));
+    }
+    (panels, legend)
+}
+
+/// A strategy's failed requests over its run in a few words: `1,234 failed (1.7% of
+/// requests)`, or `none failed`.
+pub(super) fn failed_summary(s: &StrategyResult) -> String {
+    let (failed, arrived) = s.result.buckets.iter().fold((0u64, 0u64), |(f, a), b| {
+        (f.saturating_add(b.errors()), a.saturating_add(b.arrived))
+    });
+    if failed == 0 {
+        return "none failed".to_owned();
+    }
+    let count = format_number(failed as f64, 0, failed >= 10_000);
+    if arrived == 0 {
+        return format!("{count} failed");
+    }
+    let share = 100.0 * failed as f64 / arrived as f64;
+    format!("{count} failed ({} of requests)", format_share(share))
+}
