@@ -78,6 +78,17 @@ pub struct RunArgs {
     /// differences from the file's `baseline`) join it.
     #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replications: Option<u32>,
+    /// Write no charts (the CSVs, summary.json and run.toml only): faster, for scripts.
+    #[arg(long = "no-charts")]
+    pub no_charts: bool,
+    /// Print each scenario's summary.json on one line of standard output (JSON Lines)
+    /// instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a Markdown table of every scenario's headline figures to FILE, for a design
+    /// document.
+    #[arg(long = "export-markdown", value_name = "FILE")]
+    pub export_markdown: Option<PathBuf>,
 }
 
 /// Arguments of `check`.

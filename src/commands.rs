@@ -80,15 +80,22 @@ fn validate(args: ValidateArgs) -> Result<(), CommandError> {
 }
 
 /// Loads every file and applies the command-line overrides; nothing runs until all are valid.
-fn prepare(args: &RunArgs) -> Result<Vec<Scenario>, CommandError> {
-    let mut scenarios = Vec::new();
+/// Also returns the name of each scenario's output folder: the scenario's name, with
+/// `-seed-N` when --seed changes the file's seed and `-rR` when --replications changes its
+/// replications, so such a run never overwrites the plain run's outputs.
+fn prepare(args: &RunArgs) -> Result<(Vec<Scenario>, Vec<String>), CommandError> {
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    let mut folders: Vec<String> = Vec::new();
     for file in &args.files {
         let mut s = scenario::load(file).map_err(|e| CommandError::Input(e.to_string()))?;
-        if let Some(seed) = args.seed {
+        let mut folder = s.name.clone();
+        if let Some(seed) = args.seed.filter(|&n| n != s.seed) {
             s.seed = seed;
+            folder.push_str(&format!("-seed-{seed}"));
         }
-        if let Some(r) = args.replications {
+        if let Some(r) = args.replications.filter(|&r| r != s.study.replications) {
             s.study.replications = r;
+            folder.push_str(&format!("-r{r}"));
         }
         if !args.strategies.is_empty() {
             for wanted in &args.strategies {
@@ -115,17 +122,18 @@ fn prepare(args: &RunArgs) -> Result<Vec<Scenario>, CommandError> {
                 }
             }
         }
-        if let Some(other) = scenarios.iter().find(|o: &&Scenario| o.name == s.name) {
+        if let Some(i) = folders.iter().position(|f| *f == folder) {
             return Err(CommandError::Input(format!(
                 "{}: scenario name `{}` is also used by {}; both would write to the same folder",
                 file.display(),
                 s.name,
-                other.file.display()
+                scenarios[i].file.display()
             )));
         }
         scenarios.push(s);
+        folders.push(folder);
     }
-    Ok(scenarios)
+    Ok((scenarios, folders))
 }
 
 /// Warnings about a scenario worth reading before it runs.
@@ -201,18 +209,31 @@ fn plan_all(
 }
 
 fn run(args: RunArgs) -> Result<(), CommandError> {
-    let mut scenarios = prepare(&args)?;
+    let (mut scenarios, folders) = prepare(&args)?;
+    if let Some(path) = &args.export_markdown {
+        check_writable_file(path, "--export-markdown")?;
+    }
     for s in &scenarios {
         warn_before_running(s);
     }
     let plans = plan_all(&mut scenarios, args.max_memory)?;
-    let dirs = prepare_outputs(&args.out, &scenarios)?;
+    let dirs = prepare_outputs(&args.out, &folders)?;
     let mut out = Stdout::default();
+    let mut markdown = String::new();
     for ((s, dir), plan) in scenarios.iter().zip(dirs).zip(&plans) {
         let study = simulate_with_progress(s, plan)?;
-        let written = write_outputs(&study, s, dir, args.format, Vec::new())?;
+        let charts = !args.no_charts;
+        let written = write_outputs(&study, s, dir, args.format, charts, Vec::new())?;
         let result = study.first();
-        if study.replications() > 1 {
+        if !markdown.is_empty() {
+            markdown.push('\n');
+        }
+        markdown.push_str(&report::json::markdown(&study));
+        if args.json {
+            let line = serde_json::to_string(&report::json::summary(&study))
+                .context("encoding the summary")?;
+            out.print(&format!("{line}\n"));
+        } else if study.replications() > 1 {
             out.print(&report::replications::table(&study));
         } else {
             out.print(&report::table::headline(result));
@@ -243,20 +264,52 @@ fn run(args: RunArgs) -> Result<(), CommandError> {
                 ));
             }
         }
-        print_written(&mut out, result.seed, &written);
+        if !args.json {
+            print_written(&mut out, result.seed, &written);
+        }
+    }
+    if let Some(path) = &args.export_markdown {
+        write_file_atomically(path, markdown.as_bytes())?;
     }
     finish(out)
+}
+
+/// Refuses (exit 2) a path for a file of ours whose folder does not exist or that names a
+/// folder, before anything runs.
+fn check_writable_file(path: &std::path::Path, flag: &str) -> Result<(), CommandError> {
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    if path.is_dir() || !parent.is_dir() {
+        return Err(CommandError::Input(format!(
+            "{flag} {}: must be a file in an existing folder",
+            text::escape(&path.display().to_string())
+        )));
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it, so a reader never sees half.
+fn write_file_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), CommandError> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .with_context(|| format!("writing {}", path.display()))
+        .map_err(CommandError::Other)
 }
 
 /// Locks and prepares the output folder of every scenario before any simulation, so a busy or
 /// unwritable folder fails at once rather than after a long run.
 fn prepare_outputs(
     parent: &std::path::Path,
-    scenarios: &[Scenario],
+    folders: &[String],
 ) -> Result<Vec<OutputDir>, CommandError> {
-    scenarios
+    folders
         .iter()
-        .map(|s| OutputDir::prepare(parent, &s.name).map_err(|e| CommandError::Other(e.into())))
+        .map(|f| OutputDir::prepare(parent, f).map_err(|e| CommandError::Other(e.into())))
         .collect()
 }
 
@@ -304,11 +357,15 @@ fn fanout(args: FanoutArgs) -> Result<(), CommandError> {
         format: args.format,
         max_memory: args.max_memory,
         replications: None,
+        no_charts: false,
+        json: false,
+        export_markdown: None,
     };
-    let mut scenario = prepare(&run_args)?.remove(0);
+    let (mut scenarios, folders) = prepare(&run_args)?;
+    let mut scenario = scenarios.remove(0);
     warn_before_running(&scenario);
     let plan = plan_all(std::slice::from_mut(&mut scenario), args.max_memory)?.remove(0);
-    let dir = prepare_outputs(&args.out, std::slice::from_ref(&scenario))?.remove(0);
+    let dir = prepare_outputs(&args.out, &folders)?.remove(0);
     let study = simulate_with_progress(&scenario, &plan)?;
     let result = study.first();
     let rows = report::fanout::rows(result);
@@ -322,7 +379,7 @@ fn fanout(args: FanoutArgs) -> Result<(), CommandError> {
             chart.bytes,
         ));
     }
-    let written = write_outputs(&study, &scenario, dir, args.format, extra)?;
+    let written = write_outputs(&study, &scenario, dir, args.format, true, extra)?;
     if !analytic.is_empty() {
         out.print("\n");
     }
@@ -394,6 +451,7 @@ fn write_outputs(
     scenario: &Scenario,
     dir: OutputDir,
     format: ImageFormat,
+    charts: bool,
     extra: Vec<(String, Vec<u8>)>,
 ) -> Result<Vec<PathBuf>, CommandError> {
     let result = study.first();
@@ -428,7 +486,16 @@ fn write_outputs(
     if let Some(nodes) = report::csv::nodes(result) {
         files.push(("nodes.csv".to_string(), nodes));
     }
-    for chart in report::charts::render_all(result, format).context("drawing the charts")? {
+    files.push((
+        "summary.json".to_string(),
+        report::json::summary_bytes(study),
+    ));
+    let drawn = if charts {
+        report::charts::render_all(result, format).context("drawing the charts")?
+    } else {
+        Vec::new()
+    };
+    for chart in drawn {
         files.push((
             format!("{}.{}", chart.file_stem, format.extension()),
             chart.bytes,
@@ -481,8 +548,11 @@ fn check(args: CheckArgs) -> Result<(), CommandError> {
         format: ImageFormat::Png,
         max_memory: args.max_memory,
         replications: args.replications,
+        no_charts: true,
+        json: false,
+        export_markdown: None,
     };
-    let mut scenarios = prepare(&run_args)?;
+    let (mut scenarios, _) = prepare(&run_args)?;
     // A file with nothing to check is left out (said aloud); none at all is an error.
     let nothing = |s: &Scenario| {
         s.study.expectations.is_empty() && args.baseline.is_none() && args.save_baseline.is_none()

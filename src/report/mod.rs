@@ -9,6 +9,7 @@ pub mod charts;
 pub mod check;
 pub mod csv;
 pub mod fanout;
+pub mod json;
 pub mod junit;
 pub mod manifest;
 pub mod objective;
@@ -22,9 +23,10 @@ pub const MANIFEST: &str = "run.toml";
 /// Whether `name` is a file some run of cachestorm writes into an output folder (in either image
 /// format), so that replacing the folder loses nothing a user put there.
 pub fn is_output_name(name: &str) -> bool {
-    const DATA: [&str; 7] = [
+    const DATA: [&str; 8] = [
         "timeseries.csv",
         "summary.csv",
+        "summary.json",
         "replications.csv",
         "intervals.csv",
         "nodes.csv",

@@ -293,7 +293,7 @@ pub fn table(study: &StudyResult) -> String {
 }
 
 /// `mean ± half` with as many significant figures as the interval warrants.
-fn plus_minus(mean: f64, half: f64) -> String {
+pub(crate) fn plus_minus(mean: f64, half: f64) -> String {
     if !half.is_finite() {
         return round_sig(mean, 4);
     }

@@ -51,10 +51,15 @@ fn another_seed_gives_other_bytes() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     run_into(a.path(), "2", &["--seed", "1"]);
     run_into(b.path(), "2", &["--seed", "2"]);
-    assert_ne!(
-        read(a.path(), "timeseries.csv"),
-        read(b.path(), "timeseries.csv")
-    );
+    // Another seed than the file's writes to a folder of its own.
+    let series = |dir: &Path, seed: u32| {
+        fs::read(
+            dir.join(format!("avalanche-seed-{seed}"))
+                .join("timeseries.csv"),
+        )
+        .unwrap()
+    };
+    assert_ne!(series(a.path(), 1), series(b.path(), 2));
 }
 
 #[test]

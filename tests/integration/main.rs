@@ -7,6 +7,7 @@ mod cli;
 mod dependency;
 mod dependency_input;
 mod determinism;
+mod exports;
 mod freshness;
 mod fuzz_corpus;
 mod golden;

@@ -225,7 +225,8 @@ fn the_cli_runs_replications_and_writes_intervals() {
         stdout.contains("4 replications") && stdout.contains('±'),
         "{stdout}{stderr}"
     );
-    let out = dir.path().join("mm1");
+    // --replications other than the file's: a folder of its own.
+    let out = dir.path().join("mm1-r4");
     let intervals = std::fs::read_to_string(out.join("intervals.csv")).unwrap();
     let row = intervals
         .lines()
