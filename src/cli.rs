@@ -15,7 +15,7 @@ use crate::report::ImageFormat;
 #[command(
     name = "cachestorm",
     version,
-    after_help = "Examples:\n  cachestorm run scenarios/avalanche.toml\n  cachestorm run scenarios/avalanche.toml --strategy fixed-ttl --format svg --out /tmp/results\n  cachestorm validate scenarios/*.toml\n\nExit codes: 0 success, 2 bad input (file, field or argument), 1 any other failure, 130 Ctrl-C."
+    after_help = "Examples:\n  cachestorm run scenarios/avalanche.toml\n  cachestorm run scenarios/avalanche.toml --strategy fixed-ttl --format svg --out /tmp/results\n  cachestorm validate scenarios/*.toml\n  cachestorm check scenarios/*.toml --junit check.xml\n\nExit codes: 0 success, 3 (check) an expectation failed, 2 bad input (file, field or argument), 1 any\nother failure, 130 Ctrl-C."
 )]
 pub struct Cli {
     /// What to do.
@@ -28,7 +28,7 @@ pub struct Cli {
 pub enum Command {
     /// Simulate every strategy of each scenario file and write CSV and charts.
     #[command(
-        after_help = "Example:\n  cachestorm run scenarios/avalanche.toml\n\nWrites OUT/<scenario name>/timeseries.csv, summary.csv, latency_p99.png, db_load.png,\nhit_ratio.png, errors.png, latency_p99_by_strategy.png, db_load_by_strategy.png and run.toml\n(version, scenario file and its SHA-256, seed, format, strategies, files), then prints one line\nper strategy with its headline figures. When a strategy has writes, also outdated_reads.png,\noutdated_age_p99.png and outdated_age_p99_by_strategy.png (freshness: the share of reads\nanswered with an older version than the database's, and how long it had been superseded).\nWhen a strategy retries, sheds, cancels or meets database errors, also goodput.png and\nretry_amplification.png.\nThe folder is replaced whole at the end; a folder holding other files, or being written by\nanother run, is refused before simulating."
+        after_help = "Example:\n  cachestorm run scenarios/avalanche.toml\n  cachestorm run scenarios/avalanche.toml --replications 5 --no-charts\n\nWrites OUT/<scenario name>/ (OUT/<name>-seed-N/ with another --seed than the file's,\n-rR with other --replications): timeseries.csv, summary.csv, summary.json, the charts\n(latency_p99, db_load, hit_ratio, errors and their _by_strategy small multiples; freshness,\ngoodput, retry and node charts when relevant) and run.toml (version, scenario file and its\nSHA-256, seed, format, strategies, files), then prints one line per strategy with its headline\nfigures. With replications, summary.csv holds means, and replications.csv and intervals.csv\n(95% confidence intervals, paired differences from the file's baseline) join it.\nThe folder is replaced whole at the end; a folder holding other files, or being written by\nanother run, is refused before simulating."
     )]
     Run(RunArgs),
     /// Probability that all of a request's k dependencies hit: analytic, and simulated with a
