@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::report::ImageFormat;
+use crate::sweep::Shard;
 
 /// Deterministic discrete-event simulator of cache failure modes.
 ///
@@ -15,7 +16,7 @@ use crate::report::ImageFormat;
 #[command(
     name = "cachestorm",
     version,
-    after_help = "Examples:\n  cachestorm run scenarios/avalanche.toml\n  cachestorm run scenarios/avalanche.toml --strategy fixed-ttl --format svg --out /tmp/results\n  cachestorm validate scenarios/*.toml\n  cachestorm check scenarios/*.toml --junit check.xml\n\nExit codes: 0 success, 3 (check) an expectation failed, 2 bad input (file, field or argument), 1 any\nother failure, 130 Ctrl-C."
+    after_help = "Examples:\n  cachestorm run scenarios/avalanche.toml\n  cachestorm run scenarios/avalanche.toml --strategy fixed-ttl --format svg --out /tmp/results\n  cachestorm sweep scenarios/capacity-flush.toml --set db.slots=8..128:8 --find \"p99_latency_ms < 50\"\n  cachestorm validate scenarios/*.toml\n  cachestorm check scenarios/*.toml --junit check.xml\n\nExit codes: 0 success, 3 (check) an expectation failed, 2 bad input (file, field or argument), 1 any\nother failure, 130 Ctrl-C."
 )]
 pub struct Cli {
     /// What to do.
@@ -43,6 +44,15 @@ pub enum Command {
         after_help = "Examples:\n  cachestorm check scenarios/avalanche.toml\n  cachestorm check scenarios/*.toml --junit check.xml\n  cachestorm check scenario.toml --save-baseline main\n  cachestorm check scenario.toml --baseline main\n\nAn expectation in the scenario file:\n  [[expect]]\n  strategy = \"jittered-ttl\"\n  metric = \"peak_db_queries_per_s\"   # a column of summary.csv\n  at_most = 2000                     # and/or at_least; with of = \"other\" a factor of its figure\n\nWith replications a bound must hold for the whole 95% confidence interval, and a baseline\ncomparison fails only when the worsening beyond [check].tolerance is beyond the noise.\n\nExit codes: 0 every expectation met, 3 an expectation failed or had no data, 2 bad input\n(file, field, argument, or a baseline saved from another version of the file), 1 any other\nfailure."
     )]
     Check(CheckArgs),
+    /// Run a scenario over values of its fields (a grid of points), or find the smallest value
+    /// meeting an objective.
+    #[command(after_help = SWEEP_HELP)]
+    Sweep(SweepArgs),
+    /// Combine the folders of `sweep --shard` runs into the files one unsharded sweep writes.
+    #[command(
+        after_help = "Example:\n  cachestorm merge output/capacity-flush-sweep-shard-*-of-4 --out output\n\nChecks that the folders are shards 1 to N of one sweep (same scenario bytes, settings,\nstrategies, seed, replications, metric and cachestorm version), each exactly once, then writes\nOUT/<scenario name>-sweep/ byte for byte as the unsharded sweep would have; exits 2 otherwise."
+    )]
+    Merge(MergeArgs),
     /// Check scenario files without running them.
     #[command(
         after_help = "Example:\n  cachestorm validate scenarios/*.toml\n\nPrints one line per file; exits 2 if any file has an error."
@@ -59,8 +69,8 @@ pub struct RunArgs {
     /// Parent folder of the outputs: each scenario writes to DIR/<scenario name>/.
     #[arg(long, value_name = "DIR", default_value = "output")]
     pub out: PathBuf,
-    /// Seed for every random stream, instead of the file's own.
-    #[arg(long, value_name = "N")]
+    /// Seed for every random stream, instead of the file's own (0 to 2^63 - 1, as in a file).
+    #[arg(long, value_name = "N", value_parser = seed_range())]
     pub seed: Option<u64>,
     /// Run only this strategy (repeat for several); it must exist in every file.
     #[arg(long = "strategy", value_name = "NAME")]
@@ -121,6 +131,80 @@ pub struct CheckArgs {
     pub max_memory: Option<u64>,
 }
 
+const SWEEP_HELP: &str = "Examples:
+  cachestorm sweep scenarios/capacity-flush.toml --set db.slots=16..96:8 --replications 3
+  cachestorm sweep scenarios/capacity-flush.toml --set clients.rps=20000 --set db.slots=8..128:8 --find \"p99_latency_ms < 50\"
+  cachestorm sweep scenarios/avalanche.toml --set cache.ttl_jitter=0,0.1,0.2 --set db.slots=8,16 --metric peak_db_queries_per_s
+  parallel cachestorm sweep FILE --set db.slots=8..128:8 --shard {}/4 ::: 1 2 3 4 && cachestorm merge output/NAME-sweep-shard-*-of-4
+
+VALUES is a list (0,0.1,0.2 or 30s,60s), a range START..END:STEP (8..128:8, END included when a
+step lands on it) or a geometric range START..END:*FACTOR (1000..64000:*2). Several --set make a
+grid: every combination of their values is a point, the first --set varying slowest. A setting
+changes the base scenario; a strategy that sets the same field keeps its own value. Every point
+is checked before anything runs. Replication r of every point and strategy uses the same seed.
+
+Writes OUT/<scenario name>-sweep/: sweep.csv (one row per point, strategy and summary metric:
+the swept values, replications, mean and 95% confidence interval), sweep_<metric>.png (the
+metric against the first swept parameter with several numeric values, one line per strategy,
+with confidence bands; one chart per combination of the other parameters' values, numbered
+sweep_<metric>_1.png ...) and sweep.toml (version, scenario file and its SHA-256, seed,
+settings, strategies, files). --shard I/N runs only the points whose index modulo N is I-1 and
+writes OUT/<scenario name>-sweep-shard-I-of-N/ for `cachestorm merge`.";
+
+/// Arguments of `sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Scenario file (TOML).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// A field and its values, such as db.slots=8..128:8 or cache.ttl_jitter=0,0.1,0.2
+    /// (repeat for a grid).
+    #[arg(long = "set", value_name = "PATH=VALUES", required = true)]
+    pub settings: Vec<String>,
+    /// Summary metric to chart and print (a column of summary.csv).
+    #[arg(long, value_name = "NAME")]
+    pub metric: Option<String>,
+    /// Objective such as "p99_latency_ms < 50": with one --set of several numeric values, find
+    /// the smallest value meeting it for each strategy by bisection (judged on the mean over
+    /// replications), running only the points the search needs.
+    #[arg(long, value_name = "OBJECTIVE")]
+    pub find: Option<String>,
+    /// Run only this strategy (repeat for several).
+    #[arg(long = "strategy", value_name = "NAME")]
+    pub strategies: Vec<String>,
+    /// Independent replications per strategy and point, instead of the file's `replications`.
+    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replications: Option<u32>,
+    /// Seed for every random stream, instead of the file's own (0 to 2^63 - 1).
+    #[arg(long, value_name = "N", value_parser = seed_range())]
+    pub seed: Option<u64>,
+    /// Run only shard I of N: the points whose index modulo N is I-1 (1 <= I <= N), into
+    /// OUT/<scenario name>-sweep-shard-I-of-N/, for `cachestorm merge`.
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
+    /// Parent folder of the outputs.
+    #[arg(long, value_name = "DIR", default_value = "output")]
+    pub out: PathBuf,
+    /// Image format of the charts.
+    #[arg(long, value_enum, default_value_t = ImageFormat::Png)]
+    pub format: ImageFormat,
+    /// Memory budget, such as 8GB or 512MiB (default: half the machine's memory). A point that
+    /// would need more is refused before anything runs.
+    #[arg(long = "max-memory", value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
+}
+
+/// Arguments of `merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Folders written by `sweep --shard I/N`, one per shard, in any order.
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Parent folder of the merged outputs: DIR/<scenario name>-sweep/.
+    #[arg(long, value_name = "DIR", default_value = "output")]
+    pub out: PathBuf,
+}
+
 /// Arguments of `validate`.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -147,8 +231,8 @@ pub struct FanoutArgs {
     /// Parent folder of the outputs (with --scenario).
     #[arg(long, value_name = "DIR", default_value = "output")]
     pub out: PathBuf,
-    /// Seed instead of the scenario's own.
-    #[arg(long, value_name = "N")]
+    /// Seed instead of the scenario's own (0 to 2^63 - 1).
+    #[arg(long, value_name = "N", value_parser = seed_range())]
     pub seed: Option<u64>,
     /// Image format of the charts.
     #[arg(long, value_enum, default_value_t = ImageFormat::Png)]
@@ -157,6 +241,12 @@ pub struct FanoutArgs {
     /// would need more is refused before it starts; fewer strategies run at once when that fits.
     #[arg(long = "max-memory", value_name = "SIZE", value_parser = parse_size)]
     pub max_memory: Option<u64>,
+}
+
+/// Seeds the command line accepts: those a scenario file can hold (a TOML integer), which the
+/// manifests (`run.toml`, `sweep.toml`) can record.
+fn seed_range() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(..=i64::MAX as u64)
 }
 
 /// Parses a memory size: a number with an optional unit, `B`, `kB`/`KiB`, `MB`/`MiB`, `GB`/`GiB`,
@@ -192,6 +282,28 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::parse_size;
+
+    #[test]
+    fn a_seed_a_manifest_cannot_record_is_refused() {
+        // Regression: `run --seed 18446744073709551615` panicked writing run.toml.
+        use clap::Parser;
+        for sub in ["run", "sweep", "fanout"] {
+            let mut args = vec!["cachestorm", sub];
+            match sub {
+                "run" => args.push("f.toml"),
+                "sweep" => args.extend(["f.toml", "--set", "db.slots=1"]),
+                _ => args.extend(["--deps", "2"]),
+            }
+            let with = |seed: &'static str| {
+                let mut all = args.clone();
+                all.extend(["--seed", seed]);
+                super::Cli::try_parse_from(all)
+            };
+            assert!(with("9223372036854775807").is_ok(), "{sub}");
+            let err = with("9223372036854775808").unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{sub}");
+        }
+    }
 
     #[test]
     fn sizes_take_decimal_and_binary_units() {

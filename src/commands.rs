@@ -1,5 +1,7 @@
 //! What each subcommand does: load and check inputs, run, report. `main` only maps the result
-//! to an exit code.
+//! to an exit code. `sweep` and `merge` live in [`sweep`].
+
+mod sweep;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -47,6 +49,8 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
         Command::Validate(args) => validate(args),
         Command::Check(args) => check(args),
         Command::Fanout(args) => fanout(args),
+        Command::Sweep(args) => sweep::sweep(args),
+        Command::Merge(args) => sweep::merge(args),
     }
 }
 
@@ -415,32 +419,61 @@ fn simulate_with_progress(
         .map(|st| st.config.duration.as_secs_f64())
         .sum::<f64>()
         * s.study.replications as f64;
-    let bar = ProgressBar::with_draw_target(
-        Some((total * 1e6) as u64),
-        if std::io::stderr().is_terminal() {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        },
-    );
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{prefix} [{bar:30}] {percent}% simulated, {elapsed} elapsed, about {eta} left ({msg})",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar.set_prefix(text::escape(&s.name).into_owned());
-    bar.set_message("starting");
-    // Updated every few tens of thousands of events, so the bar moves (and the estimate of the
-    // time left settles) even when simulated time advances slowly.
-    let events = std::sync::atomic::AtomicU64::new(0);
-    let result = experiment::run_planned(s, plan, &|p| {
-        bar.inc((p.simulated_s * 1e6) as u64);
-        let n = events.fetch_add(p.events, std::sync::atomic::Ordering::Relaxed) + p.events;
-        bar.set_message(format!("{:.1} M events", n as f64 / 1e6));
-    });
-    bar.finish_and_clear();
+    let bar = Progress::new(&s.name, total);
+    let result = experiment::run_planned(s, plan, &|p| bar.advance(p));
+    bar.finish();
     result.map_err(|e| CommandError::Other(anyhow::anyhow!(e)))
+}
+
+/// A progress bar over simulated time, on standard error when it is a terminal (hidden
+/// otherwise).
+struct Progress {
+    bar: ProgressBar,
+    events: std::sync::atomic::AtomicU64,
+}
+
+impl Progress {
+    /// A bar named `prefix` (escaped here) for `total_s` seconds of simulated time.
+    fn new(prefix: &str, total_s: f64) -> Progress {
+        let bar = ProgressBar::with_draw_target(
+            Some((total_s * 1e6) as u64),
+            if std::io::stderr().is_terminal() {
+                ProgressDrawTarget::stderr()
+            } else {
+                ProgressDrawTarget::hidden()
+            },
+        );
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {percent}% simulated, {elapsed} elapsed, about {eta} left ({msg})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_prefix(text::escape(prefix).into_owned());
+        bar.set_message("starting");
+        Progress {
+            bar,
+            events: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Moves the bar by what a run reports. Runs report every few tens of thousands of
+    /// events, so the bar moves (and the estimate of the time left settles) even when
+    /// simulated time advances slowly.
+    fn advance(&self, p: crate::model::Progress) {
+        self.bar.inc((p.simulated_s * 1e6) as u64);
+        let n = self
+            .events
+            .fetch_add(p.events, std::sync::atomic::Ordering::Relaxed)
+            + p.events;
+        self.bar
+            .set_message(format!("{:.1} M events", n as f64 / 1e6));
+    }
+
+    /// Removes the bar.
+    fn finish(self) {
+        self.bar.finish_and_clear();
+    }
 }
 
 /// Writes the CSVs and charts of `study`, plus `extra` files, then the manifest `run.toml`,

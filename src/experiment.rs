@@ -119,21 +119,68 @@ fn run_replications(
     }
 }
 
+/// Runs every strategy of every scenario (the points of a sweep) with its replications, all
+/// side by side on the current rayon pool, and keeps of each run only what `keep` takes from
+/// it: the run itself is dropped at once, so many points never hold many runs' buckets. The
+/// results are gathered by index, `[scenario][strategy][replication]`, so the thread count
+/// never changes them. Replication `r` uses the same seed at every point and strategy.
+pub fn run_each<T: Send>(
+    scenarios: &[Scenario],
+    keep: &(dyn Fn(StrategyResult) -> T + Sync),
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Vec<Vec<Vec<T>>> {
+    let tasks: Vec<(usize, usize, u32)> = scenarios
+        .iter()
+        .enumerate()
+        .flat_map(|(p, s)| {
+            (0..s.study.replications)
+                .flat_map(move |r| (0..s.strategies.len()).map(move |i| (p, i, r)))
+        })
+        .collect();
+    let kept: Vec<T> = tasks
+        .par_iter()
+        .map(|&(p, i, r)| {
+            let s = &scenarios[p];
+            let seed = replication_seed(s.seed, r);
+            let run = simulate_after(&s.strategies[i].config, seed, s.study.warmup, progress);
+            keep(strategy_result(&s.strategies[i], run))
+        })
+        .collect();
+    let mut out: Vec<Vec<Vec<T>>> = scenarios
+        .iter()
+        .map(|s| {
+            (0..s.strategies.len())
+                .map(|_| Vec::with_capacity(s.study.replications as usize))
+                .collect()
+        })
+        .collect();
+    // Tasks run replication by replication, so each strategy's list fills in order.
+    for (&(p, i, _), value) in tasks.iter().zip(kept) {
+        out[p][i].push(value);
+    }
+    out
+}
+
+/// A strategy's run, named and scaled for the reports.
+fn strategy_result(s: &crate::scenario::Strategy, result: RunResult) -> StrategyResult {
+    StrategyResult {
+        name: s.name.clone(),
+        description: s.description.clone(),
+        db_capacity_qps: s.config.db_capacity_qps(),
+        fanout: s.config.clients.fanout,
+        marks: crate::report::charts::strategy_marks(&s.config),
+        client_timeout_s: s.config.clients.timeout.map(|t| t.as_secs_f64()),
+        result,
+    }
+}
+
 /// The results of one replication: every strategy's run, named and scaled for the reports.
 fn assemble(scenario: &Scenario, seed: u64, runs: Vec<RunResult>) -> ScenarioResult {
     let strategies: Vec<StrategyResult> = scenario
         .strategies
         .iter()
         .zip(runs)
-        .map(|(s, result)| StrategyResult {
-            name: s.name.clone(),
-            description: s.description.clone(),
-            db_capacity_qps: s.config.db_capacity_qps(),
-            fanout: s.config.clients.fanout,
-            marks: crate::report::charts::strategy_marks(&s.config),
-            client_timeout_s: s.config.clients.timeout.map(|t| t.as_secs_f64()),
-            result,
-        })
+        .map(|(s, result)| strategy_result(s, result))
         .collect();
     let mut timeline = timeline_marks(scenario);
     // Where arrivals stopped, when some strategy went on to drain its requests.
@@ -378,7 +425,8 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
-fn count(n: f64) -> String {
+/// A count for people: `43.2 million`.
+pub fn count(n: f64) -> String {
     if n >= 1e9 {
         format!("{:.1} billion", n / 1e9)
     } else if n >= 1e6 {
@@ -388,7 +436,8 @@ fn count(n: f64) -> String {
     }
 }
 
-fn duration(secs: f64) -> String {
+/// A wall-clock time for people: `11 s`, `3 minutes`.
+pub fn duration(secs: f64) -> String {
     if secs >= 86_400.0 {
         format!("{:.1} days", secs / 86_400.0)
     } else if secs >= 3_600.0 {

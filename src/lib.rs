@@ -12,6 +12,8 @@
 //!   measuring state) and holds the results; [`report`] turns them into files;
 //! - [`model`]: the simulated world (and [`scenario`], which builds its configuration from TOML);
 //! - [`engine`]: time, events and random streams, knowing nothing of caches;
+//! - [`sweep`] lays out the points of `cachestorm sweep` (a grid of field values, shards, the
+//!   order of `--find`'s bisection);
 //! - [`text`] escapes what a user typed before it reaches a terminal, a CSV cell or a chart.
 
 pub mod cli;
@@ -23,5 +25,6 @@ pub mod metrics;
 pub mod model;
 pub mod report;
 pub mod scenario;
+pub mod sweep;
 pub mod text;
 pub mod theory;

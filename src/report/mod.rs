@@ -14,6 +14,7 @@ pub mod junit;
 pub mod manifest;
 pub mod objective;
 pub mod replications;
+pub mod sweep;
 pub mod table;
 pub mod write;
 
@@ -21,7 +22,7 @@ pub mod write;
 pub const MANIFEST: &str = "run.toml";
 
 /// Whether `name` is a file some run of cachestorm writes into an output folder (in either image
-/// format), so that replacing the folder loses nothing a user put there.
+/// format; `sweep` and `merge` included), so that replacing the folder loses nothing a user put there.
 pub fn is_output_name(name: &str) -> bool {
     const DATA: [&str; 8] = [
         "timeseries.csv",
@@ -34,6 +35,7 @@ pub fn is_output_name(name: &str) -> bool {
         MANIFEST,
     ];
     DATA.contains(&name)
+        || sweep::is_output_name(name)
         || charts::all_stems().any(|stem| {
             [ImageFormat::Png, ImageFormat::Svg]
                 .iter()
@@ -42,7 +44,9 @@ pub fn is_output_name(name: &str) -> bool {
 }
 
 /// Image format of the charts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ImageFormat {
     /// PNG raster images.

@@ -82,6 +82,12 @@ pub fn figures(study: &StudyResult, i: usize) -> Vec<Figure> {
         .iter()
         .map(|run| summary_values(&run.strategies[i]))
         .collect();
+    figures_of(&per_run)
+}
+
+/// Every figure over the replications from each replication's summary values as written
+/// ([`summary_values`]), in the order of `summary.csv`.
+pub fn figures_of(per_run: &[Vec<String>]) -> Vec<Figure> {
     summary_columns()
         .into_iter()
         .skip(1)

@@ -19,6 +19,7 @@ mod regressions;
 mod replications;
 mod robustness;
 mod stampede;
+mod sweep;
 mod theory;
 
 use std::path::{Path, PathBuf};

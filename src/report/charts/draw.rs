@@ -107,6 +107,8 @@ pub(super) const LEGEND_MAX_TEXT: i32 = 260;
 pub(super) const LEGEND_MAX_LINES: usize = 3;
 /// A note may take more lines than an entry: it wraps to the entries' width.
 pub(super) const LEGEND_NOTE_MAX_LINES: usize = 6;
+/// Opacity of a shaded band and of its legend swatch.
+pub(super) const BAND_SAMPLE_ALPHA: f64 = 0.16;
 
 pub(super) fn font(size: f64) -> TextStyle<'static> {
     TextStyle::from((FONT_FAMILY, size).into_font()).color(&TEXT_COLOR)
@@ -458,6 +460,10 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
                 let style = entry.color.stroke_width(WIDE_LINE_WIDTH);
                 root.draw(&DashedPathElement::new(line, dash, gap, style))?
             }
+            Sample::Band => root.draw(&Rectangle::new(
+                [(x, sample_y - 6), (sample_end, sample_y + 6)],
+                entry.color.mix(BAND_SAMPLE_ALPHA).filled(),
+            ))?,
             Sample::Marker | Sample::Note => {}
         }
         let radius = match entry.sample {
@@ -469,6 +475,7 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
             | Sample::ThinLine
             | Sample::WideDashed
             | Sample::WideDotted
+            | Sample::Band
             | Sample::Note => None,
         };
         if let Some(radius) = radius {

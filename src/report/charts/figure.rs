@@ -160,6 +160,8 @@ pub(super) enum Sample {
     WideDotted,
     Marker,
     LineMarker,
+    /// A shaded swatch (a confidence band), the entry's colour at the band's opacity.
+    Band,
     /// No sample: a note under the entries, aligned with their text.
     Note,
 }

@@ -1,13 +1,16 @@
 //! The chart of `cachestorm sweep`: a metric against a swept parameter, one line per strategy
 //! with a marker at every point, an optional shaded band per line (a confidence interval over
 //! replications), an optional dashed objective line (`p99_latency_ms < 50`) and an optional
-//! ringed black marker at the answer `--find` found, with a dashed line down to its value.
+//! ringed black marker at each answer `--find` found (one per strategy), with a dashed line
+//! down to its value.
 //!
-//! Both axes are linear unless their values are all positive and span more than a factor of
-//! [`LOG_SPAN`]: values such as `1000..64000:*2` (or latencies from 2 ms to a 1 s timeout) are
-//! then spread evenly on a log axis instead of crowding into one corner. A linear y axis starts
-//! at 0 when no value is negative, as in the other charts, and reaches past every point, band
-//! and the objective. As in every chart, the legend to the right of the plot names the lines,
+//! The x axis is linear unless its values are all positive and span more than a factor of
+//! [`LOG_SPAN`], the y axis unless the means and the objective are all positive and span more
+//! than [`Y_LOG_SPAN`]: values such as `1000..64000:*2` (or latencies from 2 ms to a 1 s timeout)
+//! are then spread evenly on a log axis instead of crowding into one corner. A linear y axis
+//! starts at 0 when no mean is negative, as in the other charts, and reaches past every point,
+//! band and the objective; a band reaching below the axis (a symmetric interval around a small
+//! positive latency reaches below zero) is cut at its bottom. As in every chart, the legend to the right of the plot names the lines,
 //! and text a user typed is escaped before it is drawn.
 //!
 //! The figure types of the other charts have no shaded areas, so this chart is drawn here with
@@ -29,14 +32,19 @@ const SWEEP: &str = "sweep";
 
 /// An axis whose values are all positive and span more than this factor is logarithmic.
 pub const LOG_SPAN: f64 = 50.0;
+/// The y axis (means and the objective) is logarithmic past this factor: a metric that falls
+/// from a second to 20 ms as the parameter grows would otherwise crowd the values that matter,
+/// those near the objective, at the bottom.
+pub const Y_LOG_SPAN: f64 = 20.0;
 
-/// Opacity of a confidence band.
-const BAND_ALPHA: f64 = 0.16;
+/// Opacity of a confidence band (as its legend swatch).
+const BAND_ALPHA: f64 = BAND_SAMPLE_ALPHA;
 /// Radius of a point's marker, px.
 const POINT_MARKER: i32 = 4;
 /// Radius of the ring around the answer, px.
 const FOUND_RING: i32 = 10;
-/// Colour of the answer's marker, ring and line.
+/// Colour of an answer's marker, ring and line when no line has its strategy's name (else the
+/// strategy's colour).
 const FOUND_COLOR: RGBColor = TEXT_COLOR;
 /// Colour of the objective line.
 const OBJECTIVE_COLOR: RGBColor = CAPACITY_COLOR;
@@ -58,8 +66,9 @@ pub struct SweepChart<'a> {
     /// A horizontal dashed line at this y value, named in the legend by the text (e.g.
     /// `p99_latency_ms < 50`).
     pub objective: Option<(f64, &'a str)>,
-    /// The answer of a search: the strategy and the x value found, ringed on its line.
-    pub found: Option<(&'a str, f64)>,
+    /// The answers of a search: per strategy that has one, its name and the x value found,
+    /// ringed on its line.
+    pub found: Vec<(&'a str, f64)>,
 }
 
 /// One strategy's line.
@@ -140,7 +149,7 @@ struct SweepFigure {
     panel: Panel,
     /// Per line: its colour and its bands.
     bands: Vec<(RGBColor, Vec<Band>)>,
-    found: Option<Found>,
+    found: Vec<Found>,
     legend: Vec<LegendEntry>,
 }
 
@@ -153,6 +162,8 @@ type Band = Vec<(f64, f64, f64)>;
 struct Found {
     x: f64,
     y: Option<f64>,
+    /// The strategy's colour (black when no line has its name).
+    color: RGBColor,
 }
 
 fn sweep_figure(chart: &SweepChart) -> SweepFigure {
@@ -204,40 +215,52 @@ fn sweep_figure(chart: &SweepChart) -> SweepFigure {
     }
 
     let drawn = || lines.iter().flatten().filter(|p| p.mean.is_finite());
-    let found = chart.found.filter(|f| f.1.is_finite()).map(|(name, x)| {
-        let y = chart
-            .series
-            .iter()
-            .position(|s| s.name == name)
-            .and_then(|i| {
+    let found: Vec<(&str, Found)> = chart
+        .found
+        .iter()
+        .filter(|f| f.1.is_finite())
+        .map(|&(name, x)| {
+            let line = chart.series.iter().position(|s| s.name == name);
+            let y = line.and_then(|i| {
                 lines[i]
                     .iter()
                     .find(|p| p.x == x && p.mean.is_finite())
                     .map(|p| p.mean)
             });
-        Found { x, y }
-    });
+            let color = line.map_or(FOUND_COLOR, strategy_color);
+            (name, Found { x, y, color })
+        })
+        .collect();
 
-    let xs: Vec<f64> = drawn().map(|p| p.x).chain(found.map(|f| f.x)).collect();
+    let xs: Vec<f64> = drawn()
+        .map(|p| p.x)
+        .chain(found.iter().map(|f| f.1.x))
+        .collect();
     let x = x_axis(&xs);
 
     let objective = chart.objective.filter(|o| o.0.is_finite());
-    let ys: Vec<f64> = drawn()
-        .flat_map(|p| {
-            let (lo, hi) = p.band.unwrap_or((p.mean, p.mean));
-            [p.mean, lo, hi]
-        })
+    let core: Vec<f64> = drawn()
+        .map(|p| p.mean)
         .chain(objective.map(|o| o.0))
         .collect();
-    let y = y_axis(&ys);
+    let ends: Vec<f64> = drawn()
+        .filter_map(|p| p.band)
+        .flat_map(|(lo, hi)| [lo, hi])
+        .collect();
+    let y = y_axis(&core, &ends);
+    // A band reaching below the axis (below zero, say) is cut at its bottom.
+    for (_, band_runs) in &mut bands {
+        for run in band_runs.iter_mut() {
+            for (_, lo, hi) in run.iter_mut() {
+                *lo = lo.max(y.lo);
+                *hi = hi.max(y.lo);
+            }
+        }
+    }
 
     if bands.iter().any(|(_, runs)| !runs.is_empty()) {
         let what = chart.band_label.unwrap_or("confidence interval");
-        legend.push(LegendEntry::new(
-            format!("shaded: {}", escape(what)),
-            NEUTRAL_COLOR,
-            Sample::Note,
-        ));
+        legend.push(LegendEntry::new(escape(what), NEUTRAL_COLOR, Sample::Band));
     }
     let mut refs = Vec::new();
     if let Some((bound, label)) = objective {
@@ -248,10 +271,10 @@ fn sweep_figure(chart: &SweepChart) -> SweepFigure {
             Sample::Dashed,
         ));
     }
-    if let (Some(f), Some((name, _))) = (found, chart.found) {
+    for (name, f) in &found {
         legend.push(LegendEntry::new(
             format!("found: {} ({})", shortest(f.x), escape(name)),
-            FOUND_COLOR,
+            f.color,
             Sample::Marker,
         ));
     }
@@ -267,7 +290,7 @@ fn sweep_figure(chart: &SweepChart) -> SweepFigure {
             ..Panel::overlaid("", y, series)
         },
         bands,
-        found,
+        found: found.into_iter().map(|(_, f)| f).collect(),
         legend,
     }
 }
@@ -291,8 +314,13 @@ fn runs<T>(points: &[SweepPoint], value: impl Fn(&SweepPoint) -> Option<T>) -> V
 
 /// Whether finite values are all positive and span more than [`LOG_SPAN`].
 fn spans_decades(values: &[f64]) -> bool {
+    spans(values, LOG_SPAN)
+}
+
+/// Whether finite values are all positive and span more than `factor`.
+fn spans(values: &[f64], factor: f64) -> bool {
     let (lo, hi) = extent(values);
-    lo > 0.0 && hi / lo > LOG_SPAN
+    lo > 0.0 && hi / lo > factor
 }
 
 /// Smallest and largest finite value; (inf, -inf) when there are none.
@@ -335,15 +363,27 @@ fn x_axis(xs: &[f64]) -> Axis {
     }
 }
 
-/// The y axis: logarithmic when the values span decades, else linear from 0 (or from below the
-/// smallest value when one is negative) to 10% above the largest.
-fn y_axis(ys: &[f64]) -> Axis {
-    let (lo, hi) = extent(ys);
+/// The y axis for the means and objective `core` and the bands' ends `ends`: logarithmic when
+/// the core values are all positive and span more than [`Y_LOG_SPAN`] (covering the band ends
+/// down to a tenth of the smallest core value), else linear from 0 (or from below the smallest
+/// value when a mean or the objective is negative) to 10% above the largest. Band ends below
+/// the axis (a symmetric interval around a small positive mean reaches below zero) are cut at
+/// its bottom when drawn.
+fn y_axis(core: &[f64], ends: &[f64]) -> Axis {
+    if spans(core, Y_LOG_SPAN) {
+        let (smallest, _) = extent(core);
+        let shown = ends.iter().copied().filter(|&v| v >= smallest / 10.0);
+        return log_axis_with_floor(core.iter().copied().chain(shown), f64::MIN_POSITIVE);
+    }
+    let (core_lo, _) = extent(core);
+    let ys: Vec<f64> = core
+        .iter()
+        .copied()
+        .chain(ends.iter().copied().filter(|&v| v >= 0.0 || core_lo < 0.0))
+        .collect();
+    let (lo, hi) = extent(&ys);
     if lo > hi {
         return Axis::linear(0.0, 1.0);
-    }
-    if spans_decades(ys) {
-        return log_axis_with_floor(ys.iter().copied(), f64::MIN_POSITIVE);
     }
     let bottom = lo.min(0.0);
     let room = (hi - bottom) * 0.1;
@@ -451,8 +491,8 @@ fn draw_sweep<DB: DrawingBackend>(
         }
     }
 
-    // The answer's x, dashed up from the axis to its point (or across the plot).
-    if let Some(found) = figure.found {
+    // Each answer's x, dashed up from the axis to its point (or across the plot).
+    for found in &figure.found {
         let (x, top) = match found.y {
             Some(y) => chart.backend_coord(&(found.x, y)),
             None => (chart.backend_coord(&(found.x, panel.y.lo)).0, py.start),
@@ -462,20 +502,21 @@ fn draw_sweep<DB: DrawingBackend>(
                 [(x, py.end - 1), (x, top)],
                 4,
                 4,
-                FOUND_COLOR.stroke_width(1),
+                found.color.stroke_width(1),
             ))?;
         }
     }
 
     draw_panel(root, &chart, panel, &[], false)?;
 
-    // The answer: the legend's marker, ringed.
-    if let Some(Found { x, y: Some(y) }) = figure.found {
+    // The answers: the legend's marker, ringed.
+    for &Found { x, y, color } in &figure.found {
+        let Some(y) = y else { continue };
         let centre = chart.backend_coord(&(x, y));
         let radius = FOUND_RING as u32;
         root.draw(&Circle::new(centre, radius + 1, WHITE.stroke_width(4)))?;
-        root.draw(&Circle::new(centre, radius, FOUND_COLOR.stroke_width(2)))?;
-        draw_marker(root, centre, SIMULATED_MARKER, FOUND_COLOR)?;
+        root.draw(&Circle::new(centre, radius, color.stroke_width(2)))?;
+        draw_marker(root, centre, SIMULATED_MARKER, color)?;
     }
 
     draw_legend(root, &legend, (main_w, py.start), legend_w, h - MARGIN)?;
@@ -519,7 +560,7 @@ mod tests {
                 .collect(),
             band_label: Some("95% confidence interval, 5 replications"),
             objective: Some((50.0, "p99_latency_ms < 50")),
-            found: Some((names[0], 88.0)),
+            found: vec![(names[0], 88.0)],
         }
     }
 
@@ -551,7 +592,7 @@ mod tests {
             ],
             band_label: None,
             objective: Some((50.0, "p99_latency_ms < 50")),
-            found: Some(("lru", 16000.0)),
+            found: vec![("lru", 16000.0)],
         }
     }
 
@@ -571,7 +612,7 @@ mod tests {
             "fixed-ttl",
             "xfetch",
             "p99_latency_ms &lt; 50",
-            "shaded: 95%",
+            "95% confidence interval",
             "5 replications",
             "found: 88 (fixed-ttl)",
         ] {
@@ -642,8 +683,8 @@ mod tests {
         let y = sweep_figure(&flat).panel.y;
         assert_eq!((y.scale, y.lo), (Scale::Linear, 0.0));
         assert!(y.hi > 25.0);
-        // A band reaching below zero is shown too.
-        let negative = SweepChart {
+        // A band reaching below zero around positive means is cut at zero...
+        let positive = SweepChart {
             series: vec![SweepSeries {
                 name: "a",
                 points: vec![point(1.0, 1.0, 3.0), point(2.0, 2.0, 1.0)],
@@ -651,8 +692,37 @@ mod tests {
             objective: None,
             ..capacity_chart()
         };
+        let figure = sweep_figure(&positive);
+        assert!(
+            figure.panel.y.lo == 0.0 && figure.panel.y.hi > 4.0,
+            "{:?}",
+            figure.panel.y
+        );
+        assert_eq!(figure.bands[0].1, [vec![(1.0, 0.0, 4.0), (2.0, 1.0, 3.0)]]);
+        // ... and shown whole when a mean is negative.
+        let negative = SweepChart {
+            series: vec![SweepSeries {
+                name: "a",
+                points: vec![point(1.0, -1.0, 3.0), point(2.0, 2.0, 1.0)],
+            }],
+            objective: None,
+            ..capacity_chart()
+        };
         let y = sweep_figure(&negative).panel.y;
-        assert!(y.lo < -2.0 && y.hi > 3.0, "{y:?}");
+        assert!(y.lo < -4.0 && y.hi > 3.0, "{y:?}");
+        // Means from 20 to 1000 ms (a 50-fold span) get a log axis; a band reaching below zero
+        // is cut at its bottom.
+        let falling = SweepChart {
+            series: vec![SweepSeries {
+                name: "a",
+                points: vec![point(1.0, 1000.0, 1100.0), point(2.0, 20.0, 2.0)],
+            }],
+            objective: Some((40.0, "p99_latency_ms < 40")),
+            ..capacity_chart()
+        };
+        let figure = sweep_figure(&falling);
+        assert_eq!(figure.panel.y.scale, Scale::Log);
+        assert_eq!(figure.bands[0].1[0][0].1, figure.panel.y.lo);
     }
 
     #[test]
@@ -681,7 +751,7 @@ mod tests {
                     },
                 ],
             }],
-            found: Some(("a", 4.0)),
+            found: vec![("a", 4.0)],
             ..capacity_chart()
         };
         let figure = sweep_figure(&chart);
@@ -699,10 +769,11 @@ mod tests {
         );
         assert_eq!(
             figure.found,
-            Some(Found {
+            [Found {
                 x: 4.0,
-                y: Some(4.0)
-            })
+                y: Some(4.0),
+                color: strategy_color(0),
+            }]
         );
         assert_eq!(figure.panel.refs, [(50.0, OBJECTIVE_COLOR)]);
     }
@@ -738,7 +809,7 @@ mod tests {
             SweepChart {
                 series: Vec::new(),
                 objective: None,
-                found: None,
+                found: Vec::new(),
                 ..capacity_chart()
             },
             SweepChart {
@@ -746,7 +817,7 @@ mod tests {
                     name: "empty",
                     points: Vec::new(),
                 }],
-                found: Some(("missing", f64::NAN)),
+                found: vec![("missing", f64::NAN)],
                 objective: Some((f64::NAN, "nan")),
                 ..capacity_chart()
             },
@@ -764,7 +835,7 @@ mod tests {
                         points: vec![point(f64::from(i), f64::from(i), 1.0)],
                     })
                     .collect(),
-                found: Some(("a", 1e9)),
+                found: vec![("a", 1e9)],
                 ..capacity_chart()
             },
         ];
@@ -799,7 +870,7 @@ mod tests {
                     .collect(),
             }],
             x_label: "cache.ttl_jitter",
-            found: Some(("jitter", 0.2)),
+            found: vec![("jitter", 0.2)],
             ..capacity_chart()
         };
         let png = render_sweep(&gappy, ImageFormat::Png).unwrap();
