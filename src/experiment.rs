@@ -1,4 +1,5 @@
-//! Runs every strategy of a scenario on rayon and gathers the results in input order.
+//! Runs every strategy of a scenario on rayon and gathers the results in input order; for a
+//! sweep, every strategy of every point at once ([`run_each`]).
 //!
 //! Each simulation is single-threaded; strategies run side by side and results are collected by
 //! index, so the thread count never changes a byte of output.

@@ -95,6 +95,7 @@ fn every_shipped_scenario_runs_and_writes_every_documented_file() {
             "avalanche",
             "cache-node-failure",
             "cache-penetration",
+            "capacity-flush",
             "cold-deploy",
             "congestive-collapse",
             "fanout",
