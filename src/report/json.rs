@@ -120,6 +120,7 @@ pub fn markdown(study: &StudyResult) -> String {
     let first = study.first();
     let cell = |t: &str| {
         crate::text::escape(t)
+            .replace('&', "&amp;")
             .replace('|', "\\|")
             .replace('<', "&lt;")
             .replace('>', "&gt;")

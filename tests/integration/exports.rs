@@ -22,7 +22,7 @@ service = "2ms"
 name = "plain"
 
 [[strategies]]
-name = "a|b <c>"
+name = "a|b <c> &amp;"
 db.slots = 8
 "#
     )
@@ -132,7 +132,7 @@ fn markdown_export_is_a_table_with_names_escaped() {
     let text = std::fs::read_to_string(&md).unwrap();
     assert!(text.starts_with("## small\n"), "{text}");
     assert!(text.contains("| strategy | hit ratio |"), "{text}");
-    assert!(text.contains("| a\\|b &lt;c&gt; |"), "{text}");
+    assert!(text.contains("| a\\|b &lt;c&gt; &amp;amp; |"), "{text}");
     assert_eq!(text.lines().filter(|l| l.starts_with("| ")).count(), 3);
     // A path in a folder that does not exist: refused before running.
     let bad = dir.path().join("nowhere/report.md");
