@@ -15,7 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::replications::{figures, Figure};
+use super::replications::{figure, figures, Figure};
 use crate::metrics::interval::Interval;
 use crate::metrics::StudyResult;
 use crate::scenario::expect::{BaselineCheck, Expectation};
@@ -107,15 +107,6 @@ fn num(x: f64) -> String {
     }
 }
 
-fn figure_of(study: &StudyResult, strategy: &str, metric: &str) -> Option<Figure> {
-    let i = study
-        .first()
-        .strategies
-        .iter()
-        .position(|s| s.name == strategy)?;
-    figures(study, i).into_iter().find(|f| f.metric == metric)
-}
-
 /// Judges one expectation. The strategies and metric must exist in `study` (checked before
 /// running); a strategy left out with --strategy is judged as having no data.
 pub fn judge(study: &StudyResult, e: &Expectation) -> Judgement {
@@ -137,7 +128,7 @@ pub fn judge(study: &StudyResult, e: &Expectation) -> Judgement {
         verdict: Verdict::NoData,
         reason: format!("{what} has no value for {}", e.metric),
     };
-    let Some(a) = figure_of(study, &e.strategy, &e.metric)
+    let Some(a) = figure(study, &e.strategy, &e.metric)
         .as_ref()
         .and_then(numbers)
     else {
@@ -154,7 +145,7 @@ pub fn judge(study: &StudyResult, e: &Expectation) -> Judgement {
             (ok_low, ok_high, format!("{} is {value}", e.metric))
         }
         Some(of) => {
-            let Some(b) = figure_of(study, of, &e.metric).as_ref().and_then(numbers) else {
+            let Some(b) = figure(study, of, &e.metric).as_ref().and_then(numbers) else {
                 return no_data(of);
             };
             let (bm, bl, bh) = interval(&b);
