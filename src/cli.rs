@@ -85,7 +85,8 @@ pub struct RunArgs {
     /// Independent replications per strategy, instead of the file's `replications` (1 to
     /// 10000). Replication r of every strategy sees the same draws; summary.csv then holds
     /// means, and replications.csv and intervals.csv (95% confidence intervals, paired
-    /// differences from the file's `baseline`) join it.
+    /// differences from the file's `baseline`) join it; charts draw each line's mean over the
+    /// replications with a band from the lowest to the highest.
     #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replications: Option<u32>,
     /// Write no charts (the CSVs, summary.json and run.toml only): faster, for scripts.

@@ -478,7 +478,8 @@ impl Progress {
 
 /// Writes the CSVs and charts of `study`, plus `extra` files, then the manifest `run.toml`,
 /// into `dir`, all or nothing. With replications, `summary.csv` holds means and
-/// `replications.csv` and `intervals.csv` join it; the charts draw the first replication.
+/// `replications.csv` and `intervals.csv` join it, and the charts draw each line as the mean
+/// over the replications, shaded from the lowest to the highest of them.
 fn write_outputs(
     study: &StudyResult,
     scenario: &Scenario,
@@ -524,7 +525,7 @@ fn write_outputs(
         report::json::summary_bytes(study),
     ));
     let drawn = if charts {
-        report::charts::render_all(result, format).context("drawing the charts")?
+        report::charts::render_study(study, format).context("drawing the charts")?
     } else {
         Vec::new()
     };

@@ -248,3 +248,38 @@ fn the_cli_runs_replications_and_writes_intervals() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn the_charts_of_replications_draw_the_mean_with_a_band_and_one_replication_the_plain_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = mm1(5, 1);
+    let chart = |folder: &str| {
+        std::fs::read_to_string(dir.path().join(folder).join("latency_p99.svg")).unwrap()
+    };
+    let (assert, stderr) = run_toml(dir.path(), "mm1", &text, &["--format", "svg"]);
+    assert.success();
+    let plain = chart("mm1");
+    assert!(!plain.contains("mean of"), "{stderr}");
+    let (assert, stderr) = run_toml(
+        dir.path(),
+        "mm1",
+        &text,
+        &["--format", "svg", "--replications", "3"],
+    );
+    assert.success();
+    let means = chart("mm1-r3");
+    // The legend's note, wrapped over a few lines of text.
+    for words in ["Lines:", "mean of 3", "min to max"] {
+        assert!(means.contains(words), "{words}: {stderr}");
+    }
+    assert!(means.contains("<polygon"), "a band is drawn");
+    // `--replications 1` is the plain run, charts included.
+    let (assert, _) = run_toml(
+        dir.path(),
+        "mm1",
+        &text,
+        &["--format", "svg", "--replications", "1"],
+    );
+    assert.success();
+    assert_eq!(chart("mm1"), plain);
+}

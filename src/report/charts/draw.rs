@@ -104,11 +104,11 @@ pub(super) const LEGEND_SAMPLE: i32 = 28;
 pub(super) const LEGEND_PAD: i32 = 10;
 pub(super) const LEGEND_MIN_TEXT: i32 = 80;
 pub(super) const LEGEND_MAX_TEXT: i32 = 260;
+/// Width of the text of a legend that has only notes, px.
+pub(super) const LEGEND_NOTES_TEXT: i32 = 150;
 pub(super) const LEGEND_MAX_LINES: usize = 3;
 /// A note may take more lines than an entry: it wraps to the entries' width.
 pub(super) const LEGEND_NOTE_MAX_LINES: usize = 6;
-/// Opacity of a shaded band and of its legend swatch.
-pub(super) const BAND_SAMPLE_ALPHA: f64 = 0.16;
 
 pub(super) fn font(size: f64) -> TextStyle<'static> {
     TextStyle::from((FONT_FAMILY, size).into_font()).color(&TEXT_COLOR)
@@ -367,8 +367,14 @@ pub(super) fn layout_legend<'a, DB: DrawingBackend>(
     if legend.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let mut natural = LEGEND_MIN_TEXT;
-    // Notes wrap to the width the entries need rather than widen the legend.
+    // Notes wrap to the width the entries need rather than widen the legend; a legend of notes
+    // alone (small multiples drawn from replications) gets a width they read well in.
+    let only_notes = legend.iter().all(|e| e.sample == Sample::Note);
+    let mut natural = if only_notes {
+        LEGEND_NOTES_TEXT
+    } else {
+        LEGEND_MIN_TEXT
+    };
     for entry in legend.iter().filter(|e| e.sample != Sample::Note) {
         let w = text_width(root, &entry.text, &legend_style(entry))? + legend_indent(entry);
         natural = natural.max(w);
@@ -462,7 +468,7 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
             }
             Sample::Band => root.draw(&Rectangle::new(
                 [(x, sample_y - 6), (sample_end, sample_y + 6)],
-                entry.color.mix(BAND_SAMPLE_ALPHA).filled(),
+                entry.color.mix(BAND_ALPHA).filled(),
             ))?,
             Sample::Marker | Sample::Note => {}
         }
@@ -585,6 +591,11 @@ pub(super) fn draw_panel<DB: DrawingBackend>(
         root.draw(&Text::new(panel.empty_text, centre, style))?;
     }
 
+    // Bands (the range of a mean line's replications), under every line.
+    for series in &panel.series {
+        draw_band(root, chart, &panel.y, series)?;
+    }
+
     // Data, drawn as pixel paths (see `pixel_path`) in series order, then markers on top.
     for series in panel.series.iter().filter(|s| s.line) {
         let style = series.color.stroke_width(series.width);
@@ -640,6 +651,29 @@ pub(super) fn draw_panel<DB: DrawingBackend>(
             (corner.0 + 5, corner.1 + 4),
             style,
         ))?;
+    }
+    Ok(())
+}
+
+/// Draws a series' band translucent in its colour: an area for each run of points, a narrow
+/// bar for a lone point. Values beyond the axis are drawn at its edge.
+fn draw_band<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &ChartContext<DB, Cartesian2d<Axis, Axis>>,
+    y: &Axis,
+    series: &Series,
+) -> DrawResult<(), DB> {
+    let fill = series.color.mix(BAND_ALPHA).filled();
+    let at = |x: f64, v: f64| chart.backend_coord(&(x, v.clamp(y.lo, y.hi)));
+    for run in &series.band {
+        if let [(x, lo, hi)] = run.as_slice() {
+            let ((cx, top), bottom) = (at(*x, *hi), at(*x, *lo).1);
+            root.draw(&Rectangle::new([(cx - 1, top), (cx + 1, bottom)], fill))?;
+            continue;
+        }
+        let upper = run.iter().map(|&(x, _, hi)| at(x, hi));
+        let lower = run.iter().rev().map(|&(x, lo, _)| at(x, lo));
+        root.draw(&Polygon::new(upper.chain(lower).collect::<Vec<_>>(), fill))?;
     }
     Ok(())
 }

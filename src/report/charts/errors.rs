@@ -78,43 +78,59 @@ pub(super) fn has_errors(result: &ScenarioResult) -> bool {
     })
 }
 
-/// Indices in [`ERROR_KINDS`] of the kinds some strategy of the scenario had.
-fn kinds_seen(result: &ScenarioResult) -> Vec<usize> {
+/// Indices in [`ERROR_KINDS`] of the kinds some strategy of the scenario had, in some run.
+fn kinds_seen(result: &Runs) -> Vec<usize> {
     (0..ERROR_KINDS.len())
         .filter(|&k| {
             result
-                .strategies
+                .all()
                 .iter()
+                .flat_map(|run| &run.strategies)
                 .flat_map(|s| &s.result.buckets)
                 .any(|b| (ERROR_KINDS[k].count)(b) > 0)
         })
         .collect()
 }
 
-/// A strategy's line of kind `k`: its failures per second, around the buckets with some.
-fn kind_line(s: &StrategyResult, k: usize) -> Series {
-    let points: Vec<(f64, Option<f64>)> = s
-        .result
-        .buckets
-        .iter()
-        .map(|b| {
-            let per_s = (b.width_s > 0.0).then(|| (ERROR_KINDS[k].count)(b) as f64 / b.width_s);
-            (b.start_s, per_s)
-        })
-        .collect();
-    let segments = line_segments(around_nonzero(points).into_iter());
-    Series::line(ERROR_KINDS[k].color, segments)
+/// A bucket's failures of kind `k` per second; `None` for a bucket of no width.
+fn kind_per_s(b: &BucketRow, k: usize) -> Option<f64> {
+    (b.width_s > 0.0).then(|| (ERROR_KINDS[k].count)(b) as f64 / b.width_s)
+}
+
+/// A strategy's line of kind `k`: its failures per second (with replications, their mean and
+/// band), around the buckets with some.
+fn kind_line(replicas: &[&StrategyResult], k: usize) -> Series {
+    let color = ERROR_KINDS[k].color;
+    if let [s] = replicas {
+        let points: Vec<(f64, Option<f64>)> = s
+            .result
+            .buckets
+            .iter()
+            .map(|b| (b.start_s, kind_per_s(b, k)))
+            .collect();
+        let segments = line_segments(around_nonzero(points).into_iter());
+        return Series::line(color, segments);
+    }
+    let mut points = mean_of_buckets(replicas, |b| kind_per_s(b, k));
+    let kept = around_nonzero(points.iter().map(|p| (p.t, p.mean)).collect());
+    for (p, (_, kept)) in points.iter_mut().zip(kept) {
+        if kept.is_none() {
+            (p.mean, p.band) = (None, None);
+        }
+    }
+    mean_series(color, &points)
 }
 
 /// The panels of `errors_by_strategy`: one per strategy, on one linear axis from 0, with a line
 /// per kind seen, labelled above the plot with the strategy's failed requests and their share
 /// of the requests that arrived; and the legend of the kinds.
-pub(super) fn errors_by_kind_panels(result: &ScenarioResult) -> (Vec<Panel>, Vec<LegendEntry>) {
+pub(super) fn errors_by_kind_panels(result: &Runs) -> (Vec<Panel>, Vec<LegendEntry>) {
     let kinds = kinds_seen(result);
-    let lines: Vec<Vec<Series>> = result
-        .strategies
-        .iter()
-        .map(|s| kinds.iter().map(|&k| kind_line(s, k)).collect())
+    let lines: Vec<Vec<Series>> = (0..result.strategies.len())
+        .map(|i| {
+            let replicas = result.strategy(i);
+            kinds.iter().map(|&k| kind_line(&replicas, k)).collect()
+        })
         .collect();
     let top = lines
         .iter()
@@ -123,8 +139,9 @@ pub(super) fn errors_by_kind_panels(result: &ScenarioResult) -> (Vec<Panel>, Vec
     let y = Axis::linear(0.0, padded_max(&[], &[top]));
     // The lines have the kinds' colours, not the strategy's.
     let mut panels = small_multiples_of(result, lines, "errors/s", y, |i, _| {
-        let s = &result.strategies[i];
-        (format!("{}: {}", s.name, failed_summary(s)), TEXT_COLOR)
+        let replicas = result.strategy(i);
+        let text = format!("{}: {}", replicas[0].name, failed_summary(&replicas));
+        (text, TEXT_COLOR)
     });
     for panel in &mut panels {
         panel.empty_text = "no failed request";
@@ -146,15 +163,27 @@ pub(super) fn errors_by_kind_panels(result: &ScenarioResult) -> (Vec<Panel>, Vec
 }
 
 /// A strategy's failed requests over its run in a few words: `1,234 failed (1.7% of
-/// requests)`, or `none failed`.
-pub(super) fn failed_summary(s: &StrategyResult) -> String {
-    let (failed, arrived) = s.result.buckets.iter().fold((0u64, 0u64), |(f, a), b| {
-        (f.saturating_add(b.errors()), a.saturating_add(b.arrived))
-    });
+/// requests)`, or `none failed`; with replications (`replicas`, the strategy in each), the mean
+/// number per replication and the share of all their requests: `mean 1,234 failed (1.7% of
+/// requests)`.
+pub(super) fn failed_summary(replicas: &[&StrategyResult]) -> String {
+    let (failed, arrived) = replicas
+        .iter()
+        .flat_map(|s| &s.result.buckets)
+        .fold((0u64, 0u64), |(f, a), b| {
+            (f.saturating_add(b.errors()), a.saturating_add(b.arrived))
+        });
     if failed == 0 {
         return "none failed".to_owned();
     }
-    let count = format_number(failed as f64, 0, failed >= 10_000);
+    let count = if let [_] = replicas {
+        format_number(failed as f64, 0, failed >= 10_000)
+    } else {
+        format!(
+            "mean {}",
+            format_quantity(failed as f64 / replicas.len() as f64)
+        )
+    };
     if arrived == 0 {
         return format!("{count} failed");
     }

@@ -55,6 +55,7 @@ pub(super) fn fanout_all_hit_figure(data: &FanoutChartData) -> Figure {
         dotted: false,
         width: LINE_WIDTH,
         marker: Some(SIMULATED_MARKER),
+        band: Vec::new(),
     };
 
     let mut curves = Vec::with_capacity(curve_ks.len());
@@ -140,6 +141,7 @@ pub(super) fn fanout_latency_figure(data: &FanoutChartData) -> Figure {
             dotted: false,
             width: LINE_WIDTH,
             marker: Some(LATENCY_MARKER),
+            band: Vec::new(),
         });
         legend.push(LegendEntry::new(
             (*name).to_owned(),

@@ -118,6 +118,10 @@ pub(super) struct Series {
     pub(super) width: u32,
     /// Radius of the filled circle drawn at every point, if any.
     pub(super) marker: Option<i32>,
+    /// A shaded band around the line (from the lowest to the highest replication of a mean):
+    /// unbroken runs of (x, low, high), drawn translucent in the line's colour under every
+    /// line of the panel. Empty for a line of one run.
+    pub(super) band: Vec<Vec<(f64, f64, f64)>>,
 }
 
 impl Series {
@@ -131,9 +135,13 @@ impl Series {
             dotted: false,
             width: LINE_WIDTH,
             marker: None,
+            band: Vec::new(),
         }
     }
 }
+
+/// Opacity of a shaded band around a line (a range of replications, a confidence interval).
+pub(super) const BAND_ALPHA: f64 = 0.16;
 
 /// Width of a data line, px.
 pub(super) const LINE_WIDTH: u32 = 2;

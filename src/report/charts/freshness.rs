@@ -43,15 +43,40 @@ pub(super) fn has_writes(result: &ScenarioResult) -> bool {
 
 /// The panel of the `outdated_reads` chart: outdated reads as a percentage of the reads served
 /// in each bucket, on a log axis; and its legend.
-pub(super) fn outdated_reads_panel(result: &ScenarioResult) -> (Panel, Vec<LegendEntry>) {
-    let series = collect_series(result, outdated_percent);
+///
+/// With replications a bucket's line is the mean share over them, counting a replication
+/// without an outdated read there as 0%: a mean of 0% is the gap, and a bucket where some
+/// replication had none has no band (its bottom, 0%, is off the log axis; drawn from the axis's
+/// floor, the bands of rare outdated reads would fill the bottom of the chart).
+pub(super) fn outdated_reads_panel(result: &Runs) -> (Panel, Vec<LegendEntry>) {
+    let on_log_axis = |p: &mut MeanPoint| {
+        if !p.mean.is_some_and(|m| m > 0.0) {
+            p.mean = None;
+        }
+        if p.mean.is_none() || !p.band.is_some_and(|(lo, _)| lo > 0.0) {
+            p.band = None;
+        }
+    };
+    let (series, gaps) = if result.is_replicated() {
+        (
+            collect_mean_series(result, share_percent, on_log_axis),
+            mean_has_gaps(result, share_percent, on_log_axis),
+        )
+    } else {
+        (
+            collect_series(result, outdated_percent),
+            has_gaps(result, outdated_percent),
+        )
+    };
     let y = share_axis(values(&series));
-    let whole_run: Vec<Option<f64>> = result.strategies.iter().map(outdated_share).collect();
+    let whole_run: Vec<Option<f64>> = (0..result.strategies.len())
+        .map(|i| mean_figure(result.strategy(i).into_iter().map(outdated_share)))
+        .collect();
     let mut legend = ranked_legend(result, &whole_run, |share| match share {
         Some(share) => format_share(share),
         None => "no reads".to_owned(),
     });
-    if has_gaps(result, outdated_percent) {
+    if gaps {
         legend.push(gap_note());
     }
     let panel = Panel::overlaid("outdated reads (% of reads)", y, series);
@@ -63,6 +88,12 @@ pub(super) fn outdated_percent(b: &BucketRow) -> Option<f64> {
     (b.outdated_reads > 0 && b.reads_served > 0).then(|| 100.0 * b.outdated_ratio())
 }
 
+/// A bucket's outdated reads, percent of the reads it served, 0 when none was outdated; `None`
+/// when it served none.
+pub(super) fn share_percent(b: &BucketRow) -> Option<f64> {
+    (b.reads_served > 0).then(|| 100.0 * b.outdated_ratio())
+}
+
 /// A bucket's p99 age of outdated reads, ms; `None` (a gap) when it had none.
 pub(super) fn outdated_age_p99(b: &BucketRow) -> Option<f64> {
     (b.outdated_age.count > 0 && b.outdated_age.p99_ms > 0.0).then_some(b.outdated_age.p99_ms)
@@ -70,7 +101,7 @@ pub(super) fn outdated_age_p99(b: &BucketRow) -> Option<f64> {
 
 /// The panels of `outdated_age_p99_by_strategy`: the same ages, one panel per strategy on one
 /// shared log axis, each labelled with its largest p99.
-pub(super) fn outdated_age_by_strategy_panels(result: &ScenarioResult) -> Vec<Panel> {
+pub(super) fn outdated_age_by_strategy_panels(result: &Runs) -> Vec<Panel> {
     let series = collect_series(result, outdated_age_p99);
     let y = age_axis(values(&series));
     small_multiples(result, series, "p99 age (ms)", y, |max| {
@@ -79,11 +110,16 @@ pub(super) fn outdated_age_by_strategy_panels(result: &ScenarioResult) -> Vec<Pa
 }
 
 /// The panel of the `outdated_age_p99` chart: the p99 age of the outdated reads of each bucket,
-/// ms, on a log axis; and its legend, with each strategy's whole-run p99 age.
-pub(super) fn outdated_age_panel(result: &ScenarioResult) -> (Panel, Vec<LegendEntry>) {
-    let series = collect_series(result, outdated_age_p99);
+/// ms, on a log axis; and its legend, with each strategy's whole-run p99 age (with
+/// replications, its mean over those with an outdated read). Ages swing by decades and these
+/// lines tangle already, so their bands are left to `outdated_age_p99_by_strategy`.
+pub(super) fn outdated_age_panel(result: &Runs) -> (Panel, Vec<LegendEntry>) {
+    let mut series = collect_series(result, outdated_age_p99);
+    series.iter_mut().for_each(|s| s.band.clear());
     let y = age_axis(values(&series));
-    let whole_run: Vec<Option<f64>> = result.strategies.iter().map(whole_run_age_p99).collect();
+    let whole_run: Vec<Option<f64>> = (0..result.strategies.len())
+        .map(|i| mean_figure(result.strategy(i).into_iter().map(whole_run_age_p99)))
+        .collect();
     let mut legend = ranked_legend(result, &whole_run, |age| match age {
         Some(age) if age > 0.0 => format!("p99 {}", format_age_ms(age)),
         _ => "none".to_owned(),
@@ -196,8 +232,12 @@ pub(super) fn ranked_legend_with(
         .collect()
 }
 
-/// Whether a bucket of some strategy has no `value`, so that a line shows a gap.
-pub(super) fn has_gaps(result: &ScenarioResult, value: impl Fn(&BucketRow) -> Option<f64>) -> bool {
+/// Whether a bucket of some strategy has no `value`, so that a line shows a gap (with
+/// replications: no replication has a value there).
+pub(super) fn has_gaps(result: &Runs, value: impl Fn(&BucketRow) -> Option<f64>) -> bool {
+    if result.is_replicated() {
+        return mean_has_gaps(result, value, |_| {});
+    }
     result
         .strategies
         .iter()

@@ -45,9 +45,10 @@
 //!
 //! Layout: `time_series` builds these figures (with `errors` for failures by kind, `freshness`
 //! for the three of freshness, `retries` for the two of retries and `node_load` for the one of
-//! nodes) and `fanout` those of `cachestorm fanout`, as backend-free descriptions (`figure`) on
-//! `axis` scales; `marks` says which timeline marks belong to which strategies; `draw` renders
-//! any figure to bytes, and `svg_font` embeds the font in an SVG.
+//! nodes) from the `runs` they draw (one run, or the replications whose means and bands
+//! `runs` computes), and `fanout` those of `cachestorm fanout`, as backend-free descriptions
+//! (`figure`) on `axis` scales; `marks` says which timeline marks belong to which strategies;
+//! `draw` renders any figure to bytes, and `svg_font` embeds the font in an SVG.
 //!
 //! Every time chart marks timeline events where their effect starts, as dashed vertical lines
 //! labelled in a band above the plot: a panel of one strategy shows only the marks of that
@@ -61,6 +62,11 @@
 //! spike is never cut off; logarithmic axes run from a power of ten at or below the smallest
 //! value to a round number well above the largest, and leave out values that are not positive
 //! (a gap in the line).
+//!
+//! With replications ([`render_study`]) the same charts are drawn from every replication: each
+//! line is the mean over them, bucket by bucket, with a translucent band from the lowest to the
+//! highest of them, and the legend says so (`runs`). With one replication they are the plain
+//! run's charts, byte for byte.
 //!
 //! Text is drawn with an embedded DejaVu Sans font (no system font library is needed), and
 //! images are produced entirely in memory; an SVG carries the glyphs it uses, so it looks like
@@ -77,6 +83,7 @@ mod freshness;
 mod marks;
 mod node_load;
 mod retries;
+mod runs;
 mod svg_font;
 pub mod sweep;
 #[cfg(test)]
@@ -92,12 +99,13 @@ use freshness::*;
 use marks::*;
 use node_load::*;
 use retries::*;
+use runs::*;
 use svg_font::*;
 use time_series::*;
 
 pub use marks::strategy_marks;
 
-use crate::metrics::ScenarioResult;
+use crate::metrics::{ScenarioResult, StudyResult};
 use crate::report::ImageFormat;
 
 /// One chart: its file stem (e.g. `"latency_p99"`) and its encoded bytes.
@@ -157,12 +165,27 @@ pub fn all_stems() -> impl Iterator<Item = &'static str> {
 /// per-node rows, `node_load` (small multiples, left out with more than [`MAX_PANELS`]
 /// strategies too).
 pub fn render_all(result: &ScenarioResult, format: ImageFormat) -> Result<Vec<Chart>, ChartError> {
+    render_runs(result.into(), format)
+}
+
+/// Renders the charts of a study: with one replication exactly those of [`render_all`] (the
+/// same bytes); with several, the same charts, each line the mean over the replications with a
+/// shaded band from the lowest to the highest of them, and the legend saying so (see `runs`),
+/// a few lines without a band where it would bury the others. A chart
+/// that depends on what happened (`errors_by_strategy`, the freshness, retry and node charts)
+/// is drawn when it happened in any replication.
+pub fn render_study(study: &StudyResult, format: ImageFormat) -> Result<Vec<Chart>, ChartError> {
+    render_runs(Runs::of(&study.runs), format)
+}
+
+fn render_runs(runs: Runs, format: ImageFormat) -> Result<Vec<Chart>, ChartError> {
     ensure_font()?;
-    let small_multiples = result.strategies.len() <= MAX_PANELS;
-    let errors = has_errors(result);
-    let writes = has_writes(result);
-    let retries = has_retries_or_dependency_activity(result);
-    let nodes = has_node_rows(result);
+    let small_multiples = runs.strategies.len() <= MAX_PANELS;
+    let any = |happened: fn(&ScenarioResult) -> bool| runs.all().iter().any(happened);
+    let errors = any(has_errors);
+    let writes = any(has_writes);
+    let retries = any(has_retries_or_dependency_activity);
+    let nodes = any(has_node_rows);
     KINDS
         .iter()
         .filter(|kind| small_multiples || !kind.is_small_multiples())
@@ -171,7 +194,7 @@ pub fn render_all(result: &ScenarioResult, format: ImageFormat) -> Result<Vec<Ch
         .filter(|kind| retries || !kind.needs_retries())
         .filter(|kind| nodes || !kind.needs_nodes())
         .map(|&kind| {
-            let figure = build_figure(kind, result);
+            let figure = build_figure(kind, runs);
             Ok(Chart {
                 file_stem: kind.stem(),
                 bytes: render(kind.stem(), figure, format)?,

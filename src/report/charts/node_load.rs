@@ -36,6 +36,16 @@ pub(super) fn has_node_rows(result: &ScenarioResult) -> bool {
     result.strategies.iter().any(has_rows)
 }
 
+/// Whether a strategy has per-node rows in some replication.
+fn has_rows_in_any(replicas: &[&StrategyResult]) -> bool {
+    replicas.iter().any(|s| has_rows(s))
+}
+
+/// How many nodes a strategy has rows for, in any replication.
+fn node_count_in_any(replicas: &[&StrategyResult]) -> usize {
+    replicas.iter().map(|s| node_count(s)).max().unwrap_or(0)
+}
+
 /// Whether a strategy has per-node rows (its reads went through node faults).
 pub(super) fn has_rows(s: &StrategyResult) -> bool {
     s.result.nodes.iter().any(|rows| !rows.is_empty())
@@ -84,9 +94,33 @@ pub(super) fn around_nonzero(mut points: Vec<(f64, Option<f64>)>) -> Vec<(f64, O
     points
 }
 
+/// One node's mean `count` per second over the replications of a strategy, with its band.
+fn mean_node_rates(
+    replicas: &[&StrategyResult],
+    node: usize,
+    count: impl Fn(&NodeRow) -> u64,
+) -> Vec<MeanPoint> {
+    let lens: Vec<usize> = replicas
+        .iter()
+        .map(|s| s.result.buckets.len().min(s.result.nodes.len()))
+        .collect();
+    mean_line(&lens, |r, k| {
+        let (b, rows) = (&replicas[r].result.buckets[k], &replicas[r].result.nodes[k]);
+        let per_s = rows
+            .get(node)
+            .filter(|_| b.width_s > 0.0)
+            .map(|row| count(row) as f64 / b.width_s);
+        (b.start_s, per_s)
+    })
+}
+
 /// A strategy's lines: every node's reads per second, then, on top, the failed reads per second
-/// of each node that failed any, around the buckets where it failed some.
-pub(super) fn node_series(s: &StrategyResult) -> Vec<Series> {
+/// of each node that failed any, around the buckets where it failed some. With replications
+/// (`replicas`, the strategy in each) the lines are their means, and the reads have bands.
+pub(super) fn node_series(replicas: &[&StrategyResult]) -> Vec<Series> {
+    let [s] = replicas else {
+        return mean_node_series(replicas);
+    };
     let nodes = node_count(s);
     let mut reads = Vec::with_capacity(nodes);
     let mut failed = Vec::new();
@@ -110,16 +144,39 @@ pub(super) fn node_series(s: &StrategyResult) -> Vec<Series> {
     reads
 }
 
+/// [`node_series`] of several replications: the mean lines, with bands around the reads.
+fn mean_node_series(replicas: &[&StrategyResult]) -> Vec<Series> {
+    let nodes = node_count_in_any(replicas);
+    let mut reads = Vec::with_capacity(nodes);
+    let mut failed = Vec::new();
+    for node in 0..nodes {
+        let color = strategy_color(node);
+        let mut line = mean_series(color, &mean_node_rates(replicas, node, |row| row.reads));
+        line.dashed = repeats_color(node);
+        reads.push(line);
+        let points = mean_node_rates(replicas, node, |row| row.errors);
+        let points = around_nonzero(points.iter().map(|p| (p.t, p.mean)).collect());
+        let segments = line_segments(points.into_iter());
+        if !segments.is_empty() {
+            let mut line = Series::line(color, segments);
+            line.width = WIDE_LINE_WIDTH;
+            line.dashed = true;
+            line.dotted = repeats_color(node);
+            failed.push(line);
+        }
+    }
+    reads.extend(failed);
+    reads
+}
+
 /// The panels of `node_load`: one per strategy with node rows, on one linear axis from 0, each
 /// labelled above its plot with the strategy's name and its busiest node's peak reads per
 /// second; and the legend: what the solid, dashed (and dotted) lines are, then the nodes by
 /// colour.
-pub(super) fn node_load_panels(result: &ScenarioResult) -> (Vec<Panel>, Vec<LegendEntry>) {
-    let strategies: Vec<(usize, &StrategyResult)> = result
-        .strategies
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| has_rows(s))
+pub(super) fn node_load_panels(result: &Runs) -> (Vec<Panel>, Vec<LegendEntry>) {
+    let strategies: Vec<(usize, Vec<&StrategyResult>)> = (0..result.strategies.len())
+        .map(|i| (i, result.strategy(i)))
+        .filter(|(_, replicas)| has_rows_in_any(replicas))
         .collect();
     let lines: Vec<Vec<Series>> = strategies.iter().map(|(_, s)| node_series(s)).collect();
     let top = lines
@@ -136,7 +193,11 @@ pub(super) fn node_load_panels(result: &ScenarioResult) -> (Vec<Panel>, Vec<Lege
             y_desc: "reads/s",
             // The lines have the nodes' colours, not the strategy's.
             label: Some((
-                format!("{}: {}", s.name, busiest_node(&series, node_count(s))),
+                format!(
+                    "{}: {}",
+                    s[0].name,
+                    busiest_node(&series, node_count_in_any(s))
+                ),
                 TEXT_COLOR,
             )),
             strategy: Some(*index),
@@ -153,7 +214,7 @@ pub(super) fn node_load_panels(result: &ScenarioResult) -> (Vec<Panel>, Vec<Lege
     // What the kinds of line are first, so that with many nodes the "+ N more" cuts nodes.
     let nodes = strategies
         .iter()
-        .map(|(_, s)| node_count(s))
+        .map(|(_, s)| node_count_in_any(s))
         .max()
         .unwrap_or(0);
     let mut legend = vec![
@@ -190,7 +251,7 @@ pub(super) fn busiest_node(series: &[Series], nodes: usize) -> String {
     let busiest = series
         .iter()
         .take(nodes)
-        .map(|s| max_value(std::slice::from_ref(s), &[]))
+        .map(|s| line_max(std::slice::from_ref(s)))
         .enumerate()
         .fold(
             None,

@@ -61,8 +61,9 @@ pub(super) fn amplification(b: &BucketRow) -> Option<f64> {
 /// The panels of `goodput`: one per strategy, each with its arrivals (thin grey), throughput
 /// (dashed) and goodput (solid) in that order, so goodput is drawn on top; all on one linear
 /// axis from 0, and labelled above the plot with the share of requests left unanswered and the
-/// share of answers that came too late.
-pub(super) fn goodput_panels(result: &ScenarioResult) -> Vec<Panel> {
+/// share of answers that came too late. With replications only goodput has a band: the others
+/// are backdrops to it.
+pub(super) fn goodput_panels(result: &Runs) -> Vec<Panel> {
     let goodput = collect_series(result, goodput_per_s);
     let throughput = collect_series(result, throughput_per_s);
     let arrivals = collect_series(result, arrivals_per_s);
@@ -78,12 +79,15 @@ pub(super) fn goodput_panels(result: &ScenarioResult) -> Vec<Panel> {
             // One strategy a panel, named by its label: solid and dashed tell the two apart.
             goodput.dashed = false;
             throughput.dashed = true;
+            throughput.band.clear();
             arrivals.dashed = false;
             arrivals.color = ARRIVALS_COLOR;
             arrivals.width = THIN_LINE_WIDTH;
+            arrivals.band.clear();
+            let summary = goodput_summary(&result.strategy(i));
             Panel {
                 y_desc: "per second",
-                label: Some((format!("{}: {}", s.name, goodput_summary(s)), goodput.color)),
+                label: Some((format!("{}: {summary}", s.name), goodput.color)),
                 strategy: Some(i),
                 y: y.clone(),
                 // Labels go above the plots.
@@ -115,12 +119,12 @@ pub(super) fn goodput_legend() -> Vec<LegendEntry> {
 }
 
 /// A strategy's whole run in a few words: `35% of requests unanswered; 43% of answers too
-/// late`.
-pub(super) fn goodput_summary(s: &StrategyResult) -> String {
+/// late`; with replications (`replicas`, the strategy in each), of all their requests.
+pub(super) fn goodput_summary(replicas: &[&StrategyResult]) -> String {
     let (arrived, completed, late) =
-        s.result
-            .buckets
+        replicas
             .iter()
+            .flat_map(|s| &s.result.buckets)
             .fold((0u64, 0u64, 0u64), |(a, c, l), b| {
                 (
                     a.saturating_add(b.arrived),
@@ -148,27 +152,39 @@ pub(super) fn goodput_summary(s: &StrategyResult) -> String {
 /// The panel of `retry_amplification`: attempts per request arrived, one line per strategy, on
 /// a linear axis from just under 1 (so a line at 1 is not hidden by the frame) to past the
 /// largest value; and its legend, from the largest whole-run amplification down, with each
-/// strategy's whole-run and peak figure.
-pub(super) fn retry_amplification_panel(result: &ScenarioResult) -> (Panel, Vec<LegendEntry>) {
+/// strategy's whole-run and peak figure (with replications: the mean of the whole-run figures
+/// and the peak of the mean line).
+pub(super) fn retry_amplification_panel(result: &Runs) -> (Panel, Vec<LegendEntry>) {
     let series = collect_series(result, amplification);
     let y = amplification_axis(values(&series));
-    let whole_run: Vec<Option<f64>> = result
-        .strategies
-        .iter()
-        .map(whole_run_amplification)
+    let whole_run: Vec<Option<f64>> = (0..result.strategies.len())
+        .map(|i| mean_figure(result.strategy(i).into_iter().map(whole_run_amplification)))
         .collect();
-    let peaks: Vec<f64> = result
-        .strategies
-        .iter()
-        .map(|s| {
-            s.result
-                .buckets
-                .iter()
-                .filter_map(amplification)
-                .filter(|v| v.is_finite())
-                .fold(f64::NAN, f64::max)
-        })
-        .collect();
+    let peaks: Vec<f64> = if result.is_replicated() {
+        series
+            .iter()
+            .map(|s| {
+                s.segments
+                    .iter()
+                    .flatten()
+                    .map(|p| p.1)
+                    .fold(f64::NAN, f64::max)
+            })
+            .collect()
+    } else {
+        result
+            .strategies
+            .iter()
+            .map(|s| {
+                s.result
+                    .buckets
+                    .iter()
+                    .filter_map(amplification)
+                    .filter(|v| v.is_finite())
+                    .fold(f64::NAN, f64::max)
+            })
+            .collect()
+    };
     let mut legend = ranked_legend_with(result, &whole_run, |i, v| match v {
         Some(v) => match peaks.get(i).filter(|p| p.is_finite()) {
             Some(peak) => format!(

@@ -37,8 +37,6 @@ pub const LOG_SPAN: f64 = 50.0;
 /// those near the objective, at the bottom.
 pub const Y_LOG_SPAN: f64 = 20.0;
 
-/// Opacity of a confidence band (as its legend swatch).
-const BAND_ALPHA: f64 = BAND_SAMPLE_ALPHA;
 /// Radius of a point's marker, px.
 const POINT_MARKER: i32 = 4;
 /// Radius of the ring around the answer, px.
@@ -203,6 +201,7 @@ fn sweep_figure(chart: &SweepChart) -> SweepFigure {
             dotted: false,
             width: LINE_WIDTH,
             marker: Some(POINT_MARKER),
+            band: Vec::new(),
         });
         bands.push((color, band_runs));
         let sample = if dashed {

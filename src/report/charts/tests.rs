@@ -1304,7 +1304,7 @@ fn degenerate_retry_data_renders_without_panicking() {
         }
     }
     assert_eq!(
-        goodput_summary(&empty.strategies[0]),
+        goodput_summary(&[&empty.strategies[0]]),
         "no requests".to_owned()
     );
 }
@@ -2085,4 +2085,355 @@ fn base64_round_trips() {
     }
     assert_eq!(base64(b"Man"), "TWFu");
     assert_eq!(base64(b"Ma"), "TWE=");
+}
+
+// Replications: the mean line with a band
+
+fn study(runs: Vec<ScenarioResult>) -> StudyResult {
+    StudyResult {
+        runs,
+        warmup_s: 0.0,
+        baseline: None,
+    }
+}
+
+/// `count` replications of `base`, each passed to `vary` with its index.
+fn replicate(
+    base: &ScenarioResult,
+    count: usize,
+    vary: impl Fn(usize, &mut ScenarioResult),
+) -> Vec<ScenarioResult> {
+    (0..count)
+        .map(|r| {
+            let mut run = base.clone();
+            run.seed = base.seed + r as u64;
+            vary(r, &mut run);
+            run
+        })
+        .collect()
+}
+
+/// Three replications of `sample()` that differ only in fixed-ttl's quiet bucket 30: p99 10,
+/// 20 and 60 ms; 100, 200 and 600 queries completed, twice that submitted; a queue of 0, 3
+/// and 6; 900, 800 and 400 hits of 1,000 lookups; 0, 0 and 90 failed requests.
+fn three_replications() -> Vec<ScenarioResult> {
+    replicate(&sample(), 3, |r, run| {
+        let b = &mut run.strategies[0].result.buckets[30];
+        let (p99, completed, queue, hits, failed) = [
+            (10.0, 100, 0, 900, 0),
+            (20.0, 200, 3, 800, 0),
+            (60.0, 600, 6, 400, 90),
+        ][r];
+        b.latency.p99_ms = p99;
+        b.db_completed = completed;
+        b.db_by_cause.miss = 2 * completed;
+        b.db_queue_max = queue;
+        (b.cache_hits, b.cache_misses) = (hits, 1_000 - hits);
+        b.errors_timeout = failed;
+    })
+}
+
+/// The point of `series` at time `t`, and its band there.
+fn at(series: &Series, t: f64) -> (Option<f64>, Option<(f64, f64)>) {
+    let point = series.segments.iter().flatten().find(|p| p.0 == t);
+    let band = series.band.iter().flatten().find(|b| b.0 == t);
+    (point.map(|p| p.1), band.map(|b| (b.1, b.2)))
+}
+
+fn assert_near(actual: (Option<f64>, Option<(f64, f64)>), expected: (f64, Option<(f64, f64)>)) {
+    let near = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+    let (Some(mean), band) = actual else {
+        panic!("no point where {expected:?} was expected");
+    };
+    assert!(near(mean, expected.0), "{actual:?} != {expected:?}");
+    match (band, expected.1) {
+        (Some((lo, hi)), Some((elo, ehi))) => {
+            assert!(near(lo, elo) && near(hi, ehi), "{actual:?} != {expected:?}")
+        }
+        (None, None) => {}
+        _ => panic!("{actual:?} != {expected:?}"),
+    }
+}
+
+const BAND_LEGEND: &str = "Lines: mean of 3 replications; shaded: min to max";
+
+#[test]
+fn one_replication_draws_byte_for_byte_what_render_all_draws() {
+    let mut failing = sample();
+    failing.strategies[0].result.buckets[5].errors_timeout = 7;
+    for result in [
+        sample(),
+        failing,
+        writing_sample(),
+        retrying_sample(),
+        node_sample(),
+    ] {
+        for format in [ImageFormat::Png, ImageFormat::Svg] {
+            let plain = render_all(&result, format).unwrap();
+            assert_eq!(
+                render_study(&study(vec![result.clone()]), format).unwrap(),
+                plain
+            );
+        }
+        let figure = build_figure(Kind::Latency, &result);
+        assert!(figure.panels[0].series.iter().all(|s| s.band.is_empty()));
+        assert!(!figure
+            .legend
+            .iter()
+            .any(|e| e.text.starts_with("Lines: mean")));
+    }
+}
+
+#[test]
+fn replications_draw_the_mean_line_with_a_band_from_lowest_to_highest() {
+    let runs = three_replications();
+    let runs = Runs::of(&runs);
+
+    let latency = build_figure(Kind::Latency, runs);
+    let line = &latency.panels[0].series[0];
+    assert_near(at(line, 30.0), (30.0, Some((10.0, 60.0))));
+    // Where every replication has the same value the mean is that value, the band a line.
+    assert_near(at(line, 31.0), (8.0, Some((8.0, 8.0))));
+    assert_near(at(line, 0.0), (1000.0, Some((1000.0, 1000.0))));
+    assert_eq!(line.color, strategy_color(0));
+    assert_eq!(latency.legend.last().unwrap().text, BAND_LEGEND);
+    assert_eq!(latency.legend.last().unwrap().sample, Sample::Note);
+
+    let hits = build_figure(Kind::HitRatio, runs);
+    assert_near(at(&hits.panels[0].series[0], 30.0), (0.7, Some((0.4, 0.9))));
+
+    // The axis reaches past the top of a band, not only past the mean.
+    let errors = build_figure(Kind::Errors, runs);
+    let failed = &errors.panels[0].series[0];
+    assert_near(at(failed, 30.0), (30.0, Some((0.0, 90.0))));
+    assert!(errors.panels[0].y.hi > 90.0);
+
+    // The database load: throughput with its band; demand's mean dashed, without a band (two
+    // bands a strategy would bury the lines); the queue with its band.
+    let db = build_figure(Kind::DbLoad, runs);
+    let (submitted, completed) = (&db.panels[0].series[0], &db.panels[0].series[2]);
+    assert!(submitted.dashed && !completed.dashed);
+    assert_near(at(completed, 30.0), (300.0, Some((100.0, 600.0))));
+    assert_near(at(submitted, 30.0), (600.0, None));
+    assert!(db.panels[0].series[..2].iter().all(|s| s.band.is_empty()));
+    assert_near(at(&db.panels[1].series[0], 30.0), (3.0, Some((0.0, 6.0))));
+
+    // Each panel of the small multiples has both bands, and a label of its mean line's peak.
+    let by_strategy = build_figure(Kind::DbLoadByStrategy, runs);
+    let lines = &by_strategy.panels[0].series;
+    assert_near(at(&lines[0], 30.0), (600.0, Some((200.0, 1200.0))));
+    assert_near(at(&lines[1], 30.0), (300.0, Some((100.0, 600.0))));
+    assert_eq!(
+        by_strategy.panels[0].label.as_ref().unwrap().0,
+        "fixed-ttl: peak 5000 q/s submitted, 5000 completed"
+    );
+    assert_eq!(by_strategy.legend.last().unwrap().text, BAND_LEGEND);
+    let latency = build_figure(Kind::LatencyByStrategy, runs);
+    assert_near(
+        at(&latency.panels[0].series[0], 30.0),
+        (30.0, Some((10.0, 60.0))),
+    );
+
+    // jittered-10 is the same in every replication: its band has no height anywhere.
+    let flat = &build_figure(Kind::Latency, runs).panels[0].series[1];
+    assert!(flat
+        .band
+        .iter()
+        .flatten()
+        .all(|b| b.1 == 10.0 && b.2 == 10.0));
+    assert_eq!(flat.band.iter().flatten().count(), 120);
+}
+
+#[test]
+fn a_bucket_some_replications_lack_is_the_mean_of_the_others() {
+    let mut runs = three_replications();
+    // Replication 1 stops a bucket early and replication 2 two (a drain that ended sooner):
+    // bucket 118 is the mean of two, bucket 119 the one value that reached it, without a band.
+    runs[1].strategies[0].result.buckets.truncate(119);
+    runs[2].strategies[0].result.buckets.truncate(118);
+    runs[0].strategies[0].result.buckets[118].latency.p99_ms = 4.0;
+    runs[1].strategies[0].result.buckets[118].latency.p99_ms = 6.0;
+    runs[0].strategies[0].result.buckets[119].latency.p99_ms = 7.0;
+    // Nothing completed in bucket 40 of replication 2 (no p99): the mean of the other two.
+    runs[0].strategies[0].result.buckets[40].latency.p99_ms = 2.0;
+    runs[2].strategies[0].result.buckets[40].latency.count = 0;
+    // Nothing completed in bucket 50 of any replication: a gap.
+    for run in &mut runs {
+        run.strategies[0].result.buckets[50].latency.count = 0;
+    }
+    let figure = build_figure(Kind::Latency, Runs::of(&runs));
+    let line = &figure.panels[0].series[0];
+    assert_near(at(line, 118.0), (5.0, Some((4.0, 6.0))));
+    assert_near(at(line, 119.0), (7.0, None));
+    assert_near(at(line, 40.0), (5.0, Some((2.0, 8.0))));
+    assert_eq!(at(line, 50.0), (None, None));
+    assert_eq!(line.segments.len(), 2);
+    assert_eq!(
+        line.band.len(),
+        2,
+        "the band breaks at the gap and where one value is left"
+    );
+    assert_eq!(
+        figure.legend.last().unwrap().text,
+        format!("{BAND_LEGEND}; from 118 s on, of those still running")
+    );
+    // The time axis covers the longest replication, whichever it is.
+    runs.swap(0, 2);
+    assert_eq!(x_extent(Runs::of(&runs)), 120.0);
+}
+
+#[test]
+fn failures_by_kind_are_means_over_replications_and_drawn_when_any_replication_failed() {
+    // fixed-ttl fails 0, 30 and 60 requests a second in buckets 0 to 2 of replications 0 to 2.
+    let runs = replicate(&sample(), 3, |r, run| {
+        for b in &mut run.strategies[0].result.buckets[..3] {
+            b.errors_timeout = 30 * r as u64;
+            b.arrived = 100;
+        }
+    });
+    assert!(
+        !stems(&render_all(&runs[0], ImageFormat::Png).unwrap()).contains(&"errors_by_strategy")
+    );
+    let charts = render_study(&study(runs.clone()), ImageFormat::Png).unwrap();
+    assert!(stems(&charts).contains(&"errors_by_strategy"));
+
+    let figure = build_figure(Kind::ErrorsByStrategy, Runs::of(&runs));
+    let line = &figure.panels[0].series[0];
+    assert_near(at(line, 0.0), (30.0, Some((0.0, 60.0))));
+    // Drawn near failures only: the zero next to the last failure, then nothing.
+    assert_near(at(line, 3.0), (0.0, Some((0.0, 0.0))));
+    assert_eq!(at(line, 4.0), (None, None));
+    assert_eq!(
+        figure.panels[0].label.as_ref().unwrap().0,
+        "fixed-ttl: mean 90 failed (30% of requests)"
+    );
+    assert_eq!(
+        figure.panels[1].label.as_ref().unwrap().0,
+        "jittered-10: none failed"
+    );
+}
+
+#[test]
+fn outdated_shares_count_a_replication_without_outdated_reads_as_zero() {
+    // jittered-10 has 1 outdated read in 10,000 a bucket, none in buckets 10 and 11; in bucket
+    // 20 of replications 0 to 2, none, 2 and 4.
+    let runs = replicate(&writing_sample(), 3, |r, run| {
+        run.strategies[1].result.buckets[20].outdated_reads = 2 * r as u64;
+    });
+    let figure = build_figure(Kind::OutdatedReads, Runs::of(&runs));
+    let line = &figure.panels[0].series[1];
+    // Mean 0.02%; no band, whose bottom (0%) is off the log axis.
+    assert_near(at(line, 20.0), (0.02, None));
+    assert_near(at(line, 21.0), (0.01, Some((0.01, 0.01))));
+    assert_eq!(
+        at(line, 10.0),
+        (None, None),
+        "no outdated read in any replication: a gap"
+    );
+    let texts: Vec<&str> = figure.legend.iter().map(|e| e.text.as_str()).collect();
+    assert!(texts.contains(&GAP_NOTE), "{texts:?}");
+    assert_eq!(texts.last(), Some(&BAND_LEGEND));
+
+    // The overlaid ages tangle: their bands are only in the small multiples, and the legend
+    // says the lines are means without speaking of bands.
+    let ages = build_figure(Kind::OutdatedAge, Runs::of(&runs));
+    assert!(ages.panels[0].series.iter().all(|s| s.band.is_empty()));
+    assert_eq!(
+        ages.legend.last().unwrap().text,
+        "Lines: mean of 3 replications"
+    );
+    let by_strategy = build_figure(Kind::OutdatedAgeByStrategy, Runs::of(&runs));
+    assert!(!by_strategy.panels[1].series[0].band.is_empty());
+    assert_eq!(by_strategy.legend.len(), 1, "a legend of the note alone");
+}
+
+#[test]
+fn goodput_has_a_band_and_its_backdrops_do_not() {
+    let runs = replicate(&retrying_sample(), 3, |r, run| {
+        run.strategies[0].result.buckets[30].completed = 400 * r as u64;
+    });
+    let figure = build_figure(Kind::Goodput, Runs::of(&runs));
+    let [arrivals, throughput, goodput] = &figure.panels[0].series[..] else {
+        panic!("three lines a panel");
+    };
+    assert!(arrivals.band.is_empty() && throughput.band.is_empty());
+    assert_near(at(goodput, 30.0), (400.0, Some((0.0, 800.0))));
+}
+
+#[test]
+fn node_reads_are_means_with_bands_and_failed_reads_means_without() {
+    let runs = replicate(&node_sample(), 3, |r, run| {
+        run.strategies[0].result.nodes[5][2].reads = 400 + 300 * r as u64;
+    });
+    let figure = build_figure(Kind::NodeLoad, Runs::of(&runs));
+    let series = &figure.panels[0].series;
+    assert_near(at(&series[2], 5.0), (700.0, Some((400.0, 1000.0))));
+    let failed = &series[3];
+    assert_eq!(failed.width, WIDE_LINE_WIDTH);
+    assert!(failed.band.is_empty());
+    assert_near(at(failed, 60.0), (200.0, None));
+}
+
+#[test]
+fn replicated_charts_render_every_chart_with_names_escaped() {
+    let hostile = "<b>&\"'\u{1b}[31m\u{7}";
+    let mut base = writing_sample();
+    base.strategies[0].name = format!("{hostile}one");
+    for b in &mut base.strategies[1].result.buckets[..2] {
+        b.errors_timeout = 5;
+    }
+    let runs = replicate(&base, 3, |r, run| {
+        for b in &mut run.strategies[0].result.buckets {
+            b.latency.p99_ms *= 1.0 + r as f64;
+            b.db_completed += 100 * r as u64;
+        }
+    });
+    let study = study(runs);
+    for format in [ImageFormat::Png, ImageFormat::Svg] {
+        let charts = render_study(&study, format).unwrap();
+        assert_eq!(
+            stems(&charts),
+            stems(&render_all(study.first(), format).unwrap())
+        );
+        assert_eq!(
+            charts,
+            render_study(&study, format).unwrap(),
+            "deterministic"
+        );
+        for chart in charts {
+            match format {
+                ImageFormat::Png => assert!(chart.bytes.starts_with(b"\x89PNG\r\n\x1a\n")),
+                ImageFormat::Svg => {
+                    let text = String::from_utf8(chart.bytes).unwrap();
+                    if let Err(e) = roxmltree::Document::parse(&text) {
+                        panic!("{} is not valid XML: {e}", chart.file_stem);
+                    }
+                    assert!(!text.contains('\u{1b}'), "{}", chart.file_stem);
+                    assert!(text.contains("Lines: mean of 3"), "{}", chart.file_stem);
+                }
+            }
+        }
+    }
+    let svg = render_study(&study, ImageFormat::Svg).unwrap();
+    let latency = String::from_utf8(svg[0].bytes.clone()).unwrap();
+    assert!(latency.contains("\\u{1b}[31m"));
+    // The band: a translucent area in the strategy's colour.
+    assert!(latency.contains("<polygon"), "no band drawn");
+}
+
+#[test]
+fn a_band_of_a_million_points_is_thinned_to_an_envelope_of_every_point() {
+    let mut points: Vec<(f64, f64, f64)> = (0..1_000_000).map(|i| (i as f64, 1.0, 2.0)).collect();
+    points[123_456].2 = 50.0;
+    points[777_777].1 = 0.25;
+    let thin = thin_band(points);
+    assert!(thin.len() <= MAX_POINTS + 2, "{}", thin.len());
+    assert!(thin.windows(2).all(|w| w[0].0 < w[1].0));
+    let covering = |t: f64, v: f64| {
+        thin.windows(2)
+            .any(|w| w[0].0 <= t && t <= w[1].0 && w[0].1 <= v && v <= w[0].2)
+    };
+    assert!(covering(123_456.0, 50.0) && covering(777_777.0, 0.25));
+    let few: Vec<(f64, f64, f64)> = (0..10).map(|i| (i as f64, 0.0, 1.0)).collect();
+    assert_eq!(thin_band(few.clone()), few);
 }

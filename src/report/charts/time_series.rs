@@ -107,8 +107,12 @@ const OVERLAID_SIZE: (u32, u32) = (1200, 700);
 /// Size of the database load chart, px.
 const DB_LOAD_SIZE: (u32, u32) = (1200, 900);
 
-pub(super) fn build_figure(kind: Kind, result: &ScenarioResult) -> Figure {
-    let x_max = x_extent(result);
+/// The figure of chart `kind` drawn from `runs`: a plain run's values, or with replications
+/// their means with bands (see [`super::runs`]).
+pub(super) fn build_figure<'a>(kind: Kind, runs: impl Into<Runs<'a>>) -> Figure {
+    let runs = runs.into();
+    let result = &runs;
+    let x_max = x_extent(runs);
     let events = chart_marks(result, x_max);
     let legend = strategy_legend(result);
 
@@ -254,6 +258,14 @@ pub(super) fn build_figure(kind: Kind, result: &ScenarioResult) -> Figure {
         figure
             .events
             .retain(|m| panels.iter().any(|p| m.on_panel(p.strategy)));
+    }
+    let banded = figure
+        .panels
+        .iter()
+        .flat_map(|p| &p.series)
+        .any(|s| !s.band.is_empty());
+    if let Some(note) = replications_note(result, banded) {
+        figure.legend.push(LegendEntry::note(&note));
     }
     figure
 }
@@ -485,7 +497,7 @@ pub(super) fn small_multiples(
         })
         .collect();
     small_multiples_of(result, lines, y_desc, y, |i, lines| {
-        let max = max_value(lines, &[]);
+        let max = line_max(lines);
         let color = lines.first().map_or(TEXT_COLOR, |s| s.color);
         (
             format!("{}: {}", result.strategies[i].name, summary(max)),
@@ -661,11 +673,14 @@ fn db_line_kinds() -> [LegendEntry; 2] {
 /// database capacity: throughput can never rise far above capacity, demand can, and the gap
 /// between the two is the work the database was asked for and did not do then.
 pub(super) fn db_load_panels(
-    result: &ScenarioResult,
+    result: &Runs,
     legend: Vec<LegendEntry>,
 ) -> (Vec<Panel>, Vec<LegendEntry>) {
     let mut completed = collect_series(result, db_completed_per_s);
     let mut submitted = collect_series(result, db_submitted_per_s);
+    // Two bands a strategy would bury the lines: throughput's is enough here (the small
+    // multiples have both).
+    submitted.iter_mut().for_each(|s| s.band.clear());
     let mut queue = collect_series(result, |b| Some(b.db_queue_max as f64));
 
     let (refs, legend) = per_strategy_refs(
@@ -726,7 +741,7 @@ pub(super) fn db_load_panels(
 /// The panels of `db_load_by_strategy`: one per strategy on one scale, each with its demand
 /// (paler, dashed), its throughput (solid) and its capacity, labelled with the peaks of both;
 /// and the legend of those kinds of line.
-fn db_load_by_strategy_panels(result: &ScenarioResult) -> (Vec<Panel>, Vec<LegendEntry>) {
+fn db_load_by_strategy_panels(result: &Runs) -> (Vec<Panel>, Vec<LegendEntry>) {
     // A strategy a panel, named by its label: no need to dash a repeated colour.
     let undashed = |mut series: Vec<Series>| {
         series.iter_mut().for_each(|s| s.dashed = false);
@@ -752,7 +767,7 @@ fn db_load_by_strategy_panels(result: &ScenarioResult) -> (Vec<Panel>, Vec<Legen
         .map(|(s, c)| vec![s, c])
         .collect();
     let mut panels = small_multiples_of(result, lines, "queries/s", y, |i, lines| {
-        let peak = |s: &Series| max_value(std::slice::from_ref(s), &[]);
+        let peak = |s: &Series| line_max(std::slice::from_ref(s));
         let (submitted, completed) = (peak(&lines[0]), peak(&lines[1]));
         let name = &result.strategies[i].name;
         let text = if submitted > 0.0 || completed > 0.0 {
@@ -783,14 +798,15 @@ fn db_load_by_strategy_panels(result: &ScenarioResult) -> (Vec<Panel>, Vec<Legen
     (panels, legend)
 }
 
-/// End of the time axis: the run's duration, stretched to cover every bucket.
-pub(super) fn x_extent(result: &ScenarioResult) -> f64 {
-    let mut end = if result.duration_s.is_finite() {
-        result.duration_s.max(0.0)
+/// End of the time axis: the run's duration, stretched to cover every bucket of every run.
+pub(super) fn x_extent<'a>(runs: impl Into<Runs<'a>>) -> f64 {
+    let runs = runs.into();
+    let mut end = if runs.duration_s.is_finite() {
+        runs.duration_s.max(0.0)
     } else {
         0.0
     };
-    for s in &result.strategies {
+    for s in runs.all().iter().flat_map(|run| &run.strategies) {
         for b in &s.result.buckets {
             if b.start_s.is_finite() {
                 end = end.max(b.start_s);
@@ -811,10 +827,14 @@ pub(super) fn repeats_color(index: usize) -> bool {
 }
 
 /// One series per strategy; `value` returns `None` for buckets to leave out (breaking the line).
+/// With replications, each strategy's line is the mean of `value` over them, with its band.
 pub(super) fn collect_series(
-    result: &ScenarioResult,
+    result: &Runs,
     value: impl Fn(&BucketRow) -> Option<f64>,
 ) -> Vec<Series> {
+    if result.is_replicated() {
+        return collect_mean_series(result, value, |_| {});
+    }
     result
         .strategies
         .iter()
@@ -823,6 +843,24 @@ pub(super) fn collect_series(
             let points = s.result.buckets.iter().map(|b| (b.start_s, value(b)));
             let mut series = Series::line(strategy_color(i), line_segments(points));
             // Past eight strategies the colours repeat: the second round is dashed.
+            series.dashed = repeats_color(i);
+            series
+        })
+        .collect()
+}
+
+/// One series per strategy: the mean of `value` over the replications, with its band, each
+/// point first passed to `adjust` (which may leave out a mean or band a log axis cannot show).
+pub(super) fn collect_mean_series(
+    result: &Runs,
+    value: impl Fn(&BucketRow) -> Option<f64>,
+    adjust: impl Fn(&mut MeanPoint),
+) -> Vec<Series> {
+    (0..result.strategies.len())
+        .map(|i| {
+            let mut points = mean_of_buckets(&result.strategy(i), &value);
+            points.iter_mut().for_each(&adjust);
+            let mut series = mean_series(strategy_color(i), &points);
             series.dashed = repeats_color(i);
             series
         })
@@ -884,18 +922,29 @@ pub(super) fn thin(points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
     out
 }
 
-/// Every y value of `series`.
+/// Every y value of `series` an axis must show: each point, and the top of each band (a band's
+/// bottom below the axis is drawn at its edge).
 pub(super) fn values(series: &[Series]) -> impl Iterator<Item = f64> + '_ {
-    series
-        .iter()
-        .flat_map(|s| s.segments.iter().flatten().map(|p| p.1))
+    series.iter().flat_map(|s| {
+        let points = s.segments.iter().flatten().map(|p| p.1);
+        points.chain(s.band.iter().flatten().map(|b| b.2))
+    })
 }
 
+/// The largest of `values(series)` and `extra`, at least 0.
 pub(super) fn max_value(series: &[Series], extra: &[f64]) -> f64 {
+    values(series)
+        .chain(extra.iter().copied())
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max)
+}
+
+/// The largest point of the lines of `series`, bands left out, at least 0: the peak a label
+/// names.
+pub(super) fn line_max(series: &[Series]) -> f64 {
     series
         .iter()
         .flat_map(|s| s.segments.iter().flatten().map(|p| p.1))
-        .chain(extra.iter().copied())
         .filter(|v| v.is_finite())
         .fold(0.0, f64::max)
 }
