@@ -12,7 +12,7 @@ use crate::model::config::{Failover, NodeWarmup, TimelineAction};
 use crate::model::database::{Origin, Query};
 use crate::model::mitigation::hedge::{combine, wants_hedge, Outcome};
 use crate::model::observe::{Cause, Observer};
-use crate::model::request::KeyRef;
+use crate::model::request::{KeyRef, KeySlot};
 
 /// When the app learns a read's outcome, and whether it was answered.
 fn outcome(op: ReadOp) -> Outcome {
@@ -142,19 +142,8 @@ impl<O: Observer> World<'_, O> {
     /// database answers instead.
     #[inline(never)]
     pub(super) fn on_cache_failed(&mut self, now: SimTime, k: KeyRef) {
-        let slot = *self.slot(k);
-        let why = slot.failure.expect("a failed read knows why");
-        let instance = self.request(k).instance;
-        self.observer.cache_read_failed(slot.node as u32, why);
+        let (slot, instance) = self.report_failed_call(now, k, "a failed read knows why");
         self.observer.cache_lookup(false);
-        if why != CacheFailure::BreakerOpen {
-            if let Some(c) = self
-                .tier()
-                .record_outcome(instance, slot.node as u32, now, false)
-            {
-                self.observer.breaker_changed(c.from, c.to);
-            }
-        }
         if self.orphaned(k) {
             self.query_orphan(now, k);
             return;
@@ -389,14 +378,13 @@ impl<O: Observer> World<'_, O> {
         self.events.schedule(at, Event::Cache(event));
     }
 
-    /// The lock request or poll of `k` failed. The app cannot coordinate through the node, so
-    /// the reader rebuilds without the lock, as a failed read does (cache-aside treats cache
-    /// errors as misses): it queries the database (a fallback query; the rate limit still
-    /// applies), whatever `fallback` says, which is for readers that polled in vain.
-    #[inline(never)]
-    pub(super) fn on_lock_failed(&mut self, now: SimTime, k: KeyRef) {
+    /// A cache call for `k` failed: the node's failure is reported, and the call counts as a
+    /// failure for the app's breaker of that node unless the breaker itself refused it.
+    /// `why_known` is the invariant's message (the slot records why the call failed). Returns
+    /// the key's slot and the request's app instance.
+    fn report_failed_call(&mut self, now: SimTime, k: KeyRef, why_known: &str) -> (KeySlot, u32) {
         let slot = *self.slot(k);
-        let why = slot.failure.expect("a failed lock request knows why");
+        let why = slot.failure.expect(why_known);
         let instance = self.request(k).instance;
         self.observer.cache_read_failed(slot.node as u32, why);
         if why != CacheFailure::BreakerOpen {
@@ -407,6 +395,16 @@ impl<O: Observer> World<'_, O> {
                 self.observer.breaker_changed(c.from, c.to);
             }
         }
+        (slot, instance)
+    }
+
+    /// The lock request or poll of `k` failed. The app cannot coordinate through the node, so
+    /// the reader rebuilds without the lock, as a failed read does (cache-aside treats cache
+    /// errors as misses): it queries the database (a fallback query; the rate limit still
+    /// applies), whatever `fallback` says, which is for readers that polled in vain.
+    #[inline(never)]
+    pub(super) fn on_lock_failed(&mut self, now: SimTime, k: KeyRef) {
+        self.report_failed_call(now, k, "a failed lock request knows why");
         if self.orphaned(k) {
             self.query_orphan(now, k);
             return;

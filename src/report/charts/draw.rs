@@ -58,14 +58,7 @@ pub(super) fn render(
                 draw_figure(figure, &root).map_err(|e| draw_err(e.to_string()))?;
                 root.present().map_err(|e| draw_err(e.to_string()))?;
             }
-            let mut png = Vec::new();
-            PngEncoder::new_with_quality(&mut png, CompressionType::Default, FilterType::Adaptive)
-                .write_image(&buffer, w, h, ColorType::Rgb8)
-                .map_err(|e| ChartError::Encode {
-                    chart: stem,
-                    message: e.to_string(),
-                })?;
-            Ok(png)
+            encode_png(stem, &buffer, w, h)
         }
         ImageFormat::Svg => {
             let mut svg = String::new();
@@ -77,6 +70,23 @@ pub(super) fn render(
             Ok(embed_font(svg).into_bytes())
         }
     }
+}
+
+/// The PNG of an RGB `buffer` of `w` × `h` pixels (chart `stem`, for errors).
+pub(super) fn encode_png(
+    stem: &'static str,
+    buffer: &[u8],
+    w: u32,
+    h: u32,
+) -> Result<Vec<u8>, ChartError> {
+    let mut png = Vec::new();
+    PngEncoder::new_with_quality(&mut png, CompressionType::Default, FilterType::Adaptive)
+        .write_image(buffer, w, h, ColorType::Rgb8)
+        .map_err(|e| ChartError::Encode {
+            chart: stem,
+            message: e.to_string(),
+        })?;
+    Ok(png)
 }
 
 // Drawing

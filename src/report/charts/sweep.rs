@@ -107,7 +107,7 @@ pub fn render_sweep(chart: &SweepChart, format: ImageFormat) -> Result<Vec<u8>, 
                 draw_sweep(&figure, &root).map_err(|e| draw_err(e.to_string()))?;
                 root.present().map_err(|e| draw_err(e.to_string()))?;
             }
-            encode_png(&buffer, w, h)
+            super::draw::encode_png(SWEEP, &buffer, w, h)
         }
         ImageFormat::Svg => {
             let mut svg = String::new();
@@ -119,19 +119,6 @@ pub fn render_sweep(chart: &SweepChart, format: ImageFormat) -> Result<Vec<u8>, 
             Ok(svg.into_bytes())
         }
     }
-}
-
-fn encode_png(buffer: &[u8], w: u32, h: u32) -> Result<Vec<u8>, ChartError> {
-    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-    use image::{ColorType, ImageEncoder};
-    let mut png = Vec::new();
-    PngEncoder::new_with_quality(&mut png, CompressionType::Default, FilterType::Adaptive)
-        .write_image(buffer, w, h, ColorType::Rgb8)
-        .map_err(|e| ChartError::Encode {
-            chart: SWEEP,
-            message: e.to_string(),
-        })?;
-    Ok(png)
 }
 
 // The figure, without a backend
