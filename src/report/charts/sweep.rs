@@ -116,7 +116,7 @@ pub fn render_sweep(chart: &SweepChart, format: ImageFormat) -> Result<Vec<u8>, 
                 draw_sweep(&figure, &root).map_err(|e| draw_err(e.to_string()))?;
                 root.present().map_err(|e| draw_err(e.to_string()))?;
             }
-            Ok(svg.into_bytes())
+            Ok(super::svg_font::embed_font(svg).into_bytes())
         }
     }
 }
@@ -591,6 +591,11 @@ mod tests {
             assert_eq!(a, render_sweep(&chart, format).unwrap());
         }
         let svg = String::from_utf8(render_sweep(&chart, ImageFormat::Svg).unwrap()).unwrap();
+        // The same embedded font as every other chart's SVG.
+        assert!(svg.contains(&format!(
+            "@font-face{{font-family:\"{}\"",
+            super::super::svg_font::EMBEDDED_FAMILY
+        )));
         for text in [
             "capacity: p99 latency by database slots",
             "db.slots",
