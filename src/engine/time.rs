@@ -88,11 +88,9 @@ fn secs_to_nanos(secs: f64) -> u64 {
 #[inline(always)]
 fn round_positive(x: f64) -> u64 {
     let t = x as u64;
-    if x - t as f64 >= 0.5 {
-        t + 1
-    } else {
-        t
-    }
+    // Without a branch: the fraction is above or below one half at random, so a branch here
+    // would be mispredicted about every other draw (fewer instructions, more time).
+    t + (x - t as f64 >= 0.5) as u64
 }
 
 impl Add<SimDuration> for SimTime {
