@@ -517,7 +517,12 @@ fn write_outputs(
             ("summary.csv".to_string(), report::csv::summary(result)),
         ]
     };
-    if let Some(nodes) = report::csv::nodes(result) {
+    let nodes = if study.replications() > 1 {
+        report::csv::nodes_replications(&study.runs)
+    } else {
+        report::csv::nodes(result)
+    };
+    if let Some(nodes) = nodes {
         files.push(("nodes.csv".to_string(), nodes));
     }
     files.push((

@@ -345,39 +345,59 @@ pub fn timeseries_replications(runs: &[ScenarioResult]) -> Vec<u8> {
     finish(w)
 }
 
+/// The columns of `nodes.csv`.
+const NODES_HEADER: [&str; 8] = [
+    "strategy",
+    "bucket_start_s",
+    "node",
+    "reads",
+    "errors",
+    "timeouts",
+    "breaker_rejections",
+    "wait_max_ms",
+];
+
 /// The bytes of `nodes.csv`: one row per strategy, bucket and cache node, for the strategies
 /// whose reads go through node faults; `None` when none does.
 pub fn nodes(result: &ScenarioResult) -> Option<Vec<u8>> {
-    if result.strategies.iter().all(|s| s.result.nodes.is_empty()) {
+    nodes_of(std::slice::from_ref(result), false)
+}
+
+/// The bytes of `nodes.csv` for several replications: the rows of each in turn, with a last
+/// column `replication` (from 0), as in `timeseries.csv`.
+pub fn nodes_replications(runs: &[ScenarioResult]) -> Option<Vec<u8>> {
+    nodes_of(runs, true)
+}
+
+fn nodes_of(runs: &[ScenarioResult], numbered: bool) -> Option<Vec<u8>> {
+    let first = runs.first()?;
+    if first.strategies.iter().all(|s| s.result.nodes.is_empty()) {
         return None;
     }
     let mut w = csv::Writer::from_writer(Vec::new());
-    let header = [
-        "strategy",
-        "bucket_start_s",
-        "node",
-        "reads",
-        "errors",
-        "timeouts",
-        "breaker_rejections",
-        "wait_max_ms",
-    ];
-    write_row(&mut w, header.into_iter().map(String::from));
-    for s in &result.strategies {
-        let name = crate::text::csv_cell(&s.name).into_owned();
-        for (b, nodes) in s.result.buckets.iter().zip(&s.result.nodes) {
-            for (i, n) in nodes.iter().enumerate() {
-                let row = [
-                    name.clone(),
-                    secs(b.start_s),
-                    i.to_string(),
-                    n.reads.to_string(),
-                    n.errors.to_string(),
-                    n.timeouts.to_string(),
-                    n.breaker_rejections.to_string(),
-                    f3(n.wait_max_ms),
-                ];
-                write_row(&mut w, row);
+    let extra = numbered.then_some("replication");
+    write_row(
+        &mut w,
+        NODES_HEADER.into_iter().chain(extra).map(String::from),
+    );
+    for (r, result) in runs.iter().enumerate() {
+        let replication = numbered.then(|| r.to_string());
+        for s in &result.strategies {
+            let name = crate::text::csv_cell(&s.name).into_owned();
+            for (b, nodes) in s.result.buckets.iter().zip(&s.result.nodes) {
+                for (i, n) in nodes.iter().enumerate() {
+                    let row = [
+                        name.clone(),
+                        secs(b.start_s),
+                        i.to_string(),
+                        n.reads.to_string(),
+                        n.errors.to_string(),
+                        n.timeouts.to_string(),
+                        n.breaker_rejections.to_string(),
+                        f3(n.wait_max_ms),
+                    ];
+                    write_row(&mut w, row.into_iter().chain(replication.clone()));
+                }
             }
         }
     }

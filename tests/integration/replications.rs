@@ -283,3 +283,46 @@ fn the_charts_of_replications_draw_the_mean_with_a_band_and_one_replication_the_
     assert.success();
     assert_eq!(chart("mm1"), plain);
 }
+
+#[test]
+fn nodes_csv_holds_every_replication_like_the_timeseries() {
+    // A node dies halfway: reads go through node faults, so nodes.csv exists.
+    let mut b = super::builder::ScenarioBuilder::new("nodes");
+    b.duration("4s")
+        .rps(500.0)
+        .set("replications", 3)
+        .set("cache.nodes", 2)
+        .set("cache.timeout", "5ms")
+        .event("2s", "kill_node", &[("node", 1.into())]);
+    let s = b.scenario();
+    let study = run_study(&s, &|_| {});
+    let one = String::from_utf8(cachestorm::report::csv::nodes(study.first()).unwrap()).unwrap();
+    let all = String::from_utf8(
+        cachestorm::report::csv::nodes_replications(&study.runs).expect("node rows"),
+    )
+    .unwrap();
+    let mut lines = all.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        format!("{},replication", one.lines().next().unwrap())
+    );
+    let rows: Vec<&str> = lines.collect();
+    // Replication 0 is the plain run's rows, each tagged 0; every replication has as many.
+    let first: Vec<String> = one.lines().skip(1).map(|l| format!("{l},0")).collect();
+    assert_eq!(rows.len(), 3 * first.len());
+    assert_eq!(rows[..first.len()], first[..]);
+    for r in 1..3 {
+        let tag = format!(",{r}");
+        let part = &rows[r * first.len()..(r + 1) * first.len()];
+        assert!(part.iter().all(|l| l.ends_with(&tag)), "{part:?}");
+        // Other draws: other read counts.
+        let untagged: Vec<&str> = part.iter().map(|l| l.strip_suffix(&tag).unwrap()).collect();
+        assert_ne!(
+            untagged,
+            first
+                .iter()
+                .map(|l| l.strip_suffix(",0").unwrap())
+                .collect::<Vec<_>>()
+        );
+    }
+}
