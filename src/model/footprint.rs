@@ -98,6 +98,8 @@ pub fn footprint(config: &ModelConfig) -> Footprint {
         ),
         None => (0, 0, 0),
     };
+    // Warm-ups of returning nodes: each node warms at most its `top` keys at a time.
+    let warmups = node_warmup_bytes(config, cache_keys);
     // With retries, each request in flight belongs to a call holding its keys.
     let calls = if config.retries.is_some() {
         super::retry::Calls::bytes(config.clients.fanout) as u64
@@ -114,12 +116,30 @@ pub fn footprint(config: &ModelConfig) -> Footprint {
             + histograms
             + writes
             + gutter
-            + breakers,
+            + breakers
+            + warmups,
         in_flight: config.limits.max_in_flight as u64
             * (request_bytes(config.clients.fanout) + calls)
             + background,
         results: rows * (BYTES_PER_ROW + node_rows),
     }
+}
+
+/// Memory the warm-ups of returning nodes can hold at once: one warm-up per node at a time
+/// (a later one replaces it), of at most its `top` keys and no more than the cache keys.
+fn node_warmup_bytes(config: &ModelConfig, cache_keys: u64) -> u64 {
+    let mut top_per_node: std::collections::BTreeMap<u32, u64> = Default::default();
+    for e in &config.timeline {
+        if let TimelineAction::RestoreNode {
+            node,
+            warmup: Some(w),
+        } = &e.action
+        {
+            let top = top_per_node.entry(*node).or_default();
+            *top = (*top).max((w.top as u64).min(cache_keys));
+        }
+    }
+    top_per_node.values().sum::<u64>() * super::cache::nodes::WARMUP_BYTES_PER_KEY
 }
 
 /// The most buckets the run can have (a drain adds buckets after `duration`).

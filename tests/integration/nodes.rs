@@ -565,3 +565,20 @@ fn lock_polls_to_a_node_that_died_fail_and_their_readers_go_to_the_database() {
     assert_eq!(rows[12].1, fallback[12], "every waiting reader left");
     assert_eq!(totals(&run).errors_fallback, 0, "none polled to the end");
 }
+
+#[test]
+fn the_memory_estimate_counts_a_returning_nodes_warm_up() {
+    // The warm-up holds its key list and the values it stages, per key it warms: the estimate
+    // grows with warmup_top (validation keeps it within the keyspace).
+    use cachestorm::model::footprint::footprint;
+    let fixed = |fields: &[(&str, toml::Value)]| {
+        footprint(&node_returns(fields).scenario().strategies[0].config).fixed
+    };
+    let cold = fixed(&[]);
+    let small = fixed(&[("warmup_top", 1_000.into()), ("warmup_rate", 1000.into())]);
+    let all = fixed(&[("warmup_top", 10_000.into()), ("warmup_rate", 1000.into())]);
+    let per_key = cachestorm::model::cache::nodes::WARMUP_BYTES_PER_KEY;
+    assert_eq!(small - cold, 1_000 * per_key);
+    assert_eq!(all - cold, 10_000 * per_key);
+    assert!(per_key >= 32, "{per_key}");
+}

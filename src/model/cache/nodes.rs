@@ -174,6 +174,12 @@ struct Warming {
     staged: BTreeMap<u32, Staged>,
 }
 
+/// Bytes a warm-up holds per key it warms, at most: the key in its list, and the value staged
+/// for it in a B-tree map (the entry and the tree's share of node overhead, rounded up).
+pub const WARMUP_BYTES_PER_KEY: u64 = (std::mem::size_of::<u32>()
+    + 2 * (std::mem::size_of::<u32>() + std::mem::size_of::<Staged>()))
+    as u64;
+
 /// Health, capacity, placement and breakers of the nodes.
 #[derive(Clone, Debug)]
 pub struct NodeFaults {
