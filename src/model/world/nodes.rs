@@ -125,12 +125,17 @@ impl<O: Observer> World<'_, O> {
         }
     }
 
-    /// A read of `k` was answered: with breakers, that call succeeded.
-    #[inline]
+    /// A read of `k` was answered: with breakers, that call succeeded. (Every answered read
+    /// passes here, so the check is inline and the breaker's work out of line.)
+    #[inline(always)]
     pub(super) fn note_cache_answer(&mut self, now: SimTime, k: KeyRef) {
-        if self.config.mitigations.circuit_breaker.is_none() {
-            return;
+        if self.config.mitigations.circuit_breaker.is_some() {
+            self.note_breaker_success(now, k);
         }
+    }
+
+    #[inline(never)]
+    fn note_breaker_success(&mut self, now: SimTime, k: KeyRef) {
         let node = self.slot(k).node as u32;
         let instance = self.request(k).instance;
         if let Some(c) = self.tier().record_outcome(instance, node, now, true) {
