@@ -169,7 +169,7 @@ fn strategy_result(s: &crate::scenario::Strategy, result: RunResult) -> Strategy
         description: s.description.clone(),
         db_capacity_qps: s.config.db_capacity_qps(),
         fanout: s.config.clients.fanout,
-        marks: crate::report::charts::strategy_marks(&s.config),
+        marks: s.config.timeline_marks(),
         client_timeout_s: s.config.clients.timeout.map(|t| t.as_secs_f64()),
         result,
     }

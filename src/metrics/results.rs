@@ -34,7 +34,7 @@ pub struct StrategyResult {
     /// Keys per request.
     pub fanout: u32,
     /// Where each event of the strategy's timeline starts to act: (time in seconds, label), in
-    /// time order (see [`crate::report::charts::strategy_marks`]); charts mark it on this
+    /// time order (see [`crate::model::ModelConfig::timeline_marks`]); charts mark it on this
     /// strategy's lines and panels only.
     pub marks: Vec<(f64, String)>,
     /// How long a client waits for its answer before giving up, seconds (`None`: for ever).

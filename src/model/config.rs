@@ -589,4 +589,33 @@ impl ModelConfig {
             }
         }
     }
+
+    /// Where each event of the timeline starts to act: (time in seconds, label), in time order
+    /// (marks at the same time in the order of their events in the timeline). Every event gives
+    /// `(at, label)` with its [`label`](TimelineEvent::label); a deploy also gives the start of
+    /// its warm-up when that comes before the cut-over (`warm-up starts`), and each wave after
+    /// the first (`wave 2/5` ...). Charts mark them on the strategy's lines.
+    pub fn timeline_marks(&self) -> Vec<(f64, String)> {
+        let mut marks: Vec<(SimTime, String)> = Vec::new();
+        for e in &self.timeline {
+            if let TimelineAction::Deploy(d) = &e.action {
+                if let Some(w) = d.warmup.filter(|w| w.lead.0 > 0) {
+                    marks.push((e.at - w.lead, "warm-up starts".to_owned()));
+                }
+            }
+            marks.push((e.at, e.label()));
+            if let TimelineAction::Deploy(d) = &e.action {
+                for wave in 1..d.waves {
+                    let after = SimDuration(d.wave_interval.0.saturating_mul(wave as u64));
+                    marks.push((e.at + after, format!("wave {}/{}", wave + 1, d.waves)));
+                }
+            }
+        }
+        // Stable: marks at the same time keep the order of their events.
+        marks.sort_by_key(|m| m.0);
+        marks
+            .into_iter()
+            .map(|(t, label)| (t.as_secs_f64(), label))
+            .collect()
+    }
 }

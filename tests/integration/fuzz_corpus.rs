@@ -1,7 +1,8 @@
 //! Replays the fuzzer's committed corpus (`fuzz/corpus/scenario/`) the way the fuzz target does,
 //! so `cargo test` guards what the fuzzer covered without needing cargo-fuzz: every input is
 //! parsed and, when valid, every strategy runs shrunk by the fuzz target's own
-//! `bounded_for_fuzzing` and must satisfy the run invariants.
+//! `bounded_for_fuzzing` and must satisfy the run invariants; a file that sets the study's keys
+//! also has its study run and reported (`fuzz/fuzz_targets/study.rs`).
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -11,6 +12,8 @@ use super::invariants::check_run;
 
 #[path = "../../fuzz/fuzz_targets/bounded.rs"]
 mod bounded;
+#[path = "../../fuzz/fuzz_targets/study.rs"]
+mod study;
 
 /// Longest one input may take (the fuzzer's own `-timeout`).
 const PER_INPUT: Duration = Duration::from_secs(10);
@@ -43,6 +46,7 @@ fn fuzz_corpus_replays_without_panic_hang_or_broken_invariant() {
                         let result = cachestorm::experiment::simulate(&config, s.seed, &|_| {});
                         check_run(&config, &result);
                     }
+                    study::exercise_study(&s);
                 }
             }
             if tx.send((file, valid)).is_err() {

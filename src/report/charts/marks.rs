@@ -7,44 +7,15 @@
 //! own. The first mark of every event is `(at, label)` with the event's own
 //! [`label`](crate::model::TimelineEvent::label), the same pair the scenario-wide timeline lists,
 //! so a chart can tell the scenario's own marks (arrivals stopping for a drain) from those of
-//! strategies' timelines.
+//! strategies' timelines. Where a strategy's events start to act is the model's to say
+//! ([`ModelConfig::timeline_marks`](crate::model::ModelConfig::timeline_marks)); this module
+//! decides where and in whose colours a chart draws them.
 
 use plotters::style::RGBColor;
 
 use super::*;
 
 use crate::metrics::ScenarioResult;
-use crate::model::config::TimelineAction;
-use crate::model::ModelConfig;
-
-/// Where each timeline event of `config` starts to act: (time in seconds, label), in time order
-/// (marks at the same time in the order of their events in the timeline). Every event gives `(at, label)`; a deploy also
-/// gives the start of its warm-up when that comes before the cut-over (`warm-up starts`), and
-/// each wave after the first (`wave 2/5` ...).
-pub fn strategy_marks(config: &ModelConfig) -> Vec<(f64, String)> {
-    let mut marks: Vec<(crate::engine::SimTime, String)> = Vec::new();
-    for e in &config.timeline {
-        if let TimelineAction::Deploy(d) = &e.action {
-            if let Some(w) = d.warmup.filter(|w| w.lead.0 > 0) {
-                marks.push((e.at - w.lead, "warm-up starts".to_owned()));
-            }
-        }
-        marks.push((e.at, e.label()));
-        if let TimelineAction::Deploy(d) = &e.action {
-            for wave in 1..d.waves {
-                let after =
-                    crate::engine::SimDuration(d.wave_interval.0.saturating_mul(wave as u64));
-                marks.push((e.at + after, format!("wave {}/{}", wave + 1, d.waves)));
-            }
-        }
-    }
-    // Stable: marks at the same time keep the order of their events.
-    marks.sort_by_key(|m| m.0);
-    marks
-        .into_iter()
-        .map(|(t, label)| (t.as_secs_f64(), label))
-        .collect()
-}
 
 /// A timeline mark on a chart: when, what, and whose.
 #[derive(Clone, Debug, PartialEq)]

@@ -103,8 +103,6 @@ use runs::*;
 use svg_font::*;
 use time_series::*;
 
-pub use marks::strategy_marks;
-
 use crate::metrics::{ScenarioResult, StudyResult};
 use crate::report::ImageFormat;
 

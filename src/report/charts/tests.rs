@@ -1634,7 +1634,7 @@ fn marked_sample() -> ScenarioResult {
 }
 
 #[test]
-fn strategy_marks_start_where_each_event_acts() {
+fn timeline_marks_start_where_each_event_acts() {
     let text = r#"
 name = "marked"
 seed = 1
@@ -1667,7 +1667,7 @@ timeline = [
 ]
 "#;
     let scenario = crate::scenario::parse(text, std::path::Path::new("marked.toml")).unwrap();
-    let marks = |i: usize| strategy_marks(&scenario.strategies[i].config);
+    let marks = |i: usize| scenario.strategies[i].config.timeline_marks();
     let owned = |marks: Vec<(f64, String)>| {
         marks
             .into_iter()
