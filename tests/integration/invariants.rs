@@ -86,7 +86,8 @@ pub fn check_run(config: &ModelConfig, result: &RunResult) {
         + t.db_by_cause.early_refresh
         + t.db_by_cause.background_refresh
         + t.db_by_cause.warmup
-        + t.db_by_cause.fallback;
+        + t.db_by_cause.fallback
+        + t.db_by_cause.write;
     assert!(
         submitted >= t.db_started,
         "totals: {} queries started but only {submitted} submitted",
