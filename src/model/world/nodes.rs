@@ -248,13 +248,7 @@ impl<O: Observer> World<'_, O> {
             return;
         }
         // The newest version any instance runs, as a bulk load writes.
-        let version = self
-            .app
-            .instances()
-            .iter()
-            .map(|i| i.version)
-            .max()
-            .unwrap_or(0);
+        let version = self.newest_version();
         let versions = &self.versions;
         let ckeys = (0..self.config.clients.keyspace).map(|key| versions.cache_key(key, version));
         let keys = cache.keys_owned_on_return(node, ckeys, w.top);

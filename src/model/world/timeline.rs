@@ -103,13 +103,7 @@ impl<O: Observer> World<'_, O> {
                 // time, so early expiration has a compute time to work with from the start.
                 let delta = SimDuration::from_secs_f64(self.config.db.service.mean_secs());
                 // A bulk load writes the newest version any instance runs.
-                let version = self
-                    .app
-                    .instances()
-                    .iter()
-                    .map(|i| i.version)
-                    .max()
-                    .unwrap_or(0);
+                let version = self.newest_version();
                 for key in 0..n {
                     let ckey = self.versions.cache_key(key, version);
                     // A bulk load reads the committed versions.

@@ -129,7 +129,7 @@ impl<O: Observer> World<'_, O> {
     }
 
     /// The newest key version any instance runs: the one writers set values under.
-    fn newest_version(&self) -> u32 {
+    pub(super) fn newest_version(&self) -> u32 {
         self.app
             .instances()
             .iter()

@@ -219,14 +219,13 @@ pub(super) fn ranked_legend_with(
         .map(|i| {
             let s = &result.strategies[i];
             let figure = describe(i, whole_run.get(i).copied().flatten());
-            let sample = if repeats_color(i) {
-                Sample::Dashed
-            } else {
-                Sample::Line
-            };
             LegendEntry {
                 strategy: Some(i),
-                ..LegendEntry::new(format!("{}: {figure}", s.name), strategy_color(i), sample)
+                ..LegendEntry::new(
+                    format!("{}: {figure}", s.name),
+                    strategy_color(i),
+                    line_sample(i),
+                )
             }
         })
         .collect()

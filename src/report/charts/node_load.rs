@@ -130,18 +130,24 @@ pub(super) fn node_series(replicas: &[&StrategyResult]) -> Vec<Series> {
         let mut line = Series::line(color, line_segments(points));
         line.dashed = repeats_color(node);
         reads.push(line);
-        let points = around_nonzero(node_rates(s, node, |row| row.errors));
-        let segments = line_segments(points.into_iter());
-        if !segments.is_empty() {
-            let mut line = Series::line(color, segments);
-            line.width = WIDE_LINE_WIDTH;
-            line.dashed = true;
-            line.dotted = repeats_color(node);
-            failed.push(line);
-        }
+        failed.extend(failed_line(node, node_rates(s, node, |row| row.errors)));
     }
     reads.extend(failed);
     reads
+}
+
+/// The wide dashed line of `node`'s failed reads per second (`points`), drawn only around
+/// its buckets with failures; `None` when it has none.
+fn failed_line(node: usize, points: Vec<(f64, Option<f64>)>) -> Option<Series> {
+    let segments = line_segments(around_nonzero(points).into_iter());
+    if segments.is_empty() {
+        return None;
+    }
+    let mut line = Series::line(strategy_color(node), segments);
+    line.width = WIDE_LINE_WIDTH;
+    line.dashed = true;
+    line.dotted = repeats_color(node);
+    Some(line)
 }
 
 /// [`node_series`] of several replications: the mean lines, with bands around the reads.
@@ -155,15 +161,10 @@ fn mean_node_series(replicas: &[&StrategyResult]) -> Vec<Series> {
         line.dashed = repeats_color(node);
         reads.push(line);
         let points = mean_node_rates(replicas, node, |row| row.errors);
-        let points = around_nonzero(points.iter().map(|p| (p.t, p.mean)).collect());
-        let segments = line_segments(points.into_iter());
-        if !segments.is_empty() {
-            let mut line = Series::line(color, segments);
-            line.width = WIDE_LINE_WIDTH;
-            line.dashed = true;
-            line.dotted = repeats_color(node);
-            failed.push(line);
-        }
+        failed.extend(failed_line(
+            node,
+            points.iter().map(|p| (p.t, p.mean)).collect(),
+        ));
     }
     reads.extend(failed);
     reads
@@ -234,12 +235,11 @@ pub(super) fn node_load_panels(result: &Runs) -> (Vec<Panel>, Vec<LegendEntry>) 
     }
     legend.push(LegendEntry::note(FAILED_NOTE));
     legend.extend((0..nodes).map(|node| {
-        let sample = if repeats_color(node) {
-            Sample::Dashed
-        } else {
-            Sample::Line
-        };
-        LegendEntry::new(format!("node {node}"), strategy_color(node), sample)
+        LegendEntry::new(
+            format!("node {node}"),
+            strategy_color(node),
+            line_sample(node),
+        )
     }));
     (panels, legend)
 }

@@ -292,16 +292,9 @@ pub(super) fn strategy_legend(result: &ScenarioResult) -> Vec<LegendEntry> {
         .strategies
         .iter()
         .enumerate()
-        .map(|(i, s)| {
-            let sample = if repeats_color(i) {
-                Sample::Dashed
-            } else {
-                Sample::Line
-            };
-            LegendEntry {
-                strategy: Some(i),
-                ..LegendEntry::new(s.name.clone(), strategy_color(i), sample)
-            }
+        .map(|(i, s)| LegendEntry {
+            strategy: Some(i),
+            ..LegendEntry::new(s.name.clone(), strategy_color(i), line_sample(i))
         })
         .collect()
 }
@@ -824,6 +817,15 @@ pub(super) fn x_extent<'a>(runs: impl Into<Runs<'a>>) -> f64 {
 /// and legend sample are dashed in overlaid charts.
 pub(super) fn repeats_color(index: usize) -> bool {
     (index / PALETTE.len()) % 2 == 1
+}
+
+/// The legend sample of line `index`: dashed for the second round of colours, as the line.
+pub(super) fn line_sample(index: usize) -> Sample {
+    if repeats_color(index) {
+        Sample::Dashed
+    } else {
+        Sample::Line
+    }
 }
 
 /// One series per strategy; `value` returns `None` for buckets to leave out (breaking the line).
