@@ -54,7 +54,8 @@ pub fn simulate_after(
     }
     let end = model::run(config, seed, &mut recorder, progress);
     let mut result = recorder.finish(end);
-    let measured = &result.buckets[warmup_buckets.min(result.buckets.len() - 1)..];
+    let measured =
+        &result.buckets[crate::metrics::measured_from(warmup_buckets, result.buckets.len())..];
     result.summary.worst = crate::metrics::WorstBucket::of(measured, config.db_capacity_qps());
     let triggers: Vec<f64> = config
         .timeline

@@ -11,7 +11,7 @@ pub mod recovery;
 mod results;
 pub mod study;
 
-pub use recorder::{Recorder, MAX_REQUESTS_PER_BUCKET};
+pub use recorder::{measured_from, Recorder, MAX_REQUESTS_PER_BUCKET};
 pub use results::{ScenarioResult, StrategyResult};
 pub use study::StudyResult;
 

@@ -1,6 +1,7 @@
 //! The one integration test binary: the real CLI, determinism, and the model against theory.
 
 mod absent_and_local;
+mod accounting;
 mod builder;
 mod check;
 mod cli;
@@ -15,7 +16,7 @@ mod invariants;
 mod node_input;
 mod nodes;
 mod properties;
-mod regressions;
+pub mod regressions;
 mod replications;
 mod robustness;
 mod stampede;
