@@ -8,6 +8,7 @@ use rayon::prelude::*;
 
 use crate::engine::rng::replication_seed;
 use crate::engine::SimDuration;
+use crate::metrics::recovery::{Disturbance, RecoveryRule};
 use crate::metrics::{Recorder, RunResult};
 pub use crate::metrics::{ScenarioResult, StrategyResult, StudyResult};
 use crate::model::{self, footprint, ModelConfig, Progress};
@@ -20,15 +21,22 @@ pub fn simulate(
     seed: u64,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> RunResult {
-    simulate_after(config, seed, SimDuration::ZERO, progress)
+    simulate_after(
+        config,
+        seed,
+        SimDuration::ZERO,
+        &RecoveryRule::default(),
+        progress,
+    )
 }
 
 /// [`simulate`], with the whole-run figures measured from `warmup` on (a whole number of
-/// buckets; the buckets' own rows are all kept).
+/// buckets; the buckets' own rows are all kept) and the recovery verdict reached by `recovery`.
 pub fn simulate_after(
     config: &ModelConfig,
     seed: u64,
     warmup: SimDuration,
+    recovery: &RecoveryRule,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> RunResult {
     let warmup_buckets = (warmup.0 / config.bucket.0) as usize;
@@ -57,21 +65,54 @@ pub fn simulate_after(
     let measured =
         &result.buckets[crate::metrics::measured_from(warmup_buckets, result.buckets.len())..];
     result.summary.worst = crate::metrics::WorstBucket::of(measured, config.db_capacity_qps());
-    let triggers: Vec<f64> = config
-        .timeline
-        .iter()
-        .filter(|e| e.is_trigger())
-        .map(|e| e.at.as_secs_f64())
-        .collect();
-    if let (Some(&first), Some(&last)) = (triggers.first(), triggers.last()) {
-        result.summary.recovery_s = crate::metrics::recovery::recovery_s(
+    if let Some(d) = disturbance(config) {
+        result.summary.recovery = crate::metrics::recovery::verdict(
             &result.buckets,
-            first,
-            last,
+            d,
             config.duration.as_secs_f64(),
+            recovery,
         );
     }
     result
+}
+
+/// The disturbances of `config`'s timeline (every event but a preload), if it has any: the
+/// first, when the last one ends (a slow or lossy spell when it lasts, a rate change when its
+/// ramp ends), and whether all of them are over before the run ends (every node killed is
+/// restored later).
+pub fn disturbance(config: &ModelConfig) -> Option<Disturbance> {
+    use crate::model::TimelineAction;
+    let triggers: Vec<_> = config.timeline.iter().filter(|e| e.is_trigger()).collect();
+    let first_s = triggers
+        .iter()
+        .map(|e| e.at.as_secs_f64())
+        .reduce(f64::min)?;
+    let end_of = |e: &crate::model::TimelineEvent| {
+        let lasting = match &e.action {
+            TimelineAction::SlowNode { lasting, .. } | TimelineAction::DropNode { lasting, .. } => {
+                lasting.0
+            }
+            TimelineAction::SetRate { ramp, .. } => ramp.0,
+            _ => 0,
+        };
+        e.at.0.saturating_add(lasting)
+    };
+    let end = triggers.iter().map(|e| end_of(e)).max().unwrap_or(0);
+    let restored = |node: u32, at: u64| {
+        config.timeline.iter().any(|e| {
+            e.at.0 >= at
+                && matches!(e.action, TimelineAction::RestoreNode { node: n, .. } if n == node)
+        })
+    };
+    let all_restored = triggers.iter().all(|e| match e.action {
+        TimelineAction::KillNode { node } => restored(node, e.at.0),
+        _ => true,
+    });
+    Some(Disturbance {
+        first_s,
+        end_s: end as f64 / 1e9,
+        removed: all_restored && end < config.duration.0,
+    })
 }
 
 /// Runs every strategy of `scenario` once, in parallel on the current rayon pool (the first
@@ -101,7 +142,13 @@ fn run_replications(
         .map(|task| {
             let (r, i) = (task / n, task % n);
             let seed = replication_seed(scenario.seed, r as u32);
-            simulate_after(&scenario.strategies[i].config, seed, warmup, progress)
+            simulate_after(
+                &scenario.strategies[i].config,
+                seed,
+                warmup,
+                &scenario.study.recovery,
+                progress,
+            )
         })
         .collect();
     let mut all = Vec::with_capacity(replications as usize);
@@ -144,7 +191,13 @@ pub fn run_each<T: Send>(
         .map(|&(p, i, r)| {
             let s = &scenarios[p];
             let seed = replication_seed(s.seed, r);
-            let run = simulate_after(&s.strategies[i].config, seed, s.study.warmup, progress);
+            let run = simulate_after(
+                &s.strategies[i].config,
+                seed,
+                s.study.warmup,
+                &s.study.recovery,
+                progress,
+            );
             keep(strategy_result(&s.strategies[i], run))
         })
         .collect();

@@ -25,6 +25,7 @@ pub fn exercise_study(scenario: &Scenario) {
         baseline: None,
         expectations: Vec::new(),
         baseline_check: Default::default(),
+        recovery: Default::default(),
     };
     if *study == plain {
         return;

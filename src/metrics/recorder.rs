@@ -522,7 +522,7 @@ impl Recorder {
                 totals,
                 peak_db_qps,
                 truncation,
-                recovery_s: None,
+                recovery: None,
                 worst: Default::default(),
             },
         }

@@ -9,6 +9,7 @@ pub mod duration;
 pub mod expect;
 pub mod overrides;
 pub mod raw;
+pub mod recovery;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
@@ -55,6 +56,8 @@ pub struct Study {
     pub expectations: Vec<expect::Expectation>,
     /// How `check --baseline` compares with a saved baseline (`[check]`).
     pub baseline_check: expect::BaselineCheck,
+    /// How the recovery verdict is reached (`[recovery]`).
+    pub recovery: crate::metrics::recovery::RecoveryRule,
 }
 
 /// Most replications a file or `--replications` may ask for.
@@ -165,6 +168,7 @@ pub fn parse_with(
     }
     let expect_value = top.remove("expect");
     let check_value = top.remove("check");
+    let recovery_value = top.remove("recovery");
     let study_keys: Vec<(&str, Option<toml::Value>)> = ["replications", "warmup", "baseline"]
         .into_iter()
         .map(|k| (k, top.remove(k)))
@@ -279,6 +283,7 @@ pub fn parse_with(
         expect::expectations(expect_value.as_ref(), &names).map_err(|(f, m)| field_err(f, m))?;
     study.baseline_check =
         expect::baseline_check(check_value.as_ref()).map_err(|(f, m)| field_err(f, m))?;
+    study.recovery = recovery::rule(recovery_value.as_ref()).map_err(|(f, m)| field_err(f, m))?;
     Ok(Scenario {
         file: file.to_path_buf(),
         name: base_raw.name,
@@ -324,6 +329,7 @@ fn study(
         baseline: None,
         expectations: Vec::new(),
         baseline_check: expect::BaselineCheck::default(),
+        recovery: Default::default(),
     };
     for (key, value) in keys {
         let Some(value) = value else { continue };

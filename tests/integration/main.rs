@@ -16,6 +16,7 @@ mod invariants;
 mod node_input;
 mod nodes;
 mod properties;
+mod recovery;
 pub mod regressions;
 mod replications;
 mod robustness;
