@@ -240,7 +240,7 @@ fn run(args: RunArgs) -> Result<(), CommandError> {
         } else if study.replications() > 1 {
             out.print(&report::replications::table(&study));
         } else {
-            out.print(&report::table::headline(result));
+            out.print(&report::table::headline(&study));
         }
         for (st, config) in result.strategies.iter().zip(&s.strategies) {
             let totals = &st.result.summary.totals;

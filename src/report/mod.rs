@@ -11,6 +11,7 @@ pub mod csv;
 pub mod fanout;
 pub mod json;
 pub mod junit;
+pub mod lessons;
 pub mod manifest;
 pub mod objective;
 pub mod replications;

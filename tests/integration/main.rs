@@ -13,6 +13,7 @@ mod freshness;
 mod fuzz_corpus;
 mod golden;
 mod invariants;
+mod lessons;
 mod node_input;
 mod nodes;
 mod properties;

@@ -606,6 +606,23 @@ fn check_csvs(result: &ScenarioResult) {
                     );
                     continue;
                 }
+                if name == "recovered" || name == "metastable" {
+                    // 1, 0, or empty when the verdict does not apply; empty exactly when
+                    // recovery_s is, and recovered is 0 exactly when it is "never".
+                    let (v, r) = (&rec[col(name)], &rec[col("recovery_s")]);
+                    assert_eq!(v.is_empty(), r.is_empty(), "{file} row {i}: {name} = {v}");
+                    assert!(
+                        v.is_empty() || v == "0" || v == "1",
+                        "{file} row {i}: {name}"
+                    );
+                    if name == "recovered" && !v.is_empty() {
+                        assert_eq!(v == "0", r == "never", "{file} row {i}: {v} vs {r}");
+                    }
+                    if name == "metastable" && v == "1" {
+                        assert_eq!(r, "never", "{file} row {i}: metastable but recovered");
+                    }
+                    continue;
+                }
                 assert!(num(name).is_finite(), "{file} row {i}: {name} not finite");
             }
             let kinds: f64 = [
