@@ -47,6 +47,13 @@ pub fn exercise_study(scenario: &Scenario) {
     }
     let result = cachestorm::experiment::run_study(&bounded, &|_| {});
     let _ = replications::summary(&result);
+    // Every run of the study, warm-up included, keeps the run invariants.
+    for run in &result.runs {
+        for (st, r) in bounded.strategies.iter().zip(&run.strategies) {
+            super::invariants::check_run(&st.config, &r.result);
+        }
+    }
+    let _ = cachestorm::report::table::headline(&result);
     let _ = replications::per_replication(&result);
     let _ = replications::intervals(&result);
     let _ = replications::table(&result);
