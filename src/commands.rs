@@ -57,12 +57,20 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
 fn validate(args: ValidateArgs) -> Result<(), CommandError> {
     let mut out = Stdout::default();
     let mut failures = Vec::new();
+    let (budget, source) = memory_budget(None);
     for file in &args.files {
         match scenario::load(file) {
             Ok(mut s) => {
-                let cost = experiment::plan(&mut s, u64::MAX, rayon::current_num_threads())
-                    .map(|p| format!("; {}", p.describe()))
-                    .unwrap_or_default();
+                // Planned as `run` would plan it, so the threads shown are those it would use.
+                let cost = match experiment::plan(&mut s, budget, rayon::current_num_threads()) {
+                    Ok(p) => format!("; {}", p.describe()),
+                    Err(e) => {
+                        console::warn(&format!(
+                            "{e} (memory budget: {source}); `run` would refuse it"
+                        ));
+                        String::new()
+                    }
+                };
                 out.print(&format!(
                     "ok: {} (scenario `{}`, {} strateg{}, {} simulated{cost})\n",
                     text::escape(&file.display().to_string()),
@@ -157,19 +165,23 @@ fn warn_before_running(s: &Scenario) {
     }
 }
 
-/// The memory budget when `--max-memory` is not given: half of the machine's memory (8 GB
-/// where it cannot be read).
+/// The memory budget when `--max-memory` is not given: half of the smallest of the machine's
+/// memory, the cgroup limit and the ulimits (see [`crate::memory_budget`]).
 fn default_memory_budget() -> u64 {
-    let total_kib = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        });
-    match total_kib {
-        Some(kib) if kib > 0 => kib * 1024 / 2,
-        _ => 8_000_000_000,
+    crate::memory_budget::MemoryLimits::detect().budget()
+}
+
+/// The budget and how to name it in messages: `--max-memory`, or where the default came from.
+fn memory_budget(max_memory: Option<u64>) -> (u64, String) {
+    match max_memory {
+        Some(b) => (b, "--max-memory".to_string()),
+        None => {
+            let limits = crate::memory_budget::MemoryLimits::detect();
+            (
+                limits.budget(),
+                format!("{}; set another with --max-memory", limits.describe()),
+            )
+        }
     }
 }
 
@@ -179,15 +191,16 @@ fn plan_all(
     scenarios: &mut [Scenario],
     max_memory: Option<u64>,
 ) -> Result<Vec<experiment::Plan>, CommandError> {
-    let budget = max_memory.unwrap_or_else(default_memory_budget);
+    let (budget, source) = memory_budget(max_memory);
     let threads = rayon::current_num_threads();
     let mut plans = Vec::with_capacity(scenarios.len());
     for s in scenarios {
-        let plan = experiment::plan(s, budget, threads).map_err(CommandError::Input)?;
+        let plan = experiment::plan(s, budget, threads)
+            .map_err(|e| CommandError::Input(format!("{e} (memory budget: {source})")))?;
         for (name, from, to) in &plan.lowered {
             console::warn(&format!(
                 "{}: strategy `{name}`: limits.max_in_flight lowered from its default {from} to \
-                 {to} to fit the memory budget of {} (--max-memory); a run that reaches it stops \
+                 {to} to fit the memory budget of {} ({source}); a run that reaches it stops \
                  as diverged",
                 s.name,
                 experiment::bytes(budget)
@@ -200,7 +213,7 @@ fn plan_all(
         if plan.threads < could {
             console::warn(&format!(
                 "{}: simulating {} strateg{} at a time instead of {could}, to stay within the memory \
-                 budget of {} (--max-memory)",
+                 budget of {} ({source})",
                 s.name,
                 plan.threads,
                 if plan.threads == 1 { "y" } else { "ies" },

@@ -317,21 +317,22 @@ pub fn plan(scenario: &mut Scenario, max_memory: u64, max_threads: usize) -> Res
             .expect("named above")
             .config;
         return Err(format!(
-            "{}: needs about {} of memory even one strategy at a time, more than the budget of {} \
-             (--max-memory). The largest strategy, `{name}`, holds {} of keyspace and cache tables \
-             (clients.keyspace {}), up to {} of requests in flight (limits.max_in_flight {} × {} \
-             bytes at clients.fanout {}), and {} of results for {} buckets; all {} strategies' \
-             results together take {}. Lower limits.max_in_flight, clients.fanout or \
-             clients.keyspace, use a wider bucket, run fewer strategies (--strategy), or raise \
-             --max-memory",
-            scenario.file.display(),
+            "{}: needs about {} even one strategy at a time, over the memory budget of {}. \
+             Largest, `{}`: {} of key tables (clients.keyspace {}), {} in flight \
+             (limits.max_in_flight {} at clients.fanout {}), {} of results ({} buckets; all {} \
+             strategies: {}). Lower these, widen the bucket, pick strategies (--strategy) or \
+             raise --max-memory",
+            crate::text::shorten(
+                &crate::text::escape(&scenario.file.display().to_string()),
+                80
+            ),
             bytes(memory_at(1)),
             bytes(max_memory),
+            crate::text::quote(name),
             bytes(big.fixed),
             config.clients.keyspace,
             bytes(big.in_flight),
             config.limits.max_in_flight,
-            footprint::bytes_per_request(config.clients.fanout),
             config.clients.fanout,
             bytes(big.results),
             footprint::max_buckets(config),

@@ -12,6 +12,7 @@ mod freshness;
 mod fuzz_corpus;
 mod golden;
 mod invariants;
+mod limits;
 mod node_input;
 mod nodes;
 mod properties;
