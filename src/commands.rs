@@ -91,23 +91,40 @@ fn validate(args: ValidateArgs) -> Result<(), CommandError> {
     }
 }
 
+/// A scenario's output folder: its name under `--out`, and what writes it, for messages
+/// (`scenario `x` with --seed 2`).
+#[derive(Clone, Debug)]
+struct Folder {
+    name: String,
+    scenario: String,
+    what: String,
+}
+
 /// Loads every file and applies the command-line overrides; nothing runs until all are valid.
-/// Also returns the name of each scenario's output folder: the scenario's name, with
-/// `-seed-N` when --seed changes the file's seed and `-rR` when --replications changes its
-/// replications, so such a run never overwrites the plain run's outputs.
-fn prepare(args: &RunArgs) -> Result<(Vec<Scenario>, Vec<String>), CommandError> {
+/// Also returns each scenario's output folder: the scenario's name, with `-seed-N` when --seed
+/// changes the file's seed and `-rR` when --replications changes its replications, so such a
+/// run never overwrites the plain run's outputs. Two scenarios of one invocation that would
+/// write the same folder are refused, naming both.
+fn prepare(args: &RunArgs) -> Result<(Vec<Scenario>, Vec<Folder>), CommandError> {
     let mut scenarios: Vec<Scenario> = Vec::new();
-    let mut folders: Vec<String> = Vec::new();
+    let mut folders: Vec<Folder> = Vec::new();
     for file in &args.files {
         let mut s = scenario::load(file).map_err(|e| CommandError::Input(e.to_string()))?;
         let mut folder = s.name.clone();
+        let mut what = format!("scenario `{}`", s.name);
+        let mut flags = Vec::new();
         if let Some(seed) = args.seed.filter(|&n| n != s.seed) {
             s.seed = seed;
             folder.push_str(&format!("-seed-{seed}"));
+            flags.push(format!("--seed {seed}"));
         }
         if let Some(r) = args.replications.filter(|&r| r != s.study.replications) {
             s.study.replications = r;
             folder.push_str(&format!("-r{r}"));
+            flags.push(format!("--replications {r}"));
+        }
+        if !flags.is_empty() {
+            what.push_str(&format!(" with {}", flags.join(" ")));
         }
         if !args.strategies.is_empty() {
             for wanted in &args.strategies {
@@ -134,16 +151,22 @@ fn prepare(args: &RunArgs) -> Result<(Vec<Scenario>, Vec<String>), CommandError>
                 }
             }
         }
-        if let Some(i) = folders.iter().position(|f| *f == folder) {
+        if let Some(i) = folders.iter().position(|f| f.name == folder) {
             return Err(CommandError::Input(format!(
-                "{}: scenario name `{}` is also used by {}; both would write to the same folder",
-                file.display(),
-                s.name,
-                scenarios[i].file.display()
+                "{}: {what} writes to the folder `{}`, as does {} ({}); one would replace the \
+                 other: rename one of the scenarios or run them separately with another --out",
+                text::escape(&file.display().to_string()),
+                text::quote(&folder),
+                text::escape(&scenarios[i].file.display().to_string()),
+                folders[i].what
             )));
         }
+        folders.push(Folder {
+            name: folder,
+            scenario: s.name.clone(),
+            what,
+        });
         scenarios.push(s);
-        folders.push(folder);
     }
     Ok((scenarios, folders))
 }
@@ -319,14 +342,20 @@ fn write_file_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), Com
 }
 
 /// Locks and prepares the output folder of every scenario before any simulation, so a busy or
-/// unwritable folder fails at once rather than after a long run.
+/// unwritable folder fails at once rather than after a long run, and a folder another scenario
+/// wrote (through a suffix: `x-seed-2` and `x --seed 2`) is refused (exit 2) instead of replaced.
 fn prepare_outputs(
     parent: &std::path::Path,
-    folders: &[String],
+    folders: &[Folder],
 ) -> Result<Vec<OutputDir>, CommandError> {
     folders
         .iter()
-        .map(|f| OutputDir::prepare(parent, f).map_err(|e| CommandError::Other(e.into())))
+        .map(|f| {
+            OutputDir::prepare_for(parent, &f.name, &f.scenario, &f.what).map_err(|e| match e {
+                report::write::OutputError::Collision { .. } => CommandError::Input(e.to_string()),
+                e => CommandError::Other(e.into()),
+            })
+        })
         .collect()
 }
 

@@ -108,7 +108,7 @@ pub const MAX_STRATEGY_NAME_CHARS: usize = 40;
 const FIELD_MAX_CHARS: usize = 120;
 /// Longest message text an error shows, in characters: a backstop for messages that quote
 /// a user's value (the TOML parser's and serde's) and cannot cut it themselves.
-const MESSAGE_MAX_CHARS: usize = 400;
+const MESSAGE_MAX_CHARS: usize = text::MESSAGE_MAX_CHARS;
 
 /// Keys a strategy may set besides overrides of the world.
 const STRATEGY_OWN_KEYS: [&str; 2] = ["name", "description"];
@@ -190,7 +190,7 @@ pub fn parse_with(
     let field_err = |field: String, message: String| ScenarioError::Field {
         file: file.to_path_buf(),
         field: text::shorten(&text::escape(&field), FIELD_MAX_CHARS).into_owned(),
-        message: text::shorten(&text::escape(&message), MESSAGE_MAX_CHARS).into_owned(),
+        message: text::limit_message(&text::escape(&message), MESSAGE_MAX_CHARS).into_owned(),
     };
     let source = text;
     let mut top: toml::Table =
