@@ -62,12 +62,11 @@ fn validate(args: ValidateArgs) -> Result<(), CommandError> {
         match scenario::load(file) {
             Ok(mut s) => {
                 // Planned as `run` would plan it, so the threads shown are those it would use.
-                let cost = match experiment::plan(&mut s, budget, rayon::current_num_threads()) {
+                let threads = rayon::current_num_threads();
+                let cost = match experiment::plan_within(&mut s, budget, &source, threads) {
                     Ok(p) => format!("; {}", p.describe()),
                     Err(e) => {
-                        console::warn(&format!(
-                            "{e} (memory budget: {source}); `run` would refuse it"
-                        ));
+                        console::warn(&format!("`run` would refuse it: {e}"));
                         String::new()
                     }
                 };
@@ -200,10 +199,7 @@ fn memory_budget(max_memory: Option<u64>) -> (u64, String) {
         Some(b) => (b, "--max-memory".to_string()),
         None => {
             let limits = crate::memory_budget::MemoryLimits::detect();
-            (
-                limits.budget(),
-                format!("{}; set another with --max-memory", limits.describe()),
-            )
+            (limits.budget(), limits.describe())
         }
     }
 }
@@ -218,8 +214,8 @@ fn plan_all(
     let threads = rayon::current_num_threads();
     let mut plans = Vec::with_capacity(scenarios.len());
     for s in scenarios {
-        let plan = experiment::plan(s, budget, threads)
-            .map_err(|e| CommandError::Input(format!("{e} (memory budget: {source})")))?;
+        let plan =
+            experiment::plan_within(s, budget, &source, threads).map_err(CommandError::Input)?;
         for (name, from, to) in &plan.lowered {
             console::warn(&format!(
                 "{}: strategy `{name}`: limits.max_in_flight lowered from its default {from} to \

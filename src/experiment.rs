@@ -291,6 +291,17 @@ impl Plan {
 /// kept. Refuses (with the numbers and what to change) when even one strategy at a time does
 /// not fit.
 pub fn plan(scenario: &mut Scenario, max_memory: u64, max_threads: usize) -> Result<Plan, String> {
+    plan_within(scenario, max_memory, "--max-memory", max_threads)
+}
+
+/// [`plan`], with `source` saying where the budget comes from in the refusal (`--max-memory`,
+/// `half of ulimit -v, 4.3 GB`).
+pub fn plan_within(
+    scenario: &mut Scenario,
+    max_memory: u64,
+    source: &str,
+    max_threads: usize,
+) -> Result<Plan, String> {
     let lowered = lower_default_caps(scenario, max_memory);
     let prints: Vec<(&str, footprint::Footprint)> = scenario
         .strategies
@@ -329,11 +340,10 @@ pub fn plan(scenario: &mut Scenario, max_memory: u64, max_threads: usize) -> Res
             .expect("named above")
             .config;
         return Err(format!(
-            "{}: needs about {} even one strategy at a time, over the memory budget of {}. \
+            "{}: needs {} even one strategy at a time, over the memory budget of {} ({source}). \
              Largest, `{}`: {} of key tables (clients.keyspace {}), {} in flight \
-             (limits.max_in_flight {} at clients.fanout {}), {} of results ({} buckets; all {} \
-             strategies: {}). Lower these, widen the bucket, pick strategies (--strategy) or \
-             raise --max-memory",
+             (limits.max_in_flight {}, clients.fanout {}); results of all {} strategies {} ({} \
+             buckets each). Lower these, widen the bucket, use --strategy or raise --max-memory",
             crate::text::shorten(
                 &crate::text::escape(&scenario.file.display().to_string()),
                 80
@@ -346,10 +356,9 @@ pub fn plan(scenario: &mut Scenario, max_memory: u64, max_threads: usize) -> Res
             bytes(big.in_flight),
             config.limits.max_in_flight,
             config.clients.fanout,
-            bytes(big.results),
-            footprint::max_buckets(config),
             scenario.strategies.len(),
             bytes(results),
+            footprint::max_buckets(config),
         ));
     };
     let mut requests = 0.0;

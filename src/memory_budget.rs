@@ -49,8 +49,8 @@ impl MemoryLimits {
         [
             (self.machine, "the machine's memory"),
             (self.cgroup, "the cgroup memory limit"),
-            (self.address_space, "the address-space limit (ulimit -v)"),
-            (self.data, "the data-segment limit (ulimit -d)"),
+            (self.address_space, "ulimit -v"),
+            (self.data, "ulimit -d"),
         ]
         .into_iter()
         .filter_map(|(v, what)| v.filter(|&v| v > 0).map(|v| (v, what)))
@@ -62,7 +62,7 @@ impl MemoryLimits {
         self.smallest().map_or(FALLBACK_BYTES, |(v, _)| v / 2)
     }
 
-    /// Where the budget comes from, for messages: `half of the cgroup memory limit (4.3 GB)`.
+    /// Where the budget comes from, for messages: `half of the cgroup memory limit, 4.3 GB`.
     pub fn describe(&self) -> String {
         match self.smallest() {
             Some((v, what)) => format!("half of {what}, {}", crate::experiment::bytes(v)),
