@@ -279,9 +279,10 @@ fn rlimit(resource: Resource) -> Option<u64> {
     if rc != 0 || limit.rlim_cur == libc::RLIM_INFINITY {
         return None;
     }
-    u64::try_from(limit.rlim_cur)
-        .ok()
-        .filter(|&v| v > 0 && v < NO_LIMIT_FROM)
+    // `rlim_t` is u64 on Linux but not on every Unix.
+    #[allow(clippy::useless_conversion)]
+    let cur = u64::try_from(limit.rlim_cur).ok();
+    cur.filter(|&v| v > 0 && v < NO_LIMIT_FROM)
 }
 
 #[cfg(not(unix))]

@@ -191,7 +191,7 @@ pub fn expected_requests(config: &ModelConfig) -> f64 {
 }
 
 /// Lock polls a run can make at most (0 without a lock or lease): every key read polling
-/// `max_retries` times, but no more than the reads that can wait at once (the app's workers,
+/// `max_retries` times (or until the run ends), but no more than the reads that can wait at once (the app's workers,
 /// else the in-flight cap, times the fan-out) polling every `retry_interval` for the whole run.
 /// A poll storm (a holder that died, a lock without TTL, a short interval) costs far more than
 /// the requests themselves; a stable run polls much less than this bound.
@@ -211,7 +211,9 @@ pub fn lock_polls_bound(config: &ModelConfig) -> f64 {
         .saturating_add(config.drain.map_or(0, |d| d.0)) as f64
         / 1e9;
     let interval_s = lock.retry_interval.as_secs_f64().max(1e-9);
-    (key_reads * lock.max_retries as f64).min(waiting_requests * fanout * longest_s / interval_s)
+    // A read stops polling at the end of the run: on average half the run is left after it.
+    let per_read = (lock.max_retries as f64).min(longest_s / interval_s / 2.0);
+    (key_reads * per_read).min(waiting_requests * fanout * longest_s / interval_s)
 }
 
 /// Writes the workload brings over `duration`: the integral of the write rate.

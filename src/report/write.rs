@@ -586,8 +586,8 @@ mod tests {
             .commit(&files(&[("summary.csv", "old")]))
             .unwrap();
         let new = files(&[("summary.csv", "new"), ("timeseries.csv", "new")]);
-        // Interrupted after the first file, after the last, or not at all.
-        for (stop_after, swapped) in [(1, false), (2, false), (3, true)] {
+        // Interrupted after the first file, after the last, just before the swap, or not at all.
+        for (stop_after, swapped) in [(1, false), (2, false), (3, false), (4, true)] {
             let out = OutputDir::prepare(parent.path(), "s").unwrap();
             let calls = std::cell::Cell::new(0);
             let interrupted = || {
