@@ -57,12 +57,19 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
 fn validate(args: ValidateArgs) -> Result<(), CommandError> {
     let mut out = Stdout::default();
     let mut failures = Vec::new();
+    let (budget, source) = memory_budget(None);
     for file in &args.files {
         match scenario::load(file) {
             Ok(mut s) => {
-                let cost = experiment::plan(&mut s, u64::MAX, rayon::current_num_threads())
-                    .map(|p| format!("; {}", p.describe()))
-                    .unwrap_or_default();
+                // Planned as `run` would plan it, so the threads shown are those it would use.
+                let threads = rayon::current_num_threads();
+                let cost = match experiment::plan_within(&mut s, budget, &source, threads) {
+                    Ok(p) => format!("; {}", p.describe()),
+                    Err(e) => {
+                        console::warn(&format!("`run` would refuse it: {e}"));
+                        String::new()
+                    }
+                };
                 out.print(&format!(
                     "ok: {} (scenario `{}`, {} strateg{}, {} simulated{cost})\n",
                     text::escape(&file.display().to_string()),
@@ -83,23 +90,40 @@ fn validate(args: ValidateArgs) -> Result<(), CommandError> {
     }
 }
 
+/// A scenario's output folder: its name under `--out`, and what writes it, for messages
+/// (`scenario `x` with --seed 2`).
+#[derive(Clone, Debug)]
+struct Folder {
+    name: String,
+    scenario: String,
+    what: String,
+}
+
 /// Loads every file and applies the command-line overrides; nothing runs until all are valid.
-/// Also returns the name of each scenario's output folder: the scenario's name, with
-/// `-seed-N` when --seed changes the file's seed and `-rR` when --replications changes its
-/// replications, so such a run never overwrites the plain run's outputs.
-fn prepare(args: &RunArgs) -> Result<(Vec<Scenario>, Vec<String>), CommandError> {
+/// Also returns each scenario's output folder: the scenario's name, with `-seed-N` when --seed
+/// changes the file's seed and `-rR` when --replications changes its replications, so such a
+/// run never overwrites the plain run's outputs. Two scenarios of one invocation that would
+/// write the same folder are refused, naming both.
+fn prepare(args: &RunArgs) -> Result<(Vec<Scenario>, Vec<Folder>), CommandError> {
     let mut scenarios: Vec<Scenario> = Vec::new();
-    let mut folders: Vec<String> = Vec::new();
+    let mut folders: Vec<Folder> = Vec::new();
     for file in &args.files {
         let mut s = scenario::load(file).map_err(|e| CommandError::Input(e.to_string()))?;
         let mut folder = s.name.clone();
+        let mut what = format!("scenario `{}`", s.name);
+        let mut flags = Vec::new();
         if let Some(seed) = args.seed.filter(|&n| n != s.seed) {
             s.seed = seed;
             folder.push_str(&format!("-seed-{seed}"));
+            flags.push(format!("--seed {seed}"));
         }
         if let Some(r) = args.replications.filter(|&r| r != s.study.replications) {
             s.study.replications = r;
             folder.push_str(&format!("-r{r}"));
+            flags.push(format!("--replications {r}"));
+        }
+        if !flags.is_empty() {
+            what.push_str(&format!(" with {}", flags.join(" ")));
         }
         if !args.strategies.is_empty() {
             for wanted in &args.strategies {
@@ -126,16 +150,22 @@ fn prepare(args: &RunArgs) -> Result<(Vec<Scenario>, Vec<String>), CommandError>
                 }
             }
         }
-        if let Some(i) = folders.iter().position(|f| *f == folder) {
+        if let Some(i) = folders.iter().position(|f| f.name == folder) {
             return Err(CommandError::Input(format!(
-                "{}: scenario name `{}` is also used by {}; both would write to the same folder",
-                file.display(),
-                s.name,
-                scenarios[i].file.display()
+                "{}: {what} writes to the folder `{}`, as does {} ({}); one would replace the \
+                 other: rename one of the scenarios or run them separately with another --out",
+                text::escape(&file.display().to_string()),
+                text::quote(&folder),
+                text::escape(&scenarios[i].file.display().to_string()),
+                folders[i].what
             )));
         }
+        folders.push(Folder {
+            name: folder,
+            scenario: s.name.clone(),
+            what,
+        });
         scenarios.push(s);
-        folders.push(folder);
     }
     Ok((scenarios, folders))
 }
@@ -157,19 +187,20 @@ fn warn_before_running(s: &Scenario) {
     }
 }
 
-/// The memory budget when `--max-memory` is not given: half of the machine's memory (8 GB
-/// where it cannot be read).
+/// The memory budget when `--max-memory` is not given: half of the smallest of the machine's
+/// memory, the cgroup limit and the ulimits (see [`crate::memory_budget`]).
 fn default_memory_budget() -> u64 {
-    let total_kib = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        });
-    match total_kib {
-        Some(kib) if kib > 0 => kib * 1024 / 2,
-        _ => 8_000_000_000,
+    crate::memory_budget::MemoryLimits::detect().budget()
+}
+
+/// The budget and how to name it in messages: `--max-memory`, or where the default came from.
+fn memory_budget(max_memory: Option<u64>) -> (u64, String) {
+    match max_memory {
+        Some(b) => (b, "--max-memory".to_string()),
+        None => {
+            let limits = crate::memory_budget::MemoryLimits::detect();
+            (limits.budget(), limits.describe())
+        }
     }
 }
 
@@ -179,15 +210,16 @@ fn plan_all(
     scenarios: &mut [Scenario],
     max_memory: Option<u64>,
 ) -> Result<Vec<experiment::Plan>, CommandError> {
-    let budget = max_memory.unwrap_or_else(default_memory_budget);
+    let (budget, source) = memory_budget(max_memory);
     let threads = rayon::current_num_threads();
     let mut plans = Vec::with_capacity(scenarios.len());
     for s in scenarios {
-        let plan = experiment::plan(s, budget, threads).map_err(CommandError::Input)?;
+        let plan =
+            experiment::plan_within(s, budget, &source, threads).map_err(CommandError::Input)?;
         for (name, from, to) in &plan.lowered {
             console::warn(&format!(
                 "{}: strategy `{name}`: limits.max_in_flight lowered from its default {from} to \
-                 {to} to fit the memory budget of {} (--max-memory); a run that reaches it stops \
+                 {to} to fit the memory budget of {} ({source}); a run that reaches it stops \
                  as diverged",
                 s.name,
                 experiment::bytes(budget)
@@ -200,7 +232,7 @@ fn plan_all(
         if plan.threads < could {
             console::warn(&format!(
                 "{}: simulating {} strateg{} at a time instead of {could}, to stay within the memory \
-                 budget of {} (--max-memory)",
+                 budget of {} ({source})",
                 s.name,
                 plan.threads,
                 if plan.threads == 1 { "y" } else { "ies" },
@@ -306,14 +338,20 @@ fn write_file_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), Com
 }
 
 /// Locks and prepares the output folder of every scenario before any simulation, so a busy or
-/// unwritable folder fails at once rather than after a long run.
+/// unwritable folder fails at once rather than after a long run, and a folder another scenario
+/// wrote (through a suffix: `x-seed-2` and `x --seed 2`) is refused (exit 2) instead of replaced.
 fn prepare_outputs(
     parent: &std::path::Path,
-    folders: &[String],
+    folders: &[Folder],
 ) -> Result<Vec<OutputDir>, CommandError> {
     folders
         .iter()
-        .map(|f| OutputDir::prepare(parent, f).map_err(|e| CommandError::Other(e.into())))
+        .map(|f| {
+            OutputDir::prepare_for(parent, &f.name, &f.scenario, &f.what).map_err(|e| match e {
+                report::write::OutputError::Collision { .. } => CommandError::Input(e.to_string()),
+                e => CommandError::Other(e.into()),
+            })
+        })
         .collect()
 }
 

@@ -285,6 +285,17 @@ const SECONDS_PER_REJECTION: f64 = 7e-9;
 /// per key of the keyspace (popularity tables and cache set up), measured the same way.
 const SECONDS_PER_BUCKET: f64 = 50e-6;
 const SECONDS_PER_KEY_OF_KEYSPACE: f64 = 130e-9;
+/// Seconds of one core per lock poll (an event and a cache round trip), measured on
+/// `thundering-herd`'s `holder-dies-no-ttl` (about 2 million polls).
+const SECONDS_PER_LOCK_POLL: f64 = 0.1e-6;
+
+/// Memory a strategy holds for the whole program besides its runs' rows: its configuration,
+/// its results and its share of the reports being assembled. Measured as the growth of peak
+/// resident memory (VmHWM) from 2,000 to 10,000 one-bucket strategies: about 33 kB each.
+pub const BYTES_PER_STRATEGY: u64 = 40_000;
+/// With replications, what each strategy adds to the figures, intervals and tables over the
+/// replications (measured the same way: about 200 kB, whatever the number of replications).
+pub const BYTES_PER_STRATEGY_STUDY: u64 = 240_000;
 
 /// How a scenario will run, decided before it starts: how many strategies at once, and what it
 /// will cost.
@@ -334,6 +345,17 @@ impl Plan {
 /// kept. Refuses (with the numbers and what to change) when even one strategy at a time does
 /// not fit.
 pub fn plan(scenario: &mut Scenario, max_memory: u64, max_threads: usize) -> Result<Plan, String> {
+    plan_within(scenario, max_memory, "--max-memory", max_threads)
+}
+
+/// [`plan`], with `source` saying where the budget comes from in the refusal (`--max-memory`,
+/// `half of ulimit -v, 4.3 GB`).
+pub fn plan_within(
+    scenario: &mut Scenario,
+    max_memory: u64,
+    source: &str,
+    max_threads: usize,
+) -> Result<Plan, String> {
     let lowered = lower_default_caps(scenario, max_memory);
     let prints: Vec<(&str, footprint::Footprint)> = scenario
         .strategies
@@ -342,7 +364,8 @@ pub fn plan(scenario: &mut Scenario, max_memory: u64, max_threads: usize) -> Res
         .collect();
     // Every replication runs each strategy once more and keeps its results.
     let reps = scenario.study.replications.max(1) as usize;
-    let results: u64 = prints.iter().map(|(_, f)| f.results).sum::<u64>() * reps as u64;
+    let results: u64 = (prints.iter().map(|(_, f)| f.results).sum::<u64>() * reps as u64)
+        .saturating_add(strategies_bytes(scenario));
     // Memory with `threads` runs at once, each holding `part` of its footprint while it
     // runs: the largest ones, plus every run's results.
     let at = |threads: usize, part: fn(&footprint::Footprint) -> u64| -> u64 {
@@ -371,26 +394,25 @@ pub fn plan(scenario: &mut Scenario, max_memory: u64, max_threads: usize) -> Res
             .expect("named above")
             .config;
         return Err(format!(
-            "{}: needs about {} of memory even one strategy at a time, more than the budget of {} \
-             (--max-memory). The largest strategy, `{name}`, holds {} of keyspace and cache tables \
-             (clients.keyspace {}), up to {} of requests in flight (limits.max_in_flight {} × {} \
-             bytes at clients.fanout {}), and {} of results for {} buckets; all {} strategies' \
-             results together take {}. Lower limits.max_in_flight, clients.fanout or \
-             clients.keyspace, use a wider bucket, run fewer strategies (--strategy), or raise \
-             --max-memory",
-            scenario.file.display(),
+            "{}: needs {} even one strategy at a time, over the memory budget of {} ({source}). \
+             Largest, `{}`: {} of key tables (clients.keyspace {}), {} in flight \
+             (limits.max_in_flight {}, clients.fanout {}); results of all {} strategies {} ({} \
+             buckets each). Lower these, widen the bucket, use --strategy or raise --max-memory",
+            crate::text::shorten(
+                &crate::text::escape(&scenario.file.display().to_string()),
+                80
+            ),
             bytes(memory_at(1)),
             bytes(max_memory),
+            crate::text::quote(name),
             bytes(big.fixed),
             config.clients.keyspace,
             bytes(big.in_flight),
             config.limits.max_in_flight,
-            footprint::bytes_per_request(config.clients.fanout),
             config.clients.fanout,
-            bytes(big.results),
-            footprint::max_buckets(config),
             scenario.strategies.len(),
             bytes(results),
+            footprint::max_buckets(config),
         ));
     };
     let mut requests = 0.0;
@@ -408,7 +430,8 @@ pub fn plan(scenario: &mut Scenario, max_memory: u64, max_threads: usize) -> Res
             // A write is about one key read's work, plus its cache operations.
             + footprint::expected_writes(c) * 2.0 * SECONDS_PER_KEY
             + footprint::max_buckets(c) as f64 * SECONDS_PER_BUCKET
-            + c.clients.keyspace as f64 * SECONDS_PER_KEY_OF_KEYSPACE;
+            + c.clients.keyspace as f64 * SECONDS_PER_KEY_OF_KEYSPACE
+            + footprint::lock_polls_bound(c) * SECONDS_PER_LOCK_POLL;
     }
     Ok(Plan {
         threads,
@@ -419,6 +442,17 @@ pub fn plan(scenario: &mut Scenario, max_memory: u64, max_threads: usize) -> Res
         seconds: cpu_seconds * reps as f64 / threads as f64,
         lowered,
     })
+}
+
+/// What the strategies of `scenario` hold for the whole program, besides their runs' rows
+/// ([`BYTES_PER_STRATEGY`], [`BYTES_PER_STRATEGY_STUDY`]).
+fn strategies_bytes(scenario: &Scenario) -> u64 {
+    let each = if scenario.study.replications > 1 {
+        BYTES_PER_STRATEGY + BYTES_PER_STRATEGY_STUDY
+    } else {
+        BYTES_PER_STRATEGY
+    };
+    scenario.strategies.len() as u64 * each
 }
 
 /// Lowest in-flight cap a memory budget may impose in place of the default.
@@ -432,7 +466,8 @@ fn lower_default_caps(scenario: &mut Scenario, max_memory: u64) -> Vec<(String, 
         .iter()
         .map(|s| footprint::footprint(&s.config).results)
         .sum::<u64>()
-        * scenario.study.replications.max(1) as u64;
+        * scenario.study.replications.max(1) as u64
+        + strategies_bytes(scenario);
     let allowance = max_memory.saturating_sub(OVERHEAD_BYTES + results);
     let mut lowered = Vec::new();
     for s in &mut scenario.strategies {

@@ -14,6 +14,7 @@ mod fuzz_corpus;
 mod golden;
 mod invariants;
 mod lessons;
+mod limits;
 mod node_input;
 mod nodes;
 mod properties;
