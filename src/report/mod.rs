@@ -12,6 +12,7 @@ pub mod fanout;
 pub mod json;
 pub mod junit;
 pub mod manifest;
+pub mod metric_names;
 pub mod objective;
 pub mod replications;
 pub mod sweep;

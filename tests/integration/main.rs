@@ -1,6 +1,7 @@
 //! The one integration test binary: the real CLI, determinism, and the model against theory.
 
 mod absent_and_local;
+mod baseline_gate;
 mod builder;
 mod check;
 mod cli;
