@@ -266,7 +266,12 @@ fn judge_all(args: &CheckArgs, suites: &mut Vec<Suite>) -> Result<usize, Stopped
                 TestCase {
                     time_s: seconds,
                     properties: j.properties.clone(),
-                    system_out: j.detail.clone(),
+                    // A failure or a skip says it in its message already.
+                    system_out: if j.verdict == Verdict::Pass {
+                        j.detail.clone()
+                    } else {
+                        String::new()
+                    },
                     ..TestCase::new(&j.expectation, &classname, outcome)
                 }
             })

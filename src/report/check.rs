@@ -300,8 +300,15 @@ pub fn judge(study: &StudyResult, e: &Expectation) -> Judgement {
                 } else {
                     format!("{} {} × {of}'s", if at_most { "<=" } else { ">=" }, num(k))
                 };
-                let paired = if several {
-                    format!(" (paired {} − {}·{of}: {})", e.strategy, num(k), x.long())
+                let paired = if several && x.low != x.high && x.mean.is_finite() {
+                    format!(
+                        " (paired {} − {}·{of}: {}, 95% interval {} to {})",
+                        e.strategy,
+                        num(k),
+                        num(x.mean),
+                        num(x.low),
+                        num(x.high)
+                    )
                 } else {
                     String::new()
                 };
@@ -466,10 +473,8 @@ impl Baseline {
             )
         } else if self.seeds != now.seeds {
             Some(format!(
-                "the baseline ran {} replication(s) with seeds {}, this run {} with {}; run with the same --seed and --replications",
-                self.seeds.len(),
+                "the baseline ran {}, this run {}; run with the same --seed and --replications",
                 seeds_text(&self.seeds),
-                now.seeds.len(),
                 seeds_text(now.seeds)
             ))
         } else if self.warmup_s != now.warmup_s {
@@ -484,13 +489,12 @@ impl Baseline {
     }
 }
 
-/// Seeds for a message: at most three, then how many more.
+/// Seeds for a message: `5 replication(s) from seed 11` (replication 0 runs the file's seed,
+/// from which the others are mixed).
 fn seeds_text(seeds: &[u64]) -> String {
-    let shown: Vec<String> = seeds.iter().take(3).map(u64::to_string).collect();
-    if seeds.len() > 3 {
-        format!("[{}, … {} more]", shown.join(", "), seeds.len() - 3)
-    } else {
-        format!("[{}]", shown.join(", "))
+    match seeds.first() {
+        Some(first) => format!("{} replication(s) from seed {first}", seeds.len()),
+        None => "no replication".into(),
     }
 }
 
@@ -524,10 +528,8 @@ pub fn compare(
     }
     if !paired {
         notes.push(format!(
-            "the baseline ran {} replication(s) with seeds {}, this run {} with {}: figures are compared unpaired (Welch's interval of the two means), not replication by replication",
-            saved.seeds.len(),
+            "the baseline ran {}, this run {}: figures are compared unpaired (Welch's interval of the two means), not replication by replication",
             seeds_text(&saved.seeds),
-            seeds.len(),
             seeds_text(&seeds)
         ));
     }
@@ -723,13 +725,18 @@ fn judge_change(
     };
     let how = if x.low == x.high {
         String::new()
-    } else if paired {
-        format!(
-            "; excess over the bound, paired by replication: {}",
-            x.long()
-        )
     } else {
-        format!("; excess over the bound, unpaired: {}", x.long())
+        format!(
+            "; excess over the bound ({}): {} (95% interval {} to {})",
+            if paired {
+                "paired by replication"
+            } else {
+                "unpaired"
+            },
+            num(x.mean),
+            num(x.low),
+            num(x.high)
+        )
     };
     let detail = format!(
         "{metric} is {}, baseline {}; bound {limit}{how}: {}",
@@ -741,7 +748,7 @@ fn judge_change(
             format!("worse by more than {}%", num(tol * 100.0))
         } else {
             format!(
-                "worse by more than {}% beyond the noise (the whole interval of the excess lies above 0)",
+                "worse by more than {}% beyond the noise (that interval lies above 0)",
                 num(tol * 100.0)
             )
         }

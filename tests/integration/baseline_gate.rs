@@ -434,6 +434,21 @@ fn a_refused_file_exits_2_with_a_junit_error_case() {
         "{}",
         c.stderr
     );
+    // So do those of `sweep --find` and `--metric`, which share the lookup.
+    for args in [
+        ["--find", "p99_latncy_ms < 5"],
+        ["--metric", "peak_db_querys_per_s"],
+    ] {
+        let out = cachestorm()
+            .current_dir(dir.path())
+            .args(["sweep", "gate.toml", "--set", "db.slots=3,4"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("(did you mean `"), "{args:?}: {stderr}");
+    }
     // And a missing baseline is an error case too.
     let c = check(
         dir.path(),
