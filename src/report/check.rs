@@ -248,14 +248,12 @@ pub fn judge(study: &StudyResult, e: &Expectation) -> Judgement {
             let ok_low = e.at_least.is_none_or(|lo| sa.low >= lo);
             let pass = ok_low && ok_high;
             let verdict = match (pass, several) {
-                (true, false) => "within the bound".to_string(),
-                (true, true) => "its whole 95% interval lies within the bound".to_string(),
-                (false, false) => format!("outside the bound {bound}"),
-                (false, true) => {
-                    format!("its 95% interval does not lie wholly within the bound {bound}")
-                }
+                (true, false) => "within",
+                (true, true) => "its 95% interval lies wholly within",
+                (false, false) => "outside",
+                (false, true) => "its 95% interval does not lie wholly within",
             };
-            let detail = format!("{} is {}; bound {bound}: {verdict}", e.metric, sa.long());
+            let detail = format!("{} is {}: {verdict} the bound {bound}", e.metric, sa.long());
             (pass, sa.short(), detail)
         }
         Some(of) => {
@@ -312,9 +310,10 @@ pub fn judge(study: &StudyResult, e: &Expectation) -> Judgement {
                 } else {
                     String::new()
                 };
+                let both = e.at_most.is_some() && e.at_least.is_some();
                 parts.push(format!(
                     "{limit}{paired}{}",
-                    if ok { "" } else { ": not met" }
+                    if ok || !both { "" } else { " (not met)" }
                 ));
                 let side = if at_most { "at_most" } else { "at_least" };
                 if several && x.mean.is_finite() {
@@ -328,12 +327,11 @@ pub fn judge(study: &StudyResult, e: &Expectation) -> Judgement {
                 sa.long(),
                 sb.long(),
                 parts.join("; "),
-                if pass {
-                    "met"
-                } else if several {
-                    "its 95% interval does not lie wholly within the bound"
-                } else {
-                    "outside the bound"
+                match (pass, several) {
+                    (true, false) => "within the bound",
+                    (true, true) => "the paired interval lies wholly within the bound",
+                    (false, false) => "outside the bound",
+                    (false, true) => "the paired interval does not lie wholly within the bound",
                 }
             );
             (
@@ -912,10 +910,7 @@ db.slots = 1
         let j = judge(&st, &expectation("p99_latency_ms", 0.001, None));
         assert_eq!(j.verdict, Verdict::Fail);
         assert!(
-            j.detail.starts_with(&format!(
-                "p99_latency_ms is {}; bound <= 0.001: outside",
-                j.value
-            )),
+            j.detail == format!("p99_latency_ms is {}: outside the bound <= 0.001", j.value),
             "{}",
             j.detail
         );
