@@ -22,19 +22,30 @@ use crate::report::metric_names;
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::text;
 
-/// Why `check` stopped, with the file and the field when known (for the JUnit error case).
+/// Why `check` stopped, and where: one place per error (several when several files are
+/// refused), each with the file and the field when known, for the JUnit error cases.
 struct Stopped {
     error: CommandError,
+    places: Vec<Place>,
+}
+
+/// One error of a [`Stopped`] check.
+struct Place {
     file: Option<String>,
     field: Option<String>,
+    message: String,
 }
 
 impl From<CommandError> for Stopped {
     fn from(error: CommandError) -> Self {
+        let message = format!("{error:#}");
         Stopped {
             error,
-            file: None,
-            field: None,
+            places: vec![Place {
+                file: None,
+                field: None,
+                message,
+            }],
         }
     }
 }
@@ -48,9 +59,12 @@ impl From<anyhow::Error> for Stopped {
 /// A refusal of `field` (if any) of `file`: the message names both.
 fn refused(file: &Path, field: Option<&str>, message: String) -> Stopped {
     Stopped {
+        places: vec![Place {
+            file: Some(file.display().to_string()),
+            field: field.map(String::from),
+            message: message.clone(),
+        }],
         error: CommandError::Input(message),
-        file: Some(file.display().to_string()),
-        field: field.map(String::from),
     }
 }
 
@@ -89,31 +103,39 @@ pub(super) fn check(args: CheckArgs) -> Result<(), CommandError> {
     result
 }
 
-/// The suite of a check that stopped: one `<error>` case naming the file and the field.
+/// The suite of a check that stopped: an `<error>` case per error, naming the file and the
+/// field.
 fn error_suite(stopped: &Stopped) -> Suite {
     let kind = match stopped.error {
         CommandError::Input(_) => "input refused",
         _ => "error",
     };
-    let name = match &stopped.file {
-        Some(f) => format!("{kind}: {f}"),
-        None => kind.to_string(),
-    };
-    let mut case = TestCase::new(
-        &name,
-        "cachestorm.check",
-        Outcome::Error(format!("{:#}", stopped.error)),
-    );
-    if let Some(f) = &stopped.file {
-        case.properties.push(("file".into(), f.clone()));
-    }
-    if let Some(f) = &stopped.field {
-        case.properties.push(("field".into(), f.clone()));
-    }
+    let cases = stopped
+        .places
+        .iter()
+        .map(|place| {
+            let name = match &place.file {
+                Some(f) => format!("{kind}: {f}"),
+                None => kind.to_string(),
+            };
+            let mut case = TestCase::new(
+                &name,
+                "cachestorm.check",
+                Outcome::Error(place.message.clone()),
+            );
+            if let Some(f) = &place.file {
+                case.properties.push(("file".into(), f.clone()));
+            }
+            if let Some(f) = &place.field {
+                case.properties.push(("field".into(), f.clone()));
+            }
+            case
+        })
+        .collect();
     Suite {
         name: "cachestorm check".into(),
         properties: Vec::new(),
-        cases: vec![case],
+        cases,
     }
 }
 
@@ -214,10 +236,10 @@ fn judge_all(args: &CheckArgs, suites: &mut Vec<Suite>) -> Result<usize, Stopped
     let mut to_save: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     for ((s, plan), baseline) in scenarios.iter().zip(&plans).zip(&saved) {
         let started = std::time::Instant::now();
-        let study = simulate_with_progress(s, plan).map_err(|error| Stopped {
-            error,
-            file: Some(s.file.display().to_string()),
-            field: None,
+        let study = simulate_with_progress(s, plan).map_err(|error| {
+            let mut stopped = Stopped::from(error);
+            stopped.places[0].file = Some(s.file.display().to_string());
+            stopped
         })?;
         let mut judged: Vec<check::Judgement> = s
             .study
@@ -303,16 +325,32 @@ fn judge_all(args: &CheckArgs, suites: &mut Vec<Suite>) -> Result<usize, Stopped
 }
 
 /// Loads every file with the command line's overrides; nothing runs until all are valid.
+/// Every file that cannot be loaded is reported, not only the first.
 fn load(args: &CheckArgs) -> Result<Vec<Scenario>, Stopped> {
-    let mut scenarios: Vec<Scenario> = Vec::new();
+    let mut loaded = Vec::new();
+    let mut places = Vec::new();
     for file in &args.files {
-        let mut s = scenario::load(file).map_err(|e| {
-            let field = match &e {
-                ScenarioError::Field { field, .. } => Some(field.as_str()),
-                _ => None,
-            };
-            refused(file, field, e.to_string())
-        })?;
+        match scenario::load(file) {
+            Ok(s) => loaded.push((file, s)),
+            Err(e) => places.push(Place {
+                file: Some(file.display().to_string()),
+                field: match &e {
+                    ScenarioError::Field { field, .. } => Some(field.clone()),
+                    _ => None,
+                },
+                message: e.to_string(),
+            }),
+        }
+    }
+    if !places.is_empty() {
+        let all: Vec<&str> = places.iter().map(|p| p.message.as_str()).collect();
+        return Err(Stopped {
+            error: CommandError::Input(all.join("\n")),
+            places,
+        });
+    }
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    for (file, mut s) in loaded {
         if let Some(seed) = args.seed {
             s.seed = seed;
         }

@@ -416,6 +416,33 @@ fn a_refused_file_exits_2_with_a_junit_error_case() {
             .iter()
             .any(|p| p.0 == "file" && p.1.ends_with("gate.toml")));
     }
+    // Every refused file is an error case of its own.
+    let other = dir.path().join("other.toml");
+    std::fs::write(&other, scenario(4, "").replace("rps = 2000", "rps = -1")).unwrap();
+    let out = cachestorm()
+        .current_dir(dir.path())
+        .arg("check")
+        .arg(&other)
+        .arg("gate.toml")
+        .arg("missing.toml")
+        .args(["--junit", xml.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("other.toml: field `clients.rps`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("missing.toml"), "{stderr}");
+    let errors: Vec<Case> = cases(&junit(&xml));
+    let names: Vec<&str> = errors.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(errors.len(), 2, "{names:?}");
+    assert!(errors.iter().all(|c| c.1 == "error"), "{names:?}");
+    assert!(names[0].ends_with("other.toml") && names[1].ends_with("missing.toml"));
+    assert!(errors[0]
+        .3
+        .contains(&("field".into(), "clients.rps".into())));
     // Typos get a suggestion.
     let typo = scenario(4, "").replace("metric = \"error_ratio\"", "metric = \"eror_ratio\"");
     let c = check(dir.path(), &typo, &[]);
