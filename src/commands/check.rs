@@ -98,7 +98,13 @@ pub(super) fn check(args: CheckArgs) -> Result<(), CommandError> {
     };
     if let Some(path) = &args.junit {
         let xml = junit::junit_xml("cachestorm check", &suites);
-        super::write_file_atomically(path, xml.as_bytes())?;
+        if let Err(e) = super::write_file_atomically(path, xml.as_bytes()) {
+            // The check's own error, if any, matters more than the report's.
+            if result.is_ok() {
+                return Err(e);
+            }
+            console::warn(&format!("{e:#}"));
+        }
     }
     result
 }
