@@ -1,6 +1,7 @@
 //! What each subcommand does: load and check inputs, run, report. `main` only maps the result
-//! to an exit code. `sweep` and `merge` live in [`sweep`].
+//! to an exit code. `check` lives in [`check`], `sweep` and `merge` in [`sweep`].
 
+mod check;
 mod sweep;
 
 use std::io::IsTerminal;
@@ -9,7 +10,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::{CheckArgs, Cli, Command, FanoutArgs, RunArgs, ValidateArgs};
+use crate::cli::{Cli, Command, FanoutArgs, RunArgs, ValidateArgs};
 use crate::console::{self, Stdout};
 use crate::experiment::{self, StudyResult};
 use crate::report::write::OutputDir;
@@ -47,7 +48,7 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Validate(args) => validate(args),
-        Command::Check(args) => check(args),
+        Command::Check(args) => check::check(args),
         Command::Fanout(args) => fanout(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge(args),
@@ -310,20 +311,48 @@ fn run(args: RunArgs) -> Result<(), CommandError> {
     finish(out)
 }
 
-/// Refuses (exit 2) a path for a file of ours whose folder does not exist or that names a
-/// folder, before anything runs.
+/// Refuses (exit 2) a path for a file of ours whose folder does not exist, cannot be written
+/// or that names a folder, before anything runs.
 fn check_writable_file(path: &std::path::Path, flag: &str) -> Result<(), CommandError> {
     let parent = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
+    let shown = || text::escape(&path.display().to_string()).into_owned();
     if path.is_dir() || !parent.is_dir() {
         return Err(CommandError::Input(format!(
             "{flag} {}: must be a file in an existing folder",
-            text::escape(&path.display().to_string())
+            shown()
         )));
     }
-    Ok(())
+    writable_folder(parent).map_err(|why| {
+        CommandError::Input(format!(
+            "{flag} {}: cannot write there: {} {why}",
+            shown(),
+            text::escape(&parent.display().to_string())
+        ))
+    })
+}
+
+/// Whether files can be created in the folder `dir`, tried by creating and removing an empty
+/// one (permissions alone do not say: a read-only mount, or a root user); the reason if not.
+fn writable_folder(dir: &std::path::Path) -> Result<(), String> {
+    if !dir.is_dir() {
+        return Err("is not a folder".into());
+    }
+    let probe = dir.join(format!(".cachestorm-write-test-{}", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(format!("is not writable ({e})")),
+    }
 }
 
 /// Writes `bytes` to `path` through a temporary file beside it, so a reader never sees half.
@@ -593,190 +622,4 @@ fn write_outputs(
     files.push((report::MANIFEST.to_string(), manifest));
     let written = dir.commit(&files).context("writing the outputs")?;
     Ok(written)
-}
-
-/// A baseline's name: a file name of letters, digits, `-`, `_` and `.`.
-fn baseline_file(
-    dir: &std::path::Path,
-    scenario: &str,
-    name: &str,
-) -> Result<PathBuf, CommandError> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if !ok {
-        return Err(CommandError::Input(format!(
-            "baseline name `{}` is not allowed; use 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'",
-            text::quote(name)
-        )));
-    }
-    Ok(dir.join(scenario).join(format!("{name}.json")))
-}
-
-fn check(args: CheckArgs) -> Result<(), CommandError> {
-    let run_args = RunArgs {
-        files: args.files.clone(),
-        out: PathBuf::from("output"),
-        seed: args.seed,
-        strategies: Vec::new(),
-        format: ImageFormat::Png,
-        max_memory: args.max_memory,
-        replications: args.replications,
-        no_charts: true,
-        json: false,
-        export_markdown: None,
-    };
-    let (mut scenarios, _) = prepare(&run_args)?;
-    // A file with nothing to check is left out (said aloud); none at all is an error.
-    let nothing = |s: &Scenario| {
-        s.study.expectations.is_empty() && args.baseline.is_none() && args.save_baseline.is_none()
-    };
-    if scenarios.iter().all(nothing) {
-        return Err(CommandError::Input(
-            "nothing to check: no file has [[expect]] entries, and no --baseline or --save-baseline was given"
-                .into(),
-        ));
-    }
-    for s in scenarios.iter().filter(|s| nothing(s)) {
-        console::warn(&format!(
-            "{}: no [[expect]] entries: not run",
-            s.file.display()
-        ));
-    }
-    scenarios.retain(|s| !nothing(s));
-    // Everything that can be refused is refused before anything runs.
-    let columns = report::csv::summary_columns();
-    let mut saved = Vec::new();
-    for s in &scenarios {
-        for e in &s.study.expectations {
-            if !columns[1..].contains(&e.metric.as_str()) {
-                return Err(CommandError::Input(format!(
-                    "{}: field `expect[{}].metric`: `{}` is not a column of summary.csv (see the README's list)",
-                    s.file.display(),
-                    e.index,
-                    text::quote(&e.metric)
-                )));
-            }
-        }
-        for m in &s.study.baseline_check.metrics {
-            if !columns[1..].contains(&m.as_str()) {
-                return Err(CommandError::Input(format!(
-                    "{}: field `check.metrics`: `{}` is not a column of summary.csv",
-                    s.file.display(),
-                    text::quote(m)
-                )));
-            }
-        }
-
-        if let Some(name) = &args.save_baseline {
-            baseline_file(&args.baselines, &s.name, name)?;
-        }
-        saved.push(match &args.baseline {
-            None => None,
-            Some(name) => {
-                let path = baseline_file(&args.baselines, &s.name, name)?;
-                let bytes = std::fs::read(&path).map_err(|e| {
-                    CommandError::Input(format!(
-                        "{}: cannot read baseline `{name}` ({}): {e}; save one with --save-baseline {name}",
-                        s.file.display(),
-                        text::escape(&path.display().to_string())
-                    ))
-                })?;
-                let b: report::check::Baseline = serde_json::from_slice(&bytes).map_err(|e| {
-                    CommandError::Input(format!(
-                        "{}: baseline {} is not a baseline file: {e}",
-                        s.file.display(),
-                        text::escape(&path.display().to_string())
-                    ))
-                })?;
-                Some(b)
-            }
-        });
-    }
-    for s in &scenarios {
-        warn_before_running(s);
-    }
-    let plans = plan_all(&mut scenarios, args.max_memory)?;
-    let mut out = Stdout::default();
-    let mut cases = Vec::new();
-    let mut failed = 0usize;
-    for ((s, plan), baseline) in scenarios.iter().zip(&plans).zip(&saved) {
-        let started = std::time::Instant::now();
-        let study = simulate_with_progress(s, plan)?;
-        let mut judged: Vec<report::check::Judgement> = s
-            .study
-            .expectations
-            .iter()
-            .map(|e| report::check::judge(&study, e))
-            .collect();
-        if let Some(b) = baseline {
-            if let Some(why) = b.mismatch(&study, &s.source_sha256) {
-                return Err(CommandError::Input(format!(
-                    "{}: baseline `{}` cannot be compared: {why}",
-                    s.file.display(),
-                    args.baseline.as_deref().unwrap_or_default()
-                )));
-            }
-            judged.extend(report::check::compare(&study, b, &s.study.baseline_check));
-        }
-        if let Some(name) = &args.save_baseline {
-            let path = baseline_file(&args.baselines, &s.name, name)?;
-            let bytes =
-                serde_json::to_vec_pretty(&report::check::Baseline::of(&study, &s.source_sha256))
-                    .context("encoding the baseline")?;
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("creating {}", parent.display()))?;
-            }
-            let tmp = path.with_extension("json.tmp");
-            std::fs::write(&tmp, bytes)
-                .and_then(|_| std::fs::rename(&tmp, &path))
-                .with_context(|| format!("writing {}", path.display()))?;
-        }
-        out.print(&report::check::table(
-            &s.name,
-            study.replications(),
-            &judged,
-        ));
-        if let Some(name) = &args.save_baseline {
-            out.print(&format!(
-                "saved baseline `{name}` to {}\n",
-                text::escape(
-                    &baseline_file(&args.baselines, &s.name, name)?
-                        .display()
-                        .to_string()
-                )
-            ));
-        }
-        out.print("\n");
-        let seconds = started.elapsed().as_secs_f64() / judged.len().max(1) as f64;
-        for j in &judged {
-            if j.verdict != report::check::Verdict::Pass {
-                failed += 1;
-            }
-            cases.push(report::junit::TestCase {
-                name: j.expectation.clone(),
-                classname: format!("cachestorm.{}", s.name),
-                failure: (j.verdict != report::check::Verdict::Pass)
-                    .then(|| format!("{} ({})", j.reason, j.value)),
-                time_s: seconds,
-            });
-        }
-    }
-    if let Some(path) = &args.junit {
-        let xml = report::junit::junit_xml("cachestorm check", &cases);
-        std::fs::write(path, xml).with_context(|| format!("writing {}", path.display()))?;
-    }
-    finish(out)?;
-    if failed > 0 {
-        return Err(CommandError::Expectation(format!(
-            "{failed} of {} expectation{} not met",
-            cases.len(),
-            if cases.len() == 1 { "" } else { "s" }
-        )));
-    }
-    Ok(())
 }

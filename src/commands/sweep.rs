@@ -231,9 +231,10 @@ fn unknown_metric(flag: &str, metric: &str) -> String {
         .take(12)
         .collect();
     format!(
-        "{flag}: `{}` is not a summary metric (a column of summary.csv, such as p99_latency_ms, \
+        "{flag}: `{}` is not a summary metric{} (a column of summary.csv, such as p99_latency_ms, \
          worst_p99_latency_ms, peak_db_queries_per_s or error_ratio){}",
         text::quote(metric),
+        crate::report::metric_names::did_you_mean(metric),
         if like.is_empty() {
             String::new()
         } else {

@@ -13,6 +13,7 @@ pub mod json;
 pub mod junit;
 pub mod lessons;
 pub mod manifest;
+pub mod metric_names;
 pub mod objective;
 pub mod replications;
 pub mod sweep;

@@ -2,6 +2,7 @@
 
 mod absent_and_local;
 mod accounting;
+mod baseline_gate;
 mod builder;
 mod check;
 mod cli;
