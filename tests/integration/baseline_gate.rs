@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::cachestorm;
+use super::check::{check_file, Checked};
 
 /// No cache, a database of `slots` slots (1 ms exponential service) at 2,000 requests/s for
 /// `good` (4 slots: utilisation 0.5); `worse` always has 3 slots of 1.4 ms, whatever the base.
@@ -46,34 +47,9 @@ at_most = 0
     )
 }
 
-struct Checked {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Checked {
-    fn all(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-}
-
 /// Writes `text` to `dir/gate.toml` and runs `cachestorm check` on it from `dir`.
 fn check(dir: &Path, text: &str, args: &[&str]) -> Checked {
-    let file = dir.join("gate.toml");
-    std::fs::write(&file, text).unwrap();
-    let out = cachestorm()
-        .current_dir(dir)
-        .arg("check")
-        .arg(&file)
-        .args(args)
-        .output()
-        .unwrap();
-    Checked {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    check_file(dir, "gate.toml", text, args)
 }
 
 /// A folder with baseline `main` saved from `scenario(4, "")`.

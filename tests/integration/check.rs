@@ -45,14 +45,27 @@ fn expect(strategy: &str, metric: &str, bound: &str) -> String {
     format!("\n[[expect]]\nstrategy = \"{strategy}\"\nmetric = \"{metric}\"\n{bound}\n")
 }
 
-struct Checked {
-    code: i32,
-    stdout: String,
-    stderr: String,
+/// What `cachestorm check` did: its exit code and output.
+pub struct Checked {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Checked {
+    /// Standard output and error, one after the other.
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
 }
 
 fn check(dir: &Path, text: &str, args: &[&str]) -> Checked {
-    let file = dir.join("guarded.toml");
+    check_file(dir, "guarded.toml", text, args)
+}
+
+/// Writes `text` to `dir/name` and runs `cachestorm check` on it from `dir`.
+pub fn check_file(dir: &Path, name: &str, text: &str, args: &[&str]) -> Checked {
+    let file = dir.join(name);
     std::fs::write(&file, text).unwrap();
     let out = cachestorm()
         .current_dir(dir)

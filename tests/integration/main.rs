@@ -4,7 +4,7 @@ mod absent_and_local;
 mod accounting;
 mod baseline_gate;
 mod builder;
-mod check;
+pub mod check;
 mod cli;
 mod dependency;
 mod dependency_input;
