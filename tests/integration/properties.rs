@@ -68,6 +68,8 @@ struct Cache {
     latency: Dist,
     ttl_ms: u32,
     jitter: f64,
+    /// The app's timeout on a cache call (node faults fail reads past it).
+    timeout_ms: Option<u32>,
 }
 
 fn cache() -> impl Strategy<Value = Cache> {
@@ -78,15 +80,19 @@ fn cache() -> impl Strategy<Value = Cache> {
         dist(2_000),
         50u32..=3000,
         prop_oneof![Just(0.0), 0.0..=1.0],
+        proptest::option::of(1u32..=100),
     )
-        .prop_map(|(nodes, vnodes, capacity, latency, ttl_ms, jitter)| Cache {
-            nodes,
-            vnodes,
-            capacity,
-            latency,
-            ttl_ms,
-            jitter,
-        })
+        .prop_map(
+            |(nodes, vnodes, capacity, latency, ttl_ms, jitter, timeout_ms)| Cache {
+                nodes,
+                vnodes,
+                capacity,
+                latency,
+                ttl_ms,
+                jitter,
+                timeout_ms,
+            },
+        )
 }
 
 /// A timeline event as raw draws; [`Scenario::toml`] resolves them against the rest of the file.
@@ -94,7 +100,8 @@ fn cache() -> impl Strategy<Value = Cache> {
 struct Event {
     /// Fraction of the run at which it happens.
     at: f64,
-    /// flush, preload, set_rate, deploy, kill_lock_holder.
+    /// flush, preload, set_rate, deploy, kill_lock_holder, slow_node, kill_node (and
+    /// restore_node).
     kind: u8,
     a: u32,
     b: u32,
@@ -107,7 +114,7 @@ struct Event {
 fn event() -> impl Strategy<Value = Event> {
     (
         0.0..=1.0,
-        0u8..5,
+        0u8..7,
         any::<u32>(),
         any::<u32>(),
         any::<u32>(),
@@ -390,6 +397,9 @@ impl Scenario {
                 }
                 let _ = writeln!(w, "latency = {}", c.latency.toml());
                 let _ = writeln!(w, "ttl = \"{}ms\"\nttl_jitter = {:?}", c.ttl_ms, c.jitter);
+                if let Some(ms) = c.timeout_ms {
+                    let _ = writeln!(w, "timeout = \"{ms}ms\"");
+                }
             }
         }
         let _ = writeln!(w, "[db]\nslots = {}", self.db_slots);
@@ -477,6 +487,23 @@ impl Scenario {
                 4 => {
                     let _ = writeln!(w, "action = \"kill_lock_holder\"");
                     let _ = writeln!(w, "key = {}", e.a % self.keyspace);
+                }
+                5 if self.cache.is_some() => {
+                    let _ = writeln!(w, "action = \"slow_node\"");
+                    let _ = writeln!(w, "factor = {:?}", 1.0 + e.frac * 50.0);
+                    let _ = writeln!(w, "lasting = \"{}ms\"", 1 + e.b % 2000);
+                }
+                6 if self.cache.is_some() => {
+                    // A node dies, and comes back later in the run when `flag`.
+                    let node = e.a % self.cache.as_ref().map_or(1, |c| c.nodes);
+                    let _ = writeln!(w, "action = \"kill_node\"\nnode = {node}");
+                    if e.flag {
+                        let back = at + ((self.duration_ms - at) as f64 * e.frac) as u32;
+                        let _ = writeln!(
+                            w,
+                            "[[timeline]]\nat = \"{back}ms\"\naction = \"restore_node\"\nnode = {node}"
+                        );
+                    }
                 }
                 _ => {
                     let _ = writeln!(w, "action = \"flush\"");
