@@ -75,6 +75,20 @@ pub fn is_metric(name: &str) -> bool {
     summary_columns().into_iter().skip(1).any(|c| c == name)
 }
 
+/// The summary metrics that may have no number, and so no row in `sweep.csv`: `recovery_s` is
+/// empty without an incident and `never` when the run did not recover. Every other summary
+/// column is always a number, so a sweep writes its row at every point and for every strategy.
+pub const OPTIONAL_METRICS: [&str; 1] = ["recovery_s"];
+
+/// The summary metrics every point and strategy of a `sweep.csv` has a row for (see
+/// [`OPTIONAL_METRICS`]), in the order of `summary.csv`.
+pub fn required_metrics() -> impl Iterator<Item = &'static str> {
+    summary_columns()
+        .into_iter()
+        .skip(1)
+        .filter(|c| !OPTIONAL_METRICS.contains(c))
+}
+
 /// The header of `sweep.csv`: `point`, each swept field's path, then the figures' columns.
 pub fn header(paths: &[&str]) -> Row {
     std::iter::once("point")
@@ -185,9 +199,10 @@ pub struct Manifest {
     pub format: ImageFormat,
     /// The metric charted and printed.
     pub metric: String,
-    /// `--find`'s objective, in canonical form (`p99_latency_ms < 50`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub objective: Option<String>,
+    /// `--find`'s objectives, each in canonical form (`p99_latency_ms < 50`), in the order
+    /// given: an answer meets them all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objectives: Vec<String>,
     /// Points in the whole grid (a shard runs some, `--find` those the search needed).
     pub points: u64,
     /// Strategies run, in file order.
@@ -280,12 +295,12 @@ impl Manifest {
             .collect()
     }
 
-    /// The objective, parsed again.
-    pub fn parsed_objective(&self) -> Result<Option<Objective>, String> {
-        self.objective
-            .as_deref()
-            .map(super::objective::parse_objective)
-            .transpose()
+    /// The objectives, parsed again.
+    pub fn parsed_objectives(&self) -> Result<Vec<Objective>, String> {
+        self.objectives
+            .iter()
+            .map(|o| super::objective::parse_objective(o))
+            .collect()
     }
 
     /// The header of this sweep's `sweep.csv`.
@@ -323,14 +338,14 @@ pub struct Outputs {
 }
 
 /// Every file of a sweep's folder from `manifest` (whose `files` are filled in here) and the
-/// rows of its points, in order: `sweep.csv`, the charts, then `sweep.toml`. A shard's folder
-/// (`manifest.shard` set) holds no chart: the merge draws them.
-pub fn outputs(manifest: &Manifest, rows: &[Row]) -> Result<Outputs, String> {
+/// rows of its points, in order: `sweep.csv`, the charts (unless `with_charts` is false), then
+/// `sweep.toml`. A shard's folder (`manifest.shard` set) holds no chart: the merge draws them.
+pub fn outputs(manifest: &Manifest, rows: &[Row], with_charts: bool) -> Result<Outputs, String> {
     let settings = manifest.parsed_settings()?;
     let mut files = vec![(CSV.to_string(), csv(&manifest.header(), rows))];
     let mut charts_left_out = 0;
     let mut no_chart = None;
-    if manifest.shard.is_none() {
+    if manifest.shard.is_none() && with_charts {
         let data = Data::new(manifest, &settings, rows)?;
         match chart_axis(&settings) {
             None => {
@@ -438,12 +453,13 @@ fn charts(
     }
     let left_out = combos.len().saturating_sub(MAX_CHARTS);
     combos.truncate(MAX_CHARTS);
-    let objective = manifest
-        .parsed_objective()
-        .ok()
-        .flatten()
-        .filter(|o| o.metric == manifest.metric);
-    let objective_text = objective.as_ref().map(|o| o.to_string());
+    let objectives: Vec<(f64, String)> = manifest
+        .parsed_objectives()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| o.metric == manifest.metric)
+        .map(|o| (o.bound, o.to_string()))
+        .collect();
     let seconds = settings[x].values.iter().any(|v| v.is_str());
     let x_label = if seconds {
         format!("{} (s)", settings[x].path)
@@ -503,10 +519,7 @@ fn charts(
             y_label: &y_label,
             series,
             band_label: Some(&band_label),
-            objective: objective
-                .as_ref()
-                .zip(objective_text.as_deref())
-                .map(|(o, t)| (o.bound, t)),
+            objectives: objectives.iter().map(|(b, t)| (*b, t.as_str())).collect(),
             found,
         };
         let bytes = render_sweep(&chart, manifest.format)?;
@@ -612,7 +625,7 @@ mod tests {
             replications: 2,
             format: ImageFormat::Svg,
             metric: "p99_latency_ms".into(),
-            objective: Some("p99_latency_ms < 50".into()),
+            objectives: vec!["p99_latency_ms < 50".into()],
             points: 3,
             strategies: vec!["plain".into(), "=cmd".into()],
             files: Vec::new(),
@@ -730,7 +743,7 @@ mod tests {
     #[test]
     fn outputs_are_the_csv_a_chart_and_the_manifest_listing_them() {
         let m = manifest();
-        let out = outputs(&m, &rows()).unwrap();
+        let out = outputs(&m, &rows(), true).unwrap();
         let names: Vec<&str> = out.files.iter().map(|f| f.0.as_str()).collect();
         assert_eq!(
             names,
@@ -747,7 +760,7 @@ mod tests {
         // A shard writes no chart.
         let mut shard = m.clone();
         shard.shard = Some(ShardRecord { index: 1, count: 2 });
-        let names: Vec<String> = outputs(&shard, &rows())
+        let names: Vec<String> = outputs(&shard, &rows(), true)
             .unwrap()
             .files
             .into_iter()
@@ -794,7 +807,7 @@ mod tests {
                 &[("plain", vec![figure("p99_latency_ms", &["1", "2"])])],
             ));
         }
-        let out = outputs(&m, &rows).unwrap();
+        let out = outputs(&m, &rows, true).unwrap();
         let names: Vec<&str> = out.files.iter().map(|f| f.0.as_str()).collect();
         assert_eq!(
             names,

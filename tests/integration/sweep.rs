@@ -500,6 +500,47 @@ fn bad_settings_objectives_and_shards_exit_2_and_write_nothing() {
             vec!["--find: `p99` is not a summary metric", "p99_latency_ms"],
         ),
         (
+            "typo in the second objective",
+            vec![
+                "--set",
+                "db.slots=1,2",
+                "--find",
+                "p99_latency_ms < 50",
+                "--find",
+                "eror_ratio < 0.001",
+            ],
+            vec![
+                "--find: `eror_ratio` is not a summary metric",
+                "did you mean error_ratio?",
+            ],
+        ),
+        (
+            "bad second objective",
+            vec![
+                "--set",
+                "db.slots=1,2",
+                "--find",
+                "p99_latency_ms < 50",
+                "--find",
+                "error_ratio = 0",
+            ],
+            vec!["--find:", "`=` after the metric"],
+        ),
+        (
+            "metric of neither objective",
+            vec![
+                "--set",
+                "db.slots=1,2",
+                "--find",
+                "p99_latency_ms < 50",
+                "--find",
+                "error_ratio < 0.001",
+                "--metric",
+                "hit_ratio",
+            ],
+            vec!["`p99_latency_ms`, `error_ratio`"],
+        ),
+        (
             "two fields searched",
             vec![
                 "--set",
@@ -526,7 +567,7 @@ fn bad_settings_objectives_and_shards_exit_2_and_write_nothing() {
                 "--metric",
                 "hit_ratio",
             ],
-            vec!["is not the metric of --find"],
+            vec!["is not a metric of --find"],
         ),
         (
             "unknown metric",
