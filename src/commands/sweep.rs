@@ -538,13 +538,11 @@ fn find(
             .collect::<Vec<_>>()
             .join("; ")
     };
-    // Whether the interval of point p reaches across a bound: the answer there may change
-    // with more replications.
-    let straddles = |p: usize, i: usize| {
-        objectives.iter().any(|o| {
-            mean_of(&cache[&p][i], &o.metric).is_some_and(|(mean, half)| {
-                half.is_finite() && mean - half <= o.bound && o.bound <= mean + half
-            })
+    // Whether the interval of o's metric at point p reaches across its bound: the answer
+    // there may change with more replications.
+    let straddles = |p: usize, i: usize, o: &Objective| {
+        mean_of(&cache[&p][i], &o.metric).is_some_and(|(mean, half)| {
+            half.is_finite() && mean - half <= o.bound && o.bound <= mean + half
         })
     };
     let mut report = String::new();
@@ -579,14 +577,24 @@ fn find(
             Outcome::SmallestMeets => vec![order[0]],
             Outcome::NoneMeets => vec![order[order.len() - 1]],
         };
-        let doubt = if near.iter().any(|&p| straddles(p, i)) {
-            let bounds: Vec<String> = objectives.iter().map(|o| o.bound.to_string()).collect();
+        let across: Vec<String> = objectives
+            .iter()
+            .filter(|o| near.iter().any(|&p| straddles(p, i, o)))
+            .map(|o| {
+                if several {
+                    format!("{} ({})", o.bound, o.metric)
+                } else {
+                    o.bound.to_string()
+                }
+            })
+            .collect();
+        let doubt = if across.is_empty() {
+            String::new()
+        } else {
             format!(
                 " (the 95% interval there reaches across {}: more replications would settle it)",
-                bounds.join(" or ")
+                across.join(" and ")
             )
-        } else {
-            String::new()
         };
         let ran: Vec<String> = search
             .evaluated
