@@ -14,6 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::charts::labels;
 use super::charts::sweep::{render_sweep, SweepChart, SweepPoint, SweepSeries};
 use super::charts::{ChartError, MAX_PANELS};
 use super::csv::{finish, fixed, summary_columns, write_row};
@@ -467,19 +468,21 @@ fn charts(
         settings[x].path.clone()
     };
     let replications = manifest.replications;
+    let label = labels::metric_label(&manifest.metric);
+    let words = label.map_or(manifest.metric.as_str(), |l| l.words);
     let y_label = if replications > 1 {
-        format!("{}, mean of {replications} replications", manifest.metric)
+        format!(
+            "{}, mean of {replications} replications",
+            labels::axis_label(&manifest.metric)
+        )
     } else {
-        manifest.metric.clone()
+        labels::axis_label(&manifest.metric).into_owned()
     };
     let band_label = format!("95% confidence interval, {replications} replications");
     let several = combos.len() > 1;
     let mut files = Vec::with_capacity(combos.len());
     for (n, (others, points)) in combos.iter().enumerate() {
-        let mut title = format!(
-            "{}: {} by {}",
-            manifest.scenario, manifest.metric, settings[x].path
-        );
+        let mut title = format!("{}: {words} by {}", manifest.scenario, settings[x].path);
         for (path, v) in others {
             title.push_str(&format!(", {path}={}", overrides::value_label(v)));
         }
@@ -755,8 +758,20 @@ mod tests {
                 && svg.contains("=cmd")
                 && !svg.contains("&apos;=cmd")
         );
+        // The axis says the metric in words with its unit, from the table of labels.
+        let y = format!(
+            "{}, mean of 2 replications",
+            labels::axis_label("p99_latency_ms")
+        );
+        assert!(y.starts_with("p99 latency (ms)") && svg.contains(&y), "{y}");
+        assert!(svg.contains("s: p99 latency by db.slots"));
         let manifest = parse_manifest(std::str::from_utf8(&out.files[2].1).unwrap()).unwrap();
         assert_eq!(manifest.files, ["sweep.csv", "sweep_p99_latency_ms.svg"]);
+        // Without charts: the CSV and the manifest, which lists the CSV only.
+        let bare = outputs(&m, &rows(), false).unwrap();
+        let names: Vec<&str> = bare.files.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(names, ["sweep.csv", "sweep.toml"]);
+        assert_eq!(bare.files[0].1, out.files[0].1);
         // A shard writes no chart.
         let mut shard = m.clone();
         shard.shard = Some(ShardRecord { index: 1, count: 2 });
