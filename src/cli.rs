@@ -50,7 +50,7 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Combine the folders of `sweep --shard` runs into the files one unsharded sweep writes.
     #[command(
-        after_help = "Example:\n  cachestorm merge output/capacity-flush-sweep-shard-*-of-4 --out output\n\nChecks that the folders are shards 1 to N of one sweep (same scenario bytes, settings,\nstrategies, seed, replications, metric and cachestorm version), each exactly once, then writes\nOUT/<scenario name>-sweep/ byte for byte as the unsharded sweep would have; exits 2 otherwise."
+        after_help = "Example:\n  cachestorm merge output/capacity-flush-sweep-shard-*-of-4 --out output\n\nChecks that the folders are shards 1 to N of one sweep (same scenario bytes, settings,\nstrategies, seed, replications, metric and cachestorm version), each exactly once, and that every row\nthe sweep implies is there, once, with finite numbers, then writes OUT/<scenario name>-sweep/ byte\nfor byte as the unsharded sweep would have; exits 2 otherwise."
     )]
     Merge(MergeArgs),
     /// Check scenario files without running them.
