@@ -88,10 +88,11 @@ pub(super) fn sweep(args: SweepArgs) -> Result<(), CommandError> {
         (Some(_), Some(m)) if !objectives.iter().any(|o| o.metric == *m) => {
             return Err(input(format!(
                 "--metric `{}` is not a metric of --find ({}); the chart shows a metric searched, so give one of them or leave --metric out",
-                text::quote(m),
+                text::quote(&text::shorten(m, 60)),
                 objectives
                     .iter()
-                    .map(|o| format!("`{}`", o.metric))
+                    .take(5)
+                    .map(|o| format!("`{}`", text::shorten(&o.metric, 40)))
                     .collect::<Vec<_>>()
                     .join(", ")
             )))
@@ -245,7 +246,7 @@ fn unknown_metric(flag: &str, metric: &str) -> String {
             .iter()
             .copied()
             .filter(|c| words.iter().any(|w| c.contains(&w.to_ascii_lowercase())))
-            .take(10)
+            .take(6)
             .collect()
     } else {
         near.iter().take(3).map(|&(_, c)| c).collect()
