@@ -240,6 +240,9 @@ fn unknown_metric(flag: &str, metric: &str) -> String {
         .filter(|&(d, c)| d <= (c.len() / 4).max(2))
         .collect();
     near.sort();
+    // The closest spelling only, or the names tied with it.
+    let best = near.first().map_or(0, |n| n.0);
+    near.retain(|n| n.0 == best);
     let words: Vec<&str> = metric.split('_').filter(|w| w.len() >= 3).collect();
     let like: Vec<&str> = if near.is_empty() {
         columns
@@ -1116,4 +1119,53 @@ fn check_numbers(cells: &[String], most: u32) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_misspelt_metric_gets_the_nearest_names() {
+        assert_eq!(edit_distance("error_ratoi", "error_ratio"), 2);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("p99_latency_ms", "p99_latency_ms"), 0);
+        let m = unknown_metric("--find", "p99_latncy_ms");
+        assert!(m.contains("did you mean p99_latency_ms"), "{m}");
+        let m = unknown_metric("--find", "eror_ratio");
+        assert!(
+            m.contains("error_ratio") && m.starts_with("--find: `eror_ratio`"),
+            "{m}"
+        );
+        // No near spelling: the names sharing a word, else the common ones.
+        let m = unknown_metric("--metric", "latency");
+        assert!(
+            m.contains("similar ones: ") && m.contains("p99_latency_ms"),
+            "{m}"
+        );
+        let m = unknown_metric("--metric", "zz");
+        assert!(m.contains("the common ones are p99_latency_ms"), "{m}");
+        let long = "x".repeat(5000);
+        assert!(unknown_metric("--metric", &long).chars().count() <= 400);
+    }
+
+    #[test]
+    fn merged_cells_must_be_finite_and_consistent() {
+        let cells = |c: [&str; 4]| c.map(String::from).to_vec();
+        assert_eq!(check_numbers(&cells(["2", "5", "4", "6"]), 2), Ok(()));
+        assert_eq!(check_numbers(&cells(["1", "5", "", ""]), 2), Ok(()));
+        for (bad, needle) in [
+            (["2", "NaN", "4", "6"], "mean `NaN` is not a finite number"),
+            (["2", "5", "-inf", "6"], "ci95_low `-inf`"),
+            (["2", "5", "4", "inf"], "ci95_high `inf`"),
+            (["2", "5", "", ""], "ci95_low ``"),
+            (["1", "5", "4", "6"], "not empty with 1 replication"),
+            (["3", "5", "4", "6"], "from 1 to 2"),
+            (["0", "5", "", ""], "from 1 to 2"),
+            (["2", "7", "4", "6"], "does not hold the mean"),
+        ] {
+            let e = check_numbers(&cells(bad), 2).unwrap_err();
+            assert!(e.contains(needle), "{bad:?}: {e}");
+        }
+    }
 }
