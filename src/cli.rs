@@ -41,7 +41,7 @@ pub enum Command {
     /// Run scenario files and judge their expectations ([[expect]]) and, with --baseline, a
     /// saved baseline: the command for CI.
     #[command(
-        after_help = "Examples:\n  cachestorm check scenarios/avalanche.toml\n  cachestorm check scenarios/*.toml --junit check.xml\n  cachestorm check scenario.toml --save-baseline main\n  cachestorm check scenario.toml --baseline main\n\nAn expectation in the scenario file:\n  [[expect]]\n  strategy = \"jittered-ttl\"\n  metric = \"peak_db_queries_per_s\"   # a column of summary.csv\n  at_most = 2000                     # and/or at_least; with of = \"other\" a factor of its figure\n\nWith replications a bound must hold for the whole 95% confidence interval, and a baseline\ncomparison fails only when the worsening beyond [check].tolerance is beyond the noise.\n\nExit codes: 0 every expectation met, 3 an expectation failed or had no data, 2 bad input\n(file, field, argument, or a baseline saved from another version of the file), 1 any other\nfailure."
+        after_help = "Examples:\n  cachestorm check scenarios/avalanche.toml\n  cachestorm check scenarios/*.toml --junit check.xml\n  cachestorm check scenario.toml --save-baseline main\n  cachestorm check scenario.toml --baseline main\n\nAn expectation in the scenario file:\n  [[expect]]\n  strategy = \"jittered-ttl\"\n  metric = \"peak_db_queries_per_s\"   # a column of summary.csv\n  at_most = 2000                     # and/or at_least; with of = \"other\" a factor of its figure\n\nWith replications a bound must hold for the whole 95% confidence interval, and a baseline\ncomparison fails only when the worsening beyond [check].tolerance is beyond the noise. A\nbaseline saved from another version of the file is compared strategy by strategy (by name),\nwith a note; --strict-baseline refuses it instead.\n\nExit codes: 0 every expectation met, 3 an expectation failed or had no data, 2 bad input\n(file, field, argument, baseline, an output path that cannot be written), 1 any other\nfailure. --junit FILE is written for every outcome."
     )]
     Check(CheckArgs),
     /// Run a scenario over values of its fields (a grid of points), or find the smallest value
@@ -121,10 +121,16 @@ pub struct CheckArgs {
     /// than [check].tolerance (default 10%).
     #[arg(long, value_name = "NAME")]
     pub baseline: Option<String>,
+    /// With --baseline: refuse (exit 2) a baseline saved from another version of the scenario
+    /// file, or with other seeds, replications or warm-up, instead of comparing strategies by
+    /// name with a note.
+    #[arg(long = "strict-baseline", requires = "baseline")]
+    pub strict_baseline: bool,
     /// Folder of saved baselines.
     #[arg(long, value_name = "DIR", default_value = "baselines")]
     pub baselines: PathBuf,
-    /// Also write the judgements as JUnit XML (one test case per expectation).
+    /// Also write the judgements as JUnit XML, whatever the outcome (one test case per
+    /// expectation and comparison; an error case when the input is refused).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
     /// Memory budget, such as 8GB or 512MiB (default: half the machine's memory).

@@ -1,6 +1,7 @@
 //! What each subcommand does: load and check inputs, run, report. `main` only maps the result
-//! to an exit code. `sweep` and `merge` live in [`sweep`].
+//! to an exit code. `check` lives in [`check`], `sweep` and `merge` in [`sweep`].
 
+mod check;
 mod sweep;
 
 use std::io::IsTerminal;
@@ -9,7 +10,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::{CheckArgs, Cli, Command, FanoutArgs, RunArgs, ValidateArgs};
+use crate::cli::{Cli, Command, FanoutArgs, RunArgs, ValidateArgs};
 use crate::console::{self, Stdout};
 use crate::experiment::{self, StudyResult};
 use crate::report::write::OutputDir;
@@ -47,7 +48,7 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Validate(args) => validate(args),
-        Command::Check(args) => check(args),
+        Command::Check(args) => check::check(args),
         Command::Fanout(args) => fanout(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge(args),
@@ -57,12 +58,19 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
 fn validate(args: ValidateArgs) -> Result<(), CommandError> {
     let mut out = Stdout::default();
     let mut failures = Vec::new();
+    let (budget, source) = memory_budget(None);
     for file in &args.files {
         match scenario::load(file) {
             Ok(mut s) => {
-                let cost = experiment::plan(&mut s, u64::MAX, rayon::current_num_threads())
-                    .map(|p| format!("; {}", p.describe()))
-                    .unwrap_or_default();
+                // Planned as `run` would plan it, so the threads shown are those it would use.
+                let threads = rayon::current_num_threads();
+                let cost = match experiment::plan_within(&mut s, budget, &source, threads) {
+                    Ok(p) => format!("; {}", p.describe()),
+                    Err(e) => {
+                        console::warn(&format!("`run` would refuse it: {e}"));
+                        String::new()
+                    }
+                };
                 out.print(&format!(
                     "ok: {} (scenario `{}`, {} strateg{}, {} simulated{cost})\n",
                     text::escape(&file.display().to_string()),
@@ -83,23 +91,40 @@ fn validate(args: ValidateArgs) -> Result<(), CommandError> {
     }
 }
 
+/// A scenario's output folder: its name under `--out`, and what writes it, for messages
+/// (`scenario `x` with --seed 2`).
+#[derive(Clone, Debug)]
+struct Folder {
+    name: String,
+    scenario: String,
+    what: String,
+}
+
 /// Loads every file and applies the command-line overrides; nothing runs until all are valid.
-/// Also returns the name of each scenario's output folder: the scenario's name, with
-/// `-seed-N` when --seed changes the file's seed and `-rR` when --replications changes its
-/// replications, so such a run never overwrites the plain run's outputs.
-fn prepare(args: &RunArgs) -> Result<(Vec<Scenario>, Vec<String>), CommandError> {
+/// Also returns each scenario's output folder: the scenario's name, with `-seed-N` when --seed
+/// changes the file's seed and `-rR` when --replications changes its replications, so such a
+/// run never overwrites the plain run's outputs. Two scenarios of one invocation that would
+/// write the same folder are refused, naming both.
+fn prepare(args: &RunArgs) -> Result<(Vec<Scenario>, Vec<Folder>), CommandError> {
     let mut scenarios: Vec<Scenario> = Vec::new();
-    let mut folders: Vec<String> = Vec::new();
+    let mut folders: Vec<Folder> = Vec::new();
     for file in &args.files {
         let mut s = scenario::load(file).map_err(|e| CommandError::Input(e.to_string()))?;
         let mut folder = s.name.clone();
+        let mut what = format!("scenario `{}`", s.name);
+        let mut flags = Vec::new();
         if let Some(seed) = args.seed.filter(|&n| n != s.seed) {
             s.seed = seed;
             folder.push_str(&format!("-seed-{seed}"));
+            flags.push(format!("--seed {seed}"));
         }
         if let Some(r) = args.replications.filter(|&r| r != s.study.replications) {
             s.study.replications = r;
             folder.push_str(&format!("-r{r}"));
+            flags.push(format!("--replications {r}"));
+        }
+        if !flags.is_empty() {
+            what.push_str(&format!(" with {}", flags.join(" ")));
         }
         if !args.strategies.is_empty() {
             for wanted in &args.strategies {
@@ -126,16 +151,22 @@ fn prepare(args: &RunArgs) -> Result<(Vec<Scenario>, Vec<String>), CommandError>
                 }
             }
         }
-        if let Some(i) = folders.iter().position(|f| *f == folder) {
+        if let Some(i) = folders.iter().position(|f| f.name == folder) {
             return Err(CommandError::Input(format!(
-                "{}: scenario name `{}` is also used by {}; both would write to the same folder",
-                file.display(),
-                s.name,
-                scenarios[i].file.display()
+                "{}: {what} writes to the folder `{}`, as does {} ({}); one would replace the \
+                 other: rename one of the scenarios or run them separately with another --out",
+                text::escape(&file.display().to_string()),
+                text::quote(&folder),
+                text::escape(&scenarios[i].file.display().to_string()),
+                folders[i].what
             )));
         }
+        folders.push(Folder {
+            name: folder,
+            scenario: s.name.clone(),
+            what,
+        });
         scenarios.push(s);
-        folders.push(folder);
     }
     Ok((scenarios, folders))
 }
@@ -157,19 +188,20 @@ fn warn_before_running(s: &Scenario) {
     }
 }
 
-/// The memory budget when `--max-memory` is not given: half of the machine's memory (8 GB
-/// where it cannot be read).
+/// The memory budget when `--max-memory` is not given: half of the smallest of the machine's
+/// memory, the cgroup limit and the ulimits (see [`crate::memory_budget`]).
 fn default_memory_budget() -> u64 {
-    let total_kib = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        });
-    match total_kib {
-        Some(kib) if kib > 0 => kib * 1024 / 2,
-        _ => 8_000_000_000,
+    crate::memory_budget::MemoryLimits::detect().budget()
+}
+
+/// The budget and how to name it in messages: `--max-memory`, or where the default came from.
+fn memory_budget(max_memory: Option<u64>) -> (u64, String) {
+    match max_memory {
+        Some(b) => (b, "--max-memory".to_string()),
+        None => {
+            let limits = crate::memory_budget::MemoryLimits::detect();
+            (limits.budget(), limits.describe())
+        }
     }
 }
 
@@ -179,15 +211,16 @@ fn plan_all(
     scenarios: &mut [Scenario],
     max_memory: Option<u64>,
 ) -> Result<Vec<experiment::Plan>, CommandError> {
-    let budget = max_memory.unwrap_or_else(default_memory_budget);
+    let (budget, source) = memory_budget(max_memory);
     let threads = rayon::current_num_threads();
     let mut plans = Vec::with_capacity(scenarios.len());
     for s in scenarios {
-        let plan = experiment::plan(s, budget, threads).map_err(CommandError::Input)?;
+        let plan =
+            experiment::plan_within(s, budget, &source, threads).map_err(CommandError::Input)?;
         for (name, from, to) in &plan.lowered {
             console::warn(&format!(
                 "{}: strategy `{name}`: limits.max_in_flight lowered from its default {from} to \
-                 {to} to fit the memory budget of {} (--max-memory); a run that reaches it stops \
+                 {to} to fit the memory budget of {} ({source}); a run that reaches it stops \
                  as diverged",
                 s.name,
                 experiment::bytes(budget)
@@ -200,7 +233,7 @@ fn plan_all(
         if plan.threads < could {
             console::warn(&format!(
                 "{}: simulating {} strateg{} at a time instead of {could}, to stay within the memory \
-                 budget of {} (--max-memory)",
+                 budget of {} ({source})",
                 s.name,
                 plan.threads,
                 if plan.threads == 1 { "y" } else { "ies" },
@@ -240,7 +273,7 @@ fn run(args: RunArgs) -> Result<(), CommandError> {
         } else if study.replications() > 1 {
             out.print(&report::replications::table(&study));
         } else {
-            out.print(&report::table::headline(result));
+            out.print(&report::table::headline(&study));
         }
         for (st, config) in result.strategies.iter().zip(&s.strategies) {
             let totals = &st.result.summary.totals;
@@ -278,20 +311,48 @@ fn run(args: RunArgs) -> Result<(), CommandError> {
     finish(out)
 }
 
-/// Refuses (exit 2) a path for a file of ours whose folder does not exist or that names a
-/// folder, before anything runs.
+/// Refuses (exit 2) a path for a file of ours whose folder does not exist, cannot be written
+/// or that names a folder, before anything runs.
 fn check_writable_file(path: &std::path::Path, flag: &str) -> Result<(), CommandError> {
     let parent = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
+    let shown = || text::escape(&path.display().to_string()).into_owned();
     if path.is_dir() || !parent.is_dir() {
         return Err(CommandError::Input(format!(
             "{flag} {}: must be a file in an existing folder",
-            text::escape(&path.display().to_string())
+            shown()
         )));
     }
-    Ok(())
+    writable_folder(parent).map_err(|why| {
+        CommandError::Input(format!(
+            "{flag} {}: cannot write there: {} {why}",
+            shown(),
+            text::escape(&parent.display().to_string())
+        ))
+    })
+}
+
+/// Whether files can be created in the folder `dir`, tried by creating and removing an empty
+/// one (permissions alone do not say: a read-only mount, or a root user); the reason if not.
+fn writable_folder(dir: &std::path::Path) -> Result<(), String> {
+    if !dir.is_dir() {
+        return Err("is not a folder".into());
+    }
+    let probe = dir.join(format!(".cachestorm-write-test-{}", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(format!("is not writable ({e})")),
+    }
 }
 
 /// Writes `bytes` to `path` through a temporary file beside it, so a reader never sees half.
@@ -306,14 +367,20 @@ fn write_file_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), Com
 }
 
 /// Locks and prepares the output folder of every scenario before any simulation, so a busy or
-/// unwritable folder fails at once rather than after a long run.
+/// unwritable folder fails at once rather than after a long run, and a folder another scenario
+/// wrote (through a suffix: `x-seed-2` and `x --seed 2`) is refused (exit 2) instead of replaced.
 fn prepare_outputs(
     parent: &std::path::Path,
-    folders: &[String],
+    folders: &[Folder],
 ) -> Result<Vec<OutputDir>, CommandError> {
     folders
         .iter()
-        .map(|f| OutputDir::prepare(parent, f).map_err(|e| CommandError::Other(e.into())))
+        .map(|f| {
+            OutputDir::prepare_for(parent, &f.name, &f.scenario, &f.what).map_err(|e| match e {
+                report::write::OutputError::Collision { .. } => CommandError::Input(e.to_string()),
+                e => CommandError::Other(e.into()),
+            })
+        })
         .collect()
 }
 
@@ -555,190 +622,4 @@ fn write_outputs(
     files.push((report::MANIFEST.to_string(), manifest));
     let written = dir.commit(&files).context("writing the outputs")?;
     Ok(written)
-}
-
-/// A baseline's name: a file name of letters, digits, `-`, `_` and `.`.
-fn baseline_file(
-    dir: &std::path::Path,
-    scenario: &str,
-    name: &str,
-) -> Result<PathBuf, CommandError> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if !ok {
-        return Err(CommandError::Input(format!(
-            "baseline name `{}` is not allowed; use 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'",
-            text::quote(name)
-        )));
-    }
-    Ok(dir.join(scenario).join(format!("{name}.json")))
-}
-
-fn check(args: CheckArgs) -> Result<(), CommandError> {
-    let run_args = RunArgs {
-        files: args.files.clone(),
-        out: PathBuf::from("output"),
-        seed: args.seed,
-        strategies: Vec::new(),
-        format: ImageFormat::Png,
-        max_memory: args.max_memory,
-        replications: args.replications,
-        no_charts: true,
-        json: false,
-        export_markdown: None,
-    };
-    let (mut scenarios, _) = prepare(&run_args)?;
-    // A file with nothing to check is left out (said aloud); none at all is an error.
-    let nothing = |s: &Scenario| {
-        s.study.expectations.is_empty() && args.baseline.is_none() && args.save_baseline.is_none()
-    };
-    if scenarios.iter().all(nothing) {
-        return Err(CommandError::Input(
-            "nothing to check: no file has [[expect]] entries, and no --baseline or --save-baseline was given"
-                .into(),
-        ));
-    }
-    for s in scenarios.iter().filter(|s| nothing(s)) {
-        console::warn(&format!(
-            "{}: no [[expect]] entries: not run",
-            s.file.display()
-        ));
-    }
-    scenarios.retain(|s| !nothing(s));
-    // Everything that can be refused is refused before anything runs.
-    let columns = report::csv::summary_columns();
-    let mut saved = Vec::new();
-    for s in &scenarios {
-        for e in &s.study.expectations {
-            if !columns[1..].contains(&e.metric.as_str()) {
-                return Err(CommandError::Input(format!(
-                    "{}: field `expect[{}].metric`: `{}` is not a column of summary.csv (see the README's list)",
-                    s.file.display(),
-                    e.index,
-                    text::quote(&e.metric)
-                )));
-            }
-        }
-        for m in &s.study.baseline_check.metrics {
-            if !columns[1..].contains(&m.as_str()) {
-                return Err(CommandError::Input(format!(
-                    "{}: field `check.metrics`: `{}` is not a column of summary.csv",
-                    s.file.display(),
-                    text::quote(m)
-                )));
-            }
-        }
-
-        if let Some(name) = &args.save_baseline {
-            baseline_file(&args.baselines, &s.name, name)?;
-        }
-        saved.push(match &args.baseline {
-            None => None,
-            Some(name) => {
-                let path = baseline_file(&args.baselines, &s.name, name)?;
-                let bytes = std::fs::read(&path).map_err(|e| {
-                    CommandError::Input(format!(
-                        "{}: cannot read baseline `{name}` ({}): {e}; save one with --save-baseline {name}",
-                        s.file.display(),
-                        text::escape(&path.display().to_string())
-                    ))
-                })?;
-                let b: report::check::Baseline = serde_json::from_slice(&bytes).map_err(|e| {
-                    CommandError::Input(format!(
-                        "{}: baseline {} is not a baseline file: {e}",
-                        s.file.display(),
-                        text::escape(&path.display().to_string())
-                    ))
-                })?;
-                Some(b)
-            }
-        });
-    }
-    for s in &scenarios {
-        warn_before_running(s);
-    }
-    let plans = plan_all(&mut scenarios, args.max_memory)?;
-    let mut out = Stdout::default();
-    let mut cases = Vec::new();
-    let mut failed = 0usize;
-    for ((s, plan), baseline) in scenarios.iter().zip(&plans).zip(&saved) {
-        let started = std::time::Instant::now();
-        let study = simulate_with_progress(s, plan)?;
-        let mut judged: Vec<report::check::Judgement> = s
-            .study
-            .expectations
-            .iter()
-            .map(|e| report::check::judge(&study, e))
-            .collect();
-        if let Some(b) = baseline {
-            if let Some(why) = b.mismatch(&study, &s.source_sha256) {
-                return Err(CommandError::Input(format!(
-                    "{}: baseline `{}` cannot be compared: {why}",
-                    s.file.display(),
-                    args.baseline.as_deref().unwrap_or_default()
-                )));
-            }
-            judged.extend(report::check::compare(&study, b, &s.study.baseline_check));
-        }
-        if let Some(name) = &args.save_baseline {
-            let path = baseline_file(&args.baselines, &s.name, name)?;
-            let bytes =
-                serde_json::to_vec_pretty(&report::check::Baseline::of(&study, &s.source_sha256))
-                    .context("encoding the baseline")?;
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("creating {}", parent.display()))?;
-            }
-            let tmp = path.with_extension("json.tmp");
-            std::fs::write(&tmp, bytes)
-                .and_then(|_| std::fs::rename(&tmp, &path))
-                .with_context(|| format!("writing {}", path.display()))?;
-        }
-        out.print(&report::check::table(
-            &s.name,
-            study.replications(),
-            &judged,
-        ));
-        if let Some(name) = &args.save_baseline {
-            out.print(&format!(
-                "saved baseline `{name}` to {}\n",
-                text::escape(
-                    &baseline_file(&args.baselines, &s.name, name)?
-                        .display()
-                        .to_string()
-                )
-            ));
-        }
-        out.print("\n");
-        let seconds = started.elapsed().as_secs_f64() / judged.len().max(1) as f64;
-        for j in &judged {
-            if j.verdict != report::check::Verdict::Pass {
-                failed += 1;
-            }
-            cases.push(report::junit::TestCase {
-                name: j.expectation.clone(),
-                classname: format!("cachestorm.{}", s.name),
-                failure: (j.verdict != report::check::Verdict::Pass)
-                    .then(|| format!("{} ({})", j.reason, j.value)),
-                time_s: seconds,
-            });
-        }
-    }
-    if let Some(path) = &args.junit {
-        let xml = report::junit::junit_xml("cachestorm check", &cases);
-        std::fs::write(path, xml).with_context(|| format!("writing {}", path.display()))?;
-    }
-    finish(out)?;
-    if failed > 0 {
-        return Err(CommandError::Expectation(format!(
-            "{failed} of {} expectation{} not met",
-            cases.len(),
-            if cases.len() == 1 { "" } else { "s" }
-        )));
-    }
-    Ok(())
 }

@@ -5,8 +5,10 @@
 //! [`Stdout`] stops printing quietly when the reader has gone (a broken pipe is how `head` says
 //! it has read enough) and remembers any other failure for the command to report at the end.
 //! [`warn`] and [`error`] write to standard error and ignore failures: there is nowhere left to
-//! report them. Everything printed is escaped ([`crate::text::escape_except`]) but for line
-//! breaks, so no control character a user typed reaches the terminal.
+//! report them. Everything printed is escaped ([`crate::text::escape`]) but for line
+//! breaks, so no control character a user typed reaches the terminal, and each line of an error
+//! or warning is cut to [`crate::text::MESSAGE_MAX_CHARS`] characters, the last guard of the
+//! README's promise ([`crate::text::limit_message`]).
 
 use std::io::{self, Write};
 
@@ -55,7 +57,17 @@ pub fn error(message: &str) {
     to_stderr("error", message);
 }
 
+/// Each line of `message` is escaped, then cut so that it and its label take at most
+/// [`crate::text::MESSAGE_MAX_CHARS`] characters (a message listing several files has one line
+/// per file).
 fn to_stderr(label: &str, message: &str) {
-    let message = crate::text::escape_except(message, &['\n']);
-    let _ = writeln!(io::stderr().lock(), "{label}: {message}");
+    let room = crate::text::MESSAGE_MAX_CHARS - label.len() - 2;
+    let lines: Vec<String> = message
+        .split('\n')
+        .map(|line| {
+            let line = crate::text::escape(line);
+            crate::text::limit_message(&line, room).into_owned()
+        })
+        .collect();
+    let _ = writeln!(io::stderr().lock(), "{label}: {}", lines.join("\n"));
 }

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 
 use crate::engine::rng::replication_seed;
 use crate::engine::SimDuration;
+use crate::metrics::recovery::{Disturbance, RecoveryRule};
 use crate::metrics::{Recorder, RunResult};
 pub use crate::metrics::{ScenarioResult, StrategyResult, StudyResult};
 use crate::model::{self, footprint, ModelConfig, Progress};
@@ -20,15 +21,22 @@ pub fn simulate(
     seed: u64,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> RunResult {
-    simulate_after(config, seed, SimDuration::ZERO, progress)
+    simulate_after(
+        config,
+        seed,
+        SimDuration::ZERO,
+        &RecoveryRule::default(),
+        progress,
+    )
 }
 
 /// [`simulate`], with the whole-run figures measured from `warmup` on (a whole number of
-/// buckets; the buckets' own rows are all kept).
+/// buckets; the buckets' own rows are all kept) and the recovery verdict reached by `recovery`.
 pub fn simulate_after(
     config: &ModelConfig,
     seed: u64,
     warmup: SimDuration,
+    recovery: &RecoveryRule,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> RunResult {
     let warmup_buckets = (warmup.0 / config.bucket.0) as usize;
@@ -54,23 +62,57 @@ pub fn simulate_after(
     }
     let end = model::run(config, seed, &mut recorder, progress);
     let mut result = recorder.finish(end);
-    let measured = &result.buckets[warmup_buckets.min(result.buckets.len() - 1)..];
+    let measured =
+        &result.buckets[crate::metrics::measured_from(warmup_buckets, result.buckets.len())..];
     result.summary.worst = crate::metrics::WorstBucket::of(measured, config.db_capacity_qps());
-    let triggers: Vec<f64> = config
-        .timeline
-        .iter()
-        .filter(|e| e.is_trigger())
-        .map(|e| e.at.as_secs_f64())
-        .collect();
-    if let (Some(&first), Some(&last)) = (triggers.first(), triggers.last()) {
-        result.summary.recovery_s = crate::metrics::recovery::recovery_s(
+    if let Some(d) = disturbance(config) {
+        result.summary.recovery = crate::metrics::recovery::verdict(
             &result.buckets,
-            first,
-            last,
+            d,
             config.duration.as_secs_f64(),
+            recovery,
         );
     }
     result
+}
+
+/// The disturbances of `config`'s timeline (every event but a preload), if it has any: the
+/// first, when the last one ends (a slow or lossy spell when it lasts, a rate change when its
+/// ramp ends), and whether all of them are over before the run ends (every node killed is
+/// restored later).
+pub fn disturbance(config: &ModelConfig) -> Option<Disturbance> {
+    use crate::model::TimelineAction;
+    let triggers: Vec<_> = config.timeline.iter().filter(|e| e.is_trigger()).collect();
+    let first_s = triggers
+        .iter()
+        .map(|e| e.at.as_secs_f64())
+        .reduce(f64::min)?;
+    let end_of = |e: &crate::model::TimelineEvent| {
+        let lasting = match &e.action {
+            TimelineAction::SlowNode { lasting, .. } | TimelineAction::DropNode { lasting, .. } => {
+                lasting.0
+            }
+            TimelineAction::SetRate { ramp, .. } => ramp.0,
+            _ => 0,
+        };
+        e.at.0.saturating_add(lasting)
+    };
+    let end = triggers.iter().map(|e| end_of(e)).max().unwrap_or(0);
+    let restored = |node: u32, at: u64| {
+        config.timeline.iter().any(|e| {
+            e.at.0 >= at
+                && matches!(e.action, TimelineAction::RestoreNode { node: n, .. } if n == node)
+        })
+    };
+    let all_restored = triggers.iter().all(|e| match e.action {
+        TimelineAction::KillNode { node } => restored(node, e.at.0),
+        _ => true,
+    });
+    Some(Disturbance {
+        first_s,
+        end_s: end as f64 / 1e9,
+        removed: all_restored && end < config.duration.0,
+    })
 }
 
 /// Runs every strategy of `scenario` once, in parallel on the current rayon pool (the first
@@ -100,7 +142,13 @@ fn run_replications(
         .map(|task| {
             let (r, i) = (task / n, task % n);
             let seed = replication_seed(scenario.seed, r as u32);
-            simulate_after(&scenario.strategies[i].config, seed, warmup, progress)
+            simulate_after(
+                &scenario.strategies[i].config,
+                seed,
+                warmup,
+                &scenario.study.recovery,
+                progress,
+            )
         })
         .collect();
     let mut all = Vec::with_capacity(replications as usize);
@@ -143,7 +191,13 @@ pub fn run_each<T: Send>(
         .map(|&(p, i, r)| {
             let s = &scenarios[p];
             let seed = replication_seed(s.seed, r);
-            let run = simulate_after(&s.strategies[i].config, seed, s.study.warmup, progress);
+            let run = simulate_after(
+                &s.strategies[i].config,
+                seed,
+                s.study.warmup,
+                &s.study.recovery,
+                progress,
+            );
             keep(strategy_result(&s.strategies[i], run))
         })
         .collect();
@@ -231,6 +285,17 @@ const SECONDS_PER_REJECTION: f64 = 7e-9;
 /// per key of the keyspace (popularity tables and cache set up), measured the same way.
 const SECONDS_PER_BUCKET: f64 = 50e-6;
 const SECONDS_PER_KEY_OF_KEYSPACE: f64 = 130e-9;
+/// Seconds of one core per lock poll (an event and a cache round trip), measured on
+/// `thundering-herd`'s `holder-dies-no-ttl` (about 2 million polls).
+const SECONDS_PER_LOCK_POLL: f64 = 0.1e-6;
+
+/// Memory a strategy holds for the whole program besides its runs' rows: its configuration,
+/// its results and its share of the reports being assembled. Measured as the growth of peak
+/// resident memory (VmHWM) from 2,000 to 10,000 one-bucket strategies: about 33 kB each.
+pub const BYTES_PER_STRATEGY: u64 = 40_000;
+/// With replications, what each strategy adds to the figures, intervals and tables over the
+/// replications (measured the same way: about 200 kB, whatever the number of replications).
+pub const BYTES_PER_STRATEGY_STUDY: u64 = 240_000;
 
 /// How a scenario will run, decided before it starts: how many strategies at once, and what it
 /// will cost.
@@ -280,6 +345,17 @@ impl Plan {
 /// kept. Refuses (with the numbers and what to change) when even one strategy at a time does
 /// not fit.
 pub fn plan(scenario: &mut Scenario, max_memory: u64, max_threads: usize) -> Result<Plan, String> {
+    plan_within(scenario, max_memory, "--max-memory", max_threads)
+}
+
+/// [`plan`], with `source` saying where the budget comes from in the refusal (`--max-memory`,
+/// `half of ulimit -v, 4.3 GB`).
+pub fn plan_within(
+    scenario: &mut Scenario,
+    max_memory: u64,
+    source: &str,
+    max_threads: usize,
+) -> Result<Plan, String> {
     let lowered = lower_default_caps(scenario, max_memory);
     let prints: Vec<(&str, footprint::Footprint)> = scenario
         .strategies
@@ -288,7 +364,8 @@ pub fn plan(scenario: &mut Scenario, max_memory: u64, max_threads: usize) -> Res
         .collect();
     // Every replication runs each strategy once more and keeps its results.
     let reps = scenario.study.replications.max(1) as usize;
-    let results: u64 = prints.iter().map(|(_, f)| f.results).sum::<u64>() * reps as u64;
+    let results: u64 = (prints.iter().map(|(_, f)| f.results).sum::<u64>() * reps as u64)
+        .saturating_add(strategies_bytes(scenario));
     // Memory with `threads` runs at once, each holding `part` of its footprint while it
     // runs: the largest ones, plus every run's results.
     let at = |threads: usize, part: fn(&footprint::Footprint) -> u64| -> u64 {
@@ -317,26 +394,25 @@ pub fn plan(scenario: &mut Scenario, max_memory: u64, max_threads: usize) -> Res
             .expect("named above")
             .config;
         return Err(format!(
-            "{}: needs about {} of memory even one strategy at a time, more than the budget of {} \
-             (--max-memory). The largest strategy, `{name}`, holds {} of keyspace and cache tables \
-             (clients.keyspace {}), up to {} of requests in flight (limits.max_in_flight {} × {} \
-             bytes at clients.fanout {}), and {} of results for {} buckets; all {} strategies' \
-             results together take {}. Lower limits.max_in_flight, clients.fanout or \
-             clients.keyspace, use a wider bucket, run fewer strategies (--strategy), or raise \
-             --max-memory",
-            scenario.file.display(),
+            "{}: needs {} even one strategy at a time, over the memory budget of {} ({source}). \
+             Largest, `{}`: {} of key tables (clients.keyspace {}), {} in flight \
+             (limits.max_in_flight {}, clients.fanout {}); results of all {} strategies {} ({} \
+             buckets each). Lower these, widen the bucket, use --strategy or raise --max-memory",
+            crate::text::shorten(
+                &crate::text::escape(&scenario.file.display().to_string()),
+                80
+            ),
             bytes(memory_at(1)),
             bytes(max_memory),
+            crate::text::quote(name),
             bytes(big.fixed),
             config.clients.keyspace,
             bytes(big.in_flight),
             config.limits.max_in_flight,
-            footprint::bytes_per_request(config.clients.fanout),
             config.clients.fanout,
-            bytes(big.results),
-            footprint::max_buckets(config),
             scenario.strategies.len(),
             bytes(results),
+            footprint::max_buckets(config),
         ));
     };
     let mut requests = 0.0;
@@ -354,7 +430,8 @@ pub fn plan(scenario: &mut Scenario, max_memory: u64, max_threads: usize) -> Res
             // A write is about one key read's work, plus its cache operations.
             + footprint::expected_writes(c) * 2.0 * SECONDS_PER_KEY
             + footprint::max_buckets(c) as f64 * SECONDS_PER_BUCKET
-            + c.clients.keyspace as f64 * SECONDS_PER_KEY_OF_KEYSPACE;
+            + c.clients.keyspace as f64 * SECONDS_PER_KEY_OF_KEYSPACE
+            + footprint::lock_polls_bound(c) * SECONDS_PER_LOCK_POLL;
     }
     Ok(Plan {
         threads,
@@ -365,6 +442,17 @@ pub fn plan(scenario: &mut Scenario, max_memory: u64, max_threads: usize) -> Res
         seconds: cpu_seconds * reps as f64 / threads as f64,
         lowered,
     })
+}
+
+/// What the strategies of `scenario` hold for the whole program, besides their runs' rows
+/// ([`BYTES_PER_STRATEGY`], [`BYTES_PER_STRATEGY_STUDY`]).
+fn strategies_bytes(scenario: &Scenario) -> u64 {
+    let each = if scenario.study.replications > 1 {
+        BYTES_PER_STRATEGY + BYTES_PER_STRATEGY_STUDY
+    } else {
+        BYTES_PER_STRATEGY
+    };
+    scenario.strategies.len() as u64 * each
 }
 
 /// Lowest in-flight cap a memory budget may impose in place of the default.
@@ -378,7 +466,8 @@ fn lower_default_caps(scenario: &mut Scenario, max_memory: u64) -> Vec<(String, 
         .iter()
         .map(|s| footprint::footprint(&s.config).results)
         .sum::<u64>()
-        * scenario.study.replications.max(1) as u64;
+        * scenario.study.replications.max(1) as u64
+        + strategies_bytes(scenario);
     let allowance = max_memory.saturating_sub(OVERHEAD_BYTES + results);
     let mut lowered = Vec::new();
     for s in &mut scenario.strategies {

@@ -21,6 +21,7 @@ pub mod commands;
 pub mod console;
 pub mod engine;
 pub mod experiment;
+pub mod memory_budget;
 pub mod metrics;
 pub mod model;
 pub mod report;

@@ -9,6 +9,10 @@
 
 use std::borrow::Cow;
 
+/// Longest message, in characters, printed to the terminal as an error or a warning; longer
+/// ones are cut, ending with `…`.
+pub const MESSAGE_MAX_CHARS: usize = 400;
+
 /// Longest user value, in characters, that an error message echoes; longer ones end with `…`.
 pub const QUOTE_MAX_CHARS: usize = 60;
 
@@ -62,6 +66,55 @@ pub fn quote(s: &str) -> String {
     shorten(&escape(&cut), QUOTE_MAX_CHARS).into_owned()
 }
 
+/// Longest run of digits a message shows whole; a longer one (a value such as `1e308` written
+/// out in full has 309) keeps its first digits and says how many it had.
+pub const DIGITS_MAX: usize = 24;
+
+/// `message` made fit for the terminal: runs of more than [`DIGITS_MAX`] digits cut
+/// (`100000000000…(309 digits)`), then the whole cut to `max_chars` characters, ending with
+/// `…`. The last guard before an error or warning is printed; values a message quotes are cut
+/// where they are quoted ([`quote`]).
+pub fn limit_message(message: &str, max_chars: usize) -> Cow<'_, str> {
+    let mut run = 0usize;
+    let long_run = message.chars().any(|c| {
+        run = if c.is_ascii_digit() { run + 1 } else { 0 };
+        run > DIGITS_MAX
+    });
+    let cut = if long_run {
+        Cow::Owned(cut_digit_runs(message))
+    } else {
+        Cow::Borrowed(message)
+    };
+    match shorten(&cut, max_chars) {
+        Cow::Borrowed(_) => cut,
+        Cow::Owned(s) => Cow::Owned(s),
+    }
+}
+
+fn cut_digit_runs(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(1024));
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if digits.len() > DIGITS_MAX {
+            out.push_str(&digits[..12]);
+            out.push_str(&format!("…({} digits)", digits.len()));
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in message.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    out
+}
+
 /// A CSV cell that a spreadsheet will not evaluate: cells starting with `=`, `+`, `-`, `@`, a
 /// tab or a carriage return (OWASP's list for CSV injection) get a leading `'`; every other cell
 /// is returned as it is.
@@ -103,6 +156,19 @@ mod tests {
             q.chars().count() <= QUOTE_MAX_CHARS && !q.contains('\u{1b}'),
             "{q}"
         );
+    }
+
+    #[test]
+    fn limit_message_cuts_long_numbers_and_long_messages() {
+        let huge = format!("got 1{}", "0".repeat(308));
+        let m = limit_message(&huge, MESSAGE_MAX_CHARS);
+        assert_eq!(m, "got 100000000000…(309 digits)");
+        let ok = "seed 20261126, 12345678901234567890";
+        assert!(matches!(limit_message(ok, 400), Cow::Borrowed(_)));
+        let long = "é".repeat(10_000);
+        let m = limit_message(&long, MESSAGE_MAX_CHARS);
+        assert_eq!(m.chars().count(), MESSAGE_MAX_CHARS);
+        assert!(m.ends_with('…'));
     }
 
     #[test]

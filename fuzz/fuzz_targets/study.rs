@@ -25,6 +25,7 @@ pub fn exercise_study(scenario: &Scenario) {
         baseline: None,
         expectations: Vec::new(),
         baseline_check: Default::default(),
+        recovery: Default::default(),
     };
     if *study == plain {
         return;
@@ -46,6 +47,13 @@ pub fn exercise_study(scenario: &Scenario) {
     }
     let result = cachestorm::experiment::run_study(&bounded, &|_| {});
     let _ = replications::summary(&result);
+    // Every run of the study, warm-up included, keeps the run invariants.
+    for run in &result.runs {
+        for (st, r) in bounded.strategies.iter().zip(&run.strategies) {
+            super::invariants::check_run(&st.config, &r.result);
+        }
+    }
+    let _ = cachestorm::report::table::headline(&result);
     let _ = replications::per_replication(&result);
     let _ = replications::intervals(&result);
     let _ = replications::table(&result);
@@ -58,10 +66,25 @@ pub fn exercise_study(scenario: &Scenario) {
         .iter()
         .map(|e| check::judge(&result, e))
         .collect();
-    let _ = check::table(&bounded.name, result.replications(), &judged);
+    let _ = check::table(&bounded.name, result.replications(), &[], &judged);
     let saved = Baseline::of(&result, &scenario.source_sha256);
-    assert_eq!(saved.mismatch(&result, &scenario.source_sha256), None);
-    for j in check::compare(&result, &saved, &study.baseline_check) {
+    let seeds: Vec<u64> = result.runs.iter().map(|r| r.seed).collect();
+    let now = check::RunIdentity {
+        sha256: &scenario.source_sha256,
+        seeds: &seeds,
+        warmup_s: result.warmup_s,
+    };
+    assert_eq!(saved.mismatch(now), None);
+    assert_eq!(saved.invalid(), None);
+    let compared = check::compare(
+        &result,
+        &scenario.source_sha256,
+        &saved,
+        "self",
+        &study.baseline_check,
+    );
+    assert!(compared.notes.is_empty(), "{:?}", compared.notes);
+    for j in compared.judged {
         assert!(
             j.verdict != Verdict::Fail,
             "a run compared with its own baseline failed: {j:?}"

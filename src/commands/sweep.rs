@@ -16,6 +16,7 @@ use crate::cli::{MergeArgs, SweepArgs};
 use crate::console::{self, Stdout};
 use crate::experiment;
 use crate::report::csv::summary_values;
+use crate::report::metric_names;
 use crate::report::objective::{
     find_smallest, monotonicity_violation, parse_objective, Objective, Outcome,
 };
@@ -226,64 +227,21 @@ pub(super) fn sweep(args: SweepArgs) -> Result<(), CommandError> {
     finish(stdout)
 }
 
-/// A message for a metric that is not a summary column: the nearest names by spelling (a
-/// typo), else those sharing a word with it, else a few common ones.
+/// A message for a metric that is not a summary column: the name it most probably is
+/// ([`metric_names::did_you_mean`], as `check` says it), else a few common ones.
 fn unknown_metric(flag: &str, metric: &str) -> String {
-    let columns: Vec<&str> = crate::report::csv::summary_columns()
-        .into_iter()
-        .skip(1)
-        .collect();
-    let typed = metric.to_ascii_lowercase();
-    let mut near: Vec<(usize, &str)> = columns
-        .iter()
-        .map(|c| (edit_distance(&typed, c), *c))
-        .filter(|&(d, c)| d <= (c.len() / 4).max(2))
-        .collect();
-    near.sort();
-    // The closest spelling only, or the names tied with it.
-    let best = near.first().map_or(0, |n| n.0);
-    near.retain(|n| n.0 == best);
-    let words: Vec<&str> = metric.split('_').filter(|w| w.len() >= 3).collect();
-    let like: Vec<&str> = if near.is_empty() {
-        columns
-            .iter()
-            .copied()
-            .filter(|c| words.iter().any(|w| c.contains(&w.to_ascii_lowercase())))
-            .take(6)
-            .collect()
-    } else {
-        near.iter().take(3).map(|&(_, c)| c).collect()
-    };
-    let hint = match like.as_slice() {
-        [] => "; the common ones are p99_latency_ms, worst_p99_latency_ms, error_ratio,                hit_ratio and peak_db_queries_per_s"
-            .to_string(),
-        [one] if !near.is_empty() => format!("; did you mean {one}?"),
-        more if !near.is_empty() => format!("; did you mean one of {}?", more.join(", ")),
-        more => format!("; similar ones: {}", more.join(", ")),
-    };
+    let guess = metric_names::did_you_mean(metric);
     format!(
-        "{flag}: `{}` is not a summary metric (the metrics are the columns of summary.csv, listed \
-         in the README's Outputs section){hint}",
-        text::quote(&text::shorten(metric, 60))
-    )
-}
-
-/// Levenshtein distance between two names, by characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (above + 1)
-                .min(row[j] + 1)
-                .min(diagonal + usize::from(ca != cb));
-            diagonal = above;
+        "{flag}: `{}` is not a summary metric{guess} (the metrics are the columns of \
+         summary.csv, listed in the README's Outputs section{})",
+        text::quote(&text::shorten(metric, 60)),
+        if guess.is_empty() {
+            "; the common ones are p99_latency_ms, worst_p99_latency_ms, error_ratio, hit_ratio \
+             and peak_db_queries_per_s"
+        } else {
+            ""
         }
-    }
-    row[b.len()]
+    )
 }
 
 /// An output that cannot be made from data this command produced itself: a bug.
@@ -1126,21 +1084,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_misspelt_metric_gets_the_nearest_names() {
-        assert_eq!(edit_distance("error_ratoi", "error_ratio"), 2);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("p99_latency_ms", "p99_latency_ms"), 0);
+    fn a_misspelt_metric_gets_the_nearest_name() {
         let m = unknown_metric("--find", "p99_latncy_ms");
-        assert!(m.contains("did you mean p99_latency_ms"), "{m}");
+        assert!(m.contains("(did you mean `p99_latency_ms`?)"), "{m}");
         let m = unknown_metric("--find", "eror_ratio");
         assert!(
             m.contains("error_ratio") && m.starts_with("--find: `eror_ratio`"),
-            "{m}"
-        );
-        // No near spelling: the names sharing a word, else the common ones.
-        let m = unknown_metric("--metric", "latency");
-        assert!(
-            m.contains("similar ones: ") && m.contains("p99_latency_ms"),
             "{m}"
         );
         let m = unknown_metric("--metric", "zz");

@@ -11,7 +11,7 @@ pub mod recovery;
 mod results;
 pub mod study;
 
-pub use recorder::{Recorder, MAX_REQUESTS_PER_BUCKET};
+pub use recorder::{measured_from, Recorder, MAX_REQUESTS_PER_BUCKET};
 pub use results::{ScenarioResult, StrategyResult};
 pub use study::StudyResult;
 
@@ -312,10 +312,9 @@ pub struct Summary {
     /// queues grew until the in-flight safety cap) and the run was cut there to bound memory.
     /// Everything measured until then is kept.
     pub truncation: Option<Truncation>,
-    /// Seconds from the last trigger event of the timeline until goodput came back within
-    /// 10% of its level before the first (see [`recovery::recovery_s`]); infinite if it never
-    /// did; `None` without a trigger or a level to come back to.
-    pub recovery_s: Option<f64>,
+    /// The recovery verdict after the timeline's disturbances ([`recovery::verdict`]): `None`
+    /// without a disturbing event or a level to come back to.
+    pub recovery: Option<recovery::Recovery>,
     /// The worst bucket: what the whole-run figures average away.
     pub worst: WorstBucket,
 }

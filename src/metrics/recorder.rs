@@ -60,6 +60,14 @@ pub struct Recorder {
     breakers_open: u64,
     /// Buckets at the start left out of the whole-run figures (a warm-up).
     warmup_buckets: usize,
+    /// End of the warm-up (`SimTime::ZERO` without one).
+    warmup_end: SimTime,
+    /// Time of the event being observed (the last passed to [`Recorder::advance`]).
+    now: SimTime,
+    /// Requests that arrived during the warm-up and ended after it: completed, and failed by
+    /// kind. The rows count them in the bucket where they ended; the whole-run figures leave
+    /// them out (they count the requests that arrived after the warm-up).
+    warmup_tail: BucketRow,
 }
 
 /// Most requests one bucket may complete: a latency count of a bucket is 32 bits wide.
@@ -119,6 +127,9 @@ impl Recorder {
             node_rows: Vec::new(),
             breakers_open: 0,
             warmup_buckets: 0,
+            warmup_end: SimTime::ZERO,
+            now: SimTime::ZERO,
+            warmup_tail: BucketRow::default(),
         };
         r.open_bucket();
         r
@@ -129,6 +140,7 @@ impl Recorder {
     /// rows are kept.
     pub fn with_warmup(mut self, buckets: usize) -> Self {
         self.warmup_buckets = buckets;
+        self.warmup_end = self.bucket_start(buckets);
         self
     }
 
@@ -164,6 +176,7 @@ impl Recorder {
     /// Closes every bucket that ends at or before `now`. Call before recording anything at `now`.
     #[inline]
     pub fn advance(&mut self, now: SimTime) {
+        self.now = now;
         while now >= self.bucket_end(self.current) && self.current + 1 < self.buckets {
             self.close_bucket();
             self.current += 1;
@@ -236,6 +249,13 @@ impl Recorder {
         self.row.attempts += 1;
     }
 
+    /// Whether a request that arrived at `arrived` and ends now arrived during the warm-up,
+    /// which is over.
+    #[inline]
+    fn warmup_tail(&self, arrived: SimTime) -> bool {
+        arrived < self.warmup_end && self.now >= self.warmup_end
+    }
+
     /// A request was answered successfully after `latency`.
     #[inline]
     pub fn completed(&mut self, latency: SimDuration) {
@@ -243,20 +263,20 @@ impl Recorder {
         // A latency never exceeds the run, which the histograms' bound covers; saturate all
         // the same rather than lose a sample.
         self.bucket_latency.saturating_record(latency.0);
+        if self.warmup_end > SimTime::ZERO && self.warmup_tail(SimTime(self.now.0 - latency.0)) {
+            // Counted in its bucket, left out of the whole-run figures.
+            self.warmup_tail.completed += 1;
+            return;
+        }
         self.run_latency.saturating_record(latency.0);
     }
 
-    /// A request failed.
+    /// A request that arrived at `arrived` failed.
     #[inline]
-    pub fn error(&mut self, kind: ErrorKind) {
-        match kind {
-            ErrorKind::Timeout => self.row.errors_timeout += 1,
-            ErrorKind::DbRejected => self.row.errors_db_rejected += 1,
-            ErrorKind::DbTimeout => self.row.errors_db_timeout += 1,
-            ErrorKind::Overload => self.row.errors_overload += 1,
-            ErrorKind::Fallback => self.row.errors_fallback += 1,
-            ErrorKind::Shed => self.row.errors_shed += 1,
-            ErrorKind::DbError => self.row.errors_db_error += 1,
+    pub fn error(&mut self, kind: ErrorKind, arrived: SimTime) {
+        count_error(&mut self.row, kind);
+        if self.warmup_tail(arrived) {
+            count_error(&mut self.warmup_tail, kind);
         }
     }
 
@@ -370,8 +390,9 @@ impl Recorder {
         self.row.width_s = self.bucket_end(self.current).since(start).as_secs_f64();
         self.row.unfinished = unfinished;
         self.close_bucket();
-        // Whole-run figures start after the warm-up (if the run lasted that long).
-        let skip = self.warmup_buckets.min(self.rows.len() - 1);
+        // Whole-run figures start after the warm-up; a run that stopped before the warm-up
+        // ended (it diverged) is measured whole.
+        let skip = measured_from(self.warmup_buckets, self.rows.len());
         let measured_from = self.bucket_start(skip);
         let mut totals = BucketRow {
             start_s: measured_from.as_secs_f64(),
@@ -471,9 +492,25 @@ impl Recorder {
         if let Some(h) = &self.run_age {
             totals.outdated_age = stats(h);
         }
-        // (Requests that arrived during a warm-up may end after it.)
-        assert!(
-            skip > 0 || totals.arrived == totals.completed + totals.errors() + totals.unfinished,
+        // Every request that arrived is completed, failed or unfinished. Those that arrived
+        // during a warm-up and ended after it are left out of the whole-run figures, which
+        // count the requests that arrived after it, wherever they ended; of the unfinished,
+        // those that arrived during the warm-up are what the warm-up left open.
+        let (tail, warm) = (&self.warmup_tail, &self.rows[..skip]);
+        totals.completed -= tail.completed;
+        totals.requests_all_hit -= tail.requests_all_hit;
+        subtract_errors(&mut totals, tail);
+        let warm_arrived: u64 = warm.iter().map(|r| r.arrived).sum();
+        let warm_ended: u64 = warm.iter().map(|r| r.completed + r.errors()).sum::<u64>()
+            + tail.completed
+            + tail.errors();
+        let warm_open = warm_arrived.checked_sub(warm_ended);
+        totals.unfinished = warm_open
+            .and_then(|open| unfinished.checked_sub(open))
+            .expect("every arrival is completed, failed or unfinished");
+        assert_eq!(
+            totals.arrived,
+            totals.completed + totals.errors() + totals.unfinished,
             "every arrival is completed, failed or unfinished"
         );
         RunResult {
@@ -485,11 +522,47 @@ impl Recorder {
                 totals,
                 peak_db_qps,
                 truncation,
-                recovery_s: None,
+                recovery: None,
                 worst: Default::default(),
             },
         }
     }
+}
+
+/// The first bucket of the whole-run figures, of `rows` buckets after a warm-up of
+/// `warmup_buckets`: the one after the warm-up, or the first if the run stopped before the
+/// warm-up ended.
+pub fn measured_from(warmup_buckets: usize, rows: usize) -> usize {
+    if warmup_buckets < rows {
+        warmup_buckets
+    } else {
+        0
+    }
+}
+
+/// Counts a failed request of `kind` in `row`.
+#[inline]
+fn count_error(row: &mut BucketRow, kind: ErrorKind) {
+    match kind {
+        ErrorKind::Timeout => row.errors_timeout += 1,
+        ErrorKind::DbRejected => row.errors_db_rejected += 1,
+        ErrorKind::DbTimeout => row.errors_db_timeout += 1,
+        ErrorKind::Overload => row.errors_overload += 1,
+        ErrorKind::Fallback => row.errors_fallback += 1,
+        ErrorKind::Shed => row.errors_shed += 1,
+        ErrorKind::DbError => row.errors_db_error += 1,
+    }
+}
+
+/// Takes the failures of `tail`, by kind, out of `totals`.
+fn subtract_errors(totals: &mut BucketRow, tail: &BucketRow) {
+    totals.errors_timeout -= tail.errors_timeout;
+    totals.errors_db_rejected -= tail.errors_db_rejected;
+    totals.errors_db_timeout -= tail.errors_db_timeout;
+    totals.errors_overload -= tail.errors_overload;
+    totals.errors_fallback -= tail.errors_fallback;
+    totals.errors_shed -= tail.errors_shed;
+    totals.errors_db_error -= tail.errors_db_error;
 }
 
 fn mean_ms(total_ns: u128, count: u64) -> f64 {
@@ -550,12 +623,15 @@ impl Observer for Recorder {
         self.completed(latency);
     }
     #[inline]
-    fn request_failed(&mut self, kind: ErrorKind) {
-        self.error(kind);
+    fn request_failed(&mut self, kind: ErrorKind, arrived: SimTime) {
+        self.error(kind, arrived);
     }
     #[inline]
-    fn request_all_hit(&mut self) {
+    fn request_all_hit(&mut self, arrived: SimTime) {
         self.all_hit();
+        if self.warmup_tail(arrived) {
+            self.warmup_tail.requests_all_hit += 1;
+        }
     }
     #[inline]
     fn cache_lookup(&mut self, hit: bool) {
@@ -798,7 +874,7 @@ mod tests {
         r.arrived();
         r.completed(SimDuration::from_millis(10));
         r.advance(SimTime(2_999_999_999));
-        r.error(ErrorKind::Timeout);
+        r.error(ErrorKind::Timeout, SimTime::ZERO);
         let res = r.finish(RunEnd {
             at: SimTime(3_000_000_000),
             unfinished: 1,

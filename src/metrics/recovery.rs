@@ -1,59 +1,231 @@
-//! Recovery time: how long after the last trigger event goodput (requests answered successfully
-//! per second) is back to its level before the first one, and stays there.
+//! The recovery verdict: whether a figure (goodput by default) came back to its level before
+//! the first disturbing event of the timeline, when, and whether the system stayed down after
+//! the disturbance was over (metastable).
+//!
+//! The rule, with the parameters of [`RecoveryRule`] (the scenario's `[recovery]` section):
+//! - **Level and spread.** The whole buckets in the second half of the time before the first
+//!   disturbing event (after any cold start) give the level `L` (the mean of the figure) and
+//!   its spread per bucket `σ`: the larger of their observed standard deviation and the
+//!   sampling noise of one bucket (Poisson for goodput: `√(L·w)/w` for buckets of `w`
+//!   seconds; binomial for the error ratio at the mean arrivals per bucket).
+//! - **Band.** The figure is smoothed over `hold` (a whole number of buckets, `h`): the mean of
+//!   every window of `h` consecutive whole buckets. A window is *out* when it is worse than
+//!   the level (goodput below it, error ratio or latency above it) by more than
+//!   `band · σ / √h + tolerance · L`; better than the level is never out (a backlog drained
+//!   after the disturbance completes more than the level).
+//! - **Recovered** when, from some whole bucket starting at or after the end of the last
+//!   disturbance, every window up to the end of the run is in the band; `recovery_s` is the
+//!   time from the end of the disturbance to the start of that bucket (0: at once).
+//! - **Metastable** when not recovered although the disturbance is over (every node killed was
+//!   restored, every slow or lossy spell ended, any rate change finished its ramp) and the
+//!   offered load of the last `h` buckets is back at its level before the disturbance (arrivals per second not above it beyond the same band).
+//! - **Not applicable** without a disturbing event, without a whole bucket before it, without
+//!   goodput there, or when the run ends less than `h` whole buckets after the disturbance.
 
 use super::BucketRow;
 
-/// How close to its level before the trigger goodput must come back: within 10%.
-pub const RECOVERY_MARGIN: f64 = 0.10;
+/// The figure whose recovery is judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecoveryMetric {
+    /// Requests answered successfully per second (lower is worse).
+    Goodput,
+    /// Failed requests over arrivals (higher is worse).
+    ErrorRatio,
+    /// The bucket's p99 latency (higher is worse).
+    P99Latency,
+}
 
-/// Time from `last_trigger_s` to the start of the first bucket from which every whole bucket
-/// up to `duration_s` has goodput within [`RECOVERY_MARGIN`] of its level before
-/// `first_trigger_s` (the mean over the whole buckets of the second half of the time before
-/// it, after any cold start). `Some(f64::INFINITY)` if it never comes back within the run;
-/// `None` if there is no level to come back to (no whole bucket before the trigger, or no
-/// goodput there).
-pub fn recovery_s(
-    buckets: &[BucketRow],
-    first_trigger_s: f64,
-    last_trigger_s: f64,
-    duration_s: f64,
-) -> Option<f64> {
-    const EPS: f64 = 1e-9;
-    let whole = |b: &&BucketRow| {
-        buckets
-            .first()
-            .is_some_and(|f| (b.width_s - f.width_s).abs() < EPS)
-            && b.start_s + b.width_s <= duration_s + EPS
-    };
-    let before: Vec<&BucketRow> = buckets
-        .iter()
-        .filter(whole)
-        .filter(|b| b.start_s + EPS >= first_trigger_s / 2.0)
-        .filter(|b| b.start_s + b.width_s <= first_trigger_s + EPS)
-        .collect();
-    if before.is_empty() {
-        return None;
+impl RecoveryMetric {
+    /// Every metric with its name in a scenario file.
+    pub const ALL: [(RecoveryMetric, &'static str); 3] = [
+        (RecoveryMetric::Goodput, "goodput"),
+        (RecoveryMetric::ErrorRatio, "error_ratio"),
+        (RecoveryMetric::P99Latency, "p99_latency"),
+    ];
+
+    /// The name in a scenario file.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(m, _)| *m == self)
+            .map_or("goodput", |(_, n)| n)
     }
-    let level = before.iter().map(|b| b.goodput()).sum::<f64>() / before.len() as f64;
-    if level <= 0.0 {
-        return None;
-    }
-    let after: Vec<&BucketRow> = buckets
-        .iter()
-        .filter(whole)
-        .filter(|b| b.start_s + EPS >= last_trigger_s)
-        .collect();
-    let ok = |b: &BucketRow| b.goodput() >= (1.0 - RECOVERY_MARGIN) * level;
-    // The first bucket of the run of good buckets that lasts to the end.
-    let mut from = None;
-    for b in after.iter().rev() {
-        if ok(b) {
-            from = Some(b.start_s);
-        } else {
-            break;
+
+    fn value(self, b: &BucketRow) -> f64 {
+        match self {
+            RecoveryMetric::Goodput => b.goodput(),
+            RecoveryMetric::ErrorRatio => {
+                if b.arrived == 0 {
+                    0.0
+                } else {
+                    b.errors() as f64 / b.arrived as f64
+                }
+            }
+            RecoveryMetric::P99Latency => b.latency.p99_ms,
         }
     }
-    Some(from.map_or(f64::INFINITY, |s| (s - last_trigger_s).max(0.0)))
+
+    /// How much worse than `level` a value is (positive: worse).
+    fn worse_by(self, value: f64, level: f64) -> f64 {
+        match self {
+            RecoveryMetric::Goodput => level - value,
+            RecoveryMetric::ErrorRatio | RecoveryMetric::P99Latency => value - level,
+        }
+    }
+}
+
+/// How the verdict is reached (the scenario's `[recovery]` section).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RecoveryRule {
+    /// The figure judged.
+    pub metric: RecoveryMetric,
+    /// Half-width of the band in standard deviations of the smoothed figure.
+    pub band: f64,
+    /// Added to the band's half-width, relative to the level (0.02: 2% more); 0 by default,
+    /// the band is the noise alone.
+    pub tolerance: f64,
+    /// Smoothing window and hold, in seconds (rounded up to whole buckets, at least one).
+    pub hold_s: f64,
+}
+
+impl Default for RecoveryRule {
+    fn default() -> Self {
+        RecoveryRule {
+            metric: RecoveryMetric::Goodput,
+            band: 4.0,
+            tolerance: 0.0,
+            hold_s: 5.0,
+        }
+    }
+}
+
+/// The disturbances of a timeline, as the verdict needs them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Disturbance {
+    /// The first disturbing event, in seconds.
+    pub first_s: f64,
+    /// When the last disturbance ended (its event, or the end of its spell or ramp).
+    pub end_s: f64,
+    /// Whether every disturbance is over by the end of the run (no node left dead).
+    pub removed: bool,
+}
+
+/// The verdict of one run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Recovery {
+    /// Seconds from the end of the disturbance until the figure is back for good; infinite if
+    /// it never comes back within the run.
+    pub recovery_s: f64,
+    /// Not recovered although the disturbance is over and the offered load is back.
+    pub metastable: bool,
+}
+
+impl Recovery {
+    /// Whether the figure came back within the run.
+    pub fn recovered(&self) -> bool {
+        self.recovery_s.is_finite()
+    }
+}
+
+const EPS: f64 = 1e-9;
+
+/// The verdict for `buckets` of a run of `duration_s` disturbed as `d` says, under `rule`.
+/// `None` when it does not apply (no whole bucket before the disturbance, no goodput there, or
+/// fewer than `hold` whole buckets after it).
+pub fn verdict(
+    buckets: &[BucketRow],
+    d: Disturbance,
+    duration_s: f64,
+    rule: &RecoveryRule,
+) -> Option<Recovery> {
+    let width = buckets.first()?.width_s;
+    let whole: Vec<&BucketRow> = buckets
+        .iter()
+        .filter(|b| (b.width_s - width).abs() < EPS && b.start_s + b.width_s <= duration_s + EPS)
+        .collect();
+    let before: Vec<&BucketRow> = whole
+        .iter()
+        .copied()
+        .filter(|b| b.start_s + EPS >= d.first_s / 2.0)
+        .filter(|b| b.start_s + b.width_s <= d.first_s + EPS)
+        .collect();
+    if before.is_empty() || mean(before.iter().map(|b| b.goodput())) <= 0.0 {
+        return None;
+    }
+    let h = ((rule.hold_s / width - EPS).ceil() as usize).max(1);
+    let metric = rule.metric;
+    let level = mean(before.iter().map(|b| metric.value(b)));
+    let noise = match metric {
+        RecoveryMetric::Goodput => (level * width).sqrt() / width,
+        RecoveryMetric::ErrorRatio => {
+            // Laplace's estimate keeps the noise of a level of 0 above 0.
+            let errors: u64 = before.iter().map(|b| b.errors()).sum();
+            let arrived: u64 = before.iter().map(|b| b.arrived).sum();
+            let p = (errors as f64 + 1.0) / (arrived as f64 + 2.0);
+            let per_bucket = (arrived as f64 / before.len() as f64).max(1.0);
+            (p * (1.0 - p) / per_bucket).sqrt()
+        }
+        RecoveryMetric::P99Latency => 0.0,
+    };
+    let sigma = stdev(before.iter().map(|b| metric.value(b))).max(noise);
+    let band = rule.band * sigma / (h as f64).sqrt() + rule.tolerance * level.abs();
+    let after: Vec<&BucketRow> = whole
+        .iter()
+        .copied()
+        .filter(|b| b.start_s + EPS >= d.end_s)
+        .collect();
+    if after.len() < h {
+        // The run ends too soon after the disturbance for a verdict.
+        return None;
+    }
+    // Windows of h buckets, by their first bucket; the last starts h - 1 before the end.
+    let out: Vec<bool> = (0..=after.len() - h)
+        .map(|i| {
+            let m = mean(after[i..i + h].iter().map(|b| metric.value(b)));
+            metric.worse_by(m, level) > band
+        })
+        .collect();
+    // The first window of the stretch of windows in the band that lasts to the end.
+    let from = out.iter().rposition(|&o| o).map_or(0, |i| i + 1);
+    if from < out.len() {
+        return Some(Recovery {
+            recovery_s: (after[from].start_s - d.end_s).max(0.0),
+            metastable: false,
+        });
+    }
+    // Not recovered: metastable if the disturbance is over, with time to recover, and the
+    // offered load is back at its level.
+    let load_level = mean(before.iter().map(|b| b.arrived as f64 / b.width_s));
+    let load_band = rule.band * (load_level * width).sqrt() / width / (h as f64).sqrt()
+        + rule.tolerance * load_level;
+    let load_back = mean(
+        after[after.len() - h..]
+            .iter()
+            .map(|b| b.arrived as f64 / b.width_s),
+    ) <= load_level + load_band;
+    Some(Recovery {
+        recovery_s: f64::INFINITY,
+        metastable: d.removed && load_back,
+    })
+}
+
+fn mean(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    if n == 0 {
+        0.0
+    } else {
+        sum / n as f64
+    }
+}
+
+/// Sample standard deviation (0 for fewer than two values).
+fn stdev(values: impl Iterator<Item = f64> + Clone) -> f64 {
+    let n = values.clone().count();
+    if n < 2 {
+        return 0.0;
+    }
+    let m = mean(values.clone());
+    (values.map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1) as f64).sqrt()
 }
 
 #[cfg(test)]
@@ -67,30 +239,127 @@ mod tests {
             .map(|(i, &g)| BucketRow {
                 start_s: i as f64,
                 width_s: 1.0,
+                arrived: 100,
                 completed: g,
                 ..BucketRow::default()
             })
             .collect()
     }
 
-    #[test]
-    fn recovery_starts_where_goodput_comes_back_for_good() {
-        // Level 100 before the trigger at 4 s (buckets 2 and 3); down, a false start, back at 9.
-        let b = rows(&[0, 50, 100, 100, 10, 10, 95, 10, 10, 92, 99, 100]);
-        assert_eq!(recovery_s(&b, 4.0, 4.0, 12.0), Some(5.0));
-        // Measured from the last trigger.
-        assert_eq!(recovery_s(&b, 4.0, 6.0, 12.0), Some(3.0));
+    fn at(first_s: f64, end_s: f64) -> Disturbance {
+        Disturbance {
+            first_s,
+            end_s,
+            removed: true,
+        }
+    }
+
+    /// Goodput only, held one bucket, no noise band: the old rule without its 10% margin.
+    fn strict(tolerance: f64, hold_s: f64) -> RecoveryRule {
+        RecoveryRule {
+            band: 0.0,
+            tolerance,
+            hold_s,
+            ..RecoveryRule::default()
+        }
     }
 
     #[test]
-    fn never_and_no_level_are_told_apart() {
+    fn recovery_starts_where_goodput_comes_back_for_good() {
+        // Level 100 before the disturbance at 4 s (buckets 2 and 3); down, a false start,
+        // back at 9.
+        let b = rows(&[0, 50, 100, 100, 10, 10, 95, 10, 10, 92, 99, 100]);
+        let r = verdict(&b, at(4.0, 4.0), 12.0, &strict(0.1, 1.0)).unwrap();
+        assert_eq!(r.recovery_s, 5.0);
+        // Measured from the end of the disturbance.
+        let r = verdict(&b, at(4.0, 6.0), 12.0, &strict(0.1, 1.0)).unwrap();
+        assert_eq!(r.recovery_s, 3.0);
+        // Smoothed over 3 buckets the false start at 6 s is a dip, and so is the window
+        // holding the two buckets of 10 that follow it.
+        let r = verdict(&b, at(4.0, 4.0), 12.0, &strict(0.1, 3.0)).unwrap();
+        assert_eq!(r.recovery_s, 5.0);
+    }
+
+    #[test]
+    fn never_not_applicable_and_metastable_are_told_apart() {
         let b = rows(&[100, 100, 100, 100, 10, 10, 10, 80]);
-        assert_eq!(recovery_s(&b, 4.0, 4.0, 8.0), Some(f64::INFINITY));
-        assert_eq!(recovery_s(&b, 0.0, 0.0, 8.0), None, "nothing before");
+        let r = verdict(&b, at(4.0, 4.0), 8.0, &strict(0.1, 1.0)).unwrap();
+        assert!(!r.recovered() && r.metastable, "{r:?}");
+        let kept = Disturbance {
+            removed: false,
+            ..at(4.0, 4.0)
+        };
+        let r = verdict(&b, kept, 8.0, &strict(0.1, 1.0)).unwrap();
+        assert!(
+            !r.recovered() && !r.metastable,
+            "a node still dead: not metastable"
+        );
+        assert_eq!(verdict(&b, at(0.0, 0.0), 8.0, &strict(0.1, 1.0)), None);
         let idle = rows(&[0, 0, 0, 0, 5]);
-        assert_eq!(recovery_s(&idle, 4.0, 4.0, 5.0), None, "no goodput before");
+        assert_eq!(verdict(&idle, at(4.0, 4.0), 5.0, &strict(0.1, 1.0)), None);
         // A run that never drops recovers at once.
         let flat = rows(&[100; 8]);
-        assert_eq!(recovery_s(&flat, 4.0, 4.0, 8.0), Some(0.0));
+        let r = verdict(&flat, at(4.0, 4.0), 8.0, &strict(0.1, 1.0)).unwrap();
+        assert_eq!(r.recovery_s, 0.0);
+        // Less than a window after the disturbance: too soon for a verdict.
+        let short = rows(&[100, 100, 100, 100, 100]);
+        assert_eq!(verdict(&short, at(4.0, 4.0), 5.0, &strict(0.1, 3.0)), None);
+    }
+
+    #[test]
+    fn offered_load_still_high_at_the_end_is_not_metastable() {
+        let mut b = rows(&[100, 100, 100, 100, 10, 10, 10, 10]);
+        for r in &mut b[4..] {
+            r.arrived = 300;
+        }
+        let r = verdict(&b, at(4.0, 4.0), 8.0, &strict(0.1, 1.0)).unwrap();
+        assert!(!r.recovered() && !r.metastable);
+    }
+
+    #[test]
+    fn the_band_covers_poisson_noise_and_not_a_lasting_deficit() {
+        // 120 requests a second with 1 s buckets: a quarter of the buckets are more than 10%
+        // from the mean by noise alone. Deterministic draws of a Poisson(120) sequence.
+        let noisy: [u64; 30] = [
+            118, 131, 104, 122, 139, 109, 120, 101, 127, 115, 133, 119, 106, 124, 112, 140, 117,
+            99, 128, 121, 110, 136, 114, 125, 103, 130, 118, 108, 126, 122,
+        ];
+        let b = rows(&noisy);
+        let r = verdict(&b, at(10.0, 10.0), 30.0, &RecoveryRule::default()).unwrap();
+        assert_eq!(r.recovery_s, 0.0, "noise is not a failure");
+        // 10,000 a second, then 9,300 for good: 7% below, far beyond the noise of 100 a
+        // second: not recovered.
+        let mut b = rows(&[10_000; 40]);
+        for r in &mut b[20..] {
+            r.completed = 9_300;
+        }
+        let r = verdict(&b, at(10.0, 12.0), 40.0, &RecoveryRule::default()).unwrap();
+        assert!(!r.recovered());
+    }
+
+    #[test]
+    fn error_ratio_and_latency_are_worse_upwards() {
+        let mut b = rows(&[100; 20]);
+        for r in &mut b[10..14] {
+            r.errors_timeout = 50;
+            r.latency.p99_ms = 900.0;
+        }
+        for r in &mut b {
+            if r.latency.p99_ms == 0.0 {
+                r.latency.p99_ms = 10.0;
+            }
+        }
+        for metric in [RecoveryMetric::ErrorRatio, RecoveryMetric::P99Latency] {
+            let rule = RecoveryRule {
+                metric,
+                hold_s: 2.0,
+                ..RecoveryRule::default()
+            };
+            let r = verdict(&b, at(10.0, 10.0), 20.0, &rule).unwrap();
+            assert_eq!(r.recovery_s, 4.0, "{metric:?}");
+        }
+        // Goodput did not move (errors are counted beside completions here).
+        let r = verdict(&b, at(10.0, 10.0), 20.0, &RecoveryRule::default()).unwrap();
+        assert_eq!(r.recovery_s, 0.0);
     }
 }

@@ -190,6 +190,32 @@ pub fn expected_requests(config: &ModelConfig) -> f64 {
     arrivals.integral(config.duration.as_secs_f64())
 }
 
+/// Lock polls a run can make at most (0 without a lock or lease): every key read polling
+/// `max_retries` times (or until the run ends), but no more than the reads that can wait at once (the app's workers,
+/// else the in-flight cap, times the fan-out) polling every `retry_interval` for the whole run.
+/// A poll storm (a holder that died, a lock without TTL, a short interval) costs far more than
+/// the requests themselves; a stable run polls much less than this bound.
+pub fn lock_polls_bound(config: &ModelConfig) -> f64 {
+    let Some(lock) = &config.mitigations.lock else {
+        return 0.0;
+    };
+    let fanout = config.clients.fanout as f64;
+    let key_reads = expected_requests(config) * fanout;
+    let in_flight = config.limits.max_in_flight as f64;
+    let waiting_requests = config.app.workers.map_or(in_flight, |w| {
+        (w as f64 * config.app.instances as f64).min(in_flight)
+    });
+    let longest_s = config
+        .duration
+        .0
+        .saturating_add(config.drain.map_or(0, |d| d.0)) as f64
+        / 1e9;
+    let interval_s = lock.retry_interval.as_secs_f64().max(1e-9);
+    // A read stops polling at the end of the run: on average half the run is left after it.
+    let per_read = (lock.max_retries as f64).min(longest_s / interval_s / 2.0);
+    (key_reads * per_read).min(waiting_requests * fanout * longest_s / interval_s)
+}
+
 /// Writes the workload brings over `duration`: the integral of the write rate.
 pub fn expected_writes(config: &ModelConfig) -> f64 {
     let Some(w) = &config.writes else {

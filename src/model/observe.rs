@@ -80,12 +80,13 @@ pub trait Observer {
     /// A request was answered successfully, `latency` after it arrived.
     #[inline]
     fn request_completed(&mut self, latency: SimDuration) {}
-    /// A request failed.
+    /// A request that arrived at `arrived` failed.
     #[inline]
-    fn request_failed(&mut self, kind: ErrorKind) {}
-    /// A finished request had every one of its keys answered by a fresh cache hit.
+    fn request_failed(&mut self, kind: ErrorKind, arrived: SimTime) {}
+    /// A finished request, arrived at `arrived`, had every one of its keys answered by a fresh
+    /// cache hit.
     #[inline]
-    fn request_all_hit(&mut self) {}
+    fn request_all_hit(&mut self, arrived: SimTime) {}
     /// A cache read found a value to serve (`true`) or nothing fresh (`false`).
     #[inline]
     fn cache_lookup(&mut self, hit: bool) {}

@@ -8,15 +8,19 @@
 //!   interval of the paired differences `a - k·b`, replication by replication);
 //! - a comparison with a baseline is change detection, as criterion does: it fails only when
 //!   the figure is worse than the baseline's by more than the tolerance beyond doubt (the whole
-//!   interval of the paired excess lies above zero).
+//!   interval of the excess lies above zero). The excess is paired replication by replication
+//!   when both ran the same seeds (common random numbers: the shared noise cancels, also when
+//!   the scenario file changed), and otherwise compares the two means with Welch's interval.
 //!
+//! Strategies are matched with the baseline's by name; one on a single side, or a figure the
+//! baseline lacks, is reported as skipped rather than refused, so a changed file can be judged.
 //! A figure with no number (an empty cell) is a failure, never a silent pass; `never` (a run
 //! that did not recover) counts as infinitely long.
 
 use serde::{Deserialize, Serialize};
 
 use super::replications::{figure, figures, Figure};
-use crate::metrics::interval::Interval;
+use crate::metrics::interval::{t_975, Interval};
 use crate::metrics::StudyResult;
 use crate::scenario::expect::{BaselineCheck, Expectation};
 
@@ -41,6 +45,25 @@ pub enum Verdict {
     Fail,
     /// The figure has no number: a failure.
     NoData,
+    /// Nothing to compare (a strategy or figure on one side only): reported, not a failure.
+    Skipped,
+}
+
+impl Verdict {
+    /// As the table shows it: `pass`, `FAIL`, `NO DATA` or `skip`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "FAIL",
+            Verdict::NoData => "NO DATA",
+            Verdict::Skipped => "skip",
+        }
+    }
+
+    /// Whether this verdict fails the check.
+    pub fn fails(self) -> bool {
+        matches!(self, Verdict::Fail | Verdict::NoData)
+    }
 }
 
 /// One line of the check's report.
@@ -52,44 +75,117 @@ pub struct Judgement {
     pub value: String,
     /// The outcome.
     pub verdict: Verdict,
-    /// Why, in one sentence, when it did not pass.
-    pub reason: String,
+    /// One sentence with the value, the bound and the interval, and why when it did not pass,
+    /// e.g. `p99_latency_ms is 12.54, above the bound <= 8`.
+    pub detail: String,
+    /// The figures behind the verdict by name (`value`, `bound`, `ci95_low`, ...), for JUnit.
+    pub properties: Vec<(String, String)>,
 }
 
 /// The per-replication values of a figure: numbers, `never` as infinity; `None` when a
 /// replication has no value.
 fn numbers(f: &Figure) -> Option<Vec<f64>> {
-    f.written
+    written_numbers(&f.written)
+}
+
+fn written_numbers(written: &[String]) -> Option<Vec<f64>> {
+    if written.is_empty() {
+        return None;
+    }
+    written
         .iter()
         .map(|w| {
             if w == "never" {
                 Some(f64::INFINITY)
             } else {
-                w.parse::<f64>().ok()
+                w.parse::<f64>().ok().filter(|v| !v.is_nan())
             }
         })
         .collect()
 }
 
-/// The interval of `values` (one value: a point), or infinite when any is.
-fn interval(values: &[f64]) -> (f64, f64, f64) {
-    if values.iter().any(|v| v.is_infinite()) {
-        return (f64::INFINITY, f64::INFINITY, f64::INFINITY);
-    }
-    if values.len() == 1 {
-        return (values[0], values[0], values[0]);
-    }
-    let i = Interval::of(values);
-    (i.mean, i.low(), i.high())
+/// A figure over its replications: mean and 95% interval (one value, or any infinite: a point).
+#[derive(Clone, Copy, Debug)]
+struct Spread {
+    n: usize,
+    mean: f64,
+    low: f64,
+    high: f64,
 }
 
-fn show(mean: f64, low: f64, high: f64) -> String {
-    if mean.is_infinite() {
+fn spread(values: &[f64]) -> Spread {
+    let n = values.len();
+    if values.iter().any(|v| v.is_infinite()) {
+        let inf = f64::INFINITY;
+        return Spread {
+            n,
+            mean: inf,
+            low: inf,
+            high: inf,
+        };
+    }
+    if n == 1 {
+        let v = values[0];
+        return Spread {
+            n,
+            mean: v,
+            low: v,
+            high: v,
+        };
+    }
+    let i = Interval::of(values);
+    Spread {
+        n,
+        mean: i.mean,
+        low: i.low(),
+        high: i.high(),
+    }
+}
+
+impl Spread {
+    /// Short form for the table: `12.3 ± 0.4`, `12.3` or `never`.
+    fn short(&self) -> String {
+        if self.mean.is_infinite() {
+            "never".into()
+        } else if self.low == self.high {
+            num(self.mean)
+        } else {
+            format!("{} ± {}", num(self.mean), num(self.high - self.mean))
+        }
+    }
+
+    /// Long form for a sentence: with the interval's ends and the replications.
+    fn long(&self) -> String {
+        if self.low == self.high || self.mean.is_infinite() {
+            self.short()
+        } else {
+            format!(
+                "{} (95% interval {} to {}, {} replications)",
+                self.short(),
+                num(self.low),
+                num(self.high),
+                self.n
+            )
+        }
+    }
+
+    /// `value`, and `ci95_low`/`ci95_high` with replications, as JUnit properties named
+    /// `prefix` + those.
+    fn properties(&self, prefix: &str, out: &mut Vec<(String, String)>) {
+        out.push((format!("{prefix}value"), mean_text(self.mean)));
+        if self.low != self.high {
+            out.push((format!("{prefix}ci95_low"), num(self.low)));
+            out.push((format!("{prefix}ci95_high"), num(self.high)));
+        }
+        out.push((format!("{prefix}replications"), self.n.to_string()));
+    }
+}
+
+fn mean_text(x: f64) -> String {
+    if x == f64::INFINITY {
         "never".into()
-    } else if low == high {
-        num(mean)
     } else {
-        format!("{} ± {}", num(mean), num(high - mean))
+        num(x)
     }
 }
 
@@ -121,12 +217,19 @@ pub fn judge(study: &StudyResult, e: &Expectation) -> Judgement {
     if let Some(hi) = e.at_most {
         bounds.push(format!("<= {}", relative(hi)));
     }
-    let expectation = format!("{} {} {}", e.strategy, e.metric, bounds.join(" and "));
-    let no_data = |what: &str| Judgement {
+    let bound = bounds.join(" and ");
+    let expectation = format!("{} {} {bound}", e.strategy, e.metric);
+    let no_data = |what: &str| {
+        Judgement {
         expectation: expectation.clone(),
         value: "-".into(),
         verdict: Verdict::NoData,
-        reason: format!("{what} has no value for {}", e.metric),
+        detail: format!(
+            "{what} has no value for {} (an empty cell in summary.csv), so the bound {bound} cannot be met",
+            e.metric
+        ),
+        properties: vec![("bound".into(), bound.clone())],
+    }
     };
     let Some(a) = figure(study, &e.strategy, &e.metric)
         .as_ref()
@@ -134,48 +237,116 @@ pub fn judge(study: &StudyResult, e: &Expectation) -> Judgement {
     else {
         return no_data(&e.strategy);
     };
-    let (mean, low, high) = interval(&a);
-    let mut value = show(mean, low, high);
-    // The quantity whose interval must lie below `hi` and above `lo`: the figure itself, or
-    // its paired excess over k times the other's (then the bounds are 0).
-    let (ok_low, ok_high, reason_of) = match &e.of {
+    let sa = spread(&a);
+    let mut properties = Vec::new();
+    sa.properties("", &mut properties);
+    properties.push(("bound".into(), bound.clone()));
+    let several = a.len() > 1;
+    let (pass, value, detail) = match &e.of {
         None => {
-            let ok_high = e.at_most.is_none_or(|hi| high <= hi);
-            let ok_low = e.at_least.is_none_or(|lo| low >= lo);
-            (ok_low, ok_high, format!("{} is {value}", e.metric))
+            let ok_high = e.at_most.is_none_or(|hi| sa.high <= hi);
+            let ok_low = e.at_least.is_none_or(|lo| sa.low >= lo);
+            let pass = ok_low && ok_high;
+            let verdict = match (pass, several) {
+                (true, false) => "within",
+                (true, true) => "its 95% interval lies wholly within",
+                (false, false) => "outside",
+                (false, true) => "its 95% interval does not lie wholly within",
+            };
+            let detail = format!("{} is {}: {verdict} the bound {bound}", e.metric, sa.long());
+            (pass, sa.short(), detail)
         }
         Some(of) => {
             let Some(b) = figure(study, of, &e.metric).as_ref().and_then(numbers) else {
                 return no_data(of);
             };
-            let (bm, bl, bh) = interval(&b);
-            value = format!("{value} ({of} {})", show(bm, bl, bh));
-            let excess = |k: f64| -> (f64, f64) {
+            let sb = spread(&b);
+            sb.properties(&format!("{of}_"), &mut properties);
+            // The paired excess a - k·b, replication by replication: its interval must lie
+            // below 0 for at_most and above 0 for at_least.
+            let excess = |k: f64| -> Spread {
                 let d: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x - k * y).collect();
                 if d.iter().any(|v| v.is_nan()) {
                     // never - never: no comparison possible.
-                    return (f64::NAN, f64::NAN);
+                    let nan = f64::NAN;
+                    return Spread {
+                        n: d.len(),
+                        mean: nan,
+                        low: nan,
+                        high: nan,
+                    };
                 }
-                let (_, l, h) = interval(&d);
-                (l, h)
+                spread(&d)
             };
-            let ok_high = e.at_most.is_none_or(|k| excess(k).1 <= 0.0);
-            let ok_low = e.at_least.is_none_or(|k| excess(k).0 >= 0.0);
-            (ok_low, ok_high, format!("{} is {value}", e.metric))
+            let mut parts = Vec::new();
+            let mut pass = true;
+            for (k, at_most) in [(e.at_most, true), (e.at_least, false)]
+                .into_iter()
+                .filter_map(|(k, m)| k.map(|k| (k, m)))
+            {
+                let x = excess(k);
+                let ok = if at_most { x.high <= 0.0 } else { x.low >= 0.0 };
+                pass &= ok;
+                let target = k * sb.mean;
+                let limit = if target.is_finite() {
+                    format!(
+                        "{} {} × {of}'s = {}",
+                        if at_most { "<=" } else { ">=" },
+                        num(k),
+                        num(target)
+                    )
+                } else {
+                    format!("{} {} × {of}'s", if at_most { "<=" } else { ">=" }, num(k))
+                };
+                let paired = if several && x.low != x.high && x.mean.is_finite() {
+                    format!(
+                        " (paired {} − {}·{of}: {}, 95% interval {} to {})",
+                        e.strategy,
+                        num(k),
+                        num(x.mean),
+                        num(x.low),
+                        num(x.high)
+                    )
+                } else {
+                    String::new()
+                };
+                let both = e.at_most.is_some() && e.at_least.is_some();
+                parts.push(format!(
+                    "{limit}{paired}{}",
+                    if ok || !both { "" } else { " (not met)" }
+                ));
+                let side = if at_most { "at_most" } else { "at_least" };
+                if several && x.mean.is_finite() {
+                    properties.push((format!("{side}_excess_ci95_low"), num(x.low)));
+                    properties.push((format!("{side}_excess_ci95_high"), num(x.high)));
+                }
+            }
+            let detail = format!(
+                "{} is {}, {of}'s {}; bound {}: {}",
+                e.metric,
+                sa.long(),
+                sb.long(),
+                parts.join("; "),
+                match (pass, several) {
+                    (true, false) => "within the bound",
+                    (true, true) => "the paired interval lies wholly within the bound",
+                    (false, false) => "outside the bound",
+                    (false, true) => "the paired interval does not lie wholly within the bound",
+                }
+            );
+            (
+                pass,
+                format!("{} ({of} {})", sa.short(), sb.short()),
+                detail,
+            )
         }
     };
-    let pass = ok_low && ok_high;
     Judgement {
         expectation,
         value,
         verdict: if pass { Verdict::Pass } else { Verdict::Fail },
-        reason: if pass {
-            String::new()
-        } else if a.len() > 1 {
-            format!("{reason_of}: its 95% interval does not lie within the bound")
-        } else {
-            format!("{reason_of}: outside the bound")
-        },
+        detail,
+        properties,
     }
 }
 
@@ -205,6 +376,17 @@ pub struct SavedStrategy {
     pub figures: Vec<(String, Vec<String>)>,
 }
 
+/// What the current run is, to compare with a [`Baseline`] before or after it runs.
+#[derive(Clone, Copy, Debug)]
+pub struct RunIdentity<'a> {
+    /// SHA-256 of the scenario file.
+    pub sha256: &'a str,
+    /// Seed of each replication.
+    pub seeds: &'a [u64],
+    /// Warm-up left out, seconds.
+    pub warmup_s: f64,
+}
+
 impl Baseline {
     /// The baseline of `study`, run from a file with hash `sha256`.
     pub fn of(study: &StudyResult, sha256: &str) -> Baseline {
@@ -230,36 +412,158 @@ impl Baseline {
         }
     }
 
-    /// Why `study` (from a file with hash `sha256`) cannot be compared with this baseline, if
-    /// it cannot: another scenario file, other seeds or replications, another warm-up.
-    pub fn mismatch(&self, study: &StudyResult, sha256: &str) -> Option<String> {
-        let seeds: Vec<u64> = study.runs.iter().map(|r| r.seed).collect();
-        if self.scenario_sha256 != sha256 {
-            Some("the scenario file changed since the baseline was saved (its SHA-256 differs); save the baseline again from this file".into())
-        } else if self.seeds != seeds {
+    /// Why this baseline is not a well-formed one, if it is not: `(field, what is wrong)`.
+    /// A strategy or a figure twice would make the comparison ambiguous; a figure with another
+    /// number of values than the baseline's seeds cannot be paired with them.
+    pub fn invalid(&self) -> Option<(String, String)> {
+        if self.seeds.is_empty() {
+            return Some((
+                "seeds".into(),
+                "is empty; a baseline holds at least one replication".into(),
+            ));
+        }
+        for (i, s) in self.strategies.iter().enumerate() {
+            if let Some(j) = self.strategies[..i].iter().position(|o| o.name == s.name) {
+                return Some((
+                    format!("strategies[{i}].name"),
+                    format!(
+                        "strategy `{}` appears twice (also strategies[{j}]); a baseline holds each strategy once",
+                        crate::text::quote(&s.name)
+                    ),
+                ));
+            }
+            for (k, (metric, written)) in s.figures.iter().enumerate() {
+                if let Some(j) = s.figures[..k].iter().position(|(m, _)| m == metric) {
+                    return Some((
+                        format!("strategies[{i}].figures[{k}]"),
+                        format!(
+                            "figure `{}` of strategy `{}` appears twice (also figures[{j}])",
+                            crate::text::quote(metric),
+                            crate::text::quote(&s.name)
+                        ),
+                    ));
+                }
+                if written.len() != self.seeds.len() {
+                    return Some((
+                        format!("strategies[{i}].figures[{k}]"),
+                        format!(
+                            "figure `{}` of strategy `{}` has {} value(s) for {} seed(s); it needs one per seed",
+                            crate::text::quote(metric),
+                            crate::text::quote(&s.name),
+                            written.len(),
+                            self.seeds.len()
+                        ),
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    /// Why a run of `now` differs from the one this baseline was saved from, if it does:
+    /// another scenario file, other seeds or replications, another warm-up. `check` compares
+    /// such runs all the same (saying so), and refuses them with `--strict-baseline`.
+    pub fn mismatch(&self, now: RunIdentity) -> Option<String> {
+        if self.scenario_sha256 != now.sha256 {
+            Some(
+                "the scenario file changed since the baseline was saved (its SHA-256 differs)"
+                    .into(),
+            )
+        } else if self.seeds != now.seeds {
             Some(format!(
-                "the baseline ran {} replication(s) with seeds {:?}, this run {} with {:?}; run with the same --seed and --replications",
-                self.seeds.len(),
-                self.seeds,
-                seeds.len(),
-                seeds
+                "the baseline ran {}, this run {}; run with the same --seed and --replications",
+                seeds_text(&self.seeds),
+                seeds_text(now.seeds)
             ))
-        } else if self.warmup_s != study.warmup_s {
-            Some("the warm-up differs from the baseline's".into())
+        } else if self.warmup_s != now.warmup_s {
+            Some(format!(
+                "the warm-up differs from the baseline's ({} s there, {} s here)",
+                num(self.warmup_s),
+                num(now.warmup_s)
+            ))
         } else {
             None
         }
     }
 }
 
-/// Compares every strategy of `study` that the baseline also has on `check.metrics`: fails
-/// when a figure is worse than the baseline's by more than `check.tolerance` (relative), beyond
-/// the noise of the replications.
-pub fn compare(study: &StudyResult, saved: &Baseline, check: &BaselineCheck) -> Vec<Judgement> {
-    let mut out = Vec::new();
+/// Seeds for a message: `5 replication(s) from seed 11` (replication 0 runs the file's seed,
+/// from which the others are mixed).
+fn seeds_text(seeds: &[u64]) -> String {
+    match seeds.first() {
+        Some(first) => format!("{} replication(s) from seed {first}", seeds.len()),
+        None => "no replication".into(),
+    }
+}
+
+/// The judgements of a comparison with a baseline, and notes on how it was made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    /// Notes for the reader, such as "the scenario file differs from the baseline's".
+    pub notes: Vec<String>,
+    /// One per strategy and figure of `[check].metrics`; strategies on one side only are
+    /// `Skipped`.
+    pub judged: Vec<Judgement>,
+}
+
+/// Compares every strategy of `study` (run from a file with hash `sha256`) with the baseline
+/// `name` on `check.metrics`, matching strategies by name: fails a figure worse than the
+/// baseline's by more than `check.tolerance` (relative), beyond the noise of the replications.
+pub fn compare(
+    study: &StudyResult,
+    sha256: &str,
+    saved: &Baseline,
+    name: &str,
+    check: &BaselineCheck,
+) -> Comparison {
+    let seeds: Vec<u64> = study.runs.iter().map(|r| r.seed).collect();
+    let paired = saved.seeds == seeds;
+    let mut notes = Vec::new();
+    if saved.scenario_sha256 != sha256 {
+        notes.push(format!(
+            "the scenario file differs from the one baseline `{name}` was saved from: strategies are matched by name (--strict-baseline refuses a changed file)"
+        ));
+    }
+    if !paired {
+        notes.push(format!(
+            "the baseline ran {}, this run {}: figures are compared unpaired (Welch's interval of the two means), not replication by replication",
+            seeds_text(&saved.seeds),
+            seeds_text(&seeds)
+        ));
+    }
+    if saved.warmup_s != study.warmup_s {
+        notes.push(format!(
+            "the warm-up differs from the baseline's ({} s there, {} s here)",
+            num(saved.warmup_s),
+            num(study.warmup_s)
+        ));
+    }
+    if saved.cachestorm_version != env!("CARGO_PKG_VERSION") {
+        notes.push(format!(
+            "the baseline was saved by cachestorm {}, this is {}",
+            crate::text::quote(&saved.cachestorm_version),
+            env!("CARGO_PKG_VERSION")
+        ));
+    }
     let tol = check.tolerance;
-    for (i, s) in study.first().strategies.iter().enumerate() {
+    let skipped = |expectation: String, detail: String| Judgement {
+        expectation,
+        value: "-".into(),
+        verdict: Verdict::Skipped,
+        detail,
+        properties: Vec::new(),
+    };
+    let mut out = Vec::new();
+    let strategies = &study.first().strategies;
+    for (i, s) in strategies.iter().enumerate() {
         let Some(old) = saved.strategies.iter().find(|o| o.name == s.name) else {
+            out.push(skipped(
+                format!("{} not in baseline", s.name),
+                format!(
+                    "strategy `{}` is not in baseline `{name}`: nothing to compare it with (save the baseline again to include it)",
+                    s.name
+                ),
+            ));
             continue;
         };
         let now = figures(study, i);
@@ -271,31 +575,94 @@ pub fn compare(study: &StudyResult, saved: &Baseline, check: &BaselineCheck) -> 
                 if higher { "lower" } else { "higher" },
                 num(tol * 100.0)
             );
-            let new = now.iter().find(|f| f.metric == metric).and_then(numbers);
-            let was = old
-                .figures
-                .iter()
-                .find(|(m, _)| m == metric)
-                .and_then(|(_, w)| {
-                    numbers(&Figure {
-                        metric: "",
-                        written: w.clone(),
-                    })
-                });
-            let (Some(new), Some(was)) = (new, was) else {
-                out.push(Judgement {
+            let Some((_, was)) = old.figures.iter().find(|(m, _)| m == metric) else {
+                out.push(skipped(
                     expectation,
-                    value: "-".into(),
-                    verdict: Verdict::NoData,
-                    reason: format!("{metric} has no value in this run or in the baseline"),
-                });
+                    format!("baseline `{name}` has no figure {metric} for {}", s.name),
+                ));
                 continue;
             };
-            // Excess over the allowed worsening, replication by replication: above 0 is worse.
-            let excess: Vec<f64> = new
+            let new = now.iter().find(|f| f.metric == metric).and_then(numbers);
+            let (new, was) = match (new, written_numbers(was)) {
+                (Some(n), Some(w)) => (n, w),
+                (None, None) => {
+                    out.push(skipped(
+                        expectation,
+                        format!("{metric} has no value in this run nor in baseline `{name}`"),
+                    ));
+                    continue;
+                }
+                (Some(_), None) => {
+                    out.push(skipped(
+                        expectation,
+                        format!(
+                            "{metric} has no value in baseline `{name}`: nothing to compare with"
+                        ),
+                    ));
+                    continue;
+                }
+                (None, Some(_)) => {
+                    out.push(Judgement {
+                        expectation,
+                        value: "-".into(),
+                        verdict: Verdict::NoData,
+                        detail: format!(
+                            "{metric} has no value in this run, where baseline `{name}` has one"
+                        ),
+                        properties: Vec::new(),
+                    });
+                    continue;
+                }
+            };
+            out.push(judge_change(
+                &new,
+                &was,
+                higher,
+                tol,
+                paired,
+                expectation,
+                metric,
+            ));
+        }
+    }
+    for old in &saved.strategies {
+        if !strategies.iter().any(|s| s.name == old.name) {
+            out.push(skipped(
+                format!("{} (baseline) not in this file", old.name),
+                format!(
+                    "strategy `{}` of baseline `{name}` is not in this file: not compared",
+                    crate::text::quote(&old.name)
+                ),
+            ));
+        }
+    }
+    Comparison { notes, judged: out }
+}
+
+/// Judges a figure now (`new`, per replication) against the baseline's (`was`): the excess
+/// over the allowed worsening must not lie wholly above 0.
+fn judge_change(
+    new: &[f64],
+    was: &[f64],
+    higher: bool,
+    tol: f64,
+    paired: bool,
+    expectation: String,
+    metric: &str,
+) -> Judgement {
+    let k = if higher { 1.0 - tol } else { 1.0 + tol };
+    // Excess over the allowed worsening, as (mean, low, high): above 0 is worse.
+    let excess = |n: f64, w: f64| if higher { k * w - n } else { n - k * w };
+    let infinite = new.iter().chain(was).any(|v| v.is_infinite());
+    let x: Spread = if infinite {
+        // `never` (did not recover): worse only when now never and the baseline did.
+        let now_never = new.iter().any(|v| v.is_infinite());
+        let was_never = was.iter().any(|v| v.is_infinite());
+        let v = if paired {
+            let per: Vec<f64> = new
                 .iter()
-                .zip(&was)
-                .map(|(n, w)| {
+                .zip(was)
+                .map(|(&n, &w)| {
                     if n.is_infinite() || w.is_infinite() {
                         if n == w {
                             0.0
@@ -304,63 +671,170 @@ pub fn compare(study: &StudyResult, saved: &Baseline, check: &BaselineCheck) -> 
                         } else {
                             f64::NEG_INFINITY
                         }
-                    } else if higher {
-                        (1.0 - tol) * w - n
                     } else {
-                        n - (1.0 + tol) * w
+                        excess(n, w)
                     }
                 })
                 .collect();
-            let low = if excess.iter().any(|e| e.is_infinite()) {
-                excess.iter().cloned().fold(f64::INFINITY, f64::min)
-            } else {
-                interval(&excess).1
-            };
-            let (nm, nl, nh) = interval(&new);
-            let (wm, wl, wh) = interval(&was);
-            let value = format!("{} (baseline {})", show(nm, nl, nh), show(wm, wl, wh));
-            let worse = low > 0.0;
-            out.push(Judgement {
-                expectation,
-                value,
-                verdict: if worse { Verdict::Fail } else { Verdict::Pass },
-                reason: if worse {
-                    format!(
-                        "{metric} worsened by more than {}% against the baseline",
-                        num(tol * 100.0)
-                    )
-                } else {
-                    String::new()
-                },
-            });
+            per.iter().cloned().fold(f64::INFINITY, f64::min)
+        } else if now_never && !was_never {
+            f64::INFINITY
+        } else if was_never && !now_never {
+            f64::NEG_INFINITY
+        } else {
+            0.0
+        };
+        Spread {
+            n: new.len(),
+            mean: v,
+            low: v,
+            high: v,
+        }
+    } else if paired {
+        let d: Vec<f64> = new.iter().zip(was).map(|(&n, &w)| excess(n, w)).collect();
+        spread(&d)
+    } else {
+        welch(new, was, k, higher)
+    };
+    let sn = spread(new);
+    let sw = spread(was);
+    let worse = x.low > 0.0;
+    let bound = format!("{} {} × baseline", if higher { ">=" } else { "<=" }, num(k));
+    let mut properties = Vec::new();
+    sn.properties("", &mut properties);
+    sw.properties("baseline_", &mut properties);
+    properties.push(("bound".into(), bound.clone()));
+    properties.push((
+        "comparison".into(),
+        if paired { "paired" } else { "unpaired" }.into(),
+    ));
+    if x.mean.is_finite() {
+        properties.push(("excess".into(), num(x.mean)));
+        if x.low != x.high {
+            properties.push(("excess_ci95_low".into(), num(x.low)));
+            properties.push(("excess_ci95_high".into(), num(x.high)));
         }
     }
-    out
+    let limit = k * sw.mean;
+    let limit = if limit.is_finite() {
+        format!("{bound} = {}", num(limit))
+    } else {
+        bound
+    };
+    let how = if x.low == x.high {
+        String::new()
+    } else {
+        format!(
+            "; excess over the bound ({}): {} (95% interval {} to {})",
+            if paired {
+                "paired by replication"
+            } else {
+                "unpaired"
+            },
+            num(x.mean),
+            num(x.low),
+            num(x.high)
+        )
+    };
+    let detail = format!(
+        "{metric} is {}, baseline {}; bound {limit}{how}: {}",
+        sn.long(),
+        sw.long(),
+        if !worse {
+            "not worse beyond the tolerance".to_string()
+        } else if x.low == x.high {
+            format!("worse by more than {}%", num(tol * 100.0))
+        } else {
+            format!(
+                "worse by more than {}% beyond the noise (that interval lies above 0)",
+                num(tol * 100.0)
+            )
+        }
+    );
+    Judgement {
+        expectation,
+        value: format!("{} (baseline {})", sn.short(), sw.short()),
+        verdict: if worse { Verdict::Fail } else { Verdict::Pass },
+        detail,
+        properties,
+    }
 }
 
-/// The table `check` prints for one scenario: one line per judgement.
-pub fn table(scenario: &str, replications: usize, judged: &[Judgement]) -> String {
+/// The excess of the mean of `new` over `k` times the mean of `was` (reversed when `higher` is
+/// better) with Welch's 95% interval; a side of one value counts as exact.
+fn welch(new: &[f64], was: &[f64], k: f64, higher: bool) -> Spread {
+    let a = Interval::of(new);
+    let b = Interval::of(was);
+    let mean = if higher {
+        k * b.mean - a.mean
+    } else {
+        a.mean - k * b.mean
+    };
+    let var = |i: &Interval, scale: f64| {
+        if i.n > 1 {
+            scale * scale * i.stdev * i.stdev / i.n as f64
+        } else {
+            0.0
+        }
+    };
+    let (va, vb) = (var(&a, 1.0), var(&b, k));
+    let total = va + vb;
+    if total == 0.0 || !total.is_finite() {
+        return Spread {
+            n: new.len(),
+            mean,
+            low: mean,
+            high: mean,
+        };
+    }
+    let part = |v: f64, n: usize| if n > 1 { v * v / (n - 1) as f64 } else { 0.0 };
+    let df = total * total / (part(va, a.n) + part(vb, b.n));
+    let half = t_975((df.floor() as usize).max(1)) * total.sqrt();
+    Spread {
+        n: new.len(),
+        mean,
+        low: mean - half,
+        high: mean + half,
+    }
+}
+
+/// The table `check` prints for one scenario: the notes, then one line per judgement, each
+/// that did not pass followed by its detail.
+pub fn table(
+    scenario: &str,
+    replications: usize,
+    notes: &[String],
+    judged: &[Judgement],
+) -> String {
+    let skipped = judged
+        .iter()
+        .filter(|j| j.verdict == Verdict::Skipped)
+        .count();
+    let count = judged.len() - skipped;
     let mut out = format!(
-        "{}: {} expectation{} judged on {}\n",
+        "{}: {} expectation{} judged on {}{}\n",
         crate::text::escape(scenario),
-        judged.len(),
-        if judged.len() == 1 { "" } else { "s" },
+        count,
+        if count == 1 { "" } else { "s" },
         if replications > 1 {
             format!("the 95% intervals of {replications} replications")
         } else {
             "one run".to_string()
+        },
+        if skipped > 0 {
+            format!(", {skipped} skipped")
+        } else {
+            String::new()
         }
     );
+    for note in notes {
+        out.push_str(&format!("  note: {}\n", crate::text::escape(note)));
+    }
     let rows: Vec<[String; 3]> = judged
         .iter()
         .map(|j| {
             [
-                match j.verdict {
-                    Verdict::Pass => "pass",
-                    Verdict::Fail => "FAIL",
-                    Verdict::NoData => "NO DATA",
-                }
-                .to_string(),
+                j.verdict.label().to_string(),
                 crate::text::escape(&j.expectation).into_owned(),
                 crate::text::escape(&j.value).into_owned(),
             ]
@@ -369,16 +843,253 @@ pub fn table(scenario: &str, replications: usize, judged: &[Judgement]) -> Strin
     let w: Vec<usize> = (0..3)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
-    for r in rows {
+    for (r, j) in rows.into_iter().zip(judged) {
         let pad = |c: usize| " ".repeat(w[c] - r[c].chars().count());
-        out.push_str(&format!(
-            "  {}{}  {}{}  {}\n",
-            r[0],
-            pad(0),
-            r[1],
-            pad(1),
-            r[2]
-        ));
+        let line = format!("  {}{}  {}{}  {}", r[0], pad(0), r[1], pad(1), r[2]);
+        out.push_str(line.trim_end());
+        out.push('\n');
+        if j.verdict != Verdict::Pass {
+            out.push_str(&format!(
+                "  {}  {}\n",
+                " ".repeat(w[0]),
+                crate::text::escape(&j.detail)
+            ));
+        }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small study: two strategies, `slots` database slots for the first, 2 replications.
+    fn study(replications: u32) -> StudyResult {
+        let text = format!(
+            r#"
+name = "tiny"
+seed = 3
+duration = "2s"
+bucket = "1s"
+replications = {replications}
+[clients]
+rps = 500
+keyspace = 100
+[app]
+instances = 1
+[cache]
+enabled = false
+[db]
+slots = 2
+service = {{ dist = "exponential", mean = "1ms" }}
+[[strategies]]
+name = "a"
+[[strategies]]
+name = "b"
+db.slots = 1
+"#
+        );
+        let s = crate::scenario::parse(&text, std::path::Path::new("tiny.toml")).unwrap();
+        crate::experiment::run_study(&s, &|_| {})
+    }
+
+    fn expectation(metric: &str, at_most: f64, of: Option<&str>) -> Expectation {
+        Expectation {
+            strategy: "b".into(),
+            metric: metric.into(),
+            at_most: Some(at_most),
+            at_least: None,
+            of: of.map(Into::into),
+            index: 0,
+        }
+    }
+
+    #[test]
+    fn a_failure_states_value_and_bound_not_the_value_twice() {
+        let st = study(1);
+        let j = judge(&st, &expectation("p99_latency_ms", 0.001, None));
+        assert_eq!(j.verdict, Verdict::Fail);
+        assert!(
+            j.detail == format!("p99_latency_ms is {}: outside the bound <= 0.001", j.value),
+            "{}",
+            j.detail
+        );
+        assert_eq!(j.detail.matches(&j.value).count(), 1, "{}", j.detail);
+        let pass = judge(&st, &expectation("p99_latency_ms", 1e9, None));
+        assert_eq!(pass.verdict, Verdict::Pass);
+        assert!(pass
+            .properties
+            .contains(&("bound".into(), "<= 1000000000".into())));
+        assert!(pass
+            .properties
+            .iter()
+            .any(|(k, v)| k == "value" && *v == pass.value));
+    }
+
+    #[test]
+    fn with_replications_a_failure_states_the_interval() {
+        let st = study(3);
+        let j = judge(&st, &expectation("mean_latency_ms", 0.001, None));
+        assert_eq!(j.verdict, Verdict::Fail);
+        assert!(j.detail.contains("(95% interval "), "{}", j.detail);
+        assert!(j.detail.contains("3 replications"), "{}", j.detail);
+        assert!(j.detail.contains("bound <= 0.001"), "{}", j.detail);
+        let names: Vec<&str> = j.properties.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            ["value", "ci95_low", "ci95_high", "replications", "bound"]
+        );
+        let relative = judge(&st, &expectation("mean_latency_ms", 0.5, Some("a")));
+        assert_eq!(relative.verdict, Verdict::Fail, "{}", relative.detail);
+        assert!(
+            relative.detail.contains("paired b − 0.5·a"),
+            "{}",
+            relative.detail
+        );
+    }
+
+    #[test]
+    fn a_changed_study_is_compared_by_strategy_name_with_notes() {
+        let st = study(2);
+        let mut saved = Baseline::of(&st, "old");
+        saved.strategies[1].name = "gone".into();
+        saved.strategies[0]
+            .figures
+            .retain(|(m, _)| m != "hit_ratio");
+        let c = compare(&st, "new", &saved, "main", &BaselineCheck::default());
+        assert!(
+            c.notes[0].contains("differs from the one baseline `main`"),
+            "{:?}",
+            c.notes
+        );
+        assert_eq!(
+            c.notes.len(),
+            1,
+            "same seeds, warm-up and version: {:?}",
+            c.notes
+        );
+        let verdicts: Vec<(&str, Verdict)> = c
+            .judged
+            .iter()
+            .map(|j| (j.expectation.as_str(), j.verdict))
+            .collect();
+        assert!(verdicts.contains(&("b not in baseline", Verdict::Skipped)));
+        assert!(verdicts.contains(&("gone (baseline) not in this file", Verdict::Skipped)));
+        assert!(verdicts.contains(&(
+            "a hit_ratio lower than baseline by at most 10%",
+            Verdict::Skipped
+        )));
+        let passed = verdicts.iter().filter(|v| v.1 == Verdict::Pass).count();
+        assert_eq!(passed, 5, "{verdicts:?}");
+        // Against itself with other seeds: compared unpaired, and said so.
+        let mut other = Baseline::of(&st, "new");
+        other.seeds = vec![1, 2, 3];
+        for s in &mut other.strategies {
+            for (_, w) in &mut s.figures {
+                w.push(w[0].clone());
+            }
+        }
+        let c = compare(&st, "new", &other, "main", &BaselineCheck::default());
+        assert!(
+            c.notes.iter().any(|n| n.contains("unpaired")),
+            "{:?}",
+            c.notes
+        );
+        assert!(
+            c.judged.iter().all(|j| !j.verdict.fails()),
+            "{:?}",
+            c.judged
+        );
+        assert!(c.judged.iter().all(|j| j
+            .properties
+            .contains(&("comparison".into(), "unpaired".into()))));
+    }
+
+    #[test]
+    fn a_worsening_beyond_the_noise_fails_paired_or_not() {
+        let was = [10.0, 11.0, 12.0];
+        let worse = [15.0, 16.0, 17.0];
+        let near = [10.5, 11.2, 12.9];
+        for paired in [true, false] {
+            let j = judge_change(
+                &worse,
+                &was,
+                false,
+                0.1,
+                paired,
+                "x".into(),
+                "p99_latency_ms",
+            );
+            assert_eq!(j.verdict, Verdict::Fail, "{paired}: {}", j.detail);
+            assert!(
+                j.detail.contains("bound <= 1.1 × baseline = 12.1"),
+                "{}",
+                j.detail
+            );
+            assert!(j.detail.contains("95% interval"), "{}", j.detail);
+            let j = judge_change(
+                &near,
+                &was,
+                false,
+                0.1,
+                paired,
+                "x".into(),
+                "p99_latency_ms",
+            );
+            assert_eq!(j.verdict, Verdict::Pass, "{paired}: {}", j.detail);
+        }
+        // More is better for a hit ratio: a drop fails, a rise passes.
+        let j = judge_change(&[0.5], &[0.9], true, 0.1, true, "x".into(), "hit_ratio");
+        assert_eq!(j.verdict, Verdict::Fail, "{}", j.detail);
+        let j = judge_change(&[0.95], &[0.9], true, 0.1, false, "x".into(), "hit_ratio");
+        assert_eq!(j.verdict, Verdict::Pass, "{}", j.detail);
+        // `never` now, a recovery before: worse.
+        let j = judge_change(
+            &[f64::INFINITY],
+            &[7.0],
+            false,
+            0.1,
+            false,
+            "x".into(),
+            "recovery_s",
+        );
+        assert_eq!(j.verdict, Verdict::Fail, "{}", j.detail);
+    }
+
+    #[test]
+    fn welch_widens_with_the_noise_of_both_sides() {
+        let tight = welch(&[10.0, 10.1, 9.9], &[5.0, 5.1, 4.9], 1.0, false);
+        assert!((tight.mean - 5.0).abs() < 1e-9);
+        assert!(tight.low > 4.5 && tight.high < 5.5, "{tight:?}");
+        let loose = welch(&[10.0, 14.0, 6.0], &[5.0, 5.1, 4.9], 1.0, false);
+        assert!(loose.low < 0.0, "{loose:?}");
+        let point = welch(&[10.0], &[5.0], 1.0, false);
+        assert_eq!((point.low, point.high), (5.0, 5.0));
+    }
+
+    #[test]
+    fn a_baseline_with_a_strategy_or_figure_twice_is_invalid() {
+        let st = study(1);
+        let good = Baseline::of(&st, "x");
+        assert_eq!(good.invalid(), None);
+        let mut twice = good.clone();
+        twice.strategies[1].name = "a".into();
+        let (field, why) = twice.invalid().unwrap();
+        assert_eq!(field, "strategies[1].name");
+        assert!(why.contains("`a` appears twice"), "{why}");
+        let mut figure = good.clone();
+        let first = figure.strategies[0].figures[0].clone();
+        figure.strategies[0].figures.push(first);
+        assert!(figure.invalid().unwrap().1.contains("appears twice"));
+        let mut short = good.clone();
+        short.strategies[0].figures[2].1.clear();
+        assert!(short
+            .invalid()
+            .unwrap()
+            .1
+            .contains("0 value(s) for 1 seed(s)"));
+        let mut none = good;
+        none.seeds.clear();
+        assert_eq!(none.invalid().unwrap().0, "seeds");
+    }
 }

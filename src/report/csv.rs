@@ -207,12 +207,28 @@ const TIMESERIES: &[&[BucketColumn]] = &[
 ];
 
 /// Whole-run columns of `summary.csv` after the dependency columns.
-const SUMMARY_RECOVERY: &[SummaryColumn] =
-    &[("recovery_s", |s| match s.result.summary.recovery_s {
-        None => String::new(),
-        Some(r) if r.is_infinite() => "never".to_string(),
-        Some(r) => secs(r),
-    })];
+const SUMMARY_RECOVERY: &[SummaryColumn] = &[("recovery_s", |s| match s.result.summary.recovery {
+    None => String::new(),
+    Some(r) if !r.recovered() => "never".to_string(),
+    Some(r) => secs(r.recovery_s),
+})];
+
+/// The recovery verdict as numbers (1 yes, 0 no, empty when it does not apply), so that the
+/// mean over replications is the share of them: the last columns of `summary.csv`.
+const SUMMARY_VERDICT: &[SummaryColumn] = &[
+    ("recovered", |s| {
+        s.result
+            .summary
+            .recovery
+            .map_or(String::new(), |r| u8::from(r.recovered()).to_string())
+    }),
+    ("metastable", |s| {
+        s.result
+            .summary
+            .recovery
+            .map_or(String::new(), |r| u8::from(r.metastable).to_string())
+    }),
+];
 
 /// Whole-run columns of `summary.csv` after the counters.
 const SUMMARY_EXTRA: &[SummaryColumn] = &[
@@ -277,6 +293,7 @@ pub fn summary_columns() -> Vec<&'static str> {
         .chain(SUMMARY_RECOVERY.iter().map(|c| c.0))
         .chain(NODES.iter().map(|c| c.0))
         .chain(SUMMARY_WORST.iter().map(|c| c.0))
+        .chain(SUMMARY_VERDICT.iter().map(|c| c.0))
         .collect()
 }
 
@@ -318,6 +335,7 @@ pub fn summary_values(s: &StrategyResult) -> Vec<String> {
         .chain(SUMMARY_RECOVERY.iter().map(|c| (c.1)(s)))
         .chain(NODES.iter().map(|c| (c.1)(t)))
         .chain(SUMMARY_WORST.iter().map(|c| (c.1)(s)))
+        .chain(SUMMARY_VERDICT.iter().map(|c| (c.1)(s)))
         .collect()
 }
 
@@ -457,7 +475,7 @@ mod tests {
                         totals: bucket,
                         peak_db_qps: 0.0,
                         truncation: None,
-                        recovery_s: None,
+                        recovery: None,
                         worst: Default::default(),
                     },
                 },

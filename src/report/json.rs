@@ -106,7 +106,8 @@ pub fn summary_bytes(study: &StudyResult) -> Vec<u8> {
 }
 
 /// A Markdown report for a design document: the scenario, then one table row per strategy
-/// with its headline figures (mean ± 95% interval with replications).
+/// with its headline figures and those of the features it uses (mean ± 95% interval with
+/// replications).
 pub fn markdown(study: &StudyResult) -> String {
     const SHOWN: [(&str, &str); 7] = [
         ("hit_ratio", "hit ratio"),
@@ -125,6 +126,12 @@ pub fn markdown(study: &StudyResult) -> String {
             .replace('<', "&lt;")
             .replace('>', "&gt;")
     };
+    let lessons = super::lessons::lessons(study);
+    let labels: Vec<&str> = SHOWN
+        .iter()
+        .map(|(_, l)| *l)
+        .chain(lessons.iter().map(|l| l.label()))
+        .collect();
     let mut out = format!(
         "## {}\n\nSeed {}, {} replication{}{}.\n\n| strategy | {} |\n|---|{}\n",
         cell(&first.name),
@@ -136,8 +143,8 @@ pub fn markdown(study: &StudyResult) -> String {
         } else {
             String::new()
         },
-        SHOWN.map(|(_, l)| l).join(" | "),
-        "---:|".repeat(SHOWN.len())
+        labels.join(" | "),
+        "---:|".repeat(labels.len())
     );
     for (i, s) in first.strategies.iter().enumerate() {
         let figs = figures(study, i);
@@ -154,6 +161,11 @@ pub fn markdown(study: &StudyResult) -> String {
                     (true, Some(ci)) => super::replications::plus_minus(ci.mean, ci.half_width),
                 }
             })
+            .chain(
+                lessons
+                    .iter()
+                    .map(|&l| cell(&super::lessons::cell(study, i, l))),
+            )
             .collect();
         out.push_str(&format!("| {} | {} |\n", cell(&s.name), cells.join(" | ")));
     }

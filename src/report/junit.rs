@@ -1,5 +1,10 @@
 //! JUnit XML, the report format CI systems read (GitHub Actions, GitLab, Jenkins), for
-//! `cachestorm check --junit FILE`: one test case per expectation, failed ones with the reason.
+//! `cachestorm check --junit FILE`: one suite per scenario, one test case per expectation or
+//! baseline comparison. A failed case carries its reason (value, bound and interval), a case
+//! whose figure cannot be compared is skipped with why, and input that was refused is an
+//! `<error>` case naming the file and the field; every case carries its figures as
+//! `<property>` elements (a de facto extension most readers show) and its sentence as
+//! `<system-out>`.
 //!
 //! Every string comes from a user (scenario, strategy and metric names, messages quoting them),
 //! so all are escaped: the five XML special characters become entities, and characters XML 1.0
@@ -10,56 +15,180 @@ use std::fmt::Write as _;
 
 use crate::text;
 
+/// How a test case ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// It held.
+    Passed,
+    /// It did not hold: why (may span lines).
+    Failed(String),
+    /// It could not be judged: why.
+    Skipped(String),
+    /// The input was refused (or another error stopped the check): the message.
+    Error(String),
+}
+
 /// One test case: an expectation and whether it held.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TestCase {
     /// What was checked, e.g. `jittered-ttl: peak_db_queries_per_s <= 2000`.
     pub name: String,
-    /// The group it belongs to, e.g. the scenario's name.
+    /// The group it belongs to, e.g. `cachestorm.avalanche`.
     pub classname: String,
-    /// Why it failed (may span lines), or `None` when it passed.
-    pub failure: Option<String>,
+    /// How it ended.
+    pub outcome: Outcome,
     /// Time spent on it, seconds (written as 0 when negative or not finite).
     pub time_s: f64,
+    /// Named figures, such as `value`, `bound`, `ci95_low`, in order.
+    pub properties: Vec<(String, String)>,
+    /// A sentence for people (written as `<system-out>` when not empty).
+    pub system_out: String,
 }
 
-/// A JUnit XML document with one suite named `suite` holding `cases` in order, with the counts
-/// of tests and failures on the suite and on the `testsuites` root. A failure's text is both
-/// the `message` attribute and the element's content.
-pub fn junit_xml(suite: &str, cases: &[TestCase]) -> String {
-    let failures = cases.iter().filter(|c| c.failure.is_some()).count();
-    let total_s: f64 = cases.iter().map(|c| seconds(c.time_s)).sum();
-    let counts = format!(
-        "tests=\"{}\" failures=\"{failures}\" errors=\"0\" time=\"{total_s:.3}\"",
-        cases.len()
-    );
-    let suite = attribute(suite);
-    let mut out = String::new();
-    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(out, "<testsuites name=\"{suite}\" {counts}>");
-    let _ = writeln!(out, "  <testsuite name=\"{suite}\" {counts} skipped=\"0\">");
-    for case in cases {
-        let _ = write!(
-            out,
-            "    <testcase name=\"{}\" classname=\"{}\" time=\"{:.3}\"",
-            attribute(&case.name),
-            attribute(&case.classname),
-            seconds(case.time_s)
-        );
-        match &case.failure {
-            None => out.push_str("/>\n"),
-            Some(reason) => {
-                let _ = writeln!(
-                    out,
-                    ">\n      <failure message=\"{}\" type=\"expectation\">{}</failure>\n    </testcase>",
-                    attribute(reason),
-                    content(reason)
-                );
-            }
+impl TestCase {
+    /// A case named `name` in `classname` that ended as `outcome`, with no time, properties
+    /// or output.
+    pub fn new(name: &str, classname: &str, outcome: Outcome) -> TestCase {
+        TestCase {
+            name: name.into(),
+            classname: classname.into(),
+            outcome,
+            time_s: 0.0,
+            properties: Vec::new(),
+            system_out: String::new(),
         }
     }
-    out.push_str("  </testsuite>\n</testsuites>\n");
+}
+
+/// A suite of cases, such as one scenario's, with properties of the whole suite (notes such as
+/// "the file differs from the baseline's").
+#[derive(Clone, Debug, PartialEq)]
+pub struct Suite {
+    /// Name, e.g. the scenario's.
+    pub name: String,
+    /// Named facts about the suite, in order.
+    pub properties: Vec<(String, String)>,
+    /// The cases, in order.
+    pub cases: Vec<TestCase>,
+}
+
+#[derive(Default)]
+struct Counts {
+    tests: usize,
+    failures: usize,
+    errors: usize,
+    skipped: usize,
+    time_s: f64,
+}
+
+impl Counts {
+    fn of<'a>(cases: impl IntoIterator<Item = &'a TestCase>) -> Counts {
+        let mut c = Counts::default();
+        for case in cases {
+            c.tests += 1;
+            c.time_s += seconds(case.time_s);
+            match case.outcome {
+                Outcome::Passed => {}
+                Outcome::Failed(_) => c.failures += 1,
+                Outcome::Skipped(_) => c.skipped += 1,
+                Outcome::Error(_) => c.errors += 1,
+            }
+        }
+        c
+    }
+
+    fn attributes(&self) -> String {
+        format!(
+            "tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\"",
+            self.tests, self.failures, self.errors, self.skipped, self.time_s
+        )
+    }
+}
+
+/// A JUnit XML document named `name` holding `suites` in order, with the counts of tests,
+/// failures, errors and skipped cases on each suite and on the `testsuites` root. A failure's
+/// or an error's text is both the `message` attribute and the element's content.
+pub fn junit_xml(name: &str, suites: &[Suite]) -> String {
+    let all = Counts::of(suites.iter().flat_map(|s| &s.cases));
+    let mut out = String::new();
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"{}\" {}>",
+        attribute(name),
+        all.attributes()
+    );
+    for suite in suites {
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" {}>",
+            attribute(&suite.name),
+            Counts::of(&suite.cases).attributes()
+        );
+        properties(&mut out, "    ", &suite.properties);
+        for case in &suite.cases {
+            testcase(&mut out, case);
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
     out
+}
+
+fn testcase(out: &mut String, case: &TestCase) {
+    let _ = write!(
+        out,
+        "    <testcase name=\"{}\" classname=\"{}\" time=\"{:.3}\"",
+        attribute(&case.name),
+        attribute(&case.classname),
+        seconds(case.time_s)
+    );
+    if case.outcome == Outcome::Passed && case.properties.is_empty() && case.system_out.is_empty() {
+        out.push_str("/>\n");
+        return;
+    }
+    out.push_str(">\n");
+    properties(out, "      ", &case.properties);
+    let element = |out: &mut String, tag: &str, kind: &str, text: &str| {
+        let _ = writeln!(
+            out,
+            "      <{tag} message=\"{}\" type=\"{kind}\">{}</{tag}>",
+            attribute(text),
+            content(text)
+        );
+    };
+    match &case.outcome {
+        Outcome::Passed => {}
+        Outcome::Failed(why) => element(out, "failure", "expectation", why),
+        Outcome::Error(why) => element(out, "error", "input", why),
+        Outcome::Skipped(why) => {
+            let _ = writeln!(out, "      <skipped message=\"{}\"/>", attribute(why));
+        }
+    }
+    if !case.system_out.is_empty() {
+        let _ = writeln!(
+            out,
+            "      <system-out>{}</system-out>",
+            content(&case.system_out)
+        );
+    }
+    out.push_str("    </testcase>\n");
+}
+
+fn properties(out: &mut String, indent: &str, list: &[(String, String)]) {
+    if list.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{indent}<properties>");
+    for (name, value) in list {
+        let _ = writeln!(
+            out,
+            "{indent}  <property name=\"{}\" value=\"{}\"/>",
+            attribute(name),
+            attribute(value)
+        );
+    }
+    let _ = writeln!(out, "{indent}</properties>");
 }
 
 fn seconds(t: f64) -> f64 {
@@ -105,64 +234,117 @@ fn escape(s: &str, in_attribute: bool) -> String {
 mod tests {
     use super::*;
 
-    fn case(name: &str, failure: Option<&str>) -> TestCase {
+    fn case(name: &str, outcome: Outcome) -> TestCase {
         TestCase {
-            name: name.into(),
-            classname: "avalanche".into(),
-            failure: failure.map(Into::into),
             time_s: 1.25,
+            ..TestCase::new(name, "avalanche", outcome)
+        }
+    }
+
+    fn suite(name: &str, cases: Vec<TestCase>) -> Suite {
+        Suite {
+            name: name.into(),
+            properties: Vec::new(),
+            cases,
         }
     }
 
     #[test]
-    fn the_document_parses_and_counts_tests_and_failures() {
-        let cases = [
-            case("jittered-ttl: peak_db_queries_per_s <= 2000", None),
+    fn the_document_parses_and_counts_every_outcome() {
+        let reason = "p99_latency_ms = 1000.3, not < 50\n95% interval 990 to 1010";
+        let cases = vec![
+            TestCase {
+                properties: vec![("value".into(), "1584".into())],
+                system_out: "peak_db_queries_per_s is 1584, within <= 2000".into(),
+                ..case(
+                    "jittered-ttl: peak_db_queries_per_s <= 2000",
+                    Outcome::Passed,
+                )
+            },
             case(
                 "fixed-ttl: p99_latency_ms < 50",
-                Some("p99_latency_ms = 1000.3, not < 50\n95% interval 990 to 1010"),
+                Outcome::Failed(reason.into()),
             ),
             TestCase {
                 time_s: f64::NAN,
-                ..case("xfetch: errors_total <= 0", None)
+                ..case("xfetch: errors_total <= 0", Outcome::Passed)
             },
+            case("new: not in baseline", Outcome::Skipped("not there".into())),
         ];
-        let xml = junit_xml("cachestorm check", &cases);
+        let mut first = suite("avalanche", cases.clone());
+        first.properties = vec![("note".into(), "the file differs".into())];
+        let second = suite(
+            "input",
+            vec![case(
+                "a.toml",
+                Outcome::Error("a.toml: field `x`: bad".into()),
+            )],
+        );
+        let xml = junit_xml("cachestorm check", &[first, second]);
         let doc = roxmltree::Document::parse(&xml).unwrap();
         let root = doc.root_element();
         assert_eq!(root.tag_name().name(), "testsuites");
-        assert_eq!(root.attribute("tests"), Some("3"));
+        assert_eq!(root.attribute("tests"), Some("5"));
         assert_eq!(root.attribute("failures"), Some("1"));
-        assert_eq!(root.attribute("time"), Some("2.500"));
-        let suite = root.first_element_child().unwrap();
-        assert_eq!(suite.tag_name().name(), "testsuite");
-        assert_eq!(suite.attribute("name"), Some("cachestorm check"));
-        assert_eq!(suite.attribute("tests"), Some("3"));
-        assert_eq!(suite.attribute("failures"), Some("1"));
-        let testcases: Vec<_> = suite.children().filter(|n| n.is_element()).collect();
-        assert_eq!(testcases.len(), 3);
+        assert_eq!(root.attribute("errors"), Some("1"));
+        assert_eq!(root.attribute("skipped"), Some("1"));
+        assert_eq!(root.attribute("time"), Some("5.000"));
+        let suites: Vec<_> = root.children().filter(|n| n.is_element()).collect();
+        assert_eq!(suites.len(), 2);
+        let s = suites[0];
+        assert_eq!(s.attribute("name"), Some("avalanche"));
+        assert_eq!(s.attribute("tests"), Some("4"));
+        assert_eq!(s.attribute("failures"), Some("1"));
+        assert_eq!(s.attribute("errors"), Some("0"));
+        let children: Vec<_> = s.children().filter(|n| n.is_element()).collect();
+        assert_eq!(children[0].tag_name().name(), "properties");
+        let note = children[0].first_element_child().unwrap();
+        assert_eq!(note.attribute("name"), Some("note"));
+        assert_eq!(note.attribute("value"), Some("the file differs"));
+        let testcases = &children[1..];
+        assert_eq!(testcases.len(), 4);
         assert_eq!(testcases[0].attribute("name"), Some(cases[0].name.as_str()));
         assert_eq!(testcases[0].attribute("classname"), Some("avalanche"));
         assert_eq!(testcases[0].attribute("time"), Some("1.250"));
-        assert!(!testcases[0].has_children());
+        let value = testcases[0]
+            .descendants()
+            .find(|n| n.has_tag_name("property"))
+            .unwrap();
+        assert_eq!(value.attribute("value"), Some("1584"));
+        let out = testcases[0]
+            .descendants()
+            .find(|n| n.has_tag_name("system-out"))
+            .unwrap();
+        assert_eq!(out.text(), Some(cases[0].system_out.as_str()));
+        assert!(!testcases[2].has_children());
         assert_eq!(testcases[2].attribute("time"), Some("0.000"));
         let failure = testcases[1].first_element_child().unwrap();
         assert_eq!(failure.tag_name().name(), "failure");
-        let reason = cases[1].failure.as_deref().unwrap();
         assert_eq!(failure.attribute("message"), Some(reason));
         assert_eq!(failure.text(), Some(reason));
+        let skipped = testcases[3].first_element_child().unwrap();
+        assert_eq!(skipped.tag_name().name(), "skipped");
+        assert_eq!(skipped.attribute("message"), Some("not there"));
+        let error = suites[1].first_element_child().unwrap();
+        let error = error.first_element_child().unwrap();
+        assert_eq!(error.tag_name().name(), "error");
+        assert_eq!(error.attribute("message"), Some("a.toml: field `x`: bad"));
+        assert_eq!(suites[1].attribute("errors"), Some("1"));
     }
 
     #[test]
     fn hostile_names_come_out_escaped() {
         let hostile = "<script>&\"'\u{1}\u{1b}[31m\u{202e}\u{ffff}\r\t]]>";
-        let cases = [TestCase {
-            name: hostile.into(),
-            classname: hostile.into(),
-            failure: Some(format!("{hostile}\nsecond line")),
-            time_s: 0.0,
+        let cases = vec![TestCase {
+            properties: vec![(hostile.into(), hostile.into())],
+            system_out: hostile.into(),
+            ..TestCase::new(
+                hostile,
+                hostile,
+                Outcome::Failed(format!("{hostile}\nsecond line")),
+            )
         }];
-        let xml = junit_xml(hostile, &cases);
+        let xml = junit_xml(hostile, &[suite(hostile, cases)]);
         assert!(!xml.contains("<script>"), "{xml}");
         assert!(xml.contains("&lt;script&gt;&amp;&quot;&apos;\\u{1}\\u{1b}[31m\\u{202e}\\u{ffff}"));
         // Only line breaks and tabs, which XML allows, stay as they are (in the failure's text).
@@ -175,7 +357,16 @@ mod tests {
         let testcase = suite.first_element_child().unwrap();
         assert_eq!(testcase.attribute("name"), Some(shown));
         assert_eq!(testcase.attribute("classname"), Some(shown));
-        let failure = testcase.first_element_child().unwrap();
+        let property = testcase
+            .descendants()
+            .find(|n| n.has_tag_name("property"))
+            .unwrap();
+        assert_eq!(property.attribute("name"), Some(shown));
+        assert_eq!(property.attribute("value"), Some(shown));
+        let failure = testcase
+            .children()
+            .find(|n| n.has_tag_name("failure"))
+            .unwrap();
         let reason = format!("{shown}\nsecond line");
         assert_eq!(failure.attribute("message"), Some(reason.as_str()));
         assert_eq!(failure.text(), Some(reason.as_str()));
@@ -183,9 +374,11 @@ mod tests {
 
     #[test]
     fn an_empty_suite_is_a_valid_document() {
-        let xml = junit_xml("empty", &[]);
-        let doc = roxmltree::Document::parse(&xml).unwrap();
-        assert_eq!(doc.root_element().attribute("tests"), Some("0"));
-        assert_eq!(doc.root_element().attribute("failures"), Some("0"));
+        for suites in [vec![], vec![suite("empty", vec![])]] {
+            let xml = junit_xml("empty", &suites);
+            let doc = roxmltree::Document::parse(&xml).unwrap();
+            assert_eq!(doc.root_element().attribute("tests"), Some("0"));
+            assert_eq!(doc.root_element().attribute("failures"), Some("0"));
+        }
     }
 }

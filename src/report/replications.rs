@@ -233,11 +233,13 @@ pub fn table(study: &StudyResult) -> String {
     ];
     let first: &ScenarioResult = study.first();
     let base = study.baseline.as_deref();
+    let lessons = super::lessons::lessons(study);
     let mut header: Vec<String> = vec!["strategy".into()];
     header.extend(SHOWN.iter().map(|(_, label)| label.to_string()));
     if let Some(b) = base {
         header.push(format!("p99 vs {} ms", text::escape(b)));
     }
+    header.extend(lessons.iter().map(|l| l.label().to_string()));
     let mut rows = vec![header];
     for (i, s) in first.strategies.iter().enumerate() {
         let figs = figures(study, i);
@@ -263,6 +265,7 @@ pub fn table(study: &StudyResult) -> String {
             };
             row.push(cell);
         }
+        row.extend(lessons.iter().map(|&l| super::lessons::cell(study, i, l)));
         rows.push(row);
     }
     let widths: Vec<usize> = (0..rows[0].len())

@@ -76,10 +76,12 @@ pub fn is_metric(name: &str) -> bool {
     summary_columns().into_iter().skip(1).any(|c| c == name)
 }
 
-/// The summary metrics that may have no number, and so no row in `sweep.csv`: `recovery_s` is
-/// empty without an incident and `never` when the run did not recover. Every other summary
-/// column is always a number, so a sweep writes its row at every point and for every strategy.
-pub const OPTIONAL_METRICS: [&str; 1] = ["recovery_s"];
+/// The summary metrics that may have no number, and so no row in `sweep.csv`: the recovery
+/// columns are empty without an incident (and `recovery_s` is `never` when the run did not
+/// recover). Every other summary column is always a number, so a sweep writes its row at every
+/// point and for every strategy; `merge` refuses a shard that lacks one. A new column that can
+/// be empty belongs here (the merge tests fail on a real sweep otherwise).
+pub const OPTIONAL_METRICS: [&str; 3] = ["recovery_s", "recovered", "metastable"];
 
 /// The summary metrics every point and strategy of a `sweep.csv` has a row for (see
 /// [`OPTIONAL_METRICS`]), in the order of `summary.csv`.

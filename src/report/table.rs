@@ -3,8 +3,9 @@
 //! strategy has something to show in them. Strategy names are shown escaped
 //! ([`crate::text::escape`]), so no control character reaches the terminal.
 
+use super::lessons;
 use crate::metrics::ratio;
-use crate::metrics::{ScenarioResult, StrategyResult};
+use crate::metrics::{StrategyResult, StudyResult};
 
 type Column = (
     &'static str,
@@ -86,20 +87,25 @@ const COLUMNS: &[Column] = &[
     ),
 ];
 
-/// The table as text, columns aligned, ending with a newline.
-pub fn headline(result: &ScenarioResult) -> String {
+/// The table of a single run as text, columns aligned, ending with a newline: the headline
+/// figures, then those of the features the scenario uses ([`lessons`]).
+pub fn headline(study: &StudyResult) -> String {
+    let result = study.first();
     let shown: Vec<&Column> = COLUMNS
         .iter()
         .filter(|c| result.strategies.iter().any(|s| (c.2)(s)))
         .collect();
+    let lessons = lessons::lessons(study);
     let mut rows: Vec<Vec<String>> = vec![std::iter::once("strategy")
         .chain(shown.iter().map(|c| c.0))
+        .chain(lessons.iter().map(|l| l.label()))
         .map(String::from)
         .collect()];
-    for s in &result.strategies {
+    for (i, s) in result.strategies.iter().enumerate() {
         rows.push(
             std::iter::once(crate::text::escape(&s.name).into_owned())
                 .chain(shown.iter().map(|c| (c.1)(s)))
+                .chain(lessons.iter().map(|&l| lessons::cell(study, i, l)))
                 .collect(),
         );
     }

@@ -12,11 +12,15 @@
 //! Names beside the folder `NAME` in its parent: `.NAME.lock` (an empty file, kept, whose
 //! advisory lock the kernel releases when the process dies), `.NAME.partial` (the run being
 //! written) and `.NAME.old` (the previous folder during a fallback swap). Ctrl-C removes the
-//! temporary folders of every prepared run and exits with code 130.
+//! temporary folders of every prepared run and exits with code 130. An interrupt while a commit
+//! writes its files stops it before the swap (the old folder stays); one that arrives during
+//! the swap waits for it, and the message then says the folder was written: the swap and the
+//! check of the interrupt are atomic with respect to each other, so no message is false.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, Once};
 
 /// Prefix of the temporary files older versions wrote inside the folder; they are replaced too.
@@ -28,6 +32,14 @@ pub const INTERRUPTED_EXIT_CODE: i32 = 130;
 /// Temporary folders of prepared runs, removed by the Ctrl-C handler. A commit holds the lock
 /// from its first write to its last rename, so an interrupt never cuts a swap in half.
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Set by the interrupt handler before it waits for [`PENDING`]: a commit that sees it stops
+/// before its swap.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Hidden setting for tests: milliseconds a commit sleeps after each file it writes, so a test
+/// can interrupt it in the middle.
+const SLOW_COMMIT_ENV: &str = "__CACHESTORM_TEST_SLOW_COMMIT_MS";
 
 fn pending() -> MutexGuard<'static, Vec<PathBuf>> {
     PENDING
@@ -48,6 +60,17 @@ pub enum OutputError {
         dir: String,
         /// The first few foreign names, quoted.
         found: String,
+    },
+    /// The folder holds the outputs of another scenario, which a suffix made share its name
+    /// (a scenario `x-seed-2`, and `x` run with `--seed 2`).
+    #[error("{dir}: holds the outputs of scenario `{theirs}`, which {ours} would replace; rename one of the scenarios or use another --out")]
+    Collision {
+        /// The folder.
+        dir: String,
+        /// The scenario its manifest names, quoted.
+        theirs: String,
+        /// What would write it now: `scenario `x` with --seed 2`.
+        ours: String,
     },
     /// The file system refused an operation.
     #[error("{what} {path}: {reason}")]
@@ -118,6 +141,45 @@ impl OutputDir {
         Ok(dir)
     }
 
+    /// [`prepare`](OutputDir::prepare), refusing a folder whose manifest (`run.toml` or
+    /// `sweep.toml`) names another scenario than `scenario`: `ours` says what would write it
+    /// now, for the message.
+    pub fn prepare_for(
+        parent: &Path,
+        name: &str,
+        scenario: &str,
+        ours: &str,
+    ) -> Result<OutputDir, OutputError> {
+        let dir = OutputDir::prepare(parent, name)?;
+        if let Some(theirs) = dir.manifest_scenario() {
+            if theirs != scenario {
+                return Err(OutputError::Collision {
+                    dir: shown(&dir.final_dir),
+                    theirs: crate::text::quote(&theirs),
+                    ours: ours.to_string(),
+                });
+            }
+        }
+        Ok(dir)
+    }
+
+    /// The scenario named by the manifest of the final folder, if it has a readable one.
+    fn manifest_scenario(&self) -> Option<String> {
+        use std::io::Read;
+        [super::MANIFEST, super::sweep::MANIFEST]
+            .iter()
+            .find_map(|m| {
+                let mut text = String::new();
+                fs::File::open(self.final_dir.join(m))
+                    .ok()?
+                    .take(1 << 20)
+                    .read_to_string(&mut text)
+                    .ok()?;
+                let table: toml::Table = text.parse().ok()?;
+                table.get("scenario")?.as_str().map(str::to_string)
+            })
+    }
+
     /// The final folder, `parent/name`.
     pub fn path(&self) -> &Path {
         &self.final_dir
@@ -126,19 +188,52 @@ impl OutputDir {
     /// Writes every `(file name, bytes)` into the temporary folder, syncs it, and swaps it in
     /// place of the final folder. Returns the final paths, in order.
     pub fn commit(self, files: &[(String, Vec<u8>)]) -> Result<Vec<PathBuf>, OutputError> {
-        let _no_interrupt = pending();
+        let mut pending = pending();
+        let pause = std::env::var(SLOW_COMMIT_ENV)
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(std::time::Duration::from_millis);
+        let interrupted = || {
+            if let Some(p) = pause {
+                std::thread::sleep(p);
+            }
+            INTERRUPTED.load(Ordering::SeqCst)
+        };
+        if !self.write_and_swap(files, &interrupted)? {
+            // The handler waits for the lock held here; the clean-up and the exit are done
+            // now, with the old folder in place.
+            exit_interrupted(&mut pending);
+        }
+        // Swapped in: no longer unfinished, whatever the handler finds next.
+        pending.retain(|p| p != &self.temp);
+        if let Some(parent) = self.final_dir.parent() {
+            sync_dir(parent)?;
+        }
+        Ok(files.iter().map(|(n, _)| self.final_dir.join(n)).collect())
+    }
+
+    /// Writes every file into the temporary folder and syncs it, then swaps it in, unless
+    /// `interrupted` says so after a file or before the swap: `Ok(false)`, nothing swapped.
+    fn write_and_swap(
+        &self,
+        files: &[(String, Vec<u8>)],
+        interrupted: &dyn Fn() -> bool,
+    ) -> Result<bool, OutputError> {
         for (name, bytes) in files {
             let path = self.temp.join(name);
             let mut f = fs::File::create(&path).map_err(io("cannot create", &path))?;
             f.write_all(bytes).map_err(io("cannot write", &path))?;
             f.sync_all().map_err(io("cannot write", &path))?;
+            if interrupted() {
+                return Ok(false);
+            }
         }
         sync_dir(&self.temp)?;
-        self.swap()?;
-        if let Some(parent) = self.final_dir.parent() {
-            sync_dir(parent)?;
+        if interrupted() {
+            return Ok(false);
         }
-        Ok(files.iter().map(|(n, _)| self.final_dir.join(n)).collect())
+        self.swap()?;
+        Ok(true)
     }
 
     /// Puts the temporary folder in place of the final one. After it, the temporary path holds
@@ -294,22 +389,54 @@ fn exchange(_a: &Path, _b: &Path) -> Result<bool, OutputError> {
     Ok(false)
 }
 
-/// On Ctrl-C (SIGINT), removes the temporary folders of every prepared run, waiting for a
-/// commit under way to finish, then exits with [`INTERRUPTED_EXIT_CODE`].
+/// On Ctrl-C (SIGINT, and SIGTERM or SIGHUP), removes the temporary folders of every prepared
+/// run, waiting for a commit under way to stop or finish, then exits with
+/// [`INTERRUPTED_EXIT_CODE`].
 fn install_interrupt_handler() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // Failing to install it (another handler is set) only loses the clean-up on Ctrl-C; the
         // next run removes the leftovers anyway.
         let _ = ctrlc::set_handler(|| {
-            let pending = pending();
-            for dir in pending.iter() {
-                let _ = fs::remove_dir_all(dir);
-            }
-            let _ = writeln!(std::io::stderr(), "interrupted: unfinished outputs removed");
-            std::process::exit(INTERRUPTED_EXIT_CODE);
+            INTERRUPTED.store(true, Ordering::SeqCst);
+            exit_interrupted(&mut pending());
         });
     });
+}
+
+/// Removes the temporary folders in `pending`, says what happened and exits with
+/// [`INTERRUPTED_EXIT_CODE`]. Called with the lock of [`PENDING`] held, so no swap is under way.
+fn exit_interrupted(pending: &mut Vec<PathBuf>) -> ! {
+    let removed: Vec<PathBuf> = pending
+        .drain(..)
+        .filter(|dir| fs::remove_dir_all(dir).is_ok())
+        .collect();
+    let _ = writeln!(std::io::stderr(), "{}", interrupt_message(&removed));
+    std::process::exit(INTERRUPTED_EXIT_CODE);
+}
+
+/// What an interrupt did, given the temporary folders it removed (`.NAME.partial`).
+fn interrupt_message(removed: &[PathBuf]) -> String {
+    let names: Vec<String> = removed
+        .iter()
+        .filter_map(|p| {
+            let file = p.file_name()?.to_string_lossy();
+            let name = file.strip_prefix('.')?.strip_suffix(".partial")?;
+            Some(shown(&p.with_file_name(name)))
+        })
+        .collect();
+    if names.is_empty() {
+        return "interrupted: every output folder written so far is complete".into();
+    }
+    let mut list = names.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+    if names.len() > 3 {
+        list.push_str(&format!(" and {} more", names.len() - 3));
+    }
+    crate::text::shorten(
+        &format!("interrupted: unfinished outputs removed; left as they were: {list}"),
+        crate::text::MESSAGE_MAX_CHARS,
+    )
+    .into_owned()
 }
 
 #[cfg(test)]
@@ -449,6 +576,74 @@ mod tests {
         fs::create_dir(parent.path().join(".s.old")).unwrap();
         drop(OutputDir::prepare(parent.path(), "s").unwrap());
         assert_eq!(names(parent.path()), [".s.lock", "s"]);
+    }
+
+    #[test]
+    fn an_interrupt_during_the_write_leaves_the_old_folder() {
+        let parent = tempfile::tempdir().unwrap();
+        OutputDir::prepare(parent.path(), "s")
+            .unwrap()
+            .commit(&files(&[("summary.csv", "old")]))
+            .unwrap();
+        let new = files(&[("summary.csv", "new"), ("timeseries.csv", "new")]);
+        // Interrupted after the first file, after the last, just before the swap, or not at all.
+        for (stop_after, swapped) in [(1, false), (2, false), (3, false), (4, true)] {
+            let out = OutputDir::prepare(parent.path(), "s").unwrap();
+            let calls = std::cell::Cell::new(0);
+            let interrupted = || {
+                calls.set(calls.get() + 1);
+                calls.get() >= stop_after
+            };
+            assert_eq!(out.write_and_swap(&new, &interrupted).unwrap(), swapped);
+            drop(out);
+            let want: &[u8] = if swapped { b"new" } else { b"old" };
+            assert_eq!(fs::read(parent.path().join("s/summary.csv")).unwrap(), want);
+            assert_eq!(names(parent.path()), [".s.lock", "s"]);
+        }
+    }
+
+    #[test]
+    fn the_interrupt_message_names_what_it_left_as_it_was() {
+        let m = interrupt_message(&[PathBuf::from("out/.avalanche.partial")]);
+        assert!(
+            m.contains("unfinished outputs removed") && m.contains("out/avalanche"),
+            "{m}"
+        );
+        let m = interrupt_message(&[]);
+        assert!(!m.contains("removed") && m.contains("complete"), "{m}");
+        let many: Vec<PathBuf> = (0..50)
+            .map(|i| PathBuf::from(format!("o/.{}{i}.partial", "x".repeat(30))))
+            .collect();
+        let m = interrupt_message(&many);
+        assert!(m.contains("47 more") && m.chars().count() <= 400, "{m}");
+    }
+
+    #[test]
+    fn a_folder_written_by_another_scenario_is_refused() {
+        let parent = tempfile::tempdir().unwrap();
+        let manifest = |scenario: &str| {
+            files(&[(
+                crate::report::MANIFEST,
+                &format!("scenario = \"{scenario}\"\nseed = 2\n"),
+            )])
+        };
+        OutputDir::prepare_for(parent.path(), "x-seed-2", "x-seed-2", "scenario `x-seed-2`")
+            .unwrap()
+            .commit(&manifest("x-seed-2"))
+            .unwrap();
+        let err =
+            OutputDir::prepare_for(parent.path(), "x-seed-2", "x", "scenario `x` with --seed 2")
+                .unwrap_err();
+        assert!(matches!(err, OutputError::Collision { .. }), "{err}");
+        let err = err.to_string();
+        assert!(
+            err.contains("`x-seed-2`") && err.contains("`x` with --seed 2"),
+            "{err}"
+        );
+        assert_eq!(names(parent.path()), [".x-seed-2.lock", "x-seed-2"]);
+        // The same scenario replaces its own outputs.
+        OutputDir::prepare_for(parent.path(), "x-seed-2", "x-seed-2", "scenario `x-seed-2`")
+            .unwrap();
     }
 
     #[test]

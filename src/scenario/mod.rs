@@ -9,6 +9,7 @@ pub mod duration;
 pub mod expect;
 pub mod overrides;
 pub mod raw;
+pub mod recovery;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
@@ -55,6 +56,8 @@ pub struct Study {
     pub expectations: Vec<expect::Expectation>,
     /// How `check --baseline` compares with a saved baseline (`[check]`).
     pub baseline_check: expect::BaselineCheck,
+    /// How the recovery verdict is reached (`[recovery]`).
+    pub recovery: crate::metrics::recovery::RecoveryRule,
 }
 
 /// Most replications a file or `--replications` may ask for.
@@ -108,7 +111,7 @@ pub const MAX_STRATEGY_NAME_CHARS: usize = 40;
 const FIELD_MAX_CHARS: usize = 120;
 /// Longest message text an error shows, in characters: a backstop for messages that quote
 /// a user's value (the TOML parser's and serde's) and cannot cut it themselves.
-const MESSAGE_MAX_CHARS: usize = 400;
+const MESSAGE_MAX_CHARS: usize = text::MESSAGE_MAX_CHARS;
 
 /// Keys a strategy may set besides overrides of the world.
 const STRATEGY_OWN_KEYS: [&str; 2] = ["name", "description"];
@@ -126,13 +129,53 @@ const OVERRIDABLE: [&str; 10] = [
     "limits",
 ];
 
+/// Largest scenario file read, in bytes (16 MiB): the largest realistic file (100,000
+/// strategies) is about 5 MB, and a bound keeps `/dev/zero` or an endless pipe from being read
+/// for ever.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
 /// Reads and checks a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
-        file: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+    let text = read_text(path)?;
     parse(&text, path)
+}
+
+/// Reads a scenario file's text: refused when larger than [`MAX_FILE_BYTES`] (told by its size
+/// before reading, and by reading at most one byte more for devices and pipes, whose size is
+/// unknown) or not UTF-8.
+pub fn read_text(path: &Path) -> Result<String, ScenarioError> {
+    use std::io::Read;
+    let io = |reason: String| ScenarioError::Io {
+        file: path.to_path_buf(),
+        reason,
+    };
+    let too_big = || {
+        io(format!(
+            "larger than {} MiB, the most a scenario file may hold",
+            MAX_FILE_BYTES >> 20
+        ))
+    };
+    let file = std::fs::File::open(path).map_err(|e| io(e.to_string()))?;
+    let meta = file.metadata().map_err(|e| io(e.to_string()))?;
+    if meta.is_dir() {
+        return Err(io("is a folder, not a file".into()));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io(e.to_string()))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        io(format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 /// Checks scenario text; `file` is used in error messages.
@@ -150,7 +193,7 @@ pub fn parse_with(
     let field_err = |field: String, message: String| ScenarioError::Field {
         file: file.to_path_buf(),
         field: text::shorten(&text::escape(&field), FIELD_MAX_CHARS).into_owned(),
-        message: text::shorten(&text::escape(&message), MESSAGE_MAX_CHARS).into_owned(),
+        message: text::limit_message(&text::escape(&message), MESSAGE_MAX_CHARS).into_owned(),
     };
     let source = text;
     let mut top: toml::Table =
@@ -165,6 +208,7 @@ pub fn parse_with(
     }
     let expect_value = top.remove("expect");
     let check_value = top.remove("check");
+    let recovery_value = top.remove("recovery");
     let study_keys: Vec<(&str, Option<toml::Value>)> = ["replications", "warmup", "baseline"]
         .into_iter()
         .map(|k| (k, top.remove(k)))
@@ -196,6 +240,9 @@ pub fn parse_with(
         }
     };
     let no_strategies = raw_strategies.is_empty();
+    // Names seen so far: a set, so checking 100,000 names stays linear (a scan of the list
+    // made validation quadratic).
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (i, item) in raw_strategies.into_iter().enumerate() {
         let at = format!("strategies[{i}]");
         let toml::Value::Table(mut table) = item else {
@@ -223,7 +270,7 @@ pub fn parse_with(
                 ),
             ));
         }
-        if strategies.iter().any(|s: &Strategy| s.name == name) {
+        if !seen.insert(name.clone()) {
             return Err(field_err(
                 format!("{at}.name"),
                 format!(
@@ -279,6 +326,7 @@ pub fn parse_with(
         expect::expectations(expect_value.as_ref(), &names).map_err(|(f, m)| field_err(f, m))?;
     study.baseline_check =
         expect::baseline_check(check_value.as_ref()).map_err(|(f, m)| field_err(f, m))?;
+    study.recovery = recovery::rule(recovery_value.as_ref()).map_err(|(f, m)| field_err(f, m))?;
     Ok(Scenario {
         file: file.to_path_buf(),
         name: base_raw.name,
@@ -324,6 +372,7 @@ fn study(
         baseline: None,
         expectations: Vec::new(),
         baseline_check: expect::BaselineCheck::default(),
+        recovery: Default::default(),
     };
     for (key, value) in keys {
         let Some(value) = value else { continue };

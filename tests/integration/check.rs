@@ -1,5 +1,6 @@
 //! `cachestorm check` (issue 11): expectations in the scenario file, judged on confidence
-//! intervals with replications, saved baselines, JUnit output and exit codes.
+//! intervals with replications, saved baselines, JUnit output and exit codes. Baselines as a
+//! gate on edited files are in `baseline_gate.rs`.
 
 use std::path::Path;
 
@@ -205,16 +206,40 @@ fn a_saved_baseline_guards_against_regressions_and_against_a_changed_file() {
     assert!(regressed
         .stdout
         .contains("FAIL  worse p99_latency_ms higher than baseline by at most 10%"));
-    // The file changed underneath: refused (bad input), not judged.
+    // The file changed underneath: judged all the same, with a note (issue 18); refused (bad
+    // input) with --strict-baseline.
     let changed = text.replace("rps = 2000", "rps = 1900");
     let c = check(dir.path(), &changed, &["--baseline", "main"]);
+    assert!([0, 3].contains(&c.code), "{}{}", c.stdout, c.stderr);
+    assert!(
+        c.stdout
+            .contains("worse p99_latency_ms higher than baseline"),
+        "{}",
+        c.stdout
+    );
+    assert!(
+        c.stdout.contains("note: the scenario file differs"),
+        "{}",
+        c.stdout
+    );
+    let c = check(
+        dir.path(),
+        &changed,
+        &["--baseline", "main", "--strict-baseline"],
+    );
     assert_eq!(c.code, 2, "{}{}", c.stdout, c.stderr);
     assert!(c.stderr.contains("scenario file changed"), "{}", c.stderr);
-    // Another replication count: refused too.
+    // Another replication count: refused too when strict.
     let c = check(
         dir.path(),
         &text,
-        &["--baseline", "main", "--replications", "2"],
+        &[
+            "--baseline",
+            "main",
+            "--replications",
+            "2",
+            "--strict-baseline",
+        ],
     );
     assert_eq!(c.code, 2, "{}", c.stderr);
     // A missing baseline, a hostile name.

@@ -174,10 +174,12 @@ fn the_retry_storm_holds_above_its_threshold_and_passes_below() {
     for (factor, stays_down) in [(1.35, true), (0.75, false)] {
         let rps = (threshold * factor).round();
         let run = retry_storm(rps).simulate();
-        let recovery = run
+        let verdict = run
             .summary
-            .recovery_s
+            .recovery
             .expect("a trigger and a level before it");
+        let recovery = verdict.recovery_s;
+        assert_eq!(verdict.metastable, stays_down, "{rps}/s: {verdict:?}");
         let last: Vec<&BucketRow> = run.buckets.iter().rev().take(20).collect();
         let goodput = last.iter().map(|b| b.goodput()).sum::<f64>() / last.len() as f64;
         eprintln!("{rps} requests/s: recovery {recovery} s, goodput at the end {goodput:.0}");
@@ -203,7 +205,11 @@ fn in_the_shipped_retry_storm_naive_retries_stay_down_and_every_fix_recovers() {
     let s = cachestorm::scenario::load(std::path::Path::new(path)).expect("valid");
     for st in &s.strategies {
         let run = cachestorm::experiment::simulate(&st.config, s.seed, &|_| {});
-        let recovery = run.summary.recovery_s.expect("a flush to recover from");
+        let recovery = run
+            .summary
+            .recovery
+            .expect("a flush to recover from")
+            .recovery_s;
         eprintln!("{}: recovery {recovery} s", st.name);
         match st.name.as_str() {
             "naive-retries" | "short-backoff" => {

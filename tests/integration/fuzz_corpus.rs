@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use super::invariants;
 use super::invariants::check_run;
 
 #[path = "../../fuzz/fuzz_targets/bounded.rs"]

@@ -26,18 +26,23 @@ pub fn check_run(config: &ModelConfig, result: &RunResult) {
             "{rows} rows for at most {most} buckets"
         );
     }
-    let widths: f64 = result.buckets.iter().map(|b| b.width_s).sum();
+    // The whole-run figures start after any warm-up: they count what happened in the buckets
+    // from there on, and the requests that arrived there (wherever they ended).
+    let skip = measured_from(result);
+    let measured = &result.buckets[skip..];
+    let widths: f64 = measured.iter().map(|b| b.width_s).sum();
     assert!(
         (widths - result.summary.totals.width_s).abs() < 1e-6,
-        "bucket widths add up to the run: {widths} vs {}",
+        "bucket widths add up to the measured run: {widths} vs {}",
         result.summary.totals.width_s
     );
-    // Queries in service at the end fit the database's slots.
-    let t = &result.summary.totals;
+    // Queries in service at the end fit the database's slots (over the whole run: a query of
+    // a warm-up may end after it).
+    let all = |f: fn(&BucketRow) -> u64| result.buckets.iter().map(f).sum::<u64>();
+    let (started, completed) = (all(|b| b.db_started), all(|b| b.db_completed));
     assert!(
-        t.db_started - t.db_completed <= config.db.slots as u64,
-        "{} queries in service with {} slots",
-        t.db_started - t.db_completed,
+        started >= completed && started - completed <= config.db.slots as u64,
+        "{started} queries started and {completed} completed with {} slots",
         config.db.slots
     );
     for (i, b) in result.buckets.iter().enumerate() {
@@ -54,12 +59,25 @@ pub fn check_run(config: &ModelConfig, result: &RunResult) {
         "peak_db_qps {}",
         result.summary.peak_db_qps
     );
-    let sum = |f: fn(&BucketRow) -> u64| result.buckets.iter().map(f).sum::<u64>();
-    let counters: [Counter; 12] = [
-        ("arrived", |b| b.arrived),
+    let sum = |f: fn(&BucketRow) -> u64| measured.iter().map(f).sum::<u64>();
+    let by_arrival: [Counter; 3] = [
         ("completed", |b| b.completed),
         ("errors", |b| b.errors()),
         ("requests_all_hit", |b| b.requests_all_hit),
+    ];
+    for (name, f) in by_arrival {
+        if skip == 0 {
+            assert_eq!(f(t), sum(f), "totals.{name} is the sum of the buckets");
+        } else {
+            // Less those of requests that arrived during the warm-up.
+            assert!(
+                f(t) <= sum(f),
+                "totals.{name} above the sum of the measured buckets"
+            );
+        }
+    }
+    let counters: [Counter; 9] = [
+        ("arrived", |b| b.arrived),
         ("cache_hits", |b| b.cache_hits),
         ("cache_misses", |b| b.cache_misses),
         ("stale_serves", |b| b.stale_serves),
@@ -76,28 +94,30 @@ pub fn check_run(config: &ModelConfig, result: &RunResult) {
         t.latency.count, t.completed,
         "totals: one latency sample per completed request"
     );
+    let submitted = all(|b| {
+        let c = &b.db_by_cause;
+        c.miss + c.early_refresh + c.background_refresh + c.warmup + c.fallback + c.write
+    });
     assert!(
-        t.db_started >= t.db_completed,
-        "totals: {} queries completed but only {} started",
-        t.db_completed,
-        t.db_started
-    );
-    let submitted = t.db_by_cause.miss
-        + t.db_by_cause.early_refresh
-        + t.db_by_cause.background_refresh
-        + t.db_by_cause.warmup
-        + t.db_by_cause.fallback
-        + t.db_by_cause.write;
-    assert!(
-        submitted >= t.db_started,
-        "totals: {} queries started but only {submitted} submitted",
-        t.db_started
+        submitted >= started,
+        "{started} queries started but only {submitted} submitted"
     );
     check_accounting(result);
 }
 
-/// Request accounting: every arrival ends as exactly one of completed, failed or unfinished,
-/// and only the last bucket holds unfinished requests.
+/// The first bucket of the whole-run figures (after a warm-up, if any).
+pub fn measured_from(result: &RunResult) -> usize {
+    let from = result.summary.totals.start_s;
+    result
+        .buckets
+        .iter()
+        .position(|b| (b.start_s - from).abs() < 1e-9)
+        .expect("the whole-run figures start at a bucket")
+}
+
+/// Request accounting: every arrival ends as exactly one of completed, failed or unfinished
+/// (those of the whole-run figures: the requests that arrived after any warm-up, wherever they
+/// ended), and only the last bucket holds unfinished requests.
 pub fn check_accounting(result: &RunResult) {
     let t = &result.summary.totals;
     assert_eq!(
@@ -109,10 +129,28 @@ pub fn check_accounting(result: &RunResult) {
         .buckets
         .split_last()
         .expect("a run has at least one bucket");
+    let all: u64 = result.buckets.iter().map(|b| b.arrived).sum();
+    let ended: u64 = result
+        .buckets
+        .iter()
+        .map(|b| b.completed + b.errors())
+        .sum();
     assert_eq!(
-        last.unfinished, t.unfinished,
-        "unfinished in the last bucket"
+        all,
+        ended + last.unfinished,
+        "buckets: arrived = completed + failed + unfinished"
     );
+    if measured_from(result) == 0 {
+        assert_eq!(
+            last.unfinished, t.unfinished,
+            "unfinished in the last bucket"
+        );
+    } else {
+        assert!(
+            t.unfinished <= last.unfinished,
+            "unfinished in the last bucket"
+        );
+    }
     assert!(earlier.iter().all(|b| b.unfinished == 0));
     assert!(
         t.requests_all_hit <= t.completed + t.errors(),

@@ -1,6 +1,8 @@
 //! The one integration test binary: the real CLI, determinism, and the model against theory.
 
 mod absent_and_local;
+mod accounting;
+mod baseline_gate;
 mod builder;
 mod check;
 mod cli;
@@ -12,10 +14,13 @@ mod freshness;
 mod fuzz_corpus;
 mod golden;
 mod invariants;
+mod lessons;
+mod limits;
 mod node_input;
 mod nodes;
 mod properties;
-mod regressions;
+mod recovery;
+pub mod regressions;
 mod replications;
 mod robustness;
 mod stampede;

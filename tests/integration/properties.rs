@@ -244,6 +244,11 @@ struct Scenario {
     max_in_flight: Option<u32>,
     timeline: Vec<Event>,
     strategies: Vec<Mitigations>,
+    /// Client retries: attempts, and whether a client timeout is retried only (else every
+    /// failure), with a backoff in milliseconds (0: none).
+    retries: Option<(u32, bool, u32)>,
+    /// Buckets of warm-up left out of the whole-run figures (at most all but one).
+    warmup_buckets: u32,
 }
 
 fn scenario() -> impl Strategy<Value = Scenario> {
@@ -274,7 +279,11 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         prop::collection::vec(event(), 0..=5),
         prop::collection::vec(mitigations(), 0..=3),
     );
-    (world, app, rest).prop_map(
+    let study = (
+        proptest::option::of((2u32..=4, any::<bool>(), prop_oneof![Just(0u32), 1u32..=200])),
+        prop_oneof![Just(0u32), 1u32..=4],
+    );
+    (world, app, rest, study).prop_map(
         |(
             (seed, duration_ms, bucket_ms, rps_frac, keyspace, zipf_s, fanout, client_timeout_ms),
             (instances, workers, app_queue_limit, discard_abandoned),
@@ -288,6 +297,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 timeline,
                 strategies,
             ),
+            (retries, warmup_buckets),
         )| {
             let fanout = fanout.min(keyspace);
             let max_rps = max_rps(duration_ms, fanout);
@@ -312,6 +322,8 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 max_in_flight,
                 timeline,
                 strategies,
+                retries,
+                warmup_buckets,
             }
         },
     )
@@ -335,6 +347,11 @@ impl Scenario {
             let _ = writeln!(w, "drain = \"{}ms\"", self.duration_ms);
         }
         let _ = writeln!(w, "bucket = \"{}ms\"", self.bucket_ms);
+        let buckets = self.duration_ms.div_ceil(self.bucket_ms);
+        let warmup = self.warmup_buckets.min(buckets - 1);
+        if warmup > 0 {
+            let _ = writeln!(w, "warmup = \"{}ms\"", warmup * self.bucket_ms);
+        }
         let _ = writeln!(w, "[clients]\nrps = {:?}", self.rps);
         let _ = writeln!(w, "keyspace = {}\nfanout = {}", self.keyspace, self.fanout);
         match self.zipf_s {
@@ -385,6 +402,15 @@ impl Scenario {
         }
         if let Some(v) = self.max_in_flight {
             let _ = writeln!(w, "[limits]\nmax_in_flight = {v}");
+        }
+        if let Some((attempts, timeout_only, backoff_ms)) = self.retries {
+            let _ = writeln!(w, "[retries]\nattempts = {attempts}");
+            if timeout_only {
+                let _ = writeln!(w, "on = [\"timeout\"]");
+            }
+            if backoff_ms > 0 {
+                let _ = writeln!(w, "backoff = \"fixed\"\nbase = \"{backoff_ms}ms\"");
+            }
         }
         self.write_timeline(w);
         for (i, m) in self.strategies.iter().enumerate() {
@@ -578,6 +604,23 @@ fn check_csvs(result: &ScenarioResult) {
                         v.is_empty() || v == "never" || num(name) >= 0.0,
                         "{file} row {i}: recovery_s = {v}"
                     );
+                    continue;
+                }
+                if name == "recovered" || name == "metastable" {
+                    // 1, 0, or empty when the verdict does not apply; empty exactly when
+                    // recovery_s is, and recovered is 0 exactly when it is "never".
+                    let (v, r) = (&rec[col(name)], &rec[col("recovery_s")]);
+                    assert_eq!(v.is_empty(), r.is_empty(), "{file} row {i}: {name} = {v}");
+                    assert!(
+                        v.is_empty() || v == "0" || v == "1",
+                        "{file} row {i}: {name}"
+                    );
+                    if name == "recovered" && !v.is_empty() {
+                        assert_eq!(v == "0", r == "never", "{file} row {i}: {v} vs {r}");
+                    }
+                    if name == "metastable" && v == "1" {
+                        assert_eq!(r, "never", "{file} row {i}: metastable but recovered");
+                    }
                     continue;
                 }
                 assert!(num(name).is_finite(), "{file} row {i}: {name} not finite");

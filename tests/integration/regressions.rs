@@ -83,3 +83,74 @@ service = "1ms"
     );
     assert!(results[0].summary.totals.arrived > 500);
 }
+
+/// An SRE's first what-if (issue 18): a preload whose 5 min TTL ends at 300 s, then every key
+/// expires at once into an 8-slot database, clients time out at 200 ms and retry at once. The
+/// backlog reaches `limits.max_in_flight` at 321 s and the run stops as diverged; it used to stop
+/// at a retry that was taken off the calls waiting to retry before the cap refused it, so one
+/// call was neither failed nor unfinished and the accounting assertion panicked (exit 101).
+pub const NODE_LOSS: &str = r#"
+name = "node-loss"
+seed = 1
+duration = "360s"
+[clients]
+rps = 10000
+keyspace = 500000
+popularity = { dist = "zipf", s = 0.9 }
+timeout = "200ms"
+[app]
+instances = 8
+[cache]
+nodes = 6
+ttl = "5m"
+timeout = "50ms"
+[db]
+slots = 8
+service = "4ms"
+[retries]
+attempts = 4
+backoff = "none"
+on = ["timeout"]
+[[timeline]]
+at = "0s"
+action = "preload"
+[[timeline]]
+at = "60s"
+action = "kill_node"
+node = 2
+[[timeline]]
+at = "120s"
+action = "restore_node"
+node = 2
+"#;
+
+#[test]
+fn a_retry_refused_by_the_in_flight_cap_stays_unfinished() {
+    let results = run_bounded(NODE_LOSS);
+    let s = &results[0].summary;
+    assert!(s.truncation.is_some(), "the run diverges past 300 s");
+    let t = &s.totals;
+    assert!(t.unfinished > 0 && t.errors() > 0);
+    assert_eq!(t.arrived, t.completed + t.errors() + t.unfinished);
+}
+
+/// `congestive-collapse` with its first strategy (naive retries) at a million requests a
+/// second: retries with a client timeout into a backlog that reaches the in-flight cap.
+pub fn congestive_collapse_at_a_million_rps() -> String {
+    let text = std::fs::read_to_string(super::scenario_path("congestive-collapse.toml"))
+        .expect("the shipped scenario is readable");
+    let text = text.replacen("rps = 2000\nkeyspace", "rps = 1000000\nkeyspace", 1);
+    assert!(text.contains("rps = 1000000"));
+    // The base and its first strategy only (the lessons name other strategies).
+    let first = text.find("[[strategies]]").expect("strategies");
+    let second = first + 1 + text[first + 1..].find("[[strategies]]").expect("a second");
+    text[..second].to_string()
+}
+
+#[test]
+fn retries_with_a_client_timeout_under_overload_account_for_every_arrival() {
+    let results = run_bounded(&congestive_collapse_at_a_million_rps());
+    let t = &results[0].summary.totals;
+    assert!(results[0].summary.truncation.is_some());
+    assert_eq!(t.arrived, t.completed + t.errors() + t.unfinished);
+}

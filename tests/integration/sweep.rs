@@ -581,7 +581,7 @@ fn bad_settings_objectives_and_shards_exit_2_and_write_nothing() {
             ],
             vec![
                 "--find: `eror_ratio` is not a summary metric",
-                "did you mean error_ratio?",
+                "(did you mean `error_ratio`?)",
             ],
         ),
         (

@@ -58,7 +58,8 @@ impl<O: Observer> World<'_, O> {
         let instance = self.app.route();
         let admission = self.app.admit(instance);
         if admission == AppAdmission::Reject {
-            self.attempt_failed(now, call, ErrorKind::Overload);
+            // Turned away on arrival (or, for a retry, the call's arrival is used).
+            self.attempt_failed(now, call, ErrorKind::Overload, now);
             return;
         }
         let keys = if call == NO_CALL {
@@ -90,28 +91,31 @@ impl<O: Observer> World<'_, O> {
     /// unless the app cancels abandoned work.
     pub(super) fn on_give_up(&mut self, now: SimTime, req: u32, gen: u32) {
         if self.requests.give_up(req, gen) {
-            let call = self.requests.get(req).call;
-            self.attempt_failed(now, call, ErrorKind::Timeout);
+            let r = self.requests.get(req);
+            let (call, arrived) = (r.call, r.arrived);
+            self.attempt_failed(now, call, ErrorKind::Timeout, arrived);
         }
     }
 
     /// The client of `call` tries again after its backoff.
     #[inline(never)]
     pub(super) fn on_retry(&mut self, now: SimTime, call: u32) {
-        self.retrying -= 1;
         if self.requests.in_flight() >= self.config.limits.max_in_flight {
+            // The run stops here: the call still waits to retry, so it counts as unfinished.
             self.truncation = Some(self.divergence(now));
             return;
         }
+        self.retrying -= 1;
         self.start_attempt(now, call);
     }
 
     /// An attempt failed with `kind` while its client waited: the client retries after a
-    /// backoff, or the request fails.
+    /// backoff, or the request fails. `arrived` is when the request arrived (without retries;
+    /// a call knows its own).
     #[inline(never)]
-    fn attempt_failed(&mut self, now: SimTime, call: u32, kind: ErrorKind) {
+    fn attempt_failed(&mut self, now: SimTime, call: u32, kind: ErrorKind, arrived: SimTime) {
         let Some(retries) = self.config.retries.filter(|_| call != NO_CALL) else {
-            self.observer.request_failed(kind);
+            self.observer.request_failed(kind, arrived);
             return;
         };
         let u = if retries.jitter {
@@ -128,12 +132,13 @@ impl<O: Observer> World<'_, O> {
                     .schedule(now + wait, Event::Client(ClientEvent::Retry { call }));
             }
             AfterFailure::GiveUp => {
-                self.observer.request_failed(kind);
+                self.observer.request_failed(kind, c.arrived);
                 self.calls.close(call);
             }
             AfterFailure::Refused => {
+                let arrived = c.arrived;
                 self.observer.retry_refused();
-                self.observer.request_failed(kind);
+                self.observer.request_failed(kind, arrived);
                 self.calls.close(call);
             }
         }
@@ -150,7 +155,7 @@ impl<O: Observer> World<'_, O> {
             self.finish_attempt(now, req, call, all_hit);
         } else {
             if all_hit {
-                self.observer.request_all_hit();
+                self.observer.request_all_hit(arrived);
             }
             if self.requests.answer(req) {
                 match error {
@@ -160,7 +165,7 @@ impl<O: Observer> World<'_, O> {
                         }
                         self.observer.request_completed(now.since(arrived))
                     }
-                    Some(kind) => self.observer.request_failed(kind),
+                    Some(kind) => self.observer.request_failed(kind, arrived),
                 }
             } else if error.is_none() {
                 self.observer.attempt_late();
@@ -184,7 +189,8 @@ impl<O: Observer> World<'_, O> {
         match error {
             None => {
                 if all_hit {
-                    self.observer.request_all_hit();
+                    let first = self.calls.get(call).arrived;
+                    self.observer.request_all_hit(first);
                 }
                 if self.requests.get(req).degraded {
                     self.observer.request_degraded();
@@ -199,7 +205,10 @@ impl<O: Observer> World<'_, O> {
                 self.observer.request_completed(now.since(first));
                 self.calls.close(call);
             }
-            Some(kind) => self.attempt_failed(now, call, kind),
+            Some(kind) => {
+                let arrived = self.calls.get(call).arrived;
+                self.attempt_failed(now, call, kind, arrived)
+            }
         }
     }
 
@@ -263,11 +272,12 @@ impl<O: Observer> World<'_, O> {
 
     /// Request `req` waited for a worker past the shedding limit: it fails without being served.
     fn shed(&mut self, now: SimTime, req: u32) {
-        let call = self.requests.get(req).call;
+        let r = self.requests.get(req);
+        let (call, arrived) = (r.call, r.arrived);
         let awaited = self.requests.answer(req);
         self.requests.free(req);
         if awaited {
-            self.attempt_failed(now, call, ErrorKind::Shed);
+            self.attempt_failed(now, call, ErrorKind::Shed, arrived);
         }
     }
 }

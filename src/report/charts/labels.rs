@@ -207,6 +207,12 @@ const METRICS: &[(&str, &str, Unit)] = &[
         "time above database capacity",
         Seconds,
     ),
+    ("recovered", "recovered (share of runs)", Share),
+    (
+        "metastable",
+        "metastable: not recovered (share of runs)",
+        Share,
+    ),
 ];
 
 /// The label of column `name` of `summary.csv` or `timeseries.csv`, if it is one.
@@ -302,9 +308,13 @@ mod tests {
             if let Some(unit) = want {
                 assert_eq!(label.unit, unit, "{c}");
             }
-            // A name without a unit's suffix is dimensionless: a count or a ratio.
+            // A name without a unit's suffix is dimensionless: a count, a ratio or a share.
             if want.is_none() {
-                assert!(matches!(label.unit, Count | Ratio), "{c}: {:?}", label.unit);
+                assert!(
+                    matches!(label.unit, Count | Ratio | Share),
+                    "{c}: {:?}",
+                    label.unit
+                );
             }
         }
         // Every entry is a column: the table holds nothing stale, and no name twice.
