@@ -50,7 +50,7 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Combine the folders of `sweep --shard` runs into the files one unsharded sweep writes.
     #[command(
-        after_help = "Example:\n  cachestorm merge output/capacity-flush-sweep-shard-*-of-4 --out output\n\nChecks that the folders are shards 1 to N of one sweep (same scenario bytes, settings,\nstrategies, seed, replications, metric and cachestorm version), each exactly once, then writes\nOUT/<scenario name>-sweep/ byte for byte as the unsharded sweep would have; exits 2 otherwise."
+        after_help = "Example:\n  cachestorm merge output/capacity-flush-sweep-shard-*-of-4 --out output\n\nChecks that the folders are shards 1 to N of one sweep (same scenario bytes, settings,\nstrategies, seed, replications, metric and cachestorm version), each exactly once, and that every row\nthe sweep implies is there, once, with finite numbers, then writes OUT/<scenario name>-sweep/ byte\nfor byte as the unsharded sweep would have; exits 2 otherwise."
     )]
     Merge(MergeArgs),
     /// Check scenario files without running them.
@@ -141,6 +141,7 @@ pub struct CheckArgs {
 const SWEEP_HELP: &str = "Examples:
   cachestorm sweep scenarios/capacity-flush.toml --set db.slots=16..96:8 --replications 3
   cachestorm sweep scenarios/capacity-flush.toml --set clients.rps=20000 --set db.slots=8..128:8 --find \"p99_latency_ms < 50\"
+  cachestorm sweep scenarios/capacity-flush.toml --set db.slots=8..128:8 --find \"p99_latency_ms < 100\" --find \"error_ratio < 0.001\"
   cachestorm sweep scenarios/avalanche.toml --set cache.ttl_jitter=0,0.1,0.2 --set db.slots=8,16 --metric peak_db_queries_per_s
   parallel cachestorm sweep FILE --set db.slots=8..128:8 --shard {}/4 ::: 1 2 3 4 && cachestorm merge output/NAME-sweep-shard-*-of-4
 
@@ -156,7 +157,9 @@ metric against the first swept parameter with several numeric values, one line p
 with confidence bands; one chart per combination of the other parameters' values, numbered
 sweep_<metric>_1.png ...) and sweep.toml (version, scenario file and its SHA-256, seed,
 settings, strategies, files). --shard I/N runs only the points whose index modulo N is I-1 and
-writes OUT/<scenario name>-sweep-shard-I-of-N/ for `cachestorm merge`.";
+writes OUT/<scenario name>-sweep-shard-I-of-N/ for `cachestorm merge`. --no-charts writes
+sweep.csv and sweep.toml only. Points run side by side as far as --max-memory allows; the
+files are the same whatever the number of threads.";
 
 /// Arguments of `sweep`.
 #[derive(Debug, Args)]
@@ -173,9 +176,10 @@ pub struct SweepArgs {
     pub metric: Option<String>,
     /// Objective such as "p99_latency_ms < 50": with one --set of several numeric values, find
     /// the smallest value meeting it for each strategy by bisection (judged on the mean over
-    /// replications), running only the points the search needs.
+    /// replications), running only the points the search needs. Repeat for several objectives
+    /// that must all hold.
     #[arg(long, value_name = "OBJECTIVE")]
-    pub find: Option<String>,
+    pub find: Vec<String>,
     /// Run only this strategy (repeat for several).
     #[arg(long = "strategy", value_name = "NAME")]
     pub strategies: Vec<String>,
@@ -196,9 +200,13 @@ pub struct SweepArgs {
     #[arg(long, value_enum, default_value_t = ImageFormat::Png)]
     pub format: ImageFormat,
     /// Memory budget, such as 8GB or 512MiB (default: half the machine's memory). A point that
-    /// would need more is refused before anything runs.
+    /// would need more is refused before anything runs; points run side by side as far as the
+    /// budget allows.
     #[arg(long = "max-memory", value_name = "SIZE", value_parser = parse_size)]
     pub max_memory: Option<u64>,
+    /// Write no charts (sweep.csv and sweep.toml only): faster, for scripts.
+    #[arg(long = "no-charts")]
+    pub no_charts: bool,
 }
 
 /// Arguments of `merge`.
@@ -210,6 +218,9 @@ pub struct MergeArgs {
     /// Parent folder of the merged outputs: DIR/<scenario name>-sweep/.
     #[arg(long, value_name = "DIR", default_value = "output")]
     pub out: PathBuf,
+    /// Write no charts (sweep.csv and sweep.toml only).
+    #[arg(long = "no-charts")]
+    pub no_charts: bool,
 }
 
 /// Arguments of `validate`.

@@ -16,7 +16,10 @@ use crate::cli::{MergeArgs, SweepArgs};
 use crate::console::{self, Stdout};
 use crate::experiment;
 use crate::report::csv::summary_values;
-use crate::report::objective::{find_smallest, parse_objective, Objective, Outcome};
+use crate::report::metric_names;
+use crate::report::objective::{
+    find_smallest, monotonicity_violation, parse_objective, Objective, Outcome,
+};
 use crate::report::replications::{figures_of, plus_minus, Figure};
 use crate::report::sweep::{self as out, FoundRecord, Manifest, Row, SettingRecord, ShardRecord};
 use crate::report::write::OutputDir;
@@ -64,13 +67,17 @@ pub(super) fn sweep(args: SweepArgs) -> Result<(), CommandError> {
         args.strategies.clone(),
     )
     .map_err(input)?;
-    let objective = args
+    let objectives: Vec<Objective> = args
         .find
-        .as_deref()
-        .map(parse_objective)
-        .transpose()
-        .map_err(|e| input(format!("--find: {e}")))?;
-    if objective.is_some() && args.shard.is_some() {
+        .iter()
+        .map(|f| parse_objective(f).map_err(|e| input(format!("--find: {e}"))))
+        .collect::<Result<_, _>>()?;
+    for o in &objectives {
+        if !out::is_metric(&o.metric) {
+            return Err(input(unknown_metric("--find", &o.metric)));
+        }
+    }
+    if !objectives.is_empty() && args.shard.is_some() {
         return Err(input(
             "--find cannot be split into shards: each step of its bisection depends on the one \
              before. Run it on one machine, or run the whole sweep in shards (without --find) and \
@@ -78,35 +85,32 @@ pub(super) fn sweep(args: SweepArgs) -> Result<(), CommandError> {
                 .into(),
         ));
     }
-    let metric = match (&objective, &args.metric) {
-        (Some(o), Some(m)) if *m != o.metric => {
+    let metric = match (objectives.first(), &args.metric) {
+        (Some(_), Some(m)) if !objectives.iter().any(|o| o.metric == *m) => {
             return Err(input(format!(
-                "--metric `{}` is not the metric of --find (`{}`); the chart shows the metric searched, so give one of them",
-                text::quote(m),
-                o.metric
+                "--metric `{}` is not a metric of --find ({}); the chart shows a metric searched, so give one of them or leave --metric out",
+                text::quote(&text::shorten(m, 60)),
+                objectives
+                    .iter()
+                    .take(5)
+                    .map(|o| format!("`{}`", text::shorten(&o.metric, 40)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )))
         }
-        (Some(o), _) => o.metric.clone(),
-        (None, Some(m)) => m.clone(),
+        (_, Some(m)) => m.clone(),
+        (Some(o), None) => o.metric.clone(),
         (None, None) => DEFAULT_METRIC.to_string(),
     };
     if !out::is_metric(&metric) {
-        return Err(input(unknown_metric(
-            if objective.is_some() {
-                "--find"
-            } else {
-                "--metric"
-            },
-            &metric,
-        )));
+        return Err(input(unknown_metric("--metric", &metric)));
     }
-    // With --find: the objective, the setting searched and the points in ascending order.
-    let search = match objective {
-        Some(o) => {
-            let (searched, order) = search_order(&sweep.settings).map_err(input)?;
-            Some((o, searched, order))
-        }
-        None => None,
+    // With --find: the objectives, the setting searched and the points in ascending order.
+    let search = if objectives.is_empty() {
+        None
+    } else {
+        let (searched, order) = search_order(&sweep.settings).map_err(input)?;
+        Some((objectives, searched, order))
     };
 
     let runs: Vec<usize> = match args.shard {
@@ -163,7 +167,9 @@ pub(super) fn sweep(args: SweepArgs) -> Result<(), CommandError> {
         replications: s.study.replications,
         format: args.format,
         metric: metric.clone(),
-        objective: search.as_ref().map(|(o, _, _)| o.to_string()),
+        objectives: search.as_ref().map_or(Vec::new(), |(o, _, _)| {
+            o.iter().map(|o| o.to_string()).collect()
+        }),
         points: sweep.points.len() as u64,
         strategies: strategies.clone(),
         files: Vec::new(),
@@ -190,18 +196,18 @@ pub(super) fn sweep(args: SweepArgs) -> Result<(), CommandError> {
 
     let mut stdout = Stdout::default();
     let written = match &search {
-        Some((objective, searched, order)) => {
+        Some((objectives, searched, order)) => {
             let (rows, found, report) =
-                find(&sweep, &checked, objective, *searched, order, &strategies)?;
+                find(&sweep, &checked, objectives, *searched, order, &strategies)?;
             manifest.found = found;
-            let written = write(dir, &manifest, &rows)?;
+            let written = write(dir, &manifest, &rows, !args.no_charts)?;
             stdout.print(&out::table(&manifest, &rows).map_err(internal)?);
             stdout.print(&report);
             written
         }
         None => {
             let rows = run_points(&sweep, &checked, &runs)?;
-            let written = write(dir, &manifest, &rows)?;
+            let written = write(dir, &manifest, &rows, !args.no_charts)?;
             match args.shard {
                 None => stdout.print(&out::table(&manifest, &rows).map_err(internal)?),
                 Some(shard) => stdout.print(&format!(
@@ -221,24 +227,19 @@ pub(super) fn sweep(args: SweepArgs) -> Result<(), CommandError> {
     finish(stdout)
 }
 
-/// A message for a metric that is not a summary column, with the columns it resembles.
+/// A message for a metric that is not a summary column: the name it most probably is
+/// ([`metric_names::did_you_mean`], as `check` says it), else a few common ones.
 fn unknown_metric(flag: &str, metric: &str) -> String {
-    let words: Vec<&str> = metric.split('_').filter(|w| w.len() >= 3).collect();
-    let like: Vec<&str> = crate::report::csv::summary_columns()
-        .into_iter()
-        .skip(1)
-        .filter(|c| words.iter().any(|w| c.contains(w)))
-        .take(12)
-        .collect();
+    let guess = metric_names::did_you_mean(metric);
     format!(
-        "{flag}: `{}` is not a summary metric{} (a column of summary.csv, such as p99_latency_ms, \
-         worst_p99_latency_ms, peak_db_queries_per_s or error_ratio){}",
-        text::quote(metric),
-        crate::report::metric_names::did_you_mean(metric),
-        if like.is_empty() {
-            String::new()
+        "{flag}: `{}` is not a summary metric{guess} (the metrics are the columns of \
+         summary.csv, listed in the README's Outputs section{})",
+        text::quote(&text::shorten(metric, 60)),
+        if guess.is_empty() {
+            "; the common ones are p99_latency_ms, worst_p99_latency_ms, error_ratio, hit_ratio \
+             and peak_db_queries_per_s"
         } else {
-            format!("; similar ones: {}", like.join(", "))
+            ""
         }
     )
 }
@@ -249,11 +250,16 @@ fn internal(e: String) -> CommandError {
 }
 
 /// Checks every point (all of them, whichever a shard or a search will run) and plans each
-/// within the memory budget, before anything runs.
+/// within the memory budget, before anything runs. Runs of several points go side by side
+/// ([`run_figures`]), so the threads are those that fit however the runs at once are drawn
+/// from the points ([`threads_across_points`]), not only those one point has runs for.
 fn check_points(sweep: &Sweep, max_memory: Option<u64>) -> Result<Checked, CommandError> {
     let budget = max_memory.unwrap_or_else(default_memory_budget);
     let most = rayon::current_num_threads();
     let mut threads = most;
+    // Runs there are at once at most: every strategy and replication of the points built
+    // together.
+    let mut runs_at_once = 0;
     let mut cpu_seconds = Vec::with_capacity(sweep.points.len());
     let mut first = None;
     let mut warnings: Vec<String> = Vec::new();
@@ -267,7 +273,9 @@ fn check_points(sweep: &Sweep, max_memory: Option<u64>) -> Result<Checked, Comma
                 sweep.describe(p)
             ))
         })?;
-        threads = threads.min(plan.threads);
+        threads = threads.min(threads_across_points(&s, &plan, budget, most));
+        runs_at_once = (runs_at_once + s.strategies.len() * s.study.replications as usize)
+            .min(most * CHUNK_POINTS);
         cpu_seconds.push(plan.seconds * plan.threads as f64);
         for l in plan.lowered {
             if !lowered.contains(&l) {
@@ -293,7 +301,9 @@ fn check_points(sweep: &Sweep, max_memory: Option<u64>) -> Result<Checked, Comma
             experiment::bytes(budget)
         ));
     }
-    if threads < most {
+    // Fewer runs than threads is no memory limit: say so only when the budget is why.
+    let threads = threads.min(runs_at_once.max(1));
+    if threads < most.min(runs_at_once) {
         console::warn(&format!(
             "{}: simulating {threads} run{} at a time instead of {most}, to stay within the memory \
              budget of {} (--max-memory)",
@@ -309,6 +319,26 @@ fn check_points(sweep: &Sweep, max_memory: Option<u64>) -> Result<Checked, Comma
         budget,
         cpu_seconds,
     })
+}
+
+/// How many runs may go at once when the runs at once are this point's `s` (already planned
+/// by `plan`, which set its in-flight caps and fits its own runs): when the point has fewer
+/// runs than `most` threads, the plan of a copy with the replications of as many points as
+/// fill them (memory of each run and the results of all, as for a point), else the point's.
+/// A sweep keeps only each run's summary, so this counts more results than it holds.
+fn threads_across_points(s: &Scenario, plan: &experiment::Plan, budget: u64, most: usize) -> usize {
+    let runs = (s.strategies.len() * s.study.replications as usize).max(1);
+    if runs >= most {
+        return plan.threads;
+    }
+    let mut batch = s.clone();
+    batch.study.replications = s.study.replications.max(1) * most.div_ceil(runs) as u32;
+    match experiment::plan(&mut batch, budget, most) {
+        // A batch that fits only with lower in-flight caps than the point's does not fit as
+        // the point runs.
+        Ok(p) if p.lowered.is_empty() => p.threads.max(plan.threads),
+        _ => plan.threads,
+    }
 }
 
 /// The scenarios of `points`, planned as when they were checked (the same in-flight caps).
@@ -408,12 +438,13 @@ fn run_points(sweep: &Sweep, checked: &Checked, runs: &[usize]) -> Result<Vec<Ro
 }
 
 /// `--find`: for each strategy, a bisection over the searched values for the smallest meeting
-/// `objective` (on the mean over replications). A point runs every strategy at once and is
-/// run at most once. Returns the rows of the points run, the answers, and the report to print.
+/// every objective (each on the mean over replications). A point runs every strategy at once
+/// and is run at most once. Returns the rows of the points run, the answers, and the report
+/// to print.
 fn find(
     sweep: &Sweep,
     checked: &Checked,
-    objective: &Objective,
+    objectives: &[Objective],
     searched: usize,
     order: &[usize],
     strategies: &[String],
@@ -424,27 +455,56 @@ fn find(
         .iter()
         .map(overrides::value_label)
         .collect();
+    // Whether the mean of strategy i at point p meets objective o (no number never does).
+    let meets = |cache: &BTreeMap<usize, Vec<Vec<Figure>>>, p: usize, i: usize, o: &Objective| {
+        mean_of(&cache[&p][i], &o.metric).is_some_and(|(mean, _)| o.met(mean))
+    };
     let mut searches = Vec::with_capacity(strategies.len());
     for i in 0..strategies.len() {
         let search = find_smallest(order.len(), |k| {
             let p = order[k];
             evaluate(sweep, checked, &mut cache, p)?;
-            let mean = mean_of(&cache[&p][i], &objective.metric).map(|ci| ci.0);
-            Ok::<bool, CommandError>(mean.is_some_and(|m| objective.met(m)))
+            Ok::<bool, CommandError>(objectives.iter().all(|o| meets(&cache, p, i, o)))
         })?;
         searches.push(search);
     }
     let path = &sweep.settings[searched].path;
     let value = |p: usize| text::escape(&labels[p]).into_owned();
-    let figure_text = |p: usize, i: usize| match mean_of(&cache[&p][i], &objective.metric) {
-        Some((mean, half)) => plus_minus(mean, half),
-        None => "no data".into(),
+    let several = objectives.len() > 1;
+    let all = objectives
+        .iter()
+        .map(Objective::to_string)
+        .collect::<Vec<_>>()
+        .join(" and ");
+    // Each objective's metric at point p, `p99_latency_ms 38 ± 2`; with several objectives,
+    // those missed say so. With one, `named` false leaves out the metric named just before.
+    let figures = |p: usize, i: usize, named: bool| {
+        objectives
+            .iter()
+            .map(|o| {
+                let shown = match mean_of(&cache[&p][i], &o.metric) {
+                    Some((mean, half)) => plus_minus(mean, half),
+                    None => "no data".into(),
+                };
+                let missed = if several && !meets(&cache, p, i, o) {
+                    format!(", missing {} {}", o.op.symbol(), o.bound)
+                } else {
+                    String::new()
+                };
+                if named || several {
+                    format!("{} {shown}{missed}", o.metric)
+                } else {
+                    shown
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
     };
-    // Whether the interval of point p reaches across the bound: the answer there may change
-    // with more replications.
-    let straddles = |p: usize, i: usize| {
-        mean_of(&cache[&p][i], &objective.metric).is_some_and(|(mean, half)| {
-            half.is_finite() && mean - half <= objective.bound && objective.bound <= mean + half
+    // Whether the interval of o's metric at point p reaches across its bound: the answer
+    // there may change with more replications.
+    let straddles = |p: usize, i: usize, o: &Objective| {
+        mean_of(&cache[&p][i], &o.metric).is_some_and(|(mean, half)| {
+            half.is_finite() && mean - half <= o.bound && o.bound <= mean + half
         })
     };
     let mut report = String::new();
@@ -453,28 +513,24 @@ fn find(
         let name_shown = text::escape(name);
         let answer = match search.outcome {
             Outcome::Found(k) => format!(
-                "smallest {path} meeting {objective}: {} ({} {}); the value below, {}, does not \
-                 ({})",
+                "smallest {path} meeting {all}: {} ({}); the value below, {}, does not ({})",
                 value(order[k]),
-                objective.metric,
-                figure_text(order[k], i),
+                figures(order[k], i, true),
                 value(order[k - 1]),
-                figure_text(order[k - 1], i)
+                figures(order[k - 1], i, false)
             ),
             Outcome::SmallestMeets => format!(
-                "even the smallest value, {path} = {}, meets {objective} ({} {}): the \
-                 threshold may lie below the range",
+                "even the smallest value, {path} = {}, meets {all} ({}): the threshold may lie \
+                 below the range",
                 value(order[0]),
-                objective.metric,
-                figure_text(order[0], i)
+                figures(order[0], i, true)
             ),
             Outcome::NoneMeets => {
                 let last = order[order.len() - 1];
                 format!(
-                    "none of the values meets {objective}, not even {path} = {} ({} {})",
+                    "none of the values meets {all}, not even {path} = {} ({})",
                     value(last),
-                    objective.metric,
-                    figure_text(last, i)
+                    figures(last, i, true)
                 )
             }
         };
@@ -483,13 +539,24 @@ fn find(
             Outcome::SmallestMeets => vec![order[0]],
             Outcome::NoneMeets => vec![order[order.len() - 1]],
         };
-        let doubt = if near.iter().any(|&p| straddles(p, i)) {
+        let across: Vec<String> = objectives
+            .iter()
+            .filter(|o| near.iter().any(|&p| straddles(p, i, o)))
+            .map(|o| {
+                if several {
+                    format!("{} ({})", o.bound, o.metric)
+                } else {
+                    o.bound.to_string()
+                }
+            })
+            .collect();
+        let doubt = if across.is_empty() {
+            String::new()
+        } else {
             format!(
                 " (the 95% interval there reaches across {}: more replications would settle it)",
-                objective.bound
+                across.join(" and ")
             )
-        } else {
-            String::new()
         };
         let ran: Vec<String> = search
             .evaluated
@@ -507,6 +574,24 @@ fn find(
             order.len(),
             ran.join(", ")
         ));
+        // An objective met at a value and missed at a larger one among the points run: the
+        // bisection's assumption does not hold for it, so its answer may not be the smallest.
+        for o in objectives {
+            let results: Vec<(usize, bool)> = search
+                .evaluated
+                .iter()
+                .map(|&(k, _)| (k, meets(&cache, order[k], i, o)))
+                .collect();
+            if let Some((met, missed)) = monotonicity_violation(&results) {
+                report.push_str(&format!(
+                    "{name_shown}: {o} holds at {path} = {} but not at the larger {}: it does not \
+                     keep holding as {path} grows, so the answer above may not be the smallest \
+                     value meeting {all}; run the whole sweep (without --find) to see\n",
+                    value(order[met]),
+                    value(order[missed]),
+                ));
+            }
+        }
         found.push(FoundRecord::new(
             name,
             search.outcome,
@@ -515,17 +600,18 @@ fn find(
             &labels,
         ));
     }
+    let reps = checked.first.study.replications;
     report.push_str(&format!(
-        "{} of {} points run (each with every strategy and {} replication{}), judged on the \
-         mean over replications. The bisection assumes that a value meeting the objective means \
-         every larger one does; a full sweep (without --find) shows whether it holds.\n",
+        "{} of {} points run (each with every strategy and {reps} replication{}), judged on the \
+         mean over replications. The bisection assumes that a value meeting {} means every \
+         larger one does; a full sweep (without --find) shows whether it holds.\n",
         cache.len(),
         order.len(),
-        checked.first.study.replications,
-        if checked.first.study.replications == 1 {
-            ""
+        if reps == 1 { "" } else { "s" },
+        if several {
+            "every objective"
         } else {
-            "s"
+            "the objective"
         }
     ));
     let rows = cache
@@ -562,13 +648,15 @@ fn mean_of(figures: &[Figure], metric: &str) -> Option<(f64, f64)> {
     Some((ci.mean, ci.half_width))
 }
 
-/// Writes a sweep's files into `dir`, warning about charts left out; returns the paths.
+/// Writes a sweep's files into `dir` (the charts unless `with_charts` is false), warning about
+/// charts left out; returns the paths.
 fn write(
     dir: OutputDir,
     manifest: &Manifest,
     rows: &[Row],
+    with_charts: bool,
 ) -> Result<Vec<std::path::PathBuf>, CommandError> {
-    let outputs = out::outputs(manifest, rows).map_err(internal)?;
+    let outputs = out::outputs(manifest, rows, with_charts).map_err(internal)?;
     if let Some(why) = &outputs.no_chart {
         console::warn(why);
     }
@@ -714,7 +802,7 @@ pub(super) fn merge(args: MergeArgs) -> Result<(), CommandError> {
 
     let folder = format!("{}-sweep", manifest.scenario);
     let dir = OutputDir::prepare(&args.out, &folder).map_err(|e| CommandError::Other(e.into()))?;
-    let written = write(dir, &manifest, &rows)?;
+    let written = write(dir, &manifest, &rows, !args.no_charts)?;
     let mut stdout = Stdout::default();
     stdout.print(&format!(
         "merged {count} shard{} of {} points\n",
@@ -756,7 +844,7 @@ fn read_shard(dir: &Path) -> Result<ShardDir<'_>, CommandError> {
         )));
     }
     manifest
-        .parsed_objective()
+        .parsed_objectives()
         .map_err(|e| input(format!("{}: objective: {e}", shown(&manifest_path))))?;
     let Some(shard) = manifest.shard else {
         return Err(input(format!(
@@ -844,6 +932,7 @@ fn check_rows(
         .collect();
     let k = s.manifest.settings.len();
     let mut seen: Vec<usize> = Vec::new();
+    let mut present: std::collections::BTreeSet<(usize, usize, String)> = Default::default();
     let mut rows = Vec::with_capacity(s.rows.len());
     for (line, row) in s.rows.iter().enumerate() {
         let bad = |what: String| input(format!("{}: line {}: {what}", at(), line + 2));
@@ -892,6 +981,18 @@ fn check_rows(
                 text::quote(&row[k + 2])
             )));
         }
+        check_numbers(&row[k + 3..], s.manifest.replications).map_err(bad)?;
+        let strategy = cells
+            .iter()
+            .position(|c| *c == row[k + 1])
+            .expect("checked");
+        if !present.insert((p, strategy, row[k + 2].clone())) {
+            return Err(bad(format!(
+                "a second row for point {p}, strategy `{}`, metric {}",
+                text::quote(&row[k + 1]),
+                row[k + 2]
+            )));
+        }
         rows.push((p, row.clone()));
     }
     let expected: Vec<usize> = shard.points(grid.len()).collect();
@@ -907,5 +1008,113 @@ fn check_rows(
             shard.count
         )));
     }
+    // Every point has a row per strategy and metric: a row missing would pass, in the merged
+    // file, for a metric without a number.
+    for &p in &seen {
+        for (i, strategy) in s.manifest.strategies.iter().enumerate() {
+            for metric in out::required_metrics() {
+                if !present.contains(&(p, i, metric.to_string())) {
+                    return Err(input(format!(
+                        "{}: no row for point {p}, strategy `{}`, metric {metric}: a sweep \
+                         writes one for every point, strategy and summary metric (only {} may \
+                         be left out, when it has no number); the file was cut or edited",
+                        at(),
+                        text::quote(&text::shorten(strategy, 60)),
+                        out::OPTIONAL_METRICS.join(", ")
+                    )));
+                }
+            }
+        }
+    }
     Ok(rows)
+}
+
+/// Checks the cells `replications, mean, ci95_low, ci95_high` of a shard's row: a whole
+/// number of replications from 1 to `most`, a finite mean, and an interval of two finite
+/// numbers, low <= mean <= high, with more than one replication (none with one). `merge`
+/// copies the cells as they are, so a `NaN` or `inf` would reach the merged sweep.csv.
+fn check_numbers(cells: &[String], most: u32) -> Result<(), String> {
+    let [n, mean, low, high] = cells else {
+        return Err(format!("{} cells after the metric, not 4", cells.len()));
+    };
+    let n: u32 = n
+        .parse()
+        .ok()
+        .filter(|n| (1..=most).contains(n))
+        .ok_or_else(|| {
+            format!(
+                "replications `{}` is not a whole number from 1 to {most} (the manifest's)",
+                text::quote(&text::shorten(n, 40))
+            )
+        })?;
+    let finite = |column: &str, cell: &str| {
+        cell.parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| {
+                format!(
+                    "{column} `{}` is not a finite number (merge copies the cells into the \
+                     merged sweep.csv, so a shard must hold numbers)",
+                    text::quote(&text::shorten(cell, 40))
+                )
+            })
+    };
+    let mean = finite("mean", mean)?;
+    if n == 1 {
+        if !(low.is_empty() && high.is_empty()) {
+            return Err(
+                "ci95_low and ci95_high are not empty with 1 replication (a sweep leaves them \
+                 empty: one value has no interval)"
+                    .into(),
+            );
+        }
+        return Ok(());
+    }
+    let (low, high) = (finite("ci95_low", low)?, finite("ci95_high", high)?);
+    if !(low <= mean && mean <= high) {
+        return Err(format!(
+            "the interval {low} to {high} does not hold the mean {mean}"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_misspelt_metric_gets_the_nearest_name() {
+        let m = unknown_metric("--find", "p99_latncy_ms");
+        assert!(m.contains("(did you mean `p99_latency_ms`?)"), "{m}");
+        let m = unknown_metric("--find", "eror_ratio");
+        assert!(
+            m.contains("error_ratio") && m.starts_with("--find: `eror_ratio`"),
+            "{m}"
+        );
+        let m = unknown_metric("--metric", "zz");
+        assert!(m.contains("the common ones are p99_latency_ms"), "{m}");
+        let long = "x".repeat(5000);
+        assert!(unknown_metric("--metric", &long).chars().count() <= 400);
+    }
+
+    #[test]
+    fn merged_cells_must_be_finite_and_consistent() {
+        let cells = |c: [&str; 4]| c.map(String::from).to_vec();
+        assert_eq!(check_numbers(&cells(["2", "5", "4", "6"]), 2), Ok(()));
+        assert_eq!(check_numbers(&cells(["1", "5", "", ""]), 2), Ok(()));
+        for (bad, needle) in [
+            (["2", "NaN", "4", "6"], "mean `NaN` is not a finite number"),
+            (["2", "5", "-inf", "6"], "ci95_low `-inf`"),
+            (["2", "5", "4", "inf"], "ci95_high `inf`"),
+            (["2", "5", "", ""], "ci95_low ``"),
+            (["1", "5", "4", "6"], "not empty with 1 replication"),
+            (["3", "5", "4", "6"], "from 1 to 2"),
+            (["0", "5", "", ""], "from 1 to 2"),
+            (["2", "7", "4", "6"], "does not hold the mean"),
+        ] {
+            let e = check_numbers(&cells(bad), 2).unwrap_err();
+            assert!(e.contains(needle), "{bad:?}: {e}");
+        }
+    }
 }

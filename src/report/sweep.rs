@@ -14,6 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::charts::labels;
 use super::charts::sweep::{render_sweep, SweepChart, SweepPoint, SweepSeries};
 use super::charts::{ChartError, MAX_PANELS};
 use super::csv::{finish, fixed, summary_columns, write_row};
@@ -73,6 +74,22 @@ pub fn is_output_name(name: &str) -> bool {
 /// Whether `name` is a column of `summary.csv` other than `strategy`: a metric a sweep reports.
 pub fn is_metric(name: &str) -> bool {
     summary_columns().into_iter().skip(1).any(|c| c == name)
+}
+
+/// The summary metrics that may have no number, and so no row in `sweep.csv`: the recovery
+/// columns are empty without an incident (and `recovery_s` is `never` when the run did not
+/// recover). Every other summary column is always a number, so a sweep writes its row at every
+/// point and for every strategy; `merge` refuses a shard that lacks one. A new column that can
+/// be empty belongs here (the merge tests fail on a real sweep otherwise).
+pub const OPTIONAL_METRICS: [&str; 3] = ["recovery_s", "recovered", "metastable"];
+
+/// The summary metrics every point and strategy of a `sweep.csv` has a row for (see
+/// [`OPTIONAL_METRICS`]), in the order of `summary.csv`.
+pub fn required_metrics() -> impl Iterator<Item = &'static str> {
+    summary_columns()
+        .into_iter()
+        .skip(1)
+        .filter(|c| !OPTIONAL_METRICS.contains(c))
 }
 
 /// The header of `sweep.csv`: `point`, each swept field's path, then the figures' columns.
@@ -185,9 +202,10 @@ pub struct Manifest {
     pub format: ImageFormat,
     /// The metric charted and printed.
     pub metric: String,
-    /// `--find`'s objective, in canonical form (`p99_latency_ms < 50`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub objective: Option<String>,
+    /// `--find`'s objectives, each in canonical form (`p99_latency_ms < 50`), in the order
+    /// given: an answer meets them all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objectives: Vec<String>,
     /// Points in the whole grid (a shard runs some, `--find` those the search needed).
     pub points: u64,
     /// Strategies run, in file order.
@@ -280,12 +298,12 @@ impl Manifest {
             .collect()
     }
 
-    /// The objective, parsed again.
-    pub fn parsed_objective(&self) -> Result<Option<Objective>, String> {
-        self.objective
-            .as_deref()
-            .map(super::objective::parse_objective)
-            .transpose()
+    /// The objectives, parsed again.
+    pub fn parsed_objectives(&self) -> Result<Vec<Objective>, String> {
+        self.objectives
+            .iter()
+            .map(|o| super::objective::parse_objective(o))
+            .collect()
     }
 
     /// The header of this sweep's `sweep.csv`.
@@ -323,14 +341,14 @@ pub struct Outputs {
 }
 
 /// Every file of a sweep's folder from `manifest` (whose `files` are filled in here) and the
-/// rows of its points, in order: `sweep.csv`, the charts, then `sweep.toml`. A shard's folder
-/// (`manifest.shard` set) holds no chart: the merge draws them.
-pub fn outputs(manifest: &Manifest, rows: &[Row]) -> Result<Outputs, String> {
+/// rows of its points, in order: `sweep.csv`, the charts (unless `with_charts` is false), then
+/// `sweep.toml`. A shard's folder (`manifest.shard` set) holds no chart: the merge draws them.
+pub fn outputs(manifest: &Manifest, rows: &[Row], with_charts: bool) -> Result<Outputs, String> {
     let settings = manifest.parsed_settings()?;
     let mut files = vec![(CSV.to_string(), csv(&manifest.header(), rows))];
     let mut charts_left_out = 0;
     let mut no_chart = None;
-    if manifest.shard.is_none() {
+    if manifest.shard.is_none() && with_charts {
         let data = Data::new(manifest, &settings, rows)?;
         match chart_axis(&settings) {
             None => {
@@ -438,12 +456,13 @@ fn charts(
     }
     let left_out = combos.len().saturating_sub(MAX_CHARTS);
     combos.truncate(MAX_CHARTS);
-    let objective = manifest
-        .parsed_objective()
-        .ok()
-        .flatten()
-        .filter(|o| o.metric == manifest.metric);
-    let objective_text = objective.as_ref().map(|o| o.to_string());
+    let objectives: Vec<(f64, String)> = manifest
+        .parsed_objectives()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| o.metric == manifest.metric)
+        .map(|o| (o.bound, o.to_string()))
+        .collect();
     let seconds = settings[x].values.iter().any(|v| v.is_str());
     let x_label = if seconds {
         format!("{} (s)", settings[x].path)
@@ -451,19 +470,21 @@ fn charts(
         settings[x].path.clone()
     };
     let replications = manifest.replications;
+    let label = labels::metric_label(&manifest.metric);
+    let words = label.map_or(manifest.metric.as_str(), |l| l.words);
     let y_label = if replications > 1 {
-        format!("{}, mean of {replications} replications", manifest.metric)
+        format!(
+            "{}, mean of {replications} replications",
+            labels::axis_label(&manifest.metric)
+        )
     } else {
-        manifest.metric.clone()
+        labels::axis_label(&manifest.metric).into_owned()
     };
     let band_label = format!("95% confidence interval, {replications} replications");
     let several = combos.len() > 1;
     let mut files = Vec::with_capacity(combos.len());
     for (n, (others, points)) in combos.iter().enumerate() {
-        let mut title = format!(
-            "{}: {} by {}",
-            manifest.scenario, manifest.metric, settings[x].path
-        );
+        let mut title = format!("{}: {words} by {}", manifest.scenario, settings[x].path);
         for (path, v) in others {
             title.push_str(&format!(", {path}={}", overrides::value_label(v)));
         }
@@ -503,10 +524,7 @@ fn charts(
             y_label: &y_label,
             series,
             band_label: Some(&band_label),
-            objective: objective
-                .as_ref()
-                .zip(objective_text.as_deref())
-                .map(|(o, t)| (o.bound, t)),
+            objectives: objectives.iter().map(|(b, t)| (*b, t.as_str())).collect(),
             found,
         };
         let bytes = render_sweep(&chart, manifest.format)?;
@@ -612,7 +630,7 @@ mod tests {
             replications: 2,
             format: ImageFormat::Svg,
             metric: "p99_latency_ms".into(),
-            objective: Some("p99_latency_ms < 50".into()),
+            objectives: vec!["p99_latency_ms < 50".into()],
             points: 3,
             strategies: vec!["plain".into(), "=cmd".into()],
             files: Vec::new(),
@@ -730,7 +748,7 @@ mod tests {
     #[test]
     fn outputs_are_the_csv_a_chart_and_the_manifest_listing_them() {
         let m = manifest();
-        let out = outputs(&m, &rows()).unwrap();
+        let out = outputs(&m, &rows(), true).unwrap();
         let names: Vec<&str> = out.files.iter().map(|f| f.0.as_str()).collect();
         assert_eq!(
             names,
@@ -742,12 +760,24 @@ mod tests {
                 && svg.contains("=cmd")
                 && !svg.contains("&apos;=cmd")
         );
+        // The axis says the metric in words with its unit, from the table of labels.
+        let y = format!(
+            "{}, mean of 2 replications",
+            labels::axis_label("p99_latency_ms")
+        );
+        assert!(y.starts_with("p99 latency (ms)") && svg.contains(&y), "{y}");
+        assert!(svg.contains("s: p99 latency by db.slots"));
         let manifest = parse_manifest(std::str::from_utf8(&out.files[2].1).unwrap()).unwrap();
         assert_eq!(manifest.files, ["sweep.csv", "sweep_p99_latency_ms.svg"]);
+        // Without charts: the CSV and the manifest, which lists the CSV only.
+        let bare = outputs(&m, &rows(), false).unwrap();
+        let names: Vec<&str> = bare.files.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(names, ["sweep.csv", "sweep.toml"]);
+        assert_eq!(bare.files[0].1, out.files[0].1);
         // A shard writes no chart.
         let mut shard = m.clone();
         shard.shard = Some(ShardRecord { index: 1, count: 2 });
-        let names: Vec<String> = outputs(&shard, &rows())
+        let names: Vec<String> = outputs(&shard, &rows(), true)
             .unwrap()
             .files
             .into_iter()
@@ -794,7 +824,7 @@ mod tests {
                 &[("plain", vec![figure("p99_latency_ms", &["1", "2"])])],
             ));
         }
-        let out = outputs(&m, &rows).unwrap();
+        let out = outputs(&m, &rows, true).unwrap();
         let names: Vec<&str> = out.files.iter().map(|f| f.0.as_str()).collect();
         assert_eq!(
             names,

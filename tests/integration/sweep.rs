@@ -274,7 +274,77 @@ fn merge_refuses_missing_duplicate_foreign_and_cut_shards() {
     let csv = std::fs::read_to_string(shard(3).join("sweep.csv")).unwrap();
     let kept: Vec<&str> = csv.lines().filter(|l| !l.starts_with("5,")).collect();
     std::fs::write(cut.join("sweep.csv"), kept.join("\n") + "\n").unwrap();
+    // Shard 3 edited: a copy with `edit` applied to each data line of its sweep.csv.
+    let edited = |name: &str, edit: &dyn Fn(&str) -> Option<String>| {
+        let folder = dir.path().join(name).join("slots-sweep-shard-3-of-3");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::copy(shard(3).join("sweep.toml"), folder.join("sweep.toml")).unwrap();
+        let mut lines = csv.lines();
+        let mut out = vec![lines.next().unwrap().to_string()];
+        out.extend(lines.filter_map(edit));
+        std::fs::write(folder.join("sweep.csv"), out.join("\n") + "\n").unwrap();
+        folder
+    };
+    // Cells: point, db.slots, clients.rps, strategy, metric, replications, mean, low, high.
+    let with_mean = |line: &str, target: &str, mean: &str| {
+        let mut cells: Vec<String> = line.split(',').map(String::from).collect();
+        if format!("{},{},{}", cells[0], cells[3], cells[4]) == target {
+            cells[6] = mean.to_string();
+        }
+        cells.join(",")
+    };
+    let nan = edited("nan", &|l| Some(with_mean(l, "2,slow-db,hit_ratio", "NaN")));
+    let inf = edited("inf", &|l| {
+        Some(with_mean(l, "5,plain,p99_latency_ms", "inf"))
+    });
+    let missing_row = edited("missing-row", &|l| {
+        (!l.starts_with("5,") || !l.contains(",slow-db,error_ratio,")).then(|| l.to_string())
+    });
+    let doubled = edited("doubled", &|l| {
+        Some(if l.starts_with("2,") && l.contains(",plain,hit_ratio,") {
+            format!("{l}\n{l}")
+        } else {
+            l.to_string()
+        })
+    });
+    let shown = |folder: &Path| folder.join("sweep.csv").display().to_string();
+    let nan_needle = format!("{}: line ", shown(&nan));
+    let inf_needle = format!("{}: line ", shown(&inf));
+    let missing_needle = format!(
+        "{}: no row for point 5, strategy `slow-db`, metric error_ratio",
+        shown(&missing_row)
+    );
     let cases: Vec<(&str, Vec<PathBuf>, &str)> = vec![
+        (
+            "NaN cell",
+            vec![shard(1), shard(2), nan.clone()],
+            "mean `NaN` is not a finite number",
+        ),
+        (
+            "NaN cell, where",
+            vec![shard(1), shard(2), nan],
+            &nan_needle,
+        ),
+        (
+            "inf cell",
+            vec![shard(1), shard(2), inf.clone()],
+            "mean `inf` is not a finite number",
+        ),
+        (
+            "inf cell, where",
+            vec![shard(1), shard(2), inf],
+            &inf_needle,
+        ),
+        (
+            "missing row",
+            vec![shard(1), shard(2), missing_row],
+            &missing_needle,
+        ),
+        (
+            "doubled row",
+            vec![shard(1), shard(2), doubled],
+            "a second row for point 2, strategy `plain`, metric hit_ratio",
+        ),
         ("missing", vec![shard(1), shard(3)], "shard 2/3 is missing"),
         (
             "twice",
@@ -500,6 +570,47 @@ fn bad_settings_objectives_and_shards_exit_2_and_write_nothing() {
             vec!["--find: `p99` is not a summary metric", "p99_latency_ms"],
         ),
         (
+            "typo in the second objective",
+            vec![
+                "--set",
+                "db.slots=1,2",
+                "--find",
+                "p99_latency_ms < 50",
+                "--find",
+                "eror_ratio < 0.001",
+            ],
+            vec![
+                "--find: `eror_ratio` is not a summary metric",
+                "(did you mean `error_ratio`?)",
+            ],
+        ),
+        (
+            "bad second objective",
+            vec![
+                "--set",
+                "db.slots=1,2",
+                "--find",
+                "p99_latency_ms < 50",
+                "--find",
+                "error_ratio = 0",
+            ],
+            vec!["--find:", "`=` after the metric"],
+        ),
+        (
+            "metric of neither objective",
+            vec![
+                "--set",
+                "db.slots=1,2",
+                "--find",
+                "p99_latency_ms < 50",
+                "--find",
+                "error_ratio < 0.001",
+                "--metric",
+                "hit_ratio",
+            ],
+            vec!["`p99_latency_ms`, `error_ratio`"],
+        ),
+        (
             "two fields searched",
             vec![
                 "--set",
@@ -526,7 +637,7 @@ fn bad_settings_objectives_and_shards_exit_2_and_write_nothing() {
                 "--metric",
                 "hit_ratio",
             ],
-            vec!["is not the metric of --find"],
+            vec!["is not a metric of --find"],
         ),
         (
             "unknown metric",
@@ -683,5 +794,233 @@ fn shards_run_with_gnu_parallel_merge_to_the_single_sweep() {
         &dir.path().join("single/slots-sweep"),
         &dir.path().join("merged/slots-sweep"),
         "single sweep vs shards run by GNU parallel",
+    );
+}
+
+#[test]
+fn no_charts_writes_the_csv_and_manifest_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let args = ["--set", "db.slots=3,4", "--no-charts"];
+    let a = sweep(&file, &dir.path().join("bare"), "2", &args).success();
+    let bare = dir.path().join("bare/slots-sweep");
+    let names: Vec<String> = folder(&bare).into_keys().collect();
+    assert_eq!(names, ["sweep.csv", "sweep.toml"], "no PNG or SVG");
+    assert!(
+        stdout(&a).contains("wrote ") && !stdout(&a).contains(".png"),
+        "{}",
+        stdout(&a)
+    );
+    let manifest = parse_manifest(&std::fs::read_to_string(bare.join("sweep.toml")).unwrap());
+    assert_eq!(manifest.unwrap().files, ["sweep.csv"]);
+    // The CSV is the one a sweep with charts writes.
+    sweep(&file, &dir.path().join("full"), "2", &args[..2]).success();
+    let full = dir.path().join("full/slots-sweep");
+    assert!(folder(&full).contains_key("sweep_p99_latency_ms.png"));
+    assert_eq!(folder(&bare)["sweep.csv"], folder(&full)["sweep.csv"]);
+    // merge --no-charts too, in SVG as well.
+    let shards = dir.path().join("shards");
+    for i in 1..=2 {
+        let shard = format!("{i}/2");
+        sweep(
+            &file,
+            &shards,
+            "1",
+            &[&args[..2], &["--format", "svg", "--shard", &shard]].concat(),
+        )
+        .success();
+    }
+    cachestorm()
+        .arg("merge")
+        .args((1..=2).map(|i| shards.join(format!("slots-sweep-shard-{i}-of-2"))))
+        .arg("--no-charts")
+        .arg("--out")
+        .arg(dir.path().join("merged"))
+        .assert()
+        .success();
+    let merged: Vec<String> = folder(&dir.path().join("merged/slots-sweep"))
+        .into_keys()
+        .collect();
+    assert_eq!(merged, ["sweep.csv", "sweep.toml"]);
+}
+
+/// (point, strategy, metric) -> mean, from a sweep.csv with one swept field.
+fn means(out: &Path) -> BTreeMap<(usize, String, String), f64> {
+    let csv = std::fs::read_to_string(out.join("slots-sweep/sweep.csv")).unwrap();
+    csv.lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (
+                (c[0].parse().unwrap(), c[2].to_string(), c[3].to_string()),
+                c[5].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn several_objectives_give_the_smallest_value_meeting_them_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let values = ["--set", "db.slots=1..12:1", "--replications", "2"];
+    let full = dir.path().join("full");
+    sweep(&file, &full, "2", &values).success();
+    let all = means(&full);
+    // Both improve with slots, at different values: the queue one binds.
+    let objectives = ["p99_latency_ms < 30", "peak_db_queue < 6"];
+    let parsed: Vec<_> = objectives
+        .iter()
+        .map(|o| parse_objective(o).unwrap())
+        .collect();
+    let out = dir.path().join("find");
+    let a = sweep(
+        &file,
+        &out,
+        "2",
+        &[
+            &values[..],
+            &["--find", objectives[0], "--find", objectives[1]],
+        ]
+        .concat(),
+    )
+    .success();
+    let printed = stdout(&a);
+    let meets = |p: usize, name: &str, o: &cachestorm::report::objective::Objective| {
+        o.met(all[&(p, name.to_string(), o.metric.clone())])
+    };
+    let mut binding_differs = false;
+    for (i, name) in ["plain", "slow-db"].iter().enumerate() {
+        let met: Vec<(usize, bool)> = (0..12)
+            .map(|p| (p, parsed.iter().all(|o| meets(p, name, o))))
+            .collect();
+        let want = scan_smallest(&met);
+        let (outcome, point, _) = &found(&out)[i];
+        assert_eq!(outcome, "found", "{name}: the answer lies inside the range");
+        assert_eq!(
+            Outcome::Found(point.unwrap() as usize),
+            want,
+            "{name}: --find with two objectives vs the full sweep"
+        );
+        let p = point.unwrap() as usize;
+        for o in &parsed {
+            assert!(meets(p, name, o), "{name}: the answer meets {o}");
+        }
+        assert!(
+            parsed.iter().any(|o| !meets(p - 1, name, o)),
+            "{name}: the value below misses one"
+        );
+        // Each objective alone would answer lower for at least one strategy.
+        binding_differs |= parsed
+            .iter()
+            .any(|o| (0..12).position(|q| meets(q, name, o)) < Some(p));
+        let line = format!(
+            "{name}: smallest db.slots meeting p99_latency_ms < 30 and peak_db_queue < 6: {} \
+             (p99_latency_ms ",
+            p + 1
+        );
+        assert!(printed.contains(&line), "{line}\n{printed}");
+    }
+    assert!(
+        binding_differs,
+        "the objectives bind at different values: {printed}"
+    );
+    assert!(printed.contains("missing < 6"), "{printed}");
+    let text = std::fs::read_to_string(out.join("slots-sweep/sweep.toml")).unwrap();
+    assert_eq!(parse_manifest(&text).unwrap().objectives, objectives);
+}
+
+#[test]
+fn objectives_that_disagree_on_direction_are_reported() {
+    // The p99 objective holds from some value up, the queue one up to some value: the
+    // bisection's assumption fails, and the points it ran show it.
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let values = ["--set", "db.slots=1..12:1", "--replications", "2"];
+    let full = dir.path().join("full");
+    sweep(&file, &full, "2", &values).success();
+    let all = means(&full);
+    let objectives = ["p99_latency_ms < 22", "peak_db_queue > 4"];
+    let out = dir.path().join("find");
+    let a = sweep(
+        &file,
+        &out,
+        "2",
+        &[
+            &values[..],
+            &["--find", objectives[0], "--find", objectives[1]],
+        ]
+        .concat(),
+    )
+    .success();
+    let printed = stdout(&a);
+    let queue = parse_objective(objectives[1]).unwrap();
+    let mut noted = 0;
+    for (i, name) in ["plain", "slow-db"].iter().enumerate() {
+        let evaluated = &found(&out)[i].2;
+        let results: Vec<(usize, bool)> = evaluated
+            .iter()
+            .map(|&p| {
+                let p = p as usize;
+                (
+                    p,
+                    queue.met(all[&(p, name.to_string(), queue.metric.clone())]),
+                )
+            })
+            .collect();
+        let note = format!("{name}: peak_db_queue > 4 holds at db.slots = ");
+        let violation = cachestorm::report::objective::monotonicity_violation(&results);
+        assert_eq!(
+            printed.contains(&note),
+            violation.is_some(),
+            "{name}: {results:?}\n{printed}"
+        );
+        noted += usize::from(violation.is_some());
+    }
+    assert!(noted > 0, "the case shows the disagreement: {printed}");
+}
+
+#[test]
+fn one_strategy_one_replication_runs_points_side_by_side_with_the_same_bytes() {
+    // Regression: with one strategy and one replication, a point has a single run, and the
+    // sweep took that for a memory limit: one point at a time, with a warning.
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path());
+    let args = [&GRID[..], &["--strategy", "plain"]].concat();
+    let one = sweep(&file, &dir.path().join("one"), "1", &args).success();
+    let two = sweep(&file, &dir.path().join("two"), "2", &args).success();
+    for a in [&one, &two] {
+        assert!(!stderr(a).contains("at a time"), "{}", stderr(a));
+    }
+    assert_same_folders(
+        &dir.path().join("one/slots-sweep"),
+        &dir.path().join("two/slots-sweep"),
+        "one strategy, one replication: 1 thread vs 2",
+    );
+    let csv = std::fs::read_to_string(dir.path().join("two/slots-sweep/sweep.csv")).unwrap();
+    assert_eq!(
+        csv.lines()
+            .filter(|l| l.contains(",p99_latency_ms,"))
+            .count(),
+        8,
+        "every point once"
+    );
+    // A budget that holds one run but not two: the sweep says so and the bytes stay.
+    let tight = sweep(
+        &file,
+        &dir.path().join("tight"),
+        "2",
+        &[&args[..], &["--max-memory", "1GB"]].concat(),
+    )
+    .success();
+    assert!(
+        stderr(&tight).contains("simulating 1 run at a time instead of 2"),
+        "{}",
+        stderr(&tight)
+    );
+    assert_same_folders(
+        &dir.path().join("one/slots-sweep"),
+        &dir.path().join("tight/slots-sweep"),
+        "one run at a time",
     );
 }

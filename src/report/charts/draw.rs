@@ -835,6 +835,15 @@ pub(super) fn draw_figure<DB: DrawingBackend>(
     let mut plot_top = panels_top;
     let mut event_x: Vec<i32> = Vec::new();
     let last = figure.panels.len().saturating_sub(1);
+    // Panels that all say the same (small multiples on one scale) share one y label, centred
+    // on the stack: repeated on short panels, a label in words would run into its neighbours.
+    let shared_desc = (figure.panels.len() > 1
+        && figure
+            .panels
+            .iter()
+            .all(|p| p.y_desc == figure.panels[0].y_desc))
+    .then(|| figure.panels[0].y_desc);
+    let mut stack_y = (i32::MAX, i32::MIN);
     for (i, (panel, area)) in figure.panels.iter().zip(&areas).enumerate() {
         let is_last = i == last;
         let y_format = y_formats[i];
@@ -864,7 +873,11 @@ pub(super) fn draw_figure<DB: DrawingBackend>(
         mesh.x_labels(X_LABELS)
             .y_labels(panel.y_labels())
             .y_label_formatter(&y_fmt)
-            .y_desc(panel.y_desc)
+            .y_desc(if shared_desc.is_some() {
+                ""
+            } else {
+                panel.y_desc
+            })
             .label_style(font(TICK_FONT))
             .axis_desc_style(font(DESC_FONT))
             .bold_line_style(RGBColor(225, 225, 225))
@@ -876,6 +889,8 @@ pub(super) fn draw_figure<DB: DrawingBackend>(
             mesh.x_label_formatter(&hide);
         }
         mesh.draw()?;
+        let rows = chart.plotting_area().get_pixel_range().1;
+        stack_y = (stack_y.0.min(rows.start), stack_y.1.max(rows.end));
 
         if i == 0 {
             plot_top = chart.plotting_area().get_pixel_range().1.start;
@@ -894,6 +909,18 @@ pub(super) fn draw_figure<DB: DrawingBackend>(
             .collect();
         let lines = event_lines(&figure.events, &event_x, &label_tops, panel, panels_top);
         draw_panel(root, &chart, panel, &lines, true)?;
+    }
+
+    if let Some(desc) = shared_desc.filter(|d| !d.is_empty()) {
+        let style = font(DESC_FONT)
+            .transform(FontTransform::Rotate270)
+            .pos(Pos::new(HPos::Center, VPos::Center));
+        let centre = (stack_y.0 + stack_y.1) / 2;
+        root.draw(&Text::new(
+            desc.to_string(),
+            (MARGIN + DESC_FONT as i32 / 2 + 2, centre),
+            style,
+        ))?;
     }
 
     // Event labels, in the band above the first plot; a mark of one strategy in its colour.

@@ -138,11 +138,17 @@ pub(super) fn errors_by_kind_panels(result: &Runs) -> (Vec<Panel>, Vec<LegendEnt
         .fold(0.0, f64::max);
     let y = Axis::linear(0.0, padded_max(&[], &[top]));
     // The lines have the kinds' colours, not the strategy's.
-    let mut panels = small_multiples_of(result, lines, "errors/s", y, |i, _| {
-        let replicas = result.strategy(i);
-        let text = format!("{}: {}", replicas[0].name, failed_summary(&replicas));
-        (text, TEXT_COLOR)
-    });
+    let mut panels = small_multiples_of(
+        result,
+        lines,
+        labels::rate_label("errors_total"),
+        y,
+        |i, _| {
+            let replicas = result.strategy(i);
+            let text = format!("{}: {}", replicas[0].name, failed_summary(&replicas));
+            (text, TEXT_COLOR)
+        },
+    );
     for panel in &mut panels {
         panel.empty_text = "no failed request";
     }

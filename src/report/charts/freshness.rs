@@ -104,9 +104,13 @@ pub(super) fn outdated_age_p99(b: &BucketRow) -> Option<f64> {
 pub(super) fn outdated_age_by_strategy_panels(result: &Runs) -> Vec<Panel> {
     let series = collect_series(result, outdated_age_p99);
     let y = age_axis(values(&series));
-    small_multiples(result, series, "p99 age (ms)", y, |max| {
-        format!("max {}", format_age_ms(max))
-    })
+    small_multiples(
+        result,
+        series,
+        labels::column_label("outdated_age_p99_ms"),
+        y,
+        |max| format!("max {}", format_age_ms(max)),
+    )
 }
 
 /// The panel of the `outdated_age_p99` chart: the p99 age of the outdated reads of each bucket,
@@ -127,7 +131,7 @@ pub(super) fn outdated_age_panel(result: &Runs) -> (Panel, Vec<LegendEntry>) {
     if has_gaps(result, outdated_age_p99) {
         legend.push(gap_note());
     }
-    let panel = Panel::overlaid("p99 age (ms)", y, series);
+    let panel = Panel::overlaid(labels::column_label("outdated_age_p99_ms"), y, series);
     (panel, legend)
 }
 

@@ -80,6 +80,7 @@ mod errors;
 mod fanout;
 mod figure;
 mod freshness;
+pub mod labels;
 mod marks;
 mod node_load;
 mod retries;

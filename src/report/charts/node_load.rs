@@ -16,6 +16,10 @@
 
 use super::*;
 
+/// The y axis of a node panel and its solid lines: reads sent to a node, per second (no
+/// column of its own: the node columns of `timeseries.csv` hold them per node).
+const NODE_READS: &str = "reads per second";
+
 use crate::metrics::NodeRow;
 use crate::metrics::ScenarioResult;
 use crate::metrics::StrategyResult;
@@ -191,7 +195,7 @@ pub(super) fn node_load_panels(result: &Runs) -> (Vec<Panel>, Vec<LegendEntry>) 
         .zip(lines)
         .enumerate()
         .map(|(i, ((index, s), series))| Panel {
-            y_desc: "reads/s",
+            y_desc: NODE_READS,
             // The lines have the nodes' colours, not the strategy's.
             label: Some((
                 format!(
@@ -219,9 +223,9 @@ pub(super) fn node_load_panels(result: &Runs) -> (Vec<Panel>, Vec<LegendEntry>) 
         .max()
         .unwrap_or(0);
     let mut legend = vec![
-        LegendEntry::new("reads/s".to_owned(), NEUTRAL_COLOR, Sample::Line),
+        LegendEntry::new(NODE_READS.to_owned(), NEUTRAL_COLOR, Sample::Line),
         LegendEntry::new(
-            "failed reads/s".to_owned(),
+            "failed reads per second".to_owned(),
             NEUTRAL_COLOR,
             Sample::WideDashed,
         ),

@@ -86,7 +86,7 @@ pub(super) fn goodput_panels(result: &Runs) -> Vec<Panel> {
             arrivals.band.clear();
             let summary = goodput_summary(&result.strategy(i));
             Panel {
-                y_desc: "per second",
+                y_desc: "requests or attempts per second",
                 label: Some((format!("{}: {summary}", s.name), goodput.color)),
                 strategy: Some(i),
                 y: y.clone(),

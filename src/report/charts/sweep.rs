@@ -61,9 +61,9 @@ pub struct SweepChart<'a> {
     /// What the shaded bands are, for the legend (e.g. `95% confidence interval, 5
     /// replications`); `confidence interval` when `None`. Unused without bands.
     pub band_label: Option<&'a str>,
-    /// A horizontal dashed line at this y value, named in the legend by the text (e.g.
-    /// `p99_latency_ms < 50`).
-    pub objective: Option<(f64, &'a str)>,
+    /// Horizontal dashed lines at these y values, each named in the legend by its text (e.g.
+    /// `p99_latency_ms < 50`): the objectives on the metric charted.
+    pub objectives: Vec<(f64, &'a str)>,
     /// The answers of a search: per strategy that has one, its name and the x value found,
     /// ringed on its line.
     pub found: Vec<(&'a str, f64)>,
@@ -224,10 +224,15 @@ fn sweep_figure(chart: &SweepChart) -> SweepFigure {
         .collect();
     let x = x_axis(&xs);
 
-    let objective = chart.objective.filter(|o| o.0.is_finite());
+    let objectives: Vec<(f64, &str)> = chart
+        .objectives
+        .iter()
+        .copied()
+        .filter(|o| o.0.is_finite())
+        .collect();
     let core: Vec<f64> = drawn()
         .map(|p| p.mean)
-        .chain(objective.map(|o| o.0))
+        .chain(objectives.iter().map(|o| o.0))
         .collect();
     let ends: Vec<f64> = drawn()
         .filter_map(|p| p.band)
@@ -249,7 +254,7 @@ fn sweep_figure(chart: &SweepChart) -> SweepFigure {
         legend.push(LegendEntry::new(escape(what), NEUTRAL_COLOR, Sample::Band));
     }
     let mut refs = Vec::new();
-    if let Some((bound, label)) = objective {
+    for &(bound, label) in &objectives {
         refs.push((bound, OBJECTIVE_COLOR));
         legend.push(LegendEntry::new(
             escape(label),
@@ -545,7 +550,7 @@ mod tests {
                 })
                 .collect(),
             band_label: Some("95% confidence interval, 5 replications"),
-            objective: Some((50.0, "p99_latency_ms < 50")),
+            objectives: vec![(50.0, "p99_latency_ms < 50")],
             found: vec![(names[0], 88.0)],
         }
     }
@@ -577,7 +582,7 @@ mod tests {
                 },
             ],
             band_label: None,
-            objective: Some((50.0, "p99_latency_ms < 50")),
+            objectives: vec![(50.0, "p99_latency_ms < 50")],
             found: vec![("lru", 16000.0)],
         }
     }
@@ -644,7 +649,7 @@ mod tests {
         // Linear from 0 (p99 from 22 to 320 ms), and logarithmic (p99 from 4 to 465 ms).
         for chart in [slots_chart(["a", "b", "c"]), capacity_chart()] {
             let figure = sweep_figure(&chart);
-            let objective = chart.objective.unwrap().0;
+            let objective = chart.objectives[0].0;
             assert!(figure.panel.y.contains(objective));
             for s in &chart.series {
                 for p in &s.points {
@@ -668,7 +673,7 @@ mod tests {
                 name: "a",
                 points: vec![point(1.0, 10.0, 1.0), point(2.0, 12.0, 8.0)],
             }],
-            objective: Some((25.0, "m < 25")),
+            objectives: vec![(25.0, "m < 25")],
             ..capacity_chart()
         };
         let y = sweep_figure(&flat).panel.y;
@@ -680,7 +685,7 @@ mod tests {
                 name: "a",
                 points: vec![point(1.0, 1.0, 3.0), point(2.0, 2.0, 1.0)],
             }],
-            objective: None,
+            objectives: Vec::new(),
             ..capacity_chart()
         };
         let figure = sweep_figure(&positive);
@@ -696,7 +701,7 @@ mod tests {
                 name: "a",
                 points: vec![point(1.0, -1.0, 3.0), point(2.0, 2.0, 1.0)],
             }],
-            objective: None,
+            objectives: Vec::new(),
             ..capacity_chart()
         };
         let y = sweep_figure(&negative).panel.y;
@@ -708,7 +713,7 @@ mod tests {
                 name: "a",
                 points: vec![point(1.0, 1000.0, 1100.0), point(2.0, 20.0, 2.0)],
             }],
-            objective: Some((40.0, "p99_latency_ms < 40")),
+            objectives: vec![(40.0, "p99_latency_ms < 40")],
             ..capacity_chart()
         };
         let figure = sweep_figure(&falling);
@@ -777,7 +782,7 @@ mod tests {
         chart.x_label = hostile;
         chart.y_label = hostile;
         chart.band_label = Some(hostile);
-        chart.objective = Some((50.0, hostile));
+        chart.objectives = vec![(50.0, hostile)];
         let svg = String::from_utf8(render_sweep(&chart, ImageFormat::Svg).unwrap()).unwrap();
         if let Err(e) = roxmltree::Document::parse(&svg) {
             panic!("not valid XML: {e}");
@@ -799,7 +804,7 @@ mod tests {
         let cases = [
             SweepChart {
                 series: Vec::new(),
-                objective: None,
+                objectives: Vec::new(),
                 found: Vec::new(),
                 ..capacity_chart()
             },
@@ -809,7 +814,7 @@ mod tests {
                     points: Vec::new(),
                 }],
                 found: vec![("missing", f64::NAN)],
-                objective: Some((f64::NAN, "nan")),
+                objectives: vec![(f64::NAN, "nan")],
                 ..capacity_chart()
             },
             one(point(5.0, 0.0, 0.0)),

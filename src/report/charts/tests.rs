@@ -168,11 +168,12 @@ fn svg_output_is_svg_with_titles_and_labels() {
     assert!(texts[0].contains("avalanche: p99 request latency"));
     assert!(texts[0].contains("p99 latency (ms)"));
     assert!(texts[1].contains("avalanche: database load"));
-    assert!(texts[1].contains("queue length"));
+    assert!(texts[1].contains("longest database queue (queries)"));
+    assert!(texts[1].contains("database queries per second"));
     assert!(texts[1].contains("DB capacity 1600 q/s"));
     assert!(texts[2].contains("avalanche: cache hit ratio"));
     assert!(texts[3].contains("avalanche: failed requests"));
-    assert!(texts[3].contains("errors/s"));
+    assert!(texts[3].contains("failed requests per second"));
     for t in &texts {
         assert!(t.contains("time (s)"));
         assert!(t.contains("fixed-ttl") && t.contains("jittered-10"));
@@ -461,7 +462,7 @@ fn errors_chart_shows_failed_requests_per_second() {
     result.strategies[0].result.buckets[4].width_s = 0.0;
     let errors = build_figure(Kind::Errors, &result);
     let panel = &errors.panels[0];
-    assert_eq!(panel.y_desc, "errors/s");
+    assert_eq!(panel.y_desc, "failed requests per second");
     assert_eq!(panel.y.scale, Scale::Linear);
     assert!((panel.y.hi - 220.0).abs() < 1e-9);
     let series = &panel.series[0];
@@ -1438,7 +1439,7 @@ fn node_load_has_a_panel_per_strategy_with_node_rows_and_a_line_per_node_from_ze
         assert_eq!(panel.y, figure.panels[0].y);
         assert_eq!((panel.y.scale, panel.y.lo), (Scale::Linear, 0.0));
         assert!(panel.y.hi > 500.0);
-        assert_eq!(panel.y_desc, "reads/s");
+        assert_eq!(panel.y_desc, "reads per second");
     }
     let dead = &figure.panels[0].series;
     assert_eq!(dead[2].segments[0][10], (10.0, 200.0));
@@ -1464,8 +1465,8 @@ fn node_load_has_a_panel_per_strategy_with_node_rows_and_a_line_per_node_from_ze
     assert_eq!(
         legend,
         [
-            ("reads/s", Sample::Line),
-            ("failed reads/s", Sample::WideDashed),
+            ("reads per second", Sample::Line),
+            ("failed reads per second", Sample::WideDashed),
             (FAILED_NOTE, Sample::Note),
             ("node 0", Sample::Line),
             ("node 1", Sample::Line),

@@ -140,7 +140,12 @@ pub(super) fn build_figure<'a>(kind: Kind, runs: impl Into<Runs<'a>>) -> Figure 
             // Log scale: buckets without a positive latency are gaps.
             let series = collect_series(result, latency_p99_ms);
             let y = log_axis_for(values(&series));
-            let mut figure = overlaid("p99 request latency", "p99 latency (ms)", y, series);
+            let mut figure = overlaid(
+                "p99 request latency",
+                labels::column_label("p99_latency_ms"),
+                y,
+                series,
+            );
             let y = figure.panels[0].y.clone();
             let (refs, legend) = timeout_refs(result, &y, std::mem::take(&mut figure.legend));
             figure.panels[0].refs = refs;
@@ -156,7 +161,7 @@ pub(super) fn build_figure<'a>(kind: Kind, runs: impl Into<Runs<'a>>) -> Figure 
             let y_max = (max_value(&series, &[]) * 1.05).max(1.05);
             overlaid(
                 "cache hit ratio",
-                "hit ratio",
+                labels::column_label("hit_ratio"),
                 Axis::linear(0.0, y_max),
                 series,
             )
@@ -164,7 +169,12 @@ pub(super) fn build_figure<'a>(kind: Kind, runs: impl Into<Runs<'a>>) -> Figure 
         Kind::Errors => {
             let series = collect_series(result, errors_per_s);
             let y = Axis::linear(0.0, padded_max(&series, &[]));
-            overlaid("failed requests", "errors/s", y, series)
+            overlaid(
+                "failed requests",
+                labels::rate_label("errors_total"),
+                y,
+                series,
+            )
         }
         Kind::DbLoad => {
             let (panels, legend) = db_load_panels(result, legend);
@@ -173,9 +183,13 @@ pub(super) fn build_figure<'a>(kind: Kind, runs: impl Into<Runs<'a>>) -> Figure 
         Kind::LatencyByStrategy => {
             let series = collect_series(result, latency_p99_ms);
             let y = log_axis_for(values(&series));
-            let mut panels = small_multiples(result, series, "p99 (ms)", y.clone(), |max| {
-                format!("max {} ms", format_quantity(max))
-            });
+            let mut panels = small_multiples(
+                result,
+                series,
+                labels::column_label("p99_latency_ms"),
+                y.clone(),
+                |max| format!("max {} ms", format_quantity(max)),
+            );
             let legend = panel_timeouts(result, &y, &mut panels);
             let size = small_multiples_size(panels.len());
             time_figure(size, "p99 request latency by strategy", panels, legend)
@@ -702,12 +716,20 @@ pub(super) fn db_load_panels(
         Panel {
             weight: 0.58,
             refs,
-            ..Panel::overlaid("queries/s", qps_axis.clone(), Vec::new())
+            ..Panel::overlaid(
+                labels::column_label("db_queries_per_s"),
+                qps_axis.clone(),
+                Vec::new(),
+            )
         },
         Panel {
             weight: 0.42,
             integer: true,
-            ..Panel::overlaid("queue length", queue_axis.clone(), Vec::new())
+            ..Panel::overlaid(
+                labels::column_label("db_queue_max"),
+                queue_axis.clone(),
+                Vec::new(),
+            )
         },
     ];
 
@@ -759,21 +781,27 @@ fn db_load_by_strategy_panels(result: &Runs) -> (Vec<Panel>, Vec<LegendEntry>) {
         .zip(completed)
         .map(|(s, c)| vec![s, c])
         .collect();
-    let mut panels = small_multiples_of(result, lines, "queries/s", y, |i, lines| {
-        let peak = |s: &Series| line_max(std::slice::from_ref(s));
-        let (submitted, completed) = (peak(&lines[0]), peak(&lines[1]));
-        let name = &result.strategies[i].name;
-        let text = if submitted > 0.0 || completed > 0.0 {
-            format!(
-                "{name}: peak {} q/s submitted, {} completed",
-                format_quantity(submitted),
-                format_quantity(completed)
-            )
-        } else {
-            format!("{name}: no query")
-        };
-        (text, lines[1].color)
-    });
+    let mut panels = small_multiples_of(
+        result,
+        lines,
+        labels::column_label("db_queries_per_s"),
+        y,
+        |i, lines| {
+            let peak = |s: &Series| line_max(std::slice::from_ref(s));
+            let (submitted, completed) = (peak(&lines[0]), peak(&lines[1]));
+            let name = &result.strategies[i].name;
+            let text = if submitted > 0.0 || completed > 0.0 {
+                format!(
+                    "{name}: peak {} q/s submitted, {} completed",
+                    format_quantity(submitted),
+                    format_quantity(completed)
+                )
+            } else {
+                format!("{name}: no query")
+            };
+            (text, lines[1].color)
+        },
+    );
     for (panel, s) in panels.iter_mut().zip(&result.strategies) {
         let c = s.db_capacity_qps;
         if c.is_finite() && c > 0.0 {
