@@ -51,13 +51,25 @@ struct Checked {
     cpu_seconds: Vec<f64>,
 }
 
+/// The output folder `parent/folder` of a sweep or merge of `scenario`; a folder another
+/// scenario wrote (a run of one named `<name>-sweep`) is refused with exit 2 rather than
+/// replaced. `ours` says what would write it, for the message.
+fn prepare_sweep_folder(
+    parent: &std::path::Path,
+    folder: &str,
+    scenario: &str,
+    ours: &str,
+) -> Result<OutputDir, CommandError> {
+    let ours = format!("{ours} of `{}`", text::quote(scenario));
+    OutputDir::prepare_for(parent, folder, scenario, &ours).map_err(|e| match e {
+        crate::report::write::OutputError::Collision { .. } => input(e.to_string()),
+        e => CommandError::Other(e.into()),
+    })
+}
+
 pub(super) fn sweep(args: SweepArgs) -> Result<(), CommandError> {
-    let text = std::fs::read_to_string(&args.file).map_err(|e| {
-        input(format!(
-            "{}: cannot read the file: {e}",
-            text::escape(&args.file.display().to_string())
-        ))
-    })?;
+    // Read as run and check read it: bounded, so /dev/zero or a huge file is refused.
+    let text = crate::scenario::read_text(&args.file).map_err(|e| input(e.to_string()))?;
     let sweep = Sweep::new(
         &args.file,
         text,
@@ -155,7 +167,7 @@ pub(super) fn sweep(args: SweepArgs) -> Result<(), CommandError> {
         Some(Shard { index, count }) => format!("{}-sweep-shard-{index}-of-{count}", s.name),
         None => format!("{}-sweep", s.name),
     };
-    let dir = OutputDir::prepare(&args.out, &folder).map_err(|e| CommandError::Other(e.into()))?;
+    let dir = prepare_sweep_folder(&args.out, &folder, &s.name, "this sweep")?;
 
     let strategies: Vec<String> = s.strategies.iter().map(|st| st.name.clone()).collect();
     let mut manifest = Manifest {
@@ -801,7 +813,7 @@ pub(super) fn merge(args: MergeArgs) -> Result<(), CommandError> {
     manifest.files = Vec::new();
 
     let folder = format!("{}-sweep", manifest.scenario);
-    let dir = OutputDir::prepare(&args.out, &folder).map_err(|e| CommandError::Other(e.into()))?;
+    let dir = prepare_sweep_folder(&args.out, &folder, &manifest.scenario, "this merge")?;
     let written = write(dir, &manifest, &rows, !args.no_charts)?;
     let mut stdout = Stdout::default();
     stdout.print(&format!(

@@ -1024,3 +1024,41 @@ fn one_strategy_one_replication_runs_points_side_by_side_with_the_same_bytes() {
         "one run at a time",
     );
 }
+
+#[test]
+fn a_sweep_reads_its_file_bounded_and_never_replaces_another_scenarios_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    // /dev/zero is refused at once, as run and check refuse it.
+    let a = sweep(
+        Path::new("/dev/zero"),
+        &out,
+        "1",
+        &["--set", "db.slots=2,3"],
+    );
+    let a = a.code(2);
+    assert!(stderr(&a).contains("MiB"), "{}", stderr(&a));
+    // A run of a scenario named `slots-sweep` wrote out/slots-sweep: the sweep of `slots`
+    // would write the same folder, and is refused before simulating.
+    let other = dir.path().join("other.toml");
+    std::fs::write(
+        &other,
+        SLOTS.replacen("name = \"slots\"", "name = \"slots-sweep\"", 1),
+    )
+    .unwrap();
+    cachestorm()
+        .args(["run", "--no-charts", "--out"])
+        .arg(&out)
+        .arg(&other)
+        .assert()
+        .success();
+    let before = folder(&out.join("slots-sweep"));
+    let a = sweep(&scenario(dir.path()), &out, "1", &["--set", "db.slots=2,3"]);
+    let a = a.code(2);
+    assert!(stderr(&a).contains("slots-sweep"), "{}", stderr(&a));
+    assert_eq!(
+        folder(&out.join("slots-sweep")),
+        before,
+        "the run's folder is kept"
+    );
+}
