@@ -14,6 +14,16 @@ pub use crate::metrics::{ScenarioResult, StrategyResult, StudyResult};
 use crate::model::{self, footprint, ModelConfig, Progress};
 use crate::scenario::Scenario;
 
+/// The memory one run of `config` needs: the model's structures, and its results at the
+/// metrics' sizes of a row.
+pub fn footprint(config: &ModelConfig) -> footprint::Footprint {
+    let rows = footprint::RowBytes {
+        bucket: crate::metrics::BYTES_PER_BUCKET_ROW,
+        node: crate::metrics::BYTES_PER_NODE_ROW,
+    };
+    footprint::footprint(config, rows)
+}
+
 /// Runs one configuration with `seed` and measures it: the model observed by a
 /// [`Recorder`]. `progress` is called as the run advances.
 pub fn simulate(
@@ -360,7 +370,7 @@ pub fn plan_within(
     let prints: Vec<(&str, footprint::Footprint)> = scenario
         .strategies
         .iter()
-        .map(|s| (s.name.as_str(), footprint::footprint(&s.config)))
+        .map(|s| (s.name.as_str(), footprint(&s.config)))
         .collect();
     // Every replication runs each strategy once more and keeps its results.
     let reps = scenario.study.replications.max(1) as usize;
@@ -464,7 +474,7 @@ fn lower_default_caps(scenario: &mut Scenario, max_memory: u64) -> Vec<(String, 
     let results: u64 = scenario
         .strategies
         .iter()
-        .map(|s| footprint::footprint(&s.config).results)
+        .map(|s| footprint(&s.config).results)
         .sum::<u64>()
         * scenario.study.replications.max(1) as u64
         + strategies_bytes(scenario);
@@ -472,7 +482,7 @@ fn lower_default_caps(scenario: &mut Scenario, max_memory: u64) -> Vec<(String, 
     let mut lowered = Vec::new();
     for s in &mut scenario.strategies {
         let limits = &s.config.limits;
-        let f = footprint::footprint(&s.config);
+        let f = footprint(&s.config);
         if !limits.max_in_flight_is_default || f.fixed + f.in_flight <= allowance {
             continue;
         }

@@ -8,7 +8,7 @@
 //! - [`cli`] and `main`: arguments and exit codes; [`console`] prints without panicking;
 //! - [`experiment`]: plans a scenario's cost, runs its strategies in parallel, each observed by
 //!   a recorder;
-//! - [`metrics`]: observes a run through [`model::observe::Observer`] (the model keeps no
+//! - [`metrics`]: observes a run through [`observe::Observer`] (the model keeps no
 //!   measuring state) and holds the results; [`report`] turns them into files;
 //! - [`model`]: the simulated world (and [`scenario`], which builds its configuration from TOML);
 //! - [`engine`]: time, events and random streams, knowing nothing of caches;
@@ -24,6 +24,7 @@ pub mod experiment;
 pub mod memory_budget;
 pub mod metrics;
 pub mod model;
+pub mod observe;
 pub mod report;
 pub mod scenario;
 pub mod sweep;

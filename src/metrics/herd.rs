@@ -4,7 +4,7 @@
 //! A probe fed by the model's observations (queries submitted, values written); the model
 //! keeps no count of its own.
 
-use crate::model::observe::Cause;
+use crate::observe::Cause;
 
 /// The key whose herds are measured: the most popular one.
 pub const HOT_KEY: u32 = 0;

@@ -15,7 +15,14 @@ pub use recorder::{measured_from, Recorder, MAX_REQUESTS_PER_BUCKET};
 pub use results::{ScenarioResult, StrategyResult};
 pub use study::StudyResult;
 
-use crate::model::observe::Truncation;
+use crate::observe::Truncation;
+
+/// Bytes of one bucket's row of results while the run goes on, and of its lines in the two CSV
+/// files when written (numbers as text, about 60 columns): for the estimate of a run's memory.
+pub const BYTES_PER_BUCKET_ROW: u64 = std::mem::size_of::<BucketRow>() as u64 + 700;
+
+/// Bytes of one bucket's row of one cache node, with its line of `nodes.csv`.
+pub const BYTES_PER_NODE_ROW: u64 = std::mem::size_of::<NodeRow>() as u64 + 80;
 
 /// Measurements for one time bucket of one run.
 #[derive(Clone, Debug, Default, PartialEq)]

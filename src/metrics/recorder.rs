@@ -5,9 +5,7 @@ use hdrhistogram::Histogram;
 use super::herd::HerdProbe;
 use super::{BucketRow, LatencyStats, NodeRow, RunResult, Summary};
 use crate::engine::{SimDuration, SimTime};
-use crate::model::cache::CacheFailure;
-use crate::model::mitigation::breaker::BreakerState;
-use crate::model::observe::{Cause, ErrorKind, Observer, RunEnd};
+use crate::observe::{BreakerState, CacheFailure, Cause, ErrorKind, Observer, RunEnd};
 
 /// Smallest upper bound of the latency histograms: one hour, in nanoseconds. The bound is
 /// raised to the run's length when the run is longer, so no latency is ever clamped (a

@@ -4,6 +4,7 @@
 //! value here has already been checked, so the model can trust it.
 
 use crate::engine::{SimDuration, SimTime};
+pub use crate::model::distribution::Distribution;
 pub use crate::model::mitigation::breaker::BreakerConfig;
 pub use crate::model::mitigation::early_expiration::EarlyExpiration;
 pub use crate::model::mitigation::hedge::HedgeConfig;
@@ -336,50 +337,6 @@ pub struct LimitsConfig {
     /// Whether `max_in_flight` is the default (not set in the file), which a memory budget
     /// may lower.
     pub max_in_flight_is_default: bool,
-}
-
-/// A random duration.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Distribution {
-    /// Always the same value.
-    Constant(SimDuration),
-    /// Exponential with this mean.
-    Exponential {
-        /// The mean.
-        mean: SimDuration,
-    },
-    /// Log-normal given by its median and 99th percentile (p99 > median).
-    LogNormal {
-        /// The median.
-        median: SimDuration,
-        /// The 99th percentile.
-        p99: SimDuration,
-    },
-    /// Uniform between two values.
-    Uniform {
-        /// The smallest value.
-        min: SimDuration,
-        /// The largest value.
-        max: SimDuration,
-    },
-}
-
-/// z such that P(Z < z) = 0.99 for a standard normal Z.
-pub const Z_99: f64 = 2.326_347_874_040_841;
-
-impl Distribution {
-    /// The mean, in seconds.
-    pub fn mean_secs(&self) -> f64 {
-        match *self {
-            Distribution::Constant(d) => d.as_secs_f64(),
-            Distribution::Exponential { mean } => mean.as_secs_f64(),
-            Distribution::LogNormal { median, p99 } => {
-                let sigma = (p99.as_secs_f64() / median.as_secs_f64()).ln() / Z_99;
-                median.as_secs_f64() * (sigma * sigma / 2.0).exp()
-            }
-            Distribution::Uniform { min, max } => (min.as_secs_f64() + max.as_secs_f64()) / 2.0,
-        }
-    }
 }
 
 /// An action at a given time.

@@ -7,9 +7,9 @@ use rand::Rng;
 
 use super::config::Degradation;
 use super::distribution::Sampler;
-use super::observe::Cause;
 use super::request::KeyRef;
 use crate::engine::{SimDuration, SimTime, Stream};
+use crate::observe::Cause;
 
 /// What the database reports, when it happens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

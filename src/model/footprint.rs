@@ -5,7 +5,6 @@
 use super::cache::CacheCluster;
 use super::config::{ModelConfig, TimelineAction};
 use super::world::request_bytes;
-use crate::metrics::BucketRow;
 
 /// The memory one run of a configuration needs, in bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,12 +31,18 @@ pub fn bytes_per_request(fanout: u32) -> u64 {
     request_bytes(fanout)
 }
 
-/// Bytes of one bucket of results while the run goes on, and of its rows in the two CSV files
-/// when written (numbers as text, about 60 columns).
-pub const BYTES_PER_ROW: u64 = std::mem::size_of::<BucketRow>() as u64 + 700;
+/// What one row of results takes, as whatever measures the run says (the model knows nothing
+/// of the rows: `crate::experiment::footprint` passes the metrics' sizes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowBytes {
+    /// One bucket's row, kept while the run goes on and written to the CSV files.
+    pub bucket: u64,
+    /// One bucket's row of one cache node (with node faults).
+    pub node: u64,
+}
 
-/// Memory of one run of `config`.
-pub fn footprint(config: &ModelConfig) -> Footprint {
+/// Memory of one run of `config`, whose results take `rows` per row.
+pub fn footprint(config: &ModelConfig, rows: RowBytes) -> Footprint {
     let keyspace = config.clients.keyspace as u64;
     let deploys = config
         .timeline
@@ -94,7 +99,7 @@ pub fn footprint(config: &ModelConfig) -> Footprint {
             } else {
                 0
             },
-            c.nodes as u64 * (std::mem::size_of::<crate::metrics::NodeRow>() as u64 + 80),
+            c.nodes as u64 * rows.node,
         ),
         None => (0, 0, 0),
     };
@@ -106,7 +111,7 @@ pub fn footprint(config: &ModelConfig) -> Footprint {
     } else {
         0
     };
-    let rows = max_buckets(config);
+    let buckets = max_buckets(config);
     Footprint {
         fixed: popularity
             + cache
@@ -121,7 +126,7 @@ pub fn footprint(config: &ModelConfig) -> Footprint {
         in_flight: config.limits.max_in_flight as u64
             * (request_bytes(config.clients.fanout) + calls)
             + background,
-        results: rows * (BYTES_PER_ROW + node_rows),
+        results: buckets * (rows.bucket + node_rows),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The simulated world: clients, app instances, a cache cluster and a database.
 //!
-//! [`run`] runs one configuration with one seed, telling an [`observe::Observer`] what happens.
+//! [`run`] runs one configuration with one seed, telling an [`crate::observe::Observer`] what happens.
 //! Failure modes are not scripted: spikes, queues and timeouts emerge from arrivals, expiries and
 //! service times.
 //! This module knows nothing of files or charts.
@@ -13,7 +13,6 @@ pub mod database;
 pub mod distribution;
 pub mod footprint;
 pub mod mitigation;
-pub mod observe;
 pub mod request;
 pub mod retry;
 pub mod versions;

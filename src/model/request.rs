@@ -1,9 +1,8 @@
 //! Requests in flight: each with its keys and where the read of each stands. Slots are reused,
 //! so admitting a request allocates nothing once the table has grown to the load.
 
-use super::cache::CacheFailure;
-use super::observe::ErrorKind;
 use crate::engine::SimTime;
+use crate::observe::{CacheFailure, ErrorKind};
 
 /// One key of one request: request slot `req`, key number `idx` within it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,8 +7,8 @@
 //! like any request. The call's latency runs from its first attempt's arrival; an attempt the
 //! client gave up on (its timeout) goes on working unless the app cancels abandoned work.
 
-use super::observe::ErrorKind;
 use crate::engine::{SimDuration, SimTime};
+use crate::observe::ErrorKind;
 
 /// Who retries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -570,7 +570,7 @@ fn lock_polls_to_a_node_that_died_fail_and_their_readers_go_to_the_database() {
 fn the_memory_estimate_counts_a_returning_nodes_warm_up() {
     // The warm-up holds its key list and the values it stages, per key it warms: the estimate
     // grows with warmup_top (validation keeps it within the keyspace).
-    use cachestorm::model::footprint::footprint;
+    use cachestorm::experiment::footprint;
     let fixed = |fields: &[(&str, toml::Value)]| {
         footprint(&node_returns(fields).scenario().strategies[0].config).fixed
     };

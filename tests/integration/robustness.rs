@@ -287,7 +287,7 @@ fn the_default_in_flight_cap_bounds_the_memory_of_large_fanouts() {
         let config = &s.strategies[0].config;
         let in_flight = config.limits.max_in_flight as u64 * footprint::bytes_per_request(fanout);
         assert!(in_flight <= 1 << 30, "fan-out {fanout}: {in_flight} bytes");
-        assert!(footprint::footprint(config).in_flight >= in_flight);
+        assert!(cachestorm::experiment::footprint(config).in_flight >= in_flight);
         if fanout == 1 {
             assert_eq!(config.limits.max_in_flight, 1_000_000);
         } else {

@@ -8,6 +8,7 @@
 
 use crate::engine::rng::splitmix64;
 use crate::engine::{SimDuration, SimTime};
+use crate::model::mitigation::lookup::Lookup;
 
 const NONE: u32 = u32::MAX;
 const ABSENT: u16 = u16::MAX;
@@ -34,25 +35,6 @@ struct Node {
     head: u32,
     /// Least recently used: evicted first.
     tail: u32,
-}
-
-/// Result of a cache read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lookup {
-    /// A fresh entry.
-    Hit {
-        /// When it expires.
-        expires: SimTime,
-        /// How long its value took to compute.
-        delta: SimDuration,
-    },
-    /// An entry whose TTL has passed, still held (stale).
-    Expired {
-        /// When it expired.
-        expired_at: SimTime,
-    },
-    /// No entry.
-    Absent,
 }
 
 /// A cluster of cache nodes holding entries for keys `0..keyspace`.

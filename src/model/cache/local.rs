@@ -5,10 +5,11 @@
 
 use rand::Rng;
 
-use super::cluster::{CacheCluster, Lookup};
+use super::cluster::CacheCluster;
 use crate::engine::{SimDuration, SimTime, Stream};
 use crate::model::config::{LocalCacheConfig, LocalInvalidation};
 use crate::model::distribution::Sampler;
+use crate::model::mitigation::lookup::Lookup;
 
 /// The streams local caches draw from.
 #[derive(Clone, Debug)]

@@ -11,11 +11,9 @@ mod cluster;
 pub mod local;
 pub mod nodes;
 
-pub use cluster::{CacheCluster, HashRing, Lookup};
+pub use cluster::{CacheCluster, HashRing};
 pub use local::{Delivery, LocalCaches, LocalStreams};
-pub use nodes::{
-    BreakerChange, CacheFailure, NodeFaults, NodeStreams, ReadOp, Release, WarmKey, WarmProgress,
-};
+pub use nodes::{BreakerChange, NodeFaults, NodeStreams, ReadOp, Release, WarmKey, WarmProgress};
 
 use std::ops::Range;
 
@@ -25,7 +23,7 @@ use super::config::{CacheConfig, LockConfig, LockKind, MitigationsConfig};
 use super::distribution::Sampler;
 use super::mitigation::jitter;
 use super::mitigation::lock::LockTable;
-use super::mitigation::lookup::{Decision, ReadStages};
+use super::mitigation::lookup::{Decision, Lookup, ReadStages};
 use super::request::KeyRef;
 use crate::engine::rng::open_unit;
 use crate::engine::{SimDuration, SimTime, Stream};

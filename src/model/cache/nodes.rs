@@ -21,20 +21,8 @@ use super::cluster::HashRing;
 use crate::engine::rng::splitmix64;
 use crate::engine::{SimDuration, SimTime, Stream};
 use crate::model::config::{CacheConfig, HotKeyReplicas, Placement};
-use crate::model::mitigation::breaker::{Breaker, BreakerConfig, BreakerState};
-
-/// Why a cache operation failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CacheFailure {
-    /// The node is dead.
-    Dead,
-    /// The node dropped the operation.
-    Dropped,
-    /// The answer would have come after the app's timeout.
-    Timeout,
-    /// The app's breaker for the node is open: the call was not made.
-    BreakerOpen,
-}
+use crate::model::mitigation::breaker::{Breaker, BreakerConfig};
+use crate::observe::{BreakerState, CacheFailure};
 
 /// What happens to one read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 //! probe opens it again.
 
 use crate::engine::{SimDuration, SimTime};
+use crate::observe::BreakerState;
 
 /// Circuit breaker settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,17 +18,6 @@ pub struct BreakerConfig {
     pub cool_down: SimDuration,
     /// Successful probes that close it again.
     pub probes: u32,
-}
-
-/// Where a breaker stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BreakerState {
-    /// Calls go through; failures are counted.
-    Closed,
-    /// Calls are rejected until the cool-down ends.
-    Open,
-    /// Probes go through; the others are rejected.
-    HalfOpen,
 }
 
 /// One breaker.

@@ -3,8 +3,26 @@
 
 use super::stale_while_revalidate::serves_stale;
 use crate::engine::{SimDuration, SimTime};
-use crate::model::cache::Lookup;
 use crate::model::config::{CacheConfig, EarlyExpiration, MitigationsConfig, RefreshAhead};
+
+/// Result of a cache read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// A fresh entry.
+    Hit {
+        /// When it expires.
+        expires: SimTime,
+        /// How long its value took to compute.
+        delta: SimDuration,
+    },
+    /// An entry whose TTL has passed, still held (stale).
+    Expired {
+        /// When it expired.
+        expired_at: SimTime,
+    },
+    /// No entry.
+    Absent,
+}
 
 /// What to do with a cache answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

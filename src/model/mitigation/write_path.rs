@@ -7,7 +7,7 @@
 //! second, delayed delete ("double delete").
 
 use crate::engine::SimDuration;
-use crate::model::config::Distribution;
+use crate::model::distribution::Distribution;
 
 /// How a strategy's writes reach the cache.
 #[derive(Clone, Copy, Debug, PartialEq)]

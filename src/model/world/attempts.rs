@@ -6,9 +6,9 @@ use super::{lane, Event, World};
 use crate::engine::SimTime;
 use crate::model::app::Admission as AppAdmission;
 use crate::model::clients::ClientEvent;
-use crate::model::observe::{ErrorKind, Observer};
 use crate::model::request::State;
 use crate::model::retry::{AfterFailure, RetryLayer, NO_CALL};
+use crate::observe::{ErrorKind, Observer};
 use rand::Rng;
 
 impl<O: Observer> World<'_, O> {

@@ -18,12 +18,12 @@ use super::config::{Failover, ModelConfig, Placement, TimelineAction};
 use super::database::{Database, DbEvent, Query};
 use super::distribution::Sampler;
 use super::mitigation::hedge::HedgeBudget;
-use super::observe::{Cause, ErrorKind, Observer, RunEnd, Truncation};
 use super::request::{KeyRef, KeySlot, Request, Requests, State};
 use super::retry::{BudgetState, Calls};
 use super::versions::KeyVersions;
 use super::writes::{WriterStreams, Writers};
 use crate::engine::{EventQueue, RandomStreams, SimTime, Stream};
+use crate::observe::{Cause, ErrorKind, Observer, RunEnd, Truncation};
 use timeline::{DeployState, TimelineEvent};
 
 /// Purposes of the random streams. Fixed numbers: changing one changes every published result.

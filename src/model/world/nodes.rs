@@ -7,12 +7,12 @@
 use super::timeline::TimelineEvent;
 use super::{Event, World};
 use crate::engine::{SimDuration, SimTime};
-use crate::model::cache::{CacheEvent, CacheFailure, ReadOp, WarmProgress};
+use crate::model::cache::{CacheEvent, ReadOp, WarmProgress};
 use crate::model::config::{Failover, NodeWarmup, TimelineAction};
 use crate::model::database::{Origin, Query};
 use crate::model::mitigation::hedge::{combine, wants_hedge, Outcome};
-use crate::model::observe::{Cause, Observer};
 use crate::model::request::{KeyRef, KeySlot};
+use crate::observe::{CacheFailure, Cause, Observer};
 
 /// When the app learns a read's outcome, and whether it was answered.
 fn outcome(op: ReadOp) -> Outcome {

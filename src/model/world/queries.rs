@@ -5,9 +5,9 @@ use super::{db_queue_cap, lane, Event, World, BACKGROUND_QUERIES_CAP};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::database::{Admission, DbEvent, Origin, Query};
 use crate::model::mitigation::bloom;
-use crate::model::observe::{Cause, ErrorKind, Observer, Truncation};
 use crate::model::request::KeyRef;
 use crate::model::retry::{AfterFailure, RetryLayer};
+use crate::observe::{Cause, ErrorKind, Observer, Truncation};
 use rand::Rng;
 
 impl<O: Observer> World<'_, O> {

@@ -12,8 +12,8 @@ use crate::model::database::Origin;
 use crate::model::mitigation::coalescing::{join_or_lead, Join};
 use crate::model::mitigation::lock::AfterPoll;
 use crate::model::mitigation::lookup::Decision;
-use crate::model::observe::{Cause, ErrorKind, Observer};
 use crate::model::request::KeyRef;
+use crate::observe::{Cause, ErrorKind, Observer};
 
 impl<O: Observer> World<'_, O> {
     #[inline]

@@ -5,7 +5,7 @@ use super::{Event, World};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::config::{KeySet, TimelineAction};
 use crate::model::database::Origin;
-use crate::model::observe::{Cause, Observer};
+use crate::observe::{Cause, Observer};
 
 /// What the scenario's timeline makes happen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use crate::model::cache::{CacheEvent, Delivery};
 use crate::model::clients::ClientEvent;
 use crate::model::database::Origin;
 use crate::model::mitigation::write_path::{AfterCommit, BeforeCommit, WritePath};
-use crate::model::observe::{Cause, Observer};
+use crate::observe::{Cause, Observer};
 
 impl<O: Observer> World<'_, O> {
     pub(super) fn schedule_next_write(&mut self) {

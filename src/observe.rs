@@ -8,8 +8,30 @@
 //! does). The model keeps no measuring state of its own.
 
 use crate::engine::{SimDuration, SimTime};
-use crate::model::cache::CacheFailure;
-use crate::model::mitigation::breaker::BreakerState;
+
+/// Why a cache operation failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheFailure {
+    /// The node is dead.
+    Dead,
+    /// The node dropped the operation.
+    Dropped,
+    /// The answer would have come after the app's timeout.
+    Timeout,
+    /// The app's breaker for the node is open: the call was not made.
+    BreakerOpen,
+}
+
+/// Where a breaker stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BreakerState {
+    /// Calls go through; failures are counted.
+    Closed,
+    /// Calls are rejected until the cool-down ends.
+    Open,
+    /// Probes go through; the others are rejected.
+    HalfOpen,
+}
 
 /// Why a request failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
