@@ -24,6 +24,7 @@ pub mod regressions;
 mod replications;
 mod robustness;
 mod stampede;
+mod structure;
 mod sweep;
 mod theory;
 
