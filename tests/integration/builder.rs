@@ -37,17 +37,35 @@ impl ScenarioBuilder {
         ScenarioBuilder { top: Table::new() }
     }
 
-    /// Sets the field at dotted `path` (such as `db.slots` or `mitigations.lock.ttl`).
+    /// A builder that starts from a scenario file's text (a shipped scenario or a test's
+    /// fixture), to change it by name; panics if the text is not TOML.
+    pub fn from_toml(text: &str) -> Self {
+        let top = text
+            .parse::<Table>()
+            .unwrap_or_else(|e| panic!("the starting text is TOML: {e}"));
+        ScenarioBuilder { top }
+    }
+
+    /// Sets the field at dotted `path` (such as `db.slots`, `mitigations.lock.ttl`, or
+    /// `timeline.2.action`: a number picks an element of a list, which must exist). Tables
+    /// missing on the way are created.
     pub fn set(&mut self, path: &str, value: impl Into<Value>) -> &mut Self {
         let mut parts: Vec<&str> = path.split('.').collect();
         let last = parts.pop().expect("a path names a field");
+        let mut parts = parts.into_iter().peekable();
         let mut table = &mut self.top;
-        for part in parts {
-            table = table
+        while let Some(part) = parts.next() {
+            let mut value = table
                 .entry(part)
-                .or_insert_with(|| Value::Table(Table::new()))
-                .as_table_mut()
-                .expect("a path goes through tables");
+                .or_insert_with(|| Value::Table(Table::new()));
+            while let Some(i) = parts.peek().and_then(|p| p.parse::<usize>().ok()) {
+                parts.next();
+                value = value
+                    .as_array_mut()
+                    .and_then(|list| list.get_mut(i))
+                    .unwrap_or_else(|| panic!("{path}: {part} has no element {i}"));
+            }
+            table = value.as_table_mut().expect("a path goes through tables");
         }
         table.insert(last.to_string(), value.into());
         self
@@ -228,4 +246,19 @@ fn the_builder_writes_what_validation_reads() {
     assert_eq!(c.timeline.len(), 1);
     b.unset("db.slots");
     assert!(b.check().unwrap_err().contains("db.slots"));
+    // A number in a path picks an element of a list; a builder can start from a file's text.
+    let mut from = ScenarioBuilder::from_toml(&b.toml());
+    from.set("timeline.0.at", "2s").set("db.slots", 2);
+    let c = from.scenario();
+    assert_eq!(c.strategies[0].config.timeline.len(), 1);
+    assert_eq!(c.strategies[0].config.db.slots, 2);
+    assert!(from.toml().contains("at = \"2s\""));
+}
+
+#[test]
+#[should_panic(expected = "timeline.1.at: timeline has no element 1")]
+fn a_list_element_that_does_not_exist_breaks_loudly() {
+    ScenarioBuilder::new("built")
+        .event("1s", "flush", &[])
+        .set("timeline.1.at", "2s");
 }

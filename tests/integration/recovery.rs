@@ -7,6 +7,7 @@ use std::path::Path;
 use cachestorm::experiment::run_scenario;
 use cachestorm::metrics::recovery::Recovery;
 
+use super::builder::ScenarioBuilder;
 use super::regressions::NODE_LOSS;
 
 fn verdicts(toml: &str) -> Vec<(String, Option<Recovery>)> {
@@ -24,7 +25,9 @@ fn a_retry_storm_that_goes_on_at_93_percent_is_not_recovered() {
     // The SRE's node loss with naive retries, to 300 s (before the preload's TTL ends): after
     // node 2 comes back at 120 s, goodput stays 4-7% below its level to the end, with retries
     // still failing. The old rule (within 10%) called that recovered after 8 s.
-    let text = NODE_LOSS.replace("duration = \"360s\"", "duration = \"300s\"");
+    let text = ScenarioBuilder::from_toml(NODE_LOSS)
+        .duration("300s")
+        .toml();
     let v = verdicts(&text);
     let r = v[0].1.expect("a node loss disturbs the run");
     assert!(!r.recovered(), "{r:?}");
@@ -70,9 +73,10 @@ fn the_recovery_section_chooses_the_figure_and_the_band() {
 #[test]
 fn a_node_never_restored_is_not_metastable() {
     // Node 2 dies at 60 s and stays dead: whatever happens after, the trigger is not over.
-    let text = NODE_LOSS
-        .replace("duration = \"360s\"", "duration = \"200s\"")
-        .replace("action = \"restore_node\"", "action = \"flush\"");
+    let text = ScenarioBuilder::from_toml(NODE_LOSS)
+        .duration("200s")
+        .set("timeline.2.action", "flush")
+        .toml();
     let r = verdicts(&text)[0].1.unwrap();
     assert!(!r.metastable, "{r:?}");
 }
