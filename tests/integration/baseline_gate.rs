@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::builder::ScenarioBuilder;
 use super::cachestorm;
 use super::check::{check_file, Checked};
 
@@ -317,10 +318,9 @@ fn a_strategy_on_one_side_only_is_reported_not_fatal() {
         skipped[0]
     );
     // A strategy of the baseline left out of the file.
-    let removed = scenario(4, "").replace(
-        "[[strategies]]\nname = \"worse\"\ndb.slots = 3\n",
-        "[[strategies]]\nname = \"renamed\"\ndb.slots = 3\n",
-    );
+    let removed = ScenarioBuilder::from_toml(&scenario(4, ""))
+        .set("strategies.1.name", "renamed")
+        .toml();
     assert_ne!(removed, scenario(4, ""));
     let c = check(dir.path(), &removed, &["--baseline", "main"]);
     assert_eq!(c.code, 0, "{}", c.all());
@@ -361,7 +361,9 @@ fn a_refused_file_exits_2_with_a_junit_error_case() {
     for (text, field) in [
         (scenario(0, ""), "db.slots"),
         (
-            scenario(4, "").replace("metric = \"error_ratio\"", "metric = \"eror_ratio\""),
+            ScenarioBuilder::from_toml(&scenario(4, ""))
+                .set("expect.0.metric", "eror_ratio")
+                .toml(),
             "expect[0].metric",
         ),
         (
@@ -394,7 +396,10 @@ fn a_refused_file_exits_2_with_a_junit_error_case() {
     }
     // Every refused file is an error case of its own.
     let other = dir.path().join("other.toml");
-    std::fs::write(&other, scenario(4, "").replace("rps = 2000", "rps = -1")).unwrap();
+    let negative = ScenarioBuilder::from_toml(&scenario(4, ""))
+        .set("clients.rps", -1)
+        .toml();
+    std::fs::write(&other, negative).unwrap();
     let out = cachestorm()
         .current_dir(dir.path())
         .arg("check")
@@ -420,7 +425,9 @@ fn a_refused_file_exits_2_with_a_junit_error_case() {
         .3
         .contains(&("field".into(), "clients.rps".into())));
     // Typos get a suggestion.
-    let typo = scenario(4, "").replace("metric = \"error_ratio\"", "metric = \"eror_ratio\"");
+    let typo = ScenarioBuilder::from_toml(&scenario(4, ""))
+        .set("expect.0.metric", "eror_ratio")
+        .toml();
     let c = check(dir.path(), &typo, &[]);
     assert!(
         c.stderr.contains("(did you mean `error_ratio`?)"),
@@ -492,8 +499,10 @@ fn unwritable_output_paths_are_refused_before_simulating() {
     let dir = tempfile::tempdir().unwrap();
     // An hour at 20,000 requests/s for each of two strategies and three replications: minutes
     // of simulation, so a refusal that comes back at once came before it.
-    let slow = scenario(4, "").replace("duration = \"5s\"", "duration = \"3600s\"");
-    let slow = slow.replace("rps = 2000", "rps = 20000");
+    let slow = ScenarioBuilder::from_toml(&scenario(4, ""))
+        .duration("3600s")
+        .set("clients.rps", 20000)
+        .toml();
     std::fs::create_dir(dir.path().join("a-folder.xml")).unwrap();
     std::fs::write(dir.path().join("plain"), "").unwrap();
     std::fs::write(dir.path().join("gate.toml"), &slow).unwrap();

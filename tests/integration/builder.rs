@@ -37,34 +37,31 @@ impl ScenarioBuilder {
         ScenarioBuilder { top: Table::new() }
     }
 
-    /// Sets the field at dotted `path` (such as `db.slots` or `mitigations.lock.ttl`).
+    /// A builder that starts from a scenario file's text (a shipped scenario or a test's
+    /// fixture), to change it by name; panics if the text is not TOML.
+    pub fn from_toml(text: &str) -> Self {
+        let top = text
+            .parse::<Table>()
+            .unwrap_or_else(|e| panic!("the starting text is TOML: {e}"));
+        ScenarioBuilder { top }
+    }
+
+    /// Sets the field at dotted `path` (such as `db.slots`, `mitigations.lock.ttl`, or
+    /// `timeline.2.action`: a number picks an element of a list, which must exist). Tables
+    /// missing on the way are created.
     pub fn set(&mut self, path: &str, value: impl Into<Value>) -> &mut Self {
-        let mut parts: Vec<&str> = path.split('.').collect();
-        let last = parts.pop().expect("a path names a field");
-        let mut table = &mut self.top;
-        for part in parts {
-            table = table
-                .entry(part)
-                .or_insert_with(|| Value::Table(Table::new()))
-                .as_table_mut()
-                .expect("a path goes through tables");
-        }
+        let (parts, last) = split(path);
+        let table = table_at(&mut self.top, path, &parts, true).expect("created on the way");
         table.insert(last.to_string(), value.into());
         self
     }
 
-    /// Removes the field at dotted `path`, if set.
+    /// Removes the field at dotted `path` (numbers pick list elements, as in `set`), if set.
     pub fn unset(&mut self, path: &str) -> &mut Self {
-        let mut parts: Vec<&str> = path.split('.').collect();
-        let last = parts.pop().expect("a path names a field");
-        let mut table = &mut self.top;
-        for part in parts {
-            match table.get_mut(part).and_then(Value::as_table_mut) {
-                Some(t) => table = t,
-                None => return self,
-            }
+        let (parts, last) = split(path);
+        if let Some(table) = table_at(&mut self.top, path, &parts, false) {
+            table.remove(last);
         }
-        table.remove(last);
         self
     }
 
@@ -211,6 +208,47 @@ impl ScenarioBuilder {
     }
 }
 
+/// The parts of a dotted `path` that lead to its field, and the field's name.
+fn split(path: &str) -> (Vec<&str>, &str) {
+    let mut parts: Vec<&str> = path.split('.').collect();
+    let last = parts.pop().expect("a path names a field");
+    (parts, last)
+}
+
+/// The table `parts` (of `path`) lead to from `top`: a number picks an element of a list, and
+/// panics if there is none; a missing table is created when `create`, or else there is none.
+fn table_at<'t>(
+    top: &'t mut Table,
+    path: &str,
+    parts: &[&str],
+    create: bool,
+) -> Option<&'t mut Table> {
+    let mut table = top;
+    let mut parts = parts.iter().peekable();
+    while let Some(&part) = parts.next() {
+        let mut value = if create {
+            table
+                .entry(part)
+                .or_insert_with(|| Value::Table(Table::new()))
+        } else {
+            table.get_mut(part)?
+        };
+        while let Some(i) = parts.peek().and_then(|p| p.parse::<usize>().ok()) {
+            parts.next();
+            value = value
+                .as_array_mut()
+                .and_then(|list| list.get_mut(i))
+                .unwrap_or_else(|| panic!("{path}: {part} has no element {i}"));
+        }
+        table = match value.as_table_mut() {
+            Some(t) => t,
+            None if create => panic!("a path goes through tables: {path}"),
+            None => return None,
+        };
+    }
+    Some(table)
+}
+
 #[test]
 fn the_builder_writes_what_validation_reads() {
     let mut b = ScenarioBuilder::new("built");
@@ -228,4 +266,22 @@ fn the_builder_writes_what_validation_reads() {
     assert_eq!(c.timeline.len(), 1);
     b.unset("db.slots");
     assert!(b.check().unwrap_err().contains("db.slots"));
+    // A number in a path picks an element of a list; a builder can start from a file's text.
+    let mut from = ScenarioBuilder::from_toml(&b.toml());
+    from.set("timeline.0.at", "2s")
+        .set("db.slots", 2)
+        .unset("strategies.0.mitigations");
+    let c = from.scenario();
+    assert_eq!(c.strategies[0].config.timeline.len(), 1);
+    assert_eq!(c.strategies[0].config.db.slots, 2);
+    assert!(c.strategies[0].config.mitigations.lock.is_none());
+    assert!(from.toml().contains("at = \"2s\""));
+}
+
+#[test]
+#[should_panic(expected = "timeline.1.at: timeline has no element 1")]
+fn a_list_element_that_does_not_exist_breaks_loudly() {
+    ScenarioBuilder::new("built")
+        .event("1s", "flush", &[])
+        .set("timeline.1.at", "2s");
 }

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use super::builder::ScenarioBuilder;
 use super::cachestorm;
 
 /// No cache, a database of 4 slots (1 ms exponential service) at 2,000 requests/s: `good`
@@ -221,7 +222,7 @@ fn a_saved_baseline_guards_against_regressions_and_against_a_changed_file() {
         .contains("FAIL  worse p99_latency_ms higher than baseline by at most 10%"));
     // The file changed underneath: judged all the same, with a note (issue 18); refused (bad
     // input) with --strict-baseline.
-    let changed = text.replace("rps = 2000", "rps = 1900");
+    let changed = ScenarioBuilder::from_toml(&text).rps(1900.0).toml();
     let c = check(dir.path(), &changed, &["--baseline", "main"]);
     assert!([0, 3].contains(&c.code), "{}{}", c.stdout, c.stderr);
     assert!(

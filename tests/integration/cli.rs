@@ -4,6 +4,7 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use super::builder::ScenarioBuilder;
 use super::{cachestorm, scenario_path};
 
 const GOOD: &str = r#"
@@ -28,6 +29,11 @@ name = "a"
 name = "b"
 cache.ttl_jitter = 0.5
 "#;
+
+/// A builder starting from `GOOD`, to break or change it by name.
+fn good() -> ScenarioBuilder {
+    ScenarioBuilder::from_toml(GOOD)
+}
 
 /// Files every `run` writes.
 const DOCUMENTED: [&str; 9] = [
@@ -285,52 +291,54 @@ fn broken_cases() -> Vec<(&'static str, String, &'static str)> {
         ),
         (
             "unknown-field",
-            GOOD.replace("slots = 2", "slots = 2\nslotz = 3"),
+            good().set("db.slotz", 3).toml(),
             "db.slotz",
         ),
         (
             "negative-rate",
-            GOOD.replace("rps = 500", "rps = -5"),
+            good().set("clients.rps", -5).toml(),
             "clients.rps",
         ),
-        (
-            "zero-slots",
-            GOOD.replace("slots = 2", "slots = 0"),
-            "db.slots",
-        ),
+        ("zero-slots", good().set("db.slots", 0).toml(), "db.slots"),
         (
             "probability-above-1",
-            GOOD.replace("ttl = \"5s\"", "ttl = \"5s\"\nttl_jitter = 1.5"),
+            good().set("cache.ttl_jitter", 1.5).toml(),
             "cache.ttl_jitter",
         ),
         (
             "bucket-too-long",
-            GOOD.replace("duration = \"20s\"", "duration = \"20s\"\nbucket = \"30s\""),
+            good().set("bucket", "30s").toml(),
             "bucket",
         ),
         (
             "keyspace-zero",
-            GOOD.replace("keyspace = 200", "keyspace = 0"),
+            good().set("clients.keyspace", 0).toml(),
             "clients.keyspace",
         ),
         (
             "fanout-too-large",
-            GOOD.replace("keyspace = 200", "keyspace = 3\nfanout = 4"),
+            good()
+                .set("clients.keyspace", 3)
+                .set("clients.fanout", 4)
+                .toml(),
             "clients.fanout",
         ),
         (
             "bad-duration",
-            GOOD.replace("duration = \"20s\"", "duration = \"20 parsecs\""),
+            good().duration("20 parsecs").toml(),
             "duration",
         ),
         (
             "strategy-override",
-            GOOD.replace("cache.ttl_jitter = 0.5", "db.slots = -1"),
+            good()
+                .unset("strategies.1.cache")
+                .set("strategies.1.db.slots", -1)
+                .toml(),
             "strategies[1] (`b`).db.slots",
         ),
         (
             "timeline-after-end",
-            GOOD.replace("at = \"10s\"", "at = \"30s\""),
+            good().set("timeline.0.at", "30s").toml(),
             "timeline[0].at",
         ),
     ]
@@ -385,13 +393,13 @@ fn help_explains_itself_with_examples() {
 fn an_unstable_run_is_bounded_and_reported() {
     // The database gets twice what it can serve, with no queue limit, no queue timeout and no
     // client timeout: queues would grow for ever. The in-flight cap must bound them and say so.
-    let text = GOOD
-        .replace("timeout = \"1s\"\n", "")
-        .replace("rps = 500", "rps = 2000")
-        .replace(
-            "[cache]\nttl = \"5s\"",
-            "[cache]\nenabled = false\n[limits]\nmax_in_flight = 2000",
-        );
+    let text = good()
+        .unset("clients.timeout")
+        .set("clients.rps", 2000)
+        .unset("cache.ttl")
+        .set("cache.enabled", false)
+        .set("limits.max_in_flight", 2000)
+        .toml();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("unstable.toml");
     fs::write(&file, text).unwrap();
@@ -429,12 +437,14 @@ fn an_unstable_run_is_bounded_and_reported() {
     assert_eq!(timeseries.lines().count(), 1 + 3, "{timeseries}");
 }
 
-/// Writes `GOOD` under another scenario name and strategy names into `dir`.
+/// Writes `GOOD` into `dir` under another scenario name, its first strategy named `strategy_a`
+/// (the name itself: the builder writes it as TOML).
 fn scenario_file(dir: &Path, name: &str, strategy_a: &str) -> std::path::PathBuf {
     let file = dir.join(format!("{name}.toml"));
-    let text = GOOD
-        .replace("name = \"tiny\"", &format!("name = \"{name}\""))
-        .replace("name = \"a\"", &format!("name = \"{strategy_a}\""));
+    let text = good()
+        .set("name", name)
+        .set("strategies.0.name", strategy_a)
+        .toml();
     fs::write(&file, text).unwrap();
     file
 }
@@ -502,7 +512,7 @@ fn a_full_stdout_is_an_error_after_the_outputs_are_written() {
 #[test]
 fn a_name_with_control_characters_is_refused_without_reaching_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
-    let file = scenario_file(dir.path(), "one", "red\\u001b[31m");
+    let file = scenario_file(dir.path(), "one", "red\u{1b}[31m");
     for sub in ["validate", "run"] {
         let mut cmd = cachestorm();
         cmd.arg(sub).arg(&file);
@@ -536,7 +546,7 @@ fn a_name_with_control_characters_is_refused_without_reaching_the_terminal() {
 #[test]
 fn formula_and_markup_names_are_defused_in_csv_and_svg() {
     let dir = tempfile::tempdir().unwrap();
-    let file = scenario_file(dir.path(), "one", "=1+2 <b>&\\\"'");
+    let file = scenario_file(dir.path(), "one", "=1+2 <b>&\"'");
     let assert = cachestorm()
         .args(["run", "--format", "svg", "--out"])
         .arg(dir.path())

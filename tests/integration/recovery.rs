@@ -7,6 +7,7 @@ use std::path::Path;
 use cachestorm::experiment::run_scenario;
 use cachestorm::metrics::recovery::Recovery;
 
+use super::builder::ScenarioBuilder;
 use super::regressions::NODE_LOSS;
 
 fn verdicts(toml: &str) -> Vec<(String, Option<Recovery>)> {
@@ -24,7 +25,9 @@ fn a_retry_storm_that_goes_on_at_93_percent_is_not_recovered() {
     // The SRE's node loss with naive retries, to 300 s (before the preload's TTL ends): after
     // node 2 comes back at 120 s, goodput stays 4-7% below its level to the end, with retries
     // still failing. The old rule (within 10%) called that recovered after 8 s.
-    let text = NODE_LOSS.replace("duration = \"360s\"", "duration = \"300s\"");
+    let text = ScenarioBuilder::from_toml(NODE_LOSS)
+        .duration("300s")
+        .toml();
     let v = verdicts(&text);
     let r = v[0].1.expect("a node loss disturbs the run");
     assert!(!r.recovered(), "{r:?}");
@@ -32,12 +35,15 @@ fn a_retry_storm_that_goes_on_at_93_percent_is_not_recovered() {
 }
 
 /// `metastable-retry-storm` at `rps` requests a second, its base strategy (naive retries).
-fn storm_at(rps: u32) -> String {
+fn storm_at(rps: u32) -> ScenarioBuilder {
     let text = std::fs::read_to_string(super::scenario_path("metastable-retry-storm.toml"))
         .expect("the shipped scenario is readable");
-    let text = text.replacen("rps = 1500\n", &format!("rps = {rps}\n"), 1);
-    assert!(text.contains(&format!("rps = {rps}\n")));
-    text[..text.find("[[strategies]]").expect("strategies")].to_string()
+    let mut storm = ScenarioBuilder::from_toml(&text);
+    storm
+        .set("clients.rps", i64::from(rps))
+        .unset("strategies")
+        .unset("expect");
+    storm
 }
 
 #[test]
@@ -45,7 +51,7 @@ fn a_flush_below_the_threshold_recovers_at_once_despite_poisson_noise() {
     // 120 requests a second in 1 s buckets: a quarter of the buckets are more than 10% off
     // the mean by chance, which the old rule read as "never".
     for seed in [7, 8, 9] {
-        let text = storm_at(120).replacen("seed = 7", &format!("seed = {seed}"), 1);
+        let text = storm_at(120).set("seed", seed).toml();
         let r = verdicts(&text)[0].1.expect("a flush disturbs the run");
         assert!(r.recovered() && r.recovery_s <= 5.0, "seed {seed}: {r:?}");
         assert!(!r.metastable);
@@ -54,15 +60,17 @@ fn a_flush_below_the_threshold_recovers_at_once_despite_poisson_noise() {
 
 #[test]
 fn the_recovery_section_chooses_the_figure_and_the_band() {
-    let storm = storm_at(1500);
     // Above the threshold goodput never comes back, and neither does the error ratio.
     for metric in ["goodput", "error_ratio", "p99_latency"] {
-        let text = format!("{storm}\n[recovery]\nmetric = \"{metric}\"\nhold = \"10s\"\n");
+        let text = storm_at(1500)
+            .set("recovery.metric", metric)
+            .set("recovery.hold", "10s")
+            .toml();
         let r = verdicts(&text)[0].1.unwrap();
         assert!(!r.recovered() && r.metastable, "{metric}: {r:?}");
     }
     // A band as wide as the level itself takes any goodput above zero for a recovery.
-    let text = format!("{storm}\n[recovery]\ntolerance = 1.0\n");
+    let text = storm_at(1500).set("recovery.tolerance", 1.0).toml();
     let r = verdicts(&text)[0].1.unwrap();
     assert_eq!(r.recovery_s, 0.0);
 }
@@ -70,9 +78,10 @@ fn the_recovery_section_chooses_the_figure_and_the_band() {
 #[test]
 fn a_node_never_restored_is_not_metastable() {
     // Node 2 dies at 60 s and stays dead: whatever happens after, the trigger is not over.
-    let text = NODE_LOSS
-        .replace("duration = \"360s\"", "duration = \"200s\"")
-        .replace("action = \"restore_node\"", "action = \"flush\"");
+    let text = ScenarioBuilder::from_toml(NODE_LOSS)
+        .duration("200s")
+        .set("timeline.2.action", "flush")
+        .toml();
     let r = verdicts(&text)[0].1.unwrap();
     assert!(!r.metastable, "{r:?}");
 }

@@ -7,38 +7,32 @@ use std::path::Path;
 use cachestorm::experiment::{run_scenario, run_study};
 use cachestorm::metrics::StudyResult;
 use cachestorm::report::replications::{figure, intervals, paired, per_replication, summary};
-use cachestorm::scenario::{self, Scenario};
+use cachestorm::scenario;
 use cachestorm::theory;
+use toml::Value;
 
+use super::builder::ScenarioBuilder;
 use super::{cachestorm, run_toml, scenario_path};
-
-fn parse(text: &str) -> Scenario {
-    scenario::parse(text, Path::new("test.toml")).expect("valid scenario")
-}
 
 /// M/M/1 at ρ = 0.5 with 1 ms service, no cache: the database's busy fraction is ρ and its
 /// mean wait is ρ/(μ(1-ρ)) = 1 ms (Erlang C with one server).
-fn mm1(seed: u64, replications: u32) -> String {
-    format!(
-        r#"
-name = "mm1"
-seed = {seed}
-duration = "21s"
-bucket = "1s"
-warmup = "1s"
-replications = {replications}
-[clients]
-rps = 500
-keyspace = 1000
-[app]
-instances = 1
-[cache]
-enabled = false
-[db]
-slots = 1
-service = {{ dist = "exponential", mean = "1ms" }}
-"#
-    )
+fn mm1(seed: u64, replications: u32) -> ScenarioBuilder {
+    let mut b = ScenarioBuilder::new("mm1");
+    b.set("seed", seed as i64)
+        .duration("21s")
+        .set("bucket", "1s")
+        .set("warmup", "1s")
+        .set("replications", i64::from(replications))
+        .rps(500.0)
+        .set("clients.keyspace", 1000)
+        .set("app.instances", 1)
+        .no_cache()
+        .set("db.slots", 1)
+        .set(
+            "db.service",
+            ScenarioBuilder::dist(&[("dist", "exponential"), ("mean", "1ms")]),
+        );
+    b
 }
 
 fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
@@ -59,7 +53,7 @@ fn intervals_cover_the_true_mean_at_about_their_nominal_rate() {
     let want_wait_ms = theory::mmc_mean_wait(1, 500.0, 1000.0) * 1000.0;
     let (mut busy_covered, mut wait_covered) = (0, 0);
     for k in 0..studies {
-        let study = run_study(&parse(&mm1(1_000 + k, 5)), &|_| {});
+        let study = run_study(&mm1(1_000 + k, 5).scenario(), &|_| {});
         let ci = |metric: &str| {
             figure(&study, "base", metric)
                 .and_then(|f| f.interval())
@@ -82,8 +76,8 @@ fn common_random_numbers_make_paired_intervals_narrower() {
     // The shipped avalanche scenario, shortened to its first two expiry waves, 5 replications.
     let text = std::fs::read_to_string(scenario_path("avalanche.toml")).unwrap();
     let settings = [
-        ("duration".to_string(), toml::Value::from("150s")),
-        ("replications".to_string(), toml::Value::from(5)),
+        ("duration".to_string(), Value::from("150s")),
+        ("replications".to_string(), Value::from(5)),
     ];
     let mut s = scenario::parse_with(&text, Path::new("avalanche.toml"), &settings).unwrap();
     s.strategies
@@ -121,7 +115,7 @@ fn outputs(study: &StudyResult) -> [Vec<u8>; 3] {
 
 #[test]
 fn replications_are_the_same_bytes_whatever_the_thread_count() {
-    let s = parse(&mm1(7, 4));
+    let s = mm1(7, 4).scenario();
     let one = in_pool(1, || outputs(&run_study(&s, &|_| {})));
     let three = in_pool(3, || outputs(&run_study(&s, &|_| {})));
     assert_eq!(one, three);
@@ -129,7 +123,7 @@ fn replications_are_the_same_bytes_whatever_the_thread_count() {
 
 #[test]
 fn the_first_replication_is_the_plain_run_and_the_others_differ() {
-    let s = parse(&mm1(7, 3));
+    let s = mm1(7, 3).scenario();
     let study = run_study(&s, &|_| {});
     let plain = run_scenario(&s, &|_| {});
     assert_eq!(
@@ -155,8 +149,8 @@ fn the_first_replication_is_the_plain_run_and_the_others_differ() {
 
 #[test]
 fn the_warmup_is_left_out_of_the_whole_run_figures() {
-    let with = parse(&mm1(3, 1));
-    let without = parse(&mm1(3, 1).replace("warmup = \"1s\"\n", ""));
+    let with = mm1(3, 1).scenario();
+    let without = mm1(3, 1).unset("warmup").scenario();
     let a = run_scenario(&with, &|_| {});
     let b = run_scenario(&without, &|_| {});
     let (ra, rb) = (&a.strategies[0].result, &b.strategies[0].result);
@@ -175,49 +169,48 @@ fn the_warmup_is_left_out_of_the_whole_run_figures() {
 
 #[test]
 fn bad_study_settings_are_refused() {
-    let base = mm1(3, 1);
-    let cases = [
-        ("replications = 1", "replications = 0", "replications"),
-        ("replications = 1", "replications = 10001", "replications"),
-        (
-            "replications = 1",
-            "replications = \"five\"",
-            "replications",
-        ),
-        ("warmup = \"1s\"", "warmup = \"1500ms\"", "warmup"),
-        ("warmup = \"1s\"", "warmup = \"21s\"", "warmup"),
-        ("warmup = \"1s\"", "warmup = 5", "warmup"),
-        (
-            "warmup = \"1s\"",
-            "warmup = \"1s\"\nbaseline = \"nope\"",
-            "baseline",
-        ),
+    let cases: [(&str, Value, &str); 7] = [
+        ("replications", 0.into(), "replications"),
+        ("replications", 10001.into(), "replications"),
+        ("replications", "five".into(), "replications"),
+        ("warmup", "1500ms".into(), "warmup"),
+        ("warmup", "21s".into(), "warmup"),
+        ("warmup", 5.into(), "warmup"),
+        ("baseline", "nope".into(), "baseline"),
     ];
-    super::assert_refused(cases.iter().enumerate().map(|(i, (from, to, field))| {
-        let name = format!("study-{i}");
-        let text = base
-            .replace(from, to)
-            .replace("name = \"mm1\"", &format!("name = \"{name}\""));
-        (Box::leak(name.into_boxed_str()) as &str, text, *field)
-    }));
+    super::assert_refused(
+        cases
+            .into_iter()
+            .enumerate()
+            .map(|(i, (path, value, field))| {
+                let name = format!("study-{i}");
+                let text = mm1(3, 1).set(path, value).set("name", name.as_str()).toml();
+                (Box::leak(name.into_boxed_str()) as &str, text, field)
+            }),
+    );
     // A strategy cannot set them: they are shared by all strategies.
-    let text = format!("{base}\n[[strategies]]\nname = \"a\"\nreplications = 3\n");
-    let err = scenario::parse(&text, Path::new("t.toml"))
-        .unwrap_err()
-        .to_string();
+    let err = mm1(3, 1)
+        .strategy("a", |s| {
+            s.set("replications", 3);
+        })
+        .check()
+        .unwrap_err();
     assert!(err.contains("replications"), "{err}");
 }
 
 #[test]
 fn the_cli_runs_replications_and_writes_intervals() {
     let dir = tempfile::tempdir().unwrap();
-    let text = mm1(5, 1).replace("[db]", "baseline = \"slow\"\n[db]")
-        + "\n[[strategies]]\nname = \"fast\"\n\n[[strategies]]\nname = \"slow\"\ndb.service = { dist = \"exponential\", mean = \"1.5ms\" }\n";
-    // `baseline` must be a top-level key: put it before the first table.
-    let text = text.replace("baseline = \"slow\"\n[db]", "[db]").replace(
-        "replications = 1\n",
-        "replications = 1\nbaseline = \"slow\"\n",
-    );
+    let text = mm1(5, 1)
+        .set("baseline", "slow")
+        .strategy("fast", |_| {})
+        .strategy("slow", |s| {
+            s.set(
+                "db.service",
+                ScenarioBuilder::dist(&[("dist", "exponential"), ("mean", "1.5ms")]),
+            );
+        })
+        .toml();
     let (assert, stderr) = run_toml(dir.path(), "mm1", &text, &["--replications", "4"]);
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
     assert.success();
@@ -252,7 +245,7 @@ fn the_cli_runs_replications_and_writes_intervals() {
 #[test]
 fn the_charts_of_replications_draw_the_mean_with_a_band_and_one_replication_the_plain_run() {
     let dir = tempfile::tempdir().unwrap();
-    let text = mm1(5, 1);
+    let text = mm1(5, 1).toml();
     let chart = |folder: &str| {
         std::fs::read_to_string(dir.path().join(folder).join("latency_p99.svg")).unwrap()
     };
@@ -287,7 +280,7 @@ fn the_charts_of_replications_draw_the_mean_with_a_band_and_one_replication_the_
 #[test]
 fn nodes_csv_holds_every_replication_like_the_timeseries() {
     // A node dies halfway: reads go through node faults, so nodes.csv exists.
-    let mut b = super::builder::ScenarioBuilder::new("nodes");
+    let mut b = ScenarioBuilder::new("nodes");
     b.duration("4s")
         .rps(500.0)
         .set("replications", 3)

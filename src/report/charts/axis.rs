@@ -391,3 +391,134 @@ pub(super) fn format_quantity(v: f64) -> String {
         text.strip_suffix(".0").map(str::to_owned).unwrap_or(text)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::report::charts::test_fixtures::*;
+
+    #[test]
+    fn tick_labels_are_short() {
+        let f = TickFormat::for_axis(&Axis::linear(0.0, 1.1), Y_LABELS);
+        assert_eq!(f.format(0.30000000000000004), "0.3");
+        let f = TickFormat::for_axis(&Axis::linear(0.0, 5500.0), Y_LABELS);
+        assert_eq!(f.format(2000.0000000001), "2000");
+        let f = TickFormat::for_axis(&Axis::linear(0.0, 0.0044), Y_LABELS);
+        assert_eq!(f.format(0.0020000000001), "0.002");
+        let f = TickFormat::for_axis(&Axis::linear(0.0, 20_000.0), X_LABELS);
+        assert_eq!(f.format(12_000.0), "12,000");
+        let f = TickFormat::for_axis(&Axis::integer(0.5, 10.5), X_LABELS);
+        assert_eq!(f.format(3.0), "3");
+        let f = TickFormat::for_axis(&Axis::log(0.01, 20_000.0), Y_LABELS);
+        let labels: Vec<String> = [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 10_000.0]
+            .iter()
+            .map(|&v| f.format(v))
+            .collect();
+        assert_eq!(labels, ["0.01", "0.1", "1", "10", "100", "1000", "10,000"]);
+        assert_eq!(format_log_tick(0.0001), "0.0001");
+        assert_eq!(format_log_tick(2e-5), "2e-5");
+        assert_eq!(format_log_tick(1e37), "1e37");
+        assert_eq!(format_log_tick(0.0), "0");
+        assert_eq!(format_number(-1e-12, 1, false), "0.0");
+        assert_eq!(group_thousands("1234567.5"), "1,234,567.5");
+        assert_eq!(format_quantity(1600.0), "1600");
+        assert_eq!(format_quantity(12.25), "12.2");
+        assert_eq!(format_quantity(0.5), "0.5");
+        assert_eq!(format_quantity(25_000.0), "25,000");
+    }
+
+    #[test]
+    fn latency_axis_is_logarithmic_with_decade_ticks() {
+        // p99 from 8 ms to 1000 ms: 1 ms up to 2000 ms, labelled at every power of ten.
+        let latency = build_figure(Kind::Latency, &sample());
+        let y = &latency.panels[0].y;
+        assert_eq!(y.scale, Scale::Log);
+        assert_eq!((y.lo, y.hi), (1.0, 2000.0));
+        assert_eq!(y.ticks(Y_LABELS), [1.0, 10.0, 100.0, 1000.0]);
+        // Light grid lines at 2..9 × each power of ten.
+        let minor = y.minor_ticks(80);
+        assert!(minor.contains(&20.0) && minor.contains(&900.0) && minor.contains(&2000.0));
+        assert!(!minor.contains(&3000.0));
+
+        // After a 1000 ms spike, a 10 ms spike over a 3 ms baseline is still plain to see.
+        let height = 500;
+        let px = |v: f64| y.map(&v, (0, height));
+        assert!(px(10.0) - px(3.0) > height / 10, "{} {}", px(10.0), px(3.0));
+        let linear = Axis::linear(0.0, 1100.0);
+        assert!(linear.map(&10.0, (0, height)) - linear.map(&3.0, (0, height)) < 5);
+
+        // Floor: a power of ten, at least 0.01 ms; room below a minimum that sits on it.
+        assert_eq!(log_axis_for([0.35, 12.0].into_iter()).lo, 0.1);
+        assert_eq!(log_axis_for([0.0001, 0.5].into_iter()).lo, 0.01);
+        assert_eq!(log_axis_for([5.0, 8.0].into_iter()).lo, 1.0);
+        let on_floor = log_axis_for([1.0, 200.0].into_iter());
+        assert!(on_floor.lo < 1.0 && on_floor.lo > 0.5);
+        assert_eq!(on_floor.hi, 500.0);
+        // Ceiling: a round number above 1.5 × the max, at least a decade above the floor.
+        assert_eq!(log_axis_for([5.0, 8.0].into_iter()).hi, 20.0);
+        assert_eq!(log_axis_for([3.0, 600.0].into_iter()).hi, 1000.0);
+        assert_eq!(log_axis_for(std::iter::empty()), Axis::log(1.0, 1000.0));
+        assert_eq!(
+            log_axis_for([f64::NAN, -1.0, 0.0, f64::INFINITY].into_iter()),
+            Axis::log(1.0, 1000.0)
+        );
+        let huge = log_axis_for([1.0, f64::MAX].into_iter());
+        assert!(huge.hi.is_finite() && huge.hi >= 1e308);
+        assert!(huge.ticks(Y_LABELS).len() <= Y_LABELS);
+        // Short axes get 1-2-5 ticks.
+        assert_eq!(
+            Axis::log(1.0, 20.0).ticks(Y_LABELS),
+            [1.0, 2.0, 5.0, 10.0, 20.0]
+        );
+        assert_eq!(
+            Axis::log(0.01, 0.1).ticks(Y_LABELS),
+            [0.01, 0.02, 0.05, 0.1]
+        );
+    }
+
+    #[test]
+    fn axis_ticks_stay_in_range_sorted_and_within_count() {
+        let bounds = [
+            5e-324,
+            1e-300,
+            1e-9,
+            0.003,
+            0.01,
+            0.5,
+            0.8,
+            1.0,
+            3.0,
+            10.0,
+            1234.5,
+            1e20,
+            1e300,
+            f64::MAX,
+        ];
+        for &lo in &bounds {
+            for &hi in &bounds {
+                for max in [0, 1, 2, 8, 12] {
+                    for axis in [
+                        Axis::log(lo, hi),
+                        Axis::integer(lo, hi),
+                        Axis::integer(-lo, hi),
+                        // Linear axes always start at 0 here.
+                        Axis::linear(0.0, hi),
+                    ] {
+                        assert!(axis.lo < axis.hi && axis.lo.is_finite() && axis.hi.is_finite());
+                        let ticks = axis.ticks(max);
+                        assert!(ticks.len() <= max, "{axis:?} {max} {ticks:?}");
+                        assert!(ticks.windows(2).all(|w| w[0] < w[1]), "{axis:?} {ticks:?}");
+                        assert!(
+                            ticks.iter().all(|&t| axis.contains(t)),
+                            "{axis:?} {ticks:?}"
+                        );
+                        let minor = axis.minor_ticks(max * 10);
+                        assert!(minor.len() <= max * 10);
+                        for v in [f64::NAN, -1.0, 0.0, lo, hi, f64::INFINITY] {
+                            let _ = axis.map(&v, (0, 500));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

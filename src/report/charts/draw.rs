@@ -942,3 +942,53 @@ pub(super) fn draw_figure<DB: DrawingBackend>(
     draw_legend(root, &legend, (main_w, plot_top), legend_w, h - MARGIN)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::report::charts::test_fixtures::*;
+
+    #[test]
+    fn close_events_are_staggered_and_labels_never_overlap() {
+        let events = [(100, 120), (101, 80), (400, 40), (402, 40), (405, 40)];
+        let slots = place_event_labels(&events, (100, 1000), 1100);
+        let placed: Vec<LabelSlot> = slots.iter().flatten().copied().collect();
+        assert_eq!(placed.len(), events.len());
+        assert_ne!(placed[0].row, placed[1].row);
+        for (i, a) in slots.iter().enumerate() {
+            for (j, b) in slots.iter().enumerate().skip(i + 1) {
+                if let (Some(a), Some(b)) = (a, b) {
+                    if a.row == b.row {
+                        let (wa, wb) = (events[i].1, events[j].1);
+                        assert!(a.left + wa <= b.left || b.left + wb <= a.left);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn at_most_twenty_event_labels() {
+        let events: Vec<(i32, i32)> = (0..40).map(|i| (i * 100, 30)).collect();
+        let slots = place_event_labels(&events, (0, 4000), 4100);
+        assert_eq!(slots.iter().flatten().count(), EVENT_MAX_LABELS);
+        assert!(slots[..EVENT_MAX_LABELS].iter().all(Option::is_some));
+    }
+
+    #[test]
+    fn labels_near_the_right_edge_go_left_of_their_line() {
+        let slots = place_event_labels(&[(990, 60)], (100, 1000), 1000);
+        let slot = slots[0].unwrap();
+        assert!(slot.left + 60 < 990);
+    }
+
+    #[test]
+    fn pixel_paths_keep_spikes_and_split_sharp_turns() {
+        let path = pixel_path([(0, 50), (0, 10), (0, 90), (0, 40), (1, 40), (1, 40)].into_iter());
+        assert_eq!(path, vec![(0, 50), (0, 10), (0, 90), (0, 40), (1, 40)]);
+        let spike = [(0, 100), (5, 0), (10, 100), (20, 100)];
+        let pieces = split_sharp_turns(&spike);
+        assert_eq!(pieces, vec![&spike[..2], &spike[1..]]);
+        let gentle = [(0, 0), (10, 1), (20, 0)];
+        assert_eq!(split_sharp_turns(&gentle).len(), 1);
+    }
+}

@@ -196,3 +196,83 @@ pub(super) fn failed_summary(replicas: &[&StrategyResult]) -> String {
     let share = 100.0 * failed as f64 / arrived as f64;
     format!("{count} failed ({} of requests)", format_share(share))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::report::charts::test_fixtures::*;
+
+    #[test]
+    fn errors_chart_shows_failed_requests_per_second() {
+        let mut result = sample();
+        let b = &mut result.strategies[0].result.buckets[3];
+        b.width_s = 0.5;
+        b.errors_timeout = 10;
+        b.errors_db_rejected = 20;
+        b.errors_db_timeout = 30;
+        b.errors_overload = 40;
+        result.strategies[0].result.buckets[4].width_s = 0.0;
+        let errors = build_figure(Kind::Errors, &result);
+        let panel = &errors.panels[0];
+        assert_eq!(panel.y_desc, "failed requests per second");
+        assert_eq!(panel.y.scale, Scale::Linear);
+        assert!((panel.y.hi - 220.0).abs() < 1e-9);
+        let series = &panel.series[0];
+        assert_eq!(series.segments.len(), 2, "a bucket of zero width is a gap");
+        assert_eq!(series.segments[0][3], (3.0, 200.0));
+        assert_eq!(errors.legend.len(), 2);
+        assert_eq!(errors.x_desc, "time (s)");
+    }
+
+    #[test]
+    fn errors_by_strategy_shows_each_kind_of_failure_per_panel() {
+        let mut result = sample();
+        assert!(!has_errors(&result));
+        assert!(
+            !stems(&render_all(&result, ImageFormat::Png).unwrap()).contains(&"errors_by_strategy")
+        );
+        for b in &mut result.strategies[0].result.buckets {
+            if b.start_s < 3.0 {
+                b.errors_timeout = 40;
+                b.errors_db_rejected = 10;
+                b.arrived = 100;
+            }
+        }
+        let figure = build_figure(Kind::ErrorsByStrategy, &result);
+        assert_eq!(figure.size, small_multiples_size(2));
+        // Only the kinds seen, each in its colour in every panel, named in the legend.
+        let legend: Vec<(&str, RGBColor)> = figure
+            .legend
+            .iter()
+            .map(|e| (e.text.as_str(), e.color))
+            .collect();
+        assert_eq!(
+            legend[..2],
+            [
+                (ERROR_KINDS[0].text, ERROR_KINDS[0].color),
+                (ERROR_KINDS[1].text, ERROR_KINDS[1].color)
+            ]
+        );
+        for panel in &figure.panels {
+            let colors: Vec<RGBColor> = panel.series.iter().map(|s| s.color).collect();
+            assert_eq!(colors, [ERROR_KINDS[0].color, ERROR_KINDS[1].color]);
+        }
+        let timeouts = &figure.panels[0].series[0];
+        assert_eq!(max_value(std::slice::from_ref(timeouts), &[]), 40.0);
+        let labels: Vec<&str> = figure
+            .panels
+            .iter()
+            .map(|p| p.label.as_ref().unwrap().0.as_str())
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "fixed-ttl: 150 failed (50% of requests)",
+                "jittered-10: none failed"
+            ]
+        );
+        assert!(figure.panels[1].is_empty());
+        assert_eq!(figure.panels[1].empty_text, "no failed request");
+        let charts = render_all(&result, ImageFormat::Png).unwrap();
+        assert!(stems(&charts).contains(&"errors_by_strategy"));
+    }
+}

@@ -290,3 +290,265 @@ fn format_quantity_2(v: f64) -> String {
         text
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::report::charts::test_fixtures::*;
+
+    #[test]
+    fn freshness_charts_only_when_a_strategy_writes() {
+        // Without writes: the six charts only, byte for byte what they were.
+        assert!(!has_writes(&sample()));
+        let mut one_writer = sample();
+        one_writer.strategies[1].result.buckets[7].writes_committed = 1;
+        assert!(has_writes(&one_writer));
+        let mut summary_only = sample();
+        summary_only.strategies[0]
+            .result
+            .summary
+            .totals
+            .writes_committed = 3;
+        assert!(has_writes(&summary_only));
+
+        let with = writing_sample();
+        for format in [ImageFormat::Png, ImageFormat::Svg] {
+            let charts = render_all(&with, format).unwrap();
+            let expected: Vec<&str> = STEMS.iter().chain(&FRESHNESS_STEMS).copied().collect();
+            assert_eq!(stems(&charts), expected);
+            // The writes and freshness columns change no other chart: the first six are the same
+            // bytes as without them.
+            let without = render_all(&sample(), format).unwrap();
+            assert_eq!(stems(&without), STEMS);
+            assert_eq!(charts[..STEMS.len()], without[..]);
+        }
+        for stem in FRESHNESS_STEMS {
+            assert!(all_stems().any(|s| s == stem), "{stem} is an output name");
+            assert!(crate::report::is_output_name(&format!("{stem}.svg")));
+        }
+    }
+
+    #[test]
+    fn outdated_reads_are_a_percentage_on_a_log_axis_that_keeps_small_shares_visible() {
+        let figure = build_figure(Kind::OutdatedReads, &writing_sample());
+        let panel = &figure.panels[0];
+        assert_eq!(panel.y.scale, Scale::Log);
+        assert_eq!(panel.y_desc, "outdated reads (% of reads)");
+        assert_eq!(
+            panel.series[0].segments,
+            vec![(0..120).map(|i| (f64::from(i), 50.0)).collect::<Vec<_>>()]
+        );
+        // 0.01% next to 50%: both inside the axis, far apart, and the top not far above 100%.
+        assert!(panel.y.lo <= 0.01 && panel.y.hi > 50.0 && panel.y.hi <= SHARE_AXIS_MAX);
+        let px = |v: f64| panel.y.map(&v, (0, 500));
+        assert!(px(0.02) - px(0.01) > 20, "{} {}", px(0.02), px(0.01));
+        // Buckets without an outdated read are gaps, not zeros at the bottom.
+        assert_eq!(panel.series[1].segments.len(), 2);
+        assert!(values(&panel.series).all(|v| v > 0.0));
+        // Worst first, with the whole-run share; the note explains the gap.
+        let legend: Vec<&str> = figure.legend.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(legend, ["fixed-ttl: 50%", "jittered-10: 0.0098%", GAP_NOTE]);
+        assert_eq!(figure.legend[0].color, strategy_color(0));
+        assert_eq!(figure.legend[2].sample, Sample::Note);
+    }
+
+    #[test]
+    fn outdated_age_leaves_buckets_without_outdated_reads_out_instead_of_diving_to_the_axis() {
+        let mut result = writing_sample();
+        // No outdated read, or a p99 that is not positive: no point at all.
+        result.strategies[0].result.buckets[50].outdated_age.count = 0;
+        result.strategies[0].result.buckets[60].outdated_age.p99_ms = 0.0;
+        for kind in [Kind::OutdatedAge, Kind::OutdatedAgeByStrategy] {
+            let figure = build_figure(kind, &result);
+            let series: Vec<&Series> = figure.panels.iter().flat_map(|p| &p.series).collect();
+            assert_eq!(series.len(), 2);
+            assert_eq!(series[0].segments.len(), 3, "{}", kind.stem());
+            assert_eq!(series[1].segments.len(), 2, "{}", kind.stem());
+            let times =
+                |s: &Series| -> Vec<f64> { s.segments.iter().flatten().map(|p| p.0).collect() };
+            assert!(!times(series[0]).iter().any(|&t| t == 50.0 || t == 60.0));
+            assert!(!times(series[1]).iter().any(|&t| t == 10.0 || t == 11.0));
+            assert_eq!(times(series[0]).len() + times(series[1]).len(), 240 - 4);
+            assert!(series
+                .iter()
+                .flat_map(|s| s.segments.iter().flatten())
+                .all(|p| p.1 > 0.0));
+            let y = &figure.panels[0].y;
+            assert_eq!(y.scale, Scale::Log);
+            // From 0.5 ms to 30 s: a log axis from below the one to past the other.
+            assert!(y.lo <= 0.5 && y.hi > 30_000.0, "{y:?}");
+        }
+        let figure = build_figure(Kind::OutdatedAge, &result);
+        let legend: Vec<&str> = figure.legend.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(
+            legend,
+            ["fixed-ttl: p99 31 s", "jittered-10: p99 0.5 ms", GAP_NOTE]
+        );
+        assert!(figure.panels.iter().all(|p| p.label.is_none()));
+        let panels = build_figure(Kind::OutdatedAgeByStrategy, &result);
+        // Labels above the plots, where the worst strategies' lines (along the top) stay visible;
+        // the figure is taller by a strip per panel.
+        assert_eq!(panels.size, small_multiples_size(2));
+        assert_eq!(
+            panels.panels[1].label.as_ref().unwrap().0,
+            "jittered-10: max 0.5 ms"
+        );
+        assert!(panels.legend.is_empty());
+    }
+
+    #[test]
+    fn no_gap_note_without_gaps() {
+        let mut result = writing_sample();
+        for b in &mut result.strategies[1].result.buckets {
+            b.outdated_reads = 1;
+            b.outdated_age.count = 1;
+            b.outdated_age.p99_ms = 0.5;
+        }
+        for kind in [Kind::OutdatedReads, Kind::OutdatedAge] {
+            let figure = build_figure(kind, &result);
+            assert!(figure.legend.iter().all(|e| e.sample != Sample::Note));
+        }
+    }
+
+    #[test]
+    fn freshness_legend_stays_readable_with_many_strategies() {
+        // Twelve strategies: the palette's eight colours repeat, so the second round is dashed,
+        // and the legend runs from the worst share down.
+        let strategies = (0..12u32)
+            .map(|i| {
+                let buckets = (0..30)
+                    .map(|j| BucketRow {
+                        start_s: f64::from(j),
+                        width_s: 1.0,
+                        writes_committed: 5,
+                        reads_served: 100_000,
+                        outdated_reads: u64::from(i + 1) * 10,
+                        outdated_age: LatencyStats {
+                            count: 1,
+                            p99_ms: f64::from(i + 1),
+                            ..LatencyStats::default()
+                        },
+                        ..BucketRow::default()
+                    })
+                    .collect();
+                strategy(&format!("strategy-{i}"), 1000.0, buckets)
+            })
+            .collect();
+        let result = scenario(strategies);
+        let figure = build_figure(Kind::OutdatedReads, &result);
+        let dashed: Vec<bool> = figure.panels[0].series.iter().map(|s| s.dashed).collect();
+        assert_eq!(dashed, [[false; 8].as_slice(), &[true; 4]].concat());
+        assert_eq!(figure.legend.len(), 12);
+        assert_eq!(figure.legend[0].text, "strategy-11: 0.12%");
+        assert_eq!(figure.legend[0].sample, Sample::Dashed);
+        assert_eq!(figure.legend[11].text, "strategy-0: 0.01%");
+        assert_eq!(figure.legend[11].sample, Sample::Line);
+        let charts = render_all(&result, ImageFormat::Svg).unwrap();
+        let reads = charts
+            .iter()
+            .find(|c| c.file_stem == "outdated_reads")
+            .unwrap();
+        let text = String::from_utf8(reads.bytes.clone()).unwrap();
+        // Every strategy is named: nothing is cut to "+ N more".
+        assert!((0..12).all(|i| text.contains(&format!("strategy-{i}:"))));
+        assert!(!text.contains("more"));
+        assert!(text.contains("avalanche: outdated reads"));
+        assert!(text.contains("outdated reads (% of reads)"));
+    }
+
+    #[test]
+    fn freshness_small_multiples_are_left_out_beyond_max_panels() {
+        let template = writing_sample().strategies[1].clone();
+        let many = scenario(
+            (0..=MAX_PANELS)
+                .map(|i| StrategyResult {
+                    name: format!("s{i}"),
+                    ..template.clone()
+                })
+                .collect(),
+        );
+        let charts = render_all(&many, ImageFormat::Svg).unwrap();
+        let stems = stems(&charts);
+        assert!(stems.contains(&"outdated_reads") && stems.contains(&"outdated_age_p99"));
+        assert!(!stems.iter().any(|s| s.ends_with("_by_strategy")));
+    }
+
+    #[test]
+    fn degenerate_freshness_data_renders_without_panicking() {
+        let mut odd = writing_sample();
+        let b = &mut odd.strategies[0].result.buckets;
+        b[1].outdated_age.p99_ms = f64::NAN;
+        b[2].outdated_age.p99_ms = f64::INFINITY;
+        b[3].outdated_age.p99_ms = 5e-324;
+        b[4].outdated_age.p99_ms = f64::MAX;
+        b[5].outdated_reads = u64::MAX;
+        b[6].reads_served = 0;
+        b[7].outdated_reads = 1;
+        b[7].reads_served = u64::MAX;
+        odd.strategies[1].result.summary.totals.outdated_age.p99_ms = f64::NAN;
+        let mut no_reads = writing_sample();
+        for s in &mut no_reads.strategies {
+            for b in &mut s.result.buckets {
+                b.reads_served = 0;
+                b.outdated_reads = 0;
+                b.outdated_age = LatencyStats::default();
+            }
+            s.result.summary.totals.outdated_age = LatencyStats::default();
+        }
+        for case in [odd, no_reads] {
+            for format in [ImageFormat::Png, ImageFormat::Svg] {
+                let charts = render_all(&case, format).unwrap();
+                assert_eq!(charts.len(), STEMS.len() + FRESHNESS_STEMS.len());
+            }
+        }
+        let legend = build_figure(Kind::OutdatedReads, &writing_sample()).legend;
+        assert_eq!(legend.len(), 3);
+    }
+
+    #[test]
+    fn shares_and_ages_are_written_short() {
+        assert_eq!(format_share(68.484), "68%");
+        assert_eq!(format_share(4.15), "4.2%");
+        assert_eq!(format_share(0.457), "0.46%");
+        assert_eq!(format_share(0.0098), "0.0098%");
+        assert_eq!(format_share(0.4), "0.4%");
+        assert_eq!(format_share(100.0), "100%");
+        assert_eq!(format_share(0.0), "0%");
+        assert_eq!(format_share(f64::NAN), "0%");
+        assert_eq!(format_age_ms(0.42), "0.42 ms");
+        assert_eq!(format_age_ms(97.3), "97 ms");
+        assert_eq!(format_age_ms(611.0), "611 ms");
+        assert_eq!(format_age_ms(1_792.0), "1.8 s");
+        assert_eq!(format_age_ms(56_673.4), "57 s");
+        assert_eq!(format_age_ms(f64::NAN), "?");
+    }
+
+    #[test]
+    fn share_axis_starts_just_under_a_minimum_that_sits_under_a_power_of_ten() {
+        // One read in 10,008: not a whole empty decade below it.
+        let axis = share_axis([0.00999, 50.0].into_iter());
+        assert!(axis.lo > 0.005 && axis.lo < 0.00999, "{axis:?}");
+        assert_eq!(axis.hi, 100.0);
+        // A share never exceeds 100%: the top stops a little above it.
+        assert_eq!(share_axis([0.5, 75.0].into_iter()).hi, SHARE_AXIS_MAX);
+        assert_eq!(share_axis([0.5, 100.0].into_iter()).hi, SHARE_AXIS_MAX);
+        // Otherwise as the latency axis: from a power of ten, to a round number above.
+        let axis = share_axis([0.02, 5.0].into_iter());
+        assert_eq!((axis.lo, axis.hi), (0.01, 10.0));
+        // Down to one read in a million.
+        assert_eq!(share_axis([1e-9, 1.0].into_iter()).lo, SHARE_FLOOR_MIN);
+        assert_eq!(share_axis(std::iter::empty()), Axis::log(1.0, 150.0));
+    }
+
+    #[test]
+    fn freshness_svgs_with_hostile_names_are_valid_xml() {
+        let mut result = writing_sample();
+        result.strategies[0].name = "<b>&\"'\u{1b}[31m".to_owned();
+        for chart in render_all(&result, ImageFormat::Svg).unwrap() {
+            let text = String::from_utf8(chart.bytes).unwrap();
+            if let Err(e) = roxmltree::Document::parse(&text) {
+                panic!("{} is not valid XML: {e}", chart.file_stem);
+            }
+            assert!(text.contains("\\u{1b}[31m"), "{}", chart.file_stem);
+        }
+    }
+}

@@ -115,3 +115,160 @@ pub(super) fn chart_marks(result: &ScenarioResult, x_max: f64) -> Vec<EventMark>
 /// mark that only some strategies have.
 pub(super) const OWN_EVENTS_NOTE: &str =
     "An event line in a strategy's colour marks that strategy's own timeline";
+
+#[cfg(test)]
+mod tests {
+    use crate::report::charts::test_fixtures::*;
+
+    #[test]
+    fn timeline_marks_start_where_each_event_acts() {
+        let text = r#"
+name = "marked"
+seed = 1
+duration = "60s"
+bucket = "1s"
+[clients]
+rps = 100
+keyspace = 100
+[app]
+instances = 3
+[cache]
+ttl = "30s"
+[db]
+slots = 2
+service = "5ms"
+[[timeline]]
+at = "0s"
+action = "preload"
+[[timeline]]
+at = "20s"
+action = "deploy"
+[[strategies]]
+name = "at-once"
+[[strategies]]
+name = "waves"
+timeline = [
+  { at = "0s", action = "preload" },
+  { at = "30s", action = "flush" },
+  { at = "20s", action = "deploy", waves = 3, wave_interval = "10s", warmup_top = 10, warmup_rate = 10, warmup_lead = "5s" },
+]
+"#;
+        let scenario = crate::scenario::parse(text, std::path::Path::new("marked.toml")).unwrap();
+        let marks = |i: usize| scenario.strategies[i].config.timeline_marks();
+        let owned = |marks: Vec<(f64, String)>| {
+            marks
+                .into_iter()
+                .map(|(t, l)| (t, l.leak() as &str))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(owned(marks(0)), [(0.0, "preload all"), (20.0, "deploy")]);
+        // The warm-up starts before the cut-over, later waves follow it; the first mark of every
+        // event is the one the scenario-wide timeline lists, and marks at one time keep the order
+        // of their events in the (sorted) timeline.
+        assert_eq!(
+            owned(marks(1)),
+            [
+                (0.0, "preload all"),
+                (15.0, "warm-up starts"),
+                (20.0, "deploy (3 waves)"),
+                (30.0, "wave 2/3"),
+                (30.0, "flush"),
+                (40.0, "wave 3/3"),
+            ]
+        );
+    }
+
+    #[test]
+    fn marks_are_only_on_the_strategies_that_have_them() {
+        let result = marked_sample();
+        let marks = chart_marks(&result, x_extent(&result));
+        let owners: Vec<(&str, Vec<usize>)> = marks
+            .iter()
+            .map(|m| (m.label.as_str(), m.owners.clone()))
+            .collect();
+        // Marks of every strategy and the scenario's own (the drain) belong to all.
+        assert_eq!(
+            owners,
+            [
+                ("preload all", vec![]),
+                ("warm-up starts", vec![1]),
+                ("flush", vec![0]),
+                ("deploy (2 waves)", vec![1]),
+                ("wave 2/2", vec![1]),
+                ("arrivals stop (drain)", vec![]),
+            ]
+        );
+
+        // Small multiples: a panel shows its strategy's marks and those of all, in grey.
+        let figure = build_figure(Kind::LatencyByStrategy, &result);
+        let xs: Vec<i32> = (0..marks.len() as i32).map(|k| 100 * k).collect();
+        let none = vec![None; marks.len()];
+        let drawn = |panel: usize, tops: &[Option<i32>]| {
+            event_lines(&figure.events, &xs, tops, &figure.panels[panel], 40)
+                .into_iter()
+                .filter(|l| l.bottom.is_none())
+                .map(|l| (l.x / 100, l.colors))
+                .collect::<Vec<_>>()
+        };
+        let grey = || vec![EVENT_COLOR];
+        assert_eq!(drawn(0, &none), [(0, grey()), (2, grey()), (5, grey())]);
+        assert_eq!(
+            drawn(1, &none),
+            [
+                (0, grey()),
+                (1, grey()),
+                (3, grey()),
+                (4, grey()),
+                (5, grey())
+            ]
+        );
+        // The top panel joins the label of a mark it does not have to the band only.
+        let tops = vec![Some(10); marks.len()];
+        let joins: Vec<i32> = event_lines(&figure.events, &xs, &tops, &figure.panels[0], 40)
+            .into_iter()
+            .filter(|l| l.bottom == Some(40))
+            .map(|l| l.x / 100)
+            .collect();
+        assert_eq!(joins, [1, 3, 4]);
+        assert!(figure.legend.iter().all(|e| e.text != OWN_EVENTS_NOTE));
+
+        // Overlaid: every mark, those of one strategy in its colour, and the legend says so.
+        let overlaid = build_figure(Kind::Latency, &result);
+        let lines = event_lines(&overlaid.events, &xs, &none, &overlaid.panels[0], 40);
+        let colors: Vec<Vec<RGBColor>> = lines.into_iter().map(|l| l.colors).collect();
+        assert_eq!(
+            colors,
+            [
+                grey(),
+                vec![strategy_color(1)],
+                vec![strategy_color(0)],
+                vec![strategy_color(1)],
+                vec![strategy_color(1)],
+                grey(),
+            ]
+        );
+        assert_eq!(overlaid.events[2].color(), strategy_color(0));
+        assert!(overlaid.legend.iter().any(|e| e.text == OWN_EVENTS_NOTE));
+
+        // A mark two strategies of three share takes both colours in turn.
+        let mut three = marked_sample();
+        three.strategies.push(StrategyResult {
+            name: "third".to_owned(),
+            ..three.strategies[1].clone()
+        });
+        let marks = chart_marks(&three, x_extent(&three));
+        let wave = marks.iter().find(|m| m.label == "wave 2/2").unwrap();
+        assert_eq!(wave.owners, [1, 2]);
+        assert_eq!(wave.line_colors(), [strategy_color(1), strategy_color(2)]);
+        assert_eq!(wave.color(), EVENT_COLOR);
+
+        // Without per-strategy marks (older results), the scenario-wide list is for all.
+        let plain = sample();
+        assert!(chart_marks(&plain, x_extent(&plain))
+            .iter()
+            .all(|m| m.owners.is_empty()));
+        for format in [ImageFormat::Png, ImageFormat::Svg] {
+            render_all(&result, format).unwrap();
+        }
+    }
+}

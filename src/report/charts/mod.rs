@@ -88,6 +88,8 @@ mod runs;
 mod svg_font;
 pub mod sweep;
 #[cfg(test)]
+mod test_fixtures;
+#[cfg(test)]
 mod tests;
 mod time_series;
 

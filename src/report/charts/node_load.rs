@@ -274,3 +274,257 @@ pub(super) fn busiest_node(series: &[Series], nodes: usize) -> String {
         _ => "no reads".to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::report::charts::test_fixtures::*;
+
+    #[test]
+    fn node_load_only_when_a_strategy_has_node_rows() {
+        assert!(!has_node_rows(&sample()));
+        // Rows without any node are no node rows.
+        let mut no_nodes = sample();
+        no_nodes.strategies[0].result.nodes = vec![Vec::new(); 120];
+        assert!(!has_node_rows(&no_nodes));
+        assert!(has_node_rows(&node_sample()));
+
+        for format in [ImageFormat::Png, ImageFormat::Svg] {
+            let with = node_sample();
+            let charts = render_all(&with, format).unwrap();
+            let expected: Vec<&str> = STEMS.iter().chain(&["node_load"]).copied().collect();
+            assert_eq!(stems(&charts), expected);
+            // Node rows change no other chart, and without them no chart is added.
+            let mut without = with.clone();
+            for s in &mut without.strategies {
+                s.result.nodes.clear();
+            }
+            let without = render_all(&without, format).unwrap();
+            assert_eq!(charts[..STEMS.len()], without[..]);
+            assert_eq!(
+                render_all(&no_nodes, format).unwrap(),
+                render_all(&sample(), format).unwrap()
+            );
+            // Last, after the retry charts.
+            let mut both = retrying_sample();
+            both.strategies[1].result.nodes = vec![vec![NodeRow::default(); 2]; 120];
+            let expected: Vec<&str> = STEMS
+                .iter()
+                .chain(&RETRY_STEMS)
+                .chain(&["node_load"])
+                .copied()
+                .collect();
+            assert_eq!(stems(&render_all(&both, format).unwrap()), expected);
+        }
+        assert!(all_stems().any(|s| s == "node_load"));
+        assert!(crate::report::is_output_name("node_load.png"));
+        assert!(crate::report::is_output_name("node_load.svg"));
+    }
+
+    #[test]
+    fn node_load_has_a_panel_per_strategy_with_node_rows_and_a_line_per_node_from_zero() {
+        let mut result = node_sample();
+        // Reads per second of the bucket: a bucket twice as wide halves the rate.
+        result.strategies[0].result.buckets[10].width_s = 2.0;
+        let figure = build_figure(Kind::NodeLoad, &result);
+        let labels: Vec<&str> = figure
+            .panels
+            .iter()
+            .map(|p| p.label.as_ref().unwrap().0.as_str())
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "fixed-ttl: busiest node 2, peak 400 reads/s",
+                "rehash: busiest node 2, peak 500 reads/s",
+            ]
+        );
+        assert!(figure.panels[1].weight > figure.panels[0].weight);
+        for panel in &figure.panels {
+            // One solid line of reads per node in the node's colour (the same in every panel),
+            // then, wide and dashed on top, the failed reads of node 1, the only one failing.
+            let colors: Vec<_> = panel.series.iter().map(|s| s.color).collect();
+            assert_eq!(
+                colors,
+                [0, 1, 2, 1].map(strategy_color),
+                "{:?}",
+                panel.label
+            );
+            let looks: Vec<_> = panel
+                .series
+                .iter()
+                .map(|s| (s.width, s.dashed, s.dotted))
+                .collect();
+            assert_eq!(
+                looks,
+                [
+                    (LINE_WIDTH, false, false),
+                    (LINE_WIDTH, false, false),
+                    (LINE_WIDTH, false, false),
+                    (WIDE_LINE_WIDTH, true, false),
+                ]
+            );
+            // One shared linear axis from 0, past the largest value of any panel.
+            assert_eq!(panel.y, figure.panels[0].y);
+            assert_eq!((panel.y.scale, panel.y.lo), (Scale::Linear, 0.0));
+            assert!(panel.y.hi > 500.0);
+            assert_eq!(panel.y_desc, "reads per second");
+        }
+        let dead = &figure.panels[0].series;
+        assert_eq!(dead[2].segments[0][10], (10.0, 200.0));
+        assert_eq!(dead[1].segments[0][70], (70.0, 200.0));
+        // Failed reads only around the failures: from the zero before them to the zero after.
+        let failed: Vec<(f64, f64)> = dead[3].segments.concat();
+        assert_eq!(dead[3].segments.len(), 1);
+        assert_eq!(failed.first(), Some(&(59.0, 0.0)));
+        assert_eq!(failed.last(), Some(&(90.0, 0.0)));
+        assert!(failed[1..failed.len() - 1].iter().all(|p| p.1 == 200.0));
+        // With rehash the dead node's reads drop to 0 and its neighbours take them.
+        let moved = &figure.panels[1].series;
+        assert_eq!(moved[1].segments[0][70], (70.0, 0.0));
+        assert_eq!(moved[0].segments[0][70], (70.0, 200.0));
+        assert_eq!(moved[3].segments.concat().len(), 4);
+
+        // The legend: the kinds of line, the note, then the nodes by colour.
+        let legend: Vec<(&str, Sample)> = figure
+            .legend
+            .iter()
+            .map(|e| (e.text.as_str(), e.sample))
+            .collect();
+        assert_eq!(
+            legend,
+            [
+                ("reads per second", Sample::Line),
+                ("failed reads per second", Sample::WideDashed),
+                (FAILED_NOTE, Sample::Note),
+                ("node 0", Sample::Line),
+                ("node 1", Sample::Line),
+                ("node 2", Sample::Line),
+            ]
+        );
+        assert!(figure.title.contains(NODE_LOAD_TITLE));
+        assert_eq!(figure.events.len(), result.timeline.len());
+    }
+
+    #[test]
+    fn node_load_dashes_the_second_round_of_colours_and_dots_its_failed_reads() {
+        let mut result = node_sample();
+        result.strategies.truncate(1);
+        for rows in &mut result.strategies[0].result.nodes {
+            *rows = (0..10u64)
+                .map(|node| NodeRow {
+                    reads: 100 * (node + 1),
+                    errors: 1,
+                    ..NodeRow::default()
+                })
+                .collect();
+        }
+        let figure = build_figure(Kind::NodeLoad, &result);
+        let series = &figure.panels[0].series;
+        assert_eq!(series.len(), 20);
+        let expected = [[false; 8].as_slice(), &[true; 2]].concat();
+        let reads_dashed: Vec<bool> = series[..10].iter().map(|s| s.dashed).collect();
+        assert_eq!(reads_dashed, expected);
+        assert!(series[..10].iter().all(|s| !s.dotted));
+        let failed_dotted: Vec<bool> = series[10..].iter().map(|s| s.dotted).collect();
+        assert_eq!(failed_dotted, expected);
+        assert_eq!(series[18].color, series[0].color);
+        let samples: Vec<Sample> = figure.legend.iter().map(|e| e.sample).collect();
+        assert_eq!(
+            samples[..4],
+            [
+                Sample::Line,
+                Sample::WideDashed,
+                Sample::WideDotted,
+                Sample::Note
+            ]
+        );
+        let nodes: Vec<bool> = figure.legend[4..]
+            .iter()
+            .map(|e| e.sample == Sample::Dashed)
+            .collect();
+        assert_eq!(nodes, expected);
+        assert_eq!(
+            figure.panels[0].label.as_ref().unwrap().0,
+            "fixed-ttl: busiest node 9, peak 1000 reads/s"
+        );
+    }
+
+    #[test]
+    fn failed_reads_keep_only_the_zeros_next_to_failures() {
+        let points = |values: &[Option<f64>]| -> Vec<(f64, Option<f64>)> {
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| (i as f64, v))
+                .collect()
+        };
+        let values = |points: Vec<(f64, Option<f64>)>| -> Vec<Option<f64>> {
+            points.into_iter().map(|p| p.1).collect()
+        };
+        let z = Some(0.0);
+        let one = Some(1.0);
+        assert_eq!(
+            values(around_nonzero(points(&[z, z, one, z, z, z, one, one, z]))),
+            [None, z, one, z, None, z, one, one, z]
+        );
+        assert_eq!(values(around_nonzero(points(&[z, z]))), [None, None]);
+        assert_eq!(
+            values(around_nonzero(points(&[one, None, z, Some(f64::NAN), z]))),
+            [one, None, None, None, None]
+        );
+        assert!(around_nonzero(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn node_load_is_left_out_beyond_max_panels() {
+        let template = node_sample().strategies[0].clone();
+        let many = scenario(
+            (0..=MAX_PANELS)
+                .map(|i| StrategyResult {
+                    name: format!("s{i}"),
+                    ..template.clone()
+                })
+                .collect(),
+        );
+        let charts = render_all(&many, ImageFormat::Svg).unwrap();
+        assert!(!stems(&charts).contains(&"node_load"));
+    }
+
+    #[test]
+    fn degenerate_node_data_renders_without_panicking() {
+        let mut odd = node_sample();
+        let s = &mut odd.strategies[0].result;
+        s.buckets[1].width_s = 0.0;
+        s.buckets[2].width_s = f64::NAN;
+        s.buckets[3].width_s = 1e-300;
+        s.buckets[4].start_s = f64::NAN;
+        s.nodes[5][2].reads = u64::MAX;
+        s.nodes[6][1].errors = u64::MAX;
+        s.nodes[7].clear();
+        s.nodes[8].truncate(1);
+        s.nodes.truncate(100);
+        odd.strategies[2].name = "<b>&\"'\u{1b}[31m".to_owned();
+        let idle = node_sample_idle();
+        let mut no_buckets = scenario(vec![strategy("no-buckets", 100.0, Vec::new())]);
+        no_buckets.strategies[0].result.nodes = vec![vec![NodeRow::default(); 3]];
+        for case in [odd, idle, no_buckets] {
+            let figure = build_figure(Kind::NodeLoad, &case);
+            assert!(figure.panels.iter().all(|p| p.y.lo == 0.0 && p.y.hi > 0.0));
+            for format in [ImageFormat::Png, ImageFormat::Svg] {
+                let charts = render_all(&case, format).unwrap();
+                assert_eq!(stems(&charts).last(), Some(&"node_load"));
+                if format == ImageFormat::Svg {
+                    let text = std::str::from_utf8(&charts.last().unwrap().bytes).unwrap();
+                    if let Err(e) = roxmltree::Document::parse(text) {
+                        panic!("node_load is not valid XML: {e}");
+                    }
+                }
+            }
+        }
+        let idle = build_figure(Kind::NodeLoad, &node_sample_idle());
+        assert!(idle
+            .panels
+            .iter()
+            .all(|p| p.label.as_ref().unwrap().0.ends_with(": no reads")));
+    }
+}

@@ -231,3 +231,221 @@ pub(super) fn format_amplification(v: f64) -> String {
         "?".to_owned()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::report::charts::test_fixtures::*;
+
+    #[test]
+    fn retry_charts_only_when_a_strategy_retries_sheds_cancels_or_meets_db_errors() {
+        // Requests and attempts alone are no retry activity.
+        let mut quiet = retrying_sample();
+        for b in &mut quiet.strategies[0].result.buckets {
+            b.attempts = b.arrived;
+            b.retries = 0;
+            b.attempts_late = 0;
+        }
+        assert!(!has_retries_or_dependency_activity(&sample()));
+        assert!(!has_retries_or_dependency_activity(&quiet));
+        let activities: [fn(&mut BucketRow); 4] = [
+            |b| b.retries = 1,
+            |b| b.errors_shed = 1,
+            |b| b.queries_cancelled = 1,
+            |b| b.db_errors = 1,
+        ];
+        for activity in activities {
+            let mut one = sample();
+            activity(&mut one.strategies[1].result.buckets[7]);
+            assert!(has_retries_or_dependency_activity(&one));
+            let mut summary_only = sample();
+            activity(&mut summary_only.strategies[0].result.summary.totals);
+            assert!(has_retries_or_dependency_activity(&summary_only));
+        }
+
+        for format in [ImageFormat::Png, ImageFormat::Svg] {
+            let charts = render_all(&retrying_sample(), format).unwrap();
+            let expected: Vec<&str> = STEMS.iter().chain(&RETRY_STEMS).copied().collect();
+            assert_eq!(stems(&charts), expected);
+            // The new columns change no other chart: the first six are the same bytes as without
+            // them, and without activity no chart is added.
+            let without = render_all(&sample(), format).unwrap();
+            assert_eq!(charts[..STEMS.len()], without[..]);
+            assert_eq!(render_all(&quiet, format).unwrap(), without);
+            // With writes too: the freshness charts, then these.
+            let mut both = writing_sample();
+            both.strategies[0].result.buckets[3].retries = 1;
+            let expected: Vec<&str> = STEMS
+                .iter()
+                .chain(&FRESHNESS_STEMS)
+                .chain(&RETRY_STEMS)
+                .copied()
+                .collect();
+            assert_eq!(stems(&render_all(&both, format).unwrap()), expected);
+        }
+        for stem in RETRY_STEMS {
+            assert!(all_stems().any(|s| s == stem), "{stem} is an output name");
+            assert!(crate::report::is_output_name(&format!("{stem}.png")));
+            assert!(crate::report::is_output_name(&format!("{stem}.svg")));
+        }
+    }
+
+    #[test]
+    fn goodput_panels_show_goodput_throughput_and_arrivals_on_one_scale_from_zero() {
+        let result = retrying_sample();
+        let figure = build_figure(Kind::Goodput, &result);
+        assert_eq!(figure.panels.len(), 2);
+        for (i, panel) in figure.panels.iter().enumerate() {
+            // Arrivals behind, thin and grey; then throughput dashed and goodput solid, both in
+            // the strategy's colour.
+            let [arrivals, throughput, goodput] = panel.series.as_slice() else {
+                panic!("three series a panel");
+            };
+            assert_eq!(
+                (arrivals.color, arrivals.width, arrivals.dashed),
+                (ARRIVALS_COLOR, THIN_LINE_WIDTH, false)
+            );
+            assert_eq!(
+                (throughput.color, throughput.width, throughput.dashed),
+                (strategy_color(i), LINE_WIDTH, true)
+            );
+            assert_eq!(
+                (goodput.color, goodput.width, goodput.dashed),
+                (strategy_color(i), LINE_WIDTH, false)
+            );
+            assert_eq!(arrivals.segments[0][0], (0.0, 1000.0));
+            // One shared linear axis from 0, past the largest value of any line of any panel.
+            assert_eq!(panel.y, figure.panels[0].y);
+            assert_eq!((panel.y.scale, panel.y.lo), (Scale::Linear, 0.0));
+            assert!(panel.y.hi > max_value(&panel.series, &[]));
+        }
+        let storm = &figure.panels[0].series;
+        assert_eq!(storm[1].segments[0][0], (0.0, 2200.0));
+        assert_eq!(storm[2].segments[0][0], (0.0, 400.0));
+        assert_eq!(storm[2].segments[0][3], (3.0, 1000.0));
+        assert!((figure.panels[0].y.hi - 2420.0).abs() < 1e-9);
+        // Labels above the plots, with the whole run's unanswered requests and late answers.
+        assert_eq!(figure.size, small_multiples_size(2));
+        let labels: Vec<&str> = figure
+            .panels
+            .iter()
+            .map(|p| p.label.as_ref().unwrap().0.as_str())
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "fixed-ttl: 3% of requests unanswered; 8.5% of answers too late",
+                "jittered-10: 0% of requests unanswered; 0% of answers too late",
+            ]
+        );
+        // The legend names the kinds of line, not the strategies.
+        let samples: Vec<Sample> = figure.legend.iter().map(|e| e.sample).collect();
+        assert_eq!(samples, [Sample::Line, Sample::Dashed, Sample::ThinLine]);
+        assert!(figure.title.contains("goodput"));
+    }
+
+    #[test]
+    fn retry_amplification_is_attempts_per_request_on_a_linear_axis_from_one() {
+        let mut result = retrying_sample();
+        // No request arrived: a gap, not a drop to 0.
+        let quiet = &mut result.strategies[1].result.buckets[30];
+        (quiet.arrived, quiet.attempts) = (0, 0);
+        let figure = build_figure(Kind::RetryAmplification, &result);
+        let panel = &figure.panels[0];
+        assert_eq!(panel.y_desc, "attempts per request");
+        assert_eq!(panel.y.scale, Scale::Linear);
+        // From just under 1, so a line at 1 is not hidden by the frame, to past the largest value.
+        assert!(panel.y.lo < 1.0 && panel.y.lo > 0.9, "{:?}", panel.y);
+        assert!(panel.y.hi > 3.0);
+        assert!(panel.y.ticks(Y_LABELS).contains(&1.0));
+        assert_eq!(panel.series[0].segments[0][0], (0.0, 3.0));
+        assert_eq!(panel.series[1].segments.len(), 2);
+        assert!(values(&panel.series).all(|v| v >= 1.0));
+        // From the largest whole-run amplification down, with its peak; the note explains the gap.
+        let legend: Vec<&str> = figure.legend.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(
+            legend,
+            [
+                "fixed-ttl: 1.10× (peak 3.00×)",
+                "jittered-10: 1.00× (peak 1.00×)",
+                NO_ARRIVALS_NOTE
+            ]
+        );
+
+        // Without retries the axis still reaches 1.5; a value below 1 stays inside it.
+        let flat = amplification_axis([1.0, 1.0].into_iter());
+        assert!(flat.lo < 1.0 && flat.hi == AMPLIFICATION_TOP_MIN);
+        assert_eq!(amplification_axis(std::iter::empty()), flat);
+        let low = amplification_axis([0.5, 2.0].into_iter());
+        assert!(low.lo < 0.5 && low.lo >= 0.0 && low.hi > 2.0);
+        assert_eq!(
+            amplification_axis([f64::NAN, f64::INFINITY].into_iter()),
+            flat
+        );
+
+        for kind in [Kind::Goodput, Kind::RetryAmplification] {
+            for panel in &build_figure(kind, &result).panels {
+                let min = values(&panel.series).fold(f64::INFINITY, f64::min);
+                assert!(panel.y.lo <= min && panel.y.hi > max_value(&panel.series, &[]));
+            }
+        }
+    }
+
+    #[test]
+    fn goodput_is_left_out_beyond_max_panels_and_retry_amplification_is_not() {
+        let template = retrying_sample().strategies[0].clone();
+        let many = scenario(
+            (0..=MAX_PANELS)
+                .map(|i| StrategyResult {
+                    name: format!("s{i}"),
+                    ..template.clone()
+                })
+                .collect(),
+        );
+        let charts = render_all(&many, ImageFormat::Svg).unwrap();
+        let stems = stems(&charts);
+        assert!(stems.contains(&"retry_amplification"));
+        assert!(!stems.contains(&"goodput"));
+    }
+
+    #[test]
+    fn degenerate_retry_data_renders_without_panicking() {
+        let mut odd = retrying_sample();
+        let b = &mut odd.strategies[0].result.buckets;
+        b[1].width_s = 0.0;
+        b[2].width_s = f64::NAN;
+        b[3].width_s = 1e-300;
+        b[4].arrived = u64::MAX;
+        b[5].attempts = u64::MAX;
+        b[6].completed = u64::MAX / 2;
+        b[6].attempts_late = u64::MAX / 2;
+        b[7].arrived = 0;
+        odd.strategies[1].name = "<b>&\"'\u{1b}[31m".to_owned();
+        let mut idle = retrying_sample();
+        for s in &mut idle.strategies {
+            for b in &mut s.result.buckets {
+                (b.arrived, b.attempts, b.completed, b.attempts_late) = (0, 0, 0, 0);
+            }
+        }
+        let empty = scenario(vec![strategy("no-buckets", 100.0, Vec::new())]);
+        let mut empty_active = empty.clone();
+        empty_active.strategies[0].result.summary.totals.db_errors = 1;
+        for case in [odd, idle, empty_active] {
+            for format in [ImageFormat::Png, ImageFormat::Svg] {
+                let charts = render_all(&case, format).unwrap();
+                assert_eq!(charts.len(), STEMS.len() + RETRY_STEMS.len());
+                if format == ImageFormat::Svg {
+                    for chart in &charts {
+                        let text = std::str::from_utf8(&chart.bytes).unwrap();
+                        if let Err(e) = roxmltree::Document::parse(text) {
+                            panic!("{} is not valid XML: {e}", chart.file_stem);
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            goodput_summary(&[&empty.strategies[0]]),
+            "no requests".to_owned()
+        );
+    }
+}

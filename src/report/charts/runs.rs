@@ -276,3 +276,215 @@ pub(super) fn mean_figure(figures: impl Iterator<Item = Option<f64>>) -> Option<
         .fold((0.0, 0usize), |(sum, n), v| (sum + v, n + 1));
     (n > 0).then(|| sum / n as f64)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::report::charts::test_fixtures::*;
+
+    #[test]
+    fn replications_draw_the_mean_line_with_a_band_from_lowest_to_highest() {
+        let runs = three_replications();
+        let runs = Runs::of(&runs);
+
+        let latency = build_figure(Kind::Latency, runs);
+        let line = &latency.panels[0].series[0];
+        assert_near(at(line, 30.0), (30.0, Some((10.0, 60.0))));
+        // Where every replication has the same value the mean is that value, the band a line.
+        assert_near(at(line, 31.0), (8.0, Some((8.0, 8.0))));
+        assert_near(at(line, 0.0), (1000.0, Some((1000.0, 1000.0))));
+        assert_eq!(line.color, strategy_color(0));
+        assert_eq!(latency.legend.last().unwrap().text, BAND_LEGEND);
+        assert_eq!(latency.legend.last().unwrap().sample, Sample::Note);
+
+        let hits = build_figure(Kind::HitRatio, runs);
+        assert_near(at(&hits.panels[0].series[0], 30.0), (0.7, Some((0.4, 0.9))));
+
+        // The axis reaches past the top of a band, not only past the mean.
+        let errors = build_figure(Kind::Errors, runs);
+        let failed = &errors.panels[0].series[0];
+        assert_near(at(failed, 30.0), (30.0, Some((0.0, 90.0))));
+        assert!(errors.panels[0].y.hi > 90.0);
+
+        // The database load: throughput with its band; demand's mean dashed, without a band (two
+        // bands a strategy would bury the lines); the queue with its band.
+        let db = build_figure(Kind::DbLoad, runs);
+        let (submitted, completed) = (&db.panels[0].series[0], &db.panels[0].series[2]);
+        assert!(submitted.dashed && !completed.dashed);
+        assert_near(at(completed, 30.0), (300.0, Some((100.0, 600.0))));
+        assert_near(at(submitted, 30.0), (600.0, None));
+        assert!(db.panels[0].series[..2].iter().all(|s| s.band.is_empty()));
+        assert_near(at(&db.panels[1].series[0], 30.0), (3.0, Some((0.0, 6.0))));
+
+        // Each panel of the small multiples has both bands, and a label of its mean line's peak.
+        let by_strategy = build_figure(Kind::DbLoadByStrategy, runs);
+        let lines = &by_strategy.panels[0].series;
+        assert_near(at(&lines[0], 30.0), (600.0, Some((200.0, 1200.0))));
+        assert_near(at(&lines[1], 30.0), (300.0, Some((100.0, 600.0))));
+        assert_eq!(
+            by_strategy.panels[0].label.as_ref().unwrap().0,
+            "fixed-ttl: peak 5000 q/s submitted, 5000 completed"
+        );
+        assert_eq!(by_strategy.legend.last().unwrap().text, BAND_LEGEND);
+        let latency = build_figure(Kind::LatencyByStrategy, runs);
+        assert_near(
+            at(&latency.panels[0].series[0], 30.0),
+            (30.0, Some((10.0, 60.0))),
+        );
+
+        // jittered-10 is the same in every replication: its band has no height anywhere.
+        let flat = &build_figure(Kind::Latency, runs).panels[0].series[1];
+        assert!(flat
+            .band
+            .iter()
+            .flatten()
+            .all(|b| b.1 == 10.0 && b.2 == 10.0));
+        assert_eq!(flat.band.iter().flatten().count(), 120);
+    }
+
+    #[test]
+    fn a_bucket_some_replications_lack_is_the_mean_of_the_others() {
+        let mut runs = three_replications();
+        // Replication 1 stops a bucket early and replication 2 two (a drain that ended sooner):
+        // bucket 118 is the mean of two, bucket 119 the one value that reached it, without a band.
+        runs[1].strategies[0].result.buckets.truncate(119);
+        runs[2].strategies[0].result.buckets.truncate(118);
+        runs[0].strategies[0].result.buckets[118].latency.p99_ms = 4.0;
+        runs[1].strategies[0].result.buckets[118].latency.p99_ms = 6.0;
+        runs[0].strategies[0].result.buckets[119].latency.p99_ms = 7.0;
+        // Nothing completed in bucket 40 of replication 2 (no p99): the mean of the other two.
+        runs[0].strategies[0].result.buckets[40].latency.p99_ms = 2.0;
+        runs[2].strategies[0].result.buckets[40].latency.count = 0;
+        // Nothing completed in bucket 50 of any replication: a gap.
+        for run in &mut runs {
+            run.strategies[0].result.buckets[50].latency.count = 0;
+        }
+        let figure = build_figure(Kind::Latency, Runs::of(&runs));
+        let line = &figure.panels[0].series[0];
+        assert_near(at(line, 118.0), (5.0, Some((4.0, 6.0))));
+        assert_near(at(line, 119.0), (7.0, None));
+        assert_near(at(line, 40.0), (5.0, Some((2.0, 8.0))));
+        assert_eq!(at(line, 50.0), (None, None));
+        assert_eq!(line.segments.len(), 2);
+        assert_eq!(
+            line.band.len(),
+            2,
+            "the band breaks at the gap and where one value is left"
+        );
+        assert_eq!(
+            figure.legend.last().unwrap().text,
+            format!("{BAND_LEGEND}; from 118 s on, of those still running")
+        );
+        // The time axis covers the longest replication, whichever it is.
+        runs.swap(0, 2);
+        assert_eq!(x_extent(Runs::of(&runs)), 120.0);
+    }
+
+    #[test]
+    fn failures_by_kind_are_means_over_replications_and_drawn_when_any_replication_failed() {
+        // fixed-ttl fails 0, 30 and 60 requests a second in buckets 0 to 2 of replications 0 to 2.
+        let runs = replicate(&sample(), 3, |r, run| {
+            for b in &mut run.strategies[0].result.buckets[..3] {
+                b.errors_timeout = 30 * r as u64;
+                b.arrived = 100;
+            }
+        });
+        assert!(!stems(&render_all(&runs[0], ImageFormat::Png).unwrap())
+            .contains(&"errors_by_strategy"));
+        let charts = render_study(&study(runs.clone()), ImageFormat::Png).unwrap();
+        assert!(stems(&charts).contains(&"errors_by_strategy"));
+
+        let figure = build_figure(Kind::ErrorsByStrategy, Runs::of(&runs));
+        let line = &figure.panels[0].series[0];
+        assert_near(at(line, 0.0), (30.0, Some((0.0, 60.0))));
+        // Drawn near failures only: the zero next to the last failure, then nothing.
+        assert_near(at(line, 3.0), (0.0, Some((0.0, 0.0))));
+        assert_eq!(at(line, 4.0), (None, None));
+        assert_eq!(
+            figure.panels[0].label.as_ref().unwrap().0,
+            "fixed-ttl: mean 90 failed (30% of requests)"
+        );
+        assert_eq!(
+            figure.panels[1].label.as_ref().unwrap().0,
+            "jittered-10: none failed"
+        );
+    }
+
+    #[test]
+    fn outdated_shares_count_a_replication_without_outdated_reads_as_zero() {
+        // jittered-10 has 1 outdated read in 10,000 a bucket, none in buckets 10 and 11; in bucket
+        // 20 of replications 0 to 2, none, 2 and 4.
+        let runs = replicate(&writing_sample(), 3, |r, run| {
+            run.strategies[1].result.buckets[20].outdated_reads = 2 * r as u64;
+        });
+        let figure = build_figure(Kind::OutdatedReads, Runs::of(&runs));
+        let line = &figure.panels[0].series[1];
+        // Mean 0.02%; no band, whose bottom (0%) is off the log axis.
+        assert_near(at(line, 20.0), (0.02, None));
+        assert_near(at(line, 21.0), (0.01, Some((0.01, 0.01))));
+        assert_eq!(
+            at(line, 10.0),
+            (None, None),
+            "no outdated read in any replication: a gap"
+        );
+        let texts: Vec<&str> = figure.legend.iter().map(|e| e.text.as_str()).collect();
+        assert!(texts.contains(&GAP_NOTE), "{texts:?}");
+        assert_eq!(texts.last(), Some(&BAND_LEGEND));
+
+        // The overlaid ages tangle: their bands are only in the small multiples, and the legend
+        // says the lines are means without speaking of bands.
+        let ages = build_figure(Kind::OutdatedAge, Runs::of(&runs));
+        assert!(ages.panels[0].series.iter().all(|s| s.band.is_empty()));
+        assert_eq!(
+            ages.legend.last().unwrap().text,
+            "Lines: mean of 3 replications"
+        );
+        let by_strategy = build_figure(Kind::OutdatedAgeByStrategy, Runs::of(&runs));
+        assert!(!by_strategy.panels[1].series[0].band.is_empty());
+        assert_eq!(by_strategy.legend.len(), 1, "a legend of the note alone");
+    }
+
+    #[test]
+    fn goodput_has_a_band_and_its_backdrops_do_not() {
+        let runs = replicate(&retrying_sample(), 3, |r, run| {
+            run.strategies[0].result.buckets[30].completed = 400 * r as u64;
+        });
+        let figure = build_figure(Kind::Goodput, Runs::of(&runs));
+        let [arrivals, throughput, goodput] = &figure.panels[0].series[..] else {
+            panic!("three lines a panel");
+        };
+        assert!(arrivals.band.is_empty() && throughput.band.is_empty());
+        assert_near(at(goodput, 30.0), (400.0, Some((0.0, 800.0))));
+    }
+
+    #[test]
+    fn node_reads_are_means_with_bands_and_failed_reads_means_without() {
+        let runs = replicate(&node_sample(), 3, |r, run| {
+            run.strategies[0].result.nodes[5][2].reads = 400 + 300 * r as u64;
+        });
+        let figure = build_figure(Kind::NodeLoad, Runs::of(&runs));
+        let series = &figure.panels[0].series;
+        assert_near(at(&series[2], 5.0), (700.0, Some((400.0, 1000.0))));
+        let failed = &series[3];
+        assert_eq!(failed.width, WIDE_LINE_WIDTH);
+        assert!(failed.band.is_empty());
+        assert_near(at(failed, 60.0), (200.0, None));
+    }
+
+    #[test]
+    fn a_band_of_a_million_points_is_thinned_to_an_envelope_of_every_point() {
+        let mut points: Vec<(f64, f64, f64)> =
+            (0..1_000_000).map(|i| (i as f64, 1.0, 2.0)).collect();
+        points[123_456].2 = 50.0;
+        points[777_777].1 = 0.25;
+        let thin = thin_band(points);
+        assert!(thin.len() <= MAX_POINTS + 2, "{}", thin.len());
+        assert!(thin.windows(2).all(|w| w[0].0 < w[1].0));
+        let covering = |t: f64, v: f64| {
+            thin.windows(2)
+                .any(|w| w[0].0 <= t && t <= w[1].0 && w[0].1 <= v && v <= w[0].2)
+        };
+        assert!(covering(123_456.0, 50.0) && covering(777_777.0, 0.25));
+        let few: Vec<(f64, f64, f64)> = (0..10).map(|i| (i as f64, 0.0, 1.0)).collect();
+        assert_eq!(thin_band(few.clone()), few);
+    }
+}

@@ -610,3 +610,76 @@ fn font_file(tables: Vec<([u8; 4], Vec<u8>)>) -> Vec<u8> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::report::charts::test_fixtures::*;
+
+    #[test]
+    fn svgs_embed_the_font_they_were_measured_with() {
+        let charts = render_all(&sample(), ImageFormat::Svg).unwrap();
+        for chart in &charts {
+            let text = std::str::from_utf8(&chart.bytes).unwrap();
+            assert!(
+                text.contains(&format!("@font-face{{font-family:\"{EMBEDDED_FAMILY}\"")),
+                "{}",
+                chart.file_stem
+            );
+            assert!(text.contains(&format!(
+                "text{{font-family:\"{EMBEDDED_FAMILY}\",sans-serif}}"
+            )));
+            roxmltree::Document::parse(text).unwrap();
+        }
+        let text = std::str::from_utf8(&charts[0].bytes).unwrap();
+        let data = text
+            .split("base64,")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .unwrap();
+        let subset = decode_base64(data);
+        assert!(subset.len() < 40_000, "a subset, not the whole font");
+        // Every character of the chart's texts has its glyph.
+        let font = Font::parse(&subset).unwrap();
+        for c in "avalanche: p99 request latency fixed-ttl jittered-10 time (s)".chars() {
+            assert_ne!(font.glyph(c), 0, "{c:?}");
+        }
+        assert_eq!(font.glyph('€'), 0, "not in the chart, not in the subset");
+
+        // Drawn with the subset, text looks exactly as with the whole font (outlines, advances,
+        // kerning), non-ASCII characters included.
+        let words = "Wave AV To 1,234 q/s ≈ ±10% … Ω";
+        let chars: std::collections::BTreeSet<char> = words.chars().collect();
+        let subset = Font::parse(FONT_BYTES).unwrap().subset(&chars).unwrap();
+        let subset: &'static [u8] = Box::leak(subset.into_boxed_slice());
+        plotters::style::register_font("subset-test", plotters::style::FontStyle::Normal, subset)
+            .map_err(|_| "the subset does not parse")
+            .unwrap();
+        ensure_font().unwrap();
+        let draw = |family: &str| {
+            let (w, h) = (400u32, 40u32);
+            let mut buffer = vec![0u8; (w * h * 3) as usize];
+            {
+                let root = BitMapBackend::with_buffer(&mut buffer, (w, h)).into_drawing_area();
+                root.fill(&WHITE).unwrap();
+                let style = TextStyle::from((family, 20.0).into_font()).color(&BLACK);
+                root.draw(&Text::new(words, (5, 5), style)).unwrap();
+            }
+            buffer
+        };
+        let whole = draw(FONT_FAMILY);
+        assert!(whole.iter().any(|&b| b < 128), "text was drawn");
+        assert!(whole == draw("subset-test"));
+    }
+
+    #[test]
+    fn base64_round_trips() {
+        for len in 0..10 {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 200) as u8).collect();
+            let text = base64(&bytes);
+            assert_eq!(text.len() % 4, 0);
+            assert_eq!(decode_base64(&text), bytes);
+        }
+        assert_eq!(base64(b"Man"), "TWFu");
+        assert_eq!(base64(b"Ma"), "TWE=");
+    }
+}

@@ -993,3 +993,335 @@ pub(super) fn padded_max(series: &[Series], extra: &[f64]) -> f64 {
         1.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::report::charts::test_fixtures::*;
+
+    #[test]
+    fn small_multiples_give_each_strategy_a_named_panel_on_one_scale() {
+        let result = sample();
+        let db = build_figure(Kind::DbLoadByStrategy, &result);
+        assert_eq!(db.panels.len(), 2);
+        let labels: Vec<&str> = db
+            .panels
+            .iter()
+            .map(|p| p.label.as_ref().unwrap().0.as_str())
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "fixed-ttl: peak 5000 q/s submitted, 5000 completed",
+                "jittered-10: peak 300 q/s submitted, 300 completed"
+            ]
+        );
+        // One shared y axis reaching past the largest value of any strategy, so the flat
+        // strategy looks flat next to the spiky one; each panel shows its own capacity.
+        assert!(db.panels.iter().all(|p| p.y == db.panels[0].y));
+        assert!(db.panels[0].y.hi > 5000.0);
+        // Demand (paler, dashed, under) and throughput (solid, on top) in the strategy's colour.
+        let lines = &db.panels[1].series;
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].color, paler(strategy_color(1)));
+        assert!(lines[0].dashed && !lines[1].dashed);
+        assert_eq!(lines[1].color, strategy_color(1));
+        assert_eq!(db.panels[1].refs, [(1600.0, CAPACITY_COLOR)]);
+        // The last panel carries the time axis and is taller by that much.
+        assert!(db.panels[1].weight > db.panels[0].weight);
+        assert!(db.size.1 > 2 * SMALL_MULTIPLE_HEIGHT);
+
+        let latency = build_figure(Kind::LatencyByStrategy, &result);
+        assert_eq!(latency.panels[0].y.scale, Scale::Log);
+        assert_eq!(
+            latency.panels[1].label.as_ref().unwrap().0,
+            "jittered-10: max 10 ms"
+        );
+        assert!(latency.legend.is_empty());
+    }
+
+    #[test]
+    fn y_axis_always_reaches_past_the_maximum() {
+        let result = sample();
+        for kind in KINDS {
+            let figure = build_figure(kind, &result);
+            for panel in &figure.panels {
+                let max = max_value(&panel.series, &[]);
+                assert!(panel.y.hi > max, "{} {}", kind.stem(), panel.y_desc);
+                let min = values(&panel.series).fold(f64::INFINITY, f64::min);
+                assert!(panel.y.lo <= min, "{} {}", kind.stem(), panel.y_desc);
+            }
+        }
+        let db = build_figure(Kind::DbLoad, &result);
+        assert_eq!(db.panels[0].y.scale, Scale::Linear);
+        assert_eq!(db.panels[0].y.lo, 0.0);
+        assert!((db.panels[0].y.hi - 5500.0).abs() < 1e-6);
+        assert!((db.panels[1].y.hi - 3300.0).abs() < 1e-6);
+        let zeros = scenario(vec![strategy(
+            "idle",
+            0.0,
+            vec![bucket(0.0, 0, 0, 0.0, 0, 0)],
+        )]);
+        assert_eq!(build_figure(Kind::DbLoad, &zeros).panels[0].y.hi, 1.0);
+        assert_eq!(build_figure(Kind::Errors, &zeros).panels[0].y.hi, 1.0);
+    }
+
+    #[test]
+    fn latency_gaps_where_nothing_completed_or_p99_is_not_positive() {
+        let mut result = sample();
+        result.strategies[1].result.buckets[10].latency.count = 0;
+        result.strategies[1].result.buckets[20].latency.p99_ms = 0.0;
+        result.strategies[1].result.buckets[30].latency.p99_ms = -1.0;
+        let latency = build_figure(Kind::Latency, &result);
+        assert_eq!(latency.panels[0].series[1].segments.len(), 4);
+        assert!(values(&latency.panels[0].series).all(|v| v > 0.0));
+    }
+
+    #[test]
+    fn gaps_break_lines() {
+        let mut result = sample();
+        result.strategies[1].result.buckets[10].latency.count = 0;
+        result.strategies[1].result.buckets[20].cache_hits = 0;
+        result.strategies[1].result.buckets[20].cache_misses = 0;
+        let latency = build_figure(Kind::Latency, &result);
+        assert_eq!(latency.panels[0].series[1].segments.len(), 2);
+        let hits = build_figure(Kind::HitRatio, &result);
+        assert_eq!(hits.panels[0].series[1].segments.len(), 2);
+    }
+
+    #[test]
+    fn per_strategy_capacity_lines_when_capacities_differ() {
+        let mut result = sample();
+        result.strategies[1].db_capacity_qps = 800.0;
+        let db = build_figure(Kind::DbLoad, &result);
+        assert_eq!(db.panels[0].refs.len(), 2);
+        assert_eq!(db.panels[0].refs[1].1, strategy_color(1));
+        assert_eq!(
+            db.legend
+                .iter()
+                .filter(|e| e.sample == Sample::Dashed && e.text.starts_with("capacity"))
+                .count(),
+            2
+        );
+        let shared = build_figure(Kind::DbLoad, &sample());
+        assert_eq!(shared.panels[0].refs, vec![(1600.0, CAPACITY_COLOR)]);
+    }
+
+    #[test]
+    fn a_million_points_are_thinned_keeping_every_spike_and_dip() {
+        let mut points: Vec<(f64, f64)> = (0..1_000_000).map(|i| (i as f64, 1.0)).collect();
+        points[123_456].1 = 50.0;
+        points[777_777].1 = -3.0;
+        let thin = super::thin(points);
+        assert!(thin.len() <= super::MAX_POINTS + 2, "{}", thin.len());
+        assert!(thin.contains(&(123_456.0, 50.0)) && thin.contains(&(777_777.0, -3.0)));
+        assert!(thin.windows(2).all(|w| w[0].0 < w[1].0));
+        let few: Vec<(f64, f64)> = (0..10).map(|i| (i as f64, i as f64)).collect();
+        assert_eq!(super::thin(few.clone()), few);
+    }
+
+    #[test]
+    fn overlaid_charts_dash_repeated_colours_and_small_multiples_do_not() {
+        let strategies = (0..10u32)
+            .map(|i| {
+                let buckets = (0..5)
+                    .map(|j| BucketRow {
+                        start_s: f64::from(j),
+                        width_s: 1.0,
+                        arrived: 10,
+                        completed: 10,
+                        cache_hits: u64::from(i),
+                        cache_misses: 1,
+                        latency: LatencyStats {
+                            count: 10,
+                            p99_ms: f64::from(i + 1),
+                            ..LatencyStats::default()
+                        },
+                        ..BucketRow::default()
+                    })
+                    .collect();
+                strategy(&format!("s{i}"), 1000.0, buckets)
+            })
+            .collect();
+        let result = scenario(strategies);
+        let expected = [[false; 8].as_slice(), &[true; 2]].concat();
+        for kind in [Kind::Latency, Kind::HitRatio] {
+            let figure = build_figure(kind, &result);
+            let dashed: Vec<bool> = figure.panels[0].series.iter().map(|s| s.dashed).collect();
+            assert_eq!(dashed, expected, "{}", kind.stem());
+            let samples: Vec<bool> = figure
+                .legend
+                .iter()
+                .map(|e| e.sample == Sample::Dashed)
+                .collect();
+            assert_eq!(samples, expected, "{} legend", kind.stem());
+        }
+        let multiples = build_figure(Kind::LatencyByStrategy, &result);
+        assert!(multiples
+            .panels
+            .iter()
+            .all(|p| p.series.iter().all(|s| !s.dashed)));
+    }
+
+    #[test]
+    fn identical_lines_are_noticed_in_the_legend_and_dashed_on_top() {
+        let mut result = sample();
+        let copy = StrategyResult {
+            name: "copy".to_owned(),
+            ..result.strategies[0].clone()
+        };
+        let mut close = result.strategies[1].clone();
+        close.name = "close".to_owned();
+        for b in &mut close.result.buckets {
+            b.latency.p99_ms *= 1.0001;
+        }
+        result.strategies.push(copy);
+        result.strategies.push(close);
+
+        let latency = build_figure(Kind::Latency, &result);
+        let legend: Vec<&str> = latency.legend.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(
+            legend,
+            [
+                "fixed-ttl",
+                "jittered-10",
+                "copy (same as fixed-ttl)",
+                "close (≈ jittered-10)"
+            ]
+        );
+        let series = &latency.panels[0].series;
+        assert!(!series[0].dashed && !series[1].dashed);
+        assert!(series[2].dashed && series[3].dashed);
+        assert_eq!(latency.legend[2].sample, Sample::Dashed);
+
+        // The database load compares demand, throughput and queue together: `close` has the same
+        // database lines as `jittered-10`, `copy` as `fixed-ttl`.
+        let db = build_figure(Kind::DbLoad, &result);
+        assert!(db
+            .legend
+            .iter()
+            .any(|e| e.text == "copy (same as fixed-ttl)"));
+        assert!(db
+            .legend
+            .iter()
+            .any(|e| e.text == "close (same as jittered-10)"));
+
+        // A line far from every other is left alone, and so is a strategy that draws nothing.
+        let mut apart = sample();
+        apart.strategies[1].result.buckets[7].latency.p99_ms = 500.0;
+        let figure = build_figure(Kind::Latency, &apart);
+        assert!(figure.legend.iter().all(|e| !e.text.contains('(')));
+        assert!(figure.panels[0].series.iter().all(|s| !s.dashed));
+        let empty = scenario(vec![
+            strategy("a", 1.0, Vec::new()),
+            strategy("b", 1.0, Vec::new()),
+        ]);
+        let figure = build_figure(Kind::Latency, &empty);
+        assert!(figure.legend.iter().all(|e| !e.text.contains('(')));
+
+        // A dashed line (second round of colours) that coincides is dotted.
+        let mut lines: Vec<Series> = (0..2)
+            .map(|_| Series::line(PALETTE[0], vec![vec![(0.0, 1.0)]]))
+            .collect();
+        lines[1].dashed = true;
+        show_coinciding(&mut lines, &[None, Some(Coincide::Same(0))]);
+        assert!(lines[1].dotted);
+    }
+
+    #[test]
+    fn demand_is_drawn_above_capacity_when_the_database_is_asked_for_more() {
+        let mut result = sample();
+        for b in &mut result.strategies[0].result.buckets {
+            if b.db_completed == 5000 {
+                // Asked for 9,000 a second, served at its capacity.
+                b.db_by_cause.miss = 9000;
+                b.db_completed = 1600;
+            }
+        }
+        let db = build_figure(Kind::DbLoad, &result);
+        let top = &db.panels[0];
+        assert_eq!(top.refs, [(1600.0, CAPACITY_COLOR)]);
+        // Demand first (under), paler and dashed, then throughput on top.
+        assert_eq!(top.series.len(), 4);
+        let demand = &top.series[0];
+        assert_eq!(demand.color, paler(strategy_color(0)));
+        assert!(demand.dashed);
+        let throughput = &top.series[2];
+        assert_eq!(throughput.color, strategy_color(0));
+        assert!(!throughput.dashed);
+        let peak = |s: &Series| max_value(std::slice::from_ref(s), &[]);
+        assert_eq!(peak(demand), 9000.0);
+        assert_eq!(peak(throughput), 1600.0);
+        assert!(top.y.hi > 9000.0, "the axis shows the whole demand");
+        let texts: Vec<&str> = db.legend.iter().map(|e| e.text.as_str()).collect();
+        assert!(
+            texts.contains(&"submitted/s (demand)") && texts.contains(&"completed/s (throughput)")
+        );
+
+        let panels = build_figure(Kind::DbLoadByStrategy, &result);
+        assert_eq!(
+            panels.panels[0].label.as_ref().unwrap().0,
+            "fixed-ttl: peak 9000 q/s submitted, 1600 completed"
+        );
+        assert!(panels.panels[0].y.hi > 9000.0);
+        assert_eq!(peak(&panels.panels[0].series[0]), 9000.0);
+    }
+
+    #[test]
+    fn the_latency_chart_marks_the_client_timeout_a_plateau_sits_at() {
+        let mut result = sample();
+        for s in &mut result.strategies {
+            s.client_timeout_s = Some(1.0);
+        }
+        let figure = build_figure(Kind::Latency, &result);
+        assert_eq!(figure.panels[0].refs, [(1000.0, CAPACITY_COLOR)]);
+        let texts: Vec<&str> = figure.legend.iter().map(|e| e.text.as_str()).collect();
+        assert!(texts.contains(&"client timeout 1 s") && texts.contains(&TIMEOUT_NOTE));
+        let panels = build_figure(Kind::LatencyByStrategy, &result);
+        assert!(panels
+            .panels
+            .iter()
+            .all(|p| p.refs == [(1000.0, CAPACITY_COLOR)]));
+        assert_eq!(panels.legend[0].text, "client timeout 1 s");
+
+        // Timeouts that differ: each strategy's in its colour, named under it.
+        result.strategies[1].client_timeout_s = Some(0.5);
+        let figure = build_figure(Kind::Latency, &result);
+        assert_eq!(
+            figure.panels[0].refs,
+            [(1000.0, strategy_color(0)), (500.0, strategy_color(1))]
+        );
+        assert!(figure
+            .legend
+            .iter()
+            .any(|e| e.minor && e.text == "timeout 500 ms"));
+
+        // A timeout far above every p99 is not drawn (no plateau can be it), nor is none.
+        let mut far = sample();
+        far.strategies[1].client_timeout_s = Some(60.0);
+        for b in &mut far.strategies[0].result.buckets {
+            b.latency.p99_ms = b.latency.p99_ms.min(20.0);
+        }
+        let figure = build_figure(Kind::Latency, &far);
+        assert!(figure.panels[0].refs.is_empty());
+        assert!(figure.legend.iter().all(|e| e.text != TIMEOUT_NOTE));
+    }
+
+    #[test]
+    fn every_small_multiple_has_its_label_above_its_plot() {
+        let kinds = [
+            Kind::LatencyByStrategy,
+            Kind::DbLoadByStrategy,
+            Kind::ErrorsByStrategy,
+            Kind::OutdatedAgeByStrategy,
+            Kind::Goodput,
+        ];
+        let result = writing_sample();
+        for kind in kinds {
+            let figure = build_figure(kind, &result);
+            assert_eq!(figure.size, small_multiples_size(2), "{kind:?}");
+            assert!(figure.panels.iter().all(|p| p.label.is_some()), "{kind:?}");
+            // The last panel is taller by the time axis, so every plot has the same height.
+            assert_eq!(figure.panels[1].weight, last_labelled_panel_weight());
+        }
+    }
+}
