@@ -29,3 +29,4 @@ pub mod scenario;
 pub mod sweep;
 pub mod text;
 pub mod theory;
+pub mod workflow;

@@ -5,7 +5,7 @@
 //! corpus.
 
 use cachestorm::engine::SimDuration;
-use cachestorm::report::check::{self, Baseline, Verdict};
+use cachestorm::workflow::check::{self, Baseline, Verdict};
 use cachestorm::report::{csv, json, replications};
 use cachestorm::scenario::Scenario;
 

@@ -16,7 +16,7 @@ use super::{writable_folder, CommandError};
 use crate::cli::CheckArgs;
 use crate::console::{self, Stdout};
 use crate::engine::rng::replication_seed;
-use crate::report::check::{self, Baseline, RunIdentity, Verdict};
+use crate::workflow::check::{self, Baseline, RunIdentity, Verdict};
 use crate::report::junit::{self, Outcome, Suite, TestCase};
 use crate::report::metric_names;
 use crate::scenario::{self, Scenario, ScenarioError};

@@ -17,7 +17,7 @@ use crate::console::{self, Stdout};
 use crate::experiment;
 use crate::report::csv::summary_values;
 use crate::report::metric_names;
-use crate::report::objective::{
+use crate::workflow::objective::{
     find_smallest, monotonicity_violation, parse_objective, Objective, Outcome,
 };
 use crate::report::replications::{figures_of, plus_minus, Figure};

@@ -19,9 +19,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::replications::{figure, figures, Figure};
 use crate::metrics::interval::{t_975, Interval};
 use crate::metrics::StudyResult;
+use crate::report::replications::{figure, figures, Figure};
 use crate::scenario::expect::{BaselineCheck, Expectation};
 
 /// Figures where more is better; for every other figure less is better.
