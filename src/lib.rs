@@ -26,7 +26,6 @@ pub mod metrics;
 pub mod model;
 pub mod report;
 pub mod scenario;
-pub mod sweep;
 pub mod text;
 pub mod theory;
 pub mod workflow;

@@ -16,11 +16,11 @@ use super::{writable_folder, CommandError};
 use crate::cli::CheckArgs;
 use crate::console::{self, Stdout};
 use crate::engine::rng::replication_seed;
-use crate::workflow::check::{self, Baseline, RunIdentity, Verdict};
 use crate::report::junit::{self, Outcome, Suite, TestCase};
 use crate::report::metric_names;
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::text;
+use crate::workflow::check::{self, Baseline, RunIdentity, Verdict};
 
 /// Why `check` stopped, and where: one place per error (several when several files are
 /// refused), each with the file and the field when known, for the JUnit error cases.

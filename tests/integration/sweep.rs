@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use cachestorm::workflow::objective::{parse_objective, scan_smallest, Outcome};
 use cachestorm::report::sweep::parse_manifest;
+use cachestorm::workflow::objective::{parse_objective, scan_smallest, Outcome};
 
 use super::{cachestorm, scenario_path};
 
