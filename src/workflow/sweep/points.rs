@@ -34,7 +34,7 @@ pub struct Checked {
 /// Checks every point (all of them, whichever a shard or a search will run) and plans each
 /// within the memory budget, before anything runs. Runs of several points go side by side
 /// ([`run_figures`]), so the threads are those that fit however the runs at once are drawn
-/// from the points ([`threads_across_points`]), not only those one point has runs for.
+/// from the points (`threads_across_points`), not only those one point has runs for.
 /// `budget` is the memory budget, bytes.
 pub fn check_points(sweep: &Sweep, budget: u64) -> Result<Checked, WorkflowError> {
     let most = rayon::current_num_threads();
