@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::report::ImageFormat;
-use crate::sweep::Shard;
+use crate::workflow::sweep::Shard;
 
 /// Deterministic discrete-event simulator of cache failure modes.
 ///

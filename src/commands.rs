@@ -1,5 +1,6 @@
 //! What each subcommand does: load and check inputs, run, report. `main` only maps the result
-//! to an exit code. `check` lives in [`check`], `sweep` and `merge` in [`sweep`].
+//! to an exit code. `check` lives in [`check`], `sweep` and `merge` in [`sweep`]; the logic of
+//! those workflows (judging, searching, merging) in [`crate::workflow`].
 
 mod check;
 mod sweep;
@@ -39,6 +40,15 @@ impl CommandError {
             CommandError::Input(_) => 2,
             CommandError::Expectation(_) => 3,
             CommandError::Other(_) => 1,
+        }
+    }
+}
+
+impl From<crate::workflow::WorkflowError> for CommandError {
+    fn from(e: crate::workflow::WorkflowError) -> Self {
+        match e {
+            crate::workflow::WorkflowError::Input(m) => CommandError::Input(m),
+            crate::workflow::WorkflowError::Other(e) => CommandError::Other(e),
         }
     }
 }
@@ -540,6 +550,16 @@ impl Progress {
     /// Removes the bar.
     fn finish(self) {
         self.bar.finish_and_clear();
+    }
+}
+
+impl crate::workflow::Meter for Progress {
+    fn advance(&self, p: crate::model::Progress) {
+        Progress::advance(self, p);
+    }
+
+    fn finish(self: Box<Self>) {
+        Progress::finish(*self);
     }
 }
 

@@ -12,8 +12,8 @@
 //!   measuring state) and holds the results; [`report`] turns them into files;
 //! - [`model`]: the simulated world (and [`scenario`], which builds its configuration from TOML);
 //! - [`engine`]: time, events and random streams, knowing nothing of caches;
-//! - [`sweep`] lays out the points of `cachestorm sweep` (a grid of field values, shards, the
-//!   order of `--find`'s bisection);
+//! - [`workflow`]: what `check`, `sweep` and `merge` run and how they judge, search and merge
+//!   the results (the commands only read arguments and print);
 //! - [`text`] escapes what a user typed before it reaches a terminal, a CSV cell or a chart.
 
 pub mod cli;
@@ -27,6 +27,6 @@ pub mod model;
 pub mod observe;
 pub mod report;
 pub mod scenario;
-pub mod sweep;
 pub mod text;
 pub mod theory;
+pub mod workflow;

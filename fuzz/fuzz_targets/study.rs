@@ -5,9 +5,9 @@
 //! corpus.
 
 use cachestorm::engine::SimDuration;
-use cachestorm::report::check::{self, Baseline, Verdict};
 use cachestorm::report::{csv, json, replications};
 use cachestorm::scenario::Scenario;
+use cachestorm::workflow::check::{self, Baseline, Verdict};
 
 use super::bounded::bounded_for_fuzzing;
 

@@ -15,12 +15,10 @@ use super::{check_writable_file, finish, plan_all, simulate_with_progress, warn_
 use super::{writable_folder, CommandError};
 use crate::cli::CheckArgs;
 use crate::console::{self, Stdout};
-use crate::engine::rng::replication_seed;
-use crate::report::check::{self, Baseline, RunIdentity, Verdict};
 use crate::report::junit::{self, Outcome, Suite, TestCase};
-use crate::report::metric_names;
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::text;
+use crate::workflow::check::{self, Baseline, Verdict};
 
 /// Why `check` stopped, and where: one place per error (several when several files are
 /// refused), each with the file and the field when known, for the JUnit error cases.
@@ -168,38 +166,10 @@ fn judge_all(args: &CheckArgs, suites: &mut Vec<Suite>) -> Result<usize, Stopped
     }
     scenarios.retain(|s| !nothing(s));
     // Everything that can be refused is refused before anything runs.
-    let metrics = metric_names::metrics();
     let mut saved = Vec::new();
     for s in &scenarios {
-        for e in &s.study.expectations {
-            if !metrics.contains(&e.metric.as_str()) {
-                let field = format!("expect[{}].metric", e.index);
-                return Err(refused(
-                    &s.file,
-                    Some(&field),
-                    format!(
-                        "{}: field `{field}`: `{}` is not a column of summary.csv{} (see the README's list)",
-                        s.file.display(),
-                        text::quote(&e.metric),
-                        metric_names::did_you_mean(&e.metric)
-                    ),
-                ));
-            }
-        }
-        for (i, m) in s.study.baseline_check.metrics.iter().enumerate() {
-            if !metrics.contains(&m.as_str()) {
-                let field = format!("check.metrics[{i}]");
-                return Err(refused(
-                    &s.file,
-                    Some(&field),
-                    format!(
-                        "{}: field `{field}`: `{}` is not a column of summary.csv{}",
-                        s.file.display(),
-                        text::quote(m),
-                        metric_names::did_you_mean(m)
-                    ),
-                ));
-            }
+        if let Some((field, message)) = check::unknown_metric(s) {
+            return Err(refused(&s.file, Some(&field), message));
         }
         if let Some(name) = &args.save_baseline {
             let path = baseline_file(&args.baselines, &s.name, name)?;
@@ -210,23 +180,8 @@ fn judge_all(args: &CheckArgs, suites: &mut Vec<Suite>) -> Result<usize, Stopped
             Some(name) => {
                 let b = read_baseline(args, s, name)?;
                 if args.strict_baseline {
-                    let seeds: Vec<u64> = (0..s.study.replications)
-                        .map(|r| replication_seed(s.seed, r))
-                        .collect();
-                    let now = RunIdentity {
-                        sha256: &s.source_sha256,
-                        seeds: &seeds,
-                        warmup_s: s.study.warmup.as_secs_f64(),
-                    };
-                    if let Some(why) = b.mismatch(now) {
-                        return Err(refused(
-                            &s.file,
-                            None,
-                            format!(
-                                "{}: baseline `{name}` cannot be compared with --strict-baseline: {why}; save the baseline again from this file, or leave out --strict-baseline to compare strategies by name",
-                                s.file.display()
-                            ),
-                        ));
+                    if let Some(message) = check::strict_mismatch(s, &b, name) {
+                        return Err(refused(&s.file, None, message));
                     }
                 }
                 Some(b)
@@ -247,27 +202,11 @@ fn judge_all(args: &CheckArgs, suites: &mut Vec<Suite>) -> Result<usize, Stopped
             stopped.places[0].file = Some(s.file.display().to_string());
             stopped
         })?;
-        let mut judged: Vec<check::Judgement> = s
-            .study
-            .expectations
-            .iter()
-            .map(|e| check::judge(&study, e))
-            .collect();
-        let mut notes = Vec::new();
-        let mut properties = Vec::new();
-        if let (Some(b), Some(name)) = (baseline, &args.baseline) {
-            let c = check::compare(&study, &s.source_sha256, b, name, &s.study.baseline_check);
-            properties.push(("baseline".to_string(), name.clone()));
-            properties.push((
-                "baseline_file_changed".to_string(),
-                (b.scenario_sha256 != s.source_sha256).to_string(),
-            ));
-            for n in &c.notes {
-                properties.push(("note".to_string(), n.clone()));
-            }
-            notes = c.notes;
-            judged.extend(c.judged);
-        }
+        let check::Judged {
+            judged,
+            notes,
+            properties,
+        } = check::judge_study(&study, s, baseline.as_ref().zip(args.baseline.as_deref()));
         if let Some(name) = &args.save_baseline {
             let path = baseline_file(&args.baselines, &s.name, name)?;
             let bytes = serde_json::to_vec_pretty(&Baseline::of(&study, &s.source_sha256))
@@ -390,56 +329,13 @@ fn load(args: &CheckArgs) -> Result<Vec<Scenario>, Stopped> {
 /// Reads and checks baseline `name` of scenario `s`.
 fn read_baseline(args: &CheckArgs, s: &Scenario, name: &str) -> Result<Baseline, Stopped> {
     let path = baseline_file(&args.baselines, &s.name, name)?;
-    let shown = text::escape(&path.display().to_string()).into_owned();
-    let bytes = std::fs::read(&path).map_err(|e| {
-        refused(
-            &s.file,
-            None,
-            format!(
-                "{}: cannot read baseline `{name}` ({shown}): {e}; save one with --save-baseline {name}",
-                s.file.display(),
-            ),
-        )
-    })?;
-    let b: Baseline = serde_json::from_slice(&bytes).map_err(|e| {
-        refused(
-            &s.file,
-            None,
-            format!(
-                "{}: baseline {shown} is not a baseline file: {e}",
-                s.file.display()
-            ),
-        )
-    })?;
-    if let Some((field, why)) = b.invalid() {
-        return Err(refused(
-            &s.file,
-            Some(&field),
-            format!(
-                "{}: baseline {shown}: field `{field}`: {why}; save the baseline again with --save-baseline {name}",
-                s.file.display()
-            ),
-        ));
-    }
-    Ok(b)
+    check::read_baseline(&path, s, name)
+        .map_err(|(field, message)| refused(&s.file, field.as_deref(), message))
 }
 
-/// A baseline's path: `dir/<scenario>/NAME.json`, its name a file name of letters, digits,
-/// `-`, `_` and `.`.
+/// [`check::baseline_file`], a name refused with exit 2.
 fn baseline_file(dir: &Path, scenario: &str, name: &str) -> Result<PathBuf, CommandError> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if !ok {
-        return Err(CommandError::Input(format!(
-            "baseline name `{}` is not allowed; use 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'",
-            text::quote(name)
-        )));
-    }
-    Ok(dir.join(scenario).join(format!("{name}.json")))
+    check::baseline_file(dir, scenario, name).map_err(CommandError::Input)
 }
 
 /// Refuses (exit 2) a baseline path that cannot be written: the path is a folder, or the

@@ -6,7 +6,6 @@
 //! whole run into a temporary folder and swaps it in at once.
 
 pub mod charts;
-pub mod check;
 pub mod csv;
 pub mod fanout;
 pub mod json;
@@ -14,7 +13,6 @@ pub mod junit;
 pub mod lessons;
 pub mod manifest;
 pub mod metric_names;
-pub mod objective;
 pub mod replications;
 pub mod sweep;
 pub mod table;

@@ -18,11 +18,11 @@ use super::charts::labels;
 use super::charts::sweep::{render_sweep, SweepChart, SweepPoint, SweepSeries};
 use super::charts::{ChartError, MAX_PANELS};
 use super::csv::{finish, fixed, summary_columns, write_row};
-use super::objective::{Objective, Outcome};
 use super::replications::{plus_minus, Figure};
 use super::ImageFormat;
 use crate::scenario::overrides::{self, Setting};
 use crate::text;
+use crate::workflow::objective::{Objective, Outcome};
 
 /// Name of the data file.
 pub const CSV: &str = "sweep.csv";
@@ -302,7 +302,7 @@ impl Manifest {
     pub fn parsed_objectives(&self) -> Result<Vec<Objective>, String> {
         self.objectives
             .iter()
-            .map(|o| super::objective::parse_objective(o))
+            .map(|o| crate::workflow::objective::parse_objective(o))
             .collect()
     }
 

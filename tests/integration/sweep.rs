@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use cachestorm::report::objective::{parse_objective, scan_smallest, Outcome};
 use cachestorm::report::sweep::parse_manifest;
+use cachestorm::workflow::objective::{parse_objective, scan_smallest, Outcome};
 
 use super::{cachestorm, scenario_path};
 
@@ -886,7 +886,7 @@ fn several_objectives_give_the_smallest_value_meeting_them_all() {
     )
     .success();
     let printed = stdout(&a);
-    let meets = |p: usize, name: &str, o: &cachestorm::report::objective::Objective| {
+    let meets = |p: usize, name: &str, o: &cachestorm::workflow::objective::Objective| {
         o.met(all[&(p, name.to_string(), o.metric.clone())])
     };
     let mut binding_differs = false;
@@ -969,7 +969,7 @@ fn objectives_that_disagree_on_direction_are_reported() {
             })
             .collect();
         let note = format!("{name}: peak_db_queue > 4 holds at db.slots = ");
-        let violation = cachestorm::report::objective::monotonicity_violation(&results);
+        let violation = cachestorm::workflow::objective::monotonicity_violation(&results);
         assert_eq!(
             printed.contains(&note),
             violation.is_some(),

@@ -17,12 +17,18 @@
 //! A figure with no number (an empty cell) is a failure, never a silent pass; `never` (a run
 //! that did not recover) counts as infinitely long.
 
+use std::path::{Path, PathBuf};
+
 use serde::{Deserialize, Serialize};
 
-use super::replications::{figure, figures, Figure};
+use crate::engine::rng::replication_seed;
 use crate::metrics::interval::{t_975, Interval};
 use crate::metrics::StudyResult;
+use crate::report::metric_names;
+use crate::report::replications::{figure, figures, Figure};
 use crate::scenario::expect::{BaselineCheck, Expectation};
+use crate::scenario::Scenario;
+use crate::text;
 
 /// Figures where more is better; for every other figure less is better.
 pub const HIGHER_IS_BETTER: [&str; 8] = [
@@ -857,6 +863,158 @@ pub fn table(
         }
     }
     out
+}
+
+/// The first metric a scenario file names that is not a column of summary.csv, in its
+/// `[[expect]]` entries or then its `[check] metrics`: `(field, message)`, the message naming
+/// the file and the field, with the name it most probably is.
+pub fn unknown_metric(s: &Scenario) -> Option<(String, String)> {
+    let metrics = metric_names::metrics();
+    for e in &s.study.expectations {
+        if !metrics.contains(&e.metric.as_str()) {
+            let field = format!("expect[{}].metric", e.index);
+            let message = format!(
+                "{}: field `{field}`: `{}` is not a column of summary.csv{} (see the README's list)",
+                s.file.display(),
+                text::quote(&e.metric),
+                metric_names::did_you_mean(&e.metric)
+            );
+            return Some((field, message));
+        }
+    }
+    for (i, m) in s.study.baseline_check.metrics.iter().enumerate() {
+        if !metrics.contains(&m.as_str()) {
+            let field = format!("check.metrics[{i}]");
+            let message = format!(
+                "{}: field `{field}`: `{}` is not a column of summary.csv{}",
+                s.file.display(),
+                text::quote(m),
+                metric_names::did_you_mean(m)
+            );
+            return Some((field, message));
+        }
+    }
+    None
+}
+
+/// A baseline's path: `dir/<scenario>/NAME.json`, its name a file name of letters, digits,
+/// `-`, `_` and `.`; otherwise the message refusing the name.
+pub fn baseline_file(dir: &Path, scenario: &str, name: &str) -> Result<PathBuf, String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok {
+        return Err(format!(
+            "baseline name `{}` is not allowed; use 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'",
+            text::quote(name)
+        ));
+    }
+    Ok(dir.join(scenario).join(format!("{name}.json")))
+}
+
+/// Reads and checks baseline `name` of scenario `s` from `path`; otherwise the field of the
+/// baseline at fault (if one) and the message, naming the scenario file and the baseline.
+pub fn read_baseline(
+    path: &Path,
+    s: &Scenario,
+    name: &str,
+) -> Result<Baseline, (Option<String>, String)> {
+    let shown = text::escape(&path.display().to_string()).into_owned();
+    let bytes = std::fs::read(path).map_err(|e| {
+        (
+            None,
+            format!(
+                "{}: cannot read baseline `{name}` ({shown}): {e}; save one with --save-baseline {name}",
+                s.file.display(),
+            ),
+        )
+    })?;
+    let b: Baseline = serde_json::from_slice(&bytes).map_err(|e| {
+        (
+            None,
+            format!(
+                "{}: baseline {shown} is not a baseline file: {e}",
+                s.file.display()
+            ),
+        )
+    })?;
+    if let Some((field, why)) = b.invalid() {
+        let message = format!(
+            "{}: baseline {shown}: field `{field}`: {why}; save the baseline again with --save-baseline {name}",
+            s.file.display()
+        );
+        return Err((Some(field), message));
+    }
+    Ok(b)
+}
+
+/// Why baseline `b` (named `name`) cannot be compared with a run of `s` under
+/// `--strict-baseline` (another file, other seeds or another warm-up), as the message refusing
+/// it; `None` when it can.
+pub fn strict_mismatch(s: &Scenario, b: &Baseline, name: &str) -> Option<String> {
+    let seeds: Vec<u64> = (0..s.study.replications)
+        .map(|r| replication_seed(s.seed, r))
+        .collect();
+    let now = RunIdentity {
+        sha256: &s.source_sha256,
+        seeds: &seeds,
+        warmup_s: s.study.warmup.as_secs_f64(),
+    };
+    b.mismatch(now).map(|why| {
+        format!(
+            "{}: baseline `{name}` cannot be compared with --strict-baseline: {why}; save the baseline again from this file, or leave out --strict-baseline to compare strategies by name",
+            s.file.display()
+        )
+    })
+}
+
+/// The judgements of one scenario's study.
+pub struct Judged {
+    /// Each expectation's judgement, then each baseline comparison's.
+    pub judged: Vec<Judgement>,
+    /// Notes of the baseline comparison (strategies matched by name, a changed file).
+    pub notes: Vec<String>,
+    /// Properties for the JUnit suite: the baseline's name, whether the file changed, the
+    /// notes.
+    pub properties: Vec<(String, String)>,
+}
+
+/// Judges `study`, run from `s`, against its expectations and, when given, `baseline` (with
+/// its name).
+pub fn judge_study(
+    study: &StudyResult,
+    s: &Scenario,
+    baseline: Option<(&Baseline, &str)>,
+) -> Judged {
+    let mut judged: Vec<Judgement> = s
+        .study
+        .expectations
+        .iter()
+        .map(|e| judge(study, e))
+        .collect();
+    let mut notes = Vec::new();
+    let mut properties = Vec::new();
+    if let Some((b, name)) = baseline {
+        let c = compare(study, &s.source_sha256, b, name, &s.study.baseline_check);
+        properties.push(("baseline".to_string(), name.to_string()));
+        properties.push((
+            "baseline_file_changed".to_string(),
+            (b.scenario_sha256 != s.source_sha256).to_string(),
+        ));
+        for n in &c.notes {
+            properties.push(("note".to_string(), n.clone()));
+        }
+        notes = c.notes;
+        judged.extend(c.judged);
+    }
+    Judged {
+        judged,
+        notes,
+        properties,
+    }
 }
 
 #[cfg(test)]
