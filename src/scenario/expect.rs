@@ -81,6 +81,19 @@ pub fn expectations(
             "must be a list of tables: write each as [[expect]] with strategy, metric and at_most or at_least".into(),
         ));
     };
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| expectation(index, item, strategies))
+        .collect()
+}
+
+/// The `[[expect]]` entry at `index`.
+fn expectation(
+    index: usize,
+    item: &toml::Value,
+    strategies: &[&str],
+) -> Result<Expectation, (String, String)> {
     let names = || {
         strategies
             .iter()
@@ -88,91 +101,87 @@ pub fn expectations(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let mut out = Vec::new();
-    for (index, item) in items.iter().enumerate() {
-        let at = format!("expect[{index}]");
-        let toml::Value::Table(t) = item else {
-            return Err((
-                at,
-                "must be a table with strategy, metric and a bound".into(),
-            ));
-        };
-        let field = |k: &str| format!("{at}.{k}");
-        if let Some(k) = t
-            .keys()
-            .find(|k| !["strategy", "metric", "at_most", "at_least", "of"].contains(&k.as_str()))
-        {
-            return Err((
-                field(&crate::text::quote(k)),
-                "unknown; an expectation has strategy, metric, at_most, at_least and of".into(),
-            ));
-        }
-        let name = |k: &str, required: bool| -> Result<Option<String>, (String, String)> {
-            match t.get(k) {
-                None if required => Err((field(k), "is required".into())),
-                None => Ok(None),
-                Some(toml::Value::String(s)) => Ok(Some(s.clone())),
-                Some(_) => Err((field(k), "must be a string".into())),
-            }
-        };
-        let strategy = name("strategy", true)?.expect("required");
-        let metric = name("metric", true)?.expect("required");
-        let of = name("of", false)?;
-        for s in std::iter::once(&strategy).chain(of.as_ref()) {
-            if !strategies.contains(&s.as_str()) {
-                let k = if *s == strategy { "strategy" } else { "of" };
-                return Err((
-                    field(k),
-                    format!(
-                        "`{}` is not a strategy of this file; use one of {}",
-                        crate::text::quote(s),
-                        names()
-                    ),
-                ));
-            }
-        }
-        let bound = |k: &str| -> Result<Option<f64>, (String, String)> {
-            match t.get(k) {
-                None => Ok(None),
-                Some(v) => match v.as_float().or_else(|| v.as_integer().map(|i| i as f64)) {
-                    Some(x) if x.is_finite() && (of.is_none() || x >= 0.0) => Ok(Some(x)),
-                    _ => Err((
-                        field(k),
-                        if of.is_some() {
-                            "must be a factor of `of`'s figure: a number, 0 or more".into()
-                        } else {
-                            "must be a number".into()
-                        },
-                    )),
-                },
-            }
-        };
-        let (at_most, at_least) = (bound("at_most")?, bound("at_least")?);
-        match (at_most, at_least) {
-            (None, None) => {
-                return Err((
-                    field("at_most"),
-                    "an expectation needs at_most, at_least or both".into(),
-                ))
-            }
-            (Some(hi), Some(lo)) if lo > hi => {
-                return Err((
-                    field("at_least"),
-                    format!("{lo} is above at_most ({hi}): nothing could pass"),
-                ))
-            }
-            _ => {}
-        }
-        out.push(Expectation {
-            strategy,
-            metric,
-            at_most,
-            at_least,
-            of,
-            index,
-        });
+    let at = format!("expect[{index}]");
+    let toml::Value::Table(t) = item else {
+        return Err((
+            at,
+            "must be a table with strategy, metric and a bound".into(),
+        ));
+    };
+    let field = |k: &str| format!("{at}.{k}");
+    if let Some(k) = t
+        .keys()
+        .find(|k| !["strategy", "metric", "at_most", "at_least", "of"].contains(&k.as_str()))
+    {
+        return Err((
+            field(&crate::text::quote(k)),
+            "unknown; an expectation has strategy, metric, at_most, at_least and of".into(),
+        ));
     }
-    Ok(out)
+    let name = |k: &str, required: bool| -> Result<Option<String>, (String, String)> {
+        match t.get(k) {
+            None if required => Err((field(k), "is required".into())),
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err((field(k), "must be a string".into())),
+        }
+    };
+    let strategy = name("strategy", true)?.expect("required");
+    let metric = name("metric", true)?.expect("required");
+    let of = name("of", false)?;
+    for s in std::iter::once(&strategy).chain(of.as_ref()) {
+        if !strategies.contains(&s.as_str()) {
+            let k = if *s == strategy { "strategy" } else { "of" };
+            return Err((
+                field(k),
+                format!(
+                    "`{}` is not a strategy of this file; use one of {}",
+                    crate::text::quote(s),
+                    names()
+                ),
+            ));
+        }
+    }
+    let bound = |k: &str| -> Result<Option<f64>, (String, String)> {
+        match t.get(k) {
+            None => Ok(None),
+            Some(v) => match v.as_float().or_else(|| v.as_integer().map(|i| i as f64)) {
+                Some(x) if x.is_finite() && (of.is_none() || x >= 0.0) => Ok(Some(x)),
+                _ => Err((
+                    field(k),
+                    if of.is_some() {
+                        "must be a factor of `of`'s figure: a number, 0 or more".into()
+                    } else {
+                        "must be a number".into()
+                    },
+                )),
+            },
+        }
+    };
+    let (at_most, at_least) = (bound("at_most")?, bound("at_least")?);
+    match (at_most, at_least) {
+        (None, None) => {
+            return Err((
+                field("at_most"),
+                "an expectation needs at_most, at_least or both".into(),
+            ))
+        }
+        (Some(hi), Some(lo)) if lo > hi => {
+            return Err((
+                field("at_least"),
+                format!("{lo} is above at_most ({hi}): nothing could pass"),
+            ))
+        }
+        _ => {}
+    }
+    Ok(Expectation {
+        strategy,
+        metric,
+        at_most,
+        at_least,
+        of,
+        index,
+    })
 }
 
 /// Reads the `[check]` table.

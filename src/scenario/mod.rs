@@ -213,16 +213,7 @@ pub fn parse_with(
         .into_iter()
         .map(|k| (k, top.remove(k)))
         .collect();
-    let raw_strategies = match top.remove("strategies") {
-        None => Vec::new(),
-        Some(toml::Value::Array(items)) => items,
-        Some(_) => {
-            return Err(field_err(
-                "strategies".into(),
-                "must be a list of tables: write each as [[strategies]] with a name".into(),
-            ))
-        }
-    };
+    let raw_strategies = strategy_list(&mut top).map_err(|(f, m)| field_err(f, m))?;
 
     let base_raw = deserialize(&top).map_err(|(f, m)| field_err(f, m))?;
     validate::check_name("name", &base_raw.name).map_err(|e| field_err(e.field, e.message))?;
@@ -244,64 +235,14 @@ pub fn parse_with(
     // made validation quadratic).
     let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (i, item) in raw_strategies.into_iter().enumerate() {
-        let at = format!("strategies[{i}]");
-        let toml::Value::Table(mut table) = item else {
-            return Err(field_err(at, "must be a table with at least a name".into()));
-        };
-        let name = match table.remove("name") {
-            Some(toml::Value::String(s)) => s,
-            Some(_) => return Err(field_err(format!("{at}.name"), "must be a string".into())),
-            None => {
-                return Err(field_err(
-                    format!("{at}.name"),
-                    "is required: every strategy needs a name".into(),
-                ))
-            }
-        };
-        if name.is_empty()
-            || name.chars().count() > MAX_STRATEGY_NAME_CHARS
-            || name.chars().any(text::is_unsafe)
-        {
-            return Err(field_err(
-                format!("{at}.name"),
-                format!(
-                    "`{}` is not allowed; use 1 to {MAX_STRATEGY_NAME_CHARS} characters on one line, without control characters",
-                    text::quote(&name)
-                ),
-            ));
-        }
-        if !seen.insert(name.clone()) {
-            return Err(field_err(
-                format!("{at}.name"),
-                format!(
-                    "`{}` is used by an earlier strategy; names must be unique",
-                    text::quote(&name)
-                ),
-            ));
-        }
-        let description = match table.remove("description") {
-            Some(toml::Value::String(s)) => s,
-            Some(_) => {
-                return Err(field_err(
-                    format!("{at}.description"),
-                    "must be a string".into(),
-                ))
-            }
-            None => String::new(),
-        };
-        let label = format!("{at} (`{name}`)");
-        if let Some(key) = table.keys().find(|k| !OVERRIDABLE.contains(&k.as_str())) {
-            return Err(field_err(
-                format!("{label}.{}", text::quote(key)),
-                format!(
-                    "a strategy may set {} and override {}; the run's name, seed, duration and bucket are shared by all strategies",
-                    STRATEGY_OWN_KEYS.join(", "),
-                    OVERRIDABLE.join(", ")
-                ),
-            ));
-        }
+        let StrategyEntry {
+            name,
+            description,
+            label,
+            overrides,
+        } = strategy_entry(i, item, &mut seen).map_err(|(f, m)| field_err(f, m))?;
         let mut merged = top.clone();
-        merge(&mut merged, table);
+        merge(&mut merged, overrides);
         let raw = deserialize(&merged).map_err(|(f, m)| field_err(format!("{label}.{f}"), m))?;
         let config = validate::model_config(&raw)
             .map_err(|e| field_err(format!("{label}.{}", e.field), e.message))?;
@@ -336,28 +277,125 @@ pub fn parse_with(
         base,
         strategies,
         study,
-        warnings: warned
-            .into_iter()
-            .map(|(w, names)| {
-                let whom = if no_strategies {
-                    String::new()
-                } else {
-                    let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-                    format!(
-                        " (strateg{} {})",
-                        if names.len() == 1 { "y" } else { "ies" },
-                        list.join(", ")
-                    )
-                };
-                format!(
-                    "{}: field `{}`{whom}: {}",
-                    file.display(),
-                    w.field,
-                    w.message
-                )
-            })
-            .collect(),
+        warnings: warning_lines(file, warned, no_strategies),
     })
+}
+
+/// Takes `[[strategies]]` out of the top table: a list (of tables, checked one by one later).
+fn strategy_list(top: &mut toml::Table) -> Result<Vec<toml::Value>, (String, String)> {
+    match top.remove("strategies") {
+        None => Ok(Vec::new()),
+        Some(toml::Value::Array(items)) => Ok(items),
+        Some(_) => Err((
+            "strategies".into(),
+            "must be a list of tables: write each as [[strategies]] with a name".into(),
+        )),
+    }
+}
+
+/// A `[[strategies]]` entry as read before merging: its own keys, and what it overrides.
+struct StrategyEntry {
+    name: String,
+    description: String,
+    /// `strategies[2] (`name`)`, the start of the entry's field paths in errors.
+    label: String,
+    overrides: toml::Table,
+}
+
+/// Reads the `[[strategies]]` entry at `i`: its name (unique among `seen`, which it joins),
+/// its description, and the keys it overrides, each of them one a strategy may override.
+fn strategy_entry(
+    i: usize,
+    item: toml::Value,
+    seen: &mut std::collections::HashSet<String>,
+) -> Result<StrategyEntry, (String, String)> {
+    let at = format!("strategies[{i}]");
+    let toml::Value::Table(mut table) = item else {
+        return Err((at, "must be a table with at least a name".into()));
+    };
+    let name = match table.remove("name") {
+        Some(toml::Value::String(s)) => s,
+        Some(_) => return Err((format!("{at}.name"), "must be a string".into())),
+        None => {
+            return Err((
+                format!("{at}.name"),
+                "is required: every strategy needs a name".into(),
+            ))
+        }
+    };
+    if name.is_empty()
+        || name.chars().count() > MAX_STRATEGY_NAME_CHARS
+        || name.chars().any(text::is_unsafe)
+    {
+        return Err((
+            format!("{at}.name"),
+            format!(
+                "`{}` is not allowed; use 1 to {MAX_STRATEGY_NAME_CHARS} characters on one line, without control characters",
+                text::quote(&name)
+            ),
+        ));
+    }
+    if !seen.insert(name.clone()) {
+        return Err((
+            format!("{at}.name"),
+            format!(
+                "`{}` is used by an earlier strategy; names must be unique",
+                text::quote(&name)
+            ),
+        ));
+    }
+    let description = match table.remove("description") {
+        Some(toml::Value::String(s)) => s,
+        Some(_) => return Err((format!("{at}.description"), "must be a string".into())),
+        None => String::new(),
+    };
+    let label = format!("{at} (`{name}`)");
+    if let Some(key) = table.keys().find(|k| !OVERRIDABLE.contains(&k.as_str())) {
+        return Err((
+            format!("{label}.{}", text::quote(key)),
+            format!(
+                "a strategy may set {} and override {}; the run's name, seed, duration and bucket are shared by all strategies",
+                STRATEGY_OWN_KEYS.join(", "),
+                OVERRIDABLE.join(", ")
+            ),
+        ));
+    }
+    Ok(StrategyEntry {
+        name,
+        description,
+        label,
+        overrides: table,
+    })
+}
+
+/// The warnings of each strategy (or of the base without strategies), one line each naming
+/// the file, the field and the strategies it concerns.
+fn warning_lines(
+    file: &Path,
+    warned: Vec<(validate::FieldError, Vec<String>)>,
+    no_strategies: bool,
+) -> Vec<String> {
+    warned
+        .into_iter()
+        .map(|(w, names)| {
+            let whom = if no_strategies {
+                String::new()
+            } else {
+                let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                format!(
+                    " (strateg{} {})",
+                    if names.len() == 1 { "y" } else { "ies" },
+                    list.join(", ")
+                )
+            };
+            format!(
+                "{}: field `{}`{whom}: {}",
+                file.display(),
+                w.field,
+                w.message
+            )
+        })
+        .collect()
 }
 
 /// Reads `replications`, `warmup` and `baseline`.

@@ -313,6 +313,31 @@ pub struct RawTimelineEvent {
     pub lasting: Option<HumanDuration>,
 }
 
+impl RawTimelineEvent {
+    /// Whether each field besides `at` and `action` is set, in the order an error about a
+    /// field the action does not take looks for one.
+    pub fn fields_set(&self) -> [(&'static str, bool); 16] {
+        [
+            ("node", self.node.is_some()),
+            ("top", self.top.is_some()),
+            ("ttl", self.ttl.is_some()),
+            ("rps", self.rps.is_some()),
+            ("rate", self.rate.is_some()),
+            ("ramp", self.ramp.is_some()),
+            ("key", self.key.is_some()),
+            ("waves", self.waves.is_some()),
+            ("wave_interval", self.wave_interval.is_some()),
+            ("warmup_top", self.warmup_top.is_some()),
+            ("warmup_rate", self.warmup_rate.is_some()),
+            ("warmup_lead", self.warmup_lead.is_some()),
+            ("warmup_max", self.warmup_max.is_some()),
+            ("factor", self.factor.is_some()),
+            ("share", self.share.is_some()),
+            ("lasting", self.lasting.is_some()),
+        ]
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLimits {

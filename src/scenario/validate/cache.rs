@@ -53,19 +53,7 @@ pub(super) fn cache(raw: &RawCache, clients: &ClientsConfig) -> Result<Option<Ca
             format!("must be a fraction of the TTL from 0 to 1 (0.2 = ±20%), got {ttl_jitter}"),
         );
     }
-    let placement = match raw.placement.as_deref().unwrap_or("consistent") {
-        "consistent" => Placement::Consistent,
-        "modulo" => Placement::Modulo,
-        other => {
-            return err(
-                "cache.placement",
-                format!(
-                    "`{}` is not allowed; use {PLACEMENTS}",
-                    crate::text::quote(other)
-                ),
-            )
-        }
-    };
+    let placement = placement(raw.placement.as_deref())?;
     let timeout = match raw.timeout {
         Some(t) => Some(positive(
             "cache.timeout",
@@ -74,38 +62,8 @@ pub(super) fn cache(raw: &RawCache, clients: &ClientsConfig) -> Result<Option<Ca
         )?),
         None => None,
     };
-    // Checked whichever failover is chosen: a strategy may switch to it.
-    let rehash_after = raw.rehash_after.map_or(SimDuration::from_secs(1), |d| d.0);
-    let gutter = raw.gutter.as_ref().map(gutter).transpose()?;
-    let failover = match raw.failover.as_deref().unwrap_or("none") {
-        "none" => Failover::None,
-        "rehash" => Failover::Rehash {
-            after: rehash_after,
-        },
-        "gutter" => Failover::Gutter(gutter.unwrap_or(DEFAULT_GUTTER)),
-        other => {
-            return err(
-                "cache.failover",
-                format!(
-                    "`{}` is not allowed; use {FAILOVERS}",
-                    crate::text::quote(other)
-                ),
-            )
-        }
-    };
-    let node_ops_per_s = match raw.node_ops_per_s {
-        None => None,
-        Some(v) if v.is_finite() && v > 0.0 && v <= 1e9 => Some(v),
-        Some(v) => {
-            return err(
-                "cache.node_ops_per_s",
-                format!(
-                    "must be the operations per second one node serves, above 0 and at most \
-                     1e9 (leave it out for unlimited), got {v}"
-                ),
-            )
-        }
-    };
+    let failover = failover(raw)?;
+    let node_ops_per_s = node_ops_per_s(raw.node_ops_per_s)?;
     let hot_key_replicas = raw
         .hot_key_replicas
         .as_ref()
@@ -124,6 +82,57 @@ pub(super) fn cache(raw: &RawCache, clients: &ClientsConfig) -> Result<Option<Ca
         node_ops_per_s,
         hot_key_replicas,
     }))
+}
+
+/// `cache.placement`: how keys map to nodes.
+fn placement(raw: Option<&str>) -> Result<Placement> {
+    match raw.unwrap_or("consistent") {
+        "consistent" => Ok(Placement::Consistent),
+        "modulo" => Ok(Placement::Modulo),
+        other => err(
+            "cache.placement",
+            format!(
+                "`{}` is not allowed; use {PLACEMENTS}",
+                crate::text::quote(other)
+            ),
+        ),
+    }
+}
+
+/// `cache.failover`, with `rehash_after` and `gutter` (checked whichever failover is chosen:
+/// a strategy may switch to it).
+fn failover(raw: &RawCache) -> Result<Failover> {
+    let rehash_after = raw.rehash_after.map_or(SimDuration::from_secs(1), |d| d.0);
+    let gutter = raw.gutter.as_ref().map(gutter).transpose()?;
+    match raw.failover.as_deref().unwrap_or("none") {
+        "none" => Ok(Failover::None),
+        "rehash" => Ok(Failover::Rehash {
+            after: rehash_after,
+        }),
+        "gutter" => Ok(Failover::Gutter(gutter.unwrap_or(DEFAULT_GUTTER))),
+        other => err(
+            "cache.failover",
+            format!(
+                "`{}` is not allowed; use {FAILOVERS}",
+                crate::text::quote(other)
+            ),
+        ),
+    }
+}
+
+/// `cache.node_ops_per_s`: one node's throughput, unlimited when absent.
+fn node_ops_per_s(raw: Option<f64>) -> Result<Option<f64>> {
+    match raw {
+        None => Ok(None),
+        Some(v) if v.is_finite() && v > 0.0 && v <= 1e9 => Ok(Some(v)),
+        Some(v) => err(
+            "cache.node_ops_per_s",
+            format!(
+                "must be the operations per second one node serves, above 0 and at most \
+                 1e9 (leave it out for unlimited), got {v}"
+            ),
+        ),
+    }
 }
 
 /// The gutter pool of `failover = "gutter"` without a `cache.gutter` table.

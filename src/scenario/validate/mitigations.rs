@@ -7,30 +7,7 @@ pub(super) fn mitigations(
     raw: &RawMitigations,
     cache: Option<&CacheConfig>,
 ) -> Result<MitigationsConfig> {
-    let needing_cache = [
-        ("coalescing", raw.coalescing == Some(true)),
-        ("early_expiration", raw.early_expiration.is_some()),
-        ("refresh_ahead", raw.refresh_ahead.is_some()),
-        (
-            "stale_while_revalidate",
-            raw.stale_while_revalidate.is_some(),
-        ),
-        ("lock", raw.lock.is_some()),
-        ("lease", raw.lease.is_some()),
-        ("rate_limit", raw.rate_limit.is_some()),
-        ("double_delete", raw.double_delete.is_some()),
-        ("versioned_sets", raw.versioned_sets == Some(true)),
-        ("negative_caching", raw.negative_caching.is_some()),
-        ("circuit_breaker", raw.circuit_breaker.is_some()),
-        ("hedge", raw.hedge.is_some()),
-        ("stale_on_error", raw.stale_on_error == Some(true)),
-    ];
-    if let (Some((name, _)), None) = (needing_cache.iter().find(|(_, set)| *set), cache) {
-        return err(
-            format!("mitigations.{name}"),
-            "needs a cache; remove it or set cache.enabled = true",
-        );
-    }
+    needs_cache(raw, cache)?;
     let early_expiration = match &raw.early_expiration {
         None => None,
         Some(e) => Some(
@@ -53,66 +30,8 @@ pub(super) fn mitigations(
             "oldest expired entry still served",
         )?),
     };
-    let in_section = |section: &str| {
-        let section = section.to_string();
-        move |e: SettingError| FieldError {
-            field: format!("mitigations.{section}.{}", e.field),
-            message: e.message,
-        }
-    };
-    let lock = match (&raw.lock, &raw.lease) {
-        (Some(_), Some(_)) => {
-            return err(
-                "mitigations.lease",
-                "a strategy uses either a lock or a lease, not both",
-            )
-        }
-        (Some(l), None) => {
-            let ttl = if l.ttl == "none" {
-                None
-            } else {
-                Some(
-                    crate::scenario::duration::parse_duration(&l.ttl).map_err(|m| FieldError {
-                        field: "mitigations.lock.ttl".into(),
-                        message: format!("{m}, or \"none\" for a lock that never expires"),
-                    })?,
-                )
-            };
-            let wait = WaitSettings {
-                retry_interval: l.retry_interval.map(|d| d.0),
-                max_retries: l.max_retries,
-                fallback: l.fallback.as_deref(),
-            };
-            Some(LockConfig::lock(ttl, wait).map_err(in_section("lock"))?)
-        }
-        (None, Some(l)) => {
-            let wait = WaitSettings {
-                retry_interval: l.retry_interval.map(|d| d.0),
-                max_retries: l.max_retries,
-                fallback: l.fallback.as_deref(),
-            };
-            Some(
-                LockConfig::lease(l.period.map(|d| d.0), l.serve_stale, wait)
-                    .map_err(in_section("lease"))?,
-            )
-        }
-        (None, None) => None,
-    };
-    let rate_limit = match &raw.rate_limit {
-        None => None,
-        Some(r) => {
-            let rate =
-                RateLimit::check_rate(r.rate).or_else(|m| err("mitigations.rate_limit.rate", m))?;
-            let burst = int_in(
-                "mitigations.rate_limit.burst",
-                r.burst.unwrap_or(1),
-                1,
-                100_000_000,
-                "tokens in a full bucket",
-            )?;
-            Some(RateLimit { rate, burst })
-        }
-    };
+    let lock = lock_or_lease(raw)?;
+    let rate_limit = raw.rate_limit.as_ref().map(rate_limit).transpose()?;
     let double_delete = match raw.double_delete {
         None => None,
         Some(d) => Some(positive(
@@ -153,6 +72,97 @@ pub(super) fn mitigations(
         stale_on_error: raw.stale_on_error.unwrap_or(false),
         hedge: raw.hedge.as_ref().map(hedge).transpose()?,
     })
+}
+
+/// Mitigations that act on the cache, refused when there is none.
+fn needs_cache(raw: &RawMitigations, cache: Option<&CacheConfig>) -> Result<()> {
+    let needing_cache = [
+        ("coalescing", raw.coalescing == Some(true)),
+        ("early_expiration", raw.early_expiration.is_some()),
+        ("refresh_ahead", raw.refresh_ahead.is_some()),
+        (
+            "stale_while_revalidate",
+            raw.stale_while_revalidate.is_some(),
+        ),
+        ("lock", raw.lock.is_some()),
+        ("lease", raw.lease.is_some()),
+        ("rate_limit", raw.rate_limit.is_some()),
+        ("double_delete", raw.double_delete.is_some()),
+        ("versioned_sets", raw.versioned_sets == Some(true)),
+        ("negative_caching", raw.negative_caching.is_some()),
+        ("circuit_breaker", raw.circuit_breaker.is_some()),
+        ("hedge", raw.hedge.is_some()),
+        ("stale_on_error", raw.stale_on_error == Some(true)),
+    ];
+    if let (Some((name, _)), None) = (needing_cache.iter().find(|(_, set)| *set), cache) {
+        return err(
+            format!("mitigations.{name}"),
+            "needs a cache; remove it or set cache.enabled = true",
+        );
+    }
+    Ok(())
+}
+
+/// `mitigations.lock` or `mitigations.lease` (not both): one rebuild per key at a time.
+fn lock_or_lease(raw: &RawMitigations) -> Result<Option<LockConfig>> {
+    let in_section = |section: &str| {
+        let section = section.to_string();
+        move |e: SettingError| FieldError {
+            field: format!("mitigations.{section}.{}", e.field),
+            message: e.message,
+        }
+    };
+    Ok(match (&raw.lock, &raw.lease) {
+        (Some(_), Some(_)) => {
+            return err(
+                "mitigations.lease",
+                "a strategy uses either a lock or a lease, not both",
+            )
+        }
+        (Some(l), None) => {
+            let ttl = if l.ttl == "none" {
+                None
+            } else {
+                Some(
+                    crate::scenario::duration::parse_duration(&l.ttl).map_err(|m| FieldError {
+                        field: "mitigations.lock.ttl".into(),
+                        message: format!("{m}, or \"none\" for a lock that never expires"),
+                    })?,
+                )
+            };
+            let wait = WaitSettings {
+                retry_interval: l.retry_interval.map(|d| d.0),
+                max_retries: l.max_retries,
+                fallback: l.fallback.as_deref(),
+            };
+            Some(LockConfig::lock(ttl, wait).map_err(in_section("lock"))?)
+        }
+        (None, Some(l)) => {
+            let wait = WaitSettings {
+                retry_interval: l.retry_interval.map(|d| d.0),
+                max_retries: l.max_retries,
+                fallback: l.fallback.as_deref(),
+            };
+            Some(
+                LockConfig::lease(l.period.map(|d| d.0), l.serve_stale, wait)
+                    .map_err(in_section("lease"))?,
+            )
+        }
+        (None, None) => None,
+    })
+}
+
+/// `mitigations.rate_limit`: the token bucket's `rate` and `burst`.
+fn rate_limit(r: &RawRateLimit) -> Result<RateLimit> {
+    let rate = RateLimit::check_rate(r.rate).or_else(|m| err("mitigations.rate_limit.rate", m))?;
+    let burst = int_in(
+        "mitigations.rate_limit.burst",
+        r.burst.unwrap_or(1),
+        1,
+        100_000_000,
+        "tokens in a full bucket",
+    )?;
+    Ok(RateLimit { rate, burst })
 }
 
 /// `mitigations.hedge = { after = "5ms", max_share = 0.05, burst = 10 }`: `after` required.

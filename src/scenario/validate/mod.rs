@@ -180,17 +180,16 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
     let writes = writes(raw.writes.as_ref(), &clients, &db, cache.as_ref())?;
     let mitigations = mitigations(&raw.mitigations, cache.as_ref())?;
     let retries = retries(raw.retries.as_ref())?;
+    let cx = timeline::Context {
+        duration,
+        clients: &clients,
+        cache: cache.as_ref(),
+        app: &app,
+        writes: writes.as_ref(),
+    };
     let mut timeline = Vec::with_capacity(raw.timeline.len());
     for (i, e) in raw.timeline.iter().enumerate() {
-        timeline.push(timeline_event(
-            &format!("timeline[{i}]"),
-            e,
-            duration,
-            &clients,
-            cache.as_ref(),
-            &app,
-            writes.as_ref(),
-        )?);
+        timeline.push(timeline_event(&format!("timeline[{i}]"), e, &cx)?);
     }
     // Stable sort: events at the same time keep file order.
     timeline.sort_by_key(|e| e.at);

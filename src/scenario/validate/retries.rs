@@ -35,47 +35,7 @@ pub(super) fn retries(raw: Option<&RawRetries>) -> Result<Option<RetryConfig>> {
         MAX_ATTEMPTS,
         "attempts per request, the first one included",
     )?;
-    let base = || -> Result<SimDuration> {
-        match raw.base {
-            None => err(
-                "retries.base",
-                format!(
-                    "is required for backoff = \"{}\": the wait before the first retry, such as \"100ms\"",
-                    raw.backoff.as_deref().unwrap_or_default()
-                ),
-            ),
-            Some(b) => positive("retries.base", b.0, "wait before the first retry"),
-        }
-    };
-    let backoff = match raw.backoff.as_deref().unwrap_or("none") {
-        "none" => Backoff::None,
-        "fixed" => Backoff::Fixed(base()?),
-        "exponential" => {
-            let base = base()?;
-            let max = match raw.max {
-                None => {
-                    SimDuration(base.0.saturating_mul(100).min(DEFAULT_MAX_BACKOFF.0)).max(base)
-                }
-                Some(m) if m.0 < base => {
-                    return err(
-                        "retries.max",
-                        format!("must be at least base ({base}), got {}", m.0),
-                    )
-                }
-                Some(m) => m.0,
-            };
-            Backoff::Exponential { base, max }
-        }
-        other => {
-            return err(
-                "retries.backoff",
-                format!(
-                    "`{}` is not allowed; use {BACKOFFS}",
-                    crate::text::quote(other)
-                ),
-            )
-        }
-    };
+    let backoff = backoff(raw)?;
     let jitter = match raw.jitter.as_deref() {
         None | Some("none") => false,
         Some("full") => true,
@@ -125,6 +85,49 @@ pub(super) fn retries(raw: Option<&RawRetries>) -> Result<Option<RetryConfig>> {
         deadline,
         budget,
     }))
+}
+
+/// `retries.backoff` with its `base` and `max`.
+fn backoff(raw: &RawRetries) -> Result<Backoff> {
+    let base = || -> Result<SimDuration> {
+        match raw.base {
+            None => err(
+                "retries.base",
+                format!(
+                    "is required for backoff = \"{}\": the wait before the first retry, such as \"100ms\"",
+                    raw.backoff.as_deref().unwrap_or_default()
+                ),
+            ),
+            Some(b) => positive("retries.base", b.0, "wait before the first retry"),
+        }
+    };
+    match raw.backoff.as_deref().unwrap_or("none") {
+        "none" => Ok(Backoff::None),
+        "fixed" => Ok(Backoff::Fixed(base()?)),
+        "exponential" => {
+            let base = base()?;
+            let max = match raw.max {
+                None => {
+                    SimDuration(base.0.saturating_mul(100).min(DEFAULT_MAX_BACKOFF.0)).max(base)
+                }
+                Some(m) if m.0 < base => {
+                    return err(
+                        "retries.max",
+                        format!("must be at least base ({base}), got {}", m.0),
+                    )
+                }
+                Some(m) => m.0,
+            };
+            Ok(Backoff::Exponential { base, max })
+        }
+        other => err(
+            "retries.backoff",
+            format!(
+                "`{}` is not allowed; use {BACKOFFS}",
+                crate::text::quote(other)
+            ),
+        ),
+    }
 }
 
 /// `retries.on`: a non-empty list of failure names; repeats are harmless.

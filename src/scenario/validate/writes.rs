@@ -18,7 +18,62 @@ pub(super) fn writes(
     let Some(raw) = raw else {
         return Ok(None);
     };
-    let (rate, share) = match (raw.rate, raw.share) {
+    let (rate, share) = rate_and_share(raw, clients)?;
+    let popularity = popularity(
+        "writes.popularity",
+        raw.popularity.as_ref(),
+        clients.popularity,
+    )?;
+    let service = match &raw.service {
+        None => db.service,
+        Some(s) => {
+            let d = distribution("writes.service", s)?;
+            if d.mean_secs() <= 0.0 {
+                return err(
+                    "writes.service",
+                    "must have a mean above 0 (database time of one write); use at least \"1ns\"",
+                );
+            }
+            d
+        }
+    };
+    let name = raw.path.as_deref().unwrap_or("ttl_only");
+    let path = path(name, raw)?;
+    if path != WritePath::TtlOnly && cache.is_none() {
+        return err(
+            "writes.path",
+            format!("\"{name}\" acts on the cache, and there is none; use \"ttl_only\" or set cache.enabled = true"),
+        );
+    }
+    let bypass = check_bypass(raw.bypass.unwrap_or(0.0)).or_else(|m| err("writes.bypass", m))?;
+    let creates = raw.creates.unwrap_or(0.0);
+    if !creates.is_finite() || !(0.0..=1.0).contains(&creates) {
+        return err(
+            "writes.creates",
+            format!("must be a share of writes from 0 to 1 (0.1: one write in ten creates a key), got {creates}"),
+        );
+    }
+    if creates > 0.0 && clients.absent_keys == 0 {
+        return err(
+            "writes.creates",
+            "creates keys among the absent ones, and there are none; set clients.absent_keys (and absent_share for reads of them)",
+        );
+    }
+    Ok(Some(WritesConfig {
+        rate,
+        share,
+        popularity,
+        service,
+        path,
+        bypass,
+        creates,
+    }))
+}
+
+/// `writes.rate` or `writes.share` (one of them): the write rate at time zero, and the share
+/// when writes follow the read rate.
+fn rate_and_share(raw: &RawWrites, clients: &ClientsConfig) -> Result<(f64, Option<f64>)> {
+    Ok(match (raw.rate, raw.share) {
         (Some(r), None) => (
             rate("writes.rate", r).map_err(|e| FieldError {
                 message: e.message.replace("requests per second", "writes per second"),
@@ -54,27 +109,12 @@ pub(super) fn writes(
                 "is required in [writes]: writes per second (or `share`, the share of operations that are writes)",
             )
         }
-    };
-    let popularity = popularity(
-        "writes.popularity",
-        raw.popularity.as_ref(),
-        clients.popularity,
-    )?;
-    let service = match &raw.service {
-        None => db.service,
-        Some(s) => {
-            let d = distribution("writes.service", s)?;
-            if d.mean_secs() <= 0.0 {
-                return err(
-                    "writes.service",
-                    "must have a mean above 0 (database time of one write); use at least \"1ns\"",
-                );
-            }
-            d
-        }
-    };
-    let name = raw.path.as_deref().unwrap_or("ttl_only");
-    let path = match name {
+    })
+}
+
+/// `writes.path` named `name`, with its own settings.
+fn path(name: &str, raw: &RawWrites) -> Result<WritePath> {
+    Ok(match name {
         "ttl_only" => WritePath::TtlOnly,
         "delete" => WritePath::DeleteAfterCommit,
         "delete_before_commit" => WritePath::DeleteBeforeCommit,
@@ -120,34 +160,5 @@ pub(super) fn writes(
                 ),
             )
         }
-    };
-    if path != WritePath::TtlOnly && cache.is_none() {
-        return err(
-            "writes.path",
-            format!("\"{name}\" acts on the cache, and there is none; use \"ttl_only\" or set cache.enabled = true"),
-        );
-    }
-    let bypass = check_bypass(raw.bypass.unwrap_or(0.0)).or_else(|m| err("writes.bypass", m))?;
-    let creates = raw.creates.unwrap_or(0.0);
-    if !creates.is_finite() || !(0.0..=1.0).contains(&creates) {
-        return err(
-            "writes.creates",
-            format!("must be a share of writes from 0 to 1 (0.1: one write in ten creates a key), got {creates}"),
-        );
-    }
-    if creates > 0.0 && clients.absent_keys == 0 {
-        return err(
-            "writes.creates",
-            "creates keys among the absent ones, and there are none; set clients.absent_keys (and absent_share for reads of them)",
-        );
-    }
-    Ok(Some(WritesConfig {
-        rate,
-        share,
-        popularity,
-        service,
-        path,
-        bypass,
-        creates,
-    }))
+    })
 }
