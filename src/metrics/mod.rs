@@ -24,162 +24,195 @@ pub const BYTES_PER_BUCKET_ROW: u64 = std::mem::size_of::<BucketRow>() as u64 + 
 /// Bytes of one bucket's row of one cache node, with its line of `nodes.csv`.
 pub const BYTES_PER_NODE_ROW: u64 = std::mem::size_of::<NodeRow>() as u64 + 80;
 
-/// Measurements for one time bucket of one run.
+/// Declares [`BucketRow`] once: its fields, and from their kinds the sum of rows that gives
+/// the whole-run figures ([`BucketRow::accumulate`]). A new counter is one line here (`sum
+/// name: u64`, with its doc), plus the code that counts it.
+macro_rules! bucket_row {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[$fmeta:meta])* $kind:ident $field:ident : $ty:ty, )*
+        }
+    ) => {
+        $(#[$meta])*
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: $ty, )*
+        }
+
+        impl $name {
+            /// Adds `row` into these whole-run figures: counts summed, peaks kept, the
+            /// fields of kind `own` left as they are (the recorder sets them).
+            pub fn accumulate(&mut self, row: &$name) {
+                $( bucket_row!(@gather $kind self.$field, row.$field); )*
+            }
+        }
+    };
+    (@gather sum $total:expr, $row:expr) => { $total += $row; };
+    (@gather max $total:expr, $row:expr) => { $total = $total.max($row); };
+    (@gather add $total:expr, $row:expr) => { $total.add(&$row); };
+    (@gather own $total:expr, $row:expr) => {};
+}
+
+bucket_row! {
+/// Measurements for one time bucket of one run. Each field says how the whole-run figures
+/// gather it over the buckets: `sum` (a count), `max` (a peak), `add` (counts of its own,
+/// added), `own` (set apart: times, means, latency statistics).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BucketRow {
     /// Start of the bucket, seconds.
-    pub start_s: f64,
+    own start_s: f64,
     /// Length of the bucket, seconds (the last bucket may be shorter).
-    pub width_s: f64,
+    own width_s: f64,
     /// Requests that arrived.
-    pub arrived: u64,
+    sum arrived: u64,
     /// Requests answered successfully.
-    pub completed: u64,
+    sum completed: u64,
     /// Requests still waiting for their answer when the run ended (only in the last bucket):
     /// admitted, not completed, not failed, client not gone.
-    pub unfinished: u64,
+    sum unfinished: u64,
     /// Requests whose client gave up (client timeout).
-    pub errors_timeout: u64,
+    sum errors_timeout: u64,
     /// Requests failed because a database query was rejected (queue full).
-    pub errors_db_rejected: u64,
+    sum errors_db_rejected: u64,
     /// Requests failed because a database query waited longer than the queue timeout.
-    pub errors_db_timeout: u64,
+    sum errors_db_timeout: u64,
     /// Requests rejected at the door: app queue full or the in-flight safety cap reached.
-    pub errors_overload: u64,
+    sum errors_overload: u64,
     /// Requests failed because a mitigation refused to rebuild a key and had nothing stale to
     /// serve (lock or lease gave up, rate limit), or because a lock holder died with them.
-    pub errors_fallback: u64,
+    sum errors_fallback: u64,
     /// Requests whose every key was a fresh cache hit.
-    pub requests_all_hit: u64,
+    sum requests_all_hit: u64,
     /// Cache lookups that found a fresh entry.
-    pub cache_hits: u64,
+    sum cache_hits: u64,
     /// Cache lookups that found nothing or an expired entry.
-    pub cache_misses: u64,
+    sum cache_misses: u64,
     /// Expired values served (stale-while-revalidate, lease, lock or rate-limit fallback).
-    pub stale_serves: u64,
+    sum stale_serves: u64,
     /// Reads that polled another reader's lock or lease (coalesced reads are not counted again).
-    pub lock_waits: u64,
+    sum lock_waits: u64,
     /// Mean time those reads waited, ms (counted when the wait ended).
-    pub lock_wait_mean_ms: f64,
+    own lock_wait_mean_ms: f64,
     /// Database queries submitted, split by cause.
-    pub db_by_cause: CauseCounts,
+    add db_by_cause: CauseCounts,
     /// Herds of the hot key (key 0) that ended in the bucket: groups of database queries for it
     /// between two writes of its value.
-    pub herds: u64,
+    sum herds: u64,
     /// Of those, herds that began before the value expired (early or background refresh).
-    pub herds_early: u64,
+    sum herds_early: u64,
     /// Largest herd that ended in the bucket (queries).
-    pub herd_max: u64,
+    max herd_max: u64,
     /// Sum of the sizes of those herds (queries), for the mean.
-    pub herd_queries: u64,
+    sum herd_queries: u64,
     /// Database queries that entered service.
-    pub db_started: u64,
+    sum db_started: u64,
     /// Database queries that finished service.
-    pub db_completed: u64,
+    sum db_completed: u64,
     /// Longest database queue seen in the bucket.
-    pub db_queue_max: u64,
+    max db_queue_max: u64,
     /// Fraction of database slot-time busy, 0..1.
-    pub db_busy_fraction: f64,
+    own db_busy_fraction: f64,
     /// Mean time queries that entered service in this bucket waited in the queue, ms.
-    pub db_wait_mean_ms: f64,
+    own db_wait_mean_ms: f64,
     /// Entries evicted by LRU to make room.
-    pub evictions: u64,
+    sum evictions: u64,
     /// Latency percentiles of requests completed successfully in the bucket, ms (0 if none).
-    pub latency: LatencyStats,
+    own latency: LatencyStats,
     /// Writes committed to the database.
-    pub writes_committed: u64,
+    sum writes_committed: u64,
     /// Writes that arrived.
-    pub writes_arrived: u64,
+    sum writes_arrived: u64,
     /// Writes the cache took (write-back) and lost with a node before they were committed.
-    pub writes_lost: u64,
+    sum writes_lost: u64,
     /// Invalidations (deletes of written keys) sent to the cache, lost ones included.
-    pub invalidations_sent: u64,
+    sum invalidations_sent: u64,
     /// Invalidations lost on the way (event loss).
-    pub invalidations_lost: u64,
+    sum invalidations_lost: u64,
     /// Invalidations sent as events, to arrive after a lag.
-    pub invalidations_delayed: u64,
+    sum invalidations_delayed: u64,
     /// Mean lag of those, ms.
-    pub invalidation_lag_mean_ms: f64,
+    own invalidation_lag_mean_ms: f64,
     /// Reads of one key answered with a value (a request of fan-out k makes k).
-    pub reads_served: u64,
+    sum reads_served: u64,
     /// Of those, reads answered with a version older than the database's committed one.
-    pub outdated_reads: u64,
+    sum outdated_reads: u64,
     /// How long before each outdated read its value had been superseded, ms.
-    pub outdated_age: LatencyStats,
+    own outdated_age: LatencyStats,
     /// Sets that wrote a value older than the committed version.
-    pub outdated_sets: u64,
+    sum outdated_sets: u64,
     /// Of those, sets made after the cache had applied a delete for a newer version: the
     /// stale-set race, which leaves the old value until its TTL.
-    pub stale_set_races: u64,
+    sum stale_set_races: u64,
     /// Sets refused: a versioned set older than the cache's version, or a revoked lease.
-    pub sets_refused: u64,
+    sum sets_refused: u64,
     /// Key reads of keys that exist nowhere.
-    pub absent_reads: u64,
+    sum absent_reads: u64,
     /// Reads answered by a cached "not found" (negative caching).
-    pub negative_hits: u64,
+    sum negative_hits: u64,
     /// Absent keys the Bloom filter stopped before the database.
-    pub bloom_rejections: u64,
+    sum bloom_rejections: u64,
     /// Absent keys the Bloom filter let through (false positives).
-    pub bloom_false_positives: u64,
+    sum bloom_false_positives: u64,
     /// Database queries for absent keys.
-    pub db_queries_absent: u64,
+    sum db_queries_absent: u64,
     /// Reads of keys created after they were absent, answered "not found".
-    pub created_hidden_reads: u64,
+    sum created_hidden_reads: u64,
     /// Reads answered by the instance's local cache.
-    pub local_hits: u64,
+    sum local_hits: u64,
     /// Reads the local cache could not answer (they go on to the shared cache).
-    pub local_misses: u64,
+    sum local_misses: u64,
     /// Local hits whose version differs from the one the shared cache holds.
-    pub local_differs: u64,
+    sum local_differs: u64,
     /// Pub/sub messages of changes sent to local caches (one per write and instance).
-    pub local_invalidations_sent: u64,
+    sum local_invalidations_sent: u64,
     /// Of those, messages lost.
-    pub local_invalidations_lost: u64,
+    sum local_invalidations_lost: u64,
     /// Requests shed by the app: they waited for a worker longer than the shedding limit.
-    pub errors_shed: u64,
+    sum errors_shed: u64,
     /// Requests failed by a transient database error.
-    pub errors_db_error: u64,
+    sum errors_db_error: u64,
     /// Attempts started (without retries, one per request admitted or turned away).
-    pub attempts: u64,
+    sum attempts: u64,
     /// Of those, retries (attempts after the first of their request).
-    pub retries: u64,
+    sum retries: u64,
     /// Retries the retry budget refused (their request failed instead).
-    pub retries_refused: u64,
+    sum retries_refused: u64,
     /// Attempts answered successfully after their client had given up: work done for nobody.
-    pub attempts_late: u64,
+    sum attempts_late: u64,
     /// Database queries that failed with a transient error.
-    pub db_errors: u64,
+    sum db_errors: u64,
     /// Queued database queries dropped because their client had given up (cancelled work).
-    pub queries_cancelled: u64,
+    sum queries_cancelled: u64,
     /// Cache reads that failed: a dead node, a dropped operation or the app's timeout (open
     /// breakers are counted apart).
-    pub cache_errors: u64,
+    sum cache_errors: u64,
     /// Of those, reads that hit the app's cache timeout.
-    pub cache_timeouts: u64,
+    sum cache_timeouts: u64,
     /// Cache reads an open breaker rejected without making the call.
-    pub breaker_rejections: u64,
+    sum breaker_rejections: u64,
     /// Breakers (one per app instance and node) that opened from closed.
-    pub breaker_opens: u64,
+    sum breaker_opens: u64,
     /// Most breakers not closed (open or half-open) at once in the bucket.
-    pub breakers_open_max: u64,
+    max breakers_open_max: u64,
     /// Reads that failed over to the gutter pool and found a value there.
-    pub gutter_hits: u64,
+    sum gutter_hits: u64,
     /// Reads that failed over to the gutter pool and did not.
-    pub gutter_misses: u64,
+    sum gutter_misses: u64,
     /// Reads whose cache call failed answered with the instance's local copy.
-    pub stale_on_error_serves: u64,
+    sum stale_on_error_serves: u64,
     /// Keys moved to another node by a change of the nodes in service.
-    pub keys_remapped: u64,
+    sum keys_remapped: u64,
     /// Longest wait of a cache read for its turn at a node (node capacity), ms.
-    pub node_wait_max_ms: f64,
+    max node_wait_max_ms: f64,
     /// Requests answered without an optional key whose read failed (counted in `completed`).
-    pub requests_degraded: u64,
+    sum requests_degraded: u64,
     /// Cache reads hedged (a second read sent because the first was slow).
-    pub hedges: u64,
+    sum hedges: u64,
     /// Of those, hedges whose outcome the app acted on (answered first).
-    pub hedges_won: u64,
+    sum hedges_won: u64,
     /// Failed database queries the app sent again (app retries).
-    pub db_retries: u64,
+    sum db_retries: u64,
+}
 }
 
 /// One cache node's figures for one bucket (only with node faults).
@@ -388,6 +421,36 @@ pub struct RunResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accumulating_rows_sums_counts_keeps_peaks_and_leaves_own_fields() {
+        let row = |n: u64| BucketRow {
+            start_s: n as f64,
+            width_s: 1.0,
+            arrived: n,
+            db_retries: 2 * n,
+            herd_max: 10 - n,
+            node_wait_max_ms: n as f64,
+            db_by_cause: CauseCounts {
+                miss: n,
+                ..CauseCounts::default()
+            },
+            db_busy_fraction: 0.5,
+            ..BucketRow::default()
+        };
+        let mut total = BucketRow::default();
+        for n in 1..=3 {
+            total.accumulate(&row(n));
+        }
+        assert_eq!((total.arrived, total.db_retries), (6, 12));
+        assert_eq!((total.herd_max, total.node_wait_max_ms), (9, 3.0));
+        assert_eq!(total.db_by_cause.miss, 6);
+        // Times and means are the recorder's to set.
+        assert_eq!(
+            (total.start_s, total.width_s, total.db_busy_fraction),
+            (0.0, 0.0, 0.0)
+        );
+    }
 
     #[test]
     fn the_worst_bucket_is_what_the_whole_run_averages_away() {
