@@ -52,7 +52,7 @@ pub fn rule(value: Option<&toml::Value>) -> Result<RecoveryRule, (String, String
                 _ => {
                     return Err((
                         field,
-                        "must be a number from 0 to 10: the band's smallest half-width relative to the level (0.02 is 2%)".into(),
+                        "must be a number from 0 to 10: added to the band's half-width, relative to the level (0.02 is 2%)".into(),
                     ))
                 }
             },

@@ -457,15 +457,7 @@ mod tests {
 
     #[test]
     fn freshness_small_multiples_are_left_out_beyond_max_panels() {
-        let template = writing_sample().strategies[1].clone();
-        let many = scenario(
-            (0..=MAX_PANELS)
-                .map(|i| StrategyResult {
-                    name: format!("s{i}"),
-                    ..template.clone()
-                })
-                .collect(),
-        );
+        let many = beyond_max_panels(&writing_sample().strategies[1]);
         let charts = render_all(&many, ImageFormat::Svg).unwrap();
         let stems = stems(&charts);
         assert!(stems.contains(&"outdated_reads") && stems.contains(&"outdated_age_p99"));

@@ -477,15 +477,7 @@ mod tests {
 
     #[test]
     fn node_load_is_left_out_beyond_max_panels() {
-        let template = node_sample().strategies[0].clone();
-        let many = scenario(
-            (0..=MAX_PANELS)
-                .map(|i| StrategyResult {
-                    name: format!("s{i}"),
-                    ..template.clone()
-                })
-                .collect(),
-        );
+        let many = beyond_max_panels(&node_sample().strategies[0]);
         let charts = render_all(&many, ImageFormat::Svg).unwrap();
         assert!(!stems(&charts).contains(&"node_load"));
     }

@@ -392,15 +392,7 @@ mod tests {
 
     #[test]
     fn goodput_is_left_out_beyond_max_panels_and_retry_amplification_is_not() {
-        let template = retrying_sample().strategies[0].clone();
-        let many = scenario(
-            (0..=MAX_PANELS)
-                .map(|i| StrategyResult {
-                    name: format!("s{i}"),
-                    ..template.clone()
-                })
-                .collect(),
-        );
+        let many = beyond_max_panels(&retrying_sample().strategies[0]);
         let charts = render_all(&many, ImageFormat::Svg).unwrap();
         let stems = stems(&charts);
         assert!(stems.contains(&"retry_amplification"));

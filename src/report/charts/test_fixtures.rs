@@ -65,6 +65,19 @@ pub(super) fn strategy(name: &str, capacity: f64, buckets: Vec<BucketRow>) -> St
     }
 }
 
+/// A scenario with one panel more than a small-multiples chart draws: copies of `template`
+/// named `s0`, `s1`, ...
+pub(super) fn beyond_max_panels(template: &StrategyResult) -> ScenarioResult {
+    scenario(
+        (0..=super::MAX_PANELS)
+            .map(|i| StrategyResult {
+                name: format!("s{i}"),
+                ..template.clone()
+            })
+            .collect(),
+    )
+}
+
 pub(super) fn scenario(strategies: Vec<StrategyResult>) -> ScenarioResult {
     ScenarioResult {
         name: "avalanche".to_owned(),
