@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::config::{AppConfig, QueueOrder, Shedding};
+use super::mitigation::coalescing::{join_or_lead, Join};
 use super::mitigation::rate_limit::{RateLimit, TokenBucket};
 use super::request::KeyRef;
 use crate::engine::{SimDuration, SimTime};
@@ -49,15 +50,15 @@ pub type IntSet = HashSet<u32, BuildHasherDefault<IntHasher>>;
 
 /// What an app instance keeps for its reads besides its workers and queue.
 #[derive(Clone, Debug)]
-pub struct Instance {
+struct Instance {
     /// Cache-key version this instance reads and writes.
-    pub version: u32,
+    version: u32,
     /// Coalesced fetches in flight: cache key -> leading read.
-    pub fetching: IntMap<KeyRef>,
+    fetching: IntMap<KeyRef>,
     /// Background refreshes in flight (cache keys).
-    pub refreshing: IntSet,
+    refreshing: IntSet,
     /// Rebuild rate limit.
-    pub rebuild_tokens: TokenBucket,
+    rebuild_tokens: TokenBucket,
 }
 
 /// Workers, queues and read state of every instance, and the round-robin pointer.
@@ -103,16 +104,74 @@ impl AppTier {
         }
     }
 
-    /// The read state of every instance.
+    /// How many instances the tier has.
     #[inline]
-    pub fn instances(&self) -> &[Instance] {
-        &self.instances
+    pub fn instance_count(&self) -> u32 {
+        self.instances.len() as u32
     }
 
-    /// The read state of every instance, to change.
+    /// The cache-key version `instance` reads and writes.
     #[inline]
-    pub fn instances_mut(&mut self) -> &mut [Instance] {
-        &mut self.instances
+    pub fn version_of(&self, instance: u32) -> u32 {
+        self.instances[instance as usize].version
+    }
+
+    /// The newest key version any instance runs: the one writers set values under.
+    pub fn newest_version(&self) -> u32 {
+        self.instances.iter().map(|i| i.version).max().unwrap_or(0)
+    }
+
+    /// Instances `from..to` switch to key version `version` (a deploy's wave).
+    pub fn switch_version(&mut self, from: u32, to: u32, version: u32) {
+        for inst in &mut self.instances[from as usize..to as usize] {
+            inst.version = version;
+        }
+    }
+
+    /// Forgets every fetch and background refresh in flight for a cache key in `range` (a
+    /// newer deploy took that key range over).
+    pub fn forget_range(&mut self, range: &std::ops::Range<u32>) {
+        for inst in &mut self.instances {
+            inst.fetching.retain(|ckey, _| !range.contains(ckey));
+            inst.refreshing.retain(|ckey| !range.contains(ckey));
+        }
+    }
+
+    /// A miss of `ckey` by read `k` on `instance` under coalescing: it waits for the fetch in
+    /// flight there, or leads a new one.
+    #[inline]
+    pub fn join_fetch(&mut self, instance: u32, ckey: u32, k: KeyRef) -> Join<KeyRef> {
+        join_or_lead(&mut self.instances[instance as usize].fetching, ckey, k)
+    }
+
+    /// The fetch of `ckey` that read `k` led on `instance` is over (unless a deploy cleared it
+    /// and a newer read leads one for the key now).
+    #[inline]
+    pub fn end_fetch(&mut self, instance: u32, ckey: u32, k: KeyRef) {
+        let fetching = &mut self.instances[instance as usize].fetching;
+        if fetching.get(&ckey) == Some(&k) {
+            fetching.remove(&ckey);
+        }
+    }
+
+    /// Starts a background refresh of `ckey` on `instance`; `false` if one runs there already.
+    #[inline]
+    pub fn start_refresh(&mut self, instance: u32, ckey: u32) -> bool {
+        self.instances[instance as usize].refreshing.insert(ckey)
+    }
+
+    /// The background refresh of `ckey` on `instance` is over.
+    #[inline]
+    pub fn end_refresh(&mut self, instance: u32, ckey: u32) {
+        self.instances[instance as usize].refreshing.remove(&ckey);
+    }
+
+    /// Takes a token from `instance`'s rebuild bucket at `now` under `limit`.
+    #[inline]
+    pub fn take_rebuild_token(&mut self, instance: u32, now: SimTime, limit: &RateLimit) -> bool {
+        self.instances[instance as usize]
+            .rebuild_tokens
+            .take(now, limit)
     }
 
     /// The instance the next request goes to (round-robin).
@@ -275,14 +334,54 @@ mod tests {
             cancel_abandoned: false,
         };
         let mut t = AppTier::new(&config, Some(limit));
-        assert_eq!(t.instances().len(), 3);
-        for inst in t.instances_mut() {
-            assert_eq!(inst.version, 0);
-            assert!(inst.fetching.is_empty() && inst.refreshing.is_empty());
+        assert_eq!(t.instance_count(), 3);
+        for i in 0..3 {
+            assert_eq!(t.version_of(i), 0);
             let now = crate::engine::SimTime::ZERO;
-            assert!(inst.rebuild_tokens.take(now, &limit) && inst.rebuild_tokens.take(now, &limit));
-            assert!(!inst.rebuild_tokens.take(now, &limit));
+            assert!(t.take_rebuild_token(i, now, &limit) && t.take_rebuild_token(i, now, &limit));
+            assert!(!t.take_rebuild_token(i, now, &limit));
+            // Nothing in flight: a refresh starts, a miss leads.
+            assert!(t.start_refresh(i, 5));
+            assert_eq!(t.join_fetch(i, 5, KeyRef { req: 1, idx: 0 }), Join::Lead);
         }
+    }
+
+    #[test]
+    fn fetches_and_refreshes_are_per_instance_and_end_once() {
+        let mut t = tier(2, None, None);
+        let (a, b) = (KeyRef { req: 1, idx: 0 }, KeyRef { req: 2, idx: 0 });
+        assert_eq!(t.join_fetch(0, 7, a), Join::Lead);
+        assert_eq!(t.join_fetch(0, 7, b), Join::Wait(a));
+        // Another instance fetches on its own.
+        assert_eq!(t.join_fetch(1, 7, b), Join::Lead);
+        // Only the leader ends its fetch.
+        t.end_fetch(0, 7, b);
+        assert_eq!(t.join_fetch(0, 7, b), Join::Wait(a));
+        t.end_fetch(0, 7, a);
+        assert_eq!(t.join_fetch(0, 7, b), Join::Lead);
+        assert!(t.start_refresh(0, 9));
+        assert!(!t.start_refresh(0, 9));
+        t.end_refresh(0, 9);
+        assert!(t.start_refresh(0, 9));
+    }
+
+    #[test]
+    fn a_deploy_switches_waves_and_forgets_the_taken_range() {
+        let mut t = tier(4, None, None);
+        t.switch_version(0, 2, 1);
+        assert_eq!(
+            (t.version_of(0), t.version_of(1), t.version_of(2)),
+            (1, 1, 0)
+        );
+        assert_eq!(t.newest_version(), 1);
+        let a = KeyRef { req: 1, idx: 0 };
+        assert_eq!(t.join_fetch(3, 15, a), Join::Lead);
+        assert_eq!(t.join_fetch(3, 25, a), Join::Lead);
+        assert!(t.start_refresh(3, 15));
+        t.forget_range(&(10..20));
+        assert_eq!(t.join_fetch(3, 15, a), Join::Lead);
+        assert_eq!(t.join_fetch(3, 25, a), Join::Wait(a));
+        assert!(t.start_refresh(3, 15));
     }
 
     #[test]

@@ -430,7 +430,7 @@ impl<'a, O: Observer> World<'a, O> {
     /// A worker takes the request: read every key from the cache (or the database without one).
     fn start_request(&mut self, now: SimTime, req: u32) {
         let instance = self.requests.get(req).instance;
-        let version = self.app.instances()[instance as usize].version;
+        let version = self.app.version_of(instance);
         self.app.start(instance);
         let r = self.requests.get_mut(req);
         r.version = version;
@@ -496,12 +496,9 @@ impl<'a, O: Observer> World<'a, O> {
     fn resolve(&mut self, now: SimTime, k: KeyRef, answer: Answer) {
         let slot = *self.slot(k);
         if slot.leader {
-            let instance = self.request(k).instance as usize;
+            let instance = self.request(k).instance;
             // A deploy may have cleared this fetch and a newer read may lead one for the key.
-            let fetching = &mut self.app.instances_mut()[instance].fetching;
-            if fetching.get(&slot.ckey) == Some(&k) {
-                fetching.remove(&slot.ckey);
-            }
+            self.app.end_fetch(instance, slot.ckey, k);
             let mut w = slot.next_waiter;
             while w != KeyRef::NONE {
                 let next = self.slot(w).next_waiter;

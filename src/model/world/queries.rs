@@ -174,9 +174,7 @@ impl<O: Observer> World<'_, O> {
             }
             Origin::Background { instance } => {
                 if current {
-                    self.app.instances_mut()[instance as usize]
-                        .refreshing
-                        .remove(&q.key);
+                    self.app.end_refresh(instance, q.key);
                 }
             }
             Origin::Warmup | Origin::NodeWarmup { .. } | Origin::Write { .. } => {}
@@ -325,9 +323,7 @@ impl<O: Observer> World<'_, O> {
             }
             Origin::Background { instance } => {
                 if self.versions.is_live(q.version) {
-                    self.app.instances_mut()[instance as usize]
-                        .refreshing
-                        .remove(&q.key);
+                    self.app.end_refresh(instance, q.key);
                 }
             }
             Origin::NodeWarmup { entry } => self.node_warmup_failed(now, entry, q.key),

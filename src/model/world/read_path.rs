@@ -9,7 +9,7 @@ use crate::engine::SimTime;
 use crate::model::cache::{CacheEvent, CacheTier};
 use crate::model::config::{Fallback, LockConfig};
 use crate::model::database::Origin;
-use crate::model::mitigation::coalescing::{join_or_lead, Join};
+use crate::model::mitigation::coalescing::Join;
 use crate::model::mitigation::lock::AfterPoll;
 use crate::model::mitigation::lookup::Decision;
 use crate::model::request::KeyRef;
@@ -136,10 +136,7 @@ impl<O: Observer> World<'_, O> {
     fn background_refresh(&mut self, now: SimTime, k: KeyRef) {
         let r = self.request(k);
         let (instance, version, ckey) = (r.instance, r.version, self.slot(k).ckey);
-        if self.app.instances_mut()[instance as usize]
-            .refreshing
-            .insert(ckey)
-        {
+        if self.app.start_refresh(instance, ckey) {
             self.submit_query(
                 now,
                 Origin::Background { instance },
@@ -160,9 +157,9 @@ impl<O: Observer> World<'_, O> {
     /// A read found nothing fresh: join a fetch in flight on this instance, or rebuild.
     fn on_miss(&mut self, now: SimTime, k: KeyRef) {
         if self.config.mitigations.coalescing {
-            let instance = self.request(k).instance as usize;
+            let instance = self.request(k).instance;
             let ckey = self.slot(k).ckey;
-            match join_or_lead(&mut self.app.instances_mut()[instance].fetching, ckey, k) {
+            match self.app.join_fetch(instance, ckey, k) {
                 Join::Wait(leader) => {
                     // Wait for the leader's result instead of querying again.
                     let after_leader = self.slot(leader).next_waiter;
@@ -201,8 +198,8 @@ impl<O: Observer> World<'_, O> {
         let Some(limit) = self.config.mitigations.rate_limit else {
             return true;
         };
-        let inst = &mut self.app.instances_mut()[self.requests.get(k.req).instance as usize];
-        inst.rebuild_tokens.take(now, &limit)
+        let instance = self.requests.get(k.req).instance;
+        self.app.take_rebuild_token(instance, now, &limit)
     }
 
     /// Serves the expired value if the cache still holds one (under this version, or the

@@ -162,10 +162,7 @@ impl<O: Observer> World<'_, O> {
         if let Some(local) = self.local.as_mut() {
             local.clear_range(self.deploys[i].version);
         }
-        for inst in self.app.instances_mut() {
-            inst.fetching.retain(|ckey, _| !range.contains(ckey));
-            inst.refreshing.retain(|ckey| !range.contains(ckey));
-        }
+        self.app.forget_range(&range);
     }
 
     fn on_deploy_wave(&mut self, i: usize, wave: u32) {
@@ -173,12 +170,9 @@ impl<O: Observer> World<'_, O> {
         let TimelineAction::Deploy(d) = self.config.timeline[i].action else {
             unreachable!("deploy waves are only scheduled for deploys");
         };
-        let n = self.app.instances().len() as u32;
+        let n = self.app.instance_count();
         let (from, to) = (wave * n / d.waves, (wave + 1) * n / d.waves);
-        let version = self.deploys[i].version;
-        for inst in &mut self.app.instances_mut()[from as usize..to as usize] {
-            inst.version = version;
-        }
+        self.app.switch_version(from, to, self.deploys[i].version);
     }
 
     fn on_warmup_tick(&mut self, now: SimTime, i: usize) {

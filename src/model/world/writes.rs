@@ -130,12 +130,7 @@ impl<O: Observer> World<'_, O> {
 
     /// The newest key version any instance runs: the one writers set values under.
     pub(super) fn newest_version(&self) -> u32 {
-        self.app
-            .instances()
-            .iter()
-            .map(|i| i.version)
-            .max()
-            .unwrap_or(0)
+        self.app.newest_version()
     }
 
     /// A write of `key` committed at `now`: the write path acts on the cache, and the change
