@@ -12,6 +12,13 @@ use super::mitigation::rate_limit::{RateLimit, TokenBucket};
 use super::request::KeyRef;
 use crate::engine::{SimDuration, SimTime};
 
+/// What the app tier does on its own time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppEvent {
+    /// The app sends the failed database query of read `k` again (app retries).
+    QueryRetry(KeyRef),
+}
+
 /// What happens to a request arriving at an instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Admission {

@@ -11,10 +11,6 @@ use crate::engine::SimTime;
 pub enum ClientEvent {
     /// The next request arrives.
     Arrival,
-    /// The next write arrives.
-    Write,
-    /// The write-back flusher runs.
-    Flush,
     /// The client of request `req` (generation `gen`) gives up waiting.
     GiveUp {
         /// Request slot.

@@ -27,13 +27,6 @@ pub enum DbEvent {
         /// Low half of the query's id.
         id_lo: u32,
     },
-    /// The app sends the failed query of request slot `req`'s key `idx` again (app retries).
-    Retry {
-        /// Request slot.
-        req: u32,
-        /// Key index within the request.
-        idx: u32,
-    },
 }
 
 impl DbEvent {

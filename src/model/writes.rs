@@ -11,6 +11,45 @@ use super::distribution::Sampler;
 use super::mitigation::write_path::{AfterCommit, WritePath};
 use crate::engine::{SimDuration, SimTime, Stream};
 
+/// What the writers do: writes arriving, the write-back flusher running, and the cache
+/// operations of the write paths landing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriterEvent {
+    /// The next write arrives.
+    Arrival,
+    /// The write-back flusher runs.
+    Flush,
+    /// A writer's (or an invalidation event's) delete of logical key `key`, for the write that
+    /// committed `version`, reaches the cache.
+    Delete {
+        /// The logical key.
+        key: u32,
+        /// The version whose commit the delete is for.
+        version: u32,
+    },
+    /// A writer's delete before its commit reaches the cache; the write goes to the database
+    /// after it.
+    DeleteThenCommit {
+        /// The logical key.
+        key: u32,
+        /// Whether the write skips the cache otherwise (never, for this path; kept for the
+        /// write it becomes).
+        bypass: bool,
+    },
+    /// A writer's set of the value it committed (write-through) reaches the cache.
+    Set {
+        /// The logical key.
+        key: u32,
+        /// The committed version.
+        version: u32,
+    },
+    /// A write-back writer's value of `key` reaches the cache.
+    WriteBack {
+        /// The logical key.
+        key: u32,
+    },
+}
+
 /// The streams writers draw from, one per purpose.
 #[derive(Clone, Debug)]
 pub struct WriterStreams {

@@ -10,6 +10,21 @@ use crate::engine::{SimDuration, SimTime, Stream};
 use crate::model::config::{LocalCacheConfig, LocalInvalidation};
 use crate::model::distribution::Sampler;
 use crate::model::mitigation::lookup::Lookup;
+use crate::model::request::KeyRef;
+
+/// What happens at the app instances' local caches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocalEvent {
+    /// The answer of the reading instance's local cache for key `k`.
+    Reply(KeyRef),
+    /// A pub/sub message that `key` changed reaches `instance`'s local cache.
+    Delete {
+        /// The app instance.
+        instance: u32,
+        /// The logical key.
+        key: u32,
+    },
+}
 
 /// The streams local caches draw from.
 #[derive(Clone, Debug)]

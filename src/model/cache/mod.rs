@@ -12,8 +12,10 @@ pub mod local;
 pub mod nodes;
 
 pub use cluster::{CacheCluster, HashRing};
-pub use local::{Delivery, LocalCaches, LocalStreams};
-pub use nodes::{BreakerChange, NodeFaults, NodeStreams, ReadOp, Release, WarmKey, WarmProgress};
+pub use local::{Delivery, LocalCaches, LocalEvent, LocalStreams};
+pub use nodes::{
+    BreakerChange, NodeEvent, NodeFaults, NodeStreams, ReadOp, Release, WarmKey, WarmProgress,
+};
 
 use std::ops::Range;
 
@@ -43,48 +45,11 @@ pub enum CacheEvent {
     /// With node faults, the lock (or lease) request or poll of key `k` failed (a dead,
     /// dropping or slow node, or an open breaker): the app learns it now.
     LockFailed(KeyRef),
-    /// A writer's (or an invalidation event's) delete of logical key `key`, for the write that
-    /// committed `version`, arrives.
-    Delete {
-        /// The logical key.
-        key: u32,
-        /// The version whose commit the delete is for.
-        version: u32,
-    },
-    /// A writer's delete before its commit arrives; the write goes to the database after it.
-    DeleteThenCommit {
-        /// The logical key.
-        key: u32,
-        /// Whether the write skips the cache otherwise (never, for this path; kept for the
-        /// write it becomes).
-        bypass: bool,
-    },
-    /// A writer's set of the value it committed (write-through) arrives.
-    Set {
-        /// The logical key.
-        key: u32,
-        /// The committed version.
-        version: u32,
-    },
-    /// A write-back writer's value of `key` reaches the cache.
-    WriteBack {
-        /// The logical key.
-        key: u32,
-    },
-    /// The answer of the reading instance's local cache for key `k`.
-    LocalReply(KeyRef),
     /// The read of key `k` failed (a dead, dropping or slow node, or an open breaker): the app
     /// learns it now.
     Failed(KeyRef),
     /// The gutter pool's answer to the read of key `k`.
     GutterReply(KeyRef),
-    /// A pub/sub message that `key` changed reaches `instance`'s local cache.
-    LocalDelete {
-        /// The app instance.
-        instance: u32,
-        /// The logical key.
-        key: u32,
-    },
 }
 
 /// The random streams a tier draws from, one per purpose.

@@ -22,6 +22,28 @@ use crate::engine::rng::splitmix64;
 use crate::engine::{SimDuration, SimTime, Stream};
 use crate::model::config::{CacheConfig, HotKeyReplicas, Placement};
 use crate::model::mitigation::breaker::{Breaker, BreakerConfig};
+
+/// What happens to cache nodes besides reads: the app taking a dead node out, and the
+/// warm-up of a node that comes back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeEvent {
+    /// The app has noticed that dead cache node `node` is gone and rehashes without it.
+    TakeOut {
+        /// The node.
+        node: u32,
+    },
+    /// Warm-up of the node restored at timeline entry `entry` sends its next query.
+    WarmupTick {
+        /// The `restore_node` timeline entry.
+        entry: u32,
+    },
+    /// The warm-up of the node restored at timeline entry `entry` has run for its longest
+    /// time.
+    WarmupEnd {
+        /// The `restore_node` timeline entry.
+        entry: u32,
+    },
+}
 use crate::observe::{BreakerState, CacheFailure};
 
 /// What happens to one read.

@@ -9,9 +9,10 @@ mod read_path;
 mod timeline;
 mod writes;
 
-use super::app::AppTier;
+use super::app::{AppEvent, AppTier};
 use super::cache::{
-    CacheEvent, CacheTier, LocalCaches, LocalStreams, NodeFaults, NodeStreams, TierStreams,
+    CacheEvent, CacheTier, LocalCaches, LocalEvent, LocalStreams, NodeEvent, NodeFaults,
+    NodeStreams, TierStreams,
 };
 use super::clients::{ClientEvent, Workload};
 use super::config::{Failover, ModelConfig, Placement, TimelineAction};
@@ -21,7 +22,7 @@ use super::mitigation::hedge::HedgeBudget;
 use super::request::{KeyRef, KeySlot, Request, Requests, State};
 use super::retry::{BudgetState, Calls};
 use super::versions::KeyVersions;
-use super::writes::{WriterStreams, Writers};
+use super::writes::{WriterEvent, WriterStreams, Writers};
 use crate::engine::{EventQueue, RandomStreams, SimTime, Stream};
 use crate::observe::{Cause, ErrorKind, Observer, RunEnd, Truncation};
 use timeline::{DeployState, TimelineEvent};
@@ -62,14 +63,22 @@ mod lane {
 /// scheduling never allocates.
 #[derive(Clone, Copy, Debug)]
 enum Event {
-    /// Arrivals and clients giving up.
+    /// The clients: arrivals, giving up, retrying.
     Client(ClientEvent),
-    /// Answers of the cache tier.
+    /// The writers: arrivals, flushes, their cache operations landing.
+    Writers(WriterEvent),
+    /// The app tier: retries of failed database queries.
+    App(AppEvent),
+    /// Answers of the shared cache tier to reads, lock requests and polls.
     Cache(CacheEvent),
+    /// Answers of the local caches, and their pub/sub messages.
+    Local(LocalEvent),
     /// Completions and queue timeouts of the database.
     Db(DbEvent),
     /// The scenario's timeline: its entries, deploy waves and warm-up.
     Timeline(TimelineEvent),
+    /// Cache nodes: a dead one taken out, a returning one warmed.
+    Node(NodeEvent),
 }
 
 /// What a read of one key got: the value at a version (0 without writes), or an error.
@@ -379,9 +388,13 @@ impl<'a, O: Observer> World<'a, O> {
     fn handle(&mut self, now: SimTime, event: Event) {
         match event {
             Event::Client(e) => self.on_client(now, e),
+            Event::Writers(e) => self.on_writers(now, e),
+            Event::App(e) => self.on_app(now, e),
             Event::Cache(e) => self.on_cache(now, e),
+            Event::Local(e) => self.on_local(now, e),
             Event::Db(e) => self.on_db(now, e),
             Event::Timeline(e) => self.on_timeline(now, e),
+            Event::Node(e) => self.on_node(now, e),
         }
     }
 
@@ -389,8 +402,6 @@ impl<'a, O: Observer> World<'a, O> {
     fn on_client(&mut self, now: SimTime, event: ClientEvent) {
         match event {
             ClientEvent::Arrival => self.on_arrival(now),
-            ClientEvent::Write => self.on_write_arrival(now),
-            ClientEvent::Flush => self.on_flush_tick(now),
             ClientEvent::GiveUp { req, gen } => self.on_give_up(now, req, gen),
             ClientEvent::Retry { call } => self.on_retry(now, call),
         }
@@ -457,7 +468,7 @@ impl<'a, O: Observer> World<'a, O> {
                 if local.eligible(self.requests.slot(k).key) {
                     let latency = local.latency();
                     self.events
-                        .schedule(now + latency, Event::Cache(CacheEvent::LocalReply(k)));
+                        .schedule(now + latency, Event::Local(LocalEvent::Reply(k)));
                     continue;
                 }
             }

@@ -4,10 +4,9 @@
 //! with stale-on-error, or the database), and the timeline actions that kill, restore (at
 //! once, or after warming through the database), slow or degrade nodes.
 
-use super::timeline::TimelineEvent;
 use super::{Event, World};
 use crate::engine::{SimDuration, SimTime};
-use crate::model::cache::{CacheEvent, ReadOp, WarmProgress};
+use crate::model::cache::{CacheEvent, NodeEvent, ReadOp, WarmProgress};
 use crate::model::config::{Failover, NodeWarmup, TimelineAction};
 use crate::model::database::{Origin, Query};
 use crate::model::mitigation::hedge::{combine, wants_hedge, Outcome};
@@ -23,6 +22,16 @@ fn outcome(op: ReadOp) -> Outcome {
 }
 
 impl<O: Observer> World<'_, O> {
+    /// The nodes' own events: a dead node taken out, a returning node's warm-up.
+    #[inline(never)]
+    pub(super) fn on_node(&mut self, now: SimTime, event: NodeEvent) {
+        match event {
+            NodeEvent::TakeOut { node } => self.take_out_node(node),
+            NodeEvent::WarmupTick { entry } => self.on_node_warmup_tick(now, entry),
+            NodeEvent::WarmupEnd { entry } => self.on_node_warmup_end(entry),
+        }
+    }
+
     /// Sends the shared-cache read of `k` at `now`: without node faults or hedging, an answer
     /// after one latency draw.
     #[inline(always)]
@@ -203,10 +212,8 @@ impl<O: Observer> World<'_, O> {
         self.lose_unflushed(Some(node));
         self.tier().kill_node(node);
         if let Some(Failover::Rehash { after }) = self.config.cache.as_ref().map(|c| c.failover) {
-            self.events.schedule(
-                now + after,
-                Event::Timeline(TimelineEvent::TakeOutNode { node }),
-            );
+            self.events
+                .schedule(now + after, Event::Node(NodeEvent::TakeOut { node }));
         }
     }
 
@@ -253,15 +260,11 @@ impl<O: Observer> World<'_, O> {
         let ckeys = (0..self.config.clients.keyspace).map(|key| versions.cache_key(key, version));
         let keys = cache.keys_owned_on_return(node, ckeys, w.top);
         self.tier().begin_warmup(node, entry, version, keys);
-        self.events.schedule(
-            now,
-            Event::Timeline(TimelineEvent::NodeWarmupTick { entry }),
-        );
+        self.events
+            .schedule(now, Event::Node(NodeEvent::WarmupTick { entry }));
         if let Some(max) = w.max {
-            self.events.schedule(
-                now + max,
-                Event::Timeline(TimelineEvent::NodeWarmupEnd { entry }),
-            );
+            self.events
+                .schedule(now + max, Event::Node(NodeEvent::WarmupEnd { entry }));
         }
     }
 
@@ -297,10 +300,8 @@ impl<O: Observer> World<'_, O> {
             // Key n is sent n / rate after the warm-up starts (no drift from rounding).
             let start = self.config.timeline[entry as usize].at;
             let next = start + SimDuration::from_secs_f64(key.sent as f64 / w.rate);
-            self.events.schedule(
-                next.max(now),
-                Event::Timeline(TimelineEvent::NodeWarmupTick { entry }),
-            );
+            self.events
+                .schedule(next.max(now), Event::Node(NodeEvent::WarmupTick { entry }));
         }
     }
 

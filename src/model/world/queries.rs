@@ -3,6 +3,7 @@
 
 use super::{db_queue_cap, lane, Event, World, BACKGROUND_QUERIES_CAP};
 use crate::engine::{SimDuration, SimTime};
+use crate::model::app::AppEvent;
 use crate::model::database::{Admission, DbEvent, Origin, Query};
 use crate::model::mitigation::bloom;
 use crate::model::request::KeyRef;
@@ -15,7 +16,6 @@ impl<O: Observer> World<'_, O> {
     pub(super) fn on_db(&mut self, now: SimTime, event: DbEvent) {
         match event {
             DbEvent::Done { slot } => self.on_db_done(now, slot),
-            DbEvent::Retry { req, idx } => self.on_query_retry(now, KeyRef { req, idx }),
             DbEvent::QueueTimeout { id_hi, id_lo } => {
                 if let Some(q) = self.db.time_out((id_hi as u64) << 32 | id_lo as u64) {
                     self.observer.db_queue_changed(self.db.queue_len());
@@ -203,13 +203,8 @@ impl<O: Observer> World<'_, O> {
             AfterFailure::Retry(wait) => {
                 self.slot_mut(k).db_retries = tries.min(u8::MAX as u32) as u8;
                 self.observer.query_retried();
-                self.events.schedule(
-                    now + wait,
-                    Event::Db(DbEvent::Retry {
-                        req: k.req,
-                        idx: k.idx,
-                    }),
-                );
+                self.events
+                    .schedule(now + wait, Event::App(AppEvent::QueryRetry(k)));
                 true
             }
             AfterFailure::Refused => {
@@ -220,9 +215,16 @@ impl<O: Observer> World<'_, O> {
         }
     }
 
+    /// The app tier's own events.
+    #[inline(never)]
+    pub(super) fn on_app(&mut self, now: SimTime, event: AppEvent) {
+        match event {
+            AppEvent::QueryRetry(k) => self.on_query_retry(now, k),
+        }
+    }
+
     /// The app sends `k`'s failed query again (unless its client left and the app cancels
     /// abandoned work).
-    #[inline(never)]
     fn on_query_retry(&mut self, now: SimTime, k: KeyRef) {
         if self.request(k).abandoned && self.config.app.cancel_abandoned {
             self.resolve(now, k, Err(ErrorKind::Timeout));

@@ -6,7 +6,7 @@
 
 use super::{Event, World};
 use crate::engine::SimTime;
-use crate::model::cache::{CacheEvent, CacheTier};
+use crate::model::cache::{CacheEvent, CacheTier, LocalEvent};
 use crate::model::config::{Fallback, LockConfig};
 use crate::model::database::Origin;
 use crate::model::mitigation::coalescing::Join;
@@ -24,16 +24,17 @@ impl<O: Observer> World<'_, O> {
             CacheEvent::PollReply(k) => self.on_poll_reply(now, k),
             CacheEvent::Poll(k) => self.send_lock_op(now, k, true),
             CacheEvent::LockFailed(k) => self.on_lock_failed(now, k),
-            CacheEvent::Delete { key, version } => self.on_delete(key, version),
-            CacheEvent::DeleteThenCommit { key, bypass } => {
-                self.on_delete_then_commit(now, key, bypass)
-            }
-            CacheEvent::Set { key, version } => self.on_write_through(now, key, version),
-            CacheEvent::WriteBack { key } => self.on_write_back(now, key),
-            CacheEvent::LocalReply(k) => self.on_local_reply(now, k),
             CacheEvent::Failed(k) => self.on_cache_failed(now, k),
             CacheEvent::GutterReply(k) => self.on_gutter_reply(now, k),
-            CacheEvent::LocalDelete { instance, key } => {
+        }
+    }
+
+    /// The local caches' events: a local answer, a pub/sub message of a change.
+    #[inline]
+    pub(super) fn on_local(&mut self, now: SimTime, event: LocalEvent) {
+        match event {
+            LocalEvent::Reply(k) => self.on_local_reply(now, k),
+            LocalEvent::Delete { instance, key } => {
                 if let Some(local) = self.local.as_mut() {
                     local.invalidate(instance, key);
                 }

@@ -16,13 +16,6 @@ pub(super) enum TimelineEvent {
     DeployWave { deploy: u32, wave: u32 },
     /// Warm-up of the deploy at timeline entry `deploy` sends its next query.
     WarmupTick { deploy: u32 },
-    /// The app has noticed that dead cache node `node` is gone and rehashes without it.
-    TakeOutNode { node: u32 },
-    /// Warm-up of the node restored at timeline entry `entry` sends its next query.
-    NodeWarmupTick { entry: u32 },
-    /// The warm-up of the node restored at timeline entry `entry` has run for its longest
-    /// time.
-    NodeWarmupEnd { entry: u32 },
 }
 
 /// Per-deploy state, indexed like the timeline.
@@ -45,9 +38,6 @@ impl<O: Observer> World<'_, O> {
                 self.on_deploy_wave(deploy as usize, wave)
             }
             TimelineEvent::WarmupTick { deploy } => self.on_warmup_tick(now, deploy as usize),
-            TimelineEvent::TakeOutNode { node } => self.take_out_node(node),
-            TimelineEvent::NodeWarmupTick { entry } => self.on_node_warmup_tick(now, entry),
-            TimelineEvent::NodeWarmupEnd { entry } => self.on_node_warmup_end(entry),
         }
     }
 

@@ -5,16 +5,32 @@
 
 use super::{Event, World};
 use crate::engine::{SimDuration, SimTime};
-use crate::model::cache::{CacheEvent, Delivery};
-use crate::model::clients::ClientEvent;
+use crate::model::cache::{Delivery, LocalEvent};
 use crate::model::database::Origin;
 use crate::model::mitigation::write_path::{AfterCommit, BeforeCommit, WritePath};
+use crate::model::writes::WriterEvent;
 use crate::observe::{Cause, Observer};
 
 impl<O: Observer> World<'_, O> {
+    /// The writers' events: arrivals, flushes, and their cache operations landing.
+    #[inline(never)]
+    pub(super) fn on_writers(&mut self, now: SimTime, event: WriterEvent) {
+        match event {
+            WriterEvent::Arrival => self.on_write_arrival(now),
+            WriterEvent::Flush => self.on_flush_tick(now),
+            WriterEvent::Delete { key, version } => self.on_delete(key, version),
+            WriterEvent::DeleteThenCommit { key, bypass } => {
+                self.on_delete_then_commit(now, key, bypass)
+            }
+            WriterEvent::Set { key, version } => self.on_write_through(now, key, version),
+            WriterEvent::WriteBack { key } => self.on_write_back(now, key),
+        }
+    }
+
     pub(super) fn schedule_next_write(&mut self) {
         if let Some(at) = self.writers.as_mut().and_then(|w| w.next_arrival()) {
-            self.events.schedule(at, Event::Client(ClientEvent::Write));
+            self.events
+                .schedule(at, Event::Writers(WriterEvent::Arrival));
         }
     }
 
@@ -32,7 +48,7 @@ impl<O: Observer> World<'_, O> {
                 let latency = writers.cache_latency();
                 self.events.schedule(
                     now + latency,
-                    Event::Cache(CacheEvent::WriteBack { key: write.key }),
+                    Event::Writers(WriterEvent::WriteBack { key: write.key }),
                 );
             }
             BeforeCommit::DeleteFirst => {
@@ -40,7 +56,7 @@ impl<O: Observer> World<'_, O> {
                 self.observer.invalidation_sent(false);
                 self.events.schedule(
                     now + latency,
-                    Event::Cache(CacheEvent::DeleteThenCommit {
+                    Event::Writers(WriterEvent::DeleteThenCommit {
                         key: write.key,
                         bypass: write.bypass,
                     }),
@@ -72,7 +88,7 @@ impl<O: Observer> World<'_, O> {
             if let WritePath::WriteBack { interval, .. } = *w.path() {
                 let at = now + interval;
                 if at < self.end {
-                    self.events.schedule(at, Event::Client(ClientEvent::Flush));
+                    self.events.schedule(at, Event::Writers(WriterEvent::Flush));
                 }
             }
         }
@@ -147,7 +163,7 @@ impl<O: Observer> World<'_, O> {
                             self.observer.local_invalidation(false);
                             self.events.schedule(
                                 now + lag,
-                                Event::Cache(CacheEvent::LocalDelete { instance, key }),
+                                Event::Local(LocalEvent::Delete { instance, key }),
                             );
                         }
                     }
@@ -171,14 +187,14 @@ impl<O: Observer> World<'_, O> {
                 }
                 self.events.schedule(
                     now + after + latency,
-                    Event::Cache(CacheEvent::Delete { key, version }),
+                    Event::Writers(WriterEvent::Delete { key, version }),
                 );
             }
             AfterCommit::Set => {
                 let latency = writers.cache_latency();
                 self.events.schedule(
                     now + latency,
-                    Event::Cache(CacheEvent::Set { key, version }),
+                    Event::Writers(WriterEvent::Set { key, version }),
                 );
             }
         }
@@ -188,7 +204,7 @@ impl<O: Observer> World<'_, O> {
             self.observer.invalidation_sent(false);
             self.events.schedule(
                 now + delay + latency,
-                Event::Cache(CacheEvent::Delete { key, version }),
+                Event::Writers(WriterEvent::Delete { key, version }),
             );
         }
     }
