@@ -15,6 +15,7 @@ pub mod footprint;
 pub mod mitigation;
 pub mod request;
 pub mod retry;
+pub mod timeline;
 pub mod versions;
 mod world;
 pub mod writes;

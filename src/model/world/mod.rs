@@ -21,11 +21,11 @@ use super::distribution::Sampler;
 use super::mitigation::hedge::HedgeBudget;
 use super::request::{KeyRef, KeySlot, Request, Requests, State};
 use super::retry::{BudgetState, Calls};
+use super::timeline::{Timeline, TimelineEvent};
 use super::versions::KeyVersions;
 use super::writes::{WriterEvent, WriterStreams, Writers};
 use crate::engine::{EventQueue, RandomStreams, SimTime, Stream};
 use crate::observe::{Cause, ErrorKind, Observer, RunEnd, Truncation};
-use timeline::{DeployState, TimelineEvent};
 
 /// Purposes of the random streams. Fixed numbers: changing one changes every published result.
 mod purpose {
@@ -118,8 +118,8 @@ struct World<'a, O: Observer> {
     hedge_budget: Option<HedgeBudget>,
     /// Which key version owns each cache-key range.
     versions: KeyVersions,
-    /// Per-deploy state, indexed like the timeline.
-    deploys: Vec<DeployState>,
+    /// The scenario's timeline and its deploys.
+    timeline: Timeline<'a>,
     /// Set when the run diverged and must stop.
     truncation: Option<Truncation>,
     /// Receives what happens.
@@ -312,7 +312,7 @@ impl<'a, O: Observer> World<'a, O> {
             retry_rng: streams.stream(purpose::RETRY_JITTER),
             hedge_budget: config.mitigations.hedge.map(|h| HedgeBudget::new(&h)),
             versions: KeyVersions::new(all_keys),
-            deploys: vec![DeployState::default(); config.timeline.len()],
+            timeline: Timeline::new(&config.timeline, config.app.instances),
             truncation: None,
             observer,
         }

@@ -5,76 +5,56 @@ use super::{Event, World};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::config::{KeySet, TimelineAction};
 use crate::model::database::Origin;
+use crate::model::timeline::{TimelineEvent, TimelineStep};
 use crate::observe::{Cause, Observer};
 
-/// What the scenario's timeline makes happen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum TimelineEvent {
-    /// Timeline entry `i` of the configuration takes effect.
-    Entry(u32),
-    /// Wave `wave` of the deploy at timeline entry `deploy` switches its instances.
-    DeployWave { deploy: u32, wave: u32 },
-    /// Warm-up of the deploy at timeline entry `deploy` sends its next query.
-    WarmupTick { deploy: u32 },
-}
-
-/// Per-deploy state, indexed like the timeline.
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct DeployState {
-    /// Version the deploy switches to.
-    version: u32,
-    /// Whether the new version's key range was taken over yet.
-    prepared: bool,
-    /// Next key to warm.
-    warm_cursor: u32,
-}
-
 impl<O: Observer> World<'_, O> {
+    /// A timeline event: the timeline decides, and its step is applied to the parts.
     #[inline(never)]
     pub(super) fn on_timeline(&mut self, now: SimTime, event: TimelineEvent) {
-        match event {
-            TimelineEvent::Entry(i) => self.on_entry(now, i as usize),
-            TimelineEvent::DeployWave { deploy, wave } => {
-                self.on_deploy_wave(deploy as usize, wave)
+        match self.timeline.on(now, event) {
+            TimelineStep::Act { entry, action } => self.on_entry(now, entry, action),
+            TimelineStep::Wave {
+                take_over,
+                from,
+                to,
+                version,
+            } => {
+                self.take_over(take_over);
+                self.app.switch_version(from, to, version);
             }
-            TimelineEvent::WarmupTick { deploy } => self.on_warmup_tick(now, deploy as usize),
+            TimelineStep::Warm {
+                take_over,
+                key,
+                version,
+                next,
+            } => {
+                self.take_over(take_over);
+                if !self.versions.is_live(version) {
+                    // A newer deploy took this version's key range over: its warm-up has no
+                    // point.
+                    return;
+                }
+                let ckey = self.versions.cache_key(key, version);
+                self.submit_query(now, Origin::Warmup, Cause::Warmup, ckey, version);
+                if let Some(next) = next {
+                    // The same deploy's next key.
+                    self.events.schedule(next, Event::Timeline(event));
+                }
+            }
         }
     }
 
     /// Schedules every timeline entry, and the waves and warm-up of every deploy.
     pub(super) fn schedule_timeline(&mut self) {
-        let mut version = 0;
-        for (i, e) in self.config.timeline.iter().enumerate() {
-            self.events
-                .schedule(e.at, Event::Timeline(TimelineEvent::Entry(i as u32)));
-            if let TimelineAction::Deploy(d) = &e.action {
-                version += 1;
-                self.deploys[i] = DeployState {
-                    version,
-                    ..DeployState::default()
-                };
-                if let Some(w) = d.warmup {
-                    self.events.schedule(
-                        e.at - w.lead,
-                        Event::Timeline(TimelineEvent::WarmupTick { deploy: i as u32 }),
-                    );
-                }
-                for wave in 0..d.waves {
-                    let at = e.at + SimDuration(d.wave_interval.0.saturating_mul(wave as u64));
-                    self.events.schedule(
-                        at,
-                        Event::Timeline(TimelineEvent::DeployWave {
-                            deploy: i as u32,
-                            wave,
-                        }),
-                    );
-                }
-            }
-        }
+        let events = &mut self.events;
+        self.timeline
+            .start(|at, e| events.schedule(at, Event::Timeline(e)));
     }
 
-    fn on_entry(&mut self, now: SimTime, i: usize) {
-        match self.config.timeline[i].action {
+    /// Timeline entry `i` takes effect: its action is applied to the parts it concerns.
+    fn on_entry(&mut self, now: SimTime, i: u32, action: &TimelineAction) {
+        match *action {
             TimelineAction::Flush { node } => {
                 self.lose_unflushed(node);
                 if let Some(cache) = self.cache.as_mut() {
@@ -109,7 +89,7 @@ impl<O: Observer> World<'_, O> {
             TimelineAction::KillNode { node } => self.kill_node(now, node),
             TimelineAction::RestoreNode { node, warmup } => match warmup {
                 None => self.restore_node(node),
-                Some(w) => self.begin_node_warmup(now, i as u32, node, w),
+                Some(w) => self.begin_node_warmup(now, i, node, w),
             },
             TimelineAction::SlowNode {
                 node,
@@ -137,59 +117,22 @@ impl<O: Observer> World<'_, O> {
         }
     }
 
-    /// The new version takes over the key range of the version before last. What that version
-    /// left there is garbage: its entries, locks and fetches in flight. Clear them once, before
-    /// the new version is first read or written; its queries still in flight are dropped when
-    /// they finish (their version no longer owns the range).
-    fn prepare_deploy(&mut self, i: usize) {
-        if std::mem::replace(&mut self.deploys[i].prepared, true) {
+    /// The new version takes over the key range of the version before last (`None`: the
+    /// deploy did so already). What that version left there is garbage: its entries, locks
+    /// and fetches in flight. Clear them once, before the new version is first read or
+    /// written; its queries still in flight are dropped when they finish (their version no
+    /// longer owns the range).
+    fn take_over(&mut self, version: Option<u32>) {
+        let Some(version) = version else {
             return;
-        }
-        let range = self.versions.take_over(self.deploys[i].version);
+        };
+        let range = self.versions.take_over(version);
         if let Some(cache) = self.cache.as_mut() {
             cache.clear_range(range.clone());
         }
         if let Some(local) = self.local.as_mut() {
-            local.clear_range(self.deploys[i].version);
+            local.clear_range(version);
         }
         self.app.forget_range(&range);
-    }
-
-    fn on_deploy_wave(&mut self, i: usize, wave: u32) {
-        self.prepare_deploy(i);
-        let TimelineAction::Deploy(d) = self.config.timeline[i].action else {
-            unreachable!("deploy waves are only scheduled for deploys");
-        };
-        let n = self.app.instance_count();
-        let (from, to) = (wave * n / d.waves, (wave + 1) * n / d.waves);
-        self.app.switch_version(from, to, self.deploys[i].version);
-    }
-
-    fn on_warmup_tick(&mut self, now: SimTime, i: usize) {
-        self.prepare_deploy(i);
-        let TimelineAction::Deploy(d) = self.config.timeline[i].action else {
-            unreachable!("warm-up is only scheduled for deploys");
-        };
-        let Some(w) = d.warmup else {
-            unreachable!("warm-up ticks are only scheduled with a warm-up");
-        };
-        let version = self.deploys[i].version;
-        if !self.versions.is_live(version) {
-            // A newer deploy took this version's key range over: its warm-up has no point.
-            return;
-        }
-        let key = self.deploys[i].warm_cursor;
-        self.deploys[i].warm_cursor += 1;
-        let ckey = self.versions.cache_key(key, version);
-        self.submit_query(now, Origin::Warmup, Cause::Warmup, ckey, version);
-        if key + 1 < w.top {
-            // Key n is warmed n / rate after warm-up starts (no drift from rounding).
-            let start = self.config.timeline[i].at - w.lead;
-            let next = start + SimDuration::from_secs_f64((key + 1) as f64 / w.rate);
-            self.events.schedule(
-                next.max(now),
-                Event::Timeline(TimelineEvent::WarmupTick { deploy: i as u32 }),
-            );
-        }
     }
 }
