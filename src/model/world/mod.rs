@@ -9,6 +9,9 @@ mod read_path;
 mod timeline;
 mod writes;
 
+#[cfg(test)]
+mod tests;
+
 use super::app::{AppEvent, AppTier};
 use super::cache::{
     CacheEvent, CacheTier, LocalCaches, LocalEvent, LocalStreams, NodeEvent, NodeFaults,
