@@ -8,7 +8,7 @@ use rand::Rng;
 use super::clients::{ArrivalProcess, KeyChooser};
 use super::config::{ModelConfig, TimelineAction, WritesConfig};
 use super::distribution::Sampler;
-use super::mitigation::write_path::{AfterCommit, WritePath};
+use super::mitigation::write_path::{AfterCommit, BeforeCommit, WritePath};
 use crate::engine::{SimDuration, SimTime, Stream};
 
 /// What the writers do: writes arriving, the write-back flusher running, and the cache
@@ -63,6 +63,58 @@ pub struct WriterStreams {
     pub cache_latency: Stream,
     /// Which writes create absent keys (only drawn from when `writes.creates` is above 0).
     pub creates: Stream,
+}
+
+/// A write arrived: when the next one comes, and what this one does now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arrived {
+    /// When the next write arrives (`None`: not before the end of arrivals).
+    pub next: Option<SimTime>,
+    /// What the write does first.
+    pub start: WriteStart,
+}
+
+/// What an arriving write does first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteStart {
+    /// It goes to the database at once.
+    Commit(Write),
+    /// Its cache operation lands at `at` (a write-back value, or a delete made before the
+    /// commit, which commits once it has landed).
+    Land {
+        /// When it lands.
+        at: SimTime,
+        /// The operation.
+        event: WriterEvent,
+    },
+}
+
+/// What a committed write does to the cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheOp {
+    /// Nothing.
+    Nothing,
+    /// Its invalidation event was sent and lost.
+    Lost,
+    /// A delete or a set lands at `at`; `lag` is an invalidation event's delivery lag (zero
+    /// for the writer's own operation).
+    Land {
+        /// When it lands.
+        at: SimTime,
+        /// The operation.
+        event: WriterEvent,
+        /// The event's delivery lag.
+        lag: SimDuration,
+    },
+}
+
+/// A committed write's operations on the cache: the path's own, and a second, delayed delete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Committed {
+    /// The write path's operation.
+    pub op: CacheOp,
+    /// When a second delete lands (double delete), if one is sent.
+    pub again: Option<SimTime>,
 }
 
 /// One write as it arrives.
@@ -180,6 +232,8 @@ pub struct Writers {
     lag: Option<Sampler>,
     cache_latency: Sampler,
     end: SimTime,
+    /// Delay of the second delete after a commit (double delete).
+    double_delete: Option<SimDuration>,
     /// Creating writes: their share, the first absent key, how many there are, and the stream
     /// choosing them.
     creates: Option<(f64, u32, u32)>,
@@ -205,6 +259,7 @@ impl Writers {
                 .map(|c| Sampler::new(&c.latency))
                 .unwrap_or(Sampler::Constant(0)),
             end: SimTime(model.duration.0),
+            double_delete: model.mitigations.double_delete,
             write_back: matches!(writes.path, WritePath::WriteBack { .. })
                 .then(|| WriteBack::new(model.clients.keyspace)),
             flushed: Vec::new(),
@@ -214,6 +269,65 @@ impl Writers {
                 model.clients.absent_keys,
             )),
         }
+    }
+
+    /// A write arrives at `now`: the next arrival is drawn, then the write and, when its cache
+    /// operation comes first, that operation's latency.
+    pub fn on_arrival(&mut self, now: SimTime) -> Arrived {
+        let next = self.next_arrival();
+        let write = self.draw();
+        let start = match self.path.before_commit(write.bypass) {
+            BeforeCommit::Commit => WriteStart::Commit(write),
+            BeforeCommit::CacheFirst => WriteStart::Land {
+                at: now + self.cache_latency(),
+                event: WriterEvent::WriteBack { key: write.key },
+            },
+            BeforeCommit::DeleteFirst => WriteStart::Land {
+                at: now + self.cache_latency(),
+                event: WriterEvent::DeleteThenCommit {
+                    key: write.key,
+                    bypass: write.bypass,
+                },
+            },
+        };
+        Arrived { next, start }
+    }
+
+    /// The write-back flusher's next run after `now` (`None`: not on the write-back path, or
+    /// not before the end of arrivals).
+    pub fn next_flush(&self, now: SimTime) -> Option<SimTime> {
+        match self.path {
+            WritePath::WriteBack { interval, .. } => {
+                Some(now + interval).filter(|&at| at < self.end)
+            }
+            _ => None,
+        }
+    }
+
+    /// The write of `key`, committed at `now` as `version`, acts on the cache as its path
+    /// says (`bypass`: it skips the cache), with a second delete when double delete is on.
+    pub fn on_commit(&mut self, now: SimTime, key: u32, version: u32, bypass: bool) -> Committed {
+        let op = match self.after_commit(bypass) {
+            AfterCommit::Nothing => CacheOp::Nothing,
+            AfterCommit::Lost => CacheOp::Lost,
+            AfterCommit::Delete { after } => CacheOp::Land {
+                at: now + after + self.cache_latency(),
+                event: WriterEvent::Delete { key, version },
+                lag: after,
+            },
+            AfterCommit::Set => CacheOp::Land {
+                at: now + self.cache_latency(),
+                event: WriterEvent::Set { key, version },
+                lag: SimDuration::ZERO,
+            },
+        };
+        let again = match self.double_delete {
+            Some(delay) if self.path.deletes() && !bypass => {
+                Some(now + delay + self.cache_latency())
+            }
+            _ => None,
+        };
+        Committed { op, again }
     }
 
     /// Write-back state, on the write-back path.
@@ -396,6 +510,129 @@ service = "1ms"
         let loss_share = lost as f64 / (n - bypassed) as f64;
         assert!((bypass_share - 0.1).abs() < 0.009, "{bypass_share}");
         assert!((loss_share - 0.2).abs() < 0.012, "{loss_share}");
+    }
+
+    #[test]
+    fn an_arriving_write_commits_at_once_or_sends_its_cache_operation_first() {
+        let mut m = model();
+        m.cache = None;
+        let now = SimTime(7_000);
+        let first = |path: WritePath, bypass: f64| {
+            Writers::new(&m, &writes(path, bypass), streams(3))
+                .on_arrival(now)
+                .start
+        };
+        let write_back = WritePath::WriteBack {
+            interval: SimDuration::from_millis(100),
+            batch: None,
+        };
+        // Without a cache, the writers' cache operations take no time.
+        assert!(matches!(
+            first(WritePath::DeleteAfterCommit, 0.0),
+            WriteStart::Commit(_)
+        ));
+        assert!(matches!(
+            first(WritePath::DeleteBeforeCommit, 0.0),
+            WriteStart::Land { at, event: WriterEvent::DeleteThenCommit { bypass: false, .. } }
+                if at == now
+        ));
+        assert!(matches!(
+            first(write_back, 0.0),
+            WriteStart::Land {
+                event: WriterEvent::WriteBack { .. },
+                ..
+            }
+        ));
+        // A write around the cache goes to the database on every path.
+        assert!(matches!(
+            first(WritePath::DeleteBeforeCommit, 1.0),
+            WriteStart::Commit(Write { bypass: true, .. })
+        ));
+        assert!(matches!(first(write_back, 1.0), WriteStart::Commit(_)));
+        // The next arrival is drawn as next_arrival draws it.
+        let mut a = Writers::new(&m, &writes(WritePath::DeleteAfterCommit, 0.0), streams(3));
+        let mut b = Writers::new(&m, &writes(WritePath::DeleteAfterCommit, 0.0), streams(3));
+        assert_eq!(a.on_arrival(now).next, b.next_arrival());
+    }
+
+    #[test]
+    fn a_commit_deletes_sets_or_sends_an_event_and_a_double_delete_follows_deletes_only() {
+        let mut m = model();
+        // Without a cache, the writers' cache operations take no time.
+        m.cache = None;
+        let now = SimTime(1_000_000);
+        let ms = SimDuration::from_millis;
+        let delete = |at| CacheOp::Land {
+            at,
+            event: WriterEvent::Delete { key: 4, version: 2 },
+            lag: SimDuration::ZERO,
+        };
+        let commit = |m: &ModelConfig, path: WritePath, bypass: bool| {
+            Writers::new(m, &writes(path, 0.0), streams(3)).on_commit(now, 4, 2, bypass)
+        };
+        let only = |op| Committed { op, again: None };
+        assert_eq!(
+            commit(&m, WritePath::DeleteAfterCommit, false),
+            only(delete(now))
+        );
+        assert_eq!(
+            commit(&m, WritePath::TtlOnly, false),
+            only(CacheOp::Nothing)
+        );
+        assert_eq!(
+            commit(&m, WritePath::DeleteAfterCommit, true),
+            only(CacheOp::Nothing)
+        );
+        assert_eq!(
+            commit(&m, WritePath::WriteThrough, false),
+            only(CacheOp::Land {
+                at: now,
+                event: WriterEvent::Set { key: 4, version: 2 },
+                lag: SimDuration::ZERO
+            })
+        );
+        let events = WritePath::Events {
+            lag: Distribution::Constant(ms(100)),
+            loss: 0.0,
+        };
+        assert_eq!(
+            commit(&m, events, false),
+            only(CacheOp::Land {
+                at: now + ms(100),
+                event: WriterEvent::Delete { key: 4, version: 2 },
+                lag: ms(100)
+            })
+        );
+        m.mitigations.double_delete = Some(ms(500));
+        assert_eq!(
+            commit(&m, WritePath::DeleteAfterCommit, false),
+            Committed {
+                op: delete(now),
+                again: Some(now + ms(500))
+            }
+        );
+        // Paths that never delete, and writes around the cache, get no second delete.
+        assert_eq!(commit(&m, WritePath::WriteThrough, false).again, None);
+        assert_eq!(commit(&m, WritePath::DeleteAfterCommit, true).again, None);
+    }
+
+    #[test]
+    fn the_flusher_runs_every_interval_until_arrivals_end() {
+        let m = model();
+        let write_back = WritePath::WriteBack {
+            interval: SimDuration::from_millis(400),
+            batch: None,
+        };
+        let w = Writers::new(&m, &writes(write_back, 0.0), streams(3));
+        assert_eq!(w.next_flush(SimTime::ZERO), Some(SimTime(400_000_000)));
+        // Arrivals end at 100 s.
+        assert_eq!(
+            w.next_flush(SimTime(99_500_000_000)),
+            Some(SimTime(99_900_000_000))
+        );
+        assert_eq!(w.next_flush(SimTime(99_600_000_000)), None);
+        let w = Writers::new(&m, &writes(WritePath::DeleteAfterCommit, 0.0), streams(3));
+        assert_eq!(w.next_flush(SimTime::ZERO), None);
     }
 
     #[test]

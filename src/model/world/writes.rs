@@ -7,8 +7,7 @@ use super::{Event, World};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::cache::{Delivery, LocalEvent};
 use crate::model::database::Origin;
-use crate::model::mitigation::write_path::{AfterCommit, BeforeCommit, WritePath};
-use crate::model::writes::WriterEvent;
+use crate::model::writes::{CacheOp, WriteStart, WriterEvent};
 use crate::observe::{Cause, Observer};
 
 impl<O: Observer> World<'_, O> {
@@ -27,6 +26,7 @@ impl<O: Observer> World<'_, O> {
         }
     }
 
+    /// Schedules the first write's arrival.
     pub(super) fn schedule_next_write(&mut self) {
         if let Some(at) = self.writers.as_mut().and_then(|w| w.next_arrival()) {
             self.events
@@ -34,33 +34,26 @@ impl<O: Observer> World<'_, O> {
         }
     }
 
+    /// A write arrives: the writers draw it and the next arrival; it commits now, or its
+    /// cache operation goes first.
     pub(super) fn on_write_arrival(&mut self, now: SimTime) {
-        self.schedule_next_write();
-        let writers = self
+        let arrived = self
             .writers
             .as_mut()
-            .expect("write arrivals only exist with writers");
-        let write = writers.draw();
+            .expect("write arrivals only exist with writers")
+            .on_arrival(now);
+        if let Some(at) = arrived.next {
+            self.events
+                .schedule(at, Event::Writers(WriterEvent::Arrival));
+        }
         self.observer.write_arrived();
-        match writers.path().before_commit(write.bypass) {
-            BeforeCommit::Commit => self.submit_write(now, write.key, write.bypass),
-            BeforeCommit::CacheFirst => {
-                let latency = writers.cache_latency();
-                self.events.schedule(
-                    now + latency,
-                    Event::Writers(WriterEvent::WriteBack { key: write.key }),
-                );
-            }
-            BeforeCommit::DeleteFirst => {
-                let latency = writers.cache_latency();
-                self.observer.invalidation_sent(false);
-                self.events.schedule(
-                    now + latency,
-                    Event::Writers(WriterEvent::DeleteThenCommit {
-                        key: write.key,
-                        bypass: write.bypass,
-                    }),
-                );
+        match arrived.start {
+            WriteStart::Commit(write) => self.submit_write(now, write.key, write.bypass),
+            WriteStart::Land { at, event } => {
+                if matches!(event, WriterEvent::DeleteThenCommit { .. }) {
+                    self.observer.invalidation_sent(false);
+                }
+                self.events.schedule(at, Event::Writers(event));
             }
         }
     }
@@ -84,13 +77,8 @@ impl<O: Observer> World<'_, O> {
 
     /// Schedules the write-back flusher's next run after `now`.
     pub(super) fn schedule_flush(&mut self, now: SimTime) {
-        if let Some(w) = self.writers.as_ref() {
-            if let WritePath::WriteBack { interval, .. } = *w.path() {
-                let at = now + interval;
-                if at < self.end {
-                    self.events.schedule(at, Event::Writers(WriterEvent::Flush));
-                }
-            }
+        if let Some(at) = self.writers.as_ref().and_then(|w| w.next_flush(now)) {
+            self.events.schedule(at, Event::Writers(WriterEvent::Flush));
         }
     }
 
@@ -170,42 +158,28 @@ impl<O: Observer> World<'_, O> {
                 }
             }
         }
-        let double_delete = self.config.mitigations.double_delete;
-        let writers = self
+        let committed = self
             .writers
             .as_mut()
-            .expect("writes only exist with writers");
-        let deletes = writers.path().deletes();
-        match writers.after_commit(bypass) {
-            AfterCommit::Nothing => {}
-            AfterCommit::Lost => self.observer.invalidation_sent(true),
-            AfterCommit::Delete { after } => {
-                let latency = writers.cache_latency();
-                self.observer.invalidation_sent(false);
-                if after > SimDuration::ZERO {
-                    self.observer.invalidation_delayed(after);
+            .expect("writes only exist with writers")
+            .on_commit(now, key, version, bypass);
+        match committed.op {
+            CacheOp::Nothing => {}
+            CacheOp::Lost => self.observer.invalidation_sent(true),
+            CacheOp::Land { at, event, lag } => {
+                if matches!(event, WriterEvent::Delete { .. }) {
+                    self.observer.invalidation_sent(false);
+                    if lag > SimDuration::ZERO {
+                        self.observer.invalidation_delayed(lag);
+                    }
                 }
-                self.events.schedule(
-                    now + after + latency,
-                    Event::Writers(WriterEvent::Delete { key, version }),
-                );
-            }
-            AfterCommit::Set => {
-                let latency = writers.cache_latency();
-                self.events.schedule(
-                    now + latency,
-                    Event::Writers(WriterEvent::Set { key, version }),
-                );
+                self.events.schedule(at, Event::Writers(event));
             }
         }
-        if let (Some(delay), true, false) = (double_delete, deletes, bypass) {
-            let writers = self.writers.as_mut().expect("checked above");
-            let latency = writers.cache_latency();
+        if let Some(at) = committed.again {
             self.observer.invalidation_sent(false);
-            self.events.schedule(
-                now + delay + latency,
-                Event::Writers(WriterEvent::Delete { key, version }),
-            );
+            self.events
+                .schedule(at, Event::Writers(WriterEvent::Delete { key, version }));
         }
     }
 
