@@ -83,6 +83,7 @@ mod freshness;
 pub mod labels;
 mod marks;
 mod node_load;
+mod png_text;
 mod retries;
 mod runs;
 mod svg_font;
