@@ -37,7 +37,7 @@ fn chart_font() -> Option<&'static FontRef<'static>> {
 /// The glyphs of `text` set on one line at `size` px (the font's ascent-to-descent height, as
 /// plotters scales it), pen starting at x = 0: each glyph with its pen position, px, and the
 /// text's advance width, px.
-pub(super) fn set_line(font: &FontRef<'_>, size: f32, text: &str) -> (Vec<(GlyphId, f32)>, f32) {
+fn set_line(font: &FontRef<'_>, size: f32, text: &str) -> (Vec<(GlyphId, f32)>, f32) {
     let scaled = font.as_scaled(PxScale::from(size));
     let mut glyphs = Vec::with_capacity(text.len());
     let mut pen = 0.0f32;
@@ -55,25 +55,30 @@ pub(super) fn set_line(font: &FontRef<'_>, size: f32, text: &str) -> (Vec<(Glyph
 }
 
 /// The coverage (0 to 1) of some text in a rectangle of whole pixels.
-pub(super) struct Mask {
+struct Mask {
     /// Left and top of the rectangle, px, in the frame the text was placed in.
-    pub(super) left: i32,
-    pub(super) top: i32,
+    left: i32,
+    top: i32,
     /// Its width, px (its height is the coverage's length over this).
-    pub(super) width: usize,
+    width: usize,
     /// Row by row.
-    pub(super) coverage: Vec<f32>,
+    coverage: Vec<f32>,
 }
 
 impl Mask {
-    /// The coverage of `text` at `size` px with its pen starting at `origin` (x, baseline y),
-    /// px, sub-pixel. The coverage of overlapping glyphs adds up, to at most 1.
-    pub(super) fn of_text(font: &FontRef<'_>, size: f32, text: &str, origin: (f32, f32)) -> Mask {
+    /// The coverage of `glyphs` (set by [`set_line`]) at `size` px with the pen starting at
+    /// `origin` (x, baseline y), px, sub-pixel. The coverage of overlapping glyphs adds up, to
+    /// at most 1.
+    fn of_line(
+        font: &FontRef<'_>,
+        size: f32,
+        glyphs: &[(GlyphId, f32)],
+        origin: (f32, f32),
+    ) -> Mask {
         let scale = PxScale::from(size);
-        let (glyphs, _) = set_line(font, size, text);
         let outlines: Vec<OutlinedGlyph> = glyphs
-            .into_iter()
-            .filter_map(|(id, pen)| {
+            .iter()
+            .filter_map(|&(id, pen)| {
                 font.outline_glyph(
                     id.with_scale_and_position(scale, point(origin.0 + pen, origin.1)),
                 )
@@ -248,7 +253,7 @@ impl DrawingBackend for PngBackend<'_> {
             .map_err(|e| DrawingErrorKind::FontError(Box::new(e)))?;
         let height = max_y - min_y;
         let size = style.size() as f32;
-        let (_, advance) = set_line(font, size, text);
+        let (glyphs, advance) = set_line(font, size, text);
         let left = match style.anchor().h_pos {
             HPos::Left => 0.0,
             HPos::Right => -advance,
@@ -259,7 +264,7 @@ impl DrawingBackend for PngBackend<'_> {
             VPos::Center => -height / 2,
             VPos::Bottom => -height,
         } - min_y;
-        let mask = Mask::of_text(font, size, text, (left, top as f32 + size / 2.0));
+        let mask = Mask::of_line(font, size, &glyphs, (left, top as f32 + size / 2.0));
         let transform = style.transform();
         let (w, h) = self.get_size();
         for (i, &c) in mask.coverage.iter().enumerate() {
