@@ -13,6 +13,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontStyle};
 
+use super::png_text::PngBackend;
 use super::*;
 use crate::report::ImageFormat;
 
@@ -54,7 +55,7 @@ pub(super) fn render(
         ImageFormat::Png => {
             let mut buffer = vec![0u8; w as usize * h as usize * 3];
             {
-                let root = BitMapBackend::with_buffer(&mut buffer, (w, h)).into_drawing_area();
+                let root = PngBackend::with_buffer(&mut buffer, (w, h)).into_drawing_area();
                 draw_figure(figure, &root).map_err(|e| draw_err(e.to_string()))?;
                 root.present().map_err(|e| draw_err(e.to_string()))?;
             }

@@ -48,7 +48,8 @@
 //! nodes) from the `runs` they draw (one run, or the replications whose means and bands
 //! `runs` computes), and `fanout` those of `cachestorm fanout`, as backend-free descriptions
 //! (`figure`) on `axis` scales; `marks` says which timeline marks belong to which strategies;
-//! `draw` renders any figure to bytes, and `svg_font` embeds the font in an SVG.
+//! `draw` renders any figure to bytes, `png_text` sets the text of a PNG where the font puts each
+//! glyph, and `svg_font` embeds the font in an SVG.
 //!
 //! Every time chart marks timeline events where their effect starts, as dashed vertical lines
 //! labelled in a band above the plot: a panel of one strategy shows only the marks of that
@@ -83,6 +84,7 @@ mod freshness;
 pub mod labels;
 mod marks;
 mod node_load;
+mod png_text;
 mod retries;
 mod runs;
 mod svg_font;

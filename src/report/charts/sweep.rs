@@ -103,7 +103,8 @@ pub fn render_sweep(chart: &SweepChart, format: ImageFormat) -> Result<Vec<u8>, 
         ImageFormat::Png => {
             let mut buffer = vec![0u8; w as usize * h as usize * 3];
             {
-                let root = BitMapBackend::with_buffer(&mut buffer, (w, h)).into_drawing_area();
+                let root = super::png_text::PngBackend::with_buffer(&mut buffer, (w, h))
+                    .into_drawing_area();
                 draw_sweep(&figure, &root).map_err(|e| draw_err(e.to_string()))?;
                 root.present().map_err(|e| draw_err(e.to_string()))?;
             }
