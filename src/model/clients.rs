@@ -71,6 +71,15 @@ impl Workload {
         self
     }
 
+    /// A request arrives: draws when the next one comes (`None`: not before the end of
+    /// arrivals) and this one's keys ([`Workload::keys`]).
+    #[inline]
+    pub fn on_arrival(&mut self) -> Option<SimTime> {
+        let next = self.next_arrival();
+        self.draw_keys();
+        next
+    }
+
     /// When the next request arrives, if before the end of arrivals.
     #[inline]
     pub fn next_arrival(&mut self) -> Option<SimTime> {
@@ -821,14 +830,19 @@ mod tests {
             streams.stream(1),
             streams.stream(2),
         );
-        let mut last = SimTime::ZERO;
+        // Driven by its own arrivals: each one draws its keys and the next arrival.
+        let mut next = w.next_arrival();
         let mut n = 0;
-        while let Some(at) = w.next_arrival() {
-            assert!(at >= last && at < SimTime(2_000_000_000));
-            last = at;
+        while let Some(at) = next {
+            assert!(at < SimTime(2_000_000_000));
             n += 1;
-            w.draw_keys();
-            assert_eq!(w.keys().len(), 3);
+            next = w.on_arrival();
+            assert!(next.is_none_or(|t| t >= at));
+            let mut keys = w.keys().to_vec();
+            keys.sort_unstable();
+            keys.dedup();
+            assert_eq!(keys.len(), 3, "three distinct keys");
+            assert!(keys.iter().all(|&k| k < 50));
         }
         assert!((150..250).contains(&n), "{n} arrivals");
     }

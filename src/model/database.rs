@@ -29,6 +29,23 @@ pub enum DbEvent {
     },
 }
 
+/// What one of the database's events amounts to.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DbOutcome {
+    /// `query` finished its service; `next`, taken off the queue, has its slot (to be
+    /// [served](Database::serve)).
+    Finished {
+        /// The query served.
+        query: Query,
+        /// The next in line.
+        next: Option<Query>,
+    },
+    /// `query` waited its full queue timeout and left the queue unserved.
+    TimedOut(Query),
+    /// The queue timeout of a query that is no longer waiting (served, or dropped).
+    Nothing,
+}
+
 impl DbEvent {
     /// The queue timeout of query `id`.
     #[inline]
@@ -338,6 +355,23 @@ impl Database {
         (slot, now + service)
     }
 
+    /// Handles one of the database's events.
+    #[inline]
+    pub fn on(&mut self, event: DbEvent) -> DbOutcome {
+        match event {
+            DbEvent::Done { slot } => {
+                let (query, next) = self.complete(slot);
+                DbOutcome::Finished { query, next }
+            }
+            DbEvent::QueueTimeout { id_hi, id_lo } => {
+                match self.time_out((id_hi as u64) << 32 | id_lo as u64) {
+                    Some(q) => DbOutcome::TimedOut(q),
+                    None => DbOutcome::Nothing,
+                }
+            }
+        }
+    }
+
     /// The query in service slot `slot` completed: returns it, and the next queued query if
     /// one takes the slot (to be [served](Database::serve)).
     #[inline]
@@ -569,5 +603,36 @@ mod tests {
         assert_eq!(db.time_out(a.id), Some(a));
         assert_eq!(db.time_out(b.id), Some(b));
         assert_eq!(db.queue_len(), 0);
+    }
+
+    #[test]
+    fn its_events_finish_a_query_and_hand_its_slot_on_or_time_a_waiting_one_out() {
+        let mut db = database(1, None);
+        let t = SimTime::ZERO;
+        let (_, a) = db.submit(origin(), Cause::Miss, 1, 0, t);
+        let (slot, _) = db.serve(a, t);
+        let (_, b) = db.submit(origin(), Cause::Miss, 2, 0, t);
+        let (_, c) = db.submit(origin(), Cause::Miss, 3, 0, t);
+        // c's timeout comes while b is ahead of it: nothing yet.
+        assert_eq!(db.on(DbEvent::queue_timeout(c.id)), DbOutcome::Nothing);
+        assert_eq!(
+            db.on(DbEvent::Done { slot }),
+            DbOutcome::Finished {
+                query: a,
+                next: Some(b)
+            }
+        );
+        // b has left the queue for the slot: its timeout finds nothing; c's now does.
+        assert_eq!(db.on(DbEvent::queue_timeout(b.id)), DbOutcome::Nothing);
+        assert_eq!(db.on(DbEvent::queue_timeout(c.id)), DbOutcome::TimedOut(c));
+        let (slot, _) = db.serve(b, t);
+        assert_eq!(
+            db.on(DbEvent::Done { slot }),
+            DbOutcome::Finished {
+                query: b,
+                next: None
+            }
+        );
+        assert_eq!((db.busy(), db.queue_len()), (0, 0));
     }
 }

@@ -23,11 +23,13 @@ impl<O: Observer> World<'_, O> {
             self.truncation = Some(self.divergence(now));
             return;
         }
-        self.schedule_next_arrival();
+        // Keys are drawn before any admission check, so every strategy consumes the same
+        // draws for the same arrival.
+        if let Some(at) = self.workload.on_arrival() {
+            self.events
+                .schedule(at, Event::Client(ClientEvent::Arrival));
+        }
         self.observer.request_arrived();
-        // Draw keys before any admission check, so every strategy consumes the same draws for
-        // the same arrival.
-        self.workload.draw_keys();
         if self
             .config
             .retries

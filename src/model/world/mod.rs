@@ -410,7 +410,7 @@ impl<'a, O: Observer> World<'a, O> {
         }
     }
 
-    #[inline]
+    /// Schedules the first arrival.
     fn schedule_next_arrival(&mut self) {
         if let Some(at) = self.workload.next_arrival() {
             self.events

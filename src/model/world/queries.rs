@@ -4,7 +4,7 @@
 use super::{db_queue_cap, lane, Event, World, BACKGROUND_QUERIES_CAP};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::app::AppEvent;
-use crate::model::database::{Admission, DbEvent, Origin, Query};
+use crate::model::database::{Admission, DbEvent, DbOutcome, Origin, Query};
 use crate::model::mitigation::bloom;
 use crate::model::request::KeyRef;
 use crate::model::retry::{AfterFailure, RetryLayer};
@@ -14,14 +14,13 @@ use rand::Rng;
 impl<O: Observer> World<'_, O> {
     #[inline]
     pub(super) fn on_db(&mut self, now: SimTime, event: DbEvent) {
-        match event {
-            DbEvent::Done { slot } => self.on_db_done(now, slot),
-            DbEvent::QueueTimeout { id_hi, id_lo } => {
-                if let Some(q) = self.db.time_out((id_hi as u64) << 32 | id_lo as u64) {
-                    self.observer.db_queue_changed(self.db.queue_len());
-                    self.query_failed(now, &q, ErrorKind::DbTimeout);
-                }
+        match self.db.on(event) {
+            DbOutcome::Finished { query, next } => self.on_db_done(now, query, next),
+            DbOutcome::TimedOut(q) => {
+                self.observer.db_queue_changed(self.db.queue_len());
+                self.query_failed(now, &q, ErrorKind::DbTimeout);
             }
+            DbOutcome::Nothing => {}
         }
     }
 
@@ -106,8 +105,8 @@ impl<O: Observer> World<'_, O> {
             .schedule(done, Event::Db(DbEvent::Done { slot }));
     }
 
-    fn on_db_done(&mut self, now: SimTime, slot: u32) {
-        let (q, mut next) = self.db.complete(slot);
+    /// Query `q` was answered (or failed) and `next` takes its database slot.
+    fn on_db_done(&mut self, now: SimTime, q: Query, mut next: Option<Query>) {
         if self.config.app.cancel_abandoned {
             next = self.skip_cancelled(now, next);
         }
