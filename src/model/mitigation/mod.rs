@@ -7,7 +7,8 @@
 //! read path is the composition of its stages: [`lookup::ReadStages`] decides what a cache
 //! answer means (serve, serve stale and refresh, recompute early, miss), [`coalescing`] whether a
 //! miss joins a fetch in flight, [`lock`] who may rebuild and how the others wait, and
-//! [`rate_limit`] whether a rebuild may reach the database. [`jitter`] sets expiries. [`write_path`] decides what a write does to the cache around its
+//! [`rate_limit`] whether a rebuild may reach the database, [`throttle`] whether a client sends
+//! an attempt at all (adaptive throttling). [`jitter`] sets expiries. [`write_path`] decides what a write does to the cache around its
 //! commit.
 
 pub mod bloom;
@@ -21,4 +22,5 @@ pub mod lookup;
 pub mod rate_limit;
 pub mod refresh_ahead;
 pub mod stale_while_revalidate;
+pub mod throttle;
 pub mod write_path;
