@@ -542,6 +542,11 @@ columns {
     Verdict metastable ["1, 0 or empty"] Int "Not recovered although the disturbance is over and \
         the offered load is back at its level." = run |s| s.result.summary.recovery
             .map_or(Cell::Empty, |r| Cell::Count(u64::from(r.metastable)));
+
+    Counters cache_misses_expired ["lookups"] Int "Of the cache misses, lookups that found the \
+        key's entry expired: the misses the TTL caused (the others found no entry: a key never \
+        cached, evicted, deleted or flushed; or were early recomputes or failed reads)."
+        => sum cache_misses_expired: u64;
 }
 }
 

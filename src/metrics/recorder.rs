@@ -575,6 +575,10 @@ impl Observer for Recorder {
         }
     }
     #[inline]
+    fn cache_missed(&mut self, expired: bool) {
+        self.row.cache_misses_expired += u64::from(expired);
+    }
+    #[inline]
     fn stale_served(&mut self) {
         self.stale_serve();
     }
