@@ -6,7 +6,7 @@
 //! gather it over the buckets), a formula over a row (a ratio, a rate, one count of a nested
 //! field), or a whole-run figure of the strategy's result. From this one list follow the struct
 //! [`BucketRow`], its whole-run sum ([`BucketRow::accumulate`]), the failed requests
-//! ([`BucketRow::errors`]) and their kinds, and [`COLUMNS`], from which the reports take the CSV
+//! ([`BucketRow::errors`], [`BucketRow::subtract_errors`]) and their kinds, and [`COLUMNS`], from which the reports take the CSV
 //! headers and values, the JSON figures, the metric names users may type and the columns a sweep
 //! may find empty; a test checks the README's column tables against it.
 //!
@@ -240,6 +240,11 @@ macro_rules! bucket_row {
             pub fn errors(&self) -> u64 {
                 0 $( $( $( + bucket_row!(@failed self.$field, $word) )? )? )*
             }
+
+            /// Takes the failed requests of `other`, kind by kind, out of these.
+            pub fn subtract_errors(&mut self, other: &$name) {
+                $( $( $( bucket_row!(@subtract self.$field, other.$field, $word); )? )? )*
+            }
         }
 
         /// Every column of `timeseries.csv` and `summary.csv` after `strategy`, in file order
@@ -264,6 +269,7 @@ macro_rules! bucket_row {
     (@gather add $total:expr, $row:expr) => { $total.add(&$row); };
     (@gather own $total:expr, $row:expr) => {};
     (@failed $count:expr, $word:literal) => { $count };
+    (@subtract $total:expr, $part:expr, $word:literal) => { $total -= $part };
     (@how sum) => { Gather::Sum };
     (@how max) => { Gather::Max };
     (@how own) => { Gather::Own };
@@ -677,6 +683,9 @@ mod tests {
             ..BucketRow::default()
         };
         assert_eq!(row.errors(), 127);
+        let mut less = row.clone();
+        less.subtract_errors(&row);
+        assert_eq!((less.errors(), less.completed), (0, 1000));
         let kinds: u64 = failure_kinds()
             .iter()
             .map(|(name, _)| {
