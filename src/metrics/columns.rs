@@ -1,14 +1,16 @@
 //! Every counter and every column of `timeseries.csv` and `summary.csv`, declared once.
 //!
 //! One entry per column, in the order of the files: its name (with its unit in it), its unit in
-//! words, its meaning, the group (feature) it belongs to, how it is written, and where its value
-//! comes from: a field of [`BucketRow`] (declared right there, with how the whole-run figures
-//! gather it over the buckets), a formula over a row (a ratio, a rate, one count of a nested
-//! field), or a whole-run figure of the strategy's result. From this one list follow the struct
-//! [`BucketRow`], its whole-run sum ([`BucketRow::accumulate`]), the failed requests
-//! ([`BucketRow::errors`], [`BucketRow::subtract_errors`]) and their kinds, and [`COLUMNS`], from which the reports take the CSV
-//! headers and values, the JSON figures, the metric names users may type and the columns a sweep
-//! may find empty; a test checks the README's column tables against it.
+//! words, its meaning, the group (feature) it belongs to, how it is written, whether more of it
+//! is better (`[higher]`), and where its value comes from: a field of [`BucketRow`] (declared
+//! right there, with how the whole-run figures gather it over the buckets), a formula over a row
+//! (a ratio, a rate, one count of a nested field), or a whole-run figure of the strategy's
+//! result. From this one list follow the struct [`BucketRow`], its whole-run sum
+//! ([`BucketRow::accumulate`]), the failed requests ([`BucketRow::errors`],
+//! [`BucketRow::subtract_errors`]) and their kinds, and [`COLUMNS`], from which the reports take
+//! the CSV headers and values, the JSON figures, the metric names users may type, the columns a
+//! sweep may find empty and the direction a baseline check judges; a test checks the README's
+//! column tables against it.
 //!
 //! Over the buckets: a column of a field gathers as its kind says (`sum` a count, `max` a peak,
 //! `own` set by the recorder: times, means), a formula is applied to the whole-run totals, and a
@@ -162,6 +164,9 @@ pub struct Column {
     pub format: Format,
     /// How the whole-run value comes from the buckets'.
     pub gather: Gather,
+    /// Whether more is better (a baseline check then fails when it falls); for every other
+    /// column less is better.
+    pub higher_is_better: bool,
     /// For a kind of failed request: how the terminal names it.
     pub failure: Option<Failure>,
     /// Where its value comes from.
@@ -193,6 +198,12 @@ pub fn summary_columns() -> impl Iterator<Item = &'static Column> {
     COLUMNS.iter().filter(|c| c.group.in_summary())
 }
 
+/// Whether more of summary metric `name` is better (`hit_ratio`, `goodput_per_s` ...); for
+/// every other figure less is better.
+pub fn higher_is_better(name: &str) -> bool {
+    summary_columns().any(|c| c.name == name && c.higher_is_better)
+}
+
 /// The kinds of failed requests, in the order the terminal shows them: (column, word).
 pub fn failure_kinds() -> Vec<(&'static str, &'static str)> {
     let mut kinds: Vec<(Failure, &str)> = COLUMNS
@@ -216,6 +227,7 @@ macro_rules! bucket_row {
         columns {
             $(
                 $group:ident $col:ident [$unit:literal] $format:ident $meaning:literal
+                $( [$better:ident] )?
                 $( => $kind:ident $field:ident : $ty:ty $(, fails($rank:literal, $word:literal))? )?
                 $( = $from:ident |$arg:ident| $expr:expr )?
                 ;
@@ -258,6 +270,7 @@ macro_rules! bucket_row {
                     group: Group::$group,
                     format: Format::$format,
                     gather: bucket_row!(@how $( $kind )? $( $from )?),
+                    higher_is_better: bucket_row!(@better $( $better )?),
                     failure: bucket_row!(@failure $( $( $rank $word )? )?),
                     source: bucket_row!(@source $( field $field )? $( $from $arg $expr )?),
                 },
@@ -275,6 +288,8 @@ macro_rules! bucket_row {
     (@how own) => { Gather::Own };
     (@how row) => { Gather::Formula };
     (@how run) => { Gather::Run };
+    (@better) => { false };
+    (@better higher) => { true };
     (@failure) => { None };
     (@failure $rank:literal $word:literal) => { Some(Failure { rank: $rank, word: $word }) };
     (@source field $field:ident) => { Source::Row(|b| Cell::from(b.$field)) };
@@ -305,7 +320,7 @@ columns {
         = run |s| s.result.summary.duration_s;
 
     Counters requests_arrived ["requests"] Int "Requests that arrived." => sum arrived: u64;
-    Counters requests_completed ["requests"] Int "Requests answered successfully."
+    Counters requests_completed ["requests"] Int "Requests answered successfully." [higher]
         => sum completed: u64;
     Counters errors_total ["requests"] Int "Failed requests of every kind." = row |b| b.errors();
     Counters errors_timeout ["requests"] Int "Requests whose client gave up (client timeout)."
@@ -321,12 +336,12 @@ columns {
         rebuild a key and had nothing stale to serve (lock or lease gave up, rate limit), or \
         because a lock holder died with them." => sum errors_fallback: u64, fails(6, "fallback");
     Counters requests_all_hit ["requests"] Int "Requests whose every key was a fresh cache hit."
-        => sum requests_all_hit: u64;
-    Counters cache_hits ["lookups"] Int "Cache lookups that found a fresh entry."
+        [higher] => sum requests_all_hit: u64;
+    Counters cache_hits ["lookups"] Int "Cache lookups that found a fresh entry." [higher]
         => sum cache_hits: u64;
     Counters cache_misses ["lookups"] Int "Cache lookups that found nothing or an expired entry."
         => sum cache_misses: u64;
-    Counters hit_ratio ["0–1"] Dec6 "Hits over lookups (0 when there were no lookups)."
+    Counters hit_ratio ["0–1"] Dec6 "Hits over lookups (0 when there were no lookups)." [higher]
         = row |b| b.hit_ratio();
     Counters stale_serves ["reads"] Int "Expired values served (stale-while-revalidate, lease, \
         lock or rate-limit fallback)." => sum stale_serves: u64;
@@ -383,7 +398,7 @@ columns {
     RunFigures error_ratio ["0–1"] Dec6 "Failed requests over arrivals."
         = run |s| ratio(s.result.summary.totals.errors(), s.result.summary.totals.arrived);
     RunFigures all_hit_ratio ["0–1"] Dec6 "Requests whose every key was a fresh hit over \
-        requests answered or failed." = run |s| {
+        requests answered or failed." [higher] = run |s| {
             let t = &s.result.summary.totals;
             ratio(t.requests_all_hit, t.completed + t.errors())
         };
@@ -423,7 +438,7 @@ columns {
     Freshness invalidations_lost ["deletes"] Int "Invalidations lost on the way (event loss)."
         => sum invalidations_lost: u64;
     Freshness reads_served ["key reads"] Int "Reads of one key answered with a value (a request \
-        of fan-out k makes k)." => sum reads_served: u64;
+        of fan-out k makes k)." [higher] => sum reads_served: u64;
     Freshness outdated_reads ["key reads"] Int "Of those, reads answered with a version older \
         than the database's committed one." => sum outdated_reads: u64;
     Freshness outdated_ratio ["0–1"] Dec6 "Outdated reads over reads served (0 when none was \
@@ -490,9 +505,9 @@ columns {
     Dependency queries_cancelled ["queries"] Int "Queued database queries dropped because their \
         client had given up (cancelled work)." => sum queries_cancelled: u64;
     Dependency goodput_per_s ["requests/s"] Dec3 "Requests answered successfully per second."
-        = row |b| b.goodput();
+        [higher] = row |b| b.goodput();
     Dependency throughput_per_s ["attempts/s"] Dec3 "Attempts answered successfully per second, \
-        whether or not their client still waited." = row |b| b.throughput();
+        whether or not their client still waited." [higher] = row |b| b.throughput();
     Dependency retry_amplification ["attempts/request"] Dec6 "Attempts per request arrived (1 \
         without retries; 0 when none arrived)." = row |b| b.retry_amplification();
 
@@ -590,6 +605,29 @@ mod tests {
                 Cell::Empty => assert!(c.group.may_be_empty(), "{} empty", c.name),
             }
         }
+    }
+
+    #[test]
+    fn more_is_better_for_successes_and_hits_only() {
+        let higher: Vec<&str> = summary_columns()
+            .filter(|c| c.higher_is_better)
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(
+            higher,
+            [
+                "requests_completed",
+                "requests_all_hit",
+                "cache_hits",
+                "hit_ratio",
+                "all_hit_ratio",
+                "reads_served",
+                "goodput_per_s",
+                "throughput_per_s"
+            ]
+        );
+        assert!(higher_is_better("hit_ratio") && !higher_is_better("p99_latency_ms"));
+        assert!(!higher_is_better("no_such_metric"));
     }
 
     #[test]
