@@ -112,6 +112,9 @@ pub trait Observer {
     /// A cache read found a value to serve (`true`) or nothing fresh (`false`).
     #[inline]
     fn cache_lookup(&mut self, hit: bool) {}
+    /// A cache read missed: it found the key's entry expired (`true`) or no entry (`false`).
+    #[inline]
+    fn cache_missed(&mut self, expired: bool) {}
     /// An expired value was served.
     #[inline]
     fn stale_served(&mut self) {}

@@ -4,6 +4,7 @@
 //! and two latency histograms (current bucket and whole run), never a per-request log, so memory
 //! does not grow with the number of requests.
 
+pub mod columns;
 pub mod herd;
 pub mod interval;
 mod recorder;
@@ -11,6 +12,7 @@ pub mod recovery;
 mod results;
 pub mod study;
 
+pub use columns::{BucketRow, Cell, Column, Format, Group, COLUMNS};
 pub use recorder::{measured_from, Recorder, MAX_REQUESTS_PER_BUCKET};
 pub use results::{ScenarioResult, StrategyResult};
 pub use study::StudyResult;
@@ -23,197 +25,6 @@ pub const BYTES_PER_BUCKET_ROW: u64 = std::mem::size_of::<BucketRow>() as u64 + 
 
 /// Bytes of one bucket's row of one cache node, with its line of `nodes.csv`.
 pub const BYTES_PER_NODE_ROW: u64 = std::mem::size_of::<NodeRow>() as u64 + 80;
-
-/// Declares [`BucketRow`] once: its fields, and from their kinds the sum of rows that gives
-/// the whole-run figures ([`BucketRow::accumulate`]). A new counter is one line here (`sum
-/// name: u64`, with its doc), plus the code that counts it.
-macro_rules! bucket_row {
-    (
-        $(#[$meta:meta])*
-        pub struct $name:ident {
-            $( $(#[$fmeta:meta])* $kind:ident $field:ident : $ty:ty, )*
-        }
-    ) => {
-        $(#[$meta])*
-        pub struct $name {
-            $( $(#[$fmeta])* pub $field: $ty, )*
-        }
-
-        impl $name {
-            /// Adds `row` into these whole-run figures: counts summed, peaks kept, the
-            /// fields of kind `own` left as they are (the recorder sets them).
-            pub fn accumulate(&mut self, row: &$name) {
-                $( bucket_row!(@gather $kind self.$field, row.$field); )*
-            }
-        }
-    };
-    (@gather sum $total:expr, $row:expr) => { $total += $row; };
-    (@gather max $total:expr, $row:expr) => { $total = $total.max($row); };
-    (@gather add $total:expr, $row:expr) => { $total.add(&$row); };
-    (@gather own $total:expr, $row:expr) => {};
-}
-
-bucket_row! {
-/// Measurements for one time bucket of one run. Each field says how the whole-run figures
-/// gather it over the buckets: `sum` (a count), `max` (a peak), `add` (counts of its own,
-/// added), `own` (set apart: times, means, latency statistics).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct BucketRow {
-    /// Start of the bucket, seconds.
-    own start_s: f64,
-    /// Length of the bucket, seconds (the last bucket may be shorter).
-    own width_s: f64,
-    /// Requests that arrived.
-    sum arrived: u64,
-    /// Requests answered successfully.
-    sum completed: u64,
-    /// Requests still waiting for their answer when the run ended (only in the last bucket):
-    /// admitted, not completed, not failed, client not gone.
-    sum unfinished: u64,
-    /// Requests whose client gave up (client timeout).
-    sum errors_timeout: u64,
-    /// Requests failed because a database query was rejected (queue full).
-    sum errors_db_rejected: u64,
-    /// Requests failed because a database query waited longer than the queue timeout.
-    sum errors_db_timeout: u64,
-    /// Requests rejected at the door: app queue full or the in-flight safety cap reached.
-    sum errors_overload: u64,
-    /// Requests failed because a mitigation refused to rebuild a key and had nothing stale to
-    /// serve (lock or lease gave up, rate limit), or because a lock holder died with them.
-    sum errors_fallback: u64,
-    /// Requests whose every key was a fresh cache hit.
-    sum requests_all_hit: u64,
-    /// Cache lookups that found a fresh entry.
-    sum cache_hits: u64,
-    /// Cache lookups that found nothing or an expired entry.
-    sum cache_misses: u64,
-    /// Expired values served (stale-while-revalidate, lease, lock or rate-limit fallback).
-    sum stale_serves: u64,
-    /// Reads that polled another reader's lock or lease (coalesced reads are not counted again).
-    sum lock_waits: u64,
-    /// Mean time those reads waited, ms (counted when the wait ended).
-    own lock_wait_mean_ms: f64,
-    /// Database queries submitted, split by cause.
-    add db_by_cause: CauseCounts,
-    /// Herds of the hot key (key 0) that ended in the bucket: groups of database queries for it
-    /// between two writes of its value.
-    sum herds: u64,
-    /// Of those, herds that began before the value expired (early or background refresh).
-    sum herds_early: u64,
-    /// Largest herd that ended in the bucket (queries).
-    max herd_max: u64,
-    /// Sum of the sizes of those herds (queries), for the mean.
-    sum herd_queries: u64,
-    /// Database queries that entered service.
-    sum db_started: u64,
-    /// Database queries that finished service.
-    sum db_completed: u64,
-    /// Longest database queue seen in the bucket.
-    max db_queue_max: u64,
-    /// Fraction of database slot-time busy, 0..1.
-    own db_busy_fraction: f64,
-    /// Mean time queries that entered service in this bucket waited in the queue, ms.
-    own db_wait_mean_ms: f64,
-    /// Entries evicted by LRU to make room.
-    sum evictions: u64,
-    /// Latency percentiles of requests completed successfully in the bucket, ms (0 if none).
-    own latency: LatencyStats,
-    /// Writes committed to the database.
-    sum writes_committed: u64,
-    /// Writes that arrived.
-    sum writes_arrived: u64,
-    /// Writes the cache took (write-back) and lost with a node before they were committed.
-    sum writes_lost: u64,
-    /// Invalidations (deletes of written keys) sent to the cache, lost ones included.
-    sum invalidations_sent: u64,
-    /// Invalidations lost on the way (event loss).
-    sum invalidations_lost: u64,
-    /// Invalidations sent as events, to arrive after a lag.
-    sum invalidations_delayed: u64,
-    /// Mean lag of those, ms.
-    own invalidation_lag_mean_ms: f64,
-    /// Reads of one key answered with a value (a request of fan-out k makes k).
-    sum reads_served: u64,
-    /// Of those, reads answered with a version older than the database's committed one.
-    sum outdated_reads: u64,
-    /// How long before each outdated read its value had been superseded, ms.
-    own outdated_age: LatencyStats,
-    /// Sets that wrote a value older than the committed version.
-    sum outdated_sets: u64,
-    /// Of those, sets made after the cache had applied a delete for a newer version: the
-    /// stale-set race, which leaves the old value until its TTL.
-    sum stale_set_races: u64,
-    /// Sets refused: a versioned set older than the cache's version, or a revoked lease.
-    sum sets_refused: u64,
-    /// Key reads of keys that exist nowhere.
-    sum absent_reads: u64,
-    /// Reads answered by a cached "not found" (negative caching).
-    sum negative_hits: u64,
-    /// Absent keys the Bloom filter stopped before the database.
-    sum bloom_rejections: u64,
-    /// Absent keys the Bloom filter let through (false positives).
-    sum bloom_false_positives: u64,
-    /// Database queries for absent keys.
-    sum db_queries_absent: u64,
-    /// Reads of keys created after they were absent, answered "not found".
-    sum created_hidden_reads: u64,
-    /// Reads answered by the instance's local cache.
-    sum local_hits: u64,
-    /// Reads the local cache could not answer (they go on to the shared cache).
-    sum local_misses: u64,
-    /// Local hits whose version differs from the one the shared cache holds.
-    sum local_differs: u64,
-    /// Pub/sub messages of changes sent to local caches (one per write and instance).
-    sum local_invalidations_sent: u64,
-    /// Of those, messages lost.
-    sum local_invalidations_lost: u64,
-    /// Requests shed by the app: they waited for a worker longer than the shedding limit.
-    sum errors_shed: u64,
-    /// Requests failed by a transient database error.
-    sum errors_db_error: u64,
-    /// Attempts started (without retries, one per request admitted or turned away).
-    sum attempts: u64,
-    /// Of those, retries (attempts after the first of their request).
-    sum retries: u64,
-    /// Retries the retry budget refused (their request failed instead).
-    sum retries_refused: u64,
-    /// Attempts answered successfully after their client had given up: work done for nobody.
-    sum attempts_late: u64,
-    /// Database queries that failed with a transient error.
-    sum db_errors: u64,
-    /// Queued database queries dropped because their client had given up (cancelled work).
-    sum queries_cancelled: u64,
-    /// Cache reads that failed: a dead node, a dropped operation or the app's timeout (open
-    /// breakers are counted apart).
-    sum cache_errors: u64,
-    /// Of those, reads that hit the app's cache timeout.
-    sum cache_timeouts: u64,
-    /// Cache reads an open breaker rejected without making the call.
-    sum breaker_rejections: u64,
-    /// Breakers (one per app instance and node) that opened from closed.
-    sum breaker_opens: u64,
-    /// Most breakers not closed (open or half-open) at once in the bucket.
-    max breakers_open_max: u64,
-    /// Reads that failed over to the gutter pool and found a value there.
-    sum gutter_hits: u64,
-    /// Reads that failed over to the gutter pool and did not.
-    sum gutter_misses: u64,
-    /// Reads whose cache call failed answered with the instance's local copy.
-    sum stale_on_error_serves: u64,
-    /// Keys moved to another node by a change of the nodes in service.
-    sum keys_remapped: u64,
-    /// Longest wait of a cache read for its turn at a node (node capacity), ms.
-    max node_wait_max_ms: f64,
-    /// Requests answered without an optional key whose read failed (counted in `completed`).
-    sum requests_degraded: u64,
-    /// Cache reads hedged (a second read sent because the first was slow).
-    sum hedges: u64,
-    /// Of those, hedges whose outcome the app acted on (answered first).
-    sum hedges_won: u64,
-    /// Failed database queries the app sent again (app retries).
-    sum db_retries: u64,
-}
-}
 
 /// One cache node's figures for one bucket (only with node faults).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -279,17 +90,6 @@ pub struct LatencyStats {
 }
 
 impl BucketRow {
-    /// Total failed requests of every kind.
-    pub fn errors(&self) -> u64 {
-        self.errors_timeout
-            + self.errors_db_rejected
-            + self.errors_db_timeout
-            + self.errors_overload
-            + self.errors_fallback
-            + self.errors_shed
-            + self.errors_db_error
-    }
-
     /// Requests answered successfully per second.
     pub fn goodput(&self) -> f64 {
         per_s(self.completed, self.width_s)

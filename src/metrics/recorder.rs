@@ -432,7 +432,7 @@ impl Recorder {
         let (tail, warm) = (&self.warmup_tail, &self.rows[..skip]);
         totals.completed -= tail.completed;
         totals.requests_all_hit -= tail.requests_all_hit;
-        subtract_errors(&mut totals, tail);
+        totals.subtract_errors(tail);
         let warm_arrived: u64 = warm.iter().map(|r| r.arrived).sum();
         let warm_ended: u64 = warm.iter().map(|r| r.completed + r.errors()).sum::<u64>()
             + tail.completed
@@ -485,17 +485,6 @@ fn count_error(row: &mut BucketRow, kind: ErrorKind) {
         ErrorKind::Shed => row.errors_shed += 1,
         ErrorKind::DbError => row.errors_db_error += 1,
     }
-}
-
-/// Takes the failures of `tail`, by kind, out of `totals`.
-fn subtract_errors(totals: &mut BucketRow, tail: &BucketRow) {
-    totals.errors_timeout -= tail.errors_timeout;
-    totals.errors_db_rejected -= tail.errors_db_rejected;
-    totals.errors_db_timeout -= tail.errors_db_timeout;
-    totals.errors_overload -= tail.errors_overload;
-    totals.errors_fallback -= tail.errors_fallback;
-    totals.errors_shed -= tail.errors_shed;
-    totals.errors_db_error -= tail.errors_db_error;
 }
 
 fn mean_ms(total_ns: u128, count: u64) -> f64 {
@@ -573,6 +562,10 @@ impl Observer for Recorder {
         } else {
             self.cache_miss();
         }
+    }
+    #[inline]
+    fn cache_missed(&mut self, expired: bool) {
+        self.row.cache_misses_expired += u64::from(expired);
     }
     #[inline]
     fn stale_served(&mut self) {

@@ -1,15 +1,14 @@
 //! `timeseries.csv` (one row per strategy and bucket) and `summary.csv` (one row per strategy).
 //!
-//! Columns are declared once, as (name, value) pairs, so a column can never drift from its
-//! header. Names carry their units; the README documents each. Numbers are written with a fixed
+//! The columns, their order and their values come from their one declaration
+//! ([`crate::metrics::columns`]), so a column can never drift from its header. Names carry their
+//! units; the README documents each. Numbers are written with a fixed
 //! number of decimals so the same results always give the same bytes. A strategy name that a
 //! spreadsheet would take for a formula gets a leading `'` ([`crate::text::csv_cell`]).
 
-use crate::metrics::{ratio, BucketRow};
+use crate::metrics::columns::{self, Cell, Column, Format};
+use crate::metrics::BucketRow;
 use crate::metrics::{ScenarioResult, StrategyResult};
-
-type BucketColumn = (&'static str, fn(&BucketRow) -> String);
-type SummaryColumn = (&'static str, fn(&StrategyResult) -> String);
 
 fn f3(x: f64) -> String {
     format!("{x:.3}")
@@ -50,250 +49,38 @@ fn secs(x: f64) -> String {
     }
 }
 
-/// Counters that mean the same per bucket and over the whole run.
-const COUNTERS: &[BucketColumn] = &[
-    ("requests_arrived", |b| b.arrived.to_string()),
-    ("requests_completed", |b| b.completed.to_string()),
-    ("errors_total", |b| b.errors().to_string()),
-    ("errors_timeout", |b| b.errors_timeout.to_string()),
-    ("errors_db_rejected", |b| b.errors_db_rejected.to_string()),
-    ("errors_db_timeout", |b| b.errors_db_timeout.to_string()),
-    ("errors_overload", |b| b.errors_overload.to_string()),
-    ("errors_fallback", |b| b.errors_fallback.to_string()),
-    ("requests_all_hit", |b| b.requests_all_hit.to_string()),
-    ("cache_hits", |b| b.cache_hits.to_string()),
-    ("cache_misses", |b| b.cache_misses.to_string()),
-    ("hit_ratio", |b| f6(b.hit_ratio())),
-    ("stale_serves", |b| b.stale_serves.to_string()),
-    ("lock_waits", |b| b.lock_waits.to_string()),
-    ("lock_wait_mean_ms", |b| f3(b.lock_wait_mean_ms)),
-    ("db_queries_miss", |b| b.db_by_cause.miss.to_string()),
-    ("db_queries_early_refresh", |b| {
-        b.db_by_cause.early_refresh.to_string()
-    }),
-    ("db_queries_background_refresh", |b| {
-        b.db_by_cause.background_refresh.to_string()
-    }),
-    ("db_queries_warmup", |b| b.db_by_cause.warmup.to_string()),
-    ("db_queries_fallback", |b| {
-        b.db_by_cause.fallback.to_string()
-    }),
-    ("db_queries_started", |b| b.db_started.to_string()),
-    ("db_queries_completed", |b| b.db_completed.to_string()),
-    ("db_busy_fraction", |b| f6(b.db_busy_fraction)),
-    ("db_wait_mean_ms", |b| f3(b.db_wait_mean_ms)),
-    ("evictions", |b| b.evictions.to_string()),
-    ("herds", |b| b.herds.to_string()),
-    ("herds_early", |b| b.herds_early.to_string()),
-    ("herd_max", |b| b.herd_max.to_string()),
-];
+/// A value as its column writes it.
+fn write(c: &Column, cell: Cell) -> String {
+    match (cell, c.format) {
+        (Cell::Count(n), _) => n.to_string(),
+        (Cell::Real(x), Format::Dec3) => f3(x),
+        (Cell::Real(x), Format::Dec6) => f6(x),
+        (Cell::Real(x), Format::Fixed3) => fixed(x, 3),
+        (Cell::Real(x), Format::Secs) => secs(x),
+        (Cell::Real(_), Format::Int) => {
+            panic!("column {} is declared whole but gave a measurement", c.name)
+        }
+        (Cell::Never, _) => "never".to_string(),
+        (Cell::Empty, _) => String::new(),
+    }
+}
 
-/// Writes and freshness, per bucket and over the whole run (last in both files).
-const FRESHNESS: &[BucketColumn] = &[
-    ("writes_committed", |b| b.writes_committed.to_string()),
-    ("db_queries_write", |b| b.db_by_cause.write.to_string()),
-    ("invalidations_sent", |b| b.invalidations_sent.to_string()),
-    ("invalidations_lost", |b| b.invalidations_lost.to_string()),
-    ("reads_served", |b| b.reads_served.to_string()),
-    ("outdated_reads", |b| b.outdated_reads.to_string()),
-    ("outdated_ratio", |b| f6(b.outdated_ratio())),
-    ("outdated_age_p50_ms", |b| f3(b.outdated_age.p50_ms)),
-    ("outdated_age_p99_ms", |b| f3(b.outdated_age.p99_ms)),
-    ("outdated_age_max_ms", |b| f3(b.outdated_age.max_ms)),
-    ("outdated_sets", |b| b.outdated_sets.to_string()),
-    ("stale_set_races", |b| b.stale_set_races.to_string()),
-    ("sets_refused", |b| b.sets_refused.to_string()),
-    ("absent_reads", |b| b.absent_reads.to_string()),
-    ("negative_hits", |b| b.negative_hits.to_string()),
-    ("bloom_rejections", |b| b.bloom_rejections.to_string()),
-    ("bloom_false_positives", |b| {
-        b.bloom_false_positives.to_string()
-    }),
-    ("db_queries_absent", |b| b.db_queries_absent.to_string()),
-    ("local_hits", |b| b.local_hits.to_string()),
-    ("local_misses", |b| b.local_misses.to_string()),
-    ("local_differs", |b| b.local_differs.to_string()),
-    ("local_differs_ratio", |b| {
-        f6(ratio(b.local_differs, b.local_hits))
-    }),
-    ("local_invalidations_sent", |b| {
-        b.local_invalidations_sent.to_string()
-    }),
-    ("local_invalidations_lost", |b| {
-        b.local_invalidations_lost.to_string()
-    }),
-    ("writes_lost", |b| b.writes_lost.to_string()),
-    ("writes_arrived", |b| b.writes_arrived.to_string()),
-    ("created_hidden_reads", |b| {
-        b.created_hidden_reads.to_string()
-    }),
-    ("invalidations_delayed", |b| {
-        b.invalidations_delayed.to_string()
-    }),
-    ("invalidation_lag_mean_ms", |b| {
-        f3(b.invalidation_lag_mean_ms)
-    }),
-];
-
-/// Dependency failures, retries and overload: counters, then rates and ratios (per bucket or
-/// over the whole run). Appended after the freshness columns.
-const DEPENDENCY: &[BucketColumn] = &[
-    ("errors_shed", |b| b.errors_shed.to_string()),
-    ("errors_db_error", |b| b.errors_db_error.to_string()),
-    ("attempts", |b| b.attempts.to_string()),
-    ("retries", |b| b.retries.to_string()),
-    ("retries_refused", |b| b.retries_refused.to_string()),
-    ("attempts_late", |b| b.attempts_late.to_string()),
-    ("db_errors", |b| b.db_errors.to_string()),
-    ("queries_cancelled", |b| b.queries_cancelled.to_string()),
-    ("goodput_per_s", |b| f3(b.goodput())),
-    ("throughput_per_s", |b| f3(b.throughput())),
-    ("retry_amplification", |b| f6(b.retry_amplification())),
-];
-
-/// Cache nodes as a failing dependency. Appended after the dependency columns.
-const NODES: &[BucketColumn] = &[
-    ("cache_errors", |b| b.cache_errors.to_string()),
-    ("cache_timeouts", |b| b.cache_timeouts.to_string()),
-    ("breaker_rejections", |b| b.breaker_rejections.to_string()),
-    ("breaker_opens", |b| b.breaker_opens.to_string()),
-    ("breakers_open_max", |b| b.breakers_open_max.to_string()),
-    ("gutter_hits", |b| b.gutter_hits.to_string()),
-    ("gutter_misses", |b| b.gutter_misses.to_string()),
-    ("stale_on_error_serves", |b| {
-        b.stale_on_error_serves.to_string()
-    }),
-    ("keys_remapped", |b| b.keys_remapped.to_string()),
-    ("node_wait_max_ms", |b| f3(b.node_wait_max_ms)),
-    ("requests_degraded", |b| b.requests_degraded.to_string()),
-    ("hedges", |b| b.hedges.to_string()),
-    ("hedges_won", |b| b.hedges_won.to_string()),
-    ("db_retries", |b| b.db_retries.to_string()),
-];
-
-/// The worst bucket, beside the whole-run figures: the last columns of `summary.csv`.
-const SUMMARY_WORST: &[SummaryColumn] = &[
-    ("worst_p99_latency_ms", |s| {
-        f3(s.result.summary.worst.p99_ms)
-    }),
-    ("worst_error_ratio", |s| {
-        f6(s.result.summary.worst.error_ratio)
-    }),
-    ("time_above_capacity_s", |s| {
-        secs(s.result.summary.worst.time_above_capacity_s)
-    }),
-];
-
-/// Columns of `timeseries.csv` after `strategy`.
-const TIMESERIES: &[&[BucketColumn]] = &[
-    &[
-        ("bucket_start_s", |b| secs(b.start_s)),
-        ("bucket_width_s", |b| secs(b.width_s)),
-    ],
-    COUNTERS,
-    &[
-        ("db_queries_per_s", |b| f3(b.db_qps())),
-        ("db_queue_max", |b| b.db_queue_max.to_string()),
-        ("p50_latency_ms", |b| f3(b.latency.p50_ms)),
-        ("p95_latency_ms", |b| f3(b.latency.p95_ms)),
-        ("p99_latency_ms", |b| f3(b.latency.p99_ms)),
-        ("max_latency_ms", |b| f3(b.latency.max_ms)),
-        ("latency_samples", |b| b.latency.count.to_string()),
-        ("requests_unfinished", |b| b.unfinished.to_string()),
-    ],
-    FRESHNESS,
-    DEPENDENCY,
-    NODES,
-];
-
-/// Whole-run columns of `summary.csv` after the dependency columns.
-const SUMMARY_RECOVERY: &[SummaryColumn] = &[("recovery_s", |s| match s.result.summary.recovery {
-    None => String::new(),
-    Some(r) if !r.recovered() => "never".to_string(),
-    Some(r) => secs(r.recovery_s),
-})];
-
-/// The recovery verdict as numbers (1 yes, 0 no, empty when it does not apply), so that the
-/// mean over replications is the share of them: the last columns of `summary.csv`.
-const SUMMARY_VERDICT: &[SummaryColumn] = &[
-    ("recovered", |s| {
-        s.result
-            .summary
-            .recovery
-            .map_or(String::new(), |r| u8::from(r.recovered()).to_string())
-    }),
-    ("metastable", |s| {
-        s.result
-            .summary
-            .recovery
-            .map_or(String::new(), |r| u8::from(r.metastable).to_string())
-    }),
-];
-
-/// Whole-run columns of `summary.csv` after the counters.
-const SUMMARY_EXTRA: &[SummaryColumn] = &[
-    ("error_ratio", |s| {
-        let t = &s.result.summary.totals;
-        f6(ratio(t.errors(), t.arrived))
-    }),
-    ("all_hit_ratio", |s| {
-        let t = &s.result.summary.totals;
-        f6(ratio(t.requests_all_hit, t.completed + t.errors()))
-    }),
-    ("herd_mean", |s| f3(s.result.summary.totals.herd_mean())),
-    ("peak_db_queries_per_s", |s| {
-        fixed(s.result.summary.peak_db_qps, 3)
-    }),
-    ("db_capacity_qps", |s| fixed(s.db_capacity_qps, 3)),
-    ("peak_db_queue", |s| {
-        s.result.summary.totals.db_queue_max.to_string()
-    }),
-    ("mean_latency_ms", |s| {
-        f3(s.result.summary.totals.latency.mean_ms)
-    }),
-    ("p50_latency_ms", |s| {
-        f3(s.result.summary.totals.latency.p50_ms)
-    }),
-    ("p95_latency_ms", |s| {
-        f3(s.result.summary.totals.latency.p95_ms)
-    }),
-    ("p99_latency_ms", |s| {
-        f3(s.result.summary.totals.latency.p99_ms)
-    }),
-    ("p999_latency_ms", |s| {
-        f3(s.result.summary.totals.latency.p999_ms)
-    }),
-    ("max_latency_ms", |s| {
-        f3(s.result.summary.totals.latency.max_ms)
-    }),
-    ("requests_unfinished", |s| {
-        s.result.summary.totals.unfinished.to_string()
-    }),
-    ("drain_s", |s| secs(s.result.summary.drained_s)),
-    ("truncated", |s| {
-        u8::from(s.result.summary.truncation.is_some()).to_string()
-    }),
-];
+/// The values of a bucket's row of `timeseries.csv` after `strategy`.
+fn bucket_values(b: &BucketRow) -> impl Iterator<Item = String> + '_ {
+    columns::timeseries_columns().map(move |c| write(c, c.value(b, None)))
+}
 
 /// Header of `timeseries.csv`.
 pub fn timeseries_columns() -> Vec<&'static str> {
     std::iter::once("strategy")
-        .chain(TIMESERIES.iter().flat_map(|g| g.iter().map(|c| c.0)))
+        .chain(columns::timeseries_columns().map(|c| c.name))
         .collect()
 }
 
 /// Header of `summary.csv`.
 pub fn summary_columns() -> Vec<&'static str> {
-    ["strategy", "duration_s"]
-        .into_iter()
-        .chain(COUNTERS.iter().map(|c| c.0))
-        .chain(SUMMARY_EXTRA.iter().map(|c| c.0))
-        .chain(FRESHNESS.iter().map(|c| c.0))
-        .chain(DEPENDENCY.iter().map(|c| c.0))
-        .chain(SUMMARY_RECOVERY.iter().map(|c| c.0))
-        .chain(NODES.iter().map(|c| c.0))
-        .chain(SUMMARY_WORST.iter().map(|c| c.0))
-        .chain(SUMMARY_VERDICT.iter().map(|c| c.0))
+    std::iter::once("strategy")
+        .chain(columns::summary_columns().map(|c| c.name))
         .collect()
 }
 
@@ -304,7 +91,7 @@ pub fn timeseries(result: &ScenarioResult) -> Vec<u8> {
     for s in &result.strategies {
         for b in &s.result.buckets {
             let row = std::iter::once(crate::text::csv_cell(&s.name).into_owned())
-                .chain(TIMESERIES.iter().flat_map(|g| g.iter().map(|c| (c.1)(b))));
+                .chain(bucket_values(b));
             write_row(&mut w, row);
         }
     }
@@ -327,15 +114,8 @@ pub fn summary(result: &ScenarioResult) -> Vec<u8> {
 /// [`summary_columns`] (without its first).
 pub fn summary_values(s: &StrategyResult) -> Vec<String> {
     let t = &s.result.summary.totals;
-    std::iter::once(secs(s.result.summary.duration_s))
-        .chain(COUNTERS.iter().map(|c| (c.1)(t)))
-        .chain(SUMMARY_EXTRA.iter().map(|c| (c.1)(s)))
-        .chain(FRESHNESS.iter().map(|c| (c.1)(t)))
-        .chain(DEPENDENCY.iter().map(|c| (c.1)(t)))
-        .chain(SUMMARY_RECOVERY.iter().map(|c| (c.1)(s)))
-        .chain(NODES.iter().map(|c| (c.1)(t)))
-        .chain(SUMMARY_WORST.iter().map(|c| (c.1)(s)))
-        .chain(SUMMARY_VERDICT.iter().map(|c| (c.1)(s)))
+    columns::summary_columns()
+        .map(|c| write(c, c.value(t, Some(s))))
         .collect()
 }
 
@@ -354,7 +134,7 @@ pub fn timeseries_replications(runs: &[ScenarioResult]) -> Vec<u8> {
         for s in &result.strategies {
             for b in &s.result.buckets {
                 let row = std::iter::once(crate::text::csv_cell(&s.name).into_owned())
-                    .chain(TIMESERIES.iter().flat_map(|g| g.iter().map(|c| (c.1)(b))))
+                    .chain(bucket_values(b))
                     .chain([r.to_string()]);
                 write_row(&mut w, row);
             }

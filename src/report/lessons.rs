@@ -9,6 +9,7 @@
 //! ([`super::replications::figures`]): with replications, the mean and its 95% interval.
 
 use super::replications::{figures, plus_minus, Figure};
+use crate::metrics::columns::failure_kinds;
 use crate::metrics::StudyResult;
 
 /// One column the scenario's features call for.
@@ -27,17 +28,6 @@ pub enum Lesson {
     /// Failed requests by kind.
     FailuresByKind,
 }
-
-/// The failure kinds of `summary.csv`, with the word shown for each.
-const FAILURE_KINDS: [(&str, &str); 7] = [
-    ("errors_timeout", "timeout"),
-    ("errors_overload", "overload"),
-    ("errors_shed", "shed"),
-    ("errors_db_rejected", "db rejected"),
-    ("errors_db_timeout", "db timeout"),
-    ("errors_db_error", "db error"),
-    ("errors_fallback", "fallback"),
-];
 
 impl Lesson {
     /// The column's title.
@@ -101,7 +91,7 @@ pub fn cell(study: &StudyResult, i: usize, lesson: Lesson) -> String {
         Lesson::RetryAmplification => number(get("retry_amplification"), "x", 2),
         Lesson::Recovery => recovery(get("recovery_s"), get("metastable")),
         Lesson::FailuresByKind => {
-            let parts: Vec<String> = FAILURE_KINDS
+            let parts: Vec<String> = failure_kinds()
                 .iter()
                 .filter_map(|(m, word)| {
                     let v = get(m).values();

@@ -79,17 +79,21 @@ pub fn is_metric(name: &str) -> bool {
 /// The summary metrics that may have no number, and so no row in `sweep.csv`: the recovery
 /// columns are empty without an incident (and `recovery_s` is `never` when the run did not
 /// recover). Every other summary column is always a number, so a sweep writes its row at every
-/// point and for every strategy; `merge` refuses a shard that lacks one. A new column that can
-/// be empty belongs here (the merge tests fail on a real sweep otherwise).
-pub const OPTIONAL_METRICS: [&str; 3] = ["recovery_s", "recovered", "metastable"];
+/// point and for every strategy; `merge` refuses a shard that lacks one. Which columns may be
+/// empty is declared with them ([`crate::metrics::Group::may_be_empty`]).
+pub fn optional_metrics() -> Vec<&'static str> {
+    crate::metrics::columns::summary_columns()
+        .filter(|c| c.group.may_be_empty())
+        .map(|c| c.name)
+        .collect()
+}
 
 /// The summary metrics every point and strategy of a `sweep.csv` has a row for (see
-/// [`OPTIONAL_METRICS`]), in the order of `summary.csv`.
+/// [`optional_metrics`]), in the order of `summary.csv`.
 pub fn required_metrics() -> impl Iterator<Item = &'static str> {
-    summary_columns()
-        .into_iter()
-        .skip(1)
-        .filter(|c| !OPTIONAL_METRICS.contains(c))
+    crate::metrics::columns::summary_columns()
+        .filter(|c| !c.group.may_be_empty())
+        .map(|c| c.name)
 }
 
 /// The header of `sweep.csv`: `point`, each swept field's path, then the figures' columns.

@@ -30,18 +30,6 @@ use crate::scenario::expect::{BaselineCheck, Expectation};
 use crate::scenario::Scenario;
 use crate::text;
 
-/// Figures where more is better; for every other figure less is better.
-pub const HIGHER_IS_BETTER: [&str; 8] = [
-    "hit_ratio",
-    "all_hit_ratio",
-    "requests_completed",
-    "requests_all_hit",
-    "cache_hits",
-    "reads_served",
-    "goodput_per_s",
-    "throughput_per_s",
-];
-
 /// The outcome of one expectation or comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -574,7 +562,7 @@ pub fn compare(
         };
         let now = figures(study, i);
         for metric in &check.metrics {
-            let higher = HIGHER_IS_BETTER.contains(&metric.as_str());
+            let higher = crate::metrics::columns::higher_is_better(metric);
             let expectation = format!(
                 "{} {metric} {} than baseline by at most {}%",
                 s.name,

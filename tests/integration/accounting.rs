@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use super::builder::ScenarioBuilder;
 use super::regressions::{congestive_collapse_at_a_million_rps, NODE_LOSS};
 use super::run_toml;
 
@@ -47,34 +48,22 @@ fn check_identity(file: &Path) -> Vec<HashMap<String, String>> {
     rows
 }
 
-/// The file with `warmup = "W"` at its top.
-fn with_warmup(toml: &str, warmup: &str) -> String {
-    toml.replacen(
-        "duration =",
-        &format!("warmup = \"{warmup}\"\nduration ="),
-        1,
-    )
-}
-
 #[test]
 fn the_files_that_panicked_run_and_account_for_every_request() {
     let dir = tempfile::tempdir().unwrap();
+    let node_loss = || ScenarioBuilder::from_toml(NODE_LOSS);
+    let collapse = congestive_collapse_at_a_million_rps;
     let cases = [
-        ("node-loss", NODE_LOSS.to_string()),
+        ("node-loss", node_loss()),
         // Past the 300 s preload TTL, and a warm-up ending before the run diverges.
-        ("node-loss-warm", with_warmup(NODE_LOSS, "120s")),
-        ("collapse", congestive_collapse_at_a_million_rps()),
-        (
-            "collapse-warm",
-            with_warmup(&congestive_collapse_at_a_million_rps(), "30s"),
-        ),
+        ("node-loss-warm", node_loss().set("warmup", "120s").clone()),
+        ("collapse", collapse()),
+        ("collapse-warm", collapse().set("warmup", "30s").clone()),
     ];
-    for (name, text) in cases {
-        // Each under its own name (the first line of both files names the scenario).
-        let (first, rest) = text.trim_start().split_once('\n').expect("lines");
-        assert!(first.starts_with("name = "));
-        let text = format!("name = \"{name}\"\n{rest}");
-        let (assert, stderr) = run_toml(dir.path(), name, &text, &["--no-charts"]);
+    for (name, mut b) in cases {
+        // Each under its own name.
+        b.set("name", name);
+        let (assert, stderr) = run_toml(dir.path(), name, &b.toml(), &["--no-charts"]);
         assert.code(0);
         assert!(stderr.contains("diverged"), "{name}: {stderr}");
         check_identity(&dir.path().join(name).join("summary.csv"));

@@ -175,6 +175,18 @@ impl ScenarioBuilder {
         self
     }
 
+    /// Keeps the first `n` strategies; panics if there are fewer.
+    pub fn keep_strategies(&mut self, n: usize) -> &mut Self {
+        let list = self
+            .top
+            .get_mut("strategies")
+            .and_then(Value::as_array_mut)
+            .expect("the scenario has strategies");
+        assert!(list.len() >= n, "{} strategies, fewer than {n}", list.len());
+        list.truncate(n);
+        self
+    }
+
     /// The scenario file's text.
     pub fn toml(&self) -> String {
         toml::to_string(&self.top).expect("a table serialises")
@@ -276,6 +288,9 @@ fn the_builder_writes_what_validation_reads() {
     assert_eq!(c.strategies[0].config.db.slots, 2);
     assert!(c.strategies[0].config.mitigations.lock.is_none());
     assert!(from.toml().contains("at = \"2s\""));
+    from.strategy("second", |_| {}).keep_strategies(1);
+    assert_eq!(from.scenario().strategies[0].name, "locked");
+    assert_eq!(from.scenario().strategies.len(), 1);
 }
 
 #[test]

@@ -2,11 +2,20 @@
 //! regression tests and the fuzz target (`fuzz/fuzz_targets/scenario.rs` includes this file by
 //! path, so it may use nothing but `cachestorm` and std).
 
+use cachestorm::metrics::columns::{Cell, Column, Gather, COLUMNS};
 use cachestorm::metrics::{BucketRow, RunResult};
 use cachestorm::model::ModelConfig;
 
 /// A counter of a row, named.
 type Counter = (&'static str, fn(&BucketRow) -> u64);
+
+/// The count a column of counts holds.
+fn count(name: &str, cell: Cell) -> u64 {
+    match cell {
+        Cell::Count(n) => n,
+        other => panic!("{name} is a count, not {other:?}"),
+    }
+}
 
 /// Slack for fractions computed from integer nanoseconds (busy slot-time over bucket width).
 const FRACTION_SLACK: f64 = 1e-9;
@@ -76,19 +85,44 @@ pub fn check_run(config: &ModelConfig, result: &RunResult) {
             );
         }
     }
-    let counters: [Counter; 9] = [
-        ("arrived", |b| b.arrived),
-        ("cache_hits", |b| b.cache_hits),
-        ("cache_misses", |b| b.cache_misses),
-        ("stale_serves", |b| b.stale_serves),
-        ("lock_waits", |b| b.lock_waits),
-        ("db_started", |b| b.db_started),
-        ("db_completed", |b| b.db_completed),
-        ("evictions", |b| b.evictions),
-        ("herds", |b| b.herds),
-    ];
-    for (name, f) in counters {
-        assert_eq!(f(t), sum(f), "totals.{name} is the sum of the buckets");
+    // Every other count of the declaration is the sum of the measured buckets', and every
+    // peak the largest of theirs.
+    let counted_by_arrival = |c: &Column| {
+        c.failure.is_some()
+            || [
+                "requests_completed",
+                "requests_all_hit",
+                "requests_unfinished",
+            ]
+            .contains(&c.name)
+    };
+    let gathered = |c: &&Column| matches!(c.gather, Gather::Sum | Gather::Max);
+    for c in COLUMNS
+        .iter()
+        .filter(gathered)
+        .filter(|c| !counted_by_arrival(c))
+    {
+        let cells = measured.iter().map(|b| c.value(b, None));
+        match (c.gather, c.value(t, None)) {
+            (Gather::Sum, Cell::Count(total)) => {
+                let sum: u64 = cells.map(|v| count(c.name, v)).sum();
+                assert_eq!(total, sum, "totals.{} is the sum of the buckets", c.name);
+            }
+            (Gather::Max, total) => {
+                let peak = cells.fold(None, |m: Option<Cell>, v| match (m, v) {
+                    (Some(Cell::Count(a)), Cell::Count(b)) => Some(Cell::Count(a.max(b))),
+                    (Some(Cell::Real(a)), Cell::Real(b)) => Some(Cell::Real(a.max(b))),
+                    (_, v) => Some(v),
+                });
+                assert_eq!(
+                    Some(total),
+                    peak.or(Some(total)),
+                    "totals.{} is the largest of the buckets'",
+                    c.name
+                );
+            }
+            (_, other) => panic!("{} sums but holds {other:?}", c.name),
+        }
     }
     assert_eq!(
         t.latency.count, t.completed,

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use cachestorm::metrics::RunResult;
 
+use super::builder::ScenarioBuilder;
+
 use super::invariants::check_run;
 
 /// Longest a regression run may take (they take milliseconds when the model is right).
@@ -136,20 +138,18 @@ fn a_retry_refused_by_the_in_flight_cap_stays_unfinished() {
 
 /// `congestive-collapse` with its first strategy (naive retries) at a million requests a
 /// second: retries with a client timeout into a backlog that reaches the in-flight cap.
-pub fn congestive_collapse_at_a_million_rps() -> String {
+pub fn congestive_collapse_at_a_million_rps() -> ScenarioBuilder {
     let text = std::fs::read_to_string(super::scenario_path("congestive-collapse.toml"))
         .expect("the shipped scenario is readable");
-    let text = text.replacen("rps = 2000\nkeyspace", "rps = 1000000\nkeyspace", 1);
-    assert!(text.contains("rps = 1000000"));
-    // The base and its first strategy only (the lessons name other strategies).
-    let first = text.find("[[strategies]]").expect("strategies");
-    let second = first + 1 + text[first + 1..].find("[[strategies]]").expect("a second");
-    text[..second].to_string()
+    let mut b = ScenarioBuilder::from_toml(&text);
+    // The base and its first strategy only (the expectations name other strategies).
+    b.rps(1_000_000.0).keep_strategies(1).unset("expect");
+    b
 }
 
 #[test]
 fn retries_with_a_client_timeout_under_overload_account_for_every_arrival() {
-    let results = run_bounded(&congestive_collapse_at_a_million_rps());
+    let results = run_bounded(&congestive_collapse_at_a_million_rps().toml());
     let t = &results[0].summary.totals;
     assert!(results[0].summary.truncation.is_some());
     assert_eq!(t.arrived, t.completed + t.errors() + t.unfinished);

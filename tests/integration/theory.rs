@@ -108,3 +108,30 @@ service = "1ns"
         );
     }
 }
+
+/// A TTL cache's misses: each key misses once cold (no entry yet) and every later miss finds
+/// its entry expired; after a flush, with a TTL longer than the run, every miss finds none.
+/// Fill is instant, so no two reads of a key miss together.
+#[test]
+fn misses_split_into_expired_entries_and_cold_keys() {
+    let mut b = super::builder::ScenarioBuilder::new("expired-misses");
+    b.duration("20s")
+        .set("clients.keyspace", 100)
+        .set("cache.latency", "0s")
+        .set("cache.ttl", "100ms")
+        .db(1000, "1ns");
+    let t = b.simulate().summary.totals;
+    assert!(t.cache_misses > 5_000, "{} misses", t.cache_misses);
+    assert_eq!(
+        t.cache_misses_expired,
+        t.cache_misses - 100,
+        "100 cold keys"
+    );
+    b.set("cache.ttl", "1h").event("10s", "flush", &[]);
+    let t = b.simulate().summary.totals;
+    assert_eq!(
+        t.cache_misses, 200,
+        "every key cold at the start and after the flush"
+    );
+    assert_eq!(t.cache_misses_expired, 0);
+}

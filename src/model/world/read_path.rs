@@ -127,6 +127,8 @@ impl<O: Observer> World<'_, O> {
             }
             Decision::Miss => {
                 self.observer.cache_lookup(false);
+                let expired = self.tier().holds_stale(ckey, now);
+                self.observer.cache_missed(expired);
                 self.on_miss(now, k);
             }
         }

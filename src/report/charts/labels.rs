@@ -181,6 +181,11 @@ const METRICS: &[(&str, &str, Unit)] = &[
     ("hedges", "hedged reads", Count),
     ("hedges_won", "hedged reads won", Count),
     ("db_retries", "database queries retried", Count),
+    (
+        "cache_misses_expired",
+        "cache misses on expired entries",
+        Count,
+    ),
     ("db_queries_per_s", "database queries", PerSecond),
     ("db_queue_max", "longest database queue (queries)", Count),
     ("latency_samples", "latency samples", Count),

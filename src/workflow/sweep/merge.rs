@@ -331,7 +331,7 @@ fn check_rows(
                          be left out, when it has no number); the file was cut or edited",
                         at(),
                         text::quote(&text::shorten(strategy, 60)),
-                        out::OPTIONAL_METRICS.join(", ")
+                        out::optional_metrics().join(", ")
                     )));
                 }
             }
