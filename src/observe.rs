@@ -50,6 +50,10 @@ pub enum ErrorKind {
     Shed,
     /// A database query failed with a transient error.
     DbError,
+    /// The client rejected the attempt itself (adaptive throttling).
+    Throttled,
+    /// The app's circuit breaker on the database was open: the query was never sent.
+    DbBreakerOpen,
 }
 
 /// Why a database query was made.
@@ -221,6 +225,9 @@ pub trait Observer {
     /// A circuit breaker (of one app instance, for one node) changed state.
     #[inline]
     fn breaker_changed(&mut self, from: BreakerState, to: BreakerState) {}
+    /// An app instance's circuit breaker on the database went from `from` to `to`.
+    #[inline]
+    fn db_breaker_changed(&mut self, from: BreakerState, to: BreakerState) {}
     /// A read that failed over to the gutter pool found a fresh value there (`hit`) or not.
     #[inline]
     fn gutter_lookup(&mut self, hit: bool) {}

@@ -568,6 +568,13 @@ columns {
         key's entry expired: the misses the TTL caused (the others found no entry: a key never \
         cached, evicted, deleted or flushed; or were early recomputes or failed reads)."
         => sum cache_misses_expired: u64;
+    Dependency errors_throttled ["requests"] Int "Requests failed because the client rejected \
+        the attempt itself (adaptive throttling)." => sum errors_throttled: u64,
+        fails(7, "throttled");
+    Dependency errors_db_breaker ["requests"] Int "Requests failed because the app's circuit \
+        breaker on the database was open." => sum errors_db_breaker: u64, fails(8, "db breaker");
+    Dependency db_breaker_opens ["breakers"] Int "App instances' breakers on the database that \
+        opened from closed." => sum db_breaker_opens: u64;
 }
 }
 
@@ -717,10 +724,12 @@ mod tests {
             errors_fallback: 16,
             errors_shed: 32,
             errors_db_error: 64,
+            errors_throttled: 128,
+            errors_db_breaker: 256,
             completed: 1000,
             ..BucketRow::default()
         };
-        assert_eq!(row.errors(), 127);
+        assert_eq!(row.errors(), 511);
         let mut less = row.clone();
         less.subtract_errors(&row);
         assert_eq!((less.errors(), less.completed), (0, 1000));
@@ -734,7 +743,7 @@ mod tests {
                 }
             })
             .sum();
-        assert_eq!(kinds, 127);
+        assert_eq!(kinds, 511);
         let words: Vec<&str> = failure_kinds().iter().map(|k| k.1).collect();
         assert_eq!(
             words,
@@ -745,7 +754,9 @@ mod tests {
                 "db rejected",
                 "db timeout",
                 "db error",
-                "fallback"
+                "fallback",
+                "throttled",
+                "db breaker"
             ]
         );
     }

@@ -484,6 +484,8 @@ fn count_error(row: &mut BucketRow, kind: ErrorKind) {
         ErrorKind::Fallback => row.errors_fallback += 1,
         ErrorKind::Shed => row.errors_shed += 1,
         ErrorKind::DbError => row.errors_db_error += 1,
+        ErrorKind::Throttled => row.errors_throttled += 1,
+        ErrorKind::DbBreakerOpen => row.errors_db_breaker += 1,
     }
 }
 
@@ -749,6 +751,12 @@ impl Observer for Recorder {
             }
             (_, BreakerState::Closed) => self.breakers_open = self.breakers_open.saturating_sub(1),
             _ => {}
+        }
+    }
+
+    fn db_breaker_changed(&mut self, from: BreakerState, to: BreakerState) {
+        if (from, to) == (BreakerState::Closed, BreakerState::Open) {
+            self.row.db_breaker_opens += 1;
         }
     }
 

@@ -5,12 +5,13 @@
 
 use crate::engine::{SimDuration, SimTime};
 pub use crate::model::distribution::Distribution;
-pub use crate::model::mitigation::breaker::BreakerConfig;
+pub use crate::model::mitigation::breaker::{BreakerConfig, DbBreakerConfig};
 pub use crate::model::mitigation::early_expiration::EarlyExpiration;
 pub use crate::model::mitigation::hedge::HedgeConfig;
 pub use crate::model::mitigation::lock::{Fallback, LockConfig, LockKind};
 pub use crate::model::mitigation::rate_limit::RateLimit;
 pub use crate::model::mitigation::refresh_ahead::RefreshAhead;
+pub use crate::model::mitigation::throttle::ThrottleConfig;
 pub use crate::model::mitigation::write_path::WritePath;
 pub use crate::model::retry::{Backoff, RetryBudget, RetryConfig, RetryLayer, RetryOn};
 
@@ -327,6 +328,11 @@ pub struct MitigationsConfig {
     pub stale_on_error: bool,
     /// Hedged cache reads: a second read when the first is slow.
     pub hedge: Option<HedgeConfig>,
+    /// Client-side adaptive throttling: clients reject attempts themselves when the service
+    /// accepts too few.
+    pub adaptive_throttling: Option<ThrottleConfig>,
+    /// A circuit breaker per app instance on database reads.
+    pub db_breaker: Option<DbBreakerConfig>,
 }
 
 /// Safety limits that keep an unstable run from exhausting memory.

@@ -101,8 +101,10 @@ impl RetryOn {
             ErrorKind::Timeout => self.timeout,
             ErrorKind::Overload | ErrorKind::Shed => self.overload,
             ErrorKind::DbError => self.db_error,
-            ErrorKind::DbRejected | ErrorKind::DbTimeout => self.db_busy,
+            ErrorKind::DbRejected | ErrorKind::DbTimeout | ErrorKind::DbBreakerOpen => self.db_busy,
             ErrorKind::Fallback => self.fallback,
+            // The client's own decision not to send: trying again at once would defeat it.
+            ErrorKind::Throttled => false,
         }
     }
 }

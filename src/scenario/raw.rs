@@ -180,6 +180,25 @@ pub struct RawMitigations {
     pub circuit_breaker: Option<RawCircuitBreaker>,
     pub hedge: Option<RawHedge>,
     pub stale_on_error: Option<bool>,
+    pub adaptive_throttling: Option<RawAdaptiveThrottling>,
+    pub db_breaker: Option<RawDbBreaker>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAdaptiveThrottling {
+    pub k: Option<f64>,
+    pub window: Option<HumanDuration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDbBreaker {
+    pub failures: Option<i64>,
+    pub window: Option<HumanDuration>,
+    pub cool_down: Option<HumanDuration>,
+    pub probes: Option<i64>,
+    pub slow: Option<HumanDuration>,
 }
 
 #[derive(Debug, Deserialize)]

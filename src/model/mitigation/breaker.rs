@@ -20,6 +20,25 @@ pub struct BreakerConfig {
     pub probes: u32,
 }
 
+/// A circuit breaker per app instance on its database reads: it counts as failed a query
+/// rejected, timed out in the queue or failed with an error, and one answered later than
+/// `slow` (if set) after it was sent; while open, reads that need the database fail at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DbBreakerConfig {
+    /// When it opens, how long it stays open, how it closes.
+    pub breaker: BreakerConfig,
+    /// Answers slower than this count as failures (`None`: only errors do).
+    pub slow: Option<SimDuration>,
+}
+
+impl DbBreakerConfig {
+    /// Whether a query answered after `took` counts as a success.
+    #[inline]
+    pub fn answered_in_time(&self, took: SimDuration) -> bool {
+        self.slow.is_none_or(|s| took <= s)
+    }
+}
+
 /// One breaker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Breaker {

@@ -57,6 +57,11 @@ impl<O: Observer> World<'_, O> {
     /// takes it, queues it or turns it away.
     #[inline(always)]
     fn admit_attempt(&mut self, now: SimTime, call: u32) {
+        if self.throttle.is_some() && !self.throttle_admits(now) {
+            // Rejected by the client itself (for a retry, the call's arrival is used).
+            self.attempt_failed(now, call, ErrorKind::Throttled, now);
+            return;
+        }
         let instance = self.app.route();
         let admission = self.app.admit(instance);
         if admission == AppAdmission::Reject {
@@ -86,6 +91,32 @@ impl<O: Observer> World<'_, O> {
         } else {
             self.requests.get_mut(req).state = State::Queued;
             self.app.enqueue(instance, req, now);
+        }
+    }
+
+    /// Adaptive throttling: whether the clients send an attempt made at `now`.
+    #[inline(never)]
+    fn throttle_admits(&mut self, now: SimTime) -> bool {
+        let config = self
+            .config
+            .mitigations
+            .adaptive_throttling
+            .expect("a throttle is kept only with adaptive throttling");
+        let u: f64 = self.throttle_rng.random();
+        self.throttle
+            .as_mut()
+            .is_none_or(|t| t.admit(&config, now, u))
+    }
+
+    /// An attempt was answered successfully in time at `now`: with adaptive throttling, the
+    /// service accepted it.
+    #[inline]
+    fn note_accepted(&mut self, now: SimTime) {
+        if let (Some(t), Some(config)) = (
+            self.throttle.as_mut(),
+            self.config.mitigations.adaptive_throttling,
+        ) {
+            t.accepted(&config, now);
         }
     }
 
@@ -165,6 +196,7 @@ impl<O: Observer> World<'_, O> {
                         if self.requests.get(req).degraded {
                             self.observer.request_degraded();
                         }
+                        self.note_accepted(now);
                         self.observer.request_completed(now.since(arrived))
                     }
                     Some(kind) => self.observer.request_failed(kind, arrived),
@@ -204,6 +236,7 @@ impl<O: Observer> World<'_, O> {
                     state.refund(&b);
                 }
                 let first = self.calls.get(call).arrived;
+                self.note_accepted(now);
                 self.observer.request_completed(now.since(first));
                 self.calls.close(call);
             }

@@ -21,7 +21,9 @@ use super::clients::{ClientEvent, Workload};
 use super::config::{Failover, ModelConfig, Placement, TimelineAction};
 use super::database::{Database, DbEvent, Query};
 use super::distribution::Sampler;
+use super::mitigation::breaker::Breaker;
 use super::mitigation::hedge::HedgeBudget;
+use super::mitigation::throttle::Throttle;
 use super::request::{KeyRef, KeySlot, Request, Requests, State};
 use super::retry::{BudgetState, Calls};
 use super::timeline::{Timeline, TimelineEvent};
@@ -53,6 +55,7 @@ mod purpose {
     pub const DB_ERRORS: u64 = 19;
     pub const CACHE_REPLICAS: u64 = 20;
     pub const CACHE_DROPS: u64 = 21;
+    pub const THROTTLE: u64 = 22;
 }
 
 /// FIFO lanes of the event queue for constant-delay events.
@@ -119,6 +122,11 @@ struct World<'a, O: Observer> {
     retry_rng: Stream,
     /// The hedge budget's tokens (only with hedging).
     hedge_budget: Option<HedgeBudget>,
+    /// The clients' counts for adaptive throttling (only with it), and its draws.
+    throttle: Option<Throttle>,
+    throttle_rng: Stream,
+    /// Each app instance's circuit breaker on the database (empty without one).
+    db_breakers: Vec<Breaker>,
     /// Which key version owns each cache-key range.
     versions: KeyVersions,
     /// The scenario's timeline and its deploys.
@@ -314,6 +322,15 @@ impl<'a, O: Observer> World<'a, O> {
                 .map(|b| BudgetState::new(&b)),
             retry_rng: streams.stream(purpose::RETRY_JITTER),
             hedge_budget: config.mitigations.hedge.map(|h| HedgeBudget::new(&h)),
+            throttle: config
+                .mitigations
+                .adaptive_throttling
+                .map(|_| Throttle::default()),
+            throttle_rng: streams.stream(purpose::THROTTLE),
+            db_breakers: match config.mitigations.db_breaker {
+                Some(_) => vec![Breaker::default(); config.app.instances as usize],
+                None => Vec::new(),
+            },
             versions: KeyVersions::new(all_keys),
             timeline: Timeline::new(&config.timeline, config.app.instances),
             truncation: None,

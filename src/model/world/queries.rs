@@ -59,6 +59,9 @@ impl<O: Observer> World<'_, O> {
         ckey: u32,
         version: u32,
     ) {
+        if !self.db_breakers.is_empty() && self.db_breaker_refuses(now, origin) {
+            return;
+        }
         let key = self.versions.logical(ckey);
         self.observer
             .query_submitted(cause, key, self.versions.is_live(version));
@@ -94,6 +97,39 @@ impl<O: Observer> World<'_, O> {
                 }
             }
             Admission::Rejected => self.query_failed(now, &query, ErrorKind::DbRejected),
+        }
+    }
+
+    /// With a breaker on the database, whether the instance of read `origin` refuses to send
+    /// it at `now` (its breaker is open); the read then fails at once.
+    #[inline(never)]
+    fn db_breaker_refuses(&mut self, now: SimTime, origin: Origin) -> bool {
+        let (Some(config), Origin::Key(k)) = (self.config.mitigations.db_breaker, origin) else {
+            return false;
+        };
+        let breaker = &mut self.db_breakers[self.requests.get(k.req).instance as usize];
+        let from = breaker.stored_state();
+        let (allowed, change) = breaker.allow(&config.breaker, now);
+        if let Some(to) = change {
+            self.observer.db_breaker_changed(from, to);
+        }
+        if allowed {
+            return false;
+        }
+        self.key_query_failed(now, k, ErrorKind::DbBreakerOpen);
+        true
+    }
+
+    /// With a breaker on the database, read `k`'s query succeeded (`ok`) or failed at `now`.
+    #[inline(never)]
+    fn note_db_outcome(&mut self, now: SimTime, k: KeyRef, ok: bool) {
+        let Some(config) = self.config.mitigations.db_breaker else {
+            return;
+        };
+        let breaker = &mut self.db_breakers[self.requests.get(k.req).instance as usize];
+        let from = breaker.stored_state();
+        if let Some(to) = breaker.record(&config.breaker, now, ok) {
+            self.observer.db_breaker_changed(from, to);
         }
     }
 
@@ -168,6 +204,14 @@ impl<O: Observer> World<'_, O> {
         }
         match q.origin {
             Origin::Key(k) => {
+                if !self.db_breakers.is_empty() {
+                    let in_time = self
+                        .config
+                        .mitigations
+                        .db_breaker
+                        .is_some_and(|b| b.answered_in_time(now.since(q.submitted)));
+                    self.note_db_outcome(now, k, in_time);
+                }
                 self.release_lock(now, k);
                 self.resolve(now, k, Ok(q.data_version));
             }
@@ -313,14 +357,25 @@ impl<O: Observer> World<'_, O> {
         }
     }
 
+    /// The query of read `k` failed with `kind` (or was never sent): its lock is released,
+    /// and the app retries it or the read fails.
+    fn key_query_failed(&mut self, now: SimTime, k: KeyRef, kind: ErrorKind) {
+        self.release_lock(now, k);
+        if self.app_retries(now, k, kind) {
+            return;
+        }
+        self.resolve(now, k, Err(kind));
+    }
+
     pub(super) fn query_failed(&mut self, now: SimTime, q: &Query, kind: ErrorKind) {
         match q.origin {
             Origin::Key(k) => {
-                self.release_lock(now, k);
-                if self.app_retries(now, k, kind) {
-                    return;
+                if !self.db_breakers.is_empty() && kind != ErrorKind::Timeout {
+                    // Rejected, timed out in the queue or failed: the database failed the call
+                    // (a query cancelled for a client that left is not its failure).
+                    self.note_db_outcome(now, k, false);
                 }
-                self.resolve(now, k, Err(kind));
+                self.key_query_failed(now, k, kind);
             }
             Origin::Background { instance } => {
                 if self.versions.is_live(q.version) {

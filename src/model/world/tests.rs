@@ -352,3 +352,90 @@ wave_interval = "5s"
     step_until(&mut world, at(6.0));
     assert_eq!(versions(&world), [1, 1, 1, 1]);
 }
+
+/// A database that fails every read with a transient error, behind one app instance.
+const FAILING_DB: &str = r#"
+[clients]
+rps = 1
+keyspace = 100
+[app]
+instances = 1
+[cache]
+latency = "1ms"
+ttl = "60s"
+[db]
+slots = 4
+service = "2ms"
+error_rate = 0.999
+"#;
+
+#[test]
+fn an_open_breaker_on_the_database_fails_reads_without_querying() {
+    let config = config(&format!(
+        "{FAILING_DB}\n[mitigations]\ndb_breaker = {{ failures = 2, cool_down = \"10s\" }}\n"
+    ));
+    let mut seen = Seen::default();
+    let mut world = World::new(&config, 1, &mut seen);
+    for i in 0..4 {
+        world
+            .events
+            .schedule(at(i as f64 * 0.1), Event::Client(ClientEvent::Arrival));
+    }
+    let handled = step_until(&mut world, at(0.5));
+    // Two reads query and fail; the breaker opens; the next two never reach the database.
+    let queried = handled.iter().filter(|h| *h == "Db::Done").count();
+    assert_eq!(queried, 2, "{handled:?}");
+    drop(world);
+    assert_eq!(seen.queries.len(), 2);
+    assert_eq!(
+        seen.failed,
+        [
+            ErrorKind::DbError,
+            ErrorKind::DbError,
+            ErrorKind::DbBreakerOpen,
+            ErrorKind::DbBreakerOpen
+        ]
+    );
+}
+
+#[test]
+fn without_a_breaker_every_read_queries_the_failing_database() {
+    let config = config(FAILING_DB);
+    let mut seen = Seen::default();
+    let mut world = World::new(&config, 1, &mut seen);
+    for i in 0..4 {
+        world
+            .events
+            .schedule(at(i as f64 * 0.1), Event::Client(ClientEvent::Arrival));
+    }
+    step_until(&mut world, at(0.5));
+    drop(world);
+    assert_eq!(seen.queries.len(), 4);
+    assert_eq!(seen.failed, [ErrorKind::DbError; 4]);
+}
+
+#[test]
+fn throttling_clients_stop_sending_once_nothing_is_accepted() {
+    let config = config(&format!(
+        "{FAILING_DB}\n[mitigations]\nadaptive_throttling = {{ k = 2, window = \"100s\" }}\n"
+    ));
+    let mut seen = Seen::default();
+    let mut world = World::new(&config, 1, &mut seen);
+    for i in 0..200 {
+        world
+            .events
+            .schedule(at(i as f64 * 0.01), Event::Client(ClientEvent::Arrival));
+    }
+    step_until(&mut world, at(2.5));
+    drop(world);
+    let throttled = seen
+        .failed
+        .iter()
+        .filter(|&&k| k == ErrorKind::Throttled)
+        .count();
+    // With nothing accepted, an attempt goes out with probability 1 / (requests + 1): about
+    // ln(200) ≈ 5 of 200 reach the database, the rest fail at the client.
+    assert!(seen.queries.len() < 15, "{} queried", seen.queries.len());
+    assert_eq!(throttled + seen.queries.len(), seen.failed.len());
+    assert!(seen.failed.len() >= 200, "{}", seen.failed.len());
+}

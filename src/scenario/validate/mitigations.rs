@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::model::mitigation::lock::{SettingError, WaitSettings};
+use crate::scenario::duration::HumanDuration;
 
 pub(super) fn mitigations(
     raw: &RawMitigations,
@@ -71,6 +72,12 @@ pub(super) fn mitigations(
             .transpose()?,
         stale_on_error: raw.stale_on_error.unwrap_or(false),
         hedge: raw.hedge.as_ref().map(hedge).transpose()?,
+        adaptive_throttling: raw
+            .adaptive_throttling
+            .as_ref()
+            .map(adaptive_throttling)
+            .transpose()?,
+        db_breaker: raw.db_breaker.as_ref().map(db_breaker).transpose()?,
     })
 }
 
@@ -191,16 +198,84 @@ fn hedge(raw: &RawHedge) -> Result<HedgeConfig> {
 /// `mitigations.circuit_breaker = { failures = 5, window = "1s", cool_down = "5s", probes = 1 }`,
 /// each optional with these defaults.
 fn circuit_breaker(raw: &RawCircuitBreaker) -> Result<BreakerConfig> {
+    breaker_settings(
+        "mitigations.circuit_breaker",
+        "failed cache calls",
+        BreakerFields {
+            failures: raw.failures,
+            window: raw.window,
+            cool_down: raw.cool_down,
+            probes: raw.probes,
+        },
+    )
+}
+
+/// `mitigations.db_breaker`: the breaker's settings as for cache nodes, and `slow`, the answer
+/// time beyond which a query counts as failed (optional).
+fn db_breaker(raw: &RawDbBreaker) -> Result<DbBreakerConfig> {
+    let breaker = breaker_settings(
+        "mitigations.db_breaker",
+        "failed or slow database reads",
+        BreakerFields {
+            failures: raw.failures,
+            window: raw.window,
+            cool_down: raw.cool_down,
+            probes: raw.probes,
+        },
+    )?;
+    let slow = match raw.slow {
+        Some(s) => Some(positive(
+            "mitigations.db_breaker.slow",
+            s.0,
+            "answer time beyond which a database read counts as failed",
+        )?),
+        None => None,
+    };
+    Ok(DbBreakerConfig { breaker, slow })
+}
+
+/// `mitigations.adaptive_throttling = { k = 2, window = "2m" }`, each optional with these
+/// defaults (Google's SRE book).
+fn adaptive_throttling(raw: &RawAdaptiveThrottling) -> Result<ThrottleConfig> {
+    let k = raw.k.unwrap_or(2.0);
+    if !k.is_finite() || !(1.0..=100.0).contains(&k) {
+        return err(
+            "mitigations.adaptive_throttling.k",
+            format!("must be a number from 1 to 100 (how many times the accepted attempts the clients may send; 2 in the SRE book), got {k}"),
+        );
+    }
+    let window = match raw.window {
+        Some(w) => positive(
+            "mitigations.adaptive_throttling.window",
+            w.0,
+            "time over which attempts and accepts are counted",
+        )?,
+        None => SimDuration::from_secs(120),
+    };
+    Ok(ThrottleConfig { k, window })
+}
+
+/// A breaker's four settings as written.
+struct BreakerFields {
+    failures: Option<i64>,
+    window: Option<HumanDuration>,
+    cool_down: Option<HumanDuration>,
+    probes: Option<i64>,
+}
+
+/// A breaker's settings under `section`, each optional: 5 `calls` within 1 s open it, it
+/// stays open 5 s, one successful probe closes it.
+fn breaker_settings(section: &str, calls: &str, raw: BreakerFields) -> Result<BreakerConfig> {
     let failures = int_in(
-        "mitigations.circuit_breaker.failures",
+        &format!("{section}.failures"),
         raw.failures.unwrap_or(5),
         1,
         1_000_000,
-        "failed cache calls within the window that open the breaker",
+        &format!("{calls} within the window that open the breaker"),
     )?;
     let window = match raw.window {
         Some(w) => positive(
-            "mitigations.circuit_breaker.window",
+            &format!("{section}.window"),
             w.0,
             "time over which failures are counted",
         )?,
@@ -208,14 +283,14 @@ fn circuit_breaker(raw: &RawCircuitBreaker) -> Result<BreakerConfig> {
     };
     let cool_down = match raw.cool_down {
         Some(c) => positive(
-            "mitigations.circuit_breaker.cool_down",
+            &format!("{section}.cool_down"),
             c.0,
             "time the breaker stays open before it lets probes through",
         )?,
         None => SimDuration::from_secs(5),
     };
     let probes = int_in(
-        "mitigations.circuit_breaker.probes",
+        &format!("{section}.probes"),
         raw.probes.unwrap_or(1),
         1,
         1_000_000,
