@@ -123,7 +123,8 @@ fn cache_failover(raw: &RawScenario, config: &ModelConfig) -> Vec<FieldError> {
     found
 }
 
-/// `stale_on_error` without a local cache, `versioned_sets` without writes.
+/// `stale_on_error` without a local cache, `versioned_sets` without writes, a database
+/// breaker that nothing can open.
 fn mitigations_without_their_part(_: &RawScenario, config: &ModelConfig) -> Vec<FieldError> {
     let mut found = Vec::new();
     if config.mitigations.stale_on_error && config.local_cache.is_none() {
@@ -136,6 +137,18 @@ fn mitigations_without_their_part(_: &RawScenario, config: &ModelConfig) -> Vec<
         found.push(warning(
             "mitigations.versioned_sets",
             "does nothing: without [writes] every value has the same version",
+        ));
+    }
+    let db = &config.db;
+    let db_can_fail = db.error_rate > 0.0 || db.queue_limit.is_some() || db.queue_timeout.is_some();
+    if config
+        .mitigations
+        .db_breaker
+        .is_some_and(|b| b.slow.is_none() && !db_can_fail)
+    {
+        found.push(warning(
+            "mitigations.db_breaker",
+            "does nothing: no database query can fail (no db.error_rate, db.queue_limit or db.queue_timeout) and no `slow` is set, so the breaker never opens",
         ));
     }
     found
