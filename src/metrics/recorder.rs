@@ -408,7 +408,10 @@ impl Recorder {
             && self.bucket_start(self.current) >= run_end;
         if stopped {
             self.integrate_busy(run_end);
-            self.rows.last_mut().expect("a bucket was closed").unfinished = unfinished;
+            self.rows
+                .last_mut()
+                .expect("a bucket was closed")
+                .unfinished = unfinished;
         } else {
             self.close_bucket();
         }

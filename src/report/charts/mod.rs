@@ -83,6 +83,7 @@ mod freshness;
 pub mod labels;
 mod marks;
 mod node_load;
+pub mod phase;
 mod retries;
 mod runs;
 mod svg_font;

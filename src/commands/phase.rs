@@ -1,0 +1,134 @@
+//! `cachestorm phase`: the arguments read and checked, the map run and printed. The workflow
+//! lives in [`crate::workflow::phase`]; the charts in [`crate::report::charts::phase`].
+
+use anyhow::Context;
+
+use super::{default_memory_budget, finish, CommandError, Progress};
+use crate::cli::PhaseArgs;
+use crate::console::{self, Stdout};
+use crate::report::charts;
+use crate::report::write::OutputDir;
+use crate::scenario::overrides;
+use crate::text;
+use crate::workflow::phase::output::{self, Map};
+use crate::workflow::phase::{self, CellStats, Phase};
+use crate::workflow::Meter;
+
+fn input(message: String) -> CommandError {
+    CommandError::Input(message)
+}
+
+pub(super) fn phase(args: PhaseArgs) -> Result<(), CommandError> {
+    let text = crate::scenario::read_text(&args.file).map_err(|e| input(e.to_string()))?;
+    let horizon = match &args.horizon {
+        None => None,
+        Some(h) => Some(
+            crate::scenario::duration::parse_duration(h)
+                .ok()
+                .filter(|d| d.0 > 0)
+                .ok_or_else(|| {
+                    input(format!(
+                        "--horizon: `{}` is not a positive duration such as 60s or 2m",
+                        text::quote(&text::shorten(h, 40))
+                    ))
+                })?,
+        ),
+    };
+    let map = Phase::new(
+        &args.file,
+        text,
+        &args.load,
+        &args.trigger,
+        args.seed,
+        args.seeds,
+        args.strategies.clone(),
+        horizon,
+    )
+    .map_err(input)?;
+    let budget = args.max_memory.unwrap_or_else(default_memory_budget);
+    let checked = phase::check(&map, budget)?;
+    for w in &checked.warnings {
+        console::warn(w);
+    }
+    let s = &checked.first;
+    let folder = format!("{}-phase", s.name);
+    let ours = format!("this phase map of `{}`", text::quote(&s.name));
+    let dir = OutputDir::prepare_for(&args.out, &folder, &s.name, &ours).map_err(|e| match e {
+        crate::report::write::OutputError::Collision { .. } => input(e.to_string()),
+        e => CommandError::Other(e.into()),
+    })?;
+
+    let bar = Progress::new(&format!("{} phase", s.name), checked.simulated_s);
+    let verdicts = phase::run(&map, &checked, &bar)?;
+    Box::new(bar).finish();
+    let base = s.seed;
+    let stats: Vec<Vec<CellStats>> = verdicts
+        .iter()
+        .map(|cell| {
+            cell.iter()
+                .map(|v| CellStats::of(v, |k| map.seed_of(base, k)))
+                .collect()
+        })
+        .collect();
+    let result = Map {
+        scenario: s.name.clone(),
+        scenario_file: args.file.to_string_lossy().into_owned(),
+        scenario_sha256: s.source_sha256.clone(),
+        seed: base,
+        seeds: map.seeds,
+        horizon_s: horizon.map(|h| h.as_secs_f64()),
+        load_paths: map.load_paths.clone(),
+        load_labels: map.load.iter().map(overrides::value_label).collect(),
+        load_numbers: map.load_numbers.clone(),
+        trigger_path: map.trigger.path.clone(),
+        trigger_labels: map
+            .trigger
+            .values
+            .iter()
+            .map(overrides::value_label)
+            .collect(),
+        strategies: s.strategies.iter().map(|st| st.name.clone()).collect(),
+        stats,
+    };
+
+    let mut files: Vec<(String, Vec<u8>)> = vec![(
+        output::CSV.to_string(),
+        output::csv(&result).map_err(internal)?,
+    )];
+    if !args.no_charts {
+        for chart in
+            charts::phase::render(&result, args.format).map_err(|e| internal(e.to_string()))?
+        {
+            files.push((format!("{}.{}", chart.0, args.format.extension()), chart.1));
+        }
+    }
+    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    files.push((
+        output::MANIFEST.to_string(),
+        output::manifest(&result, &names).map_err(internal)?,
+    ));
+    let written = dir
+        .commit(&files)
+        .context("writing the outputs")
+        .map_err(CommandError::Other)?;
+    let mut stdout = Stdout::default();
+    stdout.print(&output::report(&result));
+    let runs: usize = verdicts
+        .iter()
+        .map(|c| c.iter().map(Vec::len).sum::<usize>())
+        .sum();
+    stdout.print(&format!("\n{runs} runs; "));
+    if let Some(dir) = written.first().and_then(|p| p.parent()) {
+        stdout.print(&format!(
+            "wrote {}/{{{}}}\n",
+            text::escape(&dir.display().to_string()),
+            names.join(", ")
+        ));
+    }
+    finish(stdout)
+}
+
+/// An output that cannot be made from data this command produced itself: a bug.
+fn internal(e: String) -> CommandError {
+    CommandError::Other(anyhow::anyhow!("internal error: {e}"))
+}
