@@ -433,6 +433,45 @@ mod tests {
         assert_eq!(verdict(&short, at(4.0, 4.0), 5.0, &strict(0.1, 3.0)), None);
     }
 
+    /// Feeds `b` to a watch bucket by bucket; the number of buckets closed when it said done.
+    fn watched(
+        b: &[BucketRow],
+        d: Disturbance,
+        rule: RecoveryRule,
+        horizon_s: f64,
+    ) -> Option<usize> {
+        let mut w = Watch::new(d, rule, horizon_s);
+        (1..=b.len()).find(|&n| {
+            w.bucket_closed(&b[..n]);
+            w.done()
+        })
+    }
+
+    #[test]
+    fn the_watch_stops_once_recovered_and_held_and_agrees_with_the_verdict() {
+        // Level 100; down from 4 s; back at 7 s for good.
+        let b = rows(&[
+            100, 100, 100, 100, 10, 10, 10, 100, 100, 100, 100, 100, 100, 100,
+        ]);
+        let rule = strict(0.1, 2.0);
+        // Windows of 2 from 4 s: in the band from the one starting at 7 s; held for 2 windows
+        // once the one starting at 8 s closes with bucket 9 (10 buckets).
+        let n = watched(&b, at(4.0, 4.0), rule, 14.0).unwrap();
+        assert_eq!(n, 10);
+        let cut = verdict(&b[..n], at(4.0, 4.0), n as f64, &rule).unwrap();
+        let whole = verdict(&b, at(4.0, 4.0), 14.0, &rule).unwrap();
+        assert_eq!(cut, whole);
+        assert_eq!(cut.recovery_s, 3.0);
+        // Never back: the watch waits for the horizon, and the cut run is metastable.
+        let down = rows(&[100, 100, 100, 100, 10, 10, 10, 10, 10, 10, 10, 10]);
+        assert_eq!(watched(&down, at(4.0, 4.0), rule, 9.0), Some(9));
+        let cut = verdict(&down[..9], at(4.0, 4.0), 9.0, &rule).unwrap();
+        assert!(cut.metastable && !cut.recovered());
+        // No level before the trigger: only the horizon stops it.
+        let idle = rows(&[0, 0, 0, 0, 100, 100, 100, 100]);
+        assert_eq!(watched(&idle, at(4.0, 4.0), rule, 7.0), Some(7));
+    }
+
     #[test]
     fn offered_load_still_high_at_the_end_is_not_metastable() {
         let mut b = rows(&[100, 100, 100, 100, 10, 10, 10, 10]);

@@ -18,6 +18,7 @@ mod lessons;
 mod limits;
 mod node_input;
 mod nodes;
+mod phase;
 mod properties;
 mod recovery;
 pub mod regressions;
