@@ -37,9 +37,10 @@ pub struct PhaseArgs {
     /// ascending order, such as clients.rps=400..1200:100.
     #[arg(long, value_name = "PATH=VALUES")]
     pub load: String,
-    /// The trigger axis: a field and its values, such as timeline.1.share=0.25,0.5,1.
+    /// The trigger axis: a field and its values, such as timeline.2.rps=2500,5000 (without it,
+    /// one row: the file's own trigger).
     #[arg(long, value_name = "PATH=VALUES")]
-    pub trigger: String,
+    pub trigger: Option<String>,
     /// Runs per cell and strategy, each with its own seed, the same in every cell and for
     /// every strategy.
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -47,6 +48,14 @@ pub struct PhaseArgs {
     /// Run only this strategy (repeat for several).
     #[arg(long = "strategy", value_name = "NAME")]
     pub strategies: Vec<String>,
+    /// Seeds in rounds: 8 for every cell and strategy first, then 8 more, round after round,
+    /// wherever the Wilson interval still holds 0.5, up to --seeds.
+    #[arg(long)]
+    pub adaptive: bool,
+    /// Most runs in all (with --adaptive, the rounds stop there, the cells nearest 0.5 served
+    /// first; without it, a map needing more is refused).
+    #[arg(long, value_name = "RUNS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub budget: Option<u64>,
     /// Base seed, instead of the file's own (0 to 2^63 - 1).
     #[arg(long, value_name = "N", value_parser = seed_range())]
     pub seed: Option<u64>,

@@ -38,7 +38,7 @@ pub(super) fn phase(args: PhaseArgs) -> Result<(), CommandError> {
         &args.file,
         text,
         &args.load,
-        &args.trigger,
+        args.trigger.as_deref(),
         args.seed,
         args.seeds,
         args.strategies.clone(),
@@ -47,6 +47,9 @@ pub(super) fn phase(args: PhaseArgs) -> Result<(), CommandError> {
     .map_err(input)?;
     let budget = args.max_memory.unwrap_or_else(default_memory_budget);
     let checked = phase::check(&map, budget)?;
+    let map = map
+        .with_effort(args.adaptive, args.budget, checked.first.strategies.len())
+        .map_err(input)?;
     for w in &checked.warnings {
         console::warn(w);
     }
@@ -58,9 +61,9 @@ pub(super) fn phase(args: PhaseArgs) -> Result<(), CommandError> {
         e => CommandError::Other(e.into()),
     })?;
 
-    let bar = Progress::new(&format!("{} phase", s.name), checked.simulated_s);
-    let verdicts = phase::run(&map, &checked, &bar)?;
-    Box::new(bar).finish();
+    let (verdicts, effort) = phase::run(&map, &checked, &|name, total_s| {
+        Box::new(Progress::new(name, total_s)) as Box<dyn Meter>
+    })?;
     let base = s.seed;
     let stats: Vec<Vec<CellStats>> = verdicts
         .iter()
@@ -76,17 +79,13 @@ pub(super) fn phase(args: PhaseArgs) -> Result<(), CommandError> {
         scenario_sha256: s.source_sha256.clone(),
         seed: base,
         seeds: map.seeds,
+        adaptive: map.adaptive,
         horizon_s: horizon.map(|h| h.as_secs_f64()),
         load_paths: map.load_paths.clone(),
         load_labels: map.load.iter().map(overrides::value_label).collect(),
         load_numbers: map.load_numbers.clone(),
-        trigger_path: map.trigger.path.clone(),
-        trigger_labels: map
-            .trigger
-            .values
-            .iter()
-            .map(overrides::value_label)
-            .collect(),
+        trigger_path: map.trigger.as_ref().map(|t| t.path.clone()),
+        trigger_labels: (0..map.rows()).map(|t| map.row_label(t)).collect(),
         strategies: s.strategies.iter().map(|st| st.name.clone()).collect(),
         stats,
     };
@@ -113,11 +112,21 @@ pub(super) fn phase(args: PhaseArgs) -> Result<(), CommandError> {
         .map_err(CommandError::Other)?;
     let mut stdout = Stdout::default();
     stdout.print(&output::report(&result));
-    let runs: usize = verdicts
-        .iter()
-        .map(|c| c.iter().map(Vec::len).sum::<usize>())
-        .sum();
-    stdout.print(&format!("\n{runs} runs; "));
+    stdout.print(&format!(
+        "\n{} runs{}; ",
+        effort.runs,
+        if map.adaptive {
+            format!(
+                " in {} round{}{}",
+                effort.rounds,
+                if effort.rounds == 1 { "" } else { "s" },
+                map.budget
+                    .map_or(String::new(), |b| format!(" (budget {b})"))
+            )
+        } else {
+            String::new()
+        }
+    ));
     if let Some(dir) = written.first().and_then(|p| p.parent()) {
         stdout.print(&format!(
             "wrote {}/{{{}}}\n",

@@ -303,3 +303,71 @@ fn bad_axes_and_cells_are_refused_before_anything_runs() {
     assert!(stderr.contains("less than the recovery hold"), "{stderr}");
     assert!(!out.exists());
 }
+
+#[test]
+fn adaptive_rounds_add_seeds_only_where_the_interval_holds_a_half() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = storm(dir.path());
+    let args = [
+        "--load",
+        // 324, just under C/n, drains so slowly that some seeds do not recover within the
+        // horizon: the first 8 seeds leave its interval around 0.5.
+        "clients.rps,timeline.1.rps=267,324,400",
+        "--trigger",
+        "timeline.0.rps=4000",
+        "--strategy",
+        "naive",
+        "--seeds",
+        "24",
+        "--adaptive",
+        "--budget",
+        "60",
+        "--no-charts",
+    ];
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    let a = phase(&file, &one, "1", &args).success();
+    phase(&file, &two, "2", &args).success();
+    let csv = |d: &Path| std::fs::read(d.join("no-cache-storm-phase/phase.csv")).unwrap();
+    assert_eq!(
+        csv(&one),
+        csv(&two),
+        "adaptive rounds differ between 1 and 2 threads"
+    );
+    let stdout = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    let rows = rows(&one.join("no-cache-storm-phase/phase.csv"));
+    let total: u32 = rows.iter().map(|r| r.runs).sum();
+    assert!((24..=60).contains(&total), "{total} runs: {stdout}");
+    for r in &rows {
+        assert!(
+            r.runs >= 8 && r.runs <= 24 && r.runs % 8 == 0 || total == 60,
+            "{stdout}"
+        );
+        let holds = r.ci.0 <= 0.5 && r.ci.1 >= 0.5;
+        // A cell stopped short of 24 seeds only once its interval left 0.5 (or the budget ran out).
+        assert!(
+            !holds || r.runs == 24 || total == 60,
+            "{}: {stdout}",
+            r.load
+        );
+    }
+    // The far cells agree at once and get no more than the first round; the near one more.
+    for r in &rows {
+        if r.load == 324.0 {
+            assert!(r.runs > 8, "324 should get more seeds: {stdout}");
+        } else {
+            assert_eq!(r.runs, 8, "{}: {stdout}", r.load);
+        }
+    }
+    // A budget below the first round is refused before anything runs.
+    let out = dir.path().join("small");
+    let mut small: Vec<&str> = args.to_vec();
+    let at = small.iter().position(|a| *a == "60").unwrap();
+    small[at] = "23";
+    let assert = phase(&file, &out, "2", &small).code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("--budget 23") && stderr.contains("first round"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}

@@ -32,11 +32,42 @@ const BOUNDARY_COLOR: RGBColor = RGBColor(0, 0, 0);
 pub fn render(map: &Map, format: ImageFormat) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
     ensure_font()?;
     let mut out = Vec::new();
-    for (i, name) in map.strategies.iter().enumerate() {
-        out.push((format!("phase_{name}"), draw_to(map, Some(i), format)?));
+    for (i, stem) in stems(&map.strategies).into_iter().enumerate() {
+        out.push((stem, draw_to(map, Some(i), format)?));
     }
     out.push(("boundaries".to_string(), draw_to(map, None, format)?));
     Ok(out)
+}
+
+/// The file stem of each strategy's heat map: `phase_<name>`, with any character but letters,
+/// digits, `.`, `_`, `+` and `-` written `_` (a name may hold `/` or spaces); when two names
+/// come out the same, every stem gets its strategy's number too (`phase_1_<name>`).
+pub fn stems(names: &[String]) -> Vec<String> {
+    let safe: Vec<String> = names
+        .iter()
+        .map(|n| {
+            n.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "._+-".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let unique = safe.iter().enumerate().all(|(i, s)| !safe[..i].contains(s));
+    safe.iter()
+        .enumerate()
+        .map(|(i, s)| {
+            if unique {
+                format!("phase_{s}")
+            } else {
+                format!("phase_{}_{s}", i + 1)
+            }
+        })
+        .collect()
 }
 
 /// Strategy `heat`'s heat map, or the boundaries with `None`, on any backend.
@@ -151,7 +182,7 @@ fn axis_names<DB: DrawingBackend>(
     let desc = font(DESC_FONT).pos(Pos::new(HPos::Right, VPos::Bottom));
     let name = truncate_to_width(
         root,
-        &format!("trigger: {}", crate::text::escape(&map.trigger_path)),
+        &format!("trigger: {}", crate::text::escape(&map.trigger_name())),
         &desc,
         LEFT + 200,
     )?;
@@ -205,8 +236,11 @@ fn heat_map<DB: DrawingBackend>(
     title(
         root,
         &format!(
-            "{}: P(metastable), {} ({} seeds a cell)",
-            map.scenario, map.strategies[i], map.seeds
+            "{}: P(metastable), {} ({}{} seeds a cell)",
+            map.scenario,
+            map.strategies[i],
+            if map.adaptive { "up to " } else { "" },
+            map.seeds
         ),
     )?;
     let (left, top, right, bottom) = plot_rect();
@@ -378,8 +412,10 @@ fn boundaries<DB: DrawingBackend>(map: &Map, root: &DrawingArea<DB, Shift>) -> D
     title(
         root,
         &format!(
-            "{}: where P(metastable) = 0.5, by strategy ({} seeds a cell)",
-            map.scenario, map.seeds
+            "{}: where P(metastable) = 0.5, by strategy ({}{} seeds a cell)",
+            map.scenario,
+            if map.adaptive { "up to " } else { "" },
+            map.seeds
         ),
     )?;
     let (left, top, right, bottom) = plot_rect();
@@ -496,4 +532,28 @@ fn boundaries<DB: DrawingBackend>(map: &Map, root: &DrawingArea<DB, Shift>) -> D
         y += 16;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_are_safe_file_names_and_distinct() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            stems(&names(&["naive", "pool+queue-timeout"])),
+            ["phase_naive", "phase_pool+queue-timeout"]
+        );
+        assert_eq!(
+            stems(&names(&["a/b", "a b", "c"])),
+            ["phase_1_a_b", "phase_2_a_b", "phase_3_c"]
+        );
+        for s in stems(&names(&["../x", "é"])) {
+            assert!(
+                crate::workflow::phase::output::is_output_name(&format!("{s}.png")),
+                "{s}"
+            );
+        }
+    }
 }

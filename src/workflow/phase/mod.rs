@@ -30,6 +30,9 @@ use crate::workflow::{input, Meter, WorkflowError};
 
 pub use boundary::{wilson, Edge};
 
+/// The label of the one trigger row without `--trigger`.
+pub const AS_IN_FILE: &str = "as in the file";
+
 /// Most cells a phase map may have.
 pub const MAX_CELLS: usize = 10_000;
 /// Most seeds per cell and strategy.
@@ -48,8 +51,8 @@ pub struct Phase {
     pub load: Vec<toml::Value>,
     /// The load values as numbers (durations in seconds).
     pub load_numbers: Vec<f64>,
-    /// `--trigger`: one field and its values.
-    pub trigger: Setting,
+    /// `--trigger`: one field and its values; `None`: the file's own trigger, one row.
+    pub trigger: Option<Setting>,
     /// `--seed`, if given (else the file's).
     pub seed: Option<u64>,
     /// Seeds per cell and strategy.
@@ -59,6 +62,10 @@ pub struct Phase {
     /// `--horizon`: how long after the end of the disturbance a run may go on (else to the
     /// scenario's end).
     pub horizon: Option<SimDuration>,
+    /// `--adaptive`: seeds in rounds, more where the interval holds 0.5 (`seeds` at most).
+    pub adaptive: bool,
+    /// `--budget`: most runs in all.
+    pub budget: Option<u64>,
 }
 
 /// Top-level fields that have their own flag.
@@ -81,7 +88,7 @@ impl Phase {
         file: &Path,
         text: String,
         load: &str,
-        trigger: &str,
+        trigger: Option<&str>,
         seed: Option<u64>,
         seeds: u32,
         strategies: Vec<String>,
@@ -100,11 +107,13 @@ impl Phase {
                 .map_err(|e| format!("--load: {e}"))?;
             settings.push(s);
         }
-        let trigger = overrides::parse_setting(trigger).map_err(|e| format!("--trigger: {e}"))?;
+        let trigger = trigger
+            .map(|t| overrides::parse_setting(t).map_err(|e| format!("--trigger: {e}")))
+            .transpose()?;
         for (flag, s) in settings
             .iter()
             .map(|s| ("--load", s))
-            .chain([("--trigger", &trigger)])
+            .chain(trigger.iter().map(|t| ("--trigger", t)))
         {
             if let Some((_, why)) = OWN_FLAGS.iter().find(|(k, _)| *k == s.path) {
                 return Err(format!("{flag}: `{}` cannot be an axis: {why}", s.path));
@@ -120,14 +129,14 @@ impl Phase {
                 values: vec![s.values[0].clone()],
             })
             .collect();
-        axes.push(trigger.clone());
+        axes.extend(trigger.iter().cloned());
         overrides::grid(&axes).map_err(|e| format!("--load/--trigger: {e}"))?;
-        let cells = load_values.len().saturating_mul(trigger.values.len());
+        let rows = trigger.as_ref().map_or(1, |t| t.values.len());
+        let cells = load_values.len().saturating_mul(rows);
         if cells > MAX_CELLS {
             return Err(format!(
-                "--load and --trigger make {cells} cells ({} x {}); a phase map has at most {MAX_CELLS}",
+                "--load and --trigger make {cells} cells ({} x {rows}); a phase map has at most {MAX_CELLS}",
                 load_values.len(),
-                trigger.values.len()
             ));
         }
         let mut load_numbers = Vec::with_capacity(load_values.len());
@@ -157,17 +166,65 @@ impl Phase {
             seeds,
             strategies,
             horizon,
+            adaptive: false,
+            budget: None,
         })
+    }
+
+    /// Seeds of the first round: all of them, or [`ADAPTIVE_BATCH`] with `--adaptive`.
+    pub fn first_seeds(&self) -> u32 {
+        if self.adaptive {
+            self.seeds.min(ADAPTIVE_BATCH)
+        } else {
+            self.seeds
+        }
+    }
+
+    /// The same map with `--adaptive` and `--budget`; refuses a budget smaller than the first
+    /// round needs (`strategies` per cell).
+    pub fn with_effort(
+        mut self,
+        adaptive: bool,
+        budget: Option<u64>,
+        strategies: usize,
+    ) -> Result<Phase, String> {
+        self.adaptive = adaptive;
+        self.budget = budget;
+        let first = self.cells() as u64 * strategies as u64 * self.first_seeds() as u64;
+        if let Some(b) = budget.filter(|&b| b < first) {
+            return Err(format!(
+                "--budget {b} is fewer runs than {} {}: {} cells x {strategies} strateg{} x {} seeds = {first}; raise it{}",
+                if adaptive { "the first round" } else { "the map" },
+                if adaptive { "needs" } else { "takes" },
+                self.cells(),
+                if strategies == 1 { "y" } else { "ies" },
+                self.first_seeds(),
+                if adaptive { "" } else { ", or give --adaptive to spend more seeds only where the interval holds 0.5" }
+            ));
+        }
+        Ok(self)
     }
 
     /// Cells in the map: every load value with every trigger value.
     pub fn cells(&self) -> usize {
-        self.load.len() * self.trigger.values.len()
+        self.load.len() * self.rows()
+    }
+
+    /// Trigger values: one row without `--trigger`.
+    pub fn rows(&self) -> usize {
+        self.trigger.as_ref().map_or(1, |t| t.values.len())
+    }
+
+    /// The label of trigger row `t`: its value, or `as in the file` without `--trigger`.
+    pub fn row_label(&self, t: usize) -> String {
+        self.trigger.as_ref().map_or(AS_IN_FILE.to_string(), |s| {
+            overrides::value_label(&s.values[t])
+        })
     }
 
     /// Cell `c`'s load and trigger indexes: the load varies slowest.
     pub fn cell(&self, c: usize) -> (usize, usize) {
-        (c / self.trigger.values.len(), c % self.trigger.values.len())
+        (c / self.rows(), c % self.rows())
     }
 
     /// The settings of cell `c`: (path, value) for each load path, then the trigger.
@@ -178,20 +235,28 @@ impl Phase {
             .iter()
             .map(|p| (p.clone(), self.load[l].clone()))
             .collect();
-        s.push((self.trigger.path.clone(), self.trigger.values[t].clone()));
+        if let Some(trigger) = &self.trigger {
+            s.push((trigger.path.clone(), trigger.values[t].clone()));
+        }
         s
     }
 
     /// Cell `c` as `clients.rps=600, timeline.1.share=0.5` (escaped).
     pub fn describe(&self, c: usize) -> String {
         let (l, t) = self.cell(c);
-        format!(
-            "{}={}, {}={}",
+        let load = format!(
+            "{}={}",
             self.load_paths.join(","),
-            text::quote(&overrides::value_label(&self.load[l])),
-            self.trigger.path,
-            text::quote(&overrides::value_label(&self.trigger.values[t]))
-        )
+            text::quote(&overrides::value_label(&self.load[l]))
+        );
+        match &self.trigger {
+            Some(s) => format!(
+                "{load}, {}={}",
+                s.path,
+                text::quote(&overrides::value_label(&s.values[t]))
+            ),
+            None => load,
+        }
     }
 
     /// The scenario of cell `c`, with the command line's seed and strategies; an error names
@@ -236,8 +301,9 @@ pub struct Checked {
     pub threads: usize,
     /// Warnings to show before running, each once.
     pub warnings: Vec<String>,
-    /// Seconds of simulated time of every run at most (each to its scenario's end).
-    pub simulated_s: f64,
+    /// Seconds of simulated time of one run of each strategy in each cell (to its end),
+    /// `[cell][strategy]`.
+    pub durations_s: Vec<Vec<f64>>,
     /// The memory budget, bytes.
     pub budget: u64,
 }
@@ -262,7 +328,7 @@ pub fn check(phase: &Phase, budget: u64) -> Result<Checked, WorkflowError> {
     let mut threads = most;
     let mut first = None;
     let mut warnings: Vec<String> = Vec::new();
-    let mut simulated_s = 0.0;
+    let mut durations_s = Vec::with_capacity(phase.cells());
     for c in 0..phase.cells() {
         let mut s = phase.scenario(c).map_err(input)?;
         let at = || {
@@ -273,6 +339,12 @@ pub fn check(phase: &Phase, budget: u64) -> Result<Checked, WorkflowError> {
             )
         };
         let rule = s.study.recovery;
+        durations_s.push(
+            s.strategies
+                .iter()
+                .map(|st| st.config.duration.as_secs_f64())
+                .collect(),
+        );
         for st in &s.strategies {
             let config = &st.config;
             let Some(d) = experiment::disturbance(config) else {
@@ -315,7 +387,6 @@ pub fn check(phase: &Phase, budget: u64) -> Result<Checked, WorkflowError> {
                     warnings.push(w);
                 }
             }
-            simulated_s += config.duration.as_secs_f64() * phase.seeds as f64;
         }
         // Planned with as many runs at once as threads, each keeping only its verdict.
         s.study.replications = (most as u32).min(phase.seeds).max(1);
@@ -344,7 +415,7 @@ pub fn check(phase: &Phase, budget: u64) -> Result<Checked, WorkflowError> {
         first: first.expect("a phase map has at least one cell"),
         threads: threads.max(1),
         warnings,
-        simulated_s,
+        durations_s,
         budget,
     })
 }
@@ -379,13 +450,115 @@ pub fn judge(
     recovery::verdict(&result.buckets, d, ended_s, rule)
 }
 
-/// Every run's verdict, by cell, strategy and seed: `[cell][strategy][k]`. Runs go side by
-/// side on `checked.threads` threads and are gathered by index.
+/// One run to make: cell, strategy and seed index `k`.
+type Task = (usize, usize, u32);
+
+/// Seeds of the first round with `--adaptive`, and of each round after it for a cell and
+/// strategy whose interval still holds 0.5 (at most `--seeds` in all).
+pub const ADAPTIVE_BATCH: u32 = 8;
+
+/// How the runs went: rounds made (1 without `--adaptive`) and runs in all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Effort {
+    /// Rounds of runs.
+    pub rounds: u32,
+    /// Runs made.
+    pub runs: u64,
+}
+
+/// Starts a meter for a round: its name and the simulated seconds of its runs.
+pub type RoundMeter<'a> = &'a dyn Fn(&str, f64) -> Box<dyn Meter>;
+
+/// Runs every cell and strategy with `--seeds` seeds, or with `--adaptive` in rounds:
+/// [`ADAPTIVE_BATCH`] seeds first, then a batch more, round after round, wherever the Wilson
+/// interval still holds 0.5, up to `--seeds`, within `--budget` runs (the cells nearest 0.5
+/// first when the budget binds). The verdicts by cell, strategy and seed: `[cell][strategy][k]`.
+/// Every round's choice depends on verdicts only, and runs are gathered by index, so the
+/// thread count never changes a byte.
 pub fn run(
     phase: &Phase,
     checked: &Checked,
+    meter: RoundMeter,
+) -> Result<(Vec<Vec<Vec<RunVerdict>>>, Effort), WorkflowError> {
+    let strategies = checked.first.strategies.len();
+    let mut all: Vec<Vec<Vec<RunVerdict>>> = vec![vec![Vec::new(); strategies]; phase.cells()];
+    let first = phase.first_seeds();
+    let mut tasks: Vec<Task> = (0..phase.cells())
+        .flat_map(|c| (0..strategies).flat_map(move |i| (0..first).map(move |k| (c, i, k))))
+        .collect();
+    let mut effort = Effort::default();
+    while !tasks.is_empty() {
+        effort.rounds += 1;
+        let name = if phase.adaptive {
+            format!("{} round {}", checked.first.name, effort.rounds)
+        } else {
+            checked.first.name.clone()
+        };
+        let simulated: f64 = tasks
+            .iter()
+            .map(|&(c, i, _)| checked.durations_s[c][i])
+            .sum();
+        let bar = meter(&name, simulated);
+        let verdicts = execute(phase, checked, &tasks, bar.as_ref())?;
+        bar.finish();
+        effort.runs += tasks.len() as u64;
+        for (&(c, i, _), v) in tasks.iter().zip(verdicts) {
+            all[c][i].push(v);
+        }
+        if !phase.adaptive {
+            break;
+        }
+        tasks = next_round(
+            phase,
+            &all,
+            phase.budget.map(|b| b.saturating_sub(effort.runs)),
+        );
+    }
+    Ok((all, effort))
+}
+
+/// The runs of the next adaptive round: a batch more for each cell and strategy whose
+/// interval holds 0.5 and that has fewer than `--seeds`, nearest 0.5 first, as many as `left`
+/// runs allow.
+fn next_round(phase: &Phase, all: &[Vec<Vec<RunVerdict>>], left: Option<u64>) -> Vec<Task> {
+    let seed_of = |k: u32| k as u64;
+    let mut wanted: Vec<(f64, usize, usize, u32)> = Vec::new();
+    for (c, cell) in all.iter().enumerate() {
+        for (i, v) in cell.iter().enumerate() {
+            let s = CellStats::of(v, seed_of);
+            let n = v.len() as u32;
+            if let Some(p) = s.p {
+                if s.ci.0 <= 0.5 && s.ci.1 >= 0.5 && n < phase.seeds {
+                    wanted.push(((p - 0.5).abs(), c, i, n));
+                }
+            }
+        }
+    }
+    wanted.sort_by(|a, b| a.0.total_cmp(&b.0).then((a.1, a.2).cmp(&(b.1, b.2))));
+    let mut left = left.unwrap_or(u64::MAX);
+    let mut tasks = Vec::new();
+    for (_, c, i, n) in wanted {
+        let more = ADAPTIVE_BATCH.min(phase.seeds - n) as u64;
+        let more = more.min(left);
+        if more == 0 {
+            break;
+        }
+        left -= more;
+        tasks.extend((n..n + more as u32).map(|k| (c, i, k)));
+    }
+    // In cell order, so each cell's scenario is built once per round.
+    tasks.sort_unstable();
+    tasks
+}
+
+/// Makes `tasks` (sorted by cell), a few cells at a time side by side, and returns their
+/// verdicts in the same order.
+fn execute(
+    phase: &Phase,
+    checked: &Checked,
+    tasks: &[Task],
     progress: &dyn Meter,
-) -> Result<Vec<Vec<Vec<RunVerdict>>>, WorkflowError> {
+) -> Result<Vec<RunVerdict>, WorkflowError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(checked.threads)
         .build()
@@ -395,15 +568,25 @@ pub fn run(
                 checked.threads
             ))
         })?;
-    let strategies = checked.first.strategies.len();
-    let seeds = phase.seeds as usize;
     let base = checked.first.seed;
-    let mut all = Vec::with_capacity(phase.cells());
+    let mut out = Vec::with_capacity(tasks.len());
     // A few cells at a time: their scenarios are all that is held besides the verdicts.
-    let chunk = (checked.threads * 4).max(1);
-    let cells: Vec<usize> = (0..phase.cells()).collect();
-    for group in cells.chunks(chunk) {
-        let scenarios: Vec<Scenario> = group
+    let chunk_cells = (checked.threads * 4).max(1);
+    let mut from = 0;
+    while from < tasks.len() {
+        let mut cells: Vec<usize> = Vec::new();
+        let mut to = from;
+        while to < tasks.len() {
+            let c = tasks[to].0;
+            if cells.last() != Some(&c) {
+                if cells.len() == chunk_cells {
+                    break;
+                }
+                cells.push(c);
+            }
+            to += 1;
+        }
+        let scenarios: Vec<Scenario> = cells
             .iter()
             .map(|&c| {
                 let mut s = phase.scenario(c).map_err(input)?;
@@ -412,17 +595,18 @@ pub fn run(
                 Ok(s)
             })
             .collect::<Result<_, WorkflowError>>()?;
-        let per_cell = strategies * seeds;
         let verdicts: Vec<RunVerdict> = pool.install(|| {
-            (0..group.len() * per_cell)
-                .into_par_iter()
-                .map(|task| {
-                    let (g, rest) = (task / per_cell, task % per_cell);
-                    let (i, k) = (rest / seeds, rest % seeds);
+            tasks[from..to]
+                .par_iter()
+                .map(|&(c, i, k)| {
+                    let g = cells
+                        .iter()
+                        .position(|&x| x == c)
+                        .expect("the chunk's cell");
                     let s = &scenarios[g];
                     judge(
                         &s.strategies[i].config,
-                        phase.seed_of(base, k as u32),
+                        phase.seed_of(base, k),
                         &s.study.recovery,
                         phase.horizon,
                         &|p| progress.advance(p),
@@ -430,11 +614,10 @@ pub fn run(
                 })
                 .collect()
         });
-        for cell in verdicts.chunks(per_cell) {
-            all.push(cell.chunks(seeds).map(|s| s.to_vec()).collect());
-        }
+        out.extend(verdicts);
+        from = to;
     }
-    Ok(all)
+    Ok(out)
 }
 
 /// What the runs of one cell and strategy say.
@@ -503,7 +686,7 @@ mod tests {
             Path::new("f.toml"),
             String::new(),
             load,
-            trigger,
+            Some(trigger),
             None,
             4,
             Vec::new(),

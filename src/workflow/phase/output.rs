@@ -18,16 +18,18 @@ pub struct Map {
     pub scenario_sha256: String,
     /// The base seed: run `k` of every cell and strategy uses seed `k` derived from it.
     pub seed: u64,
-    /// Seeds per cell and strategy.
+    /// Seeds per cell and strategy (the most, with `adaptive`).
     pub seeds: u32,
+    /// Whether seeds were spent in rounds, more where the interval held 0.5.
+    pub adaptive: bool,
     /// `--horizon`, seconds, if given.
     pub horizon_s: Option<f64>,
     /// The load fields (set together) and their values' labels and numbers.
     pub load_paths: Vec<String>,
     pub load_labels: Vec<String>,
     pub load_numbers: Vec<f64>,
-    /// The trigger field and its values' labels.
-    pub trigger_path: String,
+    /// The trigger field (`None`: the file's own trigger, one row) and its values' labels.
+    pub trigger_path: Option<String>,
     pub trigger_labels: Vec<String>,
     /// Strategies, in file order.
     pub strategies: Vec<String>,
@@ -60,12 +62,24 @@ impl Map {
                 shell(&format!("{p}={}", self.load_labels[l]))
             ));
         }
+        if let Some(path) = &self.trigger_path {
+            cmd.push_str(&format!(
+                " --set {}",
+                shell(&format!("{path}={}", self.trigger_labels[t]))
+            ));
+        }
         cmd.push_str(&format!(
-            " --set {} --seed {seed} --strategy {} --metric metastable",
-            shell(&format!("{}={}", self.trigger_path, self.trigger_labels[t])),
+            " --seed {seed} --strategy {} --metric metastable",
             shell(&self.strategies[i])
         ));
         cmd
+    }
+
+    /// The trigger axis in words: its field, or the file's own trigger.
+    pub fn trigger_name(&self) -> String {
+        self.trigger_path
+            .clone()
+            .unwrap_or_else(|| "the file's trigger".to_string())
     }
 }
 
@@ -99,9 +113,11 @@ pub fn is_output_name(name: &str) -> bool {
         return false;
     };
     stem == "boundaries"
-        || stem
-            .strip_prefix("phase_")
-            .is_some_and(|s| crate::scenario::validate::check_name("strategy", s).is_ok())
+        || stem.strip_prefix("phase_").is_some_and(|s| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
+        })
 }
 
 /// `phase.csv`: one row per cell and strategy, cells in grid order (the load varying
@@ -110,7 +126,7 @@ pub fn csv(map: &Map) -> Result<Vec<u8>, String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = vec!["cell".into()];
     header.extend(map.load_paths.iter().cloned());
-    header.push(map.trigger_path.clone());
+    header.extend(map.trigger_path.iter().cloned());
     header.extend(
         [
             "strategy",
@@ -136,7 +152,9 @@ pub fn csv(map: &Map) -> Result<Vec<u8>, String> {
                 let s = map.at(l, t, i);
                 let mut row: Vec<String> = vec![cell.to_string()];
                 row.extend(map.load_paths.iter().map(|_| map.load_labels[l].clone()));
-                row.push(map.trigger_labels[t].clone());
+                if map.trigger_path.is_some() {
+                    row.push(map.trigger_labels[t].clone());
+                }
                 row.push(name.clone());
                 row.extend([s.runs, s.judged, s.metastable, s.recovered].map(|n| n.to_string()));
                 row.push(f(s.p));
@@ -161,11 +179,13 @@ struct Manifest<'a> {
     scenario_sha256: &'a str,
     seed: u64,
     seeds: u32,
+    adaptive: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     horizon_s: Option<f64>,
     load: Vec<&'a str>,
     load_values: &'a [String],
-    trigger: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trigger: Option<&'a str>,
     trigger_values: &'a [String],
     strategies: &'a [String],
     files: &'a [String],
@@ -180,10 +200,11 @@ pub fn manifest(map: &Map, files: &[String]) -> Result<Vec<u8>, String> {
         scenario_sha256: &map.scenario_sha256,
         seed: map.seed,
         seeds: map.seeds,
+        adaptive: map.adaptive,
         horizon_s: map.horizon_s,
         load: map.load_paths.iter().map(String::as_str).collect(),
         load_values: &map.load_labels,
-        trigger: &map.trigger_path,
+        trigger: map.trigger_path.as_deref(),
         trigger_values: &map.trigger_labels,
         strategies: &map.strategies,
         files,
@@ -203,27 +224,33 @@ pub fn report(map: &Map) -> String {
     let mut out = String::new();
     let loads = map.load_paths.join(",");
     out.push_str(&format!(
-        "{}: P(metastable) over {} x {}, {} seed{} per cell and strategy (base seed {})\n",
+        "{}: P(metastable) over {} x {}, {}{} seed{} per cell and strategy (base seed {})\n",
         text::escape(&map.scenario),
         text::escape(&loads),
-        text::escape(&map.trigger_path),
+        text::escape(&map.trigger_name()),
+        if map.adaptive { "up to " } else { "" },
         map.seeds,
         if map.seeds == 1 { "" } else { "s" },
         map.seed
     ));
+    if map.adaptive {
+        out.push_str(
+            "adaptive: more seeds where the 95% interval held 0.5; runs per cell in phase.csv\n",
+        );
+    }
     let width = map
         .trigger_labels
         .iter()
         .map(|l| text::escape(l).chars().count())
         .max()
         .unwrap_or(0)
-        .max(map.trigger_path.len().min(24));
+        .max(map.trigger_name().len().min(24));
     for (i, name) in map.strategies.iter().enumerate() {
         out.push_str(&format!("\n{}\n", text::escape(name)));
         if map.load_labels.len() <= MAX_TEXT_COLUMNS {
             out.push_str(&format!(
                 "  {:>width$} | {}  (p; * where the 95% interval holds 0.5)\n",
-                text::shorten(&text::escape(&map.trigger_path), width),
+                text::shorten(&text::escape(&map.trigger_name()), width),
                 map.load_labels
                     .iter()
                     .map(|l| format!("{:>6}", text::shorten(&text::escape(l), 6)))
@@ -258,12 +285,15 @@ pub fn report(map: &Map) -> String {
             text::escape(&loads)
         ));
         for t in 0..map.trigger_labels.len() {
-            out.push_str(&format!(
-                "    {}={}: {}\n",
-                text::escape(&map.trigger_path),
-                text::escape(&map.trigger_labels[t]),
-                map.boundary(i, t).label()
-            ));
+            let row = match &map.trigger_path {
+                Some(p) => format!(
+                    "{}={}",
+                    text::escape(p),
+                    text::escape(&map.trigger_labels[t])
+                ),
+                None => map.trigger_labels[t].clone(),
+            };
+            out.push_str(&format!("    {row}: {}\n", map.boundary(i, t).label()));
         }
         // Cells where no run of N was metastable: the most p can be there.
         let zeros: Vec<&CellStats> = map
@@ -331,11 +361,12 @@ mod tests {
             scenario_sha256: "ab".into(),
             seed: 7,
             seeds: 10,
+            adaptive: false,
             horizon_s: None,
             load_paths: vec!["clients.rps".into()],
             load_labels: vec!["100".into(), "200".into(), "300".into()],
             load_numbers: vec![100.0, 200.0, 300.0],
-            trigger_path: "timeline.1.share".into(),
+            trigger_path: Some("timeline.1.share".into()),
             trigger_labels: vec!["0.5".into()],
             strategies: vec!["plain".into()],
             stats: vec![vec![stats(0, 10)], vec![stats(2, 10)], vec![stats(8, 10)]],
