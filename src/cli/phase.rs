@@ -6,6 +6,7 @@ use clap::Args;
 
 use super::{parse_size, seed_range};
 use crate::report::ImageFormat;
+use crate::workflow::sweep::Shard;
 
 pub(super) const PHASE_HELP: &str = "Examples:
   cachestorm phase scenarios/metastable-retry-storm.toml --load clients.rps=400..1200:100 --trigger timeline.1.share=0.25,0.5,1 --seeds 20
@@ -63,6 +64,10 @@ pub struct PhaseArgs {
     /// 60s), instead of at the end of the scenario.
     #[arg(long, value_name = "DURATION")]
     pub horizon: Option<String>,
+    /// Run only shard I of N: the cells whose index modulo N is I-1, into
+    /// OUT/<scenario name>-phase-shard-I-of-N/ (phase.csv and phase.toml), for `cachestorm merge`.
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
     /// Parent folder of the outputs.
     #[arg(long, value_name = "DIR", default_value = "output")]
     pub out: PathBuf,

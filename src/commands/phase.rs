@@ -12,6 +12,7 @@ use crate::scenario::overrides;
 use crate::text;
 use crate::workflow::phase::output::{self, Map};
 use crate::workflow::phase::{self, CellStats, Phase};
+use crate::workflow::sweep::Shard;
 use crate::workflow::Meter;
 
 fn input(message: String) -> CommandError {
@@ -48,18 +49,22 @@ pub(super) fn phase(args: PhaseArgs) -> Result<(), CommandError> {
     let budget = args.max_memory.unwrap_or_else(default_memory_budget);
     let checked = phase::check(&map, budget)?;
     let map = map
-        .with_effort(args.adaptive, args.budget, checked.first.strategies.len())
+        .with_effort(
+            args.adaptive,
+            args.budget,
+            args.shard,
+            checked.first.strategies.len(),
+        )
         .map_err(input)?;
     for w in &checked.warnings {
         console::warn(w);
     }
     let s = &checked.first;
-    let folder = format!("{}-phase", s.name);
-    let ours = format!("this phase map of `{}`", text::quote(&s.name));
-    let dir = OutputDir::prepare_for(&args.out, &folder, &s.name, &ours).map_err(|e| match e {
-        crate::report::write::OutputError::Collision { .. } => input(e.to_string()),
-        e => CommandError::Other(e.into()),
-    })?;
+    let folder = match args.shard {
+        Some(Shard { index, count }) => format!("{}-phase-shard-{index}-of-{count}", s.name),
+        None => format!("{}-phase", s.name),
+    };
+    let dir = prepare(&args.out, &folder, &s.name)?;
 
     let (verdicts, effort) = phase::run(&map, &checked, &|name, total_s| {
         Box::new(Progress::new(name, total_s)) as Box<dyn Meter>
@@ -80,6 +85,7 @@ pub(super) fn phase(args: PhaseArgs) -> Result<(), CommandError> {
         seed: base,
         seeds: map.seeds,
         adaptive: map.adaptive,
+        format: args.format,
         horizon_s: horizon.map(|h| h.as_secs_f64()),
         load_paths: map.load_paths.clone(),
         load_labels: map.load.iter().map(overrides::value_label).collect(),
@@ -90,28 +96,38 @@ pub(super) fn phase(args: PhaseArgs) -> Result<(), CommandError> {
         stats,
     };
 
-    let mut files: Vec<(String, Vec<u8>)> = vec![(
-        output::CSV.to_string(),
-        output::csv(&result).map_err(internal)?,
-    )];
-    if !args.no_charts {
-        for chart in
-            charts::phase::render(&result, args.format).map_err(|e| internal(e.to_string()))?
-        {
-            files.push((format!("{}.{}", chart.0, args.format.extension()), chart.1));
-        }
-    }
-    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-    files.push((
-        output::MANIFEST.to_string(),
-        output::manifest(&result, &names).map_err(internal)?,
-    ));
-    let written = dir
-        .commit(&files)
-        .context("writing the outputs")
-        .map_err(CommandError::Other)?;
     let mut stdout = Stdout::default();
-    stdout.print(&output::report(&result));
+    let written = match args.shard {
+        None => {
+            let (written, names) = write(dir, &result, args.format, !args.no_charts)?;
+            stdout.print(&output::report(&result));
+            (written, names)
+        }
+        Some(shard) => {
+            let csv = output::csv_of(&result, &|c| shard.runs(c)).map_err(internal)?;
+            let names = vec![output::CSV.to_string()];
+            let manifest = output::Manifest::of(&result, &names, Some([shard.index, shard.count]))
+                .to_bytes()
+                .map_err(internal)?;
+            let files = vec![
+                (output::CSV.to_string(), csv),
+                (output::MANIFEST.to_string(), manifest),
+            ];
+            let written = dir
+                .commit(&files)
+                .context("writing the outputs")
+                .map_err(CommandError::Other)?;
+            stdout.print(&format!(
+                "{}: shard {} of {}: {} of {} cells\n",
+                text::escape(&result.scenario),
+                shard.index,
+                shard.count,
+                map.cells_run().len(),
+                map.cells()
+            ));
+            (written, names)
+        }
+    };
     stdout.print(&format!(
         "\n{} runs{}; ",
         effort.runs,
@@ -127,6 +143,53 @@ pub(super) fn phase(args: PhaseArgs) -> Result<(), CommandError> {
             String::new()
         }
     ));
+    print_written(&mut stdout, &written.0, &written.1);
+    finish(stdout)
+}
+
+/// The output folder `parent/folder` of a phase map of `scenario`; one another scenario wrote
+/// is refused with exit 2.
+fn prepare(
+    parent: &std::path::Path,
+    folder: &str,
+    scenario: &str,
+) -> Result<OutputDir, CommandError> {
+    let ours = format!("this phase map of `{}`", text::quote(scenario));
+    OutputDir::prepare_for(parent, folder, scenario, &ours).map_err(|e| match e {
+        crate::report::write::OutputError::Collision { .. } => input(e.to_string()),
+        e => CommandError::Other(e.into()),
+    })
+}
+
+/// Writes a whole map's files into `dir`: phase.csv, the charts (unless `with_charts` is
+/// false) and phase.toml; returns the paths and the names listed in the manifest.
+fn write(
+    dir: OutputDir,
+    map: &Map,
+    format: crate::report::ImageFormat,
+    with_charts: bool,
+) -> Result<(Vec<std::path::PathBuf>, Vec<String>), CommandError> {
+    let mut files: Vec<(String, Vec<u8>)> =
+        vec![(output::CSV.to_string(), output::csv(map).map_err(internal)?)];
+    if with_charts {
+        for chart in charts::phase::render(map, format).map_err(|e| internal(e.to_string()))? {
+            files.push((format!("{}.{}", chart.0, format.extension()), chart.1));
+        }
+    }
+    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    files.push((
+        output::MANIFEST.to_string(),
+        output::manifest(map, &names).map_err(internal)?,
+    ));
+    let written = dir
+        .commit(&files)
+        .context("writing the outputs")
+        .map_err(CommandError::Other)?;
+    Ok((written, names))
+}
+
+/// Prints `wrote DIR/{files}`.
+fn print_written(stdout: &mut Stdout, written: &[std::path::PathBuf], names: &[String]) {
     if let Some(dir) = written.first().and_then(|p| p.parent()) {
         stdout.print(&format!(
             "wrote {}/{{{}}}\n",
@@ -134,6 +197,23 @@ pub(super) fn phase(args: PhaseArgs) -> Result<(), CommandError> {
             names.join(", ")
         ));
     }
+}
+
+/// `cachestorm merge` of the folders of `phase --shard` runs.
+pub(super) fn merge(args: crate::cli::MergeArgs) -> Result<(), CommandError> {
+    let (map, count) = phase::merge::read_shards(&args.dirs)?;
+    let folder = format!("{}-phase", map.scenario);
+    let dir = prepare(&args.out, &folder, &map.scenario)?;
+    let (written, names) = write(dir, &map, map.format, !args.no_charts)?;
+    let mut stdout = Stdout::default();
+    stdout.print(&format!(
+        "merged {count} shard{} of {} cells\n",
+        if count == 1 { "" } else { "s" },
+        map.stats.len()
+    ));
+    stdout.print(&output::report(&map));
+    stdout.print("\n");
+    print_written(&mut stdout, &written, &names);
     finish(stdout)
 }
 

@@ -371,3 +371,58 @@ fn adaptive_rounds_add_seeds_only_where_the_interval_holds_a_half() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn shards_merge_into_the_files_of_the_whole_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = storm(dir.path());
+    let args = [
+        "--load",
+        "clients.rps,timeline.1.rps=267,367,400",
+        "--trigger",
+        "timeline.0.rps=2500,4000",
+        "--seeds",
+        "2",
+    ];
+    let shards = dir.path().join("shards");
+    for i in 1..=4 {
+        let mut a = args.to_vec();
+        let shard = format!("{i}/4");
+        a.extend(["--shard", &shard]);
+        phase(&file, &shards, "1", &a).success();
+    }
+    let shard_dir = |i: u32| shards.join(format!("no-cache-storm-phase-shard-{i}-of-4"));
+    let merge = |dirs: &[PathBuf], out: &Path| {
+        cachestorm()
+            .arg("merge")
+            .args(dirs)
+            .arg("--out")
+            .arg(out)
+            .assert()
+    };
+    let all: Vec<PathBuf> = (1..=4).map(shard_dir).collect();
+    let merged = dir.path().join("merged");
+    merge(&all, &merged).success();
+    let whole = dir.path().join("whole");
+    phase(&file, &whole, "2", &args).success();
+    assert!(
+        folder(&merged.join("no-cache-storm-phase")) == folder(&whole.join("no-cache-storm-phase")),
+        "merged shards differ from the whole map"
+    );
+    // A shard missing, or given twice, is refused with exit 2 and nothing written.
+    let out = dir.path().join("bad");
+    for dirs in [
+        all[..3].to_vec(),
+        vec![
+            all[0].clone(),
+            all[1].clone(),
+            all[2].clone(),
+            all[2].clone(),
+        ],
+    ] {
+        let assert = merge(&dirs, &out).code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+        assert!(stderr.contains("give each of 1 to 4 once"), "{stderr}");
+        assert!(!out.exists());
+    }
+}

@@ -11,6 +11,7 @@
 //! count never changes a byte and memory does not grow with the runs' length.
 
 pub mod boundary;
+pub mod merge;
 pub mod output;
 
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ use crate::model::{self, ModelConfig};
 use crate::scenario::overrides::{self, Setting};
 use crate::scenario::{self, Scenario};
 use crate::text;
+use crate::workflow::sweep::Shard;
 use crate::workflow::{input, Meter, WorkflowError};
 
 pub use boundary::{wilson, Edge};
@@ -66,6 +68,8 @@ pub struct Phase {
     pub adaptive: bool,
     /// `--budget`: most runs in all.
     pub budget: Option<u64>,
+    /// `--shard`: run only the cells whose index modulo N is I - 1.
+    pub shard: Option<Shard>,
 }
 
 /// Top-level fields that have their own flag.
@@ -168,7 +172,16 @@ impl Phase {
             horizon,
             adaptive: false,
             budget: None,
+            shard: None,
         })
+    }
+
+    /// The cells this process runs: all of them, or a shard's.
+    pub fn cells_run(&self) -> Vec<usize> {
+        match self.shard {
+            Some(s) => s.points(self.cells()).collect(),
+            None => (0..self.cells()).collect(),
+        }
     }
 
     /// Seeds of the first round: all of them, or [`ADAPTIVE_BATCH`] with `--adaptive`.
@@ -186,11 +199,16 @@ impl Phase {
         mut self,
         adaptive: bool,
         budget: Option<u64>,
+        shard: Option<Shard>,
         strategies: usize,
     ) -> Result<Phase, String> {
         self.adaptive = adaptive;
         self.budget = budget;
-        let first = self.cells() as u64 * strategies as u64 * self.first_seeds() as u64;
+        self.shard = shard;
+        if adaptive && budget.is_some() && shard.is_some() {
+            return Err("--budget with --adaptive cannot be split into shards: where the runs go depends on every cell; give each shard its own map, or leave --budget out".into());
+        }
+        let first = self.cells_run().len() as u64 * strategies as u64 * self.first_seeds() as u64;
         if let Some(b) = budget.filter(|&b| b < first) {
             return Err(format!(
                 "--budget {b} is fewer runs than {} {}: {} cells x {strategies} strateg{} x {} seeds = {first}; raise it{}",
@@ -483,7 +501,9 @@ pub fn run(
     let strategies = checked.first.strategies.len();
     let mut all: Vec<Vec<Vec<RunVerdict>>> = vec![vec![Vec::new(); strategies]; phase.cells()];
     let first = phase.first_seeds();
-    let mut tasks: Vec<Task> = (0..phase.cells())
+    let mut tasks: Vec<Task> = phase
+        .cells_run()
+        .into_iter()
         .flat_map(|c| (0..strategies).flat_map(move |i| (0..first).map(move |k| (c, i, k))))
         .collect();
     let mut effort = Effort::default();

@@ -1,10 +1,11 @@
 //! A phase map's results as data ([`Map`]) and as bytes: `phase.csv`, `phase.toml` and the
 //! terminal's text. Pure: nothing here writes a file.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::boundary::{number, Boundary};
 use super::CellStats;
+use crate::report::ImageFormat;
 use crate::text;
 
 /// A phase map's results and what it was run with.
@@ -22,6 +23,8 @@ pub struct Map {
     pub seeds: u32,
     /// Whether seeds were spent in rounds, more where the interval held 0.5.
     pub adaptive: bool,
+    /// The charts' format.
+    pub format: ImageFormat,
     /// `--horizon`, seconds, if given.
     pub horizon_s: Option<f64>,
     /// The load fields (set together) and their values' labels and numbers.
@@ -123,31 +126,45 @@ pub fn is_output_name(name: &str) -> bool {
 /// `phase.csv`: one row per cell and strategy, cells in grid order (the load varying
 /// slowest), strategies in file order.
 pub fn csv(map: &Map) -> Result<Vec<u8>, String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    csv_of(map, &|_| true)
+}
+
+/// The header of `phase.csv` for `map`.
+pub fn csv_header(map: &Map) -> Vec<String> {
     let mut header: Vec<String> = vec!["cell".into()];
     header.extend(map.load_paths.iter().cloned());
     header.extend(map.trigger_path.iter().cloned());
-    header.extend(
-        [
-            "strategy",
-            "runs",
-            "judged",
-            "metastable",
-            "recovered",
-            "p_metastable",
-            "ci95_low",
-            "ci95_high",
-            "recovery_p50_s",
-            "recovery_p90_s",
-            "replay_seed",
-        ]
-        .map(String::from),
-    );
+    header.extend(CSV_COLUMNS.map(String::from));
+    header
+}
+
+/// Columns of `phase.csv` after the cell's values.
+pub const CSV_COLUMNS: [&str; 11] = [
+    "strategy",
+    "runs",
+    "judged",
+    "metastable",
+    "recovered",
+    "p_metastable",
+    "ci95_low",
+    "ci95_high",
+    "recovery_p50_s",
+    "recovery_p90_s",
+    "replay_seed",
+];
+
+/// `phase.csv` with the rows of the cells `keep` takes (a shard's).
+pub fn csv_of(map: &Map, keep: &dyn Fn(usize) -> bool) -> Result<Vec<u8>, String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = csv_header(map);
     w.write_record(&header).map_err(|e| e.to_string())?;
     let f = |x: Option<f64>| x.map_or(String::new(), |x| format!("{x:.6}"));
     for l in 0..map.load_labels.len() {
         for t in 0..map.trigger_labels.len() {
             let cell = l * map.trigger_labels.len() + t;
+            if !keep(cell) {
+                continue;
+            }
             for (i, name) in map.strategies.iter().enumerate() {
                 let s = map.at(l, t, i);
                 let mut row: Vec<String> = vec![cell.to_string()];
@@ -170,48 +187,66 @@ pub fn csv(map: &Map) -> Result<Vec<u8>, String> {
     w.into_inner().map_err(|e| e.to_string())
 }
 
-/// `phase.toml`: what the map was run with.
-#[derive(Serialize)]
-struct Manifest<'a> {
-    cachestorm_version: &'a str,
-    scenario: &'a str,
-    scenario_file: &'a str,
-    scenario_sha256: &'a str,
-    seed: u64,
-    seeds: u32,
-    adaptive: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    horizon_s: Option<f64>,
-    load: Vec<&'a str>,
-    load_values: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    trigger: Option<&'a str>,
-    trigger_values: &'a [String],
-    strategies: &'a [String],
-    files: &'a [String],
+/// `phase.toml`: what the map was run with (and, for a shard, which one).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub cachestorm_version: String,
+    pub scenario: String,
+    pub scenario_file: String,
+    pub scenario_sha256: String,
+    pub seed: u64,
+    pub seeds: u32,
+    pub adaptive: bool,
+    pub format: ImageFormat,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub horizon_s: Option<f64>,
+    pub load: Vec<String>,
+    pub load_values: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<String>,
+    pub trigger_values: Vec<String>,
+    pub strategies: Vec<String>,
+    pub files: Vec<String>,
+    /// `[index, count]` of a shard's folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<[u32; 2]>,
 }
 
-/// `phase.toml`, listing `files`.
+impl Manifest {
+    /// The manifest of `map`, listing `files`, for `shard` (`None`: the whole map).
+    pub fn of(map: &Map, files: &[String], shard: Option<[u32; 2]>) -> Manifest {
+        Manifest {
+            cachestorm_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario: map.scenario.clone(),
+            scenario_file: map.scenario_file.clone(),
+            scenario_sha256: map.scenario_sha256.clone(),
+            seed: map.seed,
+            seeds: map.seeds,
+            adaptive: map.adaptive,
+            format: map.format,
+            horizon_s: map.horizon_s,
+            load: map.load_paths.clone(),
+            load_values: map.load_labels.clone(),
+            trigger: map.trigger_path.clone(),
+            trigger_values: map.trigger_labels.clone(),
+            strategies: map.strategies.clone(),
+            files: files.to_vec(),
+            shard,
+        }
+    }
+
+    /// As `phase.toml` text.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
+        toml::to_string(self)
+            .map(String::into_bytes)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// `phase.toml` of `map`, listing `files`.
 pub fn manifest(map: &Map, files: &[String]) -> Result<Vec<u8>, String> {
-    let m = Manifest {
-        cachestorm_version: env!("CARGO_PKG_VERSION"),
-        scenario: &map.scenario,
-        scenario_file: &map.scenario_file,
-        scenario_sha256: &map.scenario_sha256,
-        seed: map.seed,
-        seeds: map.seeds,
-        adaptive: map.adaptive,
-        horizon_s: map.horizon_s,
-        load: map.load_paths.iter().map(String::as_str).collect(),
-        load_values: &map.load_labels,
-        trigger: map.trigger_path.as_deref(),
-        trigger_values: &map.trigger_labels,
-        strategies: &map.strategies,
-        files,
-    };
-    toml::to_string(&m)
-        .map(String::into_bytes)
-        .map_err(|e| e.to_string())
+    Manifest::of(map, files, None).to_bytes()
 }
 
 /// Most loads drawn as columns of the terminal's map of p.
@@ -362,6 +397,7 @@ mod tests {
             seed: 7,
             seeds: 10,
             adaptive: false,
+            format: ImageFormat::Png,
             horizon_s: None,
             load_paths: vec!["clients.rps".into()],
             load_labels: vec!["100".into(), "200".into(), "300".into()],
