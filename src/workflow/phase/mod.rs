@@ -468,6 +468,9 @@ pub fn judge(
     recovery::verdict(&result.buckets, d, ended_s, rule)
 }
 
+/// Every run's verdict, `[cell][strategy][k]`.
+pub type Verdicts = Vec<Vec<Vec<RunVerdict>>>;
+
 /// One run to make: cell, strategy and seed index `k`.
 type Task = (usize, usize, u32);
 
@@ -497,9 +500,9 @@ pub fn run(
     phase: &Phase,
     checked: &Checked,
     meter: RoundMeter,
-) -> Result<(Vec<Vec<Vec<RunVerdict>>>, Effort), WorkflowError> {
+) -> Result<(Verdicts, Effort), WorkflowError> {
     let strategies = checked.first.strategies.len();
-    let mut all: Vec<Vec<Vec<RunVerdict>>> = vec![vec![Vec::new(); strategies]; phase.cells()];
+    let mut all: Verdicts = vec![vec![Vec::new(); strategies]; phase.cells()];
     let first = phase.first_seeds();
     let mut tasks: Vec<Task> = phase
         .cells_run()
