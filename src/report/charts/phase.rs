@@ -236,11 +236,12 @@ fn heat_map<DB: DrawingBackend>(
     title(
         root,
         &format!(
-            "{}: P(metastable), {} ({}{} seeds a cell)",
+            "{}: P(metastable), {} ({}{} seed{} a cell)",
             map.scenario,
             map.strategies[i],
             if map.adaptive { "up to " } else { "" },
-            map.seeds
+            map.seeds,
+            if map.seeds == 1 { "" } else { "s" }
         ),
     )?;
     let (left, top, right, bottom) = plot_rect();
@@ -259,9 +260,11 @@ fn heat_map<DB: DrawingBackend>(
             let color = s.p.map_or(NO_DATA_COLOR, p_color);
             root.draw(&Rectangle::new([(x0, y0), (x1, y1)], color.filled()))?;
             if s.p.is_some() && s.ci.0 <= 0.5 && s.ci.1 >= 0.5 {
+                // Thinner in small cells, where a heavy outline would hide the colour.
+                let (inset, width) = if cw.min(ch) < 30.0 { (2, 1) } else { (3, 2) };
                 root.draw(&Rectangle::new(
-                    [(x0 + 2, y0 + 2), (x1 - 3, y1 - 3)],
-                    BLACK.stroke_width(2),
+                    [(x0 + inset, y0 + inset), (x1 - inset - 1, y1 - inset - 1)],
+                    BLACK.stroke_width(width),
                 ))?;
             }
             if fits {
@@ -412,10 +415,11 @@ fn boundaries<DB: DrawingBackend>(map: &Map, root: &DrawingArea<DB, Shift>) -> D
     title(
         root,
         &format!(
-            "{}: where P(metastable) = 0.5, by strategy ({}{} seeds a cell)",
+            "{}: where P(metastable) = 0.5, by strategy ({}{} seed{} a cell)",
             map.scenario,
             if map.adaptive { "up to " } else { "" },
-            map.seeds
+            map.seeds,
+            if map.seeds == 1 { "" } else { "s" }
         ),
     )?;
     let (left, top, right, bottom) = plot_rect();
@@ -537,6 +541,54 @@ fn boundaries<DB: DrawingBackend>(map: &Map, root: &DrawingArea<DB, Shift>) -> D
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workflow::phase::{wilson, CellStats};
+
+    fn tiny() -> Map {
+        let stats = |k: u32| CellStats {
+            runs: 4,
+            judged: 4,
+            metastable: k,
+            recovered: 4 - k,
+            p: Some(k as f64 / 4.0),
+            ci: wilson(k, 4),
+            recovery_p50_s: None,
+            recovery_p90_s: None,
+            replay_seed: None,
+        };
+        Map {
+            scenario: "st<o>rm".into(),
+            scenario_file: "f.toml".into(),
+            scenario_sha256: String::new(),
+            seed: 1,
+            seeds: 4,
+            adaptive: false,
+            format: ImageFormat::Svg,
+            horizon_s: None,
+            load_paths: vec!["clients.rps".into()],
+            load_labels: vec!["1".into(), "2".into(), "3".into()],
+            load_numbers: vec![1.0, 2.0, 3.0],
+            trigger_path: Some("timeline.0.rps".into()),
+            trigger_labels: vec!["10".into(), "20".into()],
+            strategies: vec!["a\u{1b}b".into(), "c".into()],
+            stats: (0..6)
+                .map(|c| vec![stats((c / 2) as u32 * 2), stats(0)])
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn charts_are_one_per_strategy_and_the_boundaries_and_the_same_bytes_each_time() {
+        let map = tiny();
+        let png = render(&map, ImageFormat::Png).unwrap();
+        let stems: Vec<&str> = png.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(stems, ["phase_a_b", "phase_c", "boundaries"]);
+        assert!(png.iter().all(|(_, b)| b.starts_with(b"\x89PNG")));
+        assert_eq!(png, render(&map, ImageFormat::Png).unwrap());
+        let svg = render(&map, ImageFormat::Svg).unwrap();
+        let text = String::from_utf8(svg[0].1.clone()).unwrap();
+        // A name a user typed is escaped: no raw control character, no raw `<`.
+        assert!(!text.contains('\u{1b}') && !text.contains("st<o>rm"));
+    }
 
     #[test]
     fn stems_are_safe_file_names_and_distinct() {
