@@ -51,7 +51,8 @@ pub enum Command {
     /// meeting an objective.
     #[command(after_help = SWEEP_HELP)]
     Sweep(SweepArgs),
-    /// Combine the folders of `sweep --shard` runs into the files one unsharded sweep writes.
+    /// Combine the folders of `sweep --shard` (or `phase --shard`) runs into the files one
+    /// unsharded sweep (or phase map) writes.
     #[command(
         after_help = "Example:\n  cachestorm merge output/capacity-flush-sweep-shard-*-of-4 --out output\n\nChecks that the folders are shards 1 to N of one sweep (same scenario bytes, settings,\nstrategies, seed, replications, metric and cachestorm version), each exactly once, and that every row\nthe sweep implies is there, once, with finite numbers, then writes OUT/<scenario name>-sweep/ byte\nfor byte as the unsharded sweep would have; exits 2 otherwise."
     )]

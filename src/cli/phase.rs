@@ -9,11 +9,13 @@ use crate::report::ImageFormat;
 use crate::workflow::sweep::Shard;
 
 pub(super) const PHASE_HELP: &str = "Examples:
-  cachestorm phase scenarios/metastable-retry-storm.toml --load clients.rps=400..1200:100 --trigger timeline.1.share=0.25,0.5,1 --seeds 20
-  cachestorm phase FILE --load clients.rps,timeline.2.rps=300..900:50 --trigger timeline.1.rps=2000,4000 --horizon 60s
+  cachestorm phase scenarios/metastable-retry-storm.toml --load clients.rps=400..2200:150 --seeds 10
+  cachestorm phase scenarios/congestive-collapse.toml --load clients.rps,timeline.2.rps=1000..3000:250 --trigger timeline.1.rps=4000,6000,8000 --horizon 60s
+  cachestorm phase FILE --load clients.rps=400..1200:100 --trigger timeline.1.factor=2,5,10 --adaptive --seeds 40
+  parallel cachestorm phase FILE --load ... --trigger ... --shard {}/4 ::: 1 2 3 4 && cachestorm merge output/NAME-phase-shard-*-of-4
 
 --load and --trigger take PATH=VALUES as sweep's --set does; a timeline entry's field is set by
-its index from 0 (timeline.1.share). Several load paths joined by commas take the same value (a
+its index from 0 (timeline.1.rps). Several load paths joined by commas take the same value (a
 rate and the set_rate that returns to it). The load values are numbers in ascending order.
 
 Every cell runs every strategy with the same --seeds seeds (common random numbers). Each run is
@@ -23,8 +25,9 @@ end of the disturbance). Every cell is checked before anything runs.
 
 Writes OUT/<scenario name>-phase/: phase.csv (per cell and strategy: runs, metastable, p with
 its Wilson 95% interval, recovery p50 and p90 among the recovered, the seed of one metastable
-run), phase_<strategy>.png (heat map of p with the p = 0.5 boundary), phase_boundaries.png
-(every strategy's boundary) and phase.toml. Prints, per strategy, the boundary along the load
+run), phase_<strategy>.png (heat map of p with the p = 0.5 boundary), boundaries.png (every
+strategy's boundary) and phase.toml. --adaptive spends seeds in rounds where the interval holds
+0.5; --budget caps the runs; --shard I/N runs a share of the cells for `cachestorm merge`. Prints, per strategy, the boundary along the load
 axis for each trigger value with its interval, and the command replaying a metastable run.
 The files are the same whatever the number of threads.";
 
@@ -38,7 +41,7 @@ pub struct PhaseArgs {
     /// ascending order, such as clients.rps=400..1200:100.
     #[arg(long, value_name = "PATH=VALUES")]
     pub load: String,
-    /// The trigger axis: a field and its values, such as timeline.2.rps=2500,5000 (without it,
+    /// The trigger axis: a field and its values, such as timeline.1.rps=4000,8000 (without it,
     /// one row: the file's own trigger).
     #[arg(long, value_name = "PATH=VALUES")]
     pub trigger: Option<String>,
