@@ -7,6 +7,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::report::ImageFormat;
 use crate::workflow::sweep::Shard;
 
+mod phase;
+pub use phase::PhaseArgs;
+
 /// Deterministic discrete-event simulator of cache failure modes.
 ///
 /// Replays a scenario file (clients, app instances, cache cluster, database) under each of its
@@ -48,11 +51,16 @@ pub enum Command {
     /// meeting an objective.
     #[command(after_help = SWEEP_HELP)]
     Sweep(SweepArgs),
-    /// Combine the folders of `sweep --shard` runs into the files one unsharded sweep writes.
+    /// Combine the folders of `sweep --shard` (or `phase --shard`) runs into the files one
+    /// unsharded sweep (or phase map) writes.
     #[command(
         after_help = "Example:\n  cachestorm merge output/capacity-flush-sweep-shard-*-of-4 --out output\n\nChecks that the folders are shards 1 to N of one sweep (same scenario bytes, settings,\nstrategies, seed, replications, metric and cachestorm version), each exactly once, and that every row\nthe sweep implies is there, once, with finite numbers, then writes OUT/<scenario name>-sweep/ byte\nfor byte as the unsharded sweep would have; exits 2 otherwise."
     )]
     Merge(MergeArgs),
+    /// Map P(metastable) over load x trigger size, with Wilson intervals, for every strategy:
+    /// where each mitigation moves the boundary.
+    #[command(after_help = phase::PHASE_HELP)]
+    Phase(PhaseArgs),
     /// Check scenario files without running them.
     #[command(
         after_help = "Example:\n  cachestorm validate scenarios/*.toml\n\nPrints one line per file; exits 2 if any file has an error."

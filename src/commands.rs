@@ -3,6 +3,7 @@
 //! those workflows (judging, searching, merging) in [`crate::workflow`].
 
 mod check;
+mod phase;
 mod sweep;
 
 use std::io::IsTerminal;
@@ -62,6 +63,7 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
         Command::Fanout(args) => fanout(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge(args),
+        Command::Phase(args) => phase::phase(args),
     }
 }
 

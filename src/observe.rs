@@ -245,6 +245,14 @@ pub trait Observer {
     /// A change of the nodes in service moved `n` keys to another node.
     #[inline]
     fn keys_remapped(&mut self, n: u32) {}
+    /// Whether the run may stop now: what this observer measures can no longer change (a
+    /// phase map's recovery verdict, reached early). Asked once per bucket, at the first
+    /// event of a new bucket after [`Observer::advance`]; the run then ends at that bucket's
+    /// start. Never by default: a run goes to its end.
+    #[inline]
+    fn should_stop(&self) -> bool {
+        false
+    }
 }
 
 /// An observer that ignores everything: for runs whose outcome alone matters.

@@ -291,6 +291,9 @@ fn print_written(stdout: &mut Stdout, seed: u64, written: &[std::path::PathBuf])
 }
 
 pub(super) fn merge(args: MergeArgs) -> Result<(), CommandError> {
+    if crate::workflow::phase::merge::is_phase(&args.dirs) {
+        return super::phase::merge(args);
+    }
     let merge::Merged {
         manifest,
         rows,

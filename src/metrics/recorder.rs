@@ -3,6 +3,7 @@
 use hdrhistogram::Histogram;
 
 use super::herd::HerdProbe;
+use super::recovery::Watch;
 use super::{BucketRow, LatencyStats, NodeRow, RunResult, Summary};
 use crate::engine::{SimDuration, SimTime};
 use crate::observe::{BreakerState, CacheFailure, Cause, ErrorKind, Observer, RunEnd};
@@ -66,6 +67,8 @@ pub struct Recorder {
     /// kind. The rows count them in the bucket where they ended; the whole-run figures leave
     /// them out (they count the requests that arrived after the warm-up).
     warmup_tail: BucketRow,
+    /// Follows the recovery verdict to stop the run once it cannot change (phase maps only).
+    watch: Option<Watch>,
 }
 
 /// Most requests one bucket may complete: a latency count of a bucket is 32 bits wide.
@@ -128,6 +131,7 @@ impl Recorder {
             warmup_end: SimTime::ZERO,
             now: SimTime::ZERO,
             warmup_tail: BucketRow::default(),
+            watch: None,
         };
         r.open_bucket();
         r
@@ -139,6 +143,13 @@ impl Recorder {
     pub fn with_warmup(mut self, buckets: usize) -> Self {
         self.warmup_buckets = buckets;
         self.warmup_end = self.bucket_start(buckets);
+        self
+    }
+
+    /// The same recorder, asking the run to stop once `watch` says the recovery verdict can no
+    /// longer change ([`Observer::should_stop`]); the run's rows end there.
+    pub fn with_watch(mut self, watch: Watch) -> Self {
+        self.watch = Some(watch);
         self
     }
 
@@ -227,6 +238,9 @@ impl Recorder {
             h.reset();
         }
         self.rows.push(std::mem::take(&mut self.row));
+        if let Some(w) = self.watch.as_mut() {
+            w.bucket_closed(&self.rows);
+        }
         if !self.node_row.is_empty() {
             let fresh = vec![NodeRow::default(); self.node_row.len()];
             self.node_rows
@@ -387,7 +401,20 @@ impl Recorder {
         let start = self.bucket_start(self.current);
         self.row.width_s = self.bucket_end(self.current).since(start).as_secs_f64();
         self.row.unfinished = unfinished;
-        self.close_bucket();
+        // A run stopped by its watch ends where the bucket just opened starts: that bucket is
+        // empty and not kept.
+        let stopped = self.watch.as_ref().is_some_and(|w| w.done())
+            && self.current > 0
+            && self.bucket_start(self.current) >= run_end;
+        if stopped {
+            self.integrate_busy(run_end);
+            self.rows
+                .last_mut()
+                .expect("a bucket was closed")
+                .unfinished = unfinished;
+        } else {
+            self.close_bucket();
+        }
         // Whole-run figures start after the warm-up; a run that stopped before the warm-up
         // ended (it diverged) is measured whole.
         let skip = measured_from(self.warmup_buckets, self.rows.len());
@@ -785,6 +812,11 @@ impl Observer for Recorder {
         self.row.stale_on_error_serves += 1;
     }
 
+    fn should_stop(&self) -> bool {
+        self.watch.as_ref().is_some_and(Watch::done)
+    }
+
+    #[inline]
     fn keys_remapped(&mut self, n: u32) {
         self.row.keys_remapped += n as u64;
     }

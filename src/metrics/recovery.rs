@@ -143,32 +143,8 @@ pub fn verdict(
         .iter()
         .filter(|b| (b.width_s - width).abs() < EPS && b.start_s + b.width_s <= duration_s + EPS)
         .collect();
-    let before: Vec<&BucketRow> = whole
-        .iter()
-        .copied()
-        .filter(|b| b.start_s + EPS >= d.first_s / 2.0)
-        .filter(|b| b.start_s + b.width_s <= d.first_s + EPS)
-        .collect();
-    if before.is_empty() || mean(before.iter().map(|b| b.goodput())) <= 0.0 {
-        return None;
-    }
-    let h = ((rule.hold_s / width - EPS).ceil() as usize).max(1);
-    let metric = rule.metric;
-    let level = mean(before.iter().map(|b| metric.value(b)));
-    let noise = match metric {
-        RecoveryMetric::Goodput => (level * width).sqrt() / width,
-        RecoveryMetric::ErrorRatio => {
-            // Laplace's estimate keeps the noise of a level of 0 above 0.
-            let errors: u64 = before.iter().map(|b| b.errors()).sum();
-            let arrived: u64 = before.iter().map(|b| b.arrived).sum();
-            let p = (errors as f64 + 1.0) / (arrived as f64 + 2.0);
-            let per_bucket = (arrived as f64 / before.len() as f64).max(1.0);
-            (p * (1.0 - p) / per_bucket).sqrt()
-        }
-        RecoveryMetric::P99Latency => 0.0,
-    };
-    let sigma = stdev(before.iter().map(|b| metric.value(b))).max(noise);
-    let band = rule.band * sigma / (h as f64).sqrt() + rule.tolerance * level.abs();
+    let base = Baseline::of(&whole, width, d, rule)?;
+    let h = base.h;
     let after: Vec<&BucketRow> = whole
         .iter()
         .copied()
@@ -180,10 +156,7 @@ pub fn verdict(
     }
     // Windows of h buckets, by their first bucket; the last starts h - 1 before the end.
     let out: Vec<bool> = (0..=after.len() - h)
-        .map(|i| {
-            let m = mean(after[i..i + h].iter().map(|b| metric.value(b)));
-            metric.worse_by(m, level) > band
-        })
+        .map(|i| base.out(&after[i..i + h]))
         .collect();
     // The first window of the stretch of windows in the band that lasts to the end.
     let from = out.iter().rposition(|&o| o).map_or(0, |i| i + 1);
@@ -195,18 +168,172 @@ pub fn verdict(
     }
     // Not recovered: metastable if the disturbance is over, with time to recover, and the
     // offered load is back at its level.
-    let load_level = mean(before.iter().map(|b| b.arrived as f64 / b.width_s));
-    let load_band = rule.band * (load_level * width).sqrt() / width / (h as f64).sqrt()
-        + rule.tolerance * load_level;
-    let load_back = mean(
-        after[after.len() - h..]
-            .iter()
-            .map(|b| b.arrived as f64 / b.width_s),
-    ) <= load_level + load_band;
     Some(Recovery {
         recovery_s: f64::INFINITY,
-        metastable: d.removed && load_back,
+        metastable: d.removed && base.load_back(&after[after.len() - h..]),
     })
+}
+
+/// What the figure is judged against: its level before the disturbance and the band around
+/// it, and the same for the offered load.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Baseline {
+    metric: RecoveryMetric,
+    /// Buckets in a window (the hold).
+    h: usize,
+    level: f64,
+    /// Half-width of the band of a window's mean.
+    band: f64,
+    /// Arrivals per second before the disturbance, and the band of a window's mean.
+    load_level: f64,
+    load_band: f64,
+}
+
+impl Baseline {
+    /// The baseline from the `whole` buckets (of `width` seconds) of a run (those of the second half of the time
+    /// before the disturbance are used); `None` without one of them or without goodput there.
+    fn of(
+        whole: &[&BucketRow],
+        width: f64,
+        d: Disturbance,
+        rule: &RecoveryRule,
+    ) -> Option<Baseline> {
+        let before: Vec<&BucketRow> = whole
+            .iter()
+            .copied()
+            .filter(|b| b.start_s + EPS >= d.first_s / 2.0)
+            .filter(|b| b.start_s + b.width_s <= d.first_s + EPS)
+            .collect();
+        if before.is_empty() || mean(before.iter().map(|b| b.goodput())) <= 0.0 {
+            return None;
+        }
+        let h = ((rule.hold_s / width - EPS).ceil() as usize).max(1);
+        let metric = rule.metric;
+        let level = mean(before.iter().map(|b| metric.value(b)));
+        let noise = match metric {
+            RecoveryMetric::Goodput => (level * width).sqrt() / width,
+            RecoveryMetric::ErrorRatio => {
+                // Laplace's estimate keeps the noise of a level of 0 above 0.
+                let errors: u64 = before.iter().map(|b| b.errors()).sum();
+                let arrived: u64 = before.iter().map(|b| b.arrived).sum();
+                let p = (errors as f64 + 1.0) / (arrived as f64 + 2.0);
+                let per_bucket = (arrived as f64 / before.len() as f64).max(1.0);
+                (p * (1.0 - p) / per_bucket).sqrt()
+            }
+            RecoveryMetric::P99Latency => 0.0,
+        };
+        let sigma = stdev(before.iter().map(|b| metric.value(b))).max(noise);
+        let band = rule.band * sigma / (h as f64).sqrt() + rule.tolerance * level.abs();
+        let load_level = mean(before.iter().map(|b| b.arrived as f64 / b.width_s));
+        let load_band = rule.band * (load_level * width).sqrt() / width / (h as f64).sqrt()
+            + rule.tolerance * load_level;
+        Some(Baseline {
+            metric,
+            h,
+            level,
+            band,
+            load_level,
+            load_band,
+        })
+    }
+
+    /// Whether the window of buckets `w` is out of the band (worse than the level by more
+    /// than its half-width).
+    fn out(&self, w: &[&BucketRow]) -> bool {
+        let m = mean(w.iter().map(|b| self.metric.value(b)));
+        self.metric.worse_by(m, self.level) > self.band
+    }
+
+    /// Whether the offered load of the buckets `w` is back at its level.
+    fn load_back(&self, w: &[&BucketRow]) -> bool {
+        mean(w.iter().map(|b| b.arrived as f64 / b.width_s)) <= self.load_level + self.load_band
+    }
+}
+
+/// Follows a run's recovery bucket by bucket and says when its verdict (reached on the run cut
+/// there) can no longer change, so that a phase map's run can stop: once the figure has been
+/// back in the band for `hold` (`h` consecutive windows in the band, every one of whole
+/// buckets after the end of the disturbance), or once the horizon is reached.
+///
+/// Cut there, [`verdict`] says recovered at the start of that stretch; a run that would dip
+/// again later is counted recovered, which is what a phase map asks (did it come back and
+/// hold), not what a whole run's verdict says (back to the end of the run).
+#[derive(Clone, Debug)]
+pub struct Watch {
+    d: Disturbance,
+    rule: RecoveryRule,
+    /// End of the last bucket a run goes to, seconds.
+    horizon_s: f64,
+    /// Known once the buckets before the disturbance are closed; `Some(None)`: no verdict
+    /// applies, the run goes to its horizon.
+    base: Option<Option<Baseline>>,
+    /// Whole buckets closed after the end of the disturbance.
+    after: usize,
+    /// Consecutive windows in the band, up to the last bucket closed.
+    held: usize,
+    done: bool,
+}
+
+impl Watch {
+    /// Follows a run disturbed as `d` says, judged by `rule`, to stop at `horizon_s` at the
+    /// latest (seconds from the start of the run).
+    pub fn new(d: Disturbance, rule: RecoveryRule, horizon_s: f64) -> Watch {
+        Watch {
+            d,
+            rule,
+            horizon_s,
+            base: None,
+            after: 0,
+            held: 0,
+            done: false,
+        }
+    }
+
+    /// The last of `rows` (every bucket of the run so far) was closed.
+    pub fn bucket_closed(&mut self, rows: &[BucketRow]) {
+        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+            return;
+        };
+        let width = first.width_s;
+        let end_s = last.start_s + last.width_s;
+        if end_s + EPS >= self.horizon_s {
+            self.done = true;
+        }
+        if (last.width_s - width).abs() >= EPS {
+            return;
+        }
+        if self.base.is_none() && end_s + EPS >= self.d.first_s {
+            let whole: Vec<&BucketRow> = rows
+                .iter()
+                .filter(|b| (b.width_s - width).abs() < EPS)
+                .collect();
+            self.base = Some(Baseline::of(&whole, width, self.d, &self.rule));
+        }
+        let Some(Some(base)) = self.base else {
+            return;
+        };
+        if last.start_s + EPS < self.d.end_s {
+            return;
+        }
+        self.after += 1;
+        if self.after < base.h {
+            return;
+        }
+        let window: Vec<&BucketRow> = rows[rows.len() - base.h..].iter().collect();
+        if base.out(&window) {
+            self.held = 0;
+        } else {
+            self.held += 1;
+        }
+        if self.held >= base.h {
+            self.done = true;
+        }
+    }
+
+    /// Whether the verdict can no longer change: the run may stop.
+    pub fn done(&self) -> bool {
+        self.done
+    }
 }
 
 fn mean(values: impl Iterator<Item = f64>) -> f64 {
@@ -304,6 +431,45 @@ mod tests {
         // Less than a window after the disturbance: too soon for a verdict.
         let short = rows(&[100, 100, 100, 100, 100]);
         assert_eq!(verdict(&short, at(4.0, 4.0), 5.0, &strict(0.1, 3.0)), None);
+    }
+
+    /// Feeds `b` to a watch bucket by bucket; the number of buckets closed when it said done.
+    fn watched(
+        b: &[BucketRow],
+        d: Disturbance,
+        rule: RecoveryRule,
+        horizon_s: f64,
+    ) -> Option<usize> {
+        let mut w = Watch::new(d, rule, horizon_s);
+        (1..=b.len()).find(|&n| {
+            w.bucket_closed(&b[..n]);
+            w.done()
+        })
+    }
+
+    #[test]
+    fn the_watch_stops_once_recovered_and_held_and_agrees_with_the_verdict() {
+        // Level 100; down from 4 s; back at 7 s for good.
+        let b = rows(&[
+            100, 100, 100, 100, 10, 10, 10, 100, 100, 100, 100, 100, 100, 100,
+        ]);
+        let rule = strict(0.1, 2.0);
+        // Windows of 2 from 4 s: in the band from the one starting at 7 s; held for 2 windows
+        // once the one starting at 8 s closes with bucket 9 (10 buckets).
+        let n = watched(&b, at(4.0, 4.0), rule, 14.0).unwrap();
+        assert_eq!(n, 10);
+        let cut = verdict(&b[..n], at(4.0, 4.0), n as f64, &rule).unwrap();
+        let whole = verdict(&b, at(4.0, 4.0), 14.0, &rule).unwrap();
+        assert_eq!(cut, whole);
+        assert_eq!(cut.recovery_s, 3.0);
+        // Never back: the watch waits for the horizon, and the cut run is metastable.
+        let down = rows(&[100, 100, 100, 100, 10, 10, 10, 10, 10, 10, 10, 10]);
+        assert_eq!(watched(&down, at(4.0, 4.0), rule, 9.0), Some(9));
+        let cut = verdict(&down[..9], at(4.0, 4.0), 9.0, &rule).unwrap();
+        assert!(cut.metastable && !cut.recovered());
+        // No level before the trigger: only the horizon stops it.
+        let idle = rows(&[0, 0, 0, 0, 100, 100, 100, 100]);
+        assert_eq!(watched(&idle, at(4.0, 4.0), rule, 7.0), Some(7));
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub fn is_output_name(name: &str) -> bool {
     ];
     DATA.contains(&name)
         || sweep::is_output_name(name)
+        || crate::workflow::phase::output::is_output_name(name)
         || charts::all_stems().any(|stem| {
             [ImageFormat::Png, ImageFormat::Svg]
                 .iter()

@@ -166,18 +166,22 @@ impl OutputDir {
     /// The scenario named by the manifest of the final folder, if it has a readable one.
     fn manifest_scenario(&self) -> Option<String> {
         use std::io::Read;
-        [super::MANIFEST, super::sweep::MANIFEST]
-            .iter()
-            .find_map(|m| {
-                let mut text = String::new();
-                fs::File::open(self.final_dir.join(m))
-                    .ok()?
-                    .take(1 << 20)
-                    .read_to_string(&mut text)
-                    .ok()?;
-                let table: toml::Table = text.parse().ok()?;
-                table.get("scenario")?.as_str().map(str::to_string)
-            })
+        [
+            super::MANIFEST,
+            super::sweep::MANIFEST,
+            crate::workflow::phase::output::MANIFEST,
+        ]
+        .iter()
+        .find_map(|m| {
+            let mut text = String::new();
+            fs::File::open(self.final_dir.join(m))
+                .ok()?
+                .take(1 << 20)
+                .read_to_string(&mut text)
+                .ok()?;
+            let table: toml::Table = text.parse().ok()?;
+            table.get("scenario")?.as_str().map(str::to_string)
+        })
     }
 
     /// The final folder, `parent/name`.

@@ -55,7 +55,14 @@ pub fn apply(table: &mut toml::Table, path: &str, value: toml::Value) -> Result<
     let keys = check_path(path)?;
     let (last, parents) = keys.split_last().expect("check_path refuses empty paths");
     let mut here = table;
-    for (depth, key) in parents.iter().enumerate() {
+    let mut walk = parents.iter().enumerate();
+    while let Some((depth, key)) = walk.next() {
+        if depth == 0 && *key == "timeline" {
+            // `timeline.N.FIELD`: a field of the entry at index N, which must exist.
+            let (_, index) = walk.next().expect("check_path: timeline.N.FIELD");
+            here = timeline_entry(here, path, index)?;
+            continue;
+        }
         let entry = here
             .entry(key.to_string())
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -74,6 +81,35 @@ pub fn apply(table: &mut toml::Table, path: &str, value: toml::Value) -> Result<
     }
     here.insert(last.to_string(), value);
     Ok(())
+}
+
+/// The table of timeline entry `index` (from 0) in `table`, for `path`; refuses an index past
+/// the entries.
+fn timeline_entry<'t>(
+    table: &'t mut toml::Table,
+    path: &str,
+    index: &str,
+) -> Result<&'t mut toml::Table, String> {
+    let entries = match table.get_mut("timeline") {
+        Some(toml::Value::Array(entries)) => entries,
+        _ => {
+            return Err(format!(
+                "`{}`: the scenario has no [[timeline]] entries",
+                text::quote(path)
+            ))
+        }
+    };
+    let count = entries.len();
+    let i: usize = index.parse().unwrap_or(usize::MAX);
+    match entries.get_mut(i) {
+        Some(toml::Value::Table(entry)) => Ok(entry),
+        _ => Err(format!(
+            "`{}`: the timeline has {count} entr{} (indexes 0 to {}), in the order of the file",
+            text::quote(path),
+            if count == 1 { "y" } else { "ies" },
+            count.saturating_sub(1)
+        )),
+    }
 }
 
 /// Every combination of the settings' values, each point listing (path, value) in the order of
@@ -198,7 +234,19 @@ fn check_path(path: &str) -> Result<Vec<&str>, String> {
         }
     }
     match keys[0] {
-        "strategies" | "timeline" => Err(format!(
+        "timeline"
+            if keys.len() >= 3
+                && keys[1]
+                    .parse::<usize>()
+                    .is_ok_and(|i| i.to_string() == keys[1]) =>
+        {
+            Ok(keys)
+        }
+        "timeline" => Err(format!(
+            "`{}` cannot be set: timeline is a list; set a field of one entry by its index from 0, as timeline.1.at or timeline.1.share",
+            text::quote(path)
+        )),
+        "strategies" => Err(format!(
             "`{}` cannot be set: {} is a list; a sweep changes the base scenario, which every strategy starts from (a strategy that sets the same field keeps its own value)",
             text::quote(path),
             keys[0]
@@ -780,6 +828,27 @@ mod tests {
         let s = parse_setting(" mitigations.lock.ttl = 1s,none ").unwrap();
         assert_eq!(s.path, "mitigations.lock.ttl");
         assert_eq!(s.values, ["1s", "none"].map(|v| Value::String(v.into())));
+    }
+
+    #[test]
+    fn a_timeline_entry_is_set_by_its_index() {
+        let mut doc: toml::Table = "[[timeline]]\nat = \"0s\"\naction = \"preload\"\n\
+            [[timeline]]\nat = \"60s\"\naction = \"flush\"\n"
+            .parse()
+            .unwrap();
+        apply(&mut doc, "timeline.1.share", Value::Float(0.5)).unwrap();
+        let entries = doc["timeline"].as_array().unwrap();
+        assert_eq!(entries[1]["share"], Value::Float(0.5));
+        assert!(entries[0].get("share").is_none());
+        let e = apply(&mut doc, "timeline.2.share", Value::Float(0.5)).unwrap_err();
+        assert!(e.contains("2 entries (indexes 0 to 1)"), "{e}");
+        let mut empty = toml::Table::new();
+        let e = apply(&mut empty, "timeline.0.share", Value::Float(0.5)).unwrap_err();
+        assert!(e.contains("no [[timeline]] entries"), "{e}");
+        for bad in ["timeline.1=1", "timeline.x.share=1", "timeline.01.share=1"] {
+            let e = parse_setting(bad).unwrap_err();
+            assert!(e.contains("by its index from 0"), "{bad}: {e}");
+        }
     }
 
     #[test]

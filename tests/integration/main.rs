@@ -19,6 +19,7 @@ mod limits;
 mod node_input;
 mod nodes;
 mod overload_input;
+mod phase;
 mod properties;
 mod recovery;
 pub mod regressions;

@@ -349,6 +349,8 @@ impl<'a, O: Observer> World<'a, O> {
         let mut events = 0u64;
         let draining = self.config.drain.is_some();
         let mut run_end = self.end;
+        // Asked once per bucket whether the observer is done (phase maps stop early).
+        let mut next_bucket = SimTime::ZERO;
         while let Some((now, event)) = self.events.pop() {
             if now >= self.end {
                 if !draining || self.awaiting() == 0 {
@@ -364,6 +366,13 @@ impl<'a, O: Observer> World<'a, O> {
                 }
             }
             self.observer.advance(now);
+            if now >= next_bucket {
+                next_bucket = self.bucket_end(now);
+                if self.observer.should_stop() {
+                    run_end = SimTime(next_bucket.0.saturating_sub(self.config.bucket.0));
+                    break;
+                }
+            }
             events += 1;
             if events % PROGRESS_EVERY == 0 {
                 let covered = now.min(self.end);

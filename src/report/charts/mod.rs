@@ -84,6 +84,7 @@ mod freshness;
 pub mod labels;
 mod marks;
 mod node_load;
+pub mod phase;
 mod png_text;
 mod retries;
 mod runs;

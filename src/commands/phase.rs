@@ -1,0 +1,223 @@
+//! `cachestorm phase`: the arguments read and checked, the map run and printed. The workflow
+//! lives in [`crate::workflow::phase`]; the charts in [`crate::report::charts::phase`].
+
+use anyhow::Context;
+
+use super::{default_memory_budget, finish, CommandError, Progress};
+use crate::cli::PhaseArgs;
+use crate::console::{self, Stdout};
+use crate::report::charts;
+use crate::report::write::OutputDir;
+use crate::scenario::overrides;
+use crate::text;
+use crate::workflow::phase::output::{self, Map};
+use crate::workflow::phase::{self, CellStats, Phase};
+use crate::workflow::sweep::Shard;
+use crate::workflow::Meter;
+
+fn input(message: String) -> CommandError {
+    CommandError::Input(message)
+}
+
+pub(super) fn phase(args: PhaseArgs) -> Result<(), CommandError> {
+    let text = crate::scenario::read_text(&args.file).map_err(|e| input(e.to_string()))?;
+    let horizon = match &args.horizon {
+        None => None,
+        Some(h) => Some(
+            crate::scenario::duration::parse_duration(h)
+                .ok()
+                .filter(|d| d.0 > 0)
+                .ok_or_else(|| {
+                    input(format!(
+                        "--horizon: `{}` is not a positive duration such as 60s or 2m",
+                        text::quote(&text::shorten(h, 40))
+                    ))
+                })?,
+        ),
+    };
+    let map = Phase::new(
+        &args.file,
+        text,
+        &args.load,
+        args.trigger.as_deref(),
+        args.seed,
+        args.seeds,
+        args.strategies.clone(),
+        horizon,
+    )
+    .map_err(input)?;
+    let budget = args.max_memory.unwrap_or_else(default_memory_budget);
+    let checked = phase::check(&map, budget)?;
+    let map = map
+        .with_effort(
+            args.adaptive,
+            args.budget,
+            args.shard,
+            checked.first.strategies.len(),
+        )
+        .map_err(input)?;
+    for w in &checked.warnings {
+        console::warn(w);
+    }
+    let s = &checked.first;
+    let folder = match args.shard {
+        Some(Shard { index, count }) => format!("{}-phase-shard-{index}-of-{count}", s.name),
+        None => format!("{}-phase", s.name),
+    };
+    let dir = prepare(&args.out, &folder, &s.name)?;
+
+    let (verdicts, effort) = phase::run(&map, &checked, &|name, total_s| {
+        Box::new(Progress::new(name, total_s)) as Box<dyn Meter>
+    })?;
+    let base = s.seed;
+    let stats: Vec<Vec<CellStats>> = verdicts
+        .iter()
+        .map(|cell| {
+            cell.iter()
+                .map(|v| CellStats::of(v, |k| map.seed_of(base, k)))
+                .collect()
+        })
+        .collect();
+    let result = Map {
+        scenario: s.name.clone(),
+        scenario_file: args.file.to_string_lossy().into_owned(),
+        scenario_sha256: s.source_sha256.clone(),
+        seed: base,
+        seeds: map.seeds,
+        adaptive: map.adaptive,
+        format: args.format,
+        horizon_s: horizon.map(|h| h.as_secs_f64()),
+        load_paths: map.load_paths.clone(),
+        load_labels: map.load.iter().map(overrides::value_label).collect(),
+        load_numbers: map.load_numbers.clone(),
+        trigger_path: map.trigger.as_ref().map(|t| t.path.clone()),
+        trigger_labels: (0..map.rows()).map(|t| map.row_label(t)).collect(),
+        strategies: s.strategies.iter().map(|st| st.name.clone()).collect(),
+        stats,
+    };
+
+    let mut stdout = Stdout::default();
+    let written = match args.shard {
+        None => {
+            let (written, names) = write(dir, &result, args.format, !args.no_charts)?;
+            stdout.print(&output::report(&result));
+            (written, names)
+        }
+        Some(shard) => {
+            let csv = output::csv_of(&result, &|c| shard.runs(c)).map_err(internal)?;
+            let names = vec![output::CSV.to_string()];
+            let manifest = output::Manifest::of(&result, &names, Some([shard.index, shard.count]))
+                .to_bytes()
+                .map_err(internal)?;
+            let files = vec![
+                (output::CSV.to_string(), csv),
+                (output::MANIFEST.to_string(), manifest),
+            ];
+            let written = dir
+                .commit(&files)
+                .context("writing the outputs")
+                .map_err(CommandError::Other)?;
+            stdout.print(&format!(
+                "{}: shard {} of {}: {} of {} cells\n",
+                text::escape(&result.scenario),
+                shard.index,
+                shard.count,
+                map.cells_run().len(),
+                map.cells()
+            ));
+            (written, names)
+        }
+    };
+    stdout.print(&format!(
+        "\n{} runs{}; ",
+        effort.runs,
+        if map.adaptive {
+            format!(
+                " in {} round{}{}",
+                effort.rounds,
+                if effort.rounds == 1 { "" } else { "s" },
+                map.budget
+                    .map_or(String::new(), |b| format!(" (budget {b})"))
+            )
+        } else {
+            String::new()
+        }
+    ));
+    print_written(&mut stdout, &written.0, &written.1);
+    finish(stdout)
+}
+
+/// The output folder `parent/folder` of a phase map of `scenario`; one another scenario wrote
+/// is refused with exit 2.
+fn prepare(
+    parent: &std::path::Path,
+    folder: &str,
+    scenario: &str,
+) -> Result<OutputDir, CommandError> {
+    let ours = format!("this phase map of `{}`", text::quote(scenario));
+    OutputDir::prepare_for(parent, folder, scenario, &ours).map_err(|e| match e {
+        crate::report::write::OutputError::Collision { .. } => input(e.to_string()),
+        e => CommandError::Other(e.into()),
+    })
+}
+
+/// Writes a whole map's files into `dir`: phase.csv, the charts (unless `with_charts` is
+/// false) and phase.toml; returns the paths and the names listed in the manifest.
+fn write(
+    dir: OutputDir,
+    map: &Map,
+    format: crate::report::ImageFormat,
+    with_charts: bool,
+) -> Result<(Vec<std::path::PathBuf>, Vec<String>), CommandError> {
+    let mut files: Vec<(String, Vec<u8>)> =
+        vec![(output::CSV.to_string(), output::csv(map).map_err(internal)?)];
+    if with_charts {
+        for chart in charts::phase::render(map, format).map_err(|e| internal(e.to_string()))? {
+            files.push((format!("{}.{}", chart.0, format.extension()), chart.1));
+        }
+    }
+    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    files.push((
+        output::MANIFEST.to_string(),
+        output::manifest(map, &names).map_err(internal)?,
+    ));
+    let written = dir
+        .commit(&files)
+        .context("writing the outputs")
+        .map_err(CommandError::Other)?;
+    Ok((written, names))
+}
+
+/// Prints `wrote DIR/{files}`.
+fn print_written(stdout: &mut Stdout, written: &[std::path::PathBuf], names: &[String]) {
+    if let Some(dir) = written.first().and_then(|p| p.parent()) {
+        stdout.print(&format!(
+            "wrote {}/{{{}}}\n",
+            text::escape(&dir.display().to_string()),
+            names.join(", ")
+        ));
+    }
+}
+
+/// `cachestorm merge` of the folders of `phase --shard` runs.
+pub(super) fn merge(args: crate::cli::MergeArgs) -> Result<(), CommandError> {
+    let (map, count) = phase::merge::read_shards(&args.dirs)?;
+    let folder = format!("{}-phase", map.scenario);
+    let dir = prepare(&args.out, &folder, &map.scenario)?;
+    let (written, names) = write(dir, &map, map.format, !args.no_charts)?;
+    let mut stdout = Stdout::default();
+    stdout.print(&format!(
+        "merged {count} shard{} of {} cells\n",
+        if count == 1 { "" } else { "s" },
+        map.stats.len()
+    ));
+    stdout.print(&output::report(&map));
+    stdout.print("\n");
+    print_written(&mut stdout, &written, &names);
+    finish(stdout)
+}
+
+/// An output that cannot be made from data this command produced itself: a bug.
+fn internal(e: String) -> CommandError {
+    CommandError::Other(anyhow::anyhow!("internal error: {e}"))
+}
