@@ -108,6 +108,7 @@ fn every_shipped_scenario_runs_and_writes_every_documented_file() {
             "hot-key-node",
             "local-cache-inconsistency",
             "metastable-retry-storm",
+            "retry-storm-burst",
             "slow-cache",
             "stale-after-write",
             "thundering-herd"
