@@ -69,8 +69,10 @@ pub enum Origin {
     },
     /// Deploy warm-up.
     Warmup,
-    /// Warm-up of a returning cache node, started by timeline entry `entry`.
+    /// Warm-up of returning cache node `node`, started by timeline entry `entry`.
     NodeWarmup {
+        /// The node.
+        node: u32,
         /// The `restore_node` entry of the timeline.
         entry: u32,
     },

@@ -14,8 +14,22 @@ pub mod nodes;
 pub use cluster::{CacheCluster, HashRing};
 pub use local::{Delivery, LocalCaches, LocalEvent, LocalStreams};
 pub use nodes::{
-    BreakerChange, NodeEvent, NodeFaults, NodeStreams, ReadOp, Release, WarmKey, WarmProgress,
+    BreakerChange, NodeEvent, NodeFaults, NodeStreams, ReadOp, Release, WarmKey, WarmPace,
+    WarmProgress,
 };
+
+/// What one of the nodes' own events asks of the other parts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum NodeStep {
+    /// Nothing.
+    Nothing,
+    /// A dead node was taken out of the placement: this many keys moved to other nodes.
+    Remapped(u32),
+    /// A warming node's next key is to be queried; the warm-up ticks again at its `next`.
+    Warm(WarmKey),
+    /// The node's warm-up is over: it is to take traffic now.
+    Restore(u32),
+}
 
 use std::ops::Range;
 
@@ -302,10 +316,32 @@ impl CacheTier {
         self.faults.as_ref().is_some_and(|f| f.is_dead(node))
     }
 
-    /// Starts warming dead `node` for timeline entry `entry`: `ckeys` (of key version
-    /// `version`) are to be written into it before it takes traffic.
-    pub fn begin_warmup(&mut self, node: u32, entry: u32, version: u32, ckeys: Vec<u32>) {
-        self.faults_mut().begin_warmup(node, entry, version, ckeys);
+    /// Starts warming dead `node` for timeline entry `entry` at `pace`: `ckeys` (of the pace's
+    /// key version) are to be written into it before it takes traffic.
+    pub fn begin_warmup(&mut self, node: u32, entry: u32, pace: WarmPace, ckeys: Vec<u32>) {
+        self.faults_mut().begin_warmup(node, entry, pace, ckeys);
+    }
+
+    /// Handles one of the nodes' own events at `now`: what the others are to do.
+    pub fn on_node(&mut self, now: SimTime, event: NodeEvent) -> NodeStep {
+        match event {
+            NodeEvent::TakeOut { node } => match self.take_out_node(node) {
+                Some(moved) => NodeStep::Remapped(moved),
+                None => NodeStep::Nothing,
+            },
+            NodeEvent::WarmupTick { node, entry } => {
+                match self.faults_mut().next_warm_key(node, entry, now) {
+                    Some(key) => NodeStep::Warm(key),
+                    // Nothing to warm (the node owns no key), or the warm-up was stopped.
+                    None if self.warm_done(node, entry) => NodeStep::Restore(node),
+                    None => NodeStep::Nothing,
+                }
+            }
+            NodeEvent::WarmupEnd { node, entry } if self.warming(node, entry) => {
+                NodeStep::Restore(node)
+            }
+            NodeEvent::WarmupEnd { .. } => NodeStep::Nothing,
+        }
     }
 
     /// Whether `node` is being warmed by timeline entry `entry`.
@@ -319,11 +355,6 @@ impl CacheTier {
         self.faults
             .as_ref()
             .is_some_and(|f| f.warm_done(node, entry))
-    }
-
-    /// The next key `node`'s warm-up (timeline entry `entry`) queries, if any.
-    pub fn next_warm_key(&mut self, node: u32, entry: u32) -> Option<WarmKey> {
-        self.faults_mut().next_warm_key(node, entry)
     }
 
     /// A warm-up query of `node` (timeline entry `entry`) for `ckey` was answered at `now`
@@ -805,16 +836,38 @@ mod tests {
         assert!(tier.is_dead(0) && !tier.is_dead(1));
         let keys = tier.keys_owned_on_return(0, 0..64, 3);
         assert_eq!(keys, node0[..3].to_vec());
-        tier.begin_warmup(0, 5, 0, keys.clone());
-        for &k in &keys {
-            assert_eq!(tier.next_warm_key(0, 5).map(|w| w.ckey), Some(k));
+        let pace = WarmPace {
+            version: 0,
+            start: at(0),
+            rate: 1000.0,
+        };
+        tier.begin_warmup(0, 5, pace, keys.clone());
+        // Driven by its ticks: one key each, the next due a millisecond later.
+        let tick = NodeEvent::WarmupTick { node: 0, entry: 5 };
+        for (i, &k) in keys.iter().enumerate() {
+            let NodeStep::Warm(w) = tier.on_node(at(0), tick) else {
+                panic!("tick {i} sends a key");
+            };
+            let due = (i + 1 < keys.len()).then(|| SimTime(1_000_000 * (i as u64 + 1)));
+            assert_eq!((w.ckey, w.next), (k, due));
         }
+        // Every key sent, answers pending: a tick does nothing; another entry's end neither.
+        assert_eq!(tier.on_node(at(0), tick), NodeStep::Nothing);
+        let end = |entry| NodeEvent::WarmupEnd { node: 0, entry };
+        assert_eq!(tier.on_node(at(0), end(4)), NodeStep::Nothing);
         tier.warm_answered(0, 5, at(1), keys[0], SimDuration::ZERO, Some(0));
         tier.warm_answered(0, 5, at(1), keys[1], SimDuration::ZERO, None);
         assert!(!tier.warm_done(0, 5));
         // A write while it warms: the key's warmed copy is deleted with it.
         tier.warm_answered(0, 5, at(1), keys[2], SimDuration::ZERO, Some(0));
         assert!(tier.warm_done(0, 5));
+        // Its longest time is up while it still warms: it is to take traffic.
+        assert_eq!(tier.on_node(at(1), end(5)), NodeStep::Restore(0));
+        // A live node is never taken out.
+        assert_eq!(
+            tier.on_node(at(1), NodeEvent::TakeOut { node: 1 }),
+            NodeStep::Nothing
+        );
         tier.invalidate(keys[2], 1);
         assert!(
             !tier.holds_any(keys[0]),

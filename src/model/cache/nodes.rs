@@ -32,14 +32,18 @@ pub enum NodeEvent {
         /// The node.
         node: u32,
     },
-    /// Warm-up of the node restored at timeline entry `entry` sends its next query.
+    /// Warm-up of `node`, restored at timeline entry `entry`, sends its next query.
     WarmupTick {
+        /// The node.
+        node: u32,
         /// The `restore_node` timeline entry.
         entry: u32,
     },
-    /// The warm-up of the node restored at timeline entry `entry` has run for its longest
+    /// The warm-up of `node`, restored at timeline entry `entry`, has run for its longest
     /// time.
     WarmupEnd {
+        /// The node.
+        node: u32,
         /// The `restore_node` timeline entry.
         entry: u32,
     },
@@ -143,10 +147,19 @@ pub struct WarmKey {
     pub ckey: u32,
     /// The key version it is warmed under.
     pub version: u32,
-    /// Keys sent by the warm-up, this one included.
-    pub sent: u32,
-    /// Whether keys are left after it.
-    pub more: bool,
+    /// When the warm-up sends its next key (`None`: this was the last).
+    pub next: Option<SimTime>,
+}
+
+/// How a node's warm-up goes: the key version it warms, when it starts, and keys per second.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WarmPace {
+    /// The key version its cache keys belong to.
+    pub version: u32,
+    /// When it starts.
+    pub start: SimTime,
+    /// Keys sent per second.
+    pub rate: f64,
 }
 
 /// What became of a lock release sent without waiting for its answer.
@@ -177,6 +190,9 @@ struct Warming {
     keys: Vec<u32>,
     /// Keys sent so far.
     sent: usize,
+    /// When it started, and keys sent per second: key n goes n / rate after the start.
+    start: SimTime,
+    rate: f64,
     /// Queries sent and not answered yet.
     pending: u32,
     /// Values written into the node so far, by cache key (a `BTreeMap`: installed in key
@@ -488,13 +504,15 @@ impl NodeFaults {
     /// `keys` (cache keys of key version `version`, most popular first) are to be written into
     /// it. The node stays dead to readers meanwhile. A warm-up already running for it is
     /// replaced (what it wrote is kept).
-    pub fn begin_warmup(&mut self, node: u32, entry: u32, version: u32, keys: Vec<u32>) {
+    pub fn begin_warmup(&mut self, node: u32, entry: u32, pace: WarmPace, keys: Vec<u32>) {
         let staged = self.end_warmup(node).unwrap_or_default();
         self.warming[node as usize] = Some(Warming {
             entry,
-            version,
+            version: pace.version,
             keys,
             sent: 0,
+            start: pace.start,
+            rate: pace.rate,
             pending: 0,
             staged,
         });
@@ -517,18 +535,20 @@ impl NodeFaults {
 
     /// The next key `node`'s warm-up (of timeline entry `entry`) sends a query for; `None` if
     /// that warm-up is not running or has sent every key.
-    pub fn next_warm_key(&mut self, node: u32, entry: u32) -> Option<WarmKey> {
+    pub fn next_warm_key(&mut self, node: u32, entry: u32, now: SimTime) -> Option<WarmKey> {
         let w = self.warming[node as usize]
             .as_mut()
             .filter(|w| w.entry == entry && w.sent < w.keys.len())?;
         let ckey = w.keys[w.sent];
         w.sent += 1;
         w.pending += 1;
+        // Key n is sent n / rate after the warm-up starts (no drift from rounding).
+        let next = (w.sent < w.keys.len())
+            .then(|| (w.start + SimDuration::from_secs_f64(w.sent as f64 / w.rate)).max(now));
         Some(WarmKey {
             ckey,
             version: w.version,
-            sent: w.sent as u32,
-            more: w.sent < w.keys.len(),
+            next,
         })
     }
 
@@ -837,18 +857,29 @@ mod tests {
     fn a_warm_up_sends_its_keys_once_and_is_done_when_every_answer_is_in() {
         let mut f = NodeFaults::new(&config(Placement::Consistent), None, 1, streams());
         f.kill(3);
-        f.begin_warmup(3, 7, 0, vec![10, 11]);
+        // Two keys a second from 10 s: the second is due at 10.5 s.
+        let pace = |version| WarmPace {
+            version,
+            start: SimTime(10_000_000_000),
+            rate: 2.0,
+        };
+        f.begin_warmup(3, 7, pace(0), vec![10, 11]);
         assert!(f.warming(3, 7) && !f.warming(3, 6) && !f.warming(2, 7));
-        let first = f.next_warm_key(3, 7).unwrap();
-        assert_eq!((first.ckey, first.sent, first.more), (10, 1, true));
+        let now = SimTime(10_000_000_000);
+        let first = f.next_warm_key(3, 7, now).unwrap();
         assert_eq!(
-            f.next_warm_key(3, 6),
+            (first.ckey, first.next),
+            (10, Some(SimTime(10_500_000_000)))
+        );
+        assert_eq!(
+            f.next_warm_key(3, 6, now),
             None,
             "another entry's tick is ignored"
         );
-        let last = f.next_warm_key(3, 7).unwrap();
-        assert_eq!((last.ckey, last.more), (11, false));
-        assert_eq!(f.next_warm_key(3, 7), None);
+        // A late tick sends at once but does not drift the pace.
+        let last = f.next_warm_key(3, 7, SimTime(12_000_000_000)).unwrap();
+        assert_eq!((last.ckey, last.version, last.next), (11, 0, None));
+        assert_eq!(f.next_warm_key(3, 7, now), None);
         let v = Staged {
             expires: SimTime(5),
             delta: SimDuration::ZERO,
@@ -863,8 +894,8 @@ mod tests {
         assert_eq!(staged.keys().copied().collect::<Vec<_>>(), vec![11]);
         assert_eq!(f.warm_answered(3, 7, 11, None), WarmProgress::NotWarming);
         // A node that dies again while warming loses what was written.
-        f.begin_warmup(3, 8, 0, vec![12]);
-        f.next_warm_key(3, 8);
+        f.begin_warmup(3, 8, pace(4), vec![12]);
+        assert_eq!(f.next_warm_key(3, 8, now).map(|k| k.version), Some(4));
         f.warm_answered(3, 8, 12, Some(v));
         f.kill(3);
         assert!(!f.warming(3, 8) && f.end_warmup(3).is_none());

@@ -6,8 +6,8 @@
 
 use super::{Event, World};
 use crate::engine::{SimDuration, SimTime};
-use crate::model::cache::{CacheEvent, NodeEvent, ReadOp, WarmProgress};
-use crate::model::config::{Failover, NodeWarmup, TimelineAction};
+use crate::model::cache::{CacheEvent, NodeEvent, NodeStep, ReadOp, WarmPace, WarmProgress};
+use crate::model::config::{Failover, NodeWarmup};
 use crate::model::database::{Origin, Query};
 use crate::model::mitigation::hedge::{combine, wants_hedge, Outcome};
 use crate::model::request::{KeyRef, KeySlot};
@@ -25,10 +25,25 @@ impl<O: Observer> World<'_, O> {
     /// The nodes' own events: a dead node taken out, a returning node's warm-up.
     #[inline(never)]
     pub(super) fn on_node(&mut self, now: SimTime, event: NodeEvent) {
-        match event {
-            NodeEvent::TakeOut { node } => self.take_out_node(node),
-            NodeEvent::WarmupTick { entry } => self.on_node_warmup_tick(now, entry),
-            NodeEvent::WarmupEnd { entry } => self.on_node_warmup_end(entry),
+        match self.tier().on_node(now, event) {
+            NodeStep::Nothing => {}
+            NodeStep::Remapped(moved) => self.observer.keys_remapped(moved),
+            NodeStep::Warm(key) => {
+                let NodeEvent::WarmupTick { node, entry } = event else {
+                    unreachable!("only a warm-up tick sends a key");
+                };
+                self.submit_query(
+                    now,
+                    Origin::NodeWarmup { node, entry },
+                    Cause::Warmup,
+                    key.ckey,
+                    key.version,
+                );
+                if let Some(next) = key.next {
+                    self.events.schedule(next, Event::Node(event));
+                }
+            }
+            NodeStep::Restore(node) => self.restore_node(node),
         }
     }
 
@@ -217,13 +232,6 @@ impl<O: Observer> World<'_, O> {
         }
     }
 
-    /// The app takes dead `node` out of its placement (unless it came back meanwhile).
-    pub(super) fn take_out_node(&mut self, node: u32) {
-        if let Some(moved) = self.cache.as_mut().and_then(|c| c.take_out_node(node)) {
-            self.observer.keys_remapped(moved);
-        }
-    }
-
     /// Timeline: `node` comes back, empty (or with what a warm-up wrote into it) and takes
     /// traffic.
     pub(super) fn restore_node(&mut self, node: u32) {
@@ -259,66 +267,24 @@ impl<O: Observer> World<'_, O> {
         let versions = &self.versions;
         let ckeys = (0..self.config.clients.keyspace).map(|key| versions.cache_key(key, version));
         let keys = cache.keys_owned_on_return(node, ckeys, w.top);
-        self.tier().begin_warmup(node, entry, version, keys);
+        let pace = WarmPace {
+            version,
+            start: now,
+            rate: w.rate,
+        };
+        self.tier().begin_warmup(node, entry, pace, keys);
         self.events
-            .schedule(now, Event::Node(NodeEvent::WarmupTick { entry }));
+            .schedule(now, Event::Node(NodeEvent::WarmupTick { node, entry }));
         if let Some(max) = w.max {
             self.events
-                .schedule(now + max, Event::Node(NodeEvent::WarmupEnd { entry }));
-        }
-    }
-
-    /// The node and warm-up of `restore_node` timeline entry `entry`.
-    fn node_warmup_of(&self, entry: u32) -> (u32, NodeWarmup) {
-        match self.config.timeline[entry as usize].action {
-            TimelineAction::RestoreNode {
-                node,
-                warmup: Some(w),
-            } => (node, w),
-            _ => unreachable!("node warm-ups are only started by restore_node with a warm-up"),
-        }
-    }
-
-    /// The warm-up of timeline entry `entry` sends its next query, if it is still running.
-    pub(super) fn on_node_warmup_tick(&mut self, now: SimTime, entry: u32) {
-        let (node, w) = self.node_warmup_of(entry);
-        let Some(key) = self.tier().next_warm_key(node, entry) else {
-            // Nothing to warm (the node owns no key) or the warm-up was stopped.
-            if self.tier().warm_done(node, entry) {
-                self.restore_node(node);
-            }
-            return;
-        };
-        self.submit_query(
-            now,
-            Origin::NodeWarmup { entry },
-            Cause::Warmup,
-            key.ckey,
-            key.version,
-        );
-        if key.more {
-            // Key n is sent n / rate after the warm-up starts (no drift from rounding).
-            let start = self.config.timeline[entry as usize].at;
-            let next = start + SimDuration::from_secs_f64(key.sent as f64 / w.rate);
-            self.events
-                .schedule(next.max(now), Event::Node(NodeEvent::WarmupTick { entry }));
-        }
-    }
-
-    /// The warm-up of timeline entry `entry` has run for its longest time: its node takes
-    /// traffic now, if it is still warming.
-    pub(super) fn on_node_warmup_end(&mut self, entry: u32) {
-        let (node, _) = self.node_warmup_of(entry);
-        if self.tier().warming(node, entry) {
-            self.restore_node(node);
+                .schedule(now + max, Event::Node(NodeEvent::WarmupEnd { node, entry }));
         }
     }
 
     /// A warm-up query of timeline entry `entry` was answered: the value goes into the warming
     /// node, or, once the node takes traffic (or the warm-up stopped), into the cache as any
     /// answer does.
-    pub(super) fn node_warmup_answered(&mut self, now: SimTime, entry: u32, q: &Query) {
-        let (node, _) = self.node_warmup_of(entry);
+    pub(super) fn node_warmup_answered(&mut self, now: SimTime, node: u32, entry: u32, q: &Query) {
         let current = self.versions.is_live(q.version);
         let delta = now.since(q.submitted);
         let version = current.then_some(q.data_version);
@@ -338,8 +304,7 @@ impl<O: Observer> World<'_, O> {
 
     /// A warm-up query of timeline entry `entry` for `ckey` failed (rejected, timed out in
     /// the queue, a transient error): that key is not warmed.
-    pub(super) fn node_warmup_failed(&mut self, now: SimTime, entry: u32, ckey: u32) {
-        let (node, _) = self.node_warmup_of(entry);
+    pub(super) fn node_warmup_failed(&mut self, now: SimTime, node: u32, entry: u32, ckey: u32) {
         let progress = self
             .tier()
             .warm_answered(node, entry, now, ckey, SimDuration::ZERO, None);

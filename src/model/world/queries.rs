@@ -168,8 +168,8 @@ impl<O: Observer> World<'_, O> {
             self.query_failed(now, &q, ErrorKind::DbError);
             return;
         }
-        if let Origin::NodeWarmup { entry } = q.origin {
-            self.node_warmup_answered(now, entry, &q);
+        if let Origin::NodeWarmup { node, entry } = q.origin {
+            self.node_warmup_answered(now, node, entry, &q);
             return;
         }
         if let (Some(state), Some(r)) = (self.budget.as_mut(), self.config.retries) {
@@ -382,7 +382,7 @@ impl<O: Observer> World<'_, O> {
                     self.app.end_refresh(instance, q.key);
                 }
             }
-            Origin::NodeWarmup { entry } => self.node_warmup_failed(now, entry, q.key),
+            Origin::NodeWarmup { node, entry } => self.node_warmup_failed(now, node, entry, q.key),
             // A write that failed was never committed: nothing changes.
             Origin::Warmup | Origin::Write { .. } => {}
         }
