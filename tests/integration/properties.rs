@@ -190,6 +190,10 @@ struct Mitigations {
     rate_limit: Option<(f64, u32)>,
     db_slots: Option<u32>,
     ttl_jitter: Option<f64>,
+    /// Adaptive throttling: k and the window in milliseconds.
+    throttle: Option<(f64, u32)>,
+    /// A database breaker: failures, window, cool-down and slow (ms), probes.
+    db_breaker: Option<(u32, u32, u32, u32, Option<u32>)>,
 }
 
 fn mitigations() -> impl Strategy<Value = Mitigations> {
@@ -202,6 +206,14 @@ fn mitigations() -> impl Strategy<Value = Mitigations> {
         proptest::option::of((1.0..=2000.0, 1u32..=10)),
         proptest::option::of(1u32..=16),
         proptest::option::of(0.0..=1.0),
+        proptest::option::of((1.0..=10.0, 10u32..=5000)),
+        proptest::option::of((
+            1u32..=20,
+            1u32..=2000,
+            1u32..=2000,
+            1u32..=5,
+            proptest::option::of(1u32..=500),
+        )),
     )
         .prop_map(
             |(
@@ -213,6 +225,8 @@ fn mitigations() -> impl Strategy<Value = Mitigations> {
                 rate_limit,
                 db_slots,
                 ttl_jitter,
+                throttle,
+                db_breaker,
             )| {
                 Mitigations {
                     coalescing,
@@ -223,6 +237,8 @@ fn mitigations() -> impl Strategy<Value = Mitigations> {
                     rate_limit,
                     db_slots,
                     ttl_jitter,
+                    throttle,
+                    db_breaker,
                 }
             },
         )
@@ -570,6 +586,19 @@ fn write_mitigations(w: &mut String, m: &Mitigations) {
     if let Some(j) = m.ttl_jitter {
         let _ = writeln!(w, "cache.ttl_jitter = {j:?}");
     }
+    if let Some((k, window_ms)) = m.throttle {
+        let _ = writeln!(
+            w,
+            "mitigations.adaptive_throttling = {{ k = {k:?}, window = \"{window_ms}ms\" }}"
+        );
+    }
+    if let Some((failures, window_ms, cool_ms, probes, slow_ms)) = m.db_breaker {
+        let slow = slow_ms.map_or(String::new(), |ms| format!(", slow = \"{ms}ms\""));
+        let _ = writeln!(
+            w,
+            "mitigations.db_breaker = {{ failures = {failures}, window = \"{window_ms}ms\", cool_down = \"{cool_ms}ms\", probes = {probes}{slow} }}"
+        );
+    }
 }
 
 fn parse(text: &str) -> cachestorm::scenario::Scenario {
@@ -652,18 +681,11 @@ fn check_csvs(result: &ScenarioResult) {
                 }
                 assert!(num(name).is_finite(), "{file} row {i}: {name} not finite");
             }
-            let kinds: f64 = [
-                "errors_timeout",
-                "errors_db_rejected",
-                "errors_db_timeout",
-                "errors_overload",
-                "errors_fallback",
-                "errors_shed",
-                "errors_db_error",
-            ]
-            .iter()
-            .map(|n| num(n))
-            .sum();
+            // Every kind of failed request, as the column declaration lists them.
+            let kinds: f64 = cachestorm::metrics::columns::failure_kinds()
+                .iter()
+                .map(|(n, _)| num(n))
+                .sum();
             assert_eq!(num("errors_total"), kinds, "{file} row {i}: errors_total");
             assert!(
                 num("attempts") >= num("requests_arrived"),
