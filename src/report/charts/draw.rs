@@ -3,8 +3,6 @@
 
 use std::sync::OnceLock;
 
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use image::{ColorType, ImageEncoder};
 use plotters::coord::cartesian::Cartesian2d;
 use plotters::coord::ranged1d::{BoldPoints, Ranged};
 use plotters::coord::Shift;
@@ -80,14 +78,13 @@ pub(super) fn encode_png(
     w: u32,
     h: u32,
 ) -> Result<Vec<u8>, ChartError> {
-    let mut png = Vec::new();
-    PngEncoder::new_with_quality(&mut png, CompressionType::Default, FilterType::Adaptive)
-        .write_image(buffer, w, h, ColorType::Rgb8)
-        .map_err(|e| ChartError::Encode {
+    if buffer.len() != w as usize * h as usize * 3 {
+        return Err(ChartError::Encode {
             chart: stem,
-            message: e.to_string(),
-        })?;
-    Ok(png)
+            message: format!("{} bytes for {w} x {h} RGB pixels", buffer.len()),
+        });
+    }
+    Ok(super::png_encode::encode(buffer, w, h))
 }
 
 // Drawing

@@ -85,6 +85,7 @@ pub mod labels;
 mod marks;
 mod node_load;
 pub mod phase;
+mod png_encode;
 mod png_text;
 mod retries;
 mod runs;
