@@ -11,7 +11,7 @@
 
 mod read;
 
-pub use read::{scan, Replay, Scan, TraceReader};
+pub use read::{scan, Replay, Replayed, Scan, TraceReader};
 
 use std::fmt;
 use std::path::PathBuf;

@@ -540,6 +540,15 @@ pub struct Replay {
     max_keys: u32,
 }
 
+impl std::fmt::Debug for Replay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replay")
+            .field("file", &self.reader.file)
+            .field("keys", &self.dense.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// A record of a replay.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Replayed {
