@@ -226,8 +226,14 @@ pub struct ArrivalProcess {
 }
 
 impl ArrivalProcess {
-    /// The profile of a model: its initial rate changed by its `set_rate` timeline events.
+    /// The profile of a model: its initial rate changed by its `set_rate` timeline events (a
+    /// replayed trace: its mean read rate until its last record).
     pub fn from_config(config: &ModelConfig) -> Self {
+        if let Some(t) = &config.clients.trace {
+            // A trace's reads at their mean rate over its span, then none: what cost estimates
+            // and bucket checks expect of it.
+            return Self::new(config.clients.rps, [(t.span_secs(), 0.0, 0.0)]);
+        }
         let changes = config.timeline.iter().filter_map(|e| match e.action {
             TimelineAction::SetRate { rps, ramp } => {
                 Some((e.at.as_secs_f64(), rps, ramp.as_secs_f64()))

@@ -96,6 +96,12 @@ pub struct TraceConfig {
 }
 
 impl TraceConfig {
+    /// Seconds from the start of the replay to its last record (at least 1): the span its
+    /// mean rates are taken over.
+    pub fn span_secs(&self) -> f64 {
+        (self.scan.last_ns as f64 / 1e9).max(1.0)
+    }
+
     /// Opens a replay of this trace; `writes`: for the writers, with look-aside fills dropped.
     pub fn open(&self, writes: bool) -> Result<crate::trace::Replay, crate::trace::TraceError> {
         crate::trace::Replay::open(

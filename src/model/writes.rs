@@ -127,8 +127,13 @@ pub struct Write {
 }
 
 /// The write rate over time: `rate` changed by `set_write_rate`, or, with `share`, the read
-/// rate (with its `set_rate` changes) times `share / (1 - share)`.
+/// rate (with its `set_rate` changes) times `share / (1 - share)`; with a replayed trace, its
+/// writes' mean rate until its last record.
 pub fn write_arrivals(model: &ModelConfig, writes: &WritesConfig) -> ArrivalProcess {
+    if let Some(t) = &model.clients.trace {
+        // A trace's writes at their mean rate over its span, then none.
+        return ArrivalProcess::new(writes.rate, [(t.span_secs(), 0.0, 0.0)]);
+    }
     match writes.share {
         Some(share) => {
             let per_read = share / (1.0 - share);

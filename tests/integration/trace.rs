@@ -201,6 +201,10 @@ fn a_replay_is_byte_identical_and_every_strategy_replays_the_same_trace() {
         ),
     )
     .unwrap();
+    // The cost estimate counts the trace's reads, not its mean rate over all of `duration`.
+    let assert = cachestorm().arg("validate").arg(&oracle).assert().success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert!(stdout.contains("about 5 requests"), "{stdout}");
     let t = simulate_file(&oracle).remove(0).summary.totals;
     // Keys 7, 9, 7, 3, 7: three cold misses, two hits.
     assert_eq!((t.arrived, t.cache_hits), (5, 2));

@@ -12,7 +12,7 @@ pub(super) fn clients(raw: &RawClients, scans: &mut TraceScans) -> Result<Client
             None => None,
         };
         return Ok(ClientsConfig {
-            rps: mean_rate(trace.scan.reads, &trace.scan),
+            rps: mean_rate(trace.scan.reads, &trace),
             keyspace: trace.scan.keys,
             popularity: Popularity::Uniform,
             fanout: 1,

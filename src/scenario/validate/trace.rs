@@ -161,7 +161,7 @@ pub(super) fn refuse_synthetic(raw: &RawClients) -> Result<()> {
     Ok(())
 }
 
-/// The mean rate of `count` events over a scanned replay, per second.
-pub(super) fn mean_rate(count: u64, scan: &Scan) -> f64 {
-    count as f64 / (scan.last_ns as f64 / 1e9).max(1.0)
+/// The mean rate of `count` events over the span of `trace`, per second.
+pub(super) fn mean_rate(count: u64, trace: &TraceConfig) -> f64 {
+    count as f64 / trace.span_secs()
 }

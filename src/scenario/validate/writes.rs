@@ -33,7 +33,7 @@ pub(super) fn writes(
                     );
                 }
             }
-            (super::trace::mean_rate(t.scan.writes, &t.scan), None)
+            (super::trace::mean_rate(t.scan.writes, t), None)
         }
         None => rate_and_share(raw, clients)?,
     };
