@@ -2,6 +2,7 @@
 //! of them on a clock starting at zero with dense key ids, and [`scan`] counts what a replay
 //! will bring before any run.
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::fs::File;
@@ -386,18 +387,19 @@ impl TraceReader {
         })
     }
 
-    fn csv_record(
+    fn csv_record<'r>(
         &mut self,
-        row: &csv::ByteRecord,
+        row: &'r csv::ByteRecord,
         columns: [Option<usize>; 5],
         unit_ns: u64,
     ) -> Result<Record, TraceError> {
-        let get = |this: &Self, c: usize| -> Result<Option<String>, TraceError> {
+        // Fields are borrowed from the line (no allocation unless a field is not UTF-8).
+        let get = |this: &Self, c: usize| -> Result<Option<Cow<'r, str>>, TraceError> {
             let Some(i) = columns[c] else {
                 return Ok(None);
             };
             match row.get(i) {
-                Some(v) => Ok(Some(String::from_utf8_lossy(v).into_owned())),
+                Some(v) => Ok(Some(String::from_utf8_lossy(v))),
                 None => Err(this.error(
                     &this.column_names[c],
                     format!(
@@ -415,7 +417,7 @@ impl TraceReader {
             )
         })?;
         let key_index = columns[1].expect("key column is required");
-        let Some(key_bytes) = row.get(key_index).map(|k| k.to_vec()) else {
+        let Some(key_bytes) = row.get(key_index) else {
             return Err(self.error(
                 &self.column_names[1],
                 format!(
@@ -444,7 +446,7 @@ impl TraceReader {
         };
         let size = number(self, 3)?;
         let ttl = number(self, 4)?;
-        let key = self.name(&key_bytes);
+        let key = self.name(key_bytes);
         Ok(Record {
             time_ns,
             key,
