@@ -29,4 +29,5 @@ pub mod report;
 pub mod scenario;
 pub mod text;
 pub mod theory;
+pub mod trace;
 pub mod workflow;

@@ -1,8 +1,9 @@
-//! The workload: Poisson arrivals with a piecewise-linear rate, and key choice by popularity.
+//! The workload: Poisson arrivals with a piecewise-linear rate, and key choice by popularity;
+//! or the reads of a recorded trace, replayed as they come ([`TraceFeed`]).
 
 use rand::Rng;
 
-use super::config::{ModelConfig, Popularity, TimelineAction};
+use super::config::{ModelConfig, Popularity, TimelineAction, TraceConfig};
 use crate::engine::rng::{open_unit, Stream};
 use crate::engine::SimTime;
 
@@ -27,7 +28,7 @@ pub enum ClientEvent {
 
 /// The clients as one component: when the next request arrives, and which distinct keys it
 /// needs, each drawn from its own random stream so that nothing else in the model shifts them.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Workload {
     arrivals: ArrivalProcess,
     keys: KeyChooser,
@@ -41,6 +42,86 @@ pub struct Workload {
     /// Reads of absent keys: their share, the first absent key (the keyspace), how many
     /// there are, and the stream deciding which reads they are.
     absent: Option<(f64, u32, u32, Stream)>,
+    /// The trace replayed instead of drawn arrivals and keys, if any.
+    trace: Option<TraceFeed>,
+}
+
+/// The records of one kind (reads, or writes) of a replayed trace, one arrival each: the next
+/// one's time and key are read ahead, so that an arrival's key is the one read with its time.
+#[derive(Debug)]
+pub struct TraceFeed {
+    replay: Option<crate::trace::Replay>,
+    /// Whether this feed gives writes (sets and deletes) instead of reads.
+    writes: bool,
+    /// Arrivals stop here.
+    end: SimTime,
+    /// The key of the arrival read ahead.
+    ahead: u32,
+    /// Per key, the TTL in seconds its latest record came with (0: none), when TTLs are
+    /// honoured.
+    ttl_s: Vec<u32>,
+}
+
+impl TraceFeed {
+    /// The reads (or, with `writes`, the writes) of `trace`, arriving before `end`.
+    ///
+    /// The trace was read whole when the scenario was checked; should it have become unreadable
+    /// since, arrivals end where it fails.
+    pub fn open(trace: &TraceConfig, writes: bool, end: SimTime) -> Self {
+        let honour_ttl = trace.ttl && trace.scan.has_ttl && !writes;
+        TraceFeed {
+            replay: trace.open(writes).ok(),
+            writes,
+            end,
+            ahead: 0,
+            ttl_s: if honour_ttl {
+                vec![0; trace.scan.keys as usize]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// Reads ahead to the next arrival of this feed's kind: its time, if before the end.
+    pub fn next_arrival(&mut self) -> Option<SimTime> {
+        loop {
+            let record = self.replay.as_mut()?.next_record();
+            let Ok(Some(r)) = record else {
+                self.replay = None;
+                return None;
+            };
+            if let Some(ttl) = self.ttl_s.get_mut(r.key as usize) {
+                if r.ttl_s > 0 {
+                    *ttl = r.ttl_s;
+                }
+            }
+            if (r.op != crate::trace::Op::Get) != self.writes {
+                continue;
+            }
+            let at = SimTime(r.at_ns);
+            if at >= self.end {
+                self.replay = None;
+                return None;
+            }
+            self.ahead = r.key;
+            return Some(at);
+        }
+    }
+
+    /// The key of the arrival read ahead.
+    #[inline]
+    pub fn key(&self) -> u32 {
+        self.ahead
+    }
+
+    /// The TTL the trace gives `key` (`None`: none, or TTLs not honoured).
+    #[inline]
+    pub fn ttl(&self, key: u32) -> Option<crate::engine::SimDuration> {
+        match self.ttl_s.get(key as usize) {
+            Some(&s) if s > 0 => Some(crate::engine::SimDuration::from_secs(s as u64)),
+            _ => None,
+        }
+    }
 }
 
 impl Workload {
@@ -57,6 +138,10 @@ impl Workload {
             end: SimTime(config.duration.0),
             drawn: Vec::with_capacity(c.fanout as usize),
             absent: None,
+            trace: c
+                .trace
+                .as_ref()
+                .map(|t| TraceFeed::open(t, false, SimTime(config.duration.0))),
         }
     }
 
@@ -75,6 +160,12 @@ impl Workload {
     /// arrivals) and this one's keys ([`Workload::keys`]).
     #[inline]
     pub fn on_arrival(&mut self) -> Option<SimTime> {
+        if let Some(feed) = &mut self.trace {
+            // This arrival's key was read with its time; then read the next one.
+            self.drawn.clear();
+            self.drawn.push(feed.key());
+            return feed.next_arrival();
+        }
         let next = self.next_arrival();
         self.draw_keys();
         next
@@ -83,6 +174,9 @@ impl Workload {
     /// When the next request arrives, if before the end of arrivals.
     #[inline]
     pub fn next_arrival(&mut self) -> Option<SimTime> {
+        if let Some(feed) = &mut self.trace {
+            return feed.next_arrival();
+        }
         let t = self.arrivals.next(&mut self.arrival_rng)?;
         let at = SimTime::from_secs_f64(t);
         (at < self.end).then_some(at)
@@ -109,6 +203,12 @@ impl Workload {
     pub fn keys(&self) -> &[u32] {
         &self.drawn
     }
+
+    /// The TTL a replayed trace gives `key`, when it gives one and TTLs are honoured.
+    #[inline]
+    pub fn trace_ttl(&self, key: u32) -> Option<crate::engine::SimDuration> {
+        self.trace.as_ref().and_then(|f| f.ttl(key))
+    }
 }
 
 /// A non-homogeneous Poisson process whose rate is piecewise linear in time.
@@ -126,8 +226,14 @@ pub struct ArrivalProcess {
 }
 
 impl ArrivalProcess {
-    /// The profile of a model: its initial rate changed by its `set_rate` timeline events.
+    /// The profile of a model: its initial rate changed by its `set_rate` timeline events (a
+    /// replayed trace: its mean read rate until its last record).
     pub fn from_config(config: &ModelConfig) -> Self {
+        if let Some(t) = &config.clients.trace {
+            // A trace's reads at their mean rate over its span, then none: what cost estimates
+            // and bucket checks expect of it.
+            return Self::new(config.clients.rps, [(t.span_secs(), 0.0, 0.0)]);
+        }
         let changes = config.timeline.iter().filter_map(|e| match e.action {
             TimelineAction::SetRate { rps, ramp } => {
                 Some((e.at.as_secs_f64(), rps, ramp.as_secs_f64()))

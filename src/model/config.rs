@@ -68,6 +68,52 @@ pub struct ClientsConfig {
     /// The last `optional_keys` keys of each request are optional dependencies: when their
     /// read fails, the request is answered without them (degraded) instead of failing.
     pub optional_keys: u32,
+    /// A recorded trace replayed instead of Poisson arrivals and drawn keys (`None`: synthetic
+    /// clients). With a trace, `rps` is its mean read rate and `keyspace` its distinct keys.
+    pub trace: Option<TraceConfig>,
+}
+
+/// `[clients.trace]`: which trace is replayed, and how.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceConfig {
+    /// The trace file (resolved against the scenario file's folder).
+    pub path: std::path::PathBuf,
+    /// Its layout.
+    pub format: crate::trace::Format,
+    /// Replay speed: 2.0 replays twice as fast (twice the load).
+    pub speed: f64,
+    /// Trace time skipped after its first record before the replay starts.
+    pub start: SimDuration,
+    /// Trace time replayed from `start` (`None`: to the end).
+    pub length: Option<SimDuration>,
+    /// Whether the trace's TTLs (when above 0) replace the cache's for the keys they come with.
+    pub ttl: bool,
+    /// A set at most this long after a read of the same key is a look-aside fill and dropped
+    /// (`None`: every set is a write).
+    pub fill_window: Option<SimDuration>,
+    /// What the replay brings, counted when the scenario was checked.
+    pub scan: crate::trace::Scan,
+}
+
+impl TraceConfig {
+    /// Seconds from the start of the replay to its last record (at least 1): the span its
+    /// mean rates are taken over.
+    pub fn span_secs(&self) -> f64 {
+        (self.scan.last_ns as f64 / 1e9).max(1.0)
+    }
+
+    /// Opens a replay of this trace; `writes`: for the writers, with look-aside fills dropped.
+    pub fn open(&self, writes: bool) -> Result<crate::trace::Replay, crate::trace::TraceError> {
+        crate::trace::Replay::open(
+            &self.path,
+            &self.format,
+            self.start.0,
+            self.length.map(|l| l.0),
+            self.speed,
+            self.fill_window.filter(|_| writes).map(|w| w.0),
+            self.scan.keys,
+        )
+    }
 }
 
 impl ClientsConfig {

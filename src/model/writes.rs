@@ -5,8 +5,8 @@
 
 use rand::Rng;
 
-use super::clients::{ArrivalProcess, KeyChooser};
-use super::config::{ModelConfig, TimelineAction, WritesConfig};
+use super::clients::{ArrivalProcess, KeyChooser, TraceFeed};
+use super::config::{ModelConfig, Popularity, TimelineAction, WritesConfig};
 use super::distribution::Sampler;
 use super::mitigation::write_path::{AfterCommit, BeforeCommit, WritePath};
 use crate::engine::{SimDuration, SimTime, Stream};
@@ -127,8 +127,13 @@ pub struct Write {
 }
 
 /// The write rate over time: `rate` changed by `set_write_rate`, or, with `share`, the read
-/// rate (with its `set_rate` changes) times `share / (1 - share)`.
+/// rate (with its `set_rate` changes) times `share / (1 - share)`; with a replayed trace, its
+/// writes' mean rate until its last record.
 pub fn write_arrivals(model: &ModelConfig, writes: &WritesConfig) -> ArrivalProcess {
+    if let Some(t) = &model.clients.trace {
+        // A trace's writes at their mean rate over its span, then none.
+        return ArrivalProcess::new(writes.rate, [(t.span_secs(), 0.0, 0.0)]);
+    }
     match writes.share {
         Some(share) => {
             let per_read = share / (1.0 - share);
@@ -222,9 +227,11 @@ impl WriteBack {
 }
 
 /// The source of writes.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Writers {
     arrivals: ArrivalProcess,
+    /// The trace's writes replayed instead of drawn arrivals and keys, if any.
+    trace: Option<TraceFeed>,
     keys: KeyChooser,
     streams: WriterStreams,
     path: WritePath,
@@ -246,9 +253,20 @@ pub struct Writers {
 impl Writers {
     /// The writers of `writes` in `model`.
     pub fn new(model: &ModelConfig, writes: &WritesConfig, streams: WriterStreams) -> Self {
+        let trace = model
+            .clients
+            .trace
+            .as_ref()
+            .map(|t| TraceFeed::open(t, true, SimTime(model.duration.0)));
+        // A traced workload's keys come from the trace: no popularity table is built.
+        let popularity = match trace {
+            Some(_) => Popularity::Uniform,
+            None => writes.popularity,
+        };
         Writers {
             arrivals: write_arrivals(model, writes),
-            keys: KeyChooser::new(model.clients.keyspace, writes.popularity),
+            trace,
+            keys: KeyChooser::new(model.clients.keyspace, popularity),
             streams,
             path: writes.path,
             bypass: writes.bypass,
@@ -274,8 +292,13 @@ impl Writers {
     /// A write arrives at `now`: the next arrival is drawn, then the write and, when its cache
     /// operation comes first, that operation's latency.
     pub fn on_arrival(&mut self, now: SimTime) -> Arrived {
+        // A traced write's key was read with its time, before the next one is read.
+        let traced = self.trace.as_ref().map(TraceFeed::key);
         let next = self.next_arrival();
-        let write = self.draw();
+        let mut write = self.draw();
+        if let Some(key) = traced {
+            write.key = key;
+        }
         let start = match self.path.before_commit(write.bypass) {
             BeforeCommit::Commit => WriteStart::Commit(write),
             BeforeCommit::CacheFirst => WriteStart::Land {
@@ -366,6 +389,9 @@ impl Writers {
     /// When the next write arrives, if before the end of arrivals.
     #[inline]
     pub fn next_arrival(&mut self) -> Option<SimTime> {
+        if let Some(feed) = &mut self.trace {
+            return feed.next_arrival();
+        }
         let t = self.arrivals.next(&mut self.streams.arrivals)?;
         let at = SimTime::from_secs_f64(t);
         (at < self.end).then_some(at)

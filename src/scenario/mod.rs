@@ -217,7 +217,9 @@ pub fn parse_with(
 
     let base_raw = deserialize(&top).map_err(|(f, m)| field_err(f, m))?;
     validate::check_name("name", &base_raw.name).map_err(|e| field_err(e.field, e.message))?;
-    let base = validate::model_config(&base_raw).map_err(|e| field_err(e.field, e.message))?;
+    let mut traces = validate::TraceScans::new(file);
+    let base = validate::model_config(&base_raw, &mut traces)
+        .map_err(|e| field_err(e.field, e.message))?;
 
     let mut strategies = Vec::new();
     // (field, message) -> strategies it concerns, in order of first appearance.
@@ -244,7 +246,7 @@ pub fn parse_with(
         let mut merged = top.clone();
         merge(&mut merged, overrides);
         let raw = deserialize(&merged).map_err(|(f, m)| field_err(format!("{label}.{f}"), m))?;
-        let config = validate::model_config(&raw)
+        let config = validate::model_config(&raw, &mut traces)
             .map_err(|e| field_err(format!("{label}.{}", e.field), e.message))?;
         note(validate::warnings(&raw, &config), &name);
         strategies.push(Strategy {

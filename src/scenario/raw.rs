@@ -44,14 +44,41 @@ pub struct RawScenario {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawClients {
-    pub rps: f64,
-    pub keyspace: i64,
+    pub rps: Option<f64>,
+    pub keyspace: Option<i64>,
     pub popularity: Option<StringOrTable<RawPopularity>>,
     pub fanout: Option<i64>,
     pub timeout: Option<HumanDuration>,
     pub absent_share: Option<f64>,
     pub absent_keys: Option<i64>,
     pub optional_keys: Option<i64>,
+    pub trace: Option<RawTrace>,
+}
+
+/// `[clients.trace]`: a recorded trace replayed instead of the synthetic clients.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrace {
+    pub path: String,
+    pub format: String,
+    pub columns: Option<RawTraceColumns>,
+    pub time_unit: Option<String>,
+    pub speed: Option<f64>,
+    pub start: Option<HumanDuration>,
+    pub length: Option<HumanDuration>,
+    pub ttl: Option<bool>,
+    pub fill_window: Option<HumanDuration>,
+}
+
+/// `[clients.trace.columns]`: the header names of a CSV trace's columns.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTraceColumns {
+    pub time: String,
+    pub key: String,
+    pub op: Option<String>,
+    pub size: Option<String>,
+    pub ttl: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -147,7 +174,7 @@ pub struct RawLocalCache {
     pub pubsub_loss: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWrites {
     pub rate: Option<f64>,

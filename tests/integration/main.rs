@@ -29,6 +29,7 @@ mod stampede;
 mod structure;
 mod sweep;
 mod theory;
+mod trace;
 
 use std::path::{Path, PathBuf};
 

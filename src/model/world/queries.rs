@@ -342,7 +342,8 @@ impl<O: Observer> World<'_, O> {
                 None => return,
             }
         } else {
-            ttl
+            // A replayed trace may give the key its own TTL.
+            ttl.or_else(|| self.workload.trace_ttl(key))
         };
         match cache.write(now, ckey, ttl, delta, version) {
             Some(evicted) => {

@@ -1,12 +1,38 @@
 //! `[clients]`: the workload.
 
+use super::trace::{mean_rate, refuse_synthetic, trace, TraceScans};
 use super::*;
 
-pub(super) fn clients(raw: &RawClients) -> Result<ClientsConfig> {
-    let rps = rate("clients.rps", raw.rps)?;
+pub(super) fn clients(raw: &RawClients, scans: &mut TraceScans) -> Result<ClientsConfig> {
+    if let Some(t) = &raw.trace {
+        refuse_synthetic(raw)?;
+        let trace = trace(t, scans)?;
+        let timeout = match raw.timeout {
+            Some(t) => Some(positive("clients.timeout", t.0, "time a client waits")?),
+            None => None,
+        };
+        return Ok(ClientsConfig {
+            rps: mean_rate(trace.scan.reads, &trace),
+            keyspace: trace.scan.keys,
+            popularity: Popularity::Uniform,
+            fanout: 1,
+            timeout,
+            absent_share: 0.0,
+            absent_keys: 0,
+            optional_keys: 0,
+            trace: Some(trace),
+        });
+    }
+    let Some(rps) = raw.rps else {
+        return err("clients.rps", "is required");
+    };
+    let Some(keyspace) = raw.keyspace else {
+        return err("clients.keyspace", "is required");
+    };
+    let rps = rate("clients.rps", rps)?;
     let keyspace = int_in(
         "clients.keyspace",
-        raw.keyspace,
+        keyspace,
         1,
         MAX_KEYSPACE,
         "number of distinct keys",
@@ -71,6 +97,7 @@ pub(super) fn clients(raw: &RawClients) -> Result<ClientsConfig> {
         timeout,
         absent_share,
         absent_keys,
+        trace: None,
     })
 }
 

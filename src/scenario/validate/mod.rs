@@ -11,6 +11,7 @@ mod local_cache;
 mod mitigations;
 mod retries;
 mod timeline;
+mod trace;
 mod warnings;
 mod writes;
 
@@ -23,6 +24,7 @@ use local_cache::local_cache;
 use mitigations::mitigations;
 use retries::retries;
 use timeline::{check_deploys_do_not_overlap, timeline_event};
+pub use trace::TraceScans;
 pub use warnings::warnings;
 use writes::writes;
 
@@ -141,7 +143,8 @@ fn rate(field: &str, v: f64) -> Result<f64> {
 }
 
 /// Validates a whole scenario (base or base merged with a strategy's overrides).
-pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
+/// Traces the scenario replays are read through `traces` (see [`TraceScans`]).
+pub fn model_config(raw: &RawScenario, traces: &mut TraceScans) -> Result<ModelConfig> {
     let duration = positive("duration", raw.duration.0, "length of the simulated run")?;
     let bucket = match raw.bucket {
         Some(b) => positive("bucket", b.0, "width of a metrics bucket")?,
@@ -172,12 +175,22 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
             );
         }
     }
-    let clients = clients(&raw.clients)?;
+    let clients = clients(&raw.clients, traces)?;
     let app = app(&raw.app)?;
     let cache = cache(&raw.cache, &clients)?;
     let local_cache = local_cache(raw.local_cache.as_ref(), &clients, cache.as_ref())?;
     let db = db(&raw.db)?;
-    let writes = writes(raw.writes.as_ref(), &clients, &db, cache.as_ref())?;
+    let traced_writes = clients
+        .trace
+        .as_ref()
+        .is_some_and(|t| t.scan.writes > 0 && raw.writes.is_none())
+        .then(RawWrites::default);
+    let writes = writes(
+        raw.writes.as_ref().or(traced_writes.as_ref()),
+        &clients,
+        &db,
+        cache.as_ref(),
+    )?;
     let mitigations = mitigations(&raw.mitigations, cache.as_ref())?;
     let retries = retries(raw.retries.as_ref())?;
     let cx = timeline::Context {
@@ -194,6 +207,18 @@ pub fn model_config(raw: &RawScenario) -> Result<ModelConfig> {
     // Stable sort: events at the same time keep file order.
     timeline.sort_by_key(|e| e.at);
     check_deploys_do_not_overlap(&timeline, &raw.timeline)?;
+    if clients.trace.is_some() {
+        if let Some(i) = raw
+            .timeline
+            .iter()
+            .position(|e| e.action == "set_rate" || e.action == "set_write_rate")
+        {
+            return err(
+                format!("timeline[{i}].action"),
+                "changes a rate, and the trace sets the arrivals; use clients.trace.speed to scale it",
+            );
+        }
+    }
     let max_in_flight = int_in(
         "limits.max_in_flight",
         raw.limits

@@ -18,7 +18,25 @@ pub(super) fn writes(
     let Some(raw) = raw else {
         return Ok(None);
     };
-    let (rate, share) = rate_and_share(raw, clients)?;
+    let (rate, share) = match &clients.trace {
+        Some(t) => {
+            for (name, given) in [
+                ("rate", raw.rate.is_some()),
+                ("share", raw.share.is_some()),
+                ("popularity", raw.popularity.is_some()),
+                ("creates", raw.creates.is_some()),
+            ] {
+                if given {
+                    return err(
+                        format!("writes.{name}"),
+                        "is given by [clients.trace] (its sets and deletes); remove it",
+                    );
+                }
+            }
+            (super::trace::mean_rate(t.scan.writes, t), None)
+        }
+        None => rate_and_share(raw, clients)?,
+    };
     let popularity = popularity(
         "writes.popularity",
         raw.popularity.as_ref(),

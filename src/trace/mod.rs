@@ -1,0 +1,178 @@
+//! Cache access traces, read as a stream of records: when (integer nanoseconds), which key, what
+//! operation, how large and for how long. Knows nothing of the model: [`crate::model::clients`]
+//! and [`crate::model::writes`] turn the records into arrivals.
+//!
+//! Three formats: a CSV with a header whose columns are chosen by name ([`CsvColumns`]),
+//! Twitter's twemcache CSV, and libCacheSim's `oracleGeneral` binary records. Any of them may
+//! be zstd-compressed (found by its magic number), decoded by a pure-Rust decoder. Records a
+//! little out of time order are sorted ([`REORDER_WINDOW_NS`]); further out of order, a trace is
+//! refused, as are malformed records (with the line or record number and the field) and a trace
+//! with no record.
+
+mod read;
+
+pub use read::{scan, Replay, Replayed, Scan, TraceReader};
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Records whose timestamps run backwards by at most this much (1 s) are sorted back into
+/// order; further back, the trace is refused.
+pub const REORDER_WINDOW_NS: u64 = 1_000_000_000;
+
+/// Bytes of one `oracleGeneral` record: u32 time, u64 object id, u32 size, i64 next access.
+pub const ORACLE_RECORD_BYTES: usize = 24;
+
+/// What a record does to its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// A read (`get`, `gets`).
+    Get,
+    /// A write of a value (`set`, `add`, `replace`, `cas`, `append`, `prepend`, `incr`,
+    /// `decr`).
+    Set,
+    /// A delete.
+    Delete,
+}
+
+impl Op {
+    /// The operation a trace names, if it is one of the known ones (case-insensitive).
+    pub fn parse(name: &str) -> Option<Op> {
+        const SETS: [&str; 8] = [
+            "set", "add", "replace", "cas", "append", "prepend", "incr", "decr",
+        ];
+        let name = name.trim();
+        if name.eq_ignore_ascii_case("get") || name.eq_ignore_ascii_case("gets") {
+            Some(Op::Get)
+        } else if name.eq_ignore_ascii_case("delete") {
+            Some(Op::Delete)
+        } else if SETS.iter().any(|s| name.eq_ignore_ascii_case(s)) {
+            Some(Op::Set)
+        } else {
+            None
+        }
+    }
+}
+
+/// One access of a trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// When, in nanoseconds of the trace's own clock.
+    pub time_ns: u64,
+    /// Which key: the trace's object id, or, for text keys, a number given to each distinct
+    /// key in order of first appearance.
+    pub key: u64,
+    /// What it does.
+    pub op: Op,
+    /// Bytes of the key and value (0 when the trace does not say).
+    pub size: u64,
+    /// The record's TTL in seconds (0: none given, or no expiry).
+    pub ttl_s: u32,
+}
+
+/// How a trace file is laid out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// A CSV with a header line; columns chosen by name.
+    Csv(CsvColumns),
+    /// Twitter's twemcache traces: `timestamp (s), key, key size, value size, client id,
+    /// operation, TTL (s)`, no header.
+    Twitter,
+    /// libCacheSim's `oracleGeneral`: 24-byte little-endian records (u32 time in s, u64 object
+    /// id, u32 size, i64 next access); every record is a read.
+    OracleGeneral,
+}
+
+impl Format {
+    /// The format's name as a scenario writes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Format::Csv(_) => "csv",
+            Format::Twitter => "twitter",
+            Format::OracleGeneral => "oracle-general",
+        }
+    }
+}
+
+/// The columns of a CSV trace, by header name; `op`, `size` and `ttl` are optional (without
+/// `op`, every record is a read).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CsvColumns {
+    /// Header of the time column.
+    pub time: String,
+    /// Header of the key column (any text).
+    pub key: String,
+    /// Header of the operation column.
+    pub op: Option<String>,
+    /// Header of the size column (bytes).
+    pub size: Option<String>,
+    /// Header of the TTL column (seconds).
+    pub ttl: Option<String>,
+    /// Nanoseconds in one unit of the time column (1e9 for seconds).
+    pub time_unit_ns: u64,
+}
+
+/// A trace that cannot be read: the file, where in it, the field and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceError {
+    /// The trace file.
+    pub file: PathBuf,
+    /// `line 12`, `record 3`, or empty when the problem is the whole file.
+    pub at: String,
+    /// The record's field (`time`, `op`...), or empty.
+    pub field: String,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+impl fmt::Display for TraceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "trace {}", self.file.display())?;
+        if !self.at.is_empty() {
+            write!(f, ": {}", self.at)?;
+        }
+        if !self.field.is_empty() {
+            write!(f, ": field `{}`", self.field)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for TraceError {}
+
+/// Parses a non-negative decimal number of `unit_ns` nanoseconds (`12`, `3.25`) exactly into
+/// nanoseconds, rounding below a nanosecond down.
+pub fn parse_time_ns(text: &str, unit_ns: u64) -> Option<u64> {
+    let text = text.trim();
+    let (whole, frac) = match text.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (text, ""),
+    };
+    if whole.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(frac) {
+        return None;
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let mut ns = whole.checked_mul(unit_ns)?;
+    // Each fractional digit is worth a tenth of the one before it.
+    let mut scale = unit_ns as u128;
+    let mut part: u128 = 0;
+    let mut denom: u128 = 1;
+    for b in frac.bytes().take(18) {
+        part = part * 10 + (b - b'0') as u128;
+        denom *= 10;
+    }
+    scale *= part;
+    ns = ns.checked_add((scale / denom) as u64)?;
+    Some(ns)
+}
+
+#[cfg(test)]
+mod tests;

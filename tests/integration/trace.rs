@@ -1,0 +1,290 @@
+//! Replaying a recorded trace (`[clients.trace]`): its fidelity to the model it was generated
+//! from, what its operations become, determinism, and the refusal of bad traces.
+
+use super::{assert_refused, cachestorm};
+use cachestorm::theory;
+use rand::{Rng, SeedableRng};
+use std::path::Path;
+
+/// A trace from a known model: Poisson arrivals at `rps` for `secs`, keys Zipf(`s`) over
+/// `keys` (the names `k0`.. in popularity order), every record a read; CSV in nanoseconds.
+fn poisson_zipf_trace(rps: f64, secs: f64, keys: usize, s: f64, seed: u64) -> String {
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+    let weights: Vec<f64> = (1..=keys).map(|i| (i as f64).powf(-s)).collect();
+    let total: f64 = weights.iter().sum();
+    let mut cumulative = Vec::with_capacity(keys);
+    let mut acc = 0.0;
+    for w in &weights {
+        acc += w / total;
+        cumulative.push(acc);
+    }
+    let mut out = String::from("ns,key\n");
+    let mut t = 0.0f64;
+    loop {
+        let u: f64 = rng.random();
+        t += -(1.0 - u).ln() / rps;
+        if t >= secs {
+            return out;
+        }
+        let v: f64 = rng.random();
+        let k = cumulative.partition_point(|&c| c < v).min(keys - 1);
+        out.push_str(&format!("{},k{k}\n", (t * 1e9) as u64));
+    }
+}
+
+/// A scenario of `clients` with an instant cache of TTL `ttl` and no capacity limit.
+fn scenario(clients: &str, ttl: &str, duration: &str) -> String {
+    format!(
+        r#"name = "replay"
+seed = 3
+duration = "{duration}"
+bucket = "10s"
+{clients}
+[cache]
+latency = "0s"
+ttl = "{ttl}"
+[db]
+slots = 1000
+service = "1ns"
+"#
+    )
+}
+
+fn simulate_file(file: &Path) -> Vec<cachestorm::metrics::RunResult> {
+    let s = cachestorm::scenario::load(file).expect("the scenario is valid");
+    s.strategies
+        .iter()
+        .map(|st| cachestorm::experiment::simulate(&st.config, s.seed, &|_| {}))
+        .collect()
+}
+
+fn csv_trace(path: &str) -> String {
+    format!(
+        "[clients.trace]\npath = \"{path}\"\nformat = \"csv\"\ntime_unit = \"ns\"\ncolumns = {{ time = \"ns\", key = \"key\" }}\n"
+    )
+}
+
+#[test]
+fn a_trace_from_a_known_model_replays_to_the_models_hit_ratio() {
+    // Poisson 2,000/s, Zipf 0.9 over 1,000 keys, TTL 2 s, no capacity limit, instant fills: a
+    // key read at rate r hits with probability rT/(1+rT). Traced, synthetic and theory agree
+    // within the theory tests' tolerance (0.01 absolute; sampling error is about 0.002).
+    let dir = tempfile::tempdir().unwrap();
+    let (rps, keys, s, ttl_s) = (2000.0, 1000usize, 0.9, 2.0);
+    std::fs::write(
+        dir.path().join("zipf.csv"),
+        poisson_zipf_trace(rps, 60.0, keys, s, 11),
+    )
+    .unwrap();
+    let traced = dir.path().join("traced.toml");
+    std::fs::write(&traced, scenario(&csv_trace("zipf.csv"), "2s", "60s")).unwrap();
+    let synthetic = dir.path().join("synthetic.toml");
+    let clients = format!(
+        "[clients]\nrps = {rps}\nkeyspace = {keys}\npopularity = {{ dist = \"zipf\", s = {s} }}\n"
+    );
+    std::fs::write(&synthetic, scenario(&clients, "2s", "60s")).unwrap();
+
+    let got_trace = simulate_file(&traced)[0].summary.totals.hit_ratio();
+    let got_synth = simulate_file(&synthetic)[0].summary.totals.hit_ratio();
+    let p = cachestorm::model::clients::KeyChooser::probabilities(
+        keys as u32,
+        cachestorm::model::config::Popularity::Zipf { s },
+    );
+    let want: f64 = p
+        .iter()
+        .map(|&pi| pi * theory::ttl_hit_ratio(rps * pi, ttl_s))
+        .sum();
+    assert!(
+        (got_trace - want).abs() < 0.01,
+        "traced {got_trace:.4} vs theory {want:.4}"
+    );
+    assert!(
+        (got_trace - got_synth).abs() < 0.01,
+        "traced {got_trace:.4} vs synthetic {got_synth:.4}"
+    );
+}
+
+#[test]
+fn sets_become_writes_fills_are_dropped_and_ttls_are_honoured_or_not() {
+    let dir = tempfile::tempdir().unwrap();
+    // Key a: read, filled 0.1 s later (a look-aside fill), read every 2 s for 60 s, each
+    // record with a 1 s TTL; key b: read at 20 s, set at 30 s (a write: 10 s after its read),
+    // read again and deleted at the end.
+    let mut records: Vec<(f64, &str)> = vec![
+        (0.0, "a,get,1"),
+        (0.1, "a,set,1"),
+        (20.0, "b,get,0"),
+        (30.0, "b,set,0"),
+    ];
+    records.extend((1..30).map(|i| (2.0 * i as f64, "a,get,1")));
+    records.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let mut text = String::from("t,key,op,ttl\n");
+    for (t, rest) in records {
+        text.push_str(&format!("{t},{rest}\n"));
+    }
+    // Out of file order by 0.5 s: sorted.
+    text.push_str("59.7,b,delete,0\n59.2,b,get,0\n");
+    std::fs::write(dir.path().join("ops.csv"), text).unwrap();
+    let trace = |ttl: bool| {
+        format!(
+            "[clients.trace]\npath = \"ops.csv\"\nformat = \"csv\"\nttl = {ttl}\ncolumns = {{ time = \"t\", key = \"key\", op = \"op\", ttl = \"ttl\" }}\n"
+        )
+    };
+    let run = |ttl: bool| {
+        let file = dir.path().join(format!("ops-{ttl}.toml"));
+        std::fs::write(&file, scenario(&trace(ttl), "60s", "61s")).unwrap();
+        simulate_file(&file).remove(0).summary.totals
+    };
+    let honoured = run(true);
+    let ignored = run(false);
+    // 30 reads of a, 2 of b; the set of b and its delete are writes, a's fill is not.
+    assert_eq!(honoured.arrived, 32);
+    assert_eq!(honoured.writes_arrived, 2);
+    // With a 1 s TTL every read of a (2 s apart) misses; with the cache's 60 s, only its
+    // first. b's second read hits either way (60 s TTL; the default write path leaves the
+    // cache alone).
+    assert_eq!(honoured.cache_hits, 1);
+    assert_eq!(ignored.cache_hits, 30);
+}
+
+#[test]
+fn a_replay_is_byte_identical_and_every_strategy_replays_the_same_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("z.csv"),
+        poisson_zipf_trace(500.0, 10.0, 200, 1.0, 5),
+    )
+    .unwrap();
+    // Also an oracleGeneral copy (whole seconds), zstd-compressed.
+    let mut bin = Vec::new();
+    for (i, t) in [(7u64, 0u32), (9, 0), (7, 1), (3, 2), (7, 2)] {
+        bin.extend_from_slice(&t.to_le_bytes());
+        bin.extend_from_slice(&i.to_le_bytes());
+        bin.extend_from_slice(&100u32.to_le_bytes());
+        bin.extend_from_slice(&(-1i64).to_le_bytes());
+    }
+    let z =
+        ruzstd::encoding::compress_to_vec(&bin[..], ruzstd::encoding::CompressionLevel::Fastest);
+    std::fs::write(dir.path().join("o.oracleGeneral.zst"), z).unwrap();
+    let text = format!(
+        "{}[[strategies]]\nname = \"small-ttl\"\ncache.ttl = \"100ms\"\n[[strategies]]\nname = \"big-ttl\"\n",
+        scenario(&csv_trace("z.csv"), "1s", "10s")
+    );
+    let file = dir.path().join("r.toml");
+    std::fs::write(&file, &text).unwrap();
+    let mut outputs = Vec::new();
+    for out in ["a", "b"] {
+        cachestorm()
+            .arg("run")
+            .arg(&file)
+            .arg("--out")
+            .arg(dir.path().join(out))
+            .assert()
+            .success();
+        outputs.push(std::fs::read(dir.path().join(out).join("replay/timeseries.csv")).unwrap());
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    let results = simulate_file(&file);
+    assert_eq!(
+        results[0].summary.totals.arrived,
+        results[1].summary.totals.arrived
+    );
+    assert!(results[0].summary.totals.hit_ratio() < results[1].summary.totals.hit_ratio());
+
+    let oracle = dir.path().join("o.toml");
+    std::fs::write(
+        &oracle,
+        scenario(
+            "[clients.trace]\npath = \"o.oracleGeneral.zst\"\nformat = \"oracle-general\"\n",
+            "10s",
+            "10s",
+        ),
+    )
+    .unwrap();
+    // The cost estimate counts the trace's reads, not its mean rate over all of `duration`.
+    let assert = cachestorm().arg("validate").arg(&oracle).assert().success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert!(stdout.contains("about 5 requests"), "{stdout}");
+    let t = simulate_file(&oracle).remove(0).summary.totals;
+    // Keys 7, 9, 7, 3, 7: three cold misses, two hits.
+    assert_eq!((t.arrived, t.cache_hits), (5, 2));
+}
+
+#[test]
+fn bad_traces_and_settings_are_refused_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let put = |name: &str, text: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let bad_time = put("bad.csv", b"ns,key\n1,a\n2,b\nlater,c\n");
+    let empty = put("empty.csv", b"ns,key\n");
+    let back = put("back.csv", b"ns,key\n5000000000,a\n1000000000,b\n");
+    let good = put("good.csv", b"ns,key\n1,a\n");
+    let short = put("short.bin", &[0u8; 30]);
+    let with = |trace: &str, extra: &str| format!("{}{extra}", scenario(trace, "1s", "10s"));
+    let cases = [
+        ("badline", with(&csv_trace(&bad_time), ""), "line 4: field `ns`"),
+        ("empty", with(&csv_trace(&empty), ""), "has no record"),
+        ("backwards", with(&csv_trace(&back), ""), "line 3: field `ns`"),
+        (
+            "truncated",
+            with(
+                &format!("[clients.trace]\npath = \"{short}\"\nformat = \"oracle-general\"\n"),
+                "",
+            ),
+            "record 2",
+        ),
+        (
+            "missing",
+            with(&csv_trace(&dir.path().join("nope.csv").display().to_string()), ""),
+            "clients.trace.path",
+        ),
+        (
+            "format",
+            with(
+                &format!("[clients.trace]\npath = \"{good}\"\nformat = \"parquet\"\n"),
+                "",
+            ),
+            "clients.trace.format",
+        ),
+        (
+            "columns",
+            with(&format!("[clients.trace]\npath = \"{good}\"\nformat = \"csv\"\n"), ""),
+            "clients.trace.columns",
+        ),
+        (
+            "column",
+            with(
+                &format!("[clients.trace]\npath = \"{good}\"\nformat = \"csv\"\ncolumns = {{ time = \"when\", key = \"key\" }}\n"),
+                "",
+            ),
+            "field `when`",
+        ),
+        (
+            "speed",
+            with(&format!("{}speed = 0\n", csv_trace(&good)), ""),
+            "clients.trace.speed",
+        ),
+        (
+            "rps",
+            with(&format!("[clients]\nrps = 5\n{}", csv_trace(&good)), ""),
+            "clients.rps",
+        ),
+        (
+            "set_rate",
+            with(
+                &csv_trace(&good),
+                "[[timeline]]\nat = \"1s\"\naction = \"set_rate\"\nrps = 10\n",
+            ),
+            "timeline[0].action",
+        ),
+        (
+            "write_rate",
+            with(&csv_trace(&good), "[writes]\nrate = 5\n"),
+            "writes.rate",
+        ),
+    ];
+    assert_refused(cases);
+}
