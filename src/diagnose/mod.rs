@@ -17,8 +17,8 @@
 //!    (metastable when the offered load was back at its level).
 //! 3. [`Mode::Dependency`]: cache reads failed or timed out for at least
 //!    [`DEPENDENCY_MIN_SHARE`] of lookups, or requests failed (at least [`DEPENDENCY_MIN_SHARE`]
-//!    of arrivals) while the database was less than [`DEPENDENCY_DB_IDLE_BUSY`] busy: the time
-//!    went in the cache.
+//!    of arrivals) timed out while the database was less than [`DEPENDENCY_DB_IDLE_BUSY`] busy: the time
+//!    went in the cache (client timeouts, not refusals of a mitigation).
 //! 4. [`Mode::Penetration`]: at least [`PENETRATION_MIN_SHARE`] of database queries were for
 //!    keys that exist nowhere.
 //! 5. [`Mode::Consistency`]: at least [`CONSISTENCY_MIN_SHARE`] of local-cache hits differed
@@ -28,7 +28,8 @@
 //!    between two writes of its value, in a second without cache failures.
 //! 8. [`Mode::SynchronisedExpiry`]: at least [`EXPIRY_MIN_SHARE`] of rebuilds followed an
 //!    expired entry and the database was asked for more than its capacity in a bucket whose
-//!    queries no single-key herd explains.
+//!    queries are mostly such rebuilds (not background refreshes) and no single-key herd
+//!    explains.
 //! 9. [`Mode::ColdCache`]: within [`COLD_WINDOW_S`] of a timeline event (deploy, flush, node
 //!    return) the hit ratio fell at least [`COLD_MIN_DROP`] below its level before, with most
 //!    misses not expired and no cache failure in that bucket.
@@ -59,6 +60,8 @@ pub const FRESHNESS_MIN_SHARE: f64 = 0.01;
 pub const HERD_MIN_QUERIES: u64 = 20;
 /// Share of rebuild queries after an expired entry that makes expiry the cause.
 pub const EXPIRY_MIN_SHARE: f64 = 0.5;
+/// Overloads of the database less than this apart, s, count as one episode of expiry.
+pub const EPISODE_GAP_S: f64 = 10.0;
 /// How long after a timeline event a cold cache is looked for, s.
 pub const COLD_WINDOW_S: f64 = 30.0;
 /// Least fall of the hit ratio (0–1) after a timeline event to call the cache cold.
@@ -378,10 +381,10 @@ fn dependency(s: &StrategyResult) -> Option<Finding> {
             ),
         });
     }
-    if ratio(t.errors(), t.arrived) < DEPENDENCY_MIN_SHARE {
+    if ratio(t.errors_timeout, t.arrived) < DEPENDENCY_MIN_SHARE {
         return None;
     }
-    let worst = buckets.iter().max_by_key(|b| b.errors())?;
+    let worst = buckets.iter().max_by_key(|b| b.errors_timeout)?;
     if worst.db_busy_fraction >= DEPENDENCY_DB_IDLE_BUSY {
         return None;
     }
@@ -394,10 +397,10 @@ fn dependency(s: &StrategyResult) -> Option<Finding> {
         mode: Mode::Dependency,
         at_s: worst.start_s,
         evidence: format!(
-            "{} of requests failed, {} at {} while the database was {} busy: the time went in the \
-             cache{pinned}",
-            pct(ratio(t.errors(), t.arrived)),
-            n(worst.errors() as f64),
+            "{} of requests timed out, {} at {} while the database was {} busy: the time went in \
+             the cache{pinned}",
+            pct(ratio(t.errors_timeout, t.arrived)),
+            n(worst.errors_timeout as f64),
             at(worst.start_s),
             pct(worst.db_busy_fraction)
         ),
@@ -516,7 +519,12 @@ fn synchronised_expiry(s: &StrategyResult) -> Option<Finding> {
         .iter()
         .enumerate()
         .max_by(|a, b| demand(a.1).total_cmp(&demand(b.1)))?;
-    if demand(peak) <= cap {
+    // The peak itself must be made of rebuilds after expiry (not of background refreshes).
+    let misses = peak.db_by_cause.miss;
+    if demand(peak) <= cap
+        || 2 * misses < peak.db_submitted()
+        || ratio(peak.cache_misses_expired.min(misses), misses) < EXPIRY_MIN_SHARE
+    {
         return None;
     }
     // A herd of one key ending near the peak explains it better.
@@ -525,15 +533,14 @@ fn synchronised_expiry(s: &StrategyResult) -> Option<Finding> {
     if 2 * herd >= peak.db_submitted() {
         return None;
     }
-    // Episodes of overload, to say how often.
-    let mut starts = Vec::new();
-    let mut inside = false;
-    for b in buckets {
-        let over = demand(b) > cap;
-        if over && !inside {
+    // Episodes of overload (apart by at least EPISODE_GAP_S), to say how often.
+    let mut starts: Vec<f64> = Vec::new();
+    let mut last_over = f64::NEG_INFINITY;
+    for b in buckets.iter().filter(|b| demand(b) > cap) {
+        if b.start_s - last_over >= EPISODE_GAP_S {
             starts.push(b.start_s);
         }
-        inside = over;
+        last_over = b.start_s;
     }
     let every = if starts.len() >= 2 {
         format!(

@@ -66,3 +66,167 @@ fn fanouts_one_key_request_has_no_failure_and_its_sixteen_keys_miss() {
         last.name
     );
 }
+
+/// A small scenario with markup in what a user types: its name, description and a strategy.
+fn marked_up() -> String {
+    let mut b = super::builder::ScenarioBuilder::new("rep");
+    b.duration("4s")
+        .set("description", "<script>alert(1)</script> & \"quotes\"")
+        .strategy("<b>bold</b>", |s| {
+            s.set("db.slots", 4);
+        });
+    b.toml()
+}
+
+fn read(dir: &std::path::Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join("rep").join(file)).unwrap()
+}
+
+#[test]
+fn report_html_is_one_escaped_self_contained_page_and_no_report_skips_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (assert, _) = super::run_toml(dir.path(), "rep", &marked_up(), &["--format", "svg"]);
+    assert.success();
+    let html = read(dir.path(), "report.html");
+    for section in [
+        "verdict",
+        "ranking",
+        "timelines",
+        "causes",
+        "reproduce",
+        "scenario",
+    ] {
+        assert!(
+            html.contains(&format!("<h2 id=\"{section}\">")),
+            "{section}"
+        );
+    }
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;"));
+    assert!(html.contains("&lt;b&gt;bold&lt;/b&gt;"));
+    assert!(!html.contains("<script>alert") && !html.contains("<b>bold"));
+    // Exactly one script of ours, one font for every chart, no address but the SVG namespace.
+    assert_eq!(html.matches("<script>").count(), 1);
+    assert_eq!(
+        html.matches("@font-face").count(),
+        1,
+        "the font embedded once"
+    );
+    let svgs = html.matches("<svg").count();
+    assert!(svgs >= 4, "{svgs} charts inline");
+    let addresses = html.matches("http://").count() + html.matches("https://").count();
+    assert_eq!(
+        addresses,
+        html.matches("http://www.w3.org/2000/svg").count()
+    );
+    assert!(!html.contains(" src=\"") && !html.contains(" href=\"http"));
+    assert!(
+        html.contains("--seed 1 --replications 1"),
+        "the command to reproduce"
+    );
+    assert!(read(dir.path(), "run.toml").contains("\"report.html\""));
+
+    let again = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rep.toml");
+    super::cachestorm()
+        .args(["run", "--format", "svg", "--out"])
+        .arg(again.path())
+        .arg(&file)
+        .assert()
+        .success();
+    assert_eq!(
+        read(again.path(), "report.html"),
+        html,
+        "same run, same bytes"
+    );
+
+    let (assert, _) = super::run_toml(
+        dir.path(),
+        "rep",
+        &marked_up(),
+        &["--no-report", "--no-charts"],
+    );
+    assert.success();
+    assert!(!dir.path().join("rep/report.html").exists());
+}
+
+#[test]
+fn report_html_without_charts_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (assert, _) = super::run_toml(dir.path(), "rep", &marked_up(), &["--no-charts"]);
+    assert.success();
+    let html = read(dir.path(), "report.html");
+    assert!(html.contains("--no-charts"));
+    assert!(!html.contains("<svg"));
+}
+
+/// The Chromium binary on PATH, if any.
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser"].into_iter().find(|b| {
+        std::process::Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+#[test]
+fn a_shipped_report_opens_in_headless_chromium_without_error_or_network_request() {
+    let Some(browser) = chromium() else {
+        if std::env::var("CACHESTORM_REQUIRE_CHROMIUM").as_deref() == Ok("1") {
+            panic!("chromium is not on PATH, and CACHESTORM_REQUIRE_CHROMIUM=1 requires it");
+        }
+        eprintln!(
+            "skipped: chromium is not on PATH (set CACHESTORM_REQUIRE_CHROMIUM=1 to fail instead)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    super::cachestorm()
+        .arg("run")
+        .arg(scenario_path("thundering-herd.toml"))
+        .arg("--out")
+        .arg(dir.path())
+        .args(["--strategy", "none", "--strategy", "coalescing"])
+        .assert()
+        .success();
+    let page = dir.path().join("thundering-herd").join("report.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(dom.contains("data-ready=\"1\""), "the script ran: {log}");
+    assert!(dom.contains("hot-key herd"), "the verdict");
+    assert_eq!(
+        dom.matches("<svg").count(),
+        html.matches("<svg").count(),
+        "every chart"
+    );
+    assert!(html.matches("<svg").count() >= 4);
+    for line in log.lines() {
+        let l = line.to_ascii_lowercase();
+        assert!(
+            !(l.contains("console") && (l.contains("error") || l.contains("uncaught")))
+                && !l.contains("refused to")
+                && !l.contains("net::err"),
+            "{line}"
+        );
+    }
+}
