@@ -276,9 +276,24 @@ fn pct(x: f64) -> String {
     }
 }
 
-/// A rate or count, with thousands separators.
+/// A rate or count rounded to a whole number, with thousands separators (`1,929`).
+pub fn grouped(x: f64) -> String {
+    let digits = format!("{:.0}", x.abs());
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if x.is_sign_negative() && digits != "0" {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn n(x: f64) -> String {
-    crate::experiment::count(x)
+    grouped(x)
 }
 
 /// A time in seconds as the report writes it.
@@ -398,11 +413,16 @@ fn dependency(s: &StrategyResult) -> Option<Finding> {
         at_s: worst.start_s,
         evidence: format!(
             "{} of requests timed out, {} at {} while the database was {} busy: the time went in \
-             the cache{pinned}",
+             the cache{}{pinned}",
             pct(ratio(t.errors_timeout, t.arrived)),
             n(worst.errors_timeout as f64),
             at(worst.start_s),
-            pct(worst.db_busy_fraction)
+            pct(worst.db_busy_fraction),
+            if worst.lock_waits > 0 {
+                ", waiting on a lock or lease"
+            } else {
+                ""
+            }
         ),
     })
 }
@@ -685,6 +705,15 @@ mod tests {
         };
         b.db_by_cause.miss = misses;
         b
+    }
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(grouped(0.0), "0");
+        assert_eq!(grouped(999.4), "999");
+        assert_eq!(grouped(1929.0), "1,929");
+        assert_eq!(grouped(1_234_567.0), "1,234,567");
+        assert_eq!(grouped(-4321.0), "-4,321");
     }
 
     #[test]

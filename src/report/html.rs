@@ -244,7 +244,7 @@ fn number(v: f64) -> String {
     if !v.is_finite() {
         "never".into()
     } else if v.abs() >= 1000.0 {
-        crate::experiment::count(v)
+        crate::diagnose::grouped(v)
     } else if v.abs() >= 100.0 {
         format!("{v:.0}")
     } else if v.abs() >= 10.0 {
@@ -352,6 +352,17 @@ fn recovery(s: &StrategyResult) -> String {
     }
 }
 
+/// A count (a mean over replications keeps one decimal), with thousands separators.
+fn count(v: f64) -> String {
+    let tenths = (v * 10.0).round();
+    let (whole, tenth) = ((tenths / 10.0).trunc(), (tenths % 10.0).abs());
+    if tenth == 0.0 {
+        crate::diagnose::grouped(whole)
+    } else {
+        format!("{}.{tenth:.0}", crate::diagnose::grouped(whole))
+    }
+}
+
 /// A share as a percentage, with two significant digits below 10%.
 fn percent(x: f64) -> String {
     if x == 0.0 || x >= 0.1 {
@@ -449,13 +460,21 @@ fn ranking(h: &mut String, study: &StudyResult, objective: &[&str]) {
             rank + 1,
             escape(&result.strategies[i].name)
         );
-        for (mean, half) in &values[i] {
+        for ((mean, half), m) in values[i].iter().zip(&metrics) {
+            // Shares (0–1) as percentages.
+            let show = if COLUMNS.iter().any(|c| c.name == *m && c.unit == "0–1") {
+                percent
+            } else {
+                number
+            };
             let cell = if mean.is_nan() {
                 "–".to_string()
+            } else if mean.is_infinite() {
+                "never".to_string()
             } else {
                 match half {
-                    Some(w) => format!("{} ± {}", number(*mean), number(*w)),
-                    None => number(*mean),
+                    Some(w) => format!("{} ± {}", show(*mean), show(*w)),
+                    None => show(*mean),
                 }
             };
             let _ = write!(h, "<td class=\"n\">{cell}</td>");
@@ -520,16 +539,16 @@ fn causes(h: &mut String, study: &StudyResult) {
             h,
             "<tr data-s=\"{i}\"><td>{}</td><td class=\"n\">{}</td>",
             escape(&s.name),
-            number(total as f64 / reps)
+            count(total as f64 / reps)
         );
         for c in &counts {
-            let _ = write!(h, "<td class=\"n\">{}</td>", number(*c as f64 / reps));
+            let _ = write!(h, "<td class=\"n\">{}</td>", count(*c as f64 / reps));
         }
         let _ = write!(
             h,
             "<td class=\"n\">{}</td><td class=\"n\">{}</td><td><div class=\"bar\">",
-            number(expired as f64 / reps),
-            number(absent as f64 / reps)
+            count(expired as f64 / reps),
+            count(absent as f64 / reps)
         );
         for (c, colour) in counts.iter().zip(CAUSE_COLOURS) {
             if *c > 0 {
@@ -657,6 +676,16 @@ mod tests {
             "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39;\\u{1b}"
         );
         assert_eq!(escape("line\nnext"), "line\nnext");
+    }
+
+    #[test]
+    fn counts_keep_a_tenth_only_when_they_have_one() {
+        assert_eq!(count(443_954.0), "443,954");
+        assert_eq!(count(0.0), "0");
+        assert_eq!(count(1234.46), "1,234.5");
+        assert_eq!(count(999.96), "1,000");
+        assert_eq!(percent(0.00025), "0.025%");
+        assert_eq!(percent(0.35), "35%");
     }
 
     #[test]
