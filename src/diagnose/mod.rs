@@ -20,7 +20,8 @@
 //!    of arrivals) timed out while the database was less than [`DEPENDENCY_DB_IDLE_BUSY`] busy: the time
 //!    went in the cache (client timeouts, not refusals of a mitigation).
 //! 4. [`Mode::Penetration`]: at least [`PENETRATION_MIN_SHARE`] of database queries were for
-//!    keys that exist nowhere.
+//!    keys that exist nowhere, at a rate of at least [`PENETRATION_MIN_LOAD`] of the database's
+//!    capacity.
 //! 5. [`Mode::Consistency`]: at least [`CONSISTENCY_MIN_SHARE`] of local-cache hits differed
 //!    from the shared cache.
 //! 6. [`Mode::Freshness`]: at least [`FRESHNESS_MIN_SHARE`] of reads were outdated.
@@ -52,6 +53,9 @@ pub const DEPENDENCY_MIN_SHARE: f64 = 0.01;
 pub const DEPENDENCY_DB_IDLE_BUSY: f64 = 0.5;
 /// Share of database queries for absent keys that makes penetration.
 pub const PENETRATION_MIN_SHARE: f64 = 0.1;
+/// Least load of absent-key queries over the run, as a share of the database's capacity, for
+/// penetration to matter.
+pub const PENETRATION_MIN_LOAD: f64 = 0.1;
 /// Share of local-cache hits differing from the shared cache that makes inconsistency.
 pub const CONSISTENCY_MIN_SHARE: f64 = 0.01;
 /// Share of outdated reads that makes a freshness failure.
@@ -430,7 +434,13 @@ fn dependency(s: &StrategyResult) -> Option<Finding> {
 fn penetration(s: &StrategyResult) -> Option<Finding> {
     let t = &s.result.summary.totals;
     let share = ratio(t.db_queries_absent, t.db_submitted());
-    if share < PENETRATION_MIN_SHARE {
+    let rate = per_s(t.db_queries_absent as f64, t.width_s);
+    let load = if s.db_capacity_qps > 0.0 {
+        rate / s.db_capacity_qps
+    } else {
+        f64::INFINITY
+    };
+    if share < PENETRATION_MIN_SHARE || load < PENETRATION_MIN_LOAD {
         return None;
     }
     let worst = s

@@ -53,7 +53,7 @@ fn every_shipped_base_strategy_is_diagnosed_as_its_gallery_failure() {
 }
 
 #[test]
-fn fanouts_one_key_request_has_no_failure_and_its_sixteen_keys_miss() {
+fn fanouts_one_key_request_has_no_failure_and_its_twenty_keys_miss() {
     let result = run_shipped("fanout.toml", usize::MAX);
     let first = diagnose(&result.strategies[0]);
     assert!(first.is_healthy(), "k=1: {first:#?}");
@@ -65,6 +65,22 @@ fn fanouts_one_key_request_has_no_failure_and_its_sixteen_keys_miss() {
         "{}",
         last.name
     );
+}
+
+#[test]
+fn the_gallerys_fixes_are_diagnosed_healthy() {
+    for (file, fixed) in [
+        ("avalanche.toml", "jittered-ttl"),
+        ("cache-penetration.toml", "bloom-filter"),
+        ("thundering-herd.toml", "lease"),
+        ("stale-after-write.toml", "delete-versioned"),
+    ] {
+        let result = run_shipped(file, usize::MAX);
+        let s = result.strategies.iter().find(|s| s.name == fixed).unwrap();
+        let d = diagnose(s);
+        assert!(d.is_healthy(), "{file} {fixed}: {d:#?}");
+        assert!(!diagnose(&result.strategies[0]).is_healthy(), "{file}");
+    }
 }
 
 /// A small scenario with markup in what a user types: its name, description and a strategy.
