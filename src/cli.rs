@@ -97,9 +97,13 @@ pub struct RunArgs {
     /// replications with a band from the lowest to the highest.
     #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replications: Option<u32>,
-    /// Write no charts (the CSVs, summary.json and run.toml only): faster, for scripts.
+    /// Write no charts (the CSVs, summary.json, report.html without its charts and run.toml
+    /// only): faster, for scripts.
     #[arg(long = "no-charts")]
     pub no_charts: bool,
+    /// Write no report.html (the one page with the verdict, ranking and charts).
+    #[arg(long = "no-report")]
+    pub no_report: bool,
     /// Print each scenario's summary.json on one line of standard output (JSON Lines)
     /// instead of the table.
     #[arg(long)]

@@ -272,7 +272,8 @@ fn run(args: RunArgs) -> Result<(), CommandError> {
     for ((s, dir), plan) in scenarios.iter().zip(dirs).zip(&plans) {
         let study = simulate_with_progress(s, plan)?;
         let charts = !args.no_charts;
-        let written = write_outputs(&study, s, dir, args.format, charts, Vec::new())?;
+        let report = (!args.no_report).then_some(args.strategies.as_slice());
+        let written = write_outputs(&study, s, dir, args.format, charts, report, Vec::new())?;
         let result = study.first();
         if !markdown.is_empty() {
             markdown.push('\n');
@@ -441,6 +442,7 @@ fn fanout(args: FanoutArgs) -> Result<(), CommandError> {
         max_memory: args.max_memory,
         replications: None,
         no_charts: false,
+        no_report: true,
         json: false,
         export_markdown: None,
     };
@@ -462,7 +464,7 @@ fn fanout(args: FanoutArgs) -> Result<(), CommandError> {
             chart.bytes,
         ));
     }
-    let written = write_outputs(&study, &scenario, dir, args.format, true, extra)?;
+    let written = write_outputs(&study, &scenario, dir, args.format, true, None, extra)?;
     if !analytic.is_empty() {
         out.print("\n");
     }
@@ -568,13 +570,15 @@ impl crate::workflow::Meter for Progress {
 /// Writes the CSVs and charts of `study`, plus `extra` files, then the manifest `run.toml`,
 /// into `dir`, all or nothing. With replications, `summary.csv` holds means and
 /// `replications.csv` and `intervals.csv` join it, and the charts draw each line as the mean
-/// over the replications, shaded from the lowest to the highest of them.
+/// over the replications, shaded from the lowest to the highest of them. With `report` (the
+/// `--strategy` names selected, empty for all) `report.html` joins them.
 fn write_outputs(
     study: &StudyResult,
     scenario: &Scenario,
     dir: OutputDir,
     format: ImageFormat,
     charts: bool,
+    report: Option<&[String]>,
     extra: Vec<(String, Vec<u8>)>,
 ) -> Result<Vec<PathBuf>, CommandError> {
     let result = study.first();
@@ -623,6 +627,12 @@ fn write_outputs(
     } else {
         Vec::new()
     };
+    if let Some(selected) = report {
+        files.push((
+            report::html::FILE.to_string(),
+            html_report(study, scenario, selected, format, &drawn)?,
+        ));
+    }
     for chart in drawn {
         files.push((
             format!("{}.{}", chart.file_stem, format.extension()),
@@ -644,4 +654,46 @@ fn write_outputs(
     files.push((report::MANIFEST.to_string(), manifest));
     let written = dir.commit(&files).context("writing the outputs")?;
     Ok(written)
+}
+
+/// The bytes of `report.html`: with SVG charts drawn for it unless the run's `drawn` charts are
+/// SVG already (none when the run draws none), and the scenario file shown if it is still the
+/// one run (its SHA-256 unchanged).
+fn html_report(
+    study: &StudyResult,
+    scenario: &Scenario,
+    selected: &[String],
+    format: ImageFormat,
+    drawn: &[report::charts::Chart],
+) -> Result<Vec<u8>, CommandError> {
+    let svg = match format {
+        _ if drawn.is_empty() => Vec::new(),
+        ImageFormat::Svg => drawn.to_vec(),
+        ImageFormat::Png => report::charts::render_study(study, ImageFormat::Svg)
+            .context("drawing the charts of report.html")?,
+    };
+    let text = std::fs::read_to_string(&scenario.file).ok().filter(|t| {
+        use sha2::Digest;
+        let hex: String = sha2::Sha256::digest(t.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        hex == scenario.source_sha256
+    });
+    let file = scenario.file.to_string_lossy();
+    let command =
+        report::html::reproduce(&file, study.first().seed, study.replications(), selected);
+    let page = report::html::Page {
+        scenario_file: &file,
+        scenario_text: text.as_deref(),
+        command: &command,
+        objective: scenario
+            .study
+            .expectations
+            .iter()
+            .map(|e| e.metric.as_str())
+            .collect(),
+        svg_charts: &svg,
+    };
+    Ok(report::html::report(study, &page))
 }

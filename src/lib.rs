@@ -14,11 +14,13 @@
 //! - [`engine`]: time, events and random streams, knowing nothing of caches;
 //! - [`workflow`]: what `check`, `sweep` and `merge` run and how they judge, search and merge
 //!   the results (the commands only read arguments and print);
+//! - [`diagnose`]: which failure mode a run shows, and why, from its measured series;
 //! - [`text`] escapes what a user typed before it reaches a terminal, a CSV cell or a chart.
 
 pub mod cli;
 pub mod commands;
 pub mod console;
+pub mod diagnose;
 pub mod engine;
 pub mod experiment;
 pub mod memory_budget;

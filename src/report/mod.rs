@@ -8,6 +8,7 @@
 pub mod charts;
 pub mod csv;
 pub mod fanout;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod lessons;
@@ -24,7 +25,7 @@ pub const MANIFEST: &str = "run.toml";
 /// Whether `name` is a file some run of cachestorm writes into an output folder (in either image
 /// format; `sweep` and `merge` included), so that replacing the folder loses nothing a user put there.
 pub fn is_output_name(name: &str) -> bool {
-    const DATA: [&str; 8] = [
+    const DATA: [&str; 9] = [
         "timeseries.csv",
         "summary.csv",
         "summary.json",
@@ -32,6 +33,7 @@ pub fn is_output_name(name: &str) -> bool {
         "intervals.csv",
         "nodes.csv",
         "fanout.csv",
+        html::FILE,
         MANIFEST,
     ];
     DATA.contains(&name)

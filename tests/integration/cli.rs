@@ -36,9 +36,10 @@ fn good() -> ScenarioBuilder {
 }
 
 /// Files every `run` writes.
-const DOCUMENTED: [&str; 9] = [
+const DOCUMENTED: [&str; 10] = [
     "timeseries.csv",
     "summary.csv",
+    "report.html",
     "latency_p99.png",
     "db_load.png",
     "hit_ratio.png",

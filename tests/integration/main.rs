@@ -24,6 +24,7 @@ mod properties;
 mod recovery;
 pub mod regressions;
 mod replications;
+mod report;
 mod robustness;
 mod stampede;
 mod structure;

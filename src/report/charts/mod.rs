@@ -208,6 +208,13 @@ fn render_runs(runs: Runs, format: ImageFormat) -> Result<Vec<Chart>, ChartError
         .collect()
 }
 
+/// For a page that inlines several SVG charts (`report.html`): each chart's SVG without the
+/// font it embeds, and one style sheet (CSS) embedding the glyphs of all of them once, or
+/// `None` when there is no chart (or the font could not be subset).
+pub fn share_font(svgs: &[String]) -> (Vec<String>, Option<String>) {
+    svg_font::share_font(svgs)
+}
+
 /// Data for the fan-out charts of `cachestorm fanout`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FanoutChartData {

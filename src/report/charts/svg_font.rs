@@ -26,13 +26,9 @@ const SVG_SIZE_DIVISOR: f64 = 1.24;
 /// `svg` with the chart font embedded (see the module's documentation), or unchanged should the
 /// font not be subset (a broken invariant: the embedded font is fixed).
 pub(super) fn embed_font(svg: String) -> String {
-    let Some(font) = parsed_font() else {
-        return svg;
-    };
     // Every character of the file: a superset of those of its texts (markup is ASCII, and a
     // character escaped in a text stands in the markup too).
-    let chars: BTreeSet<char> = svg.chars().filter(|c| !c.is_control()).collect();
-    let Some(subset) = font.subset(&chars) else {
+    let Some(css) = style_sheet(&svg) else {
         return svg;
     };
     let Some(open_end) = svg
@@ -41,18 +37,52 @@ pub(super) fn embed_font(svg: String) -> String {
     else {
         return svg;
     };
-    let style = format!(
-        "\n<defs><style>@font-face{{font-family:\"{EMBEDDED_FAMILY}\";\
-         src:url(data:font/ttf;base64,{}) format(\"truetype\");size-adjust:{:.2}%}}\
-         text{{font-family:\"{EMBEDDED_FAMILY}\",sans-serif}}</style></defs>",
-        base64(&subset),
-        font.size_adjust() * 100.0
-    );
+    let style = format!("{STYLE_OPEN}{css}{STYLE_CLOSE}");
     let mut out = String::with_capacity(svg.len() + style.len());
     out.push_str(&svg[..open_end]);
     out.push_str(&style);
     out.push_str(&svg[open_end..]);
     out
+}
+
+/// What opens and closes the style sheet [`embed_font`] adds.
+const STYLE_OPEN: &str = "\n<defs><style>";
+const STYLE_CLOSE: &str = "</style></defs>";
+
+/// The style sheet that embeds the glyphs of every character of `text` and sets every SVG text
+/// in them, or `None` should the font not be subset.
+fn style_sheet(text: &str) -> Option<String> {
+    let font = parsed_font()?;
+    let chars: BTreeSet<char> = text.chars().filter(|c| !c.is_control()).collect();
+    let subset = font.subset(&chars)?;
+    Some(format!(
+        "@font-face{{font-family:\"{EMBEDDED_FAMILY}\";\
+         src:url(data:font/ttf;base64,{}) format(\"truetype\");size-adjust:{:.2}%}}\
+         text{{font-family:\"{EMBEDDED_FAMILY}\",sans-serif}}",
+        base64(&subset),
+        font.size_adjust() * 100.0
+    ))
+}
+
+/// For a page that inlines several SVGs of [`embed_font`]: each without its own style sheet,
+/// and one style sheet (CSS) embedding the glyphs of all of them once.
+pub(super) fn share_font(svgs: &[String]) -> (Vec<String>, Option<String>) {
+    let stripped: Vec<String> = svgs
+        .iter()
+        .map(|svg| {
+            let start = svg.find(&format!("{STYLE_OPEN}@font-face"));
+            let end = start.and_then(|i| svg[i..].find(STYLE_CLOSE).map(|j| i + j));
+            match (start, end) {
+                (Some(i), Some(j)) => format!("{}{}", &svg[..i], &svg[j + STYLE_CLOSE.len()..]),
+                _ => svg.clone(),
+            }
+        })
+        .collect();
+    if stripped.is_empty() {
+        return (stripped, None);
+    }
+    let css = style_sheet(&stripped.concat());
+    (stripped, css)
 }
 
 /// The chart font, parsed once.

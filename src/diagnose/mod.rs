@@ -1,0 +1,796 @@
+//! Which way a run failed, and why: documented rules over a strategy's measured series and the
+//! causes of its database queries, each naming the evidence (a figure, the moment it was worst)
+//! and the mitigations the model offers for it.
+//!
+//! It reads [`StrategyResult`]s only and knows nothing of files or charts, so the HTML report,
+//! a future `cachestorm diagnose` and tests share it. Every rule is a plain function with its
+//! thresholds as named constants; a rule fires only when the run shows its symptom strongly
+//! enough to hurt, so a calm run has no finding ([`Diagnosis::is_healthy`]).
+//!
+//! The rules, in the order findings are listed (the first is the headline: the more specific
+//! cause first, so a retry storm is not reported as the mere database overload it produces):
+//! 1. [`Mode::CongestiveCollapse`]: for at least [`COLLAPSE_MIN_S`] the database was asked for
+//!    more than its capacity yet completed a median below [`COLLAPSE_THROUGHPUT_SHARE`] of it:
+//!    throughput fell while work in service rose.
+//! 2. [`Mode::RetryStorm`]: the recovery verdict says the run never came back after its trigger
+//!    ended while clients made more than [`STORM_MIN_AMPLIFICATION`] attempts per request
+//!    (metastable when the offered load was back at its level).
+//! 3. [`Mode::Dependency`]: cache reads failed or timed out for at least
+//!    [`DEPENDENCY_MIN_SHARE`] of lookups, or requests failed (at least [`DEPENDENCY_MIN_SHARE`]
+//!    of arrivals) timed out while the database was less than [`DEPENDENCY_DB_IDLE_BUSY`] busy: the time
+//!    went in the cache (client timeouts, not refusals of a mitigation).
+//! 4. [`Mode::Penetration`]: at least [`PENETRATION_MIN_SHARE`] of database queries were for
+//!    keys that exist nowhere, at a rate of at least [`PENETRATION_MIN_LOAD`] of the database's
+//!    capacity.
+//! 5. [`Mode::Consistency`]: at least [`CONSISTENCY_MIN_SHARE`] of local-cache hits differed
+//!    from the shared cache.
+//! 6. [`Mode::Freshness`]: at least [`FRESHNESS_MIN_SHARE`] of reads were outdated.
+//! 7. [`Mode::HotKeyHerd`]: at least [`HERD_MIN_QUERIES`] database queries for the hot key
+//!    between two writes of its value, in a second without cache failures.
+//! 8. [`Mode::SynchronisedExpiry`]: at least [`EXPIRY_MIN_SHARE`] of rebuilds followed an
+//!    expired entry and the database was asked for more than its capacity in a bucket whose
+//!    queries are mostly such rebuilds (not background refreshes) and no single-key herd
+//!    explains.
+//! 9. [`Mode::ColdCache`]: within [`COLD_WINDOW_S`] of a timeline event (deploy, flush, node
+//!    return) the hit ratio fell at least [`COLD_MIN_DROP`] below its level before, with most
+//!    misses not expired and no cache failure in that bucket.
+//! 10. [`Mode::FanOut`]: with several keys per request, the share of requests whose every key
+//!     hit is at least [`FANOUT_MIN_GAP`] below the hit ratio.
+
+use crate::metrics::{ratio, BucketRow, StrategyResult};
+
+/// Least time of overload (database asked for more than its capacity), s, to speak of collapse.
+pub const COLLAPSE_MIN_S: f64 = 5.0;
+/// Congestive collapse when the median completions during overload fall below this share of
+/// the database's capacity.
+pub const COLLAPSE_THROUGHPUT_SHARE: f64 = 0.8;
+/// A retry storm needs more attempts per request than this over the run.
+pub const STORM_MIN_AMPLIFICATION: f64 = 1.05;
+/// Share of cache lookups failing (or of requests failing while the database idles) that
+/// makes a dependency failure.
+pub const DEPENDENCY_MIN_SHARE: f64 = 0.01;
+/// The database counts as idle below this busy fraction in the bucket with the most failures.
+pub const DEPENDENCY_DB_IDLE_BUSY: f64 = 0.5;
+/// Share of database queries for absent keys that makes penetration.
+pub const PENETRATION_MIN_SHARE: f64 = 0.1;
+/// Least load of absent-key queries over the run, as a share of the database's capacity, for
+/// penetration to matter.
+pub const PENETRATION_MIN_LOAD: f64 = 0.1;
+/// Share of local-cache hits differing from the shared cache that makes inconsistency.
+pub const CONSISTENCY_MIN_SHARE: f64 = 0.01;
+/// Share of outdated reads that makes a freshness failure.
+pub const FRESHNESS_MIN_SHARE: f64 = 0.01;
+/// Least queries of one hot-key herd to call it a herd.
+pub const HERD_MIN_QUERIES: u64 = 20;
+/// Share of rebuild queries after an expired entry that makes expiry the cause.
+pub const EXPIRY_MIN_SHARE: f64 = 0.5;
+/// Overloads of the database less than this apart, s, count as one episode of expiry.
+pub const EPISODE_GAP_S: f64 = 10.0;
+/// How long after a timeline event a cold cache is looked for, s.
+pub const COLD_WINDOW_S: f64 = 30.0;
+/// Least fall of the hit ratio (0–1) after a timeline event to call the cache cold.
+pub const COLD_MIN_DROP: f64 = 0.15;
+/// Least gap (0–1) between the hit ratio and the all-hit share of requests for fan-out.
+pub const FANOUT_MIN_GAP: f64 = 0.1;
+
+/// A way a cache-backed system fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mode {
+    /// The database's throughput fell while it was asked for more than its capacity.
+    CongestiveCollapse,
+    /// Retries kept the load above capacity after the trigger ended.
+    RetryStorm,
+    /// A cache node failed, slowed down or saturated.
+    Dependency,
+    /// Reads of keys that exist nowhere went to the database.
+    Penetration,
+    /// Local copies disagreed with the shared cache.
+    Consistency,
+    /// Reads returned values older than the database's.
+    Freshness,
+    /// Many identical queries for one hot key at once.
+    HotKeyHerd,
+    /// Many keys expired together and their rebuilds overran the database.
+    SynchronisedExpiry,
+    /// The hit ratio fell after a deploy, flush or node return.
+    ColdCache,
+    /// Requests reading several keys miss far more often than keys do.
+    FanOut,
+}
+
+impl Mode {
+    /// Short name, as the report shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::CongestiveCollapse => "congestive collapse",
+            Mode::RetryStorm => "retry storm",
+            Mode::Dependency => "dependency failure",
+            Mode::Penetration => "cache penetration",
+            Mode::Consistency => "inconsistent local copies",
+            Mode::Freshness => "outdated reads",
+            Mode::HotKeyHerd => "hot-key herd",
+            Mode::SynchronisedExpiry => "synchronised expiry",
+            Mode::ColdCache => "cold cache",
+            Mode::FanOut => "fan-out misses",
+        }
+    }
+
+    /// The mitigations the model offers for it, as scenario settings.
+    pub fn mitigations(self) -> &'static [&'static str] {
+        match self {
+            Mode::CongestiveCollapse => &[
+                "db.queue_limit",
+                "db.queue_timeout",
+                "app.cancel_abandoned",
+                "app.shedding",
+                "mitigations.db_breaker",
+                "mitigations.adaptive_throttling",
+            ],
+            Mode::RetryStorm => &[
+                "retries.budget",
+                "retries.backoff with jitter",
+                "mitigations.db_breaker",
+                "mitigations.adaptive_throttling",
+                "app.cancel_abandoned",
+            ],
+            Mode::Dependency => &[
+                "cache.timeout",
+                "mitigations.circuit_breaker",
+                "cache.failover (rehash, gutter)",
+                "cache.hot_key_replicas",
+                "mitigations.hedge",
+                "mitigations.stale_on_error",
+            ],
+            Mode::Penetration => &["mitigations.negative_caching", "mitigations.bloom_filter"],
+            Mode::Consistency => &[
+                "local_cache.invalidation = \"pubsub\"",
+                "a shorter local_cache.ttl",
+                "mitigations.versioned_sets",
+            ],
+            Mode::Freshness => &[
+                "writes.path (delete or update on write)",
+                "mitigations.double_delete",
+                "mitigations.versioned_sets",
+                "a shorter cache.ttl",
+            ],
+            Mode::HotKeyHerd => &[
+                "mitigations.coalescing",
+                "mitigations.lock",
+                "mitigations.lease",
+                "mitigations.stale_while_revalidate",
+                "mitigations.early_expiration",
+            ],
+            Mode::SynchronisedExpiry => &[
+                "cache.ttl_jitter",
+                "mitigations.early_expiration",
+                "mitigations.refresh_ahead",
+            ],
+            Mode::ColdCache => &[
+                "deploy warmup_top / warmup_rate",
+                "deploy waves",
+                "mitigations.rate_limit",
+                "mitigations.coalescing",
+            ],
+            Mode::FanOut => &[
+                "fewer keys per request (clients.fanout)",
+                "clients.optional_keys",
+                "a larger cache or longer cache.ttl",
+            ],
+        }
+    }
+
+    /// Stem of the chart that shows it best.
+    pub fn chart(self) -> &'static str {
+        match self {
+            Mode::CongestiveCollapse | Mode::SynchronisedExpiry | Mode::Penetration => "db_load",
+            Mode::RetryStorm => "goodput",
+            Mode::Dependency => "errors",
+            Mode::Consistency | Mode::Freshness => "outdated_reads",
+            Mode::HotKeyHerd => "latency_p99",
+            Mode::ColdCache | Mode::FanOut => "hit_ratio",
+        }
+    }
+}
+
+/// One failure mode found in a run, with its evidence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    /// The failure mode.
+    pub mode: Mode,
+    /// When it was worst, seconds from the start.
+    pub at_s: f64,
+    /// What the measured figures show, in one sentence.
+    pub evidence: String,
+}
+
+/// Everything found in one strategy's run, headline first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnosis {
+    /// The findings in [`Mode`] order: the first is the headline.
+    pub findings: Vec<Finding>,
+    /// The recovery verdict: `Some(true)` recovered, `Some(false)` not, `None` without a
+    /// disturbance to recover from.
+    pub recovered: Option<bool>,
+}
+
+impl Diagnosis {
+    /// Whether no rule fired.
+    pub fn is_healthy(&self) -> bool {
+        self.findings.is_empty()
+    }
+
+    /// Whether `mode` was found.
+    pub fn has(&self, mode: Mode) -> bool {
+        self.findings.iter().any(|f| f.mode == mode)
+    }
+
+    /// The headline finding, if any.
+    pub fn headline(&self) -> Option<&Finding> {
+        self.findings.first()
+    }
+}
+
+/// Diagnoses one strategy's run.
+pub fn diagnose(s: &StrategyResult) -> Diagnosis {
+    let rules: [fn(&StrategyResult) -> Option<Finding>; 10] = [
+        congestive_collapse,
+        retry_storm,
+        dependency,
+        penetration,
+        consistency,
+        freshness,
+        hot_key_herd,
+        synchronised_expiry,
+        cold_cache,
+        fan_out,
+    ];
+    let findings = rules.iter().filter_map(|rule| rule(s)).collect();
+    Diagnosis {
+        findings,
+        recovered: s.result.summary.recovery.map(|r| r.recovered()),
+    }
+}
+
+/// Database queries asked for per second in a bucket (every cause).
+fn demand(b: &BucketRow) -> f64 {
+    per_s(b.db_submitted() as f64, b.width_s)
+}
+
+fn per_s(n: f64, width_s: f64) -> f64 {
+    if width_s > 0.0 {
+        n / width_s
+    } else {
+        0.0
+    }
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    Some(v[v.len() / 2])
+}
+
+fn pct(x: f64) -> String {
+    if x >= 0.1 || x == 0.0 {
+        format!("{:.0}%", 100.0 * x)
+    } else {
+        format!("{:.1}%", 100.0 * x)
+    }
+}
+
+/// A rate or count rounded to a whole number, with thousands separators (`1,929`).
+pub fn grouped(x: f64) -> String {
+    let digits = format!("{:.0}", x.abs());
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if x.is_sign_negative() && digits != "0" {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn n(x: f64) -> String {
+    grouped(x)
+}
+
+/// A time in seconds as the report writes it.
+fn at(t: f64) -> String {
+    if t.fract() == 0.0 {
+        format!("{t:.0} s")
+    } else {
+        format!("{t:.1} s")
+    }
+}
+
+fn congestive_collapse(s: &StrategyResult) -> Option<Finding> {
+    let cap = s.db_capacity_qps;
+    let over: Vec<&BucketRow> = s
+        .result
+        .buckets
+        .iter()
+        .filter(|b| demand(b) > cap)
+        .collect();
+    let over_s: f64 = over.iter().map(|b| b.width_s).sum();
+    if cap <= 0.0 || over_s < COLLAPSE_MIN_S {
+        return None;
+    }
+    let share = median(over.iter().map(|b| b.db_qps() / cap).collect())?;
+    if share >= COLLAPSE_THROUGHPUT_SHARE {
+        return None;
+    }
+    let worst = over
+        .iter()
+        .min_by(|a, b| a.db_qps().total_cmp(&b.db_qps()))?;
+    Some(Finding {
+        mode: Mode::CongestiveCollapse,
+        at_s: worst.start_s,
+        evidence: format!(
+            "asked for more than its capacity of {} queries/s for {}, the database completed a \
+             median {} of it; at {} it completed {}/s while asked for {}/s",
+            n(cap),
+            at(over_s),
+            pct(share),
+            at(worst.start_s),
+            n(worst.db_qps()),
+            n(demand(worst))
+        ),
+    })
+}
+
+fn retry_storm(s: &StrategyResult) -> Option<Finding> {
+    let r = s.result.summary.recovery?;
+    let t = &s.result.summary.totals;
+    let amplification = t.retry_amplification();
+    if r.recovered() || amplification <= STORM_MIN_AMPLIFICATION {
+        return None;
+    }
+    let worst = s
+        .result
+        .buckets
+        .iter()
+        .max_by(|a, b| a.retry_amplification().total_cmp(&b.retry_amplification()))?;
+    Some(Finding {
+        mode: Mode::RetryStorm,
+        at_s: worst.start_s,
+        evidence: format!(
+            "never recovered after its trigger ended{}; {:.2} attempts per request over the run, \
+             {:.2} at {}; {} of requests failed",
+            if r.metastable {
+                " although the offered load was back at its level (metastable)"
+            } else {
+                ""
+            },
+            amplification,
+            worst.retry_amplification(),
+            at(worst.start_s),
+            pct(ratio(t.errors(), t.arrived))
+        ),
+    })
+}
+
+fn dependency(s: &StrategyResult) -> Option<Finding> {
+    let t = &s.result.summary.totals;
+    let lookups = t.cache_hits + t.cache_misses;
+    let buckets = &s.result.buckets;
+    if lookups > 0 && ratio(t.cache_errors, lookups) >= DEPENDENCY_MIN_SHARE {
+        let worst = buckets.iter().max_by_key(|b| b.cache_errors)?;
+        return Some(Finding {
+            mode: Mode::Dependency,
+            at_s: worst.start_s,
+            evidence: format!(
+                "{} cache reads failed ({} of lookups{}), the most at {} ({}); {} of requests \
+                 failed",
+                n(t.cache_errors as f64),
+                pct(ratio(t.cache_errors, lookups)),
+                if t.cache_timeouts > 0 {
+                    format!(", {} timed out", n(t.cache_timeouts as f64))
+                } else {
+                    String::new()
+                },
+                at(worst.start_s),
+                n(worst.cache_errors as f64),
+                pct(ratio(t.errors(), t.arrived))
+            ),
+        });
+    }
+    if ratio(t.errors_timeout, t.arrived) < DEPENDENCY_MIN_SHARE {
+        return None;
+    }
+    let worst = buckets.iter().max_by_key(|b| b.errors_timeout)?;
+    if worst.db_busy_fraction >= DEPENDENCY_DB_IDLE_BUSY {
+        return None;
+    }
+    let pinned = s
+        .client_timeout_s
+        .filter(|timeout| s.result.summary.worst.p99_ms >= 900.0 * timeout)
+        .map(|timeout| format!("; the p99 is pinned at the {} client timeout", at(timeout)))
+        .unwrap_or_default();
+    Some(Finding {
+        mode: Mode::Dependency,
+        at_s: worst.start_s,
+        evidence: format!(
+            "{} of requests timed out, {} at {} while the database was {} busy: the time went in \
+             the cache{}{pinned}",
+            pct(ratio(t.errors_timeout, t.arrived)),
+            n(worst.errors_timeout as f64),
+            at(worst.start_s),
+            pct(worst.db_busy_fraction),
+            if worst.lock_waits > 0 {
+                ", waiting on a lock or lease"
+            } else {
+                ""
+            }
+        ),
+    })
+}
+
+fn penetration(s: &StrategyResult) -> Option<Finding> {
+    let t = &s.result.summary.totals;
+    let share = ratio(t.db_queries_absent, t.db_submitted());
+    let rate = per_s(t.db_queries_absent as f64, t.width_s);
+    let load = if s.db_capacity_qps > 0.0 {
+        rate / s.db_capacity_qps
+    } else {
+        f64::INFINITY
+    };
+    if share < PENETRATION_MIN_SHARE || load < PENETRATION_MIN_LOAD {
+        return None;
+    }
+    let worst = s
+        .result
+        .buckets
+        .iter()
+        .max_by_key(|b| b.db_queries_absent)?;
+    Some(Finding {
+        mode: Mode::Penetration,
+        at_s: worst.start_s,
+        evidence: format!(
+            "{} of database queries ({}) were for keys that exist nowhere; {}/s at {}, against a \
+             capacity of {}/s",
+            pct(share),
+            n(t.db_queries_absent as f64),
+            n(per_s(worst.db_queries_absent as f64, worst.width_s)),
+            at(worst.start_s),
+            n(s.db_capacity_qps)
+        ),
+    })
+}
+
+fn consistency(s: &StrategyResult) -> Option<Finding> {
+    let t = &s.result.summary.totals;
+    let share = ratio(t.local_differs, t.local_hits);
+    if share < CONSISTENCY_MIN_SHARE {
+        return None;
+    }
+    let worst = s.result.buckets.iter().max_by(|a, b| {
+        ratio(a.local_differs, a.local_hits).total_cmp(&ratio(b.local_differs, b.local_hits))
+    })?;
+    Some(Finding {
+        mode: Mode::Consistency,
+        at_s: worst.start_s,
+        evidence: format!(
+            "{} of local-cache hits ({}) differed from the shared cache, {} at {}",
+            pct(share),
+            n(t.local_differs as f64),
+            pct(ratio(worst.local_differs, worst.local_hits)),
+            at(worst.start_s)
+        ),
+    })
+}
+
+fn freshness(s: &StrategyResult) -> Option<Finding> {
+    let t = &s.result.summary.totals;
+    let share = t.outdated_ratio();
+    if share < FRESHNESS_MIN_SHARE {
+        return None;
+    }
+    let worst = s
+        .result
+        .buckets
+        .iter()
+        .max_by(|a, b| a.outdated_ratio().total_cmp(&b.outdated_ratio()))?;
+    let races = if t.stale_set_races > 0 {
+        format!("; {} stale-set races", n(t.stale_set_races as f64))
+    } else {
+        String::new()
+    };
+    Some(Finding {
+        mode: Mode::Freshness,
+        at_s: worst.start_s,
+        evidence: format!(
+            "{} of reads were outdated (superseded for {} ms at p99), {} at {}{races}",
+            pct(share),
+            n(t.outdated_age.p99_ms),
+            pct(worst.outdated_ratio()),
+            at(worst.start_s)
+        ),
+    })
+}
+
+fn hot_key_herd(s: &StrategyResult) -> Option<Finding> {
+    let worst = s
+        .result
+        .buckets
+        .iter()
+        .filter(|b| b.cache_errors == 0)
+        .max_by_key(|b| b.herd_max)?;
+    if worst.herd_max < HERD_MIN_QUERIES {
+        return None;
+    }
+    Some(Finding {
+        mode: Mode::HotKeyHerd,
+        at_s: worst.start_s,
+        evidence: format!(
+            "{} identical database queries for the hot key (key 0) in one herd, ended at {}; \
+             worst p99 {} ms",
+            n(worst.herd_max as f64),
+            at(worst.start_s),
+            n(s.result.summary.worst.p99_ms)
+        ),
+    })
+}
+
+fn synchronised_expiry(s: &StrategyResult) -> Option<Finding> {
+    let t = &s.result.summary.totals;
+    let share = ratio(t.cache_misses_expired, t.db_by_cause.miss);
+    if share < EXPIRY_MIN_SHARE {
+        return None;
+    }
+    let buckets = &s.result.buckets;
+    let cap = s.db_capacity_qps;
+    let (i, peak) = buckets
+        .iter()
+        .enumerate()
+        .max_by(|a, b| demand(a.1).total_cmp(&demand(b.1)))?;
+    // The peak itself must be made of rebuilds after expiry (not of background refreshes).
+    let misses = peak.db_by_cause.miss;
+    if demand(peak) <= cap
+        || 2 * misses < peak.db_submitted()
+        || ratio(peak.cache_misses_expired.min(misses), misses) < EXPIRY_MIN_SHARE
+    {
+        return None;
+    }
+    // A herd of one key ending near the peak explains it better.
+    let near = &buckets[i.saturating_sub(2)..(i + 3).min(buckets.len())];
+    let herd = near.iter().map(|b| b.herd_max).max().unwrap_or(0);
+    if 2 * herd >= peak.db_submitted() {
+        return None;
+    }
+    // Episodes of overload (apart by at least EPISODE_GAP_S), to say how often.
+    let mut starts: Vec<f64> = Vec::new();
+    let mut last_over = f64::NEG_INFINITY;
+    for b in buckets.iter().filter(|b| demand(b) > cap) {
+        if b.start_s - last_over >= EPISODE_GAP_S {
+            starts.push(b.start_s);
+        }
+        last_over = b.start_s;
+    }
+    let every = if starts.len() >= 2 {
+        format!(
+            "; {} episodes, about every {}",
+            starts.len(),
+            at(((starts[starts.len() - 1] - starts[0]) / (starts.len() - 1) as f64).round())
+        )
+    } else {
+        String::new()
+    };
+    Some(Finding {
+        mode: Mode::SynchronisedExpiry,
+        at_s: peak.start_s,
+        evidence: format!(
+            "{} of rebuilds followed an expired entry; at {} the database was asked for {}/s \
+             (capacity {}/s){every}; worst p99 {} ms",
+            pct(share),
+            at(peak.start_s),
+            n(demand(peak)),
+            n(cap),
+            n(s.result.summary.worst.p99_ms)
+        ),
+    })
+}
+
+fn cold_cache(s: &StrategyResult) -> Option<Finding> {
+    let buckets = &s.result.buckets;
+    let looked = |b: &&BucketRow| b.cache_hits + b.cache_misses > 0;
+    let mut best: Option<(f64, Finding)> = None;
+    for (t_mark, label) in &s.marks {
+        let before = median(
+            buckets
+                .iter()
+                .filter(|b| b.start_s + b.width_s <= *t_mark)
+                .filter(looked)
+                .map(|b| b.hit_ratio())
+                .collect(),
+        );
+        let Some(before) = before else { continue };
+        let Some(low) = buckets
+            .iter()
+            .filter(|b| b.start_s + b.width_s > *t_mark && b.start_s < t_mark + COLD_WINDOW_S)
+            .filter(looked)
+            .min_by(|a, b| a.hit_ratio().total_cmp(&b.hit_ratio()))
+        else {
+            continue;
+        };
+        let drop = before - low.hit_ratio();
+        let expired = ratio(low.cache_misses_expired, low.cache_misses);
+        if drop < COLD_MIN_DROP || expired >= EXPIRY_MIN_SHARE || low.cache_errors > 0 {
+            continue;
+        }
+        if best.as_ref().is_some_and(|(d, _)| *d >= drop) {
+            continue;
+        }
+        best = Some((
+            drop,
+            Finding {
+                mode: Mode::ColdCache,
+                at_s: low.start_s,
+                evidence: format!(
+                    "the hit ratio fell from {} to {} at {}, after {} at {}; worst p99 {} ms",
+                    pct(before),
+                    pct(low.hit_ratio()),
+                    at(low.start_s),
+                    crate::text::escape(label),
+                    at(*t_mark),
+                    n(s.result.summary.worst.p99_ms)
+                ),
+            },
+        ));
+    }
+    best.map(|(_, f)| f)
+}
+
+fn fan_out(s: &StrategyResult) -> Option<Finding> {
+    let t = &s.result.summary.totals;
+    if s.fanout <= 1 {
+        return None;
+    }
+    let all_hit = ratio(t.requests_all_hit, t.completed + t.errors());
+    let gap = t.hit_ratio() - all_hit;
+    if gap < FANOUT_MIN_GAP {
+        return None;
+    }
+    Some(Finding {
+        mode: Mode::FanOut,
+        at_s: 0.0,
+        evidence: format!(
+            "{} keys per request: {} of keys hit but only {} of requests hit on every key, so \
+             the p99 is {} ms",
+            s.fanout,
+            pct(t.hit_ratio()),
+            pct(all_hit),
+            n(t.latency.p99_ms)
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{RunResult, Summary};
+
+    fn strategy(buckets: Vec<BucketRow>) -> StrategyResult {
+        let mut totals = BucketRow::default();
+        for b in &buckets {
+            totals.cache_hits += b.cache_hits;
+            totals.cache_misses += b.cache_misses;
+            totals.arrived += b.arrived;
+            totals.completed += b.completed;
+            totals.db_completed += b.db_completed;
+        }
+        StrategyResult {
+            name: "s".into(),
+            description: String::new(),
+            db_capacity_qps: 100.0,
+            fanout: 1,
+            marks: vec![(10.0, "flush".into())],
+            client_timeout_s: Some(1.0),
+            result: RunResult {
+                buckets,
+                summary: Summary {
+                    totals,
+                    ..Summary::default()
+                },
+                ..RunResult::default()
+            },
+        }
+    }
+
+    fn bucket(start_s: f64, hits: u64, misses: u64) -> BucketRow {
+        let mut b = BucketRow {
+            start_s,
+            width_s: 1.0,
+            cache_hits: hits,
+            cache_misses: misses,
+            arrived: hits + misses,
+            completed: hits + misses,
+            db_completed: misses,
+            ..BucketRow::default()
+        };
+        b.db_by_cause.miss = misses;
+        b
+    }
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(grouped(0.0), "0");
+        assert_eq!(grouped(999.4), "999");
+        assert_eq!(grouped(1929.0), "1,929");
+        assert_eq!(grouped(1_234_567.0), "1,234,567");
+        assert_eq!(grouped(-4321.0), "-4,321");
+    }
+
+    #[test]
+    fn a_calm_run_has_no_finding() {
+        let s = strategy((0..30).map(|i| bucket(i as f64, 99, 1)).collect());
+        let d = diagnose(&s);
+        assert!(d.is_healthy(), "{d:?}");
+        assert_eq!(d.recovered, None);
+    }
+
+    #[test]
+    fn a_hit_ratio_step_after_a_timeline_event_is_a_cold_cache() {
+        let s = strategy(
+            (0..30)
+                .map(|i| {
+                    if i == 11 {
+                        bucket(11.0, 40, 60)
+                    } else {
+                        bucket(i as f64, 99, 1)
+                    }
+                })
+                .collect(),
+        );
+        let d = diagnose(&s);
+        let f = d.headline().expect("a finding");
+        assert_eq!(f.mode, Mode::ColdCache);
+        assert_eq!(f.at_s, 11.0);
+        assert!(f.evidence.contains("from 99% to 40%"), "{}", f.evidence);
+    }
+
+    #[test]
+    fn a_drop_made_of_expired_entries_is_not_a_cold_cache() {
+        let mut low = bucket(11.0, 40, 60);
+        low.cache_misses_expired = 60;
+        let s = strategy(
+            (0..30)
+                .map(|i| {
+                    if i == 11 {
+                        low.clone()
+                    } else {
+                        bucket(i as f64, 99, 1)
+                    }
+                })
+                .collect(),
+        );
+        assert!(!diagnose(&s).has(Mode::ColdCache));
+    }
+
+    #[test]
+    fn every_mode_names_mitigations_and_a_chart() {
+        for m in [
+            Mode::CongestiveCollapse,
+            Mode::RetryStorm,
+            Mode::Dependency,
+            Mode::Penetration,
+            Mode::Consistency,
+            Mode::Freshness,
+            Mode::HotKeyHerd,
+            Mode::SynchronisedExpiry,
+            Mode::ColdCache,
+            Mode::FanOut,
+        ] {
+            assert!(!m.mitigations().is_empty(), "{m:?}");
+            assert!(
+                crate::report::charts::all_stems().any(|s| s == m.chart()),
+                "{m:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,719 @@
+//! `report.html`: one self-contained page that says what failed and why.
+//!
+//! Sections, most important first: the verdict per strategy (the failure modes
+//! [`crate::diagnose`] finds, with their evidence and worst moment, the recovery verdict and the
+//! model's mitigations), the ranking on the scenario's objective, the timelines (the charts,
+//! inline), where the database load came from (queries by cause), the scenario file and the
+//! command that reproduces the run.
+//!
+//! The page makes no network request: the charts are inline SVG with their font embedded once
+//! for the page (a subset of the chart font, as each SVG file has its own), a content security
+//! policy forbids anything else, and a few lines of plain JavaScript only show or hide
+//! strategies in the tables. Every text a user typed (names, descriptions, the scenario file) is
+//! HTML-escaped, control characters shown as `\u{..}` escapes first. The bytes depend only on
+//! the results and the inputs, so the same run gives the same page.
+
+use std::fmt::Write as _;
+
+use super::charts::Chart;
+use super::replications::figure;
+use crate::diagnose::{diagnose, Diagnosis, Mode};
+use crate::metrics::{ratio, StrategyResult, StudyResult, COLUMNS};
+
+/// File name of the report in an output folder.
+pub const FILE: &str = "report.html";
+
+/// What the page shows besides the results.
+#[derive(Clone, Debug)]
+pub struct Page<'a> {
+    /// The scenario file as given on the command line.
+    pub scenario_file: &'a str,
+    /// The scenario file's text as run, or `None` when it changed since (then not shown).
+    pub scenario_text: Option<&'a str>,
+    /// The command that reproduces the run (shell words, already quoted).
+    pub command: &'a str,
+    /// Summary columns the scenario's `[[expect]]` tables judge, in file order (duplicates
+    /// allowed): the ranking's objective. Empty: p99 latency, then the error ratio.
+    pub objective: Vec<&'a str>,
+    /// The charts as SVG (any order; those the report shows are picked by stem). Empty when
+    /// the run drew none (`--no-charts`).
+    pub svg_charts: &'a [Chart],
+}
+
+/// HTML-escapes `s`, after showing control characters as escapes ([`crate::text::escape`]).
+pub fn escape(s: &str) -> String {
+    let shown = crate::text::escape_except(s, &['\n', '\t']);
+    let mut out = String::with_capacity(shown.len());
+    for c in shown.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `s` as one POSIX shell word: unchanged when it holds only safe characters, else in single
+/// quotes (a quote inside written `'\''`).
+pub fn shell_word(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// The command that reproduces a run of `file` with `seed` and `replications`, selecting
+/// `strategies` (all when empty).
+pub fn reproduce(file: &str, seed: u64, replications: usize, strategies: &[String]) -> String {
+    let mut cmd = format!(
+        "cachestorm run {} --seed {seed} --replications {replications}",
+        shell_word(file)
+    );
+    for s in strategies {
+        cmd.push_str(" --strategy ");
+        cmd.push_str(&shell_word(s));
+    }
+    cmd
+}
+
+/// Charts of the timelines, in the order shown: with their small multiples when drawn (the
+/// overlaid lines of many strategies hide each other), the overlays otherwise, then the
+/// charts of the scenario's own lesson.
+const TIMELINES: [(&str, &str); 10] = [
+    ("latency_p99_by_strategy", "latency_p99"),
+    ("db_load_by_strategy", "db_load"),
+    ("hit_ratio", ""),
+    ("errors_by_strategy", "errors"),
+    ("outdated_reads", ""),
+    ("outdated_age_p99", ""),
+    ("goodput", ""),
+    ("retry_amplification", ""),
+    ("node_load", ""),
+    ("", ""),
+];
+
+/// The charts the page shows, from those drawn: for each entry of [`TIMELINES`], the first
+/// drawn of its two stems.
+fn shown_charts(charts: &[Chart]) -> Vec<&Chart> {
+    let find = |stem: &str| {
+        charts
+            .iter()
+            .find(|c| !stem.is_empty() && c.file_stem == stem)
+    };
+    TIMELINES
+        .iter()
+        .filter_map(|(a, b)| find(a).or_else(|| find(b)))
+        .collect()
+}
+
+/// The bytes of `report.html` for `study`.
+pub fn report(study: &StudyResult, page: &Page) -> Vec<u8> {
+    let result = study.first();
+    let charts = shown_charts(page.svg_charts);
+    let (svgs, font_css) = super::charts::share_font(
+        &charts
+            .iter()
+            .map(|c| String::from_utf8_lossy(&c.bytes).into_owned())
+            .collect::<Vec<_>>(),
+    );
+    let diagnoses: Vec<Vec<Diagnosis>> = study
+        .runs
+        .iter()
+        .map(|run| run.strategies.iter().map(diagnose).collect())
+        .collect();
+    let mut h = String::with_capacity(64 * 1024);
+    let name = escape(&result.name);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         style-src 'unsafe-inline'; script-src 'unsafe-inline'; font-src data:; img-src data:\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>cachestorm: {name}</title>\n<style>{STYLE}{}</style>\n</head>\n<body>\n",
+        font_css.unwrap_or_default()
+    );
+    let _ = writeln!(h, "<h1>{name}</h1>");
+    if !result.description.is_empty() {
+        let _ = writeln!(h, "<p class=\"desc\">{}</p>", escape(&result.description));
+    }
+    let reps = study.replications();
+    let _ = writeln!(
+        h,
+        "<p class=\"meta\">{} strateg{}, {} simulated, seed {}{}</p>",
+        result.strategies.len(),
+        if result.strategies.len() == 1 {
+            "y"
+        } else {
+            "ies"
+        },
+        seconds(result.duration_s),
+        result.seed,
+        if reps > 1 {
+            format!(", {reps} replications")
+        } else {
+            String::new()
+        }
+    );
+    toggles(&mut h, result);
+    verdict(&mut h, study, &diagnoses, &charts);
+    ranking(&mut h, study, &page.objective);
+    timelines(&mut h, &charts, &svgs, page.svg_charts.is_empty());
+    causes(&mut h, study);
+    source(&mut h, page, result.seed);
+    let _ = write!(
+        h,
+        "<footer>Written by cachestorm {}.</footer>\n<script>{SCRIPT}</script>\n</body>\n</html>\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    h.into_bytes()
+}
+
+const STYLE: &str = "\
+body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1240px;margin:0 auto;\
+padding:0 16px 40px;color:#222}\
+h1{margin:.6em 0 .1em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}\
+.desc{color:#444;white-space:pre-wrap}.meta,.note,footer{color:#666;font-size:.9em}\
+table{border-collapse:collapse;margin:.5em 0}th,td{padding:3px 8px;border-bottom:1px solid #e4e4e4;\
+text-align:left;vertical-align:top}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\
+.mode{font-weight:600}.bad{color:#b00020}.warn{color:#9a5b00}.ok{color:#1b7a2e}.mit{color:#555;font-size:.9em}\
+.also{color:#444;font-size:.92em}\
+figure{margin:1em 0;break-inside:avoid}figure svg{max-width:100%;height:auto}\
+figcaption{color:#444;font-size:.9em}\
+pre{background:#f6f6f6;padding:8px;overflow-x:auto;white-space:pre-wrap;word-break:break-word}\
+.bar{display:flex;height:12px;min-width:240px;background:#eee}.bar span{display:block;height:12px}\
+.key span{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px}\
+#show label{margin-right:12px;white-space:nowrap}\
+@media print{#show{display:none}body{max-width:none}a{color:inherit;text-decoration:none}\
+tr[hidden]{display:table-row}}";
+
+/// Shows and hides strategies' rows; marks the page ready (`data-ready` on the body), so a
+/// test in a browser sees the script ran without error.
+const SCRIPT: &str = "document.querySelectorAll('#show input').forEach(function(c){\
+c.addEventListener('change',function(){document.querySelectorAll('tr[data-s=\"'+c.value+'\"]')\
+.forEach(function(r){r.hidden=!c.checked;});});});document.body.setAttribute('data-ready','1');";
+
+/// Colours of the causes of database queries, in [`CAUSES`] order.
+const CAUSE_COLOURS: [&str; 6] = [
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9",
+];
+
+/// One cause of database queries: its name and how to count it.
+type Cause = (&'static str, fn(&crate::metrics::CauseCounts) -> u64);
+
+/// The causes of database queries.
+const CAUSES: [Cause; 6] = [
+    ("miss", |c| c.miss),
+    ("early refresh", |c| c.early_refresh),
+    ("background refresh", |c| c.background_refresh),
+    ("warm-up", |c| c.warmup),
+    ("lock or lease fallback", |c| c.fallback),
+    ("write", |c| c.write),
+];
+
+fn toggles(h: &mut String, result: &crate::metrics::ScenarioResult) {
+    if result.strategies.len() < 2 {
+        return;
+    }
+    h.push_str("<p id=\"show\">Show in the tables: ");
+    for (i, s) in result.strategies.iter().enumerate() {
+        let _ = write!(
+            h,
+            "<label><input type=\"checkbox\" value=\"{i}\" checked> {}</label>",
+            escape(&s.name)
+        );
+    }
+    h.push_str("</p>\n");
+}
+
+fn seconds(s: f64) -> String {
+    if s.fract() == 0.0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
+/// A figure's value as the tables show it: three significant digits or a whole number.
+fn number(v: f64) -> String {
+    if !v.is_finite() {
+        "never".into()
+    } else if v.abs() >= 1000.0 {
+        crate::diagnose::grouped(v)
+    } else if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 10.0 {
+        format!("{v:.1}")
+    } else if v.abs() >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+fn chart_link(mode: Mode, charts: &[&Chart]) -> String {
+    let stem = mode.chart();
+    charts
+        .iter()
+        .find(|c| c.file_stem == stem || c.file_stem.strip_suffix("_by_strategy") == Some(stem))
+        .map(|c| format!(" (<a href=\"#chart-{0}\">{0}</a>)", c.file_stem))
+        .unwrap_or_default()
+}
+
+fn verdict(h: &mut String, study: &StudyResult, diagnoses: &[Vec<Diagnosis>], charts: &[&Chart]) {
+    let result = study.first();
+    let reps = study.replications();
+    h.push_str("<h2 id=\"verdict\">Verdict</h2>\n");
+    if reps > 1 {
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">Diagnosed on replication 1 (seed {}); the count says in how many \
+             of the {reps} replications the same failure comes first.</p>",
+            result.seed
+        );
+    }
+    h.push_str(
+        "<table>\n<tr><th>strategy</th><th>what failed, and the evidence</th><th>recovery</th></tr>\n",
+    );
+    for (i, s) in result.strategies.iter().enumerate() {
+        let d = &diagnoses[0][i];
+        let _ = write!(h, "<tr data-s=\"{i}\"><td>{}</td><td>", escape(&s.name));
+        match d.headline() {
+            None => {
+                let t = &s.result.summary.totals;
+                let _ = write!(
+                    h,
+                    "<span class=\"mode ok\">no failure found</span>: p99 {} ms (worst second {} \
+                     ms), {} of requests failed, hit ratio {}",
+                    number(t.latency.p99_ms),
+                    number(s.result.summary.worst.p99_ms),
+                    percent(ratio(t.errors(), t.arrived)),
+                    percent(t.hit_ratio())
+                );
+            }
+            Some(f) => {
+                // A failure the run recovered from is shown as handled, not as down.
+                let class = if d.recovered == Some(true) {
+                    "warn"
+                } else {
+                    "bad"
+                };
+                let _ = write!(
+                    h,
+                    "<span class=\"mode {class}\">{}</span>: {}{}",
+                    f.mode.name(),
+                    escape(&f.evidence),
+                    chart_link(f.mode, charts)
+                );
+                if reps > 1 {
+                    let same = diagnoses
+                        .iter()
+                        .filter(|run| run[i].headline().map(|g| g.mode) == Some(f.mode))
+                        .count();
+                    let _ = write!(h, " <span class=\"note\">[{same} of {reps}]</span>");
+                }
+                let _ = write!(
+                    h,
+                    "<br><span class=\"mit\">The model's mitigations: {}</span>",
+                    escape(&f.mode.mitigations().join(", "))
+                );
+                for g in &d.findings[1..] {
+                    let _ = write!(
+                        h,
+                        "<br><span class=\"also\">also <b>{}</b>: {}{}</span>",
+                        g.mode.name(),
+                        escape(&g.evidence),
+                        chart_link(g.mode, charts)
+                    );
+                }
+            }
+        }
+        h.push_str("</td><td>");
+        h.push_str(&recovery(s));
+        h.push_str("</td></tr>\n");
+    }
+    h.push_str("</table>\n");
+}
+
+fn recovery(s: &StrategyResult) -> String {
+    match s.result.summary.recovery {
+        None => "<span class=\"note\">no disturbance</span>".into(),
+        Some(r) if r.recovered() => format!(
+            "<span class=\"ok\">recovered in {}</span>",
+            seconds(r.recovery_s)
+        ),
+        Some(r) if r.metastable => "<span class=\"bad\">never (metastable)</span>".into(),
+        Some(_) => "<span class=\"bad\">never</span>".into(),
+    }
+}
+
+/// A count (a mean over replications keeps one decimal), with thousands separators.
+fn count(v: f64) -> String {
+    let tenths = (v * 10.0).round();
+    let (whole, tenth) = ((tenths / 10.0).trunc(), (tenths % 10.0).abs());
+    if tenth == 0.0 {
+        crate::diagnose::grouped(whole)
+    } else {
+        format!("{}.{tenth:.0}", crate::diagnose::grouped(whole))
+    }
+}
+
+/// A share as a percentage, with two significant digits below 10%.
+fn percent(x: f64) -> String {
+    if x == 0.0 || x >= 0.1 {
+        format!("{:.0}%", 100.0 * x)
+    } else {
+        let decimals = (1.0 - (100.0 * x).log10().floor()).clamp(1.0, 6.0) as usize;
+        format!("{:.decimals$}%", 100.0 * x)
+    }
+}
+
+fn ranking(h: &mut String, study: &StudyResult, objective: &[&str]) {
+    let result = study.first();
+    let mut metrics: Vec<&str> = Vec::new();
+    for m in objective {
+        if !metrics.contains(m) && COLUMNS.iter().any(|c| c.name == *m) {
+            metrics.push(m);
+        }
+    }
+    let from_expect = !metrics.is_empty();
+    if !from_expect {
+        metrics = vec!["p99_latency_ms", "error_ratio"];
+    }
+    let higher = |m: &str| COLUMNS.iter().any(|c| c.name == m && c.higher_is_better);
+    // Per strategy and metric: mean (infinite when a run never recovered) and half-width.
+    let values: Vec<Vec<(f64, Option<f64>)>> = result
+        .strategies
+        .iter()
+        .map(|s| {
+            metrics
+                .iter()
+                .map(|m| {
+                    let Some(f) = figure(study, &s.name, m) else {
+                        return (f64::NAN, None);
+                    };
+                    if f.written.iter().any(|w| w == "never") {
+                        return (f64::INFINITY, None);
+                    }
+                    match f.interval() {
+                        Some(i) => (i.mean, (i.n > 1).then_some(i.half_width)),
+                        None => (f64::NAN, None),
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..result.strategies.len()).collect();
+    order.sort_by(|&a, &b| {
+        for (j, m) in metrics.iter().enumerate() {
+            let (x, y) = (values[a][j].0, values[b][j].0);
+            let (x, y) = if higher(m) { (-x, -y) } else { (x, y) };
+            // NaN (no value) last.
+            let c = match (x.is_nan(), y.is_nan()) {
+                (true, true) => std::cmp::Ordering::Equal,
+                (true, false) => std::cmp::Ordering::Greater,
+                (false, true) => std::cmp::Ordering::Less,
+                _ => x.total_cmp(&y),
+            };
+            if c.is_ne() {
+                return c;
+            }
+        }
+        a.cmp(&b)
+    });
+    h.push_str("<h2 id=\"ranking\">Ranking</h2>\n<p class=\"note\">");
+    if from_expect {
+        h.push_str("On the figures the scenario's <code>[[expect]]</code> tables judge");
+    } else {
+        h.push_str("On p99 latency, then the share of failed requests (the scenario has no <code>[[expect]]</code>)");
+    }
+    h.push_str(", the first deciding, ties broken by the next");
+    if study.replications() > 1 {
+        let _ = write!(
+            h,
+            "; means over {} replications with their 95% confidence interval",
+            study.replications()
+        );
+    }
+    h.push_str(".</p>\n<table>\n<tr><th class=\"n\">#</th><th>strategy</th>");
+    for m in &metrics {
+        let _ = write!(
+            h,
+            "<th class=\"n\">{m} ({})</th>",
+            if higher(m) {
+                "higher is better"
+            } else {
+                "lower is better"
+            }
+        );
+    }
+    h.push_str("</tr>\n");
+    for (rank, &i) in order.iter().enumerate() {
+        let _ = write!(
+            h,
+            "<tr data-s=\"{i}\"><td class=\"n\">{}</td><td>{}</td>",
+            rank + 1,
+            escape(&result.strategies[i].name)
+        );
+        for ((mean, half), m) in values[i].iter().zip(&metrics) {
+            // Shares (0–1) as percentages.
+            let show = if COLUMNS.iter().any(|c| c.name == *m && c.unit == "0–1") {
+                percent
+            } else {
+                number
+            };
+            let cell = if mean.is_nan() {
+                "–".to_string()
+            } else if mean.is_infinite() {
+                "never".to_string()
+            } else {
+                match half {
+                    Some(w) => format!("{} ± {}", show(*mean), show(*w)),
+                    None => show(*mean),
+                }
+            };
+            let _ = write!(h, "<td class=\"n\">{cell}</td>");
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
+}
+
+fn timelines(h: &mut String, charts: &[&Chart], svgs: &[String], none_drawn: bool) {
+    h.push_str("<h2 id=\"timelines\">Timelines</h2>\n");
+    if none_drawn {
+        h.push_str(
+            "<p class=\"note\">No charts: this run was made with <code>--no-charts</code>.</p>\n",
+        );
+        return;
+    }
+    for (c, svg) in charts.iter().zip(svgs) {
+        let _ = write!(
+            h,
+            "<figure id=\"chart-{0}\">\n{1}\n<figcaption>{0} (the same chart as the file \
+             <code>{0}.png</code> or <code>.svg</code> of this folder)</figcaption></figure>\n",
+            c.file_stem,
+            compact_svg(svg)
+        );
+    }
+}
+
+fn causes(h: &mut String, study: &StudyResult) {
+    let result = study.first();
+    let reps = study.replications() as f64;
+    h.push_str(
+        "<h2 id=\"causes\">Where the database load came from</h2>\n<p class=\"note\">Database \
+         queries submitted, by why they were made",
+    );
+    if reps > 1.0 {
+        h.push_str(" (means over the replications)");
+    }
+    h.push_str(".</p>\n<p class=\"key\">");
+    for ((name, _), colour) in CAUSES.iter().zip(CAUSE_COLOURS) {
+        let _ = write!(h, "<span style=\"background:{colour}\"></span>{name}");
+    }
+    h.push_str("</p>\n<table>\n<tr><th>strategy</th><th class=\"n\">queries</th>");
+    for (name, _) in CAUSES {
+        let _ = write!(h, "<th class=\"n\">{name}</th>");
+    }
+    h.push_str(
+        "<th class=\"n\">of misses: expired</th><th class=\"n\">of misses: absent keys</th><th>share</th></tr>\n",
+    );
+    for (i, s) in result.strategies.iter().enumerate() {
+        let mut by_cause = crate::metrics::CauseCounts::default();
+        let (mut expired, mut absent) = (0u64, 0u64);
+        for run in &study.runs {
+            let t = &run.strategies[i].result.summary.totals;
+            by_cause.add(&t.db_by_cause);
+            expired += t.cache_misses_expired.min(t.db_by_cause.miss);
+            absent += t.db_queries_absent;
+        }
+        let counts: Vec<u64> = CAUSES.iter().map(|(_, f)| f(&by_cause)).collect();
+        let total: u64 = counts.iter().sum();
+        let _ = write!(
+            h,
+            "<tr data-s=\"{i}\"><td>{}</td><td class=\"n\">{}</td>",
+            escape(&s.name),
+            count(total as f64 / reps)
+        );
+        for c in &counts {
+            let _ = write!(h, "<td class=\"n\">{}</td>", count(*c as f64 / reps));
+        }
+        let _ = write!(
+            h,
+            "<td class=\"n\">{}</td><td class=\"n\">{}</td><td><div class=\"bar\">",
+            count(expired as f64 / reps),
+            count(absent as f64 / reps)
+        );
+        for (c, colour) in counts.iter().zip(CAUSE_COLOURS) {
+            if *c > 0 {
+                let _ = write!(
+                    h,
+                    "<span style=\"width:{:.2}%;background:{colour}\"></span>",
+                    100.0 * ratio(*c, total)
+                );
+            }
+        }
+        h.push_str("</div></td></tr>\n");
+    }
+    h.push_str("</table>\n");
+}
+
+fn source(h: &mut String, page: &Page, seed: u64) {
+    let _ = write!(
+        h,
+        "<h2 id=\"reproduce\">Reproduce</h2>\n<p>Seed {seed}. The same command on the same file \
+         writes the same numbers, bit for bit:</p>\n<pre>{}</pre>\n",
+        escape(page.command)
+    );
+    let _ = write!(
+        h,
+        "<h2 id=\"scenario\">The scenario file</h2>\n<p><code>{}</code></p>\n",
+        escape(page.scenario_file)
+    );
+    match page.scenario_text {
+        Some(text) => {
+            let _ = writeln!(h, "<pre>{}</pre>", escape(text));
+        }
+        None => h.push_str(
+            "<p class=\"note\">Not shown: the file changed while the run went on (its SHA-256 \
+             in run.toml is that of the version run).</p>\n",
+        ),
+    }
+}
+
+/// `svg` made smaller for inlining, drawing the same: the XML prologue dropped, and each run
+/// of consecutive `<polyline>` (or `<line>`) elements of one style, as plotters writes a line
+/// segment by segment, joined into one `<path>` (continuing a segment that starts where the
+/// last ended). Lines of any other shape pass through unchanged.
+pub fn compact_svg(svg: &str) -> String {
+    let mut out = String::with_capacity(svg.len() / 2);
+    // The open path: its style attributes, its data, and the last point drawn.
+    let mut open: Option<(String, String, String)> = None;
+    let close = |out: &mut String, open: &mut Option<(String, String, String)>| {
+        if let Some((style, d, _)) = open.take() {
+            let _ = writeln!(out, "<path {style} d=\"{d}\"/>");
+        }
+    };
+    for line in svg.lines() {
+        if line.starts_with("<?xml") {
+            continue;
+        }
+        let Some((style, points)) = segment(line) else {
+            close(&mut out, &mut open);
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        if open.as_ref().is_some_and(|(s, _, _)| *s != style) {
+            close(&mut out, &mut open);
+        }
+        let (_, d, last) = open.get_or_insert_with(|| (style, String::new(), String::new()));
+        for (k, p) in points.iter().enumerate() {
+            if k == 0 {
+                if *p == *last {
+                    continue;
+                }
+                d.push('M');
+            } else {
+                d.push('L');
+            }
+            d.push_str(p);
+        }
+        if let Some(p) = points.last() {
+            *last = p.clone();
+        }
+    }
+    close(&mut out, &mut open);
+    out
+}
+
+/// A `<polyline>` or `<line>` of plotters' SVG backend as (style attributes for a `<path>`,
+/// points as `x y`), or `None` for any other line.
+fn segment(line: &str) -> Option<(String, Vec<String>)> {
+    if let Some(rest) = line.strip_prefix("<polyline ") {
+        let (style, tail) = rest.split_once(" points=\"")?;
+        let points = tail.strip_suffix("\"/>")?;
+        if !style.contains("fill=\"none\"") || points.contains('"') {
+            return None;
+        }
+        let points: Vec<String> = points
+            .split_whitespace()
+            .map(|p| p.replacen(',', " ", 1))
+            .collect();
+        return (points.len() >= 2).then(|| (style.to_string(), points));
+    }
+    let rest = line.strip_prefix("<line ")?;
+    let (style, tail) = rest.split_once(" x1=\"")?;
+    let attr = |tail: &str, name: &str| -> Option<String> {
+        let i = tail.find(&format!("{name}=\""))? + name.len() + 2;
+        Some(tail[i..].split('"').next()?.to_string())
+    };
+    let tail = format!("x1=\"{tail}");
+    if !tail.ends_with("\"/>") {
+        return None;
+    }
+    let [x1, y1, x2, y2] = ["x1", "y1", "x2", "y2"].map(|n| attr(&tail, n));
+    Some((
+        format!("fill=\"none\" {style}"),
+        vec![format!("{} {}", x1?, y1?), format!("{} {}", x2?, y2?)],
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_control_characters() {
+        assert_eq!(
+            escape("<script>\"a\" & 'b'\u{1b}"),
+            "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39;\\u{1b}"
+        );
+        assert_eq!(escape("line\nnext"), "line\nnext");
+    }
+
+    #[test]
+    fn counts_keep_a_tenth_only_when_they_have_one() {
+        assert_eq!(count(443_954.0), "443,954");
+        assert_eq!(count(0.0), "0");
+        assert_eq!(count(1234.46), "1,234.5");
+        assert_eq!(count(999.96), "1,000");
+        assert_eq!(percent(0.00025), "0.025%");
+        assert_eq!(percent(0.35), "35%");
+    }
+
+    #[test]
+    fn shell_words_are_quoted_when_needed() {
+        assert_eq!(shell_word("scenarios/a.toml"), "scenarios/a.toml");
+        assert_eq!(shell_word("my file's.toml"), r"'my file'\''s.toml'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(
+            reproduce("a b.toml", 7, 2, &["x".into()]),
+            "cachestorm run 'a b.toml' --seed 7 --replications 2 --strategy x"
+        );
+    }
+
+    #[test]
+    fn consecutive_segments_of_one_style_become_one_path() {
+        let svg = "<?xml version=\"1.0\"?>\n<svg>\n\
+            <polyline fill=\"none\" opacity=\"1\" stroke=\"#000\" stroke-width=\"1\" points=\"1,2 3,4 \"/>\n\
+            <polyline fill=\"none\" opacity=\"1\" stroke=\"#000\" stroke-width=\"1\" points=\"3,4 5,6 \"/>\n\
+            <polyline fill=\"none\" opacity=\"1\" stroke=\"#000\" stroke-width=\"1\" points=\"7,8 9,9 \"/>\n\
+            <line opacity=\"1\" stroke=\"#111\" stroke-width=\"1\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"9\"/>\n\
+            <text x=\"1\">a</text>\n</svg>";
+        let out = compact_svg(svg);
+        assert_eq!(
+            out,
+            "<svg>\n\
+             <path fill=\"none\" opacity=\"1\" stroke=\"#000\" stroke-width=\"1\" d=\"M1 2L3 4L5 6M7 8L9 9\"/>\n\
+             <path fill=\"none\" opacity=\"1\" stroke=\"#111\" stroke-width=\"1\" d=\"M0 1L0 9\"/>\n\
+             <text x=\"1\">a</text>\n</svg>\n"
+        );
+    }
+}

@@ -1,0 +1,252 @@
+//! The one-page report (issue 22): every shipped scenario's base strategy diagnosed as the
+//! failure mode the README's gallery says it shows, a calm run said to be calm, and
+//! `report.html` self-contained, escaped and opened in a real browser when one is installed.
+
+use cachestorm::diagnose::{diagnose, Mode};
+use cachestorm::metrics::ScenarioResult;
+
+use super::scenario_path;
+
+/// Runs the first `strategies` strategies of the shipped scenario `file`.
+fn run_shipped(file: &str, strategies: usize) -> ScenarioResult {
+    let mut s = cachestorm::scenario::load(&scenario_path(file)).expect("a shipped scenario loads");
+    s.strategies.truncate(strategies);
+    cachestorm::experiment::run_scenario(&s, &|_| {})
+}
+
+/// The gallery's failure mode of each shipped scenario's base strategy.
+const GALLERY: [(&str, Mode); 13] = [
+    ("avalanche.toml", Mode::SynchronisedExpiry),
+    ("thundering-herd.toml", Mode::HotKeyHerd),
+    ("cold-deploy.toml", Mode::ColdCache),
+    ("capacity-flush.toml", Mode::ColdCache),
+    ("stale-after-write.toml", Mode::Freshness),
+    ("local-cache-inconsistency.toml", Mode::Consistency),
+    ("cache-penetration.toml", Mode::Penetration),
+    ("cache-node-failure.toml", Mode::Dependency),
+    ("slow-cache.toml", Mode::Dependency),
+    ("hot-key-node.toml", Mode::Dependency),
+    ("metastable-retry-storm.toml", Mode::RetryStorm),
+    ("retry-storm-burst.toml", Mode::RetryStorm),
+    ("congestive-collapse.toml", Mode::CongestiveCollapse),
+];
+
+#[test]
+fn every_shipped_base_strategy_is_diagnosed_as_its_gallery_failure() {
+    let shipped: Vec<String> = std::fs::read_dir(scenario_path(""))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    for name in &shipped {
+        assert!(
+            name == "fanout.toml" || GALLERY.iter().any(|(f, _)| f == name),
+            "{name}: a shipped scenario without its expected diagnosis here"
+        );
+    }
+    for (file, mode) in GALLERY {
+        let result = run_shipped(file, 1);
+        let d = diagnose(&result.strategies[0]);
+        let headline = d.headline().map(|f| f.mode);
+        assert_eq!(headline, Some(mode), "{file}: {d:#?}");
+    }
+}
+
+#[test]
+fn fanouts_one_key_request_has_no_failure_and_its_twenty_keys_miss() {
+    let result = run_shipped("fanout.toml", usize::MAX);
+    let first = diagnose(&result.strategies[0]);
+    assert!(first.is_healthy(), "k=1: {first:#?}");
+    let last = result.strategies.last().unwrap();
+    assert!(last.fanout > 1);
+    assert_eq!(
+        diagnose(last).headline().map(|f| f.mode),
+        Some(Mode::FanOut),
+        "{}",
+        last.name
+    );
+}
+
+#[test]
+fn the_gallerys_fixes_are_diagnosed_healthy() {
+    for (file, fixed) in [
+        ("avalanche.toml", "jittered-ttl"),
+        ("cache-penetration.toml", "bloom-filter"),
+        ("thundering-herd.toml", "lease"),
+        ("stale-after-write.toml", "delete-versioned"),
+    ] {
+        let result = run_shipped(file, usize::MAX);
+        let s = result.strategies.iter().find(|s| s.name == fixed).unwrap();
+        let d = diagnose(s);
+        assert!(d.is_healthy(), "{file} {fixed}: {d:#?}");
+        assert!(!diagnose(&result.strategies[0]).is_healthy(), "{file}");
+    }
+}
+
+/// A small scenario with markup in what a user types: its name, description and a strategy.
+fn marked_up() -> String {
+    let mut b = super::builder::ScenarioBuilder::new("rep");
+    b.duration("4s")
+        .set("description", "<script>alert(1)</script> & \"quotes\"")
+        .strategy("<b>bold</b>", |s| {
+            s.set("db.slots", 4);
+        });
+    b.toml()
+}
+
+fn read(dir: &std::path::Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join("rep").join(file)).unwrap()
+}
+
+#[test]
+fn report_html_is_one_escaped_self_contained_page_and_no_report_skips_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (assert, _) = super::run_toml(dir.path(), "rep", &marked_up(), &["--format", "svg"]);
+    assert.success();
+    let html = read(dir.path(), "report.html");
+    for section in [
+        "verdict",
+        "ranking",
+        "timelines",
+        "causes",
+        "reproduce",
+        "scenario",
+    ] {
+        assert!(
+            html.contains(&format!("<h2 id=\"{section}\">")),
+            "{section}"
+        );
+    }
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;"));
+    assert!(html.contains("&lt;b&gt;bold&lt;/b&gt;"));
+    assert!(!html.contains("<script>alert") && !html.contains("<b>bold"));
+    // Exactly one script of ours, one font for every chart, no address but the SVG namespace.
+    assert_eq!(html.matches("<script>").count(), 1);
+    assert_eq!(
+        html.matches("@font-face").count(),
+        1,
+        "the font embedded once"
+    );
+    let svgs = html.matches("<svg").count();
+    assert!(svgs >= 4, "{svgs} charts inline");
+    let addresses = html.matches("http://").count() + html.matches("https://").count();
+    assert_eq!(
+        addresses,
+        html.matches("http://www.w3.org/2000/svg").count()
+    );
+    assert!(!html.contains(" src=\"") && !html.contains(" href=\"http"));
+    assert!(
+        html.contains("--seed 1 --replications 1"),
+        "the command to reproduce"
+    );
+    assert!(read(dir.path(), "run.toml").contains("\"report.html\""));
+
+    let again = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rep.toml");
+    super::cachestorm()
+        .args(["run", "--format", "svg", "--out"])
+        .arg(again.path())
+        .arg(&file)
+        .assert()
+        .success();
+    assert_eq!(
+        read(again.path(), "report.html"),
+        html,
+        "same run, same bytes"
+    );
+
+    let (assert, _) = super::run_toml(
+        dir.path(),
+        "rep",
+        &marked_up(),
+        &["--no-report", "--no-charts"],
+    );
+    assert.success();
+    assert!(!dir.path().join("rep/report.html").exists());
+}
+
+#[test]
+fn report_html_without_charts_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (assert, _) = super::run_toml(dir.path(), "rep", &marked_up(), &["--no-charts"]);
+    assert.success();
+    let html = read(dir.path(), "report.html");
+    assert!(html.contains("--no-charts"));
+    assert!(!html.contains("<svg"));
+}
+
+/// The Chromium binary on PATH, if any.
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser"].into_iter().find(|b| {
+        std::process::Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+#[test]
+fn a_shipped_report_opens_in_headless_chromium_without_error_or_network_request() {
+    let Some(browser) = chromium() else {
+        if std::env::var("CACHESTORM_REQUIRE_CHROMIUM").as_deref() == Ok("1") {
+            panic!("chromium is not on PATH, and CACHESTORM_REQUIRE_CHROMIUM=1 requires it");
+        }
+        eprintln!(
+            "skipped: chromium is not on PATH (set CACHESTORM_REQUIRE_CHROMIUM=1 to fail instead)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    super::cachestorm()
+        .arg("run")
+        .arg(scenario_path("thundering-herd.toml"))
+        .arg("--out")
+        .arg(dir.path())
+        .args(["--strategy", "none", "--strategy", "coalescing"])
+        .assert()
+        .success();
+    let page = dir.path().join("thundering-herd").join("report.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(dom.contains("data-ready=\"1\""), "the script ran: {log}");
+    assert!(dom.contains("hot-key herd"), "the verdict");
+    assert_eq!(
+        dom.matches("<svg").count(),
+        html.matches("<svg").count(),
+        "every chart"
+    );
+    assert!(html.matches("<svg").count() >= 4);
+    // The page logs nothing: Chromium writes every console message (console.error, an
+    // uncaught exception, a request the page's content security policy blocked) as a
+    // `:CONSOLE` line on stderr.
+    assert!(
+        html.contains("content=\"default-src 'none';"),
+        "every request forbidden"
+    );
+    for line in log.lines() {
+        assert!(
+            !line.contains(":CONSOLE") && !line.contains("net::ERR"),
+            "{line}"
+        );
+    }
+}
