@@ -32,7 +32,7 @@ pub(super) struct ErrorKind {
 
 /// Every kind of failed request, in the order of `timeseries.csv`, each with its colour (the
 /// same in every scenario; kinds often seen together get colours far apart).
-pub(super) const ERROR_KINDS: [ErrorKind; 7] = [
+pub(super) const ERROR_KINDS: [ErrorKind; 9] = [
     ErrorKind {
         text: "timeout: the client gave up",
         color: PALETTE[0],
@@ -67,6 +67,16 @@ pub(super) const ERROR_KINDS: [ErrorKind; 7] = [
         text: "db_error: the DB query failed",
         color: PALETTE[6],
         count: |b| b.errors_db_error,
+    },
+    ErrorKind {
+        text: "throttled: the client held it back",
+        color: PALETTE[4],
+        count: |b| b.errors_throttled,
+    },
+    ErrorKind {
+        text: "db_breaker: the DB breaker was open",
+        color: RGBColor(117, 112, 179),
+        count: |b| b.errors_db_breaker,
     },
 ];
 
@@ -199,6 +209,41 @@ pub(super) fn failed_summary(replicas: &[&StrategyResult]) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn every_kind_of_failed_request_has_a_line() {
+        // The kinds the column declaration lists, each drawn under its column's name.
+        let kinds = crate::metrics::columns::failure_kinds();
+        assert_eq!(kinds.len(), ERROR_KINDS.len());
+        for (column, _) in kinds {
+            let name = column.trim_start_matches("errors_");
+            let kind = ERROR_KINDS
+                .iter()
+                .find(|k| k.text.starts_with(&format!("{name}:")))
+                .unwrap_or_else(|| panic!("{column} has no line"));
+            let mut b = BucketRow::default();
+            let c = crate::metrics::columns::COLUMNS
+                .iter()
+                .find(|c| c.name == column)
+                .unwrap();
+            // The line counts its own column: set every failure field but this one.
+            b.errors_timeout = 1;
+            b.errors_db_rejected = 2;
+            b.errors_db_timeout = 4;
+            b.errors_overload = 8;
+            b.errors_fallback = 16;
+            b.errors_shed = 32;
+            b.errors_db_error = 64;
+            b.errors_throttled = 128;
+            b.errors_db_breaker = 256;
+            let want = match c.value(&b, None) {
+                crate::metrics::columns::Cell::Count(n) => n,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!((kind.count)(&b), want, "{column}");
+        }
+    }
+
     use crate::report::charts::test_fixtures::*;
 
     #[test]
