@@ -3,9 +3,9 @@
 //! will bring before any run.
 
 use std::borrow::Cow;
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -25,9 +25,11 @@ pub struct TraceReader {
     file: PathBuf,
     source: Source,
     /// Text keys and the numbers given to them, in order of first appearance.
-    names: HashMap<Box<[u8]>, u64>,
+    names: HashMap<Box<[u8]>, u64, BuildHasherDefault<FastHasher>>,
     /// Records read and not yet given out: (time, file position, record).
-    pending: BinaryHeap<Reverse<(u64, u64, Key)>>,
+    /// Kept sorted by (time, position): a record in order is appended, one out of order
+    /// inserted where it belongs.
+    pending: VecDeque<(u64, u64, Key)>,
     /// Latest time read so far.
     latest_ns: u64,
     /// Records (or lines) read so far.
@@ -41,9 +43,8 @@ pub struct TraceReader {
     column_names: [String; 5],
 }
 
-/// The fields of a pending record besides its time, ordered only to fit in the heap (the
-/// file position before them is unique).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// The fields of a pending record besides its time and file position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Key {
     key: u64,
     op: u8,
@@ -152,8 +153,8 @@ impl TraceReader {
         Ok(TraceReader {
             file: path.to_path_buf(),
             source,
-            names: HashMap::new(),
-            pending: BinaryHeap::new(),
+            names: HashMap::default(),
+            pending: VecDeque::new(),
             latest_ns: 0,
             position: 0,
             given: 0,
@@ -175,9 +176,9 @@ impl TraceReader {
     /// The next record in time order, `None` at the end of the file.
     pub fn next_record(&mut self) -> Result<Option<Record>, TraceError> {
         loop {
-            if let Some(Reverse((time_ns, _, _))) = self.pending.peek() {
+            if let Some(&(time_ns, _, _)) = self.pending.front() {
                 if self.ended || time_ns.saturating_add(REORDER_WINDOW_NS) <= self.latest_ns {
-                    let Reverse((time_ns, position, k)) = self.pending.pop().expect("peeked");
+                    let (time_ns, position, k) = self.pending.pop_front().expect("peeked");
                     self.given = position;
                     return Ok(Some(Record {
                         time_ns,
@@ -212,7 +213,20 @@ impl TraceReader {
                         size: r.size,
                         ttl_s: r.ttl_s,
                     };
-                    self.pending.push(Reverse((r.time_ns, self.position, k)));
+                    let entry = (r.time_ns, self.position, k);
+                    if self
+                        .pending
+                        .back()
+                        .is_none_or(|b| (b.0, b.1) <= (entry.0, entry.1))
+                    {
+                        self.pending.push_back(entry);
+                    } else {
+                        // Out of order: after every record of an earlier or equal time.
+                        let at = self
+                            .pending
+                            .partition_point(|p| (p.0, p.1) <= (entry.0, entry.1));
+                        self.pending.insert(at, entry);
+                    }
                 }
             }
         }
@@ -535,7 +549,7 @@ pub struct Replay {
     fill_window_ns: Option<u64>,
     /// Where the window begins in trace time (known from the first record).
     begin_ns: Option<u64>,
-    dense: HashMap<u64, u32>,
+    dense: HashMap<u64, u32, BuildHasherDefault<FastHasher>>,
     /// Per dense key, the trace time of its last record if that was a read, else `u64::MAX`.
     last_read_ns: Vec<u64>,
     /// Most distinct keys allowed.
@@ -583,7 +597,7 @@ impl Replay {
             speed,
             fill_window_ns,
             begin_ns: None,
-            dense: HashMap::new(),
+            dense: HashMap::default(),
             last_read_ns: Vec::new(),
             max_keys,
         })
@@ -704,4 +718,55 @@ pub fn scan(
         });
     }
     Ok(s)
+}
+
+/// A fast hasher for the trace's key maps (FxHash's multiply, eight bytes at a time). The maps
+/// are only looked up and counted, never iterated, so the hash reaches no output; keys come
+/// from the user's trace, but a slow hash here cost more than parsing the trace (SipHash was a
+/// fifth of a replay's instructions).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FastHasher(u64);
+
+impl FastHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FastHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        // The multiply leaves the low bits, which pick the bucket, with the least entropy:
+        // fold the high bits in (MurmurHash3's finaliser).
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("eight bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
 }
