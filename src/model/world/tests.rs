@@ -88,6 +88,19 @@ fn at(secs: f64) -> SimTime {
     SimTime::from_secs_f64(secs)
 }
 
+/// Runs a world of `config` from `events` (time in seconds, event) until `until` seconds: the
+/// names of the events handled, and what the world reported.
+fn run_from(config: &ModelConfig, events: &[(f64, Event)], until: f64) -> (Vec<String>, Seen) {
+    let mut seen = Seen::default();
+    let mut world = World::new(config, 1, &mut seen);
+    for &(t, e) in events {
+        world.events.schedule(at(t), e);
+    }
+    let handled = step_until(&mut world, at(until));
+    drop(world);
+    (handled, seen)
+}
+
 const READS: &str = r#"
 [clients]
 rps = 1
@@ -159,14 +172,8 @@ fn a_preloaded_key_is_answered_by_the_cache_alone() {
 #[test]
 fn without_a_cache_a_read_goes_straight_to_the_database() {
     let config = config(&READS.replace("ttl = \"60s\"", "ttl = \"60s\"\nenabled = false"));
-    let mut seen = Seen::default();
-    let mut world = World::new(&config, 1, &mut seen);
-    world
-        .events
-        .schedule(at(0.0), Event::Client(ClientEvent::Arrival));
-    let handled = step_until(&mut world, at(0.5));
+    let (handled, seen) = run_from(&config, &[(0.0, Event::Client(ClientEvent::Arrival))], 0.5);
     assert_eq!(handled, ["Client::Arrival", "Db::Done", "Db::Done"]);
-    drop(world);
     assert_eq!((seen.hits + seen.misses, seen.completed), (0, 1));
 }
 
@@ -175,12 +182,7 @@ fn a_local_cache_is_asked_before_the_shared_one() {
     let config = config(&format!(
         "{READS}\n[local_cache]\nttl = \"10s\"\nlatency = \"2us\"\n"
     ));
-    let mut seen = Seen::default();
-    let mut world = World::new(&config, 1, &mut seen);
-    world
-        .events
-        .schedule(at(0.0), Event::Client(ClientEvent::Arrival));
-    let handled = step_until(&mut world, at(0.5));
+    let (handled, _) = run_from(&config, &[(0.0, Event::Client(ClientEvent::Arrival))], 0.5);
     assert_eq!(
         handled,
         [
@@ -220,12 +222,7 @@ service = "5ms"
 #[test]
 fn a_write_commits_then_deletes_the_key_and_tells_every_local_cache() {
     let config = config(&format!("{WRITES}path = \"delete\"\n"));
-    let mut seen = Seen::default();
-    let mut world = World::new(&config, 1, &mut seen);
-    world
-        .events
-        .schedule(at(0.0), Event::Writers(WriterEvent::Arrival));
-    let handled = step_until(&mut world, at(0.1));
+    let (handled, seen) = run_from(&config, &[(0.0, Event::Writers(WriterEvent::Arrival))], 0.1);
     // The arrival schedules the next write (seconds later); the commit's delete lands after
     // the cache's latency (1 ms), the pub/sub messages after their lag (1 ms), in the order
     // they were sent.
@@ -240,7 +237,6 @@ fn a_write_commits_then_deletes_the_key_and_tells_every_local_cache() {
             "Writers::Delete"
         ]
     );
-    drop(world);
     assert_eq!((seen.committed, seen.local_messages), (1, 3));
     assert_eq!(seen.queries, [Cause::Write]);
 }
@@ -248,12 +244,7 @@ fn a_write_commits_then_deletes_the_key_and_tells_every_local_cache() {
 #[test]
 fn a_delete_before_commit_lands_first_and_then_the_write_goes_to_the_database() {
     let config = config(&format!("{WRITES}path = \"delete_before_commit\"\n"));
-    let mut seen = Seen::default();
-    let mut world = World::new(&config, 1, &mut seen);
-    world
-        .events
-        .schedule(at(0.0), Event::Writers(WriterEvent::Arrival));
-    let handled = step_until(&mut world, at(0.1));
+    let (handled, _) = run_from(&config, &[(0.0, Event::Writers(WriterEvent::Arrival))], 0.1);
     assert_eq!(
         &handled[..3],
         ["Writers::Arrival", "Writers::DeleteThenCommit", "Db::Done"]
@@ -268,19 +259,13 @@ fn the_app_sends_a_failed_query_again_through_its_own_event() {
             .replace("service = \"2ms\"", "service = \"2ms\"\nerror_rate = 0.9")
             .replace("fanout = 2", "fanout = 1")
     ));
-    let mut seen = Seen::default();
-    let mut world = World::new(&config, 1, &mut seen);
-    world
-        .events
-        .schedule(at(0.0), Event::Client(ClientEvent::Arrival));
-    let handled = step_until(&mut world, at(0.3));
+    let (handled, seen) = run_from(&config, &[(0.0, Event::Client(ClientEvent::Arrival))], 0.3);
     let retries = handled.iter().filter(|h| *h == "App::QueryRetry").count();
     assert!(retries >= 1, "{handled:?}");
     assert_eq!(
         handled[..3],
         ["Client::Arrival", "Cache::Reply", "Db::Done"]
     );
-    drop(world);
     assert_eq!(seen.query_retries, retries as u64);
     // Each retry is a query of its own.
     assert_eq!(seen.queries.len(), 1 + retries);
@@ -374,18 +359,13 @@ fn an_open_breaker_on_the_database_fails_reads_without_querying() {
     let config = config(&format!(
         "{FAILING_DB}\n[mitigations]\ndb_breaker = {{ failures = 2, cool_down = \"10s\" }}\n"
     ));
-    let mut seen = Seen::default();
-    let mut world = World::new(&config, 1, &mut seen);
-    for i in 0..4 {
-        world
-            .events
-            .schedule(at(i as f64 * 0.1), Event::Client(ClientEvent::Arrival));
-    }
-    let handled = step_until(&mut world, at(0.5));
+    let arrivals: Vec<_> = (0..4)
+        .map(|i| (i as f64 * 0.1, Event::Client(ClientEvent::Arrival)))
+        .collect();
+    let (handled, seen) = run_from(&config, &arrivals, 0.5);
     // Two reads query and fail; the breaker opens; the next two never reach the database.
     let queried = handled.iter().filter(|h| *h == "Db::Done").count();
     assert_eq!(queried, 2, "{handled:?}");
-    drop(world);
     assert_eq!(seen.queries.len(), 2);
     assert_eq!(
         seen.failed,
@@ -401,15 +381,10 @@ fn an_open_breaker_on_the_database_fails_reads_without_querying() {
 #[test]
 fn without_a_breaker_every_read_queries_the_failing_database() {
     let config = config(FAILING_DB);
-    let mut seen = Seen::default();
-    let mut world = World::new(&config, 1, &mut seen);
-    for i in 0..4 {
-        world
-            .events
-            .schedule(at(i as f64 * 0.1), Event::Client(ClientEvent::Arrival));
-    }
-    step_until(&mut world, at(0.5));
-    drop(world);
+    let arrivals: Vec<_> = (0..4)
+        .map(|i| (i as f64 * 0.1, Event::Client(ClientEvent::Arrival)))
+        .collect();
+    let (_, seen) = run_from(&config, &arrivals, 0.5);
     assert_eq!(seen.queries.len(), 4);
     assert_eq!(seen.failed, [ErrorKind::DbError; 4]);
 }
@@ -419,15 +394,10 @@ fn throttling_clients_stop_sending_once_nothing_is_accepted() {
     let config = config(&format!(
         "{FAILING_DB}\n[mitigations]\nadaptive_throttling = {{ k = 2, window = \"100s\" }}\n"
     ));
-    let mut seen = Seen::default();
-    let mut world = World::new(&config, 1, &mut seen);
-    for i in 0..200 {
-        world
-            .events
-            .schedule(at(i as f64 * 0.01), Event::Client(ClientEvent::Arrival));
-    }
-    step_until(&mut world, at(2.5));
-    drop(world);
+    let arrivals: Vec<_> = (0..200)
+        .map(|i| (i as f64 * 0.01, Event::Client(ClientEvent::Arrival)))
+        .collect();
+    let (_, seen) = run_from(&config, &arrivals, 2.5);
     let throttled = seen
         .failed
         .iter()
