@@ -12,6 +12,7 @@ mod determinism;
 mod exports;
 mod freshness;
 mod fuzz_corpus;
+mod incidents;
 mod golden;
 mod invariants;
 mod lessons;
