@@ -59,11 +59,14 @@ fn every_incident_names_its_source_and_marks_its_numbers_and_assumptions() {
             comment.contains("assumption"),
             "{name}: no assumption stated"
         );
-        assert!(comment.contains("LIMIT"), "{name}: no limit of the model stated");
+        assert!(
+            comment.contains("LIMIT"),
+            "{name}: no limit of the model stated"
+        );
         // The file's name is its scenario's name (`incident-yyyy-mm-dd`), so output folders and
         // the gallery's links agree.
-        let scenario = cachestorm::scenario::parse(&text, path)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let scenario =
+            cachestorm::scenario::parse(&text, path).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(format!("{}.toml", scenario.name), name);
         assert!(
             scenario
@@ -155,12 +158,18 @@ fn the_readme_and_the_gallery_link_every_incident_and_its_source() {
             readme.contains(&format!("(scenarios/incidents/{name})")),
             "README does not link {name}"
         );
-        assert!(readme.contains(&source), "README lacks the source of {name}");
+        assert!(
+            readme.contains(&source),
+            "README lacks the source of {name}"
+        );
         assert!(
             gallery.contains(&format!("(../scenarios/incidents/{name})")),
             "docs/incidents.md does not link {name}"
         );
-        assert!(gallery.contains(&source), "gallery lacks the source of {name}");
+        assert!(
+            gallery.contains(&source),
+            "gallery lacks the source of {name}"
+        );
     }
     for png in gallery
         .split("](")
