@@ -104,7 +104,8 @@ impl Fixture {
                     config.db.queue_limit,
                     Sampler::new(&config.db.service),
                     s.stream(110),
-                ),
+                )
+                .with_errors(config.db.error_rate, s.stream(113)),
                 versions: KeyVersions::new(keys),
                 workload: Workload::new(config, s.stream(111), s.stream(112)),
                 observer: Box::leak(Box::default()),
@@ -129,43 +130,55 @@ impl Fixture {
 
     /// Hands events to the read path (and database completions to the database, then their
     /// answers back) until `until`; the names of the events handled.
-    fn step_until(&mut self, until: SimTime) -> Vec<&'static str> {
+    fn step_until(&mut self, until: SimTime) -> Vec<String> {
         let mut handled = Vec::new();
         while self.tiers.events.peek_time().is_some_and(|t| t <= until) {
             let (now, event) = self.tiers.events.pop().expect("peeked");
-            handled.push(match event {
-                Event::Client(ClientEvent::GiveUp { .. }) => "Client::GiveUp",
-                Event::Client(ClientEvent::Retry { .. }) => "Client::Retry",
-                Event::Cache(CacheEvent::Reply(_)) => "Cache::Reply",
-                Event::Local(LocalEvent::Reply(_)) => "Local::Reply",
-                Event::Db(_) => "Db",
-                Event::App(_) => "App",
-                other => panic!("the read path scheduled {other:?}"),
-            });
+            handled.push(name(&event));
             match event {
                 Event::Client(e) => self.reads.on_client(now, e, &mut self.tiers),
                 Event::Cache(e) => self.reads.on_cache(now, e, &mut self.tiers),
                 Event::Local(e) => self.reads.on_local(now, e, &mut self.tiers),
                 Event::App(e) => self.reads.on_app(now, e, &mut self.tiers),
                 Event::Db(e) => self.on_db(now, e),
-                _ => unreachable!("checked above"),
+                other => panic!("the read path scheduled {other:?}"),
             }
         }
         handled
     }
 
-    /// The database's part: a completion frees a slot, and its answer goes to the read path.
+    /// The database's part: a completion frees a slot, and the query's answer or failure goes
+    /// to the read path.
     fn on_db(&mut self, now: SimTime, event: DbEvent) {
-        let DbOutcome::Finished { query, next } = self.tiers.db.on(event) else {
-            return;
+        let (query, kind) = match self.tiers.db.on(event) {
+            DbOutcome::Finished { query, next } => {
+                if let Some(next) = self.reads.skip_cancelled(now, next, &mut self.tiers) {
+                    self.tiers.start_query(now, next);
+                }
+                (query, query.fails.then_some(ErrorKind::DbError))
+            }
+            DbOutcome::TimedOut(query) => (query, Some(ErrorKind::DbTimeout)),
+            DbOutcome::Nothing => return,
         };
-        let t = &mut self.tiers;
-        if let Some(next) = self.reads.skip_cancelled(now, next, t) {
-            t.start_query(now, next);
-        }
         assert!(ReadPath::owns(&query));
-        self.reads.on_answer(now, &query, &mut self.tiers);
+        match kind {
+            None => self.reads.on_answer(now, &query, &mut self.tiers),
+            Some(kind) => self
+                .reads
+                .on_query_failed(now, &query, kind, &mut self.tiers),
+        }
     }
+}
+
+/// "Family::Variant" of an event, e.g. "Cache::Reply".
+fn name(event: &Event) -> String {
+    let debug = format!("{event:?}");
+    let parts: Vec<&str> = debug
+        .split(['(', ')', '{', '}', ' ', ','])
+        .filter(|s| !s.is_empty())
+        .take(2)
+        .collect();
+    parts.join("::")
 }
 
 fn at(secs: f64) -> SimTime {
@@ -219,7 +232,7 @@ fn a_fresh_cache_answer_completes_the_request_without_a_query() {
 fn a_miss_queries_the_database_and_its_answer_fills_the_cache() {
     let mut f = Fixture::new(&plain(""));
     f.arrive(at(0.0));
-    assert_eq!(f.step_until(at(1.0)), ["Cache::Reply", "Db"]);
+    assert_eq!(f.step_until(at(1.0)), ["Cache::Reply", "Db::Done"]);
     assert_eq!(f.seen().queries, [Cause::Miss]);
     assert_eq!((f.seen().misses, f.seen().completed), (1, 1));
     assert!(f.tiers.cache.as_ref().expect("a cache").holds_any(0));
@@ -283,7 +296,7 @@ fn a_fresh_local_copy_is_served_without_asking_the_shared_cache() {
     f.arrive(at(0.0));
     assert_eq!(
         f.step_until(at(1.0)),
-        ["Local::Reply", "Cache::Reply", "Db"]
+        ["Local::Reply", "Cache::Reply", "Db::Done"]
     );
     f.arrive(at(2.0));
     assert_eq!(f.step_until(at(3.0)), ["Local::Reply"]);
@@ -307,4 +320,44 @@ fn at_the_in_flight_cap_an_arrival_truncates_the_run() {
         .clone();
     assert!(reason.starts_with("2 requests were in flight"), "{reason}");
     assert_eq!(f.reads.in_flight(), 2);
+}
+
+#[test]
+fn a_reader_that_finds_the_lock_taken_polls_and_is_served_what_the_holder_wrote() {
+    let lock =
+        "[mitigations]\nlock = { ttl = \"1s\", retry_interval = \"10ms\", max_retries = 20 }";
+    let mut f = Fixture::new(&plain(lock));
+    f.arrive(at(0.0));
+    f.arrive(at(0.0));
+    let handled = f.step_until(at(1.0));
+    // Both miss and ask for the lock; one holds it and queries, the other polls once and
+    // finds the value the holder wrote.
+    assert_eq!(
+        handled,
+        [
+            "Cache::Reply",
+            "Cache::Reply",
+            "Cache::LockReply",
+            "Cache::LockReply",
+            "Db::Done",
+            "Cache::PollReply"
+        ]
+    );
+    assert_eq!(f.seen().queries, [Cause::Miss]);
+    assert_eq!((f.seen().misses, f.seen().completed), (2, 2));
+}
+
+#[test]
+fn the_app_retries_a_failed_query_through_its_own_event_then_gives_up() {
+    let failing = "error_rate = 0.999\n[retries]\nby = \"app\"\nattempts = 2";
+    let mut f = Fixture::new(&plain(failing));
+    f.arrive(at(0.0));
+    let handled = f.step_until(at(1.0));
+    assert_eq!(
+        handled,
+        ["Cache::Reply", "Db::Done", "App::QueryRetry", "Db::Done"]
+    );
+    assert_eq!(f.seen().queries, [Cause::Miss, Cause::Miss]);
+    assert_eq!(f.seen().failed, [ErrorKind::DbError]);
+    assert_eq!(f.reads.awaiting(), 0);
 }
