@@ -63,14 +63,15 @@ pub struct TraceFeed {
 }
 
 impl TraceFeed {
-    /// The reads (or, with `writes`, the writes) of `trace`, arriving before `end`.
+    /// The reads (or, with `writes`, the writes) of `trace` in the run seeded `run_seed`
+    /// (which picks its key sample), arriving before `end`.
     ///
     /// The trace was read whole when the scenario was checked; should it have become unreadable
     /// since, arrivals end where it fails.
-    pub fn open(trace: &TraceConfig, writes: bool, end: SimTime) -> Self {
+    pub fn open(trace: &TraceConfig, writes: bool, end: SimTime, run_seed: u64) -> Self {
         let honour_ttl = trace.ttl && trace.scan.has_ttl && !writes;
         TraceFeed {
-            replay: trace.open(writes).ok(),
+            replay: trace.open(writes, run_seed).ok(),
             writes,
             end,
             ahead: 0,
@@ -125,9 +126,9 @@ impl TraceFeed {
 }
 
 impl Workload {
-    /// The workload of `config`, drawing arrival times from `arrival_rng` and keys from
-    /// `key_rng`.
-    pub fn new(config: &ModelConfig, arrival_rng: Stream, key_rng: Stream) -> Self {
+    /// The workload of `config` in the run seeded `run_seed` (which picks a trace's key
+    /// sample), drawing arrival times from `arrival_rng` and keys from `key_rng`.
+    pub fn new(config: &ModelConfig, run_seed: u64, arrival_rng: Stream, key_rng: Stream) -> Self {
         let c = &config.clients;
         Workload {
             arrivals: ArrivalProcess::from_config(config),
@@ -141,7 +142,7 @@ impl Workload {
             trace: c
                 .trace
                 .as_ref()
-                .map(|t| TraceFeed::open(t, false, SimTime(config.duration.0))),
+                .map(|t| TraceFeed::open(t, false, SimTime(config.duration.0), run_seed)),
         }
     }
 
@@ -933,6 +934,7 @@ mod tests {
         let streams = RandomStreams::new(1);
         let mut w = Workload::new(
             &s.strategies[0].config,
+            1,
             streams.stream(1),
             streams.stream(2),
         );

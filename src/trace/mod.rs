@@ -10,8 +10,10 @@
 //! with no record.
 
 mod read;
+mod sample;
 
 pub use read::{scan, Replay, Replayed, Scan, TraceReader};
+pub use sample::KeySample;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -22,6 +24,38 @@ pub const REORDER_WINDOW_NS: u64 = 1_000_000_000;
 
 /// Bytes of one `oracleGeneral` record: u32 time, u64 object id, u32 size, i64 next access.
 pub const ORACLE_RECORD_BYTES: usize = 24;
+
+/// Which part of a trace a replay reads, and on what clock.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Window {
+    /// Trace time skipped after the trace's first record, in nanoseconds.
+    pub start_ns: u64,
+    /// Trace time replayed from there, in nanoseconds (`None`: to the end).
+    pub length_ns: Option<u64>,
+    /// Time scale: 2.0 replays twice as fast.
+    pub speed: f64,
+    /// A set at most this long (nanoseconds of trace time) after a read of the same key is a
+    /// look-aside fill and dropped (`None`: every set is kept).
+    pub fill_window_ns: Option<u64>,
+    /// Most distinct keys allowed in the replay.
+    pub max_keys: u32,
+    /// The keys kept (`None`: every key).
+    pub sample: Option<KeySample>,
+}
+
+impl Window {
+    /// The whole trace at its own speed, every set kept, every key.
+    pub fn whole(max_keys: u32) -> Self {
+        Window {
+            start_ns: 0,
+            length_ns: None,
+            speed: 1.0,
+            fill_window_ns: None,
+            max_keys,
+            sample: None,
+        }
+    }
+}
 
 /// What a record does to its key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use super::{
-    parse_time_ns, CsvColumns, Format, Op, Record, TraceError, ORACLE_RECORD_BYTES,
+    parse_time_ns, CsvColumns, Format, Op, Record, TraceError, Window, ORACLE_RECORD_BYTES,
     REORDER_WINDOW_NS,
 };
 
@@ -543,17 +543,12 @@ fn csv_source(
 /// of the same key within that window (the look-aside fills of a trace taken at a cache).
 pub struct Replay {
     reader: TraceReader,
-    start_ns: u64,
-    length_ns: Option<u64>,
-    speed: f64,
-    fill_window_ns: Option<u64>,
+    window: Window,
     /// Where the window begins in trace time (known from the first record).
     begin_ns: Option<u64>,
     dense: HashMap<u64, u32, BuildHasherDefault<FastHasher>>,
     /// Per dense key, the trace time of its last record if that was a read, else `u64::MAX`.
     last_read_ns: Vec<u64>,
-    /// Most distinct keys allowed.
-    max_keys: u32,
 }
 
 impl std::fmt::Debug for Replay {
@@ -576,30 +571,21 @@ pub struct Replayed {
     pub op: Op,
     /// Its TTL in seconds (0: none).
     pub ttl_s: u32,
+    /// The key as the trace names it (its object id, or the number of a text key), before
+    /// dense numbering.
+    pub trace_key: u64,
 }
 
 impl Replay {
-    /// Replays `path` of `format`; see [`Replay`]. Fails once the window holds more than
-    /// `max_keys` distinct keys.
-    pub fn open(
-        path: &Path,
-        format: &Format,
-        start_ns: u64,
-        length_ns: Option<u64>,
-        speed: f64,
-        fill_window_ns: Option<u64>,
-        max_keys: u32,
-    ) -> Result<Self, TraceError> {
+    /// Replays `path` of `format` through `window`; see [`Replay`]. Fails once the window holds
+    /// more than `window.max_keys` distinct keys.
+    pub fn open(path: &Path, format: &Format, window: Window) -> Result<Self, TraceError> {
         Ok(Replay {
             reader: TraceReader::open(path, format)?,
-            start_ns,
-            length_ns,
-            speed,
-            fill_window_ns,
+            window,
             begin_ns: None,
             dense: HashMap::default(),
             last_read_ns: Vec::new(),
-            max_keys,
         })
     }
 
@@ -611,31 +597,34 @@ impl Replay {
             };
             let begin = *self
                 .begin_ns
-                .get_or_insert_with(|| r.time_ns.saturating_add(self.start_ns));
+                .get_or_insert_with(|| r.time_ns.saturating_add(self.window.start_ns));
             if r.time_ns < begin {
                 continue;
             }
             let offset = r.time_ns - begin;
-            if self.length_ns.is_some_and(|l| offset >= l) {
+            if self.window.length_ns.is_some_and(|l| offset >= l) {
                 return Ok(None);
+            }
+            if self.window.sample.is_some_and(|s| !s.keeps(r.key)) {
+                continue;
             }
             let next_id = self.dense.len() as u32;
             let key = *self.dense.entry(r.key).or_insert(next_id);
             if key == next_id {
-                if next_id >= self.max_keys {
+                if next_id >= self.window.max_keys {
                     return Err(self.reader.given_error(
                         "key",
                         format!(
                             "the window holds more than {} distinct keys; replay a shorter `length`",
-                            self.max_keys
+                            self.window.max_keys
                         ),
                     ));
                 }
-                if self.fill_window_ns.is_some() {
+                if self.window.fill_window_ns.is_some() {
                     self.last_read_ns.push(u64::MAX);
                 }
             }
-            if let Some(window) = self.fill_window_ns {
+            if let Some(window) = self.window.fill_window_ns {
                 let last = &mut self.last_read_ns[key as usize];
                 let fill = r.op == Op::Set
                     && *last != u64::MAX
@@ -645,16 +634,18 @@ impl Replay {
                     continue;
                 }
             }
-            let at_ns = if self.speed == 1.0 {
+            let speed = self.window.speed;
+            let at_ns = if speed == 1.0 {
                 offset
             } else {
-                (offset as f64 / self.speed).round() as u64
+                (offset as f64 / speed).round() as u64
             };
             return Ok(Some(Replayed {
                 at_ns,
                 key,
                 op: r.op,
                 ttl_s: r.ttl_s,
+                trace_key: r.key,
             }));
         }
     }
@@ -663,39 +654,39 @@ impl Replay {
 /// What a replay brings, counted by reading it once.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Scan {
-    /// Reads.
+    /// Reads (of the sampled keys, with a key sample).
     pub reads: u64,
-    /// Writes (sets and deletes, look-aside fills dropped).
+    /// Writes (sets and deletes, look-aside fills dropped; of the sampled keys, with a key
+    /// sample).
     pub writes: u64,
-    /// Distinct keys.
+    /// Distinct keys of the window, sampled or not: a bound on the keys any sample replays.
     pub keys: u32,
     /// Time of the last record, nanoseconds from the start of the window (after `speed`).
     pub last_ns: u64,
     /// Whether any record carries a TTL.
     pub has_ttl: bool,
+    /// Records read from the file (lines or records, the window's and the rest).
+    pub records: u64,
 }
 
-/// Reads a whole replay (see [`Replay::open`]) and counts it; refuses an empty one.
-pub fn scan(
-    path: &Path,
-    format: &Format,
-    start_ns: u64,
-    length_ns: Option<u64>,
-    speed: f64,
-    fill_window_ns: Option<u64>,
-    max_keys: u32,
-) -> Result<Scan, TraceError> {
+/// Reads a whole replay (see [`Replay::open`]) and counts it; refuses an empty one. With a
+/// key sample in `window`, every key of the window is counted in `keys`, and only the
+/// sampled ones in `reads` and `writes`.
+pub fn scan(path: &Path, format: &Format, window: Window) -> Result<Scan, TraceError> {
+    let sample = window.sample;
     let mut replay = Replay::open(
         path,
         format,
-        start_ns,
-        length_ns,
-        speed,
-        fill_window_ns,
-        max_keys,
+        Window {
+            sample: None,
+            ..window
+        },
     )?;
     let mut s = Scan::default();
     while let Some(r) = replay.next_record()? {
+        if sample.is_some_and(|k| !k.keeps(r.trace_key)) {
+            continue;
+        }
         match r.op {
             Op::Get => s.reads += 1,
             _ => s.writes += 1,
@@ -704,17 +695,20 @@ pub fn scan(
         s.has_ttl |= r.ttl_s > 0;
     }
     s.keys = replay.dense.len() as u32;
+    s.records = replay.reader.position;
     if s.reads + s.writes == 0 {
         let what = if replay.reader.position == 0 {
-            "has no record".to_string()
+            "has no record"
+        } else if sample.is_some() && !replay.dense.is_empty() {
+            "has no record of the keys sampled by `keys`; sample a larger fraction"
         } else {
-            "has no record in the window chosen by `start` and `length`".to_string()
+            "has no record in the window chosen by `start` and `length`"
         };
         return Err(TraceError {
             file: path.to_path_buf(),
             at: String::new(),
             field: String::new(),
-            message: what,
+            message: what.to_string(),
         });
     }
     Ok(s)

@@ -239,6 +239,7 @@ impl<'a, O: Observer> World<'a, O> {
             ),
             workload: Workload::new(
                 config,
+                seed,
                 streams.stream(purpose::ARRIVALS),
                 streams.stream(purpose::KEYS),
             )
@@ -251,6 +252,7 @@ impl<'a, O: Observer> World<'a, O> {
                     path: streams.stream(purpose::WRITE_PATH),
                     cache_latency: streams.stream(purpose::WRITE_CACHE_LATENCY),
                     creates: streams.stream(purpose::WRITE_CREATES),
+                    run_seed: seed,
                 };
                 Writers::new(config, w, writer_streams)
             }),
