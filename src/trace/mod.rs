@@ -9,6 +9,7 @@
 //! refused, as are malformed records (with the line or record number and the field) and a trace
 //! with no record.
 
+pub mod fit;
 mod read;
 mod sample;
 

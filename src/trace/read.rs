@@ -574,6 +574,8 @@ pub struct Replayed {
     /// The key as the trace names it (its object id, or the number of a text key), before
     /// dense numbering.
     pub trace_key: u64,
+    /// Bytes of the key and value (0: not given).
+    pub size_bytes: u64,
 }
 
 impl Replay {
@@ -646,6 +648,7 @@ impl Replay {
                 op: r.op,
                 ttl_s: r.ttl_s,
                 trace_key: r.key,
+                size_bytes: r.size,
             }));
         }
     }
