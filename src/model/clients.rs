@@ -60,6 +60,8 @@ pub struct TraceFeed {
     /// Per key, the TTL in seconds its latest record came with (0: none), when TTLs are
     /// honoured.
     ttl_s: Vec<u32>,
+    /// Records (or lines) read from the file so far.
+    records_read: u64,
 }
 
 impl TraceFeed {
@@ -71,7 +73,13 @@ impl TraceFeed {
     pub fn open(trace: &TraceConfig, writes: bool, end: SimTime, run_seed: u64) -> Self {
         let honour_ttl = trace.ttl && trace.scan.has_ttl && !writes;
         TraceFeed {
-            replay: trace.open(writes, run_seed).ok(),
+            // A file changed since it was counted is not replayed (the commands refuse it
+            // before running; this guards a change during the run's set-up).
+            replay: match trace.changed() {
+                None => trace.open(writes, run_seed).ok(),
+                Some(_) => None,
+            },
+            records_read: 0,
             writes,
             end,
             ahead: 0,
@@ -86,7 +94,9 @@ impl TraceFeed {
     /// Reads ahead to the next arrival of this feed's kind: its time, if before the end.
     pub fn next_arrival(&mut self) -> Option<SimTime> {
         loop {
-            let record = self.replay.as_mut()?.next_record();
+            let replay = self.replay.as_mut()?;
+            let record = replay.next_record();
+            self.records_read = replay.records_read();
             let Ok(Some(r)) = record else {
                 self.replay = None;
                 return None;
@@ -107,6 +117,12 @@ impl TraceFeed {
             self.ahead = r.key;
             return Some(at);
         }
+    }
+
+    /// Records (or lines) of the trace file read so far.
+    #[inline]
+    pub fn records_read(&self) -> u64 {
+        self.records_read
     }
 
     /// The key of the arrival read ahead.
@@ -170,6 +186,12 @@ impl Workload {
         let next = self.next_arrival();
         self.draw_keys();
         next
+    }
+
+    /// Records (or lines) of a replayed trace file read so far (0 without a trace).
+    #[inline]
+    pub fn trace_records_read(&self) -> u64 {
+        self.trace.as_ref().map_or(0, TraceFeed::records_read)
     }
 
     /// When the next request arrives, if before the end of arrivals.

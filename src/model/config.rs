@@ -132,6 +132,23 @@ impl TraceConfig {
         }
     }
 
+    /// Why the trace file is not the one counted when the scenario was checked (its size or
+    /// modification time differ, or it is gone), if it is not.
+    pub fn changed(&self) -> Option<String> {
+        let was = self.scan.fingerprint;
+        match crate::trace::Fingerprint::of(&self.path) {
+            None => Some("can no longer be read".into()),
+            Some(now) if now.bytes != was.bytes => Some(format!(
+                "changed after it was checked: {} bytes then, {} now",
+                was.bytes, now.bytes
+            )),
+            Some(now) if now.modified_ns != was.modified_ns => {
+                Some("changed after it was checked: it was modified since".into())
+            }
+            Some(_) => None,
+        }
+    }
+
     /// Opens the replay of a run seeded `run_seed`; `writes`: for the writers, with
     /// look-aside fills dropped.
     pub fn open(

@@ -13,7 +13,7 @@ pub mod fit;
 mod read;
 mod sample;
 
-pub use read::{scan, Replay, Replayed, Scan, TraceReader};
+pub use read::{scan, Fingerprint, Replay, Replayed, Scan, TraceReader};
 pub use sample::KeySample;
 
 use std::fmt;

@@ -591,6 +591,11 @@ impl Replay {
         })
     }
 
+    /// Records (or lines) read from the file so far.
+    pub fn records_read(&self) -> u64 {
+        self.reader.position
+    }
+
     /// The next record of the window, `None` after its end.
     pub fn next_record(&mut self) -> Result<Option<Replayed>, TraceError> {
         loop {
@@ -668,8 +673,35 @@ pub struct Scan {
     pub last_ns: u64,
     /// Whether any record carries a TTL.
     pub has_ttl: bool,
-    /// Records read from the file (lines or records, the window's and the rest).
+    /// Records read from the file up to the end of the window (lines or records).
     pub records: u64,
+    /// The file as it was when counted.
+    pub fingerprint: Fingerprint,
+}
+
+/// A trace file's size and modification time, to tell that it changed after it was counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// Bytes.
+    pub bytes: u64,
+    /// Modification time, nanoseconds since the Unix epoch (0: unknown).
+    pub modified_ns: u64,
+}
+
+impl Fingerprint {
+    /// The fingerprint of the file at `path` now (`None`: it cannot be read).
+    pub fn of(path: &Path) -> Option<Fingerprint> {
+        let m = std::fs::metadata(path).ok()?;
+        let modified_ns = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as u64);
+        Some(Fingerprint {
+            bytes: m.len(),
+            modified_ns,
+        })
+    }
 }
 
 /// Reads a whole replay (see [`Replay::open`]) and counts it; refuses an empty one. With a
@@ -677,6 +709,7 @@ pub struct Scan {
 /// sampled ones in `reads` and `writes`.
 pub fn scan(path: &Path, format: &Format, window: Window) -> Result<Scan, TraceError> {
     let sample = window.sample;
+    let fingerprint = Fingerprint::of(path).unwrap_or_default();
     let mut replay = Replay::open(
         path,
         format,
@@ -699,6 +732,7 @@ pub fn scan(path: &Path, format: &Format, window: Window) -> Result<Scan, TraceE
     }
     s.keys = replay.dense.len() as u32;
     s.records = replay.reader.position;
+    s.fingerprint = fingerprint;
     if s.reads + s.writes == 0 {
         let what = if replay.reader.position == 0 {
             "has no record"

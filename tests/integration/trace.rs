@@ -385,3 +385,36 @@ fn sampling_a_tenth_of_a_zipf_traces_keys_keeps_its_lru_hit_ratio_within_the_sam
     // Without scaling the cache, a tenth of the keys would fit far better: the scaling matters.
     assert!(whole < 0.9, "{whole}");
 }
+
+#[test]
+fn progress_follows_the_trace_and_a_trace_changed_after_its_check_is_not_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("z.csv");
+    // 40,000 reads: the run reports progress several times along the way.
+    std::fs::write(&trace, poisson_zipf_trace(2000.0, 20.0, 500, 0.9, 8)).unwrap();
+    let file = dir.path().join("p.toml");
+    std::fs::write(&file, scenario(&csv_trace("z.csv"), "1s", "20s")).unwrap();
+    let s = cachestorm::scenario::load(&file).unwrap();
+    let config = &s.strategies[0].config;
+    let counted = config.clients.trace.as_ref().unwrap().scan.records;
+    assert!(counted > 39_000, "{counted}");
+    let reports = std::sync::Mutex::new(Vec::new());
+    let r = cachestorm::experiment::simulate(config, s.seed, &|p| {
+        reports.lock().unwrap().push(p.trace_records);
+    });
+    let reports = reports.into_inner().unwrap();
+    // Reports along the way carry the records read so far; they add up to those counted.
+    assert!(reports.len() >= 2, "{reports:?}");
+    assert!(reports[0] > 0 && reports[0] < counted, "{reports:?}");
+    assert_eq!(reports.iter().sum::<u64>(), counted);
+    assert!(r.summary.totals.arrived > 39_000);
+
+    // The file changes after the check: it is said to have changed, and not replayed.
+    let t = config.clients.trace.as_ref().unwrap();
+    assert_eq!(t.changed(), None);
+    std::fs::write(&trace, "ns,key\n1,a\n").unwrap();
+    let why = t.changed().expect("a changed file is noticed");
+    assert!(why.contains("bytes"), "{why}");
+    let r = cachestorm::experiment::simulate(config, s.seed, &|_| {});
+    assert_eq!(r.summary.totals.arrived, 0);
+}

@@ -159,6 +159,8 @@ pub struct Progress {
     pub simulated_s: f64,
     /// Events handled.
     pub events: u64,
+    /// Records (or lines) of a replayed trace read (0 without a trace).
+    pub trace_records: u64,
 }
 
 /// Database queries beyond those of requests in flight (background refreshes, warm-up) the
@@ -348,6 +350,7 @@ impl<'a, O: Observer> World<'a, O> {
         self.schedule_next_write();
         self.schedule_flush(SimTime::ZERO);
         let mut reported = SimTime::ZERO;
+        let mut reported_records = 0u64;
         let mut events = 0u64;
         let draining = self.config.drain.is_some();
         let mut run_end = self.end;
@@ -378,11 +381,14 @@ impl<'a, O: Observer> World<'a, O> {
             events += 1;
             if events % PROGRESS_EVERY == 0 {
                 let covered = now.min(self.end);
+                let records = self.workload.trace_records_read();
                 progress(Progress {
                     simulated_s: covered.since(reported).as_secs_f64(),
                     events: PROGRESS_EVERY,
+                    trace_records: records.saturating_sub(reported_records),
                 });
                 reported = covered;
+                reported_records = records;
             }
             self.handle(now, event);
             if self.truncation.is_some() {
@@ -401,9 +407,17 @@ impl<'a, O: Observer> World<'a, O> {
                 break;
             }
         }
+        // The bar ends full: the trace counted as read whole, as simulated time is.
+        let trace_total = self
+            .config
+            .clients
+            .trace
+            .as_ref()
+            .map_or(0, |t| t.scan.records);
         progress(Progress {
             simulated_s: self.end.since(reported).as_secs_f64(),
             events: events % PROGRESS_EVERY,
+            trace_records: trace_total.saturating_sub(reported_records),
         });
         run_end
     }
