@@ -2,7 +2,6 @@
 //! of them on a clock starting at zero with dense key ids, and [`scan`] counts what a replay
 //! will bring before any run.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -10,8 +9,8 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use super::{
-    parse_time_ns, CsvColumns, Format, Op, Record, TraceError, Window, ORACLE_RECORD_BYTES,
-    REORDER_WINDOW_NS,
+    parse_count, parse_time_bytes, CsvColumns, Format, Op, Record, TraceError, Window,
+    ORACLE_RECORD_BYTES, REORDER_WINDOW_NS,
 };
 
 /// The first four bytes of a zstd frame.
@@ -268,15 +267,6 @@ impl TraceReader {
         }
     }
 
-    fn name(&mut self, key: &[u8]) -> u64 {
-        if let Some(&id) = self.names.get(key) {
-            return id;
-        }
-        let id = self.names.len() as u64;
-        self.names.insert(key.into(), id);
-        id
-    }
-
     /// The next record in file order.
     fn read_raw(&mut self) -> Result<Option<Record>, TraceError> {
         let more = match &mut self.source {
@@ -335,22 +325,61 @@ impl TraceReader {
         if !more {
             return Ok(None);
         }
-        let row = std::mem::take(&mut self.row);
-        let record = match self.source {
+        // The fields are read from the line in place; only a key seen for the first time is
+        // copied (into the names table).
+        let (time_ns, op, size, ttl_s) = match self.source {
             Source::Csv {
                 columns,
                 time_unit_ns,
                 ..
-            } => self.csv_record(&row, columns, time_unit_ns),
-            _ => self.twitter_record(&row),
+            } => self.csv_fields(columns, time_unit_ns)?,
+            _ => self.twitter_fields()?,
         };
-        self.row = row;
-        record.map(Some)
+        let row = &self.row;
+        let key = match self.source {
+            Source::Csv { columns, .. } => {
+                let i = columns[1].expect("key column is required");
+                match row.get(i) {
+                    Some(k) => name_of(&mut self.names, k),
+                    None => {
+                        return Err(self.error(
+                            &self.column_names[1],
+                            format!(
+                                "is missing: the line has {} fields, the header more",
+                                row.len()
+                            ),
+                        ))
+                    }
+                }
+            }
+            _ => {
+                let n = row.len();
+                if n == 7 {
+                    name_of(&mut self.names, &row[1])
+                } else {
+                    // A key holding commas: whatever lies between the first field and the last
+                    // five, joined back.
+                    let joined = (1..n - 5)
+                        .map(|i| &row[i])
+                        .collect::<Vec<_>>()
+                        .join(&b","[..]);
+                    name_of(&mut self.names, &joined)
+                }
+            }
+        };
+        Ok(Some(Record {
+            time_ns,
+            key,
+            op,
+            size,
+            ttl_s,
+        }))
     }
 
-    /// `timestamp, key, key size, value size, client id, operation, TTL`; a key holding
-    /// commas is whatever lies between the first field and the last five.
-    fn twitter_record(&mut self, row: &csv::ByteRecord) -> Result<Record, TraceError> {
+    /// `timestamp, key, key size, value size, client id, operation, TTL` of the current line,
+    /// but the key: its time, operation, size (key and value) and TTL.
+    fn twitter_fields(&self) -> Result<(u64, Op, u64, u32), TraceError> {
+        let row = &self.row;
         let n = row.len();
         if n < 7 {
             return Err(self.error(
@@ -361,7 +390,7 @@ impl TraceReader {
             ));
         }
         let text = |i: usize| String::from_utf8_lossy(&row[i]).into_owned();
-        let time_ns = parse_time_ns(&text(0), 1_000_000_000).ok_or_else(|| {
+        let time_ns = parse_time_bytes(&row[0], 1_000_000_000).ok_or_else(|| {
             self.error(
                 "timestamp",
                 format!(
@@ -370,52 +399,42 @@ impl TraceReader {
                 ),
             )
         })?;
-        let key: Vec<u8> = if n == 7 {
-            row[1].to_vec()
-        } else {
-            (1..n - 5)
-                .map(|i| &row[i])
-                .collect::<Vec<_>>()
-                .join(&b","[..])
-        };
-        let number = |this: &Self, i: usize, field: &str| -> Result<u64, TraceError> {
-            text(i).trim().parse::<u64>().map_err(|_| {
-                this.error(
+        let number = |i: usize, field: &str| -> Result<u64, TraceError> {
+            parse_count(&row[i]).ok_or_else(|| {
+                self.error(
                     field,
                     format!("`{}` is not a whole number at least 0", short(&text(i))),
                 )
             })
         };
-        let key_size = number(self, n - 5, "key size")?;
-        let value_size = number(self, n - 4, "value size")?;
-        let op_text = text(n - 2);
-        let op = Op::parse(&op_text).ok_or_else(|| self.error("operation", bad_op(&op_text)))?;
-        let ttl = number(self, n - 1, "TTL")?;
-        let key = self.name(&key);
-        Ok(Record {
+        let key_size = number(n - 5, "key size")?;
+        let value_size = number(n - 4, "value size")?;
+        let op = Op::parse_bytes(&row[n - 2])
+            .ok_or_else(|| self.error("operation", bad_op(&text(n - 2))))?;
+        let ttl = number(n - 1, "TTL")?;
+        Ok((
             time_ns,
-            key,
             op,
-            size: key_size.saturating_add(value_size),
-            ttl_s: ttl.min(u32::MAX as u64) as u32,
-        })
+            key_size.saturating_add(value_size),
+            ttl.min(u32::MAX as u64) as u32,
+        ))
     }
 
-    fn csv_record<'r>(
-        &mut self,
-        row: &'r csv::ByteRecord,
+    /// The current CSV line's time, operation, size and TTL (the key is read apart).
+    fn csv_fields(
+        &self,
         columns: [Option<usize>; 5],
         unit_ns: u64,
-    ) -> Result<Record, TraceError> {
-        // Fields are borrowed from the line (no allocation unless a field is not UTF-8).
-        let get = |this: &Self, c: usize| -> Result<Option<Cow<'r, str>>, TraceError> {
+    ) -> Result<(u64, Op, u64, u32), TraceError> {
+        let row = &self.row;
+        let get = |c: usize| -> Result<Option<&[u8]>, TraceError> {
             let Some(i) = columns[c] else {
                 return Ok(None);
             };
             match row.get(i) {
-                Some(v) => Ok(Some(String::from_utf8_lossy(v))),
-                None => Err(this.error(
-                    &this.column_names[c],
+                Some(v) => Ok(Some(v)),
+                None => Err(self.error(
+                    &self.column_names[c],
                     format!(
                         "is missing: the line has {} fields, the header more",
                         row.len()
@@ -423,52 +442,51 @@ impl TraceReader {
                 )),
             }
         };
-        let time = get(self, 0)?.expect("time column is required");
-        let time_ns = parse_time_ns(&time, unit_ns).ok_or_else(|| {
+        let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let time = get(0)?.expect("time column is required");
+        let time_ns = parse_time_bytes(time, unit_ns).ok_or_else(|| {
             self.error(
                 &self.column_names[0],
-                format!("`{}` is not a time (a number at least 0)", short(&time)),
+                format!(
+                    "`{}` is not a time (a number at least 0)",
+                    short(&lossy(time))
+                ),
             )
         })?;
-        let key_index = columns[1].expect("key column is required");
-        let Some(key_bytes) = row.get(key_index) else {
-            return Err(self.error(
-                &self.column_names[1],
-                format!(
-                    "is missing: the line has {} fields, the header more",
-                    row.len()
-                ),
-            ));
-        };
-        let op = match get(self, 2)? {
+        // The key is numbered apart, but a line without it is refused in column order.
+        get(1)?;
+        let op = match get(2)? {
             None => Op::Get,
-            Some(t) => {
-                Op::parse(&t).ok_or_else(|| self.error(&self.column_names[2], bad_op(&t)))?
-            }
+            Some(t) => Op::parse_bytes(t)
+                .ok_or_else(|| self.error(&self.column_names[2], bad_op(&lossy(t))))?,
         };
-        let number = |this: &Self, c: usize| -> Result<u64, TraceError> {
-            match get(this, c)? {
+        let number = |c: usize| -> Result<u64, TraceError> {
+            match get(c)? {
                 None => Ok(0),
-                Some(t) if t.trim().is_empty() => Ok(0),
-                Some(t) => t.trim().parse::<u64>().map_err(|_| {
-                    this.error(
-                        &this.column_names[c],
-                        format!("`{}` is not a whole number at least 0", short(&t)),
+                Some(t) if t.trim_ascii().is_empty() => Ok(0),
+                Some(t) => parse_count(t).ok_or_else(|| {
+                    self.error(
+                        &self.column_names[c],
+                        format!("`{}` is not a whole number at least 0", short(&lossy(t))),
                     )
                 }),
             }
         };
-        let size = number(self, 3)?;
-        let ttl = number(self, 4)?;
-        let key = self.name(key_bytes);
-        Ok(Record {
-            time_ns,
-            key,
-            op,
-            size,
-            ttl_s: ttl.min(u32::MAX as u64) as u32,
-        })
+        let size = number(3)?;
+        let ttl = number(4)?;
+        Ok((time_ns, op, size, ttl.min(u32::MAX as u64) as u32))
     }
+}
+
+/// The number of text key `key` in `names`, given in order of first appearance.
+#[inline]
+fn name_of(names: &mut HashMap<Box<[u8]>, u64, BuildHasherDefault<FastHasher>>, key: &[u8]) -> u64 {
+    if let Some(&id) = names.get(key) {
+        return id;
+    }
+    let id = names.len() as u64;
+    names.insert(key.into(), id);
+    id
 }
 
 fn short(s: &str) -> String {
