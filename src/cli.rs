@@ -61,6 +61,12 @@ pub enum Command {
     /// where each mitigation moves the boundary.
     #[command(after_help = phase::PHASE_HELP)]
     Phase(PhaseArgs),
+    /// Fit a synthetic scenario to a trace (rate over time, keys, Zipf exponent, write
+    /// share) and compare the two on hit ratio.
+    #[command(
+        after_help = "Examples:\n  cachestorm fit scenarios/traces/shop.csv.zst --format csv --columns time=t,key=key,op=op --time-unit ms\n  cachestorm fit cluster52.oracleGeneral.zst --format oracle-general --out twin.toml\n\nWrites a scenario file (default: <trace name>-fit.toml here) whose clients read at the\ntrace's rate bucket by bucket (a set_rate timeline), over its keys with the fitted Zipf\nexponent, with its write share; prints the fit's goodness and the hit ratios of the trace\nand the scenario at cache sizes of 1%, 10% and 50% of the keys (one replay each).\nExits 2 on a missing or malformed trace or a bad argument."
+    )]
+    Fit(FitArgs),
     /// Check scenario files without running them.
     #[command(
         after_help = "Example:\n  cachestorm validate scenarios/*.toml\n\nPrints one line per file; exits 2 if any file has an error."
@@ -241,6 +247,33 @@ pub struct ValidateArgs {
     /// Scenario files (TOML).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+}
+
+/// Arguments of `fit`.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// The trace file (zstd-compressed or not).
+    #[arg(value_name = "TRACE")]
+    pub trace: PathBuf,
+    /// Its layout: csv (with --columns), twitter or oracle-general.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: String,
+    /// A CSV trace's columns by header name: time=NAME,key=NAME[,op=NAME][,size=NAME][,ttl=NAME].
+    #[arg(long, value_name = "MAP")]
+    pub columns: Option<String>,
+    /// Unit of a CSV trace's time column: s, ms, us or ns.
+    #[arg(long = "time-unit", value_name = "UNIT", default_value = "s")]
+    pub time_unit: String,
+    /// The scenario file written (default: <trace name>-fit.toml in the current folder).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Width of the rate profile's buckets in whole seconds (default: the trace in at most
+    /// 60 buckets).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub bucket: Option<u64>,
+    /// Skip the hit-ratio comparison (the replays).
+    #[arg(long = "no-compare")]
+    pub no_compare: bool,
 }
 
 /// Arguments of `fanout`.

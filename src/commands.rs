@@ -3,6 +3,7 @@
 //! those workflows (judging, searching, merging) in [`crate::workflow`].
 
 mod check;
+mod fit;
 mod phase;
 mod sweep;
 
@@ -64,6 +65,7 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge(args),
         Command::Phase(args) => phase::phase(args),
+        Command::Fit(args) => fit::fit(args),
     }
 }
 
@@ -494,13 +496,39 @@ fn simulate_with_progress(
     s: &Scenario,
     plan: &experiment::Plan,
 ) -> Result<StudyResult, CommandError> {
-    let total: f64 = s
+    // A trace read again by the runs must be the one counted when the file was checked.
+    for st in &s.strategies {
+        if let Some(why) = st.config.clients.trace.as_ref().and_then(|t| {
+            t.changed()
+                .map(|why| format!("trace {}: {why}", t.path.display()))
+        }) {
+            return Err(CommandError::Input(format!(
+                "{}: strategy `{}`: clients.trace.path: {}; run again to check it anew",
+                text::escape(&s.file.display().to_string()),
+                text::escape(&st.name),
+                text::escape(&why)
+            )));
+        }
+    }
+    let reps = s.study.replications as f64;
+    let traces: Option<Vec<u64>> = s
         .strategies
         .iter()
-        .map(|st| st.config.duration.as_secs_f64())
-        .sum::<f64>()
-        * s.study.replications as f64;
-    let bar = Progress::new(&s.name, total);
+        .map(|st| st.config.clients.trace.as_ref().map(|t| t.scan.records))
+        .collect();
+    let bar = match traces {
+        // Every strategy replays a trace: the bar follows the records read.
+        Some(records) => Progress::over_records(&s.name, records.iter().sum::<u64>() as f64 * reps),
+        None => {
+            let total: f64 = s
+                .strategies
+                .iter()
+                .map(|st| st.config.duration.as_secs_f64())
+                .sum::<f64>()
+                * reps;
+            Progress::new(&s.name, total)
+        }
+    };
     let result = experiment::run_planned(s, plan, &|p| bar.advance(p));
     bar.finish();
     result.map_err(|e| CommandError::Other(anyhow::anyhow!(e)))
@@ -511,13 +539,24 @@ fn simulate_with_progress(
 struct Progress {
     bar: ProgressBar,
     events: std::sync::atomic::AtomicU64,
+    /// Whether the bar counts trace records read instead of simulated microseconds.
+    records: bool,
 }
 
 impl Progress {
     /// A bar named `prefix` (escaped here) for `total_s` seconds of simulated time.
     fn new(prefix: &str, total_s: f64) -> Progress {
+        Progress::with_length(prefix, (total_s * 1e6) as u64, "simulated", false)
+    }
+
+    /// A bar named `prefix` over `records` records of replayed traces (every run's).
+    fn over_records(prefix: &str, records: f64) -> Progress {
+        Progress::with_length(prefix, records as u64, "of the trace read", true)
+    }
+
+    fn with_length(prefix: &str, length: u64, what: &str, records: bool) -> Progress {
         let bar = ProgressBar::with_draw_target(
-            Some((total_s * 1e6) as u64),
+            Some(length),
             if std::io::stderr().is_terminal() {
                 ProgressDrawTarget::stderr()
             } else {
@@ -526,7 +565,7 @@ impl Progress {
         );
         bar.set_style(
             ProgressStyle::with_template(
-                "{prefix} [{bar:30}] {percent}% simulated, {elapsed} elapsed, about {eta} left ({msg})",
+                &format!("{{prefix}} [{{bar:30}}] {{percent}}% {what}, {{elapsed}} elapsed, about {{eta}} left ({{msg}})"),
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
@@ -535,6 +574,7 @@ impl Progress {
         Progress {
             bar,
             events: std::sync::atomic::AtomicU64::new(0),
+            records,
         }
     }
 
@@ -542,7 +582,11 @@ impl Progress {
     /// events, so the bar moves (and the estimate of the time left settles) even when
     /// simulated time advances slowly.
     fn advance(&self, p: crate::model::Progress) {
-        self.bar.inc((p.simulated_s * 1e6) as u64);
+        self.bar.inc(if self.records {
+            p.trace_records
+        } else {
+            (p.simulated_s * 1e6) as u64
+        });
         let n = self
             .events
             .fetch_add(p.events, std::sync::atomic::Ordering::Relaxed)

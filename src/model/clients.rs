@@ -60,17 +60,26 @@ pub struct TraceFeed {
     /// Per key, the TTL in seconds its latest record came with (0: none), when TTLs are
     /// honoured.
     ttl_s: Vec<u32>,
+    /// Records (or lines) read from the file so far.
+    records_read: u64,
 }
 
 impl TraceFeed {
-    /// The reads (or, with `writes`, the writes) of `trace`, arriving before `end`.
+    /// The reads (or, with `writes`, the writes) of `trace` in the run seeded `run_seed`
+    /// (which picks its key sample), arriving before `end`.
     ///
     /// The trace was read whole when the scenario was checked; should it have become unreadable
     /// since, arrivals end where it fails.
-    pub fn open(trace: &TraceConfig, writes: bool, end: SimTime) -> Self {
+    pub fn open(trace: &TraceConfig, writes: bool, end: SimTime, run_seed: u64) -> Self {
         let honour_ttl = trace.ttl && trace.scan.has_ttl && !writes;
         TraceFeed {
-            replay: trace.open(writes).ok(),
+            // A file changed since it was counted is not replayed (the commands refuse it
+            // before running; this guards a change during the run's set-up).
+            replay: match trace.changed() {
+                None => trace.open(writes, run_seed).ok(),
+                Some(_) => None,
+            },
+            records_read: 0,
             writes,
             end,
             ahead: 0,
@@ -85,7 +94,9 @@ impl TraceFeed {
     /// Reads ahead to the next arrival of this feed's kind: its time, if before the end.
     pub fn next_arrival(&mut self) -> Option<SimTime> {
         loop {
-            let record = self.replay.as_mut()?.next_record();
+            let replay = self.replay.as_mut()?;
+            let record = replay.next_record();
+            self.records_read = replay.records_read();
             let Ok(Some(r)) = record else {
                 self.replay = None;
                 return None;
@@ -108,6 +119,12 @@ impl TraceFeed {
         }
     }
 
+    /// Records (or lines) of the trace file read so far.
+    #[inline]
+    pub fn records_read(&self) -> u64 {
+        self.records_read
+    }
+
     /// The key of the arrival read ahead.
     #[inline]
     pub fn key(&self) -> u32 {
@@ -125,9 +142,9 @@ impl TraceFeed {
 }
 
 impl Workload {
-    /// The workload of `config`, drawing arrival times from `arrival_rng` and keys from
-    /// `key_rng`.
-    pub fn new(config: &ModelConfig, arrival_rng: Stream, key_rng: Stream) -> Self {
+    /// The workload of `config` in the run seeded `run_seed` (which picks a trace's key
+    /// sample), drawing arrival times from `arrival_rng` and keys from `key_rng`.
+    pub fn new(config: &ModelConfig, run_seed: u64, arrival_rng: Stream, key_rng: Stream) -> Self {
         let c = &config.clients;
         Workload {
             arrivals: ArrivalProcess::from_config(config),
@@ -141,7 +158,7 @@ impl Workload {
             trace: c
                 .trace
                 .as_ref()
-                .map(|t| TraceFeed::open(t, false, SimTime(config.duration.0))),
+                .map(|t| TraceFeed::open(t, false, SimTime(config.duration.0), run_seed)),
         }
     }
 
@@ -169,6 +186,12 @@ impl Workload {
         let next = self.next_arrival();
         self.draw_keys();
         next
+    }
+
+    /// Records (or lines) of a replayed trace file read so far (0 without a trace).
+    #[inline]
+    pub fn trace_records_read(&self) -> u64 {
+        self.trace.as_ref().map_or(0, TraceFeed::records_read)
     }
 
     /// When the next request arrives, if before the end of arrivals.
@@ -933,6 +956,7 @@ mod tests {
         let streams = RandomStreams::new(1);
         let mut w = Workload::new(
             &s.strategies[0].config,
+            1,
             streams.stream(1),
             streams.stream(2),
         );

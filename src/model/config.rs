@@ -91,8 +91,23 @@ pub struct TraceConfig {
     /// A set at most this long after a read of the same key is a look-aside fill and dropped
     /// (`None`: every set is a write).
     pub fill_window: Option<SimDuration>,
-    /// What the replay brings, counted when the scenario was checked.
+    /// Key sampling (`None`: every key replayed).
+    pub keys: Option<TraceKeys>,
+    /// What the replay brings, counted when the scenario was checked (with a key sample: the
+    /// reads and writes of the sample the scenario's own seed keeps, and every key).
     pub scan: crate::trace::Scan,
+}
+
+/// `clients.trace.keys`: replay only a sample of the trace's keys. Each run keeps the keys
+/// whose hash, seeded from the run's seed and `seed`, falls in `fraction`
+/// ([`crate::trace::KeySample::for_run`]), so replications sample different keys. The cache's
+/// and the database's capacities were scaled by `fraction` when the scenario was checked.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TraceKeys {
+    /// Share of keys kept, in (0, 1].
+    pub fraction: f64,
+    /// Mixed with each run's seed into the hash seed.
+    pub seed: u64,
 }
 
 impl TraceConfig {
@@ -102,17 +117,46 @@ impl TraceConfig {
         (self.scan.last_ns as f64 / 1e9).max(1.0)
     }
 
-    /// Opens a replay of this trace; `writes`: for the writers, with look-aside fills dropped.
-    pub fn open(&self, writes: bool) -> Result<crate::trace::Replay, crate::trace::TraceError> {
-        crate::trace::Replay::open(
-            &self.path,
-            &self.format,
-            self.start.0,
-            self.length.map(|l| l.0),
-            self.speed,
-            self.fill_window.filter(|_| writes).map(|w| w.0),
-            self.scan.keys,
-        )
+    /// The part of the trace replayed by a run seeded `run_seed`; `writes`: for the writers,
+    /// with look-aside fills dropped.
+    pub fn window(&self, writes: bool, run_seed: u64) -> crate::trace::Window {
+        crate::trace::Window {
+            start_ns: self.start.0,
+            length_ns: self.length.map(|l| l.0),
+            speed: self.speed,
+            fill_window_ns: self.fill_window.filter(|_| writes).map(|w| w.0),
+            max_keys: self.scan.keys,
+            sample: self
+                .keys
+                .map(|k| crate::trace::KeySample::for_run(k.fraction, k.seed, run_seed)),
+        }
+    }
+
+    /// Why the trace file is not the one counted when the scenario was checked (its size or
+    /// modification time differ, or it is gone), if it is not.
+    pub fn changed(&self) -> Option<String> {
+        let was = self.scan.fingerprint;
+        match crate::trace::Fingerprint::of(&self.path) {
+            None => Some("can no longer be read".into()),
+            Some(now) if now.bytes != was.bytes => Some(format!(
+                "changed after it was checked: {} bytes then, {} now",
+                was.bytes, now.bytes
+            )),
+            Some(now) if now.modified_ns != was.modified_ns => {
+                Some("changed after it was checked: it was modified since".into())
+            }
+            Some(_) => None,
+        }
+    }
+
+    /// Opens the replay of a run seeded `run_seed`; `writes`: for the writers, with
+    /// look-aside fills dropped.
+    pub fn open(
+        &self,
+        writes: bool,
+        run_seed: u64,
+    ) -> Result<crate::trace::Replay, crate::trace::TraceError> {
+        crate::trace::Replay::open(&self.path, &self.format, self.window(writes, run_seed))
     }
 }
 

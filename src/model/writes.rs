@@ -63,6 +63,9 @@ pub struct WriterStreams {
     pub cache_latency: Stream,
     /// Which writes create absent keys (only drawn from when `writes.creates` is above 0).
     pub creates: Stream,
+    /// The run's seed, which picks a replayed trace's key sample (not a stream: nothing is
+    /// drawn from it).
+    pub run_seed: u64,
 }
 
 /// A write arrived: when the next one comes, and what this one does now.
@@ -257,7 +260,7 @@ impl Writers {
             .clients
             .trace
             .as_ref()
-            .map(|t| TraceFeed::open(t, true, SimTime(model.duration.0)));
+            .map(|t| TraceFeed::open(t, true, SimTime(model.duration.0), streams.run_seed));
         // A traced workload's keys come from the trace: no popularity table is built.
         let popularity = match trace {
             Some(_) => Popularity::Uniform,
@@ -471,6 +474,7 @@ service = "1ms"
             path: s.stream(11),
             cache_latency: s.stream(12),
             creates: s.stream(17),
+            run_seed: seed,
         }
     }
 

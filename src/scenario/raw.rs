@@ -68,6 +68,15 @@ pub struct RawTrace {
     pub length: Option<HumanDuration>,
     pub ttl: Option<bool>,
     pub fill_window: Option<HumanDuration>,
+    pub keys: Option<RawTraceKeys>,
+}
+
+/// `clients.trace.keys = { fraction = 0.1, seed = 7 }`: replay a sample of the keys.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTraceKeys {
+    pub fraction: f64,
+    pub seed: Option<u64>,
 }
 
 /// `[clients.trace.columns]`: the header names of a CSV trace's columns.

@@ -9,9 +9,12 @@
 //! refused, as are malformed records (with the line or record number and the field) and a trace
 //! with no record.
 
+pub mod fit;
 mod read;
+mod sample;
 
-pub use read::{scan, Replay, Replayed, Scan, TraceReader};
+pub use read::{scan, Fingerprint, Replay, Replayed, Scan, TraceReader};
+pub use sample::KeySample;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -22,6 +25,38 @@ pub const REORDER_WINDOW_NS: u64 = 1_000_000_000;
 
 /// Bytes of one `oracleGeneral` record: u32 time, u64 object id, u32 size, i64 next access.
 pub const ORACLE_RECORD_BYTES: usize = 24;
+
+/// Which part of a trace a replay reads, and on what clock.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Window {
+    /// Trace time skipped after the trace's first record, in nanoseconds.
+    pub start_ns: u64,
+    /// Trace time replayed from there, in nanoseconds (`None`: to the end).
+    pub length_ns: Option<u64>,
+    /// Time scale: 2.0 replays twice as fast.
+    pub speed: f64,
+    /// A set at most this long (nanoseconds of trace time) after a read of the same key is a
+    /// look-aside fill and dropped (`None`: every set is kept).
+    pub fill_window_ns: Option<u64>,
+    /// Most distinct keys allowed in the replay.
+    pub max_keys: u32,
+    /// The keys kept (`None`: every key).
+    pub sample: Option<KeySample>,
+}
+
+impl Window {
+    /// The whole trace at its own speed, every set kept, every key.
+    pub fn whole(max_keys: u32) -> Self {
+        Window {
+            start_ns: 0,
+            length_ns: None,
+            speed: 1.0,
+            fill_window_ns: None,
+            max_keys,
+            sample: None,
+        }
+    }
+}
 
 /// What a record does to its key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,13 +73,19 @@ pub enum Op {
 impl Op {
     /// The operation a trace names, if it is one of the known ones (case-insensitive).
     pub fn parse(name: &str) -> Option<Op> {
-        const SETS: [&str; 8] = [
-            "set", "add", "replace", "cas", "append", "prepend", "incr", "decr",
+        Op::parse_bytes(name.as_bytes())
+    }
+
+    /// [`Op::parse`] on the bytes of a field (ASCII blanks around it ignored).
+    #[inline]
+    pub fn parse_bytes(name: &[u8]) -> Option<Op> {
+        const SETS: [&[u8]; 8] = [
+            b"set", b"add", b"replace", b"cas", b"append", b"prepend", b"incr", b"decr",
         ];
-        let name = name.trim();
-        if name.eq_ignore_ascii_case("get") || name.eq_ignore_ascii_case("gets") {
+        let name = name.trim_ascii();
+        if name.eq_ignore_ascii_case(b"get") || name.eq_ignore_ascii_case(b"gets") {
             Some(Op::Get)
-        } else if name.eq_ignore_ascii_case("delete") {
+        } else if name.eq_ignore_ascii_case(b"delete") {
             Some(Op::Delete)
         } else if SETS.iter().any(|s| name.eq_ignore_ascii_case(s)) {
             Some(Op::Set)
@@ -143,35 +184,60 @@ impl std::error::Error for TraceError {}
 /// Parses a non-negative decimal number of `unit_ns` nanoseconds (`12`, `3.25`) exactly into
 /// nanoseconds, rounding below a nanosecond down.
 pub fn parse_time_ns(text: &str, unit_ns: u64) -> Option<u64> {
-    let text = text.trim();
-    let (whole, frac) = match text.split_once('.') {
-        Some((w, f)) => (w, f),
-        None => (text, ""),
+    parse_time_bytes(text.as_bytes(), unit_ns)
+}
+
+/// [`parse_time_ns`] on the bytes of a field (ASCII blanks around it ignored), without
+/// allocating.
+#[inline]
+pub fn parse_time_bytes(bytes: &[u8], unit_ns: u64) -> Option<u64> {
+    let text = bytes.trim_ascii();
+    let (whole, frac) = match text.iter().position(|&b| b == b'.') {
+        Some(i) => (&text[..i], &text[i + 1..]),
+        None => (text, &text[..0]),
     };
     if whole.is_empty() && frac.is_empty() {
         return None;
     }
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(whole) || !digits(frac) {
+    let mut w: u64 = 0;
+    for &b in whole {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        w = w.checked_mul(10)?.checked_add((b - b'0') as u64)?;
+    }
+    let mut ns = w.checked_mul(unit_ns)?;
+    if !frac.is_empty() {
+        if !frac.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        // Each fractional digit is worth a tenth of the one before it.
+        let mut part: u128 = 0;
+        let mut denom: u128 = 1;
+        for &b in frac.iter().take(18) {
+            part = part * 10 + (b - b'0') as u128;
+            denom *= 10;
+        }
+        ns = ns.checked_add((unit_ns as u128 * part / denom) as u64)?;
+    }
+    Some(ns)
+}
+
+/// A whole number at least 0 from the bytes of a field (ASCII blanks around it ignored).
+#[inline]
+pub fn parse_count(bytes: &[u8]) -> Option<u64> {
+    let text = bytes.trim_ascii();
+    if text.is_empty() {
         return None;
     }
-    let whole: u64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
-    };
-    let mut ns = whole.checked_mul(unit_ns)?;
-    // Each fractional digit is worth a tenth of the one before it.
-    let mut scale = unit_ns as u128;
-    let mut part: u128 = 0;
-    let mut denom: u128 = 1;
-    for b in frac.bytes().take(18) {
-        part = part * 10 + (b - b'0') as u128;
-        denom *= 10;
+    let mut n: u64 = 0;
+    for &b in text {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add((b - b'0') as u64)?;
     }
-    scale *= part;
-    ns = ns.checked_add((scale / denom) as u64)?;
-    Some(ns)
+    Some(n)
 }
 
 #[cfg(test)]

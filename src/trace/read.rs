@@ -2,7 +2,6 @@
 //! of them on a clock starting at zero with dense key ids, and [`scan`] counts what a replay
 //! will bring before any run.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -10,8 +9,8 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use super::{
-    parse_time_ns, CsvColumns, Format, Op, Record, TraceError, ORACLE_RECORD_BYTES,
-    REORDER_WINDOW_NS,
+    parse_count, parse_time_bytes, CsvColumns, Format, Op, Record, TraceError, Window,
+    ORACLE_RECORD_BYTES, REORDER_WINDOW_NS,
 };
 
 /// The first four bytes of a zstd frame.
@@ -268,15 +267,6 @@ impl TraceReader {
         }
     }
 
-    fn name(&mut self, key: &[u8]) -> u64 {
-        if let Some(&id) = self.names.get(key) {
-            return id;
-        }
-        let id = self.names.len() as u64;
-        self.names.insert(key.into(), id);
-        id
-    }
-
     /// The next record in file order.
     fn read_raw(&mut self) -> Result<Option<Record>, TraceError> {
         let more = match &mut self.source {
@@ -335,22 +325,61 @@ impl TraceReader {
         if !more {
             return Ok(None);
         }
-        let row = std::mem::take(&mut self.row);
-        let record = match self.source {
+        // The fields are read from the line in place; only a key seen for the first time is
+        // copied (into the names table).
+        let (time_ns, op, size, ttl_s) = match self.source {
             Source::Csv {
                 columns,
                 time_unit_ns,
                 ..
-            } => self.csv_record(&row, columns, time_unit_ns),
-            _ => self.twitter_record(&row),
+            } => self.csv_fields(columns, time_unit_ns)?,
+            _ => self.twitter_fields()?,
         };
-        self.row = row;
-        record.map(Some)
+        let row = &self.row;
+        let key = match self.source {
+            Source::Csv { columns, .. } => {
+                let i = columns[1].expect("key column is required");
+                match row.get(i) {
+                    Some(k) => name_of(&mut self.names, k),
+                    None => {
+                        return Err(self.error(
+                            &self.column_names[1],
+                            format!(
+                                "is missing: the line has {} fields, the header more",
+                                row.len()
+                            ),
+                        ))
+                    }
+                }
+            }
+            _ => {
+                let n = row.len();
+                if n == 7 {
+                    name_of(&mut self.names, &row[1])
+                } else {
+                    // A key holding commas: whatever lies between the first field and the last
+                    // five, joined back.
+                    let joined = (1..n - 5)
+                        .map(|i| &row[i])
+                        .collect::<Vec<_>>()
+                        .join(&b","[..]);
+                    name_of(&mut self.names, &joined)
+                }
+            }
+        };
+        Ok(Some(Record {
+            time_ns,
+            key,
+            op,
+            size,
+            ttl_s,
+        }))
     }
 
-    /// `timestamp, key, key size, value size, client id, operation, TTL`; a key holding
-    /// commas is whatever lies between the first field and the last five.
-    fn twitter_record(&mut self, row: &csv::ByteRecord) -> Result<Record, TraceError> {
+    /// `timestamp, key, key size, value size, client id, operation, TTL` of the current line,
+    /// but the key: its time, operation, size (key and value) and TTL.
+    fn twitter_fields(&self) -> Result<(u64, Op, u64, u32), TraceError> {
+        let row = &self.row;
         let n = row.len();
         if n < 7 {
             return Err(self.error(
@@ -361,7 +390,7 @@ impl TraceReader {
             ));
         }
         let text = |i: usize| String::from_utf8_lossy(&row[i]).into_owned();
-        let time_ns = parse_time_ns(&text(0), 1_000_000_000).ok_or_else(|| {
+        let time_ns = parse_time_bytes(&row[0], 1_000_000_000).ok_or_else(|| {
             self.error(
                 "timestamp",
                 format!(
@@ -370,52 +399,42 @@ impl TraceReader {
                 ),
             )
         })?;
-        let key: Vec<u8> = if n == 7 {
-            row[1].to_vec()
-        } else {
-            (1..n - 5)
-                .map(|i| &row[i])
-                .collect::<Vec<_>>()
-                .join(&b","[..])
-        };
-        let number = |this: &Self, i: usize, field: &str| -> Result<u64, TraceError> {
-            text(i).trim().parse::<u64>().map_err(|_| {
-                this.error(
+        let number = |i: usize, field: &str| -> Result<u64, TraceError> {
+            parse_count(&row[i]).ok_or_else(|| {
+                self.error(
                     field,
                     format!("`{}` is not a whole number at least 0", short(&text(i))),
                 )
             })
         };
-        let key_size = number(self, n - 5, "key size")?;
-        let value_size = number(self, n - 4, "value size")?;
-        let op_text = text(n - 2);
-        let op = Op::parse(&op_text).ok_or_else(|| self.error("operation", bad_op(&op_text)))?;
-        let ttl = number(self, n - 1, "TTL")?;
-        let key = self.name(&key);
-        Ok(Record {
+        let key_size = number(n - 5, "key size")?;
+        let value_size = number(n - 4, "value size")?;
+        let op = Op::parse_bytes(&row[n - 2])
+            .ok_or_else(|| self.error("operation", bad_op(&text(n - 2))))?;
+        let ttl = number(n - 1, "TTL")?;
+        Ok((
             time_ns,
-            key,
             op,
-            size: key_size.saturating_add(value_size),
-            ttl_s: ttl.min(u32::MAX as u64) as u32,
-        })
+            key_size.saturating_add(value_size),
+            ttl.min(u32::MAX as u64) as u32,
+        ))
     }
 
-    fn csv_record<'r>(
-        &mut self,
-        row: &'r csv::ByteRecord,
+    /// The current CSV line's time, operation, size and TTL (the key is read apart).
+    fn csv_fields(
+        &self,
         columns: [Option<usize>; 5],
         unit_ns: u64,
-    ) -> Result<Record, TraceError> {
-        // Fields are borrowed from the line (no allocation unless a field is not UTF-8).
-        let get = |this: &Self, c: usize| -> Result<Option<Cow<'r, str>>, TraceError> {
+    ) -> Result<(u64, Op, u64, u32), TraceError> {
+        let row = &self.row;
+        let get = |c: usize| -> Result<Option<&[u8]>, TraceError> {
             let Some(i) = columns[c] else {
                 return Ok(None);
             };
             match row.get(i) {
-                Some(v) => Ok(Some(String::from_utf8_lossy(v))),
-                None => Err(this.error(
-                    &this.column_names[c],
+                Some(v) => Ok(Some(v)),
+                None => Err(self.error(
+                    &self.column_names[c],
                     format!(
                         "is missing: the line has {} fields, the header more",
                         row.len()
@@ -423,52 +442,51 @@ impl TraceReader {
                 )),
             }
         };
-        let time = get(self, 0)?.expect("time column is required");
-        let time_ns = parse_time_ns(&time, unit_ns).ok_or_else(|| {
+        let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let time = get(0)?.expect("time column is required");
+        let time_ns = parse_time_bytes(time, unit_ns).ok_or_else(|| {
             self.error(
                 &self.column_names[0],
-                format!("`{}` is not a time (a number at least 0)", short(&time)),
+                format!(
+                    "`{}` is not a time (a number at least 0)",
+                    short(&lossy(time))
+                ),
             )
         })?;
-        let key_index = columns[1].expect("key column is required");
-        let Some(key_bytes) = row.get(key_index) else {
-            return Err(self.error(
-                &self.column_names[1],
-                format!(
-                    "is missing: the line has {} fields, the header more",
-                    row.len()
-                ),
-            ));
-        };
-        let op = match get(self, 2)? {
+        // The key is numbered apart, but a line without it is refused in column order.
+        get(1)?;
+        let op = match get(2)? {
             None => Op::Get,
-            Some(t) => {
-                Op::parse(&t).ok_or_else(|| self.error(&self.column_names[2], bad_op(&t)))?
-            }
+            Some(t) => Op::parse_bytes(t)
+                .ok_or_else(|| self.error(&self.column_names[2], bad_op(&lossy(t))))?,
         };
-        let number = |this: &Self, c: usize| -> Result<u64, TraceError> {
-            match get(this, c)? {
+        let number = |c: usize| -> Result<u64, TraceError> {
+            match get(c)? {
                 None => Ok(0),
-                Some(t) if t.trim().is_empty() => Ok(0),
-                Some(t) => t.trim().parse::<u64>().map_err(|_| {
-                    this.error(
-                        &this.column_names[c],
-                        format!("`{}` is not a whole number at least 0", short(&t)),
+                Some(t) if t.trim_ascii().is_empty() => Ok(0),
+                Some(t) => parse_count(t).ok_or_else(|| {
+                    self.error(
+                        &self.column_names[c],
+                        format!("`{}` is not a whole number at least 0", short(&lossy(t))),
                     )
                 }),
             }
         };
-        let size = number(self, 3)?;
-        let ttl = number(self, 4)?;
-        let key = self.name(key_bytes);
-        Ok(Record {
-            time_ns,
-            key,
-            op,
-            size,
-            ttl_s: ttl.min(u32::MAX as u64) as u32,
-        })
+        let size = number(3)?;
+        let ttl = number(4)?;
+        Ok((time_ns, op, size, ttl.min(u32::MAX as u64) as u32))
     }
+}
+
+/// The number of text key `key` in `names`, given in order of first appearance.
+#[inline]
+fn name_of(names: &mut HashMap<Box<[u8]>, u64, BuildHasherDefault<FastHasher>>, key: &[u8]) -> u64 {
+    if let Some(&id) = names.get(key) {
+        return id;
+    }
+    let id = names.len() as u64;
+    names.insert(key.into(), id);
+    id
 }
 
 fn short(s: &str) -> String {
@@ -543,17 +561,12 @@ fn csv_source(
 /// of the same key within that window (the look-aside fills of a trace taken at a cache).
 pub struct Replay {
     reader: TraceReader,
-    start_ns: u64,
-    length_ns: Option<u64>,
-    speed: f64,
-    fill_window_ns: Option<u64>,
+    window: Window,
     /// Where the window begins in trace time (known from the first record).
     begin_ns: Option<u64>,
     dense: HashMap<u64, u32, BuildHasherDefault<FastHasher>>,
     /// Per dense key, the trace time of its last record if that was a read, else `u64::MAX`.
     last_read_ns: Vec<u64>,
-    /// Most distinct keys allowed.
-    max_keys: u32,
 }
 
 impl std::fmt::Debug for Replay {
@@ -576,31 +589,29 @@ pub struct Replayed {
     pub op: Op,
     /// Its TTL in seconds (0: none).
     pub ttl_s: u32,
+    /// The key as the trace names it (its object id, or the number of a text key), before
+    /// dense numbering.
+    pub trace_key: u64,
+    /// Bytes of the key and value (0: not given).
+    pub size_bytes: u64,
 }
 
 impl Replay {
-    /// Replays `path` of `format`; see [`Replay`]. Fails once the window holds more than
-    /// `max_keys` distinct keys.
-    pub fn open(
-        path: &Path,
-        format: &Format,
-        start_ns: u64,
-        length_ns: Option<u64>,
-        speed: f64,
-        fill_window_ns: Option<u64>,
-        max_keys: u32,
-    ) -> Result<Self, TraceError> {
+    /// Replays `path` of `format` through `window`; see [`Replay`]. Fails once the window holds
+    /// more than `window.max_keys` distinct keys.
+    pub fn open(path: &Path, format: &Format, window: Window) -> Result<Self, TraceError> {
         Ok(Replay {
             reader: TraceReader::open(path, format)?,
-            start_ns,
-            length_ns,
-            speed,
-            fill_window_ns,
+            window,
             begin_ns: None,
             dense: HashMap::default(),
             last_read_ns: Vec::new(),
-            max_keys,
         })
+    }
+
+    /// Records (or lines) read from the file so far.
+    pub fn records_read(&self) -> u64 {
+        self.reader.position
     }
 
     /// The next record of the window, `None` after its end.
@@ -611,31 +622,34 @@ impl Replay {
             };
             let begin = *self
                 .begin_ns
-                .get_or_insert_with(|| r.time_ns.saturating_add(self.start_ns));
+                .get_or_insert_with(|| r.time_ns.saturating_add(self.window.start_ns));
             if r.time_ns < begin {
                 continue;
             }
             let offset = r.time_ns - begin;
-            if self.length_ns.is_some_and(|l| offset >= l) {
+            if self.window.length_ns.is_some_and(|l| offset >= l) {
                 return Ok(None);
+            }
+            if self.window.sample.is_some_and(|s| !s.keeps(r.key)) {
+                continue;
             }
             let next_id = self.dense.len() as u32;
             let key = *self.dense.entry(r.key).or_insert(next_id);
             if key == next_id {
-                if next_id >= self.max_keys {
+                if next_id >= self.window.max_keys {
                     return Err(self.reader.given_error(
                         "key",
                         format!(
                             "the window holds more than {} distinct keys; replay a shorter `length`",
-                            self.max_keys
+                            self.window.max_keys
                         ),
                     ));
                 }
-                if self.fill_window_ns.is_some() {
+                if self.window.fill_window_ns.is_some() {
                     self.last_read_ns.push(u64::MAX);
                 }
             }
-            if let Some(window) = self.fill_window_ns {
+            if let Some(window) = self.window.fill_window_ns {
                 let last = &mut self.last_read_ns[key as usize];
                 let fill = r.op == Op::Set
                     && *last != u64::MAX
@@ -645,16 +659,19 @@ impl Replay {
                     continue;
                 }
             }
-            let at_ns = if self.speed == 1.0 {
+            let speed = self.window.speed;
+            let at_ns = if speed == 1.0 {
                 offset
             } else {
-                (offset as f64 / self.speed).round() as u64
+                (offset as f64 / speed).round() as u64
             };
             return Ok(Some(Replayed {
                 at_ns,
                 key,
                 op: r.op,
                 ttl_s: r.ttl_s,
+                trace_key: r.key,
+                size_bytes: r.size,
             }));
         }
     }
@@ -663,39 +680,67 @@ impl Replay {
 /// What a replay brings, counted by reading it once.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Scan {
-    /// Reads.
+    /// Reads (of the sampled keys, with a key sample).
     pub reads: u64,
-    /// Writes (sets and deletes, look-aside fills dropped).
+    /// Writes (sets and deletes, look-aside fills dropped; of the sampled keys, with a key
+    /// sample).
     pub writes: u64,
-    /// Distinct keys.
+    /// Distinct keys of the window, sampled or not: a bound on the keys any sample replays.
     pub keys: u32,
     /// Time of the last record, nanoseconds from the start of the window (after `speed`).
     pub last_ns: u64,
     /// Whether any record carries a TTL.
     pub has_ttl: bool,
+    /// Records read from the file up to the end of the window (lines or records).
+    pub records: u64,
+    /// The file as it was when counted.
+    pub fingerprint: Fingerprint,
 }
 
-/// Reads a whole replay (see [`Replay::open`]) and counts it; refuses an empty one.
-pub fn scan(
-    path: &Path,
-    format: &Format,
-    start_ns: u64,
-    length_ns: Option<u64>,
-    speed: f64,
-    fill_window_ns: Option<u64>,
-    max_keys: u32,
-) -> Result<Scan, TraceError> {
+/// A trace file's size and modification time, to tell that it changed after it was counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// Bytes.
+    pub bytes: u64,
+    /// Modification time, nanoseconds since the Unix epoch (0: unknown).
+    pub modified_ns: u64,
+}
+
+impl Fingerprint {
+    /// The fingerprint of the file at `path` now (`None`: it cannot be read).
+    pub fn of(path: &Path) -> Option<Fingerprint> {
+        let m = std::fs::metadata(path).ok()?;
+        let modified_ns = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as u64);
+        Some(Fingerprint {
+            bytes: m.len(),
+            modified_ns,
+        })
+    }
+}
+
+/// Reads a whole replay (see [`Replay::open`]) and counts it; refuses an empty one. With a
+/// key sample in `window`, every key of the window is counted in `keys`, and only the
+/// sampled ones in `reads` and `writes`.
+pub fn scan(path: &Path, format: &Format, window: Window) -> Result<Scan, TraceError> {
+    let sample = window.sample;
+    let fingerprint = Fingerprint::of(path).unwrap_or_default();
     let mut replay = Replay::open(
         path,
         format,
-        start_ns,
-        length_ns,
-        speed,
-        fill_window_ns,
-        max_keys,
+        Window {
+            sample: None,
+            ..window
+        },
     )?;
     let mut s = Scan::default();
     while let Some(r) = replay.next_record()? {
+        if sample.is_some_and(|k| !k.keeps(r.trace_key)) {
+            continue;
+        }
         match r.op {
             Op::Get => s.reads += 1,
             _ => s.writes += 1,
@@ -704,17 +749,21 @@ pub fn scan(
         s.has_ttl |= r.ttl_s > 0;
     }
     s.keys = replay.dense.len() as u32;
+    s.records = replay.reader.position;
+    s.fingerprint = fingerprint;
     if s.reads + s.writes == 0 {
         let what = if replay.reader.position == 0 {
-            "has no record".to_string()
+            "has no record"
+        } else if sample.is_some() && !replay.dense.is_empty() {
+            "has no record of the keys sampled by `keys`; sample a larger fraction"
         } else {
-            "has no record in the window chosen by `start` and `length`".to_string()
+            "has no record in the window chosen by `start` and `length`"
         };
         return Err(TraceError {
             file: path.to_path_buf(),
             at: String::new(),
             field: String::new(),
-            message: what,
+            message: what.to_string(),
         });
     }
     Ok(s)

@@ -191,21 +191,16 @@ fn bad_fields_are_named_with_their_line() {
 fn an_empty_trace_or_window_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let empty = write(dir.path(), "e.bin", b"");
-    let e = scan(&empty, &Format::OracleGeneral, 0, None, 1.0, None, 100).unwrap_err();
+    let e = scan(&empty, &Format::OracleGeneral, Window::whole(100)).unwrap_err();
     assert!(e.message.contains("no record"), "{e}");
     let header = write(dir.path(), "h.csv", b"ts,key,op,bytes,ttl\n");
-    assert!(scan(&header, &Format::Csv(columns()), 0, None, 1.0, None, 100).is_err());
+    assert!(scan(&header, &Format::Csv(columns()), Window::whole(100)).is_err());
     let one = write(dir.path(), "o.bin", &oracle(&[(1, 1, 1)]));
-    let e = scan(
-        &one,
-        &Format::OracleGeneral,
-        5_000_000_000,
-        None,
-        1.0,
-        None,
-        100,
-    )
-    .unwrap_err();
+    let late = Window {
+        start_ns: 5_000_000_000,
+        ..Window::whole(100)
+    };
+    let e = scan(&one, &Format::OracleGeneral, late).unwrap_err();
     assert!(e.message.contains("window"), "{e}");
 }
 
@@ -219,16 +214,15 @@ fn a_replay_windows_scales_numbers_keys_and_drops_fills() {
     let mut c = columns();
     (c.size, c.ttl, c.time_unit_ns) = (None, None, 1_000_000_000);
     let format = Format::Csv(c);
-    let mut r = Replay::open(
-        &p,
-        &format,
-        1_000_000_000,
-        Some(4_000_000_000),
-        2.0,
-        Some(1_000_000_000),
-        10,
-    )
-    .unwrap();
+    let window = Window {
+        start_ns: 1_000_000_000,
+        length_ns: Some(4_000_000_000),
+        speed: 2.0,
+        fill_window_ns: Some(1_000_000_000),
+        max_keys: 10,
+        sample: None,
+    };
+    let mut r = Replay::open(&p, &format, window).unwrap();
     let mut got = Vec::new();
     while let Some(x) = r.next_record().unwrap() {
         got.push((x.at_ns, x.key, x.op));
@@ -244,23 +238,14 @@ fn a_replay_windows_scales_numbers_keys_and_drops_fills() {
             (1_750_000_000, 0, Op::Set),
         ]
     );
-    let s = scan(
-        &p,
-        &format,
-        1_000_000_000,
-        Some(4_000_000_000),
-        2.0,
-        Some(1_000_000_000),
-        10,
-    )
-    .unwrap();
+    let s = scan(&p, &format, window).unwrap();
     assert_eq!(
         (s.reads, s.writes, s.keys, s.last_ns),
         (2, 2, 2, 1_750_000_000)
     );
     // Without fill dropping every set is a write; with too few keys allowed, refused.
-    let s = scan(&p, &format, 0, None, 1.0, None, 10).unwrap();
+    let s = scan(&p, &format, Window::whole(10)).unwrap();
     assert_eq!((s.reads, s.writes, s.keys), (4, 3, 4));
-    let e = scan(&p, &format, 0, None, 1.0, None, 3).unwrap_err();
+    let e = scan(&p, &format, Window::whole(3)).unwrap_err();
     assert_eq!((e.at.as_str(), e.field.as_str()), ("line 8", "key"));
 }

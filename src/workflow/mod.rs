@@ -10,6 +10,7 @@
 //! [`crate::report`].
 
 pub mod check;
+pub mod fit;
 pub mod objective;
 pub mod phase;
 pub mod sweep;

@@ -10,6 +10,7 @@ mod dependency;
 mod dependency_input;
 mod determinism;
 mod exports;
+mod fit;
 mod freshness;
 mod fuzz_corpus;
 mod golden;

@@ -15,7 +15,7 @@ fn run_shipped(file: &str, strategies: usize) -> ScenarioResult {
 }
 
 /// The gallery's failure mode of each shipped scenario's base strategy.
-const GALLERY: [(&str, Mode); 13] = [
+const GALLERY: [(&str, Mode); 14] = [
     ("avalanche.toml", Mode::SynchronisedExpiry),
     ("thundering-herd.toml", Mode::HotKeyHerd),
     ("cold-deploy.toml", Mode::ColdCache),
@@ -29,6 +29,7 @@ const GALLERY: [(&str, Mode); 13] = [
     ("metastable-retry-storm.toml", Mode::RetryStorm),
     ("retry-storm-burst.toml", Mode::RetryStorm),
     ("congestive-collapse.toml", Mode::CongestiveCollapse),
+    ("trace-replay.toml", Mode::Dependency),
 ];
 
 #[test]

@@ -268,6 +268,14 @@ fn bad_traces_and_settings_are_refused_naming_the_field() {
             "clients.trace.speed",
         ),
         (
+            "fraction",
+            with(
+                &format!("{}keys = {{ fraction = 1.5 }}\n", csv_trace(&good)),
+                "",
+            ),
+            "clients.trace.keys.fraction",
+        ),
+        (
             "rps",
             with(&format!("[clients]\nrps = 5\n{}", csv_trace(&good)), ""),
             "clients.rps",
@@ -287,4 +295,126 @@ fn bad_traces_and_settings_are_refused_naming_the_field() {
         ),
     ];
     assert_refused(cases);
+}
+
+#[test]
+fn sampling_a_tenth_of_a_zipf_traces_keys_keeps_its_lru_hit_ratio_within_the_sampling_error() {
+    // Zipf 0.7 over 10,000 keys, 5,000 reads/s for 40 s, one LRU node of 1,000 entries. A 10%
+    // key sample replays about a tenth of the reads into a node of 100 entries; Che's
+    // approximation says the hit ratio stays, and replications sample other keys.
+    let dir = tempfile::tempdir().unwrap();
+    let (rps, keys, s, capacity, f) = (5000.0, 10_000usize, 0.7, 1000.0, 0.1);
+    std::fs::write(
+        dir.path().join("zipf.csv"),
+        poisson_zipf_trace(rps, 40.0, keys, s, 21),
+    )
+    .unwrap();
+    let cache = "[cache]\nnodes = 1\ncapacity = 1000\nlatency = \"0s\"\nttl = \"1h\"\n[db]\nslots = 1000\nservice = \"1ns\"\n";
+    let scenario = |extra: &str| {
+        format!(
+            "name = \"sample\"\nseed = 3\nduration = \"40s\"\nbucket = \"10s\"\n{}{extra}{cache}",
+            csv_trace("zipf.csv")
+        )
+    };
+    let full_file = dir.path().join("full.toml");
+    std::fs::write(&full_file, scenario("")).unwrap();
+    let sampled_file = dir.path().join("sampled.toml");
+    std::fs::write(&sampled_file, scenario("keys = { fraction = 0.1 }\n")).unwrap();
+    let full = simulate_file(&full_file).remove(0).summary.totals;
+
+    let sampled = cachestorm::scenario::load(&sampled_file).unwrap();
+    let config = &sampled.strategies[0].config;
+    // The cache and the database scale with the sample.
+    assert_eq!(config.cache.as_ref().unwrap().capacity, Some(100));
+    assert_eq!(config.db.slots, 100);
+    let reps = 12;
+    let runs: Vec<_> = (0..reps)
+        .map(|r| {
+            let seed = cachestorm::engine::rng::replication_seed(sampled.seed, r);
+            cachestorm::experiment::simulate(config, seed, &|_| {})
+                .summary
+                .totals
+        })
+        .collect();
+    // Each replication keeps about a tenth of the reads, and another set of keys.
+    for t in &runs {
+        let share = t.arrived as f64 / full.arrived as f64;
+        assert!((0.03..0.3).contains(&share), "sampled share {share}");
+    }
+    assert!(runs.windows(2).all(|w| w[0].arrived != w[1].arrived));
+
+    // The stated error: the ratio estimator over a Bernoulli(f) key sample has variance
+    // (1 - f)/f · Σ p_i² (h_i - H)² and bias (1 - f)/f · Σ p_i² (H - h_i) (the popular keys,
+    // which hit more, weigh more when sampled), with h_i from Che's approximation; plus each
+    // replay's own binomial noise. Twelve replications: a standard error of about 0.02.
+    let p = cachestorm::model::clients::KeyChooser::probabilities(
+        keys as u32,
+        cachestorm::model::config::Popularity::Zipf { s },
+    );
+    let occupancy = |t: f64| p.iter().map(|&q| 1.0 - (-q * t).exp()).sum::<f64>();
+    let (mut lo, mut hi) = (0.0, 1e9);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        (lo, hi) = if occupancy(mid) < capacity {
+            (mid, hi)
+        } else {
+            (lo, mid)
+        };
+    }
+    let h: Vec<f64> = p.iter().map(|&q| 1.0 - (-q * lo).exp()).collect();
+    let big_h: f64 = p.iter().zip(&h).map(|(q, h)| q * h).sum();
+    let var_sample: f64 = (1.0 - f) / f
+        * p.iter()
+            .zip(&h)
+            .map(|(q, h)| q * q * (h - big_h).powi(2))
+            .sum::<f64>();
+    let n_sample = full.arrived as f64 * f;
+    let var_replay = big_h * (1.0 - big_h) / n_sample;
+    let bias: f64 = (1.0 - f) / f
+        * p.iter()
+            .zip(&h)
+            .map(|(q, h)| q * q * (big_h - h))
+            .sum::<f64>();
+    let se = ((var_sample + var_replay) / reps as f64).sqrt();
+    let mean = runs.iter().map(|t| t.hit_ratio()).sum::<f64>() / reps as f64;
+    let whole = full.hit_ratio();
+    assert!(
+        (mean - whole - bias).abs() < 3.0 * se,
+        "sampled mean {mean:.4} vs whole trace {whole:.4} (bias {bias:.4}), standard error {se:.4}"
+    );
+    // Without scaling the cache, a tenth of the keys would fit far better: the scaling matters.
+    assert!(whole < 0.9, "{whole}");
+}
+
+#[test]
+fn progress_follows_the_trace_and_a_trace_changed_after_its_check_is_not_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("z.csv");
+    // 40,000 reads: the run reports progress several times along the way.
+    std::fs::write(&trace, poisson_zipf_trace(2000.0, 20.0, 500, 0.9, 8)).unwrap();
+    let file = dir.path().join("p.toml");
+    std::fs::write(&file, scenario(&csv_trace("z.csv"), "1s", "20s")).unwrap();
+    let s = cachestorm::scenario::load(&file).unwrap();
+    let config = &s.strategies[0].config;
+    let counted = config.clients.trace.as_ref().unwrap().scan.records;
+    assert!(counted > 39_000, "{counted}");
+    let reports = std::sync::Mutex::new(Vec::new());
+    let r = cachestorm::experiment::simulate(config, s.seed, &|p| {
+        reports.lock().unwrap().push(p.trace_records);
+    });
+    let reports = reports.into_inner().unwrap();
+    // Reports along the way carry the records read so far; they add up to those counted.
+    assert!(reports.len() >= 2, "{reports:?}");
+    assert!(reports[0] > 0 && reports[0] < counted, "{reports:?}");
+    assert_eq!(reports.iter().sum::<u64>(), counted);
+    assert!(r.summary.totals.arrived > 39_000);
+
+    // The file changes after the check: it is said to have changed, and not replayed.
+    let t = config.clients.trace.as_ref().unwrap();
+    assert_eq!(t.changed(), None);
+    std::fs::write(&trace, "ns,key\n1,a\n").unwrap();
+    let why = t.changed().expect("a changed file is noticed");
+    assert!(why.contains("bytes"), "{why}");
+    let r = cachestorm::experiment::simulate(config, s.seed, &|_| {});
+    assert_eq!(r.summary.totals.arrived, 0);
 }

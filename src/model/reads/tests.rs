@@ -107,7 +107,7 @@ impl Fixture {
                 )
                 .with_errors(config.db.error_rate, s.stream(113)),
                 versions: KeyVersions::new(keys),
-                workload: Workload::new(config, s.stream(111), s.stream(112)),
+                workload: Workload::new(config, 0, s.stream(111), s.stream(112)),
                 observer: Box::leak(Box::default()),
                 truncation: None,
                 settings: TierSettings::new(config),

@@ -80,6 +80,9 @@ struct World<'a, O: Observer> {
     db_mean_service: SimDuration,
     /// With rehash failover, how long the app takes to notice a dead node.
     rehash_after: Option<SimDuration>,
+    /// Records of the replayed trace, as counted at validation (0 without a trace): the
+    /// progress bar ends at it.
+    trace_records_total: u64,
 }
 
 /// Bytes one request in flight can hold with `fanout` keys (for memory estimates): its slot
@@ -104,6 +107,8 @@ pub struct Progress {
     pub simulated_s: f64,
     /// Events handled.
     pub events: u64,
+    /// Records (or lines) of a replayed trace read (0 without a trace).
+    pub trace_records: u64,
 }
 
 /// Whether reads go through node faults: the cache has a timeout, failover, node capacity,
@@ -166,6 +171,7 @@ impl<'a, O: Observer> World<'a, O> {
             events: EventQueue::with_lanes(lane::COUNT),
             workload: Workload::new(
                 config,
+                seed,
                 streams.stream(purpose::ARRIVALS),
                 streams.stream(purpose::KEYS),
             )
@@ -250,6 +256,7 @@ impl<'a, O: Observer> World<'a, O> {
                     path: streams.stream(purpose::WRITE_PATH),
                     cache_latency: streams.stream(purpose::WRITE_CACHE_LATENCY),
                     creates: streams.stream(purpose::WRITE_CREATES),
+                    run_seed: seed,
                 };
                 Writers::new(config, w, writer_streams)
             }),
@@ -269,6 +276,7 @@ impl<'a, O: Observer> World<'a, O> {
                 Some(Failover::Rehash { after }) => Some(after),
                 _ => None,
             },
+            trace_records_total: config.clients.trace.as_ref().map_or(0, |t| t.scan.records),
         }
     }
 
@@ -280,6 +288,7 @@ impl<'a, O: Observer> World<'a, O> {
         self.schedule_next_write();
         self.schedule_flush(SimTime::ZERO);
         let mut reported = SimTime::ZERO;
+        let mut reported_records = 0u64;
         let mut events = 0u64;
         let draining = self.draining;
         let mut run_end = self.end;
@@ -310,11 +319,14 @@ impl<'a, O: Observer> World<'a, O> {
             events += 1;
             if events % PROGRESS_EVERY == 0 {
                 let covered = now.min(self.end);
+                let records = self.tiers.workload.trace_records_read();
                 progress(Progress {
                     simulated_s: covered.since(reported).as_secs_f64(),
                     events: PROGRESS_EVERY,
+                    trace_records: records.saturating_sub(reported_records),
                 });
                 reported = covered;
+                reported_records = records;
             }
             self.handle(now, event);
             if self.tiers.truncation.is_some() {
@@ -333,9 +345,12 @@ impl<'a, O: Observer> World<'a, O> {
                 break;
             }
         }
+        // The bar ends full: the trace counted as read whole, as simulated time is.
+        let trace_total = self.trace_records_total;
         progress(Progress {
             simulated_s: self.end.since(reported).as_secs_f64(),
             events: events % PROGRESS_EVERY,
+            trace_records: trace_total.saturating_sub(reported_records),
         });
         run_end
     }

@@ -3,10 +3,16 @@
 use super::trace::{mean_rate, refuse_synthetic, trace, TraceScans};
 use super::*;
 
-pub(super) fn clients(raw: &RawClients, scans: &mut TraceScans) -> Result<ClientsConfig> {
+/// The clients of a scenario seeded `seed` (which picks the key sample a trace is counted
+/// with).
+pub(super) fn clients(
+    raw: &RawClients,
+    seed: u64,
+    scans: &mut TraceScans,
+) -> Result<ClientsConfig> {
     if let Some(t) = &raw.trace {
         refuse_synthetic(raw)?;
-        let trace = trace(t, scans)?;
+        let trace = trace(t, seed, scans)?;
         let timeout = match raw.timeout {
             Some(t) => Some(positive("clients.timeout", t.0, "time a client waits")?),
             None => None,

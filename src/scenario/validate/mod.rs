@@ -175,11 +175,14 @@ pub fn model_config(raw: &RawScenario, traces: &mut TraceScans) -> Result<ModelC
             );
         }
     }
-    let clients = clients(&raw.clients, traces)?;
+    let clients = clients(&raw.clients, raw.seed, traces)?;
     let app = app(&raw.app)?;
-    let cache = cache(&raw.cache, &clients)?;
-    let local_cache = local_cache(raw.local_cache.as_ref(), &clients, cache.as_ref())?;
-    let db = db(&raw.db)?;
+    let mut cache = cache(&raw.cache, &clients)?;
+    let mut local_cache = local_cache(raw.local_cache.as_ref(), &clients, cache.as_ref())?;
+    let mut db = db(&raw.db)?;
+    if let Some(k) = clients.trace.as_ref().and_then(|t| t.keys) {
+        trace::scale_capacities(k.fraction, &mut cache, &mut local_cache, &mut db);
+    }
     let traced_writes = clients
         .trace
         .as_ref()

@@ -27,8 +27,9 @@ impl TraceScans {
 const FORMATS: &str = "\"csv\" (a header line; name its columns in [clients.trace.columns]), \
      \"twitter\" (twemcache traces) or \"oracle-general\" (libCacheSim's binary records, .zst or not)";
 
-/// The trace of `[clients.trace]`, read and counted.
-pub(super) fn trace(raw: &RawTrace, scans: &mut TraceScans) -> Result<TraceConfig> {
+/// The trace of `[clients.trace]`, read and counted; with a key sample, counted with the
+/// sample of a run seeded `seed` (the scenario's first replication).
+pub(super) fn trace(raw: &RawTrace, seed: u64, scans: &mut TraceScans) -> Result<TraceConfig> {
     let f = |name: &str| format!("clients.trace.{name}");
     if raw.path.trim().is_empty() {
         return err(
@@ -109,6 +110,24 @@ pub(super) fn trace(raw: &RawTrace, scans: &mut TraceScans) -> Result<TraceConfi
         .map_or(Some(SimDuration::from_secs(1)), |d| {
             Some(d.0).filter(|d| d.0 > 0)
         });
+    let keys = match &raw.keys {
+        None => None,
+        Some(k) => {
+            if !k.fraction.is_finite() || k.fraction <= 0.0 || k.fraction > 1.0 {
+                return err(
+                    f("keys.fraction"),
+                    format!(
+                        "must be above 0 and at most 1 (the share of keys replayed; 0.1 keeps one key in ten), got {}",
+                        k.fraction
+                    ),
+                );
+            }
+            Some(TraceKeys {
+                fraction: k.fraction,
+                seed: k.seed.unwrap_or(0),
+            })
+        }
+    };
     let mut config = TraceConfig {
         path: scans.dir.join(&raw.path),
         format,
@@ -117,21 +136,16 @@ pub(super) fn trace(raw: &RawTrace, scans: &mut TraceScans) -> Result<TraceConfi
         length,
         ttl: raw.ttl.unwrap_or(true),
         fill_window,
+        keys,
         scan: Scan::default(),
     };
     config.scan = match scans.done.iter().find(|(c, _)| *c == config) {
         Some((_, s)) => *s,
         None => {
-            let s = trace::scan(
-                &config.path,
-                &config.format,
-                start.0,
-                length.map(|l| l.0),
-                speed,
-                fill_window.map(|w| w.0),
-                MAX_KEYSPACE as u32,
-            )
-            .or_else(|e| err(f("path"), e.to_string()))?;
+            let mut window = config.window(true, seed);
+            window.max_keys = MAX_KEYSPACE as u32;
+            let s = trace::scan(&config.path, &config.format, window)
+                .or_else(|e| err(f("path"), e.to_string()))?;
             scans.done.push((config.clone(), s));
             s
         }
@@ -164,4 +178,29 @@ pub(super) fn refuse_synthetic(raw: &RawClients) -> Result<()> {
 /// The mean rate of `count` events over the span of `trace`, per second.
 pub(super) fn mean_rate(count: u64, trace: &TraceConfig) -> f64 {
     count as f64 / trace.span_secs()
+}
+
+/// Scales what holds or serves keys by a key sample's `fraction`, so that a sampled replay
+/// loads its caches and database as the whole trace would: each cache node's and the gutter's
+/// capacity in entries, the local caches' capacity in entries, each cache node's operations per
+/// second, and the database's slots. Each is rounded to the nearest whole number (at least 1);
+/// nothing else (latencies, timeouts, queue limits, app workers) changes.
+pub(super) fn scale_capacities(
+    fraction: f64,
+    cache: &mut Option<CacheConfig>,
+    local_cache: &mut Option<LocalCacheConfig>,
+    db: &mut DbConfig,
+) {
+    let scale = |n: u32| ((n as f64 * fraction).round() as u32).max(1);
+    if let Some(c) = cache {
+        c.capacity = c.capacity.map(scale);
+        if let Failover::Gutter(g) = &mut c.failover {
+            g.capacity = g.capacity.map(scale);
+        }
+        c.node_ops_per_s = c.node_ops_per_s.map(|r| r * fraction);
+    }
+    if let Some(l) = local_cache {
+        l.capacity = l.capacity.map(scale);
+    }
+    db.slots = scale(db.slots);
 }
