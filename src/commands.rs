@@ -3,6 +3,7 @@
 //! those workflows (judging, searching, merging) in [`crate::workflow`].
 
 mod check;
+mod diagnose;
 mod phase;
 mod sweep;
 
@@ -64,6 +65,7 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge(args),
         Command::Phase(args) => phase::phase(args),
+        Command::Diagnose(args) => diagnose::diagnose(args),
     }
 }
 
