@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 
 use super::charts::Chart;
 use super::replications::figure;
-use crate::diagnose::{diagnose, Diagnosis, Mode};
+use crate::diagnose::{diagnose_runs, Diagnosis, Mode};
 use crate::metrics::{ratio, StrategyResult, StudyResult, COLUMNS};
 
 /// File name of the report in an output folder.
@@ -122,10 +122,12 @@ pub fn report(study: &StudyResult, page: &Page) -> Vec<u8> {
             .map(|c| String::from_utf8_lossy(&c.bytes).into_owned())
             .collect::<Vec<_>>(),
     );
-    let diagnoses: Vec<Vec<Diagnosis>> = study
-        .runs
-        .iter()
-        .map(|run| run.strategies.iter().map(diagnose).collect())
+    // Each strategy diagnosed over every replication: a mode holds in a majority of them.
+    let diagnoses: Vec<Diagnosis> = (0..result.strategies.len())
+        .map(|i| {
+            let runs: Vec<&StrategyResult> = study.runs.iter().map(|r| &r.strategies[i]).collect();
+            diagnose_runs(&runs)
+        })
         .collect();
     let mut h = String::with_capacity(64 * 1024);
     let name = escape(&result.name);
@@ -265,23 +267,23 @@ fn chart_link(mode: Mode, charts: &[&Chart]) -> String {
         .unwrap_or_default()
 }
 
-fn verdict(h: &mut String, study: &StudyResult, diagnoses: &[Vec<Diagnosis>], charts: &[&Chart]) {
+fn verdict(h: &mut String, study: &StudyResult, diagnoses: &[Diagnosis], charts: &[&Chart]) {
     let result = study.first();
     let reps = study.replications();
     h.push_str("<h2 id=\"verdict\">Verdict</h2>\n");
     if reps > 1 {
         let _ = writeln!(
             h,
-            "<p class=\"note\">Diagnosed on replication 1 (seed {}); the count says in how many \
-             of the {reps} replications the same failure comes first.</p>",
-            result.seed
+            "<p class=\"note\">Diagnosed over the {reps} replications: a failure is shown when it \
+             holds in more than half of them, with in how many; its evidence is from the first \
+             where it held.</p>"
         );
     }
     h.push_str(
         "<table>\n<tr><th>strategy</th><th>what failed, and the evidence</th><th>recovery</th></tr>\n",
     );
     for (i, s) in result.strategies.iter().enumerate() {
-        let d = &diagnoses[0][i];
+        let d = &diagnoses[i];
         let _ = write!(h, "<tr data-s=\"{i}\"><td>{}</td><td>", escape(&s.name));
         match d.headline() {
             None => {
@@ -310,13 +312,7 @@ fn verdict(h: &mut String, study: &StudyResult, diagnoses: &[Vec<Diagnosis>], ch
                     escape(&f.evidence),
                     chart_link(f.mode, charts)
                 );
-                if reps > 1 {
-                    let same = diagnoses
-                        .iter()
-                        .filter(|run| run[i].headline().map(|g| g.mode) == Some(f.mode))
-                        .count();
-                    let _ = write!(h, " <span class=\"note\">[{same} of {reps}]</span>");
-                }
+                h.push_str(&held(f, reps));
                 let _ = write!(
                     h,
                     "<br><span class=\"mit\">The model's mitigations: {}</span>",
@@ -325,10 +321,11 @@ fn verdict(h: &mut String, study: &StudyResult, diagnoses: &[Vec<Diagnosis>], ch
                 for g in &d.findings[1..] {
                     let _ = write!(
                         h,
-                        "<br><span class=\"also\">also <b>{}</b>: {}{}</span>",
+                        "<br><span class=\"also\">also <b>{}</b>: {}{}{}</span>",
                         g.mode.name(),
                         escape(&g.evidence),
-                        chart_link(g.mode, charts)
+                        chart_link(g.mode, charts),
+                        held(g, reps)
                     );
                 }
             }
@@ -338,6 +335,15 @@ fn verdict(h: &mut String, study: &StudyResult, diagnoses: &[Vec<Diagnosis>], ch
         h.push_str("</td></tr>\n");
     }
     h.push_str("</table>\n");
+}
+
+/// ` [k of R]` after a finding, with replications.
+fn held(f: &crate::diagnose::Finding, reps: usize) -> String {
+    if reps > 1 {
+        format!(" <span class=\"note\">[in {} of {reps}]</span>", f.held_in)
+    } else {
+        String::new()
+    }
 }
 
 fn recovery(s: &StrategyResult) -> String {
