@@ -64,7 +64,7 @@ pub enum Command {
     /// Diagnose a scenario's base strategy over replications, then rerun it with each
     /// mitigation its findings suggest and report what each changed, with 95% intervals.
     #[command(
-        after_help = "Examples:\n  cachestorm diagnose scenarios/thundering-herd.toml\n  cachestorm diagnose scenarios/avalanche.toml --strategy fixed-ttl --replications 8 --json\n\nThe strategy diagnosed is --strategy, else the file's `baseline`, else its first strategy. A\nfailure mode holds when it holds in more than half of the replications (\"in k of R\"). Each\nmitigation suggested for it is switched on at one documented default setting over that\nstrategy's own settings (src/diagnose/advice.rs) and run on the same seeds; the change of\nthe finding's figure, the p99 latency (over the run and its worst second), the error ratio and the database queries per second\nis the mean of the paired differences with its 95% interval: `better` or `worse` when the\ninterval excludes 0. A mitigation that cannot apply, does nothing in the scenario, is\nalready on or needs a scenario-specific value is listed with the reason. Writes no files.\n\nExit codes: 0 success, 2 bad input (file, field or argument), 1 any other failure."
+        after_help = "Examples:\n  cachestorm diagnose scenarios/thundering-herd.toml\n  cachestorm diagnose scenarios/avalanche.toml --strategy fixed-ttl --replications 8 --json\n\nThe strategy diagnosed is --strategy, else the file's `baseline`, else its first strategy. A\nfailure mode holds when it holds in more than half of the replications (\"in k of R\"). Each\nmitigation suggested for it is switched on at one documented default setting over that\nstrategy's own settings (src/diagnose/advice.rs) and run on the same seeds; the change of\nthe finding's figure, the p99 latency (over the run and its worst second), the error ratio and the database queries per second\nis the mean of the paired differences with its 95% interval: `better` or `worse` when the\ninterval excludes 0. A mitigation that cannot apply, does nothing in the scenario, is\nalready on or needs a scenario-specific value is listed with the reason. Writes no files\nunless --out DIR: then DIR/<scenario name>-diagnose/ holds the runs' CSVs, charts and\nreport.html with a \"Checked advice\" section.\n\nExit codes: 0 success, 2 bad input (file, field or argument), 1 any other failure."
     )]
     Diagnose(DiagnoseArgs),
     /// Check scenario files without running them.
@@ -259,6 +259,10 @@ pub struct DiagnoseArgs {
     /// Print one JSON document instead of the text.
     #[arg(long)]
     pub json: bool,
+    /// Also write the runs (the base and every mitigation tried) to DIR/<scenario name>-diagnose/:
+    /// the CSVs, PNG charts and report.html with a "Checked advice" section.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Memory budget, such as 8GB or 512MiB (default: half the machine's memory).
     #[arg(long = "max-memory", value_name = "SIZE", value_parser = parse_size)]
     pub max_memory: Option<u64>,

@@ -696,6 +696,7 @@ fn html_report(
             .map(|e| e.metric.as_str())
             .collect(),
         svg_charts: &svg,
+        advice: None,
     };
     Ok(report::html::report(study, &page))
 }

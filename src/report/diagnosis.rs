@@ -10,8 +10,9 @@ use crate::metrics::interval::Interval;
 use crate::text;
 use crate::workflow::diagnose::{Effect, Outcome, Report};
 
-/// A number with three significant digits (whole numbers from 100), `-` when not finite.
-fn num(v: f64) -> String {
+/// A number with three significant digits (whole numbers from 100, grouped from 1,000), `-`
+/// when not finite.
+pub fn num(v: f64) -> String {
     if !v.is_finite() {
         "-".into()
     } else if v == 0.0 {

@@ -38,6 +38,8 @@ pub struct Page<'a> {
     /// The charts as SVG (any order; those the report shows are picked by stem). Empty when
     /// the run drew none (`--no-charts`).
     pub svg_charts: &'a [Chart],
+    /// What `cachestorm diagnose` tried, when it writes the page: a section after the verdict.
+    pub advice: Option<&'a crate::workflow::diagnose::Report>,
 }
 
 /// HTML-escapes `s`, after showing control characters as escapes ([`crate::text::escape`]).
@@ -164,6 +166,9 @@ pub fn report(study: &StudyResult, page: &Page) -> Vec<u8> {
     );
     toggles(&mut h, result);
     verdict(&mut h, study, &diagnoses, &charts);
+    if let Some(r) = page.advice {
+        advice(&mut h, r);
+    }
     ranking(&mut h, study, &page.objective);
     timelines(&mut h, &charts, &svgs, page.svg_charts.is_empty());
     causes(&mut h, study);
@@ -507,6 +512,72 @@ fn timelines(h: &mut String, charts: &[&Chart], svgs: &[String], none_drawn: boo
             compact_svg(svg)
         );
     }
+}
+
+/// The section `diagnose` adds: each mitigation its findings suggested, with what it changed
+/// (mean of the paired differences and its 95% interval) or why it was not tried.
+fn advice(h: &mut String, r: &crate::workflow::diagnose::Report) {
+    use crate::workflow::diagnose::Outcome;
+    let reps = r.study.replications();
+    let base = escape(&r.base);
+    h.push_str("<h2 id=\"advice\">Checked advice</h2>\n");
+    let _ = writeln!(
+        h,
+        "<p class=\"note\"><b>{base}</b> rerun with each mitigation its findings suggest, at its \
+         default setting, on the same {reps} seeds: the change from <b>{base}</b> is the mean of the {reps} \
+         paired differences ± its 95% interval, <span class=\"ok\">better</span> or \
+         <span class=\"bad\">worse</span> when the interval excludes 0.</p>"
+    );
+    if r.trials.is_empty() {
+        h.push_str("<p>No failure found: nothing to try.</p>\n");
+        return;
+    }
+    h.push_str(
+        "<table>\n<tr><th>mitigation</th><th>for</th><th>figure</th><th class=\"n\">without</th>\
+         <th class=\"n\">with</th><th class=\"n\">change</th><th></th></tr>\n",
+    );
+    for t in &r.trials {
+        let modes: Vec<&str> = t.modes.iter().map(|m| m.name()).collect();
+        let head = format!(
+            "<td title=\"{}\">{}</td><td>{}</td>",
+            escape(t.advice.about),
+            escape(t.advice.name),
+            escape(&modes.join(", "))
+        );
+        match &t.outcome {
+            Outcome::NotTried(why) => {
+                let _ = writeln!(
+                    h,
+                    "<tr>{head}<td colspan=\"5\" class=\"note\">{}</td></tr>",
+                    escape(why)
+                );
+            }
+            Outcome::Tried(effects) => {
+                for (k, e) in effects.iter().enumerate() {
+                    let (class, word) = match e.helps() {
+                        Some(true) => ("ok", "better"),
+                        Some(false) => ("bad", "worse"),
+                        None => ("note", "no clear change"),
+                    };
+                    let _ =
+                        writeln!(
+                        h,
+                        "<tr>{}<td>{}</td><td class=\"n\">{} ± {}</td><td class=\"n\">{} ± {}</td>\
+                         <td class=\"n\">{} ± {}</td><td class=\"{class}\">{word}</td></tr>",
+                        if k == 0 { head.as_str() } else { "<td></td><td></td>" },
+                        e.metric,
+                        super::diagnosis::num(e.base.mean),
+                        super::diagnosis::num(e.base.half_width),
+                        super::diagnosis::num(e.with.mean),
+                        super::diagnosis::num(e.with.half_width),
+                        super::diagnosis::num(e.change.mean),
+                        super::diagnosis::num(e.change.half_width)
+                    );
+                }
+            }
+        }
+    }
+    h.push_str("</table>\n");
 }
 
 fn causes(h: &mut String, study: &StudyResult) {

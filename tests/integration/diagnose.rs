@@ -29,7 +29,23 @@ fn trial<'v>(doc: &'v Value, name: &str) -> &'v Value {
 
 #[test]
 fn the_herd_is_named_and_coalescing_a_lock_a_lease_and_stale_while_revalidate_are_tried() {
-    let doc = diagnose_json("thundering-herd.toml", &["--replications", "3"]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let doc = diagnose_json(
+        "thundering-herd.toml",
+        &["--replications", "3", "--out", out],
+    );
+    let html =
+        std::fs::read_to_string(dir.path().join("thundering-herd-diagnose/report.html")).unwrap();
+    assert!(html.contains("<h2 id=\"advice\">Checked advice</h2>"));
+    assert!(
+        html.contains("<td title=\"SETNX lock"),
+        "each mitigation a row"
+    );
+    assert!(
+        html.contains("cachestorm diagnose"),
+        "the command that reproduces it"
+    );
     assert_eq!(doc["strategy"], "none");
     assert_eq!(doc["replications"], 3);
     assert_eq!(doc["findings"][0]["mode"], "hot-key herd", "{doc:#}");
