@@ -15,10 +15,11 @@ pub mod footprint;
 pub mod mitigation;
 pub mod request;
 pub mod retry;
+pub mod setup;
 pub mod timeline;
 pub mod versions;
 mod world;
 pub mod writes;
 
 pub use config::*;
-pub use world::{has_node_faults, run, Progress};
+pub use world::{has_node_faults, run, run_shared, Progress};

@@ -26,6 +26,7 @@ use super::mitigation::hedge::HedgeBudget;
 use super::mitigation::throttle::Throttle;
 use super::request::{KeyRef, KeySlot, Request, Requests, State};
 use super::retry::{BudgetState, Calls};
+use super::setup::{PlacementId, Setups};
 use super::timeline::{Timeline, TimelineEvent};
 use super::versions::KeyVersions;
 use super::writes::{WriterEvent, WriterStreams, Writers};
@@ -206,7 +207,18 @@ pub fn run<O: Observer>(
     observer: &mut O,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> RunEnd {
-    let mut world = World::new(config, seed, observer);
+    run_shared(config, seed, &Setups::default(), observer, progress)
+}
+
+/// [`run`], taking the read-only tables it needs (popularity, placement) from `setups`.
+pub fn run_shared<O: Observer>(
+    config: &ModelConfig,
+    seed: u64,
+    setups: &Setups,
+    observer: &mut O,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> RunEnd {
+    let mut world = World::new_shared(config, seed, setups, observer);
     let at = world.run(progress);
     RunEnd {
         at,
@@ -216,7 +228,17 @@ pub fn run<O: Observer>(
 }
 
 impl<'a, O: Observer> World<'a, O> {
+    #[cfg(test)]
     fn new(config: &'a ModelConfig, seed: u64, observer: &'a mut O) -> Self {
+        Self::new_shared(config, seed, &Setups::default(), observer)
+    }
+
+    fn new_shared(
+        config: &'a ModelConfig,
+        seed: u64,
+        setups: &Setups,
+        observer: &'a mut O,
+    ) -> Self {
         let streams = RandomStreams::new(seed);
         let keyspace = config.clients.keyspace;
         // Absent keys follow the keyspace: every key a read can ask for has a cache key.
@@ -237,10 +259,11 @@ impl<'a, O: Observer> World<'a, O> {
                     .0
                     .saturating_add(config.drain.map_or(0, |d| d.0)),
             ),
-            workload: Workload::new(
+            workload: Workload::with_setups(
                 config,
                 streams.stream(purpose::ARRIVALS),
                 streams.stream(purpose::KEYS),
+                setups,
             )
             .with_absent_keys(config, streams.stream(purpose::ABSENT_KEYS)),
             bloom_rng: streams.stream(purpose::BLOOM_FILTER),
@@ -252,7 +275,7 @@ impl<'a, O: Observer> World<'a, O> {
                     cache_latency: streams.stream(purpose::WRITE_CACHE_LATENCY),
                     creates: streams.stream(purpose::WRITE_CREATES),
                 };
-                Writers::new(config, w, writer_streams)
+                Writers::with_setups(config, w, writer_streams, setups)
             }),
             app: AppTier::new(&config.app, config.mitigations.rate_limit),
             cache: config.cache.as_ref().map(|cc| {
@@ -262,7 +285,13 @@ impl<'a, O: Observer> World<'a, O> {
                     ttl_jitter: streams.stream(purpose::TTL_JITTER),
                     early_expiration: streams.stream(purpose::EARLY_EXPIRATION),
                 };
-                let tier = CacheTier::new(cc, &config.mitigations, cache_keys, tier_streams);
+                let placement = setups.placement(PlacementId {
+                    keys: cache_keys,
+                    nodes: cc.nodes,
+                    vnodes: cc.vnodes,
+                });
+                let tier =
+                    CacheTier::with_placement(cc, &config.mitigations, tier_streams, placement);
                 if !has_node_faults(config) {
                     return tier;
                 }
