@@ -432,6 +432,12 @@ impl CacheTier {
         self.cluster.keys()
     }
 
+    /// Whether every read takes the same time (no draw).
+    #[inline]
+    pub fn read_latency_is_constant(&self) -> bool {
+        matches!(self.latency, Sampler::Constant(_))
+    }
+
     /// Time the next read takes.
     #[inline]
     pub fn read_latency(&mut self) -> SimDuration {

@@ -63,7 +63,9 @@ mod purpose {
 mod lane {
     pub const CLIENT_TIMEOUT: usize = 0;
     pub const DB_QUEUE_TIMEOUT: usize = 1;
-    pub const COUNT: usize = 2;
+    /// Answers to shared-cache reads when their latency is constant (and nothing delays them).
+    pub const CACHE_REPLY: usize = 2;
+    pub const COUNT: usize = 3;
 }
 
 /// Everything that can happen, addressed to the component it concerns. Small and `Copy`, so

@@ -4,7 +4,7 @@
 //! with stale-on-error, or the database), and the timeline actions that kill, restore (at
 //! once, or after warming through the database), slow or degrade nodes.
 
-use super::{Event, World};
+use super::{lane, Event, World};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::cache::{CacheEvent, NodeEvent, NodeStep, ReadOp, WarmPace, WarmProgress};
 use crate::model::config::{Failover, NodeWarmup};
@@ -54,9 +54,15 @@ impl<O: Observer> World<'_, O> {
         let hedging = self.config.mitigations.hedge.is_some();
         let cache = self.tier();
         if !cache.has_faults() && !hedging {
-            let latency = cache.read_latency();
-            self.events
-                .schedule(now + latency, Event::Cache(CacheEvent::Reply(k)));
+            let constant = cache.read_latency_is_constant();
+            let at = now + cache.read_latency();
+            let reply = Event::Cache(CacheEvent::Reply(k));
+            if constant {
+                // A constant delay from `now`: a FIFO lane keeps the heap's order.
+                self.events.schedule_in_lane(lane::CACHE_REPLY, at, reply);
+            } else {
+                self.events.schedule(at, reply);
+            }
             return;
         }
         self.send_read_through_faults(now, k);
