@@ -273,59 +273,96 @@ fn run(args: RunArgs) -> Result<(), CommandError> {
     let dirs = prepare_outputs(&args.out, &folders)?;
     let mut out = Stdout::default();
     let mut markdown = String::new();
+    // Each scenario's outputs (charts above all) are made while the next one simulates; the
+    // results are printed in file order, so the output is the same whatever the threads.
+    let mut previous: Option<Simulated> = None;
     for ((s, dir), plan) in scenarios.iter().zip(dirs).zip(&plans) {
-        let study = simulate_with_progress(s, plan)?;
-        let charts = !args.no_charts;
-        let report = (!args.no_report).then_some(args.strategies.as_slice());
-        let written = write_outputs(&study, s, dir, args.format, charts, report, Vec::new())?;
-        let result = study.first();
-        if !markdown.is_empty() {
-            markdown.push('\n');
+        let before = previous.take();
+        let (study, written) = rayon::join(
+            || simulate_with_progress(s, plan),
+            || before.map(|b| write_run(b, &args)).transpose(),
+        );
+        if let Some(done) = written? {
+            print_run(&mut out, &mut markdown, &args, done)?;
         }
-        markdown.push_str(&report::json::markdown(&study));
-        if args.json {
-            let line = serde_json::to_string(&report::json::summary(&study))
-                .context("encoding the summary")?;
-            out.print(&format!("{line}\n"));
-        } else if study.replications() > 1 {
-            out.print(&report::replications::table(&study));
-        } else {
-            out.print(&report::table::headline(&study));
-        }
-        for (st, config) in result.strategies.iter().zip(&s.strategies) {
-            let totals = &st.result.summary.totals;
-            if totals.unfinished * 1000 > totals.arrived && st.result.summary.truncation.is_none() {
-                let advice = match config.config.drain {
-                    None => "add `drain = true` to let them finish after `duration`".to_string(),
-                    Some(d) => format!("the drain stopped at its bound ({d}); raise `drain`"),
-                };
-                console::warn(&format!(
-                    "strategy `{}` ended with {} of {} requests unfinished ({:.1}%): they are \
-                     in no latency figure, so percentiles understate the truth; {advice}",
-                    st.name,
-                    totals.unfinished,
-                    totals.arrived,
-                    100.0 * totals.unfinished as f64 / totals.arrived as f64
-                ));
-            }
-            if let Some(t) = &st.result.summary.truncation {
-                console::warn(&format!(
-                    "strategy `{}` diverged and was stopped at {:.3} s simulated: {}; its \
-                     results end there (summary.csv: truncated = 1). Bound the backlog with \
-                     db.queue_limit, db.queue_timeout, app.queue_limit or clients.timeout, or give \
-                     the database more capacity",
-                    st.name, t.at_s, t.reason
-                ));
-            }
-        }
-        if !args.json {
-            print_written(&mut out, result.seed, &written);
-        }
+        previous = Some((study?, s, dir));
+    }
+    if let Some(done) = previous.map(|p| write_run(p, &args)).transpose()? {
+        print_run(&mut out, &mut markdown, &args, done)?;
     }
     if let Some(path) = &args.export_markdown {
         write_file_atomically(path, markdown.as_bytes())?;
     }
     finish(out)
+}
+
+/// A scenario's simulated study, its scenario and its output folder.
+type Simulated<'a> = (StudyResult, &'a Scenario, OutputDir);
+
+/// Writes the outputs of a `cachestorm run` scenario; the study, the scenario and the files
+/// written.
+fn write_run<'a>(
+    (study, s, dir): Simulated<'a>,
+    args: &RunArgs,
+) -> Result<(StudyResult, &'a Scenario, Vec<PathBuf>), CommandError> {
+    let charts = !args.no_charts;
+    let report = (!args.no_report).then_some(args.strategies.as_slice());
+    let written = write_outputs(&study, s, dir, args.format, charts, report, Vec::new())?;
+    Ok((study, s, written))
+}
+
+/// Prints what `cachestorm run` says of one scenario's `done` study (its table or JSON line,
+/// warnings and the files written) and adds its Markdown to `markdown`.
+fn print_run(
+    out: &mut Stdout,
+    markdown: &mut String,
+    args: &RunArgs,
+    (study, s, written): (StudyResult, &Scenario, Vec<PathBuf>),
+) -> Result<(), CommandError> {
+    let result = study.first();
+    if !markdown.is_empty() {
+        markdown.push('\n');
+    }
+    markdown.push_str(&report::json::markdown(&study));
+    if args.json {
+        let line = serde_json::to_string(&report::json::summary(&study))
+            .context("encoding the summary")?;
+        out.print(&format!("{line}\n"));
+    } else if study.replications() > 1 {
+        out.print(&report::replications::table(&study));
+    } else {
+        out.print(&report::table::headline(&study));
+    }
+    for (st, config) in result.strategies.iter().zip(&s.strategies) {
+        let totals = &st.result.summary.totals;
+        if totals.unfinished * 1000 > totals.arrived && st.result.summary.truncation.is_none() {
+            let advice = match config.config.drain {
+                None => "add `drain = true` to let them finish after `duration`".to_string(),
+                Some(d) => format!("the drain stopped at its bound ({d}); raise `drain`"),
+            };
+            console::warn(&format!(
+                "strategy `{}` ended with {} of {} requests unfinished ({:.1}%): they are \
+                 in no latency figure, so percentiles understate the truth; {advice}",
+                st.name,
+                totals.unfinished,
+                totals.arrived,
+                100.0 * totals.unfinished as f64 / totals.arrived as f64
+            ));
+        }
+        if let Some(t) = &st.result.summary.truncation {
+            console::warn(&format!(
+                "strategy `{}` diverged and was stopped at {:.3} s simulated: {}; its \
+                 results end there (summary.csv: truncated = 1). Bound the backlog with \
+                 db.queue_limit, db.queue_timeout, app.queue_limit or clients.timeout, or give \
+                 the database more capacity",
+                st.name, t.at_s, t.reason
+            ));
+        }
+    }
+    if !args.json {
+        print_written(out, result.seed, &written);
+    }
+    Ok(())
 }
 
 /// Refuses (exit 2) a path for a file of ours whose folder does not exist, cannot be written
@@ -668,15 +705,25 @@ fn write_outputs(
         "summary.json".to_string(),
         report::json::summary_bytes(study),
     ));
-    let drawn = if charts {
-        report::charts::render_study(study, format).context("drawing the charts")?
-    } else {
-        Vec::new()
-    };
+    // report.html inlines SVG charts: with PNG files they are drawn beside them, at once.
+    let report_svg = charts && report.is_some() && format == ImageFormat::Png;
+    let (drawn, svg) = rayon::join(
+        || charts.then(|| report::charts::render_study(study, format)),
+        || report_svg.then(|| report::charts::render_study(study, ImageFormat::Svg)),
+    );
+    let drawn = drawn
+        .transpose()
+        .context("drawing the charts")?
+        .unwrap_or_default();
     if let Some(selected) = report {
+        let svg = match svg {
+            Some(svg) => svg.context("drawing the charts of report.html")?,
+            None if format == ImageFormat::Svg => drawn.to_vec(),
+            None => Vec::new(),
+        };
         files.push((
             report::html::FILE.to_string(),
-            html_report(study, scenario, selected, format, &drawn)?,
+            html_report(study, scenario, selected, &svg)?,
         ));
     }
     for chart in drawn {
@@ -702,22 +749,14 @@ fn write_outputs(
     Ok(written)
 }
 
-/// The bytes of `report.html`: with SVG charts drawn for it unless the run's `drawn` charts are
-/// SVG already (none when the run draws none), and the scenario file shown if it is still the
-/// one run (its SHA-256 unchanged).
+/// The bytes of `report.html`: with the SVG charts `svg` (none when the run draws none), and
+/// the scenario file shown if it is still the one run (its SHA-256 unchanged).
 fn html_report(
     study: &StudyResult,
     scenario: &Scenario,
     selected: &[String],
-    format: ImageFormat,
-    drawn: &[report::charts::Chart],
+    svg: &[report::charts::Chart],
 ) -> Result<Vec<u8>, CommandError> {
-    let svg = match format {
-        _ if drawn.is_empty() => Vec::new(),
-        ImageFormat::Svg => drawn.to_vec(),
-        ImageFormat::Png => report::charts::render_study(study, ImageFormat::Svg)
-            .context("drawing the charts of report.html")?,
-    };
     let text = std::fs::read_to_string(&scenario.file).ok().filter(|t| {
         use sha2::Digest;
         let hex: String = sha2::Sha256::digest(t.as_bytes())
@@ -739,7 +778,7 @@ fn html_report(
             .iter()
             .map(|e| e.metric.as_str())
             .collect(),
-        svg_charts: &svg,
+        svg_charts: svg,
         advice: None,
     };
     Ok(report::html::report(study, &page))

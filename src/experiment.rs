@@ -11,6 +11,7 @@ use crate::engine::SimDuration;
 use crate::metrics::recovery::{Disturbance, RecoveryRule};
 use crate::metrics::{Recorder, RunResult};
 pub use crate::metrics::{ScenarioResult, StrategyResult, StudyResult};
+use crate::model::setup::Setups;
 use crate::model::{self, footprint, ModelConfig, Progress};
 use crate::scenario::Scenario;
 
@@ -49,6 +50,19 @@ pub fn simulate_after(
     recovery: &RecoveryRule,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> RunResult {
+    simulate_shared(config, seed, warmup, recovery, &Setups::default(), progress)
+}
+
+/// [`simulate_after`] taking its read-only tables from `setups`; a run declared there
+/// ([`Setups::expect`]) is marked done when it ends.
+fn simulate_shared(
+    config: &ModelConfig,
+    seed: u64,
+    warmup: SimDuration,
+    recovery: &RecoveryRule,
+    setups: &Setups,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> RunResult {
     let warmup_buckets = (warmup.0 / config.bucket.0) as usize;
     let longest = config
         .duration
@@ -70,7 +84,8 @@ pub fn simulate_after(
     if warmup_buckets > 0 {
         recorder = recorder.with_warmup(warmup_buckets);
     }
-    let end = model::run(config, seed, &mut recorder, progress);
+    let end = model::run_shared(config, seed, setups, &mut recorder, progress);
+    setups.done(config);
     let mut result = recorder.finish(end);
     let measured =
         &result.buckets[crate::metrics::measured_from(warmup_buckets, result.buckets.len())..];
@@ -147,16 +162,19 @@ fn run_replications(
 ) -> StudyResult {
     let n = scenario.strategies.len();
     let warmup = scenario.study.warmup;
-    let mut runs: Vec<RunResult> = (0..n * replications as usize)
+    let tasks = 0..n * replications as usize;
+    let setups = Setups::for_runs(tasks.clone().map(|t| &scenario.strategies[t % n].config));
+    let mut runs: Vec<RunResult> = tasks
         .into_par_iter()
         .map(|task| {
             let (r, i) = (task / n, task % n);
             let seed = replication_seed(scenario.seed, r as u32);
-            simulate_after(
+            simulate_shared(
                 &scenario.strategies[i].config,
                 seed,
                 warmup,
                 &scenario.study.recovery,
+                &setups,
                 progress,
             )
         })
@@ -196,16 +214,22 @@ pub fn run_each<T: Send>(
                 .flat_map(move |r| (0..s.strategies.len()).map(move |i| (p, i, r)))
         })
         .collect();
+    let setups = Setups::for_runs(
+        tasks
+            .iter()
+            .map(|&(p, i, _)| &scenarios[p].strategies[i].config),
+    );
     let kept: Vec<T> = tasks
         .par_iter()
         .map(|&(p, i, r)| {
             let s = &scenarios[p];
             let seed = replication_seed(s.seed, r);
-            let run = simulate_after(
+            let run = simulate_shared(
                 &s.strategies[i].config,
                 seed,
                 s.study.warmup,
                 &s.study.recovery,
+                &setups,
                 progress,
             );
             keep(strategy_result(&s.strategies[i], run))

@@ -57,6 +57,8 @@ impl<E> Ord for Entry<E> {
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     lanes: Vec<VecDeque<Entry<E>>>,
+    /// Bit i set: lane i holds an event (so a pop looks only at lanes in use).
+    occupied: u64,
     next_seq: u64,
     now: SimTime,
 }
@@ -78,9 +80,11 @@ impl<E> EventQueue<E> {
 
     /// An empty queue with `lanes` FIFO lanes (see the module docs).
     pub fn with_lanes(lanes: usize) -> Self {
+        assert!(lanes <= 64, "at most 64 lanes");
         EventQueue {
             heap: BinaryHeap::with_capacity(1024),
             lanes: (0..lanes).map(|_| VecDeque::with_capacity(1024)).collect(),
+            occupied: 0,
             next_seq: 0,
             now: SimTime::ZERO,
         }
@@ -119,13 +123,17 @@ impl<E> EventQueue<E> {
         };
         self.next_seq += 1;
         q.push_back(Entry { key, event });
+        self.occupied |= 1 << lane;
     }
 
     /// Where the next event is: `None` for the heap, `Some(i)` for lane i.
     fn next_source(&self) -> Option<Option<usize>> {
         let mut best: Option<(EventKey, Option<usize>)> = self.heap.peek().map(|e| (e.key, None));
-        for (i, lane) in self.lanes.iter().enumerate() {
-            if let Some(front) = lane.front() {
+        let mut occupied = self.occupied;
+        while occupied != 0 {
+            let i = occupied.trailing_zeros() as usize;
+            occupied &= occupied - 1;
+            if let Some(front) = self.lanes[i].front() {
                 if best.is_none_or(|(k, _)| front.key < k) {
                     best = Some((front.key, Some(i)));
                 }
@@ -149,7 +157,14 @@ impl<E> EventQueue<E> {
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let entry = match self.next_source()? {
             None => self.heap.pop(),
-            Some(lane) => self.lanes[lane].pop_front(),
+            Some(lane) => {
+                let q = &mut self.lanes[lane];
+                let entry = q.pop_front();
+                if q.is_empty() {
+                    self.occupied &= !(1 << lane);
+                }
+                entry
+            }
         }?;
         self.now = entry.key.time;
         Some((entry.key.time, entry.event))
@@ -205,6 +220,24 @@ mod tests {
         q.schedule(SimTime(0).max(t), 3);
         let order: Vec<u32> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn a_lane_emptied_and_filled_again_is_seen_again() {
+        // A pop looks only at lanes marked as holding events: emptying a lane unmarks it,
+        // and the next event scheduled on it must mark it again.
+        let mut q = EventQueue::with_lanes(3);
+        q.schedule_in_lane(2, SimTime(1), "lane2 t1");
+        q.schedule(SimTime(4), "heap t4");
+        assert_eq!(q.pop(), Some((SimTime(1), "lane2 t1")));
+        q.schedule_in_lane(2, SimTime(2), "lane2 t2");
+        q.schedule_in_lane(0, SimTime(3), "lane0 t3");
+        let order: Vec<&str> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, vec!["lane2 t2", "lane0 t3", "heap t4"]);
+        assert!(q.is_empty());
+        q.schedule_in_lane(1, SimTime(9), "lane1 t9");
+        assert_eq!(q.peek_time(), Some(SimTime(9)));
+        assert_eq!(q.pop(), Some((SimTime(9), "lane1 t9")));
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! The workload: Poisson arrivals with a piecewise-linear rate, and key choice by popularity;
 //! or the reads of a recorded trace, replayed as they come ([`TraceFeed`]).
 
+use std::sync::Arc;
+
 use rand::Rng;
 
 use super::config::{ModelConfig, Popularity, TimelineAction, TraceConfig};
+use super::setup::Setups;
 use crate::engine::rng::{open_unit, Stream};
 use crate::engine::SimTime;
 
@@ -145,10 +148,21 @@ impl Workload {
     /// The workload of `config` in the run seeded `run_seed` (which picks a trace's key
     /// sample), drawing arrival times from `arrival_rng` and keys from `key_rng`.
     pub fn new(config: &ModelConfig, run_seed: u64, arrival_rng: Stream, key_rng: Stream) -> Self {
+        Self::with_setups(config, run_seed, arrival_rng, key_rng, &Setups::default())
+    }
+
+    /// [`Workload::new`], its popularity table taken from `setups`.
+    pub fn with_setups(
+        config: &ModelConfig,
+        run_seed: u64,
+        arrival_rng: Stream,
+        key_rng: Stream,
+        setups: &Setups,
+    ) -> Self {
         let c = &config.clients;
         Workload {
             arrivals: ArrivalProcess::from_config(config),
-            keys: KeyChooser::new(c.keyspace, c.popularity),
+            keys: KeyChooser::with_table(setups.key_table(c.keyspace, c.popularity)),
             arrival_rng,
             key_rng,
             fanout: c.fanout,
@@ -361,9 +375,9 @@ fn rate_at(points: &[(f64, f64)], t: f64) -> f64 {
 /// Chooses keys by popularity. Key 0 is the most popular.
 #[derive(Clone, Debug)]
 pub struct KeyChooser {
-    draw: Draw,
-    /// The exact sampler without replacement that takes over when rejection stalls.
-    exact: ExactSampler,
+    /// The popularity tables, read-only and shared by runs with the same keyspace and
+    /// popularity (`model::setup`).
+    table: Arc<KeyTable>,
     /// Working space of [`ExactSampler`]: the sum tree of the head's free weights.
     tree: Vec<f64>,
     /// Working space of rejection for large fan-outs: which keys this request holds, one bit a
@@ -396,8 +410,16 @@ pub const REJECTION_BUDGET_BASE: u64 = 10_000;
 /// See [`REJECTION_BUDGET_BASE`].
 pub const REJECTION_BUDGET_PER_KEY: u64 = 100;
 
-impl KeyChooser {
-    /// The chooser for `keyspace` keys with this popularity.
+/// The read-only tables of a [`KeyChooser`]: how one key is drawn, and the exact sampler.
+#[derive(Clone, Debug)]
+pub struct KeyTable {
+    draw: Draw,
+    /// The exact sampler without replacement that takes over when rejection stalls.
+    exact: ExactSampler,
+}
+
+impl KeyTable {
+    /// The tables of `keyspace` keys with this popularity.
     pub fn new(keyspace: u32, popularity: Popularity) -> Self {
         let (draw, exact) = match popularity {
             Popularity::Uniform => (
@@ -411,9 +433,20 @@ impl KeyChooser {
                 (Draw::Alias(alias_table(&weights)), exact)
             }
         };
+        KeyTable { draw, exact }
+    }
+}
+
+impl KeyChooser {
+    /// The chooser for `keyspace` keys with this popularity (its own tables).
+    pub fn new(keyspace: u32, popularity: Popularity) -> Self {
+        Self::with_table(Arc::new(KeyTable::new(keyspace, popularity)))
+    }
+
+    /// The chooser drawing from `table` (shared).
+    pub fn with_table(table: Arc<KeyTable>) -> Self {
         KeyChooser {
-            draw,
-            exact,
+            table,
             tree: Vec::new(),
             taken: Vec::new(),
         }
@@ -432,7 +465,7 @@ impl KeyChooser {
     /// One key.
     #[inline]
     pub fn choose(&self, rng: &mut Stream) -> u32 {
-        match &self.draw {
+        match &self.table.draw {
             Draw::Uniform(n) => rng.random_range(0..*n),
             Draw::Alias(table) => {
                 let r: u64 = rng.random();
@@ -469,11 +502,11 @@ impl KeyChooser {
         // A repeat is found by scanning the few keys held, or with a bitmap for many.
         let bitmap = k as usize > SMALL_FANOUT;
         if bitmap && self.taken.is_empty() {
-            self.taken = vec![0; (self.exact.keyspace as usize).div_ceil(64)];
+            self.taken = vec![0; (self.table.exact.keyspace as usize).div_ceil(64)];
         }
         while out.len() < k as usize {
             if rejected > budget {
-                self.exact.fill(rng, k as usize, out, &mut self.tree);
+                self.table.exact.fill(rng, k as usize, out, &mut self.tree);
                 break;
             }
             let key = self.choose(rng);
@@ -822,7 +855,7 @@ mod tests {
         let draws = 200_000;
         for _ in 0..draws {
             out.clear();
-            chooser.exact.fill(&mut rng, k, &mut out, &mut tree);
+            chooser.table.exact.fill(&mut rng, k, &mut out, &mut tree);
             let mut distinct = out.clone();
             distinct.sort_unstable();
             distinct.dedup();
@@ -850,7 +883,7 @@ mod tests {
             Popularity::Uniform,
         ] {
             let chooser = KeyChooser::new(n, pop);
-            let tail = chooser.exact.tail.expect("n > ALL_HEAD has a tail");
+            let tail = chooser.table.exact.tail.expect("n > ALL_HEAD has a tail");
             let p = KeyChooser::probabilities(n, pop);
             let tail_p: f64 = p[HEAD as usize..].iter().sum();
             let first = p[HEAD as usize] / tail_p;
@@ -889,7 +922,7 @@ mod tests {
         let mut in_tail = 0u64;
         for _ in 0..draws {
             let mut out = chosen.clone();
-            chooser.exact.fill(&mut rng, 101, &mut out, &mut tree);
+            chooser.table.exact.fill(&mut rng, 101, &mut out, &mut tree);
             let key = out[100];
             assert!(key >= 100);
             in_tail += (key >= HEAD) as u64;

@@ -15,8 +15,10 @@ pub(crate) mod lane {
     pub const CLIENT_TIMEOUT: usize = 0;
     /// Database queries timing out in the queue (`db.queue_timeout` after submission).
     pub const DB_QUEUE_TIMEOUT: usize = 1;
+    /// Answers to shared-cache reads when their latency is constant (and nothing delays them).
+    pub const CACHE_REPLY: usize = 2;
     /// How many lanes there are.
-    pub const COUNT: usize = 2;
+    pub const COUNT: usize = 3;
 }
 
 /// Everything that can happen, addressed to the component it concerns. Small and `Copy`, so

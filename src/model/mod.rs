@@ -17,6 +17,7 @@ pub mod mitigation;
 mod reads;
 pub mod request;
 pub mod retry;
+pub mod setup;
 mod tiers;
 pub mod timeline;
 pub mod versions;
@@ -24,4 +25,4 @@ mod world;
 pub mod writes;
 
 pub use config::*;
-pub use world::{has_node_faults, run, Progress};
+pub use world::{has_node_faults, run, run_shared, Progress};

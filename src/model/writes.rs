@@ -9,6 +9,7 @@ use super::clients::{ArrivalProcess, KeyChooser, TraceFeed};
 use super::config::{ModelConfig, Popularity, TimelineAction, WritesConfig};
 use super::distribution::Sampler;
 use super::mitigation::write_path::{AfterCommit, BeforeCommit, WritePath};
+use super::setup::Setups;
 use crate::engine::{SimDuration, SimTime, Stream};
 
 /// What the writers do: writes arriving, the write-back flusher running, and the cache
@@ -256,6 +257,16 @@ pub struct Writers {
 impl Writers {
     /// The writers of `writes` in `model`.
     pub fn new(model: &ModelConfig, writes: &WritesConfig, streams: WriterStreams) -> Self {
+        Self::with_setups(model, writes, streams, &Setups::default())
+    }
+
+    /// [`Writers::new`], its popularity table taken from `setups`.
+    pub fn with_setups(
+        model: &ModelConfig,
+        writes: &WritesConfig,
+        streams: WriterStreams,
+        setups: &Setups,
+    ) -> Self {
         let trace = model
             .clients
             .trace
@@ -269,7 +280,7 @@ impl Writers {
         Writers {
             arrivals: write_arrivals(model, writes),
             trace,
-            keys: KeyChooser::new(model.clients.keyspace, popularity),
+            keys: KeyChooser::with_table(setups.key_table(model.clients.keyspace, popularity)),
             streams,
             path: writes.path,
             bypass: writes.bypass,

@@ -35,7 +35,15 @@ fn same_seed_same_bytes_across_runs_and_thread_counts() {
     run_into(dirs[0].path(), "1", &[]);
     run_into(dirs[1].path(), "1", &[]);
     run_into(dirs[2].path(), "4", &[]);
-    for file in ["timeseries.csv", "summary.csv", "db_load.png", "run.toml"] {
+    // Every file: the charts are drawn side by side, and with PNG files report.html's SVG
+    // charts beside them.
+    let mut files: Vec<String> = fs::read_dir(dirs[0].path().join("avalanche"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert!(files.len() > 8, "{files:?}");
+    for file in &files {
         let a = read(dirs[0].path(), file);
         assert_eq!(a, read(dirs[1].path(), file), "{file}: two runs differ");
         assert_eq!(
@@ -43,6 +51,52 @@ fn same_seed_same_bytes_across_runs_and_thread_counts() {
             read(dirs[2].path(), file),
             "{file}: 1 thread vs 4 differ"
         );
+    }
+}
+
+/// Runs two scenario files with `threads`: the standard output (the folder's name taken out)
+/// and every file, by path under the folder.
+fn two_files(threads: &str) -> (String, Vec<(String, Vec<u8>)>) {
+    let dir = tempfile::tempdir().unwrap();
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/small.toml");
+    let run = cachestorm()
+        .env("RAYON_NUM_THREADS", threads)
+        .arg("run")
+        .arg(&golden)
+        .arg(scenario_path("retry-storm-burst.toml"))
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success();
+    let stdout = String::from_utf8(run.get_output().stdout.clone())
+        .unwrap()
+        .replace(&dir.path().display().to_string(), "OUT");
+    let mut files = Vec::new();
+    for sub in ["small", "retry-storm-burst"] {
+        for e in fs::read_dir(dir.path().join(sub)).unwrap() {
+            let path = e.unwrap().path();
+            let name = format!("{sub}/{}", path.file_name().unwrap().to_string_lossy());
+            files.push((name, fs::read(&path).unwrap()));
+        }
+    }
+    files.sort();
+    (stdout, files)
+}
+
+#[test]
+fn several_files_give_the_same_bytes_and_printout_whatever_the_threads() {
+    // Each file's outputs are made while the next one simulates: nothing may depend on that.
+    let (out1, files1) = two_files("1");
+    let (out4, files4) = two_files("4");
+    assert_eq!(out1, out4);
+    assert!(
+        out1.find("small").unwrap() < out1.find("retry-storm-burst").unwrap(),
+        "printed in file order:\n{out1}"
+    );
+    assert_eq!(files1.len(), files4.len());
+    for ((a, x), (b, y)) in files1.iter().zip(&files4) {
+        assert_eq!(a, b);
+        assert!(x == y, "{a}: 1 thread vs 4 differ");
     }
 }
 

@@ -6,6 +6,8 @@
 //! entries are removed lazily: they stay (and count against capacity) until overwritten or
 //! evicted, as in memcached.
 
+use std::sync::Arc;
+
 use crate::engine::rng::splitmix64;
 use crate::engine::{SimDuration, SimTime};
 use crate::model::mitigation::lookup::Lookup;
@@ -40,7 +42,9 @@ struct Node {
 /// A cluster of cache nodes holding entries for keys `0..keyspace`.
 #[derive(Clone, Debug)]
 pub struct CacheCluster {
-    node_of_key: Vec<u16>,
+    /// The node of each key; shared read-only by runs with the same placement inputs
+    /// (`model::setup`), copied on the first change of placement.
+    node_of_key: Arc<Vec<u16>>,
     entries: Vec<Entry>,
     nodes: Vec<Node>,
 }
@@ -55,9 +59,26 @@ impl CacheCluster {
     /// An empty cluster of `nodes` nodes with `vnodes` ring points each and `capacity` entries per
     /// node (`None`: unbounded).
     pub fn new(keyspace: u32, nodes: u32, vnodes: u32, capacity: Option<u32>) -> Self {
+        let placement = Arc::new(Self::placement(keyspace, nodes, vnodes));
+        Self::with_placement(placement, nodes, capacity)
+    }
+
+    /// The node of each of `keyspace` keys on the ring of `nodes` nodes with `vnodes` points
+    /// each (with one node, node 0 without hashing).
+    pub fn placement(keyspace: u32, nodes: u32, vnodes: u32) -> Vec<u16> {
+        if nodes == 1 {
+            return vec![0; keyspace as usize];
+        }
         let ring = HashRing::new(nodes, vnodes);
+        (0..keyspace).map(|k| ring.node_for(k)).collect()
+    }
+
+    /// An empty cluster of `nodes` nodes with `capacity` entries per node (`None`: unbounded),
+    /// its keys placed as `placement` says (one node per key, from [`CacheCluster::placement`]).
+    pub fn with_placement(placement: Arc<Vec<u16>>, nodes: u32, capacity: Option<u32>) -> Self {
+        let keyspace = placement.len();
         CacheCluster {
-            node_of_key: (0..keyspace).map(|k| ring.node_for(k)).collect(),
+            node_of_key: placement,
             entries: vec![
                 Entry {
                     expires: SimTime::ZERO,
@@ -67,7 +88,7 @@ impl CacheCluster {
                     version: 0,
                     node: ABSENT,
                 };
-                keyspace as usize
+                keyspace
             ],
             nodes: vec![
                 Node {
@@ -193,7 +214,7 @@ impl CacheCluster {
             let new = owner(key);
             if new != self.node_of_key[key as usize] {
                 self.remove(key);
-                self.node_of_key[key as usize] = new;
+                Arc::make_mut(&mut self.node_of_key)[key as usize] = new;
                 moved_key(key);
                 moved += 1;
             }
@@ -328,6 +349,23 @@ impl HashRing {
 mod tests {
     use super::*;
 
+    #[test]
+    fn moving_keys_of_a_shared_placement_leaves_the_other_runs_placement_alone() {
+        let shared = Arc::new(CacheCluster::placement(1000, 3, 50));
+        let mut c = CacheCluster::with_placement(Arc::clone(&shared), 3, None);
+        let moved = c.place(|_| 0);
+        assert!(moved > 0);
+        assert!((0..1000).all(|k| c.node_of(k) == 0));
+        assert_eq!(*shared, CacheCluster::placement(1000, 3, 50));
+        assert!(shared.iter().any(|&n| n != 0));
+    }
+
+    #[test]
+    fn one_node_places_every_key_on_it_as_the_ring_does() {
+        let ring = HashRing::new(1, 160);
+        let one = CacheCluster::placement(500, 1, 160);
+        assert!((0..500).all(|k| one[k as usize] == ring.node_for(k)));
+    }
     #[test]
     fn hit_expired_absent() {
         let mut c = CacheCluster::new(10, 1, 1, None);

@@ -111,8 +111,21 @@ impl CacheTier {
         keys: u32,
         streams: TierStreams,
     ) -> Self {
+        let placement = CacheCluster::placement(keys, config.nodes, config.vnodes);
+        Self::with_placement(config, mitigations, streams, std::sync::Arc::new(placement))
+    }
+
+    /// [`CacheTier::new`] over the cache keys of `placement` (the node of each, from
+    /// [`CacheCluster::placement`] with this configuration's nodes and ring points; shared).
+    pub fn with_placement(
+        config: &CacheConfig,
+        mitigations: &MitigationsConfig,
+        streams: TierStreams,
+        placement: std::sync::Arc<Vec<u16>>,
+    ) -> Self {
+        let keys = placement.len() as u32;
         CacheTier {
-            cluster: CacheCluster::new(keys, config.nodes, config.vnodes, config.capacity),
+            cluster: CacheCluster::with_placement(placement, config.nodes, config.capacity),
             latency: Sampler::new(&config.latency),
             streams,
             ttl: config.ttl,
@@ -417,6 +430,12 @@ impl CacheTier {
     #[inline]
     pub fn keys(&self) -> u32 {
         self.cluster.keys()
+    }
+
+    /// Whether every read takes the same time (no draw).
+    #[inline]
+    pub fn read_latency_is_constant(&self) -> bool {
+        matches!(self.latency, Sampler::Constant(_))
     }
 
     /// Time the next read takes.

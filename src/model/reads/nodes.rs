@@ -6,7 +6,7 @@
 use super::ReadPath;
 use crate::engine::{SimDuration, SimTime};
 use crate::model::cache::{CacheEvent, ReadOp};
-use crate::model::event::Event;
+use crate::model::event::{lane, Event};
 use crate::model::mitigation::hedge::{combine, wants_hedge, Outcome};
 use crate::model::request::{KeyRef, KeySlot};
 use crate::model::tiers::Tiers;
@@ -33,9 +33,15 @@ impl ReadPath {
         let hedging = self.settings.hedge.is_some();
         let cache = t.tier();
         if !cache.has_faults() && !hedging {
-            let latency = cache.read_latency();
-            t.events
-                .schedule(now + latency, Event::Cache(CacheEvent::Reply(k)));
+            let constant = cache.read_latency_is_constant();
+            let at = now + cache.read_latency();
+            let reply = Event::Cache(CacheEvent::Reply(k));
+            if constant {
+                // A constant delay from `now`: a FIFO lane keeps the heap's order.
+                t.events.schedule_in_lane(lane::CACHE_REPLY, at, reply);
+            } else {
+                t.events.schedule(at, reply);
+            }
             return;
         }
         self.send_read_through_faults(now, k, t);

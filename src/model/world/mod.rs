@@ -22,6 +22,7 @@ use super::distribution::Sampler;
 use super::event::{lane, Event};
 use super::reads::{ReadPath, ReadStreams};
 use super::request::{KeyRef, KeySlot, Request};
+use super::setup::{PlacementId, Setups};
 use super::tiers::{TierSettings, Tiers};
 use super::timeline::Timeline;
 use super::versions::KeyVersions;
@@ -146,7 +147,18 @@ pub fn run<O: Observer>(
     observer: &mut O,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> RunEnd {
-    let mut world = World::new(config, seed, observer);
+    run_shared(config, seed, &Setups::default(), observer, progress)
+}
+
+/// [`run`], taking the read-only tables it needs (popularity, placement) from `setups`.
+pub fn run_shared<O: Observer>(
+    config: &ModelConfig,
+    seed: u64,
+    setups: &Setups,
+    observer: &mut O,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> RunEnd {
+    let mut world = World::new_shared(config, seed, setups, observer);
     let at = world.run(progress);
     RunEnd {
         at,
@@ -156,7 +168,17 @@ pub fn run<O: Observer>(
 }
 
 impl<'a, O: Observer> World<'a, O> {
+    #[cfg(test)]
     fn new(config: &'a ModelConfig, seed: u64, observer: &'a mut O) -> Self {
+        Self::new_shared(config, seed, &Setups::default(), observer)
+    }
+
+    fn new_shared(
+        config: &'a ModelConfig,
+        seed: u64,
+        setups: &Setups,
+        observer: &'a mut O,
+    ) -> Self {
         let streams = RandomStreams::new(seed);
         let keyspace = config.clients.keyspace;
         // Absent keys follow the keyspace: every key a read can ask for has a cache key.
@@ -169,11 +191,12 @@ impl<'a, O: Observer> World<'a, O> {
         let cache_keys = KeyVersions::cache_keys(all_keys, has_deploy);
         let tiers = Tiers {
             events: EventQueue::with_lanes(lane::COUNT),
-            workload: Workload::new(
+            workload: Workload::with_setups(
                 config,
                 seed,
                 streams.stream(purpose::ARRIVALS),
                 streams.stream(purpose::KEYS),
+                setups,
             )
             .with_absent_keys(config, streams.stream(purpose::ABSENT_KEYS)),
             cache: config.cache.as_ref().map(|cc| {
@@ -183,7 +206,13 @@ impl<'a, O: Observer> World<'a, O> {
                     ttl_jitter: streams.stream(purpose::TTL_JITTER),
                     early_expiration: streams.stream(purpose::EARLY_EXPIRATION),
                 };
-                let tier = CacheTier::new(cc, &config.mitigations, cache_keys, tier_streams);
+                let placement = setups.placement(PlacementId {
+                    keys: cache_keys,
+                    nodes: cc.nodes,
+                    vnodes: cc.vnodes,
+                });
+                let tier =
+                    CacheTier::with_placement(cc, &config.mitigations, tier_streams, placement);
                 if !has_node_faults(config) {
                     return tier;
                 }
@@ -258,7 +287,7 @@ impl<'a, O: Observer> World<'a, O> {
                     creates: streams.stream(purpose::WRITE_CREATES),
                     run_seed: seed,
                 };
-                Writers::new(config, w, writer_streams)
+                Writers::with_setups(config, w, writer_streams, setups)
             }),
             reads: ReadPath::new(
                 config,

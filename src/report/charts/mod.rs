@@ -97,6 +97,8 @@ mod test_fixtures;
 mod tests;
 mod time_series;
 
+use rayon::prelude::*;
+
 use axis::*;
 use draw::*;
 use errors::*;
@@ -191,14 +193,19 @@ fn render_runs(runs: Runs, format: ImageFormat) -> Result<Vec<Chart>, ChartError
     let writes = any(has_writes);
     let retries = any(has_retries_or_dependency_activity);
     let nodes = any(has_node_rows);
-    KINDS
+    let kinds: Vec<Kind> = KINDS
         .iter()
+        .copied()
         .filter(|kind| small_multiples || !kind.is_small_multiples())
         .filter(|kind| errors || !kind.needs_errors())
         .filter(|kind| writes || !kind.needs_writes())
         .filter(|kind| retries || !kind.needs_retries())
         .filter(|kind| nodes || !kind.needs_nodes())
-        .map(|&kind| {
+        .collect();
+    // Each chart is drawn alone, side by side on rayon; collected in `KINDS` order.
+    kinds
+        .into_par_iter()
+        .map(|kind| {
             let figure = build_figure(kind, runs);
             Ok(Chart {
                 file_stem: kind.stem(),

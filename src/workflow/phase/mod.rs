@@ -23,6 +23,7 @@ use crate::engine::SimDuration;
 use crate::experiment;
 use crate::metrics::recovery::{self, Recovery, RecoveryRule, Watch};
 use crate::metrics::Recorder;
+use crate::model::setup::Setups;
 use crate::model::{self, ModelConfig};
 use crate::scenario::overrides::{self, Setting};
 use crate::scenario::{self, Scenario};
@@ -448,6 +449,7 @@ pub fn judge(
     seed: u64,
     rule: &RecoveryRule,
     horizon: Option<SimDuration>,
+    setups: &Setups,
     progress: &(dyn Fn(model::Progress) + Sync),
 ) -> RunVerdict {
     let d = experiment::disturbance(config)?;
@@ -462,7 +464,7 @@ pub fn judge(
         SimDuration(longest),
     )
     .with_watch(Watch::new(d, *rule, horizon_end_s(config, d, horizon)));
-    let end = model::run(config, seed, &mut recorder, progress);
+    let end = model::run_shared(config, seed, setups, &mut recorder, progress);
     let ended_s = end.at.as_secs_f64().min(config.duration.as_secs_f64());
     let result = recorder.finish(end);
     recovery::verdict(&result.buckets, d, ended_s, rule)
@@ -592,6 +594,12 @@ fn execute(
             ))
         })?;
     let base = checked.first.seed;
+    // Popularity tables and placements are built once and shared by every run with the same
+    // inputs: those of the first cell stay for the whole map (cells usually differ only in
+    // load), those of other cells while their chunk runs.
+    let setups = Setups::default();
+    let pinned = || checked.first.strategies.iter().map(|s| &s.config);
+    pinned().for_each(|c| setups.expect(c));
     let mut out = Vec::with_capacity(tasks.len());
     // A few cells at a time: their scenarios are all that is held besides the verdicts.
     let chunk_cells = (checked.threads * 4).max(1);
@@ -618,6 +626,13 @@ fn execute(
                 Ok(s)
             })
             .collect::<Result<_, WorkflowError>>()?;
+        for &(c, i, _) in &tasks[from..to] {
+            let g = cells
+                .iter()
+                .position(|&x| x == c)
+                .expect("the chunk's cell");
+            setups.expect(&scenarios[g].strategies[i].config);
+        }
         let verdicts: Vec<RunVerdict> = pool.install(|| {
             tasks[from..to]
                 .par_iter()
@@ -627,19 +642,24 @@ fn execute(
                         .position(|&x| x == c)
                         .expect("the chunk's cell");
                     let s = &scenarios[g];
-                    judge(
-                        &s.strategies[i].config,
+                    let config = &s.strategies[i].config;
+                    let verdict = judge(
+                        config,
                         phase.seed_of(base, k),
                         &s.study.recovery,
                         phase.horizon,
+                        &setups,
                         &|p| progress.advance(p),
-                    )
+                    );
+                    setups.done(config);
+                    verdict
                 })
                 .collect()
         });
         out.extend(verdicts);
         from = to;
     }
+    pinned().for_each(|c| setups.done(c));
     Ok(out)
 }
 
