@@ -6,7 +6,6 @@ use std::sync::Arc;
 use rand::Rng;
 
 use super::config::{ModelConfig, Popularity, TimelineAction, TraceConfig};
-use super::setup::Setups;
 use crate::engine::rng::{open_unit, Stream};
 use crate::engine::SimTime;
 
@@ -148,21 +147,24 @@ impl Workload {
     /// The workload of `config` in the run seeded `run_seed` (which picks a trace's key
     /// sample), drawing arrival times from `arrival_rng` and keys from `key_rng`.
     pub fn new(config: &ModelConfig, run_seed: u64, arrival_rng: Stream, key_rng: Stream) -> Self {
-        Self::with_setups(config, run_seed, arrival_rng, key_rng, &Setups::default())
+        let c = &config.clients;
+        let table = Arc::new(KeyTable::new(c.keyspace, c.popularity));
+        Self::with_key_table(config, run_seed, arrival_rng, key_rng, table)
     }
 
-    /// [`Workload::new`], its popularity table taken from `setups`.
-    pub fn with_setups(
+    /// [`Workload::new`], drawing keys from `table` (built for the clients' keyspace and
+    /// popularity, and shared read-only by runs with the same ones: `model::setup`).
+    pub fn with_key_table(
         config: &ModelConfig,
         run_seed: u64,
         arrival_rng: Stream,
         key_rng: Stream,
-        setups: &Setups,
+        table: Arc<KeyTable>,
     ) -> Self {
         let c = &config.clients;
         Workload {
             arrivals: ArrivalProcess::from_config(config),
-            keys: KeyChooser::with_table(setups.key_table(c.keyspace, c.popularity)),
+            keys: KeyChooser::with_table(table),
             arrival_rng,
             key_rng,
             fanout: c.fanout,

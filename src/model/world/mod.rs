@@ -191,12 +191,12 @@ impl<'a, O: Observer> World<'a, O> {
         let cache_keys = KeyVersions::cache_keys(all_keys, has_deploy);
         let tiers = Tiers {
             events: EventQueue::with_lanes(lane::COUNT),
-            workload: Workload::with_setups(
+            workload: Workload::with_key_table(
                 config,
                 seed,
                 streams.stream(purpose::ARRIVALS),
                 streams.stream(purpose::KEYS),
-                setups,
+                setups.key_table(config.clients.keyspace, config.clients.popularity),
             )
             .with_absent_keys(config, streams.stream(purpose::ABSENT_KEYS)),
             cache: config.cache.as_ref().map(|cc| {
