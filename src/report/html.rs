@@ -171,7 +171,7 @@ pub fn report(study: &StudyResult, page: &Page) -> Vec<u8> {
     }
     ranking(&mut h, study, &page.objective);
     timelines(&mut h, &charts, &svgs, page.svg_charts.is_empty());
-    causes(&mut h, study);
+    causes(&mut h, study, !page.svg_charts.is_empty());
     source(&mut h, page, result.seed);
     let _ = write!(
         h,
@@ -580,7 +580,8 @@ fn advice(h: &mut String, r: &crate::workflow::diagnose::Report) {
     h.push_str("</table>\n");
 }
 
-fn causes(h: &mut String, study: &StudyResult) {
+/// The queries by cause, with a chart of them over time per strategy when `charts`.
+fn causes(h: &mut String, study: &StudyResult, charts: bool) {
     let result = study.first();
     let reps = study.replications() as f64;
     h.push_str(
@@ -639,6 +640,137 @@ fn causes(h: &mut String, study: &StudyResult) {
         h.push_str("</div></td></tr>\n");
     }
     h.push_str("</table>\n");
+    if charts {
+        causes_over_time(h, study);
+    }
+}
+
+/// Most columns of a chart of queries by cause over time: longer runs are summed into this
+/// many spans of whole buckets, which keeps the page small.
+const CAUSE_COLUMNS: usize = 100;
+
+/// Per strategy, its database queries per second stacked by cause over time (replication 1),
+/// as a small inline SVG drawn here: one filled band per cause, in [`CAUSES`] order.
+fn causes_over_time(h: &mut String, study: &StudyResult) {
+    const W: f64 = 560.0;
+    const H: f64 = 90.0;
+    const LEFT: f64 = 64.0;
+    const TOP: f64 = 6.0;
+    let result = study.first();
+    let _ = writeln!(
+        h,
+        "<p class=\"note\">Over time: queries per second by cause{}, one chart per strategy \
+         (the same colours){}.</p>",
+        if study.replications() > 1 {
+            " in replication 1"
+        } else {
+            ""
+        },
+        match result.strategies.first().map(|s| s.result.buckets.len()) {
+            Some(b) if b > CAUSE_COLUMNS => format!(
+                "; each column is the mean over about {}",
+                seconds(result.bucket_s * b as f64 / CAUSE_COLUMNS as f64)
+            ),
+            _ => String::new(),
+        }
+    );
+    for (i, s) in result.strategies.iter().enumerate() {
+        let buckets = &s.result.buckets;
+        if buckets.is_empty() {
+            continue;
+        }
+        let n = buckets.len().min(CAUSE_COLUMNS);
+        // Per span: (start s, end s, rate per cause).
+        let spans: Vec<(f64, f64, Vec<f64>)> = (0..n)
+            .map(|k| {
+                let part = &buckets[k * buckets.len() / n..(k + 1) * buckets.len() / n];
+                let width: f64 = part.iter().map(|b| b.width_s).sum();
+                let rates = CAUSES
+                    .iter()
+                    .map(|(_, f)| {
+                        let c: u64 = part.iter().map(|b| f(&b.db_by_cause)).sum();
+                        if width > 0.0 {
+                            c as f64 / width
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect();
+                (
+                    part[0].start_s,
+                    part[part.len() - 1].start_s + part[part.len() - 1].width_s,
+                    rates,
+                )
+            })
+            .collect();
+        let top = spans
+            .iter()
+            .map(|(_, _, r)| r.iter().sum::<f64>())
+            .fold(0.0, f64::max);
+        let (t0, t1) = (spans[0].0, spans[n - 1].1);
+        let x = |t: f64| LEFT + W * (t - t0) / (t1 - t0).max(1e-9);
+        let y = |v: f64| TOP + H - if top > 0.0 { H * v / top } else { 0.0 };
+        let _ = write!(
+            h,
+            "<figure data-s=\"{i}\"><figcaption>{}</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" \
+             height=\"{}\" viewBox=\"0 0 {} {}\" font-size=\"11\">",
+            escape(&s.name),
+            LEFT + W + 8.0,
+            TOP + H + 18.0,
+            LEFT + W + 8.0,
+            TOP + H + 18.0
+        );
+        let mut below = vec![0.0; n];
+        for (c, colour) in CAUSE_COLOURS.iter().enumerate() {
+            if spans.iter().all(|(_, _, r)| r[c] == 0.0) {
+                continue;
+            }
+            let above: Vec<f64> = (0..n).map(|k| below[k] + spans[k].2[c]).collect();
+            let mut points = String::new();
+            for (k, (a, b, _)) in spans.iter().enumerate() {
+                let _ = write!(
+                    points,
+                    "{:.0},{:.1} {:.0},{:.1} ",
+                    x(*a),
+                    y(above[k]),
+                    x(*b),
+                    y(above[k])
+                );
+            }
+            for (k, (a, b, _)) in spans.iter().enumerate().rev() {
+                let _ = write!(
+                    points,
+                    "{:.0},{:.1} {:.0},{:.1} ",
+                    x(*b),
+                    y(below[k]),
+                    x(*a),
+                    y(below[k])
+                );
+            }
+            let _ = write!(
+                h,
+                "<polygon fill=\"{colour}\" points=\"{}\"/>",
+                points.trim_end()
+            );
+            below = above;
+        }
+        let _ = writeln!(
+            h,
+            "<line x1=\"{LEFT}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"#999\"/>\
+             <text x=\"{2}\" y=\"{3}\" text-anchor=\"end\">{4}/s</text>\
+             <text x=\"{2}\" y=\"{0}\" text-anchor=\"end\">0</text>\
+             <text x=\"{LEFT}\" y=\"{5}\">{6}</text>\
+             <text x=\"{1}\" y=\"{5}\" text-anchor=\"end\">{7}</text></svg></figure>",
+            TOP + H,
+            LEFT + W,
+            LEFT - 4.0,
+            TOP + 9.0,
+            crate::diagnose::grouped(top),
+            TOP + H + 14.0,
+            seconds(t0),
+            seconds(t1)
+        );
+    }
 }
 
 fn source(h: &mut String, page: &Page, seed: u64) {

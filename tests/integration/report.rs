@@ -130,6 +130,14 @@ fn report_html_is_one_escaped_self_contained_page_and_no_report_skips_it() {
     );
     let svgs = html.matches("<svg").count();
     assert!(svgs >= 4, "{svgs} charts inline");
+    // Queries by cause over time: one stacked chart per strategy, drawn from its buckets.
+    let causes = &html[html.find("<h2 id=\"causes\">").unwrap()..];
+    assert_eq!(
+        causes.matches("<figure data-s=").count(),
+        1,
+        "one per strategy"
+    );
+    assert!(causes.contains("<polygon fill=\"#0072B2\""), "misses drawn");
     let addresses = html.matches("http://").count() + html.matches("https://").count();
     assert_eq!(
         addresses,
