@@ -115,7 +115,8 @@ fn every_shipped_scenario_runs_and_writes_every_documented_file() {
             "retry-storm-burst",
             "slow-cache",
             "stale-after-write",
-            "thundering-herd"
+            "thundering-herd",
+            "trace-replay"
         ]
     );
 }
