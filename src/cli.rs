@@ -67,6 +67,12 @@ pub enum Command {
         after_help = "Examples:\n  cachestorm fit scenarios/traces/shop.csv.zst --format csv --columns time=t,key=key,op=op --time-unit ms\n  cachestorm fit cluster52.oracleGeneral.zst --format oracle-general --out twin.toml\n\nWrites a scenario file (default: <trace name>-fit.toml here) whose clients read at the\ntrace's rate bucket by bucket (a set_rate timeline), over its keys with the fitted Zipf\nexponent, with its write share; prints the fit's goodness and the hit ratios of the trace\nand the scenario at cache sizes of 1%, 10% and 50% of the keys (one replay each).\nExits 2 on a missing or malformed trace or a bad argument."
     )]
     Fit(FitArgs),
+    /// Diagnose a scenario's base strategy over replications, then rerun it with each
+    /// mitigation its findings suggest and report what each changed, with 95% intervals.
+    #[command(
+        after_help = "Examples:\n  cachestorm diagnose scenarios/thundering-herd.toml\n  cachestorm diagnose scenarios/avalanche.toml --strategy fixed-ttl --replications 8 --json\n\nThe strategy diagnosed is --strategy, else the file's `baseline`, else its first strategy. A\nfailure mode holds when it holds in more than half of the replications (\"in k of R\"). Each\nmitigation suggested for it is switched on at one documented default setting over that\nstrategy's own settings (src/diagnose/advice.rs) and run on the same seeds; the change of\nthe finding's figure, the p99 latency (over the run and its worst second), the error ratio and the database queries per second\nis the mean of the paired differences with its 95% interval: `better` or `worse` when the\ninterval excludes 0. A mitigation that cannot apply, does nothing in the scenario, is\nalready on or needs a scenario-specific value is listed with the reason. Writes no files\nunless --out DIR: then DIR/<scenario name>-diagnose/ holds the runs' CSVs, charts and\nreport.html with a \"Checked advice\" section.\n\nExit codes: 0 success, 2 bad input (file, field or argument), 1 any other failure."
+    )]
+    Diagnose(DiagnoseArgs),
     /// Check scenario files without running them.
     #[command(
         after_help = "Example:\n  cachestorm validate scenarios/*.toml\n\nPrints one line per file; exits 2 if any file has an error."
@@ -239,6 +245,33 @@ pub struct MergeArgs {
     /// Write no charts (sweep.csv and sweep.toml only).
     #[arg(long = "no-charts")]
     pub no_charts: bool,
+}
+
+/// Arguments of `diagnose`.
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    /// Scenario file (TOML).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The strategy to diagnose (default: the file's `baseline`, else its first strategy).
+    #[arg(long, value_name = "NAME")]
+    pub strategy: Option<String>,
+    /// Replications, at least 2 (default: the file's when 2 or more, else 5).
+    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(2..=10_000))]
+    pub replications: Option<u32>,
+    /// Seed instead of the file's own (0 to 2^63 - 1).
+    #[arg(long, value_name = "N", value_parser = seed_range())]
+    pub seed: Option<u64>,
+    /// Print one JSON document instead of the text.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the runs (the base and every mitigation tried) to DIR/<scenario name>-diagnose/:
+    /// the CSVs, PNG charts and report.html with a "Checked advice" section.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Memory budget, such as 8GB or 512MiB (default: half the machine's memory).
+    #[arg(long = "max-memory", value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 /// Arguments of `validate`.

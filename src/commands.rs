@@ -3,6 +3,7 @@
 //! those workflows (judging, searching, merging) in [`crate::workflow`].
 
 mod check;
+mod diagnose;
 mod fit;
 mod phase;
 mod sweep;
@@ -66,6 +67,7 @@ pub fn execute(cli: Cli) -> Result<(), CommandError> {
         Command::Merge(args) => sweep::merge(args),
         Command::Phase(args) => phase::phase(args),
         Command::Fit(args) => fit::fit(args),
+        Command::Diagnose(args) => diagnose::diagnose(args),
     }
 }
 
@@ -738,6 +740,7 @@ fn html_report(
             .map(|e| e.metric.as_str())
             .collect(),
         svg_charts: &svg,
+        advice: None,
     };
     Ok(report::html::report(study, &page))
 }

@@ -11,7 +11,9 @@
 //! - [`metrics`]: observes a run through [`observe::Observer`] (the model keeps no
 //!   measuring state) and holds the results; [`report`] turns them into files;
 //! - [`model`]: the simulated world (and [`scenario`], which builds its configuration from TOML);
-//! - [`engine`]: time, events and random streams, knowing nothing of caches;
+//! - [`engine`]: events and random streams, knowing nothing of caches;
+//! - [`observe`]: the observation vocabulary (the `Observer` trait and what it carries), importing
+//!   nothing of the crate but [`time`], the leaf that defines integer simulated time;
 //! - [`workflow`]: what `check`, `sweep` and `merge` run and how they judge, search and merge
 //!   the results (the commands only read arguments and print);
 //! - [`diagnose`]: which failure mode a run shows, and why, from its measured series;
@@ -31,5 +33,6 @@ pub mod report;
 pub mod scenario;
 pub mod text;
 pub mod theory;
+pub mod time;
 pub mod trace;
 pub mod workflow;

@@ -6,8 +6,14 @@
 //! of staleness or retries) is an observer and keeps its own state. Every hook has a default
 //! that does nothing, so a probe implements only what it listens to (as criterion's `Report`
 //! does). The model keeps no measuring state of its own.
+//!
+//! The vocabulary stands alone: its only crate import is the leaf [`crate::time`] (integer
+//! nanoseconds, itself importing nothing of the crate), because every observation is stamped with
+//! a simulated time. It imports nothing of the model, the engine or the metrics; the model and the
+//! metrics both depend on it, never it on them (a test in this module checks that, and that
+//! `src/model/` imports nothing of `crate::metrics`).
 
-use crate::engine::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime};
 
 /// Why a cache operation failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

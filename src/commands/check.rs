@@ -5,65 +5,90 @@
 //! metric names (with a suggestion for a typo), the baselines (unreadable, malformed, a
 //! strategy twice; with `--strict-baseline`, one saved from another version of the file), and
 //! every output path (`--junit`, the `--save-baseline` folder). Baselines are saved only once
-//! every scenario has been judged, so a refusal never leaves some saved and others not.
+//! every scenario has been judged, so a refusal never leaves some saved and others not. The
+//! check itself is [`check::judge_all`]; this command reads the arguments, lends it the
+//! terminal, the progress bars and the files ([`Terminal`]), and writes the JUnit report.
 
-use std::path::{Path, PathBuf};
-
-use anyhow::Context;
+use std::path::Path;
 
 use super::{check_writable_file, finish, plan_all, simulate_with_progress, warn_before_running};
 use super::{writable_folder, CommandError};
 use crate::cli::CheckArgs;
 use crate::console::{self, Stdout};
+use crate::experiment::Plan;
+use crate::metrics::StudyResult;
 use crate::report::junit::{self, Outcome, Suite, TestCase};
-use crate::scenario::{self, Scenario, ScenarioError};
-use crate::text;
-use crate::workflow::check::{self, Baseline, Verdict};
+use crate::scenario::Scenario;
+use crate::workflow::check::{self, Stopped};
+use crate::workflow::WorkflowError;
 
-/// Why `check` stopped, and where: one place per error (several when several files are
-/// refused), each with the file and the field when known, for the JUnit error cases.
-struct Stopped {
-    error: CommandError,
-    places: Vec<Place>,
+/// The command's side of a check: standard output, warnings on standard error, progress bars,
+/// the memory plan and atomic writes.
+struct Terminal {
+    out: Stdout,
 }
 
-/// One error of a [`Stopped`] check.
-struct Place {
-    file: Option<String>,
-    field: Option<String>,
-    message: String,
-}
-
-impl From<CommandError> for Stopped {
-    fn from(error: CommandError) -> Self {
-        let message = format!("{error:#}");
-        Stopped {
-            error,
-            places: vec![Place {
-                file: None,
-                field: None,
-                message,
-            }],
-        }
+/// A command's error as a workflow's (a check never meets an expectation's failure inside).
+fn workflow_error(e: CommandError) -> WorkflowError {
+    match e {
+        CommandError::Input(m) => WorkflowError::Input(m),
+        CommandError::Expectation(m) => WorkflowError::Other(anyhow::anyhow!(m)),
+        CommandError::Other(e) => WorkflowError::Other(e),
     }
 }
 
-impl From<anyhow::Error> for Stopped {
-    fn from(error: anyhow::Error) -> Self {
-        CommandError::Other(error).into()
+impl check::Host for Terminal {
+    fn warn(&mut self, message: &str) {
+        console::warn(message);
+    }
+
+    fn before_running(&mut self, s: &Scenario) {
+        warn_before_running(s);
+    }
+
+    fn plan(
+        &mut self,
+        scenarios: &mut [Scenario],
+        max_memory: Option<u64>,
+    ) -> Result<Vec<Plan>, WorkflowError> {
+        plan_all(scenarios, max_memory).map_err(workflow_error)
+    }
+
+    fn simulate(&mut self, s: &Scenario, plan: &Plan) -> Result<StudyResult, WorkflowError> {
+        simulate_with_progress(s, plan).map_err(workflow_error)
+    }
+
+    fn print(&mut self, text: &str) {
+        self.out.print(text);
+    }
+
+    fn writable_folder(&self, dir: &Path) -> Result<(), String> {
+        writable_folder(dir)
+    }
+
+    fn write_file(&mut self, path: &Path, bytes: &[u8]) -> Result<(), WorkflowError> {
+        super::write_file_atomically(path, bytes).map_err(workflow_error)
     }
 }
 
-/// A refusal of `field` (if any) of `file`: the message names both.
-fn refused(file: &Path, field: Option<&str>, message: String) -> Stopped {
-    Stopped {
-        places: vec![Place {
-            file: Some(file.display().to_string()),
-            field: field.map(String::from),
-            message: message.clone(),
-        }],
-        error: CommandError::Input(message),
-    }
+/// Runs and judges the files (see [`check::judge_all`]); standard output checked at the end.
+fn judge_all(args: &CheckArgs, suites: &mut Vec<Suite>) -> Result<usize, Stopped> {
+    let request = check::Request {
+        files: args.files.clone(),
+        seed: args.seed,
+        replications: args.replications,
+        baseline: args.baseline.clone(),
+        save_baseline: args.save_baseline.clone(),
+        strict_baseline: args.strict_baseline,
+        baselines: args.baselines.clone(),
+        max_memory: args.max_memory,
+    };
+    let mut terminal = Terminal {
+        out: Stdout::default(),
+    };
+    let judged = check::judge_all(&request, &mut terminal, suites)?;
+    finish(terminal.out).map_err(|e| Stopped::from(workflow_error(e)))?;
+    Ok(judged)
 }
 
 pub(super) fn check(args: CheckArgs) -> Result<(), CommandError> {
@@ -91,7 +116,7 @@ pub(super) fn check(args: CheckArgs) -> Result<(), CommandError> {
         }
         Err(stopped) => {
             suites.push(error_suite(&stopped));
-            Err(stopped.error)
+            Err(stopped.error.into())
         }
     };
     if let Some(path) = &args.junit {
@@ -111,7 +136,7 @@ pub(super) fn check(args: CheckArgs) -> Result<(), CommandError> {
 /// field.
 fn error_suite(stopped: &Stopped) -> Suite {
     let kind = match stopped.error {
-        CommandError::Input(_) => "input refused",
+        WorkflowError::Input(_) => "input refused",
         _ => "error",
     };
     let cases = stopped
@@ -141,231 +166,4 @@ fn error_suite(stopped: &Stopped) -> Suite {
         properties: Vec::new(),
         cases,
     }
-}
-
-/// Loads, refuses or runs and judges every file, adding one suite per scenario judged;
-/// returns how many judgements were made (skipped ones left out).
-fn judge_all(args: &CheckArgs, suites: &mut Vec<Suite>) -> Result<usize, Stopped> {
-    let mut scenarios = load(args)?;
-    // A file with nothing to check is left out (said aloud); none at all is an error.
-    let nothing = |s: &Scenario| {
-        s.study.expectations.is_empty() && args.baseline.is_none() && args.save_baseline.is_none()
-    };
-    if scenarios.iter().all(nothing) {
-        return Err(CommandError::Input(
-            "nothing to check: no file has [[expect]] entries, and no --baseline or --save-baseline was given"
-                .into(),
-        )
-        .into());
-    }
-    for s in scenarios.iter().filter(|s| nothing(s)) {
-        console::warn(&format!(
-            "{}: no [[expect]] entries: not run",
-            s.file.display()
-        ));
-    }
-    scenarios.retain(|s| !nothing(s));
-    // Everything that can be refused is refused before anything runs.
-    let mut saved = Vec::new();
-    for s in &scenarios {
-        if let Some((field, message)) = check::unknown_metric(s) {
-            return Err(refused(&s.file, Some(&field), message));
-        }
-        if let Some(name) = &args.save_baseline {
-            let path = baseline_file(&args.baselines, &s.name, name)?;
-            baseline_folder_writable(&path)?;
-        }
-        saved.push(match &args.baseline {
-            None => None,
-            Some(name) => {
-                let b = read_baseline(args, s, name)?;
-                if args.strict_baseline {
-                    if let Some(message) = check::strict_mismatch(s, &b, name) {
-                        return Err(refused(&s.file, None, message));
-                    }
-                }
-                Some(b)
-            }
-        });
-    }
-    for s in &scenarios {
-        warn_before_running(s);
-    }
-    let plans = plan_all(&mut scenarios, args.max_memory)?;
-    let mut out = Stdout::default();
-    let mut judged_count = 0;
-    let mut to_save: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-    for ((s, plan), baseline) in scenarios.iter().zip(&plans).zip(&saved) {
-        let started = std::time::Instant::now();
-        let study = simulate_with_progress(s, plan).map_err(|error| {
-            let mut stopped = Stopped::from(error);
-            stopped.places[0].file = Some(s.file.display().to_string());
-            stopped
-        })?;
-        let check::Judged {
-            judged,
-            notes,
-            properties,
-        } = check::judge_study(&study, s, baseline.as_ref().zip(args.baseline.as_deref()));
-        if let Some(name) = &args.save_baseline {
-            let path = baseline_file(&args.baselines, &s.name, name)?;
-            let bytes = serde_json::to_vec_pretty(&Baseline::of(&study, &s.source_sha256))
-                .context("encoding the baseline")?;
-            to_save.push((path, bytes));
-        }
-        out.print(&check::table(
-            &s.name,
-            study.replications(),
-            &notes,
-            &judged,
-        ));
-        out.print("\n");
-        let seconds = started.elapsed().as_secs_f64() / judged.len().max(1) as f64;
-        let classname = format!("cachestorm.{}", s.name);
-        let cases = judged
-            .iter()
-            .map(|j| {
-                let outcome = match j.verdict {
-                    Verdict::Pass => Outcome::Passed,
-                    Verdict::Fail | Verdict::NoData => Outcome::Failed(j.detail.clone()),
-                    Verdict::Skipped => Outcome::Skipped(j.detail.clone()),
-                };
-                TestCase {
-                    time_s: seconds,
-                    properties: j.properties.clone(),
-                    // A failure or a skip says it in its message already.
-                    system_out: if j.verdict == Verdict::Pass {
-                        j.detail.clone()
-                    } else {
-                        String::new()
-                    },
-                    ..TestCase::new(&j.expectation, &classname, outcome)
-                }
-            })
-            .collect();
-        judged_count += judged
-            .iter()
-            .filter(|j| j.verdict != Verdict::Skipped)
-            .count();
-        suites.push(Suite {
-            name: s.name.clone(),
-            properties,
-            cases,
-        });
-    }
-    for (path, bytes) in &to_save {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
-        }
-        super::write_file_atomically(path, bytes)?;
-        out.print(&format!(
-            "saved baseline `{}` to {}\n",
-            args.save_baseline.as_deref().unwrap_or_default(),
-            text::escape(&path.display().to_string())
-        ));
-    }
-    finish(out)?;
-    Ok(judged_count)
-}
-
-/// Loads every file with the command line's overrides; nothing runs until all are valid.
-/// Every file that cannot be loaded is reported, not only the first.
-fn load(args: &CheckArgs) -> Result<Vec<Scenario>, Stopped> {
-    let mut loaded = Vec::new();
-    let mut places = Vec::new();
-    for file in &args.files {
-        match scenario::load(file) {
-            Ok(s) => loaded.push((file, s)),
-            Err(e) => places.push(Place {
-                file: Some(file.display().to_string()),
-                field: match &e {
-                    ScenarioError::Field { field, .. } => Some(field.clone()),
-                    _ => None,
-                },
-                message: e.to_string(),
-            }),
-        }
-    }
-    if !places.is_empty() {
-        let all: Vec<&str> = places.iter().map(|p| p.message.as_str()).collect();
-        return Err(Stopped {
-            error: CommandError::Input(all.join("\n")),
-            places,
-        });
-    }
-    let mut scenarios: Vec<Scenario> = Vec::new();
-    for (file, mut s) in loaded {
-        if let Some(seed) = args.seed {
-            s.seed = seed;
-        }
-        if let Some(r) = args.replications {
-            s.study.replications = r;
-        }
-        let baselines = args.baseline.is_some() || args.save_baseline.is_some();
-        if let Some(other) = scenarios
-            .iter()
-            .find(|o| o.name == s.name)
-            .filter(|_| baselines)
-        {
-            return Err(refused(
-                file,
-                Some("name"),
-                format!(
-                    "{}: scenario name `{}` is also used by {}; both would use the same baselines ({}/{})",
-                    file.display(),
-                    s.name,
-                    other.file.display(),
-                    text::escape(&args.baselines.display().to_string()),
-                    s.name
-                ),
-            ));
-        }
-        scenarios.push(s);
-    }
-    Ok(scenarios)
-}
-
-/// Reads and checks baseline `name` of scenario `s`.
-fn read_baseline(args: &CheckArgs, s: &Scenario, name: &str) -> Result<Baseline, Stopped> {
-    let path = baseline_file(&args.baselines, &s.name, name)?;
-    check::read_baseline(&path, s, name)
-        .map_err(|(field, message)| refused(&s.file, field.as_deref(), message))
-}
-
-/// [`check::baseline_file`], a name refused with exit 2.
-fn baseline_file(dir: &Path, scenario: &str, name: &str) -> Result<PathBuf, CommandError> {
-    check::baseline_file(dir, scenario, name).map_err(CommandError::Input)
-}
-
-/// Refuses (exit 2) a baseline path that cannot be written: the path is a folder, or the
-/// nearest existing folder above it is not a writable folder (the missing ones are created
-/// when the baseline is saved).
-fn baseline_folder_writable(path: &Path) -> Result<(), CommandError> {
-    let shown = || text::escape(&path.display().to_string()).into_owned();
-    if path.is_dir() {
-        return Err(CommandError::Input(format!(
-            "--save-baseline: {} is a folder; remove it or choose another name",
-            shown()
-        )));
-    }
-    let mut dir = path.parent();
-    while let Some(d) = dir {
-        let d = if d.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            d
-        };
-        if d.exists() {
-            return writable_folder(d).map_err(|why| {
-                CommandError::Input(format!(
-                    "--save-baseline: cannot save {}: {} {why} (--baselines chooses another folder)",
-                    shown(),
-                    text::escape(&d.display().to_string())
-                ))
-            });
-        }
-        dir = d.parent();
-    }
-    Ok(())
 }

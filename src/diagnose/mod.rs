@@ -3,7 +3,7 @@
 //! and the mitigations the model offers for it.
 //!
 //! It reads [`StrategyResult`]s only and knows nothing of files or charts, so the HTML report,
-//! a future `cachestorm diagnose` and tests share it. Every rule is a plain function with its
+//! `cachestorm diagnose` ([`advice`] holds the mitigations it tries) and tests share it. Every rule is a plain function with its
 //! thresholds as named constants; a rule fires only when the run shows its symptom strongly
 //! enough to hurt, so a calm run has no finding ([`Diagnosis::is_healthy`]).
 //!
@@ -15,27 +15,38 @@
 //! 2. [`Mode::RetryStorm`]: the recovery verdict says the run never came back after its trigger
 //!    ended while clients made more than [`STORM_MIN_AMPLIFICATION`] attempts per request
 //!    (metastable when the offered load was back at its level).
-//! 3. [`Mode::Dependency`]: cache reads failed or timed out for at least
+//! 3. [`Mode::AbandonedLock`]: at least [`DEPENDENCY_MIN_SHARE`] of requests failed (timed out
+//!    or refused by a lock's or lease's fallback), and in the second with the most such failures
+//!    readers waited on a lock or lease while the database was less than
+//!    [`DEPENDENCY_DB_IDLE_BUSY`] busy: the lock's holder never released it.
+//! 4. [`Mode::Dependency`]: cache reads failed or timed out for at least
 //!    [`DEPENDENCY_MIN_SHARE`] of lookups, or requests failed (at least [`DEPENDENCY_MIN_SHARE`]
-//!    of arrivals) timed out while the database was less than [`DEPENDENCY_DB_IDLE_BUSY`] busy: the time
-//!    went in the cache (client timeouts, not refusals of a mitigation).
-//! 4. [`Mode::Penetration`]: at least [`PENETRATION_MIN_SHARE`] of database queries were for
+//!    of arrivals) timed out while the database was less than [`DEPENDENCY_DB_IDLE_BUSY`] busy and
+//!    no reader waited on a lock: the time went in the cache (client timeouts, not refusals of a
+//!    mitigation).
+//! 5. [`Mode::Penetration`]: at least [`PENETRATION_MIN_SHARE`] of database queries were for
 //!    keys that exist nowhere, at a rate of at least [`PENETRATION_MIN_LOAD`] of the database's
 //!    capacity.
-//! 5. [`Mode::Consistency`]: at least [`CONSISTENCY_MIN_SHARE`] of local-cache hits differed
+//! 6. [`Mode::Consistency`]: at least [`CONSISTENCY_MIN_SHARE`] of local-cache hits differed
 //!    from the shared cache.
-//! 6. [`Mode::Freshness`]: at least [`FRESHNESS_MIN_SHARE`] of reads were outdated.
-//! 7. [`Mode::HotKeyHerd`]: at least [`HERD_MIN_QUERIES`] database queries for the hot key
+//! 7. [`Mode::Freshness`]: at least [`FRESHNESS_MIN_SHARE`] of reads were outdated.
+//! 8. [`Mode::HotKeyHerd`]: at least [`HERD_MIN_QUERIES`] database queries for the hot key
 //!    between two writes of its value, in a second without cache failures.
-//! 8. [`Mode::SynchronisedExpiry`]: at least [`EXPIRY_MIN_SHARE`] of rebuilds followed an
+//! 9. [`Mode::SynchronisedExpiry`]: at least [`EXPIRY_MIN_SHARE`] of rebuilds followed an
 //!    expired entry and the database was asked for more than its capacity in a bucket whose
 //!    queries are mostly such rebuilds (not background refreshes) and no single-key herd
 //!    explains.
-//! 9. [`Mode::ColdCache`]: within [`COLD_WINDOW_S`] of a timeline event (deploy, flush, node
-//!    return) the hit ratio fell at least [`COLD_MIN_DROP`] below its level before, with most
-//!    misses not expired and no cache failure in that bucket.
-//! 10. [`Mode::FanOut`]: with several keys per request, the share of requests whose every key
+//! 10. [`Mode::ColdCache`]: within [`COLD_WINDOW_S`] of a timeline event (deploy, flush, node
+//!     return) the hit ratio fell at least [`COLD_MIN_DROP`] below its level before, with most
+//!     misses not expired and no cache failure in that bucket.
+//! 11. [`Mode::FanOut`]: with several keys per request, the share of requests whose every key
 //!     hit is at least [`FANOUT_MIN_GAP`] below the hit ratio.
+//!
+//! Over replications ([`diagnose_runs`]) a finding holds when it holds in a strict majority of
+//! them (more than half), and says in how many; its evidence is that of the first replication
+//! where it held.
+
+pub mod advice;
 
 use crate::metrics::{ratio, BucketRow, StrategyResult};
 
@@ -80,6 +91,8 @@ pub enum Mode {
     CongestiveCollapse,
     /// Retries kept the load above capacity after the trigger ended.
     RetryStorm,
+    /// Readers waited on a lock or lease whose holder never released it.
+    AbandonedLock,
     /// A cache node failed, slowed down or saturated.
     Dependency,
     /// Reads of keys that exist nowhere went to the database.
@@ -99,11 +112,27 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// Every mode, in the order findings are listed.
+    pub const ALL: [Mode; 11] = [
+        Mode::CongestiveCollapse,
+        Mode::RetryStorm,
+        Mode::AbandonedLock,
+        Mode::Dependency,
+        Mode::Penetration,
+        Mode::Consistency,
+        Mode::Freshness,
+        Mode::HotKeyHerd,
+        Mode::SynchronisedExpiry,
+        Mode::ColdCache,
+        Mode::FanOut,
+    ];
+
     /// Short name, as the report shows it.
     pub fn name(self) -> &'static str {
         match self {
             Mode::CongestiveCollapse => "congestive collapse",
             Mode::RetryStorm => "retry storm",
+            Mode::AbandonedLock => "abandoned lock",
             Mode::Dependency => "dependency failure",
             Mode::Penetration => "cache penetration",
             Mode::Consistency => "inconsistent local copies",
@@ -132,6 +161,11 @@ impl Mode {
                 "mitigations.db_breaker",
                 "mitigations.adaptive_throttling",
                 "app.cancel_abandoned",
+            ],
+            Mode::AbandonedLock => &[
+                "a lock TTL (mitigations.lock.ttl)",
+                "mitigations.lease (a token lapses after its period)",
+                "mitigations.stale_while_revalidate",
             ],
             Mode::Dependency => &[
                 "cache.timeout",
@@ -184,7 +218,7 @@ impl Mode {
         match self {
             Mode::CongestiveCollapse | Mode::SynchronisedExpiry | Mode::Penetration => "db_load",
             Mode::RetryStorm => "goodput",
-            Mode::Dependency => "errors",
+            Mode::Dependency | Mode::AbandonedLock => "errors",
             Mode::Consistency | Mode::Freshness => "outdated_reads",
             Mode::HotKeyHerd => "latency_p99",
             Mode::ColdCache | Mode::FanOut => "hit_ratio",
@@ -201,6 +235,8 @@ pub struct Finding {
     pub at_s: f64,
     /// What the measured figures show, in one sentence.
     pub evidence: String,
+    /// In how many replications it held (1 for one run).
+    pub held_in: usize,
 }
 
 /// Everything found in one strategy's run, headline first.
@@ -209,8 +245,11 @@ pub struct Diagnosis {
     /// The findings in [`Mode`] order: the first is the headline.
     pub findings: Vec<Finding>,
     /// The recovery verdict: `Some(true)` recovered, `Some(false)` not, `None` without a
-    /// disturbance to recover from.
+    /// disturbance to recover from. Over replications: recovered in a strict majority of those
+    /// with a verdict.
     pub recovered: Option<bool>,
+    /// Replications diagnosed (1 for one run).
+    pub replications: usize,
 }
 
 impl Diagnosis {
@@ -232,9 +271,10 @@ impl Diagnosis {
 
 /// Diagnoses one strategy's run.
 pub fn diagnose(s: &StrategyResult) -> Diagnosis {
-    let rules: [fn(&StrategyResult) -> Option<Finding>; 10] = [
+    let rules: [fn(&StrategyResult) -> Option<Finding>; 11] = [
         congestive_collapse,
         retry_storm,
+        abandoned_lock,
         dependency,
         penetration,
         consistency,
@@ -248,6 +288,34 @@ pub fn diagnose(s: &StrategyResult) -> Diagnosis {
     Diagnosis {
         findings,
         recovered: s.result.summary.recovery.map(|r| r.recovered()),
+        replications: 1,
+    }
+}
+
+/// Diagnoses one strategy over its replications (`runs`, replication order, at least one): a
+/// finding holds when it holds in more than half of them, with the evidence of the first
+/// replication where it held and [`Finding::held_in`] saying in how many.
+pub fn diagnose_runs(runs: &[&StrategyResult]) -> Diagnosis {
+    assert!(!runs.is_empty(), "a diagnosis needs at least one run");
+    let each: Vec<Diagnosis> = runs.iter().map(|s| diagnose(s)).collect();
+    let r = each.len();
+    let findings = Mode::ALL
+        .iter()
+        .filter_map(|&mode| {
+            let mut held = each
+                .iter()
+                .filter_map(|d| d.findings.iter().find(|f| f.mode == mode));
+            let first = held.next()?.clone();
+            let held_in = 1 + held.count();
+            (2 * held_in > r).then_some(Finding { held_in, ..first })
+        })
+        .collect();
+    let verdicts: Vec<bool> = each.iter().filter_map(|d| d.recovered).collect();
+    Diagnosis {
+        findings,
+        recovered: (!verdicts.is_empty())
+            .then(|| 2 * verdicts.iter().filter(|&&v| v).count() > verdicts.len()),
+        replications: r,
     }
 }
 
@@ -330,6 +398,7 @@ fn congestive_collapse(s: &StrategyResult) -> Option<Finding> {
         .min_by(|a, b| a.db_qps().total_cmp(&b.db_qps()))?;
     Some(Finding {
         mode: Mode::CongestiveCollapse,
+        held_in: 1,
         at_s: worst.start_s,
         evidence: format!(
             "asked for more than its capacity of {} queries/s for {}, the database completed a \
@@ -358,6 +427,7 @@ fn retry_storm(s: &StrategyResult) -> Option<Finding> {
         .max_by(|a, b| a.retry_amplification().total_cmp(&b.retry_amplification()))?;
     Some(Finding {
         mode: Mode::RetryStorm,
+        held_in: 1,
         at_s: worst.start_s,
         evidence: format!(
             "never recovered after its trigger ended{}; {:.2} attempts per request over the run, \
@@ -383,6 +453,7 @@ fn dependency(s: &StrategyResult) -> Option<Finding> {
         let worst = buckets.iter().max_by_key(|b| b.cache_errors)?;
         return Some(Finding {
             mode: Mode::Dependency,
+            held_in: 1,
             at_s: worst.start_s,
             evidence: format!(
                 "{} cache reads failed ({} of lookups{}), the most at {} ({}); {} of requests \
@@ -404,7 +475,8 @@ fn dependency(s: &StrategyResult) -> Option<Finding> {
         return None;
     }
     let worst = buckets.iter().max_by_key(|b| b.errors_timeout)?;
-    if worst.db_busy_fraction >= DEPENDENCY_DB_IDLE_BUSY {
+    if worst.db_busy_fraction >= DEPENDENCY_DB_IDLE_BUSY || worst.lock_waits > 0 {
+        // Readers waiting on a lock: an abandoned lock, not the cache.
         return None;
     }
     let pinned = s
@@ -414,19 +486,47 @@ fn dependency(s: &StrategyResult) -> Option<Finding> {
         .unwrap_or_default();
     Some(Finding {
         mode: Mode::Dependency,
+        held_in: 1,
         at_s: worst.start_s,
         evidence: format!(
             "{} of requests timed out, {} at {} while the database was {} busy: the time went in \
-             the cache{}{pinned}",
+             the cache{pinned}",
             pct(ratio(t.errors_timeout, t.arrived)),
             n(worst.errors_timeout as f64),
             at(worst.start_s),
             pct(worst.db_busy_fraction),
-            if worst.lock_waits > 0 {
-                ", waiting on a lock or lease"
-            } else {
-                ""
-            }
+        ),
+    })
+}
+
+fn abandoned_lock(s: &StrategyResult) -> Option<Finding> {
+    let t = &s.result.summary.totals;
+    let failed = |b: &BucketRow| b.errors_timeout + b.errors_fallback;
+    if ratio(failed(t), t.arrived) < DEPENDENCY_MIN_SHARE {
+        return None;
+    }
+    let worst = s.result.buckets.iter().max_by_key(|b| failed(b))?;
+    if worst.lock_waits == 0 || worst.db_busy_fraction >= DEPENDENCY_DB_IDLE_BUSY {
+        return None;
+    }
+    let since = s
+        .marks
+        .iter()
+        .rev()
+        .find(|(at_s, label)| *at_s <= worst.start_s && label.contains("lock holder"))
+        .map(|(at_s, label)| format!(" since {} ({})", at(*at_s), crate::text::escape(label)))
+        .unwrap_or_default();
+    Some(Finding {
+        mode: Mode::AbandonedLock,
+        held_in: 1,
+        at_s: worst.start_s,
+        evidence: format!(
+            "{} of requests failed waiting on a lock or lease that was never released{since}; {} \
+             at {} while the database was {} busy",
+            pct(ratio(failed(t), t.arrived)),
+            n(failed(worst) as f64),
+            at(worst.start_s),
+            pct(worst.db_busy_fraction),
         ),
     })
 }
@@ -450,6 +550,7 @@ fn penetration(s: &StrategyResult) -> Option<Finding> {
         .max_by_key(|b| b.db_queries_absent)?;
     Some(Finding {
         mode: Mode::Penetration,
+        held_in: 1,
         at_s: worst.start_s,
         evidence: format!(
             "{} of database queries ({}) were for keys that exist nowhere; {}/s at {}, against a \
@@ -474,6 +575,7 @@ fn consistency(s: &StrategyResult) -> Option<Finding> {
     })?;
     Some(Finding {
         mode: Mode::Consistency,
+        held_in: 1,
         at_s: worst.start_s,
         evidence: format!(
             "{} of local-cache hits ({}) differed from the shared cache, {} at {}",
@@ -503,6 +605,7 @@ fn freshness(s: &StrategyResult) -> Option<Finding> {
     };
     Some(Finding {
         mode: Mode::Freshness,
+        held_in: 1,
         at_s: worst.start_s,
         evidence: format!(
             "{} of reads were outdated (superseded for {} ms at p99), {} at {}{races}",
@@ -526,6 +629,7 @@ fn hot_key_herd(s: &StrategyResult) -> Option<Finding> {
     }
     Some(Finding {
         mode: Mode::HotKeyHerd,
+        held_in: 1,
         at_s: worst.start_s,
         evidence: format!(
             "{} identical database queries for the hot key (key 0) in one herd, ended at {}; \
@@ -583,6 +687,7 @@ fn synchronised_expiry(s: &StrategyResult) -> Option<Finding> {
     };
     Some(Finding {
         mode: Mode::SynchronisedExpiry,
+        held_in: 1,
         at_s: peak.start_s,
         evidence: format!(
             "{} of rebuilds followed an expired entry; at {} the database was asked for {}/s \
@@ -630,6 +735,7 @@ fn cold_cache(s: &StrategyResult) -> Option<Finding> {
             drop,
             Finding {
                 mode: Mode::ColdCache,
+                held_in: 1,
                 at_s: low.start_s,
                 evidence: format!(
                     "the hit ratio fell from {} to {} at {}, after {} at {}; worst p99 {} ms",
@@ -658,6 +764,7 @@ fn fan_out(s: &StrategyResult) -> Option<Finding> {
     }
     Some(Finding {
         mode: Mode::FanOut,
+        held_in: 1,
         at_s: 0.0,
         evidence: format!(
             "{} keys per request: {} of keys hit but only {} of requests hit on every key, so \
@@ -772,20 +879,73 @@ mod tests {
         assert!(!diagnose(&s).has(Mode::ColdCache));
     }
 
+    fn cold_at(i: usize) -> BucketRow {
+        if i == 11 {
+            bucket(11.0, 40, 60)
+        } else {
+            bucket(i as f64, 99, 1)
+        }
+    }
+
+    #[test]
+    fn over_replications_a_finding_holds_in_a_majority_and_says_in_how_many() {
+        let cold = strategy((0..30).map(cold_at).collect());
+        let calm = strategy((0..30).map(|i| bucket(i as f64, 99, 1)).collect());
+        let d = diagnose_runs(&[&calm, &cold, &cold]);
+        assert_eq!(d.replications, 3);
+        let f = d.headline().expect("held in 2 of 3");
+        assert_eq!((f.mode, f.held_in), (Mode::ColdCache, 2));
+        assert_eq!(
+            f.at_s, 11.0,
+            "the evidence of the first replication where it held"
+        );
+        assert!(diagnose_runs(&[&calm, &cold, &calm]).is_healthy(), "1 of 3");
+        assert!(
+            diagnose_runs(&[&calm, &cold]).is_healthy(),
+            "1 of 2 is no majority"
+        );
+        assert_eq!(
+            diagnose_runs(&[&cold]).headline().map(|f| f.held_in),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn readers_failing_on_a_lock_while_the_database_idles_are_an_abandoned_lock() {
+        let mut buckets: Vec<BucketRow> = (0..30).map(|i| bucket(i as f64, 99, 1)).collect();
+        for b in &mut buckets[20..] {
+            b.errors_timeout = 30;
+            b.lock_waits = 30;
+            b.db_busy_fraction = 0.01;
+        }
+        let mut s = strategy(buckets.clone());
+        s.result.summary.totals.errors_timeout = 300;
+        s.marks = vec![(15.0, "next lock holder dies".into())];
+        let d = diagnose(&s);
+        assert_eq!(
+            d.headline().map(|f| f.mode),
+            Some(Mode::AbandonedLock),
+            "{d:?}"
+        );
+        assert!(!d.has(Mode::Dependency), "{d:?}");
+        assert!(d.findings[0].evidence.contains("since 15 s"), "{d:?}");
+        // The same timeouts without lock waits are the cache's.
+        for b in &mut buckets {
+            b.lock_waits = 0;
+        }
+        let mut s = strategy(buckets);
+        s.result.summary.totals.errors_timeout = 300;
+        let d = diagnose(&s);
+        assert_eq!(
+            d.headline().map(|f| f.mode),
+            Some(Mode::Dependency),
+            "{d:?}"
+        );
+    }
+
     #[test]
     fn every_mode_names_mitigations_and_a_chart() {
-        for m in [
-            Mode::CongestiveCollapse,
-            Mode::RetryStorm,
-            Mode::Dependency,
-            Mode::Penetration,
-            Mode::Consistency,
-            Mode::Freshness,
-            Mode::HotKeyHerd,
-            Mode::SynchronisedExpiry,
-            Mode::ColdCache,
-            Mode::FanOut,
-        ] {
+        for m in Mode::ALL {
             assert!(!m.mitigations().is_empty(), "{m:?}");
             assert!(
                 crate::report::charts::all_stems().any(|s| s == m.chart()),

@@ -13,7 +13,7 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
-use super::time::SimTime;
+use crate::time::SimTime;
 
 /// The total order of events: earlier time first, then earlier insertion first.
 ///

@@ -68,7 +68,7 @@ pub fn footprint(config: &ModelConfig, rows: RowBytes) -> Footprint {
     };
     let instances = config.app.instances as u64 * 256;
     // Background queries the database queue may hold besides those of requests in flight.
-    let background = super::world::BACKGROUND_QUERIES_CAP
+    let background = super::tiers::BACKGROUND_QUERIES_CAP
         * std::mem::size_of::<super::database::Query>() as u64
         * 2;
     // Two latency histograms covering the run: a few hundred kilobytes each; with writes, two

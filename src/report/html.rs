@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 
 use super::charts::Chart;
 use super::replications::figure;
-use crate::diagnose::{diagnose, Diagnosis, Mode};
+use crate::diagnose::{diagnose_runs, Diagnosis, Mode};
 use crate::metrics::{ratio, StrategyResult, StudyResult, COLUMNS};
 
 /// File name of the report in an output folder.
@@ -38,6 +38,8 @@ pub struct Page<'a> {
     /// The charts as SVG (any order; those the report shows are picked by stem). Empty when
     /// the run drew none (`--no-charts`).
     pub svg_charts: &'a [Chart],
+    /// What `cachestorm diagnose` tried, when it writes the page: a section after the verdict.
+    pub advice: Option<&'a crate::workflow::diagnose::Report>,
 }
 
 /// HTML-escapes `s`, after showing control characters as escapes ([`crate::text::escape`]).
@@ -122,10 +124,12 @@ pub fn report(study: &StudyResult, page: &Page) -> Vec<u8> {
             .map(|c| String::from_utf8_lossy(&c.bytes).into_owned())
             .collect::<Vec<_>>(),
     );
-    let diagnoses: Vec<Vec<Diagnosis>> = study
-        .runs
-        .iter()
-        .map(|run| run.strategies.iter().map(diagnose).collect())
+    // Each strategy diagnosed over every replication: a mode holds in a majority of them.
+    let diagnoses: Vec<Diagnosis> = (0..result.strategies.len())
+        .map(|i| {
+            let runs: Vec<&StrategyResult> = study.runs.iter().map(|r| &r.strategies[i]).collect();
+            diagnose_runs(&runs)
+        })
         .collect();
     let mut h = String::with_capacity(64 * 1024);
     let name = escape(&result.name);
@@ -162,6 +166,9 @@ pub fn report(study: &StudyResult, page: &Page) -> Vec<u8> {
     );
     toggles(&mut h, result);
     verdict(&mut h, study, &diagnoses, &charts);
+    if let Some(r) = page.advice {
+        advice(&mut h, r);
+    }
     ranking(&mut h, study, &page.objective);
     timelines(&mut h, &charts, &svgs, page.svg_charts.is_empty());
     causes(&mut h, study);
@@ -265,23 +272,23 @@ fn chart_link(mode: Mode, charts: &[&Chart]) -> String {
         .unwrap_or_default()
 }
 
-fn verdict(h: &mut String, study: &StudyResult, diagnoses: &[Vec<Diagnosis>], charts: &[&Chart]) {
+fn verdict(h: &mut String, study: &StudyResult, diagnoses: &[Diagnosis], charts: &[&Chart]) {
     let result = study.first();
     let reps = study.replications();
     h.push_str("<h2 id=\"verdict\">Verdict</h2>\n");
     if reps > 1 {
         let _ = writeln!(
             h,
-            "<p class=\"note\">Diagnosed on replication 1 (seed {}); the count says in how many \
-             of the {reps} replications the same failure comes first.</p>",
-            result.seed
+            "<p class=\"note\">Diagnosed over the {reps} replications: a failure is shown when it \
+             holds in more than half of them, with in how many; its evidence is from the first \
+             where it held.</p>"
         );
     }
     h.push_str(
         "<table>\n<tr><th>strategy</th><th>what failed, and the evidence</th><th>recovery</th></tr>\n",
     );
     for (i, s) in result.strategies.iter().enumerate() {
-        let d = &diagnoses[0][i];
+        let d = &diagnoses[i];
         let _ = write!(h, "<tr data-s=\"{i}\"><td>{}</td><td>", escape(&s.name));
         match d.headline() {
             None => {
@@ -310,13 +317,7 @@ fn verdict(h: &mut String, study: &StudyResult, diagnoses: &[Vec<Diagnosis>], ch
                     escape(&f.evidence),
                     chart_link(f.mode, charts)
                 );
-                if reps > 1 {
-                    let same = diagnoses
-                        .iter()
-                        .filter(|run| run[i].headline().map(|g| g.mode) == Some(f.mode))
-                        .count();
-                    let _ = write!(h, " <span class=\"note\">[{same} of {reps}]</span>");
-                }
+                h.push_str(&held(f, reps));
                 let _ = write!(
                     h,
                     "<br><span class=\"mit\">The model's mitigations: {}</span>",
@@ -325,10 +326,11 @@ fn verdict(h: &mut String, study: &StudyResult, diagnoses: &[Vec<Diagnosis>], ch
                 for g in &d.findings[1..] {
                     let _ = write!(
                         h,
-                        "<br><span class=\"also\">also <b>{}</b>: {}{}</span>",
+                        "<br><span class=\"also\">also <b>{}</b>: {}{}{}</span>",
                         g.mode.name(),
                         escape(&g.evidence),
-                        chart_link(g.mode, charts)
+                        chart_link(g.mode, charts),
+                        held(g, reps)
                     );
                 }
             }
@@ -338,6 +340,15 @@ fn verdict(h: &mut String, study: &StudyResult, diagnoses: &[Vec<Diagnosis>], ch
         h.push_str("</td></tr>\n");
     }
     h.push_str("</table>\n");
+}
+
+/// ` [k of R]` after a finding, with replications.
+fn held(f: &crate::diagnose::Finding, reps: usize) -> String {
+    if reps > 1 {
+        format!(" <span class=\"note\">[in {} of {reps}]</span>", f.held_in)
+    } else {
+        String::new()
+    }
 }
 
 fn recovery(s: &StrategyResult) -> String {
@@ -501,6 +512,72 @@ fn timelines(h: &mut String, charts: &[&Chart], svgs: &[String], none_drawn: boo
             compact_svg(svg)
         );
     }
+}
+
+/// The section `diagnose` adds: each mitigation its findings suggested, with what it changed
+/// (mean of the paired differences and its 95% interval) or why it was not tried.
+fn advice(h: &mut String, r: &crate::workflow::diagnose::Report) {
+    use crate::workflow::diagnose::Outcome;
+    let reps = r.study.replications();
+    let base = escape(&r.base);
+    h.push_str("<h2 id=\"advice\">Checked advice</h2>\n");
+    let _ = writeln!(
+        h,
+        "<p class=\"note\"><b>{base}</b> rerun with each mitigation its findings suggest, at its \
+         default setting, on the same {reps} seeds: the change from <b>{base}</b> is the mean of the {reps} \
+         paired differences ± its 95% interval, <span class=\"ok\">better</span> or \
+         <span class=\"bad\">worse</span> when the interval excludes 0.</p>"
+    );
+    if r.trials.is_empty() {
+        h.push_str("<p>No failure found: nothing to try.</p>\n");
+        return;
+    }
+    h.push_str(
+        "<table>\n<tr><th>mitigation</th><th>for</th><th>figure</th><th class=\"n\">without</th>\
+         <th class=\"n\">with</th><th class=\"n\">change</th><th></th></tr>\n",
+    );
+    for t in &r.trials {
+        let modes: Vec<&str> = t.modes.iter().map(|m| m.name()).collect();
+        let head = format!(
+            "<td title=\"{}\">{}</td><td>{}</td>",
+            escape(t.advice.about),
+            escape(t.advice.name),
+            escape(&modes.join(", "))
+        );
+        match &t.outcome {
+            Outcome::NotTried(why) => {
+                let _ = writeln!(
+                    h,
+                    "<tr>{head}<td colspan=\"5\" class=\"note\">{}</td></tr>",
+                    escape(why)
+                );
+            }
+            Outcome::Tried(effects) => {
+                for (k, e) in effects.iter().enumerate() {
+                    let (class, word) = match e.helps() {
+                        Some(true) => ("ok", "better"),
+                        Some(false) => ("bad", "worse"),
+                        None => ("note", "no clear change"),
+                    };
+                    let _ =
+                        writeln!(
+                        h,
+                        "<tr>{}<td>{}</td><td class=\"n\">{} ± {}</td><td class=\"n\">{} ± {}</td>\
+                         <td class=\"n\">{} ± {}</td><td class=\"{class}\">{word}</td></tr>",
+                        if k == 0 { head.as_str() } else { "<td></td><td></td>" },
+                        e.metric,
+                        super::diagnosis::num(e.base.mean),
+                        super::diagnosis::num(e.base.half_width),
+                        super::diagnosis::num(e.with.mean),
+                        super::diagnosis::num(e.with.half_width),
+                        super::diagnosis::num(e.change.mean),
+                        super::diagnosis::num(e.change.half_width)
+                    );
+                }
+            }
+        }
+    }
+    h.push_str("</table>\n");
 }
 
 fn causes(h: &mut String, study: &StudyResult) {

@@ -7,6 +7,7 @@
 
 pub mod charts;
 pub mod csv;
+pub mod diagnosis;
 pub mod fanout;
 pub mod html;
 pub mod json;

@@ -283,6 +283,64 @@ pub fn parse_with(
     })
 }
 
+/// The document of scenario `text` as strategy `strategy` sees it: that strategy's overrides
+/// merged over the base (the base itself when the file has no strategies and `strategy` is
+/// `base`), with the strategies, expectations (`[[expect]]`, `[check]`) and `baseline` taken
+/// out: the world of that one strategy, for building variants of it (`cachestorm diagnose`).
+/// `text` must be a file [`parse`] accepted; an unknown `strategy` is an error naming the file.
+pub fn strategy_world(
+    text: &str,
+    file: &Path,
+    strategy: &str,
+) -> Result<toml::Table, ScenarioError> {
+    let field_err = |field: &str, message: String| ScenarioError::Field {
+        file: file.to_path_buf(),
+        field: field.to_string(),
+        message: text::limit_message(&text::escape(&message), MESSAGE_MAX_CHARS).into_owned(),
+    };
+    let mut top: toml::Table =
+        text.parse()
+            .map_err(|e: toml::de::Error| ScenarioError::Syntax {
+                file: file.to_path_buf(),
+                message: syntax_message(text, &e),
+            })?;
+    for key in ["expect", "check", "baseline"] {
+        top.remove(key);
+    }
+    let items = strategy_list(&mut top).map_err(|(f, m)| field_err(&f, m))?;
+    if items.is_empty() && strategy == "base" {
+        return Ok(top);
+    }
+    let mut names = Vec::new();
+    for item in items {
+        let toml::Value::Table(mut table) = item else {
+            continue;
+        };
+        let name = match table.remove("name") {
+            Some(toml::Value::String(n)) => n,
+            _ => continue,
+        };
+        if name == strategy {
+            table.remove("description");
+            merge(&mut top, table);
+            return Ok(top);
+        }
+        names.push(name);
+    }
+    Err(field_err(
+        "strategies",
+        format!(
+            "has no strategy `{}`; its strategies are: {}",
+            text::quote(strategy),
+            if names.is_empty() {
+                "base".to_string()
+            } else {
+                names.join(", ")
+            }
+        ),
+    ))
+}
+
 /// Takes `[[strategies]]` out of the top table: a list (of tables, checked one by one later).
 fn strategy_list(top: &mut toml::Table) -> Result<Vec<toml::Value>, (String, String)> {
     match top.remove("strategies") {

@@ -1,5 +1,8 @@
 //! Judging a study against the expectations of its scenario file and against a saved baseline,
-//! for `cachestorm check`.
+//! for `cachestorm check`; and the check itself ([`judge_all`]): loading the files, refusing
+//! whatever can be refused before anything runs, running and judging each scenario, and saving
+//! the baselines once all are judged. The terminal, the progress bars and the writing of files
+//! are the command's, lent through [`Host`].
 //!
 //! With one replication a figure is judged on its value. With several, on its 95% confidence
 //! interval, so that noise cannot flip a verdict:
@@ -19,16 +22,20 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::rng::replication_seed;
+use crate::experiment::Plan;
 use crate::metrics::interval::{t_975, Interval};
 use crate::metrics::StudyResult;
+use crate::report::junit::{Outcome, Suite, TestCase};
 use crate::report::metric_names;
 use crate::report::replications::{figure, figures, Figure};
 use crate::scenario::expect::{BaselineCheck, Expectation};
-use crate::scenario::Scenario;
+use crate::scenario::{self, Scenario, ScenarioError};
 use crate::text;
+use crate::workflow::WorkflowError;
 
 /// The outcome of one expectation or comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1003,6 +1010,329 @@ pub fn judge_study(
         notes,
         properties,
     }
+}
+
+/// What `check` was asked: the files and the command line's settings.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// The scenario files, in the order given.
+    pub files: Vec<PathBuf>,
+    /// A seed overriding every file's.
+    pub seed: Option<u64>,
+    /// A number of replications overriding every file's.
+    pub replications: Option<u32>,
+    /// The name of the baseline to compare with.
+    pub baseline: Option<String>,
+    /// The name to save each study's baseline under.
+    pub save_baseline: Option<String>,
+    /// Refuse a baseline saved from another version of the file.
+    pub strict_baseline: bool,
+    /// The folder holding the baselines (one folder per scenario inside it).
+    pub baselines: PathBuf,
+    /// The memory budget, bytes (`None`: the machine's default).
+    pub max_memory: Option<u64>,
+}
+
+/// What a check needs from whoever runs it: the terminal, the progress bars, the memory plan
+/// and the files stay with the command; the order of the steps and every decision are here.
+pub trait Host {
+    /// Says `message` as a warning.
+    fn warn(&mut self, message: &str);
+    /// Says what is worth reading about `s` before it runs.
+    fn before_running(&mut self, s: &Scenario);
+    /// Plans every scenario within the memory budget (`max_memory` bytes, or the default),
+    /// refusing one that cannot fit.
+    fn plan(
+        &mut self,
+        scenarios: &mut [Scenario],
+        max_memory: Option<u64>,
+    ) -> Result<Vec<Plan>, WorkflowError>;
+    /// Simulates `s` as `plan` says, showing how far it has got.
+    fn simulate(&mut self, s: &Scenario, plan: &Plan) -> Result<StudyResult, WorkflowError>;
+    /// Prints `text`, escaped already, on standard output.
+    fn print(&mut self, text: &str);
+    /// Whether files can be created in the folder `dir`; the reason if not.
+    fn writable_folder(&self, dir: &Path) -> Result<(), String>;
+    /// Writes `bytes` to `path` whole or not at all.
+    fn write_file(&mut self, path: &Path, bytes: &[u8]) -> Result<(), WorkflowError>;
+}
+
+/// Why `check` stopped, and where: one place per error (several when several files are
+/// refused), each with the file and the field when known, for the JUnit error cases.
+#[derive(Debug)]
+pub struct Stopped {
+    /// The error, which decides the exit code.
+    pub error: WorkflowError,
+    /// Where it happened: one entry per error.
+    pub places: Vec<Place>,
+}
+
+/// One error of a [`Stopped`] check.
+#[derive(Debug)]
+pub struct Place {
+    /// The scenario file, when one is to blame.
+    pub file: Option<String>,
+    /// The field of that file, when one is to blame.
+    pub field: Option<String>,
+    /// The message, as the terminal shows it.
+    pub message: String,
+}
+
+impl From<WorkflowError> for Stopped {
+    fn from(error: WorkflowError) -> Self {
+        let message = format!("{error:#}");
+        Stopped {
+            error,
+            places: vec![Place {
+                file: None,
+                field: None,
+                message,
+            }],
+        }
+    }
+}
+
+impl From<anyhow::Error> for Stopped {
+    fn from(error: anyhow::Error) -> Self {
+        WorkflowError::Other(error).into()
+    }
+}
+
+/// A refusal of `field` (if any) of `file`: the message names both.
+fn refused(file: &Path, field: Option<&str>, message: String) -> Stopped {
+    Stopped {
+        places: vec![Place {
+            file: Some(file.display().to_string()),
+            field: field.map(String::from),
+            message: message.clone(),
+        }],
+        error: WorkflowError::Input(message),
+    }
+}
+
+/// Loads, refuses or runs and judges every file, adding one suite per scenario judged and
+/// printing each scenario's table as it is judged; saves the baselines once every scenario
+/// has been judged. Returns how many judgements were made (skipped ones left out).
+pub fn judge_all(
+    req: &Request,
+    host: &mut dyn Host,
+    suites: &mut Vec<Suite>,
+) -> Result<usize, Stopped> {
+    let mut scenarios = load(req)?;
+    // A file with nothing to check is left out (said aloud); none at all is an error.
+    let nothing = |s: &Scenario| {
+        s.study.expectations.is_empty() && req.baseline.is_none() && req.save_baseline.is_none()
+    };
+    if scenarios.iter().all(nothing) {
+        return Err(WorkflowError::Input(
+            "nothing to check: no file has [[expect]] entries, and no --baseline or --save-baseline was given"
+                .into(),
+        )
+        .into());
+    }
+    for s in scenarios.iter().filter(|s| nothing(s)) {
+        host.warn(&format!(
+            "{}: no [[expect]] entries: not run",
+            s.file.display()
+        ));
+    }
+    scenarios.retain(|s| !nothing(s));
+    // Everything that can be refused is refused before anything runs.
+    let mut saved = Vec::new();
+    for s in &scenarios {
+        if let Some((field, message)) = unknown_metric(s) {
+            return Err(refused(&s.file, Some(&field), message));
+        }
+        if let Some(name) = &req.save_baseline {
+            let path = baseline_path(&req.baselines, &s.name, name)?;
+            baseline_folder_writable(&*host, &path)?;
+        }
+        saved.push(match &req.baseline {
+            None => None,
+            Some(name) => {
+                let b = read_baseline_of(req, s, name)?;
+                if req.strict_baseline {
+                    if let Some(message) = strict_mismatch(s, &b, name) {
+                        return Err(refused(&s.file, None, message));
+                    }
+                }
+                Some(b)
+            }
+        });
+    }
+    for s in &scenarios {
+        host.before_running(s);
+    }
+    let plans = host.plan(&mut scenarios, req.max_memory)?;
+    let mut judged_count = 0;
+    let mut to_save: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    for ((s, plan), baseline) in scenarios.iter().zip(&plans).zip(&saved) {
+        let started = std::time::Instant::now();
+        let study = host.simulate(s, plan).map_err(|error| {
+            let mut stopped = Stopped::from(error);
+            stopped.places[0].file = Some(s.file.display().to_string());
+            stopped
+        })?;
+        let Judged {
+            judged,
+            notes,
+            properties,
+        } = judge_study(&study, s, baseline.as_ref().zip(req.baseline.as_deref()));
+        if let Some(name) = &req.save_baseline {
+            let path = baseline_path(&req.baselines, &s.name, name)?;
+            let bytes = serde_json::to_vec_pretty(&Baseline::of(&study, &s.source_sha256))
+                .context("encoding the baseline")?;
+            to_save.push((path, bytes));
+        }
+        host.print(&table(&s.name, study.replications(), &notes, &judged));
+        host.print("\n");
+        let seconds = started.elapsed().as_secs_f64() / judged.len().max(1) as f64;
+        let classname = format!("cachestorm.{}", s.name);
+        let cases = judged
+            .iter()
+            .map(|j| {
+                let outcome = match j.verdict {
+                    Verdict::Pass => Outcome::Passed,
+                    Verdict::Fail | Verdict::NoData => Outcome::Failed(j.detail.clone()),
+                    Verdict::Skipped => Outcome::Skipped(j.detail.clone()),
+                };
+                TestCase {
+                    time_s: seconds,
+                    properties: j.properties.clone(),
+                    // A failure or a skip says it in its message already.
+                    system_out: if j.verdict == Verdict::Pass {
+                        j.detail.clone()
+                    } else {
+                        String::new()
+                    },
+                    ..TestCase::new(&j.expectation, &classname, outcome)
+                }
+            })
+            .collect();
+        judged_count += judged
+            .iter()
+            .filter(|j| j.verdict != Verdict::Skipped)
+            .count();
+        suites.push(Suite {
+            name: s.name.clone(),
+            properties,
+            cases,
+        });
+    }
+    for (path, bytes) in &to_save {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        host.write_file(path, bytes)?;
+        host.print(&format!(
+            "saved baseline `{}` to {}\n",
+            req.save_baseline.as_deref().unwrap_or_default(),
+            text::escape(&path.display().to_string())
+        ));
+    }
+    Ok(judged_count)
+}
+
+/// Loads every file with the command line's overrides; nothing runs until all are valid.
+/// Every file that cannot be loaded is reported, not only the first.
+fn load(req: &Request) -> Result<Vec<Scenario>, Stopped> {
+    let mut loaded = Vec::new();
+    let mut places = Vec::new();
+    for file in &req.files {
+        match scenario::load(file) {
+            Ok(s) => loaded.push((file, s)),
+            Err(e) => places.push(Place {
+                file: Some(file.display().to_string()),
+                field: match &e {
+                    ScenarioError::Field { field, .. } => Some(field.clone()),
+                    _ => None,
+                },
+                message: e.to_string(),
+            }),
+        }
+    }
+    if !places.is_empty() {
+        let all: Vec<&str> = places.iter().map(|p| p.message.as_str()).collect();
+        return Err(Stopped {
+            error: WorkflowError::Input(all.join("\n")),
+            places,
+        });
+    }
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    for (file, mut s) in loaded {
+        if let Some(seed) = req.seed {
+            s.seed = seed;
+        }
+        if let Some(r) = req.replications {
+            s.study.replications = r;
+        }
+        let baselines = req.baseline.is_some() || req.save_baseline.is_some();
+        if let Some(other) = scenarios
+            .iter()
+            .find(|o| o.name == s.name)
+            .filter(|_| baselines)
+        {
+            return Err(refused(
+                file,
+                Some("name"),
+                format!(
+                    "{}: scenario name `{}` is also used by {}; both would use the same baselines ({}/{})",
+                    file.display(),
+                    s.name,
+                    other.file.display(),
+                    text::escape(&req.baselines.display().to_string()),
+                    s.name
+                ),
+            ));
+        }
+        scenarios.push(s);
+    }
+    Ok(scenarios)
+}
+
+/// Reads and checks baseline `name` of scenario `s`.
+fn read_baseline_of(req: &Request, s: &Scenario, name: &str) -> Result<Baseline, Stopped> {
+    let path = baseline_path(&req.baselines, &s.name, name)?;
+    read_baseline(&path, s, name)
+        .map_err(|(field, message)| refused(&s.file, field.as_deref(), message))
+}
+
+/// [`baseline_file`], a name refused as bad input.
+fn baseline_path(dir: &Path, scenario: &str, name: &str) -> Result<PathBuf, WorkflowError> {
+    baseline_file(dir, scenario, name).map_err(WorkflowError::Input)
+}
+
+/// Refuses (bad input) a baseline path that cannot be written: the path is a folder, or the
+/// nearest existing folder above it is not a writable folder (the missing ones are created
+/// when the baseline is saved).
+fn baseline_folder_writable(host: &dyn Host, path: &Path) -> Result<(), WorkflowError> {
+    let shown = || text::escape(&path.display().to_string()).into_owned();
+    if path.is_dir() {
+        return Err(WorkflowError::Input(format!(
+            "--save-baseline: {} is a folder; remove it or choose another name",
+            shown()
+        )));
+    }
+    let mut dir = path.parent();
+    while let Some(d) = dir {
+        let d = if d.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            d
+        };
+        if d.exists() {
+            return host.writable_folder(d).map_err(|why| {
+                WorkflowError::Input(format!(
+                    "--save-baseline: cannot save {}: {} {why} (--baselines chooses another folder)",
+                    shown(),
+                    text::escape(&d.display().to_string())
+                ))
+            });
+        }
+        dir = d.parent();
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -4,12 +4,15 @@
 //! - [`objective`]: objectives such as `p99_latency_ms < 50` and `sweep --find`'s bisection;
 //! - [`check`]: judging a study against its expectations and a saved baseline (`check`);
 //! - [`sweep`]: the points of `sweep` (grid, shards), running them, `--find` and `merge`;
+//! - [`diagnose`]: the base strategy diagnosed, then rerun with each suggested mitigation
+//!   (`diagnose`);
 //! - [`phase`]: P(metastable) over a load × trigger grid, per strategy (`phase`).
 //!
 //! The commands in [`crate::commands`] only read arguments and print; writing bytes stays in
 //! [`crate::report`].
 
 pub mod check;
+pub mod diagnose;
 pub mod fit;
 pub mod objective;
 pub mod phase;

@@ -9,6 +9,7 @@ mod cli;
 mod dependency;
 mod dependency_input;
 mod determinism;
+mod diagnose;
 mod exports;
 mod fit;
 mod freshness;

@@ -167,6 +167,21 @@ fn report_html_is_one_escaped_self_contained_page_and_no_report_skips_it() {
 }
 
 #[test]
+fn with_replications_the_verdict_reads_every_replication() {
+    let dir = tempfile::tempdir().unwrap();
+    let (assert, _) = super::run_toml(
+        dir.path(),
+        "rep",
+        &marked_up(),
+        &["--no-charts", "--replications", "3"],
+    );
+    assert.success();
+    let html = std::fs::read_to_string(dir.path().join("rep-r3/report.html")).unwrap();
+    assert!(html.contains("Diagnosed over the 3 replications"), "{html}");
+    assert!(!html.contains("replication 1"));
+}
+
+#[test]
 fn report_html_without_charts_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let (assert, _) = super::run_toml(dir.path(), "rep", &marked_up(), &["--no-charts"]);

@@ -49,34 +49,111 @@ fn module(file: &Path) -> Vec<String> {
 
 /// The paths a file names: `crate::a::b` and `super::...` resolved to absolute ones.
 fn paths(file: &Path) -> Vec<Vec<String>> {
-    let code = code(file);
-    let me = module(file);
+    paths_in(&code(file), &module(file))
+}
+
+/// The paths named in `code`, the source of module `me`, with `use` groups
+/// (`crate::{a::b, c}`) expanded.
+fn paths_in(code: &str, me: &[String]) -> Vec<Vec<String>> {
     let mut out = Vec::new();
-    for (i, _) in code.match_indices("::") {
-        let start = code[..i]
-            .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
-            .map_or(0, |s| s + 1);
-        let end = code[i..]
-            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
-            .map_or(code.len(), |e| i + e);
-        let path: Vec<&str> = code[start..end]
-            .split("::")
-            .filter(|s| !s.is_empty())
-            .collect();
-        let (mut base, rest): (Vec<String>, &[&str]) = match path.first() {
+    for text in textual_paths(code) {
+        let path: Vec<&str> = text.split("::").filter(|s| !s.is_empty()).collect();
+        // `super` is the parent of the module the file is (for `a/b.rs` and `a/b/mod.rs` alike).
+        let (mut base, mut rest): (Vec<String>, &[&str]) = match path.first() {
             Some(&"crate") => (Vec::new(), &path[1..]),
-            Some(&"super") => (me[..me.len().saturating_sub(1)].to_vec(), &path[..]),
+            Some(&"super") => (me.to_vec(), &path[..]),
             _ => continue,
         };
-        let mut rest = rest;
         while rest.first() == Some(&"super") {
-            if !base.is_empty() && base.len() < me.len() {
-                base.pop();
-            }
+            base.pop();
             rest = &rest[1..];
         }
         base.extend(rest.iter().map(|s| s.to_string()));
         out.push(base);
+    }
+    out
+}
+
+fn is_path_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == ':'
+}
+
+/// Every `a::b::c` in `code` as text; a path ending in a group (`a::{b, c::d}`) gives one
+/// path per member (`a::b`, `a::c::d`), nested groups included.
+fn textual_paths(code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut covered = 0;
+    for (i, _) in code.match_indices("::") {
+        if i < covered {
+            continue;
+        }
+        let start = code[..i].rfind(|c| !is_path_char(c)).map_or(0, |s| s + 1);
+        let end = code[i..]
+            .find(|c| !is_path_char(c))
+            .map_or(code.len(), |e| i + e);
+        let head = code[start..end].trim_end_matches(':');
+        covered = end;
+        if code[end..].starts_with('{') {
+            let group = group_at(&code[end..]);
+            covered = end + group.len() + 2;
+            for member in expand(group) {
+                out.push(format!("{head}::{member}"));
+            }
+        } else {
+            out.push(head.to_string());
+        }
+    }
+    out
+}
+
+/// The text inside the braces `s` starts with (nested braces kept).
+fn group_at(s: &str) -> &str {
+    let mut depth = 0;
+    for (i, c) in s.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return &s[1..i];
+                }
+            }
+            _ => {}
+        }
+    }
+    &s[1..]
+}
+
+/// The members of a `use` group as paths (`a::{b, c}, d` -> `a::b`, `a::c`, `d`).
+fn expand(group: &str) -> Vec<String> {
+    let mut members = Vec::new();
+    let (mut depth, mut from) = (0, 0);
+    for (i, c) in group.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                members.push(&group[from..i]);
+                from = i + 1;
+            }
+            _ => {}
+        }
+    }
+    members.push(&group[from..]);
+    let mut out = Vec::new();
+    for m in members {
+        let m: String = m.chars().filter(|c| !c.is_whitespace()).collect();
+        if m.is_empty() {
+            continue;
+        }
+        match m.find("::{") {
+            Some(k) if m.ends_with('}') => {
+                for inner in expand(&m[k + 3..m.len() - 1]) {
+                    out.push(format!("{}::{inner}", &m[..k]));
+                }
+            }
+            _ => out.push(m),
+        }
     }
     out
 }
@@ -88,15 +165,52 @@ fn names(file: &Path, top: &str) -> bool {
 }
 
 #[test]
-fn the_observation_vocabulary_imports_only_the_engines_time() {
+fn the_observation_vocabulary_imports_nothing_of_the_crate_but_the_time_leaf() {
     let file = src().join("observe.rs");
     for p in paths(&file) {
         assert!(
-            p.first().is_some_and(|m| m == "engine"),
-            "src/observe.rs names crate::{}",
+            p.first().is_some_and(|m| m == "time"),
+            "src/observe.rs names crate::{} (it may name only crate::time, a leaf)",
             p.join("::")
         );
     }
+}
+
+#[test]
+fn the_time_leaf_imports_nothing_of_the_crate() {
+    let file = src().join("time.rs");
+    let named = paths(&file);
+    assert!(named.is_empty(), "src/time.rs names {named:?}");
+}
+
+/// The reader of paths sees what these tests forbid, written every way a `use` can be.
+#[test]
+fn planted_imports_are_seen() {
+    let me: Vec<String> = vec!["model".into(), "cache".into()];
+    let tops = |code: &str| -> Vec<String> {
+        paths_in(code, &me)
+            .into_iter()
+            .map(|p| p.join("::"))
+            .collect()
+    };
+    assert_eq!(
+        tops("use crate::metrics::BucketRow;"),
+        ["metrics::BucketRow"]
+    );
+    assert_eq!(
+        tops("use crate::{\n    engine::SimTime,\n    metrics::{BucketRow, NodeRow},\n};"),
+        ["engine::SimTime", "metrics::BucketRow", "metrics::NodeRow"]
+    );
+    assert_eq!(tops("use super::super::metrics;"), ["metrics"]);
+    assert_eq!(
+        tops("use super::{lookup::Lookup, tiers};"),
+        ["model::lookup::Lookup", "model::tiers"]
+    );
+    assert_eq!(
+        tops("let r = crate::metrics::BucketRow::default();"),
+        ["metrics::BucketRow::default"]
+    );
+    assert!(tops("use std::collections::BTreeMap;").is_empty());
 }
 
 #[test]

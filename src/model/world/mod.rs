@@ -1,36 +1,33 @@
-//! The event loop of one run: how requests flow through app instances, the cache and the
-//! database. The read path and its mitigations live in [`read_path`]; timeline actions
-//! (flushes, preloads, deploys, warm-up) in [`timeline`].
+//! The wiring of one run: the world builds the parts from the scenario, runs the event loop,
+//! routes each event to the part that owns its family, and passes each part's outputs on. The
+//! read path is a part of its own ([`ReadPath`]); what is left here applies the other parts'
+//! steps: the database's completions ([`queries`]), the timeline's actions ([`timeline`]), the
+//! nodes' events ([`nodes`]) and the writers' ([`writes`]).
 
-mod attempts;
 mod nodes;
 mod queries;
-mod read_path;
 mod timeline;
 mod writes;
 
 #[cfg(test)]
 mod tests;
 
-use super::app::{AppEvent, AppTier};
 use super::cache::{
-    CacheEvent, CacheTier, LocalCaches, LocalEvent, LocalStreams, NodeEvent, NodeFaults,
-    NodeStreams, TierStreams,
+    CacheTier, LocalCaches, LocalEvent, LocalStreams, NodeFaults, NodeStreams, TierStreams,
 };
 use super::clients::{ClientEvent, Workload};
 use super::config::{Failover, ModelConfig, Placement, TimelineAction};
-use super::database::{Database, DbEvent, Query};
+use super::database::{Database, Query};
 use super::distribution::Sampler;
-use super::mitigation::breaker::Breaker;
-use super::mitigation::hedge::HedgeBudget;
-use super::mitigation::throttle::Throttle;
-use super::request::{KeyRef, KeySlot, Request, Requests, State};
-use super::retry::{BudgetState, Calls};
-use super::timeline::{Timeline, TimelineEvent};
+use super::event::{lane, Event};
+use super::reads::{ReadPath, ReadStreams};
+use super::request::{KeyRef, KeySlot, Request};
+use super::tiers::{TierSettings, Tiers};
+use super::timeline::Timeline;
 use super::versions::KeyVersions;
-use super::writes::{WriterEvent, WriterStreams, Writers};
-use crate::engine::{EventQueue, RandomStreams, SimTime, Stream};
-use crate::observe::{Cause, ErrorKind, Observer, RunEnd, Truncation};
+use super::writes::{WriterStreams, Writers};
+use crate::engine::{EventQueue, RandomStreams, SimDuration, SimTime};
+use crate::observe::{Observer, RunEnd};
 
 /// Purposes of the random streams. Fixed numbers: changing one changes every published result.
 mod purpose {
@@ -58,83 +55,34 @@ mod purpose {
     pub const THROTTLE: u64 = 22;
 }
 
-/// FIFO lanes of the event queue for constant-delay events.
-mod lane {
-    pub const CLIENT_TIMEOUT: usize = 0;
-    pub const DB_QUEUE_TIMEOUT: usize = 1;
-    pub const COUNT: usize = 2;
-}
-
-/// Everything that can happen, addressed to the component it concerns. Small and `Copy`, so
-/// scheduling never allocates.
-#[derive(Clone, Copy, Debug)]
-enum Event {
-    /// The clients: arrivals, giving up, retrying.
-    Client(ClientEvent),
-    /// The writers: arrivals, flushes, their cache operations landing.
-    Writers(WriterEvent),
-    /// The app tier: retries of failed database queries.
-    App(AppEvent),
-    /// Answers of the shared cache tier to reads, lock requests and polls.
-    Cache(CacheEvent),
-    /// Answers of the local caches, and their pub/sub messages.
-    Local(LocalEvent),
-    /// Completions and queue timeouts of the database.
-    Db(DbEvent),
-    /// The scenario's timeline: its entries, deploy waves and warm-up.
-    Timeline(TimelineEvent),
-    /// Cache nodes: a dead one taken out, a returning one warmed.
-    Node(NodeEvent),
-}
-
-/// What a read of one key got: the value at a version (0 without writes), or an error.
-type Answer = Result<u32, ErrorKind>;
-
-// An event queue entry stays at 32 bytes: 16 for the key, 16 for the event.
-const _: () = assert!(std::mem::size_of::<Event>() <= 16);
-
 struct World<'a, O: Observer> {
-    config: &'a ModelConfig,
-    events: EventQueue<Event>,
     /// End of arrivals (`duration`); without a drain, also the end of the run.
     end: SimTime,
     /// With a drain, the latest time the run may go on to after `end`.
     drain_until: SimTime,
-    workload: Workload,
-    /// Draws of the Bloom filter in front of the database (absent keys only).
-    bloom_rng: Stream,
+    /// Whether the run drains after `end`.
+    draining: bool,
+    /// Width of a metrics bucket.
+    bucket: SimDuration,
     /// `None` for a read-only workload.
     writers: Option<Writers>,
-    app: AppTier,
-    /// `None` when the strategy runs without a cache.
-    cache: Option<CacheTier>,
-    /// Each instance's local cache, in front of `cache` (`None`: none).
-    local: Option<LocalCaches>,
-    db: Database,
-    requests: Requests,
-    /// The clients' calls, when they retry.
-    calls: Calls,
-    /// Calls waiting to retry (no attempt in flight).
-    retrying: u64,
-    /// The retry budget's tokens (only with one).
-    budget: Option<BudgetState>,
-    /// Draws of retry jitter.
-    retry_rng: Stream,
-    /// The hedge budget's tokens (only with hedging).
-    hedge_budget: Option<HedgeBudget>,
-    /// The clients' counts for adaptive throttling (only with it), and its draws.
-    throttle: Option<Throttle>,
-    throttle_rng: Stream,
-    /// Each app instance's circuit breaker on the database (empty without one).
-    db_breakers: Vec<Breaker>,
-    /// Which key version owns each cache-key range.
-    versions: KeyVersions,
+    /// Requests, the clients' calls and the app tier.
+    reads: ReadPath,
+    /// The caches, the database, the key versions, the workload, the event queue and the
+    /// observer, lent to the read path's handlers.
+    tiers: Tiers<'a, O>,
     /// The scenario's timeline and its deploys.
     timeline: Timeline<'a>,
-    /// Set when the run diverged and must stop.
-    truncation: Option<Truncation>,
-    /// Receives what happens.
-    observer: &'a mut O,
+    /// Keys `0..keyspace` exist (what a preload or a node's warm-up covers).
+    keyspace: u32,
+    /// The database's mean read service time: the compute time recorded for a value a bulk
+    /// load or a writer puts into the cache.
+    db_mean_service: SimDuration,
+    /// With rehash failover, how long the app takes to notice a dead node.
+    rehash_after: Option<SimDuration>,
+    /// Records of the replayed trace, as counted at validation (0 without a trace): the
+    /// progress bar ends at it.
+    trace_records_total: u64,
 }
 
 /// Bytes one request in flight can hold with `fanout` keys (for memory estimates): its slot
@@ -161,16 +109,6 @@ pub struct Progress {
     pub events: u64,
     /// Records (or lines) of a replayed trace read (0 without a trace).
     pub trace_records: u64,
-}
-
-/// Database queries beyond those of requests in flight (background refreshes, warm-up) the
-/// queue may hold before the run counts as diverged.
-pub(crate) const BACKGROUND_QUERIES_CAP: u64 = 1_000_000;
-
-/// Longest database queue before the run counts as diverged: every key of every request in
-/// flight, plus [`BACKGROUND_QUERIES_CAP`].
-fn db_queue_cap(config: &ModelConfig) -> u64 {
-    config.limits.max_in_flight as u64 * config.clients.fanout as u64 + BACKGROUND_QUERIES_CAP
 }
 
 /// Whether reads go through node faults: the cache has a timeout, failover, node capacity,
@@ -213,7 +151,7 @@ pub fn run<O: Observer>(
     RunEnd {
         at,
         unfinished: world.awaiting(),
-        truncation: world.truncation.take(),
+        truncation: world.tiers.truncation.take(),
     }
 }
 
@@ -229,16 +167,8 @@ impl<'a, O: Observer> World<'a, O> {
             .any(|e| matches!(e.action, TimelineAction::Deploy(_)));
         // With deploys, two versions of every key can coexist (old and new).
         let cache_keys = KeyVersions::cache_keys(all_keys, has_deploy);
-        World {
-            config,
+        let tiers = Tiers {
             events: EventQueue::with_lanes(lane::COUNT),
-            end: SimTime(config.duration.0),
-            drain_until: SimTime(
-                config
-                    .duration
-                    .0
-                    .saturating_add(config.drain.map_or(0, |d| d.0)),
-            ),
             workload: Workload::new(
                 config,
                 seed,
@@ -246,19 +176,6 @@ impl<'a, O: Observer> World<'a, O> {
                 streams.stream(purpose::KEYS),
             )
             .with_absent_keys(config, streams.stream(purpose::ABSENT_KEYS)),
-            bloom_rng: streams.stream(purpose::BLOOM_FILTER),
-            writers: config.writes.as_ref().map(|w| {
-                let writer_streams = WriterStreams {
-                    arrivals: streams.stream(purpose::WRITE_ARRIVALS),
-                    keys: streams.stream(purpose::WRITE_KEYS),
-                    path: streams.stream(purpose::WRITE_PATH),
-                    cache_latency: streams.stream(purpose::WRITE_CACHE_LATENCY),
-                    creates: streams.stream(purpose::WRITE_CREATES),
-                    run_seed: seed,
-                };
-                Writers::new(config, w, writer_streams)
-            }),
-            app: AppTier::new(&config.app, config.mitigations.rate_limit),
             cache: config.cache.as_ref().map(|cc| {
                 let tier_streams = TierStreams {
                     latency: streams.stream(purpose::CACHE_LATENCY),
@@ -317,28 +234,49 @@ impl<'a, O: Observer> World<'a, O> {
                     None => db,
                 }
             },
-            requests: Requests::default(),
-            calls: Calls::default(),
-            retrying: 0,
-            budget: config
-                .retries
-                .and_then(|r| r.budget)
-                .map(|b| BudgetState::new(&b)),
-            retry_rng: streams.stream(purpose::RETRY_JITTER),
-            hedge_budget: config.mitigations.hedge.map(|h| HedgeBudget::new(&h)),
-            throttle: config
-                .mitigations
-                .adaptive_throttling
-                .map(|_| Throttle::default()),
-            throttle_rng: streams.stream(purpose::THROTTLE),
-            db_breakers: match config.mitigations.db_breaker {
-                Some(_) => vec![Breaker::default(); config.app.instances as usize],
-                None => Vec::new(),
-            },
             versions: KeyVersions::new(all_keys),
-            timeline: Timeline::new(&config.timeline, config.app.instances),
-            truncation: None,
             observer,
+            truncation: None,
+            settings: TierSettings::new(config),
+        };
+        World {
+            end: SimTime(config.duration.0),
+            drain_until: SimTime(
+                config
+                    .duration
+                    .0
+                    .saturating_add(config.drain.map_or(0, |d| d.0)),
+            ),
+            draining: config.drain.is_some(),
+            bucket: config.bucket,
+            writers: config.writes.as_ref().map(|w| {
+                let writer_streams = WriterStreams {
+                    arrivals: streams.stream(purpose::WRITE_ARRIVALS),
+                    keys: streams.stream(purpose::WRITE_KEYS),
+                    path: streams.stream(purpose::WRITE_PATH),
+                    cache_latency: streams.stream(purpose::WRITE_CACHE_LATENCY),
+                    creates: streams.stream(purpose::WRITE_CREATES),
+                    run_seed: seed,
+                };
+                Writers::new(config, w, writer_streams)
+            }),
+            reads: ReadPath::new(
+                config,
+                ReadStreams {
+                    bloom: streams.stream(purpose::BLOOM_FILTER),
+                    retry_jitter: streams.stream(purpose::RETRY_JITTER),
+                    throttle: streams.stream(purpose::THROTTLE),
+                },
+            ),
+            tiers,
+            timeline: Timeline::new(&config.timeline, config.app.instances),
+            keyspace,
+            db_mean_service: SimDuration::from_secs_f64(config.db.service.mean_secs()),
+            rehash_after: match config.cache.as_ref().map(|c| c.failover) {
+                Some(Failover::Rehash { after }) => Some(after),
+                _ => None,
+            },
+            trace_records_total: config.clients.trace.as_ref().map_or(0, |t| t.scan.records),
         }
     }
 
@@ -352,11 +290,11 @@ impl<'a, O: Observer> World<'a, O> {
         let mut reported = SimTime::ZERO;
         let mut reported_records = 0u64;
         let mut events = 0u64;
-        let draining = self.config.drain.is_some();
+        let draining = self.draining;
         let mut run_end = self.end;
         // Asked once per bucket whether the observer is done (phase maps stop early).
         let mut next_bucket = SimTime::ZERO;
-        while let Some((now, event)) = self.events.pop() {
+        while let Some((now, event)) = self.tiers.events.pop() {
             if now >= self.end {
                 if !draining || self.awaiting() == 0 {
                     break;
@@ -370,18 +308,18 @@ impl<'a, O: Observer> World<'a, O> {
                     continue;
                 }
             }
-            self.observer.advance(now);
+            self.tiers.observer.advance(now);
             if now >= next_bucket {
                 next_bucket = self.bucket_end(now);
-                if self.observer.should_stop() {
-                    run_end = SimTime(next_bucket.0.saturating_sub(self.config.bucket.0));
+                if self.tiers.observer.should_stop() {
+                    run_end = SimTime(next_bucket.0.saturating_sub(self.bucket.0));
                     break;
                 }
             }
             events += 1;
             if events % PROGRESS_EVERY == 0 {
                 let covered = now.min(self.end);
-                let records = self.workload.trace_records_read();
+                let records = self.tiers.workload.trace_records_read();
                 progress(Progress {
                     simulated_s: covered.since(reported).as_secs_f64(),
                     events: PROGRESS_EVERY,
@@ -391,7 +329,7 @@ impl<'a, O: Observer> World<'a, O> {
                 reported_records = records;
             }
             self.handle(now, event);
-            if self.truncation.is_some() {
+            if self.tiers.truncation.is_some() {
                 // Stop at the end of the bucket: every bucket keeps its full width, so rates
                 // stay rates (the last one is partial, and the run is marked truncated).
                 run_end = self.bucket_end(now).min(if now < self.end {
@@ -408,12 +346,7 @@ impl<'a, O: Observer> World<'a, O> {
             }
         }
         // The bar ends full: the trace counted as read whole, as simulated time is.
-        let trace_total = self
-            .config
-            .clients
-            .trace
-            .as_ref()
-            .map_or(0, |t| t.scan.records);
+        let trace_total = self.trace_records_total;
         progress(Progress {
             simulated_s: self.end.since(reported).as_secs_f64(),
             events: events % PROGRESS_EVERY,
@@ -424,186 +357,68 @@ impl<'a, O: Observer> World<'a, O> {
 
     /// End of the metrics bucket holding `now`.
     fn bucket_end(&self, now: SimTime) -> SimTime {
-        let width = self.config.bucket.0;
+        let width = self.bucket.0;
         SimTime((now.0 / width + 1).saturating_mul(width))
     }
 
-    /// Routes `event` to the handler of its component.
+    /// Routes `event` to the part that owns its family.
     #[inline]
     fn handle(&mut self, now: SimTime, event: Event) {
         match event {
-            Event::Client(e) => self.on_client(now, e),
+            Event::Client(ClientEvent::Arrival) => self.on_arrival(now),
+            Event::Client(e) => self.reads.on_client(now, e, &mut self.tiers),
             Event::Writers(e) => self.on_writers(now, e),
-            Event::App(e) => self.on_app(now, e),
-            Event::Cache(e) => self.on_cache(now, e),
-            Event::Local(e) => self.on_local(now, e),
+            Event::App(e) => self.reads.on_app(now, e, &mut self.tiers),
+            Event::Cache(e) => self.reads.on_cache(now, e, &mut self.tiers),
+            Event::Local(LocalEvent::Delete { instance, key }) => {
+                if let Some(local) = self.tiers.local.as_mut() {
+                    local.invalidate(instance, key);
+                }
+            }
+            Event::Local(e) => self.reads.on_local(now, e, &mut self.tiers),
             Event::Db(e) => self.on_db(now, e),
             Event::Timeline(e) => self.on_timeline(now, e),
             Event::Node(e) => self.on_node(now, e),
         }
     }
 
+    /// A request arrives: the workload draws its keys (and the next arrival), and the read
+    /// path takes it, unless the run diverged.
     #[inline]
-    fn on_client(&mut self, now: SimTime, event: ClientEvent) {
-        match event {
-            ClientEvent::Arrival => self.on_arrival(now),
-            ClientEvent::GiveUp { req, gen } => self.on_give_up(now, req, gen),
-            ClientEvent::Retry { call } => self.on_retry(now, call),
+    fn on_arrival(&mut self, now: SimTime) {
+        if !self.reads.admits_arrival(now, &mut self.tiers) {
+            return;
         }
+        // Keys are drawn before any admission check, so every strategy consumes the same
+        // draws for the same arrival.
+        if let Some(at) = self.tiers.workload.on_arrival() {
+            self.tiers
+                .events
+                .schedule(at, Event::Client(ClientEvent::Arrival));
+        }
+        self.reads.on_arrival(now, &mut self.tiers);
     }
 
     /// Schedules the first arrival.
     fn schedule_next_arrival(&mut self) {
-        if let Some(at) = self.workload.next_arrival() {
-            self.events
+        if let Some(at) = self.tiers.workload.next_arrival() {
+            self.tiers
+                .events
                 .schedule(at, Event::Client(ClientEvent::Arrival));
         }
     }
 
-    /// The run reached its in-flight cap at `now`: says where the backlog is.
-    fn divergence(&self, now: SimTime) -> Truncation {
-        let app_queued = self.app.queued();
-        let db_queued = self.db.queue_len();
-        let where_ = if db_queued >= app_queued {
-            format!(
-                "the database queue held {db_queued} queries ({} slots busy) and app queues {app_queued} requests",
-                self.db.busy()
-            )
-        } else {
-            format!(
-                "app instance queues held {app_queued} requests waiting for a worker and the database queue {db_queued} queries"
-            )
-        };
-        Truncation {
-            at_s: now.as_secs_f64(),
-            reason: format!(
-                "{} requests were in flight (limits.max_in_flight); {where_}",
-                self.requests.in_flight()
-            ),
-        }
+    /// Clients whose answer is still due: attempts awaited, and calls waiting to retry.
+    fn awaiting(&self) -> u64 {
+        self.reads.awaiting()
     }
 
-    /// A worker takes the request: read every key from the cache (or the database without one).
-    fn start_request(&mut self, now: SimTime, req: u32) {
-        let instance = self.requests.get(req).instance;
-        let version = self.app.version_of(instance);
-        self.app.start(instance);
-        let r = self.requests.get_mut(req);
-        r.version = version;
-        for slot in &mut r.keys {
-            slot.ckey = self.versions.cache_key(slot.key, version);
-        }
-        let fanout = r.keys.len() as u32;
-        if self.config.clients.absent_keys > 0 {
-            let absent = r
-                .keys
-                .iter()
-                .filter(|s| s.key >= self.config.clients.keyspace)
-                .count();
-            for _ in 0..absent {
-                self.observer.absent_read();
-            }
-        }
-        let r = self.requests.get_mut(req);
-        r.state = State::Running;
-        r.pending = fanout;
-        for idx in 0..fanout {
-            let k = KeyRef { req, idx };
-            if let Some(local) = self.local.as_mut() {
-                if local.eligible(self.requests.slot(k).key) {
-                    let latency = local.latency();
-                    self.events
-                        .schedule(now + latency, Event::Local(LocalEvent::Reply(k)));
-                    continue;
-                }
-            }
-            if self.cache.is_some() {
-                self.send_cache_read(now, k);
-            } else {
-                self.query_for(now, k, Cause::Miss);
-            }
-        }
-    }
-
+    /// The cache tier, on paths that only exist with one.
     #[inline]
-    fn slot(&self, k: KeyRef) -> &KeySlot {
-        self.requests.slot(k)
-    }
-
-    #[inline]
-    fn slot_mut(&mut self, k: KeyRef) -> &mut KeySlot {
-        self.requests.slot_mut(k)
-    }
-
-    #[inline]
-    fn request(&self, k: KeyRef) -> &Request {
-        self.requests.get(k.req)
-    }
-
-    /// Whether read `k`'s version lost its key range to a newer deploy while the read was in
-    /// flight: what the cache holds there, and its lock, now belong to the newer version.
-    fn orphaned(&self, k: KeyRef) -> bool {
-        !self.versions.is_live(self.request(k).version)
-    }
-
-    /// A key of a request is answered with the value of a version, or failed; so is every
-    /// read coalesced on it.
-    #[inline]
-    fn resolve(&mut self, now: SimTime, k: KeyRef, answer: Answer) {
-        let slot = *self.slot(k);
-        if slot.leader {
-            let instance = self.request(k).instance;
-            // A deploy may have cleared this fetch and a newer read may lead one for the key.
-            self.app.end_fetch(instance, slot.ckey, k);
-            let mut w = slot.next_waiter;
-            while w != KeyRef::NONE {
-                let next = self.slot(w).next_waiter;
-                self.key_done(now, w, answer);
-                w = next;
-            }
-        }
-        self.key_done(now, k, answer);
-    }
-
-    /// One key of a request is answered (or failed); the request finishes when all are.
-    #[inline]
-    fn key_done(&mut self, now: SimTime, k: KeyRef, answer: Answer) {
-        let error = match answer {
-            Ok(version) => {
-                let outdated = if self.config.writes.is_some() {
-                    let key = self.requests.slot(k).key;
-                    self.db.records().outdated_by(key, version, now)
-                } else {
-                    None
-                };
-                self.observer.read_served(outdated);
-                if let Some(local) = self.local.as_mut() {
-                    // A value from the shared cache or the database is kept locally.
-                    let r = self.requests.get(k.req);
-                    let slot = &r.keys[k.idx as usize];
-                    if !slot.from_local
-                        && local.eligible(slot.key)
-                        && self.versions.is_live(r.version)
-                    {
-                        local.fill(r.instance, slot.key, r.version, version, now);
-                    }
-                }
-                None
-            }
-            Err(kind) => {
-                let optional = self.config.clients.optional_keys;
-                let fanout = self.requests.get(k.req).keys.len() as u32;
-                if optional > 0 && k.idx >= fanout.saturating_sub(optional) {
-                    // An optional dependency failed: the answer goes out without it.
-                    self.requests.get_mut(k.req).degraded = true;
-                    None
-                } else {
-                    Some(kind)
-                }
-            }
-        };
-        if self.requests.key_done(k, error) {
-            self.finish_request(now, k.req);
-        }
+    fn tier(&mut self) -> &mut CacheTier {
+        self.tiers
+            .cache
+            .as_mut()
+            .expect("cache events and node paths only exist with a cache")
     }
 }

@@ -5,7 +5,8 @@
 
 use super::*;
 use crate::engine::SimDuration;
-use crate::observe::Observer;
+use crate::model::writes::WriterEvent;
+use crate::observe::{Cause, ErrorKind, Observer};
 
 /// What the tests look at of what the world reports.
 #[derive(Default)]
@@ -76,8 +77,8 @@ fn name(event: &Event) -> String {
 /// Handles events in order until `until` or none is left; the names of those handled.
 fn step_until(world: &mut World<'_, Seen>, until: SimTime) -> Vec<String> {
     let mut handled = Vec::new();
-    while world.events.peek_time().is_some_and(|t| t <= until) {
-        let (now, event) = world.events.pop().expect("peeked");
+    while world.tiers.events.peek_time().is_some_and(|t| t <= until) {
+        let (now, event) = world.tiers.events.pop().expect("peeked");
         handled.push(name(&event));
         world.handle(now, event);
     }
@@ -94,7 +95,7 @@ fn run_from(config: &ModelConfig, events: &[(f64, Event)], until: f64) -> (Vec<S
     let mut seen = Seen::default();
     let mut world = World::new(config, 1, &mut seen);
     for &(t, e) in events {
-        world.events.schedule(at(t), e);
+        world.tiers.events.schedule(at(t), e);
     }
     let handled = step_until(&mut world, at(until));
     drop(world);
@@ -122,6 +123,7 @@ fn a_read_goes_to_the_cache_then_the_database_and_its_answer_completes_the_reque
     let mut seen = Seen::default();
     let mut world = World::new(&config, 1, &mut seen);
     world
+        .tiers
         .events
         .schedule(at(0.0), Event::Client(ClientEvent::Arrival));
     let handled = step_until(&mut world, at(0.5));
@@ -137,7 +139,7 @@ fn a_read_goes_to_the_cache_then_the_database_and_its_answer_completes_the_reque
             "Db::Done"
         ]
     );
-    assert_eq!(world.requests.in_flight(), 0);
+    assert_eq!(world.reads.in_flight(), 0);
     drop(world);
     assert_eq!((seen.misses, seen.hits, seen.completed), (2, 0, 1));
     assert_eq!(seen.queries, [Cause::Miss, Cause::Miss]);
@@ -152,6 +154,7 @@ fn a_preloaded_key_is_answered_by_the_cache_alone() {
     let mut world = World::new(&config, 1, &mut seen);
     world.schedule_timeline();
     world
+        .tiers
         .events
         .schedule(at(0.001), Event::Client(ClientEvent::Arrival));
     let handled = step_until(&mut world, at(0.5));
@@ -331,7 +334,7 @@ wave_interval = "5s"
     let mut seen = Seen::default();
     let mut world = World::new(&config, 1, &mut seen);
     world.schedule_timeline();
-    let versions = |w: &World<'_, Seen>| (0..4).map(|i| w.app.version_of(i)).collect::<Vec<_>>();
+    let versions = |w: &World<'_, Seen>| (0..4).map(|i| w.reads.version_of(i)).collect::<Vec<_>>();
     step_until(&mut world, at(1.0));
     assert_eq!(versions(&world), [1, 1, 0, 0]);
     step_until(&mut world, at(6.0));

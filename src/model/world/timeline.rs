@@ -2,7 +2,7 @@
 //! node actions and a returning node's warm-up are in [`super::nodes`]).
 
 use super::{Event, World};
-use crate::engine::{SimDuration, SimTime};
+use crate::engine::SimTime;
 use crate::model::config::{KeySet, TimelineAction};
 use crate::model::database::Origin;
 use crate::model::timeline::{TimelineEvent, TimelineStep};
@@ -21,7 +21,7 @@ impl<O: Observer> World<'_, O> {
                 version,
             } => {
                 self.take_over(take_over);
-                self.app.switch_version(from, to, version);
+                self.reads.switch_version(from, to, version);
             }
             TimelineStep::Warm {
                 take_over,
@@ -30,16 +30,16 @@ impl<O: Observer> World<'_, O> {
                 next,
             } => {
                 self.take_over(take_over);
-                if !self.versions.is_live(version) {
+                if !self.tiers.versions.is_live(version) {
                     // A newer deploy took this version's key range over: its warm-up has no
                     // point.
                     return;
                 }
-                let ckey = self.versions.cache_key(key, version);
+                let ckey = self.tiers.versions.cache_key(key, version);
                 self.submit_query(now, Origin::Warmup, Cause::Warmup, ckey, version);
                 if let Some(next) = next {
                     // The same deploy's next key.
-                    self.events.schedule(next, Event::Timeline(event));
+                    self.tiers.events.schedule(next, Event::Timeline(event));
                 }
             }
         }
@@ -47,7 +47,7 @@ impl<O: Observer> World<'_, O> {
 
     /// Schedules every timeline entry, and the waves and warm-up of every deploy.
     pub(super) fn schedule_timeline(&mut self) {
-        let events = &mut self.events;
+        let events = &mut self.tiers.events;
         self.timeline
             .start(|at, e| events.schedule(at, Event::Timeline(e)));
     }
@@ -57,32 +57,32 @@ impl<O: Observer> World<'_, O> {
         match *action {
             TimelineAction::Flush { node } => {
                 self.lose_unflushed(node);
-                if let Some(cache) = self.cache.as_mut() {
+                if let Some(cache) = self.tiers.cache.as_mut() {
                     cache.flush(node);
                 }
             }
             TimelineAction::Preload { keys, ttl } => {
-                if self.cache.is_none() {
+                if self.tiers.cache.is_none() {
                     return;
                 }
                 let n = match keys {
-                    KeySet::All => self.config.clients.keyspace,
+                    KeySet::All => self.keyspace,
                     KeySet::Top(n) => n,
                 };
                 // A bulk load knows what each value cost: record the database's mean service
                 // time, so early expiration has a compute time to work with from the start.
-                let delta = SimDuration::from_secs_f64(self.config.db.service.mean_secs());
+                let delta = self.db_mean_service;
                 // A bulk load writes the newest version any instance runs.
                 let version = self.newest_version();
                 for key in 0..n {
-                    let ckey = self.versions.cache_key(key, version);
+                    let ckey = self.tiers.versions.cache_key(key, version);
                     // A bulk load reads the committed versions.
-                    let data = self.db.records().version(key);
+                    let data = self.tiers.db.records().version(key);
                     self.write_value(now, ckey, ttl, delta, data);
                 }
             }
             TimelineAction::KillLockHolder { key } => {
-                if let Some(cache) = self.cache.as_mut() {
+                if let Some(cache) = self.tiers.cache.as_mut() {
                     cache.doom_next_lock_holder(key);
                 }
             }
@@ -96,7 +96,7 @@ impl<O: Observer> World<'_, O> {
                 factor,
                 lasting,
             } => {
-                if let Some(cache) = self.cache.as_mut() {
+                if let Some(cache) = self.tiers.cache.as_mut() {
                     cache.slow_node(node, factor, now + lasting);
                 }
             }
@@ -105,7 +105,7 @@ impl<O: Observer> World<'_, O> {
                 share,
                 lasting,
             } => {
-                if let Some(cache) = self.cache.as_mut() {
+                if let Some(cache) = self.tiers.cache.as_mut() {
                     cache.drop_on_node(node, share, now + lasting);
                 }
             }
@@ -126,13 +126,13 @@ impl<O: Observer> World<'_, O> {
         let Some(version) = version else {
             return;
         };
-        let range = self.versions.take_over(version);
-        if let Some(cache) = self.cache.as_mut() {
+        let range = self.tiers.versions.take_over(version);
+        if let Some(cache) = self.tiers.cache.as_mut() {
             cache.clear_range(range.clone());
         }
-        if let Some(local) = self.local.as_mut() {
+        if let Some(local) = self.tiers.local.as_mut() {
             local.clear_range(version);
         }
-        self.app.forget_range(&range);
+        self.reads.forget_range(&range);
     }
 }

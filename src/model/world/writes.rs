@@ -29,7 +29,8 @@ impl<O: Observer> World<'_, O> {
     /// Schedules the first write's arrival.
     pub(super) fn schedule_next_write(&mut self) {
         if let Some(at) = self.writers.as_mut().and_then(|w| w.next_arrival()) {
-            self.events
+            self.tiers
+                .events
                 .schedule(at, Event::Writers(WriterEvent::Arrival));
         }
     }
@@ -43,17 +44,18 @@ impl<O: Observer> World<'_, O> {
             .expect("write arrivals only exist with writers")
             .on_arrival(now);
         if let Some(at) = arrived.next {
-            self.events
+            self.tiers
+                .events
                 .schedule(at, Event::Writers(WriterEvent::Arrival));
         }
-        self.observer.write_arrived();
+        self.tiers.observer.write_arrived();
         match arrived.start {
             WriteStart::Commit(write) => self.submit_write(now, write.key, write.bypass),
             WriteStart::Land { at, event } => {
                 if matches!(event, WriterEvent::DeleteThenCommit { .. }) {
-                    self.observer.invalidation_sent(false);
+                    self.tiers.observer.invalidation_sent(false);
                 }
-                self.events.schedule(at, Event::Writers(event));
+                self.tiers.events.schedule(at, Event::Writers(event));
             }
         }
     }
@@ -78,7 +80,9 @@ impl<O: Observer> World<'_, O> {
     /// Schedules the write-back flusher's next run after `now`.
     pub(super) fn schedule_flush(&mut self, now: SimTime) {
         if let Some(at) = self.writers.as_ref().and_then(|w| w.next_flush(now)) {
-            self.events.schedule(at, Event::Writers(WriterEvent::Flush));
+            self.tiers
+                .events
+                .schedule(at, Event::Writers(WriterEvent::Flush));
         }
     }
 
@@ -102,7 +106,7 @@ impl<O: Observer> World<'_, O> {
     /// A write-back writer's value of `key` reaches the cache: it is the newest version,
     /// committed later by the flusher.
     pub(super) fn on_write_back(&mut self, now: SimTime, key: u32) {
-        let committed = self.db.records().version(key);
+        let committed = self.tiers.db.records().version(key);
         let writers = self
             .writers
             .as_mut()
@@ -118,38 +122,44 @@ impl<O: Observer> World<'_, O> {
     /// committed are lost.
     pub(super) fn lose_unflushed(&mut self, node: Option<u32>) {
         let newest = self.newest_version();
-        let (Some(writers), Some(cache)) = (self.writers.as_mut(), self.cache.as_ref()) else {
+        let (Some(writers), Some(cache)) = (self.writers.as_mut(), self.tiers.cache.as_ref())
+        else {
             return;
         };
         let Some(wb) = writers.write_back() else {
             return;
         };
-        let versions = &self.versions;
+        let versions = &self.tiers.versions;
         let lost =
             wb.lose(|key| node.is_none_or(|n| cache.node_of(versions.cache_key(key, newest)) == n));
         if lost > 0 {
-            self.observer.writes_lost(lost);
+            self.tiers.observer.writes_lost(lost);
         }
     }
 
     /// The newest key version any instance runs: the one writers set values under.
     pub(super) fn newest_version(&self) -> u32 {
-        self.app.newest_version()
+        self.reads.newest_version()
     }
 
     /// A write of `key` committed at `now`: the write path acts on the cache, and the change
     /// is published to the local caches.
     pub(super) fn on_commit(&mut self, now: SimTime, key: u32, version: u32, bypass: bool) {
-        let version = self.db.commit(key, version, now);
-        self.observer.write_committed(key);
-        if let Some(local) = self.local.as_mut().filter(|l| l.has_pubsub() && !bypass) {
+        let version = self.tiers.db.commit(key, version, now);
+        self.tiers.observer.write_committed(key);
+        if let Some(local) = self
+            .tiers
+            .local
+            .as_mut()
+            .filter(|l| l.has_pubsub() && !bypass)
+        {
             if local.eligible(key) {
                 for instance in 0..local.instances() {
                     match local.deliver() {
-                        Delivery::Lost => self.observer.local_invalidation(true),
+                        Delivery::Lost => self.tiers.observer.local_invalidation(true),
                         Delivery::After(lag) => {
-                            self.observer.local_invalidation(false);
-                            self.events.schedule(
+                            self.tiers.observer.local_invalidation(false);
+                            self.tiers.events.schedule(
                                 now + lag,
                                 Event::Local(LocalEvent::Delete { instance, key }),
                             );
@@ -165,20 +175,21 @@ impl<O: Observer> World<'_, O> {
             .on_commit(now, key, version, bypass);
         match committed.op {
             CacheOp::Nothing => {}
-            CacheOp::Lost => self.observer.invalidation_sent(true),
+            CacheOp::Lost => self.tiers.observer.invalidation_sent(true),
             CacheOp::Land { at, event, lag } => {
                 if matches!(event, WriterEvent::Delete { .. }) {
-                    self.observer.invalidation_sent(false);
+                    self.tiers.observer.invalidation_sent(false);
                     if lag > SimDuration::ZERO {
-                        self.observer.invalidation_delayed(lag);
+                        self.tiers.observer.invalidation_delayed(lag);
                     }
                 }
-                self.events.schedule(at, Event::Writers(event));
+                self.tiers.events.schedule(at, Event::Writers(event));
             }
         }
         if let Some(at) = committed.again {
-            self.observer.invalidation_sent(false);
-            self.events
+            self.tiers.observer.invalidation_sent(false);
+            self.tiers
+                .events
                 .schedule(at, Event::Writers(WriterEvent::Delete { key, version }));
         }
     }
@@ -186,9 +197,9 @@ impl<O: Observer> World<'_, O> {
     /// A delete of `key` (for the write that committed `version`) reaches the cache: every
     /// version range of the key is cleared.
     pub(super) fn on_delete(&mut self, key: u32, version: u32) {
-        self.db.records_mut().deleted(key, version);
-        let n = self.versions.keys_per_range();
-        if let Some(cache) = self.cache.as_mut() {
+        self.tiers.db.records_mut().deleted(key, version);
+        let n = self.tiers.versions.keys_per_range();
+        if let Some(cache) = self.tiers.cache.as_mut() {
             let mut ckey = key;
             while ckey < cache.keys() {
                 cache.invalidate(ckey, version);
@@ -199,10 +210,10 @@ impl<O: Observer> World<'_, O> {
 
     /// A write-through set of `key` at `version` reaches the cache.
     pub(super) fn on_write_through(&mut self, now: SimTime, key: u32, version: u32) {
-        let ckey = self.versions.cache_key(key, self.newest_version());
+        let ckey = self.tiers.versions.cache_key(key, self.newest_version());
         // The value was just computed by the writer: its compute time is the database's mean
         // read time, as for a preload, so early expiration has something to work with.
-        let delta = SimDuration::from_secs_f64(self.config.db.service.mean_secs());
+        let delta = self.db_mean_service;
         self.write_value(now, ckey, None, delta, version);
     }
 
@@ -210,7 +221,7 @@ impl<O: Observer> World<'_, O> {
     /// It deletes for the version the write is about to commit, so a versioned set refuses
     /// the value a reader read before the commit, and setting it counts as the race it is.
     pub(super) fn on_delete_then_commit(&mut self, now: SimTime, key: u32, bypass: bool) {
-        let version = self.db.records().version(key) + 1;
+        let version = self.tiers.db.records().version(key) + 1;
         self.on_delete(key, version);
         self.submit_write(now, key, bypass);
     }

@@ -1,76 +1,76 @@
-//! The clients' side of a request: arrivals, attempts admitted (or turned away) by the app,
-//! clients giving up, retries after a backoff, and the end of an attempt, which frees its worker
-//! for the next queued request unless that one is to be discarded or shed.
+//! The clients' side of a request: arrivals admitted (or turned away) by the app, clients
+//! giving up, retries after a backoff, and the end of an attempt, which frees its worker for
+//! the next queued request unless that one is to be discarded or shed.
 
-use super::{lane, Event, World};
+use super::ReadPath;
 use crate::engine::SimTime;
 use crate::model::app::Admission as AppAdmission;
 use crate::model::clients::ClientEvent;
+use crate::model::event::{lane, Event};
 use crate::model::request::State;
 use crate::model::retry::{AfterFailure, RetryLayer, NO_CALL};
+use crate::model::tiers::Tiers;
 use crate::observe::{ErrorKind, Observer};
 use rand::Rng;
 
-impl<O: Observer> World<'_, O> {
-    /// Clients whose answer is still due: attempts awaited, and calls waiting to retry.
-    pub(super) fn awaiting(&self) -> u64 {
-        self.requests.awaiting() + self.retrying
+impl ReadPath {
+    /// Whether an arrival at `now` may be admitted: with `limits.max_in_flight` requests in
+    /// flight the run diverged, and the truncation says where the backlog is.
+    #[inline]
+    pub fn admits_arrival<O: Observer>(&self, now: SimTime, t: &mut Tiers<'_, O>) -> bool {
+        if self.requests.in_flight() >= self.settings.max_in_flight {
+            t.truncation = Some(self.divergence(now, &t.db));
+            return false;
+        }
+        true
     }
 
+    /// A request arrived with the keys the workload just drew ([`Tiers::workload`]): its
+    /// client sends the first attempt.
     #[inline]
-    pub(super) fn on_arrival(&mut self, now: SimTime) {
-        if self.requests.in_flight() >= self.config.limits.max_in_flight {
-            self.truncation = Some(self.divergence(now));
-            return;
-        }
-        // Keys are drawn before any admission check, so every strategy consumes the same
-        // draws for the same arrival.
-        if let Some(at) = self.workload.on_arrival() {
-            self.events
-                .schedule(at, Event::Client(ClientEvent::Arrival));
-        }
-        self.observer.request_arrived();
+    pub fn on_arrival<O: Observer>(&mut self, now: SimTime, t: &mut Tiers<'_, O>) {
+        t.observer.request_arrived();
         if self
-            .config
+            .settings
             .retries
             .is_some_and(|r| r.by == RetryLayer::Client)
         {
-            let call = self.calls.open(now, self.workload.keys());
-            self.start_attempt(now, call);
+            let call = self.calls.open(now, t.workload.keys());
+            self.start_attempt(now, call, t);
         } else {
-            self.admit_attempt(now, NO_CALL);
+            self.admit_attempt(now, NO_CALL, t);
         }
     }
 
     /// The client of `call` sends an attempt.
     #[inline(never)]
-    fn start_attempt(&mut self, now: SimTime, call: u32) {
+    fn start_attempt<O: Observer>(&mut self, now: SimTime, call: u32, t: &mut Tiers<'_, O>) {
         let c = self.calls.get_mut(call);
         c.attempts += 1;
         if c.attempts > 1 {
-            self.observer.retry_started();
+            t.observer.retry_started();
         }
-        self.admit_attempt(now, call);
+        self.admit_attempt(now, call, t);
     }
 
     /// An attempt at `call` (or at the arrival just drawn, without retries): an app instance
     /// takes it, queues it or turns it away.
     #[inline(always)]
-    fn admit_attempt(&mut self, now: SimTime, call: u32) {
+    fn admit_attempt<O: Observer>(&mut self, now: SimTime, call: u32, t: &mut Tiers<'_, O>) {
         if self.throttle.is_some() && !self.throttle_admits(now) {
             // Rejected by the client itself (for a retry, the call's arrival is used).
-            self.attempt_failed(now, call, ErrorKind::Throttled, now);
+            self.attempt_failed(now, call, ErrorKind::Throttled, now, t);
             return;
         }
         let instance = self.app.route();
         let admission = self.app.admit(instance);
         if admission == AppAdmission::Reject {
             // Turned away on arrival (or, for a retry, the call's arrival is used).
-            self.attempt_failed(now, call, ErrorKind::Overload, now);
+            self.attempt_failed(now, call, ErrorKind::Overload, now, t);
             return;
         }
         let keys = if call == NO_CALL {
-            self.workload.keys()
+            t.workload.keys()
         } else {
             &self.calls.get(call).keys
         };
@@ -78,16 +78,16 @@ impl<O: Observer> World<'_, O> {
         if call != NO_CALL {
             self.requests.get_mut(req).call = call;
         }
-        if let Some(timeout) = self.config.clients.timeout {
+        if let Some(timeout) = self.settings.client_timeout {
             let gen = self.requests.get(req).gen;
-            self.events.schedule_in_lane(
+            t.events.schedule_in_lane(
                 lane::CLIENT_TIMEOUT,
                 now + timeout,
                 Event::Client(ClientEvent::GiveUp { req, gen }),
             );
         }
         if admission == AppAdmission::Start {
-            self.start_request(now, req);
+            self.start_request(now, req, t);
         } else {
             self.requests.get_mut(req).state = State::Queued;
             self.app.enqueue(instance, req, now);
@@ -98,8 +98,7 @@ impl<O: Observer> World<'_, O> {
     #[inline(never)]
     fn throttle_admits(&mut self, now: SimTime) -> bool {
         let config = self
-            .config
-            .mitigations
+            .settings
             .adaptive_throttling
             .expect("a throttle is kept only with adaptive throttling");
         let u: f64 = self.throttle_rng.random();
@@ -112,43 +111,54 @@ impl<O: Observer> World<'_, O> {
     /// service accepted it.
     #[inline]
     fn note_accepted(&mut self, now: SimTime) {
-        if let (Some(t), Some(config)) = (
-            self.throttle.as_mut(),
-            self.config.mitigations.adaptive_throttling,
-        ) {
+        if let (Some(t), Some(config)) = (self.throttle.as_mut(), self.settings.adaptive_throttling)
+        {
             t.accepted(&config, now);
         }
     }
 
     /// The client of request `req` (generation `gen`) stops waiting for it; the work goes on
     /// unless the app cancels abandoned work.
-    pub(super) fn on_give_up(&mut self, now: SimTime, req: u32, gen: u32) {
+    pub(super) fn on_give_up<O: Observer>(
+        &mut self,
+        now: SimTime,
+        req: u32,
+        gen: u32,
+        t: &mut Tiers<'_, O>,
+    ) {
         if self.requests.give_up(req, gen) {
             let r = self.requests.get(req);
             let (call, arrived) = (r.call, r.arrived);
-            self.attempt_failed(now, call, ErrorKind::Timeout, arrived);
+            self.attempt_failed(now, call, ErrorKind::Timeout, arrived, t);
         }
     }
 
     /// The client of `call` tries again after its backoff.
     #[inline(never)]
-    pub(super) fn on_retry(&mut self, now: SimTime, call: u32) {
-        if self.requests.in_flight() >= self.config.limits.max_in_flight {
+    pub(super) fn on_retry<O: Observer>(&mut self, now: SimTime, call: u32, t: &mut Tiers<'_, O>) {
+        if self.requests.in_flight() >= self.settings.max_in_flight {
             // The run stops here: the call still waits to retry, so it counts as unfinished.
-            self.truncation = Some(self.divergence(now));
+            t.truncation = Some(self.divergence(now, &t.db));
             return;
         }
         self.retrying -= 1;
-        self.start_attempt(now, call);
+        self.start_attempt(now, call, t);
     }
 
     /// An attempt failed with `kind` while its client waited: the client retries after a
     /// backoff, or the request fails. `arrived` is when the request arrived (without retries;
     /// a call knows its own).
     #[inline(never)]
-    fn attempt_failed(&mut self, now: SimTime, call: u32, kind: ErrorKind, arrived: SimTime) {
-        let Some(retries) = self.config.retries.filter(|_| call != NO_CALL) else {
-            self.observer.request_failed(kind, arrived);
+    fn attempt_failed<O: Observer>(
+        &mut self,
+        now: SimTime,
+        call: u32,
+        kind: ErrorKind,
+        arrived: SimTime,
+        t: &mut Tiers<'_, O>,
+    ) {
+        let Some(retries) = self.settings.retries.filter(|_| call != NO_CALL) else {
+            t.observer.request_failed(kind, arrived);
             return;
         };
         let u = if retries.jitter {
@@ -161,17 +171,17 @@ impl<O: Observer> World<'_, O> {
         match retries.after_failure(c.arrived, c.attempts, kind, now, u, budget) {
             AfterFailure::Retry(wait) => {
                 self.retrying += 1;
-                self.events
+                t.events
                     .schedule(now + wait, Event::Client(ClientEvent::Retry { call }));
             }
             AfterFailure::GiveUp => {
-                self.observer.request_failed(kind, c.arrived);
+                t.observer.request_failed(kind, c.arrived);
                 self.calls.close(call);
             }
             AfterFailure::Refused => {
                 let arrived = c.arrived;
-                self.observer.retry_refused();
-                self.observer.request_failed(kind, arrived);
+                t.observer.retry_refused();
+                t.observer.request_failed(kind, arrived);
                 self.calls.close(call);
             }
         }
@@ -180,43 +190,55 @@ impl<O: Observer> World<'_, O> {
     /// Every key of request `req` is answered: its client hears (if it still waits), its worker
     /// takes the next queued request.
     #[inline]
-    pub(super) fn finish_request(&mut self, now: SimTime, req: u32) {
+    pub(super) fn finish_request<O: Observer>(
+        &mut self,
+        now: SimTime,
+        req: u32,
+        t: &mut Tiers<'_, O>,
+    ) {
         let r = self.requests.get(req);
         let (instance, error, arrived, call) = (r.instance, r.error, r.arrived, r.call);
         let all_hit = r.keys.iter().all(|s| s.fresh_hit);
         if call != NO_CALL {
-            self.finish_attempt(now, req, call, all_hit);
+            self.finish_attempt(now, req, call, all_hit, t);
         } else {
             if all_hit {
-                self.observer.request_all_hit(arrived);
+                t.observer.request_all_hit(arrived);
             }
             if self.requests.answer(req) {
                 match error {
                     None => {
                         if self.requests.get(req).degraded {
-                            self.observer.request_degraded();
+                            t.observer.request_degraded();
                         }
                         self.note_accepted(now);
-                        self.observer.request_completed(now.since(arrived))
+                        t.observer.request_completed(now.since(arrived))
                     }
-                    Some(kind) => self.observer.request_failed(kind, arrived),
+                    Some(kind) => t.observer.request_failed(kind, arrived),
                 }
             } else if error.is_none() {
-                self.observer.attempt_late();
+                t.observer.attempt_late();
             }
         }
         self.requests.free(req);
         self.app.release(instance);
-        self.take_next_queued(now, instance);
+        self.take_next_queued(now, instance, t);
     }
 
     /// Attempt `req` at `call` finished: the call succeeds, or the client may retry.
     #[inline(never)]
-    fn finish_attempt(&mut self, now: SimTime, req: u32, call: u32, all_hit: bool) {
+    fn finish_attempt<O: Observer>(
+        &mut self,
+        now: SimTime,
+        req: u32,
+        call: u32,
+        all_hit: bool,
+        t: &mut Tiers<'_, O>,
+    ) {
         let error = self.requests.get(req).error;
         if !self.requests.answer(req) {
             if error.is_none() {
-                self.observer.attempt_late();
+                t.observer.attempt_late();
             }
             return;
         }
@@ -224,25 +246,25 @@ impl<O: Observer> World<'_, O> {
             None => {
                 if all_hit {
                     let first = self.calls.get(call).arrived;
-                    self.observer.request_all_hit(first);
+                    t.observer.request_all_hit(first);
                 }
                 if self.requests.get(req).degraded {
-                    self.observer.request_degraded();
+                    t.observer.request_degraded();
                 }
                 if let (Some(state), Some(b)) = (
                     self.budget.as_mut(),
-                    self.config.retries.and_then(|r| r.budget),
+                    self.settings.retries.and_then(|r| r.budget),
                 ) {
                     state.refund(&b);
                 }
                 let first = self.calls.get(call).arrived;
                 self.note_accepted(now);
-                self.observer.request_completed(now.since(first));
+                t.observer.request_completed(now.since(first));
                 self.calls.close(call);
             }
             Some(kind) => {
                 let arrived = self.calls.get(call).arrived;
-                self.attempt_failed(now, call, kind, arrived)
+                self.attempt_failed(now, call, kind, arrived, t)
             }
         }
     }
@@ -250,26 +272,31 @@ impl<O: Observer> World<'_, O> {
     /// A worker of `instance` is free: it takes the next queued request whose client still
     /// waits and that has not waited past the shedding limit; the others leave the queue.
     #[inline]
-    fn take_next_queued(&mut self, now: SimTime, instance: u32) {
-        let discard = self.config.app.discard_abandoned;
+    fn take_next_queued<O: Observer>(&mut self, now: SimTime, instance: u32, t: &mut Tiers<'_, O>) {
+        let discard = self.settings.discard_abandoned;
         if !self.app.sheds() {
             while let Some(next) = self.app.next_queued(instance) {
                 if discard && self.requests.get(next).abandoned {
                     self.requests.free(next);
                     continue;
                 }
-                self.start_request(now, next);
+                self.start_request(now, next, t);
                 break;
             }
             return;
         }
-        self.take_next_queued_or_shed(now, instance);
+        self.take_next_queued_or_shed(now, instance, t);
     }
 
     /// [`Self::take_next_queued`] with LIFO order or a shedding limit.
     #[inline(never)]
-    fn take_next_queued_or_shed(&mut self, now: SimTime, instance: u32) {
-        let discard = self.config.app.discard_abandoned;
+    fn take_next_queued_or_shed<O: Observer>(
+        &mut self,
+        now: SimTime,
+        instance: u32,
+        t: &mut Tiers<'_, O>,
+    ) {
+        let discard = self.settings.discard_abandoned;
         while let Some(next) = self.app.next_queued(instance) {
             let r = self.requests.get(next);
             if discard && r.abandoned {
@@ -282,10 +309,10 @@ impl<O: Observer> World<'_, O> {
                 .queue_time_limit(instance, now)
                 .is_some_and(|limit| waited > limit)
             {
-                self.shed(now, next);
+                self.shed(now, next, t);
                 continue;
             }
-            self.start_request(now, next);
+            self.start_request(now, next, t);
             break;
         }
         if self.app.is_lifo() {
@@ -299,20 +326,20 @@ impl<O: Observer> World<'_, O> {
                 if self.requests.get(old).abandoned {
                     self.requests.free(old);
                 } else {
-                    self.shed(now, old);
+                    self.shed(now, old, t);
                 }
             }
         }
     }
 
     /// Request `req` waited for a worker past the shedding limit: it fails without being served.
-    fn shed(&mut self, now: SimTime, req: u32) {
+    fn shed<O: Observer>(&mut self, now: SimTime, req: u32, t: &mut Tiers<'_, O>) {
         let r = self.requests.get(req);
         let (call, arrived) = (r.call, r.arrived);
         let awaited = self.requests.answer(req);
         self.requests.free(req);
         if awaited {
-            self.attempt_failed(now, call, ErrorKind::Shed, arrived);
+            self.attempt_failed(now, call, ErrorKind::Shed, arrived, t);
         }
     }
 }

@@ -2,6 +2,10 @@
 //!
 //! Integer time never runs backwards through rounding and makes event order exact; conversion to
 //! floating point happens only when reporting.
+//!
+//! A leaf: it imports nothing of the crate (only `std`), so every layer can speak of time without
+//! depending on another. The engine re-exports it ([`crate::engine::SimTime`]), and the observation
+//! vocabulary ([`crate::observe`]) uses it as its only crate import.
 
 use std::fmt;
 use std::ops::{Add, Sub};
