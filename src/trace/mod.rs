@@ -191,6 +191,22 @@ pub fn parse_time_ns(text: &str, unit_ns: u64) -> Option<u64> {
 /// allocating.
 #[inline]
 pub fn parse_time_bytes(bytes: &[u8], unit_ns: u64) -> Option<u64> {
+    // Fast path: a whole number of at most 19 digits, the usual time column.
+    if !bytes.is_empty() && bytes.len() <= 19 {
+        let mut n: u64 = 0;
+        let mut plain = true;
+        for &b in bytes {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                plain = false;
+                break;
+            }
+            n = n * 10 + d as u64;
+        }
+        if plain {
+            return n.checked_mul(unit_ns);
+        }
+    }
     let text = bytes.trim_ascii();
     let (whole, frac) = match text.iter().position(|&b| b == b'.') {
         Some(i) => (&text[..i], &text[i + 1..]),
@@ -199,14 +215,9 @@ pub fn parse_time_bytes(bytes: &[u8], unit_ns: u64) -> Option<u64> {
     if whole.is_empty() && frac.is_empty() {
         return None;
     }
-    let mut w: u64 = 0;
-    for &b in whole {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        w = w.checked_mul(10)?.checked_add((b - b'0') as u64)?;
-    }
-    let mut ns = w.checked_mul(unit_ns)?;
+    let mut ns = parse_count(whole)
+        .or_else(|| whole.is_empty().then_some(0))?
+        .checked_mul(unit_ns)?;
     if !frac.is_empty() {
         if !frac.iter().all(u8::is_ascii_digit) {
             return None;
@@ -229,6 +240,18 @@ pub fn parse_count(bytes: &[u8]) -> Option<u64> {
     let text = bytes.trim_ascii();
     if text.is_empty() {
         return None;
+    }
+    // Up to 19 digits cannot overflow: no checks per digit.
+    if text.len() <= 19 {
+        let mut n: u64 = 0;
+        for &b in text {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            n = n * 10 + d as u64;
+        }
+        return Some(n);
     }
     let mut n: u64 = 0;
     for &b in text {

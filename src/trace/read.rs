@@ -565,6 +565,12 @@ pub struct Replay {
     /// Where the window begins in trace time (known from the first record).
     begin_ns: Option<u64>,
     dense: HashMap<u64, u32, BuildHasherDefault<FastHasher>>,
+    /// Whether the reader's own key numbers serve as dense ids: text keys, numbered in order of
+    /// first appearance in the file, replayed from the first record with every key kept (a
+    /// second table would only number them again).
+    direct: bool,
+    /// Keys replayed so far: dense ids are below it.
+    keys: u32,
     /// Per dense key, the trace time of its last record if that was a read, else `u64::MAX`.
     last_read_ns: Vec<u64>,
 }
@@ -573,7 +579,7 @@ impl std::fmt::Debug for Replay {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Replay")
             .field("file", &self.reader.file)
-            .field("keys", &self.dense.len())
+            .field("keys", &self.keys)
             .finish_non_exhaustive()
     }
 }
@@ -600,11 +606,16 @@ impl Replay {
     /// Replays `path` of `format` through `window`; see [`Replay`]. Fails once the window holds
     /// more than `window.max_keys` distinct keys.
     pub fn open(path: &Path, format: &Format, window: Window) -> Result<Self, TraceError> {
+        let direct = !matches!(format, Format::OracleGeneral)
+            && window.start_ns == 0
+            && window.sample.is_none();
         Ok(Replay {
             reader: TraceReader::open(path, format)?,
             window,
             begin_ns: None,
             dense: HashMap::default(),
+            direct,
+            keys: 0,
             last_read_ns: Vec::new(),
         })
     }
@@ -633,10 +644,16 @@ impl Replay {
             if self.window.sample.is_some_and(|s| !s.keeps(r.key)) {
                 continue;
             }
-            let next_id = self.dense.len() as u32;
-            let key = *self.dense.entry(r.key).or_insert(next_id);
-            if key == next_id {
-                if next_id >= self.window.max_keys {
+            let (key, new) = if self.direct {
+                let new = r.key >= self.keys as u64;
+                (r.key.min(u32::MAX as u64) as u32, new)
+            } else {
+                let next_id = self.dense.len() as u32;
+                let key = *self.dense.entry(r.key).or_insert(next_id);
+                (key, key == next_id)
+            };
+            if new {
+                if key >= self.window.max_keys {
                     return Err(self.reader.given_error(
                         "key",
                         format!(
@@ -645,8 +662,9 @@ impl Replay {
                         ),
                     ));
                 }
+                self.keys = key + 1;
                 if self.window.fill_window_ns.is_some() {
-                    self.last_read_ns.push(u64::MAX);
+                    self.last_read_ns.resize(self.keys as usize, u64::MAX);
                 }
             }
             if let Some(window) = self.window.fill_window_ns {
@@ -748,13 +766,13 @@ pub fn scan(path: &Path, format: &Format, window: Window) -> Result<Scan, TraceE
         s.last_ns = r.at_ns;
         s.has_ttl |= r.ttl_s > 0;
     }
-    s.keys = replay.dense.len() as u32;
+    s.keys = replay.keys;
     s.records = replay.reader.position;
     s.fingerprint = fingerprint;
     if s.reads + s.writes == 0 {
         let what = if replay.reader.position == 0 {
             "has no record"
-        } else if sample.is_some() && !replay.dense.is_empty() {
+        } else if sample.is_some() && replay.keys > 0 {
             "has no record of the keys sampled by `keys`; sample a larger fraction"
         } else {
             "has no record in the window chosen by `start` and `length`"
