@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 
-use super::{default_memory_budget, finish, CommandError, Progress};
+use super::{finish, CommandError, Progress};
 use crate::cli::PhaseArgs;
 use crate::console::{self, Stdout};
 use crate::report::charts;
@@ -12,6 +12,7 @@ use crate::scenario::overrides;
 use crate::text;
 use crate::workflow::phase::output::{self, Map};
 use crate::workflow::phase::{self, CellStats, Phase};
+use crate::workflow::run::default_memory_budget;
 use crate::workflow::sweep::Shard;
 use crate::workflow::Meter;
 

@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 
-use super::{default_memory_budget, finish, CommandError, Progress};
+use super::{finish, CommandError, Progress};
 use crate::cli::{MergeArgs, SweepArgs};
 use crate::console::{self, Stdout};
 use crate::experiment;
@@ -14,6 +14,7 @@ use crate::report::write::OutputDir;
 use crate::scenario::overrides;
 use crate::text;
 use crate::workflow::objective::{parse_objective, Objective};
+use crate::workflow::run::default_memory_budget;
 use crate::workflow::sweep::{find, list_points, merge, points, search_order, Shard, Sweep};
 use crate::workflow::Meter;
 
