@@ -9,7 +9,7 @@ use crate::scenario::overrides;
 use crate::text;
 use crate::workflow::phase::output::{self, Map};
 use crate::workflow::phase::{self, files, CellStats, Phase};
-use crate::workflow::run::default_memory_budget;
+use crate::workflow::run::{self, default_memory_budget, Folder};
 use crate::workflow::sweep::Shard;
 use crate::workflow::Meter;
 
@@ -140,11 +140,12 @@ fn prepare(
     folder: &str,
     scenario: &str,
 ) -> Result<OutputDir, CommandError> {
-    let ours = format!("this phase map of `{}`", text::quote(scenario));
-    OutputDir::prepare_for(parent, folder, scenario, &ours).map_err(|e| match e {
-        crate::report::write::OutputError::Collision { .. } => input(e.to_string()),
-        e => CommandError::Other(e.into()),
-    })
+    let folder = Folder {
+        name: folder.to_string(),
+        scenario: scenario.to_string(),
+        what: format!("this phase map of `{}`", text::quote(scenario)),
+    };
+    Ok(run::claim(parent, &folder)?)
 }
 
 /// Prints `wrote DIR/{files}`.

@@ -131,15 +131,18 @@ pub fn plan_all(
 /// a folder another scenario wrote (through a suffix: `x-seed-2` and `x --seed 2`) is refused
 /// (bad input) instead of replaced.
 pub fn prepare_outputs(parent: &Path, folders: &[Folder]) -> Result<Vec<OutputDir>, WorkflowError> {
-    folders
-        .iter()
-        .map(|f| {
-            OutputDir::prepare_for(parent, &f.name, &f.scenario, &f.what).map_err(|e| match e {
-                report::write::OutputError::Collision { .. } => WorkflowError::Input(e.to_string()),
-                e => WorkflowError::Other(e.into()),
-            })
-        })
-        .collect()
+    folders.iter().map(|f| claim(parent, f)).collect()
+}
+
+/// Locks and prepares the output folder `folder` under `parent` (see [`prepare_outputs`]):
+/// one another scenario wrote is refused (bad input) instead of replaced.
+pub fn claim(parent: &Path, folder: &Folder) -> Result<OutputDir, WorkflowError> {
+    OutputDir::prepare_for(parent, &folder.name, &folder.scenario, &folder.what).map_err(
+        |e| match e {
+            report::write::OutputError::Collision { .. } => WorkflowError::Input(e.to_string()),
+            e => WorkflowError::Other(e.into()),
+        },
+    )
 }
 
 /// Simulates `s` as `plan` says, its progress shown by a meter from `meters`. Refused (bad
