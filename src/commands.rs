@@ -1,6 +1,7 @@
-//! What each subcommand does: load and check inputs, run, report. `main` only maps the result
-//! to an exit code. `check` lives in [`check`], `sweep` and `merge` in [`sweep`]; the logic of
-//! those workflows (judging, searching, merging) in [`crate::workflow`].
+//! What each subcommand does: arguments turned into a request, the workflow called, its
+//! results printed. `main` only maps the result to an exit code. `check` lives in [`check`],
+//! `sweep` and `merge` in [`sweep`]; the workflows themselves (planning, running and writing a
+//! run's outputs, judging, searching, merging) in [`crate::workflow`].
 
 mod check;
 mod diagnose;
@@ -16,11 +17,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::{Cli, Command, FanoutArgs, RunArgs, ValidateArgs};
 use crate::console::{self, Stdout};
-use crate::experiment::{self, StudyResult};
-use crate::report::write::OutputDir;
-use crate::report::{self, ImageFormat};
+use crate::experiment;
+use crate::report;
 use crate::scenario::{self, Scenario};
 use crate::text;
+use crate::workflow::run::{self, memory_budget, Folder};
+use crate::workflow::Meter;
 
 /// How a command failed, which decides the exit code.
 #[derive(Debug, thiserror::Error)]
@@ -107,15 +109,6 @@ fn validate(args: ValidateArgs) -> Result<(), CommandError> {
     }
 }
 
-/// A scenario's output folder: its name under `--out`, and what writes it, for messages
-/// (`scenario `x` with --seed 2`).
-#[derive(Clone, Debug)]
-struct Folder {
-    name: String,
-    scenario: String,
-    what: String,
-}
-
 /// Loads every file and applies the command-line overrides; nothing runs until all are valid.
 /// Also returns each scenario's output folder: the scenario's name, with `-seed-N` when --seed
 /// changes the file's seed and `-rR` when --replications changes its replications, so such a
@@ -187,78 +180,29 @@ fn prepare(args: &RunArgs) -> Result<(Vec<Scenario>, Vec<Folder>), CommandError>
     Ok((scenarios, folders))
 }
 
-/// Warnings about a scenario worth reading before it runs.
+/// Says the warnings about a scenario worth reading before it runs.
 fn warn_before_running(s: &Scenario) {
-    for w in &s.warnings {
-        console::warn(w);
-    }
-    if s.strategies.len() > report::charts::MAX_PANELS {
-        console::warn(&format!(
-            "{}: {} strategies: the small-multiple charts (*_by_strategy, goodput, node_load) have one \
-             panel per strategy and are drawn for at most {}, so they are left out; choose strategies with \
-             --strategy to get them",
-            s.file.display(),
-            s.strategies.len(),
-            report::charts::MAX_PANELS
-        ));
+    for w in run::warnings_before_running(s) {
+        console::warn(&w);
     }
 }
 
-/// The memory budget when `--max-memory` is not given: half of the smallest of the machine's
-/// memory, the cgroup limit and the ulimits (see [`crate::memory_budget`]).
-fn default_memory_budget() -> u64 {
-    crate::memory_budget::MemoryLimits::detect().budget()
-}
-
-/// The budget and how to name it in messages: `--max-memory`, or where the default came from.
-fn memory_budget(max_memory: Option<u64>) -> (u64, String) {
-    match max_memory {
-        Some(b) => (b, "--max-memory".to_string()),
-        None => {
-            let limits = crate::memory_budget::MemoryLimits::detect();
-            (limits.budget(), limits.describe())
-        }
-    }
-}
-
-/// Plans every scenario within the memory budget before anything runs: refused (exit 2, with the
-/// numbers) if one cannot fit; the plan said aloud when the run is large.
+/// Plans every scenario within the memory budget (see [`run::plan_all`]), saying its warnings.
 fn plan_all(
     scenarios: &mut [Scenario],
     max_memory: Option<u64>,
 ) -> Result<Vec<experiment::Plan>, CommandError> {
-    let (budget, source) = memory_budget(max_memory);
-    let threads = rayon::current_num_threads();
-    let mut plans = Vec::with_capacity(scenarios.len());
-    for s in scenarios {
-        let plan =
-            experiment::plan_within(s, budget, &source, threads).map_err(CommandError::Input)?;
-        for (name, from, to) in &plan.lowered {
-            console::warn(&format!(
-                "{}: strategy `{name}`: limits.max_in_flight lowered from its default {from} to \
-                 {to} to fit the memory budget of {} ({source}); a run that reaches it stops \
-                 as diverged",
-                s.name,
-                experiment::bytes(budget)
-            ));
-        }
-        if plan.is_large() {
-            console::warn(&format!("{}: {}", s.name, plan.describe()));
-        }
-        let could = threads.min(s.strategies.len());
-        if plan.threads < could {
-            console::warn(&format!(
-                "{}: simulating {} strateg{} at a time instead of {could}, to stay within the memory \
-                 budget of {} ({source})",
-                s.name,
-                plan.threads,
-                if plan.threads == 1 { "y" } else { "ies" },
-                experiment::bytes(budget)
-            ));
-        }
-        plans.push(plan);
-    }
-    Ok(plans)
+    Ok(run::plan_all(scenarios, max_memory, &mut |m| {
+        console::warn(m)
+    })?)
+}
+
+/// A progress bar for a scenario's runs, named `name`, over `length`.
+fn run_meter(name: &str, length: run::Length) -> Box<dyn Meter> {
+    Box::new(match length {
+        run::Length::Simulated(total_s) => Progress::new(name, total_s),
+        run::Length::Records(records) => Progress::over_records(name, records),
+    })
 }
 
 fn run(args: RunArgs) -> Result<(), CommandError> {
@@ -270,45 +214,21 @@ fn run(args: RunArgs) -> Result<(), CommandError> {
         warn_before_running(s);
     }
     let plans = plan_all(&mut scenarios, args.max_memory)?;
-    let dirs = prepare_outputs(&args.out, &folders)?;
+    let dirs = run::prepare_outputs(&args.out, &folders)?;
     let mut out = Stdout::default();
     let mut markdown = String::new();
-    // Each scenario's outputs (charts above all) are made while the next one simulates; the
-    // results are printed in file order, so the output is the same whatever the threads.
-    let mut previous: Option<Simulated> = None;
-    for ((s, dir), plan) in scenarios.iter().zip(dirs).zip(&plans) {
-        let before = previous.take();
-        let (study, written) = rayon::join(
-            || simulate_with_progress(s, plan),
-            || before.map(|b| write_run(b, &args)).transpose(),
-        );
-        if let Some(done) = written? {
-            print_run(&mut out, &mut markdown, &args, done)?;
-        }
-        previous = Some((study?, s, dir));
-    }
-    if let Some(done) = previous.map(|p| write_run(p, &args)).transpose()? {
-        print_run(&mut out, &mut markdown, &args, done)?;
-    }
+    let outputs = run::Outputs {
+        format: args.format,
+        charts: !args.no_charts,
+        report: (!args.no_report).then_some(args.strategies.as_slice()),
+    };
+    run::simulate_and_write(&scenarios, dirs, &plans, outputs, &run_meter, &mut |done| {
+        print_run(&mut out, &mut markdown, &args, done)
+    })?;
     if let Some(path) = &args.export_markdown {
         write_file_atomically(path, markdown.as_bytes())?;
     }
     finish(out)
-}
-
-/// A scenario's simulated study, its scenario and its output folder.
-type Simulated<'a> = (StudyResult, &'a Scenario, OutputDir);
-
-/// Writes the outputs of a `cachestorm run` scenario; the study, the scenario and the files
-/// written.
-fn write_run<'a>(
-    (study, s, dir): Simulated<'a>,
-    args: &RunArgs,
-) -> Result<(StudyResult, &'a Scenario, Vec<PathBuf>), CommandError> {
-    let charts = !args.no_charts;
-    let report = (!args.no_report).then_some(args.strategies.as_slice());
-    let written = write_outputs(&study, s, dir, args.format, charts, report, Vec::new())?;
-    Ok((study, s, written))
 }
 
 /// Prints what `cachestorm run` says of one scenario's `done` study (its table or JSON line,
@@ -317,7 +237,7 @@ fn print_run(
     out: &mut Stdout,
     markdown: &mut String,
     args: &RunArgs,
-    (study, s, written): (StudyResult, &Scenario, Vec<PathBuf>),
+    (study, s, written): run::Written,
 ) -> Result<(), CommandError> {
     let result = study.first();
     if !markdown.is_empty() {
@@ -420,24 +340,6 @@ fn write_file_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), Com
         .map_err(CommandError::Other)
 }
 
-/// Locks and prepares the output folder of every scenario before any simulation, so a busy or
-/// unwritable folder fails at once rather than after a long run, and a folder another scenario
-/// wrote (through a suffix: `x-seed-2` and `x --seed 2`) is refused (exit 2) instead of replaced.
-fn prepare_outputs(
-    parent: &std::path::Path,
-    folders: &[Folder],
-) -> Result<Vec<OutputDir>, CommandError> {
-    folders
-        .iter()
-        .map(|f| {
-            OutputDir::prepare_for(parent, &f.name, &f.scenario, &f.what).map_err(|e| match e {
-                report::write::OutputError::Collision { .. } => CommandError::Input(e.to_string()),
-                e => CommandError::Other(e.into()),
-            })
-        })
-        .collect()
-}
-
 /// Ends a command's printing: exit 1 if standard output failed (a closed pipe is not a failure).
 fn finish(out: Stdout) -> Result<(), CommandError> {
     out.finish()
@@ -491,21 +393,17 @@ fn fanout(args: FanoutArgs) -> Result<(), CommandError> {
     let mut scenario = scenarios.remove(0);
     warn_before_running(&scenario);
     let plan = plan_all(std::slice::from_mut(&mut scenario), args.max_memory)?.remove(0);
-    let dir = prepare_outputs(&args.out, &folders)?.remove(0);
-    let study = simulate_with_progress(&scenario, &plan)?;
+    let dir = run::prepare_outputs(&args.out, &folders)?.remove(0);
+    let study = run::simulate(&scenario, &plan, &run_meter)?;
     let result = study.first();
     let rows = report::fanout::rows(result);
-    let mut extra = vec![("fanout.csv".to_string(), report::fanout::csv(&rows))];
-    let data = report::fanout::chart_data(&result.name, &rows);
-    for chart in
-        report::charts::render_fanout(&data, args.format).context("drawing the fan-out charts")?
-    {
-        extra.push((
-            format!("{}.{}", chart.file_stem, args.format.extension()),
-            chart.bytes,
-        ));
-    }
-    let written = write_outputs(&study, &scenario, dir, args.format, true, None, extra)?;
+    let extra = run::fanout_files(&result.name, &rows, args.format)?;
+    let outputs = run::Outputs {
+        format: args.format,
+        charts: true,
+        report: None,
+    };
+    let written = run::write_outputs(&study, &scenario, dir, outputs, extra)?;
     if !analytic.is_empty() {
         out.print("\n");
     }
@@ -529,48 +427,6 @@ fn print_written(out: &mut Stdout, seed: u64, written: &[PathBuf]) {
         text::escape(&dir.display().to_string()),
         names.join(", ")
     ));
-}
-
-fn simulate_with_progress(
-    s: &Scenario,
-    plan: &experiment::Plan,
-) -> Result<StudyResult, CommandError> {
-    // A trace read again by the runs must be the one counted when the file was checked.
-    for st in &s.strategies {
-        if let Some(why) = st.config.clients.trace.as_ref().and_then(|t| {
-            t.changed()
-                .map(|why| format!("trace {}: {why}", t.path.display()))
-        }) {
-            return Err(CommandError::Input(format!(
-                "{}: strategy `{}`: clients.trace.path: {}; run again to check it anew",
-                text::escape(&s.file.display().to_string()),
-                text::escape(&st.name),
-                text::escape(&why)
-            )));
-        }
-    }
-    let reps = s.study.replications as f64;
-    let traces: Option<Vec<u64>> = s
-        .strategies
-        .iter()
-        .map(|st| st.config.clients.trace.as_ref().map(|t| t.scan.records))
-        .collect();
-    let bar = match traces {
-        // Every strategy replays a trace: the bar follows the records read.
-        Some(records) => Progress::over_records(&s.name, records.iter().sum::<u64>() as f64 * reps),
-        None => {
-            let total: f64 = s
-                .strategies
-                .iter()
-                .map(|st| st.config.duration.as_secs_f64())
-                .sum::<f64>()
-                * reps;
-            Progress::new(&s.name, total)
-        }
-    };
-    let result = experiment::run_planned(s, plan, &|p| bar.advance(p));
-    bar.finish();
-    result.map_err(|e| CommandError::Other(anyhow::anyhow!(e)))
 }
 
 /// A progress bar over simulated time, on standard error when it is a terminal (hidden
@@ -648,138 +504,4 @@ impl crate::workflow::Meter for Progress {
     fn finish(self: Box<Self>) {
         Progress::finish(*self);
     }
-}
-
-/// Writes the CSVs and charts of `study`, plus `extra` files, then the manifest `run.toml`,
-/// into `dir`, all or nothing. With replications, `summary.csv` holds means and
-/// `replications.csv` and `intervals.csv` join it, and the charts draw each line as the mean
-/// over the replications, shaded from the lowest to the highest of them. With `report` (the
-/// `--strategy` names selected, empty for all) `report.html` joins them.
-fn write_outputs(
-    study: &StudyResult,
-    scenario: &Scenario,
-    dir: OutputDir,
-    format: ImageFormat,
-    charts: bool,
-    report: Option<&[String]>,
-    extra: Vec<(String, Vec<u8>)>,
-) -> Result<Vec<PathBuf>, CommandError> {
-    let result = study.first();
-    let mut files = if study.replications() > 1 {
-        vec![
-            (
-                "timeseries.csv".to_string(),
-                report::csv::timeseries_replications(&study.runs),
-            ),
-            (
-                "summary.csv".to_string(),
-                report::replications::summary(study),
-            ),
-            (
-                "replications.csv".to_string(),
-                report::replications::per_replication(study),
-            ),
-            (
-                "intervals.csv".to_string(),
-                report::replications::intervals(study),
-            ),
-        ]
-    } else {
-        vec![
-            (
-                "timeseries.csv".to_string(),
-                report::csv::timeseries(result),
-            ),
-            ("summary.csv".to_string(), report::csv::summary(result)),
-        ]
-    };
-    let nodes = if study.replications() > 1 {
-        report::csv::nodes_replications(&study.runs)
-    } else {
-        report::csv::nodes(result)
-    };
-    if let Some(nodes) = nodes {
-        files.push(("nodes.csv".to_string(), nodes));
-    }
-    files.push((
-        "summary.json".to_string(),
-        report::json::summary_bytes(study),
-    ));
-    // report.html inlines SVG charts: with PNG files they are drawn beside them, at once.
-    let report_svg = charts && report.is_some() && format == ImageFormat::Png;
-    let (drawn, svg) = rayon::join(
-        || charts.then(|| report::charts::render_study(study, format)),
-        || report_svg.then(|| report::charts::render_study(study, ImageFormat::Svg)),
-    );
-    let drawn = drawn
-        .transpose()
-        .context("drawing the charts")?
-        .unwrap_or_default();
-    if let Some(selected) = report {
-        let svg = match svg {
-            Some(svg) => svg.context("drawing the charts of report.html")?,
-            None if format == ImageFormat::Svg => drawn.to_vec(),
-            None => Vec::new(),
-        };
-        files.push((
-            report::html::FILE.to_string(),
-            html_report(study, scenario, selected, &svg)?,
-        ));
-    }
-    for chart in drawn {
-        files.push((
-            format!("{}.{}", chart.file_stem, format.extension()),
-            chart.bytes,
-        ));
-    }
-    files.extend(extra);
-    let manifest = report::manifest::Manifest {
-        cachestorm_version: env!("CARGO_PKG_VERSION"),
-        scenario: &scenario.name,
-        scenario_file: scenario.file.to_string_lossy().into_owned(),
-        scenario_sha256: &scenario.source_sha256,
-        seed: result.seed,
-        format,
-        strategies: result.strategies.iter().map(|s| s.name.as_str()).collect(),
-        files: files.iter().map(|(name, _)| name.as_str()).collect(),
-    };
-    let manifest = report::manifest::run_toml(&manifest);
-    files.push((report::MANIFEST.to_string(), manifest));
-    let written = dir.commit(&files).context("writing the outputs")?;
-    Ok(written)
-}
-
-/// The bytes of `report.html`: with the SVG charts `svg` (none when the run draws none), and
-/// the scenario file shown if it is still the one run (its SHA-256 unchanged).
-fn html_report(
-    study: &StudyResult,
-    scenario: &Scenario,
-    selected: &[String],
-    svg: &[report::charts::Chart],
-) -> Result<Vec<u8>, CommandError> {
-    let text = std::fs::read_to_string(&scenario.file).ok().filter(|t| {
-        use sha2::Digest;
-        let hex: String = sha2::Sha256::digest(t.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        hex == scenario.source_sha256
-    });
-    let file = scenario.file.to_string_lossy();
-    let command =
-        report::html::reproduce(&file, study.first().seed, study.replications(), selected);
-    let page = report::html::Page {
-        scenario_file: &file,
-        scenario_text: text.as_deref(),
-        command: &command,
-        objective: scenario
-            .study
-            .expectations
-            .iter()
-            .map(|e| e.metric.as_str())
-            .collect(),
-        svg_charts: svg,
-        advice: None,
-    };
-    Ok(report::html::report(study, &page))
 }

@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use super::{check_writable_file, finish, plan_all, simulate_with_progress, warn_before_running};
+use super::{check_writable_file, finish, run_meter, warn_before_running};
 use super::{writable_folder, CommandError};
 use crate::cli::CheckArgs;
 use crate::console::{self, Stdout};
@@ -20,6 +20,7 @@ use crate::metrics::StudyResult;
 use crate::report::junit::{self, Outcome, Suite, TestCase};
 use crate::scenario::Scenario;
 use crate::workflow::check::{self, Stopped};
+use crate::workflow::run;
 use crate::workflow::WorkflowError;
 
 /// The command's side of a check: standard output, warnings on standard error, progress bars,
@@ -51,11 +52,11 @@ impl check::Host for Terminal {
         scenarios: &mut [Scenario],
         max_memory: Option<u64>,
     ) -> Result<Vec<Plan>, WorkflowError> {
-        plan_all(scenarios, max_memory).map_err(workflow_error)
+        run::plan_all(scenarios, max_memory, &mut |m| console::warn(m))
     }
 
     fn simulate(&mut self, s: &Scenario, plan: &Plan) -> Result<StudyResult, WorkflowError> {
-        simulate_with_progress(s, plan).map_err(workflow_error)
+        run::simulate(s, plan, &run_meter)
     }
 
     fn print(&mut self, text: &str) {

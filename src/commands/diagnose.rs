@@ -4,13 +4,12 @@
 
 use anyhow::Context;
 
-use super::{
-    finish, memory_budget, prepare_outputs, write_outputs, CommandError, Folder, Progress,
-};
+use super::{finish, CommandError, Progress};
 use crate::cli::DiagnoseArgs;
 use crate::console::{self, Stdout};
 use crate::report::{self, diagnosis, ImageFormat};
 use crate::workflow::diagnose::{self, Report, Request};
+use crate::workflow::run::{self, Folder};
 use crate::workflow::Meter;
 
 pub(super) fn diagnose(args: DiagnoseArgs) -> Result<(), CommandError> {
@@ -25,7 +24,7 @@ pub(super) fn diagnose(args: DiagnoseArgs) -> Result<(), CommandError> {
                 what: format!("`diagnose` of scenario `{}`", s.name),
                 scenario: s.name,
             };
-            prepare_outputs(out, &[folder])?.pop()
+            run::prepare_outputs(out, &[folder])?.pop()
         }
     };
     let request = Request {
@@ -33,7 +32,7 @@ pub(super) fn diagnose(args: DiagnoseArgs) -> Result<(), CommandError> {
         strategy: args.strategy.clone(),
         replications: args.replications,
         seed: args.seed,
-        budget: memory_budget(args.max_memory),
+        budget: run::memory_budget(args.max_memory),
     };
     let report = diagnose::run(&request, &|name, total_s| {
         Box::new(Progress::new(name, total_s)) as Box<dyn Meter>
@@ -51,13 +50,16 @@ pub(super) fn diagnose(args: DiagnoseArgs) -> Result<(), CommandError> {
     }
     if let Some(dir) = dir {
         let html = page(&report, &args)?;
-        let written = write_outputs(
+        let outputs = run::Outputs {
+            format: ImageFormat::Png,
+            charts: true,
+            report: None,
+        };
+        let written = run::write_outputs(
             &report.study,
             &report.scenario,
             dir,
-            ImageFormat::Png,
-            true,
-            None,
+            outputs,
             vec![(report::html::FILE.to_string(), html)],
         )?;
         if !args.json {

@@ -1,17 +1,15 @@
 //! `cachestorm phase`: the arguments read and checked, the map run and printed. The workflow
 //! lives in [`crate::workflow::phase`]; the charts in [`crate::report::charts::phase`].
 
-use anyhow::Context;
-
-use super::{default_memory_budget, finish, CommandError, Progress};
+use super::{finish, CommandError, Progress};
 use crate::cli::PhaseArgs;
 use crate::console::{self, Stdout};
-use crate::report::charts;
 use crate::report::write::OutputDir;
 use crate::scenario::overrides;
 use crate::text;
 use crate::workflow::phase::output::{self, Map};
-use crate::workflow::phase::{self, CellStats, Phase};
+use crate::workflow::phase::{self, files, CellStats, Phase};
+use crate::workflow::run::{self, default_memory_budget, Folder};
 use crate::workflow::sweep::Shard;
 use crate::workflow::Meter;
 
@@ -99,24 +97,12 @@ pub(super) fn phase(args: PhaseArgs) -> Result<(), CommandError> {
     let mut stdout = Stdout::default();
     let written = match args.shard {
         None => {
-            let (written, names) = write(dir, &result, args.format, !args.no_charts)?;
+            let written = files::write(dir, &result, args.format, !args.no_charts)?;
             stdout.print(&output::report(&result));
-            (written, names)
+            written
         }
         Some(shard) => {
-            let csv = output::csv_of(&result, &|c| shard.runs(c)).map_err(internal)?;
-            let names = vec![output::CSV.to_string()];
-            let manifest = output::Manifest::of(&result, &names, Some([shard.index, shard.count]))
-                .to_bytes()
-                .map_err(internal)?;
-            let files = vec![
-                (output::CSV.to_string(), csv),
-                (output::MANIFEST.to_string(), manifest),
-            ];
-            let written = dir
-                .commit(&files)
-                .context("writing the outputs")
-                .map_err(CommandError::Other)?;
+            let written = files::write_shard(dir, &result, shard)?;
             stdout.print(&format!(
                 "{}: shard {} of {}: {} of {} cells\n",
                 text::escape(&result.scenario),
@@ -125,7 +111,7 @@ pub(super) fn phase(args: PhaseArgs) -> Result<(), CommandError> {
                 map.cells_run().len(),
                 map.cells()
             ));
-            (written, names)
+            written
         }
     };
     stdout.print(&format!(
@@ -154,38 +140,12 @@ fn prepare(
     folder: &str,
     scenario: &str,
 ) -> Result<OutputDir, CommandError> {
-    let ours = format!("this phase map of `{}`", text::quote(scenario));
-    OutputDir::prepare_for(parent, folder, scenario, &ours).map_err(|e| match e {
-        crate::report::write::OutputError::Collision { .. } => input(e.to_string()),
-        e => CommandError::Other(e.into()),
-    })
-}
-
-/// Writes a whole map's files into `dir`: phase.csv, the charts (unless `with_charts` is
-/// false) and phase.toml; returns the paths and the names listed in the manifest.
-fn write(
-    dir: OutputDir,
-    map: &Map,
-    format: crate::report::ImageFormat,
-    with_charts: bool,
-) -> Result<(Vec<std::path::PathBuf>, Vec<String>), CommandError> {
-    let mut files: Vec<(String, Vec<u8>)> =
-        vec![(output::CSV.to_string(), output::csv(map).map_err(internal)?)];
-    if with_charts {
-        for chart in charts::phase::render(map, format).map_err(|e| internal(e.to_string()))? {
-            files.push((format!("{}.{}", chart.0, format.extension()), chart.1));
-        }
-    }
-    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-    files.push((
-        output::MANIFEST.to_string(),
-        output::manifest(map, &names).map_err(internal)?,
-    ));
-    let written = dir
-        .commit(&files)
-        .context("writing the outputs")
-        .map_err(CommandError::Other)?;
-    Ok((written, names))
+    let folder = Folder {
+        name: folder.to_string(),
+        scenario: scenario.to_string(),
+        what: format!("this phase map of `{}`", text::quote(scenario)),
+    };
+    Ok(run::claim(parent, &folder)?)
 }
 
 /// Prints `wrote DIR/{files}`.
@@ -204,7 +164,7 @@ pub(super) fn merge(args: crate::cli::MergeArgs) -> Result<(), CommandError> {
     let (map, count) = phase::merge::read_shards(&args.dirs)?;
     let folder = format!("{}-phase", map.scenario);
     let dir = prepare(&args.out, &folder, &map.scenario)?;
-    let (written, names) = write(dir, &map, map.format, !args.no_charts)?;
+    let (written, names) = files::write(dir, &map, map.format, !args.no_charts)?;
     let mut stdout = Stdout::default();
     stdout.print(&format!(
         "merged {count} shard{} of {} cells\n",
@@ -215,9 +175,4 @@ pub(super) fn merge(args: crate::cli::MergeArgs) -> Result<(), CommandError> {
     stdout.print("\n");
     print_written(&mut stdout, &written, &names);
     finish(stdout)
-}
-
-/// An output that cannot be made from data this command produced itself: a bug.
-fn internal(e: String) -> CommandError {
-    CommandError::Other(anyhow::anyhow!("internal error: {e}"))
 }

@@ -2,9 +2,7 @@
 //! printed. What runs, how `--find` searches and how shards merge live in
 //! [`crate::workflow::sweep`]; the files are made by [`crate::report::sweep`].
 
-use anyhow::Context;
-
-use super::{default_memory_budget, finish, CommandError, Progress};
+use super::{finish, CommandError, Progress};
 use crate::cli::{MergeArgs, SweepArgs};
 use crate::console::{self, Stdout};
 use crate::experiment;
@@ -14,7 +12,8 @@ use crate::report::write::OutputDir;
 use crate::scenario::overrides;
 use crate::text;
 use crate::workflow::objective::{parse_objective, Objective};
-use crate::workflow::sweep::{find, list_points, merge, points, search_order, Shard, Sweep};
+use crate::workflow::run::{self, default_memory_budget, Folder};
+use crate::workflow::sweep::{files, find, list_points, merge, points, search_order, Shard, Sweep};
 use crate::workflow::Meter;
 
 /// The metric charted when neither `--metric` nor `--find` names one.
@@ -33,11 +32,12 @@ fn prepare_sweep_folder(
     scenario: &str,
     ours: &str,
 ) -> Result<OutputDir, CommandError> {
-    let ours = format!("{ours} of `{}`", text::quote(scenario));
-    OutputDir::prepare_for(parent, folder, scenario, &ours).map_err(|e| match e {
-        crate::report::write::OutputError::Collision { .. } => input(e.to_string()),
-        e => CommandError::Other(e.into()),
-    })
+    let folder = Folder {
+        name: folder.to_string(),
+        scenario: scenario.to_string(),
+        what: format!("{ours} of `{}`", text::quote(scenario)),
+    };
+    Ok(run::claim(parent, &folder)?)
 }
 
 pub(super) fn sweep(args: SweepArgs) -> Result<(), CommandError> {
@@ -248,29 +248,16 @@ fn internal(e: String) -> CommandError {
     CommandError::Other(anyhow::anyhow!("internal error: {e}"))
 }
 
-/// Writes a sweep's files into `dir` (the charts unless `with_charts` is false), warning about
-/// charts left out; returns the paths.
+/// Writes a sweep's files into `dir` (see [`files::write`]), its warnings said.
 fn write(
     dir: OutputDir,
     manifest: &Manifest,
     rows: &[Row],
     with_charts: bool,
 ) -> Result<Vec<std::path::PathBuf>, CommandError> {
-    let outputs = out::outputs(manifest, rows, with_charts).map_err(internal)?;
-    if let Some(why) = &outputs.no_chart {
-        console::warn(why);
-    }
-    if outputs.charts_left_out > 0 {
-        console::warn(&format!(
-            "{} more charts (one per combination of the fields not on the x axis) are left out \
-             beyond {}; sweep.csv holds every point",
-            outputs.charts_left_out,
-            out::MAX_CHARTS
-        ));
-    }
-    dir.commit(&outputs.files)
-        .context("writing the outputs")
-        .map_err(CommandError::Other)
+    Ok(files::write(dir, manifest, rows, with_charts, &mut |w| {
+        console::warn(w)
+    })?)
 }
 
 /// Prints `seed N; wrote DIR/{files}`; the manifest is not listed.

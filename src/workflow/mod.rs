@@ -1,6 +1,8 @@
 //! The workflows built on runs: what to run, how to judge or search the results, and the
 //! result types they hand to [`crate::report`] and the commands.
 //!
+//! - [`run`]: planning scenarios within the memory budget, simulating them and writing a
+//!   run's output folder (`run`, `fanout --scenario`, `diagnose --out`);
 //! - [`objective`]: objectives such as `p99_latency_ms < 50` and `sweep --find`'s bisection;
 //! - [`check`]: judging a study against its expectations and a saved baseline (`check`);
 //! - [`sweep`]: the points of `sweep` (grid, shards), running them, `--find` and `merge`;
@@ -16,6 +18,7 @@ pub mod diagnose;
 pub mod fit;
 pub mod objective;
 pub mod phase;
+pub mod run;
 pub mod sweep;
 
 /// How a workflow failed; the commands map it to an exit code.

@@ -279,3 +279,31 @@ fn no_circle_between_the_files_of_the_model() {
         }
     }
 }
+
+/// The workflows know nothing of the command line or the terminal: they take requests and
+/// callbacks, and the commands print (issue 19).
+#[test]
+fn the_workflows_import_neither_the_commands_nor_the_terminal() {
+    let files = files(&src().join("workflow"));
+    assert!(
+        files.iter().any(|f| f.ends_with("workflow/run.rs")),
+        "src/workflow/run.rs is missing: the workflow of `run` lives there"
+    );
+    for file in files {
+        for top in ["commands", "cli", "console"] {
+            assert!(
+                !names(&file, top),
+                "{} imports crate::{top} (a workflow prints through its caller)",
+                file.display()
+            );
+        }
+        let code = code(&file);
+        for printing in ["indicatif", "println!", "eprintln!", "std::io::stdout"] {
+            assert!(
+                !code.contains(printing),
+                "{} uses {printing} (a workflow prints through its caller)",
+                file.display()
+            );
+        }
+    }
+}

@@ -11,6 +11,7 @@
 //! count never changes a byte and memory does not grow with the runs' length.
 
 pub mod boundary;
+pub mod files;
 pub mod merge;
 pub mod output;
 

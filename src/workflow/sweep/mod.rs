@@ -7,6 +7,7 @@
 //! made from those rows ([`crate::report::sweep::outputs`]), as `merge` does from the rows it
 //! reads back from the shards: both write the same bytes.
 
+pub mod files;
 pub mod find;
 pub mod grid;
 pub mod merge;
