@@ -550,7 +550,9 @@ mod tests {
         let figure = build_figure(Kind::OutdatedReads, &result);
         let dashed: Vec<bool> = figure.panels[0].series.iter().map(|s| s.dashed).collect();
         assert_eq!(dashed, [[false; 8].as_slice(), &[true; 4]].concat());
-        assert_eq!(figure.legend.len(), 12);
+        // Twelve strategies and the note on the greyed lines.
+        assert_eq!(figure.legend.len(), 13);
+        assert_eq!(figure.legend[12].text, GREYED_NOTE);
         assert_eq!(figure.legend[0].text, "strategy-11: 0.12%");
         assert_eq!(figure.legend[0].sample, Sample::Dashed);
         assert_eq!(figure.legend[11].text, "strategy-0: 0.01%");

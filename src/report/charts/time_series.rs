@@ -259,6 +259,9 @@ pub(super) fn build_figure<'a>(kind: Kind, runs: impl Into<Runs<'a>>) -> Figure 
         let same = coinciding(&[(&panel.series, &panel.y, plot_px)]);
         show_coinciding(&mut panel.series, &same);
         figure.legend = note_coinciding(std::mem::take(&mut figure.legend), result, &same);
+        // Past four strategies, only the baseline and the best keep their colours.
+        let keep = coloured(&panel.series, matches!(kind, Kind::HitRatio));
+        grey_others(&mut panel.series, &mut figure.legend, &keep);
     }
     let every_strategy_on_each_panel = figure.panels.iter().all(|p| p.strategy.is_none());
     if every_strategy_on_each_panel {
@@ -1178,9 +1181,12 @@ mod tests {
             let samples: Vec<bool> = figure
                 .legend
                 .iter()
+                .filter(|e| e.strategy.is_some())
                 .map(|e| e.sample == Sample::Dashed)
                 .collect();
             assert_eq!(samples, expected, "{} legend", kind.stem());
+            // Ten strategies: the last entry notes the greyed lines.
+            assert_eq!(figure.legend.last().unwrap().text, GREYED_NOTE);
         }
         let multiples = build_figure(Kind::LatencyByStrategy, &result);
         assert!(multiples
