@@ -102,15 +102,13 @@ pub(super) fn outdated_age_p99(b: &BucketRow) -> Option<f64> {
 /// The panels of `outdated_age_p99_by_strategy`: the same ages, one panel per strategy on one
 /// shared log axis, each labelled with its largest p99.
 pub(super) fn outdated_age_by_strategy_panels(result: &Runs) -> Vec<Panel> {
-    let series = collect_series(result, outdated_age_p99);
-    let y = age_axis(values(&series));
-    small_multiples(
-        result,
-        series,
-        labels::column_label("outdated_age_p99_ms"),
-        y,
-        |max| format!("max {}", format_age_ms(max)),
-    )
+    let mut series = collect_series(result, outdated_age_p99);
+    let unit = AgeUnit::for_max_ms(max_value(&series, &[]));
+    unit.convert(&mut series);
+    let y = age_axis(values(&series), unit);
+    small_multiples(result, series, unit.axis_label(), y, |max| {
+        format!("max {}", format_age_ms(max * unit.ms()))
+    })
 }
 
 /// The panel of the `outdated_age_p99` chart: the p99 age of the outdated reads of each bucket,
@@ -120,7 +118,9 @@ pub(super) fn outdated_age_by_strategy_panels(result: &Runs) -> Vec<Panel> {
 pub(super) fn outdated_age_panel(result: &Runs) -> (Panel, Vec<LegendEntry>) {
     let mut series = collect_series(result, outdated_age_p99);
     series.iter_mut().for_each(|s| s.band.clear());
-    let y = age_axis(values(&series));
+    let unit = AgeUnit::for_max_ms(max_value(&series, &[]));
+    unit.convert(&mut series);
+    let y = age_axis(values(&series), unit);
     let whole_run: Vec<Option<f64>> = (0..result.strategies.len())
         .map(|i| mean_figure(result.strategy(i).into_iter().map(whole_run_age_p99)))
         .collect();
@@ -131,7 +131,7 @@ pub(super) fn outdated_age_panel(result: &Runs) -> (Panel, Vec<LegendEntry>) {
     if has_gaps(result, outdated_age_p99) {
         legend.push(gap_note());
     }
-    let panel = Panel::overlaid(labels::column_label("outdated_age_p99_ms"), y, series);
+    let panel = Panel::overlaid(unit.axis_label(), y, series);
     (panel, legend)
 }
 
@@ -161,10 +161,76 @@ pub(super) fn share_axis(values: impl Iterator<Item = f64>) -> Axis {
     tidy_log_axis(values, SHARE_FLOOR_MIN, SHARE_AXIS_MAX)
 }
 
-/// A log axis for ages, ms: from at least [`LOG_FLOOR_MIN`], as latencies (a few ages of a
-/// microsecond then sit on the bottom edge, but every decade up to a minute keeps its label).
-pub(super) fn age_axis(values: impl Iterator<Item = f64>) -> Axis {
-    tidy_log_axis(values, LOG_FLOOR_MIN, f64::INFINITY)
+/// A log axis for ages in `unit`: from at least [`LOG_FLOOR_MIN`] ms, as latencies (a few ages
+/// of a microsecond then sit on the bottom edge, but every decade up to a minute keeps its
+/// label).
+pub(super) fn age_axis(values: impl Iterator<Item = f64>, unit: AgeUnit) -> Axis {
+    tidy_log_axis(values, LOG_FLOOR_MIN / unit.ms(), f64::INFINITY)
+}
+
+/// Ages larger than this, ms, put their axis in seconds: `60` s reads at a glance where
+/// `60,000` ms must be counted.
+pub(super) const AGE_SECONDS_PAST_MS: f64 = 10_000.0;
+
+/// The unit an age axis is drawn in: milliseconds, or seconds when the largest age plotted
+/// exceeds [`AGE_SECONDS_PAST_MS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum AgeUnit {
+    Ms,
+    Seconds,
+}
+
+impl AgeUnit {
+    /// The unit for ages whose largest is `max_ms`, ms.
+    pub(super) fn for_max_ms(max_ms: f64) -> AgeUnit {
+        if max_ms.is_finite() && max_ms > AGE_SECONDS_PAST_MS {
+            AgeUnit::Seconds
+        } else {
+            AgeUnit::Ms
+        }
+    }
+
+    /// Milliseconds in one of this unit.
+    pub(super) fn ms(self) -> f64 {
+        match self {
+            AgeUnit::Ms => 1.0,
+            AgeUnit::Seconds => 1000.0,
+        }
+    }
+
+    /// The y axis label of the p99 age of outdated reads in this unit.
+    pub(super) fn axis_label(self) -> &'static str {
+        match self {
+            AgeUnit::Ms => labels::column_label("outdated_age_p99_ms"),
+            AgeUnit::Seconds => {
+                static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+                TEXT.get_or_init(|| {
+                    let words = labels::metric_label("outdated_age_p99_ms")
+                        .map_or("p99 age of outdated reads", |l| l.words);
+                    labels::MetricLabel {
+                        words,
+                        unit: labels::Unit::Seconds,
+                    }
+                    .text()
+                })
+            }
+        }
+    }
+
+    /// Converts `series` (points and bands), ms, to this unit.
+    pub(super) fn convert(self, series: &mut [Series]) {
+        let per = self.ms();
+        if per == 1.0 {
+            return;
+        }
+        for s in series {
+            s.segments.iter_mut().flatten().for_each(|p| p.1 /= per);
+            s.band.iter_mut().flatten().for_each(|b| {
+                b.1 /= per;
+                b.2 /= per;
+            });
+        }
+    }
 }
 
 /// [`log_axis_with_floor`], cut at `cap` at the top, and starting at 80% of the smallest value
@@ -352,6 +418,52 @@ mod tests {
     }
 
     #[test]
+    fn ages_are_drawn_in_seconds_only_when_the_largest_passes_ten_seconds() {
+        assert_eq!(AgeUnit::for_max_ms(9_999.0), AgeUnit::Ms);
+        assert_eq!(AgeUnit::for_max_ms(10_000.0), AgeUnit::Ms);
+        assert_eq!(AgeUnit::for_max_ms(10_001.0), AgeUnit::Seconds);
+        assert_eq!(AgeUnit::for_max_ms(f64::NAN), AgeUnit::Ms);
+        assert_eq!(AgeUnit::for_max_ms(f64::INFINITY), AgeUnit::Ms);
+
+        // Ages up to 30 s: the axis, its label and every point in seconds, the legend's and the
+        // panels' figures unchanged.
+        let long = writing_sample();
+        for kind in [Kind::OutdatedAge, Kind::OutdatedAgeByStrategy] {
+            let figure = build_figure(kind, &long);
+            let panel = &figure.panels[0];
+            assert_eq!(
+                panel.y_desc,
+                "p99 age of outdated reads (s)",
+                "{}",
+                kind.stem()
+            );
+            assert_eq!(line_max(&panel.series), 30.0, "{}", kind.stem());
+            let second = figure.panels.iter().flat_map(|p| &p.series).nth(1);
+            let second_max =
+                second.map(|s| s.segments.iter().flatten().map(|p| p.1).fold(0.0, f64::max));
+            assert_eq!(second_max, Some(0.0005), "{}", kind.stem());
+            assert!(panel.y.lo <= 0.0005 && panel.y.hi >= 30.0 && panel.y.hi < 100.0);
+        }
+        let panels = build_figure(Kind::OutdatedAgeByStrategy, &long).panels;
+        assert_eq!(panels[0].label.as_ref().unwrap().0, "fixed-ttl: max 30 s");
+        assert_eq!(
+            panels[1].label.as_ref().unwrap().0,
+            "jittered-10: max 0.5 ms"
+        );
+
+        // Ages up to 9 s stay in milliseconds.
+        let mut short = writing_sample();
+        for b in &mut short.strategies[0].result.buckets {
+            b.outdated_age.p99_ms = b.outdated_age.p99_ms.min(9_000.0);
+        }
+        for kind in [Kind::OutdatedAge, Kind::OutdatedAgeByStrategy] {
+            let panel = &build_figure(kind, &short).panels[0];
+            assert_eq!(panel.y_desc, "p99 age of outdated reads (ms)");
+            assert_eq!(line_max(&panel.series), 9_000.0);
+        }
+    }
+
+    #[test]
     fn outdated_age_leaves_buckets_without_outdated_reads_out_instead_of_diving_to_the_axis() {
         let mut result = writing_sample();
         // No outdated read, or a p99 that is not positive: no point at all.
@@ -374,8 +486,9 @@ mod tests {
                 .all(|p| p.1 > 0.0));
             let y = &figure.panels[0].y;
             assert_eq!(y.scale, Scale::Log);
-            // From 0.5 ms to 30 s: a log axis from below the one to past the other.
-            assert!(y.lo <= 0.5 && y.hi > 30_000.0, "{y:?}");
+            // From 0.5 ms to 30 s: a log axis in seconds from below the one to past the other.
+            assert!(y.lo <= 0.0005 && y.hi > 30.0, "{y:?}");
+            assert_eq!(figure.panels[0].y_desc, "p99 age of outdated reads (s)");
         }
         let figure = build_figure(Kind::OutdatedAge, &result);
         let legend: Vec<&str> = figure.legend.iter().map(|e| e.text.as_str()).collect();
@@ -437,7 +550,9 @@ mod tests {
         let figure = build_figure(Kind::OutdatedReads, &result);
         let dashed: Vec<bool> = figure.panels[0].series.iter().map(|s| s.dashed).collect();
         assert_eq!(dashed, [[false; 8].as_slice(), &[true; 4]].concat());
-        assert_eq!(figure.legend.len(), 12);
+        // Twelve strategies and the note on the greyed lines.
+        assert_eq!(figure.legend.len(), 13);
+        assert_eq!(figure.legend[12].text, GREYED_NOTE);
         assert_eq!(figure.legend[0].text, "strategy-11: 0.12%");
         assert_eq!(figure.legend[0].sample, Sample::Dashed);
         assert_eq!(figure.legend[11].text, "strategy-0: 0.01%");

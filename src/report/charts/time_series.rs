@@ -259,6 +259,9 @@ pub(super) fn build_figure<'a>(kind: Kind, runs: impl Into<Runs<'a>>) -> Figure 
         let same = coinciding(&[(&panel.series, &panel.y, plot_px)]);
         show_coinciding(&mut panel.series, &same);
         figure.legend = note_coinciding(std::mem::take(&mut figure.legend), result, &same);
+        // Past four strategies, only the baseline and the best keep their colours.
+        let keep = coloured(&panel.series, matches!(kind, Kind::HitRatio));
+        grey_others(&mut panel.series, &mut figure.legend, &keep);
     }
     let every_strategy_on_each_panel = figure.panels.iter().all(|p| p.strategy.is_none());
     if every_strategy_on_each_panel {
@@ -343,6 +346,9 @@ pub(super) enum Coincide {
     /// Every point within [`HIDING_PX`] of the earlier strategy's, so that its line hides the
     /// earlier one although the values differ.
     Near(usize),
+    /// Every point 0, as every point of the earlier strategy: the legend says so of both
+    /// rather than `same as`, which would read as if they had shared a non-zero figure.
+    Zero(usize),
 }
 
 /// Lines whose points all lie this close, px, hide each other (a line is [`LINE_WIDTH`] wide).
@@ -367,8 +373,20 @@ pub(super) fn coinciding(sets: &[(&[Series], &Axis, f64)]) -> Vec<Option<Coincid
             }
             let same = (0..i).find(|&j| all(i, j, &|_, _| 0.0));
             let near = || (0..i).find(|&j| all(i, j, &|_, px| HIDING_PX / px.max(1.0)));
-            same.map(Coincide::Same)
-                .or_else(|| near().map(Coincide::Near))
+            let zero = || {
+                sets.iter().all(|set| {
+                    let mut points = set.0[i].segments.iter().flatten();
+                    points.all(|p| p.1 == 0.0)
+                })
+            };
+            same.map(|j| {
+                if zero() {
+                    Coincide::Zero(j)
+                } else {
+                    Coincide::Same(j)
+                }
+            })
+            .or_else(|| near().map(Coincide::Near))
         })
         .collect()
 }
@@ -431,22 +449,31 @@ pub(super) fn show_coinciding(series: &mut [Series], same: &[Option<Coincide>]) 
 }
 
 /// Names, in the legend, the strategy each coinciding line hides, e.g. `jitter-10 (same as
-/// fixed-ttl)` or `both (≈ bloom-filter)`, with the sample its line is drawn with.
+/// fixed-ttl)` or `both (≈ bloom-filter)`, with the sample its line is drawn with; lines that
+/// are 0 throughout are called so (`delete (0 throughout)`), the first of them too, whose
+/// sample is left as it is drawn.
 pub(super) fn note_coinciding(
     mut legend: Vec<LegendEntry>,
     result: &ScenarioResult,
     same: &[Option<Coincide>],
 ) -> Vec<LegendEntry> {
+    let first_zero = |i: usize| {
+        same.iter()
+            .any(|c| matches!(c, Some(Coincide::Zero(j)) if *j == i))
+    };
     for entry in &mut legend {
         let Some(i) = entry.strategy else { continue };
         let Some(Some(coincide)) = same.get(i) else {
+            if first_zero(i) {
+                entry.text = format!("{} ({ZERO_THROUGHOUT})", entry.text);
+            }
             continue;
         };
-        let (how, j) = match *coincide {
-            Coincide::Same(j) => ("same as", j),
-            Coincide::Near(j) => ("≈", j),
+        entry.text = match *coincide {
+            Coincide::Same(j) => format!("{} (same as {})", entry.text, result.strategies[j].name),
+            Coincide::Near(j) => format!("{} (≈ {})", entry.text, result.strategies[j].name),
+            Coincide::Zero(_) => format!("{} ({ZERO_THROUGHOUT})", entry.text),
         };
-        entry.text = format!("{} ({how} {})", entry.text, result.strategies[j].name);
         entry.sample = if entry.sample == Sample::Dashed {
             Sample::Dotted
         } else {
@@ -455,6 +482,9 @@ pub(super) fn note_coinciding(
     }
     legend
 }
+
+/// What the legend says of a line that is 0 in every bucket, like another's.
+pub(super) const ZERO_THROUGHOUT: &str = "0 throughout";
 
 /// Height of one small-multiples panel's plot and axis, px.
 pub(super) const SMALL_MULTIPLE_HEIGHT: u32 = 130;
@@ -1151,15 +1181,55 @@ mod tests {
             let samples: Vec<bool> = figure
                 .legend
                 .iter()
+                .filter(|e| e.strategy.is_some())
                 .map(|e| e.sample == Sample::Dashed)
                 .collect();
             assert_eq!(samples, expected, "{} legend", kind.stem());
+            // Ten strategies: the last entry notes the greyed lines.
+            assert_eq!(figure.legend.last().unwrap().text, GREYED_NOTE);
         }
         let multiples = build_figure(Kind::LatencyByStrategy, &result);
         assert!(multiples
             .panels
             .iter()
             .all(|p| p.series.iter().all(|s| !s.dashed)));
+    }
+
+    #[test]
+    fn lines_that_are_zero_throughout_are_called_so_not_same_as() {
+        let mut result = sample();
+        result.strategies[1].result = result.strategies[0].result.clone();
+        for s in &mut result.strategies {
+            s.result.buckets.iter_mut().for_each(|b| b.cache_hits = 0);
+        }
+        let mut third = result.strategies[0].clone();
+        third.name = "third".to_owned();
+        result.strategies.push(third);
+        let figure = build_figure(Kind::HitRatio, &result);
+        let legend: Vec<&str> = figure.legend.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(
+            legend,
+            [
+                "fixed-ttl (0 throughout)",
+                "jittered-10 (0 throughout)",
+                "third (0 throughout)"
+            ]
+        );
+        // The first is drawn solid, as before; the others dashed on top of it.
+        let series = &figure.panels[0].series;
+        assert!(!series[0].dashed && series[1].dashed && series[2].dashed);
+        assert_eq!(figure.legend[0].sample, Sample::Line);
+        assert_eq!(figure.legend[1].sample, Sample::Dashed);
+
+        // One bucket off zero: the copies are `same as` again, the first named plainly.
+        result.strategies[0].result.buckets[3].cache_hits = 5;
+        result.strategies[2].result.buckets[3].cache_hits = 5;
+        let figure = build_figure(Kind::HitRatio, &result);
+        let legend: Vec<&str> = figure.legend.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(
+            legend,
+            ["fixed-ttl", "jittered-10", "third (same as fixed-ttl)"]
+        );
     }
 
     #[test]
