@@ -45,6 +45,16 @@ impl Dist {
     }
 }
 
+/// A [`dist`] whose mean is above 0, as a database's service time must be (validation refuses
+/// a database that answers in no time): a constant or uniform of 0 becomes 1 µs.
+fn positive_dist(max_us: u32) -> impl Strategy<Value = Dist> {
+    dist(max_us).prop_map(|d| match d {
+        Dist::Constant(0) => Dist::Constant(1),
+        Dist::Uniform { min, max: 0 } => Dist::Uniform { min, max: 1 },
+        d => d,
+    })
+}
+
 fn dist(max_us: u32) -> impl Strategy<Value = Dist> {
     prop_oneof![
         (0..=max_us).prop_map(Dist::Constant),
@@ -295,7 +305,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
     let rest = (
         prop::option::weighted(0.85, cache()),
         1u32..=16,
-        dist(20_000),
+        positive_dist(20_000),
         proptest::option::of(0u32..=200),
         proptest::option::of(10u32..=500),
         proptest::option::of(1u32..=2000),
