@@ -73,8 +73,7 @@ pub(super) fn fit(args: FitArgs) -> Result<(), CommandError> {
             ));
         }
     }
-    o.finish()
-        .map_err(|e| CommandError::Other(anyhow::anyhow!("standard output: {e}")))
+    super::finish(o)
 }
 
 /// `<trace name without extensions>-fit.toml` in the current folder.
