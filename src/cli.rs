@@ -64,7 +64,7 @@ pub enum Command {
     /// Fit a synthetic scenario to a trace (rate over time, keys, Zipf exponent, write
     /// share) and compare the two on hit ratio.
     #[command(
-        after_help = "Examples:\n  cachestorm fit scenarios/traces/shop.csv.zst --format csv --columns time=t,key=key,op=op --time-unit ms\n  cachestorm fit cluster52.oracleGeneral.zst --format oracle-general --out twin.toml\n\nWrites a scenario file (default: <trace name>-fit.toml here) whose clients read at the\ntrace's rate bucket by bucket (a set_rate timeline), over its keys with the fitted Zipf\nexponent, with its write share; prints the fit's goodness and the hit ratios of the trace\nand the scenario at cache sizes of 1%, 10% and 50% of the keys (one replay each).\nExits 2 on a missing or malformed trace or a bad argument."
+        after_help = "Examples:\n  cachestorm fit scenarios/traces/shop.csv.zst --format csv --columns time=t_ms,key=key,op=op --time-unit ms\n  cachestorm fit cluster52.oracleGeneral.zst --format oracle-general --out twin.toml\n\nWrites a scenario file (default: <trace name>-fit.toml here) whose clients read at the\ntrace's rate bucket by bucket (a set_rate timeline), over its keys with the fitted Zipf\nexponent, with its write share; prints the fit's goodness and the hit ratios of the trace\nand the scenario at cache sizes of 1%, 10% and 50% of the keys (one replay each).\nExits 2 on a missing or malformed trace or a bad argument."
     )]
     Fit(FitArgs),
     /// Diagnose a scenario's base strategy over replications, then rerun it with each
