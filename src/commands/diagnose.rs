@@ -1,14 +1,14 @@
 //! `diagnose`: reads the arguments, runs [`crate::workflow::diagnose`] and prints its report
-//! ([`crate::report::diagnosis`]); with `--out`, writes the runs and `report.html` with the
-//! checked advice.
+//! ([`crate::report::diagnosis`]); with `--out`, has the workflow write the runs and
+//! `report.html` with the checked advice.
 
 use anyhow::Context;
 
 use super::{finish, CommandError, Progress};
 use crate::cli::DiagnoseArgs;
 use crate::console::{self, Stdout};
-use crate::report::{self, diagnosis, ImageFormat};
-use crate::workflow::diagnose::{self, Report, Request};
+use crate::report::diagnosis;
+use crate::workflow::diagnose::{self, Request};
 use crate::workflow::run::{self, Folder};
 use crate::workflow::Meter;
 
@@ -49,46 +49,10 @@ pub(super) fn diagnose(args: DiagnoseArgs) -> Result<(), CommandError> {
         out.print(&diagnosis::text(&report));
     }
     if let Some(dir) = dir {
-        let html = page(&report, &args)?;
-        let outputs = run::Outputs {
-            format: ImageFormat::Png,
-            charts: true,
-            report: None,
-        };
-        let written = run::write_outputs(
-            &report.study,
-            &report.scenario,
-            dir,
-            outputs,
-            vec![(report::html::FILE.to_string(), html)],
-        )?;
+        let written = diagnose::write(&report, &args.file, dir)?;
         if !args.json {
             super::print_written(&mut out, report.scenario.seed, &written);
         }
     }
     finish(out)
-}
-
-/// `report.html` of the runs `diagnose` made, with its checked advice.
-fn page(r: &Report, args: &DiagnoseArgs) -> Result<Vec<u8>, CommandError> {
-    let svg = report::charts::render_study(&r.study, ImageFormat::Svg)
-        .context("drawing the charts of report.html")?;
-    let text = std::fs::read_to_string(&args.file).ok();
-    let file = args.file.to_string_lossy();
-    let command = format!(
-        "cachestorm diagnose {} --strategy {} --seed {} --replications {} --out DIR",
-        report::html::shell_word(&file),
-        report::html::shell_word(&r.base),
-        r.scenario.seed,
-        r.study.replications()
-    );
-    let page = report::html::Page {
-        scenario_file: &file,
-        scenario_text: text.as_deref(),
-        command: &command,
-        objective: Vec::new(),
-        svg_charts: &svg,
-        advice: Some(r),
-    };
-    Ok(report::html::report(&r.study, &page))
 }

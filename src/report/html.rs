@@ -181,6 +181,33 @@ pub fn report(study: &StudyResult, page: &Page) -> Vec<u8> {
     h.into_bytes()
 }
 
+/// `report.html` of the runs `cachestorm diagnose` made (`r`), with its checked advice: the
+/// charts drawn here as SVG. `scenario_file` is the file as given on the command line and
+/// `scenario_text` its text (`None`: not shown).
+pub fn diagnose_report(
+    r: &crate::workflow::diagnose::Report,
+    scenario_file: &str,
+    scenario_text: Option<&str>,
+) -> Result<Vec<u8>, super::charts::ChartError> {
+    let svg = super::charts::render_study(&r.study, super::ImageFormat::Svg)?;
+    let command = format!(
+        "cachestorm diagnose {} --strategy {} --seed {} --replications {} --out DIR",
+        shell_word(scenario_file),
+        shell_word(&r.base),
+        r.scenario.seed,
+        r.study.replications()
+    );
+    let page = Page {
+        scenario_file,
+        scenario_text,
+        command: &command,
+        objective: Vec::new(),
+        svg_charts: &svg,
+        advice: Some(r),
+    };
+    Ok(report(&r.study, &page))
+}
+
 const STYLE: &str = "\
 body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1240px;margin:0 auto;\
 padding:0 16px 40px;color:#222}\

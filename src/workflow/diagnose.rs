@@ -111,6 +111,33 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
+/// Writes the runs of `report` and its `report.html` (with the checked advice) into `dir`, all
+/// or nothing; `file` is the scenario file as given, shown on the page with its text. Returns
+/// the paths written.
+pub fn write(
+    report: &Report,
+    file: &Path,
+    dir: crate::report::write::OutputDir,
+) -> Result<Vec<PathBuf>, WorkflowError> {
+    use anyhow::Context;
+    let text = std::fs::read_to_string(file).ok();
+    let html =
+        crate::report::html::diagnose_report(report, &file.to_string_lossy(), text.as_deref())
+            .context("drawing the charts of report.html")?;
+    let outputs = super::run::Outputs {
+        format: crate::report::ImageFormat::Png,
+        charts: true,
+        report: None,
+    };
+    super::run::write_outputs(
+        &report.study,
+        &report.scenario,
+        dir,
+        outputs,
+        vec![(crate::report::html::FILE.to_string(), html)],
+    )
+}
+
 /// The figures compared besides the finding's own.
 const ALSO: [&str; 4] = [
     "p99_latency_ms",
