@@ -109,75 +109,10 @@ fn validate(args: ValidateArgs) -> Result<(), CommandError> {
     }
 }
 
-/// Loads every file and applies the command-line overrides; nothing runs until all are valid.
-/// Also returns each scenario's output folder: the scenario's name, with `-seed-N` when --seed
-/// changes the file's seed and `-rR` when --replications changes its replications, so such a
-/// run never overwrites the plain run's outputs. Two scenarios of one invocation that would
-/// write the same folder are refused, naming both.
-fn prepare(args: &RunArgs) -> Result<(Vec<Scenario>, Vec<Folder>), CommandError> {
-    let mut scenarios: Vec<Scenario> = Vec::new();
-    let mut folders: Vec<Folder> = Vec::new();
-    for file in &args.files {
-        let mut s = scenario::load(file).map_err(|e| CommandError::Input(e.to_string()))?;
-        let mut folder = s.name.clone();
-        let mut what = format!("scenario `{}`", s.name);
-        let mut flags = Vec::new();
-        if let Some(seed) = args.seed.filter(|&n| n != s.seed) {
-            s.seed = seed;
-            folder.push_str(&format!("-seed-{seed}"));
-            flags.push(format!("--seed {seed}"));
-        }
-        if let Some(r) = args.replications.filter(|&r| r != s.study.replications) {
-            s.study.replications = r;
-            folder.push_str(&format!("-r{r}"));
-            flags.push(format!("--replications {r}"));
-        }
-        if !flags.is_empty() {
-            what.push_str(&format!(" with {}", flags.join(" ")));
-        }
-        if !args.strategies.is_empty() {
-            for wanted in &args.strategies {
-                if !s.strategies.iter().any(|st| &st.name == wanted) {
-                    let known: Vec<&str> = s.strategies.iter().map(|st| st.name.as_str()).collect();
-                    return Err(CommandError::Input(format!(
-                        "{}: --strategy `{}` is not in this file; its strategies are: {}",
-                        file.display(),
-                        text::quote(wanted),
-                        known.join(", ")
-                    )));
-                }
-            }
-            s.strategies.retain(|st| args.strategies.contains(&st.name));
-            if let Some(b) = s.study.baseline.take() {
-                if s.strategies.iter().any(|st| st.name == b) {
-                    s.study.baseline = Some(b);
-                } else {
-                    console::warn(&format!(
-                        "{}: baseline `{b}` is not among the strategies chosen with --strategy: \
-                         no differences from it are reported",
-                        file.display()
-                    ));
-                }
-            }
-        }
-        if let Some(i) = folders.iter().position(|f| f.name == folder) {
-            return Err(CommandError::Input(format!(
-                "{}: {what} writes to the folder `{}`, as does {} ({}); one would replace the \
-                 other: rename one of the scenarios or run them separately with another --out",
-                text::escape(&file.display().to_string()),
-                text::quote(&folder),
-                text::escape(&scenarios[i].file.display().to_string()),
-                folders[i].what
-            )));
-        }
-        folders.push(Folder {
-            name: folder,
-            scenario: s.name.clone(),
-            what,
-        });
-        scenarios.push(s);
-    }
-    Ok((scenarios, folders))
+/// Loads every file and applies the command-line overrides ([`run::prepare`]), saying its
+/// warnings; nothing runs until all are valid.
+fn prepare(req: &run::Request) -> Result<(Vec<Scenario>, Vec<Folder>), CommandError> {
+    Ok(run::prepare(req, &mut |m| console::warn(m))?)
 }
 
 /// Says the warnings about a scenario worth reading before it runs.
@@ -206,7 +141,12 @@ fn run_meter(name: &str, length: run::Length) -> Box<dyn Meter> {
 }
 
 fn run(args: RunArgs) -> Result<(), CommandError> {
-    let (mut scenarios, folders) = prepare(&args)?;
+    let (mut scenarios, folders) = prepare(&run::Request {
+        files: &args.files,
+        seed: args.seed,
+        replications: args.replications,
+        strategies: &args.strategies,
+    })?;
     if let Some(path) = &args.export_markdown {
         check_writable_file(path, "--export-markdown")?;
     }
@@ -253,31 +193,8 @@ fn print_run(
     } else {
         out.print(&report::table::headline(&study));
     }
-    for (st, config) in result.strategies.iter().zip(&s.strategies) {
-        let totals = &st.result.summary.totals;
-        if totals.unfinished * 1000 > totals.arrived && st.result.summary.truncation.is_none() {
-            let advice = match config.config.drain {
-                None => "add `drain = true` to let them finish after `duration`".to_string(),
-                Some(d) => format!("the drain stopped at its bound ({d}); raise `drain`"),
-            };
-            console::warn(&format!(
-                "strategy `{}` ended with {} of {} requests unfinished ({:.1}%): they are \
-                 in no latency figure, so percentiles understate the truth; {advice}",
-                st.name,
-                totals.unfinished,
-                totals.arrived,
-                100.0 * totals.unfinished as f64 / totals.arrived as f64
-            ));
-        }
-        if let Some(t) = &st.result.summary.truncation {
-            console::warn(&format!(
-                "strategy `{}` diverged and was stopped at {:.3} s simulated: {}; its \
-                 results end there (summary.csv: truncated = 1). Bound the backlog with \
-                 db.queue_limit, db.queue_timeout, app.queue_limit or clients.timeout, or give \
-                 the database more capacity",
-                st.name, t.at_s, t.reason
-            ));
-        }
+    for w in run::warnings_after_running(&study, s) {
+        console::warn(&w);
     }
     if !args.json {
         print_written(out, result.seed, &written);
@@ -299,7 +216,7 @@ fn check_writable_file(path: &std::path::Path, flag: &str) -> Result<(), Command
             shown()
         )));
     }
-    writable_folder(parent).map_err(|why| {
+    report::write::writable_folder(parent).map_err(|why| {
         CommandError::Input(format!(
             "{flag} {}: cannot write there: {} {why}",
             shown(),
@@ -308,34 +225,10 @@ fn check_writable_file(path: &std::path::Path, flag: &str) -> Result<(), Command
     })
 }
 
-/// Whether files can be created in the folder `dir`, tried by creating and removing an empty
-/// one (permissions alone do not say: a read-only mount, or a root user); the reason if not.
-fn writable_folder(dir: &std::path::Path) -> Result<(), String> {
-    if !dir.is_dir() {
-        return Err("is not a folder".into());
-    }
-    let probe = dir.join(format!(".cachestorm-write-test-{}", std::process::id()));
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&probe)
-    {
-        Ok(_) => {
-            let _ = std::fs::remove_file(&probe);
-            Ok(())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(format!("is not writable ({e})")),
-    }
-}
-
-/// Writes `bytes` to `path` through a temporary file beside it, so a reader never sees half.
+/// Writes `bytes` to `path` whole or not at all ([`report::write::write_file`]); a failure is
+/// exit 1, naming the file.
 fn write_file_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), CommandError> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".partial");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes)
-        .and_then(|_| std::fs::rename(&tmp, path))
+    report::write::write_file(path, bytes)
         .with_context(|| format!("writing {}", path.display()))
         .map_err(CommandError::Other)
 }
@@ -376,20 +269,12 @@ fn fanout(args: FanoutArgs) -> Result<(), CommandError> {
     let Some(file) = &args.scenario else {
         return finish(out);
     };
-    let run_args = RunArgs {
-        files: vec![file.clone()],
-        out: args.out.clone(),
+    let (mut scenarios, folders) = prepare(&run::Request {
+        files: std::slice::from_ref(file),
         seed: args.seed,
-        strategies: Vec::new(),
-        format: args.format,
-        max_memory: args.max_memory,
         replications: None,
-        no_charts: false,
-        no_report: true,
-        json: false,
-        export_markdown: None,
-    };
-    let (mut scenarios, folders) = prepare(&run_args)?;
+        strategies: &[],
+    })?;
     let mut scenario = scenarios.remove(0);
     warn_before_running(&scenario);
     let plan = plan_all(std::slice::from_mut(&mut scenario), args.max_memory)?.remove(0);

@@ -7,12 +7,10 @@
 //! every output path (`--junit`, the `--save-baseline` folder). Baselines are saved only once
 //! every scenario has been judged, so a refusal never leaves some saved and others not. The
 //! check itself is [`check::judge_all`]; this command reads the arguments, lends it the
-//! terminal, the progress bars and the files ([`Terminal`]), and writes the JUnit report.
+//! terminal and the progress bars ([`Terminal`]), and writes the JUnit report.
 
-use std::path::Path;
-
+use super::CommandError;
 use super::{check_writable_file, finish, run_meter, warn_before_running};
-use super::{writable_folder, CommandError};
 use crate::cli::CheckArgs;
 use crate::console::{self, Stdout};
 use crate::experiment::Plan;
@@ -23,8 +21,8 @@ use crate::workflow::check::{self, Stopped};
 use crate::workflow::run;
 use crate::workflow::WorkflowError;
 
-/// The command's side of a check: standard output, warnings on standard error, progress bars,
-/// the memory plan and atomic writes.
+/// The command's side of a check: standard output, warnings on standard error, progress bars
+/// and the memory plan.
 struct Terminal {
     out: Stdout,
 }
@@ -61,14 +59,6 @@ impl check::Host for Terminal {
 
     fn print(&mut self, text: &str) {
         self.out.print(text);
-    }
-
-    fn writable_folder(&self, dir: &Path) -> Result<(), String> {
-        writable_folder(dir)
-    }
-
-    fn write_file(&mut self, path: &Path, bytes: &[u8]) -> Result<(), WorkflowError> {
-        super::write_file_atomically(path, bytes).map_err(workflow_error)
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::CommandError;
 use crate::cli::FitArgs;
 use crate::console::Stdout;
+use crate::report;
 use crate::text;
 use crate::trace::{CsvColumns, Format};
 use crate::workflow::fit;
@@ -165,32 +166,16 @@ fn trace_format(args: &FitArgs) -> Result<Format, CommandError> {
     }
 }
 
-/// Writes `text` to `out` through a temporary file beside it, renamed into place.
+/// Writes `text` to `out` whole or not at all ([`report::write::write_file`]); a refusal names
+/// `--out` (exit 2).
 fn write_atomically(out: &Path, text: &str) -> Result<(), CommandError> {
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = out.file_name().ok_or_else(|| {
-        CommandError::Input(format!(
+    let shown = || text::escape(&out.display().to_string()).into_owned();
+    if out.file_name().is_none() {
+        return Err(CommandError::Input(format!(
             "--out {}: is not a file name",
-            text::escape(&out.display().to_string())
-        ))
-    })?;
-    let temp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let fail = |e: std::io::Error| {
-        CommandError::Input(format!(
-            "--out {}: cannot be written: {e}",
-            text::escape(&out.display().to_string())
-        ))
-    };
-    std::fs::write(&temp, text).map_err(fail)?;
-    std::fs::rename(&temp, out).map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        fail(e)
-    })
+            shown()
+        )));
+    }
+    report::write::write_file(out, text.as_bytes())
+        .map_err(|e| CommandError::Input(format!("--out {}: cannot be written: {e}", shown())))
 }

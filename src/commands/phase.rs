@@ -4,13 +4,10 @@
 use super::{finish, CommandError, Progress};
 use crate::cli::PhaseArgs;
 use crate::console::{self, Stdout};
-use crate::report::write::OutputDir;
-use crate::scenario::overrides;
 use crate::text;
 use crate::workflow::phase::output::{self, Map};
-use crate::workflow::phase::{self, files, CellStats, Phase};
-use crate::workflow::run::{self, default_memory_budget, Folder};
-use crate::workflow::sweep::Shard;
+use crate::workflow::phase::{self, files, Phase};
+use crate::workflow::run::default_memory_budget;
 use crate::workflow::Meter;
 
 fn input(message: String) -> CommandError {
@@ -58,41 +55,13 @@ pub(super) fn phase(args: PhaseArgs) -> Result<(), CommandError> {
         console::warn(w);
     }
     let s = &checked.first;
-    let folder = match args.shard {
-        Some(Shard { index, count }) => format!("{}-phase-shard-{index}-of-{count}", s.name),
-        None => format!("{}-phase", s.name),
-    };
-    let dir = prepare(&args.out, &folder, &s.name)?;
+    let folder = files::folder(&s.name, args.shard);
+    let dir = files::claim(&args.out, &folder, &s.name)?;
 
     let (verdicts, effort) = phase::run(&map, &checked, &|name, total_s| {
         Box::new(Progress::new(name, total_s)) as Box<dyn Meter>
     })?;
-    let base = s.seed;
-    let stats: Vec<Vec<CellStats>> = verdicts
-        .iter()
-        .map(|cell| {
-            cell.iter()
-                .map(|v| CellStats::of(v, |k| map.seed_of(base, k)))
-                .collect()
-        })
-        .collect();
-    let result = Map {
-        scenario: s.name.clone(),
-        scenario_file: args.file.to_string_lossy().into_owned(),
-        scenario_sha256: s.source_sha256.clone(),
-        seed: base,
-        seeds: map.seeds,
-        adaptive: map.adaptive,
-        format: args.format,
-        horizon_s: horizon.map(|h| h.as_secs_f64()),
-        load_paths: map.load_paths.clone(),
-        load_labels: map.load.iter().map(overrides::value_label).collect(),
-        load_numbers: map.load_numbers.clone(),
-        trigger_path: map.trigger.as_ref().map(|t| t.path.clone()),
-        trigger_labels: (0..map.rows()).map(|t| map.row_label(t)).collect(),
-        strategies: s.strategies.iter().map(|st| st.name.clone()).collect(),
-        stats,
-    };
+    let result = Map::of(&map, &checked, &verdicts, args.format);
 
     let mut stdout = Stdout::default();
     let written = match args.shard {
@@ -133,21 +102,6 @@ pub(super) fn phase(args: PhaseArgs) -> Result<(), CommandError> {
     finish(stdout)
 }
 
-/// The output folder `parent/folder` of a phase map of `scenario`; one another scenario wrote
-/// is refused with exit 2.
-fn prepare(
-    parent: &std::path::Path,
-    folder: &str,
-    scenario: &str,
-) -> Result<OutputDir, CommandError> {
-    let folder = Folder {
-        name: folder.to_string(),
-        scenario: scenario.to_string(),
-        what: format!("this phase map of `{}`", text::quote(scenario)),
-    };
-    Ok(run::claim(parent, &folder)?)
-}
-
 /// Prints `wrote DIR/{files}`.
 fn print_written(stdout: &mut Stdout, written: &[std::path::PathBuf], names: &[String]) {
     if let Some(dir) = written.first().and_then(|p| p.parent()) {
@@ -163,7 +117,7 @@ fn print_written(stdout: &mut Stdout, written: &[std::path::PathBuf], names: &[S
 pub(super) fn merge(args: crate::cli::MergeArgs) -> Result<(), CommandError> {
     let (map, count) = phase::merge::read_shards(&args.dirs)?;
     let folder = format!("{}-phase", map.scenario);
-    let dir = prepare(&args.out, &folder, &map.scenario)?;
+    let dir = files::claim(&args.out, &folder, &map.scenario)?;
     let (written, names) = files::write(dir, &map, map.format, !args.no_charts)?;
     let mut stdout = Stdout::default();
     stdout.print(&format!(

@@ -5,15 +5,13 @@
 use super::{finish, CommandError, Progress};
 use crate::cli::{MergeArgs, SweepArgs};
 use crate::console::{self, Stdout};
-use crate::experiment;
 use crate::report::metric_names;
-use crate::report::sweep::{self as out, Manifest, Row, SettingRecord, ShardRecord};
+use crate::report::sweep::{self as out, Manifest, Row};
 use crate::report::write::OutputDir;
-use crate::scenario::overrides;
 use crate::text;
 use crate::workflow::objective::{parse_objective, Objective};
-use crate::workflow::run::{self, default_memory_budget, Folder};
-use crate::workflow::sweep::{files, find, list_points, merge, points, search_order, Shard, Sweep};
+use crate::workflow::run::default_memory_budget;
+use crate::workflow::sweep::{files, find, list_points, merge, plan, points, search_order, Sweep};
 use crate::workflow::Meter;
 
 /// The metric charted when neither `--metric` nor `--find` names one.
@@ -21,23 +19,6 @@ const DEFAULT_METRIC: &str = "p99_latency_ms";
 
 fn input(message: String) -> CommandError {
     CommandError::Input(message)
-}
-
-/// The output folder `parent/folder` of a sweep or merge of `scenario`; a folder another
-/// scenario wrote (a run of one named `<name>-sweep`) is refused with exit 2 rather than
-/// replaced. `ours` says what would write it, for the message.
-fn prepare_sweep_folder(
-    parent: &std::path::Path,
-    folder: &str,
-    scenario: &str,
-    ours: &str,
-) -> Result<OutputDir, CommandError> {
-    let folder = Folder {
-        name: folder.to_string(),
-        scenario: scenario.to_string(),
-        what: format!("{ours} of `{}`", text::quote(scenario)),
-    };
-    Ok(run::claim(parent, &folder)?)
 }
 
 pub(super) fn sweep(args: SweepArgs) -> Result<(), CommandError> {
@@ -98,10 +79,7 @@ pub(super) fn sweep(args: SweepArgs) -> Result<(), CommandError> {
         Some((objectives, searched, order))
     };
 
-    let runs: Vec<usize> = match args.shard {
-        Some(shard) => shard.points(sweep.points.len()).collect(),
-        None => (0..sweep.points.len()).collect(),
-    };
+    let runs = plan::runs(args.shard, sweep.points.len());
     let budget = args.max_memory.unwrap_or_else(default_memory_budget);
     let checked = points::check_points(&sweep, budget)?;
     let s = &checked.first;
@@ -109,21 +87,8 @@ pub(super) fn sweep(args: SweepArgs) -> Result<(), CommandError> {
         console::warn(w);
     }
     if search.is_none() {
-        let cpu: f64 = runs.iter().map(|&p| checked.cpu_seconds[p]).sum();
-        let seconds = cpu / checked.threads as f64;
-        if seconds > 20.0 {
-            console::warn(&format!(
-                "{}: {} points x {} strateg{} x {} replication{}: roughly {} on {} thread{}",
-                s.name,
-                runs.len(),
-                s.strategies.len(),
-                if s.strategies.len() == 1 { "y" } else { "ies" },
-                s.study.replications,
-                if s.study.replications == 1 { "" } else { "s" },
-                experiment::duration(seconds),
-                checked.threads,
-                if checked.threads == 1 { "" } else { "s" },
-            ));
+        if let Some(w) = plan::cost_warning(&checked, &runs) {
+            console::warn(&w);
         }
     }
     if let Some(shard) = args.shard {
@@ -137,48 +102,21 @@ pub(super) fn sweep(args: SweepArgs) -> Result<(), CommandError> {
         }
     }
 
-    let folder = match args.shard {
-        Some(Shard { index, count }) => format!("{}-sweep-shard-{index}-of-{count}", s.name),
-        None => format!("{}-sweep", s.name),
-    };
-    let dir = prepare_sweep_folder(&args.out, &folder, &s.name, "this sweep")?;
+    let folder = plan::folder(&s.name, args.shard);
+    let dir = files::claim(&args.out, &folder, &s.name, "this sweep")?;
 
     let strategies: Vec<String> = s.strategies.iter().map(|st| st.name.clone()).collect();
-    let mut manifest = Manifest {
-        cachestorm_version: env!("CARGO_PKG_VERSION").to_string(),
-        scenario: s.name.clone(),
-        scenario_file: args.file.to_string_lossy().into_owned(),
-        scenario_sha256: s.source_sha256.clone(),
-        seed: s.seed,
-        replications: s.study.replications,
-        format: args.format,
-        metric: metric.clone(),
-        objectives: search.as_ref().map_or(Vec::new(), |(o, _, _)| {
-            o.iter().map(|o| o.to_string()).collect()
-        }),
-        points: sweep.points.len() as u64,
-        strategies: strategies.clone(),
-        files: Vec::new(),
-        settings: sweep
-            .settings
-            .iter()
-            .zip(&args.settings)
-            .map(|(setting, given)| SettingRecord {
-                path: setting.path.clone(),
-                values: given
-                    .split_once('=')
-                    .map_or("", |(_, v)| v)
-                    .trim()
-                    .to_string(),
-                labels: setting.values.iter().map(overrides::value_label).collect(),
-            })
-            .collect(),
-        shard: args.shard.map(|s| ShardRecord {
-            index: s.index,
-            count: s.count,
-        }),
-        found: Vec::new(),
-    };
+    let mut manifest = plan::manifest(
+        &sweep,
+        &checked,
+        &plan::Choices {
+            settings: &args.settings,
+            format: args.format,
+            metric: &metric,
+            objectives: search.as_ref().map_or(&[], |(o, _, _)| o.as_slice()),
+            shard: args.shard,
+        },
+    );
 
     let mut stdout = Stdout::default();
     let written = match &search {
@@ -287,7 +225,7 @@ pub(super) fn merge(args: MergeArgs) -> Result<(), CommandError> {
         count,
     } = merge::read_shards(&args.dirs)?;
     let folder = format!("{}-sweep", manifest.scenario);
-    let dir = prepare_sweep_folder(&args.out, &folder, &manifest.scenario, "this merge")?;
+    let dir = files::claim(&args.out, &folder, &manifest.scenario, "this merge")?;
     let written = write(dir, &manifest, &rows, !args.no_charts)?;
     let mut stdout = Stdout::default();
     stdout.print(&format!(

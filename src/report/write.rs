@@ -1,4 +1,5 @@
-//! Writing a run's output folder all or nothing.
+//! Writing a run's output folder all or nothing, and single files ([`write_file`]) whole or not
+//! at all.
 //!
 //! [`OutputDir::prepare`] runs before any simulation: it locks the folder against a concurrent
 //! run, finishes or undoes a swap an earlier run was killed in, refuses a folder holding files
@@ -443,9 +444,71 @@ fn interrupt_message(removed: &[PathBuf]) -> String {
     .into_owned()
 }
 
+/// Writes `bytes` to the file `path` whole or not at all: into a temporary file beside it
+/// (`.NAME.tmp-PID`), renamed into place, so a reader sees the old file or the new one, never
+/// half; the temporary file is removed if the rename fails. The one place a single file of
+/// ours (a Markdown export, a JUnit report, a baseline, a fitted scenario) is written.
+pub fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "is not a file name")
+    })?;
+    let temp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    fs::write(&temp, bytes)?;
+    fs::rename(&temp, path).inspect_err(|_| {
+        let _ = fs::remove_file(&temp);
+    })
+}
+
+/// Whether files can be created in the folder `dir`, tried by creating and removing an empty
+/// one (permissions alone do not say: a read-only mount, or a root user); the reason if not.
+pub fn writable_folder(dir: &Path) -> Result<(), String> {
+    if !dir.is_dir() {
+        return Err("is not a folder".into());
+    }
+    let probe = dir.join(format!(".cachestorm-write-test-{}", std::process::id()));
+    match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(format!("is not writable ({e})")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_single_file_is_replaced_whole_and_no_temporary_is_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.xml");
+        write_file(&path, b"old").unwrap();
+        write_file(&path, b"new").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+        assert_eq!(names(dir.path()), ["report.xml"]);
+        // A folder where the file goes: refused, nothing left beside it.
+        let folder = dir.path().join("taken");
+        fs::create_dir(&folder).unwrap();
+        assert!(write_file(&folder, b"x").is_err());
+        assert_eq!(names(dir.path()), ["report.xml", "taken"]);
+        assert!(write_file(&dir.path().join("missing/x"), b"x").is_err());
+        assert_eq!(writable_folder(dir.path()), Ok(()));
+        assert_eq!(writable_folder(&path), Err("is not a folder".to_string()));
+    }
 
     fn names(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(dir)

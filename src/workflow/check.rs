@@ -1,8 +1,8 @@
 //! Judging a study against the expectations of its scenario file and against a saved baseline,
 //! for `cachestorm check`; and the check itself ([`judge_all`]): loading the files, refusing
 //! whatever can be refused before anything runs, running and judging each scenario, and saving
-//! the baselines once all are judged. The terminal, the progress bars and the writing of files
-//! are the command's, lent through [`Host`].
+//! the baselines once all are judged (each file written whole, [`report::write::write_file`]).
+//! The terminal and the progress bars are the command's, lent through [`Host`].
 //!
 //! With one replication a figure is judged on its value. With several, on its 95% confidence
 //! interval, so that noise cannot flip a verdict:
@@ -29,6 +29,7 @@ use crate::engine::rng::replication_seed;
 use crate::experiment::Plan;
 use crate::metrics::interval::{t_975, Interval};
 use crate::metrics::StudyResult;
+use crate::report;
 use crate::report::junit::{Outcome, Suite, TestCase};
 use crate::report::metric_names;
 use crate::report::replications::{figure, figures, Figure};
@@ -1033,8 +1034,8 @@ pub struct Request {
     pub max_memory: Option<u64>,
 }
 
-/// What a check needs from whoever runs it: the terminal, the progress bars, the memory plan
-/// and the files stay with the command; the order of the steps and every decision are here.
+/// What a check needs from whoever runs it: the terminal, the progress bars and the memory plan
+/// stay with the command; the order of the steps and every decision are here.
 pub trait Host {
     /// Says `message` as a warning.
     fn warn(&mut self, message: &str);
@@ -1051,10 +1052,6 @@ pub trait Host {
     fn simulate(&mut self, s: &Scenario, plan: &Plan) -> Result<StudyResult, WorkflowError>;
     /// Prints `text`, escaped already, on standard output.
     fn print(&mut self, text: &str);
-    /// Whether files can be created in the folder `dir`; the reason if not.
-    fn writable_folder(&self, dir: &Path) -> Result<(), String>;
-    /// Writes `bytes` to `path` whole or not at all.
-    fn write_file(&mut self, path: &Path, bytes: &[u8]) -> Result<(), WorkflowError>;
 }
 
 /// Why `check` stopped, and where: one place per error (several when several files are
@@ -1145,7 +1142,7 @@ pub fn judge_all(
         }
         if let Some(name) = &req.save_baseline {
             let path = baseline_path(&req.baselines, &s.name, name)?;
-            baseline_folder_writable(&*host, &path)?;
+            baseline_folder_writable(&path)?;
         }
         saved.push(match &req.baseline {
             None => None,
@@ -1224,7 +1221,8 @@ pub fn judge_all(
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
-        host.write_file(path, bytes)?;
+        report::write::write_file(path, bytes)
+            .with_context(|| format!("writing {}", path.display()))?;
         host.print(&format!(
             "saved baseline `{}` to {}\n",
             req.save_baseline.as_deref().unwrap_or_default(),
@@ -1306,7 +1304,7 @@ fn baseline_path(dir: &Path, scenario: &str, name: &str) -> Result<PathBuf, Work
 /// Refuses (bad input) a baseline path that cannot be written: the path is a folder, or the
 /// nearest existing folder above it is not a writable folder (the missing ones are created
 /// when the baseline is saved).
-fn baseline_folder_writable(host: &dyn Host, path: &Path) -> Result<(), WorkflowError> {
+fn baseline_folder_writable(path: &Path) -> Result<(), WorkflowError> {
     let shown = || text::escape(&path.display().to_string()).into_owned();
     if path.is_dir() {
         return Err(WorkflowError::Input(format!(
@@ -1322,7 +1320,7 @@ fn baseline_folder_writable(host: &dyn Host, path: &Path) -> Result<(), Workflow
             d
         };
         if d.exists() {
-            return host.writable_folder(d).map_err(|why| {
+            return report::write::writable_folder(d).map_err(|why| {
                 WorkflowError::Input(format!(
                     "--save-baseline: cannot save {}: {} {why} (--baselines chooses another folder)",
                     shown(),

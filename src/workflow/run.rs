@@ -12,7 +12,7 @@ use super::{Meter, WorkflowError};
 use crate::experiment::{self, Plan, StudyResult};
 use crate::report::write::OutputDir;
 use crate::report::{self, ImageFormat};
-use crate::scenario::Scenario;
+use crate::scenario::{self, Scenario};
 use crate::text;
 
 /// A scenario's output folder: its name under `--out`, and what writes it, for messages
@@ -50,6 +50,94 @@ pub struct Outputs<'a> {
     pub report: Option<&'a [String]>,
 }
 
+/// The scenario files a `run` (or `fanout --scenario`) reads, and the command line's overrides.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// The scenario files, in the order given.
+    pub files: &'a [PathBuf],
+    /// `--seed`, if given.
+    pub seed: Option<u64>,
+    /// `--replications`, if given.
+    pub replications: Option<u32>,
+    /// `--strategy` names; empty for every strategy.
+    pub strategies: &'a [String],
+}
+
+/// Loads every file and applies the request's overrides; nothing runs until all are valid.
+/// Also returns each scenario's output folder: the scenario's name, with `-seed-N` when --seed
+/// changes the file's seed and `-rR` when --replications changes its replications, so such a
+/// run never overwrites the plain run's outputs. Two scenarios of one invocation that would
+/// write the same folder are refused, naming both. A baseline left out by `--strategy` is said
+/// through `warn`.
+pub fn prepare(
+    req: &Request,
+    warn: &mut dyn FnMut(&str),
+) -> Result<(Vec<Scenario>, Vec<Folder>), WorkflowError> {
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    let mut folders: Vec<Folder> = Vec::new();
+    for file in req.files {
+        let mut s = scenario::load(file).map_err(|e| WorkflowError::Input(e.to_string()))?;
+        let mut folder = s.name.clone();
+        let mut what = format!("scenario `{}`", s.name);
+        let mut flags = Vec::new();
+        if let Some(seed) = req.seed.filter(|&n| n != s.seed) {
+            s.seed = seed;
+            folder.push_str(&format!("-seed-{seed}"));
+            flags.push(format!("--seed {seed}"));
+        }
+        if let Some(r) = req.replications.filter(|&r| r != s.study.replications) {
+            s.study.replications = r;
+            folder.push_str(&format!("-r{r}"));
+            flags.push(format!("--replications {r}"));
+        }
+        if !flags.is_empty() {
+            what.push_str(&format!(" with {}", flags.join(" ")));
+        }
+        if !req.strategies.is_empty() {
+            for wanted in req.strategies {
+                if !s.strategies.iter().any(|st| &st.name == wanted) {
+                    let known: Vec<&str> = s.strategies.iter().map(|st| st.name.as_str()).collect();
+                    return Err(WorkflowError::Input(format!(
+                        "{}: --strategy `{}` is not in this file; its strategies are: {}",
+                        file.display(),
+                        text::quote(wanted),
+                        known.join(", ")
+                    )));
+                }
+            }
+            s.strategies.retain(|st| req.strategies.contains(&st.name));
+            if let Some(b) = s.study.baseline.take() {
+                if s.strategies.iter().any(|st| st.name == b) {
+                    s.study.baseline = Some(b);
+                } else {
+                    warn(&format!(
+                        "{}: baseline `{b}` is not among the strategies chosen with --strategy: \
+                         no differences from it are reported",
+                        file.display()
+                    ));
+                }
+            }
+        }
+        if let Some(i) = folders.iter().position(|f| f.name == folder) {
+            return Err(WorkflowError::Input(format!(
+                "{}: {what} writes to the folder `{}`, as does {} ({}); one would replace the \
+                 other: rename one of the scenarios or run them separately with another --out",
+                text::escape(&file.display().to_string()),
+                text::quote(&folder),
+                text::escape(&scenarios[i].file.display().to_string()),
+                folders[i].what
+            )));
+        }
+        folders.push(Folder {
+            name: folder,
+            scenario: s.name.clone(),
+            what,
+        });
+        scenarios.push(s);
+    }
+    Ok((scenarios, folders))
+}
+
 /// The default memory budget when `--max-memory` is not given, in bytes: half of the smallest
 /// of the machine's memory, the cgroup limit and the ulimits (see [`crate::memory_budget`]).
 pub fn default_memory_budget() -> u64 {
@@ -80,6 +168,39 @@ pub fn warnings_before_running(s: &Scenario) -> Vec<String> {
             s.strategies.len(),
             report::charts::MAX_PANELS
         ));
+    }
+    warnings
+}
+
+/// The warnings about a study worth reading after it ran: a strategy that ended with more than
+/// 0.1% of its requests unfinished without diverging, and one that diverged and was stopped.
+pub fn warnings_after_running(study: &StudyResult, s: &Scenario) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (st, config) in study.first().strategies.iter().zip(&s.strategies) {
+        let totals = &st.result.summary.totals;
+        if totals.unfinished * 1000 > totals.arrived && st.result.summary.truncation.is_none() {
+            let advice = match config.config.drain {
+                None => "add `drain = true` to let them finish after `duration`".to_string(),
+                Some(d) => format!("the drain stopped at its bound ({d}); raise `drain`"),
+            };
+            warnings.push(format!(
+                "strategy `{}` ended with {} of {} requests unfinished ({:.1}%): they are \
+                 in no latency figure, so percentiles understate the truth; {advice}",
+                st.name,
+                totals.unfinished,
+                totals.arrived,
+                100.0 * totals.unfinished as f64 / totals.arrived as f64
+            ));
+        }
+        if let Some(t) = &st.result.summary.truncation {
+            warnings.push(format!(
+                "strategy `{}` diverged and was stopped at {:.3} s simulated: {}; its \
+                 results end there (summary.csv: truncated = 1). Bound the backlog with \
+                 db.queue_limit, db.queue_timeout, app.queue_limit or clients.timeout, or give \
+                 the database more capacity",
+                st.name, t.at_s, t.reason
+            ));
+        }
     }
     warnings
 }

@@ -1,7 +1,7 @@
 //! A phase map's output folder: its files (`phase.csv`, the charts, `phase.toml`, or a
 //! shard's CSV and manifest) assembled and written all or nothing.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
@@ -9,8 +9,30 @@ use super::output::{self, Map};
 use crate::report::charts;
 use crate::report::write::OutputDir;
 use crate::report::ImageFormat;
+use crate::text;
+use crate::workflow::run::{self, Folder};
 use crate::workflow::sweep::Shard;
 use crate::workflow::WorkflowError;
+
+/// The output folder's name of a phase map of scenario `name`: `NAME-phase`, or
+/// `NAME-phase-shard-I-of-N` for a shard.
+pub fn folder(name: &str, shard: Option<Shard>) -> String {
+    match shard {
+        Some(Shard { index, count }) => format!("{name}-phase-shard-{index}-of-{count}"),
+        None => format!("{name}-phase"),
+    }
+}
+
+/// The output folder `parent/folder` of a phase map of `scenario`; one another scenario wrote
+/// is refused with exit 2.
+pub fn claim(parent: &Path, folder: &str, scenario: &str) -> Result<OutputDir, WorkflowError> {
+    let folder = Folder {
+        name: folder.to_string(),
+        scenario: scenario.to_string(),
+        what: format!("this phase map of `{}`", text::quote(scenario)),
+    };
+    run::claim(parent, &folder)
+}
 
 /// An output that cannot be made from data this program produced itself: a bug.
 fn internal(e: String) -> WorkflowError {

@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::boundary::{number, Boundary};
-use super::CellStats;
+use super::{CellStats, Checked, Phase, Verdicts};
 use crate::report::ImageFormat;
+use crate::scenario::overrides;
 use crate::text;
 
 /// A phase map's results and what it was run with.
@@ -41,6 +42,38 @@ pub struct Map {
 }
 
 impl Map {
+    /// The map of `phase`, checked as `checked`, from the `verdicts` of its runs (by cell,
+    /// strategy and seed); its charts drawn as `format`.
+    pub fn of(phase: &Phase, checked: &Checked, verdicts: &Verdicts, format: ImageFormat) -> Map {
+        let s = &checked.first;
+        let base = s.seed;
+        let stats = verdicts
+            .iter()
+            .map(|cell| {
+                cell.iter()
+                    .map(|v| CellStats::of(v, |k| phase.seed_of(base, k)))
+                    .collect()
+            })
+            .collect();
+        Map {
+            scenario: s.name.clone(),
+            scenario_file: phase.file.to_string_lossy().into_owned(),
+            scenario_sha256: s.source_sha256.clone(),
+            seed: base,
+            seeds: phase.seeds,
+            adaptive: phase.adaptive,
+            format,
+            horizon_s: phase.horizon.map(|h| h.as_secs_f64()),
+            load_paths: phase.load_paths.clone(),
+            load_labels: phase.load.iter().map(overrides::value_label).collect(),
+            load_numbers: phase.load_numbers.clone(),
+            trigger_path: phase.trigger.as_ref().map(|t| t.path.clone()),
+            trigger_labels: (0..phase.rows()).map(|t| phase.row_label(t)).collect(),
+            strategies: s.strategies.iter().map(|st| st.name.clone()).collect(),
+            stats,
+        }
+    }
+
     /// The stats of load `l`, trigger `t` and strategy `i`.
     pub fn at(&self, l: usize, t: usize, i: usize) -> &CellStats {
         &self.stats[l * self.trigger_labels.len() + t][i]

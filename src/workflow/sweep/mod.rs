@@ -1,5 +1,6 @@
-//! `cachestorm sweep` and `cachestorm merge`: the grid of points ([`grid`]), running them
-//! ([`points`]), `--find`'s search ([`find`]) and reading shards back ([`merge`]).
+//! `cachestorm sweep` and `cachestorm merge`: the grid of points ([`grid`]), what a sweep decides
+//! before it runs ([`plan`]: a shard's points, the cost warning, the folder, the manifest),
+//! running them ([`points`]), `--find`'s search ([`find`]) and reading shards back ([`merge`]).
 //!
 //! A sweep checks every point and plans its memory before anything runs, then runs the points
 //! (all of them, a shard's, or those `--find`'s bisections ask for) and keeps of each run only
@@ -11,6 +12,7 @@ pub mod files;
 pub mod find;
 pub mod grid;
 pub mod merge;
+pub mod plan;
 pub mod points;
 
 pub use grid::{search_order, Shard, Sweep};
