@@ -219,7 +219,8 @@ impl Mode {
             Mode::CongestiveCollapse | Mode::SynchronisedExpiry | Mode::Penetration => "db_load",
             Mode::RetryStorm => "goodput",
             Mode::Dependency | Mode::AbandonedLock => "errors",
-            Mode::Consistency | Mode::Freshness => "outdated_reads",
+            Mode::Consistency => "local_differs",
+            Mode::Freshness => "outdated_reads",
             Mode::HotKeyHerd => "latency_p99",
             Mode::ColdCache | Mode::FanOut => "hit_ratio",
         }

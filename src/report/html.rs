@@ -87,13 +87,14 @@ pub fn reproduce(file: &str, seed: u64, replications: usize, strategies: &[Strin
 /// Charts of the timelines, in the order shown: with their small multiples when drawn (the
 /// overlaid lines of many strategies hide each other), the overlays otherwise, then the
 /// charts of the scenario's own lesson.
-const TIMELINES: [(&str, &str); 10] = [
+const TIMELINES: [(&str, &str); 11] = [
     ("latency_p99_by_strategy", "latency_p99"),
     ("db_load_by_strategy", "db_load"),
     ("hit_ratio", ""),
     ("errors_by_strategy", "errors"),
     ("outdated_reads", ""),
     ("outdated_age_p99", ""),
+    ("local_differs", ""),
     ("goodput", ""),
     ("retry_amplification", ""),
     ("node_load", ""),

@@ -41,14 +41,47 @@ pub(super) fn has_writes(result: &ScenarioResult) -> bool {
     })
 }
 
+/// A share of reads over time, in percent on a log axis, one line per strategy: what to read
+/// from a bucket and a strategy, and how the legend words it.
+pub(super) struct Share {
+    /// The panel's y axis label.
+    pub(super) y_desc: &'static str,
+    /// A bucket's share, percent; `None` (a gap) when it is 0 or there is nothing to share.
+    pub(super) shown: fn(&BucketRow) -> Option<f64>,
+    /// A bucket's share, percent, 0 when it is 0; `None` when there is nothing to share.
+    pub(super) with_zero: fn(&BucketRow) -> Option<f64>,
+    /// A strategy's share over its whole run, percent; `None` when it had nothing to share.
+    pub(super) whole_run: fn(&StrategyResult) -> Option<f64>,
+    /// The legend's figure of a strategy with nothing to share.
+    pub(super) none: &'static str,
+    /// The legend's note on what a gap in a line means.
+    pub(super) gap_note: &'static str,
+}
+
+/// What `outdated_reads` draws: outdated reads, percent of the reads served.
+pub(super) const OUTDATED_SHARE: Share = Share {
+    y_desc: "outdated reads (% of reads)",
+    shown: outdated_percent,
+    with_zero: share_percent,
+    whole_run: outdated_share,
+    none: "no reads",
+    gap_note: GAP_NOTE,
+};
+
 /// The panel of the `outdated_reads` chart: outdated reads as a percentage of the reads served
 /// in each bucket, on a log axis; and its legend.
+pub(super) fn outdated_reads_panel(result: &Runs) -> (Panel, Vec<LegendEntry>) {
+    share_panel(result, &OUTDATED_SHARE)
+}
+
+/// The panel of a [`Share`] over time, on a log axis, and its legend: the strategies from the
+/// largest whole-run share down, and a note on the gaps when a line has one.
 ///
 /// With replications a bucket's line is the mean share over them, counting a replication
-/// without an outdated read there as 0%: a mean of 0% is the gap, and a bucket where some
-/// replication had none has no band (its bottom, 0%, is off the log axis; drawn from the axis's
-/// floor, the bands of rare outdated reads would fill the bottom of the chart).
-pub(super) fn outdated_reads_panel(result: &Runs) -> (Panel, Vec<LegendEntry>) {
+/// with a share of 0 there as 0%: a mean of 0% is the gap, and a bucket where some
+/// replication had 0 has no band (its bottom, 0%, is off the log axis; drawn from the axis's
+/// floor, the bands of rare events would fill the bottom of the chart).
+pub(super) fn share_panel(result: &Runs, share: &Share) -> (Panel, Vec<LegendEntry>) {
     let on_log_axis = |p: &mut MeanPoint| {
         if !p.mean.is_some_and(|m| m > 0.0) {
             p.mean = None;
@@ -57,29 +90,38 @@ pub(super) fn outdated_reads_panel(result: &Runs) -> (Panel, Vec<LegendEntry>) {
             p.band = None;
         }
     };
-    let (series, gaps) = if result.is_replicated() {
-        (
-            collect_mean_series(result, share_percent, on_log_axis),
-            mean_has_gaps(result, share_percent, on_log_axis),
-        )
+    let series = if result.is_replicated() {
+        collect_mean_series(result, share.with_zero, on_log_axis)
     } else {
-        (
-            collect_series(result, outdated_percent),
-            has_gaps(result, outdated_percent),
-        )
+        collect_series(result, share.shown)
     };
     let y = share_axis(values(&series));
     let whole_run: Vec<Option<f64>> = (0..result.strategies.len())
-        .map(|i| mean_figure(result.strategy(i).into_iter().map(outdated_share)))
+        .map(|i| mean_figure(result.strategy(i).into_iter().map(share.whole_run)))
         .collect();
-    let mut legend = ranked_legend(result, &whole_run, |share| match share {
-        Some(share) => format_share(share),
-        None => "no reads".to_owned(),
+    // A strategy with nothing to share draws no line, and the legend says why: no gap of its.
+    let gaps = (0..result.strategies.len())
+        .filter(|&i| whole_run[i].is_some())
+        .any(|i| {
+            if result.is_replicated() {
+                let mut points = mean_of_buckets(&result.strategy(i), share.with_zero);
+                points.iter_mut().any(|p| {
+                    on_log_axis(p);
+                    p.mean.is_none()
+                })
+            } else {
+                let buckets = &result.strategies[i].result.buckets;
+                buckets.iter().any(|b| (share.shown)(b).is_none())
+            }
+        });
+    let mut legend = ranked_legend(result, &whole_run, |figure| match figure {
+        Some(figure) => format_share(figure),
+        None => share.none.to_owned(),
     });
     if gaps {
-        legend.push(gap_note());
+        legend.push(LegendEntry::note(share.gap_note));
     }
-    let panel = Panel::overlaid("outdated reads (% of reads)", y, series);
+    let panel = Panel::overlaid(share.y_desc, y, series);
     (panel, legend)
 }
 

@@ -24,6 +24,10 @@
 //! - `outdated_age_p99`: how long before those reads their value had been superseded (p99, log
 //!   axis), one line per strategy, and `outdated_age_p99_by_strategy`, one panel per strategy.
 //!
+//! One more teaches consistency, drawn only when a local cache served a copy that differed from
+//! the shared cache's (`consistency`): `local_differs`, the share of local hits whose version
+//! differed, one line per strategy on a logarithmic axis.
+//!
 //! Two more teach retries and failures of dependencies, drawn only when a strategy retried, shed
 //! a request, cancelled a database query or met a database error (`retries`):
 //! - `goodput`: one panel per strategy on one shared scale, with the requests answered in time
@@ -44,7 +48,7 @@
 //! - `fanout_latency`: request latency percentiles against k (log axis), when measured.
 //!
 //! Layout: `time_series` builds these figures (with `errors` for failures by kind, `freshness`
-//! for the three of freshness, `retries` for the two of retries and `node_load` for the one of
+//! for the three of freshness, `consistency` for the one of local copies, `retries` for the two of retries and `node_load` for the one of
 //! nodes) from the `runs` they draw (one run, or the replications whose means and bands
 //! `runs` computes), and `fanout` those of `cachestorm fanout`, as backend-free descriptions
 //! (`figure`) on `axis` scales; `marks` says which timeline marks belong to which strategies;
@@ -76,6 +80,7 @@
 //! output is deterministic: the same input always gives the same bytes.
 
 mod axis;
+mod consistency;
 mod draw;
 mod errors;
 mod fanout;
@@ -101,6 +106,7 @@ mod time_series;
 use rayon::prelude::*;
 
 use axis::*;
+use consistency::*;
 use draw::*;
 use errors::*;
 use fanout::*;
@@ -168,7 +174,8 @@ pub fn all_stems() -> impl Iterator<Item = &'static str> {
 /// left out with more than [`MAX_PANELS`] strategies; then, when a request failed,
 /// `errors_by_strategy` (small multiples too); then, when a strategy committed a write,
 /// `outdated_reads`, `outdated_age_p99` and `outdated_age_p99_by_strategy` (the last left out
-/// with more than [`MAX_PANELS`] strategies too); then, when a strategy retried, shed a request,
+/// with more than [`MAX_PANELS`] strategies too); then, when a local copy differed from the
+/// shared cache's, `local_differs`; then, when a strategy retried, shed a request,
 /// cancelled a database query or met a database error, `goodput` (small multiples, left out with
 /// more than [`MAX_PANELS`] strategies too) and `retry_amplification`; then, when a strategy has
 /// per-node rows, `node_load` (small multiples, left out with more than [`MAX_PANELS`]
@@ -195,6 +202,7 @@ fn render_runs(runs: Runs, format: ImageFormat) -> Result<Vec<Chart>, ChartError
     let writes = any(has_writes);
     let retries = any(has_retries_or_dependency_activity);
     let nodes = any(has_node_rows);
+    let differs = any(has_local_differs);
     let kinds: Vec<Kind> = KINDS
         .iter()
         .copied()
@@ -203,6 +211,7 @@ fn render_runs(runs: Runs, format: ImageFormat) -> Result<Vec<Chart>, ChartError
         .filter(|kind| writes || !kind.needs_writes())
         .filter(|kind| retries || !kind.needs_retries())
         .filter(|kind| nodes || !kind.needs_nodes())
+        .filter(|kind| differs || !kind.needs_local_differs())
         .collect();
     // Each chart is drawn alone, side by side on rayon; collected in `KINDS` order.
     kinds

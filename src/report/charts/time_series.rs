@@ -22,12 +22,13 @@ pub(super) enum Kind {
     OutdatedReads,
     OutdatedAge,
     OutdatedAgeByStrategy,
+    LocalDiffers,
     Goodput,
     RetryAmplification,
     NodeLoad,
 }
 
-pub(super) const KINDS: [Kind; 13] = [
+pub(super) const KINDS: [Kind; 14] = [
     Kind::Latency,
     Kind::DbLoad,
     Kind::HitRatio,
@@ -38,6 +39,7 @@ pub(super) const KINDS: [Kind; 13] = [
     Kind::OutdatedReads,
     Kind::OutdatedAge,
     Kind::OutdatedAgeByStrategy,
+    Kind::LocalDiffers,
     Kind::Goodput,
     Kind::RetryAmplification,
     Kind::NodeLoad,
@@ -56,6 +58,7 @@ impl Kind {
             Kind::OutdatedReads => "outdated_reads",
             Kind::OutdatedAge => "outdated_age_p99",
             Kind::OutdatedAgeByStrategy => "outdated_age_p99_by_strategy",
+            Kind::LocalDiffers => "local_differs",
             Kind::Goodput => "goodput",
             Kind::RetryAmplification => "retry_amplification",
             Kind::NodeLoad => "node_load",
@@ -86,6 +89,11 @@ impl Kind {
             self,
             Kind::OutdatedReads | Kind::OutdatedAge | Kind::OutdatedAgeByStrategy
         )
+    }
+
+    /// Whether the chart is about local copies differing, drawn only when one did.
+    pub(super) fn needs_local_differs(self) -> bool {
+        matches!(self, Kind::LocalDiffers)
     }
 
     /// Whether the chart is about retries and dependency failures, drawn only when a strategy
@@ -232,6 +240,10 @@ pub(super) fn build_figure<'a>(kind: Kind, runs: impl Into<Runs<'a>>) -> Figure 
                 Vec::new(),
             )
         }
+        Kind::LocalDiffers => {
+            let (panel, legend) = local_differs_panel(result);
+            time_figure(OVERLAID_SIZE, LOCAL_DIFFERS_TITLE, vec![panel], legend)
+        }
         Kind::Goodput => {
             let panels = goodput_panels(result);
             let size = small_multiples_size(panels.len());
@@ -297,6 +309,7 @@ impl Kind {
                 | Kind::Errors
                 | Kind::OutdatedReads
                 | Kind::OutdatedAge
+                | Kind::LocalDiffers
                 | Kind::RetryAmplification
         )
     }
