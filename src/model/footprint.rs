@@ -2,8 +2,8 @@
 //! and work, from the arrivals the workload will bring. Used to refuse a run that cannot fit,
 //! to size the thread pool, and to warn before a long run.
 
-use super::cache::CacheCluster;
-use super::config::{ModelConfig, TimelineAction};
+use super::cache::{CacheCluster, Columns};
+use super::config::{CacheConfig, ModelConfig, TimelineAction};
 use super::world::request_bytes;
 
 /// The memory one run of a configuration needs, in bytes.
@@ -54,12 +54,16 @@ pub fn footprint(config: &ModelConfig, rows: RowBytes) -> Footprint {
     let local = config.local_cache.as_ref().map_or(0, |l| {
         let hot = l.hot_keys.map_or(keyspace, |h| (h as u64).min(keyspace));
         let ranges = if deploys { 2 } else { 1 };
-        config.app.instances as u64 * ranges * hot * super::cache::LocalCaches::BYTES_PER_KEY
+        config.app.instances as u64
+            * ranges
+            * hot
+            * super::cache::LocalCaches::bytes_per_key(l, config.writes.is_some())
     });
     // Zipf: the alias table (8 bytes a key) plus the weights it is built from.
     let popularity = 16 * keyspace;
     let cache = config.cache.as_ref().map_or(0, |c| {
-        cache_keys * CacheCluster::bytes_per_key() as u64 + c.nodes as u64 * c.vnodes as u64 * 16
+        cache_keys * CacheCluster::bytes_per_key(cache_columns(config, c)) as u64
+            + c.nodes as u64 * c.vnodes as u64 * 16
     });
     let locks = if config.mitigations.lock.is_some() {
         cache_keys * 16
@@ -89,8 +93,14 @@ pub fn footprint(config: &ModelConfig, rows: RowBytes) -> Footprint {
     let (gutter, breakers, node_rows) = match config.cache.as_ref().filter(|_| faults) {
         Some(c) => (
             match c.failover {
-                super::config::Failover::Gutter(_) => {
-                    cache_keys * CacheCluster::bytes_per_key() as u64
+                super::config::Failover::Gutter(g) => {
+                    let columns = Columns {
+                        lru: g.capacity.is_some(),
+                        placement: true,
+                        delta: false,
+                        versions: config.writes.is_some(),
+                    };
+                    cache_keys * CacheCluster::bytes_per_key(columns) as u64
                 }
                 _ => 0,
             },
@@ -127,6 +137,16 @@ pub fn footprint(config: &ModelConfig, rows: RowBytes) -> Footprint {
             * (request_bytes(config.clients.fanout) + calls)
             + background,
         results: buckets * (rows.bucket + node_rows),
+    }
+}
+
+/// The per-key columns of the shared cache `cache` of `config` (`model::cache::cluster`).
+pub fn cache_columns(config: &ModelConfig, cache: &CacheConfig) -> Columns {
+    Columns {
+        lru: cache.capacity.is_some(),
+        placement: true,
+        delta: config.mitigations.early_expiration.is_some(),
+        versions: config.writes.is_some(),
     }
 }
 

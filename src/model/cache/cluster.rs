@@ -1,10 +1,13 @@
 //! The cache cluster: keys placed on nodes by consistent hashing, per-node LRU capacity, and
 //! entries that expire.
 //!
-//! Keys are dense integers, so entries live in one array indexed by key (no hashing on the hot
-//! path). Each node threads its entries on an intrusive LRU list through that array. Expired
-//! entries are removed lazily: they stay (and count against capacity) until overwritten or
-//! evicted, as in memcached.
+//! Keys are dense integers, so entries live in arrays indexed by key (no hashing on the hot
+//! path), one array per field: a read touches only the expiry column, 8 bytes a key. Fields
+//! that only some scenarios use cost nothing in the others: the LRU links exist only when
+//! nodes have a capacity, and a value's compute time and version are kept only once a value
+//! has one that is not zero (early expiration, writes). Each node threads its entries on an
+//! intrusive LRU list through the link column. Expired entries are removed lazily: they stay
+//! (and count against capacity) until overwritten or evicted, as in memcached.
 
 use std::sync::Arc;
 
@@ -13,21 +16,23 @@ use crate::engine::{SimDuration, SimTime};
 use crate::model::mitigation::lookup::Lookup;
 
 const NONE: u32 = u32::MAX;
-const ABSENT: u16 = u16::MAX;
 
+/// The expiry of a key that holds no entry. No value's expiry reaches it: a scenario's
+/// durations are at most about 31 years (`scenario::duration`), so every time the model
+/// computes stays below 2^63 ns.
+const ABSENT: SimTime = SimTime(u64::MAX);
+
+/// A key's place on its node's LRU list.
 #[derive(Clone, Copy, Debug)]
-struct Entry {
-    expires: SimTime,
-    /// How long the value took to compute, for early expiration.
-    delta: SimDuration,
+struct Link {
     prev: u32,
     next: u32,
-    /// Version of the value (of the key in the database) held, or, once removed, the last one
-    /// held or invalidated: a versioned set compares against it.
-    version: u32,
-    /// Node holding the entry, or `ABSENT`.
-    node: u16,
 }
+
+const UNLINKED: Link = Link {
+    prev: NONE,
+    next: NONE,
+};
 
 #[derive(Clone, Copy, Debug)]
 struct Node {
@@ -39,21 +44,71 @@ struct Node {
     tail: u32,
 }
 
+/// Which per-key columns a cluster holds, for memory estimates (see
+/// [`CacheCluster::bytes_per_key`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Columns {
+    /// LRU links: the nodes have a capacity.
+    pub lru: bool,
+    /// A node per key: more than one node.
+    pub placement: bool,
+    /// Each value's compute time: early expiration reads it.
+    pub delta: bool,
+    /// Each value's version: the scenario has writes.
+    pub versions: bool,
+}
+
 /// A cluster of cache nodes holding entries for keys `0..keyspace`.
 #[derive(Clone, Debug)]
 pub struct CacheCluster {
     /// The node of each key; shared read-only by runs with the same placement inputs
-    /// (`model::setup`), copied on the first change of placement.
+    /// (`model::setup`), copied on the first change of placement. A key's entry, when it has
+    /// one, is always on this node: a key that changes node loses its entry first.
     node_of_key: Arc<Vec<u16>>,
-    entries: Vec<Entry>,
+    /// When each key's entry expires, [`ABSENT`] for a key without an entry.
+    expires: Vec<SimTime>,
+    /// Each key's place on its node's LRU list; empty when the nodes have no capacity.
+    links: Vec<Link>,
+    /// How long each key's value took to compute, for early expiration; empty (all zero)
+    /// until a value with a compute time is written.
+    delta: Vec<SimDuration>,
+    /// Version of the value (of the key in the database) each key holds, or, once removed,
+    /// the last one held or invalidated: a versioned set compares against it. Empty (all
+    /// zero) until a version other than 0 is written.
+    versions: Vec<u32>,
     nodes: Vec<Node>,
 }
 
 impl CacheCluster {
-    /// Bytes a cluster over `keyspace` cache keys takes (for memory estimates), apart from its
-    /// small per-node and ring tables.
-    pub const fn bytes_per_key() -> usize {
-        std::mem::size_of::<Entry>() + std::mem::size_of::<u16>()
+    /// Bytes a cluster with `columns` takes per cache key (for memory estimates), apart from
+    /// its small per-node and ring tables.
+    pub const fn bytes_per_key(columns: Columns) -> usize {
+        use std::mem::size_of;
+        let mut bytes = size_of::<SimTime>();
+        if columns.lru {
+            bytes += size_of::<Link>();
+        }
+        if columns.placement {
+            bytes += size_of::<u16>();
+        }
+        if columns.delta {
+            bytes += size_of::<SimDuration>();
+        }
+        if columns.versions {
+            bytes += size_of::<u32>();
+        }
+        bytes
+    }
+
+    /// Bytes the cluster's per-key columns hold now (their capacities; the placement counted
+    /// whole even when shared with other runs).
+    pub fn bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.node_of_key.capacity() * size_of::<u16>()
+            + self.expires.capacity() * size_of::<SimTime>()
+            + self.links.capacity() * size_of::<Link>()
+            + self.delta.capacity() * size_of::<SimDuration>()
+            + self.versions.capacity() * size_of::<u32>()
     }
 
     /// An empty cluster of `nodes` nodes with `vnodes` ring points each and `capacity` entries per
@@ -79,17 +134,14 @@ impl CacheCluster {
         let keyspace = placement.len();
         CacheCluster {
             node_of_key: placement,
-            entries: vec![
-                Entry {
-                    expires: SimTime::ZERO,
-                    delta: SimDuration::ZERO,
-                    prev: NONE,
-                    next: NONE,
-                    version: 0,
-                    node: ABSENT,
-                };
-                keyspace
-            ],
+            expires: vec![ABSENT; keyspace],
+            links: if capacity.is_some() {
+                vec![UNLINKED; keyspace]
+            } else {
+                Vec::new()
+            },
+            delta: Vec::new(),
+            versions: Vec::new(),
             nodes: vec![
                 Node {
                     len: 0,
@@ -104,10 +156,11 @@ impl CacheCluster {
 
     /// Cache keys the cluster has room for.
     pub fn keys(&self) -> u32 {
-        self.entries.len() as u32
+        self.expires.len() as u32
     }
 
     /// The node that owns `key`.
+    #[inline]
     pub fn node_of(&self, key: u32) -> u32 {
         self.node_of_key[key as usize] as u32
     }
@@ -117,77 +170,115 @@ impl CacheCluster {
         self.nodes[node as usize].len
     }
 
+    /// Whether the nodes evict (have a capacity): entries are then on LRU lists.
+    #[inline]
+    fn lru(&self) -> bool {
+        !self.links.is_empty()
+    }
+
+    /// How long `key`'s value took to compute (zero when none was kept).
+    #[inline]
+    fn delta(&self, key: u32) -> SimDuration {
+        self.delta
+            .get(key as usize)
+            .copied()
+            .unwrap_or(SimDuration::ZERO)
+    }
+
     /// Reads `key` at `now`; a hit refreshes its LRU position.
     #[inline]
     pub fn get(&mut self, key: u32, now: SimTime) -> Lookup {
-        let e = self.entries[key as usize];
-        if e.node == ABSENT {
+        let expires = self.expires[key as usize];
+        if expires == ABSENT {
             Lookup::Absent
-        } else if e.expires > now {
-            if self.nodes[e.node as usize].capacity.is_some() {
-                self.unlink(key);
-                self.push_front(key);
+        } else if expires > now {
+            if self.lru() {
+                self.touch(key);
             }
             Lookup::Hit {
-                expires: e.expires,
-                delta: e.delta,
+                expires,
+                delta: self.delta(key),
             }
         } else {
             Lookup::Expired {
-                expired_at: e.expires,
+                expired_at: expires,
             }
         }
     }
 
     /// Whether `key` holds a value, fresh or expired (without touching LRU order).
     pub fn holds_any(&self, key: u32) -> bool {
-        self.entries[key as usize].node != ABSENT
+        self.expires[key as usize] != ABSENT
     }
 
     /// Whether `key` holds an expired value at `now` (without touching LRU order).
     pub fn holds_stale(&self, key: u32, now: SimTime) -> bool {
-        let e = self.entries[key as usize];
-        e.node != ABSENT && e.expires <= now
+        let expires = self.expires[key as usize];
+        expires != ABSENT && expires <= now
     }
 
     /// The version of the value `key` holds (or, once removed, last held or invalidated).
     #[inline]
     pub fn version(&self, key: u32) -> u32 {
-        self.entries[key as usize].version
+        self.versions.get(key as usize).copied().unwrap_or(0)
+    }
+
+    /// Keeps `version` as `key`'s, making the column on the first version other than 0.
+    #[inline]
+    fn set_version(&mut self, key: u32, version: u32) {
+        if self.versions.is_empty() {
+            if version == 0 {
+                return;
+            }
+            self.versions = vec![0; self.expires.len()];
+        }
+        self.versions[key as usize] = version;
+    }
+
+    /// Keeps `delta` as `key`'s compute time, making the column on the first one not zero.
+    #[inline]
+    fn set_delta(&mut self, key: u32, delta: SimDuration) {
+        if self.delta.is_empty() {
+            if delta == SimDuration::ZERO {
+                return;
+            }
+            self.delta = vec![SimDuration::ZERO; self.expires.len()];
+        }
+        self.delta[key as usize] = delta;
     }
 
     /// Removes `key`'s entry, if any, remembering `version` as its version if that is newer
     /// (a delete that leaves a tombstone for versioned sets).
     pub fn invalidate(&mut self, key: u32, version: u32) {
         self.remove(key);
-        let e = &mut self.entries[key as usize];
-        e.version = e.version.max(version);
+        if version > self.version(key) {
+            self.set_version(key, version);
+        }
     }
 
     /// Writes `key` at `version` with expiry `expires` and compute time `delta`; returns how
     /// many entries LRU evicted (0 or 1).
     #[inline]
     pub fn set(&mut self, key: u32, expires: SimTime, delta: SimDuration, version: u32) -> u32 {
-        let owner = self.node_of_key[key as usize];
-        let e = &mut self.entries[key as usize];
-        e.expires = expires;
-        e.delta = delta;
-        e.version = version;
-        if e.node == owner {
-            if self.nodes[owner as usize].capacity.is_some() {
-                self.unlink(key);
-                self.push_front(key);
+        debug_assert!(expires < ABSENT, "an expiry below 2^64 - 1 ns");
+        let held = self.expires[key as usize] != ABSENT;
+        self.expires[key as usize] = expires;
+        self.set_delta(key, delta);
+        self.set_version(key, version);
+        if held {
+            if self.lru() {
+                self.touch(key);
             }
             return 0;
         }
-        e.node = owner;
-        let node = &mut self.nodes[owner as usize];
+        let owner = self.node_of_key[key as usize] as usize;
+        let node = &mut self.nodes[owner];
         node.len += 1;
         let Some(capacity) = node.capacity else {
             return 0;
         };
-        self.push_front(key);
-        let node = self.nodes[owner as usize];
+        self.push_front(key, owner);
+        let node = self.nodes[owner];
         if node.len > capacity {
             self.remove(node.tail);
             1
@@ -224,11 +315,8 @@ impl CacheCluster {
 
     /// Removes every entry of every node.
     pub fn flush_all(&mut self) {
-        for e in &mut self.entries {
-            e.node = ABSENT;
-            e.prev = NONE;
-            e.next = NONE;
-        }
+        self.expires.fill(ABSENT);
+        self.links.fill(UNLINKED);
         for n in &mut self.nodes {
             n.len = 0;
             n.head = NONE;
@@ -245,11 +333,12 @@ impl CacheCluster {
 
     /// Removes every entry of one node.
     pub fn flush_node(&mut self, node: u32) {
-        for e in &mut self.entries {
-            if e.node as u32 == node {
-                e.node = ABSENT;
-                e.prev = NONE;
-                e.next = NONE;
+        for (key, &owner) in self.node_of_key.iter().enumerate() {
+            if owner as u32 == node {
+                self.expires[key] = ABSENT;
+                if let Some(link) = self.links.get_mut(key) {
+                    *link = UNLINKED;
+                }
             }
         }
         let n = &mut self.nodes[node as usize];
@@ -259,49 +348,52 @@ impl CacheCluster {
     }
 
     fn remove(&mut self, key: u32) {
-        let node = self.entries[key as usize].node;
-        if node == ABSENT {
+        if self.expires[key as usize] == ABSENT {
             return;
         }
-        if self.nodes[node as usize].capacity.is_some() {
-            self.unlink(key);
+        let node = self.node_of_key[key as usize] as usize;
+        if self.lru() {
+            self.unlink(key, node);
         }
-        self.nodes[node as usize].len -= 1;
-        self.entries[key as usize].node = ABSENT;
+        self.nodes[node].len -= 1;
+        self.expires[key as usize] = ABSENT;
     }
 
-    fn unlink(&mut self, key: u32) {
-        let Entry {
-            prev, next, node, ..
-        } = self.entries[key as usize];
-        let n = &mut self.nodes[node as usize];
+    /// Moves held `key` to the front of its node's LRU list (nothing to do at the front).
+    #[inline]
+    fn touch(&mut self, key: u32) {
+        if self.links[key as usize].prev != NONE {
+            let node = self.node_of_key[key as usize] as usize;
+            self.unlink(key, node);
+            self.push_front(key, node);
+        }
+    }
+
+    fn unlink(&mut self, key: u32, node: usize) {
+        let Link { prev, next } = self.links[key as usize];
         if prev == NONE {
-            n.head = next;
+            self.nodes[node].head = next;
         } else {
-            self.entries[prev as usize].next = next;
+            self.links[prev as usize].next = next;
         }
         if next == NONE {
-            n.tail = prev;
+            self.nodes[node].tail = prev;
         } else {
-            self.entries[next as usize].prev = prev;
+            self.links[next as usize].prev = prev;
         }
-        let e = &mut self.entries[key as usize];
-        e.prev = NONE;
-        e.next = NONE;
+        self.links[key as usize] = UNLINKED;
     }
 
-    fn push_front(&mut self, key: u32) {
-        let node = self.entries[key as usize].node as usize;
+    fn push_front(&mut self, key: u32, node: usize) {
         let old_head = self.nodes[node].head;
-        {
-            let e = &mut self.entries[key as usize];
-            e.prev = NONE;
-            e.next = old_head;
-        }
+        self.links[key as usize] = Link {
+            prev: NONE,
+            next: old_head,
+        };
         if old_head == NONE {
             self.nodes[node].tail = key;
         } else {
-            self.entries[old_head as usize].prev = key;
+            self.links[old_head as usize].prev = key;
         }
         self.nodes[node].head = key;
     }

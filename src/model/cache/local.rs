@@ -5,7 +5,7 @@
 
 use rand::Rng;
 
-use super::cluster::CacheCluster;
+use super::cluster::{CacheCluster, Columns};
 use crate::engine::{SimDuration, SimTime, Stream};
 use crate::model::config::{LocalCacheConfig, LocalInvalidation};
 use crate::model::distribution::Sampler;
@@ -57,8 +57,16 @@ pub enum Delivery {
 }
 
 impl LocalCaches {
-    /// Bytes per cached key and instance.
-    pub const BYTES_PER_KEY: u64 = CacheCluster::bytes_per_key() as u64;
+    /// Bytes per cached key and instance of local caches configured by `config`, in a
+    /// scenario with writes (`writes`: values carry versions) or without.
+    pub const fn bytes_per_key(config: &LocalCacheConfig, writes: bool) -> u64 {
+        CacheCluster::bytes_per_key(Columns {
+            lru: config.capacity.is_some(),
+            placement: true,
+            delta: false,
+            versions: writes,
+        }) as u64
+    }
 
     /// Local caches for `instances` instances of a keyspace of `keyspace` keys, with `ranges`
     /// key-version ranges (2 with deploys).

@@ -11,7 +11,7 @@ mod cluster;
 pub mod local;
 pub mod nodes;
 
-pub use cluster::{CacheCluster, HashRing};
+pub use cluster::{CacheCluster, Columns, HashRing};
 pub use local::{Delivery, LocalCaches, LocalEvent, LocalStreams};
 pub use nodes::{
     BreakerChange, NodeEvent, NodeFaults, NodeStreams, ReadOp, Release, WarmKey, WarmPace,
@@ -284,7 +284,8 @@ impl CacheTier {
         for (ckey, v) in staged.into_iter().flatten() {
             // A key the node no longer owns (the placement changed meanwhile) is left out.
             if self.cluster.node_of(ckey) == node {
-                let evicted = self.cluster.set(ckey, v.expires, v.delta, v.version);
+                let delta = self.kept_delta(v.delta);
+                let evicted = self.cluster.set(ckey, v.expires, delta, v.version);
                 written.push((ckey, evicted));
             }
         }
@@ -501,7 +502,19 @@ impl CacheTier {
             f.forget_warmed(ckey, Some(version));
         }
         let expires = self.expiry(now, ttl.unwrap_or(self.ttl));
+        let delta = self.kept_delta(delta);
         Some(self.cluster.set(ckey, expires, delta, version))
+    }
+
+    /// A value's compute time as the cache keeps it: only early expiration reads it, so
+    /// without it none is kept (and the cluster makes no column for it).
+    #[inline]
+    fn kept_delta(&self, delta: SimDuration) -> SimDuration {
+        if self.stages.reads_delta() {
+            delta
+        } else {
+            SimDuration::ZERO
+        }
     }
 
     /// When a value written at `now` for `ttl` expires, with the tier's jitter.

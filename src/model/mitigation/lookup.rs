@@ -60,6 +60,12 @@ impl ReadStages {
         }
     }
 
+    /// Whether a decision reads a hit's compute time (`delta`): only early expiration does.
+    #[inline]
+    pub fn reads_delta(&self) -> bool {
+        self.early.is_some()
+    }
+
     /// Decides what `lookup` at `now` means. `draw` gives a uniform number in (0, 1] for early
     /// expiration; it is called once for every fresh hit when early expiration is on, and
     /// never otherwise.
