@@ -81,9 +81,8 @@ fn validate(args: ValidateArgs) -> Result<(), CommandError> {
         match scenario::load(file) {
             Ok(mut s) => {
                 // Planned as `run` would plan it, so the threads shown are those it would use.
-                let threads = rayon::current_num_threads();
-                let cost = match experiment::plan_within(&mut s, budget, &source, threads) {
-                    Ok(p) => format!("; {}", p.describe()),
+                let cost = match run::describe_plan(&mut s, budget, &source) {
+                    Ok(plan) => format!("; {plan}"),
                     Err(e) => {
                         console::warn(&format!("`run` would refuse it: {e}"));
                         String::new()
@@ -189,7 +188,7 @@ fn print_run(
             .context("encoding the summary")?;
         out.print(&format!("{line}\n"));
     } else if study.replications() > 1 {
-        out.print(&report::replications::table(&study));
+        out.print(&report::table::replications(&study));
     } else {
         out.print(&report::table::headline(&study));
     }
@@ -361,7 +360,7 @@ impl Progress {
     /// Moves the bar by what a run reports. Runs report every few tens of thousands of
     /// events, so the bar moves (and the estimate of the time left settles) even when
     /// simulated time advances slowly.
-    fn advance(&self, p: crate::model::Progress) {
+    fn advance(&self, p: crate::workflow::RunProgress) {
         self.bar.inc(if self.records {
             p.trace_records
         } else {
@@ -382,7 +381,7 @@ impl Progress {
 }
 
 impl crate::workflow::Meter for Progress {
-    fn advance(&self, p: crate::model::Progress) {
+    fn advance(&self, p: crate::workflow::RunProgress) {
         Progress::advance(self, p);
     }
 

@@ -56,7 +56,7 @@ pub fn exercise_study(scenario: &Scenario) {
     let _ = cachestorm::report::table::headline(&result);
     let _ = replications::per_replication(&result);
     let _ = replications::intervals(&result);
-    let _ = replications::table(&result);
+    let _ = cachestorm::report::table::replications(&result);
     let _ = json::summary_bytes(&result);
     let _ = json::markdown(&result);
     let _ = csv::timeseries_replications(&result.runs);

@@ -13,9 +13,8 @@ use super::CommandError;
 use super::{check_writable_file, finish, run_meter, warn_before_running};
 use crate::cli::CheckArgs;
 use crate::console::{self, Stdout};
-use crate::experiment::Plan;
-use crate::metrics::StudyResult;
-use crate::report::junit::{self, Outcome, Suite, TestCase};
+use crate::experiment::{Plan, StudyResult};
+use crate::report::junit::{self, Outcome, Suite};
 use crate::scenario::Scenario;
 use crate::workflow::check::{self, Stopped};
 use crate::workflow::run;
@@ -106,7 +105,7 @@ pub(super) fn check(args: CheckArgs) -> Result<(), CommandError> {
             }
         }
         Err(stopped) => {
-            suites.push(error_suite(&stopped));
+            suites.push(stopped.suite());
             Err(stopped.error.into())
         }
     };
@@ -121,40 +120,4 @@ pub(super) fn check(args: CheckArgs) -> Result<(), CommandError> {
         }
     }
     result
-}
-
-/// The suite of a check that stopped: an `<error>` case per error, naming the file and the
-/// field.
-fn error_suite(stopped: &Stopped) -> Suite {
-    let kind = match stopped.error {
-        WorkflowError::Input(_) => "input refused",
-        _ => "error",
-    };
-    let cases = stopped
-        .places
-        .iter()
-        .map(|place| {
-            let name = match &place.file {
-                Some(f) => format!("{kind}: {f}"),
-                None => kind.to_string(),
-            };
-            let mut case = TestCase::new(
-                &name,
-                "cachestorm.check",
-                Outcome::Error(place.message.clone()),
-            );
-            if let Some(f) = &place.file {
-                case.properties.push(("file".into(), f.clone()));
-            }
-            if let Some(f) = &place.field {
-                case.properties.push(("field".into(), f.clone()));
-            }
-            case
-        })
-        .collect();
-    Suite {
-        name: "cachestorm check".into(),
-        properties: Vec::new(),
-        cases,
-    }
 }

@@ -9,6 +9,7 @@ pub mod charts;
 pub mod csv;
 pub mod diagnosis;
 pub mod fanout;
+pub mod format;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -19,6 +20,8 @@ pub mod replications;
 pub mod sweep;
 pub mod table;
 pub mod write;
+
+pub use format::ImageFormat;
 
 /// Name of the manifest file that records which run wrote an output folder.
 pub const MANIFEST: &str = "run.toml";
@@ -45,26 +48,4 @@ pub fn is_output_name(name: &str) -> bool {
                 .iter()
                 .any(|f| name == format!("{stem}.{}", f.extension()))
         })
-}
-
-/// Image format of the charts.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum ImageFormat {
-    /// PNG raster images.
-    Png,
-    /// SVG vector images.
-    Svg,
-}
-
-impl ImageFormat {
-    /// File extension, without the dot.
-    pub fn extension(self) -> &'static str {
-        match self {
-            ImageFormat::Png => "png",
-            ImageFormat::Svg => "svg",
-        }
-    }
 }

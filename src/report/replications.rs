@@ -8,7 +8,7 @@
 
 use super::csv::{finish, fixed, summary_columns, summary_values, write_row};
 use crate::metrics::interval::Interval;
-use crate::metrics::{ScenarioResult, StudyResult};
+use crate::metrics::StudyResult;
 use crate::text;
 
 /// One figure of one strategy over the replications: the values as written in each
@@ -219,86 +219,6 @@ pub fn paired(a: &Figure, b: &Figure) -> Option<Interval> {
         .filter_map(|r| Some((a.value(r)?, b.value(r)?)))
         .unzip();
     (!x.is_empty()).then(|| Interval::paired(&x, &y))
-}
-
-/// The table printed after a run with replications: per strategy, the mean and 95% interval
-/// of its headline figures, and the paired difference of p99 from the baseline.
-pub fn table(study: &StudyResult) -> String {
-    const SHOWN: [(&str, &str); 5] = [
-        ("hit_ratio", "hit ratio"),
-        ("p99_latency_ms", "p99 ms"),
-        ("worst_p99_latency_ms", "worst p99 ms"),
-        ("peak_db_queries_per_s", "peak DB q/s"),
-        ("error_ratio", "error ratio"),
-    ];
-    let first: &ScenarioResult = study.first();
-    let base = study.baseline.as_deref();
-    let lessons = super::lessons::lessons(study);
-    let mut header: Vec<String> = vec!["strategy".into()];
-    header.extend(SHOWN.iter().map(|(_, label)| label.to_string()));
-    if let Some(b) = base {
-        header.push(format!("p99 vs {} ms", text::escape(b)));
-    }
-    header.extend(lessons.iter().map(|l| l.label().to_string()));
-    let mut rows = vec![header];
-    for (i, s) in first.strategies.iter().enumerate() {
-        let figs = figures(study, i);
-        let get = |m: &str| {
-            figs.iter()
-                .find(|f| f.metric == m)
-                .expect("a summary column")
-        };
-        let mut row = vec![text::escape(&s.name).into_owned()];
-        for (metric, _) in SHOWN {
-            row.push(match get(metric).interval() {
-                Some(ci) => plus_minus(ci.mean, ci.half_width),
-                None => "-".into(),
-            });
-        }
-        if let Some(b) = base {
-            let cell = if b == s.name {
-                "baseline".to_string()
-            } else {
-                figure(study, b, "p99_latency_ms")
-                    .and_then(|bf| paired(get("p99_latency_ms"), &bf))
-                    .map_or("-".into(), |d| plus_minus(d.mean, d.half_width))
-            };
-            row.push(cell);
-        }
-        row.extend(lessons.iter().map(|&l| super::lessons::cell(study, i, l)));
-        rows.push(row);
-    }
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = format!(
-        "{}: {} replications{} (mean ± 95% confidence interval)\n",
-        text::escape(&first.name),
-        study.replications(),
-        if study.warmup_s > 0.0 {
-            format!(", first {} s left out", study.warmup_s)
-        } else {
-            String::new()
-        }
-    );
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(c, (cell, w))| {
-                let pad = w - cell.chars().count();
-                if c == 0 {
-                    format!("{cell}{}", " ".repeat(pad))
-                } else {
-                    format!("{}{cell}", " ".repeat(pad))
-                }
-            })
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 /// `mean ± half` with as many significant figures as the interval warrants.

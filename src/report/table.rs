@@ -1,11 +1,14 @@
-//! The compact table printed when a run ends: one row per strategy with its headline figures.
+//! The compact table printed when a run ends: one row per strategy with its headline figures
+//! ([`headline`]; with replications, their means and intervals: [`replications`]).
 //! Columns about mitigations (hot-key herd, stale serves, lock waits) appear only when some
 //! strategy has something to show in them. Strategy names are shown escaped
 //! ([`crate::text::escape`]), so no control character reaches the terminal.
 
 use super::lessons;
+use super::replications::{figure, figures, paired, plus_minus};
 use crate::metrics::ratio;
-use crate::metrics::{StrategyResult, StudyResult};
+use crate::metrics::{ScenarioResult, StrategyResult, StudyResult};
+use crate::text;
 
 type Column = (
     &'static str,
@@ -143,4 +146,84 @@ fn per_second(x: f64) -> String {
     } else {
         format!("{x:.2e}")
     }
+}
+
+/// The table printed after a run with replications: per strategy, the mean and 95% interval
+/// of its headline figures, and the paired difference of p99 from the baseline.
+pub fn replications(study: &StudyResult) -> String {
+    const SHOWN: [(&str, &str); 5] = [
+        ("hit_ratio", "hit ratio"),
+        ("p99_latency_ms", "p99 ms"),
+        ("worst_p99_latency_ms", "worst p99 ms"),
+        ("peak_db_queries_per_s", "peak DB q/s"),
+        ("error_ratio", "error ratio"),
+    ];
+    let first: &ScenarioResult = study.first();
+    let base = study.baseline.as_deref();
+    let lessons = lessons::lessons(study);
+    let mut header: Vec<String> = vec!["strategy".into()];
+    header.extend(SHOWN.iter().map(|(_, label)| label.to_string()));
+    if let Some(b) = base {
+        header.push(format!("p99 vs {} ms", text::escape(b)));
+    }
+    header.extend(lessons.iter().map(|l| l.label().to_string()));
+    let mut rows = vec![header];
+    for (i, s) in first.strategies.iter().enumerate() {
+        let figs = figures(study, i);
+        let get = |m: &str| {
+            figs.iter()
+                .find(|f| f.metric == m)
+                .expect("a summary column")
+        };
+        let mut row = vec![text::escape(&s.name).into_owned()];
+        for (metric, _) in SHOWN {
+            row.push(match get(metric).interval() {
+                Some(ci) => plus_minus(ci.mean, ci.half_width),
+                None => "-".into(),
+            });
+        }
+        if let Some(b) = base {
+            let cell = if b == s.name {
+                "baseline".to_string()
+            } else {
+                figure(study, b, "p99_latency_ms")
+                    .and_then(|bf| paired(get("p99_latency_ms"), &bf))
+                    .map_or("-".into(), |d| plus_minus(d.mean, d.half_width))
+            };
+            row.push(cell);
+        }
+        row.extend(lessons.iter().map(|&l| lessons::cell(study, i, l)));
+        rows.push(row);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = format!(
+        "{}: {} replications{} (mean ± 95% confidence interval)\n",
+        text::escape(&first.name),
+        study.replications(),
+        if study.warmup_s > 0.0 {
+            format!(", first {} s left out", study.warmup_s)
+        } else {
+            String::new()
+        }
+    );
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (cell, w))| {
+                let pad = w - cell.chars().count();
+                if c == 0 {
+                    format!("{cell}{}", " ".repeat(pad))
+                } else {
+                    format!("{}{cell}", " ".repeat(pad))
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
 }

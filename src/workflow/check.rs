@@ -1075,6 +1075,44 @@ pub struct Place {
     pub message: String,
 }
 
+impl Stopped {
+    /// The JUnit suite of a check that stopped: an `<error>` case per error, naming the file
+    /// and the field.
+    pub fn suite(&self) -> Suite {
+        let kind = match self.error {
+            WorkflowError::Input(_) => "input refused",
+            _ => "error",
+        };
+        let cases = self
+            .places
+            .iter()
+            .map(|place| {
+                let name = match &place.file {
+                    Some(f) => format!("{kind}: {f}"),
+                    None => kind.to_string(),
+                };
+                let mut case = TestCase::new(
+                    &name,
+                    "cachestorm.check",
+                    Outcome::Error(place.message.clone()),
+                );
+                if let Some(f) = &place.file {
+                    case.properties.push(("file".into(), f.clone()));
+                }
+                if let Some(f) = &place.field {
+                    case.properties.push(("field".into(), f.clone()));
+                }
+                case
+            })
+            .collect();
+        Suite {
+            name: "cachestorm check".into(),
+            properties: Vec::new(),
+            cases,
+        }
+    }
+}
+
 impl From<WorkflowError> for Stopped {
     fn from(error: WorkflowError) -> Self {
         let message = format!("{error:#}");

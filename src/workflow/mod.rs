@@ -37,10 +37,13 @@ pub(crate) fn input(message: String) -> WorkflowError {
     WorkflowError::Input(message)
 }
 
+/// What a run reports of how far it has got (simulated time, events, trace records read).
+pub use crate::model::Progress as RunProgress;
+
 /// Shows how far a batch of runs has got (a progress bar, in the commands).
 pub trait Meter: Sync {
     /// Moves the meter by what a run reports.
-    fn advance(&self, p: crate::model::Progress);
+    fn advance(&self, p: RunProgress);
     /// Removes the meter.
     fn finish(self: Box<Self>);
 }

@@ -205,6 +205,14 @@ pub fn warnings_after_running(study: &StudyResult, s: &Scenario) -> Vec<String> 
     warnings
 }
 
+/// How `run` would plan `s` within the memory budget (`budget` bytes, named `source` in
+/// messages) on this machine's threads, for `validate`: the plan described, or why `run` would
+/// refuse it.
+pub fn describe_plan(s: &mut Scenario, budget: u64, source: &str) -> Result<String, String> {
+    let threads = rayon::current_num_threads();
+    experiment::plan_within(s, budget, source, threads).map(|p| p.describe())
+}
+
 /// Plans every scenario within the memory budget (`max_memory` bytes, or the default) before
 /// anything runs: refused (bad input, with the numbers) if one cannot fit; what was lowered,
 /// a large plan and fewer threads than strategies said through `warn`.

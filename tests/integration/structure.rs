@@ -1,6 +1,8 @@
 //! The structure of `src/` (issue 19): the observation vocabulary stands alone, the model and
-//! the metrics do not import each other, and no file of the model imports one that imports it
-//! back. Read from the sources as text: a `crate::` or `super::` path names what a file uses.
+//! the metrics do not import each other, no file of `src/` imports one that imports it back,
+//! no import runs from a lower layer up to a higher one, and the commands hold only argument
+//! handling and printing. Read from the sources as text: a `crate::` or `super::` path names
+//! what a file uses; unit tests (`#[cfg(test)]` code and test-only files) are left out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -9,19 +11,35 @@ fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
-/// Every `.rs` file below `dir`.
+/// Every `.rs` file below `dir` but the test-only ones (see [`test_only`]).
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
         if p.is_dir() {
             out.extend(files(&p));
-        } else if p.extension().is_some_and(|x| x == "rs") {
+        } else if p.extension().is_some_and(|x| x == "rs") && !test_only(&p) {
             out.push(p);
         }
     }
     out.sort();
     out
+}
+
+/// Whether `file` is a module of unit tests: its parent (`mod.rs` beside it) declares it under
+/// `#[cfg(test)]`.
+fn test_only(file: &Path) -> bool {
+    let Some(stem) = file.file_stem().and_then(|s| s.to_str()) else {
+        return false;
+    };
+    let Ok(parent) = std::fs::read_to_string(file.with_file_name("mod.rs")) else {
+        return false;
+    };
+    let declared = format!("mod {stem};");
+    let lines: Vec<&str> = parent.lines().map(str::trim).collect();
+    lines
+        .windows(2)
+        .any(|w| w[0] == "#[cfg(test)]" && w[1] == declared)
 }
 
 /// The source without its unit tests and comments (doc links name other modules freely).
@@ -34,14 +52,15 @@ fn code(file: &Path) -> String {
         .join("\n")
 }
 
-/// The module path of a file below `src/` (`model/cache/mod.rs` -> `model::cache`).
+/// The module path of a file below `src/` (`model/cache/mod.rs` -> `model::cache`; `lib.rs`,
+/// the crate's root, -> nothing).
 fn module(file: &Path) -> Vec<String> {
     let rel = file.strip_prefix(src()).unwrap().with_extension("");
     let mut parts: Vec<String> = rel
         .iter()
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
-    if parts.last().is_some_and(|p| p == "mod") {
+    if parts.last().is_some_and(|p| p == "mod") || parts == ["lib"] {
         parts.pop();
     }
     parts
@@ -234,22 +253,21 @@ fn the_model_and_the_metrics_do_not_import_each_other() {
     }
 }
 
-#[test]
-fn no_circle_between_the_files_of_the_model() {
-    let files: Vec<PathBuf> = files(&src().join("model"));
+/// The edges between files: each file to the files whose modules it names (the longest module
+/// a path starts with). The files of `model/world/` are one part (the world's wiring, split by
+/// event family).
+fn edges(files: &[PathBuf]) -> BTreeMap<PathBuf, BTreeSet<PathBuf>> {
     let by_module: BTreeMap<Vec<String>, &PathBuf> = files.iter().map(|f| (module(f), f)).collect();
-    // Each file's edges to the files whose modules it names (the longest module a path starts
-    // with). The files of world/ are one part (World's handlers, split by event family).
     let part = |f: &PathBuf| -> PathBuf {
         let m = module(f);
-        if m.len() >= 2 && m[1] == "world" {
+        if m.len() >= 2 && m[0] == "model" && m[1] == "world" {
             src().join("model/world")
         } else {
             f.clone()
         }
     };
     let mut edges: BTreeMap<PathBuf, BTreeSet<PathBuf>> = BTreeMap::new();
-    for f in &files {
+    for f in files {
         let from = part(f);
         let entry = edges.entry(from.clone()).or_default();
         for p in paths(f) {
@@ -257,27 +275,135 @@ fn no_circle_between_the_files_of_the_model() {
                 .rev()
                 .find_map(|k| by_module.get(&p[..k]).map(|t| part(t)));
             if let Some(t) = target {
-                if t != from && !module(&t).is_empty() && module(&t).len() > 1 {
+                if t != from && !module(&t).is_empty() {
                     entry.insert(t);
                 }
             }
         }
     }
-    // A circle is a file that reaches itself.
+    edges
+}
+
+/// A file that reaches itself through `edges`, with the way round, if any.
+fn circle(edges: &BTreeMap<PathBuf, BTreeSet<PathBuf>>) -> Option<Vec<PathBuf>> {
     for start in edges.keys() {
-        let mut seen = BTreeSet::new();
-        let mut stack: Vec<&PathBuf> = edges[start].iter().collect();
-        while let Some(f) = stack.pop() {
-            assert!(
-                f != start,
-                "{} reaches itself through its imports",
-                start.display()
-            );
-            if seen.insert(f) {
-                stack.extend(edges.get(f).into_iter().flatten());
+        // Depth-first from `start`, remembering how each file was reached.
+        let mut came_from: BTreeMap<&PathBuf, &PathBuf> = BTreeMap::new();
+        let mut stack: Vec<(&PathBuf, &PathBuf)> =
+            edges[start].iter().map(|t| (t, start)).collect();
+        while let Some((f, from)) = stack.pop() {
+            if came_from.contains_key(f) {
+                continue;
             }
+            came_from.insert(f, from);
+            if f == start {
+                let mut way = vec![start.clone()];
+                let mut at = from;
+                while at != start {
+                    way.push(at.clone());
+                    at = came_from[at];
+                }
+                way.push(start.clone());
+                way.reverse();
+                return Some(way);
+            }
+            stack.extend(edges.get(f).into_iter().flatten().map(|t| (t, f)));
         }
     }
+    None
+}
+
+#[test]
+fn no_circle_between_the_files_of_src() {
+    let edges = edges(&files(&src()));
+    if let Some(way) = circle(&edges) {
+        let shown: Vec<String> = way
+            .iter()
+            .map(|f| f.strip_prefix(src()).unwrap().display().to_string())
+            .collect();
+        panic!(
+            "a file reaches itself through its imports: {}",
+            shown.join(" -> ")
+        );
+    }
+}
+
+/// A circle planted among made-up files is found, and the same files without the edge back are
+/// not one.
+#[test]
+fn a_planted_circle_is_found() {
+    let f = |n: &str| PathBuf::from(n);
+    let mut edges: BTreeMap<PathBuf, BTreeSet<PathBuf>> = BTreeMap::new();
+    edges.entry(f("a")).or_default().insert(f("b"));
+    edges.entry(f("b")).or_default().insert(f("c"));
+    edges.entry(f("c")).or_default().insert(f("d"));
+    edges.entry(f("d")).or_default();
+    assert_eq!(circle(&edges), None);
+    edges.entry(f("c")).or_default().insert(f("a"));
+    assert_eq!(circle(&edges), Some(vec![f("a"), f("b"), f("c"), f("a")]));
+}
+
+/// The layers of `src/`, from the bottom: a file may import modules of its own layer and of the
+/// layers below (circles within a layer are caught by [`no_circle_between_the_files_of_src`]).
+/// The workflows and the reports share a layer: a workflow has its outputs made and written by
+/// the reports, and the reports render the result types that live beside their workflows.
+const LAYERS: [&[&str]; 9] = [
+    &["time", "text", "theory"],
+    &["observe", "engine", "console"],
+    &["trace", "metrics", "diagnose"],
+    &["model"],
+    &["scenario"],
+    &["experiment", "memory_budget"],
+    &["report", "workflow"],
+    &["cli"],
+    &["commands"],
+];
+
+/// The layer of top-level module `top`.
+fn layer(top: &str) -> Option<usize> {
+    LAYERS.iter().position(|l| l.contains(&top))
+}
+
+/// The imports of a file of top-level module `me` that run up to a higher layer.
+fn upward(me: &str, named: &[Vec<String>]) -> Vec<String> {
+    let mine = layer(me).unwrap_or_else(|| panic!("src/{me}: not in LAYERS; give it a layer"));
+    named
+        .iter()
+        .filter(|p| p.first().and_then(|t| layer(t)).is_some_and(|l| l > mine))
+        .map(|p| p.join("::"))
+        .collect()
+}
+
+#[test]
+fn no_import_runs_up_a_layer() {
+    for file in files(&src()) {
+        let m = module(&file);
+        // lib.rs declares the modules; main.rs is the binary, outside the library.
+        let Some(top) = m.first().filter(|t| *t != "main") else {
+            continue;
+        };
+        let up = upward(top, &paths(&file));
+        assert!(
+            up.is_empty(),
+            "{} (layer {:?}) imports from a higher layer: {}",
+            file.display(),
+            layer(top),
+            up.join(", ")
+        );
+    }
+}
+
+#[test]
+fn a_planted_upward_import_is_found() {
+    let me: Vec<String> = vec!["model".into(), "cache".into()];
+    assert_eq!(
+        upward(
+            "model",
+            &paths_in("use crate::{engine::SimTime, workflow::run};", &me)
+        ),
+        ["workflow::run"]
+    );
+    assert!(upward("model", &paths_in("use crate::observe::Observer;", &me)).is_empty());
 }
 
 /// The workflows know nothing of the command line or the terminal: they take requests and
@@ -306,4 +432,81 @@ fn the_workflows_import_neither_the_commands_nor_the_terminal() {
             );
         }
     }
+}
+
+/// What a file of the commands names or calls that is not argument handling or printing: the
+/// model, the engine, the metrics or the observation vocabulary (the commands reach them only
+/// through the workflows), and writing files or running work in parallel (the workflows' and
+/// [`cachestorm::report::write`]'s).
+fn not_arguments_or_printing(code: &str, me: &[String]) -> Vec<String> {
+    const ALLOWED: [&str; 9] = [
+        "cli",
+        "commands",
+        "console",
+        "experiment",
+        "report",
+        "scenario",
+        "text",
+        "trace",
+        "workflow",
+    ];
+    let mut found: Vec<String> = paths_in(code, me)
+        .into_iter()
+        .filter(|p| p.first().is_some_and(|t| !ALLOWED.contains(&t.as_str())))
+        .map(|p| format!("crate::{}", p.join("::")))
+        .collect();
+    for work in [
+        "fs::write",
+        "File::create",
+        "OpenOptions",
+        "fs::rename",
+        "create_dir",
+        "remove_file",
+        "rayon::",
+        "thread::spawn",
+    ] {
+        if code.contains(work) {
+            found.push(work.to_string());
+        }
+    }
+    found
+}
+
+/// `src/commands/` and `src/commands.rs` only read arguments, call the workflows and print.
+#[test]
+fn the_commands_hold_only_argument_handling_and_printing() {
+    let mut all = files(&src().join("commands"));
+    all.push(src().join("commands.rs"));
+    assert!(all.len() > 1, "src/commands/ is missing");
+    for file in all {
+        let found = not_arguments_or_printing(&code(&file), &module(&file));
+        assert!(
+            found.is_empty(),
+            "{} is more than argument handling and printing: it uses {} (move it into \
+             src/workflow/, or write through cachestorm::report::write)",
+            file.display(),
+            found.join(", ")
+        );
+    }
+}
+
+#[test]
+fn planted_work_in_a_command_is_found() {
+    let me: Vec<String> = vec!["commands".into(), "sweep".into()];
+    let found = |code: &str| not_arguments_or_printing(code, &me);
+    assert_eq!(found("use crate::model::World;"), ["crate::model::World"]);
+    assert_eq!(
+        found("use crate::{engine::SimTime, workflow::run};"),
+        ["crate::engine::SimTime"]
+    );
+    assert_eq!(
+        found("use super::super::metrics::BucketRow;"),
+        ["crate::metrics::BucketRow"]
+    );
+    assert_eq!(found("std::fs::write(&path, bytes)?;"), ["fs::write"]);
+    assert_eq!(
+        found("let f = std::fs::File::create(p)?;"),
+        ["File::create"]
+    );
+    assert!(found("use crate::workflow::sweep::plan;\nout.print(&table);").is_empty());
 }

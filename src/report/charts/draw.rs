@@ -11,17 +11,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontStyle};
 
+use super::font::{FONT_BYTES, FONT_FAMILY};
 use super::png_text::PngBackend;
 use super::*;
 use crate::report::ImageFormat;
-
-/// Name the embedded font is registered under; also the family written into SVG files.
-pub(super) const FONT_FAMILY: &str = "sans-serif";
-
-pub(super) static FONT_BYTES: &[u8] = include_bytes!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/assets/fonts/DejaVuSans.ttf"
-));
 
 /// Registers the embedded font with plotters, once per process.
 pub(super) fn ensure_font() -> Result<(), ChartError> {

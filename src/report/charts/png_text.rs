@@ -24,7 +24,7 @@ use plotters_backend::{
 };
 use std::sync::OnceLock;
 
-use super::draw::{FONT_BYTES, FONT_FAMILY};
+use super::font::{FONT_BYTES, FONT_FAMILY};
 
 /// The chart font for drawing, parsed once; `None` should the embedded font not parse (a broken
 /// invariant: it is fixed, and [`super::draw::ensure_font`] reports it before any drawing).

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::boundary::{number, Boundary};
 use super::{CellStats, Checked, Phase, Verdicts};
-use crate::report::ImageFormat;
+use crate::report::format::ImageFormat;
 use crate::scenario::overrides;
 use crate::text;
 
