@@ -5,6 +5,7 @@
 //! does not grow with the number of requests.
 
 pub mod columns;
+pub mod distribution;
 pub mod herd;
 pub mod interval;
 mod recorder;
@@ -13,6 +14,7 @@ mod results;
 pub mod study;
 
 pub use columns::{BucketRow, Cell, Column, Format, Group, COLUMNS};
+pub use distribution::LatencyHistogram;
 pub use recorder::{measured_from, Recorder, MAX_REQUESTS_PER_BUCKET};
 pub use results::{ScenarioResult, StrategyResult};
 pub use study::StudyResult;
@@ -157,6 +159,8 @@ pub struct Summary {
     pub recovery: Option<recovery::Recovery>,
     /// The worst bucket: what the whole-run figures average away.
     pub worst: WorstBucket,
+    /// The latencies `totals.latency` summarises, in bins (for the report's latency CDF).
+    pub latency_histogram: LatencyHistogram,
 }
 
 /// The worst bucket of a run, beside the whole-run figures.

@@ -4,7 +4,7 @@ use hdrhistogram::Histogram;
 
 use super::herd::HerdProbe;
 use super::recovery::Watch;
-use super::{BucketRow, LatencyStats, NodeRow, RunResult, Summary};
+use super::{BucketRow, LatencyHistogram, LatencyStats, NodeRow, RunResult, Summary};
 use crate::engine::{SimDuration, SimTime};
 use crate::observe::{BreakerState, CacheFailure, Cause, ErrorKind, Observer, RunEnd};
 
@@ -510,6 +510,7 @@ impl Recorder {
                 truncation,
                 recovery: None,
                 worst: Default::default(),
+                latency_histogram: LatencyHistogram::of_hdr(&self.run_latency),
             },
         }
     }
@@ -882,6 +883,10 @@ mod tests {
         assert_eq!(whole, stats(&direct));
         assert_eq!(whole.count, 20_000);
         assert!(whole.max_ms > whole.p999_ms && whole.p999_ms > whole.p50_ms);
+        // The binned distribution kept for the report holds the same latencies.
+        let kept = &res.summary.latency_histogram;
+        assert_eq!(kept, &LatencyHistogram::of_hdr(&direct));
+        assert_eq!(kept.count(), 20_000);
     }
 
     #[test]

@@ -257,6 +257,7 @@ mod tests {
                         truncation: None,
                         recovery: None,
                         worst: Default::default(),
+                        latency_histogram: Default::default(),
                     },
                 },
             }],
