@@ -591,7 +591,11 @@ mod tests {
         let result = scenario(strategies);
         let figure = build_figure(Kind::OutdatedReads, &result);
         let dashed: Vec<bool> = figure.panels[0].series.iter().map(|s| s.dashed).collect();
-        assert_eq!(dashed, [[false; 8].as_slice(), &[true; 4]].concat());
+        // The greyed lines first (strategy-1 to strategy-11), then strategy-0 (baseline and best).
+        assert_eq!(
+            dashed,
+            [[false; 7].as_slice(), &[true; 4], &[false]].concat()
+        );
         // Twelve strategies and the note on the greyed lines.
         assert_eq!(figure.legend.len(), 13);
         assert_eq!(figure.legend[12].text, GREYED_NOTE);

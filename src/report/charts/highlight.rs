@@ -56,21 +56,60 @@ pub(super) fn coloured(series: &[Series], higher_is_better: bool) -> Vec<usize> 
     keep
 }
 
-/// Greys every line of `series` and legend entry not in `keep`, and notes the grey in the
-/// legend; nothing when every strategy is kept.
+/// Greys every line of `series` and legend entry not in `keep`, draws the grey lines first
+/// (beneath the coloured ones), and notes the grey in the legend; nothing when every strategy
+/// is kept.
 pub(super) fn grey_others(series: &mut [Series], legend: &mut Vec<LegendEntry>, keep: &[usize]) {
     if keep.len() == series.len() {
         return;
     }
     for (i, s) in series.iter_mut().enumerate() {
         if !keep.contains(&i) {
-            s.color = GREYED_COLOR;
-            s.width = THIN_LINE_WIDTH;
-            s.band.clear();
+            grey(s);
         }
     }
+    grey_first(series);
+    grey_legend(legend, keep);
+}
+
+/// Greys the share of `marks` of every strategy of `n` not in `keep`, as its lines.
+pub(super) fn grey_marks(marks: &mut [EventMark], n: usize, keep: &[usize]) {
+    if keep.len() == n {
+        return;
+    }
+    for m in marks {
+        m.greyed = m
+            .owners
+            .iter()
+            .copied()
+            .filter(|i| !keep.contains(i))
+            .collect();
+    }
+}
+
+/// Makes `s` a greyed line: thin, grey, without a band; a dashed line stays dashed.
+pub(super) fn grey(s: &mut Series) {
+    s.color = GREYED_COLOR;
+    s.width = THIN_LINE_WIDTH;
+    s.band.clear();
+}
+
+/// Orders `series` so that the greyed lines are drawn first, beneath the coloured ones, each
+/// group in its order.
+pub(super) fn grey_first(series: &mut [Series]) {
+    series.sort_by_key(|s| s.color != GREYED_COLOR);
+}
+
+/// Greys the legend entries of the strategies not in `keep`, and the minor entries under them
+/// (their own reference lines), and adds [`GREYED_NOTE`].
+pub(super) fn grey_legend(legend: &mut Vec<LegendEntry>, keep: &[usize]) {
+    let mut greyed = false;
     for entry in legend.iter_mut() {
-        if entry.strategy.is_some_and(|i| !keep.contains(&i)) {
+        greyed = match entry.strategy {
+            Some(i) => !keep.contains(&i),
+            None => greyed && entry.minor && entry.sample != Sample::Note,
+        };
+        if greyed {
             entry.color = GREYED_COLOR;
         }
     }
@@ -106,10 +145,66 @@ mod tests {
             .collect();
         grey_others(&mut series, &mut legend, &[0, 2]);
         let greyed: Vec<bool> = series.iter().map(|s| s.color == GREYED_COLOR).collect();
-        assert_eq!(greyed, [false, true, false, true, true]);
-        assert_eq!(series[1].width, THIN_LINE_WIDTH);
+        // Grey lines first, beneath the coloured ones, each group in its order.
+        assert_eq!(greyed, [true, true, true, false, false]);
+        assert_eq!(series[3].color, strategy_color(0));
+        assert_eq!(series[4].color, strategy_color(2));
+        assert_eq!(series[0].width, THIN_LINE_WIDTH);
         assert_eq!(legend[2].color, strategy_color(2));
         assert_eq!(legend[3].color, GREYED_COLOR);
         assert_eq!(legend.last().unwrap().text, GREYED_NOTE);
+    }
+
+    #[test]
+    fn db_load_past_four_strategies_greys_every_line_and_mark_of_the_others_beneath() {
+        use crate::report::charts::test_fixtures::*;
+        // Two strategies of `marked_sample` and four more loading the database more, each
+        // with an own timeline mark: the baseline and the least loaded keep their colours.
+        let mut result = marked_sample();
+        for k in 0..4u64 {
+            let mut s = result.strategies[1].clone();
+            s.name = format!("more-{k}");
+            s.marks = vec![(30.0, format!("own {k}"))];
+            for b in &mut s.result.buckets {
+                b.db_completed += 100 * (k + 1);
+                b.db_by_cause.miss += 100 * (k + 1);
+                b.db_queue_max += k + 1;
+            }
+            result.strategies.push(s);
+        }
+        let figure = build_figure(Kind::DbLoad, &result);
+        let colors =
+            |series: &[Series]| -> Vec<RGBColor> { series.iter().map(|s| s.color).collect() };
+        let grey = [GREYED_COLOR; 4];
+        // Demand and throughput: the greyed lines first, then the kept ones.
+        let top = colors(&figure.panels[0].series);
+        assert_eq!(top[..8], [grey, grey].concat());
+        assert_eq!(top[10..], [strategy_color(0), strategy_color(1)]);
+        assert!(figure.panels[0].series[..8]
+            .iter()
+            .all(|s| s.width == THIN_LINE_WIDTH));
+        let queue = colors(&figure.panels[1].series);
+        assert_eq!(queue[..4], grey);
+        assert_eq!(queue[4..], [strategy_color(0), strategy_color(1)]);
+        // The legend greys the others and says so.
+        let entry = |name: &str| figure.legend.iter().find(|e| e.text == name).unwrap();
+        assert_eq!(entry("fixed-ttl").color, strategy_color(0));
+        assert_eq!(entry("jittered-10").color, strategy_color(1));
+        assert_eq!(entry("more-2").color, GREYED_COLOR);
+        assert!(figure.legend.iter().any(|e| e.text == GREYED_NOTE));
+        // A greyed strategy's own mark is grey; the baseline's keeps its colour.
+        let mark = |label: &str| figure.events.iter().find(|m| m.label == label).unwrap();
+        assert_eq!(mark("own 1").color(), GREYED_COLOR);
+        assert_eq!(mark("flush").color(), strategy_color(0));
+
+        // Up to four strategies, nothing is greyed.
+        result.strategies.truncate(4);
+        let figure = build_figure(Kind::DbLoad, &result);
+        assert!(figure
+            .panels
+            .iter()
+            .flat_map(|p| &p.series)
+            .all(|s| s.color != GREYED_COLOR));
+        assert!(figure.legend.iter().all(|e| e.text != GREYED_NOTE));
     }
 }

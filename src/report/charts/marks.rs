@@ -26,6 +26,8 @@ pub(super) struct EventMark {
     /// Indices of the strategies the mark belongs to; empty when it belongs to every strategy
     /// (or to the scenario, as arrivals stopping for a drain).
     pub(super) owners: Vec<usize>,
+    /// Owners whose lines this chart greys (see `highlight`): their share of the mark is grey.
+    pub(super) greyed: Vec<usize>,
 }
 
 impl EventMark {
@@ -42,8 +44,18 @@ impl EventMark {
     /// mark of every strategy, the owner's colour for a mark of one.
     pub(super) fn color(&self) -> RGBColor {
         match self.owners.as_slice() {
-            [one] => strategy_color(*one),
+            [one] => self.owner_color(*one),
             _ => EVENT_COLOR,
+        }
+    }
+
+    /// The colour of owner `i`'s share of the mark: its strategy's, or grey where the chart
+    /// greys its lines.
+    fn owner_color(&self, i: usize) -> RGBColor {
+        if self.greyed.contains(&i) {
+            GREYED_COLOR
+        } else {
+            strategy_color(i)
         }
     }
 
@@ -53,7 +65,7 @@ impl EventMark {
         if self.owners.is_empty() {
             vec![EVENT_COLOR]
         } else {
-            self.owners.iter().map(|&i| strategy_color(i)).collect()
+            self.owners.iter().map(|&i| self.owner_color(i)).collect()
         }
     }
 }
@@ -81,6 +93,7 @@ pub(super) fn chart_marks(result: &ScenarioResult, x_max: f64) -> Vec<EventMark>
             t,
             label: label.to_owned(),
             owners: owner.into_iter().collect(),
+            greyed: Vec::new(),
         }),
     };
     for (i, s) in result.strategies.iter().enumerate() {

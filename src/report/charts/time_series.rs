@@ -185,8 +185,11 @@ pub(super) fn build_figure<'a>(kind: Kind, runs: impl Into<Runs<'a>>) -> Figure 
             )
         }
         Kind::DbLoad => {
-            let (panels, legend) = db_load_panels(result, legend);
-            time_figure(DB_LOAD_SIZE, "database load", panels, legend)
+            let keep = coloured(&collect_series(result, db_completed_per_s), false);
+            let (panels, legend) = db_load_panels(result, legend, &keep);
+            let mut figure = time_figure(DB_LOAD_SIZE, "database load", panels, legend);
+            grey_marks(&mut figure.events, result.strategies.len(), &keep);
+            figure
         }
         Kind::LatencyByStrategy => {
             let series = collect_series(result, latency_p99_ms);
@@ -274,6 +277,7 @@ pub(super) fn build_figure<'a>(kind: Kind, runs: impl Into<Runs<'a>>) -> Figure 
         // Past four strategies, only the baseline and the best keep their colours.
         let keep = coloured(&panel.series, matches!(kind, Kind::HitRatio));
         grey_others(&mut panel.series, &mut figure.legend, &keep);
+        grey_marks(&mut figure.events, result.strategies.len(), &keep);
     }
     let every_strategy_on_each_panel = figure.panels.iter().all(|p| p.strategy.is_none());
     if every_strategy_on_each_panel {
@@ -722,9 +726,13 @@ fn db_line_kinds() -> [LegendEntry; 2] {
 /// drawn first) and throughput (queries completed per second, solid, on top) with the
 /// database capacity: throughput can never rise far above capacity, demand can, and the gap
 /// between the two is the work the database was asked for and did not do then.
+///
+/// Only the strategies in `keep` are drawn in their colours; past four strategies the others
+/// are grey ([`grey`]), drawn beneath, with their own capacity lines.
 pub(super) fn db_load_panels(
     result: &Runs,
     legend: Vec<LegendEntry>,
+    keep: &[usize],
 ) -> (Vec<Panel>, Vec<LegendEntry>) {
     let mut completed = collect_series(result, db_completed_per_s);
     let mut submitted = collect_series(result, db_submitted_per_s);
@@ -789,9 +797,33 @@ pub(super) fn db_load_panels(
     show_coinciding(&mut completed, &same);
     show_coinciding(&mut queue, &same);
     as_demand(&mut submitted);
-    let with_kinds = note_coinciding(with_kinds, result, &same);
+    let mut with_kinds = note_coinciding(with_kinds, result, &same);
 
+    // The others' three lines and their own capacity lines are grey, and drawn beneath.
+    if keep.len() < completed.len() {
+        let kept_colors: Vec<RGBColor> = keep.iter().map(|&i| completed[i].color).collect();
+        for (i, ((c, s), q)) in completed
+            .iter_mut()
+            .zip(&mut submitted)
+            .zip(&mut queue)
+            .enumerate()
+        {
+            if !keep.contains(&i) {
+                for line in [c, s, q] {
+                    grey(line);
+                }
+            }
+        }
+        for r in &mut panels[0].refs {
+            if r.1 != CAPACITY_COLOR && !kept_colors.contains(&r.1) {
+                r.1 = GREYED_COLOR;
+            }
+        }
+        grey_legend(&mut with_kinds, keep);
+    }
     panels[0].series = submitted.into_iter().chain(completed).collect();
+    grey_first(&mut panels[0].series);
+    grey_first(&mut queue);
     panels[1].series = queue;
     (panels, with_kinds)
 }
@@ -1187,10 +1219,16 @@ mod tests {
             .collect();
         let result = scenario(strategies);
         let expected = [[false; 8].as_slice(), &[true; 2]].concat();
-        for kind in [Kind::Latency, Kind::HitRatio] {
+        // Past four strategies the greyed lines are drawn first: s1 to s9 (s8 and s9 dashed),
+        // then the baseline s0 and, on the hit ratio, the best s9.
+        let drawn = [
+            [[false; 7].as_slice(), &[true, true, false]].concat(),
+            [[false; 7].as_slice(), &[true, false, true]].concat(),
+        ];
+        for (kind, drawn) in [Kind::Latency, Kind::HitRatio].into_iter().zip(drawn) {
             let figure = build_figure(kind, &result);
             let dashed: Vec<bool> = figure.panels[0].series.iter().map(|s| s.dashed).collect();
-            assert_eq!(dashed, expected, "{}", kind.stem());
+            assert_eq!(dashed, drawn, "{}", kind.stem());
             let samples: Vec<bool> = figure
                 .legend
                 .iter()
