@@ -10,6 +10,8 @@
 //! with no record.
 
 pub mod fit;
+mod intern;
+mod lines;
 mod read;
 mod sample;
 
@@ -79,6 +81,13 @@ impl Op {
     /// [`Op::parse`] on the bytes of a field (ASCII blanks around it ignored).
     #[inline]
     pub fn parse_bytes(name: &[u8]) -> Option<Op> {
+        // The usual spellings first, compared whole.
+        match name {
+            b"get" => return Some(Op::Get),
+            b"set" => return Some(Op::Set),
+            b"delete" => return Some(Op::Delete),
+            _ => {}
+        }
         const SETS: [&[u8]; 8] = [
             b"set", b"add", b"replace", b"cas", b"append", b"prepend", b"incr", b"decr",
         ];
@@ -192,20 +201,8 @@ pub fn parse_time_ns(text: &str, unit_ns: u64) -> Option<u64> {
 #[inline]
 pub fn parse_time_bytes(bytes: &[u8], unit_ns: u64) -> Option<u64> {
     // Fast path: a whole number of at most 19 digits, the usual time column.
-    if !bytes.is_empty() && bytes.len() <= 19 {
-        let mut n: u64 = 0;
-        let mut plain = true;
-        for &b in bytes {
-            let d = b.wrapping_sub(b'0');
-            if d > 9 {
-                plain = false;
-                break;
-            }
-            n = n * 10 + d as u64;
-        }
-        if plain {
-            return n.checked_mul(unit_ns);
-        }
+    if let Some(n) = digits(bytes) {
+        return n.checked_mul(unit_ns);
     }
     let text = bytes.trim_ascii();
     let (whole, frac) = match text.iter().position(|&b| b == b'.') {
@@ -241,16 +238,7 @@ pub fn parse_count(bytes: &[u8]) -> Option<u64> {
     if text.is_empty() {
         return None;
     }
-    // Up to 19 digits cannot overflow: no checks per digit.
-    if text.len() <= 19 {
-        let mut n: u64 = 0;
-        for &b in text {
-            let d = b.wrapping_sub(b'0');
-            if d > 9 {
-                return None;
-            }
-            n = n * 10 + d as u64;
-        }
+    if let Some(n) = digits(text) {
         return Some(n);
     }
     let mut n: u64 = 0;
@@ -259,6 +247,41 @@ pub fn parse_count(bytes: &[u8]) -> Option<u64> {
             return None;
         }
         n = n.checked_mul(10)?.checked_add((b - b'0') as u64)?;
+    }
+    Some(n)
+}
+
+/// The number written by 1 to 19 ASCII digits and nothing else (`None` otherwise): eight
+/// digits at a time while eight remain (SWAR: checked and combined in a few word operations),
+/// then one by one. Up to 19 digits cannot overflow.
+#[inline]
+fn digits(bytes: &[u8]) -> Option<u64> {
+    if bytes.is_empty() || bytes.len() > 19 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().expect("eight bytes"));
+        // Every byte 0x30..=0x39: high nibble 3, and adding 6 keeps it 3.
+        let high = 0xF0F0_F0F0_F0F0_F0F0u64;
+        let threes = 0x3030_3030_3030_3030u64;
+        if w & high != threes || w.wrapping_add(0x0606_0606_0606_0606) & high != threes {
+            return None;
+        }
+        // The first digit is the lowest byte: combine pairs, then fours, then the eight.
+        let mut v = w - threes;
+        v = (v * 10 + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
+        v = (v * 100 + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
+        v = (v * 10_000 + (v >> 32)) & 0xFFFF_FFFF;
+        n = n * 100_000_000 + v;
+    }
+    for &b in chunks.remainder() {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n * 10 + d as u64;
     }
     Some(n)
 }

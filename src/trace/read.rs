@@ -2,12 +2,13 @@
 //! of them on a clock starting at zero with dense key ids, and [`scan`] counts what a replay
 //! will bring before any run.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fs::File;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use super::intern::{Ids, Names};
+use super::lines::Lines;
 use super::{
     parse_count, parse_time_bytes, CsvColumns, Format, Op, Record, TraceError, Window,
     ORACLE_RECORD_BYTES, REORDER_WINDOW_NS,
@@ -23,8 +24,10 @@ const BUFFER_BYTES: usize = 1 << 16;
 pub struct TraceReader {
     file: PathBuf,
     source: Source,
+    /// The file's bytes, split into CSV records for the text formats.
+    lines: Lines,
     /// Text keys and the numbers given to them, in order of first appearance.
-    names: HashMap<Box<[u8]>, u64, BuildHasherDefault<FastHasher>>,
+    names: Names,
     /// Records read and not yet given out: (time, file position, record).
     /// Kept sorted by (time, position): a record in order is appended, one out of order
     /// inserted where it belongs.
@@ -36,8 +39,8 @@ pub struct TraceReader {
     /// The line or record number of the last record given out.
     given: u64,
     ended: bool,
-    /// The text formats' current line.
-    row: csv::ByteRecord,
+    /// A twitter key holding commas, joined back.
+    joined: Vec<u8>,
     /// The CSV columns' names as the scenario gives them (time, key, op, size, ttl).
     column_names: [String; 5],
 }
@@ -53,17 +56,14 @@ struct Key {
 
 enum Source {
     Csv {
-        reader: csv::Reader<Box<dyn Read + Send>>,
         /// Column indexes: time, key, op, size, ttl.
         columns: [Option<usize>; 5],
+        /// The largest of them.
+        widest: usize,
         time_unit_ns: u64,
     },
-    Twitter {
-        reader: csv::Reader<Box<dyn Read + Send>>,
-    },
-    Oracle {
-        reader: Box<dyn Read + Send>,
-    },
+    Twitter,
+    Oracle,
 }
 
 /// A zstd stream of one or more frames, decoded as one.
@@ -130,35 +130,30 @@ impl TraceReader {
         let bytes: Box<dyn Read + Send> = if head.starts_with(&ZSTD_MAGIC) {
             let decoder = ruzstd::decoding::StreamingDecoder::new(buffered)
                 .map_err(|e| whole(format!("is not a valid zstd file: {e}")))?;
-            Box::new(BufReader::with_capacity(
-                BUFFER_BYTES,
-                Zstd {
-                    decoder: Some(decoder),
-                },
-            ))
+            // The records' own buffer ([`Lines`]) is the only one after decoding.
+            Box::new(Zstd {
+                decoder: Some(decoder),
+            })
         } else {
             Box::new(buffered)
         };
+        let mut lines = Lines::new(bytes);
         let source = match format {
-            Format::Csv(columns) => csv_source(path, bytes, columns)?,
-            Format::Twitter => Source::Twitter {
-                reader: csv::ReaderBuilder::new()
-                    .has_headers(false)
-                    .flexible(true)
-                    .from_reader(bytes),
-            },
-            Format::OracleGeneral => Source::Oracle { reader: bytes },
+            Format::Csv(columns) => csv_source(path, &mut lines, columns)?,
+            Format::Twitter => Source::Twitter,
+            Format::OracleGeneral => Source::Oracle,
         };
         Ok(TraceReader {
             file: path.to_path_buf(),
             source,
-            names: HashMap::default(),
+            lines,
+            names: Names::default(),
             pending: VecDeque::new(),
             latest_ns: 0,
             position: 0,
             given: 0,
             ended: false,
-            row: csv::ByteRecord::new(),
+            joined: Vec::new(),
             column_names: match format {
                 Format::Csv(c) => [
                     c.time.clone(),
@@ -234,7 +229,7 @@ impl TraceReader {
     /// Where record or line `n` is, as an error names it.
     fn at(&self, n: u64) -> String {
         match self.source {
-            Source::Oracle { .. } => format!("record {n}"),
+            Source::Oracle => format!("record {n}"),
             _ => format!("line {n}"),
         }
     }
@@ -242,8 +237,8 @@ impl TraceReader {
     /// The name of the time field.
     fn time_field(&self) -> String {
         match self.source {
-            Source::Oracle { .. } => "time".into(),
-            Source::Twitter { .. } => "timestamp".into(),
+            Source::Oracle => "time".into(),
+            Source::Twitter => "timestamp".into(),
             Source::Csv { .. } => self.column_names[0].clone(),
         }
     }
@@ -268,31 +263,15 @@ impl TraceReader {
     }
 
     /// The next record in file order.
+    #[inline]
     fn read_raw(&mut self) -> Result<Option<Record>, TraceError> {
-        let more = match &mut self.source {
-            Source::Oracle { reader } => {
-                let mut buf = [0u8; ORACLE_RECORD_BYTES];
-                let mut filled = 0;
-                let mut failed = None;
-                while filled < buf.len() {
-                    match reader.read(&mut buf[filled..]) {
-                        Ok(0) => break,
-                        Ok(n) => filled += n,
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                        Err(e) => {
-                            failed = Some(e);
-                            break;
-                        }
-                    }
-                }
-                if filled == 0 && failed.is_none() {
-                    return Ok(None);
-                }
-                self.position += 1;
-                if let Some(e) = failed {
-                    return Err(self.error("", format!("cannot be read: {e}")));
-                }
-                if filled < buf.len() {
+        if let Source::Oracle = self.source {
+            let bytes = self.lines.bytes().take::<ORACLE_RECORD_BYTES>();
+            let buf = match bytes {
+                Ok(Ok(buf)) => buf,
+                Ok(Err(0)) => return Ok(None),
+                Ok(Err(filled)) => {
+                    self.position += 1;
                     return Err(self.error(
                         "",
                         format!(
@@ -301,26 +280,25 @@ impl TraceReader {
                         ),
                     ));
                 }
-                let time_s = u32::from_le_bytes(buf[0..4].try_into().expect("4 bytes"));
-                let key = u64::from_le_bytes(buf[4..12].try_into().expect("8 bytes"));
-                let size = u32::from_le_bytes(buf[12..16].try_into().expect("4 bytes"));
-                return Ok(Some(Record {
-                    time_ns: time_s as u64 * 1_000_000_000,
-                    key,
-                    op: Op::Get,
-                    size: size as u64,
-                    ttl_s: 0,
-                }));
-            }
-            Source::Twitter { reader } | Source::Csv { reader, .. } => {
-                let more = reader.read_byte_record(&mut self.row);
-                self.position = match self.row.position() {
-                    Some(p) if more.as_ref().is_ok_and(|m| *m) => p.line(),
-                    _ => reader.position().line(),
-                };
-                more
-            }
-        };
+                Err(e) => {
+                    self.position += 1;
+                    return Err(self.error("", format!("cannot be read: {e}")));
+                }
+            };
+            self.position += 1;
+            let time_s = u32::from_le_bytes(buf[0..4].try_into().expect("4 bytes"));
+            let key = u64::from_le_bytes(buf[4..12].try_into().expect("8 bytes"));
+            let size = u32::from_le_bytes(buf[12..16].try_into().expect("4 bytes"));
+            return Ok(Some(Record {
+                time_ns: time_s as u64 * 1_000_000_000,
+                key,
+                op: Op::Get,
+                size: size as u64,
+                ttl_s: 0,
+            }));
+        }
+        let more = self.lines.next_record();
+        self.position = self.lines.line();
         let more = more.map_err(|e| self.error("", format!("cannot be read: {e}")))?;
         if !more {
             return Ok(None);
@@ -330,17 +308,17 @@ impl TraceReader {
         let (time_ns, op, size, ttl_s) = match self.source {
             Source::Csv {
                 columns,
+                widest,
                 time_unit_ns,
-                ..
-            } => self.csv_fields(columns, time_unit_ns)?,
+            } => self.csv_fields(columns, widest, time_unit_ns)?,
             _ => self.twitter_fields()?,
         };
-        let row = &self.row;
+        let row = &self.lines;
         let key = match self.source {
             Source::Csv { columns, .. } => {
                 let i = columns[1].expect("key column is required");
                 match row.get(i) {
-                    Some(k) => name_of(&mut self.names, k),
+                    Some(k) => self.names.number(k),
                     None => {
                         return Err(self.error(
                             &self.column_names[1],
@@ -355,15 +333,18 @@ impl TraceReader {
             _ => {
                 let n = row.len();
                 if n == 7 {
-                    name_of(&mut self.names, &row[1])
+                    self.names.number(row.field(1))
                 } else {
                     // A key holding commas: whatever lies between the first field and the last
                     // five, joined back.
-                    let joined = (1..n - 5)
-                        .map(|i| &row[i])
-                        .collect::<Vec<_>>()
-                        .join(&b","[..]);
-                    name_of(&mut self.names, &joined)
+                    self.joined.clear();
+                    for i in 1..n - 5 {
+                        if i > 1 {
+                            self.joined.push(b',');
+                        }
+                        self.joined.extend_from_slice(row.field(i));
+                    }
+                    self.names.number(&self.joined)
                 }
             }
         };
@@ -378,8 +359,30 @@ impl TraceReader {
 
     /// `timestamp, key, key size, value size, client id, operation, TTL` of the current line,
     /// but the key: its time, operation, size (key and value) and TTL.
+    #[inline]
     fn twitter_fields(&self) -> Result<(u64, Op, u64, u32), TraceError> {
-        let row = &self.row;
+        let row = &self.lines;
+        let n = row.len();
+        if n >= 7 {
+            let time = parse_time_bytes(row.field(0), 1_000_000_000);
+            let key_size = parse_count(row.field(n - 5));
+            let value_size = parse_count(row.field(n - 4));
+            let op = Op::parse_bytes(row.field(n - 2));
+            let ttl = parse_count(row.field(n - 1));
+            if let (Some(t), Some(k), Some(v), Some(op), Some(ttl)) =
+                (time, key_size, value_size, op, ttl)
+            {
+                return Ok((t, op, k.saturating_add(v), ttl.min(u32::MAX as u64) as u32));
+            }
+        }
+        self.twitter_fields_checked()
+    }
+
+    /// [`Self::twitter_fields`] field by field, naming the first one malformed.
+    #[cold]
+    #[inline(never)]
+    fn twitter_fields_checked(&self) -> Result<(u64, Op, u64, u32), TraceError> {
+        let row = &self.lines;
         let n = row.len();
         if n < 7 {
             return Err(self.error(
@@ -389,8 +392,8 @@ impl TraceReader {
                 ),
             ));
         }
-        let text = |i: usize| String::from_utf8_lossy(&row[i]).into_owned();
-        let time_ns = parse_time_bytes(&row[0], 1_000_000_000).ok_or_else(|| {
+        let text = |i: usize| String::from_utf8_lossy(row.field(i)).into_owned();
+        let time_ns = parse_time_bytes(row.field(0), 1_000_000_000).ok_or_else(|| {
             self.error(
                 "timestamp",
                 format!(
@@ -400,7 +403,7 @@ impl TraceReader {
             )
         })?;
         let number = |i: usize, field: &str| -> Result<u64, TraceError> {
-            parse_count(&row[i]).ok_or_else(|| {
+            parse_count(row.field(i)).ok_or_else(|| {
                 self.error(
                     field,
                     format!("`{}` is not a whole number at least 0", short(&text(i))),
@@ -409,7 +412,7 @@ impl TraceReader {
         };
         let key_size = number(n - 5, "key size")?;
         let value_size = number(n - 4, "value size")?;
-        let op = Op::parse_bytes(&row[n - 2])
+        let op = Op::parse_bytes(row.field(n - 2))
             .ok_or_else(|| self.error("operation", bad_op(&text(n - 2))))?;
         let ttl = number(n - 1, "TTL")?;
         Ok((
@@ -420,13 +423,58 @@ impl TraceReader {
         ))
     }
 
-    /// The current CSV line's time, operation, size and TTL (the key is read apart).
+    /// The current CSV line's time, operation, size and TTL (the key is read apart): straight
+    /// through when every field is there and well formed, else by [`Self::csv_fields_checked`]
+    /// for the error.
+    #[inline]
     fn csv_fields(
+        &self,
+        columns: [Option<usize>; 5],
+        widest: usize,
+        unit_ns: u64,
+    ) -> Result<(u64, Op, u64, u32), TraceError> {
+        let row = &self.lines;
+        let fallback = || self.csv_fields_checked(columns, unit_ns);
+        if row.len() <= widest {
+            return fallback();
+        }
+        let Some(time_ns) = parse_time_bytes(row.field(columns[0].unwrap_or(0)), unit_ns) else {
+            return fallback();
+        };
+        let op = match columns[2] {
+            None => Op::Get,
+            Some(i) => match Op::parse_bytes(row.field(i)) {
+                Some(op) => op,
+                None => return fallback(),
+            },
+        };
+        let mut numbers = [0u64; 2];
+        for (n, c) in numbers.iter_mut().zip([columns[3], columns[4]]) {
+            if let Some(i) = c {
+                match count_or_blank(row.field(i)) {
+                    Some(v) => *n = v,
+                    None => return fallback(),
+                }
+            }
+        }
+        Ok((
+            time_ns,
+            op,
+            numbers[0],
+            numbers[1].min(u32::MAX as u64) as u32,
+        ))
+    }
+
+    /// [`Self::csv_fields`] field by field in column order, naming the first one missing or
+    /// malformed.
+    #[cold]
+    #[inline(never)]
+    fn csv_fields_checked(
         &self,
         columns: [Option<usize>; 5],
         unit_ns: u64,
     ) -> Result<(u64, Op, u64, u32), TraceError> {
-        let row = &self.row;
+        let row = &self.lines;
         let get = |c: usize| -> Result<Option<&[u8]>, TraceError> {
             let Some(i) = columns[c] else {
                 return Ok(None);
@@ -478,15 +526,14 @@ impl TraceReader {
     }
 }
 
-/// The number of text key `key` in `names`, given in order of first appearance.
+/// A whole number at least 0, or 0 for a blank field.
 #[inline]
-fn name_of(names: &mut HashMap<Box<[u8]>, u64, BuildHasherDefault<FastHasher>>, key: &[u8]) -> u64 {
-    if let Some(&id) = names.get(key) {
-        return id;
+fn count_or_blank(bytes: &[u8]) -> Option<u64> {
+    match parse_count(bytes) {
+        Some(n) => Some(n),
+        None if bytes.trim_ascii().is_empty() => Some(0),
+        None => None,
     }
-    let id = names.len() as u64;
-    names.insert(key.into(), id);
-    id
 }
 
 fn short(s: &str) -> String {
@@ -500,24 +547,18 @@ fn bad_op(t: &str) -> String {
     )
 }
 
-fn csv_source(
-    path: &Path,
-    bytes: Box<dyn Read + Send>,
-    columns: &CsvColumns,
-) -> Result<Source, TraceError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(bytes);
-    let header = reader
-        .byte_headers()
-        .map_err(|e| TraceError {
-            file: path.to_path_buf(),
-            at: "line 1".into(),
-            field: String::new(),
-            message: format!("the header cannot be read: {e}"),
-        })?
-        .clone();
+fn csv_source(path: &Path, lines: &mut Lines, columns: &CsvColumns) -> Result<Source, TraceError> {
+    let found = lines.next_record().map_err(|e| TraceError {
+        file: path.to_path_buf(),
+        at: "line 1".into(),
+        field: String::new(),
+        message: format!("the header cannot be read: {e}"),
+    })?;
+    let header: Vec<&[u8]> = if found {
+        (0..lines.len()).map(|i| lines.field(i)).collect()
+    } else {
+        Vec::new()
+    };
     let names = [
         Some(columns.time.clone()),
         Some(columns.key.clone()),
@@ -549,8 +590,8 @@ fn csv_source(
         }
     }
     Ok(Source::Csv {
-        reader,
         columns: index,
+        widest: index.iter().flatten().copied().max().unwrap_or(0),
         time_unit_ns: columns.time_unit_ns,
     })
 }
@@ -564,7 +605,7 @@ pub struct Replay {
     window: Window,
     /// Where the window begins in trace time (known from the first record).
     begin_ns: Option<u64>,
-    dense: HashMap<u64, u32, BuildHasherDefault<FastHasher>>,
+    dense: Ids,
     /// Whether the reader's own key numbers serve as dense ids: text keys, numbered in order of
     /// first appearance in the file, replayed from the first record with every key kept (a
     /// second table would only number them again).
@@ -613,7 +654,7 @@ impl Replay {
             reader: TraceReader::open(path, format)?,
             window,
             begin_ns: None,
-            dense: HashMap::default(),
+            dense: Ids::default(),
             direct,
             keys: 0,
             last_read_ns: Vec::new(),
@@ -648,9 +689,7 @@ impl Replay {
                 let new = r.key >= self.keys as u64;
                 (r.key.min(u32::MAX as u64) as u32, new)
             } else {
-                let next_id = self.dense.len() as u32;
-                let key = *self.dense.entry(r.key).or_insert(next_id);
-                (key, key == next_id)
+                self.dense.number(r.key)
             };
             if new {
                 if key >= self.window.max_keys {
@@ -785,55 +824,4 @@ pub fn scan(path: &Path, format: &Format, window: Window) -> Result<Scan, TraceE
         });
     }
     Ok(s)
-}
-
-/// A fast hasher for the trace's key maps (FxHash's multiply, eight bytes at a time). The maps
-/// are only looked up and counted, never iterated, so the hash reaches no output; keys come
-/// from the user's trace, but a slow hash here cost more than parsing the trace (SipHash was a
-/// fifth of a replay's instructions).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct FastHasher(u64);
-
-impl FastHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for FastHasher {
-    #[inline]
-    fn finish(&self) -> u64 {
-        // The multiply leaves the low bits, which pick the bucket, with the least entropy:
-        // fold the high bits in (MurmurHash3's finaliser).
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h
-    }
-
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes(c.try_into().expect("eight bytes")));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut last = [0u8; 8];
-            last[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(last));
-        }
-    }
-
-    #[inline]
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
-
-    #[inline]
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
 }

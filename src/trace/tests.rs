@@ -249,3 +249,34 @@ fn a_replay_windows_scales_numbers_keys_and_drops_fills() {
     let e = scan(&p, &format, Window::whole(3)).unwrap_err();
     assert_eq!((e.at.as_str(), e.field.as_str()), ("line 8", "key"));
 }
+
+#[test]
+fn long_numbers_parse_eight_digits_at_a_time_and_refuse_any_other_byte() {
+    for n in [
+        0u64,
+        7,
+        12_345_678,
+        123_456_789,
+        9_999_999_999_999_999,
+        1_234_567_890_123_456_789,
+        u64::MAX / 10,
+    ] {
+        assert_eq!(parse_count(n.to_string().as_bytes()), Some(n), "{n}");
+        assert_eq!(parse_time_ns(&n.to_string(), 1), Some(n), "{n}");
+    }
+    assert_eq!(parse_count(b"0000000000000000042"), Some(42));
+    // A byte that is not a digit anywhere in an eight-byte chunk: ':' and '/' sit beside the
+    // digits, 0xB0 has the digits' low nibble.
+    for bad in [
+        &b"1234567:"[..],
+        b"/2345678",
+        b"12345678\xB09",
+        b"1234 5678",
+        b"12345678a",
+    ] {
+        assert_eq!(parse_count(bad), None, "{:?}", String::from_utf8_lossy(bad));
+    }
+    assert_eq!(parse_time_ns("12345678.5", 10), Some(123_456_785));
+    assert_eq!(parse_count(b"18446744073709551615"), Some(u64::MAX));
+    assert_eq!(parse_count(b"18446744073709551616"), None);
+}
