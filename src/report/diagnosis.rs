@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::metrics::interval::Interval;
 use crate::text;
-use crate::workflow::diagnose::{Effect, Outcome, Report};
+use crate::workflow::checked::{Effect, Outcome, Report};
 
 /// A number with three significant digits (whole numbers from 100, grouped from 1,000), `-`
 /// when not finite.

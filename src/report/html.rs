@@ -39,7 +39,7 @@ pub struct Page<'a> {
     /// the run drew none (`--no-charts`).
     pub svg_charts: &'a [Chart],
     /// What `cachestorm diagnose` tried, when it writes the page: a section after the verdict.
-    pub advice: Option<&'a crate::workflow::diagnose::Report>,
+    pub advice: Option<&'a crate::workflow::checked::Report>,
 }
 
 /// HTML-escapes `s`, after showing control characters as escapes ([`crate::text::escape`]).
@@ -186,7 +186,7 @@ pub fn report(study: &StudyResult, page: &Page) -> Vec<u8> {
 /// charts drawn here as SVG. `scenario_file` is the file as given on the command line and
 /// `scenario_text` its text (`None`: not shown).
 pub fn diagnose_report(
-    r: &crate::workflow::diagnose::Report,
+    r: &crate::workflow::checked::Report,
     scenario_file: &str,
     scenario_text: Option<&str>,
 ) -> Result<Vec<u8>, super::charts::ChartError> {
@@ -544,8 +544,8 @@ fn timelines(h: &mut String, charts: &[&Chart], svgs: &[String], none_drawn: boo
 
 /// The section `diagnose` adds: each mitigation its findings suggested, with what it changed
 /// (mean of the paired differences and its 95% interval) or why it was not tried.
-fn advice(h: &mut String, r: &crate::workflow::diagnose::Report) {
-    use crate::workflow::diagnose::Outcome;
+fn advice(h: &mut String, r: &crate::workflow::checked::Report) {
+    use crate::workflow::checked::Outcome;
     let reps = r.study.replications();
     let base = escape(&r.base);
     h.push_str("<h2 id=\"advice\">Checked advice</h2>\n");

@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::diagnose::advice::{self, Advice};
-use crate::diagnose::{diagnose_runs, Diagnosis, Mode};
+use crate::diagnose::diagnose_runs;
 use crate::experiment;
 use crate::metrics::columns::{summary_columns, Cell};
 use crate::metrics::interval::Interval;
@@ -22,6 +22,7 @@ use crate::metrics::{StrategyResult, StudyResult};
 use crate::scenario::{self, overrides, Scenario};
 use crate::text;
 
+pub use super::checked::{Effect, Outcome, Report, Trial};
 use super::{input, Meters, WorkflowError};
 
 /// Replications when neither the file (with 2 or more) nor `--replications` says: enough for a
@@ -42,73 +43,6 @@ pub struct Request {
     pub seed: Option<u64>,
     /// Memory budget, bytes, and how to name it in messages.
     pub budget: (u64, String),
-}
-
-/// A figure compared between the base and a mitigation over the replications.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Effect {
-    /// What it is: a column of `summary.csv`, or `db_queries_per_s`.
-    pub metric: &'static str,
-    /// Whether more of it is better.
-    pub higher_is_better: bool,
-    /// The base strategy's mean and interval.
-    pub base: Interval,
-    /// The mitigation's mean and interval.
-    pub with: Interval,
-    /// The paired difference, mitigation minus base.
-    pub change: Interval,
-}
-
-impl Effect {
-    /// `Some(true)` when the interval of the change lies wholly on the better side of 0,
-    /// `Some(false)` wholly on the worse side, `None` when it holds 0.
-    pub fn helps(&self) -> Option<bool> {
-        if self.change.low() > 0.0 {
-            Some(self.higher_is_better)
-        } else if self.change.high() < 0.0 {
-            Some(!self.higher_is_better)
-        } else {
-            None
-        }
-    }
-}
-
-/// What became of one suggested mitigation.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Outcome {
-    /// Tried: the effects on the finding's figure, then p99 (over the run and in the worst
-    /// bucket), errors and database load.
-    Tried(Vec<Effect>),
-    /// Not tried, and why.
-    NotTried(String),
-}
-
-/// One suggested mitigation and what became of it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Trial {
-    /// The mitigation and its default setting.
-    pub advice: Advice,
-    /// The findings it was suggested for (the first decides the figure).
-    pub modes: Vec<Mode>,
-    /// Tried with its effects, or why not.
-    pub outcome: Outcome,
-}
-
-/// Everything `diagnose` found and tried.
-#[derive(Clone, Debug)]
-pub struct Report {
-    /// The generated scenario that ran: the base strategy, then each mitigation tried.
-    pub scenario: Scenario,
-    /// The strategy diagnosed.
-    pub base: String,
-    /// Its diagnosis over the replications.
-    pub diagnosis: Diagnosis,
-    /// Every suggested mitigation, in the order of the findings.
-    pub trials: Vec<Trial>,
-    /// The runs: the base and every mitigation tried, each replication.
-    pub study: StudyResult,
-    /// Warnings about the base strategy's settings (as `run` prints them).
-    pub warnings: Vec<String>,
 }
 
 /// Writes the runs of `report` and its `report.html` (with the checked advice) into `dir`, all

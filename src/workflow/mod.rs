@@ -14,6 +14,7 @@
 //! [`crate::report`].
 
 pub mod check;
+pub mod checked;
 pub mod diagnose;
 pub mod fit;
 pub mod objective;
