@@ -2,7 +2,8 @@
 //!
 //! One entry per column, in the order of the files: its name (with its unit in it), its unit in
 //! words, its meaning, the group (feature) it belongs to, how it is written, whether more of it
-//! is better (`[higher]`), and where its value comes from: a field of [`BucketRow`] (declared
+//! is better (`[higher]`), whether a baseline check compares it by default (`baseline(N)`, its
+//! place in that list), and where its value comes from: a field of [`BucketRow`] (declared
 //! right there, with how the whole-run figures gather it over the buckets), a formula over a row
 //! (a ratio, a rate, one count of a nested field), or a whole-run figure of the strategy's
 //! result. From this one list follow the struct [`BucketRow`], its whole-run sum
@@ -211,6 +212,9 @@ pub struct Column {
     pub higher_is_better: bool,
     /// For a kind of failed request: how the terminal names it.
     pub failure: Option<Failure>,
+    /// For a figure `check --baseline` compares when the file names none: its place in that
+    /// list (from 0). Declared with `baseline(N)`.
+    pub baseline: Option<u8>,
     /// Where its value comes from.
     pub source: Source,
 }
@@ -246,6 +250,16 @@ pub fn higher_is_better(name: &str) -> bool {
     summary_columns().any(|c| c.name == name && c.higher_is_better)
 }
 
+/// The figures `check --baseline` compares when the scenario file names none, in their
+/// declared order (`baseline(N)`).
+pub fn baseline_metrics() -> Vec<&'static str> {
+    let mut flagged: Vec<(u8, &str)> = summary_columns()
+        .filter_map(|c| c.baseline.map(|n| (n, c.name)))
+        .collect();
+    flagged.sort_by_key(|&(n, _)| n);
+    flagged.into_iter().map(|(_, name)| name).collect()
+}
+
 /// The kinds of failed requests, in the order the terminal shows them: (column, word).
 pub fn failure_kinds() -> Vec<(&'static str, &'static str)> {
     let mut kinds: Vec<(Failure, &str)> = COLUMNS
@@ -271,6 +285,7 @@ macro_rules! bucket_row {
                 $group:ident $col:ident [$unit:literal] $format:ident
                 ($words:literal, $axis:ident) $meaning:literal
                 $( [$better:ident] )?
+                $( baseline($brank:literal) )?
                 $( => $kind:ident $field:ident : $ty:ty $(, fails($rank:literal, $word:literal))? )?
                 $( = $from:ident |$arg:ident| $expr:expr )?
                 ;
@@ -316,6 +331,7 @@ macro_rules! bucket_row {
                     gather: bucket_row!(@how $( $kind )? $( $from )?),
                     higher_is_better: bucket_row!(@better $( $better )?),
                     failure: bucket_row!(@failure $( $( $rank $word )? )?),
+                    baseline: bucket_row!(@baseline $( $brank )?),
                     source: bucket_row!(@source $( field $field )? $( $from $arg $expr )?),
                 },
             )*
@@ -334,6 +350,8 @@ macro_rules! bucket_row {
     (@how run) => { Gather::Run };
     (@better) => { false };
     (@better higher) => { true };
+    (@baseline) => { None };
+    (@baseline $brank:literal) => { Some($brank) };
     (@failure) => { None };
     (@failure $rank:literal $word:literal) => { Some(Failure { rank: $rank, word: $word }) };
     (@source field $field:ident) => { Source::Row(|b| Cell::from(b.$field)) };
@@ -386,7 +404,7 @@ columns {
     Counters cache_misses ["lookups"] Int ("cache misses", Count) "Cache lookups that found nothing or an expired entry."
         => sum cache_misses: u64;
     Counters hit_ratio ["0–1"] Dec6 ("cache hit ratio", Share) "Hits over lookups (0 when there were no lookups)." [higher]
-        = row |b| b.hit_ratio();
+        baseline(5) = row |b| b.hit_ratio();
     Counters stale_serves ["reads"] Int ("stale values served", Count) "Expired values served (stale-while-revalidate, lease, \
         lock or rate-limit fallback)." => sum stale_serves: u64;
     Counters lock_waits ["reads"] Int ("reads waiting on a lock", Count) "Reads that polled another reader's lock or lease \
@@ -440,7 +458,7 @@ columns {
         client not gone." => sum unfinished: u64;
 
     RunFigures error_ratio ["0–1"] Dec6 ("error ratio", Share) "Failed requests over arrivals."
-        = run |s| ratio(s.result.summary.totals.errors(), s.result.summary.totals.arrived);
+        baseline(4) = run |s| ratio(s.result.summary.totals.errors(), s.result.summary.totals.arrived);
     RunFigures all_hit_ratio ["0–1"] Dec6 ("all-hit ratio", Share) "Requests whose every key was a fresh hit over \
         requests answered or failed." [higher] = run |s| {
             let t = &s.result.summary.totals;
@@ -449,19 +467,19 @@ columns {
     RunFigures herd_mean ["queries"] Dec3 ("mean hot-key herd (queries)", Ratio) "Mean hot-key herd size."
         = run |s| s.result.summary.totals.herd_mean();
     RunFigures peak_db_queries_per_s ["queries/s"] Fixed3 ("peak database queries", PerSecond) "Highest database completions per \
-        second in any bucket." = run |s| s.result.summary.peak_db_qps;
+        second in any bucket." baseline(3) = run |s| s.result.summary.peak_db_qps;
     RunFigures db_capacity_qps ["queries/s"] Fixed3 ("database capacity, queries", PerSecond) "Database capacity: slots over mean service \
         time." = run |s| s.db_capacity_qps;
     RunFigures peak_db_queue ["queries"] Int ("longest database queue (queries)", Count) "Longest database queue of the run."
         = run |s| s.result.summary.totals.db_queue_max;
     RunFigures mean_latency_ms ["ms"] Dec3 ("mean latency", Ms) "Mean latency of every successful request."
-        = run |s| s.result.summary.totals.latency.mean_ms;
+        baseline(1) = run |s| s.result.summary.totals.latency.mean_ms;
     RunFigures p50_latency_ms ["ms"] Dec3 ("median latency", Ms) "Median latency of every successful request."
         = run |s| s.result.summary.totals.latency.p50_ms;
     RunFigures p95_latency_ms ["ms"] Dec3 ("p95 latency", Ms) "95th percentile latency of every successful request."
         = run |s| s.result.summary.totals.latency.p95_ms;
     RunFigures p99_latency_ms ["ms"] Dec3 ("p99 latency", Ms) "99th percentile latency of every successful request."
-        = run |s| s.result.summary.totals.latency.p99_ms;
+        baseline(0) = run |s| s.result.summary.totals.latency.p99_ms;
     RunFigures p999_latency_ms ["ms"] Dec3 ("p99.9 latency", Ms) "99.9th percentile latency of every successful \
         request." = run |s| s.result.summary.totals.latency.p999_ms;
     RunFigures max_latency_ms ["ms"] Dec3 ("largest latency", Ms) "Largest latency of any successful request."
@@ -594,7 +612,7 @@ columns {
         retries)." => sum db_retries: u64;
 
     Worst worst_p99_latency_ms ["ms"] Dec3 ("worst p99 latency", Ms) "Highest p99 latency of any bucket."
-        = run |s| s.result.summary.worst.p99_ms;
+        baseline(2) = run |s| s.result.summary.worst.p99_ms;
     Worst worst_error_ratio ["0–1"] Dec6 ("worst error ratio", Share) "Highest share of failures among the requests that \
         ended in any bucket." = run |s| s.result.summary.worst.error_ratio;
     Worst time_above_capacity_s ["s"] Secs ("time above database capacity", Seconds) "Time in buckets where the database was asked for \

@@ -48,21 +48,15 @@ pub struct BaselineCheck {
     pub metrics: Vec<String>,
 }
 
-/// Figures compared with a baseline when the file names none.
-pub const DEFAULT_BASELINE_METRICS: [&str; 6] = [
-    "p99_latency_ms",
-    "mean_latency_ms",
-    "worst_p99_latency_ms",
-    "peak_db_queries_per_s",
-    "error_ratio",
-    "hit_ratio",
-];
-
 impl Default for BaselineCheck {
     fn default() -> Self {
         BaselineCheck {
             tolerance: 0.10,
-            metrics: DEFAULT_BASELINE_METRICS.map(String::from).to_vec(),
+            // The figures flagged `baseline(N)` in the column declaration.
+            metrics: crate::metrics::columns::baseline_metrics()
+                .into_iter()
+                .map(String::from)
+                .collect(),
         }
     }
 }

@@ -756,6 +756,33 @@ proptest! {
     }
 }
 
+/// The figures a baseline check compares by default are those flagged `baseline(N)` in the
+/// column declaration, each a summary column, in the order the README's `[check]` example
+/// gives them (the defaults it documents).
+#[test]
+fn the_default_baseline_metrics_are_the_declared_ones_and_the_documented_ones() {
+    let declared = cachestorm::metrics::columns::baseline_metrics();
+    let summary = summary_columns();
+    assert!(!declared.is_empty());
+    for m in &declared {
+        assert!(
+            summary.iter().any(|c| c == m),
+            "{m} is not a summary column"
+        );
+    }
+    let default = cachestorm::scenario::expect::BaselineCheck::default();
+    assert_eq!(default.metrics, declared);
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let line = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("[check]"))
+        .find(|l| l.starts_with("metrics = ["))
+        .expect("the README's [check] example lists its metrics");
+    let documented: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
+    assert_eq!(documented, declared, "README: {line}");
+}
+
 /// Every CSV column is documented in README.md's column tables and every column documented
 /// there exists, so a column cannot ship undocumented nor a documented one vanish.
 #[test]

@@ -11,23 +11,7 @@ pub(super) fn clients(
     scans: &mut TraceScans,
 ) -> Result<ClientsConfig> {
     if let Some(t) = &raw.trace {
-        refuse_synthetic(raw)?;
-        let trace = trace(t, seed, scans)?;
-        let timeout = match raw.timeout {
-            Some(t) => Some(positive("clients.timeout", t.0, "time a client waits")?),
-            None => None,
-        };
-        return Ok(ClientsConfig {
-            rps: mean_rate(trace.scan.reads, &trace),
-            keyspace: trace.scan.keys,
-            popularity: Popularity::Uniform,
-            fanout: 1,
-            timeout,
-            absent_share: 0.0,
-            absent_keys: 0,
-            optional_keys: 0,
-            trace: Some(trace),
-        });
+        return traced(raw, t, seed, scans);
     }
     let Some(rps) = raw.rps else {
         return err("clients.rps", "is required");
@@ -61,10 +45,7 @@ pub(super) fn clients(
             format!("{fanout} is larger than the keyspace ({keyspace}); a request needs that many distinct keys"),
         );
     }
-    let timeout = match raw.timeout {
-        Some(t) => Some(positive("clients.timeout", t.0, "time a client waits")?),
-        None => None,
-    };
+    let timeout = timeout(raw)?;
     let absent_share = raw.absent_share.unwrap_or(0.0);
     if !absent_share.is_finite() || !(0.0..=1.0).contains(&absent_share) {
         return err(
@@ -105,6 +86,41 @@ pub(super) fn clients(
         absent_keys,
         trace: None,
     })
+}
+
+/// The clients of a trace replay: the trace sets the arrivals and the keys.
+fn traced(
+    raw: &RawClients,
+    t: &RawTrace,
+    seed: u64,
+    scans: &mut TraceScans,
+) -> Result<ClientsConfig> {
+    refuse_synthetic(raw)?;
+    let trace = trace(t, seed, scans)?;
+    let timeout = timeout(raw)?;
+    Ok(ClientsConfig {
+        rps: mean_rate(trace.scan.reads, &trace),
+        keyspace: trace.scan.keys,
+        popularity: Popularity::Uniform,
+        fanout: 1,
+        timeout,
+        absent_share: 0.0,
+        absent_keys: 0,
+        optional_keys: 0,
+        trace: Some(trace),
+    })
+}
+
+/// `clients.timeout`, if set: how long a client waits.
+fn timeout(raw: &RawClients) -> Result<Option<SimDuration>> {
+    match raw.timeout {
+        Some(t) => Ok(Some(positive(
+            "clients.timeout",
+            t.0,
+            "time a client waits",
+        )?)),
+        None => Ok(None),
+    }
 }
 
 /// A popularity, written `"uniform"` or `{ dist = "zipf", s = 0.99 }`, at `field`.

@@ -145,6 +145,70 @@ fn rate(field: &str, v: f64) -> Result<f64> {
 /// Validates a whole scenario (base or base merged with a strategy's overrides).
 /// Traces the scenario replays are read through `traces` (see [`TraceScans`]).
 pub fn model_config(raw: &RawScenario, traces: &mut TraceScans) -> Result<ModelConfig> {
+    let (duration, bucket, drain) = run_length(raw)?;
+    let clients = clients(&raw.clients, raw.seed, traces)?;
+    let app = app(&raw.app)?;
+    let mut cache = cache(&raw.cache, &clients)?;
+    let mut local_cache = local_cache(raw.local_cache.as_ref(), &clients, cache.as_ref())?;
+    let mut db = db(&raw.db)?;
+    if let Some(k) = clients.trace.as_ref().and_then(|t| t.keys) {
+        trace::scale_capacities(k.fraction, &mut cache, &mut local_cache, &mut db);
+    }
+    let traced_writes = clients
+        .trace
+        .as_ref()
+        .is_some_and(|t| t.scan.writes > 0 && raw.writes.is_none())
+        .then(RawWrites::default);
+    let writes = writes(
+        raw.writes.as_ref().or(traced_writes.as_ref()),
+        &clients,
+        &db,
+        cache.as_ref(),
+    )?;
+    let mitigations = mitigations(&raw.mitigations, cache.as_ref())?;
+    let retries = retries(raw.retries.as_ref())?;
+    let cx = timeline::Context {
+        duration,
+        clients: &clients,
+        cache: cache.as_ref(),
+        app: &app,
+        writes: writes.as_ref(),
+    };
+    let timeline = timeline(raw, &cx)?;
+    let max_in_flight = int_in(
+        "limits.max_in_flight",
+        raw.limits
+            .max_in_flight
+            .unwrap_or_else(|| default_max_in_flight(clients.fanout)),
+        1,
+        100_000_000,
+        "requests in the system at once before arrivals are shed",
+    )?;
+    let config = ModelConfig {
+        duration,
+        bucket,
+        drain,
+        clients,
+        app,
+        cache,
+        db,
+        writes,
+        local_cache,
+        mitigations,
+        retries,
+        timeline,
+        limits: LimitsConfig {
+            max_in_flight,
+            max_in_flight_is_default: raw.limits.max_in_flight.is_none(),
+        },
+    };
+    requests_per_bucket(&config)?;
+    Ok(config)
+}
+
+/// The run's length, its metrics bucket and its drain (`duration`, `bucket`, `drain`), with
+/// the buckets they give bounded.
+fn run_length(raw: &RawScenario) -> Result<(SimDuration, SimDuration, Option<SimDuration>)> {
     let duration = positive("duration", raw.duration.0, "length of the simulated run")?;
     let bucket = match raw.bucket {
         Some(b) => positive("bucket", b.0, "width of a metrics bucket")?,
@@ -175,42 +239,20 @@ pub fn model_config(raw: &RawScenario, traces: &mut TraceScans) -> Result<ModelC
             );
         }
     }
-    let clients = clients(&raw.clients, raw.seed, traces)?;
-    let app = app(&raw.app)?;
-    let mut cache = cache(&raw.cache, &clients)?;
-    let mut local_cache = local_cache(raw.local_cache.as_ref(), &clients, cache.as_ref())?;
-    let mut db = db(&raw.db)?;
-    if let Some(k) = clients.trace.as_ref().and_then(|t| t.keys) {
-        trace::scale_capacities(k.fraction, &mut cache, &mut local_cache, &mut db);
-    }
-    let traced_writes = clients
-        .trace
-        .as_ref()
-        .is_some_and(|t| t.scan.writes > 0 && raw.writes.is_none())
-        .then(RawWrites::default);
-    let writes = writes(
-        raw.writes.as_ref().or(traced_writes.as_ref()),
-        &clients,
-        &db,
-        cache.as_ref(),
-    )?;
-    let mitigations = mitigations(&raw.mitigations, cache.as_ref())?;
-    let retries = retries(raw.retries.as_ref())?;
-    let cx = timeline::Context {
-        duration,
-        clients: &clients,
-        cache: cache.as_ref(),
-        app: &app,
-        writes: writes.as_ref(),
-    };
+    Ok((duration, bucket, drain))
+}
+
+/// The timeline's events in time order (file order among events at the same time); a rate
+/// change is refused beside a trace, which sets the arrivals.
+fn timeline(raw: &RawScenario, cx: &timeline::Context) -> Result<Vec<TimelineEvent>> {
     let mut timeline = Vec::with_capacity(raw.timeline.len());
     for (i, e) in raw.timeline.iter().enumerate() {
-        timeline.push(timeline_event(&format!("timeline[{i}]"), e, &cx)?);
+        timeline.push(timeline_event(&format!("timeline[{i}]"), e, cx)?);
     }
     // Stable sort: events at the same time keep file order.
     timeline.sort_by_key(|e| e.at);
     check_deploys_do_not_overlap(&timeline, &raw.timeline)?;
-    if clients.trace.is_some() {
+    if cx.clients.trace.is_some() {
         if let Some(i) = raw
             .timeline
             .iter()
@@ -222,35 +264,7 @@ pub fn model_config(raw: &RawScenario, traces: &mut TraceScans) -> Result<ModelC
             );
         }
     }
-    let max_in_flight = int_in(
-        "limits.max_in_flight",
-        raw.limits
-            .max_in_flight
-            .unwrap_or_else(|| default_max_in_flight(clients.fanout)),
-        1,
-        100_000_000,
-        "requests in the system at once before arrivals are shed",
-    )?;
-    let config = ModelConfig {
-        duration,
-        bucket,
-        drain,
-        clients,
-        app,
-        cache,
-        db,
-        writes,
-        local_cache,
-        mitigations,
-        retries,
-        timeline,
-        limits: LimitsConfig {
-            max_in_flight,
-            max_in_flight_is_default: raw.limits.max_in_flight.is_none(),
-        },
-    };
-    requests_per_bucket(&config)?;
-    Ok(config)
+    Ok(timeline)
 }
 
 /// Refuses a bucket so wide that the requests it completes could overflow its latency counts

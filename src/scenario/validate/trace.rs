@@ -37,62 +37,7 @@ pub(super) fn trace(raw: &RawTrace, seed: u64, scans: &mut TraceScans) -> Result
             "must name the trace file (relative to the scenario file)",
         );
     }
-    let format = match raw.format.as_str() {
-        "csv" => {
-            let Some(c) = &raw.columns else {
-                return err(
-                    f("columns"),
-                    "is required with format = \"csv\": the header names of the columns, as \
-                     { time = \"ts\", key = \"key\", op = \"op\" } (op, size and ttl are optional)",
-                );
-            };
-            let time_unit_ns = match raw.time_unit.as_deref().unwrap_or("s") {
-                "s" => 1_000_000_000,
-                "ms" => 1_000_000,
-                "us" => 1_000,
-                "ns" => 1,
-                other => {
-                    return err(
-                        f("time_unit"),
-                        format!(
-                            "`{}` is not allowed; use \"s\", \"ms\", \"us\" or \"ns\" (the unit of the time column)",
-                            crate::text::quote(other)
-                        ),
-                    )
-                }
-            };
-            Format::Csv(CsvColumns {
-                time: c.time.clone(),
-                key: c.key.clone(),
-                op: c.op.clone(),
-                size: c.size.clone(),
-                ttl: c.ttl.clone(),
-                time_unit_ns,
-            })
-        }
-        "twitter" | "oracle-general" => {
-            if raw.columns.is_some() {
-                return err(f("columns"), "applies only to format = \"csv\"");
-            }
-            if raw.time_unit.is_some() {
-                return err(f("time_unit"), "applies only to format = \"csv\"");
-            }
-            if raw.format == "twitter" {
-                Format::Twitter
-            } else {
-                Format::OracleGeneral
-            }
-        }
-        other => {
-            return err(
-                f("format"),
-                format!(
-                    "`{}` is not allowed; use {FORMATS}",
-                    crate::text::quote(other)
-                ),
-            )
-        }
-    };
+    let format = format(raw)?;
     let speed = raw.speed.unwrap_or(1.0);
     if !speed.is_finite() || !(0.001..=1000.0).contains(&speed) {
         return err(
@@ -151,6 +96,67 @@ pub(super) fn trace(raw: &RawTrace, seed: u64, scans: &mut TraceScans) -> Result
         }
     };
     Ok(config)
+}
+
+/// The trace's layout: `format`, with `columns` and `time_unit` for a CSV trace.
+fn format(raw: &RawTrace) -> Result<Format> {
+    let f = |name: &str| format!("clients.trace.{name}");
+    Ok(match raw.format.as_str() {
+        "csv" => {
+            let Some(c) = &raw.columns else {
+                return err(
+                    f("columns"),
+                    "is required with format = \"csv\": the header names of the columns, as \
+                     { time = \"ts\", key = \"key\", op = \"op\" } (op, size and ttl are optional)",
+                );
+            };
+            let time_unit_ns = match raw.time_unit.as_deref().unwrap_or("s") {
+                "s" => 1_000_000_000,
+                "ms" => 1_000_000,
+                "us" => 1_000,
+                "ns" => 1,
+                other => {
+                    return err(
+                        f("time_unit"),
+                        format!(
+                            "`{}` is not allowed; use \"s\", \"ms\", \"us\" or \"ns\" (the unit of the time column)",
+                            crate::text::quote(other)
+                        ),
+                    )
+                }
+            };
+            Format::Csv(CsvColumns {
+                time: c.time.clone(),
+                key: c.key.clone(),
+                op: c.op.clone(),
+                size: c.size.clone(),
+                ttl: c.ttl.clone(),
+                time_unit_ns,
+            })
+        }
+        "twitter" | "oracle-general" => {
+            if raw.columns.is_some() {
+                return err(f("columns"), "applies only to format = \"csv\"");
+            }
+            if raw.time_unit.is_some() {
+                return err(f("time_unit"), "applies only to format = \"csv\"");
+            }
+            if raw.format == "twitter" {
+                Format::Twitter
+            } else {
+                Format::OracleGeneral
+            }
+        }
+        other => {
+            return err(
+                f("format"),
+                format!(
+                    "`{}` is not allowed; use {FORMATS}",
+                    crate::text::quote(other)
+                ),
+            )
+        }
+    })
 }
 
 /// Refuses the synthetic clients' settings beside a trace, which sets them.
