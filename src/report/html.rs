@@ -3,8 +3,8 @@
 //! Sections, most important first: the verdict per strategy (the failure modes
 //! [`crate::diagnose`] finds, with their evidence and worst moment, the recovery verdict and the
 //! model's mitigations), the ranking on the scenario's objective, the timelines (the charts,
-//! inline), where the database load came from (queries by cause), the scenario file and the
-//! command that reproduces the run.
+//! inline), the latency distributions ([`super::cdf`]), where the database load came from
+//! (queries by cause), the scenario file and the command that reproduces the run.
 //!
 //! The page makes no network request: the charts are inline SVG with their font embedded once
 //! for the page (a subset of the chart font, as each SVG file has its own), a content security
@@ -171,7 +171,8 @@ pub fn report(study: &StudyResult, page: &Page) -> Vec<u8> {
         advice(&mut h, r);
     }
     ranking(&mut h, study, &page.objective);
-    timelines(&mut h, &charts, &svgs, page.svg_charts.is_empty());
+    timelines(&mut h, study, &charts, &svgs, page.svg_charts.is_empty());
+    super::cdf::section(&mut h, study, !page.svg_charts.is_empty());
     causes(&mut h, study, !page.svg_charts.is_empty());
     source(&mut h, page, result.seed);
     let _ = write!(
@@ -223,15 +224,45 @@ figcaption{color:#444;font-size:.9em}\
 pre{background:#f6f6f6;padding:8px;overflow-x:auto;white-space:pre-wrap;word-break:break-word}\
 .bar{display:flex;height:12px;min-width:240px;background:#eee}.bar span{display:block;height:12px}\
 .key span{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px}\
-#show label{margin-right:12px;white-space:nowrap}\
-@media print{#show{display:none}body{max-width:none}a{color:inherit;text-decoration:none}\
-tr[hidden]{display:table-row}}";
+.key span.k{width:auto;height:auto;margin:0}.pair{display:flex;flex-wrap:wrap;gap:0 16px}\
+.pair figure{margin:.5em 0}\
+#show label{margin-right:12px;white-space:nowrap;cursor:pointer}\
+.sw{display:inline-block;width:14px;height:4px;margin:0 4px 3px 2px;vertical-align:middle}\
+#tip{position:absolute;display:none;background:#fff;border:1px solid #999;padding:4px 8px;\
+font-size:12px;line-height:1.4;white-space:pre;pointer-events:none;box-shadow:0 1px 4px #0003}\
+@media screen{.off{display:none!important}}\
+@media print{#show,#tip{display:none}body{max-width:none}a{color:inherit;text-decoration:none}}";
 
-/// Shows and hides strategies' rows; marks the page ready (`data-ready` on the body), so a
-/// test in a browser sees the script ran without error.
-const SCRIPT: &str = "document.querySelectorAll('#show input').forEach(function(c){\
-c.addEventListener('change',function(){document.querySelectorAll('tr[data-s=\"'+c.value+'\"]')\
-.forEach(function(r){r.hidden=!c.checked;});});});document.body.setAttribute('data-ready','1');";
+/// The page's script (no request, no library): the legend's boxes show and hide a strategy
+/// (class `off` on everything marked `data-s` with its index: table rows, cause charts, lines
+/// of the charts); moving the pointer over a chart with values (`data-hover`, see
+/// [`super::hover`]) shows the time or latency there and each shown series' value. It marks the
+/// page ready (`data-ready` on the body), so a test in a browser sees it ran without error.
+/// With JavaScript off the page reads the same, without them; printed, everything shows.
+const SCRIPT: &str = r#"(function(){var D=document,hid={},names=[];
+D.querySelectorAll('#show label').forEach(function(l){names[+l.getAttribute('data-n')]=l.textContent;});
+D.querySelectorAll('#show input').forEach(function(c){c.addEventListener('change',function(){
+hid[c.value]=!c.checked;D.querySelectorAll('[data-s="'+c.value+'"]').forEach(function(e){
+e.classList.toggle('off',!c.checked);});});});
+var tip=D.createElement('div');tip.id='tip';D.body.appendChild(tip);
+function num(v){return v==null?'–':(Math.abs(v)>=1000?Math.round(v).toLocaleString('en'):+v.toPrecision(3)+'');}
+function ms(v){return v<1?num(v*1000)+' µs':v<1000?num(v)+' ms':num(v/1000)+' s';}
+D.querySelectorAll('.hv').forEach(function(el){var d=JSON.parse(el.getAttribute('data-hover')),
+svg=el.parentNode.querySelector('svg');if(!svg)return;
+if(d.of){var o=JSON.parse(D.getElementById(d.of).getAttribute('data-hover'));d.s=o.s;d.ks=o.ks;
+d.v=o.v.map(function(a){return a.map(function(x){return x==null?x:1-x;});});}
+svg.addEventListener('mousemove',function(e){var r=svg.getBoundingClientRect(),vb=svg.viewBox.baseVal,
+px=(e.clientX-r.left)*vb.width/r.width;if(px<d.x[0]||px>d.x[1]){tip.style.display='none';return;}
+var k=d.d[0]+(px-d.x[0])/(d.x[1]-d.x[0])*(d.d[1]-d.d[0]);if(d.log)k=Math.pow(10,k);
+var out=[d.xl+' '+(d.log?ms(k):num(k)+' s')];
+d.v.forEach(function(vs,n){var s=d.n?null:d.s[n];if(s!=null&&hid[s])return;
+var ks=d.k||d.ks[n],j=-1;while(j+1<ks.length&&ks[j+1]<=k)j++;
+var v=j<0?(d.b==null?null:d.b):vs[j];
+out.push((d.n?d.n[n]:names[s])+': '+(v==null?'–':d.pct?(v==0?'0':+(100*v).toPrecision(4))+'%':num(v)+(d.u?' '+d.u:'')));});
+tip.textContent=out.join('\n');tip.style.left=(e.pageX+14)+'px';tip.style.top=(e.pageY+12)+'px';
+tip.style.display='block';});
+svg.addEventListener('mouseleave',function(){tip.style.display='none';});});
+D.body.setAttribute('data-ready','1');})();"#;
 
 /// Colours of the causes of database queries, in [`CAUSES`] order.
 const CAUSE_COLOURS: [&str; 6] = [
@@ -251,15 +282,25 @@ const CAUSES: [Cause; 6] = [
     ("write", |c| c.write),
 ];
 
+/// The page's legend: each strategy's colour and name, with a box that shows or hides it in
+/// every table and chart (with two strategies or more); the hover script reads the names here.
 fn toggles(h: &mut String, result: &crate::metrics::ScenarioResult) {
-    if result.strategies.len() < 2 {
-        return;
-    }
-    h.push_str("<p id=\"show\">Show in the tables: ");
+    let boxes = result.strategies.len() >= 2;
+    h.push_str(if boxes {
+        "<p id=\"show\">Show or hide in every table and chart: "
+    } else {
+        "<p id=\"show\">"
+    });
     for (i, s) in result.strategies.iter().enumerate() {
+        let (colour, _, _) = super::charts::strategy_style(i);
         let _ = write!(
             h,
-            "<label><input type=\"checkbox\" value=\"{i}\" checked> {}</label>",
+            "<label data-n=\"{i}\">{}<span class=\"sw\" style=\"background:{colour}\"></span>{}</label>",
+            if boxes {
+                format!("<input type=\"checkbox\" value=\"{i}\" checked>")
+            } else {
+                String::new()
+            },
             escape(&s.name)
         );
     }
@@ -523,7 +564,13 @@ fn ranking(h: &mut String, study: &StudyResult, objective: &[&str]) {
     h.push_str("</table>\n");
 }
 
-fn timelines(h: &mut String, charts: &[&Chart], svgs: &[String], none_drawn: bool) {
+fn timelines(
+    h: &mut String,
+    study: &StudyResult,
+    charts: &[&Chart],
+    svgs: &[String],
+    none_drawn: bool,
+) {
     h.push_str("<h2 id=\"timelines\">Timelines</h2>\n");
     if none_drawn {
         h.push_str(
@@ -531,13 +578,26 @@ fn timelines(h: &mut String, charts: &[&Chart], svgs: &[String], none_drawn: boo
         );
         return;
     }
+    let strategies = study.first().strategies.len();
     for (c, svg) in charts.iter().zip(svgs) {
+        let plots = super::hover::plots(svg);
         let _ = write!(
             h,
-            "<figure id=\"chart-{0}\">\n{1}\n<figcaption>{0} (the same chart as the file \
-             <code>{0}.png</code> or <code>.svg</code> of this folder)</figcaption></figure>\n",
+            "<figure id=\"chart-{0}\">\n{1}",
             c.file_stem,
-            compact_svg(svg)
+            super::hover::tag_strategies(&compact_svg(svg), &plots, strategies)
+        );
+        if let Some(d) = plots
+            .first()
+            .and_then(|p| super::hover::timeline(c.file_stem, study, *p))
+        {
+            super::hover::attribute(h, &d);
+        }
+        let _ = writeln!(
+            h,
+            "\n<figcaption>{0} (the same chart as the file \
+             <code>{0}.png</code> or <code>.svg</code> of this folder)</figcaption></figure>",
+            c.file_stem
         );
     }
 }
@@ -782,13 +842,13 @@ fn causes_over_time(h: &mut String, study: &StudyResult) {
             );
             below = above;
         }
-        let _ = writeln!(
+        let _ = write!(
             h,
             "<line x1=\"{LEFT}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"#999\"/>\
              <text x=\"{2}\" y=\"{3}\" text-anchor=\"end\">{4}/s</text>\
              <text x=\"{2}\" y=\"{0}\" text-anchor=\"end\">0</text>\
              <text x=\"{LEFT}\" y=\"{5}\">{6}</text>\
-             <text x=\"{1}\" y=\"{5}\" text-anchor=\"end\">{7}</text></svg></figure>",
+             <text x=\"{1}\" y=\"{5}\" text-anchor=\"end\">{7}</text></svg>",
             TOP + H,
             LEFT + W,
             LEFT - 4.0,
@@ -798,6 +858,25 @@ fn causes_over_time(h: &mut String, study: &StudyResult) {
             seconds(t0),
             seconds(t1)
         );
+        let hover = super::hover::HoverData {
+            x: (LEFT, LEFT + W),
+            domain: (t0, t1),
+            log: false,
+            x_label: "time",
+            percent: false,
+            unit: "queries/s",
+            keys: super::hover::Keys::Shared(spans.iter().map(|s| s.0).collect()),
+            series: Vec::new(),
+            names: CAUSES.iter().map(|c| c.0).collect(),
+            before: None,
+            id: None,
+            complement_of: None,
+            values: (0..CAUSES.len())
+                .map(|c| spans.iter().map(|s| s.2[c]).collect())
+                .collect(),
+        };
+        super::hover::attribute(h, &hover);
+        h.push_str("</figure>\n");
     }
 }
 

@@ -5,11 +5,13 @@
 //! touching the disk and a failure never leaves a half-written file: [`write::OutputDir`] writes a
 //! whole run into a temporary folder and swaps it in at once.
 
+pub mod cdf;
 pub mod charts;
 pub mod csv;
 pub mod diagnosis;
 pub mod fanout;
 pub mod format;
+pub mod hover;
 pub mod html;
 pub mod json;
 pub mod junit;

@@ -229,8 +229,13 @@ fn a_shipped_report_opens_in_headless_chromium_without_error_or_network_request(
         .args(["--strategy", "none", "--strategy", "coalescing"])
         .assert()
         .success();
-    let page = dir.path().join("thundering-herd").join("report.html");
-    let html = std::fs::read_to_string(&page).unwrap();
+    let report = dir.path().join("thundering-herd").join("report.html");
+    let html = std::fs::read_to_string(&report).unwrap();
+    // The page as written, with a probe after its own script: it moves the pointer over charts
+    // and clicks the first strategy's legend entry, as a reader would (real DOM events through
+    // the page's handlers), and writes what it saw into the body for `--dump-dom`.
+    let page = dir.path().join("probe.html");
+    std::fs::write(&page, html.replace("</body>", &format!("{PROBE}</body>"))).unwrap();
     let profile = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(browser)
         .args([
@@ -273,4 +278,68 @@ fn a_shipped_report_opens_in_headless_chromium_without_error_or_network_request(
             "{line}"
         );
     }
+    // The latency distribution and its tail, a line per strategy.
+    for id in ["chart-latency_cdf", "chart-latency_tail"] {
+        assert!(html.contains(&format!("<figure id=\"{id}\">")), "{id}");
+    }
+    let seen = dom
+        .split("data-probe=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("the probe ran: {log}"))
+        .replace("&amp;", "&");
+    let field = |name: &str| {
+        seen.split(&format!("{name}="))
+            .nth(1)
+            .map_or("", |s| s.split('|').next().unwrap_or(""))
+    };
+    // Hovering shows the time or latency and each strategy's value there.
+    let timeline = field("timeline");
+    assert!(
+        timeline.starts_with("time ") && timeline.contains(" s"),
+        "{seen}"
+    );
+    assert!(
+        timeline.contains("none: ") && timeline.contains("coalescing: "),
+        "{seen}"
+    );
+    assert!(timeline.contains(" ms"), "a p99 in ms: {seen}");
+    let tail = field("tail");
+    assert!(
+        tail.starts_with("slower than ") && tail.contains("none: "),
+        "{seen}"
+    );
+    assert!(tail.contains('%'), "{seen}");
+    assert!(field("cdf").starts_with("within "), "{seen}");
+    // Clicking the legend entry of `none` hides every element of it (table rows, chart lines,
+    // its cause chart) and takes it out of the hover; the other strategy stays.
+    let counts: Vec<u32> = field("none")
+        .split(',')
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert!(counts[0] >= 8, "none's rows and lines shown first: {seen}");
+    assert_eq!(counts[1], 0, "none hidden after the click: {seen}");
+    assert!(field("kept").parse::<u32>().unwrap() >= 8, "{seen}");
+    let after = field("after");
+    assert!(
+        !after.contains("none: ") && after.contains("coalescing: "),
+        "{seen}"
+    );
 }
+
+/// The probe the Chromium test adds to a report: hovers the p99 timeline, the distribution and
+/// its tail halfway across, clicks the first legend entry, and writes
+/// `name=value|...` into the body's `data-probe` (newlines as `/`).
+const PROBE: &str = r#"<script>(function(){var D=document,out=[];
+function hover(id,f){var s=D.querySelector('#'+id+' svg'),r=s.getBoundingClientRect();
+s.dispatchEvent(new MouseEvent('mousemove',{clientX:r.left+r.width*f,clientY:r.top+r.height/2,bubbles:true}));
+return D.getElementById('tip').textContent.split('\n').join('/');}
+function shown(i){return [].filter.call(D.querySelectorAll('[data-s="'+i+'"]'),function(e){
+return getComputedStyle(e).display!='none';}).length;}
+out.push('timeline='+hover('chart-latency_p99_by_strategy',0.5));
+out.push('cdf='+hover('chart-latency_cdf',0.5));
+out.push('tail='+hover('chart-latency_tail',0.5));
+var before=shown(0);D.querySelector('#show label[data-n="0"]').click();
+out.push('none='+before+','+shown(0));out.push('kept='+shown(1));
+out.push('after='+hover('chart-latency_tail',0.5));
+D.body.setAttribute('data-probe',out.join('|'));})();</script>"#;

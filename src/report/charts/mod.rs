@@ -235,6 +235,20 @@ pub fn share_font(svgs: &[String]) -> (Vec<String>, Option<String>) {
     svg_font::share_font(svgs)
 }
 
+/// The colours of strategy `index`'s lines in every chart, as `#RRGGBB` (as an SVG writes
+/// them): its own, and the paler shade drawn beside it (its database demand); with whether
+/// its lines are dashed in overlaid charts (the palette's second round).
+pub fn strategy_style(index: usize) -> (String, String, bool) {
+    let hex = |c: plotters::style::RGBColor| format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+    let c = strategy_color(index);
+    (hex(c), hex(paler(c)), repeats_color(index))
+}
+
+/// Where the time axis of `study`'s timeline charts ends, seconds (it starts at 0).
+pub fn time_axis_end(study: &StudyResult) -> f64 {
+    x_extent(Runs::of(&study.runs))
+}
+
 /// Data for the fan-out charts of `cachestorm fanout`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FanoutChartData {
