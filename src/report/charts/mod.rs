@@ -113,6 +113,7 @@ use fanout::*;
 use figure::*;
 use freshness::*;
 use highlight::*;
+use labels::AgeUnit;
 use marks::*;
 use node_load::*;
 use retries::*;
