@@ -86,7 +86,6 @@ fn page(r: &Report, args: &DiagnoseArgs) -> Result<Vec<u8>, CommandError> {
         scenario_file: &file,
         scenario_text: text.as_deref(),
         command: &command,
-        objective: Vec::new(),
         svg_charts: &svg,
         advice: Some(r),
     };

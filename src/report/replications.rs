@@ -77,8 +77,13 @@ impl Figure {
 
 /// Every figure of strategy `i` over the replications, in the order of `summary.csv`.
 pub fn figures(study: &StudyResult, i: usize) -> Vec<Figure> {
-    let per_run: Vec<Vec<String>> = study
-        .runs
+    figures_in(&study.runs, i)
+}
+
+/// Every figure of strategy `i` over `runs` (the replications of a study), in the order of
+/// `summary.csv`.
+pub fn figures_in(runs: &[ScenarioResult], i: usize) -> Vec<Figure> {
+    let per_run: Vec<Vec<String>> = runs
         .iter()
         .map(|run| summary_values(&run.strategies[i]))
         .collect();
