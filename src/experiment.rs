@@ -193,6 +193,12 @@ fn run_replications(
         runs: all,
         warmup_s: warmup.as_secs_f64(),
         baseline: scenario.study.baseline.clone(),
+        objective: scenario
+            .study
+            .expectations
+            .iter()
+            .map(|e| e.metric.clone())
+            .collect(),
     }
 }
 

@@ -11,6 +11,10 @@ pub struct StudyResult {
     pub warmup_s: f64,
     /// Strategy the others are compared with (only when it ran).
     pub baseline: Option<String>,
+    /// The summary columns the scenario's `[[expect]]` tables judge, in file order
+    /// (duplicates allowed): what "best" means (see [`crate::report::ranking`]). Empty: p99
+    /// latency, then the error ratio.
+    pub objective: Vec<String>,
 }
 
 impl StudyResult {

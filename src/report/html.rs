@@ -16,7 +16,7 @@
 use std::fmt::Write as _;
 
 use super::charts::Chart;
-use super::replications::figure;
+use super::ranking::{higher_is_better, rank, Ranking};
 use crate::diagnose::{diagnose_runs, Diagnosis, Mode};
 use crate::metrics::{ratio, StrategyResult, StudyResult, COLUMNS};
 
@@ -32,9 +32,6 @@ pub struct Page<'a> {
     pub scenario_text: Option<&'a str>,
     /// The command that reproduces the run (shell words, already quoted).
     pub command: &'a str,
-    /// Summary columns the scenario's `[[expect]]` tables judge, in file order (duplicates
-    /// allowed): the ranking's objective. Empty: p99 latency, then the error ratio.
-    pub objective: Vec<&'a str>,
     /// The charts as SVG (any order; those the report shows are picked by stem). Empty when
     /// the run drew none (`--no-charts`).
     pub svg_charts: &'a [Chart],
@@ -170,7 +167,7 @@ pub fn report(study: &StudyResult, page: &Page) -> Vec<u8> {
     if let Some(r) = page.advice {
         advice(&mut h, r);
     }
-    ranking(&mut h, study, &page.objective);
+    ranking(&mut h, study);
     timelines(&mut h, study, &charts, &svgs, page.svg_charts.is_empty());
     super::cdf::section(&mut h, study, !page.svg_charts.is_empty());
     causes(&mut h, study, !page.svg_charts.is_empty());
@@ -203,7 +200,6 @@ pub fn diagnose_report(
         scenario_file,
         scenario_text,
         command: &command,
-        objective: Vec::new(),
         svg_charts: &svg,
         advice: Some(r),
     };
@@ -453,59 +449,15 @@ fn percent(x: f64) -> String {
     }
 }
 
-fn ranking(h: &mut String, study: &StudyResult, objective: &[&str]) {
+fn ranking(h: &mut String, study: &StudyResult) {
     let result = study.first();
-    let mut metrics: Vec<&str> = Vec::new();
-    for m in objective {
-        if !metrics.contains(m) && COLUMNS.iter().any(|c| c.name == *m) {
-            metrics.push(m);
-        }
-    }
-    let from_expect = !metrics.is_empty();
-    if !from_expect {
-        metrics = vec!["p99_latency_ms", "error_ratio"];
-    }
-    let higher = |m: &str| COLUMNS.iter().any(|c| c.name == m && c.higher_is_better);
-    // Per strategy and metric: mean (infinite when a run never recovered) and half-width.
-    let values: Vec<Vec<(f64, Option<f64>)>> = result
-        .strategies
-        .iter()
-        .map(|s| {
-            metrics
-                .iter()
-                .map(|m| {
-                    let Some(f) = figure(study, &s.name, m) else {
-                        return (f64::NAN, None);
-                    };
-                    if f.written.iter().any(|w| w == "never") {
-                        return (f64::INFINITY, None);
-                    }
-                    match f.interval() {
-                        Some(i) => (i.mean, (i.n > 1).then_some(i.half_width)),
-                        None => (f64::NAN, None),
-                    }
-                })
-                .collect()
-        })
-        .collect();
-    let mut order: Vec<usize> = (0..result.strategies.len()).collect();
-    order.sort_by(|&a, &b| {
-        for (j, m) in metrics.iter().enumerate() {
-            let (x, y) = (values[a][j].0, values[b][j].0);
-            let (x, y) = if higher(m) { (-x, -y) } else { (x, y) };
-            // NaN (no value) last.
-            let c = match (x.is_nan(), y.is_nan()) {
-                (true, true) => std::cmp::Ordering::Equal,
-                (true, false) => std::cmp::Ordering::Greater,
-                (false, true) => std::cmp::Ordering::Less,
-                _ => x.total_cmp(&y),
-            };
-            if c.is_ne() {
-                return c;
-            }
-        }
-        a.cmp(&b)
-    });
+    let Ranking {
+        metrics,
+        from_expect,
+        values,
+        order,
+    } = rank(&study.runs, &study.objective);
+    let higher = higher_is_better;
     h.push_str("<h2 id=\"ranking\">Ranking</h2>\n<p class=\"note\">");
     if from_expect {
         h.push_str("On the figures the scenario's <code>[[expect]]</code> tables judge");

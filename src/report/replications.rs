@@ -8,7 +8,7 @@
 
 use super::csv::{finish, fixed, summary_columns, summary_values, write_row};
 use crate::metrics::interval::Interval;
-use crate::metrics::StudyResult;
+use crate::metrics::{ScenarioResult, StudyResult};
 use crate::text;
 
 /// One figure of one strategy over the replications: the values as written in each
@@ -77,8 +77,13 @@ impl Figure {
 
 /// Every figure of strategy `i` over the replications, in the order of `summary.csv`.
 pub fn figures(study: &StudyResult, i: usize) -> Vec<Figure> {
-    let per_run: Vec<Vec<String>> = study
-        .runs
+    figures_in(&study.runs, i)
+}
+
+/// Every figure of strategy `i` over `runs` (the replications of a study), in the order of
+/// `summary.csv`.
+pub fn figures_in(runs: &[ScenarioResult], i: usize) -> Vec<Figure> {
+    let per_run: Vec<Vec<String>> = runs
         .iter()
         .map(|run| summary_values(&run.strategies[i]))
         .collect();

@@ -476,13 +476,32 @@ fn charts(
     let replications = manifest.replications;
     let label = labels::metric_label(&manifest.metric);
     let words = label.map_or(manifest.metric.as_str(), |l| l.words);
+    // Ages in seconds past 10 s, as the run's age charts: one unit for every chart of the sweep.
+    let age = labels::is_age(&manifest.metric).then(|| {
+        let values = data
+            .run
+            .iter()
+            .enumerate()
+            .filter(|r| *r.1)
+            .flat_map(|(p, _)| {
+                (0..manifest.strategies.len()).filter_map(move |i| data.get(p, i, &manifest.metric))
+            });
+        let max_ms = values
+            .flat_map(|(mean, band)| [Some(mean), band.map(|b| b.1)])
+            .flatten()
+            .filter(|v| v.is_finite())
+            .fold(0.0, f64::max);
+        labels::AgeUnit::for_max_ms(max_ms)
+    });
+    let per = age.map_or(1.0, |unit| unit.ms());
+    let metric_label = match age {
+        Some(unit) => unit.label(&manifest.metric),
+        None => labels::axis_label(&manifest.metric).into_owned(),
+    };
     let y_label = if replications > 1 {
-        format!(
-            "{}, mean of {replications} replications",
-            labels::axis_label(&manifest.metric)
-        )
+        format!("{metric_label}, mean of {replications} replications")
     } else {
-        labels::axis_label(&manifest.metric).into_owned()
+        metric_label
     };
     let band_label = format!("95% confidence interval, {replications} replications");
     let several = combos.len() > 1;
@@ -507,8 +526,8 @@ fn charts(
                             data.get(p, i, &manifest.metric).unwrap_or((f64::NAN, None));
                         SweepPoint {
                             x: x_of(p),
-                            mean,
-                            band,
+                            mean: mean / per,
+                            band: band.map(|(lo, hi)| (lo / per, hi / per)),
                         }
                     })
                     .collect(),
@@ -528,7 +547,10 @@ fn charts(
             y_label: &y_label,
             series,
             band_label: Some(&band_label),
-            objectives: objectives.iter().map(|(b, t)| (*b, t.as_str())).collect(),
+            objectives: objectives
+                .iter()
+                .map(|(b, t)| (*b / per, t.as_str()))
+                .collect(),
             found,
         };
         let bytes = render_sweep(&chart, manifest.format)?;
@@ -804,6 +826,46 @@ mod tests {
         ] {
             assert!(!is_output_name(name), "{name}");
         }
+    }
+
+    #[test]
+    fn ages_are_charted_in_seconds_past_ten_seconds_as_in_the_run_charts() {
+        let chart = |largest_ms: f64| {
+            let mut m = manifest();
+            m.metric = "outdated_age_p99_ms".into();
+            m.objectives = vec!["outdated_age_p99_ms < 5000".into()];
+            let mut rows = Vec::new();
+            for (p, label) in ["8", "16", "24"].iter().enumerate() {
+                let age = largest_ms / (p as f64 + 1.0);
+                rows.extend(point_rows(
+                    p,
+                    &[label.to_string()],
+                    &[(
+                        "plain",
+                        vec![figure(
+                            "outdated_age_p99_ms",
+                            &[&format!("{age}"), &format!("{age}")],
+                        )],
+                    )],
+                ));
+            }
+            let out = outputs(&m, &rows, true).unwrap();
+            String::from_utf8(out.files[1].1.clone()).unwrap()
+        };
+        // Up to 60 s: the axis in seconds, its ticks too (60, not 60,000), the objective as
+        // written.
+        let long = chart(60_000.0);
+        assert!(
+            long.contains("p99 age of outdated reads (s), mean of 2 replications"),
+            "{long}"
+        );
+        assert!(!long.contains("60,000") && !long.contains("(ms)"));
+        assert!(long.contains("outdated_age_p99_ms &lt; 5000"));
+        // Up to 9 s: milliseconds, as before.
+        let short = chart(9_000.0);
+        assert!(short.contains("p99 age of outdated reads (ms), mean of 2 replications"));
+        assert!(!short.contains("(s)"));
+        assert!(labels::is_age("outdated_age_max_ms") && !labels::is_age("p99_latency_ms"));
     }
 
     #[test]

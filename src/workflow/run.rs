@@ -502,12 +502,6 @@ fn html_report(
         scenario_file: &file,
         scenario_text: text.as_deref(),
         command: &command,
-        objective: scenario
-            .study
-            .expectations
-            .iter()
-            .map(|e| e.metric.as_str())
-            .collect(),
         svg_charts: svg,
         advice: None,
     };

@@ -1,8 +1,9 @@
 //! Overlays of many strategies: with more than [`MAX_COLOURED`] strategies on one panel, eight
 //! coloured lines tangle into one another, so only the baseline (the scenario's first strategy)
-//! and the best (the lowest mean over the run of the plotted figure, or the highest where more
-//! is better, as a hit ratio) keep their colours; the others are drawn thin and grey, and their
-//! legend entries greyed. Each strategy keeps its own colour in the `_by_strategy` small
+//! and the best (first on the scenario's objective, its `[[expect]]` figures, else p99 latency
+//! and errors: one best for every chart, as report.html's ranking) keep their colours; the
+//! others are drawn thin and grey, beneath, and their legend entries and own timeline marks
+//! greyed. Each strategy keeps its own colour in the `_by_strategy` small
 //! multiples. With up to four strategies an overlay is drawn as before.
 
 use plotters::style::RGBColor;
@@ -18,39 +19,18 @@ pub(super) const GREYED_COLOR: RGBColor = RGBColor(185, 185, 185);
 /// The legend's note on the greyed lines.
 pub(super) const GREYED_NOTE: &str = "Grey: the other strategies";
 
-/// The strategies an overlay of `series` (one per strategy) keeps in colour: all of them up to
-/// [`MAX_COLOURED`]; beyond, the baseline (index 0) and the best, the line with the lowest
-/// mean of its points (highest when `higher_is_better`; ties to the first).
-pub(super) fn coloured(series: &[Series], higher_is_better: bool) -> Vec<usize> {
-    if series.len() <= MAX_COLOURED {
-        return (0..series.len()).collect();
-    }
-    let mean = |s: &Series| {
-        let (sum, n) = s
-            .segments
-            .iter()
-            .flatten()
-            .filter(|p| p.1.is_finite())
-            .fold((0.0, 0usize), |(sum, n), p| (sum + p.1, n + 1));
-        (n > 0).then(|| sum / n as f64)
-    };
-    let mut best: Option<(usize, f64)> = None;
-    for (i, m) in series
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| Some((i, mean(s)?)))
-    {
-        let better = match best {
-            None => true,
-            Some((_, b)) if higher_is_better => m > b,
-            Some((_, b)) => m < b,
-        };
-        if better {
-            best = Some((i, m));
-        }
+/// The strategies an overlay of `runs` keeps in colour: all of them up to [`MAX_COLOURED`];
+/// beyond, the baseline (index 0) and the best on the runs' objective
+/// ([`crate::report::ranking::rank`]: the scenario's `[[expect]]` figures, else p99 latency
+/// and errors), the same whatever the chart plots.
+pub(super) fn coloured(runs: &Runs) -> Vec<usize> {
+    let n = runs.strategies.len();
+    if n <= MAX_COLOURED {
+        return (0..n).collect();
     }
     let mut keep = vec![0];
-    if let Some((i, _)) = best.filter(|(i, _)| *i != 0) {
+    let best = crate::report::ranking::rank(runs.all(), runs.objective()).best();
+    if let Some(i) = best.filter(|&i| i != 0) {
         keep.push(i);
     }
     keep
@@ -120,6 +100,8 @@ pub(super) fn grey_legend(legend: &mut Vec<LegendEntry>, keep: &[usize]) {
 mod tests {
     use super::*;
 
+    use crate::report::charts::test_fixtures::{sample, scenario};
+
     fn flat(values: &[f64]) -> Vec<Series> {
         values
             .iter()
@@ -128,15 +110,55 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn up_to_four_strategies_keep_their_colours_beyond_only_baseline_and_best() {
-        assert_eq!(coloured(&flat(&[5.0, 1.0, 3.0, 2.0]), false), [0, 1, 2, 3]);
-        let five = flat(&[5.0, 4.0, 1.0, 3.0, 2.0]);
-        assert_eq!(coloured(&five, false), [0, 2]);
-        assert_eq!(coloured(&five, true), [0]);
-        assert_eq!(coloured(&flat(&[5.0, 4.0, 6.0, 3.0, 7.0]), true), [0, 4]);
+    /// Strategies whose whole-run p99s are `p99_ms` and hit ratios `hits` per thousand.
+    fn ranked(p99_ms: &[f64], hits: &[u64]) -> ScenarioResult {
+        let template = sample().strategies[1].clone();
+        scenario(
+            p99_ms
+                .iter()
+                .zip(hits)
+                .enumerate()
+                .map(|(i, (&p99, &hits))| {
+                    let mut s = template.clone();
+                    s.name = format!("s{i}");
+                    let t = &mut s.result.summary.totals;
+                    t.width_s = 1.0;
+                    t.arrived = 1_000;
+                    t.completed = 1_000;
+                    t.latency.count = 1_000;
+                    t.latency.p99_ms = p99;
+                    t.cache_hits = hits;
+                    t.cache_misses = 1_000 - hits;
+                    s
+                })
+                .collect(),
+        )
+    }
 
-        let mut series = five;
+    #[test]
+    fn up_to_four_strategies_keep_their_colours_beyond_only_baseline_and_best_by_objective() {
+        let four = ranked(&[5.0, 1.0, 3.0, 2.0], &[1, 2, 3, 4]);
+        assert_eq!(coloured(&Runs::from(&four)), [0, 1, 2, 3]);
+        // Without [[expect]]: the lowest p99, whatever the chart plots.
+        let five = ranked(&[5.0, 4.0, 1.0, 3.0, 2.0], &[900, 100, 200, 300, 950]);
+        assert_eq!(coloured(&Runs::from(&five)), [0, 2]);
+        // With [[expect]] on the hit ratio: the highest; on the baseline itself: it alone.
+        let hit_ratio = ["hit_ratio".to_string()];
+        let runs = std::slice::from_ref(&five);
+        assert_eq!(coloured(&Runs::of(runs).with_objective(&hit_ratio)), [0, 4]);
+        let p99 = ranked(&[1.0, 4.0, 2.0, 3.0, 2.0], &[1, 1, 1, 1, 1]);
+        assert_eq!(coloured(&Runs::from(&p99)), [0]);
+        // The charts grey by it: the latency chart keeps s0 and s4 on the hit ratio's objective.
+        let figure = build_figure(Kind::Latency, Runs::of(runs).with_objective(&hit_ratio));
+        let kept: Vec<&str> = figure
+            .legend
+            .iter()
+            .filter(|e| e.strategy.is_some() && e.color != GREYED_COLOR)
+            .map(|e| e.text.as_str())
+            .collect();
+        assert_eq!(kept, ["s0", "s4 (same as s0)"]);
+
+        let mut series = flat(&[5.0, 4.0, 1.0, 3.0, 2.0]);
         let mut legend: Vec<LegendEntry> = (0..5)
             .map(|i| LegendEntry {
                 strategy: Some(i),
@@ -159,7 +181,7 @@ mod tests {
     fn db_load_past_four_strategies_greys_every_line_and_mark_of_the_others_beneath() {
         use crate::report::charts::test_fixtures::*;
         // Two strategies of `marked_sample` and four more loading the database more, each
-        // with an own timeline mark: the baseline and the least loaded keep their colours.
+        // with an own timeline mark: the baseline and the best keep their colours.
         let mut result = marked_sample();
         for k in 0..4u64 {
             let mut s = result.strategies[1].clone();
@@ -171,6 +193,15 @@ mod tests {
                 b.db_queue_max += k + 1;
             }
             result.strategies.push(s);
+        }
+        // jittered-10 is the best on p99 (no [[expect]]).
+        for (s, p99) in result
+            .strategies
+            .iter_mut()
+            .zip([100.0, 5.0, 50.0, 50.0, 50.0, 50.0])
+        {
+            let t = &mut s.result.summary.totals;
+            (t.arrived, t.completed, t.latency.count, t.latency.p99_ms) = (10, 10, 10, p99);
         }
         let figure = build_figure(Kind::DbLoad, &result);
         let colors =

@@ -6,6 +6,7 @@
 //! `peak database queries per second`; a share (0 to 1) or a count reads as its words alone
 //! (`error ratio`, `cache hits`): its words say what is counted.
 
+use super::Series;
 use crate::metrics::columns::COLUMNS;
 pub use crate::metrics::columns::{AxisLabel as MetricLabel, AxisUnit as Unit};
 #[cfg(test)]
@@ -56,6 +57,93 @@ pub(super) fn column_label(name: &'static str) -> &'static str {
     match axis_label(name) {
         std::borrow::Cow::Borrowed(text) => text,
         std::borrow::Cow::Owned(_) => panic!("internal error: `{name}` has no axis label"),
+    }
+}
+
+/// Whether column `name` is an age of outdated reads, ms: charts draw it in the unit
+/// [`AgeUnit::for_max_ms`] picks, as the run's age charts.
+pub fn is_age(name: &str) -> bool {
+    name.starts_with("outdated_age_") && name.ends_with("_ms")
+}
+
+/// Ages larger than this, ms, put their axis in seconds: `60` s reads at a glance where
+/// `60,000` ms must be counted.
+pub const AGE_SECONDS_PAST_MS: f64 = 10_000.0;
+
+/// The unit an age axis is drawn in: milliseconds, or seconds when the largest age plotted
+/// exceeds [`AGE_SECONDS_PAST_MS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AgeUnit {
+    /// Milliseconds.
+    Ms,
+    /// Seconds.
+    Seconds,
+}
+
+impl AgeUnit {
+    /// The unit for ages whose largest is `max_ms`, ms.
+    pub fn for_max_ms(max_ms: f64) -> AgeUnit {
+        if max_ms.is_finite() && max_ms > AGE_SECONDS_PAST_MS {
+            AgeUnit::Seconds
+        } else {
+            AgeUnit::Ms
+        }
+    }
+
+    /// Milliseconds in one of this unit.
+    pub fn ms(self) -> f64 {
+        match self {
+            AgeUnit::Ms => 1.0,
+            AgeUnit::Seconds => 1000.0,
+        }
+    }
+
+    /// The y axis label of the p99 age of outdated reads in this unit.
+    pub fn axis_label(self) -> &'static str {
+        match self {
+            AgeUnit::Ms => column_label("outdated_age_p99_ms"),
+            AgeUnit::Seconds => {
+                static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+                TEXT.get_or_init(|| {
+                    let words = metric_label("outdated_age_p99_ms")
+                        .map_or("p99 age of outdated reads", |l| l.words);
+                    MetricLabel {
+                        words,
+                        unit: Unit::Seconds,
+                    }
+                    .text()
+                })
+            }
+        }
+    }
+
+    /// The axis label of age column `column` (words, then this unit), or the name itself when
+    /// it is no column.
+    pub fn label(self, column: &str) -> String {
+        match (metric_label(column), self) {
+            (Some(label), AgeUnit::Ms) => label.text(),
+            (Some(label), AgeUnit::Seconds) => MetricLabel {
+                words: label.words,
+                unit: Unit::Seconds,
+            }
+            .text(),
+            (None, _) => column.to_string(),
+        }
+    }
+
+    /// Converts `series` (points and bands), ms, to this unit.
+    pub(super) fn convert(self, series: &mut [Series]) {
+        let per = self.ms();
+        if per == 1.0 {
+            return;
+        }
+        for s in series {
+            s.segments.iter_mut().flatten().for_each(|p| p.1 /= per);
+            s.band.iter_mut().flatten().for_each(|b| {
+                b.1 /= per;
+                b.2 /= per;
+            });
+        }
     }
 }
 

@@ -115,6 +115,7 @@ use figure::*;
 use font::*;
 use freshness::*;
 use highlight::*;
+use labels::AgeUnit;
 use marks::*;
 use node_load::*;
 use retries::*;
@@ -189,11 +190,15 @@ pub fn render_all(result: &ScenarioResult, format: ImageFormat) -> Result<Vec<Ch
 /// Renders the charts of a study: with one replication exactly those of [`render_all`] (the
 /// same bytes); with several, the same charts, each line the mean over the replications with a
 /// shaded band from the lowest to the highest of them, and the legend saying so (see `runs`),
-/// a few lines without a band where it would bury the others. A chart
+/// a few lines without a band where it would bury the others. Past four strategies, overlays
+/// keep the colours of the baseline and of the best on the study's objective. A chart
 /// that depends on what happened (`errors_by_strategy`, the freshness, retry and node charts)
 /// is drawn when it happened in any replication.
 pub fn render_study(study: &StudyResult, format: ImageFormat) -> Result<Vec<Chart>, ChartError> {
-    render_runs(Runs::of(&study.runs), format)
+    render_runs(
+        Runs::of(&study.runs).with_objective(&study.objective),
+        format,
+    )
 }
 
 fn render_runs(runs: Runs, format: ImageFormat) -> Result<Vec<Chart>, ChartError> {

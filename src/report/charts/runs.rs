@@ -36,13 +36,29 @@ use crate::metrics::StrategyResult;
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Runs<'a> {
     runs: &'a [ScenarioResult],
+    /// What "best" means for these runs: the scenario's `[[expect]]` figures (see
+    /// [`crate::report::ranking`]); empty for p99 latency, then errors.
+    objective: &'a [String],
 }
 
 impl<'a> Runs<'a> {
     /// The replications of a study (at least one).
     pub(super) fn of(runs: &'a [ScenarioResult]) -> Self {
         assert!(!runs.is_empty(), "a study has at least one run");
-        Runs { runs }
+        Runs {
+            runs,
+            objective: &[],
+        }
+    }
+
+    /// These runs, ranked on `objective` (the scenario's `[[expect]]` figures).
+    pub(super) fn with_objective(self, objective: &'a [String]) -> Self {
+        Runs { objective, ..self }
+    }
+
+    /// The objective the runs are ranked on.
+    pub(super) fn objective(self) -> &'a [String] {
+        self.objective
     }
 
     /// Every run, the first being the plain run.
@@ -90,6 +106,7 @@ impl<'a> From<&'a ScenarioResult> for Runs<'a> {
     fn from(result: &'a ScenarioResult) -> Self {
         Runs {
             runs: std::slice::from_ref(result),
+            objective: &[],
         }
     }
 }

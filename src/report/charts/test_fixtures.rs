@@ -313,6 +313,7 @@ pub(super) fn study(runs: Vec<ScenarioResult>) -> StudyResult {
         runs,
         warmup_s: 0.0,
         baseline: None,
+        objective: Vec::new(),
     }
 }
 

@@ -185,7 +185,7 @@ pub(super) fn build_figure<'a>(kind: Kind, runs: impl Into<Runs<'a>>) -> Figure 
             )
         }
         Kind::DbLoad => {
-            let keep = coloured(&collect_series(result, db_completed_per_s), false);
+            let keep = coloured(result);
             let (panels, legend) = db_load_panels(result, legend, &keep);
             let mut figure = time_figure(DB_LOAD_SIZE, "database load", panels, legend);
             grey_marks(&mut figure.events, result.strategies.len(), &keep);
@@ -275,7 +275,7 @@ pub(super) fn build_figure<'a>(kind: Kind, runs: impl Into<Runs<'a>>) -> Figure 
         show_coinciding(&mut panel.series, &same);
         figure.legend = note_coinciding(std::mem::take(&mut figure.legend), result, &same);
         // Past four strategies, only the baseline and the best keep their colours.
-        let keep = coloured(&panel.series, matches!(kind, Kind::HitRatio));
+        let keep = coloured(result);
         grey_others(&mut panel.series, &mut figure.legend, &keep);
         grey_marks(&mut figure.events, result.strategies.len(), &keep);
     }
@@ -1220,12 +1220,9 @@ mod tests {
         let result = scenario(strategies);
         let expected = [[false; 8].as_slice(), &[true; 2]].concat();
         // Past four strategies the greyed lines are drawn first: s1 to s9 (s8 and s9 dashed),
-        // then the baseline s0 and, on the hit ratio, the best s9.
-        let drawn = [
-            [[false; 7].as_slice(), &[true, true, false]].concat(),
-            [[false; 7].as_slice(), &[true, false, true]].concat(),
-        ];
-        for (kind, drawn) in [Kind::Latency, Kind::HitRatio].into_iter().zip(drawn) {
+        // then s0, the baseline (and the best: the summaries tie, so the first).
+        let drawn = [[false; 7].as_slice(), &[true, true, false]].concat();
+        for kind in [Kind::Latency, Kind::HitRatio] {
             let figure = build_figure(kind, &result);
             let dashed: Vec<bool> = figure.panels[0].series.iter().map(|s| s.dashed).collect();
             assert_eq!(dashed, drawn, "{}", kind.stem());
