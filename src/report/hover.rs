@@ -465,6 +465,7 @@ mod tests {
             }],
             warmup_s: 0.0,
             baseline: None,
+            objective: Vec::new(),
         }
     }
 
