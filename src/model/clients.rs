@@ -396,12 +396,28 @@ enum Draw {
     Alias(Vec<AliasSlot>),
 }
 
-/// One column of an alias table: keep the column's own key if the draw is below `threshold`
-/// (out of 2^32), else take `alias`.
+/// One column of an alias table: keep the column's own key if the draw is below the
+/// threshold (out of 2^32, the low 32 bits), else take the alias (the high 32 bits). One word,
+/// so that the table is built in place over the weights (see [`alias_table`]).
 #[derive(Clone, Copy, Debug)]
-pub struct AliasSlot {
-    threshold: u32,
-    alias: u32,
+pub struct AliasSlot(u64);
+
+impl AliasSlot {
+    fn new(threshold: u32, alias: u32) -> Self {
+        AliasSlot(threshold as u64 | (alias as u64) << 32)
+    }
+
+    /// Below it (out of 2^32), a draw keeps its column's own key.
+    #[inline]
+    fn threshold(self) -> u32 {
+        self.0 as u32
+    }
+
+    /// The key a draw at or above the threshold takes.
+    #[inline]
+    fn alias(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
 }
 
 /// Rejected draws allowed per request before [`KeyChooser::choose_distinct`] switches from
@@ -421,6 +437,29 @@ pub struct KeyTable {
 }
 
 impl KeyTable {
+    /// Bytes the tables of `keyspace` keys with `popularity` take at most, while they are
+    /// built: Zipf's alias table (8 bytes a key) with its construction's work list (4), and the
+    /// exact sampler's head; uniform keys have no table.
+    pub fn bytes(keyspace: u32, popularity: Popularity) -> u64 {
+        let head = 8 * keyspace.min(ALL_HEAD) as u64;
+        match popularity {
+            Popularity::Uniform => head,
+            Popularity::Zipf { .. } => {
+                let table = std::mem::size_of::<AliasSlot>() + std::mem::size_of::<u32>();
+                table as u64 * keyspace as u64 + head
+            }
+        }
+    }
+
+    /// Bytes the tables hold once built (their capacities).
+    pub fn built_bytes(&self) -> u64 {
+        let draw = match &self.draw {
+            Draw::Uniform(_) => 0,
+            Draw::Alias(table) => table.capacity() * std::mem::size_of::<AliasSlot>(),
+        };
+        (draw + self.exact.head.capacity() * std::mem::size_of::<f64>()) as u64
+    }
+
     /// The tables of `keyspace` keys with this popularity.
     pub fn new(keyspace: u32, popularity: Popularity) -> Self {
         let (draw, exact) = match popularity {
@@ -432,7 +471,7 @@ impl KeyTable {
                 let weights: Vec<f64> =
                     (1..=keyspace as u64).map(|i| (i as f64).powf(-s)).collect();
                 let exact = ExactSampler::new(keyspace, popularity, Some(&weights));
-                (Draw::Alias(alias_table(&weights)), exact)
+                (Draw::Alias(alias_table(weights)), exact)
             }
         };
         KeyTable { draw, exact }
@@ -473,10 +512,10 @@ impl KeyChooser {
                 let r: u64 = rng.random();
                 let column = (((r >> 32) * table.len() as u64) >> 32) as usize;
                 let slot = table[column];
-                if (r as u32) < slot.threshold {
+                if (r as u32) < slot.threshold() {
                     column as u32
                 } else {
-                    slot.alias
+                    slot.alias()
                 }
             }
         }
@@ -720,36 +759,63 @@ impl Tail {
     }
 }
 
-/// Builds a Vose alias table for `weights` (all > 0).
-fn alias_table(weights: &[f64]) -> Vec<AliasSlot> {
+/// Builds a Vose alias table for `weights` (all > 0), in their memory.
+///
+/// At millions of keys this is the run's largest allocation, so it takes 12 bytes a key at
+/// its peak (the weights' 8, then the table's, and a 4-byte work list) where separate scaled
+/// weights, table and small and large lists took 32: until its slot is settled, a column's
+/// slot holds its scaled weight (the f64's bits), and the small and large stacks share one
+/// list, the small from its start and the large from its end. The columns are paired in the
+/// same order as with two lists, so the table is the same, bit for bit.
+fn alias_table(weights: Vec<f64>) -> Vec<AliasSlot> {
     let n = weights.len();
     let total: f64 = weights.iter().sum();
-    let mut scaled: Vec<f64> = weights.iter().map(|w| w * n as f64 / total).collect();
-    let mut table = vec![
-        AliasSlot {
-            threshold: u32::MAX,
-            alias: 0
-        };
-        n
-    ];
-    let (mut small, mut large): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| scaled[i] < 1.0);
-    while let (Some(s), Some(&l)) = (small.pop(), large.last()) {
-        table[s] = AliasSlot {
-            threshold: (scaled[s] * 4_294_967_296.0).min(u32::MAX as f64) as u32,
-            alias: l as u32,
-        };
-        scaled[l] -= 1.0 - scaled[s];
-        if scaled[l] < 1.0 {
-            large.pop();
-            small.push(l);
+    // Collected in place: the same size and alignment (std's in-place iteration).
+    let mut table: Vec<AliasSlot> = weights
+        .into_iter()
+        .map(|w| AliasSlot((w * n as f64 / total).to_bits()))
+        .collect();
+    let scaled = |table: &[AliasSlot], i: usize| f64::from_bits(table[i].0);
+    // Small columns (scaled weight below 1) in work[..small], in increasing order; large ones
+    // in work[n - large..] in decreasing order, so that the top of each stack is at its inner
+    // end.
+    let mut work = vec![0u32; n];
+    let (mut small, mut large) = (0usize, 0usize);
+    for i in 0..n {
+        if scaled(&table, i) < 1.0 {
+            work[small] = i as u32;
+            small += 1;
+        } else {
+            large += 1;
+            work[n - large] = i as u32;
+        }
+    }
+    while small > 0 {
+        small -= 1;
+        let s = work[small] as usize;
+        if large == 0 {
+            // Taken off the small stack with no large column left: it keeps its own key
+            // below the full threshold, and its alias stays 0.
+            table[s] = AliasSlot::new(u32::MAX, 0);
+            break;
+        }
+        let l = work[n - large] as usize;
+        let scaled_s = scaled(&table, s);
+        table[s] = AliasSlot::new(
+            (scaled_s * 4_294_967_296.0).min(u32::MAX as f64) as u32,
+            l as u32,
+        );
+        let scaled_l = scaled(&table, l) - (1.0 - scaled_s);
+        table[l] = AliasSlot(scaled_l.to_bits());
+        if scaled_l < 1.0 {
+            large -= 1;
+            work[small] = l as u32;
+            small += 1;
         }
     }
     // Whatever is left has probability 1 up to rounding: always keep its own key.
-    for i in small.into_iter().chain(large) {
-        table[i] = AliasSlot {
-            threshold: u32::MAX,
-            alias: i as u32,
-        };
+    for &i in work[..small].iter().chain(&work[n - large..]) {
+        table[i as usize] = AliasSlot::new(u32::MAX, i);
     }
     table
 }
@@ -758,6 +824,54 @@ fn alias_table(weights: &[f64]) -> Vec<AliasSlot> {
 mod tests {
     use super::*;
     use crate::engine::RandomStreams;
+
+    /// The alias table as it was built before it was built in place: separate scaled
+    /// weights, table and small and large lists.
+    fn alias_table_with_lists(weights: &[f64]) -> Vec<(u32, u32)> {
+        let n = weights.len();
+        let total: f64 = weights.iter().sum();
+        let mut scaled: Vec<f64> = weights.iter().map(|w| w * n as f64 / total).collect();
+        let mut table = vec![(u32::MAX, 0); n];
+        let (mut small, mut large): (Vec<usize>, Vec<usize>) =
+            (0..n).partition(|&i| scaled[i] < 1.0);
+        while let (Some(s), Some(&l)) = (small.pop(), large.last()) {
+            table[s] = (
+                (scaled[s] * 4_294_967_296.0).min(u32::MAX as f64) as u32,
+                l as u32,
+            );
+            scaled[l] -= 1.0 - scaled[s];
+            if scaled[l] < 1.0 {
+                large.pop();
+                small.push(l);
+            }
+        }
+        for i in small.into_iter().chain(large) {
+            table[i] = (u32::MAX, i as u32);
+        }
+        table
+    }
+
+    #[test]
+    fn the_alias_table_built_in_place_is_the_one_built_with_lists() {
+        let mut cases: Vec<Vec<f64>> = [(0.9, 100_000), (0.5, 1), (1.3, 7), (0.0, 1_000)]
+            .iter()
+            .map(|&(s, n)| (1..=n).map(|i| (i as f64).powf(-s)).collect())
+            .collect();
+        // Unordered weights; increasing ones leave a small column other than key 0 without a
+        // large one (Zipf leaves key 0).
+        cases.push((0..5_000).map(|i| ((i * 7919) % 101 + 1) as f64).collect());
+        for (s, n) in [(1.1, 1_000), (1.5, 100)] {
+            cases.push((1..=n).rev().map(|i| (i as f64).powf(-s)).collect());
+        }
+        cases.push(vec![1.0, 1.0, 1.0 + 1e-15, 3.0, 1e-9]);
+        for weights in cases {
+            let want = alias_table_with_lists(&weights);
+            let built = alias_table(weights.clone());
+            assert_eq!(built.capacity(), weights.len(), "in the weights' memory");
+            let got: Vec<(u32, u32)> = built.iter().map(|a| (a.threshold(), a.alias())).collect();
+            assert!(got == want, "{} weights", weights.len());
+        }
+    }
 
     #[test]
     fn zipf_frequencies_match_the_probabilities() {

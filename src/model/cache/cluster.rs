@@ -4,10 +4,11 @@
 //! Keys are dense integers, so entries live in arrays indexed by key (no hashing on the hot
 //! path), one array per field: a read touches only the expiry column, 8 bytes a key. Fields
 //! that only some scenarios use cost nothing in the others: the LRU links exist only when
-//! nodes have a capacity, and a value's compute time and version are kept only once a value
-//! has one that is not zero (early expiration, writes). Each node threads its entries on an
-//! intrusive LRU list through the link column. Expired entries are removed lazily: they stay
-//! (and count against capacity) until overwritten or evicted, as in memcached.
+//! nodes have a capacity (then beside the expiry, as a hit reads one and moves the other),
+//! and a value's compute time and version are kept only once a value has one that is not
+//! zero (early expiration, writes). Each node threads its entries on an intrusive LRU list
+//! through the links. Expired entries are removed lazily: they stay (and count against
+//! capacity) until overwritten or evicted, as in memcached.
 
 use std::sync::Arc;
 
@@ -22,14 +23,17 @@ const NONE: u32 = u32::MAX;
 /// computes stays below 2^63 ns.
 const ABSENT: SimTime = SimTime(u64::MAX);
 
-/// A key's place on its node's LRU list.
+/// A key's expiry and its place on its node's LRU list, together: a hit reads the one and
+/// moves the other, so they share a cache line.
 #[derive(Clone, Copy, Debug)]
-struct Link {
+struct Lru {
+    expires: SimTime,
     prev: u32,
     next: u32,
 }
 
-const UNLINKED: Link = Link {
+const UNLINKED: Lru = Lru {
+    expires: ABSENT,
     prev: NONE,
     next: NONE,
 };
@@ -65,10 +69,12 @@ pub struct CacheCluster {
     /// (`model::setup`), copied on the first change of placement. A key's entry, when it has
     /// one, is always on this node: a key that changes node loses its entry first.
     node_of_key: Arc<Vec<u16>>,
-    /// When each key's entry expires, [`ABSENT`] for a key without an entry.
+    /// When each key's entry expires, [`ABSENT`] for a key without an entry; empty when the
+    /// nodes have a capacity (the expiry is then in `lru`).
     expires: Vec<SimTime>,
-    /// Each key's place on its node's LRU list; empty when the nodes have no capacity.
-    links: Vec<Link>,
+    /// Each key's expiry and place on its node's LRU list; empty when the nodes have no
+    /// capacity.
+    lru: Vec<Lru>,
     /// How long each key's value took to compute, for early expiration; empty (all zero)
     /// until a value with a compute time is written.
     delta: Vec<SimDuration>,
@@ -84,10 +90,11 @@ impl CacheCluster {
     /// its small per-node and ring tables.
     pub const fn bytes_per_key(columns: Columns) -> usize {
         use std::mem::size_of;
-        let mut bytes = size_of::<SimTime>();
-        if columns.lru {
-            bytes += size_of::<Link>();
-        }
+        let mut bytes = if columns.lru {
+            size_of::<Lru>()
+        } else {
+            size_of::<SimTime>()
+        };
         if columns.placement {
             bytes += size_of::<u16>();
         }
@@ -106,7 +113,7 @@ impl CacheCluster {
         use std::mem::size_of;
         self.node_of_key.capacity() * size_of::<u16>()
             + self.expires.capacity() * size_of::<SimTime>()
-            + self.links.capacity() * size_of::<Link>()
+            + self.lru.capacity() * size_of::<Lru>()
             + self.delta.capacity() * size_of::<SimDuration>()
             + self.versions.capacity() * size_of::<u32>()
     }
@@ -134,8 +141,12 @@ impl CacheCluster {
         let keyspace = placement.len();
         CacheCluster {
             node_of_key: placement,
-            expires: vec![ABSENT; keyspace],
-            links: if capacity.is_some() {
+            expires: if capacity.is_some() {
+                Vec::new()
+            } else {
+                vec![ABSENT; keyspace]
+            },
+            lru: if capacity.is_some() {
                 vec![UNLINKED; keyspace]
             } else {
                 Vec::new()
@@ -156,7 +167,7 @@ impl CacheCluster {
 
     /// Cache keys the cluster has room for.
     pub fn keys(&self) -> u32 {
-        self.expires.len() as u32
+        self.node_of_key.len() as u32
     }
 
     /// The node that owns `key`.
@@ -173,7 +184,26 @@ impl CacheCluster {
     /// Whether the nodes evict (have a capacity): entries are then on LRU lists.
     #[inline]
     fn lru(&self) -> bool {
-        !self.links.is_empty()
+        !self.lru.is_empty()
+    }
+
+    /// When `key`'s entry expires ([`ABSENT`]: it has none).
+    #[inline]
+    fn expiry(&self, key: u32) -> SimTime {
+        if self.lru() {
+            self.lru[key as usize].expires
+        } else {
+            self.expires[key as usize]
+        }
+    }
+
+    #[inline]
+    fn set_expiry(&mut self, key: u32, expires: SimTime) {
+        if self.lru() {
+            self.lru[key as usize].expires = expires;
+        } else {
+            self.expires[key as usize] = expires;
+        }
     }
 
     /// How long `key`'s value took to compute (zero when none was kept).
@@ -188,7 +218,7 @@ impl CacheCluster {
     /// Reads `key` at `now`; a hit refreshes its LRU position.
     #[inline]
     pub fn get(&mut self, key: u32, now: SimTime) -> Lookup {
-        let expires = self.expires[key as usize];
+        let expires = self.expiry(key);
         if expires == ABSENT {
             Lookup::Absent
         } else if expires > now {
@@ -208,12 +238,12 @@ impl CacheCluster {
 
     /// Whether `key` holds a value, fresh or expired (without touching LRU order).
     pub fn holds_any(&self, key: u32) -> bool {
-        self.expires[key as usize] != ABSENT
+        self.expiry(key) != ABSENT
     }
 
     /// Whether `key` holds an expired value at `now` (without touching LRU order).
     pub fn holds_stale(&self, key: u32, now: SimTime) -> bool {
-        let expires = self.expires[key as usize];
+        let expires = self.expiry(key);
         expires != ABSENT && expires <= now
     }
 
@@ -230,7 +260,7 @@ impl CacheCluster {
             if version == 0 {
                 return;
             }
-            self.versions = vec![0; self.expires.len()];
+            self.versions = vec![0; self.keys() as usize];
         }
         self.versions[key as usize] = version;
     }
@@ -242,7 +272,7 @@ impl CacheCluster {
             if delta == SimDuration::ZERO {
                 return;
             }
-            self.delta = vec![SimDuration::ZERO; self.expires.len()];
+            self.delta = vec![SimDuration::ZERO; self.keys() as usize];
         }
         self.delta[key as usize] = delta;
     }
@@ -261,8 +291,8 @@ impl CacheCluster {
     #[inline]
     pub fn set(&mut self, key: u32, expires: SimTime, delta: SimDuration, version: u32) -> u32 {
         debug_assert!(expires < ABSENT, "an expiry below 2^64 - 1 ns");
-        let held = self.expires[key as usize] != ABSENT;
-        self.expires[key as usize] = expires;
+        let held = self.expiry(key) != ABSENT;
+        self.set_expiry(key, expires);
         self.set_delta(key, delta);
         self.set_version(key, version);
         if held {
@@ -316,7 +346,7 @@ impl CacheCluster {
     /// Removes every entry of every node.
     pub fn flush_all(&mut self) {
         self.expires.fill(ABSENT);
-        self.links.fill(UNLINKED);
+        self.lru.fill(UNLINKED);
         for n in &mut self.nodes {
             n.len = 0;
             n.head = NONE;
@@ -335,9 +365,9 @@ impl CacheCluster {
     pub fn flush_node(&mut self, node: u32) {
         for (key, &owner) in self.node_of_key.iter().enumerate() {
             if owner as u32 == node {
-                self.expires[key] = ABSENT;
-                if let Some(link) = self.links.get_mut(key) {
-                    *link = UNLINKED;
+                match self.lru.get_mut(key) {
+                    Some(entry) => *entry = UNLINKED,
+                    None => self.expires[key] = ABSENT,
                 }
             }
         }
@@ -348,7 +378,7 @@ impl CacheCluster {
     }
 
     fn remove(&mut self, key: u32) {
-        if self.expires[key as usize] == ABSENT {
+        if self.expiry(key) == ABSENT {
             return;
         }
         let node = self.node_of_key[key as usize] as usize;
@@ -356,13 +386,13 @@ impl CacheCluster {
             self.unlink(key, node);
         }
         self.nodes[node].len -= 1;
-        self.expires[key as usize] = ABSENT;
+        self.set_expiry(key, ABSENT);
     }
 
     /// Moves held `key` to the front of its node's LRU list (nothing to do at the front).
     #[inline]
     fn touch(&mut self, key: u32) {
-        if self.links[key as usize].prev != NONE {
+        if self.lru[key as usize].prev != NONE {
             let node = self.node_of_key[key as usize] as usize;
             self.unlink(key, node);
             self.push_front(key, node);
@@ -370,30 +400,31 @@ impl CacheCluster {
     }
 
     fn unlink(&mut self, key: u32, node: usize) {
-        let Link { prev, next } = self.links[key as usize];
+        let Lru { prev, next, .. } = self.lru[key as usize];
         if prev == NONE {
             self.nodes[node].head = next;
         } else {
-            self.links[prev as usize].next = next;
+            self.lru[prev as usize].next = next;
         }
         if next == NONE {
             self.nodes[node].tail = prev;
         } else {
-            self.links[next as usize].prev = prev;
+            self.lru[next as usize].prev = prev;
         }
-        self.links[key as usize] = UNLINKED;
+        let entry = &mut self.lru[key as usize];
+        entry.prev = NONE;
+        entry.next = NONE;
     }
 
     fn push_front(&mut self, key: u32, node: usize) {
         let old_head = self.nodes[node].head;
-        self.links[key as usize] = Link {
-            prev: NONE,
-            next: old_head,
-        };
+        let entry = &mut self.lru[key as usize];
+        entry.prev = NONE;
+        entry.next = old_head;
         if old_head == NONE {
             self.nodes[node].tail = key;
         } else {
-            self.links[old_head as usize].prev = key;
+            self.lru[old_head as usize].prev = key;
         }
         self.nodes[node].head = key;
     }

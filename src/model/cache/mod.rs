@@ -158,6 +158,13 @@ impl CacheTier {
         self
     }
 
+    /// Bytes the tier's per-key structures hold now (their capacities): the cluster's
+    /// columns, the locks and the gutter pool's columns.
+    pub fn bytes(&self) -> u64 {
+        let gutter = self.gutter.as_ref().map_or(0, |(g, _)| g.bytes());
+        (self.cluster.bytes() + gutter) as u64 + self.locks.bytes()
+    }
+
     /// Whether reads go through node faults (else a read is only a latency draw).
     #[inline]
     pub fn has_faults(&self) -> bool {

@@ -216,6 +216,11 @@ impl LockTable {
         }
     }
 
+    /// Bytes the table holds (its capacity).
+    pub fn bytes(&self) -> u64 {
+        (self.held.capacity() * std::mem::size_of::<(SimTime, u32)>()) as u64
+    }
+
     /// Whether `key`'s lock is held at `now` (a lock whose TTL has passed is free).
     #[inline]
     pub fn is_held(&self, key: u32, now: SimTime) -> bool {
