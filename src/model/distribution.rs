@@ -86,8 +86,19 @@ impl Sampler {
     }
 
     /// One draw. Constant distributions draw nothing from `rng`.
-    #[inline]
+    #[inline(always)]
     pub fn sample(&self, rng: &mut Stream) -> SimDuration {
+        // A constant is answered inline (every cache read of a constant latency asks); the
+        // random draws stay one out-of-line function.
+        match *self {
+            Sampler::Constant(v) => SimDuration(v),
+            _ => self.draw(rng),
+        }
+    }
+
+    /// One draw of a random (not constant) distribution.
+    #[inline(never)]
+    fn draw(&self, rng: &mut Stream) -> SimDuration {
         match *self {
             Sampler::Constant(v) => SimDuration(v),
             Sampler::Exponential(mean) => {

@@ -7,6 +7,9 @@
 /// Deflate level: 1 (fastest) to 9 (smallest).
 pub const LEVEL: u8 = 1;
 
+/// The filter type byte of Paeth.
+const PAETH: u8 = 4;
+
 /// The PNG file of `rgb`, `w` × `h` pixels of three bytes each, row after row.
 pub fn encode(rgb: &[u8], w: u32, h: u32) -> Vec<u8> {
     let row = w as usize * 3;
@@ -16,6 +19,13 @@ pub fn encode(rgb: &[u8], w: u32, h: u32) -> Vec<u8> {
     let mut candidates: [Vec<u8>; 4] = std::array::from_fn(|_| vec![0u8; row]);
     let mut prev: &[u8] = &zero;
     for line in rgb.chunks_exact(row) {
+        if line == prev {
+            // A copy of the row above (a third of a chart's rows): Paeth leaves only zeros,
+            // and as the last filter with the least cost it is the one filter_row keeps.
+            filtered.push(PAETH);
+            filtered.resize(filtered.len() + row, 0);
+            continue;
+        }
         let best = filter_row(line, prev, &mut candidates);
         filtered.push(best as u8);
         filtered.extend_from_slice(&candidates[best - 1]);
@@ -140,6 +150,20 @@ mod tests {
                 .to_rgb8();
             assert_eq!(decoded.dimensions(), (w, h));
             assert_eq!(decoded.into_raw(), rgb, "{w}x{h}");
+        }
+    }
+
+    #[test]
+    fn a_copied_row_is_filtered_as_the_full_choice_filters_it() {
+        // The shortcut for a row equal to the one above must write what filter_row would.
+        for (i, line) in [picture(50, 3), vec![0; 150], vec![255; 150]]
+            .iter()
+            .enumerate()
+        {
+            let line = &line[..150];
+            let mut out: [Vec<u8>; 4] = std::array::from_fn(|_| vec![0u8; 150]);
+            assert_eq!(filter_row(line, line, &mut out), PAETH as usize, "row {i}");
+            assert!(out[PAETH as usize - 1].iter().all(|&b| b == 0), "row {i}");
         }
     }
 
