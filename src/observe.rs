@@ -159,6 +159,9 @@ pub trait Observer {
     /// A write arrived.
     #[inline]
     fn write_arrived(&mut self) {}
+    /// A replayed trace's delete arrived (it commits, then deletes the key in the cache).
+    #[inline]
+    fn trace_delete(&mut self) {}
     /// A write of logical key `key` was committed to the database.
     #[inline]
     fn write_committed(&mut self, key: u32) {}

@@ -637,6 +637,9 @@ columns {
         breaker on the database was open." => sum errors_db_breaker: u64, fails(8, "db breaker");
     Dependency db_breaker_opens ["breakers"] Int ("database breakers opened", Count) "App instances' breakers on the database that \
         opened from closed." => sum db_breaker_opens: u64;
+    Freshness trace_deletes ["deletes"] Int ("trace deletes", Count) "Deletes of a replayed trace: each commits the \
+        key's removal to the database, then deletes the key in the cache whatever the write path \
+        (also counted in writes_committed and invalidations_sent)." => sum trace_deletes: u64;
 }
 }
 

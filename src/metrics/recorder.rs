@@ -680,6 +680,10 @@ impl Observer for Recorder {
         self.total_lag_ns += lag.0 as u128;
     }
     #[inline]
+    fn trace_delete(&mut self) {
+        self.row.trace_deletes += 1;
+    }
+    #[inline]
     fn write_arrived(&mut self) {
         self.row.writes_arrived += 1;
     }

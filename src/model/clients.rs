@@ -59,6 +59,8 @@ pub struct TraceFeed {
     end: SimTime,
     /// The key of the arrival read ahead.
     ahead: u32,
+    /// Its operation.
+    ahead_op: crate::trace::Op,
     /// Per key, the TTL in seconds its latest record came with (0: none), when TTLs are
     /// honoured.
     ttl_s: Vec<u32>,
@@ -85,6 +87,7 @@ impl TraceFeed {
             writes,
             end,
             ahead: 0,
+            ahead_op: crate::trace::Op::Get,
             ttl_s: if honour_ttl {
                 vec![0; trace.scan.keys as usize]
             } else {
@@ -117,6 +120,7 @@ impl TraceFeed {
                 return None;
             }
             self.ahead = r.key;
+            self.ahead_op = r.op;
             return Some(at);
         }
     }
@@ -131,6 +135,12 @@ impl TraceFeed {
     #[inline]
     pub fn key(&self) -> u32 {
         self.ahead
+    }
+
+    /// The operation of the arrival read ahead (a writes feed gives sets and deletes).
+    #[inline]
+    pub fn op(&self) -> crate::trace::Op {
+        self.ahead_op
     }
 
     /// The TTL the trace gives `key` (`None`: none, or TTLs not honoured).

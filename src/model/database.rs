@@ -85,6 +85,9 @@ pub enum Origin {
         version: u32,
         /// Whether it skips the write path (commits and does nothing to the cache).
         bypass: bool,
+        /// Whether it is a replayed trace's delete: it removes the key's value, then deletes
+        /// the key in the cache whatever the write path.
+        delete: bool,
     },
 }
 
@@ -519,6 +522,7 @@ mod tests {
             key: 2,
             version: 0,
             bypass: false,
+            delete: false,
         };
         let (a, w) = db.submit(write, Cause::Write, 2, 0, SimTime(0));
         assert_eq!(a, Admission::Started);

@@ -83,6 +83,12 @@ pub struct Arrived {
 pub enum WriteStart {
     /// It goes to the database at once.
     Commit(Write),
+    /// A replayed trace's delete of the key: it commits the key's removal at once, then
+    /// deletes the key in the cache, whatever the write path.
+    Delete {
+        /// The logical key.
+        key: u32,
+    },
     /// Its cache operation lands at `at` (a write-back value, or a delete made before the
     /// commit, which commits once it has landed).
     Land {
@@ -307,10 +313,17 @@ impl Writers {
     /// operation comes first, that operation's latency.
     pub fn on_arrival(&mut self, now: SimTime) -> Arrived {
         // A traced write's key was read with its time, before the next one is read.
-        let traced = self.trace.as_ref().map(TraceFeed::key);
+        let traced = self.trace.as_ref().map(|f| (f.key(), f.op()));
         let next = self.next_arrival();
+        // Drawn for every write, traced or not, so that the draws stay aligned.
         let mut write = self.draw();
-        if let Some(key) = traced {
+        if let Some((key, op)) = traced {
+            if op == crate::trace::Op::Delete {
+                return Arrived {
+                    next,
+                    start: WriteStart::Delete { key },
+                };
+            }
             write.key = key;
         }
         let start = match self.path.before_commit(write.bypass) {
@@ -365,6 +378,16 @@ impl Writers {
             _ => None,
         };
         Committed { op, again }
+    }
+
+    /// A trace's delete of `key`, committed at `now` as `version`: the delete of the key in the
+    /// cache and when it lands (the writers' own cache latency), whatever the write path.
+    pub fn on_delete_commit(&mut self, now: SimTime, key: u32, version: u32) -> CacheOp {
+        CacheOp::Land {
+            at: now + self.cache_latency(),
+            event: WriterEvent::Delete { key, version },
+            lag: SimDuration::ZERO,
+        }
     }
 
     /// Write-back state, on the write-back path.

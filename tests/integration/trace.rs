@@ -148,6 +148,32 @@ fn sets_become_writes_fills_are_dropped_and_ttls_are_honoured_or_not() {
 }
 
 #[test]
+fn a_trace_delete_removes_the_key_from_the_cache_whatever_the_write_path() {
+    // Key c: read at 1 s (a miss, filled), read at 2 s (a hit), then deleted (or set) at
+    // 3.5 s, past the 1 s fill window, and read at 5 s. The default write path (TTL only)
+    // leaves the cache alone on a set, so the last read hits the old value, outdated; a
+    // delete removes the key, so it misses and reads the database's value, fresh.
+    let dir = tempfile::tempdir().unwrap();
+    let run = |op: &str| {
+        let text = format!("t,key,op\n1,c,get\n2,c,get\n3.5,c,{op}\n5,c,get\n");
+        std::fs::write(dir.path().join(format!("{op}.csv")), text).unwrap();
+        let trace = format!(
+            "[clients.trace]\npath = \"{op}.csv\"\nformat = \"csv\"\ncolumns = {{ time = \"t\", key = \"key\", op = \"op\" }}\n"
+        );
+        let file = dir.path().join(format!("{op}.toml"));
+        std::fs::write(&file, scenario(&trace, "60s", "10s")).unwrap();
+        simulate_file(&file).remove(0).summary.totals
+    };
+    let deleted = run("delete");
+    let set = run("set");
+    assert_eq!((deleted.arrived, set.arrived), (3, 3));
+    assert_eq!((deleted.writes_committed, set.writes_committed), (1, 1));
+    assert_eq!((deleted.trace_deletes, set.trace_deletes), (1, 0));
+    assert_eq!((deleted.cache_hits, set.cache_hits), (1, 2));
+    assert_eq!((deleted.outdated_reads, set.outdated_reads), (0, 1));
+}
+
+#[test]
 fn a_replay_is_byte_identical_and_every_strategy_replays_the_same_trace() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -54,9 +54,10 @@ impl<O: Observer> World<'_, O> {
             key,
             version,
             bypass,
+            delete,
         } = q.origin
         {
-            self.on_commit(now, key, version, bypass);
+            self.on_commit(now, key, version, bypass, delete);
             return;
         }
         if q.fails {

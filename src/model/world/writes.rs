@@ -7,7 +7,7 @@ use super::{Event, World};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::cache::{Delivery, LocalEvent};
 use crate::model::database::Origin;
-use crate::model::writes::{CacheOp, WriteStart, WriterEvent};
+use crate::model::writes::{CacheOp, Committed, WriteStart, WriterEvent};
 use crate::observe::{Cause, Observer};
 
 impl<O: Observer> World<'_, O> {
@@ -51,6 +51,10 @@ impl<O: Observer> World<'_, O> {
         self.tiers.observer.write_arrived();
         match arrived.start {
             WriteStart::Commit(write) => self.submit_write(now, write.key, write.bypass),
+            WriteStart::Delete { key } => {
+                self.tiers.observer.trace_delete();
+                self.submit_commit(now, key, 0, false, true);
+            }
             WriteStart::Land { at, event } => {
                 if matches!(event, WriterEvent::DeleteThenCommit { .. }) {
                     self.tiers.observer.invalidation_sent(false);
@@ -61,11 +65,12 @@ impl<O: Observer> World<'_, O> {
     }
 
     fn submit_write(&mut self, now: SimTime, key: u32, bypass: bool) {
-        self.submit_commit(now, key, 0, bypass);
+        self.submit_commit(now, key, 0, bypass, false);
     }
 
-    /// Submits the database write of `key` at `version` (0: the next).
-    fn submit_commit(&mut self, now: SimTime, key: u32, version: u32, bypass: bool) {
+    /// Submits the database write of `key` at `version` (0: the next); `delete`: a trace's
+    /// delete, which removes the value.
+    fn submit_commit(&mut self, now: SimTime, key: u32, version: u32, bypass: bool, delete: bool) {
         // A write names its logical key; it is never written back, so its key version only
         // needs to be live.
         let live = self.newest_version();
@@ -73,6 +78,7 @@ impl<O: Observer> World<'_, O> {
             key,
             version,
             bypass,
+            delete,
         };
         self.submit_query(now, origin, Cause::Write, key, live);
     }
@@ -96,7 +102,7 @@ impl<O: Observer> World<'_, O> {
         let mut keys = writers.take_flush_buffer();
         writers.flush(&mut keys);
         for &(key, version) in &keys {
-            self.submit_commit(now, key, version, false);
+            self.submit_commit(now, key, version, false, false);
         }
         if let Some(w) = self.writers.as_mut() {
             w.return_flush_buffer(keys);
@@ -142,9 +148,17 @@ impl<O: Observer> World<'_, O> {
         self.reads.newest_version()
     }
 
-    /// A write of `key` committed at `now`: the write path acts on the cache, and the change
-    /// is published to the local caches.
-    pub(super) fn on_commit(&mut self, now: SimTime, key: u32, version: u32, bypass: bool) {
+    /// A write of `key` committed at `now`: the write path acts on the cache (a trace's
+    /// `delete` deletes the key, whatever the path), and the change is published to the local
+    /// caches.
+    pub(super) fn on_commit(
+        &mut self,
+        now: SimTime,
+        key: u32,
+        version: u32,
+        bypass: bool,
+        delete: bool,
+    ) {
         let version = self.tiers.db.commit(key, version, now);
         self.tiers.observer.write_committed(key);
         if let Some(local) = self
@@ -168,11 +182,18 @@ impl<O: Observer> World<'_, O> {
                 }
             }
         }
-        let committed = self
+        let writers = self
             .writers
             .as_mut()
-            .expect("writes only exist with writers")
-            .on_commit(now, key, version, bypass);
+            .expect("writes only exist with writers");
+        let committed = if delete {
+            Committed {
+                op: writers.on_delete_commit(now, key, version),
+                again: None,
+            }
+        } else {
+            writers.on_commit(now, key, version, bypass)
+        };
         match committed.op {
             CacheOp::Nothing => {}
             CacheOp::Lost => self.tiers.observer.invalidation_sent(true),
