@@ -18,6 +18,8 @@ mod reads;
 pub mod request;
 pub mod retry;
 pub mod setup;
+#[cfg(test)]
+mod test_fixtures;
 mod tiers;
 pub mod timeline;
 pub mod versions;

@@ -9,57 +9,9 @@ use crate::model::clients::Workload;
 use crate::model::database::{DbEvent, DbOutcome};
 use crate::model::distribution::Sampler;
 use crate::model::event::lane;
+use crate::model::test_fixtures::{config, Seen};
 use crate::model::tiers::TierSettings;
 use crate::model::versions::KeyVersions;
-
-/// What the tests look at of what the read path reports.
-#[derive(Default)]
-struct Seen {
-    completed: u64,
-    failed: Vec<ErrorKind>,
-    hits: u64,
-    misses: u64,
-    queries: Vec<Cause>,
-    retries: u64,
-    local_hits: u64,
-}
-
-impl Observer for Seen {
-    fn request_completed(&mut self, _: SimDuration) {
-        self.completed += 1;
-    }
-    fn request_failed(&mut self, kind: ErrorKind, _: SimTime) {
-        self.failed.push(kind);
-    }
-    fn cache_lookup(&mut self, hit: bool) {
-        if hit {
-            self.hits += 1;
-        } else {
-            self.misses += 1;
-        }
-    }
-    fn query_submitted(&mut self, cause: Cause, _: u32, _: bool) {
-        self.queries.push(cause);
-    }
-    fn retry_started(&mut self) {
-        self.retries += 1;
-    }
-    fn local_lookup(&mut self, hit: bool, _: bool) {
-        if hit {
-            self.local_hits += 1;
-        }
-    }
-}
-
-/// The first strategy of a scenario whose body is `body` (name and seed added).
-fn config(body: &str) -> ModelConfig {
-    let text = format!("name = \"t\"\nseed = 3\nduration = \"100s\"\n{body}");
-    crate::scenario::parse(&text, std::path::Path::new("t.toml"))
-        .expect("a valid scenario")
-        .strategies
-        .remove(0)
-        .config
-}
 
 /// A read path and the parts it is lent, built from a scenario.
 struct Fixture {

@@ -4,64 +4,9 @@
 //! the nodes' events act on the parts they name). Small worlds, stepped event by event.
 
 use super::*;
-use crate::engine::SimDuration;
+use crate::model::test_fixtures::{config, Seen};
 use crate::model::writes::WriterEvent;
-use crate::observe::{Cause, ErrorKind, Observer};
-
-/// What the tests look at of what the world reports.
-#[derive(Default)]
-struct Seen {
-    completed: u64,
-    failed: Vec<ErrorKind>,
-    hits: u64,
-    misses: u64,
-    queries: Vec<Cause>,
-    committed: u64,
-    remapped: u32,
-    query_retries: u64,
-    local_messages: u64,
-}
-
-impl Observer for Seen {
-    fn request_completed(&mut self, _: SimDuration) {
-        self.completed += 1;
-    }
-    fn request_failed(&mut self, kind: ErrorKind, _: SimTime) {
-        self.failed.push(kind);
-    }
-    fn cache_lookup(&mut self, hit: bool) {
-        if hit {
-            self.hits += 1;
-        } else {
-            self.misses += 1;
-        }
-    }
-    fn query_submitted(&mut self, cause: Cause, _: u32, _: bool) {
-        self.queries.push(cause);
-    }
-    fn write_committed(&mut self, _: u32) {
-        self.committed += 1;
-    }
-    fn keys_remapped(&mut self, n: u32) {
-        self.remapped += n;
-    }
-    fn query_retried(&mut self) {
-        self.query_retries += 1;
-    }
-    fn local_invalidation(&mut self, _: bool) {
-        self.local_messages += 1;
-    }
-}
-
-/// The first strategy of a scenario whose body is `body` (name and seed added).
-fn config(body: &str) -> ModelConfig {
-    let text = format!("name = \"t\"\nseed = 3\nduration = \"100s\"\n{body}");
-    crate::scenario::parse(&text, std::path::Path::new("t.toml"))
-        .expect("a valid scenario")
-        .strategies
-        .remove(0)
-        .config
-}
+use crate::observe::{Cause, ErrorKind};
 
 /// "Family::Variant" of an event, e.g. "Cache::Reply".
 fn name(event: &Event) -> String {
