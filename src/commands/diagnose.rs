@@ -34,12 +34,11 @@ pub(super) fn diagnose(args: DiagnoseArgs) -> Result<(), CommandError> {
         seed: args.seed,
         budget: run::memory_budget(args.max_memory),
     };
-    let report = diagnose::run(&request, &|name, total_s| {
-        Box::new(Progress::new(name, total_s)) as Box<dyn Meter>
-    })?;
-    for w in &report.warnings {
-        console::warn(w);
-    }
+    let report = diagnose::run(
+        &request,
+        &|name, total_s| Box::new(Progress::new(name, total_s)) as Box<dyn Meter>,
+        &mut |w| console::warn(w),
+    )?;
     let mut out = Stdout::default();
     if args.json {
         let line =

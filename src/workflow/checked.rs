@@ -72,6 +72,4 @@ pub struct Report {
     pub trials: Vec<Trial>,
     /// The runs: the base and every mitigation tried, each replication.
     pub study: StudyResult,
-    /// Warnings about the base strategy's settings (as `run` prints them).
-    pub warnings: Vec<String>,
 }

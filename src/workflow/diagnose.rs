@@ -250,8 +250,13 @@ fn strip_file(message: &str, file: &Path) -> String {
 
 /// Loads and checks everything `diagnose` will run, runs the base strategy, diagnoses it, and
 /// runs every mitigation that applies. Bad input (the file, `--strategy`, a memory budget the
-/// runs cannot fit) is refused before anything runs.
-pub fn run(req: &Request, meters: Meters) -> Result<Report, WorkflowError> {
+/// runs cannot fit) is refused before anything runs. The scenario file's validation warnings
+/// go to `warn` once the arguments are checked and before anything runs, as `run` says them.
+pub fn run(
+    req: &Request,
+    meters: Meters,
+    warn: &mut dyn FnMut(&str),
+) -> Result<Report, WorkflowError> {
     let file = req.file.as_path();
     let text = scenario::read_text(file).map_err(|e| input(e.to_string()))?;
     let original = scenario::parse(&text, file).map_err(|e| input(e.to_string()))?;
@@ -306,6 +311,9 @@ pub fn run(req: &Request, meters: Meters) -> Result<Report, WorkflowError> {
     // The base strategy alone: its warnings, and its diagnosis.
     let alone = parse_input(&document(&world, vec![entry_input(&base, None)?]))?;
     let quiet = parse_input(&document(&world, vec![entry_input(CANDIDATE, None)?]))?.warnings;
+    for w in &original.warnings {
+        warn(w);
+    }
     let study = simulate(alone.clone(), &req.budget, meters)?;
     let diagnosis = diagnose_runs(&runs_of(&study, 0));
 
@@ -355,7 +363,6 @@ pub fn run(req: &Request, meters: Meters) -> Result<Report, WorkflowError> {
         diagnosis,
         trials,
         study,
-        warnings: original.warnings,
     })
 }
 

@@ -158,3 +158,62 @@ fn bad_input_is_refused_with_exit_2_before_anything_runs() {
         assert!(out.get_output().stdout.is_empty(), "{args:?}");
     }
 }
+
+#[test]
+fn the_scenario_warnings_are_said_once_before_anything_runs_as_run_says_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("warned.toml");
+    std::fs::write(
+        &file,
+        r#"name = "warned"
+seed = 3
+duration = "2s"
+bucket = "1s"
+[clients]
+rps = 500
+keyspace = 100
+[app]
+instances = 1
+[cache]
+ttl = "1s"
+[db]
+slots = 2
+service = { dist = "exponential", mean = "1ms" }
+[local_cache]
+enabled = false
+ttl = "1s"
+[[strategies]]
+name = "plain"
+"#,
+    )
+    .unwrap();
+    let warnings = |args: &[&str]| -> Vec<String> {
+        let out = cachestorm()
+            .args(args)
+            .arg(&file)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("warning:"))
+            .map(String::from)
+            .collect()
+    };
+    let run = warnings(&["run", "--out", "out"]);
+    assert_eq!(run.len(), 1, "{run:?}");
+    assert!(run[0].contains("local_cache.ttl"), "{run:?}");
+    // Once, as `run` says it.
+    assert_eq!(warnings(&["diagnose", "--replications", "2"]), run);
+    // Before anything runs: said even when the runs are then refused (exit 2).
+    let refused = cachestorm()
+        .args(["diagnose", "--replications", "2", "--max-memory", "1"])
+        .arg(&file)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.first().copied(), Some(run[0].as_str()), "{stderr}");
+    assert!(lines.last().unwrap().starts_with("error:"), "{stderr}");
+}
