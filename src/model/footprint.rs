@@ -96,7 +96,6 @@ pub fn footprint(config: &ModelConfig, rows: RowBytes) -> Footprint {
                 super::config::Failover::Gutter(g) => {
                     let columns = Columns {
                         lru: g.capacity.is_some(),
-                        placement: true,
                         delta: false,
                         versions: config.writes.is_some(),
                     };
@@ -144,7 +143,6 @@ pub fn footprint(config: &ModelConfig, rows: RowBytes) -> Footprint {
 pub fn cache_columns(config: &ModelConfig, cache: &CacheConfig) -> Columns {
     Columns {
         lru: cache.capacity.is_some(),
-        placement: true,
         delta: config.mitigations.early_expiration.is_some(),
         versions: config.writes.is_some(),
     }

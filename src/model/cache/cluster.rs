@@ -54,8 +54,6 @@ struct Node {
 pub struct Columns {
     /// LRU links: the nodes have a capacity.
     pub lru: bool,
-    /// A node per key: more than one node.
-    pub placement: bool,
     /// Each value's compute time: early expiration reads it.
     pub delta: bool,
     /// Each value's version: the scenario has writes.
@@ -90,14 +88,13 @@ impl CacheCluster {
     /// its small per-node and ring tables.
     pub const fn bytes_per_key(columns: Columns) -> usize {
         use std::mem::size_of;
-        let mut bytes = if columns.lru {
+        // Every cluster has a node per key (with one node all zeros, which are never written).
+        let mut bytes = size_of::<u16>();
+        bytes += if columns.lru {
             size_of::<Lru>()
         } else {
             size_of::<SimTime>()
         };
-        if columns.placement {
-            bytes += size_of::<u16>();
-        }
         if columns.delta {
             bytes += size_of::<SimDuration>();
         }

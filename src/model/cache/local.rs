@@ -62,7 +62,6 @@ impl LocalCaches {
     pub const fn bytes_per_key(config: &LocalCacheConfig, writes: bool) -> u64 {
         CacheCluster::bytes_per_key(Columns {
             lru: config.capacity.is_some(),
-            placement: true,
             delta: false,
             versions: writes,
         }) as u64
