@@ -43,6 +43,15 @@ pub(super) fn fit(args: FitArgs) -> Result<(), CommandError> {
         z.r_squared,
         100.0 * z.missed_share
     ));
+    if z.unseen_share >= 0.01 {
+        o.print(&format!(
+            "  unseen keys: by Good-Turing (keys read once over reads) {:.1}% of reads go to keys \
+             the trace never shows; the scenario has only the {} keys read, so it overestimates \
+             the hit ratio of caches that hold most of them (replay the trace itself for those)\n",
+            100.0 * z.unseen_share,
+            z.keys
+        ));
+    }
     o.print(&format!(
         "  writes: {:.2}% of operations{}\n",
         100.0 * p.write_share(),

@@ -137,6 +137,11 @@ pub struct ZipfFit {
     /// Share of reads the law puts on other keys than the trace does: half the sum over ranks
     /// of |observed share - fitted share| (0: a perfect fit; the traffic the fit misses).
     pub missed_share: f64,
+    /// Share of reads the next read would make of a key the trace never showed, by
+    /// Good–Turing: keys read once over reads. What a short trace cannot show of the
+    /// popularity: the fitted law has only the keys read, so it hits more than the traffic
+    /// would in a cache that holds most of them.
+    pub unseen_share: f64,
 }
 
 /// The largest exponent searched.
@@ -197,6 +202,7 @@ pub fn fit_zipf(counts: &[u64]) -> Option<ZipfFit> {
         sum_ln2 += ln_c * ln_c;
     }
     let ss_tot = sum_ln2 - sum_ln * sum_ln / n as f64;
+    let once = ranked.iter().filter(|&&c| c == 1).count();
     Some(ZipfFit {
         s,
         keys: n as u32,
@@ -206,6 +212,7 @@ pub fn fit_zipf(counts: &[u64]) -> Option<ZipfFit> {
             1.0
         },
         missed_share: missed / 2.0,
+        unseen_share: once as f64 / total,
     })
 }
 
@@ -233,6 +240,26 @@ mod tests {
     }
 
     #[test]
+    fn good_turing_estimates_the_reads_of_keys_a_short_trace_never_shows() {
+        // 40,000 reads of Zipf 0.9 over 20,000 keys show about half of them; the keys never
+        // read carry a known share of the popularity, which keys read once estimate (its
+        // standard error here is about 0.003).
+        let (keys, s) = (20_000usize, 0.9);
+        let counts = zipf_counts(keys, s, 40_000, 8);
+        let w: Vec<f64> = (1..=keys).map(|r| (r as f64).powf(-s)).collect();
+        let total: f64 = w.iter().sum();
+        let unseen: f64 = counts
+            .iter()
+            .zip(&w)
+            .filter(|(&c, _)| c == 0)
+            .map(|(_, x)| x / total)
+            .sum();
+        let f = fit_zipf(&counts).unwrap();
+        assert!(unseen > 0.1, "the trace is short: {unseen}");
+        assert!((f.unseen_share - unseen).abs() < 0.012, "{f:?} vs {unseen}");
+    }
+
+    #[test]
     fn the_fit_recovers_zipf_exponents_and_says_how_well_it_fits() {
         for s in [0.6, 0.9, 1.2] {
             let f = fit_zipf(&zipf_counts(1000, s, 200_000, 5)).unwrap();
@@ -251,6 +278,7 @@ mod tests {
         let f = fit_zipf(&two).unwrap();
         assert!(f.missed_share > 0.1, "{f:?}");
         assert_eq!(fit_zipf(&[0, 0]), None);
+        assert_eq!(fit_zipf(&[1, 3, 1, 0]).unwrap().unseen_share, 0.4);
         assert_eq!(fit_zipf(&[5]).unwrap().s, 0.0);
     }
 }

@@ -41,6 +41,22 @@ fn mix(mut h: u64) -> u64 {
     h ^ (h >> 33)
 }
 
+/// Whether two keys are the same bytes: word by word (no call to `memcmp` for a short key).
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (p, q) in (&mut x).zip(&mut y) {
+        let word = |c: &[u8]| u64::from_ne_bytes(c.try_into().expect("eight bytes"));
+        if word(p) != word(q) {
+            return false;
+        }
+    }
+    x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
+}
+
 /// Slots of an open-addressing table: each holds a key's number plus one (0: empty).
 #[derive(Clone, Debug, Default)]
 struct Slots {
@@ -109,7 +125,7 @@ impl Names {
                 break;
             }
             let id = (s - 1) as usize;
-            if self.hashes[id] == h as u32 && self.key(id) == key {
+            if self.hashes[id] == h as u32 && same(self.key(id), key) {
                 return id as u64;
             }
             i = (i + 1) & mask;

@@ -111,6 +111,20 @@ const CLASS: [u8; 256] = {
     c
 };
 
+/// The high bit of each byte of `word` that is a comma, a line end or a quote, and perhaps of
+/// a few other bytes (the zero-byte test below can flag a byte just above a true match): a
+/// superset, to be checked by [`CLASS`].
+#[inline]
+fn special_bytes(word: u64) -> u64 {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(LOW) & !x & HIGH;
+    zero(word ^ (LOW * b',' as u64))
+        | zero(word ^ (LOW * b'\n' as u64))
+        | zero(word ^ (LOW * b'\r' as u64))
+        | zero(word ^ (LOW * b'"' as u64))
+}
+
 /// A CSV file's records, one at a time.
 pub(super) struct Lines {
     input: Input,
@@ -206,7 +220,32 @@ impl Lines {
             let from = self.input.pos;
             let rest = &self.input.buf[from..self.input.end];
             let mut field = 0;
-            for (i, &b) in rest.iter().enumerate() {
+            // Eight bytes at a time: a word's candidate bytes (every comma, line end and
+            // quote, and perhaps a few others) are checked one by one by their class.
+            let mut at = 0;
+            while at + 8 <= rest.len() {
+                let word = u64::from_le_bytes(rest[at..at + 8].try_into().expect("eight bytes"));
+                let mut candidates = special_bytes(word);
+                while candidates != 0 {
+                    let i = at + (candidates.trailing_zeros() / 8) as usize;
+                    candidates &= candidates - 1;
+                    match CLASS[rest[i] as usize] {
+                        PLAIN => {}
+                        COMMA => {
+                            self.bounds.push(((from + field) as u32, (from + i) as u32));
+                            field = i + 1;
+                        }
+                        END => {
+                            self.bounds.push(((from + field) as u32, (from + i) as u32));
+                            self.input.pos = from + i;
+                            return Ok(true);
+                        }
+                        _ => return self.quoted_record(),
+                    }
+                }
+                at += 8;
+            }
+            for (i, &b) in rest.iter().enumerate().skip(at) {
                 match CLASS[b as usize] {
                     PLAIN => {}
                     COMMA => {

@@ -448,21 +448,21 @@ impl TraceReader {
                 None => return fallback(),
             },
         };
-        let mut numbers = [0u64; 2];
-        for (n, c) in numbers.iter_mut().zip([columns[3], columns[4]]) {
-            if let Some(i) = c {
-                match count_or_blank(row.field(i)) {
-                    Some(v) => *n = v,
-                    None => return fallback(),
-                }
-            }
-        }
-        Ok((
-            time_ns,
-            op,
-            numbers[0],
-            numbers[1].min(u32::MAX as u64) as u32,
-        ))
+        let size = match columns[3] {
+            None => 0,
+            Some(i) => match count_or_blank(row.field(i)) {
+                Some(v) => v,
+                None => return fallback(),
+            },
+        };
+        let ttl = match columns[4] {
+            None => 0,
+            Some(i) => match count_or_blank(row.field(i)) {
+                Some(v) => v,
+                None => return fallback(),
+            },
+        };
+        Ok((time_ns, op, size, ttl.min(u32::MAX as u64) as u32))
     }
 
     /// [`Self::csv_fields`] field by field in column order, naming the first one missing or
