@@ -259,6 +259,10 @@ fn figure(
                     };
                     let _ = write!(d, "M{px:.0} {start:.0}");
                 }
+                // A step where bins lie apart: the share holds until the next bin's latency.
+                if px - last.0 > 3.0 && last.1.is_finite() {
+                    let _ = write!(d, "L{px:.0} {:.0}", last.1);
+                }
                 let _ = write!(d, "L{px:.0} {py:.0}");
                 last = (px, py);
             }
