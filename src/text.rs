@@ -126,6 +126,23 @@ pub fn csv_cell(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// HTML-escapes `s`, after showing control characters as escapes ([`escape`]).
+pub fn html(s: &str) -> String {
+    let shown = escape_except(s, &['\n', '\t']);
+    let mut out = String::with_capacity(shown.len());
+    for c in shown.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

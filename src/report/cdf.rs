@@ -117,7 +117,7 @@ pub fn section(h: &mut String, study: &StudyResult, charts: bool) {
         let _ = write!(
             h,
             "<span class=\"k\" data-s=\"{i}\"><span style=\"background:{colour}\"></span>{}</span>",
-            super::html::escape(&s.name)
+            crate::text::html(&s.name)
         );
     }
     h.push_str("</p>\n");

@@ -159,7 +159,7 @@ pub fn attribute(h: &mut String, d: &HoverData) {
         h,
         "<div class=\"hv\"{} data-hover=\"{}\"></div>",
         d.id.map(|id| format!(" id=\"{id}\"")).unwrap_or_default(),
-        super::html::escape(&json(d))
+        crate::text::html(&json(d))
     );
 }
 

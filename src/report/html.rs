@@ -39,22 +39,8 @@ pub struct Page<'a> {
     pub advice: Option<&'a crate::workflow::checked::Report>,
 }
 
-/// HTML-escapes `s`, after showing control characters as escapes ([`crate::text::escape`]).
-pub fn escape(s: &str) -> String {
-    let shown = crate::text::escape_except(s, &['\n', '\t']);
-    let mut out = String::with_capacity(shown.len());
-    for c in shown.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// HTML-escapes `s` ([`crate::text::html`]).
+pub use crate::text::html as escape;
 
 /// `s` as one POSIX shell word: unchanged when it holds only safe characters, else in single
 /// quotes (a quote inside written `'\''`).
