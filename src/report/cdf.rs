@@ -26,7 +26,7 @@ const H: f64 = 300.0;
 /// (whose labels name the percentile).
 const LEFT: f64 = 48.0;
 const LEFT_TAIL: f64 = 112.0;
-const RIGHT: f64 = 14.0;
+const RIGHT: f64 = 24.0;
 const TOP: f64 = 24.0;
 const BOTTOM: f64 = 40.0;
 
@@ -50,11 +50,16 @@ pub fn merged(study: &StudyResult) -> Vec<LatencyHistogram> {
 }
 
 /// The logarithmic latency axis of both charts: powers of ten (as exponents) from at or below
-/// the fastest latency to at or above the slowest, at least one decade apart.
+/// the fastest 0.1% of latencies to at or above the slowest, at least one decade apart.
 fn decades(cdfs: &[Vec<(f64, f64)>]) -> (i32, i32) {
-    let xs = cdfs.iter().flatten().map(|p| p.0.max(1e-6));
-    let lo = xs.clone().fold(f64::INFINITY, f64::min);
-    let hi = xs.fold(0.0, f64::max);
+    // From the fastest 0.1% on: a few requests near 0 (a local hit of no latency) would
+    // otherwise stretch the axis over decades of nothing.
+    let lo = cdfs
+        .iter()
+        .filter_map(|c| c.iter().find(|p| p.1 >= 1e-3))
+        .map(|p| p.0.max(1e-6))
+        .fold(f64::INFINITY, f64::min);
+    let hi = cdfs.iter().flatten().map(|p| p.0).fold(0.0, f64::max);
     if !lo.is_finite() || hi <= 0.0 {
         return (-1, 3);
     }
@@ -143,7 +148,9 @@ fn figure(
 ) {
     let left = if floor.is_some() { LEFT_TAIL } else { LEFT };
     let (x0, x1, y0, y1) = (left, W - RIGHT, TOP, H - BOTTOM);
-    let x = |ms: f64| x0 + (x1 - x0) * (ms.max(1e-6).log10() - lo as f64) / (hi - lo) as f64;
+    // Latencies left of the axis (below its fastest 0.1%) are drawn at its left end.
+    let x =
+        |ms: f64| (x0 + (x1 - x0) * (ms.max(1e-6).log10() - lo as f64) / (hi - lo) as f64).max(x0);
     // Share (of the chart's kind) to pixel row.
     let y = |v: f64| match floor {
         None => y1 - (y1 - y0) * v,
@@ -317,7 +324,10 @@ mod tests {
 
     #[test]
     fn axes_span_whole_decades_and_label_them_in_their_unit() {
-        let cdfs = vec![vec![(0.0042, 0.5), (3.1, 1.0)], vec![(250.0, 1.0)]];
+        let cdfs = vec![
+            vec![(1e-7, 1e-4), (0.0042, 0.5), (3.1, 1.0)],
+            vec![(250.0, 1.0)],
+        ];
         assert_eq!(decades(&cdfs), (-3, 3));
         assert_eq!(decades(&[vec![(1.0, 1.0)]]), (0, 1));
         let labels: Vec<String> = (-4..=4).map(latency_label).collect();
