@@ -226,8 +226,8 @@ pub fn plots(svg: &str) -> Vec<Plot> {
     out
 }
 
-/// Whether `c` (`#RRGGBB`) is a grey of the chart's frame, text or greyed lines (black is a
-/// strategy's colour).
+/// Whether `c` (`#RRGGBB`) is a grey of the chart's frame or text (black is a strategy's
+/// colour; a greyed strategy's grey is never neutral, see [`super::charts::greyed_style`]).
 fn neutral(c: &str) -> bool {
     let b = c.as_bytes();
     c != "#000000" && b.len() == 7 && b[1..3] == b[3..5] && b[3..5] == b[5..7]
@@ -239,17 +239,17 @@ fn neutral(c: &str) -> bool {
 /// strategy `i`'s colour (or its paler shade) when no other strategy has it. Greys (greyed
 /// lines, frame, text) and anything else stay untagged.
 pub fn tag_strategies(svg: &str, plots: &[Plot], strategies: usize) -> String {
-    let styles: Vec<(String, String)> = (0..strategies)
+    let styles: Vec<[String; 3]> = (0..strategies)
         .map(|i| {
             let (c, p, _) = super::charts::strategy_style(i);
-            (c, p)
+            [c, p, super::charts::greyed_style(i)]
         })
         .collect();
     let owner = |c: &str| {
         let mut found = styles
             .iter()
             .enumerate()
-            .filter(|(_, (a, b))| a == c || b == c)
+            .filter(|(_, s)| s.iter().any(|a| a == c))
             .map(|(i, _)| i);
         match (found.next(), found.next()) {
             (Some(i), None) => Some(i),
@@ -542,6 +542,46 @@ mod tests {
             assert!(l.contains(&a), "{l}");
         }
         assert!(tagged.contains("data-s=\"1\""));
+    }
+
+    #[test]
+    fn an_overlay_tags_each_greyed_strategys_lines_with_it() {
+        // Six strategies, each with its own spike: past four, the overlays grey all but the
+        // baseline and the best (the lowest p99), each in its own grey.
+        let mut study = study();
+        let template = study.runs[0].strategies[0].clone();
+        study.runs[0].strategies = (0..6)
+            .map(|i| {
+                let mut s = template.clone();
+                s.name = format!("s{i}");
+                let spike = 100.0 * (6 - i) as f64;
+                s.result.buckets[30 + i].latency.p99_ms = spike;
+                s.result.buckets[10 + i].db_completed = 50 * (i as u64 + 1);
+                s.result.summary.totals.latency.p99_ms = spike;
+                s
+            })
+            .collect();
+        for stem in ["latency_p99", "db_load"] {
+            let over = svg(&study, stem);
+            let tagged = tag_strategies(&over, &plots(&over), 6);
+            for i in 0..6 {
+                let own = format!("data-s=\"{i}\"");
+                let grey = charts::greyed_style(i);
+                let lines: Vec<&str> = tagged.lines().filter(|l| l.contains(&own)).collect();
+                assert!(!lines.is_empty(), "{stem}: strategy {i} tagged");
+                // Hiding a greyed strategy hides every line drawn in its grey, and only those.
+                let greyed = tagged.lines().filter(|l| l.contains(&grey)).count();
+                if (1..5).contains(&i) {
+                    assert!(greyed > 0, "{stem}: strategy {i} greyed");
+                    assert!(lines.iter().all(|l| l.contains(&grey)), "{stem}: {i}");
+                } else {
+                    assert_eq!(greyed, 0, "{stem}: strategy {i} keeps its colour");
+                }
+                for l in tagged.lines().filter(|l| l.contains(&grey)) {
+                    assert!(l.contains(&own), "{stem}: untagged grey of {i}: {l}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -209,33 +209,27 @@ fn chromium() -> Option<&'static str> {
     })
 }
 
-#[test]
-fn a_shipped_report_opens_in_headless_chromium_without_error_or_network_request() {
-    let Some(browser) = chromium() else {
+/// The Chromium binary, or `None` after saying the test is skipped (a panic instead when
+/// `CACHESTORM_REQUIRE_CHROMIUM=1`).
+fn chromium_or_skip() -> Option<&'static str> {
+    let browser = chromium();
+    if browser.is_none() {
         if std::env::var("CACHESTORM_REQUIRE_CHROMIUM").as_deref() == Ok("1") {
             panic!("chromium is not on PATH, and CACHESTORM_REQUIRE_CHROMIUM=1 requires it");
         }
         eprintln!(
             "skipped: chromium is not on PATH (set CACHESTORM_REQUIRE_CHROMIUM=1 to fail instead)"
         );
-        return;
-    };
+    }
+    browser
+}
+
+/// Opens `html` in headless Chromium with `probe` (a script) after the page's own, and
+/// returns the DOM it dumps and its log.
+fn open_with_probe(browser: &str, html: &str, probe: &str) -> (String, String) {
     let dir = tempfile::tempdir().unwrap();
-    super::cachestorm()
-        .arg("run")
-        .arg(scenario_path("thundering-herd.toml"))
-        .arg("--out")
-        .arg(dir.path())
-        .args(["--strategy", "none", "--strategy", "coalescing"])
-        .assert()
-        .success();
-    let report = dir.path().join("thundering-herd").join("report.html");
-    let html = std::fs::read_to_string(&report).unwrap();
-    // The page as written, with a probe after its own script: it moves the pointer over charts
-    // and clicks the first strategy's legend entry, as a reader would (real DOM events through
-    // the page's handlers), and writes what it saw into the body for `--dump-dom`.
     let page = dir.path().join("probe.html");
-    std::fs::write(&page, html.replace("</body>", &format!("{PROBE}</body>"))).unwrap();
+    std::fs::write(&page, html.replace("</body>", &format!("{probe}</body>"))).unwrap();
     let profile = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(browser)
         .args([
@@ -254,9 +248,31 @@ fn a_shipped_report_opens_in_headless_chromium_without_error_or_network_request(
         .arg(format!("file://{}", page.display()))
         .output()
         .expect("chromium runs");
-    let dom = String::from_utf8_lossy(&out.stdout);
-    let log = String::from_utf8_lossy(&out.stderr);
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{log}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), log)
+}
+
+#[test]
+fn a_shipped_report_opens_in_headless_chromium_without_error_or_network_request() {
+    let Some(browser) = chromium_or_skip() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    super::cachestorm()
+        .arg("run")
+        .arg(scenario_path("thundering-herd.toml"))
+        .arg("--out")
+        .arg(dir.path())
+        .args(["--strategy", "none", "--strategy", "coalescing"])
+        .assert()
+        .success();
+    let report = dir.path().join("thundering-herd").join("report.html");
+    let html = std::fs::read_to_string(&report).unwrap();
+    // The page as written, with a probe after its own script: it moves the pointer over charts
+    // and clicks the first strategy's legend entry, as a reader would (real DOM events through
+    // the page's handlers), and writes what it saw into the body for `--dump-dom`.
+    let (dom, log) = open_with_probe(browser, &html, PROBE);
     assert!(dom.contains("data-ready=\"1\""), "the script ran: {log}");
     assert!(dom.contains("hot-key herd"), "the verdict");
     assert_eq!(
@@ -326,6 +342,104 @@ fn a_shipped_report_opens_in_headless_chromium_without_error_or_network_request(
         "{seen}"
     );
 }
+
+/// Whether `colour` (`RRGGBB`) is a greyed strategy's grey: within two levels of 185 in every
+/// channel, the channels not all equal.
+fn greyed(colour: &str) -> bool {
+    let c: Vec<u8> = (0..3)
+        .filter_map(|k| u8::from_str_radix(colour.get(2 * k..2 * k + 2)?, 16).ok())
+        .collect();
+    c.len() == 3 && c.iter().all(|v| v.abs_diff(185) <= 2) && !(c[0] == c[1] && c[1] == c[2])
+}
+
+#[test]
+fn hiding_a_greyed_strategy_in_chromium_hides_its_grey_lines_and_hover_value() {
+    let Some(browser) = chromium_or_skip() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    super::cachestorm()
+        .arg("run")
+        .arg(scenario_path("avalanche.toml"))
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(dir.path().join("avalanche").join("report.html")).unwrap();
+    // Six strategies: the hit-ratio overlay greys all but the baseline and the best, each in
+    // its own grey, every greyed line tagged with its strategy.
+    let figure = html
+        .split("<figure id=\"chart-hit_ratio\">")
+        .nth(1)
+        .and_then(|f| f.split("</figure>").next())
+        .expect("the hit-ratio overlay");
+    let mut greys: Vec<(Option<usize>, String)> = Vec::new();
+    for line in figure.lines() {
+        let Some(c) = line.split("stroke=\"#").nth(1).and_then(|c| c.get(..6)) else {
+            continue;
+        };
+        if greyed(c) {
+            let s = line
+                .split("data-s=\"")
+                .nth(1)
+                .and_then(|s| s.split('"').next()?.parse().ok());
+            greys.push((s, c.to_owned()));
+        }
+    }
+    assert!(
+        greys.iter().all(|(s, _)| s.is_some()),
+        "untagged grey: {greys:?}"
+    );
+    let mut owners: Vec<usize> = greys.iter().filter_map(|g| g.0).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    assert_eq!(owners.len(), 4, "four greyed strategies: {greys:?}");
+    let hidden = owners[0];
+    let probe = GREYED_PROBE.replace("IDX", &hidden.to_string());
+    let (dom, log) = open_with_probe(browser, &html, &probe);
+    let seen = dom
+        .split("data-probe=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("the probe ran: {log}"))
+        .replace("&amp;", "&");
+    let field = |name: &str| {
+        seen.split(&format!("{name}="))
+            .nth(1)
+            .map_or("", |s| s.split('|').next().unwrap_or(""))
+    };
+    let name = field("name");
+    assert!(!name.is_empty(), "{seen}");
+    let counts: Vec<usize> = field("shown")
+        .split(',')
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let own = greys.iter().filter(|g| g.0 == Some(hidden)).count();
+    assert_eq!(
+        counts,
+        [own, 0],
+        "its grey lines shown, then hidden: {seen}"
+    );
+    assert!(field("before").contains(&format!("{name}: ")), "{seen}");
+    let after = field("after");
+    assert!(
+        !after.contains(&format!("{name}: ")) && after.contains("fixed-ttl: "),
+        "{seen}"
+    );
+}
+
+/// The probe of a greyed strategy (`IDX`): counts its shown elements in the hit-ratio overlay,
+/// hovers it, clicks its legend entry, counts and hovers again.
+const GREYED_PROBE: &str = r#"<script>(function(){var D=document,out=[],f=D.getElementById('chart-hit_ratio');
+function hover(){var s=f.querySelector('svg'),r=s.getBoundingClientRect();
+s.dispatchEvent(new MouseEvent('mousemove',{clientX:r.left+r.width*0.5,clientY:r.top+r.height/2,bubbles:true}));
+return D.getElementById('tip').textContent.split('\n').join('/');}
+function shown(){return [].filter.call(f.querySelectorAll('[data-s="IDX"]'),function(e){
+return getComputedStyle(e).display!='none';}).length;}
+var l=D.querySelector('#show label[data-n="IDX"]');out.push('name='+l.textContent.trim());
+out.push('before='+hover());var before=shown();l.click();
+out.push('shown='+before+','+shown());out.push('after='+hover());
+D.body.setAttribute('data-probe',out.join('|'));})();</script>"#;
 
 /// The probe the Chromium test adds to a report: hovers the p99 timeline, the distribution and
 /// its tail halfway across, clicks the first legend entry, and writes

@@ -3,7 +3,8 @@
 //! and the best (first on the scenario's objective, its `[[expect]]` figures, else p99 latency
 //! and errors: one best for every chart, as report.html's ranking) keep their colours; the
 //! others are drawn thin and grey, beneath, and their legend entries and own timeline marks
-//! greyed. Each strategy keeps its own colour in the `_by_strategy` small
+//! greyed. Each greyed strategy has its own grey ([`greyed_color`]), one or two levels of RGB
+//! off [`GREYED_COLOR`], too little to see, enough for report.html to tell whose line it is. Each strategy keeps its own colour in the `_by_strategy` small
 //! multiples. With up to four strategies an overlay is drawn as before.
 
 use plotters::style::RGBColor;
@@ -13,8 +14,40 @@ use super::*;
 /// The most strategies an overlay draws each in its own colour.
 pub(super) const MAX_COLOURED: usize = 4;
 
-/// The colour of a greyed line and of its legend entry.
+/// The grey of the greyed lines and legend entries: each strategy's is this, one or two
+/// levels of RGB off ([`greyed_color`]).
 pub(super) const GREYED_COLOR: RGBColor = RGBColor(185, 185, 185);
+
+/// How many strategies have a grey of their own; strategy `i` has the grey of `i` modulo this.
+pub(super) const GREYS: usize = 120;
+
+/// The grey of greyed strategy `index`'s lines, legend entries and marks: [`GREYED_COLOR`]
+/// with each channel moved by at most one level for the first 24 strategies, two for the next
+/// 96 (a distinct shade for each of [`GREYS`] strategies, then again), and never a neutral
+/// grey (all three channels equal), which report.html reads as the chart's frame and text.
+pub(super) fn greyed_color(index: usize) -> RGBColor {
+    const STEPS: [i16; 5] = [0, 1, -1, 2, -2];
+    // Round one moves channels by up to one level; round two, by two in at least one.
+    let (r, g, b) = [(3, 1), (5, 2)]
+        .into_iter()
+        .flat_map(|(n, level): (usize, i16)| {
+            (0..n * n * n)
+                .map(move |k| (STEPS[k / (n * n)], STEPS[k / n % n], STEPS[k % n]))
+                .filter(move |&(r, g, b)| r.abs().max(g.abs()).max(b.abs()) == level)
+        })
+        .filter(|&(r, g, b)| !(r == g && g == b))
+        .nth(index % GREYS)
+        .expect("GREYS shades");
+    let c = GREYED_COLOR;
+    let at = |v: u8, d: i16| (v as i16 + d) as u8;
+    RGBColor(at(c.0, r), at(c.1, g), at(c.2, b))
+}
+
+/// Whether `c` is a greyed strategy's grey ([`greyed_color`]).
+pub(super) fn is_greyed(c: RGBColor) -> bool {
+    let near = |v: u8, g: u8| v.abs_diff(g) <= 2;
+    near(c.0, GREYED_COLOR.0) && near(c.1, GREYED_COLOR.1) && near(c.2, GREYED_COLOR.2)
+}
 
 /// The legend's note on the greyed lines.
 pub(super) const GREYED_NOTE: &str = "Grey: the other strategies";
@@ -45,14 +78,15 @@ pub(super) fn grey_others(series: &mut [Series], legend: &mut Vec<LegendEntry>, 
     }
     for (i, s) in series.iter_mut().enumerate() {
         if !keep.contains(&i) {
-            grey(s);
+            grey(s, i);
         }
     }
     grey_first(series);
     grey_legend(legend, keep);
 }
 
-/// Greys the share of `marks` of every strategy of `n` not in `keep`, as its lines.
+/// Greys the share of `marks` of every strategy of `n` not in `keep`, as its lines (each in
+/// its strategy's grey).
 pub(super) fn grey_marks(marks: &mut [EventMark], n: usize, keep: &[usize]) {
     if keep.len() == n {
         return;
@@ -67,9 +101,10 @@ pub(super) fn grey_marks(marks: &mut [EventMark], n: usize, keep: &[usize]) {
     }
 }
 
-/// Makes `s` a greyed line: thin, grey, without a band; a dashed line stays dashed.
-pub(super) fn grey(s: &mut Series) {
-    s.color = GREYED_COLOR;
+/// Makes `s` a greyed line of strategy `index`: thin, in its grey, without a band; a dashed
+/// line stays dashed.
+pub(super) fn grey(s: &mut Series, index: usize) {
+    s.color = greyed_color(index);
     s.width = THIN_LINE_WIDTH;
     s.band.clear();
 }
@@ -77,20 +112,20 @@ pub(super) fn grey(s: &mut Series) {
 /// Orders `series` so that the greyed lines are drawn first, beneath the coloured ones, each
 /// group in its order.
 pub(super) fn grey_first(series: &mut [Series]) {
-    series.sort_by_key(|s| s.color != GREYED_COLOR);
+    series.sort_by_key(|s| !is_greyed(s.color));
 }
 
 /// Greys the legend entries of the strategies not in `keep`, and the minor entries under them
-/// (their own reference lines), and adds [`GREYED_NOTE`].
+/// (their own reference lines), each in its strategy's grey, and adds [`GREYED_NOTE`].
 pub(super) fn grey_legend(legend: &mut Vec<LegendEntry>, keep: &[usize]) {
-    let mut greyed = false;
+    let mut greyed = None;
     for entry in legend.iter_mut() {
         greyed = match entry.strategy {
-            Some(i) => !keep.contains(&i),
-            None => greyed && entry.minor && entry.sample != Sample::Note,
+            Some(i) => (!keep.contains(&i)).then_some(i),
+            None => greyed.filter(|_| entry.minor && entry.sample != Sample::Note),
         };
-        if greyed {
-            entry.color = GREYED_COLOR;
+        if let Some(i) = greyed {
+            entry.color = greyed_color(i);
         }
     }
     legend.push(LegendEntry::note(GREYED_NOTE));
@@ -136,6 +171,34 @@ mod tests {
     }
 
     #[test]
+    fn each_greyed_strategy_has_its_own_grey_at_most_two_levels_off_and_never_neutral() {
+        let greys: Vec<RGBColor> = (0..GREYS).map(greyed_color).collect();
+        for (i, c) in greys.iter().enumerate() {
+            let off = [c.0, c.1, c.2].map(|v| v.abs_diff(GREYED_COLOR.0));
+            let most = if i < 24 { 1 } else { 2 };
+            assert!(off.iter().all(|&d| d <= most), "{i}: {c:?}");
+            assert!(!(c.0 == c.1 && c.1 == c.2), "{i}: {c:?} neutral");
+            assert!(is_greyed(*c));
+            assert!(!greys[..i].contains(c), "{i}: {c:?} repeats");
+        }
+        assert_eq!(greyed_color(GREYS + 3), greys[3]);
+        // No other colour of a chart passes for a greyed strategy's.
+        let others = (0..PALETTE.len())
+            .flat_map(|i| [strategy_color(i), paler(strategy_color(i))])
+            .chain([
+                GREYED_COLOR,
+                EVENT_COLOR,
+                NEUTRAL_COLOR,
+                CAPACITY_COLOR,
+                ARRIVALS_COLOR,
+                TEXT_COLOR,
+            ]);
+        for c in others {
+            assert!(!greys.contains(&c), "{c:?}");
+        }
+    }
+
+    #[test]
     fn up_to_four_strategies_keep_their_colours_beyond_only_baseline_and_best_by_objective() {
         let four = ranked(&[5.0, 1.0, 3.0, 2.0], &[1, 2, 3, 4]);
         assert_eq!(coloured(&Runs::from(&four)), [0, 1, 2, 3]);
@@ -153,7 +216,7 @@ mod tests {
         let kept: Vec<&str> = figure
             .legend
             .iter()
-            .filter(|e| e.strategy.is_some() && e.color != GREYED_COLOR)
+            .filter(|e| e.strategy.is_some() && !is_greyed(e.color))
             .map(|e| e.text.as_str())
             .collect();
         assert_eq!(kept, ["s0", "s4 (same as s0)"]);
@@ -166,14 +229,17 @@ mod tests {
             })
             .collect();
         grey_others(&mut series, &mut legend, &[0, 2]);
-        let greyed: Vec<bool> = series.iter().map(|s| s.color == GREYED_COLOR).collect();
+        let greyed: Vec<bool> = series.iter().map(|s| is_greyed(s.color)).collect();
         // Grey lines first, beneath the coloured ones, each group in its order.
         assert_eq!(greyed, [true, true, true, false, false]);
         assert_eq!(series[3].color, strategy_color(0));
         assert_eq!(series[4].color, strategy_color(2));
         assert_eq!(series[0].width, THIN_LINE_WIDTH);
+        // Each greyed line in its strategy's grey.
+        let greys: Vec<RGBColor> = series[..3].iter().map(|s| s.color).collect();
+        assert_eq!(greys, [1, 3, 4].map(greyed_color));
         assert_eq!(legend[2].color, strategy_color(2));
-        assert_eq!(legend[3].color, GREYED_COLOR);
+        assert_eq!(legend[3].color, greyed_color(3));
         assert_eq!(legend.last().unwrap().text, GREYED_NOTE);
     }
 
@@ -206,7 +272,7 @@ mod tests {
         let figure = build_figure(Kind::DbLoad, &result);
         let colors =
             |series: &[Series]| -> Vec<RGBColor> { series.iter().map(|s| s.color).collect() };
-        let grey = [GREYED_COLOR; 4];
+        let grey = [2, 3, 4, 5].map(greyed_color);
         // Demand and throughput: the greyed lines first, then the kept ones.
         let top = colors(&figure.panels[0].series);
         assert_eq!(top[..8], [grey, grey].concat());
@@ -221,11 +287,11 @@ mod tests {
         let entry = |name: &str| figure.legend.iter().find(|e| e.text == name).unwrap();
         assert_eq!(entry("fixed-ttl").color, strategy_color(0));
         assert_eq!(entry("jittered-10").color, strategy_color(1));
-        assert_eq!(entry("more-2").color, GREYED_COLOR);
+        assert_eq!(entry("more-2").color, greyed_color(4));
         assert!(figure.legend.iter().any(|e| e.text == GREYED_NOTE));
         // A greyed strategy's own mark is grey; the baseline's keeps its colour.
         let mark = |label: &str| figure.events.iter().find(|m| m.label == label).unwrap();
-        assert_eq!(mark("own 1").color(), GREYED_COLOR);
+        assert_eq!(mark("own 1").color(), greyed_color(3));
         assert_eq!(mark("flush").color(), strategy_color(0));
 
         // Up to four strategies, nothing is greyed.
@@ -235,7 +301,7 @@ mod tests {
             .panels
             .iter()
             .flat_map(|p| &p.series)
-            .all(|s| s.color != GREYED_COLOR));
+            .all(|s| !is_greyed(s.color)));
         assert!(figure.legend.iter().all(|e| e.text != GREYED_NOTE));
     }
 }

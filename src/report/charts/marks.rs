@@ -53,7 +53,7 @@ impl EventMark {
     /// greys its lines.
     fn owner_color(&self, i: usize) -> RGBColor {
         if self.greyed.contains(&i) {
-            GREYED_COLOR
+            greyed_color(i)
         } else {
             strategy_color(i)
         }

@@ -249,6 +249,13 @@ pub fn strategy_style(index: usize) -> (String, String, bool) {
     (hex(c), hex(paler(c)), repeats_color(index))
 }
 
+/// The grey strategy `index`'s lines take where an overlay greys them (past four strategies),
+/// as `#RRGGBB`: its own, one or two levels of RGB off every other's.
+pub fn greyed_style(index: usize) -> String {
+    let c = highlight::greyed_color(index);
+    format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+}
+
 /// Where the time axis of `study`'s timeline charts ends, seconds (it starts at 0).
 pub fn time_axis_end(study: &StudyResult) -> f64 {
     x_extent(Runs::of(&study.runs))

@@ -810,13 +810,19 @@ pub(super) fn db_load_panels(
         {
             if !keep.contains(&i) {
                 for line in [c, s, q] {
-                    grey(line);
+                    grey(line, i);
                 }
             }
         }
+        // A greyed strategy's own capacity line: in the grey of the first greyed strategy of
+        // its colour.
         for r in &mut panels[0].refs {
             if r.1 != CAPACITY_COLOR && !kept_colors.contains(&r.1) {
-                r.1 = GREYED_COLOR;
+                if let Some(i) =
+                    (0..completed.len()).find(|&i| !keep.contains(&i) && strategy_color(i) == r.1)
+                {
+                    r.1 = greyed_color(i);
+                }
             }
         }
         grey_legend(&mut with_kinds, keep);
