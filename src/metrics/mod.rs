@@ -194,7 +194,7 @@ impl WorstBucket {
 }
 
 /// `n / width_s`, or 0 for an empty bucket.
-fn per_s(n: u64, width_s: f64) -> f64 {
+pub fn per_s(n: u64, width_s: f64) -> f64 {
     if width_s > 0.0 {
         n as f64 / width_s
     } else {

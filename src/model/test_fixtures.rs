@@ -4,6 +4,7 @@
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::config::ModelConfig;
+use crate::model::event::Event;
 use crate::observe::{Cause, ErrorKind, Observer};
 
 /// What the tests look at of what the parts report.
@@ -81,4 +82,15 @@ pub(super) fn config(body: &str) -> ModelConfig {
         .strategies
         .remove(0)
         .config
+}
+
+/// "Family::Variant" of an event, e.g. "Cache::Reply".
+pub fn name(event: &Event) -> String {
+    let debug = format!("{event:?}");
+    let parts: Vec<&str> = debug
+        .split(['(', ')', '{', '}', ' ', ','])
+        .filter(|s| !s.is_empty())
+        .take(2)
+        .collect();
+    parts.join("::")
 }

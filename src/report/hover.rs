@@ -315,26 +315,14 @@ fn timeline_value(stem: &str) -> Option<TimelineValue> {
     Some(match stem.strip_suffix("_by_strategy").unwrap_or(stem) {
         "latency_p99" => (|b| b.latency.p99_ms, "ms", false, false),
         "db_load" => (
-            |b| {
-                if b.width_s > 0.0 {
-                    b.db_submitted() as f64 / b.width_s
-                } else {
-                    0.0
-                }
-            },
+            |b| crate::metrics::per_s(b.db_submitted(), b.width_s),
             "queries/s asked",
             false,
             false,
         ),
         "hit_ratio" => (|b| b.hit_ratio(), "", true, true),
         "errors" => (
-            |b| {
-                if b.width_s > 0.0 {
-                    b.errors() as f64 / b.width_s
-                } else {
-                    0.0
-                }
-            },
+            |b| crate::metrics::per_s(b.errors(), b.width_s),
             "failed/s",
             false,
             false,

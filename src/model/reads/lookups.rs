@@ -242,21 +242,11 @@ impl ReadPath {
         k: KeyRef,
         t: &mut Tiers<'_, O>,
     ) {
-        self.note_cache_answer(now, k, t);
-        if self.orphaned(k, t) {
-            self.query_orphan(now, k, t);
-            return;
-        }
-        let ckey = self.slot(k).ckey;
-        if t.tier().has_fresh(ckey, now) {
-            let version = t.tier().version_of(ckey);
-            self.resolve(now, k, Ok(version), t);
-            return;
-        }
-        if self.try_lock(now, k, t) {
+        if self.settled_by_answer(now, k, t, false) {
             return;
         }
         let lock = self.lock_config(t);
+        let ckey = self.slot(k).ckey;
         if lock.stale_while_waiting && t.cache.as_ref().is_some_and(|c| c.holds_stale(ckey, now)) {
             // A lease's "wait" answer comes with the stale value when one is held.
             let version = t.tier().version_of(ckey);
@@ -270,6 +260,33 @@ impl ReadPath {
             AfterPoll::PollAgain => self.schedule_poll(now, k, t),
             AfterPoll::FallBack => self.fall_back(now, k, t),
         }
+    }
+
+    /// What a lock reply and a poll reply both do first: note the answer, then query for an
+    /// orphaned read, serve a value written meanwhile (ending the wait of a reader that was
+    /// `waiting`), or take a free lock. `true` when one of these settled the read.
+    fn settled_by_answer<O: Observer>(
+        &mut self,
+        now: SimTime,
+        k: KeyRef,
+        t: &mut Tiers<'_, O>,
+        waiting: bool,
+    ) -> bool {
+        self.note_cache_answer(now, k, t);
+        if self.orphaned(k, t) {
+            self.query_orphan(now, k, t);
+            return true;
+        }
+        let ckey = self.slot(k).ckey;
+        if t.tier().has_fresh(ckey, now) {
+            if waiting {
+                self.end_wait(now, k, t);
+            }
+            let version = t.tier().version_of(ckey);
+            self.resolve(now, k, Ok(version), t);
+            return true;
+        }
+        self.try_lock(now, k, t)
     }
 
     fn schedule_poll<O: Observer>(&mut self, now: SimTime, k: KeyRef, t: &mut Tiers<'_, O>) {
@@ -294,19 +311,7 @@ impl ReadPath {
         k: KeyRef,
         t: &mut Tiers<'_, O>,
     ) {
-        self.note_cache_answer(now, k, t);
-        if self.orphaned(k, t) {
-            self.query_orphan(now, k, t);
-            return;
-        }
-        let ckey = self.slot(k).ckey;
-        if t.tier().has_fresh(ckey, now) {
-            self.end_wait(now, k, t);
-            let version = t.tier().version_of(ckey);
-            self.resolve(now, k, Ok(version), t);
-            return;
-        }
-        if self.try_lock(now, k, t) {
+        if self.settled_by_answer(now, k, t, true) {
             return;
         }
         let lock = self.lock_config(t);

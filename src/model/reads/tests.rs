@@ -9,7 +9,7 @@ use crate::model::clients::Workload;
 use crate::model::database::{DbEvent, DbOutcome};
 use crate::model::distribution::Sampler;
 use crate::model::event::lane;
-use crate::model::test_fixtures::{config, Seen};
+use crate::model::test_fixtures::{config, name, Seen};
 use crate::model::tiers::TierSettings;
 use crate::model::versions::KeyVersions;
 
@@ -120,17 +120,6 @@ impl Fixture {
                 .on_query_failed(now, &query, kind, &mut self.tiers),
         }
     }
-}
-
-/// "Family::Variant" of an event, e.g. "Cache::Reply".
-fn name(event: &Event) -> String {
-    let debug = format!("{event:?}");
-    let parts: Vec<&str> = debug
-        .split(['(', ')', '{', '}', ' ', ','])
-        .filter(|s| !s.is_empty())
-        .take(2)
-        .collect();
-    parts.join("::")
 }
 
 fn at(secs: f64) -> SimTime {

@@ -4,20 +4,9 @@
 //! the nodes' events act on the parts they name). Small worlds, stepped event by event.
 
 use super::*;
-use crate::model::test_fixtures::{config, Seen};
+use crate::model::test_fixtures::{config, name, Seen};
 use crate::model::writes::WriterEvent;
 use crate::observe::{Cause, ErrorKind};
-
-/// "Family::Variant" of an event, e.g. "Cache::Reply".
-fn name(event: &Event) -> String {
-    let debug = format!("{event:?}");
-    let parts: Vec<&str> = debug
-        .split(['(', ')', '{', '}', ' ', ','])
-        .filter(|s| !s.is_empty())
-        .take(2)
-        .collect();
-    parts.join("::")
-}
 
 /// Handles events in order until `until` or none is left; the names of those handled.
 fn step_until(world: &mut World<'_, Seen>, until: SimTime) -> Vec<String> {
