@@ -260,6 +260,7 @@ pub fn for_mode(mode: Mode) -> &'static [Advice] {
         Mode::SynchronisedExpiry => &[TTL_JITTER, XFETCH, REFRESH_AHEAD],
         Mode::ColdCache => &[COALESCING, WARM_UP, RATE_LIMIT],
         Mode::FanOut => &[FEWER_KEYS],
+        Mode::HiddenOverload => &[TTL_JITTER, XFETCH],
     }
 }
 
@@ -277,6 +278,7 @@ pub fn figure(mode: Mode) -> &'static str {
         Mode::SynchronisedExpiry => "peak_db_queries_per_s",
         Mode::ColdCache => "worst_p99_latency_ms",
         Mode::FanOut => "all_hit_ratio",
+        Mode::HiddenOverload => "peak_db_queue",
     }
 }
 

@@ -7,8 +7,14 @@
 //! thresholds as named constants; a rule fires only when the run shows its symptom strongly
 //! enough to hurt, so a calm run has no finding ([`Diagnosis::is_healthy`]).
 //!
-//! The rules, in the order findings are listed (the first is the headline: the more specific
-//! cause first, so a retry storm is not reported as the mere database overload it produces):
+//! A finding is a failure or a warning ([`Mode::severity`]). A failure is what readers felt
+//! (latency, errors, outdated or inconsistent values). A warning is a risk readers did not
+//! feel yet: it is listed, with its evidence and mitigations, but never makes a run unhealthy,
+//! so a strategy whose failure is fixed stays fixed when a warning remains.
+//!
+//! The rules, in the order findings are listed (the first failure is the headline: the more
+//! specific cause first, so a retry storm is not reported as the mere database overload it
+//! produces):
 //! 1. [`Mode::CongestiveCollapse`]: for at least [`COLLAPSE_MIN_S`] the database was asked for
 //!    more than its capacity yet completed a median below [`COLLAPSE_THROUGHPUT_SHARE`] of it:
 //!    throughput fell while work in service rose.
@@ -41,6 +47,16 @@
 //!     misses not expired and no cache failure in that bucket.
 //! 11. [`Mode::FanOut`]: with several keys per request, the share of requests whose every key
 //!     hit is at least [`FANOUT_MIN_GAP`] below the hit ratio.
+//! 12. [`Mode::HiddenOverload`] (a warning): in some bucket the database was asked for at
+//!     least [`HIDDEN_MIN_LOAD`] times its capacity (queries submitted, every cause, against
+//!     slots over the mean service time), yet readers did not feel it: in that bucket fewer
+//!     than [`DEPENDENCY_MIN_SHARE`] of requests failed and the p99 latency stayed within
+//!     [`HIDDEN_MAX_P99_FACTOR`] times the median p99 of the buckets where the database was
+//!     asked for no more than its capacity. Typically background refreshes that all fall due
+//!     together: the queue grows and refreshes come late while every read hits, a latent risk
+//!     (one more trigger, a flush or a node loss, and the readers meet that queue). An overload
+//!     readers did feel is the evidence of a failure above, not this warning; a hidden one at
+//!     another moment of the same run is shown beside that failure, as a risk of its own.
 //!
 //! Over replications ([`diagnose_runs`]) a finding holds when it holds in a strict majority of
 //! them (more than half), and says in how many; its evidence is that of the first replication
@@ -48,7 +64,7 @@
 
 pub mod advice;
 
-use crate::metrics::{ratio, BucketRow, StrategyResult};
+use crate::metrics::{ratio, BucketRow, CauseCounts, StrategyResult};
 
 /// Least time of overload (database asked for more than its capacity), s, to speak of collapse.
 pub const COLLAPSE_MIN_S: f64 = 5.0;
@@ -83,6 +99,21 @@ pub const COLD_WINDOW_S: f64 = 30.0;
 pub const COLD_MIN_DROP: f64 = 0.15;
 /// Least gap (0–1) between the hit ratio and the all-hit share of requests for fan-out.
 pub const FANOUT_MIN_GAP: f64 = 0.1;
+/// Least demand on the database in one bucket, as a multiple of its capacity, for a hidden
+/// overload: twice what it can serve, so its queue grows by at least its capacity each second.
+pub const HIDDEN_MIN_LOAD: f64 = 2.0;
+/// Readers did not feel an overloaded bucket when its p99 latency is at most this multiple of
+/// the median p99 of the buckets without overload.
+pub const HIDDEN_MAX_P99_FACTOR: f64 = 2.0;
+
+/// How much a finding weighs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Readers felt it: the run failed this way.
+    Failure,
+    /// Readers did not feel it (yet): a risk, never counted as a failure.
+    Warning,
+}
 
 /// A way a cache-backed system fails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -109,11 +140,14 @@ pub enum Mode {
     ColdCache,
     /// Requests reading several keys miss far more often than keys do.
     FanOut,
+    /// The database was asked for far more than its capacity while readers saw nothing (a
+    /// warning).
+    HiddenOverload,
 }
 
 impl Mode {
     /// Every mode, in the order findings are listed.
-    pub const ALL: [Mode; 11] = [
+    pub const ALL: [Mode; 12] = [
         Mode::CongestiveCollapse,
         Mode::RetryStorm,
         Mode::AbandonedLock,
@@ -125,7 +159,16 @@ impl Mode {
         Mode::SynchronisedExpiry,
         Mode::ColdCache,
         Mode::FanOut,
+        Mode::HiddenOverload,
     ];
+
+    /// Whether readers felt it ([`Severity::Failure`]) or not yet ([`Severity::Warning`]).
+    pub fn severity(self) -> Severity {
+        match self {
+            Mode::HiddenOverload => Severity::Warning,
+            _ => Severity::Failure,
+        }
+    }
 
     /// Short name, as the report shows it.
     pub fn name(self) -> &'static str {
@@ -141,6 +184,7 @@ impl Mode {
             Mode::SynchronisedExpiry => "synchronised expiry",
             Mode::ColdCache => "cold cache",
             Mode::FanOut => "fan-out misses",
+            Mode::HiddenOverload => "hidden database overload",
         }
     }
 
@@ -210,13 +254,22 @@ impl Mode {
                 "clients.optional_keys",
                 "a larger cache or longer cache.ttl",
             ],
+            Mode::HiddenOverload => &[
+                "cache.ttl_jitter (spreads the refreshes that fall due together)",
+                "mitigations.early_expiration (refreshes each key at a random moment)",
+                "more database capacity (db.slots)",
+                "db.queue_timeout (drops refreshes that waited too long)",
+            ],
         }
     }
 
     /// Stem of the chart that shows it best.
     pub fn chart(self) -> &'static str {
         match self {
-            Mode::CongestiveCollapse | Mode::SynchronisedExpiry | Mode::Penetration => "db_load",
+            Mode::CongestiveCollapse
+            | Mode::SynchronisedExpiry
+            | Mode::Penetration
+            | Mode::HiddenOverload => "db_load",
             Mode::RetryStorm => "goodput",
             Mode::Dependency | Mode::AbandonedLock => "errors",
             Mode::Consistency => "local_differs",
@@ -243,7 +296,8 @@ pub struct Finding {
 /// Everything found in one strategy's run, headline first.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnosis {
-    /// The findings in [`Mode`] order: the first is the headline.
+    /// The findings in [`Mode`] order: failures, the first of them the headline, then
+    /// warnings.
     pub findings: Vec<Finding>,
     /// The recovery verdict: `Some(true)` recovered, `Some(false)` not, `None` without a
     /// disturbance to recover from. Over replications: recovered in a strict majority of those
@@ -254,9 +308,9 @@ pub struct Diagnosis {
 }
 
 impl Diagnosis {
-    /// Whether no rule fired.
+    /// Whether no failure was found (warnings may remain: they are risks, not failures).
     pub fn is_healthy(&self) -> bool {
-        self.findings.is_empty()
+        self.failures().next().is_none()
     }
 
     /// Whether `mode` was found.
@@ -264,15 +318,29 @@ impl Diagnosis {
         self.findings.iter().any(|f| f.mode == mode)
     }
 
-    /// The headline finding, if any.
+    /// The headline: the first failure, if any.
     pub fn headline(&self) -> Option<&Finding> {
-        self.findings.first()
+        self.failures().next()
+    }
+
+    /// The failures, headline first.
+    pub fn failures(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.mode.severity() == Severity::Failure)
+    }
+
+    /// The warnings.
+    pub fn warnings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.mode.severity() == Severity::Warning)
     }
 }
 
 /// Diagnoses one strategy's run.
 pub fn diagnose(s: &StrategyResult) -> Diagnosis {
-    let rules: [fn(&StrategyResult) -> Option<Finding>; 11] = [
+    let rules: [fn(&StrategyResult) -> Option<Finding>; 12] = [
         congestive_collapse,
         retry_storm,
         abandoned_lock,
@@ -284,6 +352,7 @@ pub fn diagnose(s: &StrategyResult) -> Diagnosis {
         synchronised_expiry,
         cold_cache,
         fan_out,
+        hidden_overload,
     ];
     let findings = rules.iter().filter_map(|rule| rule(s)).collect();
     Diagnosis {
@@ -668,24 +737,7 @@ fn synchronised_expiry(s: &StrategyResult) -> Option<Finding> {
     if 2 * herd >= peak.db_submitted() {
         return None;
     }
-    // Episodes of overload (apart by at least EPISODE_GAP_S), to say how often.
-    let mut starts: Vec<f64> = Vec::new();
-    let mut last_over = f64::NEG_INFINITY;
-    for b in buckets.iter().filter(|b| demand(b) > cap) {
-        if b.start_s - last_over >= EPISODE_GAP_S {
-            starts.push(b.start_s);
-        }
-        last_over = b.start_s;
-    }
-    let every = if starts.len() >= 2 {
-        format!(
-            "; {} episodes, about every {}",
-            starts.len(),
-            at(((starts[starts.len() - 1] - starts[0]) / (starts.len() - 1) as f64).round())
-        )
-    } else {
-        String::new()
-    };
+    let every = how_often(buckets.iter().filter(|b| demand(b) > cap));
     Some(Finding {
         mode: Mode::SynchronisedExpiry,
         held_in: 1,
@@ -698,6 +750,116 @@ fn synchronised_expiry(s: &StrategyResult) -> Option<Finding> {
             n(demand(peak)),
             n(cap),
             n(s.result.summary.worst.p99_ms)
+        ),
+    })
+}
+
+/// `; N episodes, about every T` for the episodes among `over` (buckets in time order; a gap of
+/// at least [`EPISODE_GAP_S`] starts a new one), or nothing for a single episode.
+fn how_often<'a>(over: impl Iterator<Item = &'a BucketRow>) -> String {
+    let mut starts: Vec<f64> = Vec::new();
+    let mut last_over = f64::NEG_INFINITY;
+    for b in over {
+        if b.start_s - last_over >= EPISODE_GAP_S {
+            starts.push(b.start_s);
+        }
+        last_over = b.start_s;
+    }
+    if starts.len() >= 2 {
+        format!(
+            "; {} episodes, about every {}",
+            starts.len(),
+            at(((starts[starts.len() - 1] - starts[0]) / (starts.len() - 1) as f64).round())
+        )
+    } else {
+        String::new()
+    }
+}
+
+/// A cause of database queries: its name in the evidence (plural) and how to count it.
+type Cause = (&'static str, fn(&CauseCounts) -> u64);
+
+/// The causes of database queries.
+const CAUSES: [Cause; 6] = [
+    ("misses", |c| c.miss),
+    ("early refreshes", |c| c.early_refresh),
+    ("background refreshes", |c| c.background_refresh),
+    ("warm-up queries", |c| c.warmup),
+    ("lock or lease fallbacks", |c| c.fallback),
+    ("writes", |c| c.write),
+];
+
+/// A latency in ms with three significant digits at most (`1.03`, `28.4`, `682`).
+fn ms(x: f64) -> String {
+    if x >= 100.0 {
+        n(x)
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+fn hidden_overload(s: &StrategyResult) -> Option<Finding> {
+    let cap = s.db_capacity_qps;
+    if cap <= 0.0 {
+        return None;
+    }
+    let buckets = &s.result.buckets;
+    let calm_p99 = median(
+        buckets
+            .iter()
+            .filter(|b| demand(b) <= cap && b.latency.count > 0)
+            .map(|b| b.latency.p99_ms)
+            .collect(),
+    )?;
+    let hidden = |b: &&BucketRow| {
+        demand(b) >= HIDDEN_MIN_LOAD * cap
+            && ratio(b.errors(), b.arrived) < DEPENDENCY_MIN_SHARE
+            && b.latency.p99_ms <= HIDDEN_MAX_P99_FACTOR * calm_p99
+    };
+    let peak = buckets
+        .iter()
+        .filter(hidden)
+        .max_by(|a, b| demand(a).total_cmp(&demand(b)))?;
+    let (cause, count) = CAUSES
+        .iter()
+        .map(|(name, count)| (*name, count(&peak.db_by_cause)))
+        .max_by_key(|(_, count)| *count)?;
+    // How saturated: the queue and the wait in the episode the peak began.
+    let after: Vec<&BucketRow> = buckets
+        .iter()
+        .filter(|b| b.start_s >= peak.start_s && b.start_s < peak.start_s + EPISODE_GAP_S)
+        .collect();
+    let queue = after.iter().map(|b| b.db_queue_max).max().unwrap_or(0);
+    let wait = after.iter().map(|b| b.db_wait_mean_ms).fold(0.0, f64::max);
+    let failed = if peak.errors() == 0 {
+        "no request failed".to_string()
+    } else {
+        format!(
+            "{} of requests failed",
+            pct(ratio(peak.errors(), peak.arrived))
+        )
+    };
+    Some(Finding {
+        mode: Mode::HiddenOverload,
+        held_in: 1,
+        at_s: peak.start_s,
+        evidence: format!(
+            "at {} the database was asked for {}/s, {:.1}× its capacity of {}/s ({} {cause}); its \
+             queue reached {} queries and their mean wait {} ms, yet readers did not feel it \
+             (p99 {} ms, against {} ms where the database kept up; {failed}){}: a latent risk, \
+             one more trigger and readers meet that queue",
+            at(peak.start_s),
+            n(demand(peak)),
+            demand(peak) / cap,
+            n(cap),
+            pct(ratio(count, peak.db_submitted())),
+            n(queue as f64),
+            ms(wait),
+            ms(peak.latency.p99_ms),
+            ms(calm_p99),
+            how_often(buckets.iter().filter(hidden)),
         ),
     })
 }
@@ -942,6 +1104,92 @@ mod tests {
             Some(Mode::Dependency),
             "{d:?}"
         );
+    }
+
+    /// A bucket answered in 1 ms at p99, with `refreshes` background refreshes on top of its
+    /// misses (the test database serves 100 queries/s).
+    fn quick(i: usize, refreshes: u64) -> BucketRow {
+        let mut b = cold_at(i);
+        b.latency.count = b.completed;
+        b.latency.p99_ms = 1.0;
+        b.db_by_cause.background_refresh = refreshes;
+        b.db_queue_max = refreshes / 2;
+        b
+    }
+
+    #[test]
+    fn background_demand_far_over_capacity_that_readers_do_not_feel_is_a_warning() {
+        let buckets: Vec<BucketRow> = (0..30)
+            .map(|i| quick(i, if i == 20 { 600 } else { 0 }))
+            .collect();
+        let d = diagnose(&strategy(buckets.clone()));
+        // The cold cache at 11 s is a failure of its own; the overload at 20 s was hidden.
+        assert_eq!(d.headline().map(|f| f.mode), Some(Mode::ColdCache), "{d:?}");
+        let w: Vec<&Finding> = d.warnings().collect();
+        assert_eq!(w.len(), 1, "{d:?}");
+        assert_eq!((w[0].mode, w[0].at_s), (Mode::HiddenOverload, 20.0));
+        for part in [
+            "601/s, 6.0× its capacity of 100/s",
+            "100% background",
+            "queue reached 300",
+        ] {
+            assert!(w[0].evidence.contains(part), "{part}: {}", w[0].evidence);
+        }
+        assert_eq!(d.failures().count(), 1);
+
+        // Without the cold cache: no failure, so healthy (a warning is no failure), and the
+        // warning still said.
+        let calm: Vec<BucketRow> = buckets
+            .iter()
+            .map(|b| {
+                let mut b = b.clone();
+                if b.start_s == 11.0 {
+                    b = quick(0, 0);
+                    b.start_s = 11.0;
+                }
+                b
+            })
+            .collect();
+        let d = diagnose(&strategy(calm));
+        assert!(d.is_healthy() && d.headline().is_none(), "{d:?}");
+        assert!(d.has(Mode::HiddenOverload), "{d:?}");
+    }
+
+    #[test]
+    fn demand_at_one_and_a_half_times_capacity_is_no_hidden_overload() {
+        let s = strategy(
+            (0..30)
+                .map(|i| quick(i, if i == 20 { 149 } else { 0 }))
+                .collect(),
+        );
+        assert!(
+            !diagnose(&s).has(Mode::HiddenOverload),
+            "{:?}",
+            diagnose(&s)
+        );
+    }
+
+    #[test]
+    fn an_overload_readers_feel_is_a_failure_only() {
+        // Every key expired at 20 s: the readers' rebuilds ask for 6× the capacity and the p99
+        // reaches the timeout, so the overload is synchronised expiry, not hidden.
+        let mut buckets: Vec<BucketRow> = (0..30).map(|i| quick(i, 0)).collect();
+        let b = &mut buckets[20];
+        b.cache_misses = 600;
+        b.cache_misses_expired = 600;
+        b.db_by_cause.miss = 600;
+        b.latency.p99_ms = 1000.0;
+        let mut s = strategy(buckets.clone());
+        s.result.summary.totals.cache_misses_expired = 600;
+        s.result.summary.totals.db_by_cause.miss = 600;
+        let d = diagnose(&s);
+        assert!(d.has(Mode::SynchronisedExpiry), "{d:?}");
+        assert!(!d.has(Mode::HiddenOverload), "{d:?}");
+        // Fast answers but failed requests: readers felt it too.
+        let b = &mut buckets[20];
+        b.latency.p99_ms = 1.0;
+        b.errors_timeout = 2;
+        assert!(!diagnose(&strategy(buckets)).has(Mode::HiddenOverload));
     }
 
     #[test]

@@ -15,6 +15,11 @@
 //! insertion order, so a lane is already sorted and costs O(1) per event instead of a heap
 //! push and pop; the order of events out of the queue is exactly the same (time, sequence)
 //! order as if they were in the heap.
+//!
+//! And it has one *sole slot*, for a kind of event of which at most one is ever pending and
+//! whose handler schedules the next (arrivals): held beside the heap under its key, it is one
+//! comparison a pop, where a lane would be a ring buffer's bookkeeping and a heap entry a sift
+//! each way.
 
 use std::collections::VecDeque;
 
@@ -54,6 +59,14 @@ impl<E> Entry<E> {
     }
 }
 
+/// Where a queue's next event is.
+#[derive(Clone, Copy)]
+enum Source {
+    Heap,
+    Lane(usize),
+    Sole,
+}
+
 /// A priority queue of events of any type `E`, with a clock that only moves forward.
 ///
 /// Storage grows to the largest number of pending events and is then reused, so scheduling does
@@ -64,6 +77,9 @@ pub struct EventQueue<E> {
     lanes: Vec<VecDeque<Entry<E>>>,
     /// Bit i set: lane i holds an event (so a pop looks only at lanes in use).
     occupied: u64,
+    /// The sole slot's key (`u128::MAX`: empty), and its event.
+    sole_key: u128,
+    sole: Option<E>,
     next_seq: u64,
     now: SimTime,
 }
@@ -90,6 +106,8 @@ impl<E> EventQueue<E> {
             heap: Vec::with_capacity(1024),
             lanes: (0..lanes).map(|_| VecDeque::with_capacity(1024)).collect(),
             occupied: 0,
+            sole_key: u128::MAX,
+            sole: None,
             next_seq: 0,
             now: SimTime::ZERO,
         }
@@ -133,6 +151,16 @@ impl<E> EventQueue<E> {
         );
         q.push_back(Entry { key, event });
         self.occupied |= 1 << lane;
+    }
+
+    /// Schedules `event` at `time` in the sole slot (see the module docs), which must be
+    /// empty: holding two events there is a bug.
+    #[inline]
+    pub fn schedule_sole(&mut self, time: SimTime, event: E) {
+        debug_assert!(time >= self.now, "event scheduled in the past");
+        debug_assert!(self.sole.is_none(), "the sole slot holds one event");
+        self.sole_key = self.next_key(time);
+        self.sole = Some(event);
     }
 
     /// Moves the entry at `i` up to its place: up while it is smaller than its parent.
@@ -196,32 +224,42 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// Where the next event is: `None` for the heap, `Some(i)` for lane i.
+    /// Where the next event is, if any. (No event's key is `u128::MAX`: its sequence number
+    /// would be the last of 2^64.)
     #[inline(always)]
-    fn next_source(&self) -> Option<Option<usize>> {
+    fn next_source(&self) -> Option<Source> {
         let mut best_key = self.heap.first().map_or(u128::MAX, |e| e.key);
-        let mut best = (!self.heap.is_empty()).then_some(None);
+        let mut best = Source::Heap;
+        if self.sole_key < best_key {
+            best_key = self.sole_key;
+            best = Source::Sole;
+        }
         let mut occupied = self.occupied;
         while occupied != 0 {
             let i = occupied.trailing_zeros() as usize;
             occupied &= occupied - 1;
             if let Some(front) = self.lanes[i].front() {
-                if best.is_none() || front.key < best_key {
+                if front.key < best_key {
                     best_key = front.key;
-                    best = Some(Some(i));
+                    best = Source::Lane(i);
                 }
             }
         }
-        best
+        (best_key != u128::MAX).then_some(best)
     }
 
     /// The time of the next event, if any.
     pub fn peek_time(&self) -> Option<SimTime> {
         let heap = self.heap.first().map(Entry::time);
+        let sole = self
+            .sole
+            .is_some()
+            .then_some(SimTime((self.sole_key >> 64) as u64));
         self.lanes
             .iter()
             .filter_map(|l| l.front().map(Entry::time))
             .chain(heap)
+            .chain(sole)
             .min()
     }
 
@@ -229,8 +267,16 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let entry = match self.next_source()? {
-            None => self.pop_heap(),
-            Some(lane) => {
+            Source::Heap => self.pop_heap(),
+            Source::Sole => {
+                let key = std::mem::replace(&mut self.sole_key, u128::MAX);
+                let event = self
+                    .sole
+                    .take()
+                    .expect("the sole slot's key says it holds one");
+                Entry { key, event }
+            }
+            Source::Lane(lane) => {
                 let q = &mut self.lanes[lane];
                 let entry = q.pop_front()?;
                 if q.is_empty() {
@@ -246,7 +292,9 @@ impl<E> EventQueue<E> {
 
     /// Number of pending events.
     pub fn len(&self) -> usize {
-        self.heap.len() + self.lanes.iter().map(VecDeque::len).sum::<usize>()
+        self.heap.len()
+            + self.lanes.iter().map(VecDeque::len).sum::<usize>()
+            + usize::from(self.sole.is_some())
     }
 
     /// Whether no event is pending.
@@ -263,7 +311,7 @@ mod tests {
     fn random_schedules_leave_in_time_then_sequence_order() {
         // Against a sorted reference: random times (many equal, to exercise the tie-break),
         // pushes and pops interleaved so the heap grows and shrinks through several levels,
-        // with lanes fed at times that never decrease.
+        // with lanes fed at times that never decrease and the sole slot refilled when empty.
         use rand::Rng;
         let mut rng = crate::engine::RandomStreams::new(5).stream(0);
         let mut q = EventQueue::with_lanes(2);
@@ -272,6 +320,12 @@ mod tests {
         let mut lane_last = [0u64; 2];
         for round in 0..20_000u64 {
             let now = q.now().0;
+            if q.sole.is_none() && rng.random_range(0..3) == 0 {
+                let t = now + rng.random_range(0..20);
+                q.schedule_sole(SimTime(t), seq);
+                reference.insert((t, seq));
+                seq += 1;
+            }
             for _ in 0..rng.random_range(0..4) {
                 let lane = rng.random_range(0..4usize);
                 let time = if lane < 2 {
@@ -289,6 +343,7 @@ mod tests {
             if round % 3 != 0 {
                 let want = reference.pop_first();
                 assert_eq!(q.pop(), want.map(|(t, s)| (SimTime(t), s)));
+                assert_eq!(q.peek_time(), reference.first().map(|&(t, _)| SimTime(t)));
             }
             assert_eq!(q.len(), reference.len());
         }

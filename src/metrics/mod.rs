@@ -8,6 +8,7 @@ pub mod columns;
 pub mod distribution;
 pub mod herd;
 pub mod interval;
+mod latency_counts;
 mod recorder;
 pub mod recovery;
 mod results;

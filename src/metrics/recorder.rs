@@ -3,6 +3,7 @@
 use hdrhistogram::Histogram;
 
 use super::herd::HerdProbe;
+use super::latency_counts::LatencyCounts;
 use super::recovery::Watch;
 use super::{BucketRow, LatencyHistogram, LatencyStats, NodeRow, RunResult, Summary};
 use crate::engine::{SimDuration, SimTime};
@@ -27,10 +28,13 @@ pub struct Recorder {
     current: usize,
     row: BucketRow,
     rows: Vec<BucketRow>,
-    /// This bucket's latencies, with 32-bit counts: half the memory to clear and scan at each
-    /// bucket's close. Validation refuses a bucket in which a count could reach 2^32
-    /// ([`MAX_REQUESTS_PER_BUCKET`]).
-    bucket_latency: Histogram<u32>,
+    /// This bucket's latencies counted by bin, with 32-bit counts: half the memory to clear
+    /// and scan at each bucket's close (validation refuses a bucket in which a count could
+    /// reach 2^32, [`MAX_REQUESTS_PER_BUCKET`]); and without a warm-up the whole run's,
+    /// gathered from each bucket as it closes.
+    latency_counts: LatencyCounts,
+    /// The whole run's latencies: with a warm-up recorded as they come, else filled from
+    /// `latency_counts` when the run ends.
     run_latency: Histogram<u64>,
     /// Ages of outdated reads: made at the first one (never, in a read-only run).
     bucket_age: Option<Histogram<u64>>,
@@ -63,6 +67,8 @@ pub struct Recorder {
     warmup_end: SimTime,
     /// Time of the event being observed (the last passed to [`Recorder::advance`]).
     now: SimTime,
+    /// Where [`Recorder::advance`] has a bucket to close (`SimTime::NEVER`: none).
+    next_close: SimTime,
     /// Requests that arrived during the warm-up and ended after it: completed, and failed by
     /// kind. The rows count them in the bucket where they ended; the whole-run figures leave
     /// them out (they count the requests that arrived after the warm-up).
@@ -91,6 +97,7 @@ impl Recorder {
         let buckets = duration.0.div_ceil(bucket.0) as usize;
         let may_extend = max_run > duration;
         let bound = max_run.0.max(MIN_LATENCY_BOUND_NS);
+        let run_latency = new_histogram(bound);
         let mut r = Recorder {
             bucket_ns: bucket.0,
             buckets: if may_extend { usize::MAX } else { buckets },
@@ -104,9 +111,8 @@ impl Recorder {
             current: 0,
             row: BucketRow::default(),
             rows: Vec::with_capacity(buckets),
-            bucket_latency: Histogram::new_with_bounds(1, bound, 3)
-                .expect("a bound of at least one hour is valid"),
-            run_latency: new_histogram(bound),
+            latency_counts: LatencyCounts::for_histogram(&run_latency),
+            run_latency,
             bucket_age: None,
             run_age: None,
             bound_ns: bound,
@@ -130,10 +136,12 @@ impl Recorder {
             warmup_buckets: 0,
             warmup_end: SimTime::ZERO,
             now: SimTime::ZERO,
+            next_close: SimTime::ZERO,
             warmup_tail: BucketRow::default(),
             watch: None,
         };
         r.open_bucket();
+        r.set_next_close();
         r
     }
 
@@ -186,6 +194,14 @@ impl Recorder {
     #[inline]
     pub fn advance(&mut self, now: SimTime) {
         self.now = now;
+        if now >= self.next_close {
+            self.close_through(now);
+        }
+    }
+
+    /// Closes every bucket that ends at or before `now`.
+    #[inline(never)]
+    fn close_through(&mut self, now: SimTime) {
         while now >= self.bucket_end(self.current) && self.current + 1 < self.buckets {
             self.close_bucket();
             self.current += 1;
@@ -194,6 +210,17 @@ impl Recorder {
                 self.end_warmup();
             }
         }
+        self.set_next_close();
+    }
+
+    /// When [`Recorder::advance`] next has a bucket to close: the open bucket's end, unless it
+    /// is the last.
+    fn set_next_close(&mut self) {
+        self.next_close = if self.current + 1 < self.buckets {
+            self.bucket_end(self.current)
+        } else {
+            SimTime::NEVER
+        };
     }
 
     /// The warm-up is over: the whole-run figures start from here.
@@ -232,9 +259,10 @@ impl Recorder {
         row.lock_wait_mean_ms = mean_ms(self.lock_wait_ns, row.lock_waits);
         row.invalidation_lag_mean_ms = mean_ms(self.lag_ns, row.invalidations_delayed);
         self.lag_ns = 0;
-        row.latency = bucket_stats(&self.bucket_latency);
-        self.merge_bucket_latency();
         let row = &mut self.row;
+        row.latency = self
+            .latency_counts
+            .close_bucket(self.warmup_end == SimTime::ZERO);
         if let Some(h) = self.bucket_age.as_mut().filter(|h| !h.is_empty()) {
             row.outdated_age = bucket_stats(h);
             h.reset();
@@ -248,7 +276,6 @@ impl Recorder {
             self.node_rows
                 .push(std::mem::replace(&mut self.node_row, fresh));
         }
-        self.bucket_latency.reset();
         self.db_busy_ns = 0;
         self.wait_ns = 0;
         self.wait_count = 0;
@@ -274,9 +301,7 @@ impl Recorder {
     #[inline]
     pub fn completed(&mut self, latency: SimDuration) {
         self.row.completed += 1;
-        // A latency never exceeds the run, which the histograms' bound covers; saturate all
-        // the same rather than lose a sample.
-        self.bucket_latency.saturating_record(latency.0);
+        self.latency_counts.count(latency.0);
         if self.warmup_end > SimTime::ZERO {
             self.completed_with_warmup(latency);
         }
@@ -293,19 +318,6 @@ impl Recorder {
             return;
         }
         self.run_latency.saturating_record(latency.0);
-    }
-
-    /// Adds the open bucket's latencies to the whole run's (without a warm-up, which records
-    /// the run's as they come). Each bucket of the histogram keeps its count, and the run's
-    /// figures (count, mean, percentiles, max) depend only on those counts.
-    fn merge_bucket_latency(&mut self) {
-        if self.warmup_end > SimTime::ZERO {
-            return;
-        }
-        for v in self.bucket_latency.iter_recorded() {
-            self.run_latency
-                .saturating_record_n(v.value_iterated_to(), v.count_at_value() as u64);
-        }
     }
 
     /// A request that arrived at `arrived` failed.
@@ -421,6 +433,7 @@ impl Recorder {
         } = end;
         self.end = run_end;
         self.buckets = (run_end.0.div_ceil(self.bucket_ns) as usize).max(1);
+        self.set_next_close();
         self.advance(run_end);
         // With a drain, the open bucket may end earlier than it could have when it opened.
         let start = self.bucket_start(self.current);
@@ -432,7 +445,8 @@ impl Recorder {
             && self.current > 0
             && self.bucket_start(self.current) >= run_end;
         if stopped {
-            self.merge_bucket_latency();
+            self.latency_counts
+                .end_bucket(self.warmup_end == SimTime::ZERO);
             self.integrate_busy(run_end);
             self.rows
                 .last_mut()
@@ -474,6 +488,11 @@ impl Recorder {
         totals.db_wait_mean_ms = mean_ms(self.total_wait_ns, self.total_wait_count);
         totals.lock_wait_mean_ms = mean_ms(self.total_lock_wait_ns, totals.lock_waits);
         totals.invalidation_lag_mean_ms = mean_ms(self.total_lag_ns, totals.invalidations_delayed);
+        if self.warmup_end == SimTime::ZERO {
+            // Gathered bucket by bucket: each bin keeps its count, and the run's figures
+            // (count, mean, percentiles, max) depend only on those counts.
+            self.latency_counts.run_into(&mut self.run_latency);
+        }
         totals.latency = stats(&self.run_latency);
         if let Some(h) = &self.run_age {
             totals.outdated_age = stats(h);

@@ -185,7 +185,13 @@ impl AppTier {
     #[inline]
     pub fn route(&mut self) -> u32 {
         let instance = self.next;
-        self.next = (self.next + 1) % self.busy.len() as u32;
+        // Round robin without a division.
+        let next = instance + 1;
+        self.next = if next as usize == self.busy.len() {
+            0
+        } else {
+            next
+        };
         instance
     }
 

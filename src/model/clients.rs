@@ -270,6 +270,8 @@ pub struct ArrivalProcess {
     /// Breakpoints (time in seconds, rate per second); the rate is linear between consecutive
     /// points and constant after the last. Two points at the same time make a step.
     points: Vec<(f64, f64)>,
+    /// The rate when it never changes (one point): arrivals skip the segment walk.
+    constant_rate: Option<f64>,
     segment: usize,
     now: f64,
 }
@@ -304,6 +306,7 @@ impl ArrivalProcess {
             points.push((at + ramp, rps));
         }
         ArrivalProcess {
+            constant_rate: (points.len() == 1).then(|| points[0].1),
             points,
             segment: 0,
             now: 0.0,
@@ -336,6 +339,14 @@ impl ArrivalProcess {
     /// Time of the next arrival in seconds, or `None` if the rate stays zero for ever.
     pub fn next(&mut self, rng: &mut Stream) -> Option<f64> {
         let mut need = -open_unit(rng).ln();
+        if let Some(rate) = self.constant_rate {
+            // The last segment's step below, without the walk.
+            if rate <= 0.0 {
+                return None;
+            }
+            self.now += need / rate;
+            return Some(self.now);
+        }
         loop {
             let (t0, r0) = self.points[self.segment];
             let Some(&(t1, r1)) = self.points.get(self.segment + 1) else {

@@ -157,6 +157,7 @@ impl TraceConfig {
         run_seed: u64,
     ) -> Result<crate::trace::Replay, crate::trace::TraceError> {
         crate::trace::Replay::open(&self.path, &self.format, self.window(writes, run_seed))
+            .map(|r| r.in_order(self.scan.in_order))
     }
 }
 

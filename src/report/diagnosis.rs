@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
+use crate::diagnose::Severity;
 use crate::metrics::interval::Interval;
 use crate::text;
 use crate::workflow::checked::{Effect, Outcome, Report};
@@ -54,17 +55,27 @@ pub fn text(r: &Report) -> String {
         text::escape(&r.scenario.name),
         r.scenario.seed
     );
-    if r.diagnosis.is_healthy() {
+    if r.diagnosis.findings.is_empty() {
         let _ = writeln!(
             out,
             "no failure found in a majority of the {reps} replications: nothing to try"
         );
         return out;
     }
+    if r.diagnosis.is_healthy() {
+        let _ = writeln!(
+            out,
+            "no failure found in a majority of the {reps} replications, but a warning:"
+        );
+    }
     for f in &r.diagnosis.findings {
         let _ = writeln!(
             out,
-            "  {} (in {} of {reps}): {}",
+            "  {}{} (in {} of {reps}): {}",
+            match f.mode.severity() {
+                Severity::Failure => "",
+                Severity::Warning => "warning: ",
+            },
             f.mode.name(),
             f.held_in,
             f.evidence
@@ -130,6 +141,10 @@ pub fn json(r: &Report) -> serde_json::Value {
         .map(|f| {
             json!({
                 "mode": f.mode.name(),
+                "severity": match f.mode.severity() {
+                    Severity::Failure => "failure",
+                    Severity::Warning => "warning",
+                },
                 "held_in": f.held_in,
                 "at_s": f.at_s,
                 "evidence": f.evidence,

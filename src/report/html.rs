@@ -297,8 +297,17 @@ fn seconds(s: f64) -> String {
     }
 }
 
-/// A figure's value as the tables show it: three significant digits or a whole number.
+/// A figure's value as the tables show it: three significant digits or a whole number, the
+/// digits chosen for the value as rounded (0.99996 reads `1.00`, not `1.000`).
 fn number(v: f64) -> String {
+    let first = digits(v);
+    match first.replace(',', "").parse::<f64>() {
+        Ok(shown) if shown.abs() > v.abs() => digits(shown),
+        _ => first,
+    }
+}
+
+fn digits(v: f64) -> String {
     if !v.is_finite() {
         "never".into()
     } else if v.abs() >= 1000.0 {
@@ -374,7 +383,7 @@ fn verdict(h: &mut String, study: &StudyResult, diagnoses: &[Diagnosis], charts:
                     "<br><span class=\"mit\">The model's mitigations: {}</span>",
                     escape(&f.mode.mitigations().join(", "))
                 );
-                for g in &d.findings[1..] {
+                for g in d.failures().skip(1) {
                     let _ = write!(
                         h,
                         "<br><span class=\"also\">also <b>{}</b>: {}{}{}</span>",
@@ -385,6 +394,19 @@ fn verdict(h: &mut String, study: &StudyResult, diagnoses: &[Diagnosis], charts:
                     );
                 }
             }
+        }
+        // Warnings after the failures, with their own mitigations: risks readers did not feel.
+        for g in d.warnings() {
+            let _ = write!(
+                h,
+                "<br><span class=\"also\"><span class=\"mode warn\">warning: {}</span>: {}{}{}</span>\
+                 <br><span class=\"mit\">For it, the model offers: {}</span>",
+                g.mode.name(),
+                escape(&g.evidence),
+                chart_link(g.mode, charts),
+                held(g, reps),
+                escape(&g.mode.mitigations().join(", "))
+            );
         }
         h.push_str("</td><td>");
         h.push_str(&recovery(s));
@@ -940,6 +962,17 @@ mod tests {
         assert_eq!(count(999.96), "1,000");
         assert_eq!(percent(0.00025), "0.025%");
         assert_eq!(percent(0.35), "35%");
+    }
+
+    #[test]
+    fn numbers_have_three_significant_digits_after_rounding() {
+        assert_eq!(number(0.99996), "1.00");
+        assert_eq!(number(0.5), "0.500");
+        assert_eq!(number(9.996), "10.0");
+        assert_eq!(number(99.96), "100");
+        assert_eq!(number(999.6), "1,000");
+        assert_eq!(number(1.03), "1.03");
+        assert_eq!(number(f64::INFINITY), "never");
     }
 
     #[test]

@@ -243,12 +243,15 @@ pub fn parse_with(
             label,
             overrides,
         } = strategy_entry(i, item, &mut seen).map_err(|(f, m)| field_err(f, m))?;
+        let switched_off = sections_switched_off(&overrides);
         let mut merged = top.clone();
         merge(&mut merged, overrides);
         let raw = deserialize(&merged).map_err(|(f, m)| field_err(format!("{label}.{f}"), m))?;
         let config = validate::model_config(&raw, &mut traces)
             .map_err(|e| field_err(format!("{label}.{}", e.field), e.message))?;
-        note(validate::warnings(&raw, &config), &name);
+        let mut found = validate::warnings(&raw, &config);
+        found.retain(|w| !switched_off.iter().any(|s| in_section(&w.field, s)));
+        note(found, &name);
         strategies.push(Strategy {
             name,
             description,
@@ -596,6 +599,30 @@ fn deserialize(table: &toml::Table) -> Result<raw::RawScenario, (String, String)
 }
 
 /// Deep-merges `over` into `base`: tables merge key by key, anything else replaces.
+/// The sections (`cache`, `local_cache`) whose only field in a strategy's own overrides is
+/// `enabled = false`. The fields it inherits there do nothing, as the strategy itself says, so
+/// they get no "does nothing" warning (it would only repeat the strategy's one change, on
+/// every run of a file such as `local-cache-inconsistency.toml`). A strategy that switches a
+/// section off and also sets another of its fields keeps the section's warnings.
+fn sections_switched_off(overrides: &toml::Table) -> Vec<&'static str> {
+    ["cache", "local_cache"]
+        .into_iter()
+        .filter(|section| {
+            let Some(toml::Value::Table(t)) = overrides.get(*section) else {
+                return false;
+            };
+            t.get("enabled") == Some(&toml::Value::Boolean(false)) && t.len() == 1
+        })
+        .collect()
+}
+
+/// Whether warning field `field` (such as `cache.ttl_jitter`) lies in section `section`.
+fn in_section(field: &str, section: &str) -> bool {
+    field
+        .strip_prefix(section)
+        .is_some_and(|rest| rest.starts_with('.'))
+}
+
 fn merge(base: &mut toml::Table, over: toml::Table) {
     for (key, value) in over {
         match (base.get_mut(&key), value) {

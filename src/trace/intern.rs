@@ -1,8 +1,8 @@
 //! Key tables that number a trace's keys 0, 1, 2... in order of first appearance, and grow as
 //! keys come: [`Names`] for text keys, [`Ids`] for 64-bit object ids. Open addressing over one
 //! array of slots, the keys' bytes in one arena: no allocation per key (a `HashMap` of boxed
-//! keys cost a heap block per key and a fifth of a replay's instructions), and about
-//! `16 + key bytes` bytes per text key, `24` per object id. The tables are only looked up,
+//! keys cost a heap block per key and a fifth of a replay's instructions), and 24 to 32 bytes
+//! plus the key's own bytes per text key, 16 to 24 per object id. The tables are only looked up,
 //! never iterated: the hash reaches no output, only the order of first appearance does.
 
 /// Slots kept at most this full (numerator over 8): 4/8.
@@ -16,19 +16,40 @@ fn hash_bytes(bytes: &[u8]) -> u64 {
     let mut h = (bytes.len() as u64).wrapping_mul(K);
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
-        let w = u64::from_le_bytes(c.try_into().expect("eight bytes"));
-        h = (h.rotate_left(23) ^ w).wrapping_mul(K);
+        h = (h.rotate_left(23) ^ word(c)).wrapping_mul(K);
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        // The last bytes as the low bytes of a word (no copy through a buffer).
-        let mut last = 0u64;
-        for (i, &b) in rest.iter().enumerate() {
-            last |= (b as u64) << (8 * i);
-        }
-        h = (h.rotate_left(23) ^ last).wrapping_mul(K);
+        h = (h.rotate_left(23) ^ tail(rest)).wrapping_mul(K);
     }
     mix(h)
+}
+
+/// Eight bytes as a little-endian word.
+#[inline]
+fn word(c: &[u8]) -> u64 {
+    u64::from_le_bytes(c.try_into().expect("eight bytes"))
+}
+
+/// The 1 to 7 bytes of `rest` as the low bytes of a word, the others 0: read as two
+/// overlapping loads (of 4, 2 or 1 bytes) instead of byte by byte.
+#[inline]
+fn tail(rest: &[u8]) -> u64 {
+    let n = rest.len();
+    debug_assert!((1..8).contains(&n));
+    let (lo, hi) = if n >= 4 {
+        let a = u32::from_le_bytes(rest[..4].try_into().expect("four bytes")) as u64;
+        let b = u32::from_le_bytes(rest[n - 4..].try_into().expect("four bytes")) as u64;
+        (a, b << (8 * (n - 4)))
+    } else if n >= 2 {
+        let a = u16::from_le_bytes(rest[..2].try_into().expect("two bytes")) as u64;
+        let b = u16::from_le_bytes(rest[n - 2..].try_into().expect("two bytes")) as u64;
+        (a, b << (8 * (n - 2)))
+    } else {
+        (rest[0] as u64, 0)
+    };
+    // The overlap holds the same bytes in both: or-ing keeps them.
+    lo | hi
 }
 
 /// MurmurHash3's 64-bit finaliser.
@@ -49,12 +70,12 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     }
     let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
     for (p, q) in (&mut x).zip(&mut y) {
-        let word = |c: &[u8]| u64::from_ne_bytes(c.try_into().expect("eight bytes"));
         if word(p) != word(q) {
             return false;
         }
     }
-    x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
+    let (p, q) = (x.remainder(), y.remainder());
+    p.is_empty() || tail(p) == tail(q)
 }
 
 /// Slots of an open-addressing table: each holds a key's number plus one (0: empty).
@@ -90,27 +111,46 @@ impl Slots {
 #[derive(Clone, Debug, Default)]
 pub(super) struct Names {
     slots: Slots,
-    /// Each key's hash's low 32 bits, by number (a mismatch skips comparing bytes).
-    hashes: Vec<u32>,
-    /// Where each key's bytes end in `bytes`, by number (a key starts where the one before
-    /// it ends).
-    ends: Vec<u64>,
+    /// Each key's hash and where its bytes are in `bytes`, by number.
+    keys: Vec<Named>,
     bytes: Vec<u8>,
+}
+
+/// A numbered key: its whole hash, and where its bytes are.
+#[derive(Clone, Copy, Debug)]
+struct Named {
+    hash: u64,
+    /// The key's first byte in `bytes` (high 40 bits) and its length (low 24 bits: a key is
+    /// shorter than a record, at most 16 MiB).
+    at: u64,
+}
+
+/// Bits of [`Named::at`] holding the length.
+const LEN_BITS: u32 = 24;
+
+impl Named {
+    #[inline]
+    fn len(&self) -> usize {
+        (self.at & ((1 << LEN_BITS) - 1)) as usize
+    }
+
+    #[inline]
+    fn start(&self) -> usize {
+        (self.at >> LEN_BITS) as usize
+    }
 }
 
 impl Names {
     /// Keys numbered so far.
     #[inline]
     pub(super) fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    fn key(&self, id: usize) -> &[u8] {
-        let start = if id == 0 { 0 } else { self.ends[id - 1] };
-        &self.bytes[start as usize..self.ends[id] as usize]
+        self.keys.len()
     }
 
     /// The number of `key`: its own if seen before, else the next one.
+    ///
+    /// Of two keys of at most eight bytes and the same length, equal hashes mean equal keys
+    /// ([`hash_bytes`] is a bijection of such a key's word), so only longer keys compare bytes.
     #[inline]
     pub(super) fn number(&mut self, key: &[u8]) -> u64 {
         if self.slots.full(self.len()) {
@@ -125,23 +165,35 @@ impl Names {
                 break;
             }
             let id = (s - 1) as usize;
-            if self.hashes[id] == h as u32 && same(self.key(id), key) {
+            let named = self.keys[id];
+            if named.hash == h
+                && named.len() == key.len()
+                && (key.len() <= 8
+                    || same(&self.bytes[named.start()..named.start() + key.len()], key))
+            {
                 return id as u64;
             }
             i = (i + 1) & mask;
         }
+        self.add(i, h, key)
+    }
+
+    /// Numbers `key`, new, of hash `h`, in the empty slot `i`.
+    #[inline]
+    fn add(&mut self, i: usize, h: u64, key: &[u8]) -> u64 {
         let id = self.len();
         self.slots.slots[i] = id as u32 + 1;
-        self.hashes.push(h as u32);
+        self.keys.push(Named {
+            hash: h,
+            at: (self.bytes.len() as u64) << LEN_BITS | key.len() as u64,
+        });
         self.bytes.extend_from_slice(key);
-        self.ends.push(self.bytes.len() as u64);
         id as u64
     }
 
     #[cold]
     fn grow(&mut self) {
-        // The stored 32 bits are not the whole hash: rehash the bytes.
-        self.slots = self.slots.grown(self.len(), |id| hash_bytes(self.key(id)));
+        self.slots = self.slots.grown(self.len(), |id| self.keys[id].hash);
     }
 }
 

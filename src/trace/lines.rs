@@ -235,11 +235,7 @@ impl Lines {
                             self.bounds.push(((from + field) as u32, (from + i) as u32));
                             field = i + 1;
                         }
-                        END => {
-                            self.bounds.push(((from + field) as u32, (from + i) as u32));
-                            self.input.pos = from + i;
-                            return Ok(true);
-                        }
+                        END => return Ok(self.ends_at(from, field, i)),
                         _ => return self.quoted_record(),
                     }
                 }
@@ -252,11 +248,7 @@ impl Lines {
                         self.bounds.push(((from + field) as u32, (from + i) as u32));
                         field = i + 1;
                     }
-                    END => {
-                        self.bounds.push(((from + field) as u32, (from + i) as u32));
-                        self.input.pos = from + i;
-                        return Ok(true);
-                    }
+                    END => return Ok(self.ends_at(from, field, i)),
                     _ => return self.quoted_record(),
                 }
             }
@@ -268,6 +260,18 @@ impl Lines {
             }
             self.input.fill_more()?;
         }
+    }
+
+    /// The current record (from `from` in the buffer) ends with its last field (from `field`)
+    /// at the line end `i` bytes on, which is consumed (a `\r\n`'s `\n` is left to the next
+    /// call's skipping of line ends).
+    #[inline(always)]
+    fn ends_at(&mut self, from: usize, field: usize, i: usize) -> bool {
+        self.bounds.push(((from + field) as u32, (from + i) as u32));
+        let at = from + i;
+        self.newlines += (self.input.buf[at] == b'\n') as u64;
+        self.input.pos = at + 1;
+        true
     }
 
     /// Skips a UTF-8 byte order mark at the start of the file.

@@ -28,10 +28,9 @@ pub struct TraceReader {
     lines: Lines,
     /// Text keys and the numbers given to them, in order of first appearance.
     names: Names,
-    /// Records read and not yet given out: (time, file position, record).
-    /// Kept sorted by (time, position): a record in order is appended, one out of order
-    /// inserted where it belongs.
-    pending: VecDeque<(u64, u64, Key)>,
+    /// Records read and not yet given out, with their file positions. Kept sorted by (time,
+    /// position): a record in order is appended, one out of order inserted where it belongs.
+    pending: VecDeque<Pending>,
     /// Latest time read so far.
     latest_ns: u64,
     /// Records (or lines) read so far.
@@ -39,19 +38,20 @@ pub struct TraceReader {
     /// The line or record number of the last record given out.
     given: u64,
     ended: bool,
+    /// Whether records are taken to come in time order (a scan found them so): given out as
+    /// read, with no queue; one out of order is refused.
+    in_order: bool,
     /// A twitter key holding commas, joined back.
     joined: Vec<u8>,
     /// The CSV columns' names as the scenario gives them (time, key, op, size, ttl).
     column_names: [String; 5],
 }
 
-/// The fields of a pending record besides its time and file position.
+/// A record read and not yet given out, and its line or record number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Key {
-    key: u64,
-    op: u8,
-    size: u64,
-    ttl_s: u32,
+struct Pending {
+    record: Record,
+    position: u64,
 }
 
 enum Source {
@@ -94,22 +94,6 @@ impl Read for Zstd {
     }
 }
 
-fn op_code(op: Op) -> u8 {
-    match op {
-        Op::Get => 0,
-        Op::Set => 1,
-        Op::Delete => 2,
-    }
-}
-
-fn op_of(code: u8) -> Op {
-    match code {
-        0 => Op::Get,
-        1 => Op::Set,
-        _ => Op::Delete,
-    }
-}
-
 impl TraceReader {
     /// Opens `path` as a trace of `format` (zstd-compressed or not).
     pub fn open(path: &Path, format: &Format) -> Result<Self, TraceError> {
@@ -135,7 +119,10 @@ impl TraceReader {
                 decoder: Some(decoder),
             })
         } else {
-            Box::new(buffered)
+            // A plain file is read straight into the records' buffer: the bytes already
+            // buffered first, then the file itself (no second copy through this buffer).
+            let ahead = buffered.buffer().to_vec();
+            Box::new(std::io::Cursor::new(ahead).chain(buffered.into_inner()))
         };
         let mut lines = Lines::new(bytes);
         let source = match format {
@@ -153,6 +140,7 @@ impl TraceReader {
             position: 0,
             given: 0,
             ended: false,
+            in_order: false,
             joined: Vec::new(),
             column_names: match format {
                 Format::Csv(c) => [
@@ -168,19 +156,19 @@ impl TraceReader {
     }
 
     /// The next record in time order, `None` at the end of the file.
+    #[inline]
     pub fn next_record(&mut self) -> Result<Option<Record>, TraceError> {
+        if self.in_order {
+            return self.next_in_order();
+        }
         loop {
-            if let Some(&(time_ns, _, _)) = self.pending.front() {
-                if self.ended || time_ns.saturating_add(REORDER_WINDOW_NS) <= self.latest_ns {
-                    let (time_ns, position, k) = self.pending.pop_front().expect("peeked");
+            if let Some(front) = self.pending.front() {
+                if self.ended
+                    || front.record.time_ns.saturating_add(REORDER_WINDOW_NS) <= self.latest_ns
+                {
+                    let Pending { record, position } = self.pending.pop_front().expect("peeked");
                     self.given = position;
-                    return Ok(Some(Record {
-                        time_ns,
-                        key: k.key,
-                        op: op_of(k.op),
-                        size: k.size,
-                        ttl_s: k.ttl_s,
-                    }));
+                    return Ok(Some(record));
                 }
             }
             if self.ended {
@@ -188,42 +176,88 @@ impl TraceReader {
             }
             match self.read_raw()? {
                 None => self.ended = true,
-                Some(r) => {
-                    if r.time_ns.saturating_add(REORDER_WINDOW_NS) < self.latest_ns {
-                        return Err(self.error(
-                            &self.time_field(),
-                            format!(
-                                "{} s is more than 1 s before an earlier record's {} s; records may be out of \
-                                 order by at most 1 s (sort the trace by time)",
-                                r.time_ns as f64 / 1e9,
-                                self.latest_ns as f64 / 1e9
-                            ),
-                        ));
-                    }
-                    self.latest_ns = self.latest_ns.max(r.time_ns);
-                    let k = Key {
-                        key: r.key,
-                        op: op_code(r.op),
-                        size: r.size,
-                        ttl_s: r.ttl_s,
-                    };
-                    let entry = (r.time_ns, self.position, k);
-                    if self
-                        .pending
-                        .back()
-                        .is_none_or(|b| (b.0, b.1) <= (entry.0, entry.1))
-                    {
-                        self.pending.push_back(entry);
-                    } else {
-                        // Out of order: after every record of an earlier or equal time.
-                        let at = self
-                            .pending
-                            .partition_point(|p| (p.0, p.1) <= (entry.0, entry.1));
-                        self.pending.insert(at, entry);
-                    }
-                }
+                Some(r) => self.hold(r)?,
             }
         }
+    }
+
+    /// The next record of a trace taken to be in time order ([`TraceReader::in_order`]), as
+    /// read; a record before an earlier one is refused.
+    #[inline]
+    fn next_in_order(&mut self) -> Result<Option<Record>, TraceError> {
+        if self.ended {
+            return Ok(None);
+        }
+        match self.read_raw()? {
+            None => {
+                self.ended = true;
+                Ok(None)
+            }
+            Some(r) if r.time_ns < self.latest_ns => Err(self.not_in_order(r.time_ns)),
+            Some(r) => {
+                self.latest_ns = r.time_ns;
+                self.given = self.position;
+                Ok(Some(r))
+            }
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn not_in_order(&self, time_ns: u64) -> TraceError {
+        self.error(
+            &self.time_field(),
+            format!(
+                "{} s is before an earlier record's {} s, but the trace was in time order when \
+                 it was checked",
+                time_ns as f64 / 1e9,
+                self.latest_ns as f64 / 1e9
+            ),
+        )
+    }
+
+    /// Holds `r`, just read, until no later record can come before it; refused if it comes
+    /// more than [`REORDER_WINDOW_NS`] before a record read earlier.
+    #[inline]
+    fn hold(&mut self, r: Record) -> Result<(), TraceError> {
+        if r.time_ns.saturating_add(REORDER_WINDOW_NS) < self.latest_ns {
+            return Err(self.out_of_order(r.time_ns));
+        }
+        self.latest_ns = self.latest_ns.max(r.time_ns);
+        let entry = Pending {
+            record: r,
+            position: self.position,
+        };
+        // Positions only grow: a record goes after every pending one of an earlier or equal
+        // time.
+        if self
+            .pending
+            .back()
+            .is_none_or(|b| b.record.time_ns <= r.time_ns)
+        {
+            self.pending.push_back(entry);
+        } else {
+            // Out of order.
+            let at = self
+                .pending
+                .partition_point(|p| p.record.time_ns <= r.time_ns);
+            self.pending.insert(at, entry);
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn out_of_order(&self, time_ns: u64) -> TraceError {
+        self.error(
+            &self.time_field(),
+            format!(
+                "{} s is more than 1 s before an earlier record's {} s; records may be out of \
+                 order by at most 1 s (sort the trace by time)",
+                time_ns as f64 / 1e9,
+                self.latest_ns as f64 / 1e9
+            ),
+        )
     }
 
     /// Where record or line `n` is, as an error names it.
@@ -305,31 +339,34 @@ impl TraceReader {
         }
         // The fields are read from the line in place; only a key seen for the first time is
         // copied (into the names table).
-        let (time_ns, op, size, ttl_s) = match self.source {
+        let (time_ns, op, size, ttl_s, key_column) = match &self.source {
             Source::Csv {
                 columns,
                 widest,
                 time_unit_ns,
-            } => self.csv_fields(columns, widest, time_unit_ns)?,
-            _ => self.twitter_fields()?,
+            } => {
+                let (t, op, size, ttl) = self.csv_fields(columns, *widest, *time_unit_ns)?;
+                (t, op, size, ttl, columns[1])
+            }
+            _ => {
+                let (t, op, size, ttl) = self.twitter_fields()?;
+                (t, op, size, ttl, None)
+            }
         };
         let row = &self.lines;
-        let key = match self.source {
-            Source::Csv { columns, .. } => {
-                let i = columns[1].expect("key column is required");
-                match row.get(i) {
-                    Some(k) => self.names.number(k),
-                    None => {
-                        return Err(self.error(
-                            &self.column_names[1],
-                            format!(
-                                "is missing: the line has {} fields, the header more",
-                                row.len()
-                            ),
-                        ))
-                    }
+        let key = match key_column {
+            Some(i) => match row.get(i) {
+                Some(k) => self.names.number(k),
+                None => {
+                    return Err(self.error(
+                        &self.column_names[1],
+                        format!(
+                            "is missing: the line has {} fields, the header more",
+                            row.len()
+                        ),
+                    ))
                 }
-            }
+            },
             _ => {
                 let n = row.len();
                 if n == 7 {
@@ -429,7 +466,7 @@ impl TraceReader {
     #[inline]
     fn csv_fields(
         &self,
-        columns: [Option<usize>; 5],
+        columns: &[Option<usize>; 5],
         widest: usize,
         unit_ns: u64,
     ) -> Result<(u64, Op, u64, u32), TraceError> {
@@ -471,7 +508,7 @@ impl TraceReader {
     #[inline(never)]
     fn csv_fields_checked(
         &self,
-        columns: [Option<usize>; 5],
+        columns: &[Option<usize>; 5],
         unit_ns: u64,
     ) -> Result<(u64, Op, u64, u32), TraceError> {
         let row = &self.lines;
@@ -614,6 +651,8 @@ pub struct Replay {
     keys: u32,
     /// Per dense key, the trace time of its last record if that was a read, else `u64::MAX`.
     last_read_ns: Vec<u64>,
+    /// Trace time of the first record past the window, once read.
+    beyond_ns: Option<u64>,
 }
 
 impl std::fmt::Debug for Replay {
@@ -658,7 +697,32 @@ impl Replay {
             direct,
             keys: 0,
             last_read_ns: Vec::new(),
+            beyond_ns: None,
         })
+    }
+
+    /// The same replay of a trace known to be in time order (its [`Scan::in_order`]): records
+    /// are given out as read, without holding them to sort them. A record out of order then
+    /// fails the replay.
+    pub fn in_order(mut self, in_order: bool) -> Self {
+        self.reader.in_order = in_order;
+        self
+    }
+
+    /// Reads on as a replay that sorts its records would have read past the end of the window
+    /// (until a record [`REORDER_WINDOW_NS`] after the first one past it), so that an in-order
+    /// replay checks and counts the same records.
+    fn read_ahead(&mut self) -> Result<(), TraceError> {
+        let Some(beyond) = self.beyond_ns.filter(|_| self.reader.in_order) else {
+            return Ok(());
+        };
+        let until = beyond.saturating_add(REORDER_WINDOW_NS);
+        while let Some(r) = self.reader.next_record()? {
+            if r.time_ns >= until {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// Records (or lines) read from the file so far.
@@ -680,6 +744,7 @@ impl Replay {
             }
             let offset = r.time_ns - begin;
             if self.window.length_ns.is_some_and(|l| offset >= l) {
+                self.beyond_ns = Some(r.time_ns);
                 return Ok(None);
             }
             if self.window.sample.is_some_and(|s| !s.keeps(r.key)) {
@@ -752,6 +817,9 @@ pub struct Scan {
     pub records: u64,
     /// The file as it was when counted.
     pub fingerprint: Fingerprint,
+    /// Whether the records read came in time order (none before an earlier one): replays then
+    /// need not sort them ([`Replay::in_order`]).
+    pub in_order: bool,
 }
 
 /// A trace file's size and modification time, to tell that it changed after it was counted.
@@ -782,7 +850,21 @@ impl Fingerprint {
 /// Reads a whole replay (see [`Replay::open`]) and counts it; refuses an empty one. With a
 /// key sample in `window`, every key of the window is counted in `keys`, and only the
 /// sampled ones in `reads` and `writes`.
+///
+/// Read first as a trace in time order, without sorting; should a record come out of order
+/// (or any record be refused), read again, sorting, for the counts or the error a sorting
+/// replay gives.
 pub fn scan(path: &Path, format: &Format, window: Window) -> Result<Scan, TraceError> {
+    scan_as(path, format, window, true).or_else(|_| scan_as(path, format, window, false))
+}
+
+/// [`scan`], reading the records as in time order or sorting them.
+pub(super) fn scan_as(
+    path: &Path,
+    format: &Format,
+    window: Window,
+    in_order: bool,
+) -> Result<Scan, TraceError> {
     let sample = window.sample;
     let fingerprint = Fingerprint::of(path).unwrap_or_default();
     let mut replay = Replay::open(
@@ -792,7 +874,8 @@ pub fn scan(path: &Path, format: &Format, window: Window) -> Result<Scan, TraceE
             sample: None,
             ..window
         },
-    )?;
+    )?
+    .in_order(in_order);
     let mut s = Scan::default();
     while let Some(r) = replay.next_record()? {
         if sample.is_some_and(|k| !k.keeps(r.trace_key)) {
@@ -805,9 +888,11 @@ pub fn scan(path: &Path, format: &Format, window: Window) -> Result<Scan, TraceE
         s.last_ns = r.at_ns;
         s.has_ttl |= r.ttl_s > 0;
     }
+    replay.read_ahead()?;
     s.keys = replay.keys;
     s.records = replay.reader.position;
     s.fingerprint = fingerprint;
+    s.in_order = in_order;
     if s.reads + s.writes == 0 {
         let what = if replay.reader.position == 0 {
             "has no record"

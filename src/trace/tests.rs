@@ -276,7 +276,112 @@ fn long_numbers_parse_eight_digits_at_a_time_and_refuse_any_other_byte() {
     ] {
         assert_eq!(parse_count(bad), None, "{:?}", String::from_utf8_lossy(bad));
     }
+    // Every length, read whole, in two overlapping words or digit by digit; a bad byte at any
+    // place of any length refused.
+    for digits in ["1234567890123456789", "9087654321098765432"] {
+        for len in 1..=digits.len() {
+            let text = &digits[..len];
+            let want: u64 = text.parse().unwrap();
+            assert_eq!(parse_count(text.as_bytes()), Some(want), "{text}");
+            for at in 0..len {
+                let mut bad = text.as_bytes().to_vec();
+                bad[at] = b':';
+                assert_eq!(parse_count(&bad), None, "{text} with ':' at {at}");
+            }
+        }
+    }
     assert_eq!(parse_time_ns("12345678.5", 10), Some(123_456_785));
     assert_eq!(parse_count(b"18446744073709551615"), Some(u64::MAX));
     assert_eq!(parse_count(b"18446744073709551616"), None);
+}
+
+/// A CSV trace of `n` records from `seed`: times rising by 0 to 0.4 s, some records moved back
+/// (by less than 1 s, or, with `far`, by more), keys from a few, reads, sets and deletes, and
+/// with `bad` one malformed time somewhere.
+fn random_trace(seed: u64, n: usize, back: bool, far: bool, bad: bool) -> String {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move |m: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % m
+    };
+    let bad_at = bad.then(|| next(n as u64) as usize);
+    let mut t: u64 = 5_000;
+    let mut text = String::from("ts,key,op\n");
+    for i in 0..n {
+        t += next(400);
+        let mut time = t;
+        if back && next(10) == 0 {
+            time = time.saturating_sub(next(if far { 3_000 } else { 999 }));
+        }
+        let op = ["get", "get", "get", "set", "delete"][next(5) as usize];
+        let key = next(12);
+        if bad_at == Some(i) {
+            text.push_str(&format!("x{time},k{key},{op}\n"));
+        } else {
+            text.push_str(&format!("{time},k{key},{op}\n"));
+        }
+    }
+    text
+}
+
+#[test]
+fn a_scan_read_in_file_order_counts_and_refuses_as_a_sorting_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = columns();
+    (c.size, c.ttl) = (None, None);
+    let format = Format::Csv(c);
+    let mut fast = 0;
+    for seed in 0..240u64 {
+        let (back, far, bad) = (seed % 3 == 1, seed % 9 == 4, seed % 5 == 2);
+        let text = random_trace(seed, 60, back, far, bad);
+        let p = write(dir.path(), &format!("t{seed}.csv"), text.as_bytes());
+        // Windows that start late, end early (so that a replay reads past their end), drop
+        // fills, sample keys.
+        let window = Window {
+            start_ns: [0, 2_000_000_000][(seed % 2) as usize],
+            length_ns: [None, Some(4_000_000_000), Some(1)][(seed % 3) as usize],
+            speed: 1.0,
+            fill_window_ns: [None, Some(1_000_000_000)][(seed / 2 % 2) as usize],
+            max_keys: [100, 5][(seed % 7 == 0) as usize],
+            sample: (seed % 4 == 3).then(|| KeySample::for_run(0.5, 1, seed)),
+        };
+        let sorted = read::scan_as(&p, &format, window, false);
+        let as_read = read::scan_as(&p, &format, window, true);
+        let chosen = scan(&p, &format, window);
+        match (&sorted, &as_read) {
+            (Ok(s), Ok(r)) => {
+                fast += 1;
+                assert!(r.in_order && !s.in_order);
+                assert_eq!(
+                    Scan {
+                        in_order: false,
+                        ..*r
+                    },
+                    *s,
+                    "seed {seed}"
+                );
+                assert_eq!(chosen.as_ref().unwrap(), r, "seed {seed}");
+            }
+            _ => assert_eq!(chosen, sorted, "seed {seed}"),
+        }
+        // A trace in order with no bad record is read as it comes.
+        if !back && !bad && sorted.is_ok() {
+            assert!(as_read.is_ok(), "seed {seed}: {as_read:?}");
+            // And replayed as it comes, record for record as when sorted.
+            let replay = |in_order: bool| {
+                let mut r = Replay::open(&p, &format, window)
+                    .unwrap()
+                    .in_order(in_order);
+                let mut out = Vec::new();
+                while let Some(x) = r.next_record().unwrap() {
+                    out.push(x);
+                }
+                out
+            };
+            assert_eq!(replay(true), replay(false), "seed {seed}");
+        }
+    }
+    assert!(fast > 60, "{fast} traces read as they come");
 }

@@ -164,6 +164,10 @@ name = "cached"
 name = "no-cache"
 cache.enabled = false
 [[strategies]]
+name = "no-cache-jittered"
+cache.enabled = false
+cache.ttl_jitter = 0.1
+[[strategies]]
 name = "locked"
 mitigations.lock.ttl = "1s"
 "#;
@@ -172,12 +176,18 @@ mitigations.lock.ttl = "1s"
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 3, "{stderr}");
+    // `no-cache` switches the cache off and nothing else: the [cache] fields it inherits do
+    // nothing, as it says itself, so they are not warned about. `no-cache-jittered` sets a
+    // field of the cache it switched off: that is warned about.
     assert!(
-        stderr.contains("field `cache.ttl_jitter` (strategy `no-cache`)"),
+        stderr.contains("field `cache.ttl_jitter` (strategy `no-cache-jittered`)"),
         "{stderr}"
     );
-    assert!(stderr.contains("field `timeline[0]` (strategy `no-cache`): `preload` does nothing"));
-    assert!(stderr.contains("field `timeline[1]` (strategies `cached`, `no-cache`)"));
+    assert!(stderr.contains(
+        "field `timeline[0]` (strategies `no-cache`, `no-cache-jittered`): `preload` does nothing"
+    ));
+    assert!(stderr
+        .contains("field `timeline[1]` (strategies `cached`, `no-cache`, `no-cache-jittered`)"));
     assert!(!stderr.contains("`locked`"));
 }
 

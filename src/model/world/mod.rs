@@ -421,9 +421,7 @@ impl<'a, O: Observer> World<'a, O> {
         // Keys are drawn before any admission check, so every strategy consumes the same
         // draws for the same arrival.
         if let Some(at) = self.tiers.workload.on_arrival() {
-            self.tiers
-                .events
-                .schedule(at, Event::Client(ClientEvent::Arrival));
+            self.schedule_arrival(at);
         }
         self.reads.on_arrival(now, &mut self.tiers);
     }
@@ -431,10 +429,17 @@ impl<'a, O: Observer> World<'a, O> {
     /// Schedules the first arrival.
     fn schedule_next_arrival(&mut self) {
         if let Some(at) = self.tiers.workload.next_arrival() {
-            self.tiers
-                .events
-                .schedule(at, Event::Client(ClientEvent::Arrival));
+            self.schedule_arrival(at);
         }
+    }
+
+    /// Schedules the arrival at `at`: one arrival is pending at a time, each scheduled by the
+    /// one before, so it takes the queue's sole slot.
+    #[inline(always)]
+    fn schedule_arrival(&mut self, at: SimTime) {
+        self.tiers
+            .events
+            .schedule_sole(at, Event::Client(ClientEvent::Arrival));
     }
 
     /// Clients whose answer is still due: attempts awaited, and calls waiting to retry.
