@@ -315,20 +315,6 @@ fn timeline_marks(scenario: &Scenario) -> Vec<(f64, String)> {
 /// Memory a program run needs besides the simulations: charts being drawn, the binary, buffers.
 const OVERHEAD_BYTES: u64 = 96 << 20;
 
-/// Seconds of one core per simulated request, and per key read of a request: measured on the
-/// shipped scenarios (about 2 million requests a second at fan-out 1), for estimates only.
-const SECONDS_PER_REQUEST: f64 = 0.35e-6;
-const SECONDS_PER_KEY: f64 = 0.15e-6;
-/// Seconds of one core per repeated key draw (choosing distinct keys by rejection).
-const SECONDS_PER_REJECTION: f64 = 7e-9;
-/// Seconds of one core per metrics bucket (closing its histograms, writing its CSV row), and
-/// per key of the keyspace (popularity tables and cache set up), measured the same way.
-const SECONDS_PER_BUCKET: f64 = 50e-6;
-const SECONDS_PER_KEY_OF_KEYSPACE: f64 = 130e-9;
-/// Seconds of one core per lock poll (an event and a cache round trip), measured on
-/// `thundering-herd`'s `holder-dies-no-ttl` (about 2 million polls).
-const SECONDS_PER_LOCK_POLL: f64 = 0.1e-6;
-
 /// Memory a strategy holds for the whole program besides its runs' rows: its configuration,
 /// its results and its share of the reports being assembled. Measured as the growth of peak
 /// resident memory (VmHWM) from 2,000 to 10,000 one-bucket strategies: about 33 kB each.
@@ -464,14 +450,7 @@ pub fn plan_within(
         let k = r * c.clients.fanout as f64;
         requests += r;
         key_reads += k;
-        cpu_seconds += r
-            * (SECONDS_PER_REQUEST + SECONDS_PER_REJECTION * footprint::rejections_per_request(c))
-            + k * SECONDS_PER_KEY
-            // A write is about one key read's work, plus its cache operations.
-            + footprint::expected_writes(c) * 2.0 * SECONDS_PER_KEY
-            + footprint::max_buckets(c) as f64 * SECONDS_PER_BUCKET
-            + c.clients.keyspace as f64 * SECONDS_PER_KEY_OF_KEYSPACE
-            + footprint::lock_polls_bound(c) * SECONDS_PER_LOCK_POLL;
+        cpu_seconds += footprint::cpu_seconds(c);
     }
     Ok(Plan {
         threads,
@@ -572,7 +551,7 @@ pub fn duration(secs: f64) -> String {
         format!("{:.1} days", secs / 86_400.0)
     } else if secs >= 3_600.0 {
         format!("{:.1} hours", secs / 3_600.0)
-    } else if secs >= 60.0 {
+    } else if secs >= 90.0 {
         format!("{:.0} minutes", secs / 60.0)
     } else {
         format!("{:.0} s", secs.max(1.0))

@@ -247,6 +247,68 @@ pub fn expected_writes(config: &ModelConfig) -> f64 {
     super::writes::write_arrivals(config, w).integral(config.duration.as_secs_f64())
 }
 
+/// CPU time of one core for a request, seconds, besides its key reads; see [`cpu_seconds`].
+const SECONDS_PER_REQUEST: f64 = 20e-9;
+/// CPU time for a key read (a request reads `clients.fanout` keys), seconds.
+const SECONDS_PER_KEY: f64 = 95e-9;
+/// CPU time a request adds when clients time out (`clients.timeout`: a timeout event each),
+/// seconds.
+const SECONDS_PER_TIMED_REQUEST: f64 = 55e-9;
+/// CPU time a request adds when failed attempts are retried (`retries`), seconds.
+const SECONDS_PER_RETRIED_REQUEST: f64 = 165e-9;
+/// CPU time a key read adds when cache reads time out (`cache.timeout`), seconds.
+const SECONDS_PER_TIMED_KEY: f64 = 100e-9;
+/// CPU time for a repeated key draw (choosing distinct keys by rejection), seconds.
+const SECONDS_PER_REJECTION: f64 = 7e-9;
+/// CPU time for a metrics bucket (closing its histograms, writing its CSV row), seconds:
+/// 13 µs measured (the comparison model with 10 ms buckets against 1 s ones).
+const SECONDS_PER_BUCKET: f64 = 18e-6;
+/// CPU time for a key of the keyspace (popularity table, placement and cache arrays built),
+/// seconds: 24 ns measured at 10 million keys on one node, more with hashing onto several.
+const SECONDS_PER_KEY_OF_KEYSPACE: f64 = 50e-9;
+/// CPU time for a lock poll of [`lock_polls_bound`] (an event and a cache round trip), seconds:
+/// small, because the bound is far above the polls of a stable run.
+const SECONDS_PER_LOCK_POLL: f64 = 10e-9;
+
+/// CPU seconds of one core that one run of `config` takes, without charts (for the warnings
+/// before a long run, sweep or phase map): per request, per key read, per repeated key draw,
+/// per write (as two key reads), per metrics bucket, per key of the keyspace and per lock poll
+/// of [`lock_polls_bound`], with more per request when clients time out or retry and per key
+/// read when cache reads time out (each an event more).
+///
+/// Calibrated on every shipped scenario (`scenarios/*.toml`, `scenarios/incidents/*.toml`),
+/// `benches/scenarios/throughput.toml` and `benches/compare/model.toml`, each run whole with
+/// `--no-charts --no-report` (user + system time, 2-core machine under a load of about 7): the
+/// estimate is 0.83 to 1.44 times the measured time for all but `trace-replay` (0.61: 0.08 s,
+/// mostly reading its trace), e.g. `avalanche` 7.41 s for 5.67 measured, `congestive-collapse`
+/// 0.93 for 1.12, `thundering-herd` 2.68 for 1.89, the comparison model 0.144 for 0.12. The
+/// comparison model's 100-point sweep (`--set db.slots=8..107:1`) took 10.43 s on an idle
+/// machine: the estimate, 14.4 s, is 1.38 times that (the constants before, 0.62 s a point, were
+/// 5.9 times). What a run really costs depends on what happens in it (misses, queueing,
+/// retries), which no estimate before the run knows.
+pub fn cpu_seconds(config: &ModelConfig) -> f64 {
+    let requests = expected_requests(config);
+    let key_reads = requests * config.clients.fanout as f64;
+    let mut per_request =
+        SECONDS_PER_REQUEST + SECONDS_PER_REJECTION * rejections_per_request(config);
+    if config.clients.timeout.is_some() {
+        per_request += SECONDS_PER_TIMED_REQUEST;
+    }
+    if config.retries.is_some() {
+        per_request += SECONDS_PER_RETRIED_REQUEST;
+    }
+    let mut per_key = SECONDS_PER_KEY;
+    if config.cache.as_ref().is_some_and(|c| c.timeout.is_some()) {
+        per_key += SECONDS_PER_TIMED_KEY;
+    }
+    requests * per_request
+        + key_reads * per_key
+        + expected_writes(config) * 2.0 * SECONDS_PER_KEY
+        + max_buckets(config) as f64 * SECONDS_PER_BUCKET
+        + config.clients.keyspace as f64 * SECONDS_PER_KEY_OF_KEYSPACE
+        + lock_polls_bound(config) * SECONDS_PER_LOCK_POLL
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,5 +388,80 @@ mod tests {
                 "{name}: {estimated} bytes a key, more than {most}"
             );
         }
+    }
+
+    #[test]
+    fn the_cpu_estimate_adds_up_its_terms() {
+        use crate::engine::SimDuration;
+        let base = strategies(include_str!("../../benches/compare/model.toml"), 100_000).remove(0);
+        // 1.2 million requests of one key each, 60 buckets, 100,000 keys, nothing else.
+        let requests = expected_requests(&base);
+        assert!((requests - 1.2e6).abs() < 1.0, "{requests}");
+        let expected = requests * (SECONDS_PER_REQUEST + SECONDS_PER_KEY)
+            + 60.0 * SECONDS_PER_BUCKET
+            + 100_000.0 * SECONDS_PER_KEY_OF_KEYSPACE;
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+        assert!(
+            close(cpu_seconds(&base), expected),
+            "{}",
+            cpu_seconds(&base)
+        );
+        // Each input moves its own term and no other.
+        let with = |change: &dyn Fn(&mut ModelConfig)| {
+            let mut c = base.clone();
+            change(&mut c);
+            cpu_seconds(&c) - cpu_seconds(&base)
+        };
+        let timed = with(&|c| c.clients.timeout = Some(SimDuration::from_millis(100)));
+        assert!(
+            close(timed, requests * SECONDS_PER_TIMED_REQUEST),
+            "{timed}"
+        );
+        let cache_timed =
+            with(&|c| c.cache.as_mut().unwrap().timeout = Some(SimDuration::from_millis(5)));
+        assert!(
+            close(cache_timed, requests * SECONDS_PER_TIMED_KEY),
+            "{cache_timed}"
+        );
+        let keys = with(&|c| c.clients.keyspace = 1_100_000);
+        assert!(close(keys, 1e6 * SECONDS_PER_KEY_OF_KEYSPACE), "{keys}");
+        let twice = with(&|c| c.duration = SimDuration::from_secs(120));
+        assert!(
+            close(twice, expected - 100_000.0 * SECONDS_PER_KEY_OF_KEYSPACE),
+            "{twice}"
+        );
+        // Fan-out 4: three key reads more a request, and the repeated draws of distinct keys.
+        let fanout = with(&|c| c.clients.fanout = 4);
+        let mut four = base.clone();
+        four.clients.fanout = 4;
+        let rejections = rejections_per_request(&four);
+        assert!(rejections > 0.0);
+        let extra = requests * (3.0 * SECONDS_PER_KEY + rejections * SECONDS_PER_REJECTION);
+        assert!(close(fanout, extra), "{fanout} against {extra}");
+        // Retries: the retry storm's strategies that retry against the same without.
+        let storm = strategies(
+            include_str!("../../scenarios/metastable-retry-storm.toml"),
+            1000,
+        );
+        let retrying = storm
+            .iter()
+            .find(|c| c.retries.is_some())
+            .expect("one retries");
+        let mut plain = retrying.clone();
+        plain.retries = None;
+        let retried = cpu_seconds(retrying) - cpu_seconds(&plain);
+        let expected = expected_requests(retrying) * SECONDS_PER_RETRIED_REQUEST;
+        assert!(close(retried, expected), "{retried} against {expected}");
+    }
+
+    #[test]
+    fn the_cpu_estimate_of_the_comparison_model_is_near_its_measured_time() {
+        // A 100-point sweep of the comparison model (db.slots 8 to 107, --no-charts) took
+        // 10.43 s of CPU on one thread of the idle development machine: 0.1043 s a point. The
+        // estimate may be above it by a safety margin of up to 1.5 times, never below it.
+        let config =
+            strategies(include_str!("../../benches/compare/model.toml"), 100_000).remove(0);
+        let ratio = cpu_seconds(&config) / 0.1043;
+        assert!((1.0..=1.5).contains(&ratio), "{ratio}");
     }
 }
