@@ -190,13 +190,13 @@ impl Lines {
     }
 
     /// Fields of the current record.
-    #[inline]
+    #[inline(always)]
     pub(super) fn len(&self) -> usize {
         self.bounds.len()
     }
 
     /// Field `i` of the current record.
-    #[inline]
+    #[inline(always)]
     pub(super) fn get(&self, i: usize) -> Option<&[u8]> {
         let &(a, b) = self.bounds.get(i)?;
         let from = if self.quoted {
@@ -208,7 +208,7 @@ impl Lines {
     }
 
     /// Field `i` of the current record, which must exist.
-    #[inline]
+    #[inline(always)]
     pub(super) fn field(&self, i: usize) -> &[u8] {
         self.get(i).expect("a field below len()")
     }

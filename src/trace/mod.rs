@@ -198,12 +198,20 @@ pub fn parse_time_ns(text: &str, unit_ns: u64) -> Option<u64> {
 
 /// [`parse_time_ns`] on the bytes of a field (ASCII blanks around it ignored), without
 /// allocating.
-#[inline]
+#[inline(always)]
 pub fn parse_time_bytes(bytes: &[u8], unit_ns: u64) -> Option<u64> {
     // Fast path: a whole number of at most 19 digits, the usual time column.
-    if let Some(n) = digits(bytes) {
-        return n.checked_mul(unit_ns);
+    match digits(bytes) {
+        Some(n) => n.checked_mul(unit_ns),
+        None => parse_time_slow(bytes, unit_ns),
     }
+}
+
+/// [`parse_time_bytes`] of a field that is not 1 to 19 digits alone: with blanks around it or
+/// a fraction, or refused.
+#[cold]
+#[inline(never)]
+fn parse_time_slow(bytes: &[u8], unit_ns: u64) -> Option<u64> {
     let text = bytes.trim_ascii();
     let (whole, frac) = match text.iter().position(|&b| b == b'.') {
         Some(i) => (&text[..i], &text[i + 1..]),

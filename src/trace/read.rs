@@ -159,8 +159,15 @@ impl TraceReader {
     #[inline]
     pub fn next_record(&mut self) -> Result<Option<Record>, TraceError> {
         if self.in_order {
-            return self.next_in_order();
+            self.next_in_order()
+        } else {
+            self.next_sorted()
         }
+    }
+
+    /// The next record of a trace that may be out of order, sorted through `pending`.
+    #[inline(never)]
+    fn next_sorted(&mut self) -> Result<Option<Record>, TraceError> {
         loop {
             if let Some(front) = self.pending.front() {
                 if self.ended
