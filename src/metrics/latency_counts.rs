@@ -23,6 +23,15 @@ const LEADING_ZERO_BASE: u32 = 53;
 /// Values below this share the first doubling's 2,048 bins, one nanosecond each.
 const SUB_BIN_MASK: u64 = (2 << HALF_MAGNITUDE) - 1;
 
+/// Bins summed at once when a bucket closes.
+const CHUNK: usize = 16;
+
+/// The sum of a chunk of counts.
+#[inline(always)]
+fn chunk_sum(chunk: &[u32]) -> u64 {
+    chunk.iter().map(|&n| u64::from(n)).sum()
+}
+
 /// Plain counts by bin index of a histogram made with `Histogram::new_with_bounds(1, bound, 3)`:
 /// the open bucket's, and the whole run's gathered bucket by bucket.
 #[derive(Clone, Debug)]
@@ -95,54 +104,75 @@ impl LatencyCounts {
     /// maximum, as the histogram of its latencies gives them; no mean, no 99.9th), its counts
     /// added to the run's when `into_run`, then cleared.
     pub fn close_bucket(&mut self, into_run: bool) -> LatencyStats {
-        let stats = self.bucket_stats();
-        self.end_bucket(into_run);
+        let (total, occupied) = self.total();
+        let stats = self.bucket_stats(total, occupied);
+        self.end_bucket_up_to(occupied, into_run);
         stats
     }
 
     /// Clears the open bucket, adding its counts to the run's when `into_run`.
     pub fn end_bucket(&mut self, into_run: bool) {
+        let (_, occupied) = self.total();
+        self.end_bucket_up_to(occupied, into_run);
+    }
+
+    /// The open bucket's count, and the end of its chunks that hold any: one pass of sums
+    /// over chunks (vectorised).
+    fn total(&self) -> (u64, usize) {
+        let mut total = 0;
+        let mut occupied = 0;
+        for (c, chunk) in self.bucket.chunks(CHUNK).enumerate() {
+            let sum = chunk_sum(chunk);
+            if sum > 0 {
+                total += sum;
+                occupied = (c + 1) * CHUNK;
+            }
+        }
+        (total, occupied.min(self.bucket.len()))
+    }
+
+    /// Clears the open bucket's bins below `occupied` (none above holds a count), adding them
+    /// to the run's when `into_run`.
+    fn end_bucket_up_to(&mut self, occupied: usize, into_run: bool) {
+        let bucket = &mut self.bucket[..occupied];
         if into_run {
-            for (r, b) in self.run.iter_mut().zip(&self.bucket) {
+            for (r, b) in self.run.iter_mut().zip(bucket.iter()) {
                 *r += u64::from(*b);
             }
         }
-        self.bucket.fill(0);
+        bucket.fill(0);
     }
 
     /// The open bucket's figures, as `hdrhistogram`'s `value_at_quantile` and `max` give them:
     /// a quantile q is the highest value of the first bin at which the running count reaches
-    /// ceil(q × count) (at least 1); the maximum the highest value of the last occupied bin.
-    fn bucket_stats(&self) -> LatencyStats {
-        const CHUNK: usize = 16;
-        let chunk_sum = |c: &[u32]| c.iter().map(|&n| u64::from(n)).sum::<u64>();
-        let total: u64 = self.bucket.chunks(CHUNK).map(chunk_sum).sum();
+    /// ceil(q × count) (at least 1); the maximum the highest value of the last occupied bin,
+    /// where the running count reaches the count.
+    fn bucket_stats(&self, total: u64, occupied: usize) -> LatencyStats {
         if total == 0 {
             return LatencyStats::default();
         }
-        let quantiles = [0.50, 0.95, 0.99];
-        let mut at = [0u64; 3];
+        let targets =
+            [0.50, 0.95, 0.99, 1.0].map(|q: f64| ((q * total as f64).ceil() as u64).max(1));
+        let mut at = [0u64; 4];
         let mut q = 0;
         let mut below = 0u64;
-        'chunks: for (c, chunk) in self.bucket.chunks(CHUNK).enumerate() {
-            let target = ((quantiles[q] * total as f64).ceil() as u64).max(1);
+        'chunks: for (c, chunk) in self.bucket[..occupied].chunks(CHUNK).enumerate() {
             let sum = chunk_sum(chunk);
-            if below + sum < target {
+            if below + sum < targets[q] {
                 below += sum;
                 continue;
             }
             for (i, &n) in chunk.iter().enumerate() {
                 below += u64::from(n);
-                while below >= ((quantiles[q] * total as f64).ceil() as u64).max(1) {
+                while below >= targets[q] {
                     at[q] = highest_of(c * CHUNK + i);
                     q += 1;
-                    if q == quantiles.len() {
+                    if q == targets.len() {
                         break 'chunks;
                     }
                 }
             }
         }
-        let last = self.bucket.iter().rposition(|&n| n > 0).unwrap_or(0);
         let ms = |ns: u64| ns as f64 / 1e6;
         LatencyStats {
             count: total,
@@ -151,7 +181,7 @@ impl LatencyCounts {
             p95_ms: ms(at[1]),
             p99_ms: ms(at[2]),
             p999_ms: 0.0,
-            max_ms: ms(highest_of(last)),
+            max_ms: ms(at[3]),
         }
     }
 

@@ -337,17 +337,24 @@ impl ArrivalProcess {
     }
 
     /// Time of the next arrival in seconds, or `None` if the rate stays zero for ever.
-    #[inline]
+    #[inline(always)]
     pub fn next(&mut self, rng: &mut Stream) -> Option<f64> {
-        let mut need = -open_unit(rng).ln();
+        let need = -open_unit(rng).ln();
         if let Some(rate) = self.constant_rate {
-            // The last segment's step below, without the walk.
+            // The last segment's step of the walk, without the walk.
             if rate <= 0.0 {
                 return None;
             }
             self.now += need / rate;
             return Some(self.now);
         }
+        self.walk(need)
+    }
+
+    /// The next arrival `need` (an Exp(1) amount of integrated rate) after the last, through
+    /// the profile's segments.
+    #[inline(never)]
+    fn walk(&mut self, mut need: f64) -> Option<f64> {
         loop {
             let (t0, r0) = self.points[self.segment];
             let Some(&(t1, r1)) = self.points.get(self.segment + 1) else {
