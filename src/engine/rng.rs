@@ -55,8 +55,9 @@ pub fn splitmix64(x: u64) -> u64 {
 
 /// A uniform draw in (0, 1]: never zero, so `ln` of it is finite.
 pub fn open_unit(rng: &mut Stream) -> f64 {
-    // 53 random bits, shifted into (0, 1].
-    ((rng.random::<u64>() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
+    // 53 random bits, shifted into (0, 1]; converted through i64 (one instruction on x86-64,
+    // where u64 takes a dozen; the value is below 2^54, so the same float).
+    ((rng.random::<u64>() >> 11) + 1) as i64 as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
 #[cfg(test)]

@@ -337,6 +337,7 @@ impl ArrivalProcess {
     }
 
     /// Time of the next arrival in seconds, or `None` if the rate stays zero for ever.
+    #[inline]
     pub fn next(&mut self, rng: &mut Stream) -> Option<f64> {
         let mut need = -open_unit(rng).ln();
         if let Some(rate) = self.constant_rate {

@@ -125,6 +125,29 @@ fn special_bytes(word: u64) -> u64 {
         | zero(word ^ (LOW * b'"' as u64))
 }
 
+/// Splits a record (from `from` in the buffer) at its byte `i`, `byte`, the current field
+/// starting `field` bytes on: a comma ends the field (its bounds pushed to `bounds`); a line
+/// end (`Some(true)`) or a quote (`Some(false)`) ends the fast split.
+#[inline(always)]
+fn split(
+    bounds: &mut Vec<(u32, u32)>,
+    from: usize,
+    field: &mut usize,
+    i: usize,
+    byte: u8,
+) -> Option<bool> {
+    match CLASS[byte as usize] {
+        PLAIN => None,
+        COMMA => {
+            bounds.push(((from + *field) as u32, (from + i) as u32));
+            *field = i + 1;
+            None
+        }
+        END => Some(true),
+        _ => Some(false),
+    }
+}
+
 /// A CSV file's records, one at a time.
 pub(super) struct Lines {
     input: Input,
@@ -229,27 +252,15 @@ impl Lines {
                 while candidates != 0 {
                     let i = at + (candidates.trailing_zeros() / 8) as usize;
                     candidates &= candidates - 1;
-                    match CLASS[rest[i] as usize] {
-                        PLAIN => {}
-                        COMMA => {
-                            self.bounds.push(((from + field) as u32, (from + i) as u32));
-                            field = i + 1;
-                        }
-                        END => return Ok(self.ends_at(from, field, i)),
-                        _ => return self.quoted_record(),
+                    if let Some(end) = split(&mut self.bounds, from, &mut field, i, rest[i]) {
+                        return self.record_ends(end, from, field, i);
                     }
                 }
                 at += 8;
             }
             for (i, &b) in rest.iter().enumerate().skip(at) {
-                match CLASS[b as usize] {
-                    PLAIN => {}
-                    COMMA => {
-                        self.bounds.push(((from + field) as u32, (from + i) as u32));
-                        field = i + 1;
-                    }
-                    END => return Ok(self.ends_at(from, field, i)),
-                    _ => return self.quoted_record(),
+                if let Some(end) = split(&mut self.bounds, from, &mut field, i, b) {
+                    return self.record_ends(end, from, field, i);
                 }
             }
             if self.input.eof {
@@ -259,6 +270,23 @@ impl Lines {
                 return Ok(true);
             }
             self.input.fill_more()?;
+        }
+    }
+
+    /// The record (from `from` in the buffer) ends at byte `i` (on): at a line end (`end`), or
+    /// at a quote, from which it is read again by the full rules.
+    #[inline(always)]
+    fn record_ends(
+        &mut self,
+        end: bool,
+        from: usize,
+        field: usize,
+        i: usize,
+    ) -> std::io::Result<bool> {
+        if end {
+            Ok(self.ends_at(from, field, i))
+        } else {
+            self.quoted_record()
         }
     }
 
