@@ -12,8 +12,16 @@ use crate::text;
 use crate::workflow::checked::{Effect, Outcome, Report};
 
 /// A number with three significant digits (whole numbers from 100, grouped from 1,000), `-`
-/// when not finite.
+/// when not finite; the digits chosen for the value as rounded (0.9996 reads `1.00`).
 pub fn num(v: f64) -> String {
+    let first = digits(v);
+    match first.replace(',', "").parse::<f64>() {
+        Ok(shown) if shown.abs() > v.abs() => digits(shown),
+        _ => first,
+    }
+}
+
+fn digits(v: f64) -> String {
     if !v.is_finite() {
         "-".into()
     } else if v == 0.0 {
@@ -195,4 +203,19 @@ pub fn json(r: &Report) -> serde_json::Value {
         "recovered": r.diagnosis.recovered,
         "trials": trials,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::num;
+
+    #[test]
+    fn numbers_keep_three_significant_digits_after_rounding() {
+        assert_eq!(num(0.9996), "1.00");
+        assert_eq!(num(0.5), "0.500");
+        assert_eq!(num(99.96), "100");
+        assert_eq!(num(1234.0), "1,234");
+        assert_eq!(num(1.43e-4), "1.43e-4");
+        assert_eq!(num(f64::NAN), "-");
+    }
 }

@@ -199,7 +199,7 @@ h1{margin:.6em 0 .1em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}\
 .desc{color:#444;white-space:pre-wrap}.meta,.note,footer{color:#666;font-size:.9em}\
 table{border-collapse:collapse;margin:.5em 0}th,td{padding:3px 8px;border-bottom:1px solid #e4e4e4;\
 text-align:left;vertical-align:top}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\
-.mode{font-weight:600}.bad{color:#b00020}.warn{color:#9a5b00}.ok{color:#1b7a2e}.mit{color:#555;font-size:.9em}\
+td.s{white-space:nowrap}.mode{font-weight:600}.bad{color:#b00020}.warn{color:#9a5b00}.ok{color:#1b7a2e}.mit{color:#555;font-size:.9em}\
 .also{color:#444;font-size:.92em}\
 figure{margin:1em 0;break-inside:avoid}figure svg{max-width:100%;height:auto}\
 figcaption{color:#444;font-size:.9em}\
@@ -310,6 +310,8 @@ fn number(v: f64) -> String {
 fn digits(v: f64) -> String {
     if !v.is_finite() {
         "never".into()
+    } else if v == 0.0 {
+        "0".into()
     } else if v.abs() >= 1000.0 {
         crate::diagnose::grouped(v)
     } else if v.abs() >= 100.0 {
@@ -345,21 +347,38 @@ fn verdict(h: &mut String, study: &StudyResult, diagnoses: &[Diagnosis], charts:
         );
     }
     h.push_str(
-        "<table>\n<tr><th>strategy</th><th>what failed, and the evidence</th><th>recovery</th></tr>\n",
+        "<table>\n<tr><th>strategy</th><th>what failed, and the evidence</th><th>recovery after \
+         the timeline's trigger</th></tr>\n",
     );
     for (i, s) in result.strategies.iter().enumerate() {
         let d = &diagnoses[i];
-        let _ = write!(h, "<tr data-s=\"{i}\"><td>{}</td><td>", escape(&s.name));
+        let _ = write!(
+            h,
+            "<tr data-s=\"{i}\"><td class=\"s\">{}</td><td>",
+            escape(&s.name)
+        );
         match d.headline() {
             None => {
                 let t = &s.result.summary.totals;
+                let failed = ratio(t.errors(), t.arrived);
+                // Requests failed that no rule explains: said so, not called healthy.
+                let head = if failed >= crate::diagnose::DEPENDENCY_MIN_SHARE {
+                    format!(
+                        "<span class=\"mode warn\">no failure mode recognised, yet {} of \
+                         requests failed</span>",
+                        percent(failed)
+                    )
+                } else {
+                    format!(
+                        "<span class=\"mode ok\">no failure found</span>: {} of requests failed",
+                        percent(failed)
+                    )
+                };
                 let _ = write!(
                     h,
-                    "<span class=\"mode ok\">no failure found</span>: p99 {} ms (worst second {} \
-                     ms), {} of requests failed, hit ratio {}",
+                    "{head}, p99 {} ms (worst second {} ms), hit ratio {}",
                     number(t.latency.p99_ms),
                     number(s.result.summary.worst.p99_ms),
-                    percent(ratio(t.errors(), t.arrived)),
                     percent(t.hit_ratio())
                 );
             }
@@ -424,11 +443,16 @@ fn held(f: &crate::diagnose::Finding, reps: usize) -> String {
     }
 }
 
+/// The recovery verdict: goodput back at its level how long after the timeline's last
+/// disturbance ended, or never; `–` when the timeline has no disturbance (only a preload).
 fn recovery(s: &StrategyResult) -> String {
     match s.result.summary.recovery {
-        None => "<span class=\"note\">no disturbance</span>".into(),
+        None => "<span class=\"note\">– (no trigger)</span>".into(),
+        Some(r) if r.recovered() && r.recovery_s == 0.0 => {
+            "<span class=\"ok\">recovered as it ended</span>".into()
+        }
         Some(r) if r.recovered() => format!(
-            "<span class=\"ok\">recovered in {}</span>",
+            "<span class=\"ok\">recovered {} after</span>",
             seconds(r.recovery_s)
         ),
         Some(r) if r.metastable => "<span class=\"bad\">never (metastable)</span>".into(),
@@ -496,7 +520,7 @@ fn ranking(h: &mut String, study: &StudyResult) {
     for (rank, &i) in order.iter().enumerate() {
         let _ = write!(
             h,
-            "<tr data-s=\"{i}\"><td class=\"n\">{}</td><td>{}</td>",
+            "<tr data-s=\"{i}\"><td class=\"n\">{}</td><td class=\"s\">{}</td>",
             rank + 1,
             escape(&result.strategies[i].name)
         );
@@ -507,8 +531,18 @@ fn ranking(h: &mut String, study: &StudyResult) {
             } else {
                 number
             };
+            // Verdicts (1 or 0 a run) as yes or no, or the share of runs with replications.
+            let flag = COLUMNS
+                .iter()
+                .any(|c| c.name == *m && c.unit == "1, 0 or empty");
             let cell = if mean.is_nan() {
                 "–".to_string()
+            } else if flag && *mean == 1.0 {
+                "yes".to_string()
+            } else if flag && *mean == 0.0 {
+                "no".to_string()
+            } else if flag {
+                format!("{} of runs", percent(*mean))
             } else if mean.is_infinite() {
                 "never".to_string()
             } else {
@@ -663,7 +697,7 @@ fn causes(h: &mut String, study: &StudyResult, charts: bool) {
         let total: u64 = counts.iter().sum();
         let _ = write!(
             h,
-            "<tr data-s=\"{i}\"><td>{}</td><td class=\"n\">{}</td>",
+            "<tr data-s=\"{i}\"><td class=\"s\">{}</td><td class=\"n\">{}</td>",
             escape(&s.name),
             count(total as f64 / reps)
         );
@@ -973,6 +1007,7 @@ mod tests {
         assert_eq!(number(999.6), "1,000");
         assert_eq!(number(1.03), "1.03");
         assert_eq!(number(f64::INFINITY), "never");
+        assert_eq!(number(0.0), "0");
     }
 
     #[test]
