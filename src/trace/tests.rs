@@ -385,3 +385,45 @@ fn a_scan_read_in_file_order_counts_and_refuses_as_a_sorting_one() {
     }
     assert!(fast > 60, "{fast} traces read as they come");
 }
+
+#[test]
+fn a_scan_in_file_order_reads_a_second_past_the_window_as_a_sorting_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = columns();
+    (c.op, c.size, c.ttl) = (None, None, None);
+    let format = Format::Csv(c);
+    // The window is the first 2 s; the first record past it comes at 2 s, so a sorting replay
+    // reads on until a record at 3 s or later.
+    let window = Window {
+        length_ns: Some(2_000_000_000),
+        ..Window::whole(10)
+    };
+    let trace = |bad_ms: u64| {
+        let mut text = String::from("ts,key\n");
+        for ms in (0..6_000).step_by(250) {
+            let t = if ms == bad_ms {
+                "x".to_string()
+            } else {
+                ms.to_string()
+            };
+            text.push_str(&format!("{t},k{}\n", ms % 1_000));
+        }
+        text
+    };
+    // A malformed time 0.75 s past the window's end is read, and refused; 1.25 s past, not.
+    let p = write(dir.path(), "near.csv", trace(2_750).as_bytes());
+    let e = scan(&p, &format, window).unwrap_err();
+    assert_eq!((e.at.as_str(), e.field.as_str()), ("line 13", "ts"));
+    let p = write(dir.path(), "far.csv", trace(3_250).as_bytes());
+    let s = scan(&p, &format, window).unwrap();
+    assert!(s.in_order);
+    // Eight records in the window; read up to the one at 3 s (line 14).
+    assert_eq!((s.reads, s.keys, s.records), (8, 4, 14));
+    assert_eq!(
+        s,
+        Scan {
+            in_order: true,
+            ..read::scan_as(&p, &format, window, false).unwrap()
+        }
+    );
+}
