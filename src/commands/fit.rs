@@ -37,8 +37,9 @@ pub(super) fn fit(args: FitArgs) -> Result<(), CommandError> {
         fitted.bucket_s
     ));
     o.print(&format!(
-        "  popularity: Zipf s = {:.4} (maximum likelihood); R² {:.3} on log-log rank-frequency; \
-         the fit misses {:.1}% of reads\n",
+        "  popularity over the {} keys read: Zipf s = {:.4} (maximum likelihood); R² {:.3} on \
+         log-log rank-frequency; the fit misses {:.1}% of reads\n",
+        z.keys,
         z.s,
         z.r_squared,
         100.0 * z.missed_share
@@ -46,12 +47,14 @@ pub(super) fn fit(args: FitArgs) -> Result<(), CommandError> {
     if z.unseen_share >= 0.01 {
         o.print(&format!(
             "  unseen keys: by Good-Turing (keys read once over reads) {:.1}% of reads go to keys \
-             the trace never shows; the scenario has only the {} keys read, so it overestimates \
-             the hit ratio of caches that hold most of them (replay the trace itself for those)\n",
+             the trace never shows\n",
             100.0 * z.unseen_share,
-            z.keys
         ));
     }
+    o.print(&format!(
+        "  keyspace of the scenario: {}\n",
+        fit::keyspace_basis(&fitted.keyspace)
+    ));
     o.print(&format!(
         "  writes: {:.2}% of operations{}\n",
         100.0 * p.write_share(),

@@ -1,9 +1,12 @@
 //! Fitting a synthetic workload to a trace: its read rate over time, its keys, a Zipf
 //! exponent for their popularity (by maximum likelihood, with how well it fits), its write
 //! share, sizes and TTLs. Pure statistics over one streaming pass; [`crate::workflow::fit`]
-//! turns the result into a scenario.
+//! turns the result into a scenario. The keys a trace never shows are estimated in
+//! [`keyspace`].
 
 use std::path::Path;
+
+pub mod keyspace;
 
 use super::{Format, Op, Replay, TraceError, Window};
 
@@ -221,7 +224,8 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
 
-    fn zipf_counts(keys: usize, s: f64, draws: usize, seed: u64) -> Vec<u64> {
+    /// Reads of each of `keys` keys (rank order) in `draws` draws of Zipf `s`.
+    pub(super) fn zipf_counts(keys: usize, s: f64, draws: usize, seed: u64) -> Vec<u64> {
         let w: Vec<f64> = (1..=keys).map(|r| (r as f64).powf(-s)).collect();
         let total: f64 = w.iter().sum();
         let mut cdf = Vec::with_capacity(keys);

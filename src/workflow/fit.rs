@@ -1,11 +1,12 @@
 //! `cachestorm fit`: a scenario whose synthetic workload matches a trace (its read rate bucket by
-//! bucket as a `set_rate` timeline, its keys, a fitted Zipf exponent, its write share and its
-//! common TTL), and a comparison of the trace and that scenario on hit ratio at a few cache
+//! bucket as a `set_rate` timeline, its keys with an estimate of those it never shows, a Zipf
+//! exponent fitted over them, its write share and its common TTL), and a comparison of the trace and that scenario on hit ratio at a few cache
 //! sizes, one replay each. The statistics are in [`crate::trace::fit`].
 
 use std::path::{Path, PathBuf};
 
 use crate::scenario;
+use crate::trace::fit::keyspace::{self, Keyspace};
 use crate::trace::fit::{fit_zipf, profile, Profile, ZipfFit};
 use crate::trace::Format;
 
@@ -23,8 +24,11 @@ const COMPARED_SHARES: [f64; 3] = [0.01, 0.1, 0.5];
 pub struct Fitted {
     /// What the pass over the trace measured.
     pub profile: Profile,
-    /// The popularity law fitted to the keys' reads.
+    /// The popularity law fitted over the keys read (its goodness of fit).
     pub zipf: ZipfFit,
+    /// The keys estimated, those the trace never shows included, and the exponent over them:
+    /// the scenario's keyspace and popularity.
+    pub keyspace: Keyspace,
     /// Width of the rate profile's buckets, seconds.
     pub bucket_s: u64,
     /// The read rate of each bucket, per second.
@@ -45,7 +49,8 @@ pub struct Comparison {
 }
 
 /// Fits `trace` of `format`: the read rate per bucket of `bucket_s` seconds (default: the span
-/// in at most 60 buckets of whole seconds), the keys and their Zipf exponent, the write share
+/// in at most 60 buckets of whole seconds), the keys (those never read estimated, see
+/// [`keyspace`]) and their Zipf exponent, the write share
 /// (sets within 1 s of a read of their key are look-aside fills, dropped as a replay drops
 /// them) and the most common TTL. `out` is where the scenario will be written (it names it).
 pub fn fit(
@@ -57,10 +62,12 @@ pub fn fit(
     let profile =
         profile(trace, format, Some(1_000_000_000), MAX_KEYS).map_err(|e| input(e.to_string()))?;
     let zipf = fit_zipf(&profile.key_reads).expect("a profile has at least one read");
+    let keyspace =
+        keyspace::estimate(&profile.key_reads, MAX_KEYS).expect("a profile has at least one read");
     let span_s = profile.reads_per_s.len() as u64;
     let bucket_s = bucket_s.unwrap_or_else(|| span_s.div_ceil(DEFAULT_BUCKETS).max(1));
     let rates = profile.rates(bucket_s);
-    let text = scenario_text(trace, &profile, &zipf, bucket_s, &rates, format);
+    let text = scenario_text(trace, &profile, &zipf, &keyspace, bucket_s, &rates, format);
     scenario::parse(&text, out).map_err(|e| {
         WorkflowError::Other(anyhow::anyhow!(
             "the fitted scenario does not validate (a bug in fit): {e}"
@@ -69,6 +76,7 @@ pub fn fit(
     Ok(Fitted {
         profile,
         zipf,
+        keyspace,
         bucket_s,
         rates,
         scenario: text,
@@ -120,6 +128,7 @@ fn scenario_text(
     trace: &Path,
     p: &Profile,
     z: &ZipfFit,
+    k: &Keyspace,
     bucket_s: u64,
     rates: &[f64],
     format: &Format,
@@ -147,11 +156,23 @@ fn scenario_text(
         number(p.mean_read_rate(), 1)
     ));
     t.push_str(&format!(
-        "#   popularity: Zipf s = {} by maximum likelihood; R² {} on the log-log rank-frequency\n#   plot; the fit puts {}% of reads on other keys than the trace does;\n",
+        "#   popularity over the keys read: Zipf s = {} by maximum likelihood; R² {} on the log-log\n#   rank-frequency plot; the fit puts {}% of reads on other keys than the trace does;\n",
         number(z.s, 4),
         number(z.r_squared, 3),
         number(100.0 * z.missed_share, 1)
     ));
+    let mut line = String::from("#   keyspace:");
+    for word in format!("{};", keyspace_basis(k)).split(' ') {
+        if line.len() + 1 + word.len() > 94 {
+            t.push_str(&line);
+            t.push('\n');
+            line = String::from("#  ");
+        }
+        line.push(' ');
+        line.push_str(word);
+    }
+    t.push_str(&line);
+    t.push('\n');
     match p.mean_size_bytes {
         Some(b) => t.push_str(&format!(
             "#   mean record size {} bytes (the model has no value sizes: not used);\n",
@@ -187,11 +208,11 @@ fn scenario_text(
         }
         t.push_str("]\n");
     }
-    let popularity = format!("{{ dist = \"zipf\", s = {} }}", number(z.s.max(1e-4), 4));
+    let popularity = format!("{{ dist = \"zipf\", s = {} }}", number(k.s.max(1e-4), 4));
     t.push_str(&format!(
         "\n[clients]\nrps = {}\nkeyspace = {}\npopularity = {popularity}\n",
         number(rates[0], 3),
-        z.keys
+        k.keys
     ));
     t.push_str("\n[cache]\n");
     if let Some(ttl) = p.common_ttl_s {
@@ -207,6 +228,35 @@ fn scenario_text(
         ));
     }
     t
+}
+
+/// How the keyspace and its exponent were found, in words (one line, no user text).
+pub fn keyspace_basis(k: &Keyspace) -> String {
+    let keys = match k.basis {
+        keyspace::Basis::KeysRead => {
+            return format!(
+                "the {} keys read (none read once: none unseen), Zipf s = {} over them",
+                k.keys,
+                number(k.s, 4)
+            )
+        }
+        _ => format!(
+            "{} keys estimated{}, the Zipf law over which shows in {} reads as many distinct keys \
+             ({}) and keys read once ({}) as the trace",
+            k.keys,
+            if k.capped { " (at the limit)" } else { "" },
+            k.reads,
+            k.keys_read,
+            k.read_once
+        ),
+    };
+    match k.basis {
+        keyspace::Basis::TailKeysRankedExponent => format!(
+            "{keys}; its exponent s = {} by maximum likelihood over that many ranks",
+            number(k.s, 4)
+        ),
+        _ => format!("{keys}, with s = {}", number(k.s, 4)),
+    }
 }
 
 /// The `[clients.trace]` table replaying `trace` (an absolute path) of `format`.
