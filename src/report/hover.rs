@@ -172,13 +172,20 @@ pub struct Plot {
     pub y: (f64, f64),
 }
 
-/// The points of an SVG element's line as written by plotters or [`super::html::compact_svg`]:
-/// a `points="x,y x,y"` list or a path's `d="Mx yLx y"`.
+/// The points of an SVG element's line as written by plotters: a `points="x,y x,y"` list or
+/// a `<line>`'s ends.
 fn points(line: &str) -> Vec<(f64, f64)> {
     let attr = |name: &str| -> Option<&str> {
         let i = line.find(name)? + name.len();
         line[i..].split('"').next()
     };
+    if line.starts_with("<line ") {
+        let ends = [" x1=\"", " y1=\"", " x2=\"", " y2=\""].map(|n| attr(n)?.parse().ok());
+        return match ends {
+            [Some(a), Some(b), Some(c), Some(d)] => vec![(a, b), (c, d)],
+            _ => Vec::new(),
+        };
+    }
     let text = attr(" points=\"").or_else(|| attr(" d=\"")).unwrap_or("");
     let nums: Vec<f64> = text
         .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
@@ -196,7 +203,7 @@ fn colour(line: &str) -> Option<&str> {
     })
 }
 
-/// The plot areas of a chart drawn by [`super::charts`] (before [`super::html::compact_svg`]),
+/// The plot areas of a chart drawn by [`super::charts`] (before [`super::svg_compact::compact`]),
 /// top to bottom: each is framed by its axes, drawn in the axis colour one pixel wide, the
 /// vertical one first (its left edge, top and bottom), then the horizontal one (left to right).
 pub fn plots(svg: &str) -> Vec<Plot> {
@@ -233,7 +240,7 @@ fn neutral(c: &str) -> bool {
     c != "#000000" && b.len() == 7 && b[1..3] == b[3..5] && b[3..5] == b[5..7]
 }
 
-/// `svg` (compacted) with `data-s="i"` on each element of strategy `i`, for the page's
+/// `svg` (as plotters writes it) with `data-s="i"` on each element of strategy `i`, for the page's
 /// show/hide: in small multiples (one plot per strategy, `plots` in strategy order) every
 /// coloured element inside strategy `i`'s plot; in a chart of one plot, every element in
 /// strategy `i`'s colour (or its paler shade) when no other strategy has it. Greys (greyed
@@ -259,7 +266,7 @@ pub fn tag_strategies(svg: &str, plots: &[Plot], strategies: usize) -> String {
     let panels = plots.len() == strategies && strategies > 1;
     let mut out = String::with_capacity(svg.len() + 4096);
     for line in svg.lines() {
-        let shape = ["<path ", "<polyline ", "<polygon ", "<circle "]
+        let shape = ["<path ", "<polyline ", "<line ", "<polygon ", "<circle "]
             .iter()
             .find(|t| line.starts_with(*t));
         let tag = shape.and_then(|t| {

@@ -579,7 +579,7 @@ fn timelines(
             h,
             "<figure id=\"chart-{0}\">\n{1}",
             c.file_stem,
-            super::hover::tag_strategies(&compact_svg(svg), &plots, strategies)
+            super::svg_compact::compact(&super::hover::tag_strategies(svg, &plots, strategies))
         );
         if let Some(d) = plots
             .first()
@@ -808,31 +808,17 @@ fn causes_over_time(h: &mut String, study: &StudyResult) {
                 continue;
             }
             let above: Vec<f64> = (0..n).map(|k| below[k] + spans[k].2[c]).collect();
-            let mut points = String::new();
+            let mut points = Vec::with_capacity(4 * n);
             for (k, (a, b, _)) in spans.iter().enumerate() {
-                let _ = write!(
-                    points,
-                    "{:.0},{:.1} {:.0},{:.1} ",
-                    x(*a),
-                    y(above[k]),
-                    x(*b),
-                    y(above[k])
-                );
+                points.extend([(x(*a).round(), y(above[k])), (x(*b).round(), y(above[k]))]);
             }
             for (k, (a, b, _)) in spans.iter().enumerate().rev() {
-                let _ = write!(
-                    points,
-                    "{:.0},{:.1} {:.0},{:.1} ",
-                    x(*b),
-                    y(below[k]),
-                    x(*a),
-                    y(below[k])
-                );
+                points.extend([(x(*b).round(), y(below[k])), (x(*a).round(), y(below[k]))]);
             }
             let _ = write!(
                 h,
-                "<polygon fill=\"{colour}\" points=\"{}\"/>",
-                points.trim_end()
+                "<path fill=\"{colour}\" d=\"{}\"/>",
+                super::svg_compact::closed_path(&points)
             );
             below = above;
         }
@@ -897,84 +883,6 @@ fn source(h: &mut String, page: &Page, seed: u64) {
     }
 }
 
-/// `svg` made smaller for inlining, drawing the same: the XML prologue dropped, and each run
-/// of consecutive `<polyline>` (or `<line>`) elements of one style, as plotters writes a line
-/// segment by segment, joined into one `<path>` (continuing a segment that starts where the
-/// last ended). Lines of any other shape pass through unchanged.
-pub fn compact_svg(svg: &str) -> String {
-    let mut out = String::with_capacity(svg.len() / 2);
-    // The open path: its style attributes, its data, and the last point drawn.
-    let mut open: Option<(String, String, String)> = None;
-    let close = |out: &mut String, open: &mut Option<(String, String, String)>| {
-        if let Some((style, d, _)) = open.take() {
-            let _ = writeln!(out, "<path {style} d=\"{d}\"/>");
-        }
-    };
-    for line in svg.lines() {
-        if line.starts_with("<?xml") {
-            continue;
-        }
-        let Some((style, points)) = segment(line) else {
-            close(&mut out, &mut open);
-            out.push_str(line);
-            out.push('\n');
-            continue;
-        };
-        if open.as_ref().is_some_and(|(s, _, _)| *s != style) {
-            close(&mut out, &mut open);
-        }
-        let (_, d, last) = open.get_or_insert_with(|| (style, String::new(), String::new()));
-        for (k, p) in points.iter().enumerate() {
-            if k == 0 {
-                if *p == *last {
-                    continue;
-                }
-                d.push('M');
-            } else {
-                d.push('L');
-            }
-            d.push_str(p);
-        }
-        if let Some(p) = points.last() {
-            *last = p.clone();
-        }
-    }
-    close(&mut out, &mut open);
-    out
-}
-
-/// A `<polyline>` or `<line>` of plotters' SVG backend as (style attributes for a `<path>`,
-/// points as `x y`), or `None` for any other line.
-fn segment(line: &str) -> Option<(String, Vec<String>)> {
-    if let Some(rest) = line.strip_prefix("<polyline ") {
-        let (style, tail) = rest.split_once(" points=\"")?;
-        let points = tail.strip_suffix("\"/>")?;
-        if !style.contains("fill=\"none\"") || points.contains('"') {
-            return None;
-        }
-        let points: Vec<String> = points
-            .split_whitespace()
-            .map(|p| p.replacen(',', " ", 1))
-            .collect();
-        return (points.len() >= 2).then(|| (style.to_string(), points));
-    }
-    let rest = line.strip_prefix("<line ")?;
-    let (style, tail) = rest.split_once(" x1=\"")?;
-    let attr = |tail: &str, name: &str| -> Option<String> {
-        let i = tail.find(&format!("{name}=\""))? + name.len() + 2;
-        Some(tail[i..].split('"').next()?.to_string())
-    };
-    let tail = format!("x1=\"{tail}");
-    if !tail.ends_with("\"/>") {
-        return None;
-    }
-    let [x1, y1, x2, y2] = ["x1", "y1", "x2", "y2"].map(|n| attr(&tail, n));
-    Some((
-        format!("fill=\"none\" {style}"),
-        vec![format!("{} {}", x1?, y1?), format!("{} {}", x2?, y2?)],
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1018,24 +926,6 @@ mod tests {
         assert_eq!(
             reproduce("a b.toml", 7, 2, &["x".into()]),
             "cachestorm run 'a b.toml' --seed 7 --replications 2 --strategy x"
-        );
-    }
-
-    #[test]
-    fn consecutive_segments_of_one_style_become_one_path() {
-        let svg = "<?xml version=\"1.0\"?>\n<svg>\n\
-            <polyline fill=\"none\" opacity=\"1\" stroke=\"#000\" stroke-width=\"1\" points=\"1,2 3,4 \"/>\n\
-            <polyline fill=\"none\" opacity=\"1\" stroke=\"#000\" stroke-width=\"1\" points=\"3,4 5,6 \"/>\n\
-            <polyline fill=\"none\" opacity=\"1\" stroke=\"#000\" stroke-width=\"1\" points=\"7,8 9,9 \"/>\n\
-            <line opacity=\"1\" stroke=\"#111\" stroke-width=\"1\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"9\"/>\n\
-            <text x=\"1\">a</text>\n</svg>";
-        let out = compact_svg(svg);
-        assert_eq!(
-            out,
-            "<svg>\n\
-             <path fill=\"none\" opacity=\"1\" stroke=\"#000\" stroke-width=\"1\" d=\"M1 2L3 4L5 6M7 8L9 9\"/>\n\
-             <path fill=\"none\" opacity=\"1\" stroke=\"#111\" stroke-width=\"1\" d=\"M0 1L0 9\"/>\n\
-             <text x=\"1\">a</text>\n</svg>\n"
         );
     }
 }

@@ -20,6 +20,7 @@ pub mod manifest;
 pub mod metric_names;
 pub mod ranking;
 pub mod replications;
+pub mod svg_compact;
 pub mod sweep;
 pub mod table;
 pub mod write;
