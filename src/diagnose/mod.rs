@@ -947,13 +947,13 @@ fn cold_cache(s: &StrategyResult) -> Option<Finding> {
                 held_in: 1,
                 at_s: low.start_s,
                 evidence: format!(
-                    "the hit ratio fell from {} to {} at {}, after {} at {}; worst p99 {}",
+                    "the hit ratio fell from {} to {} at {}, after {} at {}; {}",
                     pct(before),
                     pct(low.hit_ratio()),
                     at(low.start_s),
                     crate::text::escape(label),
                     at(*t_mark),
-                    dur(s.result.summary.worst.p99_ms)
+                    felt(s)
                 ),
             },
         ));
