@@ -636,12 +636,13 @@ fn penetration(s: &StrategyResult) -> Option<Finding> {
         at_s: worst.start_s,
         evidence: format!(
             "{} of database queries ({}) were for keys that exist nowhere; {}/s at {}, against a \
-             capacity of {}/s",
+             capacity of {}/s; {}",
             pct(share),
             n(t.db_queries_absent as f64),
             n(per_s(worst.db_queries_absent as f64, worst.width_s)),
             at(worst.start_s),
-            n(s.db_capacity_qps)
+            n(s.db_capacity_qps),
+            felt(s)
         ),
     })
 }
@@ -756,12 +757,12 @@ fn synchronised_expiry(s: &StrategyResult) -> Option<Finding> {
         at_s: peak.start_s,
         evidence: format!(
             "{} of rebuilds followed an expired entry; at {} the database was asked for {}/s \
-             (capacity {}/s){every}; worst p99 {}",
+             (capacity {}/s){every}; {}",
             pct(share),
             at(peak.start_s),
             n(demand(peak)),
             n(cap),
-            dur(s.result.summary.worst.p99_ms)
+            felt(s)
         ),
     })
 }
@@ -800,6 +801,20 @@ const CAUSES: [Cause; 6] = [
     ("lock or lease fallbacks", |c| c.fallback),
     ("writes", |c| c.write),
 ];
+
+/// What readers felt over the run: `worst p99 682 ms`, and `, 0.7% of requests failed` when
+/// any did.
+fn felt(s: &StrategyResult) -> String {
+    let t = &s.result.summary.totals;
+    let mut out = format!("worst p99 {}", dur(s.result.summary.worst.p99_ms));
+    if t.errors() > 0 {
+        out.push_str(&format!(
+            ", {} of requests failed",
+            pct(ratio(t.errors(), t.arrived))
+        ));
+    }
+    out
+}
 
 /// A duration given in ms, with its unit: whole ms below 10 s (`682 ms`, `1,000 ms`), then
 /// seconds with three significant digits (`10.2 s`, `51.3 s`, `125 s`).
@@ -932,13 +947,13 @@ fn cold_cache(s: &StrategyResult) -> Option<Finding> {
                 held_in: 1,
                 at_s: low.start_s,
                 evidence: format!(
-                    "the hit ratio fell from {} to {} at {}, after {} at {}; worst p99 {}",
+                    "the hit ratio fell from {} to {} at {}, after {} at {}; {}",
                     pct(before),
                     pct(low.hit_ratio()),
                     at(low.start_s),
                     crate::text::escape(label),
                     at(*t_mark),
-                    dur(s.result.summary.worst.p99_ms)
+                    felt(s)
                 ),
             },
         ));

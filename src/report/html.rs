@@ -199,7 +199,7 @@ h1{margin:.6em 0 .1em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}\
 .desc{color:#444;white-space:pre-wrap}.meta,.note,footer{color:#666;font-size:.9em}\
 table{border-collapse:collapse;margin:.5em 0}th,td{padding:3px 8px;border-bottom:1px solid #e4e4e4;\
 text-align:left;vertical-align:top}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\
-td.s{white-space:nowrap}.mode{font-weight:600}.bad{color:#b00020}.warn{color:#9a5b00}.ok{color:#1b7a2e}.mit{color:#555;font-size:.9em}\
+td.s,.held{white-space:nowrap}.mode{font-weight:600}.bad{color:#b00020}.warn{color:#9a5b00}.ok{color:#1b7a2e}.mit{color:#555;font-size:.9em}\
 .also{color:#444;font-size:.92em}\
 figure{margin:1em 0;break-inside:avoid}figure svg{max-width:100%;height:auto}\
 figcaption{color:#444;font-size:.9em}\
@@ -428,7 +428,7 @@ fn verdict(h: &mut String, study: &StudyResult, diagnoses: &[Diagnosis], charts:
             );
         }
         h.push_str("</td><td>");
-        h.push_str(&recovery(s));
+        h.push_str(&recovery_over(study, i));
         h.push_str("</td></tr>\n");
     }
     h.push_str("</table>\n");
@@ -437,9 +437,50 @@ fn verdict(h: &mut String, study: &StudyResult, diagnoses: &[Diagnosis], charts:
 /// ` [k of R]` after a finding, with replications.
 fn held(f: &crate::diagnose::Finding, reps: usize) -> String {
     if reps > 1 {
-        format!(" <span class=\"note\">[in {} of {reps}]</span>", f.held_in)
+        format!(
+            " <span class=\"note held\">[in {} of {reps}]</span>",
+            f.held_in
+        )
     } else {
         String::new()
+    }
+}
+
+/// The recovery verdict of strategy `i`: of its one run ([`recovery`]), or over the
+/// replications: recovered in every one (after the mean time), in none, or in some.
+fn recovery_over(study: &StudyResult, i: usize) -> String {
+    let runs: Vec<&StrategyResult> = study.runs.iter().map(|r| &r.strategies[i]).collect();
+    if runs.len() == 1 {
+        return recovery(runs[0]);
+    }
+    let verdicts: Vec<_> = runs
+        .iter()
+        .filter_map(|s| s.result.summary.recovery)
+        .collect();
+    let n = verdicts.len();
+    let back: Vec<f64> = verdicts
+        .iter()
+        .filter(|r| r.recovered())
+        .map(|r| r.recovery_s)
+        .collect();
+    if n == 0 {
+        "<span class=\"note\">– (no trigger)</span>".into()
+    } else if back.len() == n {
+        format!(
+            "<span class=\"ok\">recovered in all {n}, {} after on average</span>",
+            seconds(back.iter().sum::<f64>() / n as f64)
+        )
+    } else if back.is_empty() {
+        let metastable = verdicts.iter().filter(|r| r.metastable).count();
+        format!(
+            "<span class=\"bad\">never, in all {n}{}</span>",
+            if metastable == n { " (metastable)" } else { "" }
+        )
+    } else {
+        format!(
+            "<span class=\"warn\">recovered in {} of {n}, never in the others</span>",
+            back.len()
+        )
     }
 }
 
@@ -636,6 +677,17 @@ fn advice(h: &mut String, r: &crate::workflow::checked::Report) {
             }
             Outcome::Tried(effects) => {
                 for (k, e) in effects.iter().enumerate() {
+                    // Shares (0–1) as percentages (their change in points), not `1.43e-4`.
+                    let share = COLUMNS
+                        .iter()
+                        .any(|c| c.name == e.metric && c.unit == "0–1");
+                    let v = |x: f64| {
+                        if share {
+                            format!("{}%", super::diagnosis::num(100.0 * x))
+                        } else {
+                            super::diagnosis::num(x)
+                        }
+                    };
                     let (class, word) = match e.helps() {
                         Some(true) => ("ok", "better"),
                         Some(false) => ("bad", "worse"),
@@ -648,12 +700,12 @@ fn advice(h: &mut String, r: &crate::workflow::checked::Report) {
                          <td class=\"n\">{} ± {}</td><td class=\"{class}\">{word}</td></tr>",
                         if k == 0 { head.as_str() } else { "<td></td><td></td>" },
                         e.metric,
-                        super::diagnosis::num(e.base.mean),
-                        super::diagnosis::num(e.base.half_width),
-                        super::diagnosis::num(e.with.mean),
-                        super::diagnosis::num(e.with.half_width),
-                        super::diagnosis::num(e.change.mean),
-                        super::diagnosis::num(e.change.half_width)
+                        v(e.base.mean),
+                        v(e.base.half_width),
+                        v(e.with.mean),
+                        v(e.with.half_width),
+                        v(e.change.mean),
+                        v(e.change.half_width)
                     );
                 }
             }
