@@ -409,6 +409,10 @@ pub fn tag_strategies(svg: &str, plots: &[Plot], owners: &[usize], strategies: u
 /// spikes).
 const SPANS: usize = 160;
 
+/// Most values per series the page carries for the node load, whose series are every node of
+/// every panel: half as many as a timeline's.
+const NODE_SPANS: usize = SPANS / 2;
+
 /// A timeline's value per bucket, its unit, whether it is a share, whether its extreme is low.
 type TimelineValue = (fn(&BucketRow) -> f64, &'static str, bool, bool);
 
@@ -445,8 +449,8 @@ fn timeline_value(stem: &str) -> Option<TimelineValue> {
 }
 
 /// The number of buckets of the longest strategy of `study`'s first run, the number of spans
-/// of whole buckets its values are thinned to, and each span's start (s).
-fn span_keys(study: &StudyResult) -> Option<(usize, usize, Vec<f64>)> {
+/// of whole buckets (at most `most`) its values are thinned to, and each span's start (s).
+fn span_keys(study: &StudyResult, most: usize) -> Option<(usize, usize, Vec<f64>)> {
     let result = study.first();
     let n = result
         .strategies
@@ -454,7 +458,7 @@ fn span_keys(study: &StudyResult) -> Option<(usize, usize, Vec<f64>)> {
         .map(|s| s.result.buckets.len())
         .max()
         .filter(|&n| n > 0)?;
-    let spans = n.min(SPANS);
+    let spans = n.min(most);
     let keys = (0..spans)
         .map(|k| {
             result
@@ -501,7 +505,7 @@ fn thinned(
 /// `plot`: per strategy, its value per span of buckets (the mean over the replications).
 pub fn timeline(stem: &str, study: &StudyResult, plot: Plot) -> Option<HoverData> {
     let (value, unit, percent, low) = timeline_value(stem)?;
-    let (n, spans, keys) = span_keys(study)?;
+    let (n, spans, keys) = span_keys(study, SPANS)?;
     let strategies = study.first().strategies.len();
     let values = (0..strategies)
         .map(|i| {
@@ -531,13 +535,13 @@ pub fn timeline(stem: &str, study: &StudyResult, plot: Plot) -> Option<HoverData
 /// The hover values of the node-load chart drawn from `study` (`plots`: its panels, top to
 /// bottom; `owners`: their strategies, see [`panel_strategies`]): under the pointer, the
 /// panel's strategy and each of its nodes' reads per second, and the failed reads per second
-/// of each node that failed any, per span of buckets (means over the replications, the highest
-/// bucket of a span).
+/// of each node that failed any, per span of buckets (at most [`NODE_SPANS`]; means over the
+/// replications, the highest bucket of a span).
 pub fn node_load(study: &StudyResult, plots: &[Plot], owners: &[usize]) -> Option<HoverData> {
     if owners.is_empty() || owners.len() != plots.len() {
         return None;
     }
-    let (n, spans, keys) = span_keys(study)?;
+    let (n, spans, keys) = span_keys(study, NODE_SPANS)?;
     let per_s = |count: fn(&crate::metrics::NodeRow) -> u64, node: usize| {
         move |s: &StrategyResult, j: usize| {
             let b = s.result.buckets.get(j)?;
