@@ -174,6 +174,7 @@ fn figure(
         keys: Keys::PerSeries(Vec::new()),
         series: Vec::new(),
         names: Vec::new(),
+        panels: None,
         before: Some(if floor.is_some() { 1.0 } else { 0.0 }),
         // One set of values for both charts, the tail's: a share slower keeps its digits
         // where a share within (0.99999) would round them away.

@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use crate::metrics::{BucketRow, StudyResult};
+use crate::metrics::{BucketRow, StrategyResult, StudyResult};
 
 /// The keys of a chart's values: one list for every series (times of buckets), or one list
 /// per series (the latencies of a distribution).
@@ -41,8 +41,12 @@ pub struct HoverData {
     /// The strategy (index in the page's legend) of each series.
     pub series: Vec<usize>,
     /// The name of each series when they are not strategies (causes of one strategy's
-    /// queries); empty for strategies.
-    pub names: Vec<&'static str>,
+    /// queries, nodes); empty for strategies.
+    pub names: Vec<String>,
+    /// For small multiples that show one panel's values at a time (the node load): each
+    /// panel's top and bottom (px of the SVG's coordinates) and strategy, and each series'
+    /// panel; `None` for a chart whose values are shown together.
+    pub panels: Option<Panels>,
     /// The value shown before the first key (a distribution's 0% within, 100% slower).
     pub before: Option<f64>,
     /// The element's id, for a chart that reads these values (`None`: no id).
@@ -53,6 +57,15 @@ pub struct HoverData {
     pub complement_of: Option<&'static str>,
     /// Each series' values, one per key.
     pub values: Vec<Vec<f64>>,
+}
+
+/// Panels of small multiples, each with its own series (see [`HoverData::panels`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Panels {
+    /// Each panel's top and bottom, px of the SVG's coordinates, and its strategy.
+    pub spans: Vec<(f64, f64, usize)>,
+    /// The panel of each series, in series order.
+    pub of_series: Vec<usize>,
 }
 
 /// `v` in JSON with `sig` significant digits (`null` when not finite; whole numbers keep
@@ -116,6 +129,21 @@ pub fn json(d: &HoverData) -> String {
             let _ = write!(j, "\"{n}\"");
         }
         j.push(']');
+    }
+    if let Some(p) = &d.panels {
+        j.push_str(",\"p\":[");
+        for (k, (top, bottom, _)) in p.spans.iter().enumerate() {
+            if k > 0 {
+                j.push(',');
+            }
+            list(&mut j, &[*top, *bottom], 6);
+        }
+        j.push_str("],\"ps\":");
+        let strategies: Vec<f64> = p.spans.iter().map(|s| s.2 as f64).collect();
+        list(&mut j, &strategies, 6);
+        j.push_str(",\"sp\":");
+        let of: Vec<f64> = p.of_series.iter().map(|&k| k as f64).collect();
+        list(&mut j, &of, 6);
     }
     if let Some(b) = d.before {
         j.push_str(",\"b\":");
@@ -240,12 +268,73 @@ fn neutral(c: &str) -> bool {
     c != "#000000" && b.len() == 7 && b[1..3] == b[3..5] && b[3..5] == b[5..7]
 }
 
-/// `svg` (as plotters writes it) with `data-s="i"` on each element of strategy `i`, for the page's
-/// show/hide: in small multiples (one plot per strategy, `plots` in strategy order) every
-/// coloured element inside strategy `i`'s plot; in a chart of one plot, every element in
-/// strategy `i`'s colour (or its paler shade) when no other strategy has it. Greys (greyed
-/// lines, frame, text) and anything else stay untagged.
-pub fn tag_strategies(svg: &str, plots: &[Plot], strategies: usize) -> String {
+/// The strategy of each plot of small multiples drawn from `study` (`plots` of them, top to
+/// bottom) for chart `stem`: the node load's panels are the strategies with node rows, other
+/// small multiples have a panel per strategy. Empty for a chart of one plot for every
+/// strategy.
+pub fn panel_strategies(stem: &str, study: &StudyResult, plots: usize) -> Vec<usize> {
+    let strategies = study.first().strategies.len();
+    let owners: Vec<usize> = if stem == "node_load" {
+        (0..strategies)
+            .filter(|&i| {
+                study.runs.iter().any(|r| {
+                    r.strategies[i]
+                        .result
+                        .nodes
+                        .iter()
+                        .any(|rows| !rows.is_empty())
+                })
+            })
+            .collect()
+    } else if strategies > 1 {
+        (0..strategies).collect()
+    } else {
+        Vec::new()
+    };
+    if owners.len() == plots {
+        owners
+    } else {
+        Vec::new()
+    }
+}
+
+/// The points an element of plotters' SVG stands on: a line's points, a circle's centre, a
+/// rectangle's corners, a text's anchor.
+fn element_points(line: &str) -> Vec<(f64, f64)> {
+    let num = |n: &str| -> Option<f64> {
+        let i = line.find(n)? + n.len();
+        line[i..].split('"').next()?.parse().ok()
+    };
+    let at = |x: &str, y: &str| Some((num(x)?, num(y)?));
+    if line.starts_with("<circle ") {
+        at(" cx=\"", " cy=\"").into_iter().collect()
+    } else if line.starts_with("<rect ") {
+        match (at(" x=\"", " y=\""), at(" width=\"", " height=\"")) {
+            (Some((x, y)), Some((w, h))) => vec![(x, y), (x + w, y + h)],
+            _ => Vec::new(),
+        }
+    } else if line.starts_with("<text ") {
+        at(" x=\"", " y=\"").into_iter().collect()
+    } else {
+        points(line)
+    }
+}
+
+/// How far a panel's own marks reach beyond its plot, px: its tick labels to the left, its
+/// label's strip above, its ticks below.
+const PANEL_LEFT: f64 = 40.0;
+const PANEL_ABOVE: f64 = 24.0;
+const PANEL_BELOW: f64 = 6.0;
+
+/// `svg` (as plotters writes it) with `data-s="i"` on each element of strategy `i`, for the
+/// page's show/hide. In small multiples (`owners`: the strategy of each of `plots`, see
+/// [`panel_strategies`]) every element of strategy `i`'s panel: its lines and band, its
+/// frame, grid, ticks and their labels, and its label, so a hidden strategy's panel goes
+/// whole (the others keep their places). In a chart of one plot (`owners` empty), every
+/// element in strategy `i`'s colour (or its paler shade) when no other strategy has it.
+/// Greys outside a panel (greyed lines of an overlay, title, legend, the time axis's labels)
+/// stay untagged.
+pub fn tag_strategies(svg: &str, plots: &[Plot], owners: &[usize], strategies: usize) -> String {
     let styles: Vec<[String; 3]> = (0..strategies)
         .map(|i| {
             let (c, p, _) = super::charts::strategy_style(i);
@@ -263,34 +352,42 @@ pub fn tag_strategies(svg: &str, plots: &[Plot], strategies: usize) -> String {
             _ => None,
         }
     };
-    let panels = plots.len() == strategies && strategies > 1;
+    let panels = !owners.is_empty() && owners.len() == plots.len();
+    let shapes: &[&str] = if panels {
+        &[
+            "<path ",
+            "<polyline ",
+            "<line ",
+            "<polygon ",
+            "<circle ",
+            "<rect ",
+            "<text ",
+        ]
+    } else {
+        &["<path ", "<polyline ", "<line ", "<polygon ", "<circle "]
+    };
     let mut out = String::with_capacity(svg.len() + 4096);
     for line in svg.lines() {
-        let shape = ["<path ", "<polyline ", "<line ", "<polygon ", "<circle "]
-            .iter()
-            .find(|t| line.starts_with(*t));
+        let shape = shapes.iter().find(|t| line.starts_with(**t));
         let tag = shape.and_then(|t| {
-            let c = colour(line).filter(|c| !neutral(c))?;
             if panels {
-                let pts = if *t == "<circle " {
-                    let num = |n: &str| -> Option<f64> {
-                        let i = line.find(n)? + n.len();
-                        line[i..].split('"').next()?.parse().ok()
-                    };
-                    vec![(num(" cx=\"")?, num(" cy=\"")?)]
-                } else {
-                    points(line)
-                };
+                let pts = element_points(line);
                 if pts.is_empty() {
                     return None;
                 }
-                plots.iter().position(|p| {
-                    pts.iter().all(|&(x, y)| {
-                        x >= p.x.0 - 1.0 && x <= p.x.1 + 1.0 && y >= p.y.0 - 1.0 && y <= p.y.1 + 1.0
+                plots
+                    .iter()
+                    .position(|p| {
+                        pts.iter().all(|&(x, y)| {
+                            x >= p.x.0 - PANEL_LEFT
+                                && x <= p.x.1 + 1.0
+                                && y >= p.y.0 - PANEL_ABOVE
+                                && y <= p.y.1 + PANEL_BELOW
+                        })
                     })
-                })
+                    .map(|k| owners[k])
             } else {
-                owner(c)
+                owner(colour(line).filter(|c| !neutral(c))?)
             }
             .map(|i| (t.len(), i))
         });
@@ -311,6 +408,10 @@ pub fn tag_strategies(svg: &str, plots: &[Plot], strategies: usize) -> String {
 /// many spans of whole buckets, each showing its most extreme bucket (as the charts keep
 /// spikes).
 const SPANS: usize = 160;
+
+/// Most values per series the page carries for the node load, whose series are every node of
+/// every panel: half as many as a timeline's.
+const NODE_SPANS: usize = SPANS / 2;
 
 /// A timeline's value per bucket, its unit, whether it is a share, whether its extreme is low.
 type TimelineValue = (fn(&BucketRow) -> f64, &'static str, bool, bool);
@@ -347,23 +448,18 @@ fn timeline_value(stem: &str) -> Option<TimelineValue> {
     })
 }
 
-/// The hover values of timeline chart `stem` drawn from `study` with its time axis across
-/// `plot`: per strategy, its value per span of buckets (the mean over the replications).
-pub fn timeline(stem: &str, study: &StudyResult, plot: Plot) -> Option<HoverData> {
-    let (value, unit, percent, low) = timeline_value(stem)?;
+/// The number of buckets of the longest strategy of `study`'s first run, the number of spans
+/// of whole buckets (at most `most`) its values are thinned to, and each span's start (s).
+fn span_keys(study: &StudyResult, most: usize) -> Option<(usize, usize, Vec<f64>)> {
     let result = study.first();
-    let x_max = super::charts::time_axis_end(study);
     let n = result
         .strategies
         .iter()
         .map(|s| s.result.buckets.len())
         .max()
-        .unwrap_or(0);
-    if n == 0 {
-        return None;
-    }
-    let spans = n.min(SPANS);
-    let keys: Vec<f64> = (0..spans)
+        .filter(|&n| n > 0)?;
+    let spans = n.min(most);
+    let keys = (0..spans)
         .map(|k| {
             result
                 .strategies
@@ -372,39 +468,135 @@ pub fn timeline(stem: &str, study: &StudyResult, plot: Plot) -> Option<HoverData
                 .map_or(0.0, |b| b.start_s)
         })
         .collect();
-    let mut values = Vec::with_capacity(result.strategies.len());
-    for i in 0..result.strategies.len() {
-        // Mean over the replications, bucket by bucket.
-        let mean = |j: usize| {
-            let vs: Vec<f64> = study
-                .runs
-                .iter()
-                .filter_map(|r| r.strategies[i].result.buckets.get(j).map(value))
-                .collect();
-            (!vs.is_empty()).then(|| vs.iter().sum::<f64>() / vs.len() as f64)
-        };
-        let series: Vec<f64> = (0..spans)
-            .map(|k| {
-                let vs = (k * n / spans..(k + 1) * n / spans).filter_map(mean);
-                if low {
-                    vs.fold(f64::NAN, f64::min)
-                } else {
-                    vs.fold(f64::NAN, f64::max)
-                }
-            })
+    Some((n, spans, keys))
+}
+
+/// Strategy `i`'s `value` (of a run's strategy and a bucket index; `None`: no value) per span
+/// of buckets: the mean over the replications bucket by bucket, and of a span's buckets the
+/// most extreme (the lowest when `low`).
+fn thinned(
+    study: &StudyResult,
+    i: usize,
+    (n, spans): (usize, usize),
+    low: bool,
+    value: impl Fn(&StrategyResult, usize) -> Option<f64>,
+) -> Vec<f64> {
+    let mean = |j: usize| {
+        let vs: Vec<f64> = study
+            .runs
+            .iter()
+            .filter_map(|r| value(&r.strategies[i], j))
             .collect();
-        values.push(series);
-    }
+        (!vs.is_empty()).then(|| vs.iter().sum::<f64>() / vs.len() as f64)
+    };
+    (0..spans)
+        .map(|k| {
+            let vs = (k * n / spans..(k + 1) * n / spans).filter_map(mean);
+            if low {
+                vs.fold(f64::NAN, f64::min)
+            } else {
+                vs.fold(f64::NAN, f64::max)
+            }
+        })
+        .collect()
+}
+
+/// The hover values of timeline chart `stem` drawn from `study` with its time axis across
+/// `plot`: per strategy, its value per span of buckets (the mean over the replications).
+pub fn timeline(stem: &str, study: &StudyResult, plot: Plot) -> Option<HoverData> {
+    let (value, unit, percent, low) = timeline_value(stem)?;
+    let (n, spans, keys) = span_keys(study, SPANS)?;
+    let strategies = study.first().strategies.len();
+    let values = (0..strategies)
+        .map(|i| {
+            thinned(study, i, (n, spans), low, |s, j| {
+                s.result.buckets.get(j).map(value)
+            })
+        })
+        .collect();
     Some(HoverData {
         x: plot.x,
-        domain: (0.0, x_max),
+        domain: (0.0, super::charts::time_axis_end(study)),
         log: false,
         x_label: "time",
         percent,
         unit,
         keys: Keys::Shared(keys),
-        series: (0..result.strategies.len()).collect(),
+        series: (0..strategies).collect(),
         names: Vec::new(),
+        panels: None,
+        before: None,
+        id: None,
+        complement_of: None,
+        values,
+    })
+}
+
+/// The hover values of the node-load chart drawn from `study` (`plots`: its panels, top to
+/// bottom; `owners`: their strategies, see [`panel_strategies`]): under the pointer, the
+/// panel's strategy and each of its nodes' reads per second, and the failed reads per second
+/// of each node that failed any, per span of buckets (at most [`NODE_SPANS`]; means over the
+/// replications, the highest bucket of a span).
+pub fn node_load(study: &StudyResult, plots: &[Plot], owners: &[usize]) -> Option<HoverData> {
+    if owners.is_empty() || owners.len() != plots.len() {
+        return None;
+    }
+    let (n, spans, keys) = span_keys(study, NODE_SPANS)?;
+    let per_s = |count: fn(&crate::metrics::NodeRow) -> u64, node: usize| {
+        move |s: &StrategyResult, j: usize| {
+            let b = s.result.buckets.get(j)?;
+            let row = s.result.nodes.get(j)?.get(node)?;
+            (b.width_s > 0.0).then(|| count(row) as f64 / b.width_s)
+        }
+    };
+    let (mut names, mut values, mut of_series) = (Vec::new(), Vec::new(), Vec::new());
+    for (panel, &i) in owners.iter().enumerate() {
+        let nodes = study
+            .runs
+            .iter()
+            .flat_map(|r| r.strategies[i].result.nodes.iter().map(Vec::len))
+            .max()
+            .unwrap_or(0);
+        let mut failed = Vec::new();
+        for node in 0..nodes {
+            names.push(format!("node {node}"));
+            values.push(thinned(
+                study,
+                i,
+                (n, spans),
+                false,
+                per_s(|r| r.reads, node),
+            ));
+            of_series.push(panel);
+            let errors = thinned(study, i, (n, spans), false, per_s(|r| r.errors, node));
+            if errors.iter().any(|&v| v > 0.0) {
+                failed.push((format!("node {node} failed"), errors));
+            }
+        }
+        for (name, errors) in failed {
+            names.push(name);
+            values.push(errors);
+            of_series.push(panel);
+        }
+    }
+    Some(HoverData {
+        x: plots[0].x,
+        domain: (0.0, super::charts::time_axis_end(study)),
+        log: false,
+        x_label: "time",
+        percent: false,
+        unit: "reads/s",
+        keys: Keys::Shared(keys),
+        series: Vec::new(),
+        names,
+        panels: Some(Panels {
+            spans: plots
+                .iter()
+                .zip(owners)
+                .map(|(p, &i)| (p.y.0 - PANEL_ABOVE, p.y.1, i))
+                .collect(),
+            of_series,
+        }),
         before: None,
         id: None,
         complement_of: None,
@@ -415,7 +607,7 @@ pub fn timeline(stem: &str, study: &StudyResult, plot: Plot) -> Option<HoverData
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::{LatencyStats, RunResult, ScenarioResult, StrategyResult};
+    use crate::metrics::{LatencyStats, RunResult, ScenarioResult};
     use crate::report::{charts, ImageFormat};
 
     /// Two strategies over 60 one-second buckets: p99 1 ms, with a spike of 500 ms for the
@@ -518,25 +710,89 @@ mod tests {
         let panels = plots(&by);
         assert_eq!(panels.len(), 2);
         assert!(panels[0].y.1 < panels[1].y.0, "top to bottom");
-        let tagged = tag_strategies(&by, &panels, 2);
-        for i in 0..2 {
+        let owners = panel_strategies("latency_p99_by_strategy", &study, panels.len());
+        assert_eq!(owners, [0, 1]);
+        let tagged = tag_strategies(&by, &panels, &owners, 2);
+        // Each panel goes whole with its strategy: its line, its frame (the axis), its label
+        // and its tick labels; the title, the legend and the time axis's labels stay.
+        for (i, name) in ["a", "b"].iter().enumerate() {
             let own = format!("data-s=\"{i}\"");
+            let (c, _, _) = charts::strategy_style(i);
+            let lines: Vec<&str> = tagged.lines().filter(|l| l.contains(&own)).collect();
+            assert!(lines.iter().any(|l| l.contains(&c)), "strategy {i}'s line");
             assert!(
-                tagged.lines().any(|l| l.contains(&own)),
-                "strategy {i} tagged"
+                lines.iter().any(|l| l.contains("stroke=\"#5A5A5A\"")),
+                "strategy {i}'s frame"
             );
+            assert!(
+                lines.iter().filter(|l| l.starts_with("<text ")).count() >= 3,
+                "strategy {i}'s label and tick labels"
+            );
+            let label = tagged
+                .lines()
+                .position(|l| l.starts_with(&format!("{name}: ")))
+                .unwrap();
+            let element = tagged.lines().nth(label - 1).unwrap();
+            assert!(element.contains(&own), "{name}: {element}");
         }
-        // Nothing grey is tagged: the frame, the grid and the text stay.
-        for l in tagged.lines().filter(|l| l.contains("data-s=")) {
-            assert!(!colour(l).is_some_and(neutral), "{l}");
-        }
+        let mut texts = tagged.lines().filter(|l| l.starts_with("<text "));
+        assert!(!texts.next().unwrap().contains("data-s="), "the title");
+        let last = tagged.lines().rfind(|l| l.starts_with("<text "));
+        assert!(!last.unwrap().contains("data-s="), "the time axis's label");
         let over = svg(&study, "latency_p99");
-        let tagged = tag_strategies(&over, &plots(&over), 2);
+        assert!(panel_strategies("latency_p99", &study, 1).is_empty());
+        let tagged = tag_strategies(&over, &plots(&over), &[], 2);
         let (a, _, _) = charts::strategy_style(0);
         for l in tagged.lines().filter(|l| l.contains("data-s=\"0\"")) {
             assert!(l.contains(&a), "{l}");
         }
         assert!(tagged.contains("data-s=\"1\""));
+    }
+
+    #[test]
+    fn node_load_shows_the_nodes_of_the_panel_under_the_pointer_and_hides_with_its_strategy() {
+        // The second strategy alone went through node faults: two nodes, 10 and 20 reads a
+        // second, the second failing 5 reads in the bucket at 30 s.
+        let mut study = study();
+        let rows: Vec<Vec<crate::metrics::NodeRow>> = (0..60)
+            .map(|k| {
+                let row = |reads, errors| crate::metrics::NodeRow {
+                    reads,
+                    errors,
+                    ..Default::default()
+                };
+                vec![row(10, 0), row(20, if k == 30 { 5 } else { 0 })]
+            })
+            .collect();
+        study.runs[0].strategies[1].result.nodes = rows;
+        let chart = svg(&study, "node_load");
+        let found = plots(&chart);
+        let owners = panel_strategies("node_load", &study, found.len());
+        assert_eq!(owners, [1], "one panel, the second strategy's");
+        let d = node_load(&study, &found, &owners).unwrap();
+        assert_eq!(d.names, ["node 0", "node 1", "node 1 failed"]);
+        let panels = d.panels.as_ref().unwrap();
+        assert_eq!(panels.of_series, [0, 0, 0]);
+        assert_eq!(panels.spans[0].2, 1);
+        assert!(panels.spans[0].0 < found[0].y.0 && panels.spans[0].1 == found[0].y.1);
+        let Keys::Shared(keys) = &d.keys else {
+            panic!("shared keys")
+        };
+        let k = keys.iter().position(|&t| t == 30.0).unwrap();
+        assert_eq!(
+            (d.values[0][k], d.values[1][k], d.values[2][k]),
+            (10.0, 20.0, 5.0)
+        );
+        assert_eq!(d.values[2][k + 1], 0.0);
+        assert!(json(&d).contains("\"ps\":[1],\"sp\":[0,0,0]"));
+        // The panel, frame and label included, goes with the second strategy; the first has
+        // none of it.
+        let tagged = tag_strategies(&chart, &found, &owners, 2);
+        assert!(!tagged.contains("data-s=\"0\""));
+        assert!(tagged.lines().any(|l| l.starts_with("<text data-s=\"1\"")));
+        assert!(tagged
+            .lines()
+            .any(|l| l.contains("data-s=\"1\"") && l.contains("stroke=\"#5A5A5A\"")));
     }
 
     #[test]
@@ -558,7 +814,7 @@ mod tests {
             .collect();
         for stem in ["latency_p99", "db_load"] {
             let over = svg(&study, stem);
-            let tagged = tag_strategies(&over, &plots(&over), 6);
+            let tagged = tag_strategies(&over, &plots(&over), &[], 6);
             for i in 0..6 {
                 let own = format!("data-s=\"{i}\"");
                 let grey = charts::greyed_style(i);
@@ -602,6 +858,7 @@ mod tests {
             keys: Keys::Shared(vec![0.0, 30.0]),
             series: vec![0, 2],
             names: Vec::new(),
+            panels: None,
             before: None,
             id: None,
             complement_of: None,

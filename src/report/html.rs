@@ -234,10 +234,12 @@ svg=el.parentNode.querySelector('svg');if(!svg)return;
 if(d.of){var o=JSON.parse(D.getElementById(d.of).getAttribute('data-hover'));d.s=o.s;d.ks=o.ks;
 d.v=o.v.map(function(a){return a.map(function(x){return x==null?x:1-x;});});}
 svg.addEventListener('mousemove',function(e){var r=svg.getBoundingClientRect(),vb=svg.viewBox.baseVal,
-px=(e.clientX-r.left)*vb.width/r.width;if(px<d.x[0]||px>d.x[1]){tip.style.display='none';return;}
+px=(e.clientX-r.left)*vb.width/r.width,py=(e.clientY-r.top)*vb.height/r.height,pn=-1;
+if(d.p)d.p.forEach(function(p,i){if(py>=p[0]&&py<=p[1]&&!hid[d.ps[i]])pn=i;});
+if(px<d.x[0]||px>d.x[1]||(d.p&&pn<0)){tip.style.display='none';return;}
 var k=d.d[0]+(px-d.x[0])/(d.x[1]-d.x[0])*(d.d[1]-d.d[0]);if(d.log)k=Math.pow(10,k);
-var out=[d.xl+' '+(d.log?ms(k):num(k)+' s')];
-d.v.forEach(function(vs,n){var s=d.n?null:d.s[n];if(s!=null&&hid[s])return;
+var out=[(pn<0?'':names[d.ps[pn]]+', ')+d.xl+' '+(d.log?ms(k):num(k)+' s')];
+d.v.forEach(function(vs,n){var s=d.n?null:d.s[n];if(s!=null&&hid[s]||d.p&&d.sp[n]!=pn)return;
 var ks=d.k||d.ks[n],j=-1;while(j+1<ks.length&&ks[j+1]<=k)j++;
 var v=j<0?(d.b==null?null:d.b):vs[j];
 out.push((d.n?d.n[n]:names[s])+': '+(v==null?'–':d.pct?(v==0?'0':+(100*v).toPrecision(4))+'%':num(v)+(d.u?' '+d.u:'')));});
@@ -616,16 +618,23 @@ fn timelines(
     let strategies = study.first().strategies.len();
     for (c, svg) in charts.iter().zip(svgs) {
         let plots = super::hover::plots(svg);
+        let owners = super::hover::panel_strategies(c.file_stem, study, plots.len());
         let _ = write!(
             h,
             "<figure id=\"chart-{0}\">\n{1}",
             c.file_stem,
-            super::svg_compact::compact(&super::hover::tag_strategies(svg, &plots, strategies))
+            super::svg_compact::compact(&super::hover::tag_strategies(
+                svg, &plots, &owners, strategies
+            ))
         );
-        if let Some(d) = plots
-            .first()
-            .and_then(|p| super::hover::timeline(c.file_stem, study, *p))
-        {
+        let hover = if c.file_stem == "node_load" {
+            super::hover::node_load(study, &plots, &owners)
+        } else {
+            plots
+                .first()
+                .and_then(|p| super::hover::timeline(c.file_stem, study, *p))
+        };
+        if let Some(d) = hover {
             super::hover::attribute(h, &d);
         }
         let _ = writeln!(
@@ -899,7 +908,8 @@ fn causes_over_time(h: &mut String, study: &StudyResult) {
             unit: "queries/s",
             keys: super::hover::Keys::Shared(spans.iter().map(|s| s.0).collect()),
             series: Vec::new(),
-            names: CAUSES.iter().map(|c| c.0).collect(),
+            names: CAUSES.iter().map(|c| c.0.to_owned()).collect(),
+            panels: None,
             before: None,
             id: None,
             complement_of: None,

@@ -470,6 +470,91 @@ fn hiding_a_greyed_strategy_in_chromium_hides_its_grey_lines_and_hover_value() {
     );
 }
 
+#[test]
+fn node_load_hover_shows_the_panel_under_the_pointer_and_a_hidden_strategys_panel_goes_whole() {
+    let Some(browser) = chromium_or_skip() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    super::cachestorm()
+        .arg("run")
+        .arg(scenario_path("cache-node-failure.toml"))
+        .arg("--out")
+        .arg(dir.path())
+        .args([
+            "--strategy",
+            "no-failover",
+            "--strategy",
+            "consistent-hashing",
+        ])
+        .assert()
+        .success();
+    let html =
+        std::fs::read_to_string(dir.path().join("cache-node-failure").join("report.html")).unwrap();
+    let (dom, log) = open_with_probe(browser, &html, PANEL_PROBE);
+    let seen = dom
+        .split("data-probe=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("the probe ran: {log}"))
+        .replace("&amp;", "&");
+    let field = |name: &str| {
+        seen.split(&format!("{name}="))
+            .nth(1)
+            .map_or("", |s| s.split('|').next().unwrap_or(""))
+    };
+    // Over each node-load panel: its strategy, the time, and its nodes' reads per second.
+    let (first, second) = (field("first"), field("second"));
+    assert!(first.starts_with("no-failover, time "), "{seen}");
+    assert!(second.starts_with("consistent-hashing, time "), "{seen}");
+    for tip in [first, second] {
+        for node in 0..4 {
+            assert!(tip.contains(&format!("/node {node}: ")), "{seen}");
+        }
+        assert!(tip.contains(" reads/s"), "{seen}");
+    }
+    // Hiding no-failover hides all of its panel in the small multiples: its line, frame, grid,
+    // ticks, tick labels and label; the other's panel stays whole.
+    let counts =
+        |name: &str| -> Vec<usize> { field(name).split(',').map(|n| n.parse().unwrap()).collect() };
+    let before = counts("before");
+    assert!(
+        before[0] >= 10 && before[1] >= 3,
+        "lines, frame and texts: {seen}"
+    );
+    assert_eq!(counts("hidden"), [0, 0], "{seen}");
+    assert_eq!(counts("kept"), counts("other"), "{seen}");
+    assert_eq!(field("label"), "none", "{seen}");
+    // And the node-load panel of a hidden strategy shows no values.
+    assert_eq!(field("gone"), "", "{seen}");
+    assert!(field("still").starts_with("consistent-hashing, "), "{seen}");
+}
+
+/// The probe of the node-load hover and of a hidden strategy's panel: hovers each node-load
+/// panel at its middle, counts the first and second strategy's shown elements (and texts) in
+/// the p99 small multiples, hides the first, counts again, reads its panel label's display,
+/// and hovers the node-load panels again.
+const PANEL_PROBE: &str = r#"<script>(function(){var D=document,out=[];
+var fig=D.getElementById('chart-node_load'),s=fig.querySelector('svg'),
+d=JSON.parse(fig.querySelector('.hv').getAttribute('data-hover'));
+function hover(i){var r=s.getBoundingClientRect(),vb=s.viewBox.baseVal,p=d.p[i];
+s.dispatchEvent(new MouseEvent('mousemove',{clientX:r.left+r.width*0.5,
+clientY:r.top+(p[0]+p[1])/2*r.height/vb.height,bubbles:true}));
+var t=D.getElementById('tip');return t.style.display=='none'?'':t.textContent.split('\n').join('/');}
+out.push('first='+hover(0));out.push('second='+hover(1));
+var p99=D.getElementById('chart-latency_p99_by_strategy');
+function shown(i){var all=[].filter.call(p99.querySelectorAll('[data-s="'+i+'"]'),function(e){
+return getComputedStyle(e).display!='none';});
+return all.length+','+all.filter(function(e){return e.tagName=='text';}).length;}
+out.push('before='+shown(0));out.push('other='+shown(1));
+D.querySelector('#show label[data-n="0"]').click();
+out.push('hidden='+shown(0));out.push('kept='+shown(1));
+var label=[].filter.call(p99.querySelectorAll('text'),function(e){
+return e.textContent.indexOf('no-failover:')==0;})[0];
+out.push('label='+(label?getComputedStyle(label).display:'missing'));
+out.push('gone='+hover(0));out.push('still='+hover(1));
+D.body.setAttribute('data-probe',out.join('|'));})();</script>"#;
+
 /// The probe of a greyed strategy (`IDX`): counts its shown elements in the hit-ratio overlay,
 /// hovers it, clicks its legend entry, counts and hovers again.
 const GREYED_PROBE: &str = r#"<script>(function(){var D=document,out=[],f=D.getElementById('chart-hit_ratio');
