@@ -222,18 +222,10 @@ mod tests {
         assert!(index_of(BOUND) < h.distinct_values());
     }
 
-    /// The figures `recorder::bucket_stats` takes from a histogram of the same latencies.
+    /// The figures a histogram of the same latencies gives (`recorder::bucket_stats`, which
+    /// the per-bucket outputs took before latencies were counted by bin).
     fn hdr_stats(h: &Histogram<u32>) -> LatencyStats {
-        let ms = |ns: u64| ns as f64 / 1e6;
-        LatencyStats {
-            count: h.len(),
-            mean_ms: 0.0,
-            p50_ms: ms(h.value_at_quantile(0.50)),
-            p95_ms: ms(h.value_at_quantile(0.95)),
-            p99_ms: ms(h.value_at_quantile(0.99)),
-            p999_ms: 0.0,
-            max_ms: ms(h.max()),
-        }
+        crate::metrics::recorder::bucket_stats(h)
     }
 
     #[test]

@@ -572,7 +572,7 @@ fn mean_ms(total_ns: u128, count: u64) -> f64 {
 
 /// A bucket's figures: those the per-bucket outputs use, without the mean and p99.9 (whole-run
 /// figures only; 0 here), which take two more passes over the counts at every bucket.
-fn bucket_stats<C: hdrhistogram::Counter>(h: &Histogram<C>) -> LatencyStats {
+pub(super) fn bucket_stats<C: hdrhistogram::Counter>(h: &Histogram<C>) -> LatencyStats {
     if h.is_empty() {
         return LatencyStats::default();
     }

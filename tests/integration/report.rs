@@ -218,18 +218,7 @@ fn the_largest_shipped_report_stays_under_300_kb() {
     // metastable-retry-storm's page is the largest of a single run (eight strategies, the
     // goodput and retry charts besides the usual ones): 281 kB, 513 kB before its SVG was
     // compacted.
-    let dir = tempfile::tempdir().unwrap();
-    super::cachestorm()
-        .arg("run")
-        .arg(scenario_path("metastable-retry-storm.toml"))
-        .arg("--out")
-        .arg(dir.path())
-        .assert()
-        .success();
-    let page = dir
-        .path()
-        .join("metastable-retry-storm")
-        .join("report.html");
+    let (_dir, page) = shipped_report("metastable-retry-storm", &[]);
     let bytes = std::fs::metadata(&page).unwrap().len();
     assert!(
         bytes <= MOST_REPORT_BYTES,
@@ -295,21 +284,30 @@ fn open_with_probe(browser: &str, html: &str, probe: &str) -> (String, String) {
     (String::from_utf8_lossy(&out.stdout).into_owned(), log)
 }
 
+/// Runs shipped scenario `name` (`scenarios/NAME.toml`), only `strategies` if any are named,
+/// into a temporary folder; the folder (kept alive by the caller) and its report.html's path.
+fn shipped_report(name: &str, strategies: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = super::cachestorm();
+    command
+        .arg("run")
+        .arg(scenario_path(&format!("{name}.toml")))
+        .arg("--out")
+        .arg(dir.path());
+    for s in strategies {
+        command.args(["--strategy", s]);
+    }
+    command.assert().success();
+    let page = dir.path().join(name).join("report.html");
+    (dir, page)
+}
+
 #[test]
 fn a_shipped_report_opens_in_headless_chromium_without_error_or_network_request() {
     let Some(browser) = chromium_or_skip() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    super::cachestorm()
-        .arg("run")
-        .arg(scenario_path("thundering-herd.toml"))
-        .arg("--out")
-        .arg(dir.path())
-        .args(["--strategy", "none", "--strategy", "coalescing"])
-        .assert()
-        .success();
-    let report = dir.path().join("thundering-herd").join("report.html");
+    let (_dir, report) = shipped_report("thundering-herd", &["none", "coalescing"]);
     let html = std::fs::read_to_string(&report).unwrap();
     // The page as written, with a probe after its own script: it moves the pointer over charts
     // and clicks the first strategy's legend entry, as a reader would (real DOM events through
@@ -399,15 +397,8 @@ fn hiding_a_greyed_strategy_in_chromium_hides_its_grey_lines_and_hover_value() {
     let Some(browser) = chromium_or_skip() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    super::cachestorm()
-        .arg("run")
-        .arg(scenario_path("avalanche.toml"))
-        .arg("--out")
-        .arg(dir.path())
-        .assert()
-        .success();
-    let html = std::fs::read_to_string(dir.path().join("avalanche").join("report.html")).unwrap();
+    let (_dir, page) = shipped_report("avalanche", &[]);
+    let html = std::fs::read_to_string(page).unwrap();
     // Six strategies: the hit-ratio overlay greys all but the baseline and the best, each in
     // its own grey, every greyed line tagged with its strategy.
     let figure = html
@@ -475,22 +466,8 @@ fn node_load_hover_shows_the_panel_under_the_pointer_and_a_hidden_strategys_pane
     let Some(browser) = chromium_or_skip() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    super::cachestorm()
-        .arg("run")
-        .arg(scenario_path("cache-node-failure.toml"))
-        .arg("--out")
-        .arg(dir.path())
-        .args([
-            "--strategy",
-            "no-failover",
-            "--strategy",
-            "consistent-hashing",
-        ])
-        .assert()
-        .success();
-    let html =
-        std::fs::read_to_string(dir.path().join("cache-node-failure").join("report.html")).unwrap();
+    let (_dir, page) = shipped_report("cache-node-failure", &["no-failover", "consistent-hashing"]);
+    let html = std::fs::read_to_string(page).unwrap();
     let (dom, log) = open_with_probe(browser, &html, PANEL_PROBE);
     let seen = dom
         .split("data-probe=\"")
