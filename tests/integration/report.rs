@@ -302,6 +302,23 @@ fn shipped_report(name: &str, strategies: &[&str]) -> (tempfile::TempDir, std::p
     (dir, page)
 }
 
+/// What a probe saw: the `data-probe` attribute it wrote into the page's body, unescaped
+/// (`name=value|name=value...`); `log` is Chromium's stderr, shown if the probe did not run.
+fn probe_record(dom: &str, log: &str) -> String {
+    dom.split("data-probe=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("the probe ran: {log}"))
+        .replace("&amp;", "&")
+}
+
+/// The value of `name` in a probe's record (empty if absent).
+fn probe_field<'a>(seen: &'a str, name: &str) -> &'a str {
+    seen.split(&format!("{name}="))
+        .nth(1)
+        .map_or("", |s| s.split('|').next().unwrap_or(""))
+}
+
 #[test]
 fn a_shipped_report_opens_in_headless_chromium_without_error_or_network_request() {
     let Some(browser) = chromium_or_skip() else {
@@ -338,17 +355,8 @@ fn a_shipped_report_opens_in_headless_chromium_without_error_or_network_request(
     for id in ["chart-latency_cdf", "chart-latency_tail"] {
         assert!(html.contains(&format!("<figure id=\"{id}\">")), "{id}");
     }
-    let seen = dom
-        .split("data-probe=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap_or_else(|| panic!("the probe ran: {log}"))
-        .replace("&amp;", "&");
-    let field = |name: &str| {
-        seen.split(&format!("{name}="))
-            .nth(1)
-            .map_or("", |s| s.split('|').next().unwrap_or(""))
-    };
+    let seen = probe_record(&dom, &log);
+    let field = |name: &str| probe_field(&seen, name);
     // Hovering shows the time or latency and each strategy's value there.
     let timeline = field("timeline");
     assert!(
@@ -430,17 +438,8 @@ fn hiding_a_greyed_strategy_in_chromium_hides_its_grey_lines_and_hover_value() {
     let hidden = owners[0];
     let probe = GREYED_PROBE.replace("IDX", &hidden.to_string());
     let (dom, log) = open_with_probe(browser, &html, &probe);
-    let seen = dom
-        .split("data-probe=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap_or_else(|| panic!("the probe ran: {log}"))
-        .replace("&amp;", "&");
-    let field = |name: &str| {
-        seen.split(&format!("{name}="))
-            .nth(1)
-            .map_or("", |s| s.split('|').next().unwrap_or(""))
-    };
+    let seen = probe_record(&dom, &log);
+    let field = |name: &str| probe_field(&seen, name);
     let name = field("name");
     assert!(!name.is_empty(), "{seen}");
     let counts: Vec<usize> = field("shown")
@@ -469,17 +468,8 @@ fn node_load_hover_shows_the_panel_under_the_pointer_and_a_hidden_strategys_pane
     let (_dir, page) = shipped_report("cache-node-failure", &["no-failover", "consistent-hashing"]);
     let html = std::fs::read_to_string(page).unwrap();
     let (dom, log) = open_with_probe(browser, &html, PANEL_PROBE);
-    let seen = dom
-        .split("data-probe=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap_or_else(|| panic!("the probe ran: {log}"))
-        .replace("&amp;", "&");
-    let field = |name: &str| {
-        seen.split(&format!("{name}="))
-            .nth(1)
-            .map_or("", |s| s.split('|').next().unwrap_or(""))
-    };
+    let seen = probe_record(&dom, &log);
+    let field = |name: &str| probe_field(&seen, name);
     // Over each node-load panel: its strategy, the time, and its nodes' reads per second.
     let (first, second) = (field("first"), field("second"));
     assert!(first.starts_with("no-failover, time "), "{seen}");
