@@ -26,7 +26,9 @@
 //!    readers waited on a lock or lease while the database was less than
 //!    [`DEPENDENCY_DB_IDLE_BUSY`] busy: the lock's holder never released it.
 //! 4. [`Mode::Dependency`]: cache reads failed or timed out for at least
-//!    [`DEPENDENCY_MIN_SHARE`] of lookups, or requests failed (at least [`DEPENDENCY_MIN_SHARE`]
+//!    [`DEPENDENCY_MIN_SHARE`] of lookups and readers felt it (at least [`DEPENDENCY_MIN_SHARE`]
+//!    of requests failed, or the p99 of a second with failed reads reached
+//!    [`DEPENDENCY_FELT_TIMEOUT_SHARE`] of the client timeout), or requests failed (at least [`DEPENDENCY_MIN_SHARE`]
 //!    of arrivals) timed out while the database was less than [`DEPENDENCY_DB_IDLE_BUSY`] busy and
 //!    no reader waited on a lock: the time went in the cache (client timeouts, not refusals of a
 //!    mitigation).
@@ -80,6 +82,10 @@ pub const STORM_MIN_AMPLIFICATION: f64 = 1.05;
 /// Share of cache lookups failing (or of requests failing while the database idles) that
 /// makes a dependency failure.
 pub const DEPENDENCY_MIN_SHARE: f64 = 0.01;
+/// Failed cache reads that no request failed for are felt when the p99 of a second with failed
+/// reads reaches this share of the client timeout: a failover that answers them quickly (a
+/// gutter pool) is no failure.
+pub const DEPENDENCY_FELT_TIMEOUT_SHARE: f64 = 0.25;
 /// The database counts as idle below this busy fraction in the bucket with the most failures.
 pub const DEPENDENCY_DB_IDLE_BUSY: f64 = 0.5;
 /// Share of database queries for absent keys that makes penetration.
@@ -601,7 +607,17 @@ fn dependency(s: &StrategyResult) -> Option<Finding> {
     let t = &s.result.summary.totals;
     let lookups = t.cache_hits + t.cache_misses;
     let buckets = &s.result.buckets;
-    if lookups > 0 && ratio(t.cache_errors, lookups) >= DEPENDENCY_MIN_SHARE {
+    // Readers felt the failed reads when requests failed, or when the p99 of a second with
+    // failed reads came near the client timeout (without one, the failed reads suffice).
+    let tail = buckets
+        .iter()
+        .filter(|b| b.cache_errors > 0)
+        .map(|b| b.latency.p99_ms)
+        .fold(0.0, f64::max);
+    let felt = ratio(t.errors(), t.arrived) >= DEPENDENCY_MIN_SHARE
+        || s.client_timeout_s
+            .is_none_or(|timeout| tail >= DEPENDENCY_FELT_TIMEOUT_SHARE * 1000.0 * timeout);
+    if lookups > 0 && ratio(t.cache_errors, lookups) >= DEPENDENCY_MIN_SHARE && felt {
         let worst = buckets.iter().max_by_key(|b| b.cache_errors)?;
         return Some(Finding {
             mode: Mode::Dependency,
@@ -1387,6 +1403,30 @@ mod tests {
                 assert_eq!(judged.is_none(), unjudged.contains(m), "{mode:?}: {m}");
             }
         }
+    }
+
+    #[test]
+    fn failed_cache_reads_a_failover_answered_quickly_are_no_dependency_failure() {
+        // A node dies at 10 s: 10% of lookups fail, no request fails.
+        let mut buckets: Vec<BucketRow> = (0..30).map(|i| quick(i, 0)).collect();
+        for b in &mut buckets[10..20] {
+            b.cache_errors = 10;
+            b.latency.p99_ms = 70.0;
+        }
+        let mut s = strategy(buckets);
+        s.result.summary.totals.cache_errors = 100;
+        assert!(!diagnose(&s).has(Mode::Dependency), "{:?}", diagnose(&s));
+        // The tail of a second with failed reads at 250 ms, a quarter of the 1 s client timeout.
+        s.result.buckets[15].latency.p99_ms = 250.0;
+        assert!(diagnose(&s).has(Mode::Dependency), "{:?}", diagnose(&s));
+        // Or 1% of requests failed.
+        s.result.buckets[15].latency.p99_ms = 70.0;
+        s.result.summary.totals.errors_timeout = s.result.summary.totals.arrived / 100;
+        assert!(diagnose(&s).has(Mode::Dependency));
+        // Without a client timeout, failed reads are enough.
+        s.result.summary.totals.errors_timeout = 0;
+        s.client_timeout_s = None;
+        assert!(diagnose(&s).has(Mode::Dependency));
     }
 
     #[test]
