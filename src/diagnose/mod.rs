@@ -26,7 +26,9 @@
 //!    readers waited on a lock or lease while the database was less than
 //!    [`DEPENDENCY_DB_IDLE_BUSY`] busy: the lock's holder never released it.
 //! 4. [`Mode::Dependency`]: cache reads failed or timed out for at least
-//!    [`DEPENDENCY_MIN_SHARE`] of lookups, or requests failed (at least [`DEPENDENCY_MIN_SHARE`]
+//!    [`DEPENDENCY_MIN_SHARE`] of lookups and readers felt it (at least [`DEPENDENCY_MIN_SHARE`]
+//!    of requests failed, or the p99 of a second with failed reads reached
+//!    [`DEPENDENCY_FELT_TIMEOUT_SHARE`] of the client timeout), or requests failed (at least [`DEPENDENCY_MIN_SHARE`]
 //!    of arrivals) timed out while the database was less than [`DEPENDENCY_DB_IDLE_BUSY`] busy and
 //!    no reader waited on a lock: the time went in the cache (client timeouts, not refusals of a
 //!    mitigation).
@@ -67,6 +69,8 @@
 pub mod advice;
 
 use crate::metrics::{ratio, BucketRow, CauseCounts, StrategyResult};
+use crate::model::retry::Backoff;
+use crate::model::{Failover, LocalInvalidation, LockKind, ModelConfig, TimelineAction};
 
 /// Least time of overload (database asked for more than its capacity), s, to speak of collapse.
 pub const COLLAPSE_MIN_S: f64 = 5.0;
@@ -78,6 +82,10 @@ pub const STORM_MIN_AMPLIFICATION: f64 = 1.05;
 /// Share of cache lookups failing (or of requests failing while the database idles) that
 /// makes a dependency failure.
 pub const DEPENDENCY_MIN_SHARE: f64 = 0.01;
+/// Failed cache reads that no request failed for are felt when the p99 of a second with failed
+/// reads reaches this share of the client timeout: a failover that answers them quickly (a
+/// gutter pool) is no failure.
+pub const DEPENDENCY_FELT_TIMEOUT_SHARE: f64 = 0.25;
 /// The database counts as idle below this busy fraction in the bucket with the most failures.
 pub const DEPENDENCY_DB_IDLE_BUSY: f64 = 0.5;
 /// Share of database queries for absent keys that makes penetration.
@@ -275,6 +283,19 @@ impl Mode {
         }
     }
 
+    /// [`Mode::mitigations`] as offered to a strategy configured as `config`: each one it
+    /// already has on ([`mitigation_on`]) followed by ` (on here)`; the others, and every one
+    /// without a config, as they are.
+    pub fn mitigations_for(self, config: Option<&ModelConfig>) -> Vec<String> {
+        self.mitigations()
+            .iter()
+            .map(|m| match config.and_then(|c| mitigation_on(c, m)) {
+                Some(true) => format!("{m} (on here)"),
+                _ => (*m).to_string(),
+            })
+            .collect()
+    }
+
     /// Stem of the chart that shows it best.
     pub fn chart(self) -> &'static str {
         match self {
@@ -290,6 +311,61 @@ impl Mode {
             Mode::ColdCache | Mode::FanOut => "hit_ratio",
         }
     }
+}
+
+/// Whether `config` already has `setting` (one of [`Mode::mitigations`], named by its text
+/// before ` (`) on: `Some(true)` or `Some(false)`, or `None` for a setting no config can say
+/// (a shorter TTL, more capacity, the write path, fewer keys per request).
+pub fn mitigation_on(config: &ModelConfig, setting: &str) -> Option<bool> {
+    let key = setting.split(" (").next().unwrap_or(setting);
+    let m = &config.mitigations;
+    let cache = config.cache.as_ref();
+    let retries = config.retries.as_ref();
+    let lock = |kind: LockKind| m.lock.is_some_and(|l| l.kind == kind);
+    let mut deploys = config.timeline.iter().filter_map(|e| match &e.action {
+        TimelineAction::Deploy(d) => Some(d),
+        _ => None,
+    });
+    Some(match key {
+        "db.queue_limit" => config.db.queue_limit.is_some(),
+        "db.queue_timeout" => config.db.queue_timeout.is_some(),
+        "app.cancel_abandoned" => config.app.cancel_abandoned,
+        "app.shedding" => config.app.shedding.is_some(),
+        "mitigations.db_breaker" => m.db_breaker.is_some(),
+        "mitigations.adaptive_throttling" => m.adaptive_throttling.is_some(),
+        "retries.budget" => retries.is_some_and(|r| r.budget.is_some()),
+        "retries.backoff with jitter" => {
+            retries.is_some_and(|r| r.jitter && r.backoff != Backoff::None)
+        }
+        "a lock TTL" => m
+            .lock
+            .is_some_and(|l| l.kind == LockKind::Lock && l.ttl.is_some()),
+        "mitigations.lock" => lock(LockKind::Lock),
+        "mitigations.lease" => lock(LockKind::Lease),
+        "mitigations.stale_while_revalidate" => m.stale_while_revalidate.is_some(),
+        "cache.timeout" => cache.is_some_and(|c| c.timeout.is_some()),
+        "mitigations.circuit_breaker" => m.circuit_breaker.is_some(),
+        "cache.failover" => cache.is_some_and(|c| c.failover != Failover::None),
+        "cache.hot_key_replicas" => cache.is_some_and(|c| c.hot_key_replicas.is_some()),
+        "mitigations.hedge" => m.hedge.is_some(),
+        "mitigations.stale_on_error" => m.stale_on_error,
+        "mitigations.negative_caching" => m.negative_ttl.is_some(),
+        "mitigations.bloom_filter" => m.bloom_false_positive.is_some(),
+        "local_cache.invalidation = \"pubsub\"" => config
+            .local_cache
+            .as_ref()
+            .is_some_and(|l| matches!(l.invalidation, LocalInvalidation::PubSub { .. })),
+        "mitigations.versioned_sets" => m.versioned_sets,
+        "mitigations.double_delete" => m.double_delete.is_some(),
+        "mitigations.coalescing" => m.coalescing,
+        "mitigations.early_expiration" => m.early_expiration.is_some(),
+        "mitigations.refresh_ahead" => m.refresh_ahead.is_some(),
+        "cache.ttl_jitter" => cache.is_some_and(|c| c.ttl_jitter > 0.0),
+        "mitigations.rate_limit" => m.rate_limit.is_some(),
+        "deploy warmup_top / warmup_rate" => deploys.any(|d| d.warmup.is_some()),
+        "deploy waves" => deploys.any(|d| d.waves > 1),
+        _ => return None,
+    })
 }
 
 /// One failure mode found in a run, with its evidence.
@@ -531,7 +607,17 @@ fn dependency(s: &StrategyResult) -> Option<Finding> {
     let t = &s.result.summary.totals;
     let lookups = t.cache_hits + t.cache_misses;
     let buckets = &s.result.buckets;
-    if lookups > 0 && ratio(t.cache_errors, lookups) >= DEPENDENCY_MIN_SHARE {
+    // Readers felt the failed reads when requests failed, or when the p99 of a second with
+    // failed reads came near the client timeout (without one, the failed reads suffice).
+    let tail = buckets
+        .iter()
+        .filter(|b| b.cache_errors > 0)
+        .map(|b| b.latency.p99_ms)
+        .fold(0.0, f64::max);
+    let felt = ratio(t.errors(), t.arrived) >= DEPENDENCY_MIN_SHARE
+        || s.client_timeout_s
+            .is_none_or(|timeout| tail >= DEPENDENCY_FELT_TIMEOUT_SHARE * 1000.0 * timeout);
+    if lookups > 0 && ratio(t.cache_errors, lookups) >= DEPENDENCY_MIN_SHARE && felt {
         let worst = buckets.iter().max_by_key(|b| b.cache_errors)?;
         return Some(Finding {
             mode: Mode::Dependency,
@@ -1254,6 +1340,93 @@ mod tests {
         buckets[23].latency.p99_ms = 1.0;
         buckets[22].errors_timeout = 15;
         assert!(!diagnose(&strategy(buckets)).has(Mode::HiddenOverload));
+    }
+
+    #[test]
+    fn mitigations_a_strategy_already_has_on_are_marked_so() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/avalanche.toml");
+        let scenario = crate::scenario::load(&path).expect("avalanche loads");
+        let config = |name: &str| {
+            &scenario
+                .strategies
+                .iter()
+                .find(|s| s.name == name)
+                .expect(name)
+                .config
+        };
+        let (fixed, xfetch) = (config("fixed-ttl"), config("jitter+xfetch"));
+        let early = "mitigations.early_expiration";
+        assert_eq!(mitigation_on(fixed, early), Some(false));
+        assert_eq!(mitigation_on(xfetch, early), Some(true));
+        assert_eq!(
+            mitigation_on(xfetch, "cache.ttl_jitter (spreads them)"),
+            Some(true)
+        );
+        assert_eq!(mitigation_on(fixed, "cache.ttl_jitter"), Some(false));
+        assert_eq!(mitigation_on(xfetch, "a shorter cache.ttl"), None);
+        let offered = |c| Mode::SynchronisedExpiry.mitigations_for(Some(c));
+        assert_eq!(
+            offered(xfetch),
+            [
+                "cache.ttl_jitter (on here)",
+                "mitigations.early_expiration (on here)",
+                "mitigations.refresh_ahead"
+            ]
+        );
+        assert_eq!(offered(fixed), Mode::SynchronisedExpiry.mitigations());
+        assert_eq!(
+            Mode::SynchronisedExpiry.mitigations_for(None),
+            Mode::SynchronisedExpiry.mitigations()
+        );
+        // Settings of other sections are read too: avalanche's database drops queries that
+        // waited 500 ms.
+        assert_eq!(
+            mitigation_on(fixed, "db.queue_timeout (drops them)"),
+            Some(true)
+        );
+        assert_eq!(mitigation_on(fixed, "db.queue_limit"), Some(false));
+        // Every setting is judged but those no config can say, so a misspelt key (judged
+        // `None`) fails here.
+        let unjudged = [
+            "writes.path (delete or update on write)",
+            "a shorter local_cache.ttl",
+            "a shorter cache.ttl",
+            "fewer keys per request (clients.fanout)",
+            "clients.optional_keys",
+            "a larger cache or longer cache.ttl",
+            "more database capacity (db.slots)",
+        ];
+        for mode in Mode::ALL {
+            for m in mode.mitigations() {
+                let judged = mitigation_on(fixed, m);
+                assert_eq!(judged.is_none(), unjudged.contains(m), "{mode:?}: {m}");
+            }
+        }
+    }
+
+    #[test]
+    fn failed_cache_reads_a_failover_answered_quickly_are_no_dependency_failure() {
+        // A node dies at 10 s: 10% of lookups fail, no request fails.
+        let mut buckets: Vec<BucketRow> = (0..30).map(|i| quick(i, 0)).collect();
+        for b in &mut buckets[10..20] {
+            b.cache_errors = 10;
+            b.latency.p99_ms = 70.0;
+        }
+        let mut s = strategy(buckets);
+        s.result.summary.totals.cache_errors = 100;
+        assert!(!diagnose(&s).has(Mode::Dependency), "{:?}", diagnose(&s));
+        // The tail of a second with failed reads at 250 ms, a quarter of the 1 s client timeout.
+        s.result.buckets[15].latency.p99_ms = 250.0;
+        assert!(diagnose(&s).has(Mode::Dependency), "{:?}", diagnose(&s));
+        // Or 1% of requests failed.
+        s.result.buckets[15].latency.p99_ms = 70.0;
+        s.result.summary.totals.errors_timeout = s.result.summary.totals.arrived / 100;
+        assert!(diagnose(&s).has(Mode::Dependency));
+        // Without a client timeout, failed reads are enough.
+        s.result.summary.totals.errors_timeout = 0;
+        s.client_timeout_s = None;
+        assert!(diagnose(&s).has(Mode::Dependency));
     }
 
     #[test]

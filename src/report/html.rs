@@ -37,6 +37,9 @@ pub struct Page<'a> {
     pub svg_charts: &'a [Chart],
     /// What `cachestorm diagnose` tried, when it writes the page: a section after the verdict.
     pub advice: Option<&'a crate::workflow::checked::Report>,
+    /// The strategies that ran, found by name: the verdict marks the mitigations each already
+    /// has on (none marked for a strategy not among them).
+    pub strategies: &'a [crate::scenario::Strategy],
 }
 
 /// HTML-escapes `s` ([`crate::text::html`]).
@@ -149,7 +152,7 @@ pub fn report(study: &StudyResult, page: &Page) -> Vec<u8> {
         }
     );
     toggles(&mut h, result);
-    verdict(&mut h, study, &diagnoses, &charts);
+    verdict(&mut h, study, page, &diagnoses, &charts);
     if let Some(r) = page.advice {
         advice(&mut h, r);
     }
@@ -188,6 +191,7 @@ pub fn diagnose_report(
         command: &command,
         svg_charts: &svg,
         advice: Some(r),
+        strategies: &r.scenario.strategies,
     };
     Ok(report(&r.study, &page))
 }
@@ -336,7 +340,13 @@ fn chart_link(mode: Mode, charts: &[&Chart]) -> String {
         .unwrap_or_default()
 }
 
-fn verdict(h: &mut String, study: &StudyResult, diagnoses: &[Diagnosis], charts: &[&Chart]) {
+fn verdict(
+    h: &mut String,
+    study: &StudyResult,
+    page: &Page,
+    diagnoses: &[Diagnosis],
+    charts: &[&Chart],
+) {
     let result = study.first();
     let reps = study.replications();
     h.push_str("<h2 id=\"verdict\">Verdict</h2>\n");
@@ -354,6 +364,11 @@ fn verdict(h: &mut String, study: &StudyResult, diagnoses: &[Diagnosis], charts:
     );
     for (i, s) in result.strategies.iter().enumerate() {
         let d = &diagnoses[i];
+        let config = page
+            .strategies
+            .iter()
+            .find(|st| st.name == s.name)
+            .map(|st| &st.config);
         let _ = write!(
             h,
             "<tr data-s=\"{i}\"><td class=\"s\">{}</td><td>",
@@ -402,7 +417,7 @@ fn verdict(h: &mut String, study: &StudyResult, diagnoses: &[Diagnosis], charts:
                 let _ = write!(
                     h,
                     "<br><span class=\"mit\">The model's mitigations: {}</span>",
-                    escape(&f.mode.mitigations().join(", "))
+                    escape(&f.mode.mitigations_for(config).join(", "))
                 );
                 for g in d.failures().skip(1) {
                     let _ = write!(
@@ -426,7 +441,7 @@ fn verdict(h: &mut String, study: &StudyResult, diagnoses: &[Diagnosis], charts:
                 escape(&g.evidence),
                 chart_link(g.mode, charts),
                 held(g, reps),
-                escape(&g.mode.mitigations().join(", "))
+                escape(&g.mode.mitigations_for(config).join(", "))
             );
         }
         h.push_str("</td><td>");

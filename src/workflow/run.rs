@@ -504,6 +504,7 @@ fn html_report(
         command: &command,
         svg_charts: svg,
         advice: None,
+        strategies: &scenario.strategies,
     };
     report::html::report(study, &page)
 }
