@@ -417,7 +417,7 @@ fn verdict(
                 let _ = write!(
                     h,
                     "<br><span class=\"mit\">The model's mitigations: {}</span>",
-                    escape(&f.mode.mitigations_for(config).join(", "))
+                    escape(&super::offered::mitigations_for(f.mode, config).join(", "))
                 );
                 for g in d.failures().skip(1) {
                     let _ = write!(
@@ -441,7 +441,7 @@ fn verdict(
                 escape(&g.evidence),
                 chart_link(g.mode, charts),
                 held(g, reps),
-                escape(&g.mode.mitigations_for(config).join(", "))
+                escape(&super::offered::mitigations_for(g.mode, config).join(", "))
             );
         }
         h.push_str("</td><td>");

@@ -18,6 +18,7 @@ pub mod junit;
 pub mod lessons;
 pub mod manifest;
 pub mod metric_names;
+pub mod offered;
 pub mod ranking;
 pub mod replications;
 pub mod svg_compact;
