@@ -114,18 +114,40 @@ pub fn section(h: &mut String, study: &StudyResult, charts: bool) {
     figure(h, "cdf", &cdfs, (lo, hi), None);
     figure(h, "tail", &cdfs, (lo, hi), Some(floor));
     h.push_str("</div>\n<p class=\"key\">");
+    let copies = same_as(&cdfs);
     for (i, s) in result.strategies.iter().enumerate() {
         if cdfs[i].is_empty() {
             continue;
         }
         let (colour, _, _) = super::charts::strategy_style(i);
+        // A line drawn on top of an identical one says so, as the PNG charts' legends do.
+        let same = copies[i].map_or(String::new(), |j| {
+            format!(
+                " (same as {})",
+                crate::text::html(&result.strategies[j].name)
+            )
+        });
         let _ = write!(
             h,
-            "<span class=\"k\" data-s=\"{i}\"><span style=\"background:{colour}\"></span>{}</span>",
+            "<span class=\"k\" data-s=\"{i}\"><span style=\"background:{colour}\"></span>{}{same}</span>",
             crate::text::html(&s.name)
         );
     }
     h.push_str("</p>\n");
+}
+
+/// For each distribution, the first earlier one with the same bins (drawn under it, so hidden),
+/// or `None`; an empty one is never the same as another.
+fn same_as(cdfs: &[Vec<(f64, f64)>]) -> Vec<Option<usize>> {
+    cdfs.iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if c.is_empty() {
+                return None;
+            }
+            cdfs[..i].iter().position(|earlier| earlier == c)
+        })
+        .collect()
 }
 
 /// The tail chart's lowest share: a power of ten at or below one request in `total`, not
@@ -322,6 +344,19 @@ fn percentile(nines: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identical_distributions_name_the_earlier_one_they_hide() {
+        let a = vec![(1.0, 0.5), (2.0, 1.0)];
+        let b = vec![(1.0, 0.4), (2.0, 1.0)];
+        // One bin's share off: not the same.
+        let close = vec![(1.0, 0.5), (2.0, 0.999), (3.0, 1.0)];
+        let cdfs = [a.clone(), b.clone(), Vec::new(), Vec::new(), b, close, a];
+        assert_eq!(
+            same_as(&cdfs),
+            [None, None, None, None, Some(1), None, Some(0)]
+        );
+    }
 
     #[test]
     fn axes_span_whole_decades_and_label_them_in_their_unit() {

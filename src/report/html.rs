@@ -354,8 +354,10 @@ fn verdict(
         let _ = writeln!(
             h,
             "<p class=\"note\">Diagnosed over the {reps} replications: a failure is shown when it \
-             holds in more than half of them, with in how many; its evidence is from the first \
-             where it held.</p>"
+             holds in more than half of them, with in how many; its evidence (its worst p99 too) is \
+             from the first replication where it held, and the figures of a strategy with no \
+             failure from the first replication. The charts' lines, and the peaks above their \
+             panels, are means over the replications.</p>"
         );
     }
     h.push_str(

@@ -534,9 +534,10 @@ pub(super) fn labelled_panel_weight(i: usize, last: usize) -> f64 {
 }
 
 /// One panel per strategy, every panel on the same `y` axis, labelled with the strategy's
-/// name and `summary` of its largest value.
+/// name and `summary` of its largest value (with replications, of its mean line: the label says
+/// so).
 pub(super) fn small_multiples(
-    result: &ScenarioResult,
+    result: &Runs,
     series: Vec<Series>,
     y_desc: &'static str,
     y: Axis,
@@ -554,7 +555,12 @@ pub(super) fn small_multiples(
         let max = line_max(lines);
         let color = lines.first().map_or(TEXT_COLOR, |s| s.color);
         (
-            format!("{}: {}", result.strategies[i].name, summary(max)),
+            format!(
+                "{}: {}{}",
+                result.strategies[i].name,
+                summary(max),
+                result.of_the_mean()
+            ),
             color,
         )
     })
@@ -873,9 +879,10 @@ fn db_load_by_strategy_panels(result: &Runs) -> (Vec<Panel>, Vec<LegendEntry>) {
             let name = &result.strategies[i].name;
             let text = if submitted > 0.0 || completed > 0.0 {
                 format!(
-                    "{name}: peak {} q/s submitted, {} completed",
+                    "{name}: peak {} q/s submitted, {} completed{}",
                     format_quantity(submitted),
-                    format_quantity(completed)
+                    format_quantity(completed),
+                    result.of_the_mean()
                 )
             } else {
                 format!("{name}: no query")
