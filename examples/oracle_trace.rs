@@ -12,6 +12,9 @@
 //! objects whose ids are hashed (sparse 64-bit numbers, as in the published traces), sizes of
 //! 100 to 1,099 bytes fixed per object, next access time -1 (cachestorm does not read it).
 
+#[path = "common/zipf.rs"]
+mod zipf;
+
 use rand::{Rng, SeedableRng};
 use std::io::Write;
 
@@ -38,14 +41,7 @@ fn main() -> std::io::Result<()> {
         })?,
     };
     let mut rng = rand_pcg::Pcg64::seed_from_u64(100);
-    let weights: Vec<f64> = (1..=KEYS).map(|i| (i as f64).powf(-ZIPF_S)).collect();
-    let total: f64 = weights.iter().sum();
-    let mut cdf = Vec::with_capacity(KEYS);
-    let mut acc = 0.0;
-    for w in &weights {
-        acc += w / total;
-        cdf.push(acc);
-    }
+    let cdf = zipf::cdf(KEYS, ZIPF_S);
     let out = std::io::stdout().lock();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
     let mut t = 0.0f64;
@@ -53,7 +49,7 @@ fn main() -> std::io::Result<()> {
         let u: f64 = rng.random();
         t += -(1.0 - u).ln() / RATE_PER_S;
         let v: f64 = rng.random();
-        let rank = cdf.partition_point(|&c| c < v).min(KEYS - 1) as u64;
+        let rank = zipf::rank(&cdf, v) as u64;
         let id = mix(rank);
         let size = 100 + (id % 1000) as u32;
         let mut record = [0u8; 24];

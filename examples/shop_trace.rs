@@ -12,6 +12,9 @@
 //! 20,000 items; one record in fifty is a set and one in five hundred a delete, on keys drawn
 //! from the same popularity.
 
+#[path = "common/zipf.rs"]
+mod zipf;
+
 use rand::{Rng, SeedableRng};
 use std::io::Write;
 
@@ -26,14 +29,7 @@ fn rate(t: f64) -> f64 {
 
 fn main() -> std::io::Result<()> {
     let mut rng = rand_pcg::Pcg64::seed_from_u64(2021);
-    let weights: Vec<f64> = (1..=KEYS).map(|i| (i as f64).powf(-ZIPF_S)).collect();
-    let total: f64 = weights.iter().sum();
-    let mut cdf = Vec::with_capacity(KEYS);
-    let mut acc = 0.0;
-    for w in &weights {
-        acc += w / total;
-        cdf.push(acc);
-    }
+    let cdf = zipf::cdf(KEYS, ZIPF_S);
     // Item numbers in a shuffled order, so key names do not give their popularity away.
     let mut names: Vec<u32> = (0..KEYS as u32).collect();
     for i in (1..KEYS).rev() {
@@ -55,7 +51,7 @@ fn main() -> std::io::Result<()> {
         if keep >= rate(t) / peak {
             continue;
         }
-        let rank = cdf.partition_point(|&c| c < v).min(KEYS - 1);
+        let rank = zipf::rank(&cdf, v);
         let op = if op < 0.002 {
             "delete"
         } else if op < 0.022 {
